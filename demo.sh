@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Main job: set up a virtualenv (.venv), install Hurtle, start the embedded
+# default (embedded Heat + CC + SM on 127.0.0.1) and walk one instance of the
+# sample service through create -> active -> delete.
+#   ./demo.sh            run the walk-through, then stop everything
+#   ./demo.sh --serve    run it, then keep serving (Ctrl-C stops)
+set -euo pipefail
+cd "$(dirname "$0")"
+venv=${HURTLE_VENV:-.venv}
+stamp="$venv/.hurtle-installed"
+if [ ! -x "$venv/bin/hurtle-all" ] || [ requirements.txt -nt "$stamp" ] \
+        || [ setup.cfg -nt "$stamp" ]; then
+    echo "setting up $venv (first run takes a few minutes)"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --upgrade pip
+    "$venv/bin/python" -m pip install -q -e .
+    touch "$stamp"
+fi
+exec "$venv/bin/hurtle-all" --config-file etc/hurtle/hurtle.conf --demo "$@"

@@ -1,0 +1,1 @@
+"""Paste pipelines around Hurtle's OCCI applications (DESIGN.md section 8)."""

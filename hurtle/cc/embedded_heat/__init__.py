@@ -1,0 +1,42 @@
+"""The embedded Heat: a real Heat 27 on one machine (DESIGN.md section 6).
+
+``hurtle-heat --config-file etc/hurtle/hurtle.conf`` runs Heat's engine
+service and its v1 API (Heat's own paste app, ``noauth`` pipeline) in one
+process on ``[embedded_heat] host``/``port`` (127.0.0.1:8004), with a
+SQLite database under ``[embedded_heat] state_path``, ``transport_url =
+fake://``, Heat's fake keystone client, ``[oslo_policy]
+enforce_new_defaults/enforce_scope = false`` and ``plugin_dirs`` = Hurtle's
+``hurtle/heat_plugins`` plus ``[embedded_heat] plugin_dirs``.
+
+Modules:
+
+* :mod:`~hurtle.cc.embedded_heat.client` -- python-heatclient for it
+  (import this one from other processes; it does not import Heat);
+* :mod:`~hurtle.cc.embedded_heat.launcher` -- runs engine + API;
+* :mod:`~hurtle.cc.embedded_heat.heatconf` -- generates its heat.conf;
+* :mod:`~hurtle.cc.embedded_heat.db` -- schema sync and the SQLite
+  id-reuse fix.
+
+Client recipe (noauth: user and project come from headers, the URL's
+project must be the same project)::
+
+    from hurtle.cc.embedded_heat import client
+    heat = client.heat_client('http://127.0.0.1:8004/v1/admin')
+    heat.stacks.list()
+
+which is::
+
+    from heatclient.v1 import client as heat_v1
+    from keystoneauth1 import noauth, session
+    sess = session.Session(auth=noauth.NoAuth(),
+                           additional_headers={'X-Auth-User': 'admin',
+                                               'X-Auth-Project': 'admin'})
+    heat = heat_v1.Client(session=sess,
+                          endpoint_override='http://127.0.0.1:8004/v1/admin')
+
+With curl: ``curl -H 'X-Auth-User: admin' -H 'X-Auth-Project: admin'
+http://127.0.0.1:8004/v1/admin/stacks``. The openstack CLI works too:
+``openstack --os-auth-type none --os-endpoint
+http://127.0.0.1:8004/v1/admin stack list`` (noauth defaults the user and
+project to ``admin``).
+"""

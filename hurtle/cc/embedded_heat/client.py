@@ -1,0 +1,65 @@
+"""python-heatclient for a Heat API running with ``flavor = noauth``.
+
+Heat's noauth middleware (``heat.common.noauth``) takes the user from the
+``X-Auth-User`` header and the project from ``X-Auth-Project`` and gives
+the request the ``admin`` role. The project in the URL must be the same
+project (``/v1/<project>/stacks``), so the endpoint is
+``http://<host>:<port>/v1/<project>``.
+
+Recipe (what :func:`heat_client` does)::
+
+    from heatclient.v1 import client as heat_v1
+    from keystoneauth1 import noauth
+    from keystoneauth1 import session
+
+    sess = session.Session(
+        auth=noauth.NoAuth(),
+        additional_headers={'X-Auth-User': 'admin',
+                            'X-Auth-Project': 'admin'})
+    heat = heat_v1.Client(
+        session=sess,
+        endpoint_override='http://127.0.0.1:8004/v1/admin')
+    heat.stacks.list()
+
+(``keystoneauth1.noauth.NoAuth`` sends a dummy ``X-Auth-Token`` that the
+noauth pipeline ignores.)
+"""
+from heatclient.v1 import client as heat_v1
+from keystoneauth1 import noauth
+from keystoneauth1 import session as ks_session
+
+
+def endpoint_for(api_url, project='admin'):
+    """Return the v1 endpoint of ``project`` on the Heat API at ``api_url``.
+
+    :param api_url: root URL of the Heat API, e.g. ``http://127.0.0.1:8004``
+        (a trailing ``/`` is ignored).
+    :param project: project name used by the noauth pipeline.
+    :returns: e.g. ``http://127.0.0.1:8004/v1/admin``.
+    """
+    return '%s/v1/%s' % (api_url.rstrip('/'), project)
+
+
+def heat_client(endpoint, project='admin', user='admin', timeout=30,
+                verify=True):
+    """Build a python-heatclient v1 client for a noauth Heat API.
+
+    :param endpoint: the v1 endpoint *including* the project,
+        e.g. ``http://127.0.0.1:8004/v1/admin`` (see :func:`endpoint_for`).
+        Its project segment must equal ``project``.
+    :param project: sent as ``X-Auth-Project``.
+    :param user: sent as ``X-Auth-User``.
+    :param timeout: HTTP timeout per request, in seconds.
+    :param verify: TLS verification (bool or CA bundle path) for https
+        endpoints; on by default.
+    :returns: :class:`heatclient.v1.client.Client`; its calls raise
+        ``heatclient.exc.HTTPException`` subclasses on 4xx/5xx and
+        ``keystoneauth1.exceptions.ConnectFailure`` when nothing listens.
+    """
+    sess = ks_session.Session(
+        auth=noauth.NoAuth(),
+        timeout=timeout,
+        verify=verify,
+        additional_headers={'X-Auth-User': user,
+                            'X-Auth-Project': project})
+    return heat_v1.Client(session=sess, endpoint_override=endpoint)

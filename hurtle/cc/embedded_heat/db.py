@@ -1,0 +1,96 @@
+"""Heat database set-up for the embedded Heat: schema sync and SQLite fix.
+
+``sync`` is what ``heat-manage db_sync`` does (Heat's Alembic migrations).
+``fix_sqlite_id_reuse`` works around a Heat fault on SQLite (DESIGN.md
+section 6): a plain ``INTEGER PRIMARY KEY`` lets SQLite hand out the id of
+a deleted ``resource_properties_data`` row again, and a stack update after
+its outputs were read can then wait forever in ``UPDATE_IN_PROGRESS``.
+A table declared ``INTEGER PRIMARY KEY AUTOINCREMENT`` never reuses ids.
+MySQL and PostgreSQL never reuse ids, so only SQLite is touched.
+"""
+from oslo_log import log as logging
+import sqlalchemy as sa
+
+LOG = logging.getLogger(__name__)
+
+TABLE = 'resource_properties_data'
+
+# Same columns as Heat's model (heat.db.models.ResourcePropertiesData):
+# Json is stored as TEXT on SQLite, Boolean as BOOLEAN.
+_CREATE = ('CREATE TABLE %(name)s ('
+           'id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, '
+           'data TEXT, '
+           'encrypted BOOLEAN, '
+           'created_at DATETIME, '
+           'updated_at DATETIME)')
+_COLUMNS = 'id, data, encrypted, created_at, updated_at'
+
+
+def sync(engine):
+    """Create or upgrade Heat's schema on ``engine`` (``db_sync``)."""
+    from heat.db import migration
+    migration.db_sync(engine=engine)
+
+
+def has_autoincrement(engine):
+    """Whether ``resource_properties_data`` is AUTOINCREMENT (SQLite only).
+
+    :returns: ``None`` on other databases or when the table is missing.
+    """
+    if engine.dialect.name != 'sqlite':
+        return None
+    with engine.connect() as conn:
+        sql = conn.execute(
+            sa.text("SELECT sql FROM sqlite_master "
+                    "WHERE type = 'table' AND name = :name"),
+            {'name': TABLE}).scalar()
+    if sql is None:
+        return None
+    return 'AUTOINCREMENT' in sql.upper()
+
+
+def fix_sqlite_id_reuse(engine):
+    """Recreate ``resource_properties_data`` with AUTOINCREMENT ids.
+
+    Idempotent; keeps existing rows and their ids; no-op on databases
+    other than SQLite. Follows SQLite's documented table-rebuild procedure
+    (new table, copy, drop, rename) with foreign key enforcement off, so
+    ``resource`` and ``event`` keep referring to the table by name.
+
+    :returns: True if the table was rebuilt, False otherwise.
+    """
+    state = has_autoincrement(engine)
+    if state is None or state:
+        return False
+    new = TABLE + '_hurtle_new'
+    raw = engine.raw_connection()
+    try:
+        dbapi_conn = raw.driver_connection
+        saved_isolation = dbapi_conn.isolation_level
+        dbapi_conn.isolation_level = None   # we issue BEGIN/COMMIT
+        cur = dbapi_conn.cursor()
+        fk_on = cur.execute('PRAGMA foreign_keys').fetchone()[0]
+        cur.execute('PRAGMA foreign_keys = OFF')
+        try:
+            cur.execute('BEGIN IMMEDIATE')
+            try:
+                cur.execute('DROP TABLE IF EXISTS %s' % new)
+                cur.execute(_CREATE % {'name': new})
+                cur.execute('INSERT INTO %s (%s) SELECT %s FROM %s'
+                            % (new, _COLUMNS, _COLUMNS, TABLE))
+                cur.execute('DROP TABLE %s' % TABLE)
+                cur.execute('ALTER TABLE %s RENAME TO %s' % (new, TABLE))
+            except Exception:
+                cur.execute('ROLLBACK')
+                raise
+            cur.execute('COMMIT')
+        finally:
+            cur.execute('PRAGMA foreign_keys = %s' % ('ON' if fk_on
+                                                       else 'OFF'))
+            cur.close()
+            dbapi_conn.isolation_level = saved_isolation
+    finally:
+        raw.close()
+    LOG.info('Rebuilt %s with AUTOINCREMENT ids (SQLite id reuse fix)',
+             TABLE)
+    return True

@@ -1,0 +1,166 @@
+"""Generate the heat.conf of the embedded Heat.
+
+Pure functions: nothing here imports Heat. The launcher writes the result
+to ``<state dir>/heat.conf`` (mode 0600: it holds the encryption key) and
+hands it to Heat's global ``oslo.config`` object, followed by the optional
+operator file ``[embedded_heat] heat_config``.
+"""
+import configparser
+import io
+import os
+import secrets
+import sys
+import sysconfig
+
+import hurtle
+
+#: Heat's noauth keystone stand-in: no Keystone needed by the engine.
+FAKE_KEYSTONE = ('heat.engine.clients.os.keystone.fake_keystoneclient.'
+                 'FakeKeystoneClient')
+
+KEY_FILE = 'auth_encryption_key'
+DB_FILE = 'heat.sqlite'
+CONF_FILE = 'heat.conf'
+
+
+class ConfigError(Exception):
+    """The embedded Heat cannot be configured (message says why)."""
+
+
+def hurtle_plugin_dir():
+    """Absolute path of Hurtle's ``hurtle/heat_plugins`` directory."""
+    return os.path.join(os.path.dirname(os.path.abspath(hurtle.__file__)),
+                        'heat_plugins')
+
+
+def find_api_paste_ini():
+    """Locate Heat's own ``api-paste.ini``.
+
+    openstack-heat installs it as a data file under ``<prefix>/etc/heat``;
+    the system locations are searched after the running interpreter's
+    prefixes.
+
+    :returns: absolute path.
+    :raises ConfigError: when no copy exists.
+    """
+    prefixes = [sys.prefix, sysconfig.get_paths().get('data'),
+                sys.base_prefix, '/usr/local', '/']
+    candidates = []
+    for prefix in prefixes:
+        if prefix:
+            path = os.path.join(prefix, 'etc', 'heat', 'api-paste.ini')
+            if path not in candidates:
+                candidates.append(path)
+    for path in candidates:
+        if os.path.isfile(path):
+            return os.path.abspath(path)
+    raise ConfigError('Heat\'s api-paste.ini not found (looked in %s); is '
+                      'openstack-heat installed in this environment?'
+                      % ', '.join(candidates))
+
+
+def ensure_state_dir(path):
+    """Create ``path`` (mode 0700) if needed and check it is writable.
+
+    :raises ConfigError: if it cannot be created or written.
+    """
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError('cannot create the embedded Heat state directory '
+                          '%s: %s' % (path, exc.strerror or exc))
+    if not os.path.isdir(path):
+        raise ConfigError('embedded Heat state path %s is not a directory'
+                          % path)
+    probe = os.path.join(path, '.write-test')
+    try:
+        with open(probe, 'w') as f:
+            f.write('ok')
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError('embedded Heat state directory %s is not '
+                          'writable: %s' % (path, exc.strerror or exc))
+
+
+def _write_private(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+def encryption_key(state_dir):
+    """Return the 32-character ``auth_encryption_key`` kept in ``state_dir``.
+
+    Generated once (``secrets``) and reused, so encrypted properties stay
+    readable across restarts.
+    """
+    path = os.path.join(state_dir, KEY_FILE)
+    if os.path.exists(path):
+        with open(path) as f:
+            key = f.read().strip()
+        if len(key) == 32:
+            return key
+        raise ConfigError('%s must hold exactly 32 characters' % path)
+    key = secrets.token_hex(16)
+    _write_private(path, key + '\n')
+    return key
+
+
+def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
+           log_dir=None, api_paste_config=None):
+    """Return the text of the embedded Heat's heat.conf.
+
+    :param state_dir: absolute state directory (holds the SQLite file).
+    :param plugin_dirs: list of absolute plugin directories.
+    :param auth_key: 32-character encryption key.
+    :param api_paste_config: absolute path of Heat's api-paste.ini
+        (default: :func:`find_api_paste_ini`).
+    """
+    paste = api_paste_config or find_api_paste_ini()
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    default = {
+        'debug': str(bool(debug)).lower(),
+        'transport_url': 'fake://',
+        'keystone_backend': FAKE_KEYSTONE,
+        'plugin_dirs': ','.join(plugin_dirs),
+        'auth_encryption_key': auth_key,
+        'num_engine_workers': '1',
+        # noauth has no Keystone to create trusts in: with 'trusts' a
+        # stack update fails while checking the stored trust.
+        'deferred_auth_method': 'password',
+    }
+    if log_file:
+        default['log_file'] = log_file
+    if log_dir:
+        default['log_dir'] = log_dir
+    etc_heat = os.path.dirname(paste)
+    for option, name in (('environment_dir', 'environment.d'),
+                         ('template_dir', 'templates')):
+        if os.path.isdir(os.path.join(etc_heat, name)):
+            default[option] = os.path.join(etc_heat, name)
+    parser['DEFAULT'] = default
+    parser['database'] = {
+        'connection': 'sqlite:///' + os.path.join(state_dir, DB_FILE),
+    }
+    parser['paste_deploy'] = {
+        'flavor': 'noauth',
+        'api_paste_config': paste,
+    }
+    parser['oslo_policy'] = {
+        'enforce_new_defaults': 'false',
+        'enforce_scope': 'false',
+    }
+    out = io.StringIO()
+    out.write('# Generated by hurtle-heat at each start; do not edit.\n'
+              '# Put overrides in [embedded_heat] heat_config instead.\n')
+    parser.write(out)
+    return out.getvalue()
+
+
+def write(state_dir, text):
+    """Write ``text`` to ``<state_dir>/heat.conf`` (0600); return its path."""
+    path = os.path.join(state_dir, CONF_FILE)
+    _write_private(path, text)
+    return path

@@ -1,0 +1,357 @@
+"""Run Heat's engine service and its v1 API in one process.
+
+Heat 27 ships neither ``heat-all`` nor a standalone ``heat-api`` server,
+and its ``fake://`` oslo.messaging transport only connects parties inside
+one process. :class:`EmbeddedHeat` therefore starts, in the calling
+process:
+
+* ``heat.engine.service.EngineService`` (plus its listener and worker
+  RPC servers), exactly as ``heat-engine`` does with one worker;
+* Heat's own v1 API paste app (``heat-api`` composite of Heat's
+  ``api-paste.ini``, pipeline ``noauth``) served by a threaded
+  ``wsgiref`` server bound to ``host:port``.
+
+Both use Heat's global ``oslo_config.cfg.CONF``, loaded from the heat.conf
+this module generates into the state directory (see
+:mod:`hurtle.cc.embedded_heat.heatconf`) followed by the operator's
+optional ``heat_config`` file. Hurtle's own options must not live on that
+object in this process (see :mod:`hurtle.cmd.heat`).
+
+oslo.service's *threading* backend is selected before Heat is imported,
+as ``heat-engine`` does; eventlet is neither needed nor monkey-patched.
+
+Lifecycle: ``start()`` (raises :class:`LaunchError` with a message for a
+taken port, an unwritable state directory, a missing api-paste.ini or a
+failing schema sync), then ``stop()`` (idempotent; stops accepting
+requests, stops the engine's RPC servers, lets running stack threads
+finish, removes the engine's service record, closes the transport).
+"""
+import dataclasses
+import errno
+import os
+import socket
+import socketserver
+import threading
+import time
+import warnings
+from wsgiref import simple_server
+
+from oslo_log import log as logging
+
+from hurtle.cc.embedded_heat import heatconf
+
+LOG = logging.getLogger(__name__)
+
+
+class LaunchError(Exception):
+    """The embedded Heat cannot start; ``str(exc)`` says why."""
+
+
+@dataclasses.dataclass
+class Settings:
+    """What :class:`EmbeddedHeat` needs, independent of oslo.config.
+
+    :ivar host: API bind address.
+    :ivar port: API TCP port (0 picks a free one; see ``EmbeddedHeat.port``).
+    :ivar state_dir: directory for heat.conf, the SQLite file and the key.
+    :ivar hurtle_plugins: load Hurtle's own ``hurtle/heat_plugins`` first.
+    :ivar plugin_dirs: extra Heat plugin directories.
+    :ivar heat_config: optional heat.conf merged last.
+    """
+    host: str = '127.0.0.1'
+    port: int = 8004
+    state_dir: str = '/var/lib/hurtle/heat'
+    hurtle_plugins: bool = True
+    plugin_dirs: tuple = ()
+    heat_config: str = None
+    debug: bool = False
+    log_file: str = None
+    log_dir: str = None
+    fix_sqlite_id_reuse: bool = True
+
+    @classmethod
+    def from_conf(cls, conf):
+        """Build from a ConfigOpts holding ``[DEFAULT] state_path``,
+        ``[embedded_heat]`` and the oslo.log options."""
+        group = conf.embedded_heat
+        state_dir = group.state_path or os.path.join(conf.state_path, 'heat')
+        return cls(host=group.host, port=group.port,
+                   state_dir=os.path.abspath(state_dir),
+                   hurtle_plugins=group.hurtle_plugins,
+                   plugin_dirs=tuple(group.plugin_dirs or ()),
+                   heat_config=group.heat_config,
+                   debug=conf.debug, log_file=conf.log_file,
+                   log_dir=conf.log_dir,
+                   fix_sqlite_id_reuse=group.fix_sqlite_id_reuse)
+
+
+class _RequestHandler(simple_server.WSGIRequestHandler):
+    """wsgiref handler that logs through oslo.log instead of stderr."""
+
+    def log_message(self, fmt, *args):
+        LOG.info('%s %s', self.address_string(), fmt % args)
+
+    def address_string(self):
+        return self.client_address[0]
+
+
+class _WSGIServer(socketserver.ThreadingMixIn, simple_server.WSGIServer):
+    """Threaded wsgiref server; one daemon thread per connection."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def server_bind(self):
+        # Skip HTTPServer.server_bind: its socket.getfqdn() can block on DNS.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+        self.setup_environ()
+
+
+def _select_threading_backend():
+    # futurist imports eventlet when it is installed (oslo.service depends
+    # on it) and eventlet warns on import; nothing here uses or patches it.
+    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+    from oslo_service import backend
+    backend.init_backend(backend.BackendType.THREADING)
+
+
+def _import_heat():
+    """Import the Heat modules whose options heat.conf sets.
+
+    Like ``heat-engine``, import before parsing the configuration so every
+    option (``auth_encryption_key``, ``keystone_backend`` ...) is known.
+    """
+    from heat.common import config  # noqa
+    from heat.common import messaging  # noqa
+    from heat.engine.clients.os.keystone import heat_keystoneclient  # noqa
+    from heat.engine import service  # noqa
+    from heat.engine import template  # noqa
+    from heat.rpc import api  # noqa
+
+
+class EmbeddedHeat(object):
+    """Heat engine + v1 API in this process (see module docstring)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.conf_file = None
+        self._server = None
+        self._serve_thread = None
+        self._engine = None
+        self._messaging = None
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    # -- information ------------------------------------------------------
+    @property
+    def port(self):
+        """The bound API port (useful with ``port=0``)."""
+        return self._server.server_address[1] if self._server else None
+
+    @property
+    def url(self):
+        """Root URL of the API, e.g. ``http://127.0.0.1:8004``."""
+        host = self.settings.host
+        if ':' in host:
+            host = '[%s]' % host
+        return 'http://%s:%d' % (host, self.port)
+
+    def plugin_dirs(self):
+        """Absolute plugin directories: Hurtle's first, then the extras."""
+        dirs = []
+        if self.settings.hurtle_plugins:
+            dirs.append(heatconf.hurtle_plugin_dir())
+        for path in self.settings.plugin_dirs:
+            path = os.path.abspath(path)
+            if not os.path.isdir(path):
+                raise LaunchError('Heat plugin directory %s does not exist'
+                                  % path)
+            if path not in dirs:
+                dirs.append(path)
+        return dirs
+
+    # -- start ------------------------------------------------------------
+    def _bind(self):
+        """Bind (not yet listen) so a taken port fails fast and clearly."""
+        host, port = self.settings.host, self.settings.port
+        family = socket.AF_INET6 if ':' in host else socket.AF_INET
+
+        class Server(_WSGIServer):
+            address_family = family
+
+        try:
+            server = Server((host, port), _RequestHandler,
+                            bind_and_activate=False)
+        except OSError as exc:
+            raise LaunchError('cannot create a socket: %s' % exc)
+        try:
+            server.server_bind()
+        except OSError as exc:
+            server.server_close()
+            if exc.errno == errno.EADDRINUSE:
+                raise LaunchError('port %d on %s is already in use; stop '
+                                  'the other server or set [embedded_heat] '
+                                  'port' % (port, host))
+            raise LaunchError('cannot bind %s:%d: %s'
+                              % (host, port, exc.strerror or exc))
+        return server
+
+    def _prepare_files(self):
+        s = self.settings
+        try:
+            heatconf.ensure_state_dir(s.state_dir)
+            key = heatconf.encryption_key(s.state_dir)
+            text = heatconf.render(
+                s.state_dir, self.plugin_dirs(), key, debug=s.debug,
+                log_file=s.log_file, log_dir=s.log_dir)
+            self.conf_file = heatconf.write(s.state_dir, text)
+        except heatconf.ConfigError as exc:
+            raise LaunchError(str(exc))
+        except OSError as exc:
+            raise LaunchError('cannot write the embedded Heat configuration '
+                              'in %s: %s' % (s.state_dir, exc))
+        files = [self.conf_file]
+        if s.heat_config:
+            if not os.path.isfile(s.heat_config):
+                raise LaunchError('[embedded_heat] heat_config file %s does '
+                                  'not exist' % s.heat_config)
+            files.append(os.path.abspath(s.heat_config))
+        return files
+
+    def _load_heat_config(self, files):
+        from oslo_config import cfg
+        from oslo_log import log as oslo_logging
+
+        from heat.common import config as heat_config
+        from heat import version as heat_version
+
+        _import_heat()
+        conf = cfg.CONF
+        oslo_logging.register_options(conf)
+        try:
+            conf([], project='heat', prog='heat',
+                 version=heat_version.version_info.version_string(),
+                 default_config_files=files, default_config_dirs=[])
+        except cfg.Error as exc:
+            raise LaunchError('invalid Heat configuration (%s): %s'
+                              % (', '.join(files), exc))
+        oslo_logging.setup(conf, 'heat')
+        heat_config.set_config_defaults()
+        try:
+            heat_config.startup_sanity_check()
+        except Exception as exc:
+            raise LaunchError('Heat configuration rejected: %s' % exc)
+        return conf
+
+    def _sync_db(self):
+        from heat.db import api as db_api
+
+        from hurtle.cc.embedded_heat import db
+
+        try:
+            engine = db_api.get_engine()
+            db.sync(engine)
+            if self.settings.fix_sqlite_id_reuse:
+                db.fix_sqlite_id_reuse(engine)
+            else:
+                LOG.warning('SQLite id reuse fix disabled: stack updates '
+                            'may hang in UPDATE_IN_PROGRESS')
+        except Exception as exc:
+            raise LaunchError('cannot prepare the Heat database: %s' % exc)
+
+    def start(self):
+        """Start engine and API; return when the API accepts requests.
+
+        :raises LaunchError: with a message naming the problem.
+        """
+        t0 = time.monotonic()
+        self._server = self._bind()
+        try:
+            files = self._prepare_files()
+            _select_threading_backend()
+            conf = self._load_heat_config(files)
+            self._sync_db()
+
+            from heat.common import messaging
+            from heat.engine import service as engine_service
+            from heat.engine import template
+            from heat.rpc import api as rpc_api
+
+            self._messaging = messaging
+            messaging.setup()
+            if not template._get_template_extension_manager().names():
+                raise LaunchError('no Heat template format plugins are '
+                                  'registered (broken openstack-heat '
+                                  'install?)')
+            try:
+                # Loads the resource plugins of every plugin_dirs entry.
+                self._engine = engine_service.EngineService(
+                    conf.host, rpc_api.ENGINE_TOPIC)
+            except Exception as exc:
+                LOG.exception('Heat resource plugins failed to load')
+                raise LaunchError('cannot load the Heat resource plugins '
+                                  'from %s: %s: %s'
+                                  % (', '.join(self.plugin_dirs()),
+                                     type(exc).__name__, exc))
+            self._engine.start()
+
+            from heat.common import config as heat_config
+            try:
+                app = heat_config.load_paste_app('heat-api')
+            except RuntimeError as exc:
+                raise LaunchError(str(exc))
+            self._server.set_app(app)
+            try:
+                self._server.server_activate()
+            except OSError as exc:
+                raise LaunchError('cannot listen on %s:%d: %s'
+                                  % (self.settings.host,
+                                     self.settings.port,
+                                     exc.strerror or exc))
+            self._serve_thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={'poll_interval': 0.2},
+                name='heat-api', daemon=True)
+            self._serve_thread.start()
+        except BaseException:
+            self.stop()
+            raise
+        LOG.info('Embedded Heat %s serving Heat API v1 at %s (state %s, '
+                 'plugins %s), started in %.2f s',
+                 _heat_version(), self.url, self.settings.state_dir,
+                 ','.join(self.plugin_dirs()), time.monotonic() - t0)
+
+    def api_alive(self):
+        """Whether the API thread is still serving."""
+        return bool(self._serve_thread and self._serve_thread.is_alive())
+
+    # -- stop -------------------------------------------------------------
+    def stop(self):
+        """Stop API then engine (idempotent, safe after a failed start)."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        if self._server is not None:
+            if self._serve_thread is not None:
+                self._server.shutdown()
+                self._serve_thread.join(10)
+            self._server.server_close()
+        if self._engine is not None:
+            try:
+                self._engine.stop()
+            except Exception:
+                LOG.exception('Error while stopping the Heat engine')
+        if self._messaging is not None:
+            self._messaging.cleanup()
+        LOG.info('Embedded Heat stopped')
+
+
+def _heat_version():
+    try:
+        from heat import version
+        return version.version_info.version_string()
+    except Exception:
+        return '?'

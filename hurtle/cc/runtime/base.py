@@ -1,0 +1,45 @@
+"""The runtime driver interface: deploys and removes SOs.
+
+Drivers are entry points in ``hurtle.cc.runtime`` chosen by
+``[cc] runtime``; each gets ``conf`` (the oslo.config object) on
+construction.
+"""
+import abc
+
+from stevedore import driver
+
+NAMESPACE = 'hurtle.cc.runtime'
+
+
+class RuntimeError_(Exception):
+    """An SO could not be started or stopped; ``str()`` says why."""
+
+
+class Runtime(abc.ABC):
+    """Starts and stops SOs."""
+
+    @abc.abstractmethod
+    def start(self, app_id, image, env):
+        """Start the SO ``image`` with environment ``env`` (dict of str).
+
+        :returns: ``(url, ref)``: the SO API's base URL and a JSON-able
+            reference the driver needs to stop it later.
+        :raises RuntimeError_: the SO did not come up; says why.
+        """
+
+    @abc.abstractmethod
+    def stop(self, ref):
+        """Stop the SO identified by ``ref``; an SO already gone is fine."""
+
+    @abc.abstractmethod
+    def is_running(self, ref):
+        """Return True if the SO identified by ``ref`` still runs."""
+
+
+def load(name, conf):
+    """Instantiate runtime driver ``name``; RuntimeError if missing."""
+    try:
+        return driver.DriverManager(NAMESPACE, name, invoke_on_load=True,
+                                    invoke_kwds={'conf': conf}).driver
+    except Exception as exc:  # NoMatches, import errors
+        raise RuntimeError('cannot load runtime driver %r: %s' % (name, exc))

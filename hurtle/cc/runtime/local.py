@@ -1,0 +1,159 @@
+"""The ``local`` runtime driver: each SO is a process on this machine.
+
+The SO runs ``python -m hurtle.cmd.so --bundle <image> --port 0
+--port-file <file>`` with the CC's own ``--config-file`` arguments; the SO
+binds a free port on ``[cc] so_host`` and writes it to the port file, so no
+port is ever guessed. Its output goes to ``<state_path>/so/<app id>.log``.
+Each SO gets a session of its own; ``stop`` sends SIGTERM to that process
+(by pid), then SIGKILL after 10 s.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from hurtle.cc.runtime import base
+
+STOP_GRACE_SECONDS = 10.0
+
+
+class LocalRuntime(base.Runtime):
+    """SOs as child processes on ``[cc] so_host``."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        self.workdir = os.path.join(conf.state_path, 'so')
+        self._children = {}
+
+    def _command(self, image, port_file):
+        cmd = [sys.executable, '-m', 'hurtle.cmd.so', '--bundle', image,
+               '--host', self.conf.cc.so_host, '--port', '0',
+               '--port-file', port_file]
+        for path in self.conf.config_file or []:
+            cmd += ['--config-file', os.path.abspath(path)]
+        return cmd
+
+    def start(self, app_id, image, env):
+        if not os.path.isdir(image) or not os.path.isfile(
+                os.path.join(image, 'so.py')):
+            raise base.RuntimeError_(
+                'occi.app.image %s is not an SO bundle directory with so.py'
+                % image)
+        os.makedirs(self.workdir, exist_ok=True)
+        port_file = os.path.join(self.workdir, '%s.port' % app_id)
+        log_path = os.path.join(self.workdir, '%s.log' % app_id)
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        child_env = dict(os.environ)
+        child_env.update({str(k): str(v) for k, v in env.items()})
+        with open(log_path, 'ab') as log:
+            proc = subprocess.Popen(self._command(image, port_file),
+                                    env=child_env, stdout=log,
+                                    stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        self._children[proc.pid] = proc
+        ref = {'pid': proc.pid, 'log': log_path}
+        try:
+            url = self._wait_ready(proc, port_file, log_path)
+        except base.RuntimeError_:
+            self.stop(ref)
+            raise
+        ref['url'] = url
+        return url, ref
+
+    def _wait_ready(self, proc, port_file, log_path):
+        deadline = time.monotonic() + self.conf.cc.so_start_timeout
+        url = None
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise base.RuntimeError_(
+                    'SO process exited with code %s: %s'
+                    % (proc.returncode, _tail(log_path)))
+            if url is None and os.path.exists(port_file):
+                with open(port_file) as handle:
+                    port = handle.read().strip()
+                if port.isdigit():
+                    url = 'http://%s:%s/' % (self.conf.cc.so_host, port)
+            if url is not None:
+                try:
+                    requests.get(url + '-/', timeout=2)
+                    return url
+                except requests.RequestException:
+                    pass
+            time.sleep(0.1)
+        raise base.RuntimeError_('SO did not answer within %d s'
+                                 % self.conf.cc.so_start_timeout)
+
+    def stop(self, ref):
+        pid = (ref or {}).get('pid')
+        if not pid:
+            return
+        proc = self._children.pop(pid, None)
+        if proc is None:
+            # Started by an earlier CC process: not our child, but recorded
+            # as ours in the database; signal it only while it still runs.
+            if not self.is_running(ref):
+                return
+            _signal(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_GRACE_SECONDS
+            while self.is_running(ref) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if self.is_running(ref):
+                _signal(pid, signal.SIGKILL)
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def is_running(self, ref):
+        pid = (ref or {}).get('pid')
+        if not pid:
+            return False
+        proc = self._children.get(pid)
+        if proc is not None:
+            return proc.poll() is None
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return _cmdline_is_so(pid)
+
+    def stop_all(self):
+        """Stop every SO this process started (CC shutdown)."""
+        for pid in list(self._children):
+            self.stop({'pid': pid})
+
+
+def _signal(pid, signum):
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass
+
+
+def _cmdline_is_so(pid):
+    """True if ``pid`` runs hurtle.cmd.so (guards against pid reuse)."""
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
+            return b'hurtle.cmd.so' in handle.read()
+    except OSError:
+        return False
+
+
+def _tail(path, limit=800):
+    try:
+        with open(path, 'rb') as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - limit))
+            return handle.read().decode('utf-8', 'replace').strip()
+    except OSError:
+        return '(no log)'

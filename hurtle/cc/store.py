@@ -1,0 +1,94 @@
+"""The CC's OCCI entity store: ``app`` entities as ``cc_apps`` rows."""
+import sqlalchemy as sa
+
+from occi import core_model
+
+from hurtle.db import engine as db_engine
+from hurtle.db import models
+from hurtle.occi import categories
+from hurtle.occi import registry
+
+PREFIX = '/app/'
+
+
+def _key(app_id):
+    return PREFIX + app_id
+
+
+def to_entity(row):
+    """Build the PySSF resource of an app row."""
+    entity = core_model.Resource(_key(row.id), categories.APP, [])
+    entity.attributes.update({
+        'occi.core.id': row.id,
+        'occi.app.name': row.name,
+        'occi.app.image': row.image,
+        'occi.app.state': row.state,
+        'occi.app.url': row.url or '',
+    })
+    # The environment may hold secrets: it is stored, never rendered.
+    entity.app_env = dict(row.env or {})
+    entity.runtime_ref = row.runtime_ref
+    entity.extras = row.project
+    entity.actions = ([categories.APP_STOP] if row.state == 'active'
+                      else [categories.APP_START])
+    return entity
+
+
+class AppStore(registry.EntityStore):
+    """EntityStore over SQLAlchemy; rows scoped by project."""
+
+    def __init__(self, url):
+        self._sessions = db_engine.sessionmaker(url)
+
+    def _id(self, key):
+        return key[len(PREFIX):] if key.startswith(PREFIX) else None
+
+    def get(self, key, extras):
+        app_id = self._id(key)
+        if not app_id:
+            return None
+        with self._sessions() as session:
+            row = session.get(models.App, app_id)
+            if row is None or row.project != registry.project_of(extras):
+                return None
+            return to_entity(row)
+
+    def add(self, key, entity, extras):
+        app_id = self._id(key)
+        attrs = entity.attributes
+        with self._sessions.begin() as session:
+            row = session.get(models.App, app_id)
+            if row is None:
+                row = models.App(id=app_id,
+                                 project=registry.project_of(extras))
+                session.add(row)
+            row.name = attrs.get('occi.app.name')
+            row.image = attrs.get('occi.app.image')
+            row.env = getattr(entity, 'app_env', {})
+            row.state = attrs.get('occi.app.state', 'inactive')
+            row.url = attrs.get('occi.app.url') or None
+            row.runtime_ref = getattr(entity, 'runtime_ref', None)
+
+    def delete(self, key, extras):
+        with self._sessions.begin() as session:
+            session.execute(sa.delete(models.App).where(
+                models.App.id == self._id(key),
+                models.App.project == registry.project_of(extras)))
+
+    def _rows(self, extras):
+        with self._sessions() as session:
+            return session.scalars(
+                sa.select(models.App)
+                .where(models.App.project == registry.project_of(extras))
+                .order_by(models.App.created_at)).all()
+
+    def keys(self, extras):
+        return [_key(row.id) for row in self._rows(extras)]
+
+    def values(self, extras):
+        return [to_entity(row) for row in self._rows(extras)]
+
+    def all_rows(self):
+        """Every app row of every project (for start-up recovery)."""
+        with self._sessions() as session:
+            return session.scalars(sa.select(models.App)).all()

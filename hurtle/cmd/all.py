@@ -1,0 +1,180 @@
+"""``hurtle-all``: the embedded default on one machine, in one command.
+
+Starts, as child processes on 127.0.0.1: the embedded Heat
+(``hurtle-heat``, [embedded_heat] port, 8004), the CC (``hurtle-cc``,
+8887) and the SM (``hurtle-sm``, 8888), each with the same
+``--config-file``s, and waits until each answers. Their logs go to
+``<state_path>/log/<name>.log``.
+
+* ``hurtle-all --config-file etc/hurtle/hurtle.conf`` serves until SIGTERM
+  or Ctrl-C, then stops SM, CC (which stops its SOs) and Heat, in that
+  order.
+* ``--demo`` runs the walk-through of ``hurtle.cmd.demo`` (create an
+  instance of the first service, watch it become active, delete it) and
+  exits with its status; with ``--serve`` too, it keeps serving after.
+
+Exit status: 0 on success, 1 if a service does not start (its log's tail
+is printed) or the demo fails.
+"""
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import requests
+from oslo_config import cfg
+
+from hurtle.cmd import common
+
+LOG = logging.getLogger(__name__)
+
+cli_opts = [
+    cfg.BoolOpt('demo', default=False,
+                help='Run the demo walk-through once everything serves.'),
+    cfg.BoolOpt('serve', default=False,
+                help='With --demo: keep serving after the demo.'),
+]
+
+START_TIMEOUT = 180.0
+
+
+class Child(object):
+    """One Hurtle service run as a child process."""
+
+    def __init__(self, name, module, probe_url, conf):
+        self.name = name
+        self.module = module
+        self.probe_url = probe_url
+        self.log_path = os.path.join(conf.state_path, 'log',
+                                     '%s.log' % name)
+        self.args = [sys.executable, '-m', module]
+        for path in conf.config_file or []:
+            self.args += ['--config-file', os.path.abspath(path)]
+        self.proc = None
+
+    def start(self):
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        with open(self.log_path, 'ab') as log:
+            self.proc = subprocess.Popen(self.args, stdout=log,
+                                         stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError('%s exited with status %s:\n%s' % (
+                    self.name, self.proc.returncode, self.tail()))
+            try:
+                requests.get(self.probe_url, timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError('%s did not answer on %s within %.0f s:\n%s'
+                           % (self.name, self.probe_url, timeout,
+                              self.tail()))
+
+    def stop(self, grace=30.0):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            LOG.warning('%s ignored SIGTERM for %.0f s; killing it',
+                        self.name, grace)
+            self.proc.kill()
+            self.proc.wait()
+
+    def tail(self, lines=15):
+        try:
+            with open(self.log_path, 'rb') as handle:
+                text = handle.read()[-8000:].decode('utf-8', 'replace')
+        except OSError:
+            return '(no log)'
+        return '\n'.join(text.splitlines()[-lines:])
+
+
+def _url(host, port, path):
+    return 'http://%s:%d%s' % (host, port, path)
+
+
+def children(conf):
+    """The child services of the embedded default, in start order."""
+    heat = conf.embedded_heat
+    return [
+        Child('hurtle-heat', 'hurtle.cmd.heat',
+              _url(heat.host, heat.port, '/'), conf),
+        Child('hurtle-cc', 'hurtle.cmd.cc',
+              _url(conf.cc.host, conf.cc.port, '/-/'), conf),
+        Child('hurtle-sm', 'hurtle.cmd.sm',
+              _url(conf.sm.host, conf.sm.port, '/-/'), conf),
+    ]
+
+
+def _check_free(conf):
+    import socket
+    for name, host, port in (('embedded Heat', conf.embedded_heat.host,
+                              conf.embedded_heat.port),
+                             ('CC', conf.cc.host, conf.cc.port),
+                             ('SM', conf.sm.host, conf.sm.port)):
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                raise RuntimeError('port %d for the %s on %s is not free '
+                                   '(%s); is Hurtle already running?'
+                                   % (port, name, host, exc.strerror))
+
+
+def main(argv=None):
+    common.CONF.register_cli_opts(cli_opts)
+    conf = common.prepare(sys.argv[1:] if argv is None else argv,
+                          'Hurtle: embedded Heat, CC and SM on one machine')
+    common.upgrade_database()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda s, f: stop.set())
+    signal.signal(signal.SIGINT, lambda s, f: stop.set())
+    started = []
+    status = 0
+    try:
+        _check_free(conf)
+        for child in children(conf):
+            print('starting %s (log: %s)' % (child.name, child.log_path),
+                  flush=True)
+            child.start()
+            started.append(child)
+            child.wait_ready()
+        sm_url = _url(conf.sm.host, conf.sm.port, '/')
+        print('Hurtle serves: SM %s, CC %s, Heat %s'
+              % (sm_url, _url(conf.cc.host, conf.cc.port, '/'),
+                 started[0].probe_url), flush=True)
+        if conf.demo:
+            from hurtle.cmd import demo
+            status = demo.run(sm_url, conf)
+            if not conf.serve:
+                return status
+        while not stop.wait(1.0):
+            dead = [c for c in started if c.proc.poll() is not None]
+            if dead:
+                print('%s exited (status %s):\n%s' % (
+                    dead[0].name, dead[0].proc.returncode, dead[0].tail()),
+                    file=sys.stderr)
+                status = 1
+                break
+        return status
+    except RuntimeError as exc:
+        print('hurtle-all: %s' % exc, file=sys.stderr)
+        return 1
+    finally:
+        for child in reversed(started):
+            child.stop()
+        print('stopped', flush=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

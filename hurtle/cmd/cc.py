@@ -1,0 +1,30 @@
+"""``hurtle-cc``: the Cloud Controller app API ([cc] host:port, 8887).
+
+On start it restarts the SOs of apps recorded as ``active`` whose process
+is gone (the local runtime's SOs stop with the CC); on SIGTERM it stops the
+SOs it started.
+"""
+import logging
+import sys
+
+from hurtle.api import paste as hurtle_paste
+from hurtle.cc import recovery
+from hurtle.cmd import common
+
+LOG = logging.getLogger(__name__)
+
+
+def main(argv=None):
+    conf = common.prepare(sys.argv[1:] if argv is None else argv,
+                          'Hurtle Cloud Controller')
+    common.upgrade_database()
+    application = hurtle_paste.load_app('hurtle-cc')
+    backend = hurtle_paste.BUILT['cc']
+    recovery.restart_apps(conf, backend)
+    stop_all = getattr(backend.runtime, 'stop_all', None)
+    common.serve(application, conf.cc.host, conf.cc.port, 'hurtle-cc',
+                 on_stop=stop_all)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,126 @@
+"""``hurtle-heat``: the embedded Heat (engine + v1 API) in one process.
+
+Usage::
+
+    hurtle-heat --config-file etc/hurtle/hurtle.conf
+
+Reads ``[DEFAULT] state_path``, the ``[embedded_heat]`` group and the
+oslo.log options (``debug``, ``log_file``, ``log_dir``) from Hurtle's
+configuration with a private ``ConfigOpts``: Heat owns the global
+``cfg.CONF`` in this process, so Hurtle's options are kept off it and
+names such as ``[DEFAULT] host`` or ``[database] connection`` never clash.
+
+Exit status: 0 after SIGTERM/SIGINT (engine and API stopped), 2 when the
+embedded Heat cannot start (port taken, state directory unwritable, bad
+configuration; the message goes to the log and to stderr), 1 on an
+unexpected failure.
+"""
+import signal
+import sys
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+LOG = logging.getLogger('hurtle.cmd.heat')
+
+
+def _keep_hurtle_options_off_global_conf():
+    """Undo ``hurtle.conf``'s registration on the global ``cfg.CONF``.
+
+    Importing any ``hurtle.conf`` module runs the package's ``__init__``,
+    which registers every Hurtle group on ``cfg.CONF``. Heat registers its
+    own options there later; remove Hurtle's first.
+    """
+    from hurtle import conf as hurtle_conf
+
+    for module in hurtle_conf.option_modules():
+        for group, opts in module.list_opts().items():
+            group = None if group == 'DEFAULT' else group
+            for opt in opts:
+                try:
+                    cfg.CONF.unregister_opt(opt, group=group)
+                except (cfg.NoSuchGroupError, cfg.ArgsAlreadyParsedError):
+                    pass
+
+
+def load_conf(argv):
+    """Parse Hurtle's config into a private ``ConfigOpts``.
+
+    :param argv: command-line arguments (without the program name).
+    :returns: ConfigOpts with ``[DEFAULT] state_path``, ``[embedded_heat]``
+        and oslo.log options.
+    """
+    from hurtle.conf import embedded_heat
+    from hurtle.conf import paths
+
+    _keep_hurtle_options_off_global_conf()
+    conf = cfg.ConfigOpts()
+    paths.register_opts(conf)
+    embedded_heat.register_opts(conf)
+    logging.register_options(conf)
+    conf(argv, project='hurtle', prog='hurtle-heat',
+         version=_hurtle_version())
+    return conf
+
+
+def _hurtle_version():
+    try:
+        from hurtle import version
+        return version.version_string()
+    except Exception:
+        return 'unknown'
+
+
+def _fail(message, status):
+    LOG.error('%s', message)
+    sys.stderr.write('hurtle-heat: error: %s\n' % message)
+    return status
+
+
+def main(argv=None):
+    """Run until SIGTERM/SIGINT; return the exit status (see module doc)."""
+    argv = sys.argv[1:] if argv is None else argv
+    conf = load_conf(argv)
+    logging.setup(conf, 'hurtle-heat')
+
+    from hurtle.cc.embedded_heat import launcher
+
+    stop_requested = threading.Event()
+
+    def _on_signal(signo, frame):
+        LOG.info('Received %s, stopping', signal.Signals(signo).name)
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+    heat = launcher.EmbeddedHeat(launcher.Settings.from_conf(conf))
+    try:
+        heat.start()
+    except launcher.LaunchError as exc:
+        return _fail(str(exc), 2)
+    except Exception as exc:
+        LOG.exception('Embedded Heat failed to start')
+        return _fail('unexpected error while starting: %s' % exc, 1)
+
+    status = 0
+    while not stop_requested.wait(0.5):
+        if not heat.api_alive():
+            status = _fail('the Heat API thread died', 1)
+            break
+    heat.stop()
+    _log_leftover_threads()
+    return status
+
+
+def _log_leftover_threads():
+    left = [t.name for t in threading.enumerate()
+            if t is not threading.main_thread() and not t.daemon
+            and t.is_alive()]
+    if left:
+        LOG.warning('Threads still running after stop: %s', ', '.join(left))
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""``hurtle-so``: serves the SO API of one Service Orchestrator bundle.
+
+Started by the CC's ``local`` runtime as::
+
+    hurtle-so --config-file hurtle.conf --bundle DIR --port 0 \
+        --port-file FILE
+
+with the per-instance environment set by the SM: ``HURTLE_SO_SECRET``
+(required; callers must send it as ``X-Auth-Token``),
+``HURTLE_INSTANCE_ID``, ``HURTLE_PROJECT``, ``HURTLE_SO_TEMPLATES`` (JSON
+``{"deployment": path, "provision": path}``). The SO's snapshot is kept in
+``<state_path>/so/<instance id>.json`` so a restarted SO resumes.
+"""
+import json
+import logging
+import os
+import sys
+
+from oslo_config import cfg
+
+from hurtle.cmd import common
+from hurtle.sdk import context as so_context
+from hurtle.sdk import deployer as deployer_api
+from hurtle.so import bundle as so_bundle
+from hurtle.so import runtime
+from hurtle.so import secret as so_secret
+
+LOG = logging.getLogger(__name__)
+
+cli_opts = [
+    cfg.StrOpt('bundle', required=True,
+               help='SO bundle directory (contains so.py).'),
+    cfg.HostAddressOpt('host', default='127.0.0.1',
+                       help='Address to bind the SO API to.'),
+    cfg.PortOpt('port', default=0, help='Port (0: any free port).'),
+    cfg.StrOpt('port-file',
+               help='File to write the bound port to, once listening.'),
+]
+
+
+def _write_port(path, port):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as handle:
+        handle.write('%d\n' % port)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    common.CONF.register_cli_opts(cli_opts)
+    conf = common.prepare(sys.argv[1:] if argv is None else argv,
+                          'Hurtle Service Orchestrator runtime')
+    secret = os.environ.get(so_secret.ENV_VAR, '')
+    if not secret:
+        sys.exit('hurtle-so: %s is not set; an SO never serves without its '
+                 'secret' % so_secret.ENV_VAR)
+    bundle_dir = os.path.abspath(conf.bundle)
+    try:
+        so_class = so_bundle.load_class(bundle_dir)
+    except so_bundle.BundleError as exc:
+        sys.exit('hurtle-so: %s' % exc)
+    instance_id = os.environ.get('HURTLE_INSTANCE_ID', 'default')
+    project = os.environ.get('HURTLE_PROJECT', conf.cc.heat_project)
+    try:
+        templates = json.loads(os.environ.get('HURTLE_SO_TEMPLATES') or '{}')
+    except ValueError:
+        sys.exit('hurtle-so: HURTLE_SO_TEMPLATES is not JSON')
+    try:
+        deployer = deployer_api.load(conf.cc.deployer, conf, project)
+    except RuntimeError as exc:
+        sys.exit('hurtle-so: %s' % exc)
+
+    def factory():
+        return so_class(so_context.SOContext(
+            instance_id=instance_id, bundle_dir=bundle_dir,
+            templates=templates, deployer=deployer, project=project))
+
+    state_dir = os.path.join(conf.state_path, 'so')
+    os.makedirs(state_dir, exist_ok=True)
+    application = so_secret.SecretMiddleware(
+        runtime.make_application(
+            factory, os.path.join(state_dir, '%s.json' % instance_id)),
+        secret)
+    on_bound = None
+    if conf.port_file:
+        def on_bound(port):
+            _write_port(conf.port_file, port)
+    common.serve(application, conf.host, conf.port,
+                 'hurtle-so %s' % instance_id, on_bound=on_bound)
+
+
+if __name__ == '__main__':
+    main()

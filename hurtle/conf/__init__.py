@@ -1,0 +1,56 @@
+"""Hurtle's oslo.config options.
+
+Each module in this package owns one option group. It defines
+``register_opts(conf)`` and ``list_opts()`` (a dict ``{group_name: [opts]}``);
+this package registers all of them on the global ``CONF`` so any component
+can read any group. ``opts.list_opts`` feeds oslo-config-generator.
+"""
+import importlib
+import os
+import pkgutil
+
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+_SKIP = frozenset(['opts'])
+
+
+def option_modules():
+    """Yield every option module of this package, sorted by name."""
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name.startswith('_') or info.name in _SKIP:
+            continue
+        yield importlib.import_module('%s.%s' % (__name__, info.name))
+
+
+def register_all(conf):
+    """Register every Hurtle option group on ``conf`` (idempotent)."""
+    for module in option_modules():
+        module.register_opts(conf)
+
+
+def config_dir(conf):
+    """Directory of the first ``--config-file`` (or the working dir)."""
+    files = conf.config_file or []
+    if files:
+        return os.path.dirname(os.path.abspath(files[0]))
+    return os.getcwd()
+
+
+def resolve_path(conf, path):
+    """Make ``path`` absolute, relative to the first config file's dir."""
+    if os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(config_dir(conf), path))
+
+
+def resolve_state_path(conf):
+    """Make a relative ``[DEFAULT] state_path`` absolute (see
+    ``resolve_path``) so that ``$state_path`` means one place for every
+    process, whatever its working directory."""
+    if not os.path.isabs(conf.state_path):
+        conf.set_override('state_path', resolve_path(conf, conf.state_path))
+
+
+register_all(CONF)

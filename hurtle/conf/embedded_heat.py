@@ -1,0 +1,59 @@
+"""``[embedded_heat]`` options: the one-process Heat of ``hurtle-heat``.
+
+See DESIGN.md section 6 and :mod:`hurtle.cc.embedded_heat`.
+"""
+from oslo_config import cfg
+
+GROUP = 'embedded_heat'
+
+embedded_heat_group = cfg.OptGroup(
+    GROUP,
+    title='Embedded Heat',
+    help='The Heat engine and v1 API that hurtle-heat runs in one process '
+         '(SQLite, fake:// transport, noauth) for the embedded default.')
+
+embedded_heat_opts = [
+    cfg.HostAddressOpt('host',
+                       default='127.0.0.1',
+                       help='Address the Heat v1 API binds to.'),
+    cfg.PortOpt('port',
+                default=8004,
+                help='TCP port of the Heat v1 API.'),
+    cfg.StrOpt('state_path',
+               sample_default='$state_path/heat',
+               help='Directory of the embedded Heat: its generated heat.conf, '
+                    'its SQLite database and its encryption key. Created '
+                    'if missing; must be writable. Default: the "heat" '
+                    'directory under [DEFAULT] state_path.'),
+    cfg.BoolOpt('hurtle_plugins',
+                default=True,
+                help='Load Hurtle\'s own Heat resource plugins '
+                     '(the hurtle/heat_plugins directory of the installed '
+                     'hurtle package).'),
+    cfg.ListOpt('plugin_dirs',
+                default=[],
+                help='Extra Heat plugin directories, loaded after Hurtle\'s '
+                     'own hurtle/heat_plugins directory.'),
+    cfg.StrOpt('heat_config',
+               help='Optional heat.conf file merged after the generated one '
+                    '(its values win), e.g. for an [sdc] section or Heat '
+                    'tuning options.'),
+    cfg.BoolOpt('fix_sqlite_id_reuse',
+                default=True,
+                advanced=True,
+                help='Recreate the resource_properties_data table with '
+                     'AUTOINCREMENT ids after the schema sync, so that '
+                     'SQLite never reuses a freed id (otherwise a stack '
+                     'update after its outputs were read can hang in '
+                     'UPDATE_IN_PROGRESS). Only disable to reproduce '
+                     'the fault.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(embedded_heat_group)
+    conf.register_opts(embedded_heat_opts, group=embedded_heat_group)
+
+
+def list_opts():
+    return {GROUP: embedded_heat_opts}

@@ -1,0 +1,61 @@
+"""``[sdc]`` options: how Hurtle's Heat plugins reach Joyent CloudAPI.
+
+heat-engine reads this group from heat.conf when the ``sdc`` Heat client
+plugin (``hurtle.sdc.heat_client``) builds its CloudAPI client.
+"""
+from oslo_config import cfg
+
+GROUP = 'sdc'
+
+sdc_group = cfg.OptGroup(
+    GROUP, title='Joyent SDC / Triton CloudAPI',
+    help='Endpoint and credentials of the CloudAPI used by the SDC::* '
+         'Heat resource types.')
+
+sdc_opts = [
+    cfg.URIOpt('url',
+               schemes=['http', 'https'],
+               help='CloudAPI endpoint URL, e.g. '
+                    'https://us-east-1.api.joyent.com.'),
+    cfg.StrOpt('account',
+               help='CloudAPI login (account name); requests go to '
+                    '/<account>/... .'),
+    cfg.StrOpt('key_file',
+               help='Path of the private key (RSA, ECDSA or Ed25519; PEM or '
+                    'OpenSSH format, unencrypted) whose public half is '
+                    'registered on the account. Requests are signed with '
+                    'it (HTTP Signature over the Date header).'),
+    cfg.StrOpt('key_id',
+               help='Key name sent in the signature keyId '
+                    '(/<account>/keys/<key_id>). Default: the MD5 '
+                    'fingerprint of the key, as CloudAPI expects.'),
+    cfg.StrOpt('api_version',
+               default='~9||~8',
+               help='Value of the Accept-Version header sent with every '
+                    'request (a semver range).'),
+    cfg.BoolOpt('insecure',
+                default=False,
+                help='Skip TLS certificate verification. Only for test '
+                     'endpoints with self-signed certificates.'),
+    cfg.StrOpt('ca_file',
+               help='CA bundle used to verify the CloudAPI TLS certificate '
+                    '(default: the system bundle).'),
+    cfg.FloatOpt('timeout',
+                 default=30.0,
+                 min=0.1,
+                 help='Timeout in seconds of one HTTP request to CloudAPI.'),
+    cfg.IntOpt('retries',
+               default=3,
+               min=0,
+               help='How many times a request is retried, with exponential '
+                    'backoff, after a 503 answer or a connection error.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(sdc_group)
+    conf.register_opts(sdc_opts, group=sdc_group)
+
+
+def list_opts():
+    return {GROUP: sdc_opts}

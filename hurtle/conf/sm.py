@@ -1,0 +1,42 @@
+"""``[sm]`` options: the Service Manager."""
+from oslo_config import cfg
+
+sm_group = cfg.OptGroup('sm', title='Service Manager')
+
+sm_opts = [
+    cfg.HostAddressOpt('host', default='127.0.0.1',
+                       help='Address the SM API binds to.'),
+    cfg.PortOpt('port', default=8888, help='Port of the SM API.'),
+    cfg.ListOpt('manifests', default=[],
+                help='Service manifests (JSON files) this SM serves; each '
+                     'becomes an OCCI kind at /<term>/.'),
+    cfg.URIOpt('cc_url', default='http://127.0.0.1:8887/',
+               help='Endpoint of the Cloud Controller app API.'),
+    cfg.StrOpt('service_project', default='service',
+               help='Project the SM uses when it calls the CC.'),
+    cfg.StrOpt('region', default='RegionOne',
+               help='Region whose templates (manifest "resources") SOs '
+                    'use.'),
+    cfg.IntOpt('phase_timeout', default=600, min=1,
+               help='Seconds one lifecycle phase (start SO, deploy, '
+                    'provision, update, dispose) may take before the '
+                    'instance is failed.'),
+    cfg.FloatOpt('poll_interval', default=1.0, min=0.05,
+                 help='Seconds between two polls of an SO or the CC.'),
+    cfg.IntOpt('call_retries', default=3, min=0,
+               help='Retries of a call to the CC or an SO that fails with '
+                    'a connection error or 503.'),
+    cfg.IntOpt('workers', default=8, min=1,
+               help='Threads running instance lifecycles.'),
+    cfg.BoolOpt('insecure', default=False,
+                help='Skip TLS verification on calls to the CC and SOs.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(sm_group)
+    conf.register_opts(sm_opts, group=sm_group)
+
+
+def list_opts():
+    return {sm_group.name: sm_opts}

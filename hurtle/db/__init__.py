@@ -1,0 +1,1 @@
+"""Hurtle's relational storage: engine set-up, models, Alembic migrations."""

@@ -1,0 +1,32 @@
+"""Schema migrations with Alembic (scripts in ``hurtle/db/migrations``)."""
+import os
+
+from alembic import command
+from alembic import config as alembic_config
+
+from hurtle.db import engine as db_engine
+
+_SCRIPTS = os.path.join(os.path.dirname(__file__), 'migrations')
+
+
+def _config(url):
+    cfg = alembic_config.Config()
+    cfg.set_main_option('script_location', _SCRIPTS)
+    cfg.set_main_option('sqlalchemy.url', url.replace('%', '%%'))
+    return cfg
+
+
+def upgrade(url, revision='head'):
+    """Bring the schema at ``url`` up to ``revision`` (idempotent)."""
+    cfg = _config(url)
+    with db_engine.get_engine(url).begin() as connection:
+        cfg.attributes['connection'] = connection
+        command.upgrade(cfg, revision)
+
+
+def current(url):
+    """Return the schema revision at ``url``, or None if unversioned."""
+    from alembic.runtime import migration
+    with db_engine.get_engine(url).connect() as connection:
+        return migration.MigrationContext.configure(
+            connection).get_current_revision()

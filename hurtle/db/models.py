@@ -1,0 +1,56 @@
+"""SQLAlchemy models of Hurtle's persistent state.
+
+``ServiceInstance`` rows belong to the SM (one per service instance, kept
+until the instance and its resources are gone); ``App`` rows belong to the
+CC (one per OCCI ``app``, i.e. one running SO).
+"""
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class ServiceInstance(Base):
+    """One instance of a Hurtle service, as the SM knows it."""
+
+    __tablename__ = 'sm_instances'
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    project = sa.Column(sa.String(255), nullable=False, index=True)
+    service = sa.Column(sa.String(255), nullable=False, index=True)
+    state = sa.Column(sa.String(32), nullable=False)
+    reason = sa.Column(sa.Text, nullable=True)
+    attributes = sa.Column(sa.JSON, nullable=False, default=dict)
+    pending = sa.Column(sa.JSON, nullable=True)
+    app_url = sa.Column(sa.String(1024), nullable=True)
+    so_url = sa.Column(sa.String(1024), nullable=True)
+    so_secret = sa.Column(sa.String(255), nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
+                           onupdate=_now)
+
+
+class App(Base):
+    """One OCCI ``app`` of the CC: a deployed SO."""
+
+    __tablename__ = 'cc_apps'
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    project = sa.Column(sa.String(255), nullable=False, index=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    image = sa.Column(sa.String(1024), nullable=False)
+    env = sa.Column(sa.JSON, nullable=False, default=dict)
+    state = sa.Column(sa.String(32), nullable=False)
+    url = sa.Column(sa.String(1024), nullable=True)
+    runtime_ref = sa.Column(sa.JSON, nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
+                           onupdate=_now)

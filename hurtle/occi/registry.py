@@ -1,0 +1,248 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""A thread-safe PySSF registry whose entities live in a pluggable store.
+
+* The hostname (scheme://host[:port] used to render absolute locations) is
+  per thread: each request sets its own, so a threaded WSGI server renders
+  every response with that request's ``Host``.
+* Entities are kept by an :class:`EntityStore`.  Every store call gets the
+  ``extras`` dict the layer passes to backends (``project``, ``user``,
+  ``roles``, ``environ``), so a store scopes by project: an entity created
+  in project A is invisible (404) in project B.
+* Backends are called through a guard: an unexpected exception in a
+  backend (``AttributeError``, ``KeyError``, anything but an
+  :class:`hurtle.occi.errors.OCCIError`) is logged and becomes a 500 with a
+  short message instead of PySSF's 405/400/404 guesses.
+"""
+
+import collections
+import logging
+import threading
+
+from occi import backend as occi_backend
+from occi import exceptions as occi_exceptions
+from occi import registry as occi_registry
+
+from hurtle.occi import errors
+
+LOG = logging.getLogger(__name__)
+
+
+def project_of(extras):
+    """The project id in ``extras`` (``None`` when not scoped)."""
+    if not extras:
+        return None
+    return extras.get('project')
+
+
+class EntityStore(object):
+    """Where the registry keeps entities (PySSF Resource/Link objects).
+
+    ``key`` is the entity's path (its identifier, e.g. ``/app/<uuid>``).
+    Implementations must scope by ``project_of(extras)``.
+    """
+
+    def get(self, key, extras):
+        """The entity stored at ``key`` for this project, or ``None``."""
+        raise NotImplementedError()
+
+    def add(self, key, entity, extras):
+        """Store (or overwrite) ``entity`` at ``key`` for this project."""
+        raise NotImplementedError()
+
+    def update(self, key, entity, extras):
+        """Persist changes to a stored entity (after an update, replace,
+        action or retrieve).  Default: :meth:`add` again."""
+        self.add(key, entity, extras)
+
+    def delete(self, key, extras):
+        """Remove ``key`` for this project (no error if absent)."""
+        raise NotImplementedError()
+
+    def keys(self, extras):
+        """All keys visible to this project, in insertion order."""
+        raise NotImplementedError()
+
+    def values(self, extras):
+        """All entities visible to this project, in insertion order."""
+        raise NotImplementedError()
+
+
+class MemoryStore(EntityStore):
+    """In-memory :class:`EntityStore`, one ordered dict per project."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._data = collections.defaultdict(collections.OrderedDict)
+
+    def get(self, key, extras):
+        with self._lock:
+            return self._data[project_of(extras)].get(key)
+
+    def add(self, key, entity, extras):
+        with self._lock:
+            self._data[project_of(extras)][key] = entity
+
+    def delete(self, key, extras):
+        with self._lock:
+            self._data[project_of(extras)].pop(key, None)
+
+    def keys(self, extras):
+        with self._lock:
+            return list(self._data[project_of(extras)].keys())
+
+    def values(self, extras):
+        with self._lock:
+            return list(self._data[project_of(extras)].values())
+
+
+class _GuardedBackend(object):
+    """Calls a backend; unexpected exceptions become InternalError."""
+
+    def __init__(self, backend):
+        self._backend = backend
+
+    @property
+    def wrapped(self):
+        return self._backend
+
+    def __getattr__(self, name):
+        func = getattr(self._backend, name)
+        if not callable(func):
+            return func
+
+        def guarded(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except (errors.OCCIError, occi_exceptions.HTTPError):
+                raise
+            except Exception:
+                LOG.exception('Backend %s.%s failed',
+                              type(self._backend).__name__, name)
+                raise errors.InternalError(
+                    'Internal error in the %s backend.' % name)
+        return guarded
+
+
+class Registry(occi_registry.NonePersistentRegistry):
+    """PySSF registry: thread-local hostname, pluggable entity store.
+
+    :param store: an :class:`EntityStore` (default :class:`MemoryStore`).
+    """
+
+    def __init__(self, store=None):
+        super(Registry, self).__init__()
+        self.store = store if store is not None else MemoryStore()
+        self._local = threading.local()
+        self._lock = threading.RLock()
+
+    # hostname: per thread ------------------------------------------------
+    def get_hostname(self):
+        return getattr(self._local, 'hostname', '')
+
+    def set_hostname(self, hostname):
+        self._local.hostname = hostname
+
+    # categories and backends ---------------------------------------------
+    def get_extras(self, extras):
+        return project_of(extras)
+
+    def set_backend(self, category, backend, extras):
+        with self._lock:
+            super(Registry, self).set_backend(category, backend, extras)
+
+    def delete_mixin(self, mixin, extras):
+        with self._lock:
+            self.backends.pop(mixin, None)
+
+    def _items(self):
+        with self._lock:
+            return list(self.backends.items())
+
+    def get_backend(self, category, extras):
+        """The (guarded) backend for ``category``.
+
+        :raises AttributeError: none registered (PySSF contract).
+        """
+        for cat, back in self._items():
+            if cat == category or (cat.scheme == category.scheme and
+                                   cat.term == category.term and
+                                   cat.extras is None):
+                if repr(category) == 'kind' and isinstance(
+                        back, occi_backend.KindBackend):
+                    return _GuardedBackend(back)
+                if repr(category) == 'action' and isinstance(
+                        back, occi_backend.ActionBackend):
+                    return _GuardedBackend(back)
+                if repr(category) == 'mixin' and isinstance(
+                        back, occi_backend.MixinBackend):
+                    return _GuardedBackend(back)
+        raise AttributeError('Cannot find corresponding Backend.')
+
+    def get_raw_backend(self, category):
+        """The registered backend object itself (or ``None``)."""
+        for cat, back in self._items():
+            if cat == category:
+                return back
+        return None
+
+    def get_all_backends(self, entity, extras):
+        seen = []
+        result = []
+        for cat in [entity.kind] + list(entity.mixins):
+            try:
+                back = self.get_backend(cat, extras)
+            except AttributeError:
+                continue
+            if any(b is back.wrapped for b in seen):
+                continue
+            seen.append(back.wrapped)
+            result.append(back)
+        return result
+
+    def get_category(self, path, extras):
+        project = project_of(extras)
+        for category, _back in self._items():
+            if category.location == path and (
+                    category.extras is None or category.extras == project):
+                return category
+        return None
+
+    def get_categories(self, extras):
+        project = project_of(extras)
+        return [cat for cat, _back in self._items()
+                if cat.extras is None or cat.extras == project]
+
+    # entities -------------------------------------------------------------
+    def get_resource(self, key, extras):
+        """:raises KeyError: no such entity for this project."""
+        entity = self.store.get(key, extras)
+        if entity is None:
+            raise KeyError(key)
+        return entity
+
+    def add_resource(self, key, resource, extras):
+        resource.extras = project_of(extras)
+        self.store.add(key, resource, extras)
+
+    def update_resource(self, key, resource, extras):
+        """Persist a changed entity through the store."""
+        self.store.update(key, resource, extras)
+
+    def delete_resource(self, key, extras):
+        self.store.delete(key, extras)
+
+    def get_resource_keys(self, extras):
+        return self.store.keys(extras)
+
+    def get_resources(self, extras):
+        return self.store.values(extras)

@@ -1,0 +1,590 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""OCCI renderings served by :class:`hurtle.occi.app.Application`.
+
+Each rendering turns a request (headers dict + decoded ``str`` body) into an
+:class:`OCCIData` and turns model objects into ``(headers, body)`` where
+``headers`` is a list of ``(name, value)`` and ``body`` a ``str``:
+
+* ``text/plain`` -- OCCI 1.1 HTTP rendering, data in the body
+  (GFD.185 3.6.2; GFD.229 5.2).  Requests with an empty body are read from
+  the headers instead (lenient to old clients).
+* ``text/occi`` -- data in HTTP headers, body ``OK`` (GFD.185 3.6.1).
+* ``text/uri-list`` -- collections only (GFD.185 3.6.3).
+* ``application/occi+json`` -- OCCI 1.2 JSON rendering (GFD.226), read
+  and write.
+* ``text/html`` -- a read-only page for browsers.
+"""
+
+import collections
+import html
+import json
+
+from occi import core_model
+
+from hurtle.occi import errors
+from hurtle.occi import parsing
+
+
+class OCCIData(object):
+    """Rendering-neutral content of a request.
+
+    ``categories``: list of dicts from :func:`parsing.parse_category`
+    (``class`` may be absent); ``attributes``: ordered dict name -> typed
+    value; ``links``: list of dicts from :func:`parsing.parse_link`;
+    ``locations``: list of URIs (str).
+    """
+
+    def __init__(self):
+        self.categories = []
+        self.attributes = collections.OrderedDict()
+        self.links = []
+        self.locations = []
+
+    def is_empty(self):
+        return not (self.categories or self.attributes or self.links or
+                    self.locations)
+
+
+def category_id(category):
+    """``scheme#term`` identifier of a category (its ``str()``)."""
+    return category.scheme + category.term
+
+
+def split_category_id(text):
+    """Split ``'scheme#term'`` into a category dict.
+
+    :raises BadRequest: no ``#`` or empty term.
+    """
+    text = str(text).strip()
+    pos = text.rfind('#')
+    if pos < 0 or pos == len(text) - 1:
+        raise errors.BadRequest('Not a category identifier '
+                                '(want scheme#term): %s' % text[:80])
+    return {'scheme': text[:pos + 1], 'term': text[pos + 1:]}
+
+
+def absolute(hostname, location):
+    if location is None:
+        return None
+    if location.startswith('http://') or location.startswith('https://'):
+        return location
+    return hostname + location
+
+
+def entity_attributes(entity):
+    """Attributes to render: the entity's plus ``occi.core.*`` defaults."""
+    attrs = collections.OrderedDict()
+    ident = entity.identifier or ''
+    attrs['occi.core.id'] = ident.rstrip('/').rsplit('/', 1)[-1]
+    if getattr(entity, 'title', None):
+        attrs['occi.core.title'] = entity.title
+    if getattr(entity, 'summary', None):
+        attrs['occi.core.summary'] = entity.summary
+    for name in entity.attributes:
+        value = entity.attributes[name]
+        if value is None:
+            continue
+        attrs[name] = value
+    return attrs
+
+
+def _is_link(entity):
+    return isinstance(entity, core_model.Link)
+
+
+def _link_target(link):
+    target = link.target
+    if isinstance(target, core_model.Entity):
+        return target.identifier, str(target.kind)
+    return str(target), None
+
+
+def _link_source(link):
+    source = link.source
+    if isinstance(source, core_model.Entity):
+        return source.identifier, str(source.kind)
+    return str(source), None
+
+
+class BaseRendering(object):
+    """Interface of a rendering; ``registry`` gives the hostname."""
+
+    mime_type = None
+    #: what the rendering can render: entity, collection, categories
+    renders = ('entity', 'collection', 'categories', 'locations')
+
+    def __init__(self, registry):
+        self.registry = registry
+
+    @property
+    def host(self):
+        return self.registry.get_hostname()
+
+    # parsing -------------------------------------------------------------
+    def parse(self, headers, body):
+        """Return :class:`OCCIData` for a request.
+
+        :param headers: dict of OCCI header name -> raw value (joined).
+        :param body: decoded request body (``str``).
+        :raises BadRequest: malformed content.
+        """
+        raise errors.UnsupportedMediaType(
+            'Cannot parse requests in %s.' % self.mime_type)
+
+    # rendering -----------------------------------------------------------
+    def entity(self, entity):
+        raise errors.BadRequest('%s cannot render an entity.'
+                                % self.mime_type)
+
+    def collection(self, entities, path):
+        raise errors.BadRequest('%s cannot render a collection.'
+                                % self.mime_type)
+
+    def categories(self, categories):
+        raise errors.BadRequest('%s cannot render the query interface.'
+                                % self.mime_type)
+
+    def locations(self, locations):
+        """Render a list of (absolute) locations, e.g. a created entity."""
+        raise errors.BadRequest('%s cannot render locations.'
+                                % self.mime_type)
+
+    def message(self, text):
+        """Render a short message (used for OK bodies and errors)."""
+        return [], text
+
+
+# --------------------------------------------------------------------------
+# text renderings
+# --------------------------------------------------------------------------
+
+def _data_from_header_map(header_map):
+    data = OCCIData()
+    values = parsing.collect(header_map)
+    for value in values['Category']:
+        data.categories.append(parsing.parse_category(value))
+    for value in values['X-OCCI-Attribute']:
+        name, val = parsing.parse_attribute(value)
+        data.attributes[name] = val
+    for value in values['Link']:
+        data.links.append(parsing.parse_link(value))
+    data.locations.extend(values['X-OCCI-Location'])
+    return data
+
+
+class _TextRendering(BaseRendering):
+    """Shared model -> lines logic of text/plain and text/occi."""
+
+    def _entity_lines(self, entity):
+        host = self.host
+        lines = [('Category', parsing.render_category(entity.kind, host,
+                                                      full=False))]
+        for mixin in entity.mixins:
+            lines.append(('Category', parsing.render_category(
+                mixin, host, full=False)))
+        if isinstance(entity, core_model.Resource):
+            for link in entity.links:
+                tgt, tgt_kind = _link_target(link)
+                cats = [str(link.kind)] + [str(m) for m in link.mixins]
+                attrs = collections.OrderedDict()
+                attrs.update(entity_attributes(link))
+                lines.append(('Link', parsing.render_link(
+                    absolute(host, tgt), tgt_kind or str(link.kind),
+                    absolute(host, link.identifier), cats, attrs)))
+        for action in entity.actions:
+            lines.append(('Link', parsing.render_link(
+                '%s%s?action=%s' % (host, entity.identifier, action.term),
+                str(action))))
+        attrs = entity_attributes(entity)
+        if _is_link(entity):
+            src, _k = _link_source(entity)
+            tgt, _k = _link_target(entity)
+            attrs['occi.core.source'] = absolute(host, src)
+            attrs['occi.core.target'] = absolute(host, tgt)
+        for name, value in attrs.items():
+            lines.append(('X-OCCI-Attribute',
+                          parsing.render_attribute(name, value)))
+        return lines
+
+    def entity(self, entity):
+        return self._emit(self._entity_lines(entity))
+
+    def collection(self, entities, path):
+        return self.locations([absolute(self.host, e.identifier)
+                               for e in entities])
+
+    def categories(self, categories):
+        host = self.host
+        return self._emit([('Category', parsing.render_category(c, host))
+                           for c in categories])
+
+    def locations(self, locations):
+        return self._emit([('X-OCCI-Location', loc) for loc in locations])
+
+
+class TextPlainRendering(_TextRendering):
+    """``text/plain``: one ``Name: value`` line per value in the body."""
+
+    mime_type = 'text/plain'
+
+    def parse(self, headers, body):
+        header_map = parsing.header_lines_from_body(body or '')
+        data = _data_from_header_map(header_map)
+        if data.is_empty():
+            data = _data_from_header_map(
+                {k: [v] for k, v in headers.items() if v})
+        return data
+
+    def _emit(self, lines):
+        body = '\n'.join('%s: %s' % (name, value) for name, value in lines)
+        return [], (body + '\n') if body else 'OK'
+
+
+class TextOcciRendering(_TextRendering):
+    """``text/occi``: values in HTTP headers (comma-joined), body ``OK``."""
+
+    mime_type = 'text/occi'
+
+    def parse(self, headers, body):
+        return _data_from_header_map({k: [v] for k, v in headers.items()
+                                      if v})
+
+    def _emit(self, lines):
+        grouped = collections.OrderedDict()
+        for name, value in lines:
+            grouped.setdefault(name, []).append(value)
+        return [(name, ', '.join(vals)) for name, vals in grouped.items()], \
+            'OK'
+
+
+class UriListRendering(BaseRendering):
+    """``text/uri-list`` (RFC 2483): collections and locations only."""
+
+    mime_type = 'text/uri-list'
+    renders = ('collection', 'locations')
+
+    def parse(self, headers, body):
+        data = OCCIData()
+        for line in (body or '').split('\n'):
+            line = line.strip()
+            if line and not line.startswith('#'):
+                data.locations.append(line)
+        return data
+
+    def collection(self, entities, path):
+        return self.locations([absolute(self.host, e.identifier)
+                               for e in entities])
+
+    def locations(self, locations):
+        return [], ''.join(loc + '\r\n' for loc in locations)
+
+
+# --------------------------------------------------------------------------
+# OCCI 1.2 JSON (GFD.226)
+# --------------------------------------------------------------------------
+
+def _json_attr_defs(category):
+    out = collections.OrderedDict()
+    for name in sorted(category.attributes or {}):
+        flag = category.attributes[name]
+        out[name] = {'mutable': flag == 'mutable',
+                     'required': flag == 'required',
+                     'type': 'string'}
+    return out
+
+
+class JsonRendering(BaseRendering):
+    """``application/occi+json``: OCCI 1.2 JSON rendering (GFD.226)."""
+
+    mime_type = 'application/occi+json'
+
+    # rendering -----------------------------------------------------------
+    def _category(self, cat):
+        data = collections.OrderedDict()
+        data['term'] = cat.term
+        data['scheme'] = cat.scheme
+        if cat.title:
+            data['title'] = cat.title
+        if cat.attributes:
+            data['attributes'] = _json_attr_defs(cat)
+        if repr(cat) in ('kind', 'mixin'):
+            if cat.actions:
+                data['actions'] = [str(a) for a in cat.actions]
+            if cat.location:
+                data['location'] = absolute(self.host, cat.location)
+        if repr(cat) == 'kind' and cat.related:
+            data['parent'] = str(cat.related[0])
+        if repr(cat) == 'mixin':
+            data['depends'] = [str(r) for r in cat.related
+                               if repr(r) == 'mixin']
+            data['applies'] = [str(r) for r in cat.related
+                               if repr(r) == 'kind']
+        return data
+
+    def _entity(self, entity):
+        host = self.host
+        data = collections.OrderedDict()
+        data['kind'] = str(entity.kind)
+        if entity.mixins:
+            data['mixins'] = [str(m) for m in entity.mixins]
+        attrs = entity_attributes(entity)
+        data['id'] = attrs.pop('occi.core.id')
+        if 'occi.core.title' in attrs:
+            data['title'] = attrs.pop('occi.core.title')
+        if 'occi.core.summary' in attrs:
+            data['summary'] = attrs.pop('occi.core.summary')
+        if attrs:
+            data['attributes'] = attrs
+        if entity.actions:
+            data['actions'] = [str(a) for a in entity.actions]
+        data['location'] = absolute(host, entity.identifier)
+        if _is_link(entity):
+            src, src_kind = _link_source(entity)
+            tgt, tgt_kind = _link_target(entity)
+            data['source'] = {'location': absolute(host, src)}
+            if src_kind:
+                data['source']['kind'] = src_kind
+            data['target'] = {'location': absolute(host, tgt)}
+            if tgt_kind:
+                data['target']['kind'] = tgt_kind
+        elif isinstance(entity, core_model.Resource) and entity.links:
+            data['links'] = [self._entity(link) for link in entity.links]
+        return data
+
+    def _dump(self, data):
+        return [], json.dumps(data, indent=None, separators=(',', ':'))
+
+    def entity(self, entity):
+        return self._dump(self._entity(entity))
+
+    def collection(self, entities, path):
+        resources = [self._entity(e) for e in entities if not _is_link(e)]
+        links = [self._entity(e) for e in entities if _is_link(e)]
+        data = collections.OrderedDict()
+        if resources or not links:
+            data['resources'] = resources
+        if links:
+            data['links'] = links
+        return self._dump(data)
+
+    def categories(self, categories):
+        data = collections.OrderedDict()
+        data['kinds'] = [self._category(c) for c in categories
+                         if repr(c) == 'kind']
+        data['mixins'] = [self._category(c) for c in categories
+                          if repr(c) == 'mixin']
+        data['actions'] = [self._category(c) for c in categories
+                           if repr(c) == 'action']
+        return self._dump(data)
+
+    def locations(self, locations):
+        return self._dump({'locations': list(locations)})
+
+    def message(self, text):
+        return [], json.dumps({'message': text})
+
+    # parsing ---------------------------------------------------------------
+    def parse(self, headers, body):
+        if not body or not body.strip():
+            return OCCIData()
+        try:
+            doc = json.loads(body)
+        except ValueError as exc:
+            raise errors.BadRequest('Invalid JSON: %s' % exc)
+        if not isinstance(doc, dict):
+            raise errors.BadRequest('JSON rendering must be an object.')
+        data = OCCIData()
+        if 'action' in doc:
+            self._parse_action(doc, data)
+        elif 'kinds' in doc or 'mixins' in doc or 'actions' in doc and \
+                'kind' not in doc:
+            self._parse_categories(doc, data)
+        elif 'resources' in doc or 'links' in doc and 'kind' not in doc:
+            for item in list(doc.get('resources') or []) + \
+                    list(doc.get('links') or []):
+                if not isinstance(item, dict) or 'location' not in item:
+                    raise errors.BadRequest('Collection items need a '
+                                            '"location".')
+                data.locations.append(self._str(item['location'],
+                                                'location'))
+        elif 'locations' in doc:
+            locs = doc['locations']
+            if not isinstance(locs, list):
+                raise errors.BadRequest('"locations" must be a list.')
+            data.locations.extend(self._str(x, 'location') for x in locs)
+        elif 'kind' in doc:
+            self._parse_entity(doc, data)
+        else:
+            raise errors.BadRequest('Unrecognised OCCI JSON document.')
+        return data
+
+    @staticmethod
+    def _str(value, what):
+        if not isinstance(value, str):
+            raise errors.BadRequest('"%s" must be a string.' % what)
+        return value
+
+    def _attrs(self, doc, data):
+        attrs = doc.get('attributes') or {}
+        if not isinstance(attrs, dict):
+            raise errors.BadRequest('"attributes" must be an object.')
+        for name, value in attrs.items():
+            if value is None:
+                continue
+            if not isinstance(value, (str, int, float, bool, list, dict)):
+                raise errors.BadRequest('Bad value for attribute %s' % name)
+            data.attributes[name] = value
+
+    def _parse_action(self, doc, data):
+        cat = split_category_id(self._str(doc['action'], 'action'))
+        cat['class'] = 'action'
+        data.categories.append(cat)
+        self._attrs(doc, data)
+
+    def _parse_entity(self, doc, data):
+        kind = split_category_id(self._str(doc['kind'], 'kind'))
+        kind['class'] = 'kind'
+        data.categories.append(kind)
+        mixins = doc.get('mixins') or []
+        if not isinstance(mixins, list):
+            raise errors.BadRequest('"mixins" must be a list.')
+        for mixin in mixins:
+            cat = split_category_id(self._str(mixin, 'mixins'))
+            cat['class'] = 'mixin'
+            data.categories.append(cat)
+        self._attrs(doc, data)
+        for key, attr in (('id', 'occi.core.id'),
+                          ('title', 'occi.core.title'),
+                          ('summary', 'occi.core.summary')):
+            if doc.get(key) is not None:
+                data.attributes[attr] = self._str(doc[key], key)
+        if 'source' in doc:
+            data.attributes['occi.core.source'] = self._ref(doc['source'])
+        if 'target' in doc:
+            data.attributes['occi.core.target'] = self._ref(doc['target'])
+        links = doc.get('links') or []
+        if not isinstance(links, list):
+            raise errors.BadRequest('"links" must be a list.')
+        for link in links:
+            if not isinstance(link, dict) or 'kind' not in link or \
+                    'target' not in link:
+                raise errors.BadRequest('Each link needs "kind" and '
+                                        '"target".')
+            sub = OCCIData()
+            self._attrs(link, sub)
+            cats = [self._str(link['kind'], 'kind')]
+            cats += [self._str(m, 'mixins') for m in link.get('mixins') or []]
+            item = {'target': self._ref(link['target']), 'category': cats,
+                    'attributes': dict(sub.attributes)}
+            if link.get('id'):
+                item['self'] = self._str(link['id'], 'id')
+            data.links.append(item)
+
+    def _ref(self, value):
+        if isinstance(value, dict):
+            value = value.get('location')
+        return self._str(value, 'location')
+
+    def _parse_categories(self, doc, data):
+        for key, cls in (('kinds', 'kind'), ('mixins', 'mixin'),
+                         ('actions', 'action')):
+            items = doc.get(key) or []
+            if not isinstance(items, list):
+                raise errors.BadRequest('"%s" must be a list.' % key)
+            for item in items:
+                if not isinstance(item, dict) or 'term' not in item or \
+                        'scheme' not in item:
+                    raise errors.BadRequest('Categories need "term" and '
+                                            '"scheme".')
+                cat = {'term': self._str(item['term'], 'term'),
+                       'scheme': self._str(item['scheme'], 'scheme'),
+                       'class': cls}
+                for opt in ('title', 'location'):
+                    if item.get(opt) is not None:
+                        cat[opt] = self._str(item[opt], opt)
+                rel = list(item.get('depends') or []) + \
+                    list(item.get('applies') or [])
+                if rel:
+                    cat['rel'] = [self._str(r, 'depends') for r in rel]
+                attrs = item.get('attributes') or {}
+                if isinstance(attrs, dict) and attrs:
+                    cat['attributes'] = {
+                        n: ('required' if isinstance(d, dict) and
+                            d.get('required') else
+                            'mutable' if not isinstance(d, dict) or
+                            d.get('mutable', True) else 'immutable')
+                        for n, d in attrs.items()}
+                data.categories.append(cat)
+
+
+# --------------------------------------------------------------------------
+# text/html
+# --------------------------------------------------------------------------
+
+class HtmlRendering(BaseRendering):
+    """``text/html``: a read-only page for browsers."""
+
+    mime_type = 'text/html'
+
+    def _page(self, title, inner):
+        return [], ('<!DOCTYPE html><html><head><meta charset="utf-8">'
+                    '<title>%s</title></head><body><h1>%s</h1>%s'
+                    '</body></html>' % (html.escape(title),
+                                        html.escape(title), inner))
+
+    def _link(self, url, text=None):
+        return '<a href="%s">%s</a>' % (html.escape(url, quote=True),
+                                        html.escape(text or url))
+
+    def entity(self, entity):
+        rows = ['<tr><th>Kind</th><td>%s</td></tr>'
+                % html.escape(str(entity.kind))]
+        for mixin in entity.mixins:
+            rows.append('<tr><th>Mixin</th><td>%s</td></tr>'
+                        % html.escape(str(mixin)))
+        for name, value in entity_attributes(entity).items():
+            rows.append('<tr><th>%s</th><td>%s</td></tr>'
+                        % (html.escape(name),
+                           html.escape(parsing.render_typed(value))))
+        for action in entity.actions:
+            rows.append('<tr><th>Action</th><td>%s</td></tr>'
+                        % html.escape(str(action)))
+        return self._page(entity.identifier,
+                          '<table>%s</table>' % ''.join(rows))
+
+    def collection(self, entities, path):
+        items = ''.join('<li>%s</li>' % self._link(
+            absolute(self.host, e.identifier)) for e in entities)
+        return self._page(path, '<ul>%s</ul>' % items)
+
+    def categories(self, categories):
+        items = []
+        for cat in categories:
+            text = '%s (%s)' % (str(cat), repr(cat))
+            if getattr(cat, 'location', None):
+                items.append('<li>%s</li>' % self._link(
+                    absolute(self.host, cat.location), text))
+            else:
+                items.append('<li>%s</li>' % html.escape(text))
+        return self._page('Query interface', '<ul>%s</ul>' % ''.join(items))
+
+    def locations(self, locations):
+        items = ''.join('<li>%s</li>' % self._link(loc) for loc in locations)
+        return self._page('Locations', '<ul>%s</ul>' % items)
+
+    def message(self, text):
+        return self._page(text, '')
+
+
+RENDERINGS = (TextPlainRendering, TextOcciRendering, UriListRendering,
+              JsonRendering, HtmlRendering)

@@ -1,0 +1,48 @@
+"""What the SO runtime hands to one Service Orchestrator."""
+import dataclasses
+import logging
+import os
+
+from hurtle.sdk import deployer as deployer_api
+
+
+@dataclasses.dataclass
+class SOContext:
+    """The environment of one SO instance.
+
+    ``instance_id``: the service instance id (str) the SO works for.
+    ``bundle_dir``: absolute path of the SO bundle (templates live here).
+    ``templates``: ``{'deployment': path, 'provision': path}`` from the
+    manifest's ``resources`` for the SM's region (may be empty).
+    ``deployer``: a ``hurtle.sdk.Deployer`` for the instance's project.
+    ``project``: the project the SO deploys into.
+    """
+
+    instance_id: str
+    bundle_dir: str
+    templates: dict
+    deployer: deployer_api.Deployer
+    project: str = 'admin'
+    log: logging.Logger = dataclasses.field(
+        default_factory=lambda: logging.getLogger('hurtle.so.instance'))
+
+    def template_path(self, phase, default=None):
+        """Return the absolute path of the template for ``phase``.
+
+        Looks up the manifest's ``resources`` first, then ``default``
+        relative to the bundle. Raises FileNotFoundError if neither exists.
+        """
+        ref = self.templates.get(phase) or default
+        if not ref:
+            raise FileNotFoundError('no %s template configured' % phase)
+        path = ref if os.path.isabs(ref) else os.path.join(
+            self.bundle_dir, ref)
+        if not os.path.isfile(path):
+            raise FileNotFoundError('%s template %s not found'
+                                    % (phase, path))
+        return path
+
+    def read_template(self, phase, default=None):
+        """Return the text of the template for ``phase``."""
+        with open(self.template_path(phase, default), encoding='utf-8') as f:
+            return f.read()

@@ -1,0 +1,90 @@
+"""The deployer facade SOs use to deploy resources.
+
+The CC's deployer drivers (entry point group ``hurtle.cc.deployer``, chosen
+by ``[cc] deployer``) implement ``Deployer``; an SO reaches the configured
+one as ``self.context.deployer``.
+"""
+import abc
+import dataclasses
+
+from stevedore import driver
+
+NAMESPACE = 'hurtle.cc.deployer'
+
+
+class DeployerError(Exception):
+    """A deployment request was refused or failed; ``str()`` says why."""
+
+
+@dataclasses.dataclass
+class StackDetails:
+    """The state of one deployment.
+
+    ``status`` is the deployer's state string, e.g. Heat's
+    ``CREATE_IN_PROGRESS``, ``CREATE_COMPLETE``, ``UPDATE_FAILED``;
+    ``outputs`` maps output keys to their values.
+    """
+
+    id: str
+    status: str
+    reason: str = ''
+    outputs: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def complete(self):
+        return self.status.endswith('_COMPLETE')
+
+    @property
+    def failed(self):
+        return self.status.endswith('_FAILED')
+
+
+class Deployer(abc.ABC):
+    """Deploys and disposes stacks of resources for one project."""
+
+    @abc.abstractmethod
+    def deploy(self, name, template, parameters=None):
+        """Start creating a stack.
+
+        :param name: stack name (str).
+        :param template: template text (HOT YAML or JSON, str).
+        :param parameters: ``{name: value}`` template parameters.
+        :returns: the stack id (str).
+        :raises DeployerError: the deployer refused the request.
+        """
+
+    @abc.abstractmethod
+    def update(self, stack_id, template=None, parameters=None):
+        """Start updating a stack; ``template=None`` keeps the current one.
+
+        :raises DeployerError: unknown stack or refused update.
+        """
+
+    @abc.abstractmethod
+    def details(self, stack_id):
+        """Return ``StackDetails`` of a stack.
+
+        :raises DeployerError: the stack does not exist.
+        """
+
+    @abc.abstractmethod
+    def dispose(self, stack_id):
+        """Start deleting a stack; a stack already gone is not an error."""
+
+    @abc.abstractmethod
+    def is_gone(self, stack_id):
+        """Return True once a stack is deleted (or never existed)."""
+
+
+def load(name, conf, project):
+    """Instantiate the deployer driver ``name`` for ``project``.
+
+    :raises RuntimeError: no such driver is installed.
+    """
+    try:
+        manager = driver.DriverManager(
+            NAMESPACE, name, invoke_on_load=True,
+            invoke_kwds={'conf': conf, 'project': project})
+    except Exception as exc:  # stevedore raises NoMatches and import errors
+        raise RuntimeError('cannot load deployer %r: %s' % (name, exc))
+    return manager.driver

@@ -1,0 +1,80 @@
+"""The base class of every Service Orchestrator (SO).
+
+The SO API (DESIGN.md section 4) maps onto it one to one:
+
+==========================================  =====================
+SO API request                              method called
+==========================================  =====================
+``PUT /orchestrator/default``               ``__init__`` + ``initialise``
+``POST /orchestrator/default?action=deploy`` ``deploy``
+``POST ...?action=provision``               ``provision``
+``POST /orchestrator/default`` (attributes) ``update``
+``GET /orchestrator/default``               ``state``
+``DELETE /orchestrator/default``            ``dispose``
+==========================================  =====================
+
+Methods receive ``attributes``: a dict of OCCI attribute names to typed
+values (str, int, float, bool). Raise ``ValueError`` for bad attributes
+(the SM gets a 400) and ``hurtle.sdk.DeployerError`` when the deployer
+refuses (the SM gets a 409 and fails the instance with that message).
+"""
+import abc
+import dataclasses
+
+
+@dataclasses.dataclass
+class SOState:
+    """What an SO reports on ``GET``.
+
+    ``stack_state``: e.g. ``CREATE_COMPLETE`` (``occi.mcn.stack.state``);
+    ``stack_id``: ``occi.mcn.stack.id``; ``outputs``: ``{key: value}``
+    reported as instance attributes; ``reason``: why a stack failed
+    (``occi.mcn.stack.reason``).
+    """
+
+    stack_state: str = 'UNKNOWN'
+    stack_id: str = ''
+    outputs: dict = dataclasses.field(default_factory=dict)
+    reason: str = ''
+
+
+class ServiceOrchestrator(abc.ABC):
+    """Runs one service instance through its lifecycle."""
+
+    def __init__(self, context):
+        """:param context: a ``hurtle.sdk.SOContext``."""
+        self.context = context
+
+    def initialise(self, attributes):
+        """Called once on creation with the instance's attributes."""
+
+    @abc.abstractmethod
+    def deploy(self, attributes):
+        """Start deploying the instance's resources."""
+
+    @abc.abstractmethod
+    def provision(self, attributes):
+        """Start provisioning the deployed resources."""
+
+    def update(self, attributes):
+        """Apply changed instance attributes; defaults to provision."""
+        self.provision(attributes)
+
+    @abc.abstractmethod
+    def dispose(self):
+        """Dispose of every resource; return once they are gone."""
+
+    @abc.abstractmethod
+    def state(self):
+        """Return an ``SOState``."""
+
+    def snapshot(self):
+        """Return a JSON-able dict of what this SO must remember.
+
+        The runtime writes it to disk after every call, and hands it to
+        ``restore`` when the SO process is restarted.
+        """
+        return {}
+
+    def restore(self, data):
+        """Take back what ``snapshot`` returned in an earlier process."""

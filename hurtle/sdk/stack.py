@@ -1,0 +1,92 @@
+"""``StackOrchestrator``: the usual SO, one Heat stack per instance.
+
+``deploy`` creates the stack from the ``deployment`` template, ``provision``
+and ``update`` update it with the ``provision`` template, ``dispose``
+deletes it and waits until it is gone, ``state`` reports its status and
+outputs. Subclasses choose the template parameters by overriding
+``parameters``.
+"""
+import time
+
+from hurtle.sdk import deployer as deployer_api
+from hurtle.sdk import orchestrator
+
+
+class StackOrchestrator(orchestrator.ServiceOrchestrator):
+    """An SO whose resources are one stack of the context's deployer."""
+
+    #: Template used when the manifest names none, relative to the bundle.
+    default_templates = {}
+    #: Seconds ``dispose`` waits for the stack to be deleted.
+    dispose_timeout = 300.0
+    #: Seconds between two polls while disposing.
+    poll_interval = 0.5
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.stack_id = None
+        self.attributes = {}
+
+    def parameters(self, phase, attributes):
+        """Return the template parameters for ``phase`` (a dict)."""
+        return {}
+
+    def _template(self, phase):
+        return self.context.read_template(
+            phase, self.default_templates.get(phase))
+
+    def initialise(self, attributes):
+        self.attributes = dict(attributes)
+
+    def deploy(self, attributes):
+        self.attributes.update(attributes)
+        if self.stack_id is not None:
+            raise deployer_api.DeployerError(
+                'already deployed as stack %s' % self.stack_id)
+        self.stack_id = self.context.deployer.deploy(
+            'hurtle-%s' % self.context.instance_id,
+            self._template('deployment'),
+            self.parameters('deployment', self.attributes))
+
+    def provision(self, attributes):
+        self.attributes.update(attributes)
+        if self.stack_id is None:
+            raise deployer_api.DeployerError('nothing deployed to provision')
+        self.context.deployer.update(
+            self.stack_id, self._template('provision'),
+            self.parameters('provision', self.attributes))
+
+    def dispose(self):
+        if self.stack_id is None:
+            return
+        deployer = self.context.deployer
+        deployer.dispose(self.stack_id)
+        deadline = time.monotonic() + self.dispose_timeout
+        while not deployer.is_gone(self.stack_id):
+            if time.monotonic() > deadline:
+                raise deployer_api.DeployerError(
+                    'stack %s still exists after %.0f s'
+                    % (self.stack_id, self.dispose_timeout))
+            details = deployer.details(self.stack_id)
+            if details.status == 'DELETE_FAILED':
+                raise deployer_api.DeployerError(
+                    'deleting stack %s failed: %s'
+                    % (self.stack_id, details.reason))
+            time.sleep(self.poll_interval)
+        self.stack_id = None
+
+    def snapshot(self):
+        return {'stack_id': self.stack_id, 'attributes': self.attributes}
+
+    def restore(self, data):
+        self.stack_id = data.get('stack_id')
+        self.attributes = dict(data.get('attributes') or {})
+
+    def state(self):
+        if self.stack_id is None:
+            return orchestrator.SOState(stack_state='NOT_DEPLOYED')
+        details = self.context.deployer.details(self.stack_id)
+        return orchestrator.SOState(stack_state=details.status,
+                                    stack_id=details.id,
+                                    outputs=details.outputs,
+                                    reason=details.reason)

@@ -1,0 +1,158 @@
+"""The SM's northbound OCCI API (DESIGN.md section 4).
+
+Each manifest becomes a kind at ``/<term>/``. On that location:
+
+* ``POST /<term>/`` with the kind's Category and ``X-OCCI-Attribute``s
+  records the instance (state ``initialise``) and answers 201 with its
+  ``Location`` at once; the lifecycle runs in the background.
+  Missing required attributes or attributes the SM manages
+  (``mcn.service.state``, ``occi.so.url``, ``occi.mcn.*``) → 400.
+* ``GET /<term>/<id>`` renders the record: ``occi.core.id``,
+  ``mcn.service.state`` (+ ``mcn.service.state.reason`` on failure),
+  ``occi.so.url``, the user's attributes and the SO's stack outputs.
+* ``POST /<term>/<id>`` (partial update) changes mutable attributes of an
+  ``active`` instance (immutable → 400, busy → 409).
+* ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
+  200; the record disappears (404) once the SO and its resources are gone.
+  Deleting an instance that is still being created → 409.
+
+Instances are scoped by project: another project's instance is 404.
+"""
+import logging
+
+from occi import backend
+
+from hurtle.occi import app as occi_app
+from hurtle.occi import categories
+from hurtle.occi import errors
+from hurtle.occi import registry as occi_registry
+from hurtle.sm import lifecycle as lifecycle_mod
+from hurtle.sm import store as states
+
+LOG = logging.getLogger(__name__)
+
+MANAGED = frozenset(['mcn.service.state', 'mcn.service.state.reason',
+                     'occi.so.url', 'occi.mcn.stack.state',
+                     'occi.mcn.stack.id', 'occi.mcn.stack.reason'])
+
+
+def _user_attributes(entity):
+    return {k: v for k, v in entity.attributes.items()
+            if k != 'occi.core.id'}
+
+
+class ServiceBackend(backend.KindBackend):
+    """Backend of one service kind: records instances, drives lifecycles."""
+
+    def __init__(self, manifest, store, lifecycle):
+        self.manifest = manifest
+        self.store = store
+        self.lifecycle = lifecycle
+
+    def _check_attributes(self, attributes):
+        managed = sorted(MANAGED.intersection(attributes))
+        if managed:
+            raise errors.BadRequest('attributes set by the SM cannot be '
+                                    'given: %s' % ', '.join(managed))
+        declared = self.manifest.attributes
+        unknown = sorted(k for k in attributes
+                         if k not in declared and
+                         not k.startswith('occi.core.'))
+        if unknown:
+            raise errors.BadRequest('unknown attributes for %s: %s'
+                                    % (self.manifest.term,
+                                       ', '.join(unknown)))
+
+    def create(self, entity, extras):
+        attributes = _user_attributes(entity)
+        self._check_attributes(attributes)
+        missing = sorted(name for name, flag in
+                         self.manifest.attributes.items()
+                         if flag == 'required' and
+                         attributes.get(name) in (None, ''))
+        if missing:
+            raise errors.BadRequest('required attributes missing: %s'
+                                    % ', '.join(missing))
+        instance_id = entity.identifier.rsplit('/', 1)[-1]
+        entity.attributes['occi.core.id'] = instance_id
+        entity.attributes['mcn.service.state'] = states.INITIALISE
+        entity.actions = []
+        # The registry stores the record right after this returns; the
+        # lifecycle is started from the store's add hook (after_add).
+
+    def retrieve(self, entity, extras):
+        """The store renders the persisted record; nothing to refresh."""
+
+    def update(self, old, new, extras):
+        changed = {k: v for k, v in _user_attributes(new).items()
+                   if old.attributes.get(k) != v}
+        self._check_attributes(changed)
+        immutable = sorted(k for k in changed
+                           if self.manifest.attributes.get(k) != '')
+        if immutable:
+            raise errors.BadRequest('attributes cannot be changed: %s'
+                                    % ', '.join(immutable))
+        if not changed:
+            return
+        instance_id = old.attributes['occi.core.id']
+        if not self.store.transition(instance_id, states.UPDATE,
+                                     expect={states.ACTIVE}):
+            raise errors.Conflict('instance is %s; only an active instance '
+                                  'can be updated'
+                                  % old.attributes.get('mcn.service.state'))
+        old.attributes.update(changed)
+        old.attributes['mcn.service.state'] = states.UPDATE
+        self.lifecycle.update(instance_id, changed)
+
+    def replace(self, old, new, extras):
+        raise errors.MethodNotAllowed('replace (PUT) of a service instance '
+                                      'is not supported; use POST to update')
+
+    def delete(self, entity, extras):
+        instance_id = entity.attributes['occi.core.id']
+        allowed = {states.ACTIVE, states.FAILED}
+        if not self.store.transition(instance_id, states.DESTROY,
+                                     expect=allowed):
+            state = entity.attributes.get('mcn.service.state')
+            if state == states.DESTROY:
+                return  # already being disposed: idempotent
+            raise errors.Conflict('instance is %s; wait until it is active '
+                                  'or failed before deleting it' % state)
+        self.lifecycle.destroy(instance_id)
+
+
+class _StartingStore(states.InstanceStore):
+    """InstanceStore that starts the create lifecycle once a row exists."""
+
+    lifecycle = None
+
+    def add(self, key, entity, extras):
+        super().add(key, entity, extras)
+        self.lifecycle.create(entity.attributes['occi.core.id'])
+
+
+def make_application(conf, manifests):
+    """Build the SM's OCCI WSGI application.
+
+    :param manifests: list of ``hurtle.sm.manifest.Manifest``.
+    :returns: ``(application, lifecycle)``.
+    :raises ValueError: two manifests share a kind term.
+    """
+    kinds = {}
+    by_term = {}
+    for manifest in manifests:
+        if manifest.term in kinds:
+            raise ValueError('two manifests define the service %s'
+                             % manifest.term)
+        kinds[manifest.term] = categories.service_kind(
+            manifest.service_type, manifest.description,
+            manifest.attributes)
+        by_term[manifest.term] = manifest
+    store = _StartingStore(conf.database.connection, kinds)
+    lifecycle = lifecycle_mod.Lifecycle(conf, store, by_term)
+    store.lifecycle = lifecycle
+    application = occi_app.Application(occi_registry.Registry(store))
+    for term, kind in kinds.items():
+        application.register_backend(
+            kind, ServiceBackend(by_term[term], store, lifecycle))
+    return application, lifecycle

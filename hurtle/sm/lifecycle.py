@@ -1,0 +1,263 @@
+"""Service instance lifecycle, run off the request thread (DESIGN.md 5).
+
+``initialise → activate → deploy → provision → active``; ``update`` and
+back to ``active``; ``destroy`` then gone; any failure → ``failed`` with
+``mcn.service.state.reason``. Each transition is written to the database
+before the phase's work starts and after it ends, so a restarted SM knows
+what was in progress (``recover``).
+
+Phases and the calls they make (all through ``hurtle.occi.client``):
+
+* initialise: ``POST <cc>/app/`` (the CC starts the SO and answers once it
+  serves), then ``GET`` the app for ``occi.app.url``.
+* activate: ``PUT <so>/orchestrator/default`` with the instance's
+  attributes and the provider's ``initialise``/``activate`` parameters.
+* deploy / provision: ``POST <so>/orchestrator/default?action=...``, then
+  poll ``GET`` until ``occi.mcn.stack.state`` is ``*_COMPLETE`` (next
+  phase) or ``*_FAILED`` (instance failed with the stack's reason), at most
+  ``[sm] phase_timeout`` seconds.
+* update: ``POST`` the changed attributes to the SO, poll as above.
+* destroy: ``DELETE`` the SO (it disposes its resources and answers when
+  they are gone), ``DELETE`` the CC app, remove the record.
+"""
+import concurrent.futures
+import json
+import logging
+import secrets
+import time
+
+from hurtle.occi import categories
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle.sm import store as states
+
+LOG = logging.getLogger(__name__)
+
+SO_PATH = 'orchestrator/default'
+ORCHESTRATOR = occi_client.CategoryRef(categories.SO_SCHEME, 'orchestrator',
+                                       'kind')
+DEPLOY = occi_client.CategoryRef(categories.SO_SCHEME, 'deploy', 'action')
+PROVISION = occi_client.CategoryRef(categories.SO_SCHEME, 'provision',
+                                    'action')
+APP = occi_client.CategoryRef(categories.APP_SCHEME, 'app', 'kind')
+
+#: SO attributes that are bookkeeping, not outputs.
+_NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
+                          'occi.core.summary', 'occi.mcn.stack.reason'])
+
+
+class PhaseError(Exception):
+    """A lifecycle phase failed; ``str()`` is the reason users see."""
+
+
+class Lifecycle(object):
+    """Runs instance lifecycles on a thread pool.
+
+    :param conf: oslo.config object (``[sm]`` options).
+    :param store: the ``InstanceStore``.
+    :param manifests: ``{term: Manifest}``.
+    """
+
+    def __init__(self, conf, store, manifests):
+        self.conf = conf
+        self.store = store
+        self.manifests = dict(manifests)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=conf.sm.workers, thread_name_prefix='lifecycle')
+        self.cc = occi_client.OCCIClient(
+            conf.sm.cc_url, headers={'X-Project-Id': conf.sm.service_project},
+            verify=not conf.sm.insecure, timeout=conf.sm.phase_timeout,
+            retries=conf.sm.call_retries)
+
+    # scheduling ---------------------------------------------------------------
+    def _submit(self, func, instance_id):
+        future = self._pool.submit(self._guard, func, instance_id)
+        return future
+
+    def _guard(self, func, instance_id):
+        try:
+            func(instance_id)
+        except Exception:  # never lose a worker thread silently
+            LOG.exception('lifecycle of instance %s crashed', instance_id)
+            self.store.transition(instance_id, states.FAILED,
+                                  reason='internal error in the SM')
+
+    def create(self, instance_id):
+        """Start the create lifecycle of a recorded instance."""
+        return self._submit(self._create, instance_id)
+
+    def update(self, instance_id, changed):
+        """Start applying ``changed`` attributes to an active instance."""
+        return self._submit(lambda i: self._update(i, changed), instance_id)
+
+    def destroy(self, instance_id):
+        """Start disposing of an instance (it must be in ``destroy``)."""
+        return self._submit(self._destroy, instance_id)
+
+    def shutdown(self, wait=True):
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    def recover(self):
+        """Resume or fail what a previous SM process left in progress.
+
+        Instances being destroyed are disposed again; instances in any
+        other busy state are failed with a reason saying so (their SO may
+        be half-way: a DELETE disposes of them).
+        """
+        for row in self.store.in_states(states.BUSY):
+            if row.state == states.DESTROY:
+                LOG.info('resuming disposal of instance %s', row.id)
+                self.destroy(row.id)
+            else:
+                self.store.transition(
+                    row.id, states.FAILED,
+                    reason='interrupted in state %s by an SM restart'
+                    % row.state, expect={row.state})
+
+    # helpers -------------------------------------------------------------------
+    def _so(self, row):
+        return occi_client.OCCIClient(
+            row.so_url, headers={'X-Auth-Token': row.so_secret,
+                                 'X-Tenant-Name': row.project},
+            verify=not self.conf.sm.insecure,
+            timeout=self.conf.sm.phase_timeout,
+            retries=self.conf.sm.call_retries)
+
+    def _move(self, instance_id, state, **fields):
+        if not self.store.transition(instance_id, state, **fields):
+            raise PhaseError('instance vanished')
+        return self.store.load(instance_id)
+
+    def _fail(self, instance_id, reason):
+        LOG.warning('instance %s failed: %s', instance_id, reason)
+        self.store.transition(instance_id, states.FAILED, reason=reason)
+
+    def _params(self, row, *phases):
+        manifest = self.manifests.get(row.service)
+        params = {}
+        for phase in phases:
+            if manifest is not None:
+                params.update(manifest.params_for(phase))
+        return params
+
+    def _wait_stack(self, so, phase):
+        deadline = time.monotonic() + self.conf.sm.phase_timeout
+        while True:
+            info = so.get(SO_PATH)
+            state = str(info.attributes.get('occi.mcn.stack.state', ''))
+            if state.endswith('_COMPLETE'):
+                return info
+            if state.endswith('_FAILED'):
+                raise PhaseError('%s failed: stack %s: %s' % (
+                    phase, state,
+                    info.attributes.get('occi.mcn.stack.reason', '')))
+            if time.monotonic() > deadline:
+                raise PhaseError('%s did not complete within %d s (stack '
+                                 'state %s)' % (phase,
+                                                self.conf.sm.phase_timeout,
+                                                state or 'unknown'))
+            time.sleep(self.conf.sm.poll_interval)
+
+    @staticmethod
+    def _outputs(info):
+        return {k: v for k, v in info.attributes.items()
+                if k not in _NOT_OUTPUTS}
+
+    def _run(self, instance_id, steps):
+        try:
+            for step in steps:
+                step()
+        except PhaseError as exc:
+            self._fail(instance_id, str(exc))
+        except errors.OCCIError as exc:
+            self._fail(instance_id, exc.message)
+
+    # create ----------------------------------------------------------------------
+    def _create(self, instance_id):
+        row = self.store.load(instance_id)
+        if row is None:
+            return
+        manifest = self.manifests[row.service]
+        self._run(instance_id, [
+            lambda: self._start_so(instance_id, manifest),
+            lambda: self._activate(instance_id),
+            lambda: self._phase(instance_id, states.DEPLOY, DEPLOY),
+            lambda: self._phase(instance_id, states.PROVISION, PROVISION),
+        ])
+
+    def _start_so(self, instance_id, manifest):
+        row = self.store.load(instance_id)
+        secret = secrets.token_urlsafe(32)
+        env = {'HURTLE_SO_SECRET': secret,
+               'HURTLE_INSTANCE_ID': instance_id,
+               'HURTLE_PROJECT': row.project,
+               'HURTLE_SO_TEMPLATES': json.dumps(
+                   manifest.templates(self.conf.sm.region))}
+        if not manifest.so_bundle:
+            raise PhaseError('service %s has no so_bundle in its manifest'
+                             % manifest.term)
+        try:
+            location = self.cc.create('/app/', APP, {
+                'occi.app.name': '%s-%s' % (manifest.term, instance_id),
+                'occi.app.image': manifest.so_bundle,
+                'occi.app.env': json.dumps(env)})
+            app = self.cc.get(location)
+        except errors.OCCIError as exc:
+            raise PhaseError('starting the SO failed: %s' % exc.message)
+        so_url = app.attributes.get('occi.app.url')
+        if not so_url:
+            raise PhaseError('the CC started no SO (app state %s)'
+                             % app.attributes.get('occi.app.state'))
+        self._move(instance_id, states.INITIALISE, app_url=location,
+                   so_url=so_url, so_secret=secret)
+
+    def _activate(self, instance_id):
+        row = self._move(instance_id, states.ACTIVATE)
+        attributes = dict(row.attributes or {})
+        attributes.update(self._params(row, 'initialise', 'activate'))
+        self._so(row).put(SO_PATH, ORCHESTRATOR, attributes)
+
+    def _phase(self, instance_id, state, action):
+        row = self._move(instance_id, state)
+        so = self._so(row)
+        so.action(SO_PATH, action, self._params(row, state))
+        info = self._wait_stack(so, state)
+        next_state = states.ACTIVE if state == states.PROVISION else state
+        self._move(instance_id, next_state, attributes=self._outputs(info))
+
+    # update ----------------------------------------------------------------------
+    def _update(self, instance_id, changed):
+        def step():
+            row = self.store.load(instance_id)
+            so = self._so(row)
+            attributes = dict(changed)
+            attributes.update(self._params(row, 'update'))
+            so.update(SO_PATH, ORCHESTRATOR, attributes)
+            info = self._wait_stack(so, states.UPDATE)
+            outputs = self._outputs(info)
+            outputs.update(changed)
+            self._move(instance_id, states.ACTIVE, attributes=outputs)
+        self._run(instance_id, [step])
+
+    # destroy ---------------------------------------------------------------------
+    def _destroy(self, instance_id):
+        row = self.store.load(instance_id)
+        if row is None:
+            return
+        try:
+            if row.so_url:
+                try:
+                    self._so(row).delete(SO_PATH)
+                except errors.NotFound:
+                    pass  # never created, or disposed already
+            if row.app_url:
+                try:
+                    self.cc.delete(row.app_url)
+                except errors.NotFound:
+                    pass
+        except errors.OCCIError as exc:
+            self._fail(instance_id, 'dispose failed: %s (DELETE again to '
+                                    'retry)' % exc.message)
+            return
+        self.store.purge(instance_id)
+        LOG.info('instance %s disposed', instance_id)

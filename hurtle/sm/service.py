@@ -1,0 +1,31 @@
+"""Assembling the SM from configuration: manifests → OCCI application."""
+import os
+
+from hurtle import conf as hurtle_conf
+from hurtle.sm import api
+from hurtle.sm import manifest as manifest_mod
+
+CONF = hurtle_conf.CONF
+
+
+def load_manifests(conf):
+    """Load ``[sm] manifests``; relative paths are taken from the first
+    config file's directory.
+
+    :raises hurtle.sm.manifest.ManifestError: a manifest is missing or
+        invalid (the message names the file and field), or none is set.
+    """
+    if not conf.sm.manifests:
+        raise manifest_mod.ManifestError('[sm] manifests lists no manifest')
+    return [manifest_mod.load(hurtle_conf.resolve_path(conf, path))
+            for path in conf.sm.manifests]
+
+
+def build(conf=CONF):
+    """Return ``(application, lifecycle)`` of this SM."""
+    return api.make_application(conf, load_manifests(conf))
+
+
+def manifest_paths(conf=CONF):
+    return [os.path.abspath(hurtle_conf.resolve_path(conf, p))
+            for p in conf.sm.manifests]

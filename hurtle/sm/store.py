@@ -1,0 +1,153 @@
+"""The SM's persistent instance records and its OCCI entity store.
+
+A ``ServiceInstance`` row is written when an instance is created and
+removed only when the instance, its SO and its resources are gone (delete
+is a state, DESIGN.md section 5). ``InstanceStore`` serves the rows to the
+OCCI layer as PySSF resources; ``InstanceStore.transition`` is how the
+lifecycle records every state change.
+"""
+import sqlalchemy as sa
+
+from occi import core_model
+
+from hurtle.db import engine as db_engine
+from hurtle.db import models
+from hurtle.occi import registry
+
+#: Lifecycle states (``mcn.service.state``).
+INITIALISE = 'initialise'
+ACTIVATE = 'activate'
+DEPLOY = 'deploy'
+PROVISION = 'provision'
+ACTIVE = 'active'
+UPDATE = 'update'
+DESTROY = 'destroy'
+FAILED = 'failed'
+
+#: States in which work is in progress.
+BUSY = frozenset([INITIALISE, ACTIVATE, DEPLOY, PROVISION, UPDATE, DESTROY])
+
+
+class InstanceStore(registry.EntityStore):
+    """EntityStore of service instances, scoped by project.
+
+    :param url: SQLAlchemy URL of ``[database] connection``.
+    :param kinds: ``{term: occi Kind}`` of the services this SM serves.
+    """
+
+    def __init__(self, url, kinds):
+        self._sessions = db_engine.sessionmaker(url)
+        self.kinds = dict(kinds)
+
+    # key <-> (service term, id) -------------------------------------------
+    def _split(self, key):
+        parts = key.strip('/').split('/')
+        if len(parts) != 2 or parts[0] not in self.kinds or not parts[1]:
+            return None, None
+        return parts[0], parts[1]
+
+    def to_entity(self, row):
+        kind = self.kinds[row.service]
+        entity = core_model.Resource('/%s/%s' % (row.service, row.id),
+                                     kind, [])
+        entity.attributes.update(row.attributes or {})
+        entity.attributes['occi.core.id'] = row.id
+        entity.attributes['mcn.service.state'] = row.state
+        if row.reason:
+            entity.attributes['mcn.service.state.reason'] = row.reason
+        if row.so_url:
+            entity.attributes['occi.so.url'] = row.so_url
+        entity.extras = row.project
+        entity.actions = []
+        return entity
+
+    # EntityStore -------------------------------------------------------------
+    def get(self, key, extras):
+        service, instance_id = self._split(key)
+        if instance_id is None:
+            return None
+        row = self.load(instance_id)
+        if (row is None or row.service != service or
+                row.project != registry.project_of(extras)):
+            return None
+        return self.to_entity(row)
+
+    def add(self, key, entity, extras):
+        """Create the record of a new instance (state ``initialise``)."""
+        service, instance_id = self._split(key)
+        attributes = {k: v for k, v in entity.attributes.items()
+                      if k not in ('occi.core.id', 'mcn.service.state')}
+        with self._sessions.begin() as session:
+            if session.get(models.ServiceInstance, instance_id) is None:
+                session.add(models.ServiceInstance(
+                    id=instance_id, project=registry.project_of(extras),
+                    service=service, state=INITIALISE,
+                    attributes=attributes))
+
+    def update(self, key, entity, extras):
+        """Entity changes are persisted by ``transition``, not here."""
+
+    def delete(self, key, extras):
+        """Delete is a state: the lifecycle removes the row (``purge``)."""
+
+    def _rows(self, extras, service=None):
+        query = sa.select(models.ServiceInstance).where(
+            models.ServiceInstance.project == registry.project_of(extras))
+        if service is not None:
+            query = query.where(models.ServiceInstance.service == service)
+        with self._sessions() as session:
+            return session.scalars(
+                query.order_by(models.ServiceInstance.created_at)).all()
+
+    def keys(self, extras):
+        return ['/%s/%s' % (r.service, r.id) for r in self._rows(extras)
+                if r.service in self.kinds]
+
+    def values(self, extras):
+        return [self.to_entity(r) for r in self._rows(extras)
+                if r.service in self.kinds]
+
+    # lifecycle -----------------------------------------------------------------
+    def load(self, instance_id):
+        """Return the row of ``instance_id`` (any project) or None."""
+        with self._sessions() as session:
+            return session.get(models.ServiceInstance, instance_id)
+
+    def transition(self, instance_id, state, reason=None, expect=None,
+                   **fields):
+        """Move an instance to ``state`` and store ``fields``.
+
+        :param expect: if given, a set of states the instance must be in;
+            the transition happens only then (compare-and-set).
+        :param fields: column values; ``attributes`` is merged into the
+            stored attributes rather than replacing them.
+        :returns: True if the row was changed.
+        """
+        with self._sessions.begin() as session:
+            row = session.get(models.ServiceInstance, instance_id,
+                              with_for_update=True)
+            if row is None or (expect is not None and row.state not in
+                               expect):
+                return False
+            row.state = state
+            row.reason = reason
+            attributes = fields.pop('attributes', None)
+            if attributes:
+                merged = dict(row.attributes or {})
+                merged.update(attributes)
+                row.attributes = merged
+            for name, value in fields.items():
+                setattr(row, name, value)
+            return True
+
+    def purge(self, instance_id):
+        """Remove the record of a disposed instance."""
+        with self._sessions.begin() as session:
+            session.execute(sa.delete(models.ServiceInstance).where(
+                models.ServiceInstance.id == instance_id))
+
+    def in_states(self, states):
+        """Rows of every project in one of ``states``."""
+        with self._sessions() as session:
+            return session.scalars(sa.select(models.ServiceInstance).where(
+                models.ServiceInstance.state.in_(list(states)))).all()

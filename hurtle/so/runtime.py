@@ -1,0 +1,167 @@
+"""The SO runtime: serves the SO API (DESIGN.md section 4) for one SO.
+
+One entity, ``/orchestrator/default``, of kind ``orchestrator``
+(``http://schemas.mobile-cloud-networking.eu/occi/service#``):
+
+* ``PUT`` creates it: the SO class is instantiated and ``initialise`` gets
+  the request's attributes. A second ``PUT`` answers 409.
+* ``POST ?action=deploy`` / ``?action=provision`` call ``deploy`` /
+  ``provision`` with the action's attributes.
+* ``POST`` with attributes calls ``update``.
+* ``GET`` reports ``occi.mcn.stack.state``, ``occi.mcn.stack.id``,
+  ``occi.mcn.stack.reason`` and every stack output as an attribute.
+* ``DELETE`` calls ``dispose`` and removes the entity.
+
+SO errors map to HTTP: ``ValueError`` → 400, ``DeployerError`` → 409,
+``FileNotFoundError`` → 409 (missing template).
+"""
+import json
+import logging
+import os
+import threading
+
+from occi import backend
+from occi import core_model
+
+from hurtle.occi import app as occi_app
+from hurtle.occi import categories
+from hurtle.occi import errors
+from hurtle.occi import registry as occi_registry
+from hurtle.sdk import deployer as deployer_api
+
+LOG = logging.getLogger(__name__)
+
+SO_PATH = '/orchestrator/default'
+OUTPUT_RESERVED = frozenset(['occi.core.id', 'occi.core.title'])
+
+
+def _call(what, func, *args):
+    try:
+        return func(*args)
+    except ValueError as exc:
+        raise errors.BadRequest('%s: %s' % (what, exc))
+    except (deployer_api.DeployerError, FileNotFoundError) as exc:
+        raise errors.Conflict('%s: %s' % (what, exc))
+
+
+def _user_attributes(entity):
+    return {k: v for k, v in entity.attributes.items()
+            if not k.startswith('occi.core.')}
+
+
+class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
+    """Binds the ``orchestrator`` kind and its actions to one SO object."""
+
+    def __init__(self, factory, state_file=None):
+        """:param factory: callable returning a new SO (no arguments).
+        :param state_file: where the SO's ``snapshot`` is kept between
+            processes (JSON), or None to keep nothing.
+        """
+        self._factory = factory
+        self._lock = threading.RLock()
+        self._state_file = state_file
+        self.so = None
+
+    def save(self, entity=None, project=None):
+        """Write the SO's snapshot (atomically); remove it once disposed."""
+        if not self._state_file:
+            return
+        if self.so is None:
+            if os.path.exists(self._state_file):
+                os.unlink(self._state_file)
+            return
+        data = {'so': self.so.snapshot(), 'project': project,
+                'attributes': _user_attributes(entity) if entity else {}}
+        tmp = self._state_file + '.tmp'
+        with open(tmp, 'w') as handle:
+            json.dump(data, handle)
+        os.replace(tmp, self._state_file)
+
+    def load(self):
+        """Restore the SO from the state file; returns the saved data or
+        None when there is nothing to restore."""
+        if not self._state_file or not os.path.exists(self._state_file):
+            return None
+        with open(self._state_file) as handle:
+            data = json.load(handle)
+        so = self._factory()
+        so.restore(data.get('so') or {})
+        self.so = so
+        return data
+
+    def _require(self):
+        if self.so is None:
+            raise errors.NotFound('the SO has not been created')
+        return self.so
+
+    def create(self, entity, extras):
+        if entity.identifier != SO_PATH:
+            raise errors.BadRequest('an SO serves only %s' % SO_PATH)
+        with self._lock:
+            if self.so is not None:
+                raise errors.Conflict('%s exists already' % SO_PATH)
+            so = self._factory()
+            _call('initialise', so.initialise, _user_attributes(entity))
+            self.so = so
+            self.save(entity, (extras or {}).get('project'))
+        entity.actions = [categories.DEPLOY, categories.PROVISION]
+
+    def retrieve(self, entity, extras):
+        with self._lock:
+            state = _call('state', self._require().state)
+        for key, value in (state.outputs or {}).items():
+            if key not in OUTPUT_RESERVED:
+                entity.attributes[key] = value
+        entity.attributes['occi.mcn.stack.state'] = state.stack_state
+        entity.attributes['occi.mcn.stack.id'] = state.stack_id or ''
+        if state.reason:
+            entity.attributes['occi.mcn.stack.reason'] = state.reason
+
+    def update(self, old, new, extras):
+        changed = _user_attributes(new)
+        with self._lock:
+            _call('update', self._require().update, changed)
+            old.attributes.update(changed)
+            self.save(old, (extras or {}).get('project'))
+
+    replace = update
+
+    def delete(self, entity, extras):
+        with self._lock:
+            _call('dispose', self._require().dispose)
+            self.so = None
+            self.save()
+
+    def action(self, entity, action, attributes, extras):
+        with self._lock:
+            so = self._require()
+            if action == categories.DEPLOY:
+                _call('deploy', so.deploy, dict(attributes or {}))
+            elif action == categories.PROVISION:
+                _call('provision', so.provision, dict(attributes or {}))
+            else:
+                raise errors.BadRequest('unknown action %s' % action)
+            self.save(entity, (extras or {}).get('project'))
+
+
+def make_application(factory, state_file=None):
+    """Return the OCCI WSGI application of one SO.
+
+    :param factory: callable returning a new ``ServiceOrchestrator``.
+    :param state_file: JSON file keeping the SO's snapshot; when it exists
+        the SO (and ``/orchestrator/default``) is restored from it.
+    """
+    registry = occi_registry.Registry()
+    application = occi_app.Application(registry)
+    so_backend = OrchestratorBackend(factory, state_file)
+    application.register_backend(categories.ORCHESTRATOR, so_backend)
+    application.register_backend(categories.DEPLOY, so_backend)
+    application.register_backend(categories.PROVISION, so_backend)
+    saved = so_backend.load()
+    if saved is not None:
+        entity = core_model.Resource(SO_PATH, categories.ORCHESTRATOR, [])
+        entity.attributes.update(saved.get('attributes') or {})
+        entity.actions = [categories.DEPLOY, categories.PROVISION]
+        registry.add_resource(SO_PATH, entity,
+                              {'project': saved.get('project')})
+    return application

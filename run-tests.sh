@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Test suite: installs tox in .venv-tox, then runs `tox -e py3` (unit and
+# functional tests with stestr). Extra arguments go to stestr, e.g.
+#   ./run-tests.sh tests.unit.sm
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ ! -x .venv-tox/bin/tox ]; then
+    python3 -m venv .venv-tox
+    .venv-tox/bin/python -m pip install -q --upgrade pip
+    .venv-tox/bin/python -m pip install -q 'tox>=4'
+fi
+exec .venv-tox/bin/tox -e py3 -- "$@"

@@ -1,0 +1,27 @@
+"""The sample service's Service Orchestrator.
+
+One Heat stack from ``templates/sample.yaml``: deploy creates it, provision
+updates it with ``provisioned=true``, an update of ``sample.greeting``
+updates it again. Everything else (stack lifecycle, state, dispose) comes
+from ``hurtle.sdk.StackOrchestrator``.
+"""
+from hurtle import sdk
+
+
+class SampleOrchestrator(sdk.StackOrchestrator):
+    """SO of ``http://schemas.hurtle.it/occi/sm#sample``."""
+
+    default_templates = {'deployment': '../templates/sample.yaml',
+                         'provision': '../templates/sample.yaml'}
+
+    def parameters(self, phase, attributes):
+        params = {'provisioned': phase != 'deployment'}
+        if 'sample.greeting' in attributes:
+            params['greeting'] = str(attributes['sample.greeting'])
+        if 'sample.name_length' in attributes:
+            length = attributes['sample.name_length']
+            if isinstance(length, bool) or not str(length).isdigit():
+                raise ValueError('sample.name_length must be a whole number,'
+                                 ' not %r' % (length,))
+            params['name_length'] = int(length)
+        return params
