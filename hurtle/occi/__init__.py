@@ -1,0 +1,51 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Hurtle's OCCI layer: a Python 3 WSGI app over PySSF, and its client.
+
+Serving (DESIGN.md section 3)::
+
+    from occi import backend
+    from hurtle.occi import app, categories, errors, middleware, server
+
+    class AppBackend(backend.KindBackend, backend.ActionBackend):
+        def create(self, entity, extras):      # extras['project'] ...
+            entity.attributes['occi.app.state'] = 'created'
+        def update(self, old, new, extras):    # you copy what you accept
+            old.attributes.update(new.attributes)
+        def action(self, entity, action, attributes, extras):
+            if action == categories.APP_STOP:
+                raise errors.Conflict('already stopped')
+
+    application = app.Application()           # or Application(Registry(store))
+    application.register_backend(categories.APP, AppBackend())
+    application.register_backend(categories.APP_START, AppBackend())
+    wsgi = middleware.NoAuthMiddleware(application, default_project='admin')
+    srv = server.make_server(wsgi, '127.0.0.1', 8887)
+    srv.serve_forever()
+
+Entities live in :class:`hurtle.occi.registry.EntityStore` (``MemoryStore``
+by default; the SM/CC plug in a SQLAlchemy one), scoped by project.
+
+Client::
+
+    from hurtle.occi.client import OCCIClient, CategoryRef
+    c = OCCIClient('http://127.0.0.1:8887', headers={'X-Project-Id': 'p'})
+    loc = c.create('/app/', CategoryRef.of(categories.APP),
+                   {'occi.app.name': 'x', 'occi.app.image': 'y'})
+    c.get(loc).attributes
+
+Modules: ``errors`` (typed errors), ``categories`` (Hurtle kinds and
+actions), ``registry``, ``app`` (WSGI), ``renderings``/``parsing``
+(text/plain, text/occi, text/uri-list, OCCI 1.2 JSON, HTML),
+``middleware`` (noauth), ``server`` (threaded wsgiref), ``client``.
+This package must not import ``hurtle.conf``.
+"""

@@ -218,9 +218,21 @@ class Registry(occi_registry.NonePersistentRegistry):
         return None
 
     def get_categories(self, extras):
+        """Kinds, mixins and actions visible to this project.
+
+        Actions of visible kinds and mixins are included even when no
+        backend is registered for them (triggering one then gives 501).
+        """
         project = project_of(extras)
-        return [cat for cat, _back in self._items()
-                if cat.extras is None or cat.extras == project]
+        result = [cat for cat, _back in self._items()
+                  if cat.extras is None or cat.extras == project]
+        seen = set((c.scheme, c.term) for c in result)
+        for cat in list(result):
+            for action in getattr(cat, 'actions', None) or []:
+                if (action.scheme, action.term) not in seen:
+                    seen.add((action.scheme, action.term))
+                    result.append(action)
+        return result
 
     # entities -------------------------------------------------------------
     def get_resource(self, key, extras):

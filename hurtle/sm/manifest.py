@@ -157,8 +157,9 @@ def _read_json(path, what):
         raise ManifestError('%s %s is not valid JSON: %s' % (what, path, exc))
 
 
-def _resolve(base, ref):
-    """Make a relative file reference absolute; keep URLs and images."""
+def _resolve(base, ref, always_file=False):
+    """Make a relative file reference absolute; keep URLs, and keep names
+    that are no existing path (container images) unless ``always_file``."""
     if not ref:
         return ref
     parsed = urllib.parse.urlparse(ref)
@@ -167,7 +168,8 @@ def _resolve(base, ref):
     if parsed.scheme:
         return ref
     candidate = os.path.join(base, ref)
-    if ref.startswith(('.', '/')) or os.path.exists(candidate):
+    if (always_file or ref.startswith(('.', '/')) or
+            os.path.exists(candidate)):
         return os.path.normpath(candidate)
     return ref
 
@@ -193,7 +195,7 @@ def load(path):
                        for i in spec.get('inputs', []))
         deps.append(Dependency(dep_type, inputs))
     resources = {
-        region: {phase: _resolve(base, ref) for phase, ref in spec.items()}
+        region: {phase: _resolve(base, ref, True) for phase, ref in spec.items()}
         for region, spec in document.get('resources', {}).items()}
     return Manifest(
         path=os.path.abspath(path),

@@ -334,11 +334,13 @@ class EmbeddedHeat(object):
             if self._stopped:
                 return
             self._stopped = True
+        t0 = time.monotonic()
         if self._server is not None:
             if self._serve_thread is not None:
                 self._server.shutdown()
                 self._serve_thread.join(10)
             self._server.server_close()
+        t_api = time.monotonic()
         if self._engine is not None:
             try:
                 self._engine.stop()
@@ -346,7 +348,8 @@ class EmbeddedHeat(object):
                 LOG.exception('Error while stopping the Heat engine')
         if self._messaging is not None:
             self._messaging.cleanup()
-        LOG.info('Embedded Heat stopped')
+        LOG.info('Embedded Heat stopped in %.2f s (API %.2f s)',
+                 time.monotonic() - t0, t_api - t0)
 
 
 def _heat_version():

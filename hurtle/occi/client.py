@@ -1,0 +1,583 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The OCCI client every Hurtle part uses (SM->CC, SM->SO, SO->SM, Heat).
+
+Speaks OCCI 1.1 (GFD.185) text renderings and reads the OCCI 1.2 JSON
+rendering (GFD.226) too, from any server: values in headers or body,
+repeated or comma-joined headers, absolute or relative locations.
+Attribute values are typed both ways (``str``, ``int``, ``float``,
+``bool``).
+
+Example::
+
+    from hurtle.occi import client, categories
+    c = client.OCCIClient('http://127.0.0.1:8887',
+                          headers={'X-Auth-Token': token})
+    kind = client.CategoryRef.of(categories.APP)
+    loc = c.create('/app/', kind, {'occi.app.name': 'so-1',
+                                   'occi.app.image': 'bundle.tgz'})
+    info = c.get(loc)          # EntityInfo
+    info.attributes['occi.app.state']
+    c.action(loc, client.CategoryRef.of(categories.APP_START))
+    c.delete(loc)
+
+Errors: 4xx/5xx raise :mod:`hurtle.occi.errors` classes carrying the
+status (``.code``) and the server's message (``.message``).  Connection
+errors and 503 are retried with exponential backoff (tenacity); after the
+last attempt a network error raises
+:class:`~hurtle.occi.errors.ConnectionFailed` (code 503).  A read timeout
+is retried only for idempotent methods (GET, HEAD, PUT, DELETE).
+"""
+
+import json
+import logging
+import urllib.parse
+
+import requests
+import tenacity
+
+from hurtle.occi import errors
+from hurtle.occi import parsing
+
+LOG = logging.getLogger(__name__)
+
+TEXT_OCCI = 'text/occi'
+TEXT_PLAIN = 'text/plain'
+OCCI_JSON = 'application/occi+json'
+_IDEMPOTENT = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
+_SECRET_HEADERS = ('x-auth-token', 'authorization', 'x-subject-token')
+
+
+class CategoryRef(object):
+    """A category reference: ``scheme`` (ending with ``#``), ``term``,
+    ``cls`` (``'kind'``, ``'mixin'`` or ``'action'``)."""
+
+    __slots__ = ('scheme', 'term', 'cls')
+
+    def __init__(self, scheme, term, cls='kind'):
+        self.scheme = scheme
+        self.term = term
+        self.cls = cls
+
+    @classmethod
+    def from_header(cls, value):
+        """Parse one ``Category`` header value.
+
+        :raises BadRequest: malformed value.
+        """
+        data = parsing.parse_category(value)
+        return cls(data['scheme'], data['term'], data.get('class', 'kind'))
+
+    @classmethod
+    def from_id(cls, ident, cls_='kind'):
+        """From ``'scheme#term'``."""
+        scheme, sep, term = str(ident).rpartition('#')
+        if not sep or not term:
+            raise ValueError('not scheme#term: %r' % ident)
+        return cls(scheme + '#', term, cls_)
+
+    @classmethod
+    def of(cls, category):
+        """From a PySSF category object (kind, mixin or action)."""
+        return cls(category.scheme, category.term, repr(category))
+
+    @property
+    def id(self):
+        """``scheme + term``, e.g. ``http://...platform#app``."""
+        return self.scheme + self.term
+
+    def __str__(self):
+        return '%s; scheme=%s; class=%s' % (
+            self.term, parsing.quote(self.scheme), parsing.quote(self.cls))
+
+    def __repr__(self):
+        return 'CategoryRef(%r, %r, %r)' % (self.scheme, self.term,
+                                            self.cls)
+
+    def __eq__(self, other):
+        return isinstance(other, CategoryRef) and \
+            (self.scheme, self.term, self.cls) == \
+            (other.scheme, other.term, other.cls)
+
+    def __hash__(self):
+        return hash((self.scheme, self.term, self.cls))
+
+
+class EntityInfo(object):
+    """An entity as read from a server.
+
+    :ivar location: absolute URL of the entity.
+    :ivar id: ``occi.core.id`` (or the last path segment).
+    :ivar kind: :class:`CategoryRef` (``None`` if the server sent none).
+    :ivar mixins: list of :class:`CategoryRef`.
+    :ivar attributes: dict name -> typed value.
+    :ivar links: list of dicts (``target`` absolute URL, ``rel``,
+        ``self``, ``category`` list of ids, ``attributes``).
+    :ivar actions: list of applicable action ids (``scheme#term``).
+    :ivar action_urls: dict action id -> absolute URL to POST to.
+    """
+
+    def __init__(self, location, kind=None, mixins=None, attributes=None,
+                 links=None, actions=None, action_urls=None):
+        self.location = location
+        self.kind = kind
+        self.mixins = list(mixins or [])
+        self.attributes = dict(attributes or {})
+        self.links = list(links or [])
+        self.actions = list(actions or [])
+        self.action_urls = dict(action_urls or {})
+        ident = self.attributes.get('occi.core.id')
+        if ident is None and location:
+            ident = urllib.parse.urlsplit(location).path.rstrip('/') \
+                .rsplit('/', 1)[-1]
+        self.id = ident
+
+    def has_action(self, action):
+        """Is ``action`` (CategoryRef, id or bare term) applicable now?"""
+        if isinstance(action, CategoryRef):
+            return action.id in self.actions
+        return any(a == action or a.rsplit('#', 1)[-1] == action
+                   for a in self.actions)
+
+    def __repr__(self):
+        return 'EntityInfo(%r, kind=%r)' % (self.location, self.kind)
+
+
+class CategoryInfo(object):
+    """A category from the query interface: ``scheme``, ``term``,
+    ``cls``, ``title``, ``location`` (absolute or ``None``),
+    ``attributes`` (name -> ``'required'|'immutable'|'mutable'``),
+    ``actions`` (ids), ``related`` (ids)."""
+
+    def __init__(self, scheme, term, cls='kind', title='', location=None,
+                 attributes=None, actions=None, related=None):
+        self.scheme = scheme
+        self.term = term
+        self.cls = cls
+        self.title = title or ''
+        self.location = location
+        self.attributes = dict(attributes or {})
+        self.actions = list(actions or [])
+        self.related = list(related or [])
+
+    @property
+    def id(self):
+        return self.scheme + self.term
+
+    @property
+    def ref(self):
+        return CategoryRef(self.scheme, self.term, self.cls)
+
+    def __repr__(self):
+        return 'CategoryInfo(%r, %r)' % (self.id, self.cls)
+
+
+def _header_map(response):
+    """OCCI values from a response's headers and (text/plain) body."""
+    found = {name: [] for name in parsing.OCCI_HEADERS}
+    for name in parsing.OCCI_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            found[name].append(value)
+    ctype = response.headers.get('Content-Type', '').split(';')[0].strip()
+    if ctype in ('text/plain', 'text/occi', '') and response.text:
+        body = parsing.header_lines_from_body(response.text)
+        for name, values in body.items():
+            found[name].extend(values)
+    return parsing.collect(found)
+
+
+class _Retry(Exception):
+    """Internal: a retryable failure wrapping the error to raise."""
+
+    def __init__(self, error):
+        super(_Retry, self).__init__(str(error))
+        self.error = error
+
+
+class OCCIClient(object):
+    """Client of one OCCI endpoint.
+
+    :param endpoint: base URL, e.g. ``http://127.0.0.1:8888`` (a path
+        prefix is kept).
+    :param session: a :class:`requests.Session` (or a keystoneauth1
+        session's ``requests`` compatible adapter); default: a new one.
+    :param headers: extra headers sent on every request (``X-Auth-Token``,
+        ``X-Project-Id``, the per-SO secret header ...).
+    :param verify: TLS verification (``True``, ``False`` or a CA path).
+    :param timeout: per-request timeout in seconds.
+    :param retries: extra attempts on connection errors and 503.
+    :param backoff: first backoff in seconds (doubles, capped at 10 s).
+    :param content_type: ``text/occi`` (headers) or ``text/plain``.
+    :param accept: rendering asked for single entities.
+    """
+
+    def __init__(self, endpoint, session=None, headers=None, verify=True,
+                 timeout=30.0, retries=3, backoff=0.5,
+                 content_type=TEXT_OCCI, accept=TEXT_OCCI):
+        if not endpoint or '://' not in endpoint:
+            raise ValueError('endpoint must be an absolute URL: %r'
+                             % endpoint)
+        self.endpoint = endpoint.rstrip('/')
+        self.session = session if session is not None else \
+            requests.Session()
+        self.headers = dict(headers or {})
+        self.verify = verify
+        self.timeout = timeout
+        self.retries = max(0, int(retries))
+        self.backoff = backoff
+        self.content_type = content_type
+        self.accept = accept
+
+    # plumbing ----------------------------------------------------------------
+    def url(self, path):
+        """Absolute URL for ``path`` (absolute URLs are kept)."""
+        path = str(path)
+        if '://' in path:
+            return path
+        return self.endpoint + '/' + path.lstrip('/')
+
+    def _send(self, method, url, headers, body):
+        try:
+            resp = self.session.request(method, url, headers=headers,
+                                        data=body, timeout=self.timeout,
+                                        verify=self.verify,
+                                        allow_redirects=False)
+        except requests.exceptions.ConnectionError as exc:
+            raise _Retry(errors.ConnectionFailed(
+                'Cannot reach %s: %s' % (url, type(exc).__name__)))
+        except requests.exceptions.Timeout as exc:
+            err = errors.ConnectionFailed('Timeout talking to %s (%s)'
+                                          % (url, type(exc).__name__))
+            if method in _IDEMPOTENT:
+                raise _Retry(err)
+            raise err
+        except requests.exceptions.RequestException as exc:
+            raise errors.ConnectionFailed('Request to %s failed: %s'
+                                          % (url, type(exc).__name__))
+        if resp.status_code == 503:
+            raise _Retry(errors.ServiceUnavailable(self._message(resp)))
+        if resp.status_code >= 400:
+            raise errors.error_for_status(resp.status_code,
+                                          self._message(resp))
+        return resp
+
+    def request(self, method, path, headers=None, body=None,
+                accept=None):
+        """Send one request; returns the :class:`requests.Response`.
+
+        :raises OCCIError: (a subclass) for 4xx/5xx and network errors.
+        """
+        url = self.url(path)
+        all_headers = dict(self.headers)
+        all_headers['Accept'] = accept or self.accept
+        all_headers.update(headers or {})
+        if isinstance(body, str):
+            body = body.encode('utf-8')
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=tenacity.wait_exponential(multiplier=self.backoff,
+                                           max=10),
+            retry=tenacity.retry_if_exception_type(_Retry),
+            reraise=True)
+        try:
+            resp = retrying(self._send, method.upper(), url, all_headers,
+                            body)
+        except _Retry as exc:
+            raise exc.error
+        LOG.debug('%s %s -> %s', method.upper(), url.split('?')[0],
+                  resp.status_code)
+        return resp
+
+    @staticmethod
+    def _message(resp):
+        text = (resp.text or '').strip()
+        ctype = resp.headers.get('Content-Type', '')
+        if 'json' in ctype or text.startswith('{'):
+            try:
+                doc = json.loads(text)
+                if isinstance(doc, dict):
+                    if isinstance(doc.get('error'), dict):
+                        doc = doc['error']
+                    for key in ('message', 'description', 'title'):
+                        if doc.get(key):
+                            return str(doc[key])[:1000]
+            except ValueError:
+                pass
+        if 'html' in ctype:
+            return resp.reason or 'HTTP %d' % resp.status_code
+        return text[:1000] or resp.reason or 'HTTP %d' % resp.status_code
+
+    def _render(self, categories, attributes=None, extra=None):
+        """Headers and body for a request carrying OCCI data."""
+        lines = [('Category', str(c)) for c in categories]
+        for name, value in (attributes or {}).items():
+            if value is None:
+                continue
+            lines.append(('X-OCCI-Attribute',
+                          parsing.render_attribute(name, value)))
+        lines.extend(extra or [])
+        if self.content_type == TEXT_PLAIN:
+            body = ''.join('%s: %s\n' % line for line in lines)
+            return {'Content-Type': TEXT_PLAIN}, body
+        headers = {'Content-Type': TEXT_OCCI}
+        for name, value in lines:
+            if name in headers:
+                headers[name] += ', ' + value
+            else:
+                headers[name] = value
+        return headers, None
+
+    def _absolute(self, resp, location):
+        return urllib.parse.urljoin(resp.url or self.endpoint + '/',
+                                    location.strip())
+
+    def _location(self, resp, fallback=None):
+        loc = resp.headers.get('Location')
+        if not loc:
+            locs = self._locations(resp)
+            loc = locs[0] if locs else None
+        if not loc:
+            try:
+                doc = resp.json()
+                loc = doc.get('location') if isinstance(doc, dict) else None
+            except ValueError:
+                loc = None
+        if not loc:
+            if fallback:
+                return fallback
+            raise errors.OCCIError('The server gave no location.',
+                                   code=resp.status_code)
+        return self._absolute(resp, loc)
+
+    def _locations(self, resp):
+        ctype = resp.headers.get('Content-Type', '').split(';')[0].strip()
+        if 'json' in ctype:
+            doc = self._json(resp)
+            items = list(doc.get('resources') or []) + \
+                list(doc.get('links') or [])
+            locs = [i.get('location') for i in items
+                    if isinstance(i, dict) and i.get('location')]
+            locs += [x for x in doc.get('locations') or []
+                     if isinstance(x, str)]
+            return [self._absolute(resp, x) for x in locs]
+        if ctype == 'text/uri-list':
+            return [self._absolute(resp, line.strip())
+                    for line in resp.text.splitlines()
+                    if line.strip() and not line.startswith('#')]
+        return [self._absolute(resp, x)
+                for x in _header_map(resp)['X-OCCI-Location']]
+
+    @staticmethod
+    def _json(resp):
+        try:
+            doc = resp.json()
+        except ValueError:
+            raise errors.OCCIError('Invalid JSON from the server.',
+                                   code=resp.status_code)
+        if not isinstance(doc, dict):
+            raise errors.OCCIError('Unexpected JSON from the server.',
+                                   code=resp.status_code)
+        return doc
+
+    # parsing -------------------------------------------------------------------
+    def parse_entity(self, resp, location=None):
+        """An :class:`EntityInfo` from a response in any rendering."""
+        location = location or resp.url
+        ctype = resp.headers.get('Content-Type', '').split(';')[0].strip()
+        if 'json' in ctype:
+            return self._entity_from_json(resp, self._json(resp), location)
+        values = _header_map(resp)
+        kind = None
+        mixins = []
+        for value in values['Category']:
+            ref = CategoryRef.from_header(value)
+            if ref.cls == 'kind' and kind is None:
+                kind = ref
+            elif ref.cls == 'mixin':
+                mixins.append(ref)
+        attrs = {}
+        for value in values['X-OCCI-Attribute']:
+            name, val = parsing.parse_attribute(value)
+            attrs[name] = val
+        links = []
+        actions = []
+        action_urls = {}
+        for value in values['Link']:
+            link = parsing.parse_link(value)
+            target = self._absolute(resp, link['target'])
+            if '?action=' in link['target'] and link.get('rel'):
+                actions.append(link['rel'])
+                action_urls[link['rel']] = target
+                continue
+            link['target'] = target
+            if link.get('self'):
+                link['self'] = self._absolute(resp, link['self'])
+            links.append(link)
+        return EntityInfo(location, kind, mixins, attrs, links, actions,
+                          action_urls)
+
+    def _entity_from_json(self, resp, doc, location):
+        if 'kind' not in doc and isinstance(doc.get('resources'), list) \
+                and doc['resources']:
+            doc = doc['resources'][0]
+        kind = CategoryRef.from_id(doc['kind']) if doc.get('kind') else None
+        mixins = [CategoryRef.from_id(m, 'mixin')
+                  for m in doc.get('mixins') or []]
+        attrs = dict(doc.get('attributes') or {})
+        for key, name in (('id', 'occi.core.id'),
+                          ('title', 'occi.core.title'),
+                          ('summary', 'occi.core.summary')):
+            if doc.get(key) is not None:
+                attrs.setdefault(name, doc[key])
+        if doc.get('location'):
+            location = self._absolute(resp, doc['location'])
+        actions = [a for a in doc.get('actions') or []
+                   if isinstance(a, str)]
+        action_urls = {a: '%s?action=%s' % (location, a.rsplit('#', 1)[-1])
+                       for a in actions}
+        links = []
+        for link in doc.get('links') or []:
+            if not isinstance(link, dict):
+                continue
+            target = link.get('target')
+            if isinstance(target, dict):
+                target = target.get('location')
+            links.append({
+                'target': self._absolute(resp, target) if target else None,
+                'rel': (link.get('target') or {}).get('kind')
+                if isinstance(link.get('target'), dict) else None,
+                'self': self._absolute(resp, link['location'])
+                if link.get('location') else link.get('id'),
+                'category': [link.get('kind')] + list(link.get('mixins')
+                                                      or []),
+                'attributes': dict(link.get('attributes') or {})})
+        return EntityInfo(location, kind, mixins, attrs, links, actions,
+                          action_urls)
+
+    # API ---------------------------------------------------------------------
+    def query(self):
+        """Read the query interface (``/-/``).
+
+        :returns: list of :class:`CategoryInfo`.
+        """
+        resp = self.request('GET', '/-/', accept=TEXT_PLAIN)
+        ctype = resp.headers.get('Content-Type', '').split(';')[0].strip()
+        result = []
+        if 'json' in ctype:
+            doc = self._json(resp)
+            for key, cls in (('kinds', 'kind'), ('mixins', 'mixin'),
+                             ('actions', 'action')):
+                for item in doc.get(key) or []:
+                    attrs = {}
+                    for name, d in (item.get('attributes') or {}).items():
+                        d = d if isinstance(d, dict) else {}
+                        attrs[name] = 'required' if d.get('required') else \
+                            'mutable' if d.get('mutable', True) else \
+                            'immutable'
+                    rel = [item['parent']] if item.get('parent') else []
+                    rel += list(item.get('depends') or []) + \
+                        list(item.get('applies') or [])
+                    loc = item.get('location')
+                    result.append(CategoryInfo(
+                        item['scheme'], item['term'], cls,
+                        item.get('title', ''),
+                        self._absolute(resp, loc) if loc else None,
+                        attrs, item.get('actions') or [], rel))
+            return result
+        for value in _header_map(resp)['Category']:
+            data = parsing.parse_category(value)
+            loc = data.get('location')
+            result.append(CategoryInfo(
+                data['scheme'], data['term'], data.get('class', 'kind'),
+                data.get('title', ''),
+                self._absolute(resp, loc) if loc else None,
+                data.get('attributes'), data.get('actions'),
+                data.get('rel')))
+        return result
+
+    def create(self, path, kind, attributes=None, mixins=()):
+        """Create an entity by POST to its kind's location.
+
+        :param kind: :class:`CategoryRef` of the kind.
+        :param attributes: dict name -> str/int/float/bool.
+        :param mixins: :class:`CategoryRef` mixins.
+        :returns: absolute location of the new entity.
+        """
+        headers, body = self._render([kind] + list(mixins), attributes)
+        resp = self.request('POST', path, headers=headers, body=body)
+        return self._location(resp)
+
+    def put(self, location, kind, attributes=None, mixins=()):
+        """Create or fully replace the entity at ``location`` (PUT).
+
+        :returns: absolute location of the entity.
+        """
+        headers, body = self._render([kind] + list(mixins), attributes)
+        resp = self.request('PUT', location, headers=headers, body=body)
+        return self._location(resp, fallback=self.url(location))
+
+    def get(self, location):
+        """Read one entity. :returns: :class:`EntityInfo`."""
+        resp = self.request('GET', location)
+        return self.parse_entity(resp, self.url(location))
+
+    def list(self, path, categories=(), attributes=None):
+        """Locations of the entities in a collection (absolute URLs).
+
+        :param categories: optional filter (:class:`CategoryRef`).
+        :param attributes: optional filter (dict name -> value).
+        """
+        headers = {}
+        if categories or attributes:
+            headers, _body = self._render(list(categories), attributes)
+        headers.pop('Content-Type', None)
+        resp = self.request('GET', path, headers=headers, accept=TEXT_PLAIN)
+        return self._locations(resp)
+
+    def update(self, location, kind, attributes, mixins=()):
+        """Partial update (POST to the entity, GFD.185 3.4.3).
+
+        :returns: :class:`EntityInfo` if the server rendered the entity,
+            else ``None``.
+        """
+        headers, body = self._render([kind] + list(mixins), attributes)
+        resp = self.request('POST', location, headers=headers, body=body)
+        return self._maybe_entity(resp, location)
+
+    def _maybe_entity(self, resp, location):
+        try:
+            info = self.parse_entity(resp, self.url(location))
+        except (errors.OCCIError, ValueError, KeyError):
+            return None
+        return info if info.kind is not None else None
+
+    def delete(self, location):
+        """Delete an entity (or every entity of a collection)."""
+        self.request('DELETE', location)
+
+    def action(self, location, action, attributes=None):
+        """Trigger ``action`` on an entity (``POST ?action=<term>``).
+
+        :param action: :class:`CategoryRef` of the action (its ``cls`` is
+            sent as ``action``).
+        :returns: :class:`EntityInfo` if the server rendered the entity,
+            else ``None``.
+        """
+        ref = CategoryRef(action.scheme, action.term, 'action')
+        headers, body = self._render([ref], attributes)
+        url = self.url(location)
+        sep = '&' if '?' in url else '?'
+        url += sep + urllib.parse.urlencode({'action': action.term})
+        resp = self.request('POST', url, headers=headers, body=body)
+        return self._maybe_entity(resp, location)

@@ -1,0 +1,158 @@
+"""Manifest loading: the 2016 format loads unchanged; bad ones are named."""
+import json
+import os
+
+import fixtures
+import testtools
+
+from hurtle.sm import manifest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+COMPAT = os.path.join(os.path.dirname(ROOT), 'shared', 'compat', '2016')
+SAMPLE = os.path.join(ROOT, 'samples', 'sample', 'manifest.json')
+
+MCN = 'http://schemas.mobile-cloud-networking.eu/occi/sm#'
+
+
+class ManifestFileTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+
+    def write(self, document, name='manifest.json'):
+        path = os.path.join(self.dir, name)
+        with open(path, 'w') as handle:
+            if isinstance(document, str):
+                handle.write(document)
+            else:
+                json.dump(document, handle)
+        return path
+
+    def base(self, **changes):
+        document = {'service_type': 'http://example.org/occi/sm#svc',
+                    'service_description': 'A service',
+                    'service_attributes': {'a.b': '', 'c.d': 'immutable'}}
+        document.update(changes)
+        return document
+
+    def test_minimal_manifest(self):
+        m = manifest.load(self.write(self.base()))
+        self.assertEqual('http://example.org/occi/sm#', m.scheme)
+        self.assertEqual('svc', m.term)
+        self.assertEqual('/svc/', m.location)
+        self.assertEqual({'a.b': '', 'c.d': 'immutable'}, m.attributes)
+        self.assertEqual((), m.depends_on)
+
+    def test_missing_service_type_is_named(self):
+        doc = self.base()
+        del doc['service_type']
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write(doc))
+        self.assertIn('service_type', str(err))
+
+    def test_bad_attribute_flag_names_the_attribute(self):
+        doc = self.base(service_attributes={'x.y': 'sometimes'})
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write(doc))
+        self.assertIn('service_attributes.x.y', str(err))
+
+    def test_service_type_without_term(self):
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write(self.base(service_type='nohash')))
+        self.assertIn('service_type', str(err))
+
+    def test_bad_input_reference(self):
+        doc = self.base(depends_on=[{MCN + 'maas': {'inputs': ['noattr']}}])
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write(doc))
+        self.assertIn('depends_on.0', str(err))
+
+    def test_not_json(self):
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write('{"service_type": '))
+        self.assertIn('not valid JSON', str(err))
+
+    def test_missing_file(self):
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                os.path.join(self.dir, 'nope.json'))
+        self.assertIn('cannot read manifest', str(err))
+
+    def test_relative_bundle_and_templates_resolved(self):
+        os.mkdir(os.path.join(self.dir, 'so'))
+        doc = self.base(so_bundle='so', resources={
+            'RegionOne': {'deployment': 'templates/t.yaml',
+                          'provision': 'file:///abs/t.yaml'}})
+        m = manifest.load(self.write(doc))
+        self.assertEqual(os.path.join(self.dir, 'so'), m.so_bundle)
+        self.assertEqual({'deployment': os.path.join(self.dir, 'templates',
+                                                     't.yaml'),
+                          'provision': '/abs/t.yaml'},
+                         m.templates('RegionOne'))
+        self.assertEqual({}, m.templates('OtherRegion'))
+
+    def test_service_params_file(self):
+        self.write({'deploy': [{'name': 'p', 'type': 'number', 'value': 3}]},
+                   'params.json')
+        m = manifest.load(self.write(self.base(service_params='params.json')))
+        self.assertEqual({'p': 3}, m.params_for('deploy'))
+        self.assertEqual({}, m.params_for('provision'))
+
+    def test_bad_service_params_phase(self):
+        self.write({'later': []}, 'params.json')
+        err = self.assertRaises(
+            manifest.ManifestError, manifest.load,
+            self.write(self.base(service_params='params.json')))
+        self.assertIn('params.json', str(err))
+
+
+class CompatManifestTest(testtools.TestCase):
+    """The 2016 manifests in shared/compat load unchanged."""
+
+    def setUp(self):
+        super().setUp()
+        if not os.path.isdir(COMPAT):
+            self.skipTest('shared/compat/2016 is not beside the checkout')
+
+    def test_sample(self):
+        m = manifest.load(os.path.join(COMPAT, 'sample_manifest.json'))
+        self.assertEqual('sample_so', m.term)
+        self.assertEqual(MCN, m.scheme)
+        self.assertEqual('immutable', m.attributes['mcn.endpoint.p3'])
+
+    def test_composed(self):
+        m = manifest.load(os.path.join(COMPAT, 'composed_manifest.json'))
+        self.assertEqual(5, len(m.depends_on))
+        dnsaas = m.depends_on[3]
+        self.assertEqual(MCN + 'dnsaas', dnsaas.service_type)
+        self.assertEqual(((MCN + 'maas', 'mcn.endpoint.maas'),),
+                         dnsaas.inputs)
+
+    def test_regions(self):
+        m = manifest.load(os.path.join(COMPAT, 'regions_manifest.json'))
+        self.assertEqual(
+            '/opt/app-root/src/data/wordpress/wordpress_v2.yaml',
+            m.templates('RegionOne')['deployment'])
+        self.assertEqual('', m.attributes['mcn.endpoint.p2'])
+
+    def test_service_params_file_loads(self):
+        src = os.path.join(COMPAT, 'sample_manifest.json')
+        with open(src) as handle:
+            doc = json.load(handle)
+        doc['service_params'] = os.path.join(COMPAT, 'service_params.json')
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'm.json')
+        with open(path, 'w') as handle:
+            json.dump(doc, handle)
+        m = manifest.load(path)
+        self.assertEqual({'activate.integer': 1,
+                          'activate.string': 'immutable_init_value',
+                          'activate.float': 0.11}, m.params_for('activate'))
+
+    def test_hurtle_sample_manifest(self):
+        m = manifest.load(SAMPLE)
+        self.assertEqual('sample', m.term)
+        self.assertEqual('http://schemas.hurtle.it/occi/sm#', m.scheme)
+        self.assertTrue(os.path.isfile(os.path.join(m.so_bundle, 'so.py')))
+        self.assertTrue(os.path.isfile(m.templates('RegionOne')['deployment']))
