@@ -169,11 +169,6 @@ def _split_url(url):
     return root, path
 
 
-def _ref_id(ref):
-    """``scheme+term`` of a category reference."""
-    return '%s%s' % (ref.scheme, ref.term)
-
-
 class ServiceInstance(resource.Resource):
     """An instance of a Hurtle service, managed through its SM's OCCI API.
 
@@ -314,9 +309,13 @@ class ServiceInstance(resource.Resource):
         conf = cfg.CONF[OPT_GROUP]
         verify = False if conf.insecure else (conf.ca_file or True)
         root, _path = _split_url(url)
+        # retries=0: the client's retries sleep between attempts, and a
+        # Heat plugin must never block the engine.  Polls treat transient
+        # failures (503, connection errors) as "not yet" instead.
         return occi_client.OCCIClient(root, headers=self._auth_headers(),
                                       verify=verify,
-                                      timeout=conf.request_timeout)
+                                      timeout=conf.request_timeout,
+                                      retries=0)
 
     def _failure(self, doing, url, ex):
         """An :class:`exception.Error` naming the SM and its answer."""
@@ -352,8 +351,9 @@ class ServiceInstance(resource.Resource):
     def _discover(self):
         """Find the SM collection URL and the service's kind.
 
-        :returns: ``(collection_url, kind)`` with ``kind`` a category
-            reference (``scheme``, ``term``) from the SM's query interface.
+        :returns: ``(collection_url, kind)``: the absolute URL of the
+            kind's collection and the kind as the SM's query interface
+            describes it (:class:`hurtle.occi.client.CategoryInfo`).
         :raises exception.Error: no such service, unreachable SM.
         """
         endpoint = self.properties[self.ENDPOINT]
@@ -366,15 +366,15 @@ class ServiceInstance(resource.Resource):
         except occi_errors.OCCIError as ex:
             raise self._failure(_('answer its query interface'), root, ex)
         for kind in kinds:
-            location = getattr(kind, 'location', None) or ''
             if service_type:
-                if _ref_id(kind) != service_type:
+                if kind.id != service_type:
                     continue
-            elif _split_url(root + location)[1] != path:
+            elif not kind.location or \
+                    _split_url(kind.location)[1] != path:
                 continue
-            if location:
-                return root + _split_url(root + location)[1], kind
-            return root + path, kind
+            collection = kind.location or root + path
+            root_k, path_k = _split_url(collection)
+            return root_k + path_k, kind
         if service_type:
             what = _('service type %s') % service_type
         else:
@@ -385,9 +385,7 @@ class ServiceInstance(resource.Resource):
 
     def _kind(self):
         """The stored kind as a :class:`occi_client.CategoryRef`."""
-        kind_id = self.data().get('kind') or ''
-        scheme, _sep, term = kind_id.rpartition('#')
-        return occi_client.CategoryRef(scheme + '#', term, 'kind')
+        return occi_client.CategoryRef.from_id(self.data()['kind'])
 
     def _timeout(self, props=None):
         props = props if props is not None else self.properties
@@ -468,18 +466,16 @@ class ServiceInstance(resource.Resource):
     def handle_create(self):
         """POST the instance to the SM; return the polling cookie."""
         collection, kind = self._discover()
-        self.data_set('kind', _ref_id(kind))
+        self.data_set('kind', kind.id)
         self.data_set('collection', collection)
         attrs = self._send_form(self.properties[self.ATTRIBUTES_PROP])
         root, path = _split_url(collection)
         try:
             location = self._client(collection).create(
-                path, occi_client.CategoryRef(kind.scheme, kind.term,
-                                              'kind'),
-                attributes=attrs)
+                path, kind.ref, attributes=attrs)
         except occi_errors.OCCIError as ex:
-            raise self._failure(_('create an instance of %s')
-                                % _ref_id(kind), collection, ex)
+            raise self._failure(_('create an instance of %s') % kind.id,
+                                collection, ex)
         self.resource_id_set(location)
         LOG.info('Created Hurtle service instance %s', location)
         return self._cookie(self.CREATE, (ACTIVE,))
@@ -581,10 +577,11 @@ class ServiceInstance(resource.Resource):
             raise self._failure(_('answer its query interface'),
                                 collection, ex)
         for cat in categories:
-            if cat.cls == 'kind' and _ref_id(cat) == kind_id:
-                for action in getattr(cat, 'actions', None) or ():
-                    if action.term == term:
-                        return action
+            if cat.cls == 'kind' and cat.id == kind_id:
+                for action_id in cat.actions:
+                    if action_id.rpartition('#')[2] == term:
+                        return occi_client.CategoryRef.from_id(action_id,
+                                                               'action')
         raise exception.Error(_(
             '%(op)s is not supported by service type %(kind)s: its '
             'service manager offers no OCCI action "%(op)s".') % {

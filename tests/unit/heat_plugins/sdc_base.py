@@ -63,13 +63,17 @@ class SDCTestCase(common.HeatTestCase):
     transition_polls = 1
 
     def setUp(self):
-        super().setUp()
+        # HeatTestCase points environment_dir at a path that only exists in
+        # a Heat source tree; load Heat's global environment once from the
+        # installed etc/heat before it does (DESIGN.md section 9).
         etc_heat = os.path.join(sys.prefix, 'etc', 'heat')
         if os.path.isdir(etc_heat):
             cfg.CONF.set_default('environment_dir',
                                  os.path.join(etc_heat, 'environment.d'))
             cfg.CONF.set_default('template_dir',
                                  os.path.join(etc_heat, 'templates'))
+        resources.initialise()
+        super().setUp()
         register_with_heat(self)
         self.sim = sdc_simulator.CloudAPISimulator(
             account='hurtle', transition_polls=self.transition_polls)

@@ -1,0 +1,377 @@
+"""Functional tests of ``hurtle-heat``: a real Heat 27 engine + v1 API.
+
+Every test talks to a real ``hurtle-heat`` process on a free loopback port
+(see ``heat_fixture``) through python-heatclient or plain HTTP.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+from heatclient import exc as heat_exc
+import requests
+import testtools
+
+from tests.functional import heat_fixture
+
+#: A stack that needs no cloud: two resources, two outputs.
+TEMPLATE = textwrap.dedent('''\
+    heat_template_version: 2018-08-31
+    parameters:
+      length: {type: number, default: 8}
+      suffix: {type: string, default: x}
+    resources:
+      rand:
+        type: OS::Heat::RandomString
+        properties: {length: {get_param: length}}
+      val:
+        type: OS::Heat::Value
+        properties:
+          value:
+            list_join: ['-', [{get_attr: [rand, value]}, {get_param: suffix}]]
+    outputs:
+      password: {value: {get_attr: [rand, value]}}
+      joined: {value: {get_attr: [val, value]}}
+    ''')
+
+#: A resource plugin loaded from an extra ``plugin_dirs`` entry.
+ECHO_PLUGIN = textwrap.dedent('''\
+    from heat.engine import attributes
+    from heat.engine import properties
+    from heat.engine import resource
+
+
+    class Echo(resource.Resource):
+        properties_schema = {
+            'value': properties.Schema(properties.Schema.STRING,
+                                       update_allowed=True),
+        }
+        attributes_schema = {'value': attributes.Schema('The value.')}
+
+        def handle_create(self):
+            self.resource_id_set(self.physical_resource_name())
+
+        def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+            pass
+
+        def _resolve_attribute(self, name):
+            return self.properties['value']
+
+
+    def resource_mapping():
+        return {'HurtleTest::Echo': Echo}
+    ''')
+
+ECHO_TEMPLATE = textwrap.dedent('''\
+    heat_template_version: 2018-08-31
+    resources:
+      echo:
+        type: HurtleTest::Echo
+        properties: {value: hello}
+    outputs:
+      echoed: {value: {get_attr: [echo, value]}}
+    ''')
+
+STACK_TIMEOUT = 30.0
+
+
+def wait_for_status(client, stack_id, wanted, timeout=STACK_TIMEOUT):
+    """Poll until the stack is ``wanted``; fail on *_FAILED or timeout.
+
+    :returns: the stack (heatclient resource) and the seconds waited.
+    """
+    t0 = time.monotonic()
+    while True:
+        stack = client.stacks.get(stack_id, resolve_outputs=False)
+        if stack.stack_status == wanted:
+            return stack, time.monotonic() - t0
+        if stack.stack_status.endswith('_FAILED'):
+            raise AssertionError('stack %s is %s: %s'
+                                 % (stack_id, stack.stack_status,
+                                    stack.stack_status_reason))
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError('stack %s still %s after %.0f s (wanted %s)'
+                                 % (stack_id, stack.stack_status, timeout,
+                                    wanted))
+        time.sleep(0.1)
+
+
+def outputs_of(client, stack_id):
+    stack = client.stacks.get(stack_id)
+    return {o['output_key']: o['output_value'] for o in stack.outputs}
+
+
+def shared_heat(cls, **kwargs):
+    """Start one EmbeddedHeat for the test class ``cls``."""
+    heat = heat_fixture.EmbeddedHeat(**kwargs)
+    heat.setUp()
+    cls.addClassCleanup(heat.cleanUp)
+    return heat
+
+
+def write_plugin_dir(path, modules):
+    os.makedirs(path, exist_ok=True)
+    for name, text in modules.items():
+        with open(os.path.join(path, name + '.py'), 'w') as f:
+            f.write(text)
+    return path
+
+
+class TestStacks(testtools.TestCase):
+    """Stack create / outputs / update / delete on one shared Heat."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import tempfile
+        cls._plugins = tempfile.mkdtemp(prefix='hurtle-heat-plugins-')
+        cls.addClassCleanup(__import__('shutil').rmtree, cls._plugins, True)
+        write_plugin_dir(cls._plugins, {'hurtle_test_echo': ECHO_PLUGIN})
+        cls.heat = shared_heat(cls, plugin_dirs=[cls._plugins],
+                               hurtle_plugins=False)
+
+    def setUp(self):
+        super().setUp()
+        self.client = self.heat.client()
+
+    def _create(self, template=TEMPLATE, **params):
+        name = self.id().rsplit('.', 1)[-1].replace('_', '-')
+        body = self.client.stacks.create(stack_name=name, template=template,
+                                         parameters=params)
+        stack_id = body['stack']['id']
+        self.addCleanup(self._delete_quietly, stack_id)
+        stack, _ = wait_for_status(self.client, stack_id, 'CREATE_COMPLETE')
+        return stack_id
+
+    def _delete_quietly(self, stack_id):
+        try:
+            self.client.stacks.delete(stack_id)
+        except heat_exc.HTTPNotFound:
+            pass
+
+    def test_create_outputs_delete(self):
+        t0 = time.monotonic()
+        stack_id = self._create()
+        self.assertLess(time.monotonic() - t0, 15)
+        outputs = outputs_of(self.client, stack_id)
+        self.assertEqual(8, len(outputs['password']))
+        self.assertEqual(outputs['password'] + '-x', outputs['joined'])
+        self.assertEqual(outputs['joined'],
+                         self.client.stacks.output_show(
+                             stack_id, 'joined')['output']['output_value'])
+
+        self.client.stacks.delete(stack_id)
+        deadline = time.monotonic() + STACK_TIMEOUT
+        while True:
+            try:
+                stack = self.client.stacks.get(stack_id,
+                                               resolve_outputs=False)
+            except heat_exc.HTTPNotFound:
+                break
+            self.assertNotEqual('DELETE_FAILED', stack.stack_status)
+            self.assertLess(time.monotonic(), deadline, 'delete hangs')
+            time.sleep(0.1)
+        self.assertNotIn(stack_id,
+                         [s.id for s in self.client.stacks.list()])
+
+    def test_update_after_reading_outputs_completes(self):
+        # DESIGN.md section 6: on SQLite, an update after the outputs were
+        # read hangs in UPDATE_IN_PROGRESS unless ids are never reused.
+        stack_id = self._create()
+        first = outputs_of(self.client, stack_id)
+        for suffix in ('y', 'z'):
+            self.client.stacks.update(stack_id, template=TEMPLATE,
+                                      parameters={'suffix': suffix})
+            wait_for_status(self.client, stack_id, 'UPDATE_COMPLETE',
+                            timeout=20)
+            outputs = outputs_of(self.client, stack_id)
+            self.assertEqual(first['password'], outputs['password'])
+            self.assertEqual(first['password'] + '-' + suffix,
+                             outputs['joined'])
+
+    def test_update_replacing_resource(self):
+        stack_id = self._create()
+        outputs_of(self.client, stack_id)
+        self.client.stacks.update(stack_id, template=TEMPLATE,
+                                  parameters={'length': 12})
+        wait_for_status(self.client, stack_id, 'UPDATE_COMPLETE', timeout=20)
+        outputs = outputs_of(self.client, stack_id)
+        self.assertEqual(12, len(outputs['password']))
+        self.assertEqual(outputs['password'] + '-x', outputs['joined'])
+
+    def test_resource_type_list(self):
+        types = {t['resource_type']
+                 for t in self.client.resource_types.list()}
+        for name in ('OS::Heat::RandomString', 'OS::Heat::Value',
+                     'OS::Heat::SoftwareConfig', 'OS::Nova::Server',
+                     'HurtleTest::Echo'):
+            self.assertIn(name, types)
+
+    def test_plugin_from_extra_plugin_dir(self):
+        stack_id = self._create(template=ECHO_TEMPLATE)
+        self.assertEqual({'echoed': 'hello'},
+                         outputs_of(self.client, stack_id))
+
+    def test_invalid_template_is_a_400(self):
+        self.assertRaises(heat_exc.HTTPBadRequest, self.client.stacks.create,
+                          stack_name='bad', template='resources: [not, a]')
+
+    def test_headers_and_url_project(self):
+        url = self.heat.api_url + '/v1/admin/stacks'
+        resp = requests.get(url, headers={'X-Auth-User': 'admin',
+                                          'X-Auth-Project': 'admin'},
+                            timeout=10)
+        self.assertEqual(200, resp.status_code)
+        self.assertIn('stacks', resp.json())
+        other = self.heat.client(project='other')
+        self.assertEqual([], list(other.stacks.list()))
+        resp = requests.get(self.heat.api_url + '/v1/admin/stacks',
+                            headers={'X-Auth-Project': 'other'}, timeout=10)
+        self.assertEqual(403, resp.status_code)
+
+
+class TestSqliteIdReuseFault(testtools.TestCase):
+    """Without the fix, Heat hangs: proves the fix is needed (about 12 s)."""
+
+    def test_update_hangs_without_fix(self):
+        heat = self.useFixture(heat_fixture.EmbeddedHeat(
+            hurtle_plugins=False,
+            embedded_heat_opts={'fix_sqlite_id_reuse': False}))
+        client = heat.client()
+        stack_id = client.stacks.create(stack_name='fault',
+                                        template=TEMPLATE)['stack']['id']
+        wait_for_status(client, stack_id, 'CREATE_COMPLETE')
+        outputs_of(client, stack_id)
+        client.stacks.update(stack_id, template=TEMPLATE,
+                             parameters={'suffix': 'y'})
+        error = self.assertRaises(AssertionError, wait_for_status, client,
+                                  stack_id, 'UPDATE_COMPLETE', timeout=8)
+        self.assertIn('UPDATE_IN_PROGRESS', str(error))
+        # SIGTERM still stops it cleanly with the stuck stack.
+        self.assertEqual(0, heat.stop())
+
+
+class TestProcess(testtools.TestCase):
+    """Start-up, restart, signals and start-up errors of the process."""
+
+    def test_sigterm_stops_cleanly_and_state_survives_restart(self):
+        state_dir = os.path.join(self.useFixture(
+            __import__('fixtures').TempDir()).path, 'heat')
+        heat = heat_fixture.EmbeddedHeat(hurtle_plugins=False,
+                                         state_dir=state_dir)
+        self.useFixture(heat)
+        self.assertLess(heat.startup_seconds, 15)
+        client = heat.client()
+        stack_id = client.stacks.create(stack_name='survivor',
+                                        template=TEMPLATE)['stack']['id']
+        wait_for_status(client, stack_id, 'CREATE_COMPLETE')
+        before = outputs_of(client, stack_id)
+
+        t0 = time.monotonic()
+        self.assertEqual(0, heat.stop(signal.SIGTERM))
+        self.assertLess(time.monotonic() - t0, 15)
+        self.assertIn('Embedded Heat stopped', heat.log_text())
+        self.assertNotIn('Threads still running', heat.log_text())
+        self.assertRaises(ProcessLookupError, os.kill, heat.pid, 0)
+        self.assertRaises(requests.ConnectionError, requests.get,
+                          heat.api_url + '/', timeout=2)
+
+        again = heat_fixture.EmbeddedHeat(hurtle_plugins=False,
+                                          state_dir=state_dir)
+        self.useFixture(again)
+        client = again.client()
+        stack, _ = wait_for_status(client, stack_id, 'CREATE_COMPLETE')
+        self.assertEqual(before, outputs_of(client, stack_id))
+
+    def test_sigint_stops_cleanly(self):
+        heat = self.useFixture(heat_fixture.EmbeddedHeat(
+            hurtle_plugins=False))
+        self.assertEqual(0, heat.stop(signal.SIGINT))
+        self.assertIn('Received SIGINT', heat.log_text())
+
+    def _run_expecting_failure(self, heat):
+        """Run hurtle-heat to completion; return (status, output)."""
+        tmp = self.useFixture(__import__('fixtures').TempDir()).path
+        heat.tmp = tmp
+        heat.port = heat.port if getattr(heat, 'port', None) else \
+            heat_fixture.free_port()
+        heat.state_dir = heat.requested_state_dir or os.path.join(
+            tmp, 'state', 'heat')
+        heat.log_file = os.path.join(tmp, 'log')
+        heat.config_file = heat._write_config()
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            p for p in (heat_fixture.REPO_ROOT,
+                        os.environ.get('PYTHONPATH')) if p))
+        proc = subprocess.run(heat.command(), cwd=heat_fixture.REPO_ROOT,
+                              env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=60)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def test_port_in_use(self):
+        with socket.socket() as taken:
+            taken.bind(('127.0.0.1', 0))
+            taken.listen(1)
+            heat = heat_fixture.EmbeddedHeat(hurtle_plugins=False)
+            heat.port = taken.getsockname()[1]
+            t0 = time.monotonic()
+            status, out, err = self._run_expecting_failure(heat)
+        self.assertEqual(2, status, out + err)
+        self.assertIn('port %d on 127.0.0.1 is already in use' % heat.port,
+                      err)
+        self.assertNotIn('Traceback', err)
+        self.assertLess(time.monotonic() - t0, 10)
+
+    def test_state_dir_not_writable(self):
+        tmp = self.useFixture(__import__('fixtures').TempDir()).path
+        blocker = os.path.join(tmp, 'a-file')
+        with open(blocker, 'w') as f:
+            f.write('not a directory')
+        heat = heat_fixture.EmbeddedHeat(
+            hurtle_plugins=False, state_dir=os.path.join(blocker, 'heat'))
+        status, out, err = self._run_expecting_failure(heat)
+        self.assertEqual(2, status, out + err)
+        self.assertIn('cannot create the embedded Heat state directory',
+                      err)
+        self.assertNotIn('Traceback', err)
+
+    def test_missing_plugin_dir(self):
+        heat = heat_fixture.EmbeddedHeat(
+            hurtle_plugins=False, plugin_dirs=['/nonexistent/hurtle-x'])
+        status, out, err = self._run_expecting_failure(heat)
+        self.assertEqual(2, status, out + err)
+        self.assertIn('plugin directory /nonexistent/hurtle-x does not exist',
+                      err)
+
+    def test_broken_plugin(self):
+        plugins = write_plugin_dir(
+            os.path.join(self.useFixture(
+                __import__('fixtures').TempDir()).path, 'plugins'),
+            {'hurtle_broken': 'import hurtle_no_such_module\n'})
+        heat = heat_fixture.EmbeddedHeat(hurtle_plugins=False,
+                                         plugin_dirs=[plugins])
+        status, out, err = self._run_expecting_failure(heat)
+        self.assertEqual(2, status, out + err)
+        self.assertIn('cannot load the Heat resource plugins', err)
+        self.assertIn('hurtle_no_such_module', err)
+
+
+class TestHurtlePlugins(testtools.TestCase):
+    """The default configuration loads Hurtle's own resource plugins."""
+
+    def test_hurtle_resource_types_listed(self):
+        plugin_dir = os.path.join(heat_fixture.REPO_ROOT, 'hurtle',
+                                  'heat_plugins')
+        if not any(n.endswith('.py') and n != '__init__.py'
+                   for n in os.listdir(plugin_dir)):
+            self.skipTest('hurtle/heat_plugins has no resource modules yet')
+        heat = self.useFixture(heat_fixture.EmbeddedHeat())
+        types = {t['resource_type']
+                 for t in heat.client().resource_types.list()}
+        self.assertIn('Hurtle::Service::Instance', types)
+
+
+if __name__ == '__main__':
+    sys.exit(testtools.run.main(sys.argv, sys.stdout))

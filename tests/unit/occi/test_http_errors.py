@@ -1,0 +1,218 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Error paths of the OCCI WSGI layer over real HTTP (DESIGN.md 3)."""
+
+import json
+
+from tests.unit.occi import base
+
+
+class TestErrorPaths(base.ServedAppTestCase):
+
+    def test_unknown_category_is_400(self):
+        resp = self.req('POST', '/app/', {
+            'Content-Type': 'text/occi',
+            'Category': 'nope; scheme="http://x.org/y#"; class="kind"'})
+        self.assertError(resp, 400)
+        self.assertIn('http://x.org/y#nope', resp.text)
+
+    def test_category_without_scheme_is_400(self):
+        resp = self.req('POST', '/app/', {'Content-Type': 'text/occi',
+                                          'Category': 'app'})
+        self.assertError(resp, 400)
+
+    def test_unbalanced_quote_in_category_is_400(self):
+        resp = self.req('POST', '/app/', {
+            'Content-Type': 'text/occi',
+            'Category': 'app; scheme="http://schemas.ogf.org/occi/'
+                        'platform#; class="kind"'})
+        self.assertError(resp, 400)
+        self.assertIn('quote', resp.text)
+
+    def test_unbalanced_quote_in_attribute_is_400(self):
+        resp = self.req('POST', '/app/', {
+            'Content-Type': 'text/occi', 'Category': base.APP_CAT,
+            'X-OCCI-Attribute': 'occi.app.name="a, occi.app.image="b"'})
+        self.assertError(resp, 400)
+
+    def test_unbalanced_quote_in_body_is_400(self):
+        body = 'Category: %s\nX-OCCI-Attribute: occi.app.name="x\n' % (
+            base.APP_CAT)
+        resp = self.req('POST', '/app/', {'Content-Type': 'text/plain'},
+                        body)
+        self.assertError(resp, 400)
+
+    def test_unknown_id_is_404(self):
+        resp = self.req('GET', '/app/does-not-exist')
+        self.assertError(resp, 404)
+        for method in ('DELETE', 'POST'):
+            self.assertError(self.req(method, '/app/does-not-exist',
+                                      {'Content-Type': 'text/occi'}), 404)
+
+    def test_bad_accept_is_406(self):
+        resp = self.req('GET', '/-/', {'Accept': 'image/png'})
+        self.assertError(resp, 406)
+        resp = self.req('GET', '/app/', {'Accept': 'application/xml'})
+        self.assertError(resp, 406)
+
+    def test_accept_with_only_q0_is_406(self):
+        resp = self.req('GET', '/-/', {'Accept': 'text/plain;q=0'})
+        self.assertError(resp, 406)
+
+    def test_unsupported_content_type_is_415(self):
+        resp = self.req('POST', '/app/', {'Content-Type': 'application/xml'},
+                        '<app/>')
+        self.assertError(resp, 415)
+
+    def test_media_type_parameters_are_ignored(self):
+        resp = self.req('POST', '/app/', {
+            'Content-Type': 'text/occi; charset=utf-8',
+            'Accept': 'text/plain; charset=utf-8',
+            'Category': base.APP_CAT,
+            'X-OCCI-Attribute': 'occi.app.name="n", occi.app.image="i"'})
+        self.assertEqual(201, resp.status_code, resp.text)
+
+    def test_empty_content_type_reads_headers(self):
+        resp = self.req('POST', '/app/', {
+            'Category': base.APP_CAT,
+            'X-OCCI-Attribute': 'occi.app.name="n", occi.app.image="i"'})
+        self.assertEqual(201, resp.status_code, resp.text)
+
+    def test_project_isolation_is_404(self):
+        loc = self.create_app(project='p1')
+        self.assertEqual(200, self.req('GET', loc, project='p1').status_code)
+        self.assertError(self.req('GET', loc, project='p2'), 404)
+        self.assertError(self.req('DELETE', loc, project='p2'), 404)
+        listing = self.req('GET', '/app/', {'Accept': 'text/uri-list'},
+                           project='p2')
+        self.assertEqual(200, listing.status_code)
+        self.assertNotIn(loc, listing.text)
+        listing = self.req('GET', '/app/', {'Accept': 'text/uri-list'},
+                           project='p1')
+        self.assertIn(loc, listing.text)
+
+    def test_attribute_error_in_backend_is_500_not_405(self):
+        resp = self.req('POST', '/broken/', {
+            'Content-Type': 'text/occi', 'Category': base.BROKEN_CAT})
+        self.assertEqual(201, resp.status_code, resp.text)
+        loc = resp.headers['Location']
+        resp = self.req('GET', loc)
+        self.assertError(resp, 500)
+        self.assertNotIn('no_such_attribute', resp.text)
+
+    def test_key_error_in_backend_is_500_not_404(self):
+        resp = self.req('POST', '/broken/', {
+            'Content-Type': 'text/occi', 'Category': base.BROKEN_CAT})
+        resp = self.req('DELETE', resp.headers['Location'])
+        self.assertError(resp, 500)
+        self.assertNotIn('boom', resp.text)
+
+    def test_backend_occi_error_keeps_its_status(self):
+        resp = self.req('POST', '/broken/', {
+            'Content-Type': 'text/occi', 'Category': base.BROKEN_CAT})
+        resp = self.req('POST', resp.headers['Location'], {
+            'Content-Type': 'text/occi', 'X-OCCI-Attribute': 'x="1"'})
+        self.assertError(resp, 409)
+        self.assertEqual('Busy, try later.', resp.text)
+
+    def test_method_not_allowed_is_405(self):
+        resp = self.req('PATCH', '/app/')
+        self.assertError(resp, 405)
+
+    def test_error_message_is_json_when_asked(self):
+        resp = self.req('GET', '/app/none',
+                        {'Accept': 'application/occi+json'})
+        self.assertError(resp, 404)
+        self.assertEqual('application/occi+json',
+                         resp.headers['Content-Type'])
+        self.assertIn('message', json.loads(resp.text))
+
+    def test_higher_occi_version_is_501(self):
+        resp = self.req('GET', '/-/', {'User-Agent': 'curl/8 OCCI/2.0'})
+        self.assertError(resp, 501)
+        resp = self.req('GET', '/-/', {'User-Agent': 'rOCCI OCCI/1.2'})
+        self.assertEqual(200, resp.status_code)
+
+    def test_invalid_utf8_body_is_400(self):
+        resp = self.req('POST', '/app/', {'Content-Type': 'text/plain'},
+                        b'Category: \xff\xfe')
+        self.assertError(resp, 400)
+
+    def test_body_too_large_is_413(self):
+        self.app.max_body = 100
+        resp = self.req('POST', '/app/', {'Content-Type': 'text/plain'},
+                        'X' * 200)
+        self.assertError(resp, 413)
+
+    def test_uri_list_on_entity_is_400(self):
+        loc = self.create_app()
+        resp = self.req('GET', loc, {'Accept': 'text/uri-list'})
+        self.assertError(resp, 400)
+
+    def test_missing_required_attribute_is_400(self):
+        resp = self.req('POST', '/app/', {
+            'Content-Type': 'text/occi', 'Category': base.APP_CAT,
+            'X-OCCI-Attribute': 'occi.app.name="n"'})
+        self.assertError(resp, 400)
+        self.assertIn('occi.app.image', resp.text)
+
+    def test_unknown_attribute_is_400(self):
+        resp = self.req('POST', '/app/', {
+            'Content-Type': 'text/occi', 'Category': base.APP_CAT,
+            'X-OCCI-Attribute': 'occi.app.name="n", occi.app.image="i", '
+                                'bogus.attr="1"'})
+        self.assertError(resp, 400)
+        self.assertIn('bogus.attr', resp.text)
+
+    def test_immutable_attribute_on_update_is_400(self):
+        loc = self.create_app()
+        resp = self.req('POST', loc, {
+            'Content-Type': 'text/occi',
+            'X-OCCI-Attribute': 'occi.app.state="running"'})
+        self.assertError(resp, 400)
+
+    def test_action_not_applicable_is_409(self):
+        loc = self.create_app()
+        resp = self.req('POST', loc + '?action=stop', {
+            'Content-Type': 'text/occi', 'Category': base.STOP_CAT})
+        self.assertError(resp, 409)
+
+    def test_action_without_category_is_400(self):
+        loc = self.create_app()
+        resp = self.req('POST', loc + '?action=start',
+                        {'Content-Type': 'text/occi'})
+        self.assertError(resp, 400)
+
+    def test_action_category_mismatch_is_400(self):
+        loc = self.create_app()
+        resp = self.req('POST', loc + '?action=start', {
+            'Content-Type': 'text/occi', 'Category': base.STOP_CAT})
+        self.assertError(resp, 400)
+
+
+class TestNoAuth(base.ServedAppTestCase):
+
+    def wrap(self, app):
+        from hurtle.occi import middleware
+        return middleware.NoAuthMiddleware(app)
+
+    def test_no_project_is_401(self):
+        resp = self.req('GET', '/-/', project=None)
+        self.assertError(resp, 401)
+
+    def test_old_clients_tenant_name(self):
+        loc = self.create_app(project='p1')
+        resp = self.req('GET', loc, {'X-Auth-Token': 't',
+                                     'X-Tenant-Name': 'p1'}, project=None)
+        self.assertEqual(200, resp.status_code, resp.text)
+        resp = self.req('GET', loc, {'X-Tenant-Name': 'p2'}, project=None)
+        self.assertEqual(404, resp.status_code)
