@@ -520,7 +520,7 @@ class _Context(object):
         for back in registry.get_all_backends(entity, extras):
             back.retrieve(entity, extras)
 
-    # responses ----------------------------------------------------------------
+    # responses ------------------------------------------------------------
     def respond(self, status, what, *args, headers=None):
         render = getattr(self.out, what)
         out_headers, body = render(*args)

@@ -59,7 +59,8 @@ _SECRET_HEADERS = ('x-auth-token', 'authorization', 'x-subject-token')
 
 class CategoryRef(object):
     """A category reference: ``scheme`` (ending with ``#``), ``term``,
-    ``cls`` (``'kind'``, ``'mixin'`` or ``'action'``)."""
+    ``cls`` (``'kind'``, ``'mixin'`` or ``'action'``).
+    """
 
     __slots__ = ('scheme', 'term', 'cls')
 
@@ -156,7 +157,8 @@ class CategoryInfo(object):
     """A category from the query interface: ``scheme``, ``term``,
     ``cls``, ``title``, ``location`` (absolute or ``None``),
     ``attributes`` (name -> ``'required'|'immutable'|'mutable'``),
-    ``actions`` (ids), ``related`` (ids)."""
+    ``actions`` (ids), ``related`` (ids).
+    """
 
     def __init__(self, scheme, term, cls='kind', title='', location=None,
                  attributes=None, actions=None, related=None):
@@ -318,7 +320,8 @@ class OCCIClient(object):
             return resp.reason or 'HTTP %d' % resp.status_code
         return text[:1000] or resp.reason or 'HTTP %d' % resp.status_code
 
-    def _render(self, categories, attributes=None, extra=None):
+    def _render(self, categories, attributes=None, extra=None,
+                content_type=None):
         """Headers and body for a request carrying OCCI data."""
         lines = [('Category', str(c)) for c in categories]
         for name, value in (attributes or {}).items():
@@ -327,7 +330,7 @@ class OCCIClient(object):
             lines.append(('X-OCCI-Attribute',
                           parsing.render_attribute(name, value)))
         lines.extend(extra or [])
-        if self.content_type == TEXT_PLAIN:
+        if (content_type or self.content_type) == TEXT_PLAIN:
             body = ''.join('%s: %s\n' % line for line in lines)
             return {'Content-Type': TEXT_PLAIN}, body
         headers = {'Content-Type': TEXT_OCCI}
@@ -390,7 +393,7 @@ class OCCIClient(object):
                                    code=resp.status_code)
         return doc
 
-    # parsing -------------------------------------------------------------------
+    # parsing ---------------------------------------------------------------
     def parse_entity(self, resp, location=None):
         """An :class:`EntityInfo` from a response in any rendering."""
         location = location or resp.url
@@ -540,8 +543,9 @@ class OCCIClient(object):
         """
         headers = {}
         if categories or attributes:
-            headers, _body = self._render(list(categories), attributes)
-        headers.pop('Content-Type', None)
+            # Filters travel in headers (text/occi): GET has no body.
+            headers, _body = self._render(list(categories), attributes,
+                                          content_type=TEXT_OCCI)
         resp = self.request('GET', path, headers=headers, accept=TEXT_PLAIN)
         return self._locations(resp)
 

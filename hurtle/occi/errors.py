@@ -45,7 +45,7 @@ class OCCIError(Exception):
 
     def __repr__(self):
         return '%s(%r, code=%d)' % (type(self).__name__, self.message,
-                                     self.code)
+                                    self.code)
 
 
 class BadRequest(OCCIError):
@@ -80,7 +80,8 @@ class NotAcceptable(OCCIError):
 
 class Conflict(OCCIError):
     """409: the request conflicts with the current state (e.g. an action
-    that is not applicable now, a user mixin that already exists)."""
+    that is not applicable now, a user mixin that already exists).
+    """
     code = 409
 
 

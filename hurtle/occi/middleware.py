@@ -33,6 +33,9 @@ import logging
 
 LOG = logging.getLogger(__name__)
 
+#: Same token as :data:`hurtle.occi.app.SERVER` (GFD.185 3.6.4).
+SERVER = 'hurtle OCCI/1.1'
+
 # Headers keystonemiddleware sets: never trust a client's values.
 _IDENTITY_HEADERS = (
     'HTTP_X_IDENTITY_STATUS', 'HTTP_X_SERVICE_IDENTITY_STATUS',
@@ -89,6 +92,7 @@ class NoAuthMiddleware(object):
                     b'X-Tenant-Name).\n')
             start_response('401 Unauthorized', [
                 ('Content-Type', 'text/plain'),
+                ('Server', SERVER),
                 ('Content-Length', str(len(body))),
                 ('WWW-Authenticate', 'Keystone uri="noauth"')])
             return [body]

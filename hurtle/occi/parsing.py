@@ -141,7 +141,8 @@ def parse_typed(raw):
 
 def render_typed(value):
     """Render a typed attribute value (GFD.229 3.4: strings quoted,
-    numbers and booleans bare); lists and dicts as quoted JSON."""
+    numbers and booleans bare); lists and dicts as quoted JSON.
+    """
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, (int, float)):

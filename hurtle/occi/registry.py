@@ -61,7 +61,8 @@ class EntityStore(object):
 
     def update(self, key, entity, extras):
         """Persist changes to a stored entity (after an update, replace,
-        action or retrieve).  Default: :meth:`add` again."""
+        action or retrieve).  Default: :meth:`add` again.
+        """
         self.add(key, entity, extras)
 
     def delete(self, key, extras):

@@ -332,22 +332,21 @@ class JsonRendering(BaseRendering):
         return data
 
     def _entity(self, entity):
+        """GFD.226 resource or link instance (no extra members)."""
         host = self.host
         data = collections.OrderedDict()
         data['kind'] = str(entity.kind)
         if entity.mixins:
             data['mixins'] = [str(m) for m in entity.mixins]
         attrs = entity_attributes(entity)
-        data['id'] = attrs.pop('occi.core.id')
+        data['id'] = str(attrs.pop('occi.core.id'))
         if 'occi.core.title' in attrs:
-            data['title'] = attrs.pop('occi.core.title')
-        if 'occi.core.summary' in attrs:
-            data['summary'] = attrs.pop('occi.core.summary')
-        if attrs:
-            data['attributes'] = attrs
+            data['title'] = str(attrs.pop('occi.core.title'))
+        if 'occi.core.summary' in attrs and not _is_link(entity):
+            data['summary'] = str(attrs.pop('occi.core.summary'))
+        data['attributes'] = attrs
         if entity.actions:
             data['actions'] = [str(a) for a in entity.actions]
-        data['location'] = absolute(host, entity.identifier)
         if _is_link(entity):
             src, src_kind = _link_source(entity)
             tgt, tgt_kind = _link_target(entity)
@@ -368,10 +367,12 @@ class JsonRendering(BaseRendering):
         return self._dump(self._entity(entity))
 
     def collection(self, entities, path):
+        # GFD.226 entity collection: arrays have at least one item, so an
+        # empty collection is ``{}``.
         resources = [self._entity(e) for e in entities if not _is_link(e)]
         links = [self._entity(e) for e in entities if _is_link(e)]
         data = collections.OrderedDict()
-        if resources or not links:
+        if resources:
             data['resources'] = resources
         if links:
             data['links'] = links
@@ -379,16 +380,17 @@ class JsonRendering(BaseRendering):
 
     def categories(self, categories):
         data = collections.OrderedDict()
-        data['kinds'] = [self._category(c) for c in categories
-                         if repr(c) == 'kind']
-        data['mixins'] = [self._category(c) for c in categories
-                          if repr(c) == 'mixin']
-        data['actions'] = [self._category(c) for c in categories
-                           if repr(c) == 'action']
+        for key, cls in (('kinds', 'kind'), ('mixins', 'mixin'),
+                         ('actions', 'action')):
+            items = [self._category(c) for c in categories
+                     if repr(c) == cls]
+            if items:
+                data[key] = items
         return self._dump(data)
 
     def locations(self, locations):
-        return self._dump({'locations': list(locations)})
+        # GFD.226: a location list is a JSON array of strings.
+        return self._dump(list(locations))
 
     def message(self, text):
         return [], json.dumps({'message': text})
@@ -401,32 +403,46 @@ class JsonRendering(BaseRendering):
             doc = json.loads(body)
         except ValueError as exc:
             raise errors.BadRequest('Invalid JSON: %s' % exc)
-        if not isinstance(doc, dict):
-            raise errors.BadRequest('JSON rendering must be an object.')
         data = OCCIData()
+        if isinstance(doc, list):
+            data.locations.extend(self._str(x, 'location') for x in doc)
+            return data
+        if not isinstance(doc, dict):
+            raise errors.BadRequest('JSON rendering must be an object or '
+                                    'a list of locations.')
         if 'action' in doc:
             self._parse_action(doc, data)
-        elif 'kinds' in doc or 'mixins' in doc or 'actions' in doc and \
-                'kind' not in doc:
-            self._parse_categories(doc, data)
-        elif 'resources' in doc or 'links' in doc and 'kind' not in doc:
-            for item in list(doc.get('resources') or []) + \
-                    list(doc.get('links') or []):
-                if not isinstance(item, dict) or 'location' not in item:
-                    raise errors.BadRequest('Collection items need a '
-                                            '"location".')
-                data.locations.append(self._str(item['location'],
-                                                'location'))
-        elif 'locations' in doc:
-            locs = doc['locations']
-            if not isinstance(locs, list):
-                raise errors.BadRequest('"locations" must be a list.')
-            data.locations.extend(self._str(x, 'location') for x in locs)
         elif 'kind' in doc:
             self._parse_entity(doc, data)
+        elif 'kinds' in doc or 'mixins' in doc or 'actions' in doc:
+            self._parse_categories(doc, data)
+        elif 'resources' in doc or 'links' in doc:
+            for item in list(doc.get('resources') or []) + \
+                    list(doc.get('links') or []):
+                data.locations.append(self._item_location(item))
+        elif not doc:
+            pass
         else:
             raise errors.BadRequest('Unrecognised OCCI JSON document.')
         return data
+
+    def _item_location(self, item):
+        """Location of a collection member: ``location`` if given (an
+        extension), else its kind's location + ``id``."""
+        if not isinstance(item, dict):
+            raise errors.BadRequest('Collection members must be objects.')
+        if item.get('location'):
+            return self._str(item['location'], 'location')
+        if not item.get('kind') or not item.get('id'):
+            raise errors.BadRequest('Collection members need "kind" and '
+                                    '"id".')
+        cat = split_category_id(self._str(item['kind'], 'kind'))
+        for kind in self.registry.get_categories(None):
+            if kind.scheme == cat['scheme'] and kind.term == cat['term'] \
+                    and getattr(kind, 'location', None):
+                return kind.location + self._str(item['id'], 'id')
+        raise errors.BadRequest('Unknown kind %s%s.' % (cat['scheme'],
+                                                          cat['term']))
 
     @staticmethod
     def _str(value, what):

@@ -84,8 +84,9 @@ class EmbeddedHeat(fixtures.Fixture):
 
     def __init__(self, plugin_dirs=(), extra_conf=None, hurtle_plugins=True,
                  embedded_heat_opts=None, state_dir=None,
-                 start_timeout=60.0, debug=False):
+                 start_timeout=60.0, debug=False, port=None):
         super().__init__()
+        self.requested_port = port
         self.plugin_dirs = tuple(plugin_dirs)
         self.extra_conf = extra_conf
         self.hurtle_plugins = hurtle_plugins
@@ -119,15 +120,41 @@ class EmbeddedHeat(fixtures.Fixture):
         return '\n'.join(self.log_text().splitlines()[-lines:])
 
     # -- fixture ----------------------------------------------------------
-    def _setUp(self):
-        self.tmp = self.useFixture(fixtures.TempDir()).path
-        self.port = free_port()
+    def _prepare(self, tmp):
+        self.tmp = tmp
+        self.port = self.requested_port or free_port()
         self.state_dir = (self.requested_state_dir or
                           os.path.join(self.tmp, 'state', 'heat'))
         self.log_file = os.path.join(self.tmp, 'hurtle-heat.log')
         self.config_file = self._write_config()
         self.api_url = 'http://127.0.0.1:%d' % self.port
         self.url = heat_client_mod.endpoint_for(self.api_url, 'admin')
+
+    def _env(self):
+        env = dict(os.environ)
+        env['PYTHONPATH'] = os.pathsep.join(
+            p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
+        return env
+
+    def run_to_exit(self, tmp_dir, timeout=60):
+        """Run hurtle-heat in the foreground (for start-up failures).
+
+        Not a fixture use: writes the config into ``tmp_dir`` and waits
+        for the process to end.
+
+        :returns: ``(exit status, stdout, stderr)``.
+        :raises subprocess.TimeoutExpired: if it runs longer than
+            ``timeout`` seconds (it is killed first).
+        """
+        self._prepare(tmp_dir)
+        proc = subprocess.run(self.command(), cwd=REPO_ROOT,
+                              env=self._env(), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True,
+                              timeout=timeout)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def _setUp(self):
+        self._prepare(self.useFixture(fixtures.TempDir()).path)
         self.addDetail('hurtle-heat-log', content.Content(
             content.UTF8_TEXT,
             lambda: [self.log_tail(400).encode('utf-8')]))
@@ -161,13 +188,10 @@ class EmbeddedHeat(fixtures.Fixture):
                 '--config-file', self.config_file]
 
     def _start(self):
-        env = dict(os.environ)
-        env['PYTHONPATH'] = os.pathsep.join(
-            p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
         t0 = time.monotonic()
         with open(self.log_file, 'ab') as log:
             self.process = subprocess.Popen(
-                self.command(), cwd=REPO_ROOT, env=env,
+                self.command(), cwd=REPO_ROOT, env=self._env(),
                 stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)
         self.pid = self.process.pid

@@ -72,7 +72,8 @@ class SDCTestCase(common.HeatTestCase):
                                  os.path.join(etc_heat, 'environment.d'))
             cfg.CONF.set_default('template_dir',
                                  os.path.join(etc_heat, 'templates'))
-        resources.initialise()
+        with fixtures.FakeLogger():
+            resources.initialise()
         super().setUp()
         register_with_heat(self)
         self.sim = sdc_simulator.CloudAPISimulator(

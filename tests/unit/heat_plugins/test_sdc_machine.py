@@ -1,5 +1,6 @@
 """SDC::Compute::SmartMachine / SDC::Compute::KVM against the simulator."""
 from heat.common import exception
+from oslo_config import cfg
 
 from tests.unit.heat_plugins import sdc_base
 
@@ -102,12 +103,22 @@ class MachineCreateTest(sdc_base.SDCTestCase):
                       str(exc))
 
     def test_create_failed_machine_fails_stack(self):
+        cfg.CONF.set_override('action_retry_limit', 0)
         self.sim.fail_next_provision()
         stack = self.create(SMART)
         self.assertState(stack, 'CREATE', 'FAILED')
         self.assertIn('CloudAPI could not provision machine',
                       stack.status_reason)
         self.assertIn('is failed, expected running', stack.status_reason)
+
+    def test_create_failed_machine_retried_by_heat(self):
+        # ResourceInError is retryable: Heat deletes the failed machine
+        # and creates another (action_retry_limit, default 2).
+        self.sim.fail_next_provision()
+        stack = self.create(SMART)
+        self.assertState(stack, 'CREATE', 'COMPLETE')
+        states = sorted(m['state'] for m in self.sim.machines.values())
+        self.assertEqual(['deleted', 'running'], states)
 
     def test_create_machine_vanishes(self):
         stack = self.parse(SMART)
@@ -153,7 +164,6 @@ class MachineCreateTest(sdc_base.SDCTestCase):
 
     def test_not_configured(self):
         self.sim.stop()
-        from oslo_config import cfg
         cfg.CONF.set_override('url', None, group='sdc')
         cfg.CONF.set_override('key_file', None, group='sdc')
         stack = self.create(SMART)
@@ -244,9 +254,9 @@ class MachineUpdateTest(sdc_base.SDCTestCase):
         self.assertEqual(1024, machine['memory'])
 
     def test_update_image_replaces(self):
-        stack = self.create(SMART.replace('name: web-1\n', ''))
+        stack = self.create(SMART.replace('      name: web-1\n', ''))
         old_id = stack['vm'].resource_id
-        self.update(stack, SMART.replace('name: web-1\n', '').replace(
+        self.update(stack, SMART.replace('      name: web-1\n', '').replace(
             'base-64-lts', 'debian-11'))
         self.assertState(stack, 'UPDATE', 'COMPLETE')
         new_id = stack['vm'].resource_id

@@ -13,11 +13,10 @@
 
 import threading
 
-import requests
-import testtools
-
 from occi import backend
 from occi import core_model
+import requests
+import testtools
 
 from hurtle.occi import app as occi_app
 from hurtle.occi import categories

@@ -1,0 +1,103 @@
+"""Run the whole embedded default (``hurtle-all``) for functional tests.
+
+``HurtleAll`` writes a hurtle.conf with free loopback ports and a temporary
+state directory, starts ``python -m hurtle.cmd.all`` as a real process,
+waits for "Hurtle serves", and stops it with SIGTERM by its pid.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import fixtures
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+SAMPLE_MANIFEST = os.path.join(ROOT, 'samples', 'sample', 'manifest.json')
+
+CONF_TEMPLATE = """
+[DEFAULT]
+state_path = {state}
+auth_strategy = noauth
+noauth_default_project = demo
+
+[sm]
+port = {sm_port}
+manifests = {manifests}
+cc_url = http://127.0.0.1:{cc_port}/
+poll_interval = 0.2
+phase_timeout = {phase_timeout}
+
+[cc]
+port = {cc_port}
+heat_url = http://127.0.0.1:{heat_port}/v1/%(project)s
+
+[embedded_heat]
+port = {heat_port}
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class HurtleAll(fixtures.Fixture):
+    """``hurtle-all`` on free ports; ``.sm_url``, ``.cc_url``,
+    ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``."""
+
+    def __init__(self, manifests=(SAMPLE_MANIFEST,), phase_timeout=120,
+                 start_timeout=240):
+        super().__init__()
+        self.manifests = manifests
+        self.phase_timeout = phase_timeout
+        self.start_timeout = start_timeout
+
+    def _setUp(self):
+        self.state = self.useFixture(fixtures.TempDir()).path
+        ports = dict(sm_port=free_port(), cc_port=free_port(),
+                     heat_port=free_port())
+        self.sm_url = 'http://127.0.0.1:%(sm_port)d/' % ports
+        self.cc_url = 'http://127.0.0.1:%(cc_port)d/' % ports
+        self.heat_url = 'http://127.0.0.1:%(heat_port)d' % ports
+        self.conf_path = os.path.join(self.state, 'hurtle.conf')
+        with open(self.conf_path, 'w') as handle:
+            handle.write(CONF_TEMPLATE.format(
+                state=self.state, manifests=','.join(self.manifests),
+                phase_timeout=self.phase_timeout, **ports))
+        self.output_path = os.path.join(self.state, 'hurtle-all.out')
+        self._out = open(self.output_path, 'wb')
+        self.addCleanup(self._out.close)
+        self.proc = subprocess.Popen(
+            [sys.executable, '-m', 'hurtle.cmd.all',
+             '--config-file', self.conf_path],
+            stdout=self._out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, cwd=ROOT)
+        self.addCleanup(self.stop)
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if 'Hurtle serves' in self.output():
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError('hurtle-all exited (%s):\n%s'
+                                   % (self.proc.returncode, self.output()))
+            time.sleep(0.2)
+        raise RuntimeError('hurtle-all did not start:\n%s' % self.output())
+
+    def output(self):
+        with open(self.output_path, 'rb') as handle:
+            return handle.read().decode('utf-8', 'replace')
+
+    def stop(self):
+        """SIGTERM hurtle-all; return its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode

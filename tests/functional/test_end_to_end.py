@@ -1,0 +1,193 @@
+"""The walking skeleton, end to end, with real processes on 127.0.0.1.
+
+``hurtle-all`` runs the embedded Heat, the CC and the SM as processes; the
+CC starts each SO as a process; these tests talk to the SM as curl would
+(raw HTTP with OCCI headers) and check each step of an instance's life,
+down to its Heat stack and its SO process.
+"""
+import time
+
+import requests
+import testtools
+
+from hurtle.cc.embedded_heat import client as heat_client
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from tests.functional import hurtle_fixture
+
+SCHEME = 'http://schemas.hurtle.it/occi/sm#'
+KIND = 'sample; scheme="%s"; class="kind"' % SCHEME
+TIMEOUT = 120
+
+
+class EndToEndTest(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hurtle = hurtle_fixture.HurtleAll()
+        cls.hurtle.setUp()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hurtle.cleanUp()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.sm = self.hurtle.sm_url
+        self.client = occi_client.OCCIClient(
+            self.sm, headers={'X-Project-Id': 'demo'})
+        self.heat = heat_client.heat_client(
+            heat_client.endpoint_for(self.hurtle.heat_url, 'admin'))
+
+    # helpers ----------------------------------------------------------------
+    def post_instance(self, attributes=(), project='demo'):
+        headers = {'Category': KIND, 'Content-Type': 'text/occi',
+                   'X-Project-Id': project}
+        if attributes:
+            headers['X-OCCI-Attribute'] = ', '.join(attributes)
+        return requests.post(self.sm + 'sample/', headers=headers,
+                             timeout=30)
+
+    def create(self, *attributes):
+        resp = self.post_instance(attributes)
+        self.assertEqual(201, resp.status_code, resp.text)
+        return resp.headers['Location']
+
+    def wait_state(self, location, wanted, seen=None):
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            entity = self.client.get(location)
+            state = entity.attributes['mcn.service.state']
+            if seen is not None and (not seen or seen[-1] != state):
+                seen.append(state)
+            if state in wanted:
+                return entity
+            time.sleep(0.2)
+        self.fail('%s never reached %s (last %s)' % (location, wanted,
+                                                      state))
+
+    def wait_gone(self, location):
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                self.client.get(location)
+            except errors.NotFound:
+                return
+            time.sleep(0.2)
+        self.fail('%s still exists' % location)
+
+    def stack_ids(self):
+        return {stack.id for stack in self.heat.stacks.list()}
+
+    # tests ------------------------------------------------------------------
+    def test_query_interface_lists_the_sample_kind(self):
+        resp = requests.get(self.sm + '-/', headers={'Accept': 'text/occi'},
+                            timeout=10)
+        self.assertEqual(200, resp.status_code)
+        categories = [occi_client.CategoryRef.from_header(c)
+                      for c in resp.headers['Category'].split(',')
+                      if 'class="kind"' in c or 'class=kind' in c]
+        self.assertIn(occi_client.CategoryRef(SCHEME, 'sample', 'kind'),
+                      categories)
+
+    def test_instance_lifecycle(self):
+        location = self.create()
+        self.assertTrue(location.startswith(self.sm + 'sample/'), location)
+
+        seen = []
+        entity = self.wait_state(location, {'active', 'failed'}, seen)
+        self.assertEqual('active', entity.attributes['mcn.service.state'],
+                         entity.attributes.get('mcn.service.state.reason'))
+        self.assertEqual('active', seen[-1])
+        attrs = entity.attributes
+        self.assertTrue(attrs['mcn.endpoint.sample'].startswith('http://'))
+        self.assertIn('greeting=hello', attrs['mcn.endpoint.sample'])
+        self.assertIs(True, attrs['sample.provisioned'])
+        stack_id = attrs['occi.mcn.stack.id']
+        self.assertIn(stack_id, self.stack_ids())
+        self.assertEqual('UPDATE_COMPLETE',
+                         self.heat.stacks.get(stack_id).stack_status)
+
+        so_url = attrs['occi.so.url']
+        resp = requests.get(so_url + 'orchestrator/default', timeout=10)
+        self.assertEqual(401, resp.status_code, 'the SO must want its secret')
+
+        # partial update of a mutable attribute updates the stack
+        resp = requests.post(location, headers={
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-Project-Id': 'demo',
+            'X-OCCI-Attribute': 'sample.greeting="bonjour"'}, timeout=30)
+        self.assertIn(resp.status_code, (200, 202), resp.text)
+        entity = self.wait_state(location, {'active', 'failed'})
+        self.assertEqual('active', entity.attributes['mcn.service.state'])
+        self.assertIn('greeting=bonjour',
+                      entity.attributes['mcn.endpoint.sample'])
+        self.assertEqual('bonjour', entity.attributes['sample.greeting'])
+
+        # the instance disappears, with its stack and its SO process
+        resp = requests.delete(location, headers={'X-Project-Id': 'demo'},
+                               timeout=30)
+        self.assertIn(resp.status_code, (200, 202, 204), resp.text)
+        self.wait_gone(location)
+        self.assertNotIn(stack_id, self.stack_ids())
+        self.assertRaises(requests.ConnectionError, requests.get,
+                          so_url + '-/', timeout=5)
+
+    def test_failed_instance_reports_reason_and_can_be_deleted(self):
+        # Heat refuses the template parameter (range 4..32): deploy fails.
+        location = self.create('sample.name_length=2')
+        entity = self.wait_state(location, {'active', 'failed'})
+        self.assertEqual('failed', entity.attributes['mcn.service.state'])
+        reason = entity.attributes['mcn.service.state.reason']
+        self.assertIn('name_length', reason)
+        requests.delete(location, headers={'X-Project-Id': 'demo'},
+                        timeout=30)
+        self.wait_gone(location)
+
+    def test_other_projects_instances_are_not_found(self):
+        location = self.create()
+        other = occi_client.OCCIClient(self.sm,
+                                       headers={'X-Project-Id': 'other'})
+        self.assertRaises(errors.NotFound, other.get, location)
+        self.assertRaises(errors.NotFound, other.delete, location)
+        self.assertNotIn(location, other.list('/sample/'))
+        self.assertIn(location, self.client.list('/sample/'))
+        self.wait_state(location, {'active', 'failed'})
+        self.client.delete(location)
+        self.wait_gone(location)
+
+    def test_update_while_busy_or_of_immutable_attribute(self):
+        location = self.create()
+        resp = requests.post(location, headers={
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-Project-Id': 'demo',
+            'X-OCCI-Attribute': 'sample.greeting="early"'}, timeout=30)
+        busy = self.client.get(location).attributes['mcn.service.state']
+        if busy != 'active':
+            self.assertEqual(409, resp.status_code, resp.text)
+        self.wait_state(location, {'active'})
+        resp = requests.post(location, headers={
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-Project-Id': 'demo',
+            'X-OCCI-Attribute': 'mcn.endpoint.sample="http://x/"'},
+            timeout=30)
+        self.assertEqual(400, resp.status_code)
+        self.assertIn('mcn.endpoint.sample', resp.text)
+        self.client.delete(location)
+        self.wait_gone(location)
+
+    def test_bad_creates_are_refused_and_store_nothing(self):
+        before = self.client.list('/sample/')
+        for attributes, needle in (
+                (['no.such.attribute="x"'], 'no.such.attribute'),
+                (['mcn.service.state="active"'], 'mcn.service.state')):
+            resp = self.post_instance(attributes)
+            self.assertEqual(400, resp.status_code, resp.text)
+            self.assertIn(needle, resp.text)
+        resp = requests.post(self.sm + 'sample/', headers={
+            'Category': 'sample; scheme="http://wrong#"; class="kind"',
+            'Content-Type': 'text/occi'}, timeout=10)
+        self.assertEqual(400, resp.status_code)
+        self.assertEqual(before, self.client.list('/sample/'))

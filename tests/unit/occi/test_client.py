@@ -1,0 +1,253 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""hurtle.occi.client against a real served OCCI app."""
+
+import socket
+import threading
+
+from tests.unit.occi import base
+
+from hurtle.occi import categories
+from hurtle.occi import client
+from hurtle.occi import errors
+from hurtle.occi import server
+
+APP = client.CategoryRef.of(categories.APP)
+START = client.CategoryRef.of(categories.APP_START)
+STOP = client.CategoryRef.of(categories.APP_STOP)
+SIZE = client.CategoryRef.of(base.SIZE)
+
+
+class ClientTestMixin(object):
+    content_type = client.TEXT_OCCI
+    accept = client.TEXT_OCCI
+
+    def setUp(self):
+        super(ClientTestMixin, self).setUp()
+        self.client = client.OCCIClient(
+            self.base, headers={'X-Project-Id': 'p1'}, retries=0,
+            content_type=self.content_type, accept=self.accept)
+
+    def test_query(self):
+        cats = {c.id: c for c in self.client.query()}
+        app = cats[categories.APP.scheme + 'app']
+        self.assertEqual('kind', app.cls)
+        self.assertEqual(self.base + '/app/', app.location)
+        self.assertEqual('required', app.attributes['occi.app.name'])
+        self.assertEqual('immutable', app.attributes['occi.app.state'])
+        self.assertIn(str(categories.APP_START), app.actions)
+        self.assertEqual('action', cats[str(categories.APP_STOP)].cls)
+
+    def test_lifecycle(self):
+        loc = self.client.create('/app/', APP, {
+            'occi.app.name': 'n, "quoted"; semi', 'occi.app.image': 'img',
+            'occi.app.env': 'A=1'})
+        self.assertTrue(loc.startswith(self.base + '/app/'))
+        info = self.client.get(loc)
+        self.assertEqual(loc, info.location)
+        self.assertEqual(APP, info.kind)
+        self.assertEqual('n, "quoted"; semi',
+                         info.attributes['occi.app.name'])
+        self.assertEqual('stopped', info.attributes['occi.app.state'])
+        self.assertEqual(loc.rsplit('/', 1)[1], info.id)
+        self.assertEqual([START.id], info.actions)
+        self.assertTrue(info.has_action('start'))
+        self.assertFalse(info.has_action(STOP))
+        self.assertEqual([loc], self.client.list('/app/'))
+        # relative paths work too
+        self.assertEqual(loc, self.client.get(
+            loc[len(self.base):]).location)
+
+        info = self.client.update(loc, APP, {'occi.app.env': 'B=2'})
+        self.assertEqual('B=2', self.client.get(loc).attributes[
+            'occi.app.env'])
+
+        self.client.action(loc, START)
+        info = self.client.get(loc)
+        self.assertEqual('running', info.attributes['occi.app.state'])
+        self.assertEqual([STOP.id], info.actions)
+        self.assertRaises(errors.Conflict, self.client.action, loc, START)
+
+        self.client.delete(loc)
+        self.assertRaises(errors.NotFound, self.client.get, loc)
+        self.assertEqual([], self.client.list('/app/'))
+
+    def test_typed_attributes_round_trip(self):
+        values = {'occi.app.name': 'x', 'occi.app.image': '42',
+                  'occi.app.env': 7}
+        loc = self.client.create('/app/', APP, values)
+        attrs = self.client.get(loc).attributes
+        self.assertEqual('42', attrs['occi.app.image'])
+        self.assertIsInstance(attrs['occi.app.image'], str)
+        self.assertEqual(7, attrs['occi.app.env'])
+        self.assertIsInstance(attrs['occi.app.env'], int)
+        for value in (2.5, True, False, -3, 'true', ''):
+            self.client.update(loc, APP, {'occi.app.env': value})
+            got = self.client.get(loc).attributes['occi.app.env']
+            self.assertEqual(value, got)
+            self.assertIs(type(value), type(got))
+
+    def test_put_create_and_replace(self):
+        loc = self.client.put('/app/chosen', APP, {
+            'occi.app.name': 'n', 'occi.app.image': 'i'})
+        self.assertEqual(self.base + '/app/chosen', loc)
+        self.client.put(loc, APP, {'occi.app.name': 'n2',
+                                   'occi.app.image': 'i'})
+        info = self.client.get(loc)
+        self.assertEqual('n2', info.attributes['occi.app.name'])
+        self.assertEqual('chosen', info.id)
+
+    def test_mixins(self):
+        loc = self.client.create('/app/', APP, {
+            'occi.app.name': 'n', 'occi.app.image': 'i', 'size': 3},
+            mixins=[SIZE])
+        info = self.client.get(loc)
+        self.assertEqual([SIZE], info.mixins)
+        self.assertEqual(3, info.attributes['size'])
+        self.assertEqual([loc], self.client.list('/large/'))
+
+    def test_list_filter(self):
+        a = self.client.create('/app/', APP, {'occi.app.name': 'a',
+                                              'occi.app.image': 'i'})
+        self.client.create('/app/', APP, {'occi.app.name': 'b',
+                                          'occi.app.image': 'i'})
+        self.assertEqual([a], self.client.list(
+            '/app/', attributes={'occi.app.name': 'a'}))
+
+    def test_error_mapping(self):
+        err = self.assertRaises(errors.BadRequest, self.client.create,
+                                '/app/', APP, {'occi.app.name': 'x'})
+        self.assertEqual(400, err.code)
+        self.assertIn('occi.app.image', err.message)
+        self.assertRaises(errors.NotFound, self.client.get, '/app/none')
+        self.assertRaises(errors.NotFound, self.client.delete, '/app/none')
+        err = self.assertRaises(
+            errors.BadRequest, self.client.create, '/app/',
+            client.CategoryRef('http://x.org/#', 'y'), {})
+        self.assertIn('http://x.org/#y', err.message)
+
+    def test_project_header_scopes(self):
+        loc = self.client.create('/app/', APP, {'occi.app.name': 'a',
+                                                'occi.app.image': 'i'})
+        other = client.OCCIClient(self.base,
+                                  headers={'X-Project-Id': 'p2'},
+                                  retries=0)
+        self.assertRaises(errors.NotFound, other.get, loc)
+        self.assertEqual([], other.list('/app/'))
+
+
+class TestClientTextOcci(ClientTestMixin, base.ServedAppTestCase):
+    pass
+
+
+class TestClientTextPlain(ClientTestMixin, base.ServedAppTestCase):
+    content_type = client.TEXT_PLAIN
+    accept = client.TEXT_PLAIN
+
+
+class TestClientJson(ClientTestMixin, base.ServedAppTestCase):
+    accept = client.OCCI_JSON
+
+
+class _Flaky(object):
+    """WSGI app answering 503 ``failures`` times, then delegating."""
+
+    def __init__(self, app, failures):
+        self.app = app
+        self.failures = failures
+        self.seen = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.seen += 1
+            fail = self.seen <= self.failures
+        if fail:
+            body = b'Try again later.'
+            start_response('503 Service Unavailable', [
+                ('Content-Type', 'text/plain'),
+                ('Content-Length', str(len(body)))])
+            return [body]
+        return self.app(environ, start_response)
+
+
+class TestClientRetries(base.ServedAppTestCase):
+
+    def wrap(self, app):
+        self.flaky = _Flaky(app, 2)
+        return self.flaky
+
+    def test_retries_503_then_succeeds(self):
+        c = client.OCCIClient(self.base, headers={'X-Project-Id': 'p1'},
+                              retries=3, backoff=0.01)
+        self.assertEqual([], c.list('/app/'))
+        self.assertEqual(3, self.flaky.seen)
+
+    def test_gives_up_with_503(self):
+        self.flaky.failures = 100
+        c = client.OCCIClient(self.base, retries=2, backoff=0.01)
+        err = self.assertRaises(errors.ServiceUnavailable, c.list, '/app/')
+        self.assertEqual(503, err.code)
+        self.assertEqual('Try again later.', err.message)
+        self.assertEqual(3, self.flaky.seen)
+
+    def test_4xx_not_retried(self):
+        self.flaky.failures = 0
+        c = client.OCCIClient(self.base, retries=3, backoff=0.01)
+        self.assertRaises(errors.NotFound, c.get, '/app/x')
+        self.assertEqual(1, self.flaky.seen)
+
+
+class TestClientConnection(base.ServedAppTestCase):
+
+    def test_connection_refused(self):
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        c = client.OCCIClient('http://127.0.0.1:%d' % port, retries=1,
+                              backoff=0.01, timeout=2)
+        err = self.assertRaises(errors.ConnectionFailed, c.get, '/app/x')
+        self.assertEqual(503, err.code)
+
+    def test_server_restarts_between_retries(self):
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        timer = threading.Timer(0.3, self._late_start, (port,))
+        timer.start()
+        self.addCleanup(timer.cancel)
+        c = client.OCCIClient('http://127.0.0.1:%d' % port, retries=5,
+                              backoff=0.2, timeout=2,
+                              headers={'X-Project-Id': 'p'})
+        self.assertEqual([], c.list('/app/'))
+
+    def _late_start(self, port):
+        srv, thread = server.serve_in_thread(self.app, port=port)
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+
+    def test_bad_endpoint(self):
+        self.assertRaises(ValueError, client.OCCIClient, 'localhost:80')
+
+
+class TestCategoryRef(base.ServedAppTestCase):
+
+    def test_from_header_round_trip(self):
+        ref = client.CategoryRef.from_header(base.START_CAT)
+        self.assertEqual(START, ref)
+        self.assertEqual(ref, client.CategoryRef.from_header(str(ref)))
+
+    def test_from_header_bad(self):
+        self.assertRaises(errors.BadRequest, client.CategoryRef.from_header,
+                          'app; scheme="x')
