@@ -20,8 +20,8 @@ import logging
 
 from occi import backend
 
-from hurtle.cc import store as app_store
 from hurtle.cc.runtime import base as runtime_base
+from hurtle.cc import store as app_store
 from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors

@@ -1,7 +1,6 @@
 """The CC's OCCI entity store: ``app`` entities as ``cc_apps`` rows."""
-import sqlalchemy as sa
-
 from occi import core_model
+import sqlalchemy as sa
 
 from hurtle.db import engine as db_engine
 from hurtle.db import models

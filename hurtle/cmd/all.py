@@ -24,8 +24,8 @@ import sys
 import threading
 import time
 
-import requests
 from oslo_config import cfg
+import requests
 
 from hurtle.cmd import common
 

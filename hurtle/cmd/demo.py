@@ -39,8 +39,8 @@ def _follow(client, location, done, timeout=TIMEOUT):
         if done(entity):
             return entity
         time.sleep(0.5)
-    raise RuntimeError('no result within %.0f s (state %s)' % (timeout,
-                                                                last))
+    raise RuntimeError('no result within %.0f s (state %s)'
+                       % (timeout, last))
 
 
 def run(sm_url, conf):
@@ -57,8 +57,8 @@ def run(sm_url, conf):
         started = time.monotonic()
         location = client.create(kind.location, occi_client.CategoryRef(
             kind.scheme, kind.term, 'kind'))
-        _say('POST %s → 201 Created, Location: %s' % (kind.location,
-                                                       location))
+        _say('POST %s → 201 Created, Location: %s'
+             % (kind.location, location))
         entity = _follow(client, location, lambda e: e.attributes.get(
             'mcn.service.state') in ('active', 'failed'))
         state = entity.attributes.get('mcn.service.state')
@@ -66,8 +66,8 @@ def run(sm_url, conf):
             _say('instance failed: %s' % entity.attributes.get(
                 'mcn.service.state.reason'))
             return 1
-        _say('active after %.1f s; attributes:' % (time.monotonic() -
-                                                    started))
+        elapsed = time.monotonic() - started
+        _say('active after %.1f s; attributes:' % elapsed)
         for name in sorted(entity.attributes):
             _say('  %s = %r' % (name, entity.attributes[name]))
         client.delete(location)

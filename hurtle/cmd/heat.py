@@ -15,6 +15,8 @@ embedded Heat cannot start (port taken, state directory unwritable, bad
 configuration; the message goes to the log and to stderr), 1 on an
 unexpected failure.
 """
+import logging as logging_std
+import os
 import signal
 import sys
 import threading
@@ -79,6 +81,24 @@ def _fail(message, status):
 
 
 def main(argv=None):
+    """Console script: :func:`run`, then exit the process at once.
+
+    After a clean stop (engine and API stopped, database closed, logs
+    flushed) the interpreter's own teardown of Heat's thousands of
+    modules and futurist's idle-worker join take seconds for nothing,
+    so the process ends with ``os._exit`` and :func:`run`'s status.
+    """
+    status = run(argv)
+    logging_std.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
+def run(argv=None):
     """Run until SIGTERM/SIGINT; return the exit status (see module doc)."""
     argv = sys.argv[1:] if argv is None else argv
     conf = load_conf(argv)

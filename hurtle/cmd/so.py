@@ -80,9 +80,9 @@ def main(argv=None):
         runtime.make_application(
             factory, os.path.join(state_dir, '%s.json' % instance_id)),
         secret)
-    on_bound = None
-    if conf.port_file:
-        def on_bound(port):
+
+    def on_bound(port):
+        if conf.port_file:
             _write_port(conf.port_file, port)
     common.serve(application, conf.host, conf.port,
                  'hurtle-so %s' % instance_id, on_bound=on_bound)

@@ -233,7 +233,17 @@ class _Context(object):
                 % req.content_type)
         else:
             rendering = self.app.renderings['text/occi']
-        return rendering.parse(req.headers, req.body)
+        data = rendering.parse(req.headers, req.body)
+        if data.is_empty() and req.method in ('GET', 'HEAD', 'DELETE') \
+                and rendering.mime_type != 'text/occi':
+            # Filters of GET (and DELETE selections) may come as headers
+            # whatever the Content-Type (a GET body is unusual).
+            data = self.app.renderings['text/occi'].parse(req.headers, '')
+        # Action references (GFD.185 3.5.3) are not link instances: a
+        # rendering sent back as is (round trip) carries them.
+        data.links = [link for link in data.links
+                      if '?action=' not in link.get('target', '')]
+        return data
 
     def resolve(self, cat, expect=None):
         """The registered category for a parsed category dict.
@@ -358,6 +368,16 @@ class _Context(object):
             raise errors.BadRequest('Kind %s does not match %s.'
                                     % (kind, default_kind))
         attrs = dict(data.attributes)
+        if old is not None and data.links:
+            # Links rendered back unchanged (same ``self``) are no change.
+            existing = set()
+            for link in getattr(old, 'links', []):
+                existing.add(link.identifier)
+                existing.add(link.identifier.rsplit('/', 1)[-1])
+            data.links = [link for link in data.links
+                          if not link.get('self') or
+                          urllib.parse.urlsplit(link['self']).path
+                          not in existing and link['self'] not in existing]
         if old is not None:
             all_mixins = list(old.mixins) + [m for m in mixins
                                              if m not in old.mixins]
@@ -432,6 +452,9 @@ class _Context(object):
         """Create ``entity`` at ``key`` through its backends and store."""
         registry = self.app.registry
         extras = self.req.extras
+        if registry.get_raw_backend(entity.kind) is None:
+            raise errors.BadRequest('Kind %s cannot be instantiated on '
+                                    'this service.' % entity.kind)
         entity.identifier = key
         entity.attributes.pop('occi.core.id', None)
         entity.actions = list(entity.kind.actions)
@@ -482,7 +505,16 @@ class _Context(object):
         return status
 
     def run_action(self, entity, data):
-        """Trigger the ``?action=`` on ``entity`` (GFD.185 3.4.5)."""
+        """Trigger the ``?action=`` on ``entity`` (GFD.185 3.4.4)."""
+        action = self.check_action(entity, data)
+        self.execute_action(entity, action, data)
+
+    def check_action(self, entity, data):
+        """The action asked for, if it may run on ``entity`` now.
+
+        :raises BadRequest: missing/wrong category, not defined.
+        :raises Conflict: not applicable in the current state.
+        """
         term = self.req.action
         actions = [c for c in data.categories]
         if not actions:
@@ -501,6 +533,9 @@ class _Context(object):
         if action not in (entity.actions or []):
             raise errors.Conflict('Action %s is not applicable in the '
                                   'current state.' % action)
+        return action
+
+    def execute_action(self, entity, action, data):
         try:
             back = self.app.registry.get_backend(action, self.req.extras)
         except AttributeError:
@@ -704,8 +739,11 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         data = self.data()
         cat = self.category(key)
         if self.req.action is not None:
-            for entity in self.members(key):
-                self.run_action(entity, data)
+            # All or nothing: check every member before running any.
+            members = self.members(key)
+            actions = [self.check_action(e, data) for e in members]
+            for entity, action in zip(members, actions):
+                self.execute_action(entity, action, data)
             return self.ok()
         if data.locations and not data.categories:
             if cat is None or repr(cat) != 'mixin':

@@ -366,20 +366,50 @@ class OCCIClient(object):
     def _locations(self, resp):
         ctype = resp.headers.get('Content-Type', '').split(';')[0].strip()
         if 'json' in ctype:
-            doc = self._json(resp)
+            try:
+                doc = resp.json()
+            except ValueError:
+                raise errors.OCCIError('Invalid JSON from the server.',
+                                       code=resp.status_code)
+            if isinstance(doc, list):
+                # GFD.226 location list
+                return [self._absolute(resp, x) for x in doc
+                        if isinstance(x, str)]
+            if not isinstance(doc, dict):
+                return []
             items = list(doc.get('resources') or []) + \
                 list(doc.get('links') or [])
-            locs = [i.get('location') for i in items
-                    if isinstance(i, dict) and i.get('location')]
-            locs += [x for x in doc.get('locations') or []
-                     if isinstance(x, str)]
-            return [self._absolute(resp, x) for x in locs]
+            return [self._absolute(resp, self._json_location(i))
+                    for i in items if isinstance(i, dict)]
         if ctype == 'text/uri-list':
             return [self._absolute(resp, line.strip())
                     for line in resp.text.splitlines()
                     if line.strip() and not line.startswith('#')]
         return [self._absolute(resp, x)
                 for x in _header_map(resp)['X-OCCI-Location']]
+
+    def kind_locations(self, refresh=False):
+        """``{kind id: absolute location}`` from the query interface
+        (cached)."""
+        if refresh or getattr(self, '_kind_locations', None) is None:
+            self._kind_locations = {c.id: c.location for c in self.query()
+                                    if c.location}
+        return self._kind_locations
+
+    def _json_location(self, item):
+        """Location of a GFD.226 entity: ``location`` if the server adds
+        one, else its kind's location + ``id``."""
+        if item.get('location'):
+            return item['location']
+        kind_loc = self.kind_locations().get(item.get('kind'))
+        if kind_loc is None:
+            kind_loc = self.kind_locations(refresh=True).get(
+                item.get('kind'))
+        if kind_loc is None or not item.get('id'):
+            raise errors.OCCIError('Cannot locate entity %r of kind %r.'
+                                   % (item.get('id'), item.get('kind')),
+                                   code=200)
+        return kind_loc.rstrip('/') + '/' + str(item['id'])
 
     @staticmethod
     def _json(resp):

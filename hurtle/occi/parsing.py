@@ -209,7 +209,7 @@ def parse_category(value):
     return result
 
 
-def render_category(category, hostname='', full=True):
+def render_category(category, hostname='', full=True, related=None):
     """Render a PySSF kind, mixin or action as a ``Category`` value.
 
     ``full=False`` gives the short form used in entity renderings (term,
@@ -221,7 +221,8 @@ def render_category(category, hostname='', full=True):
         return '; '.join(out)
     if getattr(category, 'title', ''):
         out.append('title=' + quote(category.title))
-    related = getattr(category, 'related', None)
+    if related is None:
+        related = getattr(category, 'related', None)
     if related:
         out.append('rel=' + quote(' '.join(str(r) for r in related)))
     location = getattr(category, 'location', None)

@@ -29,12 +29,21 @@ import logging
 import threading
 
 from occi import backend as occi_backend
+from occi import core_model
 from occi import exceptions as occi_exceptions
 from occi import registry as occi_registry
 
 from hurtle.occi import errors
 
 LOG = logging.getLogger(__name__)
+
+_CORE = 'http://schemas.ogf.org/occi/core#'
+#: OCCI Core kinds every query interface lists (GFD.184 3.3).
+CORE_KINDS = (
+    core_model.Kind(_CORE, 'entity', title='Entity', location='/entity/'),
+    core_model.Resource.kind,
+    core_model.Link.kind,
+)
 
 
 def project_of(extras):
@@ -222,12 +231,18 @@ class Registry(occi_registry.NonePersistentRegistry):
         """Kinds, mixins and actions visible to this project.
 
         Actions of visible kinds and mixins are included even when no
-        backend is registered for them (triggering one then gives 501).
+        backend is registered for them (triggering one then gives 501), and
+        so are OCCI Core's ``entity``, ``resource`` and ``link`` kinds
+        (GFD.185 3.4.1; clients resolve kind parents through them).
         """
         project = project_of(extras)
         result = [cat for cat, _back in self._items()
                   if cat.extras is None or cat.extras == project]
         seen = set((c.scheme, c.term) for c in result)
+        for core in CORE_KINDS:
+            if (core.scheme, core.term) not in seen:
+                seen.add((core.scheme, core.term))
+                result.append(core)
         for cat in list(result):
             for action in getattr(cat, 'actions', None) or []:
                 if (action.scheme, action.term) not in seen:

@@ -33,6 +33,7 @@ from occi import core_model
 
 from hurtle.occi import errors
 from hurtle.occi import parsing
+from hurtle.occi import registry as occi_registry
 
 
 class OCCIData(object):
@@ -71,6 +72,21 @@ def split_category_id(text):
         raise errors.BadRequest('Not a category identifier '
                                 '(want scheme#term): %s' % text[:80])
     return {'scheme': text[:pos + 1], 'term': text[pos + 1:]}
+
+
+#: OCCI Core's root kind (GFD.184 3.3); PySSF has no object for it.
+CORE_ENTITY = occi_registry.CORE_KINDS[0]
+
+
+def related_of(category):
+    """``category.related``, with OCCI Core's ``resource`` and ``link``
+    kinds related to ``entity`` (PySSF leaves them unrelated).
+    """
+    related = list(getattr(category, 'related', None) or [])
+    if not related and category in (core_model.Resource.kind,
+                                    core_model.Link.kind):
+        related = [CORE_ENTITY]
+    return related
 
 
 def absolute(hostname, location):
@@ -225,8 +241,8 @@ class _TextRendering(BaseRendering):
 
     def categories(self, categories):
         host = self.host
-        return self._emit([('Category', parsing.render_category(c, host))
-                           for c in categories])
+        return self._emit([('Category', parsing.render_category(
+            c, host, related=related_of(c))) for c in categories])
 
     def locations(self, locations):
         return self._emit([('X-OCCI-Location', loc) for loc in locations])
@@ -297,7 +313,7 @@ def _json_attr_defs(category):
     out = collections.OrderedDict()
     for name in sorted(category.attributes or {}):
         flag = category.attributes[name]
-        out[name] = {'mutable': flag == 'mutable',
+        out[name] = {'mutable': flag != 'immutable',
                      'required': flag == 'required',
                      'type': 'string'}
     return out
@@ -322,13 +338,16 @@ class JsonRendering(BaseRendering):
                 data['actions'] = [str(a) for a in cat.actions]
             if cat.location:
                 data['location'] = absolute(self.host, cat.location)
-        if repr(cat) == 'kind' and cat.related:
-            data['parent'] = str(cat.related[0])
+        related = related_of(cat)
+        if repr(cat) == 'kind' and related:
+            data['parent'] = str(related[0])
         if repr(cat) == 'mixin':
-            data['depends'] = [str(r) for r in cat.related
-                               if repr(r) == 'mixin']
-            data['applies'] = [str(r) for r in cat.related
-                               if repr(r) == 'kind']
+            depends = [str(r) for r in related if repr(r) == 'mixin']
+            applies = [str(r) for r in related if repr(r) == 'kind']
+            if depends:
+                data['depends'] = depends
+            if applies:
+                data['applies'] = applies
         return data
 
     def _entity(self, entity):
@@ -428,7 +447,8 @@ class JsonRendering(BaseRendering):
 
     def _item_location(self, item):
         """Location of a collection member: ``location`` if given (an
-        extension), else its kind's location + ``id``."""
+        extension), else its kind's location + ``id``.
+        """
         if not isinstance(item, dict):
             raise errors.BadRequest('Collection members must be objects.')
         if item.get('location'):
@@ -441,8 +461,8 @@ class JsonRendering(BaseRendering):
             if kind.scheme == cat['scheme'] and kind.term == cat['term'] \
                     and getattr(kind, 'location', None):
                 return kind.location + self._str(item['id'], 'id')
-        raise errors.BadRequest('Unknown kind %s%s.' % (cat['scheme'],
-                                                          cat['term']))
+        raise errors.BadRequest('Unknown kind %s%s.'
+                                % (cat['scheme'], cat['term']))
 
     @staticmethod
     def _str(value, what):

@@ -69,7 +69,7 @@ class Lifecycle(object):
             verify=not conf.sm.insecure, timeout=conf.sm.phase_timeout,
             retries=conf.sm.call_retries)
 
-    # scheduling ---------------------------------------------------------------
+    # scheduling
     def _submit(self, func, instance_id):
         future = self._pool.submit(self._guard, func, instance_id)
         return future
@@ -114,7 +114,7 @@ class Lifecycle(object):
                     reason='interrupted in state %s by an SM restart'
                     % row.state, expect={row.state})
 
-    # helpers -------------------------------------------------------------------
+    # helpers
     def _so(self, row):
         return occi_client.OCCIClient(
             row.so_url, headers={'X-Auth-Token': row.so_secret,
@@ -172,7 +172,7 @@ class Lifecycle(object):
         except errors.OCCIError as exc:
             self._fail(instance_id, exc.message)
 
-    # create ----------------------------------------------------------------------
+    # create
     def _create(self, instance_id):
         row = self.store.load(instance_id)
         if row is None:
@@ -225,7 +225,7 @@ class Lifecycle(object):
         next_state = states.ACTIVE if state == states.PROVISION else state
         self._move(instance_id, next_state, attributes=self._outputs(info))
 
-    # update ----------------------------------------------------------------------
+    # update
     def _update(self, instance_id, changed):
         def step():
             row = self.store.load(instance_id)
@@ -239,7 +239,7 @@ class Lifecycle(object):
             self._move(instance_id, states.ACTIVE, attributes=outputs)
         self._run(instance_id, [step])
 
-    # destroy ---------------------------------------------------------------------
+    # destroy
     def _destroy(self, instance_id):
         row = self.store.load(instance_id)
         if row is None:

@@ -195,7 +195,8 @@ def load(path):
                        for i in spec.get('inputs', []))
         deps.append(Dependency(dep_type, inputs))
     resources = {
-        region: {phase: _resolve(base, ref, True) for phase, ref in spec.items()}
+        region: {phase: _resolve(base, ref, True)
+                 for phase, ref in spec.items()}
         for region, spec in document.get('resources', {}).items()}
     return Manifest(
         path=os.path.abspath(path),

@@ -6,9 +6,8 @@ is a state, DESIGN.md section 5). ``InstanceStore`` serves the rows to the
 OCCI layer as PySSF resources; ``InstanceStore.transition`` is how the
 lifecycle records every state change.
 """
-import sqlalchemy as sa
-
 from occi import core_model
+import sqlalchemy as sa
 
 from hurtle.db import engine as db_engine
 from hurtle.db import models
@@ -107,7 +106,7 @@ class InstanceStore(registry.EntityStore):
         return [self.to_entity(r) for r in self._rows(extras)
                 if r.service in self.kinds]
 
-    # lifecycle -----------------------------------------------------------------
+    # lifecycle
     def load(self, instance_id):
         """Return the row of ``instance_id`` (any project) or None."""
         with self._sessions() as session:

@@ -65,8 +65,8 @@ class EndToEndTest(testtools.TestCase):
             if state in wanted:
                 return entity
             time.sleep(0.2)
-        self.fail('%s never reached %s (last %s)' % (location, wanted,
-                                                      state))
+        self.fail('%s never reached %s (last %s)'
+                  % (location, wanted, state))
 
     def wait_gone(self, location):
         deadline = time.monotonic() + TIMEOUT

@@ -35,6 +35,10 @@ BROKEN = core_model.Kind('http://example.com/test#', 'broken',
                          attributes={'x': 'mutable'}, location='/broken/')
 BROKEN_CAT = 'broken; scheme="http://example.com/test#"; class="kind"'
 
+USES = core_model.Kind('http://example.com/test#', 'uses',
+                       related=[core_model.Link.kind],
+                       attributes={'weight': 'mutable'}, location='/uses/')
+
 SIZE = core_model.Mixin('http://example.com/test#', 'large',
                         attributes={'size': 'mutable'}, location='/large/')
 
@@ -99,6 +103,7 @@ def make_app():
     app.register_backend(categories.APP_START, back)
     app.register_backend(categories.APP_STOP, back)
     app.register_backend(SIZE, back)
+    app.register_backend(USES, back)
     app.register_backend(BROKEN, BrokenBackend())
     return app, back
 
