@@ -96,7 +96,8 @@ class BrokenBackend(backend.KindBackend):
         raise errors.Conflict('Busy, try later.')
 
 
-def make_app():
+def make_app(broken=True):
+    """The test app; ``broken=False`` leaves out :class:`BrokenBackend`."""
     app = occi_app.Application()
     back = AppBackend()
     app.register_backend(categories.APP, back)
@@ -104,7 +105,8 @@ def make_app():
     app.register_backend(categories.APP_STOP, back)
     app.register_backend(SIZE, back)
     app.register_backend(USES, back)
-    app.register_backend(BROKEN, BrokenBackend())
+    if broken:
+        app.register_backend(BROKEN, BrokenBackend())
     return app, back
 
 

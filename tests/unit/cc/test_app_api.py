@@ -1,0 +1,140 @@
+"""The CC's app API over real HTTP, starting real SO processes.
+
+The SOs are the sample bundle's, started by the ``local`` runtime; they
+only need to come up and serve (no Heat is involved here).
+"""
+import json
+import os
+import signal
+
+import requests
+import testtools
+
+from hurtle.cc import api
+from hurtle.cc import recovery
+from hurtle.db import migration
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle.occi import middleware
+from hurtle.occi import server
+from tests import conf_fixture
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+BUNDLE = os.path.join(ROOT, 'samples', 'sample', 'so')
+APP = occi_client.CategoryRef('http://schemas.ogf.org/occi/platform#',
+                              'app', 'kind')
+STOP = occi_client.CategoryRef(
+    'http://schemas.ogf.org/occi/platform/app/action#', 'stop', 'action')
+START = occi_client.CategoryRef(
+    'http://schemas.ogf.org/occi/platform/app/action#', 'start', 'action')
+
+
+class AppAPITest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(
+            conf_fixture.HurtleConf(cc__so_start_timeout=60)).conf
+        migration.upgrade(self.conf.database.connection)
+        application, self.backend = api.make_application(self.conf)
+        self.addCleanup(self.backend.runtime.stop_all)
+        wrapped = middleware.NoAuthMiddleware(application,
+                                              default_project='service')
+        srv, _thread = server.serve_in_thread(wrapped)
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.url = 'http://127.0.0.1:%d/' % srv.server_port
+        self.client = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'service'}, retries=0)
+
+    def create(self, **attributes):
+        attrs = {'occi.app.name': 'so-1', 'occi.app.image': BUNDLE,
+                 'occi.app.env': json.dumps({'HURTLE_SO_SECRET': 'x',
+                                             'HURTLE_INSTANCE_ID': 'i1'})}
+        attrs.update(attributes)
+        attrs = {k: v for k, v in attrs.items() if v is not None}
+        return self.client.create('/app/', APP, attrs)
+
+    def test_create_starts_a_serving_so_and_delete_stops_it(self):
+        location = self.create()
+        app = self.client.get(location)
+        self.assertEqual('active', app.attributes['occi.app.state'])
+        so_url = app.attributes['occi.app.url']
+        # The SO answers (and wants its secret).
+        resp = requests.get(so_url + 'orchestrator/default', timeout=5)
+        self.assertEqual(401, resp.status_code)
+        resp = requests.get(so_url + '-/', timeout=5,
+                            headers={'X-Auth-Token': 'x'})
+        self.assertEqual(200, resp.status_code)
+        # The environment holds secrets: it is never rendered.
+        self.assertNotIn('occi.app.env', app.attributes)
+        self.assertEqual([location], self.client.list('/app/'))
+
+        self.client.delete(location)
+        self.assertRaises(errors.NotFound, self.client.get, location)
+        self.assertRaises(requests.ConnectionError, requests.get,
+                          so_url + '-/', timeout=5)
+
+    def test_stop_and_start_actions(self):
+        location = self.create()
+        self.client.action(location, STOP)
+        app = self.client.get(location)
+        self.assertEqual('inactive', app.attributes['occi.app.state'])
+        err = self.assertRaises(errors.OCCIError, self.client.action,
+                                location, STOP)
+        self.assertEqual(409, err.code)
+        self.client.action(location, START)
+        app = self.client.get(location)
+        self.assertEqual('active', app.attributes['occi.app.state'])
+        self.assertTrue(app.attributes['occi.app.url'].startswith('http'))
+
+    def test_image_that_is_no_bundle_is_409_and_keeps_nothing(self):
+        err = self.assertRaises(errors.Conflict, self.create,
+                                **{'occi.app.image': '/nonexistent'})
+        self.assertIn('not an SO bundle', err.message)
+        self.assertEqual([], self.client.list('/app/'))
+
+    def test_so_that_cannot_start_is_409_with_its_reason(self):
+        # No HURTLE_SO_SECRET: the SO refuses to serve and exits.
+        err = self.assertRaises(errors.Conflict, self.create,
+                                **{'occi.app.env': '{}'})
+        self.assertIn('HURTLE_SO_SECRET', err.message)
+        self.assertEqual([], self.client.list('/app/'))
+
+    def test_bad_env_is_400(self):
+        for env in ('not json', '[1, 2]', '{"a": {"nested": 1}}'):
+            err = self.assertRaises(errors.BadRequest, self.create,
+                                    **{'occi.app.env': env})
+            self.assertIn('occi.app.env', err.message)
+        self.assertEqual([], self.client.list('/app/'))
+
+    def test_missing_required_attribute_is_400(self):
+        self.assertRaises(errors.BadRequest, self.create,
+                          **{'occi.app.image': None})
+        self.assertEqual([], self.client.list('/app/'))
+
+    def test_other_project_sees_nothing(self):
+        location = self.create()
+        other = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'intruder'}, retries=0)
+        self.assertRaises(errors.NotFound, other.get, location)
+        self.assertRaises(errors.NotFound, other.delete, location)
+        self.assertEqual('active', self.client.get(location).attributes[
+            'occi.app.state'])
+
+    def test_dead_so_shows_error_and_recovery_restarts_it(self):
+        location = self.create()
+        app = self.client.get(location)
+        row = self.backend.runtime._children
+        pid = next(iter(row))
+        os.kill(pid, signal.SIGKILL)
+        row[pid].wait()
+        self.assertEqual('error', self.client.get(location).attributes[
+            'occi.app.state'])
+        # A restarted CC brings back apps recorded as active.
+        self.assertEqual(1, recovery.restart_apps(self.conf, self.backend))
+        restarted = self.client.get(location).attributes
+        self.assertEqual('active', restarted['occi.app.state'])
+        self.assertNotEqual(app.attributes['occi.app.url'],
+                            restarted['occi.app.url'])

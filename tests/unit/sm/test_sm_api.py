@@ -1,0 +1,137 @@
+"""The SM's API and lifecycle failure paths, served on 127.0.0.1.
+
+No CC runs here: the SM's ``cc_url`` points at a closed port, so each
+instance fails in ``initialise`` with the reason; the API's own rules
+(attributes, states, projects, restart recovery) are checked around that.
+"""
+import json
+import os
+import socket
+import time
+
+import fixtures
+import testtools
+
+from hurtle.db import migration
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle.occi import middleware
+from hurtle.occi import server
+from hurtle.sm import api
+from hurtle.sm import manifest as manifest_mod
+from hurtle.sm import store as states
+from tests import conf_fixture
+
+KIND = occi_client.CategoryRef('http://example.org/occi/sm#', 'svc', 'kind')
+
+
+def _closed_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class SMTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        fixture = self.useFixture(conf_fixture.HurtleConf(
+            sm__cc_url='http://127.0.0.1:%d/' % _closed_port(),
+            sm__call_retries=0, sm__poll_interval=0.05))
+        self.conf = fixture.conf
+        migration.upgrade(self.conf.database.connection)
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'manifest.json')
+        with open(path, 'w') as handle:
+            json.dump({'service_type': 'http://example.org/occi/sm#svc',
+                       'service_description': 'test service',
+                       'service_attributes': {'svc.size': 'required',
+                                              'svc.colour': '',
+                                              'svc.out': 'immutable'},
+                       'so_bundle': tmp}, handle)
+        self.manifest = manifest_mod.load(path)
+        self.serve()
+
+    def serve(self):
+        application, self.lifecycle = api.make_application(
+            self.conf, [self.manifest])
+        self.addCleanup(self.lifecycle.shutdown)
+        srv, _thread = server.serve_in_thread(
+            middleware.NoAuthMiddleware(application, default_project='p1'))
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.url = 'http://127.0.0.1:%d/' % srv.server_port
+        self.client = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'p1'}, retries=0)
+        self.store = self.lifecycle.store
+
+    def wait_state(self, location, wanted):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            attrs = self.client.get(location).attributes
+            if attrs['mcn.service.state'] in wanted:
+                return attrs
+            time.sleep(0.05)
+        self.fail('never reached %s' % wanted)
+
+    def test_unreachable_cc_fails_the_instance_with_a_reason(self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 3})
+        attrs = self.wait_state(location, {states.FAILED})
+        self.assertIn('starting the SO failed',
+                      attrs['mcn.service.state.reason'])
+        self.assertEqual(3, attrs['svc.size'])
+
+    def test_failed_instance_cannot_be_updated_but_can_be_deleted(self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 3})
+        self.wait_state(location, {states.FAILED})
+        err = self.assertRaises(errors.Conflict, self.client.update,
+                                location, KIND, {'svc.colour': 'red'})
+        self.assertIn('only an active instance', err.message)
+        self.client.delete(location)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                self.client.get(location)
+            except errors.NotFound:
+                return
+            time.sleep(0.05)
+        self.fail('deleted instance still there')
+
+    def test_required_attribute_missing(self):
+        err = self.assertRaises(errors.BadRequest, self.client.create,
+                                '/svc/', KIND, {'svc.colour': 'red'})
+        self.assertIn('svc.size', err.message)
+        self.assertEqual([], self.client.list('/svc/'))
+
+    def test_managed_and_unknown_attributes_refused(self):
+        for attrs in ({'svc.size': 1, 'occi.so.url': 'http://x/'},
+                      {'svc.size': 1, 'svc.unknown': 'x'}):
+            self.assertRaises(errors.BadRequest, self.client.create,
+                              '/svc/', KIND, attrs)
+        self.assertEqual([], self.client.list('/svc/'))
+
+    def test_projects_are_isolated(self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        other = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'p2'}, retries=0)
+        self.assertRaises(errors.NotFound, other.get, location)
+        self.assertEqual([], other.list('/svc/'))
+
+    def test_restart_fails_interrupted_instances_and_resumes_disposal(self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        self.wait_state(location, {states.FAILED})
+        instance_id = location.rsplit('/', 1)[-1]
+        # As if the SM died during deploy:
+        self.store.transition(instance_id, states.DEPLOY)
+        self.lifecycle.recover()
+        attrs = self.client.get(location).attributes
+        self.assertEqual(states.FAILED, attrs['mcn.service.state'])
+        self.assertIn('interrupted in state deploy',
+                      attrs['mcn.service.state.reason'])
+        # As if the SM died while disposing: disposal resumes, record goes.
+        self.store.transition(instance_id, states.DESTROY)
+        self.lifecycle.recover()
+        deadline = time.monotonic() + 10
+        while self.store.load(instance_id) is not None:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
