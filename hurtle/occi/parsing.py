@@ -23,6 +23,7 @@ Every parse error raises :class:`hurtle.occi.errors.BadRequest`.
 """
 
 import json
+import math
 import re
 
 from hurtle.occi import errors
@@ -132,7 +133,10 @@ def parse_typed(raw):
     if _NUMBER.match(raw):
         if re.match(r'^-?\d+$', raw):
             return int(raw)
-        return float(raw)
+        value = float(raw)
+        if math.isinf(value):
+            raise errors.BadRequest('Number out of range: ' + _short(raw))
+        return value
     if raw == '':
         raise errors.BadRequest('Empty attribute value')
     # Lenient: old clients send bare tokens; keep them as strings.

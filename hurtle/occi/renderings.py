@@ -28,6 +28,7 @@ Each rendering turns a request (headers dict + decoded ``str`` body) into an
 import collections
 import html
 import json
+import math
 
 from occi import core_model
 
@@ -477,7 +478,8 @@ class JsonRendering(BaseRendering):
         for name, value in attrs.items():
             if value is None:
                 continue
-            if not isinstance(value, (str, int, float, bool, list, dict)):
+            if not isinstance(value, (str, int, float, bool, list, dict)) \
+                    or isinstance(value, float) and not math.isfinite(value):
                 raise errors.BadRequest('Bad value for attribute %s' % name)
             data.attributes[name] = value
 

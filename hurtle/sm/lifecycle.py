@@ -26,6 +26,9 @@ import logging
 import secrets
 import time
 
+from keystoneauth1 import exceptions as ks_exc
+
+from hurtle.conf import service_credentials
 from hurtle.occi import categories
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
@@ -64,10 +67,7 @@ class Lifecycle(object):
         self.manifests = dict(manifests)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=conf.sm.workers, thread_name_prefix='lifecycle')
-        self.cc = occi_client.OCCIClient(
-            conf.sm.cc_url, headers={'X-Project-Id': conf.sm.service_project},
-            verify=not conf.sm.insecure, timeout=conf.sm.phase_timeout,
-            retries=conf.sm.call_retries)
+        self._keystone = None
 
     # scheduling
     def _submit(self, func, instance_id):
@@ -115,6 +115,25 @@ class Lifecycle(object):
                     % row.state, expect={row.state})
 
     # helpers
+    @property
+    def cc(self):
+        """An OCCI client of the CC, authenticated for this call.
+
+        noauth: ``X-Project-Id: [sm] service_project``. keystone: a token
+        of the ``[service_credentials]`` (keystoneauth1 renews it).
+        """
+        if self.conf.auth_strategy == 'keystone':
+            if self._keystone is None:
+                self._keystone = service_credentials.load_session(self.conf)
+            headers = {'X-Auth-Token': self._keystone.get_token()}
+        else:
+            headers = {'X-Project-Id': self.conf.sm.service_project}
+        return occi_client.OCCIClient(
+            self.conf.sm.cc_url, headers=headers,
+            verify=not self.conf.sm.insecure,
+            timeout=self.conf.sm.phase_timeout,
+            retries=self.conf.sm.call_retries)
+
     def _so(self, row):
         return occi_client.OCCIClient(
             row.so_url, headers={'X-Auth-Token': row.so_secret,
@@ -171,6 +190,9 @@ class Lifecycle(object):
             self._fail(instance_id, str(exc))
         except errors.OCCIError as exc:
             self._fail(instance_id, exc.message)
+        except ks_exc.ClientException as exc:
+            self._fail(instance_id, 'Keystone authentication for the CC '
+                                    'failed: %s' % type(exc).__name__)
 
     # create
     def _create(self, instance_id):

@@ -3,16 +3,15 @@
 With ``[DEFAULT] auth_strategy = noauth`` it talks to a noauth Heat at
 ``[cc] heat_url`` (python-heatclient over a keystoneauth1 noauth session,
 see ``hurtle.cc.embedded_heat.client``); with ``keystone`` it authenticates
-with the ``[heat_auth]`` credentials and finds Heat in the service catalog
+with the ``[service_credentials]`` and finds Heat in the service catalog
 (``orchestration``) unless ``[cc] heat_url`` is set explicitly.
 """
 from heatclient import exc as heat_exc
 from heatclient.v1 import client as heat_v1
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading as ks_loading
 
 from hurtle.cc.embedded_heat import client as noauth_client
-from hurtle.conf import heat_auth
+from hurtle.conf import service_credentials
 from hurtle.sdk import deployer as deployer_api
 
 
@@ -31,10 +30,7 @@ class HeatDeployer(deployer_api.Deployer):
     def __init__(self, conf, project):
         self.project = project
         if conf.auth_strategy == 'keystone':
-            session = ks_loading.load_session_from_conf_options(
-                conf, heat_auth.GROUP,
-                auth=ks_loading.load_auth_from_conf_options(
-                    conf, heat_auth.GROUP))
+            session = service_credentials.load_session(conf)
             endpoint = None
             if conf.cc.heat_url and '%(project)s' not in conf.cc.heat_url:
                 endpoint = conf.cc.heat_url

@@ -14,12 +14,12 @@
 import socket
 import threading
 
-from tests.unit.occi import base
-
 from hurtle.occi import categories
 from hurtle.occi import client
 from hurtle.occi import errors
 from hurtle.occi import server
+from tests.unit.occi import base
+
 
 APP = client.CategoryRef.of(categories.APP)
 START = client.CategoryRef.of(categories.APP_START)

@@ -24,11 +24,11 @@ import json
 
 import testscenarios
 
+from hurtle.occi import client
 from tests.unit.occi import base
 from tests.unit.occi import gfd226
 from tests.unit.occi import wire
 
-from hurtle.occi import client
 
 APP = 'http://schemas.ogf.org/occi/platform#app'
 START = 'http://schemas.ogf.org/occi/platform/app/action#start'

@@ -15,11 +15,11 @@ import http.client
 
 import testtools
 
-from tests.unit.occi import base
-
 from hurtle.occi import app as occi_app
 from hurtle.occi import errors
 from hurtle.occi import parsing
+from tests.unit.occi import base
+
 
 SPLIT_CASES = [
     # (rule, raw header value, expected values)
@@ -55,6 +55,7 @@ BAD_ATTRIBUTES = [
     ('empty value', 'a='),
     ('bad name', '"a"=1'),
     ('quote in the middle only', 'a="x\\"'),
+    ('number out of range', 'a=1e400'),
 ]
 
 BAD_CATEGORIES = [

@@ -1,0 +1,34 @@
+"""``[service_credentials]``: Keystone credentials of Hurtle's services.
+
+Read only with ``[DEFAULT] auth_strategy = keystone``: the SM uses them to
+call the CC, the CC's Heat deployer to call Heat (found in the service
+catalog as ``orchestration`` unless ``[cc] heat_url`` names an endpoint).
+The options are keystoneauth1's own (``auth_type``, ``auth_url``,
+``username``, ``password``, ``project_name``, ..., ``cafile``,
+``insecure``, ``timeout``).
+"""
+from keystoneauth1 import loading as ks_loading
+
+GROUP = 'service_credentials'
+
+
+def register_opts(conf):
+    ks_loading.register_session_conf_options(conf, GROUP)
+    ks_loading.register_auth_conf_options(conf, GROUP)
+
+
+def list_opts():
+    opts = (ks_loading.get_session_conf_options() +
+            ks_loading.get_auth_common_conf_options() +
+            ks_loading.get_auth_plugin_conf_options('password'))
+    return {GROUP: opts}
+
+
+def load_session(conf):
+    """Return a keystoneauth1 session from ``[service_credentials]``.
+
+    :raises keystoneauth1.exceptions.ClientException: incomplete or
+        invalid credentials options.
+    """
+    return ks_loading.load_session_from_conf_options(
+        conf, GROUP, auth=ks_loading.load_auth_from_conf_options(conf, GROUP))
