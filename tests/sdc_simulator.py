@@ -46,8 +46,8 @@ import ssl
 import tempfile
 import threading
 import time
-import uuid
 from urllib import parse
+import uuid
 
 from hurtle.sdc import signing
 
@@ -358,7 +358,7 @@ class CloudAPISimulator(object):
     def _public(machine):
         return {k: v for k, v in machine.items() if not k.startswith('_')}
 
-    # -- request handling ------------------------------------------------------
+    # -- request handling --------------------------------------------------
 
     def authenticate(self, method, path, headers):
         date = headers.get('date')
@@ -752,8 +752,8 @@ class CloudAPISimulator(object):
             if method == 'DELETE':
                 del self.fwrules[rule['id']]
                 return 204, None
-        if len(seg) == 2 and method == 'POST' and seg[1] in ('enable',
-                                                               'disable'):
+        if (len(seg) == 2 and method == 'POST'
+                and seg[1] in ('enable', 'disable')):
             rule['enabled'] = seg[1] == 'enable'
             return 200, rule
         raise ApiError(405, 'BadMethod', '%s not allowed here' % method)
@@ -813,10 +813,10 @@ def _make_handler(sim):
 
 
 def _self_signed(directory):
-    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives import serialization
+    from cryptography import x509
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())

@@ -24,6 +24,9 @@ def prepare(argv, description):
     """
     if not _LOG_REGISTERED:
         oslo_log.register_options(CONF)
+        oslo_log.set_defaults(default_log_levels=(
+            oslo_log.get_default_log_levels() +
+            ['alembic=WARN', 'stevedore=WARN']))
         _LOG_REGISTERED.append(True)
     try:
         CONF(argv, project='hurtle', description=description,

@@ -18,12 +18,15 @@ def _say(text):
     print(text, flush=True)
 
 
-def _service_kind(client):
-    for category in client.query():
-        if (category.cls == 'kind' and category.location and
-                category.location.strip('/') not in ('', '-')):
-            return category
-    return None
+def _service_kind(client, term='sample'):
+    """The kind ``term`` if served, else the first service kind."""
+    kinds = [c for c in client.query()
+             if c.cls == 'kind' and c.location and
+             c.location.rstrip('/').rsplit('/', 1)[-1] not in ('', '-')]
+    for kind in kinds:
+        if kind.term == term:
+            return kind
+    return kinds[0] if kinds else None
 
 
 def _follow(client, location, done, timeout=TIMEOUT):

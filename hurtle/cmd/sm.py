@@ -15,7 +15,7 @@ def main(argv=None):
     common.upgrade_database()
     try:
         application = hurtle_paste.load_app('hurtle-sm')
-    except manifest_mod.ManifestError as exc:
+    except (manifest_mod.ManifestError, ValueError) as exc:
         sys.exit('hurtle-sm: %s' % exc)
     lifecycle = hurtle_paste.BUILT['sm']
     lifecycle.recover()

@@ -7,10 +7,9 @@ from oslo_config import cfg
 
 GROUP = 'sdc'
 
-sdc_group = cfg.OptGroup(
-    GROUP, title='Joyent SDC / Triton CloudAPI',
-    help='Endpoint and credentials of the CloudAPI used by the SDC::* '
-         'Heat resource types.')
+GROUP_TITLE = 'Joyent SDC / Triton CloudAPI'
+GROUP_HELP = ('Endpoint and credentials of the CloudAPI used by the SDC::* '
+              'Heat resource types.')
 
 sdc_opts = [
     cfg.URIOpt('url',
@@ -53,8 +52,11 @@ sdc_opts = [
 
 
 def register_opts(conf):
-    conf.register_group(sdc_group)
-    conf.register_opts(sdc_opts, group=sdc_group)
+    # A new OptGroup per ConfigOpts: oslo.config keeps per-instance option
+    # state (overrides) inside the group object it is given.
+    conf.register_group(cfg.OptGroup(GROUP, title=GROUP_TITLE,
+                                     help=GROUP_HELP))
+    conf.register_opts(sdc_opts, group=GROUP)
 
 
 def list_opts():

@@ -28,6 +28,13 @@ sm_opts = [
                     'a connection error or 503.'),
     cfg.IntOpt('workers', default=8, min=1,
                help='Threads running instance lifecycles.'),
+    cfg.ListOpt('service_catalogue', default=[],
+                help='SMs of other services, for composition: entries '
+                     '<service_type>=<collection URL>, e.g. '
+                     'http://schemas.hurtle.it/occi/sm#dns='
+                     'http://127.0.0.1:8890/dns/ . Services served by this '
+                     'SM need no entry; with Keystone, its catalog is '
+                     'searched too.'),
     cfg.BoolOpt('insecure', default=False,
                 help='Skip TLS verification on calls to the CC and SOs.'),
 ]

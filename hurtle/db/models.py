@@ -33,6 +33,8 @@ class ServiceInstance(Base):
     app_url = sa.Column(sa.String(1024), nullable=True)
     so_url = sa.Column(sa.String(1024), nullable=True)
     so_secret = sa.Column(sa.String(255), nullable=True)
+    #: ``[{"service_type": ..., "location": ...}]`` in creation order.
+    dependencies = sa.Column(sa.JSON, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
                            onupdate=_now)

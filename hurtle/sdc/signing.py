@@ -188,8 +188,8 @@ class RequestSigner(object):
         self.key_id = '/%s/keys/%s' % (account, key_id or self.fingerprint)
 
     def __repr__(self):
-        return '<RequestSigner keyId=%s algorithm=%s>' % (self.key_id,
-                                                         self.algorithm)
+        return '<RequestSigner keyId=%s algorithm=%s>' % (
+            self.key_id, self.algorithm)
 
     def headers(self, date=None):
         """Return ``{'Date': ..., 'Authorization': ...}`` for one request.

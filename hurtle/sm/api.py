@@ -26,6 +26,7 @@ from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors
 from hurtle.occi import registry as occi_registry
+from hurtle.sm import catalogue
 from hurtle.sm import lifecycle as lifecycle_mod
 from hurtle.sm import store as states
 
@@ -149,7 +150,8 @@ def make_application(conf, manifests):
             manifest.attributes)
         by_term[manifest.term] = manifest
     store = _StartingStore(conf.database.connection, kinds)
-    lifecycle = lifecycle_mod.Lifecycle(conf, store, by_term)
+    lifecycle = lifecycle_mod.Lifecycle(
+        conf, store, by_term, catalogue.Catalogue(conf, manifests))
     store.lifecycle = lifecycle
     application = occi_app.Application(occi_registry.Registry(store))
     for term, kind in kinds.items():

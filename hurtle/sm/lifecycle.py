@@ -8,8 +8,14 @@ what was in progress (``recover``).
 
 Phases and the calls they make (all through ``hurtle.occi.client``):
 
-* initialise: ``POST <cc>/app/`` (the CC starts the SO and answers once it
-  serves), then ``GET`` the app for ``occi.app.url``.
+* initialise: first, for a composed service, an instance of each
+  ``depends_on`` service is created at its SM (``hurtle.sm.catalogue``), in
+  manifest order, each waited for until ``active``; a dependency's declared
+  inputs (``<service_type>#<attribute>``) are taken from the instances
+  created before it, and the composed instance gets every attribute of its
+  dependencies that its own manifest declares. Then ``POST <cc>/app/``
+  (the CC starts the SO and answers once it serves) and ``GET`` the app for
+  ``occi.app.url``.
 * activate: ``PUT <so>/orchestrator/default`` with the instance's
   attributes and the provider's ``initialise``/``activate`` parameters.
 * deploy / provision: ``POST <so>/orchestrator/default?action=...``, then
@@ -18,7 +24,9 @@ Phases and the calls they make (all through ``hurtle.occi.client``):
   ``[sm] phase_timeout`` seconds.
 * update: ``POST`` the changed attributes to the SO, poll as above.
 * destroy: ``DELETE`` the SO (it disposes its resources and answers when
-  they are gone), ``DELETE`` the CC app, remove the record.
+  they are gone), ``DELETE`` the CC app, ``DELETE`` the dependency
+  instances in reverse order (each waited for until its SM answers 404),
+  remove the record.
 """
 import concurrent.futures
 import json
@@ -53,6 +61,38 @@ class PhaseError(Exception):
     """A lifecycle phase failed; ``str()`` is the reason users see."""
 
 
+def dependency_inputs(dependency, created):
+    """Attributes to create ``dependency`` with, from its declared inputs.
+
+    :param dependency: a ``hurtle.sm.manifest.Dependency``; each input
+        ``(<service_type>, <attribute>)`` names an attribute of an instance
+        created before it.
+    :param created: ``{service_type: attributes}`` of those instances.
+    :returns: ``{attribute: value}``.
+    :raises PhaseError: an input's service or attribute is not available.
+    """
+    inputs = {}
+    for source_type, attribute in dependency.inputs:
+        source = created.get(source_type)
+        if source is None or attribute not in source:
+            raise PhaseError('input %s#%s of %s is not available (inputs '
+                             'must come from dependencies listed before it)'
+                             % (source_type, attribute,
+                                dependency.service_type))
+        inputs[attribute] = source[attribute]
+    return inputs
+
+
+def inherited_attributes(manifest, created):
+    """The dependencies' attributes that ``manifest`` declares itself."""
+    inherited = {}
+    for attrs in created.values():
+        for name, value in attrs.items():
+            if name in manifest.attributes:
+                inherited[name] = value
+    return inherited
+
+
 class Lifecycle(object):
     """Runs instance lifecycles on a thread pool.
 
@@ -61,10 +101,11 @@ class Lifecycle(object):
     :param manifests: ``{term: Manifest}``.
     """
 
-    def __init__(self, conf, store, manifests):
+    def __init__(self, conf, store, manifests, catalogue=None):
         self.conf = conf
         self.store = store
         self.manifests = dict(manifests)
+        self.catalogue = catalogue
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=conf.sm.workers, thread_name_prefix='lifecycle')
         self._keystone = None
@@ -117,22 +158,26 @@ class Lifecycle(object):
     # helpers
     @property
     def cc(self):
-        """An OCCI client of the CC, authenticated for this call.
+        """An OCCI client of the CC, as ``[sm] service_project``."""
+        return occi_client.OCCIClient(
+            self.conf.sm.cc_url,
+            headers=self._auth_headers(self.conf.sm.service_project),
+            verify=not self.conf.sm.insecure,
+            timeout=self.conf.sm.phase_timeout,
+            retries=self.conf.sm.call_retries)
 
-        noauth: ``X-Project-Id: [sm] service_project``. keystone: a token
-        of the ``[service_credentials]`` (keystoneauth1 renews it).
+    def _auth_headers(self, project):
+        """Headers authenticating the SM towards the CC or another SM.
+
+        noauth: ``X-Project-Id: project``. keystone: a token of the
+        ``[service_credentials]`` (keystoneauth1 renews it), so that
+        instances the SM creates elsewhere belong to its service project.
         """
         if self.conf.auth_strategy == 'keystone':
             if self._keystone is None:
                 self._keystone = service_credentials.load_session(self.conf)
-            headers = {'X-Auth-Token': self._keystone.get_token()}
-        else:
-            headers = {'X-Project-Id': self.conf.sm.service_project}
-        return occi_client.OCCIClient(
-            self.conf.sm.cc_url, headers=headers,
-            verify=not self.conf.sm.insecure,
-            timeout=self.conf.sm.phase_timeout,
-            retries=self.conf.sm.call_retries)
+            return {'X-Auth-Token': self._keystone.get_token()}
+        return {'X-Project-Id': project}
 
     def _so(self, row):
         return occi_client.OCCIClient(
@@ -201,11 +246,84 @@ class Lifecycle(object):
             return
         manifest = self.manifests[row.service]
         self._run(instance_id, [
+            lambda: self._create_dependencies(instance_id, manifest),
             lambda: self._start_so(instance_id, manifest),
             lambda: self._activate(instance_id),
             lambda: self._phase(instance_id, states.DEPLOY, DEPLOY),
             lambda: self._phase(instance_id, states.PROVISION, PROVISION),
         ])
+
+    def _dependency_client(self, row, url):
+        return occi_client.OCCIClient(
+            url, headers=self._auth_headers(row.project),
+            verify=not self.conf.sm.insecure,
+            timeout=self.conf.sm.phase_timeout,
+            retries=self.conf.sm.call_retries)
+
+    def _wait_dependency(self, client, location, service_type):
+        deadline = time.monotonic() + self.conf.sm.phase_timeout
+        while True:
+            attrs = client.get(location).attributes
+            state = attrs.get('mcn.service.state')
+            if state == states.ACTIVE:
+                return attrs
+            if state == states.FAILED:
+                raise PhaseError('dependency %s failed: %s' % (
+                    service_type, attrs.get('mcn.service.state.reason', '')))
+            if time.monotonic() > deadline:
+                raise PhaseError('dependency %s not active within %d s'
+                                 % (service_type,
+                                    self.conf.sm.phase_timeout))
+            time.sleep(self.conf.sm.poll_interval)
+
+    def _create_dependencies(self, instance_id, manifest):
+        if not manifest.depends_on:
+            return
+        created = {}   # service type -> attributes
+        records = []
+        for dep in manifest.depends_on:
+            row = self.store.load(instance_id)
+            try:
+                url = self.catalogue.resolve(dep.service_type)
+            except LookupError as exc:
+                raise PhaseError(str(exc))
+            inputs = dependency_inputs(dep, created)
+            scheme, term = dep.service_type.rsplit('#', 1)
+            client = self._dependency_client(row, url)
+            location = client.create(url, occi_client.CategoryRef(
+                scheme + '#', term, 'kind'), inputs)
+            records.append({'service_type': dep.service_type,
+                            'location': location})
+            # Recorded before waiting, so that dispose finds it.
+            self._move(instance_id, states.INITIALISE,
+                       dependencies=list(records))
+            created[dep.service_type] = self._wait_dependency(
+                client, location, dep.service_type)
+        self._move(instance_id, states.INITIALISE,
+                   attributes=inherited_attributes(manifest, created))
+
+    def _dispose_dependencies(self, row):
+        for record in reversed(row.dependencies or []):
+            client = self._dependency_client(row, record['location'])
+            try:
+                client.delete(record['location'])
+            except errors.NotFound:
+                continue
+            deadline = time.monotonic() + self.conf.sm.phase_timeout
+            while True:
+                try:
+                    attrs = client.get(record['location']).attributes
+                except errors.NotFound:
+                    break
+                if attrs.get('mcn.service.state') == states.FAILED:
+                    raise PhaseError('dependency %s could not be disposed: '
+                                     '%s' % (record['location'], attrs.get(
+                                         'mcn.service.state.reason', '')))
+                if time.monotonic() > deadline:
+                    raise PhaseError('dependency %s still exists after %d s'
+                                     % (record['location'],
+                                        self.conf.sm.phase_timeout))
+                time.sleep(self.conf.sm.poll_interval)
 
     def _start_so(self, instance_id, manifest):
         row = self.store.load(instance_id)
@@ -277,9 +395,14 @@ class Lifecycle(object):
                     self.cc.delete(row.app_url)
                 except errors.NotFound:
                     pass
+            self._dispose_dependencies(row)
         except errors.OCCIError as exc:
             self._fail(instance_id, 'dispose failed: %s (DELETE again to '
                                     'retry)' % exc.message)
+            return
+        except PhaseError as exc:
+            self._fail(instance_id, 'dispose failed: %s (DELETE again to '
+                                    'retry)' % exc)
             return
         self.store.purge(instance_id)
         LOG.info('instance %s disposed', instance_id)

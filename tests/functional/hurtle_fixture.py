@@ -16,6 +16,8 @@ import fixtures
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SAMPLE_MANIFEST = os.path.join(ROOT, 'samples', 'sample', 'manifest.json')
+COMPOSED_MANIFEST = os.path.join(ROOT, 'samples', 'composed',
+                                 'manifest.json')
 
 CONF_TEMPLATE = """
 [DEFAULT]
@@ -49,7 +51,8 @@ class HurtleAll(fixtures.Fixture):
     """``hurtle-all`` on free ports; ``.sm_url``, ``.cc_url``,
     ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``."""
 
-    def __init__(self, manifests=(SAMPLE_MANIFEST,), phase_timeout=120,
+    def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
+                 phase_timeout=120,
                  start_timeout=240):
         super().__init__()
         self.manifests = manifests

@@ -178,6 +178,35 @@ class EndToEndTest(testtools.TestCase):
         self.client.delete(location)
         self.wait_gone(location)
 
+    def test_composed_service_creates_and_disposes_its_dependency(self):
+        composed = occi_client.CategoryRef(SCHEME, 'composed', 'kind')
+        before = set(self.client.list('/sample/'))
+        location = self.client.create('/composed/', composed,
+                                      {'composed.label': 'edge'})
+        entity = self.wait_state(location, {'active', 'failed'})
+        attrs = entity.attributes
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        new = set(self.client.list('/sample/')) - before
+        self.assertEqual(1, len(new), 'one sample instance created first')
+        dependency = self.client.get(new.pop()).attributes
+        self.assertEqual('active', dependency['mcn.service.state'])
+        # The dependency's declared attribute is inherited, and fed the
+        # composed instance's own stack.
+        self.assertEqual(dependency['mcn.endpoint.sample'],
+                         attrs['mcn.endpoint.sample'])
+        self.assertEqual('http://edge.composed.invalid/?backend=' +
+                         attrs['mcn.endpoint.sample'],
+                         attrs['mcn.endpoint.composed'])
+        stacks = {attrs['occi.mcn.stack.id'],
+                  dependency['occi.mcn.stack.id']}
+        self.assertTrue(stacks <= self.stack_ids())
+
+        self.client.delete(location)
+        self.wait_gone(location)
+        self.assertEqual(before, set(self.client.list('/sample/')))
+        self.assertFalse(stacks & self.stack_ids())
+
     def test_bad_creates_are_refused_and_store_nothing(self):
         before = self.client.list('/sample/')
         for attributes, needle in (

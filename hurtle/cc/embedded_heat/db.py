@@ -62,9 +62,12 @@ def tune_sqlite(engine, immediate=True):
 
         sa.event.listen(engine, 'begin', _on_begin, insert=True)
 
-    with engine.connect() as conn:
-        mode = conn.exec_driver_sql('PRAGMA journal_mode = WAL').scalar()
-        conn.rollback()
+    raw = engine.raw_connection()
+    try:
+        mode = raw.driver_connection.execute(
+            'PRAGMA journal_mode = WAL').fetchone()[0]
+    finally:
+        raw.close()
     LOG.debug('SQLite journal mode %s, busy timeout %d ms, BEGIN %s',
               mode, BUSY_TIMEOUT_MS, 'IMMEDIATE' if immediate else 'DEFERRED')
     return True

@@ -7,19 +7,19 @@ the resources talk real, signed HTTP to it.
 import os
 import sys
 
-import fixtures
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives import serialization
-from oslo_config import cfg
-from stevedore import extension
-
+import fixtures
 from heat.common import template_format
 from heat.engine import clients
 from heat.engine import resource
 from heat.engine import resources
 from heat.engine import scheduler
+from heat.engine import stack as parser
 from heat.tests import common
 from heat.tests import utils
+from oslo_config import cfg
+from stevedore import extension
 
 from hurtle.heat_plugins import sdc_firewall
 from hurtle.heat_plugins import sdc_machine
@@ -106,9 +106,16 @@ class SDCTestCase(common.HeatTestCase):
                          stack.status_reason)
 
     def update(self, stack, template):
-        """Update ``stack`` to ``template``; return the reloaded stack."""
+        """Update ``stack`` to ``template`` (check ``stack.state`` after).
+
+        Heat's update target is not stored; use :meth:`reload` before
+        further actions on the stack.
+        """
         utils.update_stack(stack, template_format.parse(template))
         return stack
+
+    def reload(self, stack):
+        return parser.Stack.load(stack.context, stack_id=stack.id)
 
     def run_task(self, task):
         scheduler.TaskRunner(task)()

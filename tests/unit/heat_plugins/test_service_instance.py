@@ -253,6 +253,13 @@ class ServiceInstanceTest(common.HeatTestCase):
         stk.store()
         return stk
 
+    def fresh(self, **kwargs):
+        """The (stored, not yet created) resource, for direct handler
+        calls."""
+        rsrc = self.stack(**kwargs)['inst']
+        rsrc.store()
+        return rsrc
+
     def create(self, **kwargs):
         stk = self.stack(**kwargs)
         rsrc = stk['inst']
@@ -283,7 +290,7 @@ class ServiceInstanceTest(common.HeatTestCase):
                          len(self.sm.backend.ops('get')))
 
     def test_check_create_complete_follows_states(self):
-        rsrc = self.stack()['inst']
+        rsrc = self.fresh()
         cookie = rsrc.handle_create()
         seen = []
         for _state in ACTIVE_SCRIPT[1:]:
@@ -327,7 +334,7 @@ class ServiceInstanceTest(common.HeatTestCase):
 
     def test_create_failed_without_reason(self):
         self.sm.backend.script = ['initialise', 'failed']
-        rsrc = self.stack()['inst']
+        rsrc = self.fresh()
         cookie = rsrc.handle_create()
         ex = self.assertRaises(exception.ResourceInError,
                                rsrc.check_create_complete, cookie)
@@ -335,7 +342,7 @@ class ServiceInstanceTest(common.HeatTestCase):
 
     def test_create_times_out(self):
         self.sm.backend.script = ['initialise'] * 50
-        rsrc = self.stack(timeout=1)['inst']
+        rsrc = self.fresh(timeout=1)
         cookie = rsrc.handle_create()
         self.assertFalse(rsrc.check_create_complete(cookie))
         time.sleep(1.05)
@@ -345,7 +352,7 @@ class ServiceInstanceTest(common.HeatTestCase):
         self.assertIn('last state: initialise', str(ex))
 
     def test_transient_503_while_polling_is_not_fatal(self):
-        rsrc = self.stack()['inst']
+        rsrc = self.fresh()
         cookie = rsrc.handle_create()
         self.sm.backend.unavailable_once = True
         self.assertFalse(rsrc.check_create_complete(cookie))
@@ -357,7 +364,7 @@ class ServiceInstanceTest(common.HeatTestCase):
         self.assertTrue(done)
 
     def test_instance_vanishing_during_create_fails(self):
-        rsrc = self.stack()['inst']
+        rsrc = self.fresh()
         cookie = rsrc.handle_create()
         self.sm.forget(rsrc.resource_id)
         ex = self.assertRaises(exception.ResourceInError,
@@ -365,7 +372,7 @@ class ServiceInstanceTest(common.HeatTestCase):
         self.assertIn('no longer knows', str(ex))
 
     def test_sm_rejecting_create_gives_its_message(self):
-        rsrc = self.stack()['inst']
+        rsrc = self.fresh()
         rsrc.properties.data['attributes'] = {'svc.undeclared': 'x'}
         ex = self.assertRaises(exception.Error, rsrc.handle_create)
         self.assertIn('svc.undeclared is not defined', str(ex))
@@ -374,13 +381,13 @@ class ServiceInstanceTest(common.HeatTestCase):
 
     def test_unreachable_sm(self):
         url = 'http://127.0.0.1:%d/svc/' % free_closed_port()
-        rsrc = self.stack(endpoint=url)['inst']
+        rsrc = self.fresh(endpoint=url)
         ex = self.assertRaises(exception.Error, rsrc.handle_create)
         self.assertIn('failed to answer its query interface', str(ex))
         self.assertIn('Cannot reach', str(ex))
 
     def test_no_kind_at_endpoint_path(self):
-        rsrc = self.stack(endpoint=self.sm.url('/nothing/'))['inst']
+        rsrc = self.fresh(endpoint=self.sm.url('/nothing/'))
         ex = self.assertRaises(exception.Error, rsrc.handle_create)
         self.assertIn('does not offer a kind at location /nothing/',
                       str(ex))

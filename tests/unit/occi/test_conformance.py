@@ -453,7 +453,7 @@ class TestConformance(testscenarios.WithScenarios, base.ServedAppTestCase):
             gfd226.validate(doc, gfd226.COLLECTION)
         return self.client._locations(resp)
 
-    # the test -------------------------------------------------------------------
+    # the test ------------------------------------------------------------
     def test_rule(self):
         self.snapshot_before = self.snapshot()
         headers = {'Accept': self.mime}

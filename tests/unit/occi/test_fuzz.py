@@ -88,9 +88,8 @@ class TestFuzz(testtools.TestCase):
         """A new app with two entities (hypothesis runs many examples in
         one test method: each starts from the same state)."""
         self.app, _back = base.make_app(broken=False)
-        for name, mixin in (('a', ''), ('b', ', large; scheme="http://'
-                                              'example.com/test#"; '
-                                              'class="mixin"')):
+        large = ', large; scheme="http://example.com/test#"; class="mixin"'
+        for name, mixin in (('a', ''), ('b', large)):
             status, _h, body = self.call('PUT', '/app/' + name, {
                 'HTTP_CATEGORY': base.APP_CAT + mixin,
                 'HTTP_X_OCCI_ATTRIBUTE': 'occi.app.name="%s", '

@@ -1,0 +1,64 @@
+"""Finding the SM of a service type (the design-phase catalogue).
+
+``resolve(service_type)`` returns the collection URL of the service
+(its manifest's ``service_endpoint``, e.g. ``http://127.0.0.1:8888/svc/``),
+looked up in this order:
+
+1. the services this SM serves itself (``http://[sm] host:port/<term>/``);
+2. ``[sm] service_catalogue``: entries ``<service_type>=<URL>``;
+3. with ``auth_strategy = keystone``: the Keystone service catalog, where
+   2016 Hurtle SMs registered their endpoint under the full service type.
+
+Raises ``LookupError`` (with the service type) when none knows it.
+"""
+import logging
+
+from hurtle.conf import service_credentials
+
+LOG = logging.getLogger(__name__)
+
+
+def parse_entries(entries):
+    """Parse ``<service_type>=<URL>`` entries into a dict.
+
+    :raises ValueError: an entry without ``=`` or with an empty side.
+    """
+    result = {}
+    for entry in entries or []:
+        service_type, sep, url = str(entry).partition('=')
+        if not sep or not service_type.strip() or not url.strip():
+            raise ValueError('catalogue entry %r is not <service_type>=<URL>'
+                             % entry)
+        result[service_type.strip()] = url.strip()
+    return result
+
+
+class Catalogue(object):
+    """Service type → collection URL, for composition.
+
+    :param conf: oslo.config object.
+    :param manifests: the manifests this SM serves.
+    """
+
+    def __init__(self, conf, manifests):
+        self.conf = conf
+        base = 'http://%s:%d' % (conf.sm.host, conf.sm.port)
+        self.local = {m.service_type: '%s/%s/' % (base, m.term)
+                      for m in manifests}
+        self.configured = parse_entries(conf.sm.service_catalogue)
+        self._session = None
+
+    def resolve(self, service_type):
+        url = self.local.get(service_type) or self.configured.get(
+            service_type)
+        if url:
+            return url
+        if self.conf.auth_strategy == 'keystone':
+            if self._session is None:
+                self._session = service_credentials.load_session(self.conf)
+            url = self._session.get_endpoint(service_type=service_type,
+                                             interface='public')
+            if url:
+                return url if url.endswith('/') else url + '/'
+        raise LookupError('no SM known for service type %s (set [sm] '
+                          'service_catalogue)' % service_type)

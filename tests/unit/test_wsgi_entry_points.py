@@ -1,0 +1,63 @@
+"""``hurtle.wsgi.sm`` / ``hurtle.wsgi.cc`` load as a WSGI server would.
+
+Each runs in a fresh interpreter (they parse the global configuration at
+import), with ``HURTLE_CONFIG_FILES`` naming a temporary configuration,
+and answers a query-interface request through webob.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import fixtures
+import testtools
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+PROBE = textwrap.dedent('''
+    import sys
+    import webob
+    module = __import__('hurtle.wsgi.' + sys.argv[1], fromlist=['x'])
+    resp = webob.Request.blank('/-/', headers={'Accept': 'text/plain'}
+                               ).get_response(module.application)
+    print('STATUS %d' % resp.status_int)
+    print(resp.text)
+''')
+
+
+class WSGIEntryPointTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.state = self.useFixture(fixtures.TempDir()).path
+        self.conf = os.path.join(self.state, 'hurtle.conf')
+        with open(self.conf, 'w') as handle:
+            handle.write('[DEFAULT]\nstate_path = %s\n[sm]\nmanifests = %s\n'
+                         % (self.state, os.path.join(
+                             ROOT, 'samples', 'sample', 'manifest.json')))
+
+    def probe(self, name, config_files):
+        env = dict(os.environ, HURTLE_CONFIG_FILES=config_files)
+        return subprocess.run([sys.executable, '-c', PROBE, name], env=env,
+                              cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+
+    def test_sm_application(self):
+        result = self.probe('sm', self.conf)
+        self.assertEqual(0, result.returncode, result.stderr)
+        body = result.stdout.split('STATUS ', 1)[-1]
+        self.assertTrue(body.startswith('200'), result.stdout)
+        self.assertIn('http://schemas.hurtle.it/occi/sm#', body)
+
+    def test_cc_application(self):
+        result = self.probe('cc', self.conf)
+        self.assertEqual(0, result.returncode, result.stderr)
+        body = result.stdout.split('STATUS ', 1)[-1]
+        self.assertTrue(body.startswith('200'), result.stdout)
+        self.assertIn('http://schemas.ogf.org/occi/platform#', body)
+
+    def test_missing_config_file_fails_with_message(self):
+        result = self.probe('sm', os.path.join(self.state, 'nope.conf'))
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('nope.conf', result.stderr)
