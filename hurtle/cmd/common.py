@@ -23,6 +23,7 @@ def prepare(argv, description):
     Exits with status 2 and a message on bad configuration.
     """
     if not _LOG_REGISTERED:
+        hurtle_conf.register_all(CONF)
         oslo_log.register_options(CONF)
         oslo_log.set_defaults(default_log_levels=(
             oslo_log.get_default_log_levels() +

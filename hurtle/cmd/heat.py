@@ -49,10 +49,14 @@ def _keep_hurtle_options_off_global_conf():
 def load_conf(argv):
     """Parse Hurtle's config into a private ``ConfigOpts``.
 
+    Relative ``state_path``, ``heat_config`` and ``plugin_dirs`` are made
+    absolute against the first config file's directory.
+
     :param argv: command-line arguments (without the program name).
     :returns: ConfigOpts with ``[DEFAULT] state_path``, ``[embedded_heat]``
         and oslo.log options.
     """
+    from hurtle import conf as hurtle_conf
     from hurtle.conf import embedded_heat
     from hurtle.conf import paths
 
@@ -63,6 +67,19 @@ def load_conf(argv):
     logging.register_options(conf)
     conf(argv, project='hurtle', prog='hurtle-heat',
          version=_hurtle_version())
+    # Relative paths are relative to the first config file's directory,
+    # as in every Hurtle process.
+    hurtle_conf.resolve_state_path(conf)
+    if conf.embedded_heat.state_path:
+        conf.set_override('state_path', hurtle_conf.resolve_path(
+            conf, conf.embedded_heat.state_path), group='embedded_heat')
+    if conf.embedded_heat.heat_config:
+        conf.set_override('heat_config', hurtle_conf.resolve_path(
+            conf, conf.embedded_heat.heat_config), group='embedded_heat')
+    if conf.embedded_heat.plugin_dirs:
+        conf.set_override('plugin_dirs', [
+            hurtle_conf.resolve_path(conf, p)
+            for p in conf.embedded_heat.plugin_dirs], group='embedded_heat')
     return conf
 
 

@@ -2,8 +2,11 @@
 
 Each module in this package owns one option group. It defines
 ``register_opts(conf)`` and ``list_opts()`` (a dict ``{group_name: [opts]}``);
-this package registers all of them on the global ``CONF`` so any component
-can read any group. ``opts.list_opts`` feeds oslo-config-generator.
+``register_all(CONF)`` registers all of them, and Hurtle's own processes
+call it at start-up (``hurtle.cmd.common.prepare``). Importing this package
+registers nothing: Heat plugins import ``hurtle.conf.sdc`` inside
+heat-engine, whose global CONF must keep Heat's own defaults (``[database]
+connection`` above all). ``opts.list_opts`` feeds oslo-config-generator.
 """
 import importlib
 import os
@@ -51,6 +54,3 @@ def resolve_state_path(conf):
     process, whatever its working directory."""
     if not os.path.isabs(conf.state_path):
         conf.set_override('state_path', resolve_path(conf, conf.state_path))
-
-
-register_all(CONF)

@@ -35,6 +35,20 @@ Serving (DESIGN.md section 3)::
 Entities live in :class:`hurtle.occi.registry.EntityStore` (``MemoryStore``
 by default; the SM/CC plug in a SQLAlchemy one), scoped by project.
 
+Backend contract (PySSF's, plus): ``extras`` carries ``project``, ``user``,
+``roles`` and ``environ``; raise :mod:`hurtle.occi.errors` for a status
+(anything else becomes a logged 500 with a short message); ``update`` and
+``replace`` copy what they accept from ``new`` into ``old``; set
+``entity.actions`` to the actions applicable now (all of the kind's after
+create; others give 409); ``delete`` may return ``202`` to keep the entity
+until the backend removes it.  Attributes are checked against the kind and
+mixins before backends run (unknown, immutable or missing required: 400)
+unless the kind has ``extensible = True``.
+
+Renderings: ``text/plain`` (default), ``text/occi``, ``text/uri-list``
+(collections), ``application/occi+json`` (OCCI 1.2 JSON, GFD.226, read
+and write), ``text/html``; chosen by ``Accept`` with q-values.
+
 Client::
 
     from hurtle.occi.client import OCCIClient, CategoryRef

@@ -576,8 +576,11 @@ class _Context(object):
     def handle(self, method, key):
         func = getattr(self, 'do_' + method.lower(), None)
         if func is None:
-            raise errors.MethodNotAllowed('Method %s not allowed on %s.'
-                                          % (method, key))
+            allowed = sorted(name[3:].upper() for name in dir(self)
+                             if name.startswith('do_'))
+            raise errors.MethodNotAllowed(
+                'Method %s not allowed on %s.' % (method, key),
+                headers=[('Allow', ', '.join(allowed))])
         return func(key)
 
 
@@ -1060,6 +1063,7 @@ class Application(object):
         except errors.OCCIError as exc:
             status, headers, body = self._error(environ, exc.code,
                                                 exc.message)
+            headers.extend(getattr(exc, 'headers', None) or [])
         except occi_exceptions.HTTPError as exc:
             status, headers, body = self._error(environ, int(exc.code),
                                                 str(exc.message))

@@ -29,7 +29,9 @@ class OCCIError(Exception):
 
     code = 500
 
-    def __init__(self, message=None, code=None):
+    def __init__(self, message=None, code=None, headers=None):
+        #: extra response headers, list of ``(name, value)`` (e.g. Allow)
+        self.headers = list(headers or [])
         if code is not None:
             self.code = int(code)
         if message is None:

@@ -53,14 +53,17 @@ def tune_sqlite(engine, immediate=True):
         dbapi_conn.execute('PRAGMA busy_timeout = %d' % BUSY_TIMEOUT_MS)
 
     if immediate:
-        # Inserted before oslo.db's own "begin" listener, which skips its
-        # plain BEGIN when conn.info says a transaction is open.
+        # Replaces oslo.db's listener that emits a deferred BEGIN; keeps
+        # its conn.info marker, which oslo.db clears on commit/rollback.
+        for listener in list(engine.dispatch.begin):
+            if getattr(listener, '__name__', '') == '_sqlite_emit_begin':
+                sa.event.remove(engine, 'begin', listener)
+
+        @sa.event.listens_for(engine, 'begin')
         def _on_begin(conn):
             if 'in_transaction' not in conn.info:
                 conn.exec_driver_sql('BEGIN IMMEDIATE')
                 conn.info['in_transaction'] = True
-
-        sa.event.listen(engine, 'begin', _on_begin, insert=True)
 
     raw = engine.raw_connection()
     try:
@@ -132,8 +135,8 @@ def fix_sqlite_id_reuse(engine):
                 raise
             cur.execute('COMMIT')
         finally:
-            cur.execute('PRAGMA foreign_keys = %s' % ('ON' if fk_on
-                                                       else 'OFF'))
+            cur.execute('PRAGMA foreign_keys = %s'
+                        % ('ON' if fk_on else 'OFF'))
             cur.close()
             dbapi_conn.isolation_level = saved_isolation
     finally:

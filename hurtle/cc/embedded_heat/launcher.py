@@ -253,7 +253,7 @@ class EmbeddedHeat(object):
         try:
             engine = db_api.get_engine()
             db.sync(engine)
-            db.tune_sqlite(engine, immediate=False)
+            db.tune_sqlite(engine)
             if self.settings.fix_sqlite_id_reuse:
                 db.fix_sqlite_id_reuse(engine)
             else:

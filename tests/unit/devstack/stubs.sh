@@ -22,54 +22,8 @@ function echo_summary {
     echo "$@"
 }
 
-# The ini editing of devstack's inifile helpers, in awk (no crudini):
-# iniset replaces the first uncommented "option = ..." line of the
-# section, else inserts the option right after the section header, else
-# appends the section; comments and order are kept. iniget prints that
-# line's value. Arguments go through the environment (no escape handling).
-_INI_AWK='
-function header(line) { return line ~ /^[ \t]*\[[^]]+\][ \t]*$/ }
-function option_at(line,    t) {
-    t = line
-    sub(/^[ \t]+/, "", t)
-    if (index(t, ENVIRON["INI_O"]) != 1) return 0
-    t = substr(t, length(ENVIRON["INI_O"]) + 1)
-    sub(/^[ \t]+/, "", t)
-    return substr(t, 1, 1) == "="
-}
-{ lines[NR] = $0 }
-END {
-    cur = ""; hdr = 0; found = 0
-    for (i = 1; i <= NR; i++) {
-        if (header(lines[i])) {
-            cur = lines[i]
-            gsub(/^[ \t]*\[|\][ \t]*$/, "", cur)
-            if (cur == ENVIRON["INI_S"] && !hdr) hdr = i
-        } else if (cur == ENVIRON["INI_S"] && !found && option_at(lines[i])) {
-            found = i
-        }
-    }
-    if (ENVIRON["INI_CMD"] == "get") {
-        if (found) {
-            v = lines[found]
-            sub(/^[^=]*=[ \t]*/, "", v)
-            sub(/[ \t]+$/, "", v)
-            print v
-        }
-        exit
-    }
-    entry = ENVIRON["INI_O"] " = " ENVIRON["INI_V"]
-    for (i = 1; i <= NR; i++) {
-        if (i == found) { print entry; continue }
-        print lines[i]
-        if (i == hdr && !found) print entry
-    }
-    if (!hdr) {
-        if (NR && lines[NR] != "") print ""
-        print "[" ENVIRON["INI_S"] "]"
-        print entry
-    }
-}'
+# devstack's ini editing, in awk (no crudini): see ini.awk.
+_INI_AWK=$(dirname "${BASH_SOURCE[0]}")/ini.awk
 
 # devstack: iniset [-sudo] config-file section option value
 function iniset {
@@ -80,14 +34,14 @@ function iniset {
     local file=$1
     [[ -e "$file" ]] || : > "$file"
     INI_CMD=set INI_S=$2 INI_O=$3 INI_V=$4 \
-        awk "$_INI_AWK" "$file" > "$file.new"
+        awk -f "$_INI_AWK" "$file" > "$file.new"
     mv "$file.new" "$file"
 }
 
 # devstack: iniget config-file section option
 function iniget {
     [[ -e "$1" ]] || return 0
-    INI_CMD=get INI_S=$2 INI_O=$3 awk "$_INI_AWK" "$1"
+    INI_CMD=get INI_S=$2 INI_O=$3 awk -f "$_INI_AWK" "$1"
 }
 
 function is_service_enabled {

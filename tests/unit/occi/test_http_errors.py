@@ -127,6 +127,8 @@ class TestErrorPaths(base.ServedAppTestCase):
     def test_method_not_allowed_is_405(self):
         resp = self.req('PATCH', '/app/')
         self.assertError(resp, 405)
+        self.assertEqual('DELETE, GET, HEAD, POST, PUT',
+                         resp.headers['Allow'])
 
     def test_error_message_is_json_when_asked(self):
         resp = self.req('GET', '/app/none',
