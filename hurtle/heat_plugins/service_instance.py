@@ -144,6 +144,9 @@ REASON_ATTRS = ('mcn.service.state.reason', 'mcn.service.reason')
 ACTIVE = 'active'
 FAILED = 'failed'
 SUSPENDED_STATES = ('suspended',)
+#: Consecutive polls answered 503/500 or unreachable before giving up.
+MAX_TRANSIENT_ERRORS = 30
+_TRANSIENT = (occi_errors.ServiceUnavailable, occi_errors.InternalError)
 
 
 def _catalogue():
@@ -259,7 +262,7 @@ class ServiceInstance(resource.Resource):
         ),
     }
 
-    # --- validation -----------------------------------------------------
+    # --- validation ---
 
     def validate(self):
         """Check that the service is named and attribute values are scalar.
@@ -285,7 +288,10 @@ class ServiceInstance(resource.Resource):
     def _auth_strategy(self):
         strategy = cfg.CONF[OPT_GROUP].auth_strategy
         if strategy == 'auto':
-            flavor = cfg.CONF.paste_deploy.flavor or ''
+            try:
+                flavor = cfg.CONF.paste_deploy.flavor or ''
+            except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+                flavor = ''
             strategy = 'noauth' if 'noauth' in flavor else 'keystone'
         return strategy
 
@@ -396,7 +402,24 @@ class ServiceInstance(resource.Resource):
         return {'action': action, 'target': target, 'timeout': timeout,
                 'deadline': (time.monotonic() + timeout
                              if timeout else None),
-                'last_state': None}
+                'last_state': None, 'transient': 0}
+
+    def _transient(self, cookie, ex):
+        """Count a transient polling failure; poll again next step.
+
+        :raises exception.Error: after :data:`MAX_TRANSIENT_ERRORS` in a
+            row (a broken SM must not be polled until Heat's timeout).
+        """
+        cookie['transient'] += 1
+        LOG.warning('Polling %(url)s: %(err)s (%(n)d in a row)',
+                    {'url': self.resource_id, 'err': ex,
+                     'n': cookie['transient']})
+        if cookie['transient'] >= MAX_TRANSIENT_ERRORS:
+            raise self._failure(_('report instance %(url)s %(n)d times in '
+                                  'a row') % {
+                                      'url': self.resource_id,
+                                      'n': cookie['transient']},
+                                self.resource_id, ex)
 
     @staticmethod
     def _reason(attrs):
@@ -429,15 +452,15 @@ class ServiceInstance(resource.Resource):
                 resource_status='gone',
                 status_reason=_('the service manager no longer knows '
                                 'instance %s') % self.resource_id)
-        except (occi_errors.ServiceUnavailable,
-                occi_errors.InternalError) as ex:
-            # Transient: poll again on the next step (never sleep here).
-            LOG.warning('Polling %s: %s', self.resource_id, ex)
+        except _TRANSIENT as ex:
+            # Poll again on the next step (never sleep here).
+            self._transient(cookie, ex)
             state = cookie['last_state']
         except occi_errors.OCCIError as ex:
             raise self._failure(_('report instance %s')
                                 % self.resource_id, self.resource_id, ex)
         else:
+            cookie['transient'] = 0
             state = info.attributes.get(STATE_ATTR)
             cookie['last_state'] = state
             if state in cookie['target']:
@@ -461,7 +484,7 @@ class ServiceInstance(resource.Resource):
                     't': cookie['timeout'], 'action': cookie['action'],
                     'state': state})
 
-    # --- create ------------------------------------------------------------
+    # --- create ---
 
     def handle_create(self):
         """POST the instance to the SM; return the polling cookie."""
@@ -484,7 +507,7 @@ class ServiceInstance(resource.Resource):
         """Poll once; ``True`` when the instance is ``active``."""
         return self._poll(cookie)
 
-    # --- update --------------------------------------------------------------
+    # --- update ---
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         """Send the attributes whose value changed (partial OCCI update)."""
@@ -517,7 +540,7 @@ class ServiceInstance(resource.Resource):
             return True
         return self._poll(cookie)
 
-    # --- delete --------------------------------------------------------------
+    # --- delete ---
 
     def handle_delete(self):
         """DELETE the instance; an already-gone instance is deleted."""
@@ -525,43 +548,52 @@ class ServiceInstance(resource.Resource):
             return None
         client = self._client(self.resource_id)
         try:
+            before = client.get(self.resource_id).attributes
             client.delete(self.resource_id)
         except occi_errors.NotFound:
             return None
         except occi_errors.OCCIError as ex:
             raise self._failure(_('delete instance %s') % self.resource_id,
                                 self.resource_id, ex)
-        return self._cookie(self.DELETE, ())
+        cookie = self._cookie(self.DELETE, ())
+        cookie['before'] = (before.get(STATE_ATTR), self._reason(before))
+        return cookie
 
     def check_delete_complete(self, cookie):
-        """Poll once; ``True`` when ``GET`` answers 404."""
+        """Poll once; ``True`` when ``GET`` answers 404.
+
+        :raises ResourceInError: the teardown failed: the instance is
+            ``failed`` after ``DELETE`` (having been in another state, or
+            with another reason, than before it).
+        """
         if cookie is None:
             return True
         try:
             info = self._get()
         except occi_errors.NotFound:
             return True
-        except (occi_errors.ServiceUnavailable,
-                occi_errors.InternalError) as ex:
-            LOG.warning('Polling deletion of %s: %s', self.resource_id, ex)
+        except _TRANSIENT as ex:
+            self._transient(cookie, ex)
             state = cookie['last_state']
         except occi_errors.OCCIError as ex:
             raise self._failure(_('report instance %s')
                                 % self.resource_id, self.resource_id, ex)
         else:
-            previous = cookie['last_state']
+            cookie['transient'] = 0
             state = info.attributes.get(STATE_ATTR)
+            reason = self._reason(info.attributes)
+            # An instance that was already failed may still show that
+            # state until the SM starts the teardown.
+            still_old = (cookie['before'] == (state, reason) and
+                         cookie['last_state'] in (None, FAILED))
             cookie['last_state'] = state
-            # A failed teardown: the state moved to failed after DELETE
-            # (an instance that was already failed may stay so briefly).
-            if state == FAILED and previous not in (None, FAILED):
+            if state == FAILED and not still_old:
                 raise exception.ResourceInError(
-                    resource_status=FAILED,
-                    status_reason=self._reason(info.attributes))
+                    resource_status=FAILED, status_reason=reason)
         self._check_deadline(cookie, state)
         return False
 
-    # --- suspend / resume ------------------------------------------------
+    # --- suspend / resume ---
 
     def _find_action(self, term):
         """The kind's OCCI action named ``term`` from the query interface.
@@ -617,7 +649,7 @@ class ServiceInstance(resource.Resource):
         """Poll once; ``True`` when the instance is ``active`` again."""
         return self._poll(cookie)
 
-    # --- check / attributes -------------------------------------------------
+    # --- check / attributes ---
 
     def handle_check(self):
         """Stack check: the instance exists and is ``active``."""

@@ -608,6 +608,10 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
         if not data.categories:
             raise errors.BadRequest('No mixin given (Category with '
                                     'class="mixin" and a location).')
+        with registry.lock:
+            return self._define_mixins(data, registry, extras)
+
+    def _define_mixins(self, data, registry, extras):
         new = []
         for cat in data.categories:
             if cat.get('class', 'mixin') != 'mixin':
@@ -619,7 +623,7 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             if not loc.endswith('/') or loc in QUERY_PATHS or len(loc) < 3:
                 raise errors.BadRequest('Mixin location must be a path '
                                         'ending with "/".')
-            for item in registry.get_categories(extras):
+            for item in registry.get_categories(extras) + new:
                 if item.scheme == cat['scheme'] and \
                         item.term == cat['term']:
                     raise errors.Conflict('Category %s%s already exists.'
@@ -872,6 +876,11 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
             for back in registry.get_all_backends(entity, extras):
                 if back.wrapped not in olds:
                     back.create(entity, extras)
+        # OCCI Core's own attributes are the layer's to keep.
+        if new.title is not None:
+            entity.title = new.title
+        if getattr(new, 'summary', None) is not None:
+            entity.summary = new.summary
         registry.update_resource(entity.identifier, entity, extras)
         return self.respond(200, 'entity', entity)
 
@@ -914,6 +923,9 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
         for back in old_backs:
             if back.wrapped not in news:
                 back.delete(old, extras)
+        old.title = new.title
+        if isinstance(old, core_model.Resource):
+            old.summary = getattr(new, 'summary', None)
         removed = [m for m in old.mixins if m not in new.mixins]
         old.mixins = list(new.mixins)
         for mixin in removed:

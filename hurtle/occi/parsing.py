@@ -33,6 +33,7 @@ OCCI_HEADERS = ('Category', 'Link', 'X-OCCI-Attribute', 'X-OCCI-Location')
 _NUMBER = re.compile(r'^-?(?:\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?$')
 _TOKEN = re.compile(r'^[A-Za-z0-9._\-~:/#]+$')
 _ATTR_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._\-]*$')
+_ATTR_DEF = re.compile(r'([^\s{}]+)(?:\{([^}]*)\})?')
 
 
 def _split(value, sep):
@@ -203,12 +204,13 @@ def parse_category(value):
     if 'actions' in params:
         result['actions'] = params['actions'].split()
     if 'attributes' in params:
+        # GFD.185 3.5.1: name{required} / name{immutable}; GFD.229 allows
+        # several properties: name{required immutable}.
         attrs = {}
-        for item in params['attributes'].split():
-            name, _sep, flag = item.partition('{')
-            flag = flag.rstrip('}')
-            attrs[name] = {'required': 'required',
-                           'immutable': 'immutable'}.get(flag, 'mutable')
+        for name, props in _ATTR_DEF.findall(params['attributes']):
+            props = props.split()
+            attrs[name] = 'required' if 'required' in props else \
+                'immutable' if 'immutable' in props else 'mutable'
         result['attributes'] = attrs
     return result
 

@@ -155,6 +155,11 @@ class Registry(occi_registry.NonePersistentRegistry):
         self._local = threading.local()
         self._lock = threading.RLock()
 
+    @property
+    def lock(self):
+        """Re-entrant lock guarding category definitions (user mixins)."""
+        return self._lock
+
     # hostname: per thread ------------------------------------------------
     def get_hostname(self):
         return getattr(self._local, 'hostname', '')

@@ -276,12 +276,29 @@ class TextOcciRendering(_TextRendering):
         return _data_from_header_map({k: [v] for k, v in headers.items()
                                       if v})
 
+    #: Longest header line emitted; longer value lists repeat the header
+    #: (GFD.185 3.5 allows both forms; common HTTP clients cap a header
+    #: line at 64 KiB and a response at 100 header lines).
+    max_line = 8000
+
     def _emit(self, lines):
         grouped = collections.OrderedDict()
         for name, value in lines:
             grouped.setdefault(name, []).append(value)
-        return [(name, ', '.join(vals)) for name, vals in grouped.items()], \
-            'OK'
+        headers = []
+        for name, values in grouped.items():
+            chunk = []
+            size = 0
+            for value in values:
+                if chunk and size + len(value) + 2 > self.max_line:
+                    headers.append((name, ', '.join(chunk)))
+                    chunk = []
+                    size = 0
+                chunk.append(value)
+                size += len(value) + 2
+            if chunk:
+                headers.append((name, ', '.join(chunk)))
+        return headers, 'OK'
 
 
 class UriListRendering(BaseRendering):

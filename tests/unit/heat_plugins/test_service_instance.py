@@ -45,6 +45,11 @@ from hurtle.occi import server as occi_server
 
 SERVICE_TYPE = 'http://schemas.hurtle.it/occi/sm#svc'
 SUSPENDABLE_TYPE = 'http://schemas.hurtle.it/occi/sm#pausable'
+SAMPLE_TYPE = 'http://schemas.hurtle.it/occi/sm#sample'
+SAMPLE_TEMPLATE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))),
+    'samples', 'templates', 'composed_services.yaml')
 ACTION_SCHEME = 'http://schemas.hurtle.it/occi/sm/action#'
 API = 'http://api.svc.example.test/'
 ACTIVE_SCRIPT = ('initialise', 'activate', 'deploy', 'provision', 'active')
@@ -106,6 +111,7 @@ class ScriptedSM(occi_backend.KindBackend, occi_backend.ActionBackend):
         self.delete_polls = 2
         self.fail_teardown = None
         self.unavailable_once = False
+        self.unavailable = False
         self.calls = []
         self.pending = {}
         self.lock = threading.Lock()
@@ -125,6 +131,10 @@ class ScriptedSM(occi_backend.KindBackend, occi_backend.ActionBackend):
         entity.attributes['mcn.service.state'] = state
         if state == 'active':
             entity.attributes['mcn.endpoint.api'] = API
+            if entity.kind.term == 'sample':
+                entity.attributes['mcn.endpoint.sample'] = (
+                    'http://h.sample.invalid/?greeting=%s'
+                    % entity.attributes.get('sample.greeting'))
         if state == 'failed' and self.reason:
             entity.attributes['mcn.service.state.reason'] = self.reason
 
@@ -137,7 +147,7 @@ class ScriptedSM(occi_backend.KindBackend, occi_backend.ActionBackend):
     def retrieve(self, entity, extras):
         with self.lock:
             self._record('get', entity, {}, extras)
-            if self.unavailable_once:
+            if self.unavailable_once or self.unavailable:
                 self.unavailable_once = False
                 raise occi_errors.ServiceUnavailable('SM busy, try again')
             queue = self.pending.get(entity.identifier)
@@ -194,7 +204,11 @@ class FakeSM(object):
         self.pausable = categories.service_kind(
             SUSPENDABLE_TYPE, 'A suspendable service', attrs,
             actions=[suspend, resume])
-        for category in (self.kind, self.pausable, suspend, resume):
+        self.sample = categories.service_kind(
+            SAMPLE_TYPE, 'Like the sample service',
+            {'sample.greeting': '', 'mcn.endpoint.sample': 'immutable'})
+        for category in (self.kind, self.pausable, self.sample, suspend,
+                         resume):
             self.app.register_backend(category, self.backend)
         self.server, self.thread = occi_server.serve_in_thread(self.app)
         self.root = 'http://127.0.0.1:%d' % self.server.server_port
@@ -238,19 +252,23 @@ class ServiceInstanceTest(common.HeatTestCase):
         cfg.CONF.set_override('action_retry_limit', 0)
         self.sm = FakeSM()
         self.addCleanup(self.sm.stop)
+        self.stacks = []
 
-    # helpers -------------------------------------------------------------
+    # helpers ---
     def stack(self, tmpl=TEMPLATE, endpoint=None, ctx=None, **props):
         t = template_format.parse(tmpl)
         if props:
             t['resources']['inst']['properties'].update(props)
         params = {'endpoint': endpoint or self.sm.url()}
         if ctx is None:
-            return utils.parse_stack(t, params=params)
-        templ = template.Template(t, env=environment.Environment(params))
-        templ.store(ctx)
-        stk = heat_stack.Stack(ctx, utils.random_name(), templ)
-        stk.store()
+            stk = utils.parse_stack(t, params=params)
+        else:
+            templ = template.Template(t, env=environment.Environment(params))
+            templ.store(ctx)
+            stk = heat_stack.Stack(ctx, utils.random_name(), templ)
+            stk.store()
+        # resources only hold a weak reference to their stack
+        self.stacks.append(stk)
         return stk
 
     def fresh(self, **kwargs):
@@ -274,7 +292,7 @@ class ServiceInstanceTest(common.HeatTestCase):
         props.update(changes)
         return rsrc_defn.ResourceDefinition(rsrc.name, rsrc.type(), props)
 
-    # create ----------------------------------------------------------------
+    # create ---
     def test_create_posts_kind_and_attributes_and_waits_for_active(self):
         stk, rsrc = self.create()
         self.assertEqual((rsrc.CREATE, rsrc.COMPLETE), rsrc.state)
@@ -363,6 +381,18 @@ class ServiceInstanceTest(common.HeatTestCase):
                 break
         self.assertTrue(done)
 
+    def test_sm_unavailable_for_too_long_fails(self):
+        rsrc = self.fresh()
+        cookie = rsrc.handle_create()
+        self.sm.backend.unavailable = True
+        for _i in range(service_instance.MAX_TRANSIENT_ERRORS - 1):
+            self.assertFalse(rsrc.check_create_complete(cookie))
+        ex = self.assertRaises(exception.Error,
+                               rsrc.check_create_complete, cookie)
+        self.assertIn('SM busy, try again', str(ex))
+        self.assertIn('%d times in a row'
+                      % service_instance.MAX_TRANSIENT_ERRORS, str(ex))
+
     def test_instance_vanishing_during_create_fails(self):
         rsrc = self.fresh()
         cookie = rsrc.handle_create()
@@ -398,7 +428,7 @@ class ServiceInstanceTest(common.HeatTestCase):
         self.assertTrue(rsrc.resource_id.startswith(
             self.sm.url('/pausable/')))
 
-    # catalogue ----------------------------------------------------------------
+    # catalogue ---
     def test_service_type_from_configured_catalogue(self):
         cfg.CONF.set_override(
             'service_catalogue', ['%s=%s' % (SERVICE_TYPE, self.sm.url())],
@@ -418,8 +448,8 @@ class ServiceInstanceTest(common.HeatTestCase):
         props = t['resources']['inst']['properties']
         del props['endpoint']
         props['service_type'] = SERVICE_TYPE
-        rsrc = utils.parse_stack(t, params={'endpoint': 'x'})['inst']
-        ex = self.assertRaises(exception.Error, rsrc.handle_create)
+        stk = utils.parse_stack(t, params={'endpoint': 'x'})
+        ex = self.assertRaises(exception.Error, stk['inst'].handle_create)
         self.assertIn('is not in the catalogue', str(ex))
 
     def test_service_type_from_keystone_catalog(self):
@@ -457,7 +487,7 @@ class ServiceInstanceTest(common.HeatTestCase):
                               group=service_instance.OPT_GROUP)
         self.assertEqual({}, service_instance._catalogue())
 
-    # validation ---------------------------------------------------------------
+    # validation ---
     def test_validate_needs_endpoint_or_service_type(self):
         t = template_format.parse(TEMPLATE)
         del t['resources']['inst']['properties']['endpoint']
@@ -477,7 +507,7 @@ class ServiceInstanceTest(common.HeatTestCase):
         self.assertRaises(exception.StackValidationFailed,
                           stk['inst'].validate)
 
-    # attributes -----------------------------------------------------------------
+    # attributes ---
     def test_attributes_and_path_access(self):
         stk, rsrc = self.create()
         self.assertEqual(API, rsrc.FnGetAtt('attributes',
@@ -495,17 +525,45 @@ class ServiceInstanceTest(common.HeatTestCase):
         stk.create()
         self.assertEqual((stk.CREATE, stk.COMPLETE), stk.state,
                          stk.status_reason)
+        stk._update_all_resource_data(False, True)
         self.assertEqual(API, stk.outputs['second_input'].get_value())
         first, second = self.sm.backend.ops('create')
         self.assertEqual({'svc.input': 'one'}, first['attributes'])
         self.assertEqual({'svc.input': API}, second['attributes'])
+
+    def test_sample_composed_services_template(self):
+        with open(SAMPLE_TEMPLATE) as f:
+            t = template_format.parse(f.read())
+        url = self.sm.url('/sample/')
+        stk = utils.parse_stack(t, params={'backend_endpoint': url,
+                                           'frontend_endpoint': url,
+                                           'greeting': 'hi'})
+        self.stacks.append(stk)
+        stk.validate()
+        stk.create()
+        self.assertEqual((stk.CREATE, stk.COMPLETE), stk.state,
+                         stk.status_reason)
+        stk._update_all_resource_data(False, True)
+        endpoint = 'http://h.sample.invalid/?greeting=hi'
+        self.assertEqual(endpoint,
+                         stk.outputs['backend_endpoint'].get_value())
+        self.assertEqual(endpoint, stk.outputs['frontend_input'].get_value())
+        self.assertEqual('active', stk.outputs['frontend_state'].get_value())
+        backend, frontend = self.sm.backend.ops('create')
+        self.assertEqual({'sample.greeting': 'hi'}, backend['attributes'])
+        self.assertEqual({'sample.greeting': endpoint},
+                         frontend['attributes'])
+        stk.delete()
+        self.assertEqual((stk.DELETE, stk.COMPLETE), stk.state,
+                         stk.status_reason)
+        self.assertEqual(2, len(self.sm.backend.ops('delete')))
 
     def test_attributes_of_gone_instance_are_none(self):
         stk, rsrc = self.create()
         self.sm.forget(rsrc.resource_id)
         self.assertIsNone(rsrc.FnGetAtt('state'))
 
-    # update ---------------------------------------------------------------------
+    # update ---
     def test_update_sends_only_changed_attributes(self):
         stk, rsrc = self.create()
         new = self.updated(rsrc, attributes={'svc.input': 'bye',
@@ -561,14 +619,15 @@ class ServiceInstanceTest(common.HeatTestCase):
         self.assertRaises(resource.UpdateReplace,
                           scheduler.TaskRunner(rsrc.update, new))
 
-    # delete ---------------------------------------------------------------------
+    # delete ---
     def test_delete_waits_until_404(self):
         stk, rsrc = self.create()
         gets_before = len(self.sm.backend.ops('get'))
         scheduler.TaskRunner(rsrc.delete)()
         self.assertEqual((rsrc.DELETE, rsrc.COMPLETE), rsrc.state)
         self.assertEqual(1, len(self.sm.backend.ops('delete')))
-        self.assertEqual(self.sm.backend.delete_polls,
+        # one GET before DELETE, then one per engine step until 404
+        self.assertEqual(1 + self.sm.backend.delete_polls,
                          len(self.sm.backend.ops('get')) - gets_before)
 
     def test_check_delete_complete_transitions(self):
@@ -590,6 +649,21 @@ class ServiceInstanceTest(common.HeatTestCase):
         self.assertIsNone(rsrc.handle_delete())
         self.assertTrue(rsrc.check_delete_complete(None))
 
+    def test_delete_of_failed_instance(self):
+        self.sm.backend.script = ['initialise', 'failed']
+        self.sm.backend.reason = 'deploy failed'
+        rsrc = self.fresh()
+        cookie = rsrc.handle_create()
+        self.assertRaises(exception.ResourceInError,
+                          rsrc.check_create_complete, cookie)
+        cookie = rsrc.handle_delete()
+        # the SM may show the old failure until the teardown starts
+        key = rsrc.resource_id[len(self.sm.root):]
+        self.sm.backend.pending[key] = ['failed', 'destroy', 'gone']
+        self.assertEqual([False, False, True],
+                         [rsrc.check_delete_complete(cookie)
+                          for _i in range(3)])
+
     def test_failed_teardown_carries_reason(self):
         stk, rsrc = self.create()
         self.sm.backend.fail_teardown = 'destroy: stack DELETE_FAILED'
@@ -608,7 +682,7 @@ class ServiceInstanceTest(common.HeatTestCase):
                                rsrc.check_delete_complete, cookie)
         self.assertIn('within 1 s of DELETE', str(ex))
 
-    # suspend / resume --------------------------------------------------------
+    # suspend / resume ---
     def test_suspend_not_supported(self):
         stk, rsrc = self.create()
         ex = self.assertRaises(exception.ResourceFailure,
@@ -628,7 +702,7 @@ class ServiceInstanceTest(common.HeatTestCase):
         self.assertEqual(1, len(self.sm.backend.ops('suspend')))
         self.assertEqual(1, len(self.sm.backend.ops('resume')))
 
-    # check --------------------------------------------------------------------
+    # check ---
     def test_check_active_and_not_active(self):
         stk, rsrc = self.create()
         self.assertIsNone(rsrc.handle_check())

@@ -158,6 +158,24 @@ class TestClientJson(ClientTestMixin, base.ServedAppTestCase):
     accept = client.OCCI_JSON
 
 
+class TestLargeTextOcci(base.ServedAppTestCase):
+    """Long text/occi answers are split over repeated header lines."""
+
+    def test_many_entities(self):
+        c = client.OCCIClient(self.base, headers={'X-Project-Id': 'p1'},
+                              retries=0)
+        locs = [c.create('/app/', APP, {'occi.app.name': 'n%d' % i,
+                                        'occi.app.image': 'i'})
+                for i in range(300)]
+        resp = self.req('GET', '/app/', {'Accept': 'text/occi'})
+        self.assertEqual(200, resp.status_code)
+        lines = resp.raw.headers.get_all('X-OCCI-Location')
+        self.assertGreater(len(lines), 1)
+        self.assertTrue(all(len(line) <= 8000 for line in lines))
+        got = c._locations(resp)
+        self.assertEqual(sorted(locs), sorted(got))
+
+
 class _Flaky(object):
     """WSGI app answering 503 ``failures`` times, then delegating."""
 

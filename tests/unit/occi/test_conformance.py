@@ -114,6 +114,12 @@ def updated_a(test, resp, mime):
     test.assertEqual('a', info.attributes['occi.app.name'])
 
 
+def titled_a(test, resp, mime):
+    info = test.fetch('/app/a')
+    test.assertEqual('Title, A', info.attributes['occi.core.title'])
+    test.assertEqual('a', info.attributes['occi.app.name'])
+
+
 def a_has_mixin(test, resp, mime):
     test.assertEqual([LARGE], [m.id for m in test.fetch('/app/a').mixins])
 
@@ -294,6 +300,10 @@ CASES = [
     ('GFD.185 3.4.4 partial update by POST',
      'update', ALL, 'POST', '/app/a',
      C(kind=APP, attributes={'occi.app.env': 'E'}), {}, 200, updated_a),
+    ('GFD.184 occi.core.title is mutable: partial update sets it',
+     'update_title', ALL, 'POST', '/app/a',
+     C(kind=APP, attributes={'occi.core.title': 'Title, A'}), {}, 200,
+     titled_a),
     ('GFD.184 immutable attribute on update: 400',
      'update_immutable', ALL, 'POST', '/app/a',
      C(kind=APP, attributes={'occi.app.state': 'running'}), {}, 400,

@@ -13,6 +13,7 @@
 strings and bodies.  Never a 5xx, never a traceback, one correct
 Content-Length, and a rejected request leaves the store unchanged."""
 
+import http.client
 import io
 import wsgiref.util
 
@@ -159,3 +160,40 @@ class TestFuzz(testtools.TestCase):
             self.assertLess(len(text), 800)
             self.assertEqual(before, self.snapshot(),
                              'rejected request changed the store')
+
+
+class TestFuzzOverHTTP(base.ServedAppTestCase):
+    """The same properties through the threaded wsgiref server and real
+    sockets (raw header bytes, repeated headers)."""
+
+    @hypothesis.settings(max_examples=60, deadline=None, database=None,
+                         suppress_health_check=list(
+                             hypothesis.HealthCheck))
+    @hypothesis.given(method=METHOD, path=st.sampled_from(
+        ['/-/', '/app/', '/app/a', '/large/', '/app/none']),
+        headers=st.lists(st.tuples(st.sampled_from(
+            ['Category', 'Link', 'X-OCCI-Attribute', 'X-OCCI-Location',
+             'Accept', 'Content-Type', 'User-Agent']), HEADER_VALUE),
+            max_size=5),
+        body=BODY)
+    def test_http_never_5xx(self, method, path, headers, body):
+        conn = http.client.HTTPConnection('127.0.0.1',
+                                          self.server.server_port,
+                                          timeout=10)
+        try:
+            conn.putrequest(method, path)
+            conn.putheader('X-Project-Id', 'p1')
+            for name, value in headers:
+                conn.putheader(name, value.encode('latin-1'))
+            conn.putheader('Content-Length', str(len(body)))
+            conn.endheaders(body)
+            resp = conn.getresponse()
+            data = resp.read()
+        finally:
+            conn.close()
+        self.assertLess(resp.status, 500, data[:300])
+        self.assertNotIn(b'Traceback', data)
+        lengths = resp.msg.get_all('Content-Length')
+        self.assertEqual(1, len(lengths))
+        if method != 'HEAD':
+            self.assertEqual(str(len(data)), lengths[0])

@@ -102,6 +102,14 @@ class TestGrammar(testtools.TestCase):
                           'c': 'mutable'}, cat['attributes'])
         self.assertEqual(['http://s/a#x'], cat['actions'])
 
+    def test_category_attribute_properties(self):
+        cat = parsing.parse_category(
+            'k; scheme="http://s#"; attributes="a{required immutable} '
+            'b{immutable}  c{} d"')
+        self.assertEqual({'a': 'required', 'b': 'immutable',
+                          'c': 'mutable', 'd': 'mutable'},
+                         cat['attributes'])
+
     def test_bad_categories(self):
         for rule, raw in BAD_CATEGORIES:
             self.assertRaises(errors.BadRequest, parsing.parse_category,
