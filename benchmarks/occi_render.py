@@ -39,7 +39,13 @@ class _Resp(object):
     """Enough of a requests.Response for the client's parsers."""
 
     def __init__(self, headers, body, mime):
-        self.headers = dict(headers)
+        # Repeated header lines are joined with ", " as requests does.
+        self.headers = {}
+        for name, value in headers:
+            if name in self.headers:
+                self.headers[name] += ', ' + value
+            else:
+                self.headers[name] = value
         self.headers['Content-Type'] = mime
         self.text = body
         self.url = HOST + '/'

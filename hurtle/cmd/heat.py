@@ -27,25 +27,6 @@ from oslo_log import log as logging
 LOG = logging.getLogger('hurtle.cmd.heat')
 
 
-def _keep_hurtle_options_off_global_conf():
-    """Undo ``hurtle.conf``'s registration on the global ``cfg.CONF``.
-
-    Importing any ``hurtle.conf`` module runs the package's ``__init__``,
-    which registers every Hurtle group on ``cfg.CONF``. Heat registers its
-    own options there later; remove Hurtle's first.
-    """
-    from hurtle import conf as hurtle_conf
-
-    for module in hurtle_conf.option_modules():
-        for group, opts in module.list_opts().items():
-            group = None if group == 'DEFAULT' else group
-            for opt in opts:
-                try:
-                    cfg.CONF.unregister_opt(opt, group=group)
-                except (cfg.NoSuchGroupError, cfg.ArgsAlreadyParsedError):
-                    pass
-
-
 def load_conf(argv):
     """Parse Hurtle's config into a private ``ConfigOpts``.
 
@@ -60,7 +41,6 @@ def load_conf(argv):
     from hurtle.conf import embedded_heat
     from hurtle.conf import paths
 
-    _keep_hurtle_options_off_global_conf()
     conf = cfg.ConfigOpts()
     paths.register_opts(conf)
     embedded_heat.register_opts(conf)
