@@ -80,6 +80,7 @@ from heat.engine import support
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from hurtle.conf import hurtle_heat as hurtle_heat_conf
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors as occi_errors
 
@@ -89,53 +90,9 @@ RESOURCE_TYPE = 'Hurtle::Service::Instance'
 
 # --- heat.conf options read by heat-engine --------------------------------
 
-OPT_GROUP = 'hurtle_heat'
+OPT_GROUP = hurtle_heat_conf.GROUP
 
-_opts = [
-    cfg.StrOpt('auth_strategy', default='auto',
-               choices=[('auto', 'noauth when Heat runs with '
-                                 '[paste_deploy] flavor = noauth, else '
-                                 'keystone'),
-                        ('keystone', 'forward a Keystone token of the '
-                                     "stack's context"),
-                        ('noauth', "send the stack's project in "
-                                   'X-Project-Id/X-Auth-Project headers')],
-               help='How Hurtle::Service::Instance authenticates to '
-                    'service managers.'),
-    cfg.MultiStrOpt('service_catalogue', default=[],
-                    help='Catalogue of Hurtle services for the '
-                         'service_type property: repeatable entries '
-                         '"<service_type>=<service endpoint URL>", e.g. '
-                         '"http://schemas.mobile-cloud-networking.eu/occi/'
-                         'sm#sample=http://127.0.0.1:8888/sample/". '
-                         'Consulted before the Keystone service catalog.'),
-    cfg.StrOpt('endpoint_interface', default='public',
-               choices=['public', 'internal', 'admin'],
-               help='Keystone catalog interface used to find a service '
-                    'manager by service type.'),
-    cfg.BoolOpt('insecure', default=False,
-                help='Do not verify the TLS certificates of service '
-                     'managers (testing only).'),
-    cfg.StrOpt('ca_file',
-               help='CA bundle used to verify service managers\' TLS '
-                    'certificates (default: the system bundle).'),
-    cfg.FloatOpt('request_timeout', default=30.0, min=0.1,
-                 help='Timeout in seconds of each HTTP request to a '
-                      'service manager.'),
-]
-
-
-def register_opts(conf):
-    """Register the ``[hurtle_heat]`` options on ``conf``."""
-    conf.register_opts(_opts, group=OPT_GROUP)
-
-
-def list_opts():
-    """``{group: [opts]}`` for oslo-config-generator."""
-    return {OPT_GROUP: list(_opts)}
-
-
-register_opts(cfg.CONF)
+hurtle_heat_conf.register_opts(cfg.CONF)
 
 # --- OCCI facts -----------------------------------------------------------
 
