@@ -19,6 +19,7 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
 Instances are scoped by project: another project's instance is 404.
 """
 import logging
+import re
 
 from occi import backend
 
@@ -31,6 +32,8 @@ from hurtle.sm import lifecycle as lifecycle_mod
 from hurtle.sm import store as states
 
 LOG = logging.getLogger(__name__)
+
+INSTANCE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
 
 MANAGED = frozenset(['mcn.service.state', 'mcn.service.state.reason',
                      'occi.so.url', 'occi.mcn.stack.state',
@@ -64,6 +67,19 @@ class ServiceBackend(backend.KindBackend):
                                     % (self.manifest.term,
                                        ', '.join(unknown)))
 
+    def _instance_id(self, key):
+        """The id in ``/<term>/<id>``, or BadRequest for any other path
+        (an OCCI PUT may choose the path, but not outside the kind's
+        location)."""
+        prefix = self.manifest.location
+        instance_id = key[len(prefix):] if key.startswith(prefix) else ''
+        if not INSTANCE_ID.match(instance_id):
+            raise errors.BadRequest(
+                'instances of %s are created at %s<id>, with an id of 1 to '
+                '36 letters, digits, ".", "_" or "-"'
+                % (self.manifest.term, prefix))
+        return instance_id
+
     def create(self, entity, extras):
         attributes = _user_attributes(entity)
         self._check_attributes(attributes)
@@ -74,7 +90,7 @@ class ServiceBackend(backend.KindBackend):
         if missing:
             raise errors.BadRequest('required attributes missing: %s'
                                     % ', '.join(missing))
-        instance_id = entity.identifier.rsplit('/', 1)[-1]
+        instance_id = self._instance_id(entity.identifier)
         entity.attributes['occi.core.id'] = instance_id
         entity.attributes['mcn.service.state'] = states.INITIALISE
         entity.actions = []
