@@ -32,7 +32,6 @@ test a restart; default: a fresh temporary one) and ``start_timeout``
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,16 +41,10 @@ import requests
 from testtools import content
 
 from hurtle.cc.embedded_heat import client as heat_client_mod
+from tests import net
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-
-
-def free_port(host='127.0.0.1'):
-    """Return a TCP port that is free on ``host`` right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 class HeatStartError(Exception):
@@ -122,7 +115,7 @@ class EmbeddedHeat(fixtures.Fixture):
     # -- fixture ----------------------------------------------------------
     def _prepare(self, tmp):
         self.tmp = tmp
-        self.port = self.requested_port or free_port()
+        self.port = self.requested_port or net.free_port()
         self.state_dir = (self.requested_state_dir or
                           os.path.join(self.tmp, 'state', 'heat'))
         self.log_file = os.path.join(self.tmp, 'hurtle-heat.log')

@@ -6,12 +6,13 @@ waits for "Hurtle serves", and stops it with SIGTERM by its pid.
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import fixtures
+
+from tests import net
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -41,12 +42,6 @@ port = {heat_port}
 """
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 class HurtleAll(fixtures.Fixture):
     """``hurtle-all`` on free ports; ``.sm_url``, ``.cc_url``,
     ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``."""
@@ -61,8 +56,8 @@ class HurtleAll(fixtures.Fixture):
 
     def _setUp(self):
         self.state = self.useFixture(fixtures.TempDir()).path
-        ports = dict(sm_port=free_port(), cc_port=free_port(),
-                     heat_port=free_port())
+        ports = dict(sm_port=net.free_port(), cc_port=net.free_port(),
+                     heat_port=net.free_port())
         self.sm_url = 'http://127.0.0.1:%(sm_port)d/' % ports
         self.cc_url = 'http://127.0.0.1:%(cc_port)d/' % ports
         self.heat_url = 'http://127.0.0.1:%(heat_port)d' % ports

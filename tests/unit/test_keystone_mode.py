@@ -30,6 +30,7 @@ from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle.occi import server
 from tests import fake_keystone
+from tests import net
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -79,13 +80,6 @@ project_domain_name = Default
 """
 
 
-def _free_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 class KeystoneModeTest(testtools.TestCase):
 
     def setUp(self):
@@ -118,7 +112,7 @@ class KeystoneModeTest(testtools.TestCase):
         self.cc_url = self.serve('hurtle-cc', self.cc_port)
         backend = hurtle_paste.BUILT['cc']
         self.addCleanup(backend.runtime.stop_all)
-        self.sm_url = self.serve('hurtle-sm', _free_port())
+        self.sm_url = self.serve('hurtle-sm', net.free_port())
         self.lifecycle = hurtle_paste.BUILT['sm']
         self.addCleanup(self.lifecycle.shutdown)
 
@@ -137,7 +131,7 @@ class KeystoneModeTest(testtools.TestCase):
         self.addCleanup(unregister)
 
     def write_conf(self):
-        self.cc_port = _free_port()
+        self.cc_port = net.free_port()
         shutil.copy(os.path.join(ROOT, 'etc', 'hurtle', 'api-paste.ini'),
                     self.state)
         path = os.path.join(self.state, 'hurtle.conf')

@@ -18,7 +18,6 @@ and records what it received.  The resource talks real OCCI over HTTP.
 """
 
 import os
-import socket
 import sys
 import threading
 import time
@@ -42,6 +41,7 @@ from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors as occi_errors
 from hurtle.occi import server as occi_server
+from tests import net
 
 SERVICE_TYPE = 'http://schemas.hurtle.it/occi/sm#svc'
 SUSPENDABLE_TYPE = 'http://schemas.hurtle.it/occi/sm#pausable'
@@ -227,14 +227,6 @@ class FakeSM(object):
         self.server.server_close()
 
 
-def free_closed_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 class ServiceInstanceTest(common.HeatTestCase):
 
     def setUp(self):
@@ -410,7 +402,7 @@ class ServiceInstanceTest(common.HeatTestCase):
                       str(ex))
 
     def test_unreachable_sm(self):
-        url = 'http://127.0.0.1:%d/svc/' % free_closed_port()
+        url = 'http://127.0.0.1:%d/svc/' % net.free_port()
         rsrc = self.fresh(endpoint=url)
         ex = self.assertRaises(exception.Error, rsrc.handle_create)
         self.assertIn('failed to answer its query interface', str(ex))

@@ -6,7 +6,6 @@ instance fails in ``initialise`` with the reason; the API's own rules
 """
 import json
 import os
-import socket
 import time
 
 import fixtures
@@ -21,14 +20,9 @@ from hurtle.sm import api
 from hurtle.sm import manifest as manifest_mod
 from hurtle.sm import store as states
 from tests import conf_fixture
+from tests import net
 
 KIND = occi_client.CategoryRef('http://example.org/occi/sm#', 'svc', 'kind')
-
-
-def _closed_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 class SMTest(testtools.TestCase):
@@ -36,7 +30,7 @@ class SMTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         fixture = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % _closed_port(),
+            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
             sm__call_retries=0, sm__poll_interval=0.05))
         self.conf = fixture.conf
         migration.upgrade(self.conf.database.connection)

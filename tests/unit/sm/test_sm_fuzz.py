@@ -8,7 +8,6 @@ stored instances exactly as they were.
 """
 import io
 import os
-import socket
 import tempfile
 import wsgiref.util
 
@@ -25,6 +24,7 @@ from hurtle.sm import api
 from hurtle.sm import manifest as manifest_mod
 from hurtle.sm import store as states
 from tests import conf_fixture
+from tests import net
 from tests.unit.occi import test_fuzz
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -66,18 +66,12 @@ SM_PATH = st.one_of(
     test_fuzz.PATH)
 
 
-def _closed_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 class SMFuzzTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
         self.fixture = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % _closed_port(),
+            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
             sm__call_retries=0, sm__workers=1))
         self.manifest = manifest_mod.load(SAMPLE)
 
