@@ -24,6 +24,7 @@
   short message instead of PySSF's 405/400/404 guesses.
 """
 
+import abc
 import collections
 import logging
 import threading
@@ -53,20 +54,20 @@ def project_of(extras):
     return extras.get('project')
 
 
-class EntityStore(object):
+class EntityStore(abc.ABC):
     """Where the registry keeps entities (PySSF Resource/Link objects).
 
     ``key`` is the entity's path (its identifier, e.g. ``/app/<uuid>``).
     Implementations must scope by ``project_of(extras)``.
     """
 
+    @abc.abstractmethod
     def get(self, key, extras):
         """The entity stored at ``key`` for this project, or ``None``."""
-        raise NotImplementedError()
 
+    @abc.abstractmethod
     def add(self, key, entity, extras):
         """Store (or overwrite) ``entity`` at ``key`` for this project."""
-        raise NotImplementedError()
 
     def update(self, key, entity, extras):
         """Persist changes to a stored entity (after an update, replace,
@@ -74,17 +75,17 @@ class EntityStore(object):
         """
         self.add(key, entity, extras)
 
+    @abc.abstractmethod
     def delete(self, key, extras):
         """Remove ``key`` for this project (no error if absent)."""
-        raise NotImplementedError()
 
+    @abc.abstractmethod
     def keys(self, extras):
         """All keys visible to this project, in insertion order."""
-        raise NotImplementedError()
 
+    @abc.abstractmethod
     def values(self, extras):
         """All entities visible to this project, in insertion order."""
-        raise NotImplementedError()
 
 
 class MemoryStore(EntityStore):
