@@ -33,7 +33,7 @@ import logging
 
 LOG = logging.getLogger(__name__)
 
-#: Same token as :data:`hurtle.occi.app.SERVER` (GFD.185 3.6.4).
+#: Same token as :data:`hurtle.occi.request.SERVER` (GFD.185 3.6.4).
 SERVER = 'hurtle OCCI/1.1'
 
 # Headers keystonemiddleware sets: never trust a client's values.

@@ -15,9 +15,9 @@ import http.client
 
 import testtools
 
-from hurtle.occi import app as occi_app
 from hurtle.occi import errors
 from hurtle.occi import parsing
+from hurtle.occi import request as occi_request
 from tests.unit.occi import base
 
 
@@ -136,9 +136,9 @@ class TestGrammar(testtools.TestCase):
     def test_accept_order(self):
         self.assertEqual(
             ['text/occi', 'application/occi+json', 'text/*', '*/*'],
-            occi_app.parse_accept('*/*;q=0.1, text/*;q=0.5, text/occi, '
-                                  'application/occi+json;q=0.9, '
-                                  'text/plain;q=0'))
+            occi_request.parse_accept('*/*;q=0.1, text/*;q=0.5, text/occi, '
+                                      'application/occi+json;q=0.9, '
+                                      'text/plain;q=0'))
 
 
 class TestRepeatedHeaders(base.ServedAppTestCase):

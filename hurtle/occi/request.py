@@ -1,0 +1,185 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""One OCCI request as the handlers see it, and header negotiation.
+
+``Request`` reads a PEP 3333 environ: method, path, media types, OCCI
+headers (repeated and comma-joined alike), the body as ``str`` and the
+action query (GFD.185 3.4.5); ``parse_accept`` orders ``Accept`` media
+ranges by q-value (RFC 7231 5.3.2).
+"""
+
+import logging
+import re
+import urllib.parse
+
+from hurtle.occi import errors
+
+
+LOG = logging.getLogger(__name__)
+
+#: The ``Server`` header value (the ``OCCI/1.1`` token is required by
+#: GFD.185 3.6.4).
+SERVER = 'hurtle OCCI/1.1'
+#: Highest OCCI version this layer speaks; a client announcing a higher
+#: one in ``User-Agent`` gets 501 (GFD.185 3.6.4).
+MAX_OCCI_VERSION = (1, 2)
+
+QUERY_PATHS = ('/-/', '/.well-known/org/ogf/occi/-/')
+
+ALIASES = {
+    'application/json': 'application/occi+json',
+    'text/json': 'application/occi+json',
+    'application/x-www-form-urlencoded': 'text/plain',
+    '*/*': 'text/plain',
+    'text/*': 'text/plain',
+    'application/*': 'application/occi+json',
+}
+
+CORE_ATTRS = {
+    'occi.core.id': 'immutable',
+    'occi.core.title': 'mutable',
+    'occi.core.summary': 'mutable',
+}
+LINK_ATTRS = {
+    'occi.core.source': 'mutable',
+    'occi.core.target': 'mutable',
+}
+SAFE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._\-~]{0,127}$')
+OCCI_UA = re.compile(r'OCCI/(\d+)\.(\d+)', re.I)
+
+
+def media_type(value):
+    """Media type without parameters, lower-cased ('' if none)."""
+    return (value or '').split(';', 1)[0].strip().lower()
+
+
+def parse_accept(value):
+    """Parse an ``Accept`` header (RFC 7231 5.3.2).
+
+    :returns: list of media ranges ordered by preference (q-value, then
+        specificity, then order); ranges with ``q=0`` are dropped.
+    """
+    items = []
+    for index, part in enumerate((value or '').split(',')):
+        part = part.strip()
+        if not part:
+            continue
+        pieces = [p.strip() for p in part.split(';')]
+        media = pieces[0].lower()
+        qval = 1.0
+        for param in pieces[1:]:
+            name, _sep, val = param.partition('=')
+            if name.strip().lower() == 'q':
+                try:
+                    qval = float(val.strip())
+                except ValueError:
+                    qval = 0.0
+        if qval <= 0:
+            continue
+        specificity = 0 if media == '*/*' else 1 if media.endswith(
+            '/*') else 2
+        items.append((-qval, -specificity, index, media))
+    items.sort()
+    return [media for _q, _s, _i, media in items]
+
+
+class Request(object):
+    """What the handlers need from one WSGI request."""
+
+    def __init__(self, environ, max_body):
+        self.environ = environ
+        self.method = environ.get('REQUEST_METHOD', 'GET').upper()
+        raw_path = environ.get('PATH_INFO', '') or '/'
+        try:
+            self.path = raw_path.encode('latin-1').decode('utf-8')
+        except UnicodeError:
+            raise errors.BadRequest('Request path is not UTF-8.')
+        qs = environ.get('QUERY_STRING', '') or ''
+        try:
+            self.query = urllib.parse.parse_qs(qs, keep_blank_values=True)
+        except ValueError:
+            raise errors.BadRequest('Malformed query string.')
+        self.headers = {}
+        for wsgi_name, name in (('HTTP_CATEGORY', 'Category'),
+                                ('HTTP_LINK', 'Link'),
+                                ('HTTP_X_OCCI_ATTRIBUTE', 'X-OCCI-Attribute'),
+                                ('HTTP_X_OCCI_LOCATION', 'X-OCCI-Location')):
+            if wsgi_name in environ:
+                self.headers[name] = self._text(environ[wsgi_name])
+        self.accept = environ.get('HTTP_ACCEPT', '')
+        self.content_type = media_type(environ.get('CONTENT_TYPE', ''))
+        self.body = self._read_body(environ, max_body)
+        self.extras = {
+            'project': environ.get('HTTP_X_PROJECT_ID') or None,
+            'user': environ.get('HTTP_X_USER_ID') or None,
+            'roles': [r.strip() for r in
+                      environ.get('HTTP_X_ROLES', '').split(',')
+                      if r.strip()],
+            'environ': environ,
+        }
+        self.hostname = self._hostname(environ)
+
+    @staticmethod
+    def _text(value):
+        try:
+            return value.encode('latin-1').decode('utf-8')
+        except UnicodeError:
+            return value
+
+    @staticmethod
+    def _read_body(environ, max_body):
+        length = environ.get('CONTENT_LENGTH') or '0'
+        try:
+            length = int(length)
+        except ValueError:
+            raise errors.BadRequest('Invalid Content-Length.')
+        if length < 0:
+            raise errors.BadRequest('Invalid Content-Length.')
+        if length > max_body:
+            raise errors.RequestEntityTooLarge(
+                'Request body larger than %d bytes.' % max_body)
+        if not length:
+            return ''
+        data = environ['wsgi.input'].read(length)
+        try:
+            text = data.decode('utf-8')
+        except UnicodeError:
+            raise errors.BadRequest('Request body is not UTF-8.')
+        return text.replace('\r\n', '\n').replace('\r', '\n')
+
+    @staticmethod
+    def _hostname(environ):
+        scheme = environ.get('wsgi.url_scheme', 'http')
+        host = environ.get('HTTP_HOST')
+        if not host:
+            host = environ.get('SERVER_NAME', 'localhost')
+            port = str(environ.get('SERVER_PORT', ''))
+            if port and port not in ('80', '443'):
+                host += ':' + port
+        host = re.sub(r'[^A-Za-z0-9.:\-\[\]_]', '', host)
+        return '%s://%s%s' % (scheme, host,
+                              environ.get('SCRIPT_NAME', '').rstrip('/'))
+
+    @property
+    def action(self):
+        values = self.query.get('action')
+        if values is None:
+            return None
+        return values[-1]
+
+    @property
+    def pyssf_query(self):
+        # PySSF's handlers test ``query is not ()``: hand them the literal
+        # empty tuple unless an action was asked for.
+        if self.action is None:
+            return ()
+        return ('action', self.action)
