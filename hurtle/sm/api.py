@@ -33,6 +33,10 @@ from hurtle.sm import store as states
 
 LOG = logging.getLogger(__name__)
 
+#: Instance ids are unique across projects and services (they name SOs
+#: and stacks); the message does not say who owns one.
+ID_IN_USE = ('the id %s is already in use; choose another or let the SM '
+             'choose one (POST to the collection)')
 INSTANCE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
 
 MANAGED = frozenset(['mcn.service.state', 'mcn.service.state.reason',
@@ -91,6 +95,8 @@ class ServiceBackend(backend.KindBackend):
             raise errors.BadRequest('required attributes missing: %s'
                                     % ', '.join(missing))
         instance_id = self._instance_id(entity.identifier)
+        if self.store.load(instance_id) is not None:
+            raise errors.Conflict(ID_IN_USE % instance_id)
         entity.attributes['occi.core.id'] = instance_id
         entity.attributes['mcn.service.state'] = states.INITIALISE
         entity.actions = []

@@ -22,7 +22,9 @@ Phases and the calls they make (all through ``hurtle.occi.client``):
   poll ``GET`` until ``occi.mcn.stack.state`` is ``*_COMPLETE`` (next
   phase) or ``*_FAILED`` (instance failed with the stack's reason), at most
   ``[sm] phase_timeout`` seconds.
-* update: ``POST`` the changed attributes to the SO, poll as above.
+* update: ``POST`` the changed attributes to the SO, poll as above; if the
+  SO refuses them (400) the instance goes back to ``active`` unchanged,
+  with the SO's message as ``mcn.service.state.reason``.
 * destroy: ``DELETE`` the SO (it disposes its resources and answers when
   they are gone), ``DELETE`` the CC app, ``DELETE`` the dependency
   instances in reverse order (each waited for until its SM answers 404),
@@ -51,6 +53,8 @@ DEPLOY = occi_client.CategoryRef(categories.SO_SCHEME, 'deploy', 'action')
 PROVISION = occi_client.CategoryRef(categories.SO_SCHEME, 'provision',
                                     'action')
 APP = occi_client.CategoryRef(categories.APP_SCHEME, 'app', 'kind')
+APP_START = occi_client.CategoryRef(categories.APP_ACTION_SCHEME, 'start',
+                                    'action')
 
 #: SO attributes that are bookkeeping, not outputs.
 _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
@@ -186,6 +190,30 @@ class Lifecycle(object):
             verify=not self.conf.sm.insecure,
             timeout=self.conf.sm.phase_timeout,
             retries=self.conf.sm.call_retries)
+
+    def _current_so(self, row):
+        """The row, with ``so_url`` where the SO serves now.
+
+        The CC may have restarted the SO (after a CC restart, or a
+        stop/start of its app) on another port: ask the CC, start the app
+        again if it is not active, and record a changed URL.
+        """
+        if not row.app_url:
+            return row
+        try:
+            app = self.cc.get(row.app_url)
+            if app.attributes.get('occi.app.state') != 'active':
+                self.cc.action(row.app_url, APP_START)
+                app = self.cc.get(row.app_url)
+        except errors.NotFound:
+            return row  # the app is gone; the SO with it
+        url = app.attributes.get('occi.app.url')
+        if url and url != row.so_url:
+            LOG.info('instance %s: SO moved to %s', row.id, url)
+            self.store.transition(row.id, row.state, reason=row.reason,
+                                  so_url=url)
+            row = self.store.load(row.id)
+        return row
 
     def _move(self, instance_id, state, **fields):
         if not self.store.transition(instance_id, state, **fields):
@@ -368,11 +396,18 @@ class Lifecycle(object):
     # update
     def _update(self, instance_id, changed):
         def step():
-            row = self.store.load(instance_id)
+            row = self._current_so(self.store.load(instance_id))
             so = self._so(row)
             attributes = dict(changed)
             attributes.update(self._params(row, 'update'))
-            so.update(SO_PATH, ORCHESTRATOR, attributes)
+            try:
+                so.update(SO_PATH, ORCHESTRATOR, attributes)
+            except errors.BadRequest as exc:
+                # The SO refused the values before touching anything: the
+                # instance stays active with its old attributes.
+                self._move(instance_id, states.ACTIVE,
+                           reason='update rejected: %s' % exc.message)
+                return
             info = self._wait_stack(so, states.UPDATE)
             outputs = self._outputs(info)
             outputs.update(changed)
@@ -385,6 +420,7 @@ class Lifecycle(object):
         if row is None:
             return
         try:
+            row = self._current_so(row)
             if row.so_url:
                 try:
                     self._so(row).delete(SO_PATH)

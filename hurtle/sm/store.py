@@ -8,9 +8,11 @@ lifecycle records every state change.
 """
 from occi import core_model
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from hurtle.db import engine as db_engine
 from hurtle.db import models
+from hurtle.occi import errors
 from hurtle.occi import registry
 
 #: Lifecycle states (``mcn.service.state``).
@@ -72,16 +74,23 @@ class InstanceStore(registry.EntityStore):
         return self.to_entity(row)
 
     def add(self, key, entity, extras):
-        """Create the record of a new instance (state ``initialise``)."""
+        """Create the record of a new instance (state ``initialise``).
+
+        :raises hurtle.occi.errors.Conflict: the id exists already.
+        """
         service, instance_id = self._split(key)
         attributes = {k: v for k, v in entity.attributes.items()
                       if k not in ('occi.core.id', 'mcn.service.state')}
-        with self._sessions.begin() as session:
-            if session.get(models.ServiceInstance, instance_id) is None:
+        try:
+            with self._sessions.begin() as session:
                 session.add(models.ServiceInstance(
                     id=instance_id, project=registry.project_of(extras),
                     service=service, state=INITIALISE,
                     attributes=attributes))
+        except sa_exc.IntegrityError:
+            # Two creates of one id raced past the API's check.
+            raise errors.Conflict('the id %s is already in use'
+                                  % instance_id)
 
     def update(self, key, entity, extras):
         """Entity changes are persisted by ``transition``, not here."""

@@ -136,15 +136,70 @@ class EndToEndTest(testtools.TestCase):
                           so_url + '-/', timeout=5)
 
     def test_failed_instance_reports_reason_and_can_be_deleted(self):
-        # Heat refuses the template parameter (range 4..32): deploy fails.
+        # The SO refuses the value (range 4..32) when asked to deploy.
         location = self.create('sample.name_length=2')
         entity = self.wait_state(location, {'active', 'failed'})
         self.assertEqual('failed', entity.attributes['mcn.service.state'])
         reason = entity.attributes['mcn.service.state.reason']
-        self.assertIn('name_length', reason)
+        self.assertIn('sample.name_length must be a whole number', reason)
         requests.delete(location, headers={'X-Project-Id': 'demo'},
                         timeout=30)
         self.wait_gone(location)
+
+    def test_heat_refusal_reaches_the_instance_reason(self):
+        # Heat refuses the template parameter (at most 64 characters).
+        location = self.create('sample.greeting="%s"' % ('x' * 100))
+        entity = self.wait_state(location, {'active', 'failed'})
+        self.assertEqual('failed', entity.attributes['mcn.service.state'])
+        reason = entity.attributes['mcn.service.state.reason']
+        self.assertIn('greeting', reason)
+        self.assertIn('64', reason)
+        self.client.delete(location)
+        self.wait_gone(location)
+
+    def test_refused_update_keeps_the_instance_active(self):
+        location = self.create()
+        before = self.wait_state(location, {'active'}).attributes
+        self.client.update(location, occi_client.CategoryRef(
+            SCHEME, 'sample', 'kind'), {'sample.name_length': 'abc'})
+        after = self.wait_state(location, {'active', 'failed'}).attributes
+        self.assertEqual('active', after['mcn.service.state'])
+        self.assertIn('update rejected', after['mcn.service.state.reason'])
+        self.assertEqual(before['mcn.endpoint.sample'],
+                         after['mcn.endpoint.sample'])
+        self.assertNotIn('sample.name_length', after)
+        self.client.delete(location)
+        self.wait_gone(location)
+
+    def test_so_moved_by_the_cc_is_found_again(self):
+        """The CC restarts SOs on new ports (CC restart, stop/start)."""
+        location = self.create()
+        attrs = self.wait_state(location, {'active'}).attributes
+        cc = occi_client.OCCIClient(self.hurtle.cc_url,
+                                    headers={'X-Project-Id': 'service'})
+        instance_id = attrs['occi.core.id']
+        app = [a for a in map(cc.get, cc.list('/app/'))
+               if a.attributes['occi.app.name'].endswith(instance_id)][0]
+        action = 'http://schemas.ogf.org/occi/platform/app/action#'
+        cc.action(app.location, occi_client.CategoryRef(action, 'stop',
+                                                        'action'))
+        cc.action(app.location, occi_client.CategoryRef(action, 'start',
+                                                        'action'))
+        moved = cc.get(app.location).attributes['occi.app.url']
+        self.assertNotEqual(attrs['occi.so.url'], moved)
+        # The restarted SO remembers its stack; the SM finds it.
+        self.client.update(location, occi_client.CategoryRef(
+            SCHEME, 'sample', 'kind'), {'sample.greeting': 'moved'})
+        after = self.wait_state(location, {'active', 'failed'}).attributes
+        self.assertEqual('active', after['mcn.service.state'],
+                         after.get('mcn.service.state.reason'))
+        self.assertEqual(moved, after['occi.so.url'])
+        self.assertIn('greeting=moved', after['mcn.endpoint.sample'])
+        self.assertEqual(attrs['occi.mcn.stack.id'],
+                         after['occi.mcn.stack.id'])
+        self.client.delete(location)
+        self.wait_gone(location)
+        self.assertNotIn(attrs['occi.mcn.stack.id'], self.stack_ids())
 
     def test_other_projects_instances_are_not_found(self):
         location = self.create()

@@ -20,8 +20,9 @@ class SampleOrchestrator(sdk.StackOrchestrator):
             params['greeting'] = str(attributes['sample.greeting'])
         if 'sample.name_length' in attributes:
             length = attributes['sample.name_length']
-            if isinstance(length, bool) or not str(length).isdigit():
-                raise ValueError('sample.name_length must be a whole number,'
-                                 ' not %r' % (length,))
+            if (isinstance(length, bool) or not str(length).isdigit() or
+                    not 4 <= int(length) <= 32):
+                raise ValueError('sample.name_length must be a whole number '
+                                 'from 4 to 32, not "%s"' % (length,))
             params['name_length'] = int(length)
         return params

@@ -111,6 +111,33 @@ class SMTest(testtools.TestCase):
         self.assertRaises(errors.NotFound, other.get, location)
         self.assertEqual([], other.list('/svc/'))
 
+    def test_chosen_id_in_use_is_409_and_the_owner_is_untouched(self):
+        location = self.client.create('/svc/', KIND, {
+            'svc.size': 1, 'occi.core.id': 'dupx'})
+        self.assertTrue(location.endswith('/svc/dupx'))
+        before = self.wait_state(location, {states.FAILED})
+        row = self.store.load('dupx')
+        other = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'p2'}, retries=0)
+        for client in (self.client, other):
+            err = self.assertRaises(errors.Conflict, client.create, '/svc/',
+                                    KIND, {'svc.size': 2,
+                                           'occi.core.id': 'dupx'})
+            self.assertIn('dupx', err.message)
+        # PUT: a replace for the owner (not supported), a create (of an id
+        # in use) for anyone else.
+        self.assertRaises(errors.MethodNotAllowed, self.client.put,
+                          '/svc/dupx', KIND, {'svc.size': 2})
+        self.assertRaises(errors.Conflict, other.put, '/svc/dupx', KIND,
+                          {'svc.size': 2})
+        self.assertEqual(before, self.client.get(location).attributes)
+        after = self.store.load('dupx')
+        self.assertEqual((row.project, row.state, row.attributes,
+                          row.app_url, row.updated_at),
+                         (after.project, after.state, after.attributes,
+                          after.app_url, after.updated_at))
+        self.assertEqual([], other.list('/svc/'))
+
     def test_restart_fails_interrupted_instances_and_resumes_disposal(self):
         location = self.client.create('/svc/', KIND, {'svc.size': 1})
         self.wait_state(location, {states.FAILED})
