@@ -158,6 +158,8 @@ def main(argv=None):
             status = demo.run(sm_url, conf)
             if not conf.serve:
                 return status
+            print('still serving on %s (Ctrl-C stops everything)' % sm_url,
+                  flush=True)
         while not stop.wait(1.0):
             dead = [c for c in started if c.proc.poll() is not None]
             if dead:

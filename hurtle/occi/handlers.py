@@ -84,11 +84,12 @@ class _Context(object):
                 'Category %s%s is not registered (see the query '
                 'interface).' % (cat['scheme'], cat['term']))
         if cat.get('class') and cat['class'] != repr(found):
-            raise errors.BadRequest('Category %s is a %s, not a %s.'
+            raise errors.BadRequest('Category %s is of class %s, not %s.'
                                     % (found, repr(found), cat['class']))
         if expect and repr(found) != expect:
-            raise errors.BadRequest('Category %s is a %s; a %s is needed '
-                                    'here.' % (found, repr(found), expect))
+            raise errors.BadRequest('Category %s is of class %s; one of '
+                                    'class %s is needed here.'
+                                    % (found, repr(found), expect))
         return found
 
     def key_of(self, location):

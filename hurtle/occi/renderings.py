@@ -440,6 +440,8 @@ class JsonRendering(BaseRendering):
             doc = json.loads(body)
         except ValueError as exc:
             raise errors.BadRequest('Invalid JSON: %s' % exc)
+        except RecursionError:
+            raise errors.BadRequest('Invalid JSON: nested too deeply.')
         data = OCCIData()
         if isinstance(doc, list):
             data.locations.extend(self._str(x, 'location') for x in doc)

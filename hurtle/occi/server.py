@@ -28,7 +28,9 @@ LOG = logging.getLogger(__name__)
 class _Handler(simple_server.WSGIRequestHandler):
 
     def log_request(self, code='-', size='-'):
-        path = self.path or ''
+        # A request line that did not parse (sent back as 400/414/505 by
+        # http.server) leaves no path and no command.
+        path = getattr(self, 'path', None) or ''
         parsed = urllib.parse.urlsplit(path)
         query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
         shown = parsed.path
@@ -36,8 +38,8 @@ class _Handler(simple_server.WSGIRequestHandler):
             shown += '?' + '&'.join('%s=...' % k if k != 'action' else
                                     'action=%s' % v[-1][:40]
                                     for k, v in query.items())
-        LOG.info('%s "%s %s" %s %s', self.client_address[0], self.command,
-                 shown, code, size)
+        LOG.info('%s "%s %s" %s %s', self.client_address[0],
+                 getattr(self, 'command', None) or '-', shown, code, size)
 
     def log_message(self, fmt, *args):
         LOG.debug('%s %s', self.client_address[0], fmt % args)

@@ -33,6 +33,10 @@ from hurtle.sm import store as states
 
 LOG = logging.getLogger(__name__)
 
+#: Longest attribute value (characters) the SM accepts: values travel on
+#: to the SO in OCCI headers, whose lines HTTP servers limit (64 KiB).
+MAX_VALUE_LENGTH = 8192
+
 #: Instance ids are unique across projects and services (they name SOs
 #: and stacks); the message does not say who owns one.
 ID_IN_USE = ('the id %s is already in use; choose another or let the SM '
@@ -70,6 +74,12 @@ class ServiceBackend(backend.KindBackend):
             raise errors.BadRequest('unknown attributes for %s: %s'
                                     % (self.manifest.term,
                                        ', '.join(unknown)))
+        too_long = sorted(k for k, v in attributes.items()
+                          if len(str(v)) > MAX_VALUE_LENGTH)
+        if too_long:
+            raise errors.BadRequest(
+                'attribute values are limited to %d characters: %s'
+                % (MAX_VALUE_LENGTH, ', '.join(too_long)))
 
     def _instance_id(self, key):
         """The id in ``/<term>/<id>``, or BadRequest for any other path
@@ -120,8 +130,8 @@ class ServiceBackend(backend.KindBackend):
         instance_id = old.attributes['occi.core.id']
         if not self.store.transition(instance_id, states.UPDATE,
                                      expect={states.ACTIVE}):
-            raise errors.Conflict('instance is %s; only an active instance '
-                                  'can be updated'
+            raise errors.Conflict('instance is in state %s; only an active '
+                                  'instance can be updated'
                                   % old.attributes.get('mcn.service.state'))
         old.attributes.update(changed)
         old.attributes['mcn.service.state'] = states.UPDATE
@@ -139,8 +149,9 @@ class ServiceBackend(backend.KindBackend):
             state = entity.attributes.get('mcn.service.state')
             if state == states.DESTROY:
                 return  # already being disposed: idempotent
-            raise errors.Conflict('instance is %s; wait until it is active '
-                                  'or failed before deleting it' % state)
+            raise errors.Conflict('instance is in state %s; wait until it is '
+                                  'active or failed before deleting it'
+                                  % state)
         self.lifecycle.destroy(instance_id)
 
 

@@ -194,6 +194,10 @@ def load(path):
         inputs = tuple(tuple(i.rsplit('#', 1))
                        for i in spec.get('inputs', []))
         deps.append(Dependency(dep_type, inputs))
+    so_bundle = _resolve(base, document.get('so_bundle', ''))
+    if os.path.isabs(so_bundle) and not os.path.isdir(so_bundle):
+        raise ManifestError('%s: invalid field so_bundle: %s is no '
+                            'directory' % (path, so_bundle))
     resources = {
         region: {phase: _resolve(base, ref, True)
                  for phase, ref in spec.items()}
@@ -206,7 +210,7 @@ def load(path):
         attributes=dict(document.get('service_attributes', {})),
         endpoint=document.get('service_endpoint', ''),
         depends_on=tuple(deps),
-        so_bundle=_resolve(base, document.get('so_bundle', '')),
+        so_bundle=so_bundle,
         resources=resources,
         service_params=params,
     )

@@ -12,6 +12,7 @@
 """Error paths of the OCCI WSGI layer over real HTTP (DESIGN.md 3)."""
 
 import json
+import socket
 
 from tests.unit.occi import base
 
@@ -148,6 +149,26 @@ class TestErrorPaths(base.ServedAppTestCase):
         resp = self.req('POST', '/app/', {'Content-Type': 'text/plain'},
                         b'Category: \xff\xfe')
         self.assertError(resp, 400)
+
+    def test_deeply_nested_json_is_400(self):
+        body = '[' * 100000 + ']' * 100000
+        resp = self.req('POST', '/app/',
+                        {'Content-Type': 'application/occi+json'}, body)
+        self.assertError(resp, 400)
+        self.assertIn('nested too deeply', resp.text)
+
+    def test_malformed_request_lines_get_an_answer(self):
+        """http.server answers bad request lines itself (RFC 9112 3);
+        the request log must cope with a request that has no path."""
+        cases = ((b'GARBAGE\r\n\r\n', b'400'),  # HTTP/0.9: no status line
+                 (b'GET / HTTP/9.9\r\n\r\n', b'505'),
+                 (b'GET /' + b'a' * 70000 + b' HTTP/1.1\r\n\r\n', b'414'))
+        for raw, status in cases:
+            with socket.create_connection(
+                    ('127.0.0.1', self.server.server_port), timeout=10) as s:
+                s.sendall(raw)
+                answer = s.recv(400)
+            self.assertIn(status, answer, raw[:20])
 
     def test_body_too_large_is_413(self):
         self.app.max_body = 100

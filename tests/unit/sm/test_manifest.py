@@ -92,6 +92,17 @@ class ManifestFileTest(testtools.TestCase):
                          m.templates('RegionOne'))
         self.assertEqual({}, m.templates('OtherRegion'))
 
+    def test_missing_bundle_directory_is_named(self):
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write(self.base(so_bundle='./nope')))
+        self.assertIn('so_bundle', str(err))
+        self.assertIn('nope', str(err))
+
+    def test_bundle_that_is_no_path_is_an_image_name(self):
+        m = manifest.load(self.write(self.base(
+            so_bundle='registry.example.org/sample-so:1')))
+        self.assertEqual('registry.example.org/sample-so:1', m.so_bundle)
+
     def test_service_params_file(self):
         self.write({'deploy': [{'name': 'p', 'type': 'number', 'value': 3}]},
                    'params.json')

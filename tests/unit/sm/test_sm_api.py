@@ -104,6 +104,13 @@ class SMTest(testtools.TestCase):
                               '/svc/', KIND, attrs)
         self.assertEqual([], self.client.list('/svc/'))
 
+    def test_overlong_attribute_value_is_400(self):
+        err = self.assertRaises(errors.BadRequest, self.client.create,
+                                '/svc/', KIND, {'svc.size': 1,
+                                                'svc.colour': 'x' * 9000})
+        self.assertIn('limited to 8192 characters: svc.colour', err.message)
+        self.assertEqual([], self.client.list('/svc/'))
+
     def test_projects_are_isolated(self):
         location = self.client.create('/svc/', KIND, {'svc.size': 1})
         other = occi_client.OCCIClient(
