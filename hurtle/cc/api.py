@@ -13,7 +13,8 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
 * ``DELETE /app/<id>`` stops the SO and removes the app.
 
 Apps are scoped by project (404 for another project's app) and persisted
-in ``[database] connection``.
+in ``[database] connection``; only the admin role may use the API
+(``hurtle:app:manage`` in ``hurtle.policy``, else 403).
 """
 import json
 import logging
@@ -26,6 +27,7 @@ from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors
 from hurtle.occi import registry as occi_registry
+from hurtle import policy
 
 LOG = logging.getLogger(__name__)
 
@@ -55,8 +57,12 @@ def parse_env(value):
 class AppBackend(backend.KindBackend, backend.ActionBackend):
     """Runs the SO of each ``app`` entity through the runtime driver."""
 
-    def __init__(self, runtime):
+    def __init__(self, runtime, conf):
         self.runtime = runtime
+        self.conf = conf
+
+    def _authorize(self, extras):
+        policy.authorize(self.conf, 'hurtle:app:manage', extras)
 
     def _start(self, entity):
         attrs = entity.attributes
@@ -80,6 +86,7 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         entity.actions = [categories.APP_START]
 
     def create(self, entity, extras):
+        self._authorize(extras)
         attrs = entity.attributes
         for name in ('occi.app.name', 'occi.app.image'):
             if not str(attrs.get(name) or '').strip():
@@ -91,23 +98,27 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                  attrs['occi.app.name'], attrs['occi.app.url'])
 
     def retrieve(self, entity, extras):
+        self._authorize(extras)
         if (entity.attributes.get('occi.app.state') == 'active' and
                 not self.runtime.is_running(entity.runtime_ref)):
             entity.attributes['occi.app.state'] = 'error'
             entity.actions = [categories.APP_START]
 
     def update(self, old, new, extras):
+        self._authorize(extras)
         if 'occi.app.env' in new.attributes:
             old.app_env = parse_env(new.attributes['occi.app.env'])
 
     replace = update
 
     def delete(self, entity, extras):
+        self._authorize(extras)
         self._stop(entity)
         LOG.info('app %s stopped and removed',
                  entity.attributes.get('occi.core.id'))
 
     def action(self, entity, action, attributes, extras):
+        self._authorize(extras)
         state = entity.attributes.get('occi.app.state')
         if action == categories.APP_STOP:
             if state != 'active':
@@ -129,7 +140,7 @@ def make_application(conf):
     store = app_store.AppStore(conf.database.connection)
     runtime = runtime_base.load(conf.cc.runtime, conf)
     application = occi_app.Application(occi_registry.Registry(store))
-    app_backend = AppBackend(runtime)
+    app_backend = AppBackend(runtime, conf)
     for category in (categories.APP, categories.APP_START,
                      categories.APP_STOP):
         application.register_backend(category, app_backend)

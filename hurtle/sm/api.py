@@ -14,9 +14,11 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
   ``active`` instance (immutable → 400, busy → 409).
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
   200; the record disappears (404) once the SO and its resources are gone.
-  Deleting an instance that is still being created → 409.
+  Deleting an instance that is still being created, or that a composed
+  instance of this SM depends on, → 409.
 
-Instances are scoped by project: another project's instance is 404.
+Instances are scoped by project: another project's instance is 404. Roles
+are checked with ``hurtle.policy`` (403 when denied).
 """
 import logging
 import re
@@ -27,6 +29,7 @@ from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors
 from hurtle.occi import registry as occi_registry
+from hurtle import policy
 from hurtle.sm import catalogue
 from hurtle.sm import lifecycle as lifecycle_mod
 from hurtle.sm import store as states
@@ -94,7 +97,12 @@ class ServiceBackend(backend.KindBackend):
                 % (self.manifest.term, prefix))
         return instance_id
 
+    def _authorize(self, action, extras):
+        policy.authorize(self.lifecycle.conf, 'hurtle:instance:' + action,
+                         extras)
+
     def create(self, entity, extras):
+        self._authorize('create', extras)
         attributes = _user_attributes(entity)
         self._check_attributes(attributes)
         missing = sorted(name for name, flag in
@@ -114,9 +122,11 @@ class ServiceBackend(backend.KindBackend):
         # lifecycle is started from the store's add hook (after_add).
 
     def retrieve(self, entity, extras):
-        """The store renders the persisted record; nothing to refresh."""
+        """The store renders the persisted record; only the policy check."""
+        self._authorize('get', extras)
 
     def update(self, old, new, extras):
+        self._authorize('update', extras)
         changed = {k: v for k, v in _user_attributes(new).items()
                    if old.attributes.get(k) != v}
         self._check_attributes(changed)
@@ -142,7 +152,13 @@ class ServiceBackend(backend.KindBackend):
                                       'is not supported; use POST to update')
 
     def delete(self, entity, extras):
+        self._authorize('delete', extras)
         instance_id = entity.attributes['occi.core.id']
+        parents = self.store.dependents(self.manifest.term, instance_id)
+        if parents:
+            raise errors.Conflict('instance is part of the composed '
+                                  'instance(s) %s; delete that instead'
+                                  % ', '.join(sorted(parents)))
         allowed = {states.ACTIVE, states.FAILED}
         if not self.store.transition(instance_id, states.DESTROY,
                                      expect=allowed):

@@ -6,6 +6,8 @@ is a state, DESIGN.md section 5). ``InstanceStore`` serves the rows to the
 OCCI layer as PySSF resources; ``InstanceStore.transition`` is how the
 lifecycle records every state change.
 """
+import urllib.parse
+
 from occi import core_model
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -153,6 +155,18 @@ class InstanceStore(registry.EntityStore):
         with self._sessions.begin() as session:
             session.execute(sa.delete(models.ServiceInstance).where(
                 models.ServiceInstance.id == instance_id))
+
+    def dependents(self, service, instance_id):
+        """Ids of instances (not being destroyed) that depend on the
+        instance ``/<service>/<instance_id>`` of this SM."""
+        path = '/%s/%s' % (service, instance_id)
+        with self._sessions() as session:
+            rows = session.scalars(sa.select(models.ServiceInstance).where(
+                models.ServiceInstance.dependencies.is_not(None),
+                models.ServiceInstance.state != DESTROY)).all()
+        return [row.id for row in rows
+                if any(urllib.parse.urlsplit(d.get('location', '')).path ==
+                       path for d in row.dependencies or [])]
 
     def in_states(self, states):
         """Rows of every project in one of ``states``."""

@@ -244,7 +244,8 @@ class EndToEndTest(testtools.TestCase):
                          attrs.get('mcn.service.state.reason'))
         new = set(self.client.list('/sample/')) - before
         self.assertEqual(1, len(new), 'one sample instance created first')
-        dependency = self.client.get(new.pop()).attributes
+        dependency_location = new.pop()
+        dependency = self.client.get(dependency_location).attributes
         self.assertEqual('active', dependency['mcn.service.state'])
         # The dependency's declared attribute is inherited, and fed the
         # composed instance's own stack.
@@ -256,6 +257,10 @@ class EndToEndTest(testtools.TestCase):
         stacks = {attrs['occi.mcn.stack.id'],
                   dependency['occi.mcn.stack.id']}
         self.assertTrue(stacks <= self.stack_ids())
+        # The dependency belongs to the composed instance.
+        err = self.assertRaises(errors.Conflict, self.client.delete,
+                                dependency_location)
+        self.assertIn(attrs['occi.core.id'], err.message)
 
         self.client.delete(location)
         self.wait_gone(location)

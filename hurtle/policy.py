@@ -1,0 +1,84 @@
+"""Who may do what on Hurtle's APIs (oslo.policy).
+
+Ownership is enforced by the stores (a project sees only its own
+instances and apps: 404 otherwise); these rules say which roles may act at
+all. Defaults: readers may look at instances, members and admins may also
+create, update and delete them; only admins (the SM's service user) may use
+the CC's app API. Operators override them in a ``policy.yaml`` (oslo.policy
+``[oslo_policy] policy_file``); ``oslopolicy-sample-generator --namespace
+hurtle`` lists them.
+
+Denied requests answer 403 (``hurtle.occi.errors.Forbidden``).
+"""
+import threading
+
+from oslo_policy import policy
+
+from hurtle.occi import errors
+
+READER = 'role:reader or role:member or role:admin'
+MEMBER = 'role:member or role:admin'
+ADMIN = 'role:admin'
+
+_INSTANCE = '/{service}/{instance_id}'
+RULES = [
+    policy.DocumentedRuleDefault(
+        'hurtle:instance:get', READER, 'Show or list service instances.',
+        [{'path': _INSTANCE, 'method': 'GET'},
+         {'path': '/{service}/', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        'hurtle:instance:create', MEMBER, 'Create a service instance.',
+        [{'path': '/{service}/', 'method': 'POST'},
+         {'path': _INSTANCE, 'method': 'PUT'}]),
+    policy.DocumentedRuleDefault(
+        'hurtle:instance:update', MEMBER,
+        'Change attributes of a service instance.',
+        [{'path': _INSTANCE, 'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        'hurtle:instance:delete', MEMBER, 'Dispose of a service instance.',
+        [{'path': _INSTANCE, 'method': 'DELETE'}]),
+    policy.DocumentedRuleDefault(
+        'hurtle:app:manage', ADMIN,
+        'Use the CC app API: start, inspect, stop and remove SOs.',
+        [{'path': '/app/', 'method': 'GET'},
+         {'path': '/app/', 'method': 'POST'},
+         {'path': '/app/{app_id}', 'method': 'GET'},
+         {'path': '/app/{app_id}', 'method': 'POST'},
+         {'path': '/app/{app_id}', 'method': 'DELETE'}]),
+]
+
+_LOCK = threading.Lock()
+_ENFORCERS = {}
+
+
+def list_rules():
+    """Entry point ``oslo.policy.policies`` (sample generator)."""
+    return RULES
+
+
+def get_enforcer(conf):
+    """The enforcer of ``conf`` (one per configuration object)."""
+    with _LOCK:
+        enforcer = _ENFORCERS.get(id(conf))
+        if enforcer is None:
+            enforcer = policy.Enforcer(conf)
+            enforcer.register_defaults(RULES)
+            _ENFORCERS[id(conf)] = enforcer
+        return enforcer
+
+
+def authorize(conf, rule, extras):
+    """Check ``rule`` for the caller in ``extras`` (the OCCI layer's).
+
+    :param extras: ``{'project', 'user', 'roles'}`` of the request.
+    :raises hurtle.occi.errors.Forbidden: the rule denies the caller.
+    """
+    extras = extras or {}
+    creds = {'roles': list(extras.get('roles') or []),
+             'project_id': extras.get('project'),
+             'user_id': extras.get('user')}
+    target = {'project_id': extras.get('project')}
+    if not get_enforcer(conf).enforce(rule, target, creds):
+        raise errors.Forbidden('policy does not allow %s for roles %s'
+                               % (rule, ', '.join(creds['roles']) or
+                                  '(none)'))
