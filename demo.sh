@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Main job: set up a virtualenv (.venv), install Hurtle, start the embedded
-# default (embedded Heat + CC + SM on 127.0.0.1) and walk one instance of the
-# sample service through create -> active -> delete.
+# Main job: set up a virtualenv (.venv-hurtle), install Hurtle, start the
+# embedded default (embedded Heat + CC + SM on 127.0.0.1) and walk one
+# instance of the sample service through create -> active -> delete.
+# (Not .venv: recent tox writes a file of that name.)
 #   ./demo.sh            run the walk-through, then stop everything
 #   ./demo.sh --serve    run it, then keep serving (Ctrl-C stops)
 set -euo pipefail
 cd "$(dirname "$0")"
-venv=${HURTLE_VENV:-.venv}
+venv=${HURTLE_VENV:-.venv-hurtle}
 stamp="$venv/.hurtle-installed"
 if [ ! -x "$venv/bin/hurtle-all" ] || [ requirements.txt -nt "$stamp" ] \
         || [ setup.cfg -nt "$stamp" ]; then
