@@ -18,6 +18,7 @@ in ``[database] connection``; only the admin role may use the API
 """
 import json
 import logging
+import re
 
 from occi import backend
 
@@ -30,6 +31,9 @@ from hurtle.occi import registry as occi_registry
 from hurtle import policy
 
 LOG = logging.getLogger(__name__)
+
+#: App ids name SO log and state files: no path characters.
+APP_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
 
 
 def parse_env(value):
@@ -57,9 +61,10 @@ def parse_env(value):
 class AppBackend(backend.KindBackend, backend.ActionBackend):
     """Runs the SO of each ``app`` entity through the runtime driver."""
 
-    def __init__(self, runtime, conf):
+    def __init__(self, runtime, conf, store):
         self.runtime = runtime
         self.conf = conf
+        self.store = store
 
     def _authorize(self, extras):
         policy.authorize(self.conf, 'hurtle:app:manage', extras)
@@ -91,8 +96,16 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         for name in ('occi.app.name', 'occi.app.image'):
             if not str(attrs.get(name) or '').strip():
                 raise errors.BadRequest('%s is required' % name)
+        app_id = entity.identifier[len(app_store.PREFIX):] if \
+            entity.identifier.startswith(app_store.PREFIX) else ''
+        if not APP_ID.match(app_id):
+            raise errors.BadRequest(
+                'apps are created at /app/<id>, with an id of 1 to 36 '
+                'letters, digits, ".", "_" or "-"')
+        if self.store.exists(app_id):
+            raise errors.Conflict('the app id %s is already in use' % app_id)
         entity.app_env = parse_env(attrs.pop('occi.app.env', None))
-        attrs['occi.core.id'] = entity.identifier.rsplit('/', 1)[-1]
+        attrs['occi.core.id'] = app_id
         self._start(entity)
         LOG.info('app %s (%s) started at %s', attrs['occi.core.id'],
                  attrs['occi.app.name'], attrs['occi.app.url'])
@@ -140,7 +153,7 @@ def make_application(conf):
     store = app_store.AppStore(conf.database.connection)
     runtime = runtime_base.load(conf.cc.runtime, conf)
     application = occi_app.Application(occi_registry.Registry(store))
-    app_backend = AppBackend(runtime, conf)
+    app_backend = AppBackend(runtime, conf, store)
     for category in (categories.APP, categories.APP_START,
                      categories.APP_STOP):
         application.register_backend(category, app_backend)

@@ -31,5 +31,5 @@ def restart_apps(conf, backend):
                       exc.message)
             entity.attributes['occi.app.state'] = 'error'
             entity.attributes['occi.app.url'] = ''
-        store.add(entity.identifier, entity, extras)
+        store.update(entity.identifier, entity, extras)
     return restarted

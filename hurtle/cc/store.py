@@ -1,10 +1,12 @@
 """The CC's OCCI entity store: ``app`` entities as ``cc_apps`` rows."""
 from occi import core_model
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from hurtle.db import engine as db_engine
 from hurtle.db import models
 from hurtle.occi import categories
+from hurtle.occi import errors
 from hurtle.occi import registry
 
 PREFIX = '/app/'
@@ -52,21 +54,43 @@ class AppStore(registry.EntityStore):
                 return None
             return to_entity(row)
 
+    def exists(self, app_id):
+        """True if any project has an app ``app_id``."""
+        with self._sessions() as session:
+            return session.get(models.App, app_id) is not None
+
     def add(self, key, entity, extras):
-        app_id = self._id(key)
-        attrs = entity.attributes
-        with self._sessions.begin() as session:
-            row = session.get(models.App, app_id)
-            if row is None:
-                row = models.App(id=app_id,
+        """Record a new app.
+
+        :raises hurtle.occi.errors.Conflict: the id exists (any project).
+        """
+        try:
+            with self._sessions.begin() as session:
+                row = models.App(id=self._id(key),
                                  project=registry.project_of(extras))
+                self._fill(row, entity)
                 session.add(row)
-            row.name = attrs.get('occi.app.name')
-            row.image = attrs.get('occi.app.image')
-            row.env = getattr(entity, 'app_env', {})
-            row.state = attrs.get('occi.app.state', 'inactive')
-            row.url = attrs.get('occi.app.url') or None
-            row.runtime_ref = getattr(entity, 'runtime_ref', None)
+        except sa_exc.IntegrityError:
+            raise errors.Conflict('the app id %s is already in use'
+                                  % self._id(key))
+
+    def update(self, key, entity, extras):
+        """Store the changes of an app of this project."""
+        with self._sessions.begin() as session:
+            row = session.get(models.App, self._id(key))
+            if row is None or row.project != registry.project_of(extras):
+                return
+            self._fill(row, entity)
+
+    @staticmethod
+    def _fill(row, entity):
+        attrs = entity.attributes
+        row.name = attrs.get('occi.app.name')
+        row.image = attrs.get('occi.app.image')
+        row.env = getattr(entity, 'app_env', {})
+        row.state = attrs.get('occi.app.state', 'inactive')
+        row.url = attrs.get('occi.app.url') or None
+        row.runtime_ref = getattr(entity, 'runtime_ref', None)
 
     def delete(self, key, extras):
         with self._sessions.begin() as session:

@@ -48,6 +48,12 @@ from hurtle.occi import request as occi_request
 LOG = logging.getLogger(__name__)
 
 
+def _printable(text):
+    """``text`` with control characters escaped, for one log line (a
+    client's path must not forge log lines)."""
+    return repr(str(text or ''))[1:-1]
+
+
 class Application(object):
     """The OCCI WSGI application (PEP 3333).
 
@@ -189,13 +195,15 @@ class Application(object):
                                                 str(exc.message))
         except Exception:
             LOG.exception('Unexpected error serving %s %s',
-                          environ.get('REQUEST_METHOD'),
-                          environ.get('PATH_INFO'))
+                          _printable(environ.get('REQUEST_METHOD')),
+                          _printable(environ.get('PATH_INFO')))
             status, headers, body = self._error(environ, 500,
                                                 'Internal server error.')
         if status >= 400:
-            LOG.info('%s %s -> %d %s', environ.get('REQUEST_METHOD'),
-                     environ.get('PATH_INFO'), status, body[:200])
+            LOG.info('%s %s -> %d %s',
+                     _printable(environ.get('REQUEST_METHOD')),
+                     _printable(environ.get('PATH_INFO')), status,
+                     _printable(body[:200]))
         data = body.encode('utf-8') if isinstance(body, str) else body
         headers = [(name, self._header_value(value))
                    for name, value in headers

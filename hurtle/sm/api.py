@@ -14,8 +14,9 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
   ``active`` instance (immutable → 400, busy → 409).
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
   200; the record disappears (404) once the SO and its resources are gone.
-  Deleting an instance that is still being created, or that a composed
-  instance of this SM depends on, → 409.
+  Deleting an instance that is still being created → 409. Updating or
+  deleting an instance that a composed instance of this SM depends on →
+  409.
 
 Instances are scoped by project: another project's instance is 404. Roles
 are checked with ``hurtle.policy`` (403 when denied).
@@ -101,6 +102,13 @@ class ServiceBackend(backend.KindBackend):
         policy.authorize(self.lifecycle.conf, 'hurtle:instance:' + action,
                          extras)
 
+    def _refuse_if_part_of_composition(self, instance_id, what):
+        parents = self.store.dependents(self.manifest.term, instance_id)
+        if parents:
+            raise errors.Conflict('instance is part of the composed '
+                                  'instance(s) %s; %s that instead'
+                                  % (', '.join(sorted(parents)), what))
+
     def create(self, entity, extras):
         self._authorize('create', extras)
         attributes = _user_attributes(entity)
@@ -138,6 +146,7 @@ class ServiceBackend(backend.KindBackend):
         if not changed:
             return
         instance_id = old.attributes['occi.core.id']
+        self._refuse_if_part_of_composition(instance_id, 'update')
         if not self.store.transition(instance_id, states.UPDATE,
                                      expect={states.ACTIVE}):
             raise errors.Conflict('instance is in state %s; only an active '
@@ -154,11 +163,7 @@ class ServiceBackend(backend.KindBackend):
     def delete(self, entity, extras):
         self._authorize('delete', extras)
         instance_id = entity.attributes['occi.core.id']
-        parents = self.store.dependents(self.manifest.term, instance_id)
-        if parents:
-            raise errors.Conflict('instance is part of the composed '
-                                  'instance(s) %s; delete that instead'
-                                  % ', '.join(sorted(parents)))
+        self._refuse_if_part_of_composition(instance_id, 'delete')
         allowed = {states.ACTIVE, states.FAILED}
         if not self.store.transition(instance_id, states.DESTROY,
                                      expect=allowed):

@@ -261,6 +261,11 @@ class EndToEndTest(testtools.TestCase):
         err = self.assertRaises(errors.Conflict, self.client.delete,
                                 dependency_location)
         self.assertIn(attrs['occi.core.id'], err.message)
+        err = self.assertRaises(errors.Conflict, self.client.update,
+                                dependency_location, occi_client.CategoryRef(
+                                    SCHEME, 'sample', 'kind'),
+                                {'sample.greeting': 'changed'})
+        self.assertIn(attrs['occi.core.id'], err.message)
 
         self.client.delete(location)
         self.wait_gone(location)

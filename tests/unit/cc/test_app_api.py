@@ -123,6 +123,27 @@ class AppAPITest(testtools.TestCase):
         self.assertEqual('active', self.client.get(location).attributes[
             'occi.app.state'])
 
+    def test_put_on_another_projects_app_is_409_and_changes_nothing(self):
+        location = self.create()
+        before = self.client.get(location).attributes
+        intruder = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'intruder'}, retries=0)
+        err = self.assertRaises(errors.Conflict, intruder.put, location,
+                                APP, {'occi.app.name': 'x',
+                                      'occi.app.image': BUNDLE})
+        self.assertIn('already in use', err.message)
+        self.assertEqual(before, self.client.get(location).attributes)
+        self.assertEqual(1, len(self.backend.runtime._children))
+
+    def test_app_ids_with_path_characters_are_400(self):
+        for path in ('/app/a%20b', '/app/..', '/app/-x'):
+            err = self.assertRaises(errors.OCCIError, self.client.put, path,
+                                    APP, {'occi.app.name': 'x',
+                                          'occi.app.image': BUNDLE})
+            self.assertIn(err.code, (400, 404), path)
+        self.assertEqual([], self.client.list('/app/'))
+        self.assertEqual({}, self.backend.runtime._children)
+
     def test_dead_so_shows_error_and_recovery_restarts_it(self):
         location = self.create()
         app = self.client.get(location)

@@ -170,6 +170,15 @@ class TestErrorPaths(base.ServedAppTestCase):
                 answer = s.recv(400)
             self.assertIn(status, answer, raw[:20])
 
+    def test_paths_cannot_forge_log_lines(self):
+        with self.assertLogs('hurtle.occi.app', level='INFO') as logs:
+            self.req('GET', '/app/x%0aFORGED%00')
+        self.assertTrue(logs.output)
+        for line in logs.output:
+            self.assertNotIn('\n', line)
+            self.assertNotIn('\x00', line)
+            self.assertIn('\\n', line)
+
     def test_body_too_large_is_413(self):
         self.app.max_body = 100
         resp = self.req('POST', '/app/', {'Content-Type': 'text/plain'},
