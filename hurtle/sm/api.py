@@ -112,6 +112,11 @@ class ServiceBackend(backend.KindBackend):
     def create(self, entity, extras):
         self._authorize('create', extras)
         attributes = _user_attributes(entity)
+        for name, value in (('occi.core.title', entity.title),
+                            ('occi.core.summary',
+                             getattr(entity, 'summary', None))):
+            if value:
+                attributes[name] = value
         self._check_attributes(attributes)
         missing = sorted(name for name, flag in
                          self.manifest.attributes.items()

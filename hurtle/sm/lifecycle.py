@@ -184,6 +184,8 @@ class Lifecycle(object):
         return {'X-Project-Id': project}
 
     def _so(self, row):
+        if not row.so_url:
+            raise PhaseError('the instance has no SO (it never started)')
         return occi_client.OCCIClient(
             row.so_url, headers={'X-Auth-Token': row.so_secret,
                                  'X-Tenant-Name': row.project},

@@ -53,7 +53,10 @@ class InstanceStore(registry.EntityStore):
         kind = self.kinds[row.service]
         entity = core_model.Resource('/%s/%s' % (row.service, row.id),
                                      kind, [])
-        entity.attributes.update(row.attributes or {})
+        attributes = dict(row.attributes or {})
+        entity.title = attributes.pop('occi.core.title', None)
+        entity.summary = attributes.pop('occi.core.summary', None)
+        entity.attributes.update(attributes)
         entity.attributes['occi.core.id'] = row.id
         entity.attributes['mcn.service.state'] = row.state
         if row.reason:
@@ -83,6 +86,13 @@ class InstanceStore(registry.EntityStore):
         service, instance_id = self._split(key)
         attributes = {k: v for k, v in entity.attributes.items()
                       if k not in ('occi.core.id', 'mcn.service.state')}
+        # OCCI Core title and summary live on the entity, not in its
+        # attributes (GFD.184 4.5): keep them with the others.
+        for name, value in (('occi.core.title', entity.title),
+                            ('occi.core.summary',
+                             getattr(entity, 'summary', None))):
+            if value:
+                attributes[name] = value
         try:
             with self._sessions.begin() as session:
                 session.add(models.ServiceInstance(

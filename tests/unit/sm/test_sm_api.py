@@ -104,6 +104,18 @@ class SMTest(testtools.TestCase):
                               '/svc/', KIND, attrs)
         self.assertEqual([], self.client.list('/svc/'))
 
+    def test_title_and_summary_are_kept(self):
+        location = self.client.create('/svc/', KIND, {
+            'svc.size': 1, 'occi.core.title': 'My title',
+            'occi.core.summary': 'what it is for'})
+        attrs = self.client.get(location).attributes
+        self.assertEqual('My title', attrs['occi.core.title'])
+        self.assertEqual('what it is for', attrs['occi.core.summary'])
+        err = self.assertRaises(errors.BadRequest, self.client.create,
+                                '/svc/', KIND, {'svc.size': 1,
+                                                'occi.core.title': 'x' * 9000})
+        self.assertIn('occi.core.title', err.message)
+
     def test_overlong_attribute_value_is_400(self):
         err = self.assertRaises(errors.BadRequest, self.client.create,
                                 '/svc/', KIND, {'svc.size': 1,
