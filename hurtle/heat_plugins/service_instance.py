@@ -83,6 +83,7 @@ from oslo_log import log as logging
 from hurtle.conf import hurtle_heat as hurtle_heat_conf
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors as occi_errors
+from hurtle.sm import catalogue as sm_catalogue
 
 LOG = logging.getLogger(__name__)
 
@@ -110,12 +111,11 @@ def _catalogue():
     """``{service_type: url}`` from ``[hurtle_heat] service_catalogue``."""
     mapping = {}
     for entry in cfg.CONF[OPT_GROUP].service_catalogue:
-        service_type, sep, url = entry.partition('=')
-        if sep and service_type.strip() and url.strip():
-            mapping[service_type.strip()] = url.strip()
-        else:
-            LOG.warning('Ignoring [%s] service_catalogue entry %r: expected '
-                        '"<service_type>=<URL>"', OPT_GROUP, entry)
+        try:
+            mapping.update(sm_catalogue.parse_entries([entry]))
+        except ValueError as exc:
+            LOG.warning('Ignoring a [%s] service_catalogue entry: %s',
+                        OPT_GROUP, exc)
     return mapping
 
 
