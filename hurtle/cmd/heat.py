@@ -63,6 +63,34 @@ def load_conf(argv):
     return conf
 
 
+def local_services(argv):
+    """``<service_type>=<URL>`` of the services this machine's SM serves
+    (``[sm] manifests``, ``host``, ``port`` of the same config files), for
+    ``[hurtle_heat] service_catalogue``. Manifests that do not load are
+    skipped here: the SM reports them.
+    """
+    from hurtle import conf as hurtle_conf
+    from hurtle.conf import paths
+    from hurtle.conf import sm as sm_conf
+    from hurtle.sm import manifest
+
+    conf = cfg.ConfigOpts()
+    paths.register_opts(conf)
+    sm_conf.register_opts(conf)
+    conf(argv, project='hurtle', prog='hurtle-heat',
+         default_config_files=[])
+    entries = []
+    for path in conf.sm.manifests:
+        try:
+            loaded = manifest.load(hurtle_conf.resolve_path(conf, path))
+        except manifest.ManifestError as exc:
+            LOG.warning('not in the Heat service catalogue: %s', exc)
+            continue
+        entries.append('%s=http://%s:%d/%s/' % (
+            loaded.service_type, conf.sm.host, conf.sm.port, loaded.term))
+    return entries
+
+
 def _hurtle_version():
     try:
         from hurtle import version
@@ -112,7 +140,8 @@ def run(argv=None):
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
-    heat = launcher.EmbeddedHeat(launcher.Settings.from_conf(conf))
+    heat = launcher.EmbeddedHeat(launcher.Settings.from_conf(
+        conf, service_catalogue=local_services(argv)))
     try:
         heat.start()
     except launcher.LaunchError as exc:

@@ -272,6 +272,41 @@ class EndToEndTest(testtools.TestCase):
         self.assertEqual(before, set(self.client.list('/sample/')))
         self.assertFalse(stacks & self.stack_ids())
 
+    def test_heat_template_names_a_local_service_by_type(self):
+        """hurtle-heat hands the SM's services to Hurtle::Service::Instance
+        ([hurtle_heat] service_catalogue): service_type alone suffices."""
+        template = {
+            'heat_template_version': '2021-04-16',
+            'resources': {'inst': {
+                'type': 'Hurtle::Service::Instance',
+                'properties': {'service_type': SCHEME + 'sample',
+                               'attributes': {
+                                   'sample.greeting': 'from-heat'}}}},
+            'outputs': {'endpoint': {'value': {'get_attr': [
+                'inst', 'attributes', 'mcn.endpoint.sample']}}}}
+        stack_id = self.heat.stacks.create(
+            stack_name='uses-sample', template=template)['stack']['id']
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            stack = self.heat.stacks.get(stack_id)
+            if not stack.stack_status.endswith('IN_PROGRESS'):
+                break
+            time.sleep(0.5)
+        self.assertEqual('CREATE_COMPLETE', stack.stack_status,
+                         stack.stack_status_reason)
+        outputs = {o['output_key']: o['output_value']
+                   for o in stack.outputs}
+        self.assertIn('greeting=from-heat', outputs['endpoint'])
+        admin = occi_client.OCCIClient(self.sm,
+                                       headers={'X-Project-Id': 'admin'})
+        self.assertEqual(1, len(admin.list('/sample/')))
+        self.heat.stacks.delete(stack_id)
+        deadline = time.monotonic() + TIMEOUT
+        while stack_id in self.stack_ids():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.5)
+        self.assertEqual([], admin.list('/sample/'))
+
     def test_bad_creates_are_refused_and_store_nothing(self):
         before = self.client.list('/sample/')
         for attributes, needle in (

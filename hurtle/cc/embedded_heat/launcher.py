@@ -57,6 +57,9 @@ class Settings:
     :ivar hurtle_plugins: load Hurtle's own ``hurtle/heat_plugins`` first.
     :ivar plugin_dirs: extra Heat plugin directories.
     :ivar heat_config: optional heat.conf merged last.
+    :ivar service_catalogue: ``<service_type>=<URL>`` entries written to
+        ``[hurtle_heat] service_catalogue`` (the services of this
+        machine's SM), so templates may name a service by type alone.
     """
     host: str = '127.0.0.1'
     port: int = 8004
@@ -68,9 +71,10 @@ class Settings:
     log_file: str = None
     log_dir: str = None
     fix_sqlite_id_reuse: bool = True
+    service_catalogue: tuple = ()
 
     @classmethod
-    def from_conf(cls, conf):
+    def from_conf(cls, conf, service_catalogue=()):
         """Build from a ConfigOpts holding ``[DEFAULT] state_path``,
         ``[embedded_heat]`` and the oslo.log options."""
         group = conf.embedded_heat
@@ -82,7 +86,8 @@ class Settings:
                    heat_config=group.heat_config,
                    debug=conf.debug, log_file=conf.log_file,
                    log_dir=conf.log_dir,
-                   fix_sqlite_id_reuse=group.fix_sqlite_id_reuse)
+                   fix_sqlite_id_reuse=group.fix_sqlite_id_reuse,
+                   service_catalogue=tuple(service_catalogue))
 
 
 class _RequestHandler(simple_server.WSGIRequestHandler):
@@ -205,7 +210,8 @@ class EmbeddedHeat(object):
             key = heatconf.encryption_key(s.state_dir)
             text = heatconf.render(
                 s.state_dir, self.plugin_dirs(), key, debug=s.debug,
-                log_file=s.log_file, log_dir=s.log_dir)
+                log_file=s.log_file, log_dir=s.log_dir,
+                service_catalogue=s.service_catalogue)
             self.conf_file = heatconf.write(s.state_dir, text)
         except heatconf.ConfigError as exc:
             raise LaunchError(str(exc))
