@@ -34,6 +34,7 @@ import concurrent.futures
 import json
 import logging
 import secrets
+import threading
 import time
 
 from keystoneauth1 import exceptions as ks_exc
@@ -127,9 +128,28 @@ class Lifecycle(object):
             self.store.transition(instance_id, states.FAILED,
                                   reason='internal error in the SM')
 
+    def _composed(self, instance_id):
+        row = self.store.load(instance_id)
+        manifest = self.manifests.get(row.service) if row else None
+        return bool(manifest is not None and manifest.depends_on)
+
+    def _dispatch(self, func, instance_id):
+        """Run ``func(instance_id)`` in the pool, or, for a composed
+        instance, on a thread of its own: its create and destroy wait for
+        its dependencies' own lifecycles, which may need the pool's
+        workers (dependencies on this SM), so it must never hold one."""
+        if not self._composed(instance_id):
+            return self._submit(func, instance_id)
+        thread = threading.Thread(target=self._guard,
+                                  args=(func, instance_id),
+                                  name='lifecycle-composed-%s' % instance_id,
+                                  daemon=True)
+        thread.start()
+        return thread
+
     def create(self, instance_id):
         """Start the create lifecycle of a recorded instance."""
-        return self._submit(self._create, instance_id)
+        return self._dispatch(self._create, instance_id)
 
     def update(self, instance_id, changed):
         """Start applying ``changed`` attributes to an active instance."""
@@ -137,7 +157,7 @@ class Lifecycle(object):
 
     def destroy(self, instance_id):
         """Start disposing of an instance (it must be in ``destroy``)."""
-        return self._submit(self._destroy, instance_id)
+        return self._dispatch(self._destroy, instance_id)
 
     def shutdown(self, wait=True):
         self._pool.shutdown(wait=wait, cancel_futures=not wait)

@@ -32,6 +32,8 @@ manifests = {manifests}
 cc_url = http://127.0.0.1:{cc_port}/
 poll_interval = 0.2
 phase_timeout = {phase_timeout}
+# One worker: a composed instance must not need a second one.
+workers = 1
 
 [cc]
 port = {cc_port}
