@@ -660,8 +660,14 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                     raise errors.BadRequest(exc.message)
             self._remove_from_mixin(cat, entities)
             return self.ok()
+        members = self.members(key)
+        if cat is None and not members and key != '/':
+            # As for GET: a path that is neither a category's location nor
+            # above any entity is no collection (a client adding a slash
+            # to an entity's path must not be told it was deleted).
+            raise errors.NotFound('No collection at %s.' % key)
         status = 200
-        for entity in self.members(key):
+        for entity in members:
             if self.delete_one(entity) == 202:
                 status = 202
         return self.ok(status)

@@ -52,6 +52,13 @@ class TestErrorPaths(base.ServedAppTestCase):
                         body)
         self.assertError(resp, 400)
 
+    def test_delete_of_no_collection_is_404(self):
+        loc = self.create_app()
+        for path in ('/nonexistent/', loc + '/'):
+            resp = self.req('DELETE', path)
+            self.assertError(resp, 404)
+        self.assertEqual(200, self.req('GET', loc).status_code)
+
     def test_unknown_id_is_404(self):
         resp = self.req('GET', '/app/does-not-exist')
         self.assertError(resp, 404)
