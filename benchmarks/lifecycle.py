@@ -25,7 +25,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from hurtle.cc.embedded_heat import client as heat_client  # noqa: E402
 from hurtle.occi import client as occi_client  # noqa: E402
 from hurtle.occi import errors  # noqa: E402
 from tests.functional import hurtle_fixture  # noqa: E402
@@ -94,8 +93,7 @@ def main():
         print('hurtle-all ready in %.1f s' % (time.monotonic() - started))
         client = occi_client.OCCIClient(hurtle.sm_url,
                                         headers={'X-Project-Id': 'bench'})
-        heat = heat_client.heat_client(
-            heat_client.endpoint_for(hurtle.heat_url, 'admin'))
+        heat = hurtle.heat_client('admin')
         rows = []
         print('%4s %8s %8s %9s %8s' % ('run', 'sm_s', 'heat_s',
                                        'overhead', 'delete_s'))

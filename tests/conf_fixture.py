@@ -5,6 +5,7 @@ import fixtures
 from oslo_config import cfg
 
 from hurtle import conf as hurtle_conf
+from hurtle.db import types as db_types
 
 
 class HurtleConf(fixtures.Fixture):
@@ -28,3 +29,6 @@ class HurtleConf(fixtures.Fixture):
             conf.set_override(name, value, group=group or None)
         self.conf = conf
         self.addCleanup(conf.reset)
+        # Secret columns are encrypted with a key under state_path, as
+        # hurtle.cmd.common.prepare sets up in every Hurtle process.
+        db_types.configure(self.state)

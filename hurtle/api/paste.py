@@ -37,6 +37,19 @@ def noauth_filter_factory(global_conf, **local_conf):
     return _filter
 
 
+def local_secret_filter_factory(global_conf, **local_conf):
+    """The local-secret check of the embedded default (see
+    :mod:`hurtle.local_secret`): ``<state_path>/local_secret``, created at
+    first start, must be sent as ``X-Auth-Token`` (else 401)."""
+    from hurtle import local_secret
+
+    def _filter(app):
+        return local_secret.LocalSecretMiddleware(
+            app, local_secret.load_or_create(CONF.state_path),
+            realm=local_conf.get('realm', 'hurtle'))
+    return _filter
+
+
 def sm_app_factory(global_conf, **local_conf):
     from hurtle.sm import service
     application, lifecycle = service.build()

@@ -8,20 +8,52 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
   answers 201 once it serves; ``occi.app.state`` is then ``active`` and
   ``occi.app.url`` its SO API URL. A start failure answers 409 with the
   reason and keeps nothing.
+
+  - ``occi.app.image`` must be registered (``hurtle.cc.images``: the
+    ``so_bundle`` of a manifest in ``[sm] manifests``, or an entry of
+    ``[cc] allowed_images``; paths compared by real path), else 403 and
+    nothing is started.
+  - ``occi.app.env`` may set only these keys (else 400 naming the key):
+    ``HURTLE_SO_SECRET`` (the per-SO secret, required by the SO),
+    ``HURTLE_INSTANCE_ID``, ``HURTLE_PROJECT``, ``HURTLE_SO_TEMPLATES``
+    (JSON: the manifest's templates of the SM's region), plus the names in
+    ``[cc] extra_env_keys``. The environment is stored encrypted and never
+    rendered.
 * ``POST /app/<id>?action=stop`` / ``?action=start`` stop and restart it
   (409 when not applicable in the current state).
-* ``DELETE /app/<id>`` stops the SO and removes the app.
+* ``DELETE /app/<id>`` stops the SO (if it still runs) and removes the
+  app.
 
-Apps are scoped by project (404 for another project's app) and persisted
-in ``[database] connection``; only the admin role may use the API
-(``hurtle:app:manage`` in ``hurtle.policy``, else 403).
+``occi.app.state`` is one of:
+
+* ``active``: the SO serves at ``occi.app.url``;
+* ``inactive``: stopped by the ``stop`` action (``start`` brings it back);
+* ``error``: the SO died or could not be started. The CC's watcher
+  (``hurtle.cc.recovery.Watcher``) notices a dead SO within ``[cc]
+  watch_interval`` seconds and restarts it, at most ``[cc]
+  restart_attempts`` times with a doubling delay from ``[cc]
+  restart_backoff``; after that the app stays ``error`` until a
+  ``start`` action or a DELETE.
+
+``hurtle.app.restarts`` (an integer) counts the restarts (attempts) the CC
+made since the app was created or last started by a ``start`` action.
+
+Callers in the embedded default (``auth_strategy = noauth``) must send the
+local secret as ``X-Auth-Token`` (``hurtle.local_secret``; 401 otherwise),
+plus ``X-Project-Id``. Apps are scoped by project (404 for another
+project's app) and persisted in ``[database] connection``; only the admin
+role may use the API (``hurtle:app:manage`` in ``hurtle.policy``, else
+403).
 """
+import collections
 import json
 import logging
 import re
+import threading
 
 from occi import backend
 
+from hurtle.cc import images as app_images
 from hurtle.cc.runtime import base as runtime_base
 from hurtle.cc import store as app_store
 from hurtle.occi import app as occi_app
@@ -36,10 +68,20 @@ LOG = logging.getLogger(__name__)
 APP_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
 
 
-def parse_env(value):
+#: Environment keys an app may set (``HURTLE_SO_*`` read by hurtle-so).
+ENV_KEYS = frozenset(['HURTLE_SO_SECRET', 'HURTLE_INSTANCE_ID',
+                      'HURTLE_PROJECT', 'HURTLE_SO_TEMPLATES'])
+
+#: Attribute counting the CC's restarts of a dead SO.
+RESTARTS = 'hurtle.app.restarts'
+
+
+def parse_env(value, allowed=ENV_KEYS):
     """Parse ``occi.app.env``: a JSON object of strings, or empty.
 
-    :raises hurtle.occi.errors.BadRequest: not a JSON object of scalars.
+    :param allowed: the keys it may hold.
+    :raises hurtle.occi.errors.BadRequest: not a JSON object of scalars,
+        or a key not in ``allowed`` (the message names it).
     """
     if value in (None, ''):
         return {}
@@ -55,25 +97,55 @@ def parse_env(value):
             isinstance(v, (str, int, float, bool)) for v in env.values()):
         raise errors.BadRequest('occi.app.env must be a JSON object of '
                                 'strings')
+    refused = sorted(str(k)[:64] for k in env if str(k) not in allowed)
+    if refused:
+        raise errors.BadRequest(
+            'occi.app.env may not set %s: allowed keys are %s'
+            % (', '.join(refused), ', '.join(sorted(allowed))))
     return {str(k): str(v) for k, v in env.items()}
 
 
 class AppBackend(backend.KindBackend, backend.ActionBackend):
-    """Runs the SO of each ``app`` entity through the runtime driver."""
+    """Runs the SO of each ``app`` entity through the runtime driver.
 
-    def __init__(self, runtime, conf, store):
+    Changes of one app (API calls and the watcher's restarts) are
+    serialised by a per-app lock, and written to the store under it.
+    """
+
+    def __init__(self, runtime, conf, store, images=None):
         self.runtime = runtime
         self.conf = conf
         self.store = store
+        self.images = (app_images.registered(conf) if images is None
+                       else set(images))
+        self.env_keys = ENV_KEYS | frozenset(
+            k.strip() for k in conf.cc.extra_env_keys or [] if k.strip())
+        self._locks = collections.defaultdict(threading.Lock)
+        self._locks_lock = threading.Lock()
+
+    def lock(self, app_id):
+        """The lock serialising changes of app ``app_id``."""
+        with self._locks_lock:
+            return self._locks[app_id]
 
     def _authorize(self, extras):
         policy.authorize(self.conf, 'hurtle:app:manage', extras)
 
+    def _image(self, image):
+        """The registered form of ``image``; 403 if not registered."""
+        registered = app_images.resolve(str(image or ''), self.images)
+        if registered is None:
+            raise errors.Forbidden(
+                'occi.app.image %s is not a registered SO bundle or image '
+                '(the so_bundle of a manifest in [sm] manifests, or [cc] '
+                'allowed_images)' % str(image)[:256])
+        return registered
+
     def _start(self, entity):
         attrs = entity.attributes
+        image = self._image(attrs.get('occi.app.image'))
         try:
-            url, ref = self.runtime.start(attrs['occi.core.id'],
-                                          attrs['occi.app.image'],
+            url, ref = self.runtime.start(attrs['occi.core.id'], image,
                                           entity.app_env)
         except runtime_base.RuntimeError_ as exc:
             raise errors.Conflict('cannot start app %s: %s'
@@ -102,11 +174,15 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             raise errors.BadRequest(
                 'apps are created at /app/<id>, with an id of 1 to 36 '
                 'letters, digits, ".", "_" or "-"')
+        self._image(attrs.get('occi.app.image'))
+        entity.app_env = parse_env(attrs.pop('occi.app.env', None),
+                                   self.env_keys)
         if self.store.exists(app_id):
             raise errors.Conflict('the app id %s is already in use' % app_id)
-        entity.app_env = parse_env(attrs.pop('occi.app.env', None))
         attrs['occi.core.id'] = app_id
-        self._start(entity)
+        attrs[RESTARTS] = 0
+        with self.lock(app_id):
+            self._start(entity)
         LOG.info('app %s (%s) started at %s', attrs['occi.core.id'],
                  attrs['occi.app.name'], attrs['occi.app.url'])
 
@@ -120,29 +196,127 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
     def update(self, old, new, extras):
         self._authorize(extras)
         if 'occi.app.env' in new.attributes:
-            old.app_env = parse_env(new.attributes['occi.app.env'])
+            old.app_env = parse_env(new.attributes['occi.app.env'],
+                                    self.env_keys)
 
     replace = update
 
     def delete(self, entity, extras):
         self._authorize(extras)
-        self._stop(entity)
+        with self.lock(entity.attributes.get('occi.core.id')):
+            self._stop(entity)
+            # Removed under the lock: the watcher never restarts it.
+            self.store.delete(entity.identifier, extras)
         LOG.info('app %s stopped and removed',
                  entity.attributes.get('occi.core.id'))
 
     def action(self, entity, action, attributes, extras):
         self._authorize(extras)
-        state = entity.attributes.get('occi.app.state')
-        if action == categories.APP_STOP:
-            if state != 'active':
-                raise errors.Conflict('app is %s, not active' % state)
-            self._stop(entity)
-        elif action == categories.APP_START:
-            if state == 'active':
-                raise errors.Conflict('app is active already')
-            self._start(entity)
-        else:
-            raise errors.BadRequest('unknown action %s' % action)
+        with self.lock(entity.attributes.get('occi.core.id')):
+            current = self.store.get(entity.identifier, extras)
+            if current is not None:
+                entity.attributes.update(current.attributes)
+                entity.runtime_ref = current.runtime_ref
+            state = entity.attributes.get('occi.app.state')
+            if action == categories.APP_STOP:
+                if state != 'active':
+                    raise errors.Conflict('app is %s, not active' % state)
+                self._stop(entity)
+            elif action == categories.APP_START:
+                if state == 'active' and self.runtime.is_running(
+                        entity.runtime_ref):
+                    raise errors.Conflict('app is active already')
+                self.runtime.stop(entity.runtime_ref)
+                self._start(entity)
+                entity.attributes[RESTARTS] = 0
+            else:
+                raise errors.BadRequest('unknown action %s' % action)
+            self.store.update(entity.identifier, entity, extras)
+
+    # -- the watcher's side (hurtle.cc.recovery) ------------------------
+    def check(self, app_id, schedule):
+        """Notice a dead SO of app ``app_id`` and restart it when due.
+
+        :param schedule: ``hurtle.cc.recovery.Schedule`` of restarts.
+        :returns: ``'died'``, ``'restarted'``, ``'failed'`` (an attempt
+            failed), ``'exhausted'`` (no attempt left) or None (nothing
+            to do).
+        """
+        with self.lock(app_id):
+            row = self.store.row(app_id)
+            if row is None or row.state not in ('active', 'error'):
+                schedule.forget(app_id)
+                return None
+            entity = app_store.to_entity(row)
+            extras = {'project': row.project}
+            attrs = entity.attributes
+            if row.state == 'active':
+                if self.runtime.is_running(entity.runtime_ref):
+                    schedule.forget(app_id)
+                    return None
+                LOG.warning('app %s: its SO (%s) died', app_id,
+                            attrs.get('occi.app.name'))
+                attrs['occi.app.state'] = 'error'
+                attrs['occi.app.url'] = ''
+                entity.actions = [categories.APP_START]
+                self.store.update(entity.identifier, entity, extras)
+                schedule.noticed(app_id, attrs[RESTARTS])
+                return 'died'
+            if attrs[RESTARTS] >= self.conf.cc.restart_attempts:
+                if schedule.give_up(app_id):
+                    LOG.error('app %s: SO not restarted after %d attempts; '
+                              'the app stays in state error', app_id,
+                              attrs[RESTARTS])
+                return 'exhausted'
+            if not schedule.due(app_id, attrs[RESTARTS]):
+                return None
+            attrs[RESTARTS] += 1
+            self.runtime.stop(entity.runtime_ref)
+            entity.runtime_ref = None
+            try:
+                self._start(entity)
+            except errors.OCCIError as exc:
+                LOG.error('app %s: restart %d of %d failed: %s', app_id,
+                          attrs[RESTARTS], self.conf.cc.restart_attempts,
+                          exc.message)
+                self.store.update(entity.identifier, entity, extras)
+                schedule.noticed(app_id, attrs[RESTARTS])
+                return 'failed'
+            LOG.info('app %s: SO restarted at %s (restart %d)', app_id,
+                     attrs['occi.app.url'], attrs[RESTARTS])
+            self.store.update(entity.identifier, entity, extras)
+            schedule.forget(app_id)
+            return 'restarted'
+
+    def restart_if_gone(self, row):
+        """Start again the SO of an ``active`` app whose SO is gone (CC
+        start-up: the local runtime's SOs stop with the CC). Failures
+        leave the app in state ``error``, for the watcher.
+
+        :returns: True if restarted.
+        """
+        with self.lock(row.id):
+            row = self.store.row(row.id)
+            if row is None or row.state != 'active':
+                return False
+            entity = app_store.to_entity(row)
+            if self.runtime.is_running(entity.runtime_ref):
+                return False
+            extras = {'project': row.project}
+            try:
+                self._start(entity)
+                restarted = True
+                LOG.info('app %s restarted at %s', row.id,
+                         entity.attributes['occi.app.url'])
+            except errors.OCCIError as exc:
+                restarted = False
+                LOG.error('app %s could not be restarted: %s', row.id,
+                          exc.message)
+                entity.attributes['occi.app.state'] = 'error'
+                entity.attributes['occi.app.url'] = ''
+                entity.runtime_ref = None
+            self.store.update(entity.identifier, entity, extras)
+            return restarted
 
 
 def make_application(conf):

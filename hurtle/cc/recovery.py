@@ -1,8 +1,23 @@
-"""Bringing recorded apps back after a CC restart (DESIGN.md section 5)."""
-import logging
+"""Bringing SOs back: after a CC restart, and when one dies (DESIGN.md
+section 5).
 
-from hurtle.cc import store as app_store
-from hurtle.occi import errors
+* :func:`restart_apps` runs once at CC start-up: every app recorded as
+  ``active`` whose SO no longer runs is started again.
+* :class:`Watcher` is a thread of ``hurtle-cc`` that checks, every ``[cc]
+  watch_interval`` seconds, that the SO of every ``active`` app still
+  runs. A dead SO puts its app in state ``error`` and is restarted after
+  ``[cc] restart_backoff`` seconds, the delay doubling after each attempt
+  (at most ``restart_backoff_max``), at most ``[cc] restart_attempts``
+  times (``hurtle.app.restarts`` counts them); then the app stays
+  ``error``. The restarted SO resumes from its state file.
+
+The work on one app is done by ``hurtle.cc.api.AppBackend.check`` under
+that app's lock, so API calls (DELETE, actions) and the watcher never act
+on one app at once.
+"""
+import logging
+import threading
+import time
 
 LOG = logging.getLogger(__name__)
 
@@ -10,26 +25,106 @@ LOG = logging.getLogger(__name__)
 def restart_apps(conf, backend):
     """Restart every ``active`` app whose SO no longer runs.
 
-    An app that cannot be restarted is recorded in state ``error``.
-    Returns the number of apps restarted.
+    An app that cannot be restarted is recorded in state ``error`` (the
+    watcher retries it). Returns the number of apps restarted.
     """
-    store = app_store.AppStore(conf.database.connection)
-    restarted = 0
-    for row in store.all_rows():
-        if row.state != 'active' or backend.runtime.is_running(
-                row.runtime_ref):
-            continue
-        entity = app_store.to_entity(row)
-        extras = {'project': row.project}
-        try:
-            backend._start(entity)
-            restarted += 1
-            LOG.info('app %s restarted at %s', row.id,
-                     entity.attributes['occi.app.url'])
-        except errors.OCCIError as exc:
-            LOG.error('app %s could not be restarted: %s', row.id,
-                      exc.message)
-            entity.attributes['occi.app.state'] = 'error'
-            entity.attributes['occi.app.url'] = ''
-        store.update(entity.identifier, entity, extras)
-    return restarted
+    return sum(1 for row in backend.store.all_rows()
+               if backend.restart_if_gone(row))
+
+
+class Schedule(object):
+    """When the next restart of each dead app is due (in memory: after a
+    CC restart every dead app starts a new, immediate-ish schedule).
+
+    :param backoff: seconds before the first restart.
+    :param backoff_max: longest delay, in seconds.
+    :param clock: ``time.monotonic`` (tests may pass another).
+    """
+
+    def __init__(self, backoff, backoff_max, clock=time.monotonic):
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.clock = clock
+        self._due = {}
+        self._given_up = set()
+
+    def delay(self, attempts):
+        """Seconds to wait before attempt ``attempts + 1``."""
+        return min(self.backoff * (2 ** min(attempts, 30)), self.backoff_max)
+
+    def noticed(self, app_id, attempts):
+        """The SO of ``app_id`` is down after ``attempts`` restarts."""
+        self._due[app_id] = self.clock() + self.delay(attempts)
+
+    def due(self, app_id, attempts):
+        """True when the next restart of ``app_id`` is due (an app seen
+        for the first time gets its delay from now)."""
+        if app_id not in self._due:
+            self.noticed(app_id, attempts)
+        return self.clock() >= self._due[app_id]
+
+    def give_up(self, app_id):
+        """Record that ``app_id`` has no attempt left; True the first
+        time (to log it once)."""
+        self._due.pop(app_id, None)
+        if app_id in self._given_up:
+            return False
+        self._given_up.add(app_id)
+        return True
+
+    def forget(self, app_id):
+        """``app_id`` runs (or is gone): nothing scheduled."""
+        self._due.pop(app_id, None)
+        self._given_up.discard(app_id)
+
+
+class Watcher(object):
+    """Daemon thread checking the SOs of the CC's apps.
+
+    :param conf: the CC's configuration (``[cc]`` watch and restart
+        options).
+    :param backend: ``hurtle.cc.api.AppBackend``.
+    """
+
+    def __init__(self, conf, backend):
+        self.conf = conf
+        self.backend = backend
+        self.schedule = Schedule(conf.cc.restart_backoff,
+                                 conf.cc.restart_backoff_max)
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, name='so-watcher',
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout=None):
+        """Stop checking; wait up to ``timeout`` s for a running check."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def check_all(self):
+        """One round over every app; returns ``{app_id: outcome}`` of the
+        apps where something happened (see ``AppBackend.check``)."""
+        outcomes = {}
+        for row in self.backend.store.all_rows():
+            if self._stop.is_set():
+                break
+            try:
+                outcome = self.backend.check(row.id, self.schedule)
+            except Exception:
+                LOG.exception('checking app %s failed', row.id)
+                continue
+            if outcome:
+                outcomes[row.id] = outcome
+        return outcomes
+
+    def _run(self):
+        while not self._stop.wait(self.conf.cc.watch_interval):
+            try:
+                self.check_all()
+            except Exception:
+                LOG.exception('the SO watcher failed a round')

@@ -1,4 +1,9 @@
-"""The CC's OCCI entity store: ``app`` entities as ``cc_apps`` rows."""
+"""The CC's OCCI entity store: ``app`` entities as ``cc_apps`` rows.
+
+``cc_apps.runtime_ref`` holds ``{"v": 2, "ref": <the runtime driver's
+reference>, "restarts": <hurtle.app.restarts>}``; a bare driver reference
+(rows of an older Hurtle) reads as ``restarts`` 0.
+"""
 from occi import core_model
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -28,11 +33,24 @@ def to_entity(row):
     })
     # The environment may hold secrets: it is stored, never rendered.
     entity.app_env = dict(row.env or {})
-    entity.runtime_ref = row.runtime_ref
+    ref, restarts = _unwrap(row.runtime_ref)
+    entity.runtime_ref = ref
+    entity.attributes['hurtle.app.restarts'] = restarts
     entity.extras = row.project
     entity.actions = ([categories.APP_STOP] if row.state == 'active'
                       else [categories.APP_START])
     return entity
+
+
+def _unwrap(stored):
+    """``(driver reference, restarts)`` of a stored ``runtime_ref``."""
+    if isinstance(stored, dict) and stored.get('v') == 2:
+        return stored.get('ref'), int(stored.get('restarts') or 0)
+    return stored, 0
+
+
+def _wrap(ref, restarts):
+    return {'v': 2, 'ref': ref, 'restarts': int(restarts or 0)}
 
 
 class AppStore(registry.EntityStore):
@@ -53,6 +71,11 @@ class AppStore(registry.EntityStore):
             if row is None or row.project != registry.project_of(extras):
                 return None
             return to_entity(row)
+
+    def row(self, app_id):
+        """The row of app ``app_id`` (any project), or None."""
+        with self._sessions() as session:
+            return session.get(models.App, app_id)
 
     def exists(self, app_id):
         """True if any project has an app ``app_id``."""
@@ -90,7 +113,8 @@ class AppStore(registry.EntityStore):
         row.env = getattr(entity, 'app_env', {})
         row.state = attrs.get('occi.app.state', 'inactive')
         row.url = attrs.get('occi.app.url') or None
-        row.runtime_ref = getattr(entity, 'runtime_ref', None)
+        row.runtime_ref = _wrap(getattr(entity, 'runtime_ref', None),
+                                attrs.get('hurtle.app.restarts'))
 
     def delete(self, key, extras):
         with self._sessions.begin() as session:

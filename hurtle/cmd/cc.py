@@ -1,8 +1,9 @@
 """``hurtle-cc``: the Cloud Controller app API ([cc] host:port, 8887).
 
 On start it restarts the SOs of apps recorded as ``active`` whose process
-is gone (the local runtime's SOs stop with the CC); on SIGTERM it stops the
-SOs it started.
+is gone (the local runtime's SOs stop with the CC), then watches the SOs
+(``hurtle.cc.recovery.Watcher``: a dead SO is restarted with bounded
+attempts); on SIGTERM it stops the watcher and the SOs it started.
 """
 import logging
 import sys
@@ -21,9 +22,14 @@ def main(argv=None):
     application = hurtle_paste.load_app('hurtle-cc')
     backend = hurtle_paste.BUILT['cc']
     recovery.restart_apps(conf, backend)
-    stop_all = getattr(backend.runtime, 'stop_all', None)
+    watcher = recovery.Watcher(conf, backend).start()
+
+    def _on_stop():
+        watcher.stop(timeout=conf.cc.so_start_timeout + 15)
+        backend.runtime.stop_all()
+
     common.serve(application, conf.cc.host, conf.cc.port, 'hurtle-cc',
-                 on_stop=stop_all)
+                 on_stop=_on_stop)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
 """Start-up code shared by Hurtle's console scripts."""
 import logging
+import os
 import signal
 import sys
 import threading
@@ -9,6 +10,8 @@ from oslo_log import log as oslo_log
 
 from hurtle import conf as hurtle_conf
 from hurtle.db import migration
+from hurtle.db import types as db_types
+from hurtle import state_dir
 from hurtle import version
 
 CONF = hurtle_conf.CONF
@@ -17,11 +20,15 @@ _LOG_REGISTERED = []
 
 
 def prepare(argv, description):
-    """Parse ``argv`` (without the program name) into CONF, set up logging
-    and bring the database schema up to date.
+    """Parse ``argv`` (without the program name) into CONF, make
+    ``state_path`` private (umask 077, mode 0700, see
+    ``hurtle.state_dir``), set up logging and the encryption of secrets at
+    rest (``hurtle.db.types``).
 
     Exits with status 2 and a message on bad configuration.
     """
+    # Before any file (log, database, secret) is created.
+    os.umask(state_dir.PRIVATE_MASK)
     if not _LOG_REGISTERED:
         hurtle_conf.register_all(CONF)
         oslo_log.register_options(CONF)
@@ -35,6 +42,12 @@ def prepare(argv, description):
     except cfg.Error as exc:
         sys.exit('hurtle: configuration error: %s' % exc)
     hurtle_conf.resolve_state_path(CONF)
+    try:
+        state_dir.secure(CONF.state_path)
+        db_types.configure(CONF.state_path)
+    except (OSError, ValueError) as exc:
+        sys.exit('hurtle: cannot prepare state_path %s: %s'
+                 % (CONF.state_path, exc))
     oslo_log.setup(CONF, 'hurtle')
     return CONF
 

@@ -10,6 +10,11 @@ configuration with a private ``ConfigOpts``: Heat owns the global
 ``cfg.CONF`` in this process, so Hurtle's options are kept off it and
 names such as ``[DEFAULT] host`` or ``[database] connection`` never clash.
 
+The API answers only callers sending the local secret
+(``<state_path>/local_secret``, created at first start; see
+:mod:`hurtle.local_secret`) as ``X-Auth-Token``: 401 otherwise. Files it
+creates are private to its user (umask 077).
+
 Exit status: 0 after SIGTERM/SIGINT (engine and API stopped), 2 when the
 embedded Heat cannot start (port taken, state directory unwritable, bad
 configuration; the message goes to the log and to stderr), 1 on an
@@ -126,10 +131,20 @@ def main(argv=None):
 def run(argv=None):
     """Run until SIGTERM/SIGINT; return the exit status (see module doc)."""
     argv = sys.argv[1:] if argv is None else argv
+    # State, database, logs and the local secret: for this user only.
+    from hurtle import state_dir
+    os.umask(state_dir.PRIVATE_MASK)
     conf = load_conf(argv)
+    try:
+        state_dir.secure(conf.state_path)
+    except OSError as exc:
+        sys.stderr.write('hurtle-heat: error: cannot create state_path '
+                         '%s: %s\n' % (conf.state_path, exc.strerror or exc))
+        return 2
     logging.setup(conf, 'hurtle-heat')
 
     from hurtle.cc.embedded_heat import launcher
+    from hurtle import local_secret
 
     stop_requested = threading.Event()
 
@@ -140,8 +155,13 @@ def run(argv=None):
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
-    heat = launcher.EmbeddedHeat(launcher.Settings.from_conf(
-        conf, service_catalogue=local_services(argv)))
+    settings = launcher.Settings.from_conf(
+        conf, service_catalogue=local_services(argv))
+    try:
+        settings.local_secret = local_secret.load_or_create(conf.state_path)
+    except local_secret.LocalSecretError as exc:
+        return _fail(str(exc), 2)
+    heat = launcher.EmbeddedHeat(settings)
     try:
         heat.start()
     except launcher.LaunchError as exc:

@@ -32,6 +32,31 @@ cc_opts = [
                        help='Address local SO processes bind to.'),
     cfg.BoolOpt('insecure', default=False,
                 help='Skip TLS verification towards Heat.'),
+    cfg.ListOpt('allowed_images', default=[],
+                help='SO bundles (directories, relative to the first '
+                     'config file\'s directory) or images the CC may start, '
+                     'besides the so_bundle of every manifest in [sm] '
+                     'manifests. Any other occi.app.image is refused with '
+                     '403.'),
+    cfg.ListOpt('extra_env_keys', default=[],
+                help='Environment variable names an app\'s occi.app.env may '
+                     'set besides HURTLE_SO_SECRET, HURTLE_INSTANCE_ID, '
+                     'HURTLE_PROJECT and HURTLE_SO_TEMPLATES; any other '
+                     'key is refused with 400.'),
+    cfg.FloatOpt('watch_interval', default=1.0, min=0.1,
+                 help='Seconds between two checks that the SOs of active '
+                      'apps still run.'),
+    cfg.IntOpt('restart_attempts', default=5, min=0,
+               help='Times the CC restarts a dead SO before it leaves its '
+                    'app in state error (counted from the last time the '
+                    'app was started or became active).'),
+    cfg.FloatOpt('restart_backoff', default=1.0, min=0,
+                 help='Seconds before the first restart of a dead SO; '
+                      'doubled after each failed attempt, up to '
+                      'restart_backoff_max.'),
+    cfg.FloatOpt('restart_backoff_max', default=30.0, min=0,
+                 help='Longest wait, in seconds, between two restarts of '
+                      'a dead SO.'),
 ]
 
 

@@ -2,7 +2,9 @@
 
 SM and CC run as separate processes and may share one SQLite file, so
 SQLite connections use WAL journaling and a busy timeout instead of failing
-at once with "database is locked".
+at once with "database is locked". A SQLite file and its ``-wal``/``-shm``
+companions are made 0600 (they hold SO secrets, if encrypted): SQLite
+gives the companions the database file's mode.
 """
 import os
 import threading
@@ -25,6 +27,16 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.close()
 
 
+def _restrict(database):
+    """chmod 0600 the SQLite file ``database`` and its WAL/shm files."""
+    for path in (database, database + '-wal', database + '-shm'):
+        try:
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+        except OSError:
+            pass  # not there (yet), or not ours: SQLite reports the rest
+
+
 def get_engine(url):
     """Return the process-wide engine for ``url`` (a SQLAlchemy URL string).
 
@@ -36,13 +48,19 @@ def get_engine(url):
             return engine
         parsed = sqlalchemy.engine.make_url(url)
         if parsed.get_backend_name() == 'sqlite':
+            database = None
             if parsed.database and parsed.database != ':memory:':
-                directory = os.path.dirname(os.path.abspath(parsed.database))
-                os.makedirs(directory, exist_ok=True)
+                database = os.path.abspath(parsed.database)
+                os.makedirs(os.path.dirname(database), mode=0o700,
+                            exist_ok=True)
             engine = sqlalchemy.create_engine(
                 url, connect_args={'check_same_thread': False,
                                    'timeout': SQLITE_BUSY_TIMEOUT_MS / 1000})
             event.listen(engine, 'connect', _sqlite_pragmas)
+            if database:
+                _restrict(database)
+                event.listen(engine, 'connect',
+                             lambda *args: _restrict(database))
         else:
             engine = sqlalchemy.create_engine(url, pool_pre_ping=True)
         _ENGINES[url] = engine

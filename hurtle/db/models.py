@@ -9,6 +9,8 @@ import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from hurtle.db import types
+
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
@@ -32,7 +34,8 @@ class ServiceInstance(Base):
     pending = sa.Column(sa.JSON, nullable=True)
     app_url = sa.Column(sa.String(1024), nullable=True)
     so_url = sa.Column(sa.String(1024), nullable=True)
-    so_secret = sa.Column(sa.String(255), nullable=True)
+    #: Encrypted at rest (``hurtle.db.types``).
+    so_secret = sa.Column(types.EncryptedText(255), nullable=True)
     #: ``[{"service_type": ..., "location": ...}]`` in creation order.
     dependencies = sa.Column(sa.JSON, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
@@ -49,7 +52,8 @@ class App(Base):
     project = sa.Column(sa.String(255), nullable=False, index=True)
     name = sa.Column(sa.String(255), nullable=False)
     image = sa.Column(sa.String(1024), nullable=False)
-    env = sa.Column(sa.JSON, nullable=False, default=dict)
+    #: The SO's environment (its secret among it), encrypted at rest.
+    env = sa.Column(types.EncryptedJSON, nullable=False, default=dict)
     state = sa.Column(sa.String(32), nullable=False)
     url = sa.Column(sa.String(1024), nullable=True)
     runtime_ref = sa.Column(sa.JSON, nullable=True)

@@ -40,6 +40,7 @@ import time
 from keystoneauth1 import exceptions as ks_exc
 
 from hurtle.conf import service_credentials
+from hurtle import local_secret
 from hurtle.occi import categories
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
@@ -182,10 +183,17 @@ class Lifecycle(object):
     # helpers
     @property
     def cc(self):
-        """An OCCI client of the CC, as ``[sm] service_project``."""
+        """An OCCI client of the CC, as ``[sm] service_project``.
+
+        noauth: it also sends the local secret (``hurtle.local_secret``)
+        as ``X-Auth-Token``, which the CC requires; only the CC gets it.
+        """
+        headers = self._auth_headers(self.conf.sm.service_project)
+        if self.conf.auth_strategy != 'keystone':
+            headers.update(local_secret.headers(self.conf.state_path))
         return occi_client.OCCIClient(
             self.conf.sm.cc_url,
-            headers=self._auth_headers(self.conf.sm.service_project),
+            headers=headers,
             verify=not self.conf.sm.insecure,
             timeout=self.conf.sm.phase_timeout,
             retries=self.conf.sm.call_retries)

@@ -9,3 +9,4 @@ from hurtle.wsgi import _common
 
 application = _common.load('hurtle-cc', 'Hurtle Cloud Controller (WSGI)')
 recovery.restart_apps(_common.common.CONF, hurtle_paste.BUILT['cc'])
+WATCHER = recovery.Watcher(_common.common.CONF, hurtle_paste.BUILT['cc']).start()

@@ -41,6 +41,7 @@ import requests
 from testtools import content
 
 from hurtle.cc.embedded_heat import client as heat_client_mod
+from hurtle import local_secret
 from tests import net
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -93,10 +94,21 @@ class EmbeddedHeat(fixtures.Fixture):
 
     # -- helpers used by tests --------------------------------------------
     def client(self, project='admin', user='admin'):
-        """python-heatclient v1 client for ``project`` (noauth headers)."""
+        """python-heatclient v1 client for ``project`` (noauth headers
+        and the local secret)."""
         return heat_client_mod.heat_client(
             heat_client_mod.endpoint_for(self.api_url, project),
-            project=project, user=user)
+            project=project, user=user, token=self.local_secret())
+
+    def local_secret(self):
+        """The local secret hurtle-heat created under its state_path."""
+        return local_secret.load_or_create(
+            os.path.join(self.tmp, 'state'))
+
+    def auth_headers(self, project='admin', user='admin'):
+        """Headers of a plain HTTP call (curl style) to this Heat."""
+        return {'X-Auth-User': user, 'X-Auth-Project': project,
+                'X-Auth-Token': self.local_secret()}
 
     def log_text(self):
         """The process's combined stdout/stderr so far."""

@@ -12,6 +12,9 @@ import time
 
 import fixtures
 
+from hurtle.cc.embedded_heat import client as heat_client_mod
+from hurtle import local_secret
+from hurtle.occi import client as occi_client
 from tests import net
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -46,7 +49,10 @@ port = {heat_port}
 
 class HurtleAll(fixtures.Fixture):
     """``hurtle-all`` on free ports; ``.sm_url``, ``.cc_url``,
-    ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``."""
+    ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``.
+
+    The CC and the embedded Heat want the local secret: use
+    :meth:`cc_headers` / :meth:`cc_client` and :meth:`heat_client`."""
 
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
@@ -86,6 +92,28 @@ class HurtleAll(fixtures.Fixture):
                                    % (self.proc.returncode, self.output()))
             time.sleep(0.2)
         raise RuntimeError('hurtle-all did not start:\n%s' % self.output())
+
+    def local_secret(self):
+        """The local secret hurtle-all created under ``state``."""
+        return local_secret.load_or_create(self.state)
+
+    def cc_headers(self, project='service'):
+        """Headers of a direct CC call as the SM makes it: the project and
+        the local secret."""
+        return {'X-Project-Id': project,
+                local_secret.HEADER: self.local_secret()}
+
+    def cc_client(self, project='service', **kwargs):
+        """An OCCI client of the CC with :meth:`cc_headers`."""
+        return occi_client.OCCIClient(
+            self.cc_url, headers=self.cc_headers(project), **kwargs)
+
+    def heat_client(self, project='admin'):
+        """python-heatclient for the embedded Heat, as ``project``, with
+        the local secret."""
+        return heat_client_mod.heat_client(
+            heat_client_mod.endpoint_for(self.heat_url, project),
+            project=project, token=self.local_secret())
 
     def output(self):
         with open(self.output_path, 'rb') as handle:

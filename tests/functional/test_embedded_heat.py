@@ -219,8 +219,7 @@ class TestStacks(testtools.TestCase):
 
     def test_headers_and_url_project(self):
         url = self.heat.api_url + '/v1/admin/stacks'
-        resp = requests.get(url, headers={'X-Auth-User': 'admin',
-                                          'X-Auth-Project': 'admin'},
+        resp = requests.get(url, headers=self.heat.auth_headers(),
                             timeout=10)
         self.assertEqual(200, resp.status_code)
         self.assertIn('stacks', resp.json())

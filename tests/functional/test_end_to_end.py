@@ -10,7 +10,6 @@ import time
 import requests
 import testtools
 
-from hurtle.cc.embedded_heat import client as heat_client
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from tests.functional import hurtle_fixture
@@ -38,8 +37,7 @@ class EndToEndTest(testtools.TestCase):
         self.sm = self.hurtle.sm_url
         self.client = occi_client.OCCIClient(
             self.sm, headers={'X-Project-Id': 'demo'})
-        self.heat = heat_client.heat_client(
-            heat_client.endpoint_for(self.hurtle.heat_url, 'admin'))
+        self.heat = self.hurtle.heat_client('admin')
 
     # helpers ----------------------------------------------------------------
     def post_instance(self, attributes=(), project='demo'):
@@ -175,8 +173,7 @@ class EndToEndTest(testtools.TestCase):
         """The CC restarts SOs on new ports (CC restart, stop/start)."""
         location = self.create()
         attrs = self.wait_state(location, {'active'}).attributes
-        cc = occi_client.OCCIClient(self.hurtle.cc_url,
-                                    headers={'X-Project-Id': 'service'})
+        cc = self.hurtle.cc_client()
         instance_id = attrs['occi.core.id']
         app = [a for a in map(cc.get, cc.list('/app/'))
                if a.attributes['occi.app.name'].endswith(instance_id)][0]

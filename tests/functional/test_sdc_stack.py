@@ -90,7 +90,8 @@ class SDCStackTest(testtools.TestCase):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith('OS_')}
         out = subprocess.run(
-            [cli, '--os-auth-type', 'none',
+            [cli, '--os-auth-type', 'admin_token',
+             '--os-token', self.heat.local_secret(),
              '--os-endpoint', self.heat.url,
              '--os-orchestration-api-version', '1',
              'orchestration', 'resource', 'type', 'list', '-f', 'value'],

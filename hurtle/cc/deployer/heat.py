@@ -4,7 +4,10 @@ With ``[DEFAULT] auth_strategy = noauth`` it talks to a noauth Heat at
 ``[cc] heat_url`` (python-heatclient over a keystoneauth1 noauth session,
 see ``hurtle.cc.embedded_heat.client``); with ``keystone`` it authenticates
 with the ``[service_credentials]`` and finds Heat in the service catalog
-(``orchestration``) unless ``[cc] heat_url`` is set explicitly.
+(``orchestration``) unless ``[cc] heat_url`` is set explicitly. The
+embedded Heat wants the local secret (``hurtle.local_secret``, under
+``state_path``) as ``X-Auth-Token``: SOs run with the CC's configuration,
+so they read the same file.
 """
 from heatclient import exc as heat_exc
 from heatclient.v1 import client as heat_v1
@@ -12,6 +15,7 @@ from keystoneauth1 import exceptions as ks_exc
 
 from hurtle.cc.embedded_heat import client as noauth_client
 from hurtle.conf import service_credentials
+from hurtle import local_secret
 from hurtle.sdk import deployer as deployer_api
 
 
@@ -42,7 +46,8 @@ class HeatDeployer(deployer_api.Deployer):
             endpoint = conf.cc.heat_url % {'project': project}
             self.client = noauth_client.heat_client(
                 endpoint, project=project, user=conf.cc.heat_user,
-                verify=not conf.cc.insecure)
+                verify=not conf.cc.insecure,
+                token=local_secret.load_or_create(conf.state_path))
 
     def _call(self, what, func, *args, **kwargs):
         try:

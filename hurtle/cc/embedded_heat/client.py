@@ -6,27 +6,35 @@ the request the ``admin`` role. The project in the URL must be the same
 project (``/v1/<project>/stacks``), so the endpoint is
 ``http://<host>:<port>/v1/<project>``.
 
-Recipe (what :func:`heat_client` does)::
+The embedded Heat answers 401 unless the caller sends Hurtle's local
+secret (:mod:`hurtle.local_secret`, ``<state_path>/local_secret``) as
+``X-Auth-Token``; pass it as ``token``. Recipe (what :func:`heat_client`
+does)::
 
     from heatclient.v1 import client as heat_v1
-    from keystoneauth1 import noauth
     from keystoneauth1 import session
+    from keystoneauth1 import token_endpoint
 
+    from hurtle import local_secret
+
+    endpoint = 'http://127.0.0.1:8004/v1/admin'
     sess = session.Session(
-        auth=noauth.NoAuth(),
+        auth=token_endpoint.Token(
+            endpoint, local_secret.load_or_create(state_path)),
         additional_headers={'X-Auth-User': 'admin',
                             'X-Auth-Project': 'admin'})
-    heat = heat_v1.Client(
-        session=sess,
-        endpoint_override='http://127.0.0.1:8004/v1/admin')
+    heat = heat_v1.Client(session=sess, endpoint_override=endpoint)
     heat.stacks.list()
 
-(``keystoneauth1.noauth.NoAuth`` sends a dummy ``X-Auth-Token`` that the
-noauth pipeline ignores.)
+(Without a token, ``keystoneauth1.noauth.NoAuth`` sends a dummy
+``X-Auth-Token``: fine for a plain noauth Heat, 401 on the embedded one.
+``additional_headers`` cannot carry the token: the auth plugin's
+``X-Auth-Token`` wins.)
 """
 from heatclient.v1 import client as heat_v1
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
 
 
 def endpoint_for(api_url, project='admin'):
@@ -41,7 +49,7 @@ def endpoint_for(api_url, project='admin'):
 
 
 def heat_client(endpoint, project='admin', user='admin', timeout=30,
-                verify=True):
+                verify=True, token=None):
     """Build a python-heatclient v1 client for a noauth Heat API.
 
     :param endpoint: the v1 endpoint *including* the project,
@@ -52,12 +60,17 @@ def heat_client(endpoint, project='admin', user='admin', timeout=30,
     :param timeout: HTTP timeout per request, in seconds.
     :param verify: TLS verification (bool or CA bundle path) for https
         endpoints; on by default.
+    :param token: sent as ``X-Auth-Token``: the local secret for the
+        embedded Heat (``hurtle.local_secret.load_or_create``); None sends
+        keystoneauth1's dummy noauth token.
     :returns: :class:`heatclient.v1.client.Client`; its calls raise
         ``heatclient.exc.HTTPException`` subclasses on 4xx/5xx and
         ``keystoneauth1.exceptions.ConnectFailure`` when nothing listens.
     """
+    auth = (noauth.NoAuth() if token is None
+            else token_endpoint.Token(endpoint, token))
     sess = ks_session.Session(
-        auth=noauth.NoAuth(),
+        auth=auth,
         timeout=timeout,
         verify=verify,
         additional_headers={'X-Auth-User': user,

@@ -13,6 +13,7 @@ import sys
 import sysconfig
 
 import hurtle
+from hurtle import state_dir
 
 #: Heat's noauth keystone stand-in: no Keystone needed by the engine.
 FAKE_KEYSTONE = ('heat.engine.clients.os.keystone.fake_keystoneclient.'
@@ -60,7 +61,8 @@ def find_api_paste_ini():
 
 
 def ensure_state_dir(path):
-    """Create ``path`` (mode 0700) if needed and check it is writable.
+    """Create ``path`` (mode 0700) if needed, make it and its files private
+    (``hurtle.state_dir.secure``) and check it is writable.
 
     :raises ConfigError: if it cannot be created or written.
     """
@@ -72,6 +74,8 @@ def ensure_state_dir(path):
     if not os.path.isdir(path):
         raise ConfigError('embedded Heat state path %s is not a directory'
                           % path)
+    # It holds Heat's database and encryption key: for this user only.
+    state_dir.secure(path)
     probe = os.path.join(path, '.write-test')
     try:
         with open(probe, 'w') as f:

@@ -60,6 +60,9 @@ class Settings:
     :ivar service_catalogue: ``<service_type>=<URL>`` entries written to
         ``[hurtle_heat] service_catalogue`` (the services of this
         machine's SM), so templates may name a service by type alone.
+    :ivar local_secret: when set, the API answers 401 unless a request
+        carries it as ``X-Auth-Token`` (:mod:`hurtle.local_secret`; Heat
+        then sees ``X-Auth-Token: notused``, as from a noauth client).
     """
     host: str = '127.0.0.1'
     port: int = 8004
@@ -72,6 +75,7 @@ class Settings:
     log_dir: str = None
     fix_sqlite_id_reuse: bool = True
     service_catalogue: tuple = ()
+    local_secret: str = None
 
     @classmethod
     def from_conf(cls, conf, service_catalogue=()):
@@ -309,6 +313,11 @@ class EmbeddedHeat(object):
                 app = heat_config.load_paste_app('heat-api')
             except RuntimeError as exc:
                 raise LaunchError(str(exc))
+            if self.settings.local_secret:
+                from hurtle import local_secret
+                app = local_secret.LocalSecretMiddleware(
+                    app, self.settings.local_secret, realm='hurtle-heat',
+                    replacement='notused')
             self._server.set_app(app)
             try:
                 self._server.server_activate()

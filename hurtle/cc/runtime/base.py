@@ -33,7 +33,18 @@ class Runtime(abc.ABC):
 
     @abc.abstractmethod
     def is_running(self, ref):
-        """Return True if the SO identified by ``ref`` still runs."""
+        """Return True if the SO identified by ``ref`` still runs.
+
+        Cheap enough to be called every ``[cc] watch_interval`` seconds
+        for every active app (the CC's watcher does).
+        """
+
+    @abc.abstractmethod
+    def stop_all(self):
+        """Stop every SO this driver instance started (CC shutdown).
+
+        Drivers whose SOs outlive the CC (containers) may do nothing.
+        """
 
 
 def load(name, conf):

@@ -5,8 +5,10 @@ only need to come up and serve (no Heat is involved here).
 """
 import json
 import os
+import shutil
 import signal
 
+import fixtures
 import requests
 import testtools
 
@@ -35,7 +37,8 @@ class AppAPITest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.conf = self.useFixture(
-            conf_fixture.HurtleConf(cc__so_start_timeout=60)).conf
+            conf_fixture.HurtleConf(cc__so_start_timeout=60,
+                                    cc__allowed_images=[BUNDLE])).conf
         migration.upgrade(self.conf.database.connection)
         application, self.backend = api.make_application(self.conf)
         self.addCleanup(self.backend.runtime.stop_all)
@@ -90,6 +93,8 @@ class AppAPITest(testtools.TestCase):
         self.assertTrue(app.attributes['occi.app.url'].startswith('http'))
 
     def test_image_that_is_no_bundle_is_409_and_keeps_nothing(self):
+        # Registered, but no SO bundle (any more).
+        self.backend.images.add('/nonexistent')
         err = self.assertRaises(errors.Conflict, self.create,
                                 **{'occi.app.image': '/nonexistent'})
         self.assertIn('not an SO bundle', err.message)
@@ -159,3 +164,164 @@ class AppAPITest(testtools.TestCase):
         self.assertEqual('active', restarted['occi.app.state'])
         self.assertNotEqual(app.attributes['occi.app.url'],
                             restarted['occi.app.url'])
+
+
+class RegisteredImagesTest(testtools.TestCase):
+    """Only registered SO bundles start; only documented env keys pass."""
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.marker = os.path.join(self.tmp, 'ran')
+        self.evil = os.path.join(self.tmp, 'evil')
+        os.mkdir(self.evil)
+        with open(os.path.join(self.evil, 'so.py'), 'w') as handle:
+            handle.write('open(%r, "w").write("ran")\n' % self.marker)
+        # A symbolic link to the registered bundle is the same bundle.
+        self.link = os.path.join(self.tmp, 'link')
+        os.symlink(BUNDLE, self.link)
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            sm__manifests=[os.path.join(ROOT, 'samples', 'sample',
+                                        'manifest.json')],
+            cc__extra_env_keys=['HURTLE_EXTRA'])).conf
+        migration.upgrade(self.conf.database.connection)
+        application, self.backend = api.make_application(self.conf)
+        self.addCleanup(self.backend.runtime.stop_all)
+        srv, _thread = server.serve_in_thread(
+            middleware.NoAuthMiddleware(application,
+                                        default_project='service'))
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.client = occi_client.OCCIClient(
+            'http://127.0.0.1:%d/' % srv.server_port,
+            headers={'X-Project-Id': 'service'}, retries=0)
+
+    def create(self, image, env=None):
+        env = {'HURTLE_SO_SECRET': 'x'} if env is None else env
+        return self.client.create('/app/', APP, {
+            'occi.app.name': 'so', 'occi.app.image': image,
+            'occi.app.env': json.dumps(env)})
+
+    def test_unregistered_bundle_is_403_and_never_runs(self):
+        for image in (self.evil, self.evil + '/', BUNDLE + '/../../../x',
+                      'samples/sample/so', 'some-image:latest'):
+            err = self.assertRaises(errors.OCCIError, self.create, image)
+            self.assertEqual(403, err.code, image)
+            self.assertIn('not a registered SO bundle', err.message)
+        self.assertFalse(os.path.exists(self.marker))
+        self.assertEqual([], self.client.list('/app/'))
+        self.assertEqual({}, self.backend.runtime._children)
+
+    def test_manifest_bundle_is_registered_by_real_path(self):
+        location = self.create(self.link)
+        self.assertEqual('active', self.client.get(location).attributes[
+            'occi.app.state'])
+
+    def test_env_keys_outside_the_documented_set_are_400(self):
+        for key in ('PYTHONPATH', 'LD_PRELOAD', 'PATH', 'hurtle_so_secret'):
+            err = self.assertRaises(errors.BadRequest, self.create, BUNDLE,
+                                    {'HURTLE_SO_SECRET': 'x', key: 'v'})
+            self.assertIn(key, err.message)
+        self.assertEqual([], self.client.list('/app/'))
+        self.assertEqual({}, self.backend.runtime._children)
+        # Documented keys and [cc] extra_env_keys pass.
+        env = dict.fromkeys(sorted(api.ENV_KEYS) + ['HURTLE_EXTRA'], 'x')
+        env['HURTLE_SO_TEMPLATES'] = '{}'
+        self.create(BUNDLE, env)
+
+    def test_env_update_with_refused_key_is_400(self):
+        location = self.create(BUNDLE)
+        err = self.assertRaises(errors.BadRequest, self.client.update,
+                                location, APP,
+                                {'occi.app.env': '{"LD_PRELOAD": "x"}'})
+        self.assertIn('LD_PRELOAD', err.message)
+
+
+class WatcherTest(testtools.TestCase):
+    """The CC notices dead SOs and restarts them a bounded number of
+    times (real SO processes; the watcher's rounds are run by the test)."""
+
+    def setUp(self):
+        super().setUp()
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.bundle = os.path.join(tmp, 'so')
+        shutil.copytree(BUNDLE, self.bundle)
+        with open(os.path.join(self.bundle, 'so.py')) as handle:
+            code = handle.read()
+        with open(os.path.join(self.bundle, 'so.py'), 'w') as handle:
+            handle.write('import os\nif os.path.exists(os.path.join('
+                         'os.path.dirname(__file__), "broken")):\n'
+                         '    raise SystemExit("broken on purpose")\n'
+                         + code)
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            cc__allowed_images=[self.bundle], cc__restart_attempts=2,
+            cc__restart_backoff=0.0)).conf
+        migration.upgrade(self.conf.database.connection)
+        application, self.backend = api.make_application(self.conf)
+        self.addCleanup(self.backend.runtime.stop_all)
+        srv, _thread = server.serve_in_thread(
+            middleware.NoAuthMiddleware(application,
+                                        default_project='service'))
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.client = occi_client.OCCIClient(
+            'http://127.0.0.1:%d/' % srv.server_port,
+            headers={'X-Project-Id': 'service'}, retries=0)
+        self.watcher = recovery.Watcher(self.conf, self.backend)
+        self.location = self.client.create('/app/', APP, {
+            'occi.app.name': 'so', 'occi.app.image': self.bundle,
+            'occi.app.env': json.dumps({'HURTLE_SO_SECRET': 'x'})})
+
+    def kill_so(self):
+        pid = next(iter(self.backend.runtime._children))
+        os.kill(pid, signal.SIGKILL)
+        self.backend.runtime._children[pid].wait()
+
+    def attrs(self):
+        return self.client.get(self.location).attributes
+
+    def test_dead_so_is_noticed_and_restarted(self):
+        url = self.attrs()['occi.app.url']
+        self.assertEqual(0, self.attrs()[api.RESTARTS])
+        self.assertEqual({}, self.watcher.check_all())
+        self.kill_so()
+        self.assertEqual(['died'], list(self.watcher.check_all().values()))
+        self.assertEqual('error', self.attrs()['occi.app.state'])
+        self.assertEqual(['restarted'],
+                         list(self.watcher.check_all().values()))
+        attrs = self.attrs()
+        self.assertEqual('active', attrs['occi.app.state'])
+        self.assertEqual(1, attrs[api.RESTARTS])
+        self.assertNotEqual(url, attrs['occi.app.url'])
+        self.assertEqual(200, requests.get(
+            attrs['occi.app.url'] + '-/', headers={'X-Auth-Token': 'x'},
+            timeout=5).status_code)
+
+    def test_attempts_are_bounded_then_the_app_stays_error(self):
+        open(os.path.join(self.bundle, 'broken'), 'w').close()
+        self.kill_so()
+        outcomes = [list(self.watcher.check_all().values())
+                    for _ in range(5)]
+        self.assertEqual([['died'], ['failed'], ['failed'], ['exhausted'],
+                          ['exhausted']], outcomes)
+        attrs = self.attrs()
+        self.assertEqual('error', attrs['occi.app.state'])
+        self.assertEqual(2, attrs[api.RESTARTS])
+        self.assertEqual({}, self.backend.runtime._children)
+        # A start action gives it a new budget.
+        os.unlink(os.path.join(self.bundle, 'broken'))
+        self.client.action(self.location, START)
+        self.assertEqual('active', self.attrs()['occi.app.state'])
+        self.assertEqual(0, self.attrs()[api.RESTARTS])
+
+    def test_delete_of_an_app_whose_so_died(self):
+        self.kill_so()
+        self.client.delete(self.location)
+        self.assertRaises(errors.NotFound, self.client.get, self.location)
+        self.assertEqual({}, self.watcher.check_all())
+        self.assertEqual({}, self.backend.runtime._children)
+
+    def test_schedule_doubles_up_to_the_maximum(self):
+        schedule = recovery.Schedule(1.0, 5.0)
+        self.assertEqual([1.0, 2.0, 4.0, 5.0, 5.0],
+                         [schedule.delay(n) for n in range(5)])

@@ -1,0 +1,58 @@
+"""The SO bundles and images the CC may start (DESIGN.md section 8).
+
+The CC starts only what the operator registered:
+
+* the ``so_bundle`` of every manifest in ``[sm] manifests`` of the CC's
+  own configuration, resolved as the SM resolves it
+  (``hurtle.sm.manifest.load``; a manifest that does not load registers
+  nothing, with a warning);
+* every entry of ``[cc] allowed_images`` (a path relative to the first
+  config file's directory, or an image name).
+
+Paths are compared by their real path (symbolic links and ``..``
+resolved), names as they are.
+"""
+import logging
+import os
+
+from hurtle import conf as hurtle_conf
+
+LOG = logging.getLogger(__name__)
+
+
+def _canonical(image):
+    """Real path of an existing path; anything else as it is."""
+    if os.path.isabs(image) or os.path.exists(image):
+        return os.path.realpath(image)
+    return image
+
+
+def registered(conf):
+    """Return the set of canonical registered images (see module doc)."""
+    from hurtle.sm import manifest as manifest_mod
+
+    images = set()
+    for path in conf.sm.manifests or []:
+        try:
+            loaded = manifest_mod.load(hurtle_conf.resolve_path(conf, path))
+        except manifest_mod.ManifestError as exc:
+            LOG.warning('its SO is not registered with the CC: %s', exc)
+            continue
+        if loaded.so_bundle:
+            images.add(_canonical(loaded.so_bundle))
+    for entry in conf.cc.allowed_images or []:
+        entry = entry.strip()
+        if not entry:
+            continue
+        if entry.startswith(('.', '/')) or os.path.exists(
+                hurtle_conf.resolve_path(conf, entry)):
+            entry = hurtle_conf.resolve_path(conf, entry)
+        images.add(_canonical(entry))
+    return images
+
+
+def resolve(image, allowed):
+    """Return the registered form of ``image`` (its real path, or the
+    name), or None if ``image`` is not in ``allowed``."""
+    candidate = _canonical(image) if os.path.isabs(image) else image
+    return candidate if candidate in allowed else None
