@@ -9,4 +9,6 @@ from hurtle.wsgi import _common
 
 application = _common.load('hurtle-cc', 'Hurtle Cloud Controller (WSGI)')
 recovery.restart_apps(_common.common.CONF, hurtle_paste.BUILT['cc'])
-WATCHER = recovery.Watcher(_common.common.CONF, hurtle_paste.BUILT['cc']).start()
+#: Restarts dead SOs (see hurtle.cc.recovery).
+WATCHER = recovery.Watcher(_common.common.CONF,
+                           hurtle_paste.BUILT['cc']).start()

@@ -56,8 +56,10 @@ class HurtleAll(fixtures.Fixture):
 
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
-                 start_timeout=240):
+                 start_timeout=240, extra_conf=''):
+        """:param extra_conf: more hurtle.conf text, appended."""
         super().__init__()
+        self.extra_conf = extra_conf
         self.manifests = manifests
         self.phase_timeout = phase_timeout
         self.start_timeout = start_timeout
@@ -74,6 +76,7 @@ class HurtleAll(fixtures.Fixture):
             handle.write(CONF_TEMPLATE.format(
                 state=self.state, manifests=','.join(self.manifests),
                 phase_timeout=self.phase_timeout, **ports))
+            handle.write('\n' + self.extra_conf + '\n')
         self.output_path = os.path.join(self.state, 'hurtle-all.out')
         self._out = open(self.output_path, 'wb')
         self.addCleanup(self._out.close)

@@ -17,26 +17,22 @@ Modules:
 * :mod:`~hurtle.cc.embedded_heat.db` -- schema sync and the SQLite
   id-reuse fix.
 
-Client recipe (noauth: user and project come from headers, the URL's
-project must be the same project)::
+The API answers only callers sending Hurtle's local secret
+(``<state_path>/local_secret``, see :mod:`hurtle.local_secret`) as
+``X-Auth-Token``: 401 otherwise. Client recipe (noauth: user and project
+come from headers, the URL's project must be the same project)::
 
     from hurtle.cc.embedded_heat import client
-    heat = client.heat_client('http://127.0.0.1:8004/v1/admin')
+    from hurtle import local_secret
+    heat = client.heat_client('http://127.0.0.1:8004/v1/admin',
+                              token=local_secret.load_or_create(state_path))
     heat.stacks.list()
 
-which is::
-
-    from heatclient.v1 import client as heat_v1
-    from keystoneauth1 import noauth, session
-    sess = session.Session(auth=noauth.NoAuth(),
-                           additional_headers={'X-Auth-User': 'admin',
-                                               'X-Auth-Project': 'admin'})
-    heat = heat_v1.Client(session=sess,
-                          endpoint_override='http://127.0.0.1:8004/v1/admin')
-
-With curl: ``curl -H 'X-Auth-User: admin' -H 'X-Auth-Project: admin'
+(see :mod:`hurtle.cc.embedded_heat.client` for the keystoneauth1 session
+it builds). With curl: ``curl -H "X-Auth-Token: $(cat
+state/local_secret)" -H 'X-Auth-User: admin' -H 'X-Auth-Project: admin'
 http://127.0.0.1:8004/v1/admin/stacks``. The openstack CLI works too:
-``openstack --os-auth-type none --os-endpoint
-http://127.0.0.1:8004/v1/admin stack list`` (noauth defaults the user and
-project to ``admin``).
+``openstack --os-auth-type admin_token --os-token "$(cat
+state/local_secret)" --os-endpoint http://127.0.0.1:8004/v1/admin stack
+list`` (noauth defaults the user and project to ``admin``).
 """
