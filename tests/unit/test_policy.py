@@ -29,7 +29,9 @@ class PolicyTest(testtools.TestCase):
         super().setUp()
         self.conf = self.useFixture(conf_fixture.HurtleConf(
             sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
-            sm__call_retries=0)).conf
+            sm__call_retries=0,
+            # Registered, so that the runtime gets to refuse it.
+            cc__allowed_images=['/nonexistent'])).conf
         migration.upgrade(self.conf.database.connection)
         self.sm, lifecycle = sm_api.make_application(
             self.conf, [manifest.load(SAMPLE)])

@@ -19,7 +19,11 @@ PROBE = textwrap.dedent('''
     import sys
     import webob
     module = __import__('hurtle.wsgi.' + sys.argv[1], fromlist=['x'])
-    resp = webob.Request.blank('/-/', headers={'Accept': 'text/plain'}
+    headers = {'Accept': 'text/plain'}
+    if len(sys.argv) > 2:  # the state_path: send the local secret
+        from hurtle import local_secret
+        headers.update(local_secret.headers(sys.argv[2]))
+    resp = webob.Request.blank('/-/', headers=headers
                                ).get_response(module.application)
     print('STATUS %d' % resp.status_int)
     print(resp.text)
@@ -37,9 +41,10 @@ class WSGIEntryPointTest(testtools.TestCase):
                          % (self.state, os.path.join(
                              ROOT, 'samples', 'sample', 'manifest.json')))
 
-    def probe(self, name, config_files):
+    def probe(self, name, config_files, *args):
         env = dict(os.environ, HURTLE_CONFIG_FILES=config_files)
-        return subprocess.run([sys.executable, '-c', PROBE, name], env=env,
+        return subprocess.run([sys.executable, '-c', PROBE, name] +
+                              list(args), env=env,
                               cwd=ROOT, capture_output=True, text=True,
                               timeout=120)
 
@@ -51,11 +56,17 @@ class WSGIEntryPointTest(testtools.TestCase):
         self.assertIn('http://schemas.hurtle.it/occi/sm#', body)
 
     def test_cc_application(self):
-        result = self.probe('cc', self.conf)
+        result = self.probe('cc', self.conf, self.state)
         self.assertEqual(0, result.returncode, result.stderr)
         body = result.stdout.split('STATUS ', 1)[-1]
         self.assertTrue(body.startswith('200'), result.stdout)
         self.assertIn('http://schemas.ogf.org/occi/platform#', body)
+
+    def test_cc_application_wants_the_local_secret(self):
+        result = self.probe('cc', self.conf)
+        self.assertEqual(0, result.returncode, result.stderr)
+        body = result.stdout.split('STATUS ', 1)[-1]
+        self.assertTrue(body.startswith('401'), result.stdout)
 
     def test_missing_config_file_fails_with_message(self):
         result = self.probe('sm', os.path.join(self.state, 'nope.conf'))
