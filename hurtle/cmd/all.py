@@ -69,6 +69,8 @@ class Child(object):
                 raise RuntimeError('%s exited with status %s:\n%s' % (
                     self.name, self.proc.returncode, self.tail()))
             try:
+                # Any HTTP answer proves the server is up: the CC and the
+                # embedded Heat answer 401 without the local secret.
                 requests.get(self.probe_url, timeout=2)
                 return
             except requests.RequestException:
