@@ -177,7 +177,7 @@ class EmbeddedHeat(fixtures.Fixture):
         return path
 
     def command(self):
-        return [sys.executable, '-m', 'hurtle.cmd.heat',
+        return [sys.executable, '-P', '-m', 'hurtle.cmd.heat',
                 '--config-file', self.config_file]
 
     def _start(self):

@@ -19,6 +19,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 SAMPLE_MANIFEST = os.path.join(ROOT, 'samples', 'sample', 'manifest.json')
 COMPOSED_MANIFEST = os.path.join(ROOT, 'samples', 'composed',
                                  'manifest.json')
+#: The sample service in the 2016 format (no attribute types).
+UNTYPED_MANIFEST = os.path.join(ROOT, 'tests', 'functional',
+                                'untyped_manifest.json')
 
 CONF_TEMPLATE = """
 [DEFAULT]
@@ -46,15 +49,25 @@ port = {heat_port}
 
 class HurtleAll(fixtures.Fixture):
     """``hurtle-all`` on free ports; ``.sm_url``, ``.cc_url``,
-    ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``."""
+    ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``.
+
+    ``cwd``: working directory of hurtle-all (default: the checkout);
+    ``console_script``: start the installed ``hurtle-all`` entry point
+    instead of ``python -P -m hurtle.cmd.all``; ``extra_conf``: more
+    configuration text appended to the generated hurtle.conf.
+    """
 
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
-                 start_timeout=240):
+                 start_timeout=240, cwd=ROOT, console_script=False,
+                 extra_conf=''):
         super().__init__()
         self.manifests = manifests
         self.phase_timeout = phase_timeout
         self.start_timeout = start_timeout
+        self.cwd = cwd
+        self.console_script = console_script
+        self.extra_conf = extra_conf
 
     def _setUp(self):
         self.state = self.useFixture(fixtures.TempDir()).path
@@ -68,14 +81,18 @@ class HurtleAll(fixtures.Fixture):
             handle.write(CONF_TEMPLATE.format(
                 state=self.state, manifests=','.join(self.manifests),
                 phase_timeout=self.phase_timeout, **ports))
+            handle.write(self.extra_conf)
         self.output_path = os.path.join(self.state, 'hurtle-all.out')
         self._out = open(self.output_path, 'wb')
         self.addCleanup(self._out.close)
+        command = [sys.executable, '-P', '-m', 'hurtle.cmd.all']
+        if self.console_script:
+            command = [os.path.join(os.path.dirname(sys.executable),
+                                    'hurtle-all')]
         self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'hurtle.cmd.all',
-             '--config-file', self.conf_path],
+            command + ['--config-file', self.conf_path],
             stdout=self._out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, cwd=ROOT)
+            stdin=subprocess.DEVNULL, cwd=self.cwd)
         self.addCleanup(self.stop)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
