@@ -4,6 +4,7 @@ import configparser
 import os
 
 import fixtures
+from oslo_config import cfg
 import testtools
 
 from hurtle.cc.embedded_heat import heatconf
@@ -43,7 +44,7 @@ class PluginGroupsTest(testtools.TestCase):
 
     def test_invalid_value_is_named(self):
         path = self.conf_file('[sdc]\nretries = many\n')
-        err = self.assertRaises(Exception, heat.plugin_groups,
+        err = self.assertRaises(cfg.Error, heat.plugin_groups,
                                 ['--config-file', path])
         self.assertIn('retries', str(err))
 
