@@ -40,7 +40,7 @@ workers = 1
 
 [cc]
 port = {cc_port}
-heat_url = http://127.0.0.1:{heat_port}/v1/%(project)s
+heat_url = {cc_heat_url}
 
 [embedded_heat]
 port = {heat_port}
@@ -54,13 +54,15 @@ class HurtleAll(fixtures.Fixture):
     ``cwd``: working directory of hurtle-all (default: the checkout);
     ``console_script``: start the installed ``hurtle-all`` entry point
     instead of ``python -P -m hurtle.cmd.all``; ``extra_conf``: more
-    configuration text appended to the generated hurtle.conf.
+    configuration text appended to the generated hurtle.conf;
+    ``cc_heat_url``: the CC's ``[cc] heat_url`` (default: hurtle-all's own
+    embedded Heat), e.g. a Heat the test stops and restarts.
     """
 
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
                  start_timeout=240, cwd=ROOT, console_script=False,
-                 extra_conf=''):
+                 extra_conf='', cc_heat_url=None):
         super().__init__()
         self.manifests = manifests
         self.phase_timeout = phase_timeout
@@ -68,6 +70,7 @@ class HurtleAll(fixtures.Fixture):
         self.cwd = cwd
         self.console_script = console_script
         self.extra_conf = extra_conf
+        self.cc_heat_url = cc_heat_url
 
     def _setUp(self):
         self.state = self.useFixture(fixtures.TempDir()).path
@@ -80,7 +83,10 @@ class HurtleAll(fixtures.Fixture):
         with open(self.conf_path, 'w') as handle:
             handle.write(CONF_TEMPLATE.format(
                 state=self.state, manifests=','.join(self.manifests),
-                phase_timeout=self.phase_timeout, **ports))
+                phase_timeout=self.phase_timeout,
+                cc_heat_url=self.cc_heat_url or
+                'http://127.0.0.1:%(heat_port)d/v1/%%(project)s' % ports,
+                **ports))
             handle.write(self.extra_conf)
         self.output_path = os.path.join(self.state, 'hurtle-all.out')
         self._out = open(self.output_path, 'wb')

@@ -73,6 +73,10 @@ class SMTest(testtools.TestCase):
         attrs = self.wait_state(location, {states.FAILED})
         self.assertIn('starting the SO failed',
                       attrs['mcn.service.state.reason'])
+        # The reason names the component; its URL is only in the log.
+        self.assertIn('cloud controller (CC) unreachable',
+                      attrs['mcn.service.state.reason'])
+        self.assertNotIn('http', attrs['mcn.service.state.reason'])
         self.assertEqual(3, attrs['svc.size'])
 
     def test_failed_instance_cannot_be_updated_but_can_be_deleted(self):
