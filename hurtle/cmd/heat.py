@@ -120,8 +120,7 @@ def plugin_groups(argv):
     paths.register_opts(conf)
     sdc.register_opts(conf)
     hurtle_heat.register_opts(conf)
-    conf(argv, project='hurtle', prog='hurtle-heat',
-         default_config_files=[])
+    conf(argv, project='hurtle', prog='hurtle-heat')
     groups = {}
     for group, opts in ((sdc.GROUP, sdc.sdc_opts),
                         (hurtle_heat.GROUP, hurtle_heat.list_opts()[
