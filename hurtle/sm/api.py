@@ -174,10 +174,15 @@ class ServiceBackend(backend.KindBackend):
         :raises BadRequest: managed, unknown, too long, breaking a rule,
             or changing an immutable/required attribute.
         """
-        self._check_attributes(given)
-        given = self._typed(given, extras)
+        # Compare typed values ("5" from text is no change of 5); check
+        # only what changes, as values repeated unchanged (a rendering
+        # sent back) are the instance's own.
+        given = self.checker.coerce(
+            given, typed=attributes_mod.typed_request(extras))
         changed = {k: v for k, v in given.items()
                    if old.attributes.get(k) != v}
+        self._check_attributes(changed)
+        changed = self.checker.check(changed)
         immutable = sorted(k for k in changed
                            if self.manifest.attributes.get(k) != '')
         if immutable:

@@ -99,6 +99,18 @@ class AttributeChecker(object):
             name: jsonschema.Draft202012Validator(schema)
             for name, schema in self.schemas.items()}
 
+    def coerce(self, attributes, typed=True):
+        """``attributes`` with text values turned into their declared
+        types (see the module docstring); nothing is validated here.
+
+        :param typed: True for typed (JSON) renderings: no coercion.
+        """
+        if typed:
+            return dict(attributes)
+        return {name: _coerce(value, self.schemas[name])
+                if name in self.schemas and value is not None else value
+                for name, value in attributes.items()}
+
     def check(self, attributes, typed=True):
         """Return ``attributes`` with typed values, or raise.
 
