@@ -37,6 +37,8 @@ ATTRIBUTES = {
     'svc.flag': {'schema': {'type': 'boolean'}},
     'svc.opts': {'schema': {'type': 'object',
                             'properties': {'a': {'type': 'array'}}}},
+    'svc.list': {'schema': {'type': 'array', 'items': {'type': 'integer'},
+                            'maxItems': 3}},
     'svc.fixed': {'mutability': 'required',
                   'schema': {'type': 'string'}},
     'svc.free': '',
@@ -142,6 +144,16 @@ class AttributeApiTest(testtools.TestCase):
         for name, value in expected.items():
             self.assertEqual(value, rendered[name])
             self.assertIs(type(value), type(rendered[name]))
+
+    def test_text_arrays_become_lists(self):
+        location = self.created(self.text('POST', '/svc/',
+                                          'svc.list="[1, 2]"'))
+        self.assertEqual([1, 2], self.row(location).attributes['svc.list'])
+        self.assertEqual([1, 2], self.read(location)['svc.list'])
+        self.refused(self.text('POST', '/svc/', 'svc.list="[1, 2, 3, 4]"'),
+                     'svc.list', 'maxItems 3')
+        self.refused(self.text('POST', '/svc/', 'svc.list="[1, \\"a\\"]"'),
+                     'svc.list[1]', 'type', 'integer')
 
     def test_bare_text_values_keep_their_type(self):
         location = self.created(self.text(
