@@ -50,7 +50,10 @@ class Child(object):
         self.probe_url = probe_url
         self.log_path = os.path.join(conf.state_path, 'log',
                                      '%s.log' % name)
-        self.args = [sys.executable, '-m', module]
+        # -P: the working directory is not put on sys.path, so a
+        # directory named ``hurtle`` there cannot shadow the installed
+        # package (Python 3.11+).
+        self.args = [sys.executable, '-P', '-m', module]
         for path in conf.config_file or []:
             self.args += ['--config-file', os.path.abspath(path)]
         self.proc = None

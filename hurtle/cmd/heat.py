@@ -9,6 +9,10 @@ oslo.log options (``debug``, ``log_file``, ``log_dir``) from Hurtle's
 configuration with a private ``ConfigOpts``: Heat owns the global
 ``cfg.CONF`` in this process, so Hurtle's options are kept off it and
 names such as ``[DEFAULT] host`` or ``[database] connection`` never clash.
+The groups Hurtle's Heat plugins read, ``[sdc]`` and ``[hurtle_heat]``,
+are copied from Hurtle's configuration into the generated heat.conf
+(:func:`plugin_groups`); ``[embedded_heat] heat_config``, read after it,
+still overrides any Heat option (and these groups) for tuning.
 
 The API answers only callers sending the local secret
 (``<state_path>/local_secret``, created at first start; see
@@ -96,6 +100,49 @@ def local_services(argv):
     return entries
 
 
+#: Options holding a path: relative to the first config file's directory.
+_PATH_OPTIONS = {('sdc', 'key_file'), ('sdc', 'ca_file'),
+                 ('hurtle_heat', 'ca_file')}
+
+
+def plugin_groups(argv):
+    """``{group: {option: value}}`` of the ``[sdc]`` and ``[hurtle_heat]``
+    options set in Hurtle's config files, for the generated heat.conf
+    (heat-engine reads these groups for Hurtle's plugins; Heat's own
+    ``cfg.CONF`` never sees Hurtle's files). Options left at their
+    default are not copied; relative paths are made absolute against the
+    first config file's directory.
+
+    :raises cfg.Error: a value is invalid for its option (the message
+        names it).
+    """
+    from hurtle import conf as hurtle_conf
+    from hurtle.conf import hurtle_heat
+    from hurtle.conf import paths
+    from hurtle.conf import sdc
+
+    conf = cfg.ConfigOpts()
+    paths.register_opts(conf)
+    sdc.register_opts(conf)
+    hurtle_heat.register_opts(conf)
+    conf(argv, project='hurtle', prog='hurtle-heat')
+    groups = {}
+    for group, opts in ((sdc.GROUP, sdc.sdc_opts),
+                        (hurtle_heat.GROUP, hurtle_heat.list_opts()[
+                            hurtle_heat.GROUP])):
+        values = {}
+        for opt in opts:
+            value = conf[group][opt.dest]
+            if value is None or value == opt.default:
+                continue
+            if (group, opt.dest) in _PATH_OPTIONS:
+                value = hurtle_conf.resolve_path(conf, value)
+            values[opt.dest] = value
+        if values:
+            groups[group] = values
+    return groups
+
+
 def _hurtle_version():
     try:
         from hurtle import version
@@ -155,8 +202,12 @@ def run(argv=None):
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
+    try:
+        groups = plugin_groups(argv)
+    except cfg.Error as exc:
+        return _fail('invalid configuration: %s' % exc, 2)
     settings = launcher.Settings.from_conf(
-        conf, service_catalogue=local_services(argv))
+        conf, service_catalogue=local_services(argv), groups=groups)
     try:
         settings.local_secret = local_secret.load_or_create(conf.state_path)
     except local_secret.LocalSecretError as exc:

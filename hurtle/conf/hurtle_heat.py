@@ -1,7 +1,10 @@
 """``[hurtle_heat]``: heat.conf options of ``Hurtle::Service::Instance``.
 
 Read by heat-engine (the resource registers this group on Heat's CONF);
-listed here so that oslo-config-generator documents them.
+listed here so that oslo-config-generator documents them. For the
+embedded Heat, ``hurtle-heat`` copies the group from Hurtle's own config
+files into the heat.conf it generates (after the local SM's services in
+``service_catalogue``).
 """
 from oslo_config import cfg
 

@@ -667,10 +667,49 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             # to an entity's path must not be told it was deleted).
             raise errors.NotFound('No collection at %s.' % key)
         status = 200
-        for entity in members:
+        for entity in self.check_delete(members):
             if self.delete_one(entity) == 202:
                 status = 202
         return self.ok(status)
+
+    def check_delete(self, members):
+        """All or nothing: ask every member's backends first.
+
+        A backend may define ``check_delete(entity, extras, batch)``: it
+        raises an :class:`~hurtle.occi.errors.OCCIError` to refuse, and
+        returns ``False`` when deleting another member of ``batch``
+        disposes this one (it is then not deleted on its own).
+
+        :returns: the members to delete, in order.
+        :raises Conflict: one or more members refused with 409; the
+            message names each (``<location>: <reason>``). Any other
+            refusal (e.g. 403) is raised as is. Nothing is deleted then.
+        """
+        registry = self.app.registry
+        extras = self.req.extras
+        keep = []
+        refused = []
+        for entity in members:
+            delete = True
+            for back in registry.get_all_backends(entity, extras):
+                check = getattr(back, 'check_delete', None)
+                if check is None:
+                    continue
+                try:
+                    if check(entity, extras, members) is False:
+                        delete = False
+                except errors.Conflict as exc:
+                    refused.append('%s: %s' % (entity.identifier,
+                                               exc.message))
+                    delete = False
+                    break
+            if delete:
+                keep.append(entity)
+        if refused:
+            raise errors.Conflict('nothing was deleted; %d of %d refused: %s'
+                                  % (len(refused), len(members),
+                                     '; '.join(refused)))
+        return keep
 
 
 class ResourceHandler(_Context, occi_handlers.ResourceHandler):

@@ -496,7 +496,11 @@ class JsonRendering(BaseRendering):
             raise errors.BadRequest('"attributes" must be an object.')
         for name, value in attrs.items():
             if value is None:
-                continue
+                # Never a silent default: leaving it out is how to say
+                # "unchanged" or "default".
+                raise errors.BadRequest(
+                    'attribute %s: null is not a value; leave the attribute '
+                    'out to keep its current or default value' % name)
             if not isinstance(value, (str, int, float, bool, list, dict)) \
                     or isinstance(value, float) and not math.isfinite(value):
                 raise errors.BadRequest('Bad value for attribute %s' % name)

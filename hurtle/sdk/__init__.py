@@ -10,6 +10,7 @@ update and dispose.
 from hurtle.sdk.context import SOContext  # noqa
 from hurtle.sdk.deployer import Deployer  # noqa
 from hurtle.sdk.deployer import DeployerError  # noqa
+from hurtle.sdk.deployer import DeployerUnavailable  # noqa
 from hurtle.sdk.deployer import StackDetails  # noqa
 from hurtle.sdk.orchestrator import ServiceOrchestrator  # noqa
 from hurtle.sdk.orchestrator import SOState  # noqa

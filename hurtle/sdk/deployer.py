@@ -16,6 +16,22 @@ class DeployerError(Exception):
     """A deployment request was refused or failed; ``str()`` says why."""
 
 
+class DeployerUnavailable(DeployerError):
+    """The deployment service could not be reached (connection refused or
+    reset, timeout, TLS failure, or it answered 502/503/504): nothing was
+    done and the request may be retried later.
+
+    ``str()`` is a sentence fit for users that names the component and the
+    failure (``"orchestration service unreachable"``), never a URL;
+    ``detail`` holds the technical cause (URL, exception) for the log.
+    """
+
+    def __init__(self, message='orchestration service unreachable',
+                 detail=''):
+        super().__init__(message)
+        self.detail = detail
+
+
 @dataclasses.dataclass
 class StackDetails:
     """The state of one deployment.

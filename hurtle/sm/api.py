@@ -7,16 +7,32 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
   ``Location`` at once; the lifecycle runs in the background.
   Missing required attributes or attributes the SM manages
   (``mcn.service.state``, ``occi.so.url``, ``occi.mcn.*``) → 400.
+* Attribute values are checked on arrival (create, update, PUT) against
+  the schemas the manifest declares (``hurtle.sm.attributes``): a value
+  breaking its schema → 400 naming the attribute and the rule; values
+  from the text renderings are coerced to the declared type where
+  unambiguous (``"5"`` → ``5``); a JSON ``null`` → 400. Values are stored
+  and rendered typed.
 * ``GET /<term>/<id>`` renders the record: ``occi.core.id``,
   ``mcn.service.state`` (+ ``mcn.service.state.reason`` on failure),
   ``occi.so.url``, the user's attributes and the SO's stack outputs.
 * ``POST /<term>/<id>`` (partial update) changes mutable attributes of an
   ``active`` instance (immutable → 400, busy → 409).
+* ``PUT /<term>/<id>`` on an existing instance is a full update (GFD.185
+  3.4.4) with the same checks and states as ``POST``; every mutable
+  attribute the instance has must be given (400 names the missing ones),
+  immutable and SM-managed ones may be repeated unchanged. ``PUT`` on a
+  free id creates the instance there.
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
   200; the record disappears (404) once the SO and its resources are gone.
   Deleting an instance that is still being created → 409. Updating or
   deleting an instance that a composed instance of this SM depends on →
   409.
+* ``DELETE /<term>/`` (or ``DELETE /``) is all or nothing: every member is
+  checked first (``ServiceBackend.check_delete``: policy, state,
+  composition) and if any is refused nothing is deleted: 409 naming each
+  refused instance and why. An instance whose composed instances are all
+  in the same collection is left to them (they dispose it).
 
 Instances are scoped by project: another project's instance is 404. Roles
 are checked with ``hurtle.policy`` (403 when denied).
@@ -31,6 +47,7 @@ from hurtle.occi import categories
 from hurtle.occi import errors
 from hurtle.occi import registry as occi_registry
 from hurtle import policy
+from hurtle.sm import attributes as attributes_mod
 from hurtle.sm import catalogue
 from hurtle.sm import lifecycle as lifecycle_mod
 from hurtle.sm import store as states
@@ -60,10 +77,14 @@ def _user_attributes(entity):
 class ServiceBackend(backend.KindBackend):
     """Backend of one service kind: records instances, drives lifecycles."""
 
+    #: States from which an instance may be deleted.
+    DELETABLE = frozenset([states.ACTIVE, states.FAILED])
+
     def __init__(self, manifest, store, lifecycle):
         self.manifest = manifest
         self.store = store
         self.lifecycle = lifecycle
+        self.checker = attributes_mod.AttributeChecker(manifest)
 
     def _check_attributes(self, attributes):
         managed = sorted(MANAGED.intersection(attributes))
@@ -84,6 +105,11 @@ class ServiceBackend(backend.KindBackend):
             raise errors.BadRequest(
                 'attribute values are limited to %d characters: %s'
                 % (MAX_VALUE_LENGTH, ', '.join(too_long)))
+
+    def _typed(self, attributes, extras):
+        """Check declared types and rules; values coerced from text."""
+        return self.checker.check(
+            attributes, typed=attributes_mod.typed_request(extras))
 
     def _instance_id(self, key):
         """The id in ``/<term>/<id>``, or BadRequest for any other path
@@ -118,6 +144,7 @@ class ServiceBackend(backend.KindBackend):
             if value:
                 attributes[name] = value
         self._check_attributes(attributes)
+        attributes = self._typed(attributes, extras)
         missing = sorted(name for name, flag in
                          self.manifest.attributes.items()
                          if flag == 'required' and
@@ -128,6 +155,9 @@ class ServiceBackend(backend.KindBackend):
         instance_id = self._instance_id(entity.identifier)
         if self.store.load(instance_id) is not None:
             raise errors.Conflict(ID_IN_USE % instance_id)
+        for name in ('occi.core.title', 'occi.core.summary'):
+            attributes.pop(name, None)
+        entity.attributes.update(attributes)
         entity.attributes['occi.core.id'] = instance_id
         entity.attributes['mcn.service.state'] = states.INITIALISE
         entity.actions = []
@@ -138,18 +168,33 @@ class ServiceBackend(backend.KindBackend):
         """The store renders the persisted record; only the policy check."""
         self._authorize('get', extras)
 
-    def update(self, old, new, extras):
-        self._authorize('update', extras)
-        changed = {k: v for k, v in _user_attributes(new).items()
+    def _changes(self, old, given, extras):
+        """Checked, typed ``given`` attributes that differ from ``old``'s.
+
+        :raises BadRequest: managed, unknown, too long, breaking a rule,
+            or changing an immutable/required attribute.
+        """
+        # Compare typed values ("5" from text is no change of 5); check
+        # only what changes, as values repeated unchanged (a rendering
+        # sent back) are the instance's own.
+        given = self.checker.coerce(
+            given, typed=attributes_mod.typed_request(extras))
+        changed = {k: v for k, v in given.items()
                    if old.attributes.get(k) != v}
         self._check_attributes(changed)
+        changed = self.checker.check(changed)
         immutable = sorted(k for k in changed
                            if self.manifest.attributes.get(k) != '')
         if immutable:
             raise errors.BadRequest('attributes cannot be changed: %s'
                                     % ', '.join(immutable))
-        if not changed:
-            return
+        return changed
+
+    def _start_update(self, old, changed):
+        """Accept an update of ``old`` (POST or PUT) and start it.
+
+        :raises Conflict: part of a composed instance, or not active.
+        """
         instance_id = old.attributes['occi.core.id']
         self._refuse_if_part_of_composition(instance_id, 'update')
         if not self.store.transition(instance_id, states.UPDATE,
@@ -161,19 +206,72 @@ class ServiceBackend(backend.KindBackend):
         old.attributes['mcn.service.state'] = states.UPDATE
         self.lifecycle.update(instance_id, changed)
 
-    def replace(self, old, new, extras):
-        raise errors.MethodNotAllowed('replace (PUT) of a service instance '
-                                      'is not supported; use POST to update')
+    def update(self, old, new, extras):
+        """Partial update (POST): the given attributes change."""
+        self._authorize('update', extras)
+        changed = self._changes(old, _user_attributes(new), extras)
+        if not changed:
+            return
+        self._start_update(old, changed)
 
-    def delete(self, entity, extras):
+    def replace(self, old, new, extras):
+        """Full update (PUT, GFD.185 3.4.4): ``new`` is the whole entity.
+
+        Same checks and states as :meth:`update` (400, 403, 409). Every
+        mutable attribute the instance has must be given (the SO cannot
+        unset a value: 400 names the missing ones); immutable and
+        SM-managed attributes may be repeated unchanged or left out.
+        """
+        self._authorize('update', extras)
+        given = _user_attributes(new)
+        missing = sorted(k for k, flag in self.manifest.attributes.items()
+                         if flag == '' and k not in given and
+                         old.attributes.get(k) is not None)
+        if missing:
+            raise errors.BadRequest(
+                'a full update (PUT) gives every attribute; missing: %s '
+                '(POST updates only the attributes it gives)'
+                % ', '.join(missing))
+        changed = self._changes(old, given, extras)
+        if not changed:
+            return
+        self._start_update(old, changed)
+
+    def check_delete(self, entity, extras, batch=()):
+        """Refuse (raise) a delete of ``entity`` before anything changes.
+
+        Called by :meth:`delete` and, for ``DELETE`` on a collection, by
+        the OCCI layer for every member before any is deleted.
+
+        :param batch: the entities the same request deletes.
+        :returns: False if the instance is part of composed instances that
+            are all in ``batch`` (their delete disposes it), else None.
+        :raises Forbidden: policy; :raises Conflict: the instance is part
+            of a composed instance, or not active/failed/being disposed.
+        """
         self._authorize('delete', extras)
         instance_id = entity.attributes['occi.core.id']
-        self._refuse_if_part_of_composition(instance_id, 'delete')
-        allowed = {states.ACTIVE, states.FAILED}
+        parents = self.store.dependents(self.manifest.term, instance_id)
+        if parents:
+            deleted = {e.attributes.get('occi.core.id') for e in batch}
+            if set(parents) <= deleted:
+                return False
+            self._refuse_if_part_of_composition(instance_id, 'delete')
+        state = entity.attributes.get('mcn.service.state')
+        if state not in self.DELETABLE and state != states.DESTROY:
+            raise errors.Conflict('instance is in state %s; wait until it is '
+                                  'active or failed before deleting it'
+                                  % state)
+        return None
+
+    def delete(self, entity, extras):
+        self.check_delete(entity, extras)
+        instance_id = entity.attributes['occi.core.id']
         if not self.store.transition(instance_id, states.DESTROY,
-                                     expect=allowed):
-            state = entity.attributes.get('mcn.service.state')
-            if state == states.DESTROY:
+                                     expect=self.DELETABLE):
+            row = self.store.load(instance_id)
+            state = row.state if row is not None else None
+            if state in (states.DESTROY, None):
                 return  # already being disposed: idempotent
             raise errors.Conflict('instance is in state %s; wait until it is '
                                   'active or failed before deleting it'

@@ -25,6 +25,12 @@ Phases and the calls they make (all through ``hurtle.occi.client``):
 * update: ``POST`` the changed attributes to the SO, poll as above; if the
   SO refuses them (400) the instance goes back to ``active`` unchanged,
   with the SO's message as ``mcn.service.state.reason``.
+* an SO answering 503 (its deployer cannot reach Heat) or an SO that
+  cannot be reached is retried with backoff until the phase deadline
+  (the deploy/provision action and the polling); a failure reason names
+  the component ("cloud controller (CC) unreachable", "service
+  orchestrator (SO) unreachable", "orchestration service unreachable"),
+  the URL and exception go to the log.
 * destroy: ``DELETE`` the SO (it disposes its resources and answers when
   they are gone), ``DELETE`` the CC app, ``DELETE`` the dependency
   instances in reverse order (each waited for until its SM answers 404),
@@ -65,6 +71,23 @@ _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
 
 class PhaseError(Exception):
     """A lifecycle phase failed; ``str()`` is the reason users see."""
+
+
+class _ComponentClient(occi_client.OCCIClient):
+    """OCCI client of one component (the CC, an SO): when it cannot be
+    reached its error says which component, ``"<component> unreachable"``
+    (the reason users see); the URL and exception go to the log only."""
+
+    def __init__(self, component, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.component = component
+
+    def request(self, *args, **kwargs):
+        try:
+            return super().request(*args, **kwargs)
+        except errors.ConnectionFailed as exc:
+            LOG.warning('%s unreachable: %s', self.component, exc.message)
+            raise errors.ConnectionFailed('%s unreachable' % self.component)
 
 
 def dependency_inputs(dependency, created):
@@ -191,8 +214,8 @@ class Lifecycle(object):
         headers = self._auth_headers(self.conf.sm.service_project)
         if self.conf.auth_strategy != 'keystone':
             headers.update(local_secret.headers(self.conf.state_path))
-        return occi_client.OCCIClient(
-            self.conf.sm.cc_url,
+        return _ComponentClient(
+            'cloud controller (CC)', self.conf.sm.cc_url,
             headers=headers,
             verify=not self.conf.sm.insecure,
             timeout=self.conf.sm.phase_timeout,
@@ -214,7 +237,8 @@ class Lifecycle(object):
     def _so(self, row):
         if not row.so_url:
             raise PhaseError('the instance has no SO (it never started)')
-        return occi_client.OCCIClient(
+        return _ComponentClient(
+            'service orchestrator (SO)',
             row.so_url, headers={'X-Auth-Token': row.so_secret,
                                  'X-Tenant-Name': row.project},
             verify=not self.conf.sm.insecure,
@@ -262,10 +286,34 @@ class Lifecycle(object):
                 params.update(manifest.params_for(phase))
         return params
 
-    def _wait_stack(self, so, phase):
-        deadline = time.monotonic() + self.conf.sm.phase_timeout
+    def _transient(self, call, deadline, phase):
+        """``call()``, retried with backoff while it fails with 503 (an SO
+        whose deployer is unreachable, or an SO or CC that cannot be
+        reached) until ``deadline`` (``time.monotonic()``).
+
+        :raises PhaseError: still failing at the deadline (the reason
+            names the component, e.g. "orchestration service
+            unreachable").
+        """
+        delay = self.conf.sm.poll_interval
         while True:
-            info = so.get(SO_PATH)
+            try:
+                return call()
+            except errors.ServiceUnavailable as exc:
+                if time.monotonic() + delay > deadline:
+                    raise PhaseError('%s did not complete within %d s: %s'
+                                     % (phase, self.conf.sm.phase_timeout,
+                                        exc.message))
+                LOG.info('%s: %s; retrying in %.1f s', phase, exc.message,
+                         delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _wait_stack(self, so, phase, deadline=None):
+        if deadline is None:
+            deadline = time.monotonic() + self.conf.sm.phase_timeout
+        while True:
+            info = self._transient(lambda: so.get(SO_PATH), deadline, phase)
             state = str(info.attributes.get('occi.mcn.stack.state', ''))
             if state.endswith('_COMPLETE'):
                 return info
@@ -418,8 +466,11 @@ class Lifecycle(object):
     def _phase(self, instance_id, state, action):
         row = self._move(instance_id, state)
         so = self._so(row)
-        so.action(SO_PATH, action, self._params(row, state))
-        info = self._wait_stack(so, state)
+        deadline = time.monotonic() + self.conf.sm.phase_timeout
+        self._transient(lambda: so.action(SO_PATH, action,
+                                          self._params(row, state)),
+                        deadline, state)
+        info = self._wait_stack(so, state, deadline)
         next_state = states.ACTIVE if state == states.PROVISION else state
         self._move(instance_id, next_state, attributes=self._outputs(info))
 

@@ -4,7 +4,8 @@ A manifest is a JSON document in the 2016 Hurtle format::
 
     {"service_type": "<scheme>#<term>",          # required
      "service_description": "...",               # required, the kind title
-     "service_attributes": {"name": "immutable" | "required" | ""},
+     "service_attributes": {"name": "immutable" | "required" | ""
+                                    | <attribute object>},
      "service_endpoint": "http://host:port/<term>/",
      "depends_on": [{"<service_type>": {"inputs": ["<type>#<attr>", ...]}}],
      # Hurtle's own keys:
@@ -13,8 +14,26 @@ A manifest is a JSON document in the 2016 Hurtle format::
                                 "provision": "<template>"}},
      "service_params": "<path to a service_params.json>" | {phase: [...]}}
 
-Manifests are validated with a JSON Schema; ``ManifestError`` names the
-offending field.
+An attribute is declared either with the 2016 flag (``"immutable"``,
+``"required"`` or ``""`` = mutable, no type: any value is accepted as it
+arrives) or, in Hurtle's extension, with an object::
+
+    "sample.name_length": {"mutability": "mutable",     # default
+                           "schema": {"type": "integer",
+                                      "minimum": 4, "maximum": 32}}
+
+``mutability`` is ``"mutable"`` (or ``""``), ``"immutable"`` or
+``"required"`` (the 2016 flags); ``schema`` is a JSON Schema (draft
+2020-12) that every value of the attribute must satisfy: ``type``
+(``string``, ``integer``, ``number``, ``boolean``, ``object``,
+``array``), ``minLength``/``maxLength``, ``minimum``/``maximum``,
+``enum``, ``pattern``, ``properties`` ... . The SM checks values against
+it when they arrive (create, update, replace: 400 naming the attribute
+and the rule) and stores them typed; see ``hurtle.sm.attributes``.
+
+Manifests are validated with a JSON Schema, attribute schemas with the
+JSON Schema meta-schema; ``ManifestError`` names the offending field
+(e.g. ``service_attributes.sample.greeting.schema``).
 """
 import dataclasses
 import json
@@ -24,6 +43,20 @@ import urllib.parse
 import jsonschema
 
 ATTRIBUTE_FLAGS = ('immutable', 'required', '')
+#: ``mutability`` of an attribute object -> the 2016 flag.
+MUTABILITY = {'mutable': '', '': '', 'immutable': 'immutable',
+              'required': 'required'}
+
+#: An attribute declared with an object (Hurtle's extension).
+ATTRIBUTE_OBJECT_SCHEMA = {
+    'type': 'object',
+    'additionalProperties': False,
+    'properties': {
+        'mutability': {'enum': list(MUTABILITY)},
+        'schema': {'type': 'object'},
+        'description': {'type': 'string'},
+    },
+}
 PHASES = ('initialise', 'activate', 'deploy', 'provision', 'update',
           'destroy')
 
@@ -53,7 +86,11 @@ MANIFEST_SCHEMA = {
         'service_description': {'type': 'string'},
         'service_attributes': {
             'type': 'object',
-            'additionalProperties': {'enum': list(ATTRIBUTE_FLAGS)},
+            'additionalProperties': {
+                'if': {'type': 'string'},
+                'then': {'enum': list(ATTRIBUTE_FLAGS)},
+                'else': ATTRIBUTE_OBJECT_SCHEMA,
+            },
         },
         'service_endpoint': {'type': 'string'},
         'depends_on': {
@@ -101,8 +138,10 @@ class Manifest:
 
     ``scheme`` ends with ``#``; ``term`` is the kind term and the collection
     location is ``/<term>/``. ``attributes`` maps attribute names to
-    ``'immutable'``, ``'required'`` or ``''`` (mutable). ``so_bundle`` and
-    template paths are absolute when they were relative file paths.
+    ``'immutable'``, ``'required'`` or ``''`` (mutable), whichever form
+    declared them; ``schemas`` maps the attributes declared with a
+    ``schema`` to it. ``so_bundle`` and template paths are absolute when
+    they were relative file paths.
     """
 
     path: str
@@ -116,6 +155,7 @@ class Manifest:
     so_bundle: str
     resources: dict
     service_params: dict
+    schemas: dict = dataclasses.field(default_factory=dict)
 
     @property
     def location(self):
@@ -144,6 +184,29 @@ def _validate(document, schema, source):
         err = errors[0]
         raise ManifestError('%s: invalid field %s: %s'
                             % (source, _field(err), err.message))
+
+
+def _attributes(declared, source):
+    """Split ``service_attributes`` into ``({name: flag}, {name: schema})``;
+    each schema is checked against the JSON Schema meta-schema."""
+    flags = {}
+    schemas = {}
+    for name, spec in declared.items():
+        if isinstance(spec, str):
+            flags[name] = spec
+            continue
+        flags[name] = MUTABILITY[spec.get('mutability', 'mutable')]
+        if 'schema' not in spec:
+            continue
+        try:
+            jsonschema.Draft202012Validator.check_schema(spec['schema'])
+        except jsonschema.SchemaError as exc:
+            where = '.'.join(str(p) for p in exc.absolute_path)
+            raise ManifestError(
+                '%s: invalid field service_attributes.%s.schema%s: %s'
+                % (source, name, '.' + where if where else '', exc.message))
+        schemas[name] = spec['schema']
+    return flags, schemas
 
 
 def _read_json(path, what):
@@ -198,6 +261,8 @@ def load(path):
     if os.path.isabs(so_bundle) and not os.path.isdir(so_bundle):
         raise ManifestError('%s: invalid field so_bundle: %s is no '
                             'directory' % (path, so_bundle))
+    flags, schemas = _attributes(document.get('service_attributes', {}),
+                                 path)
     resources = {
         region: {phase: _resolve(base, ref, True)
                  for phase, ref in spec.items()}
@@ -207,10 +272,11 @@ def load(path):
         service_type=document['service_type'],
         scheme=scheme + '#', term=term,
         description=document['service_description'],
-        attributes=dict(document.get('service_attributes', {})),
+        attributes=flags,
         endpoint=document.get('service_endpoint', ''),
         depends_on=tuple(deps),
         so_bundle=so_bundle,
         resources=resources,
         service_params=params,
+        schemas=schemas,
     )

@@ -36,10 +36,20 @@ OUTPUT_RESERVED = frozenset(['occi.core.id', 'occi.core.title'])
 
 
 def _call(what, func, *args):
+    """Run an SO method; map its failures to OCCI errors.
+
+    ValueError → 400; ``DeployerUnavailable`` → 503 with its sentence
+    (``"deploy: orchestration service unreachable"``; the detail is
+    logged, never sent); other ``DeployerError`` or a missing template →
+    409.
+    """
     try:
         return func(*args)
     except ValueError as exc:
         raise errors.BadRequest('%s: %s' % (what, exc))
+    except deployer_api.DeployerUnavailable as exc:
+        LOG.warning('%s: %s (%s)', what, exc, exc.detail)
+        raise errors.ServiceUnavailable('%s: %s' % (what, exc))
     except (deployer_api.DeployerError, FileNotFoundError) as exc:
         raise errors.Conflict('%s: %s' % (what, exc))
 

@@ -24,7 +24,9 @@ One shared instance per test class (start-up takes about 2 s)::
 Parameters: ``plugin_dirs`` (extra Heat plugin directories),
 ``extra_conf`` (extra heat.conf content, as text or as
 ``{section: {option: value}}``, written to the file named by
-``[embedded_heat] heat_config``), ``hurtle_plugins`` (load Hurtle's own
+``[embedded_heat] heat_config``), ``hurtle_conf`` (more groups of
+Hurtle's own config file, ``{section: {option: value}}``, e.g. ``[sdc]``),
+``hurtle_plugins`` (load Hurtle's own
 ``hurtle/heat_plugins``, default True), ``embedded_heat_opts`` (more
 ``[embedded_heat]`` options), ``state_dir`` (reuse a directory, e.g. to
 test a restart; default: a fresh temporary one) and ``start_timeout``
@@ -78,8 +80,10 @@ class EmbeddedHeat(fixtures.Fixture):
 
     def __init__(self, plugin_dirs=(), extra_conf=None, hurtle_plugins=True,
                  embedded_heat_opts=None, state_dir=None,
-                 start_timeout=60.0, debug=False, port=None):
+                 start_timeout=60.0, debug=False, port=None,
+                 hurtle_conf=None):
         super().__init__()
+        self.hurtle_conf = dict(hurtle_conf or {})
         self.requested_port = port
         self.plugin_dirs = tuple(plugin_dirs)
         self.extra_conf = extra_conf
@@ -182,14 +186,14 @@ class EmbeddedHeat(fixtures.Fixture):
         opts.update(self.embedded_heat_opts)
         path = os.path.join(self.tmp, 'hurtle.conf')
         with open(path, 'w') as f:
-            f.write(_ini_text({
+            f.write(_ini_text(dict({
                 'DEFAULT': {'state_path': os.path.join(self.tmp, 'state'),
                             'debug': self.debug},
-                'embedded_heat': opts}))
+                'embedded_heat': opts}, **self.hurtle_conf)))
         return path
 
     def command(self):
-        return [sys.executable, '-m', 'hurtle.cmd.heat',
+        return [sys.executable, '-P', '-m', 'hurtle.cmd.heat',
                 '--config-file', self.config_file]
 
     def _start(self):

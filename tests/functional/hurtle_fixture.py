@@ -22,6 +22,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 SAMPLE_MANIFEST = os.path.join(ROOT, 'samples', 'sample', 'manifest.json')
 COMPOSED_MANIFEST = os.path.join(ROOT, 'samples', 'composed',
                                  'manifest.json')
+#: The sample service in the 2016 format (no attribute types).
+UNTYPED_MANIFEST = os.path.join(ROOT, 'tests', 'functional',
+                                'untyped_manifest.json')
 
 CONF_TEMPLATE = """
 [DEFAULT]
@@ -40,7 +43,7 @@ workers = 1
 
 [cc]
 port = {cc_port}
-heat_url = http://127.0.0.1:{heat_port}/v1/%(project)s
+heat_url = {cc_heat_url}
 
 [embedded_heat]
 port = {heat_port}
@@ -52,17 +55,27 @@ class HurtleAll(fixtures.Fixture):
     ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``.
 
     The CC and the embedded Heat want the local secret: use
-    :meth:`cc_headers` / :meth:`cc_client` and :meth:`heat_client`."""
+    :meth:`cc_headers` / :meth:`cc_client` and :meth:`heat_client`.
+    ``cwd``: working directory of hurtle-all (default: the checkout);
+    ``console_script``: start the installed ``hurtle-all`` entry point
+    instead of ``python -P -m hurtle.cmd.all``; ``extra_conf``: more
+    configuration text appended to the generated hurtle.conf;
+    ``cc_heat_url``: the CC's ``[cc] heat_url`` (default: hurtle-all's own
+    embedded Heat), e.g. a Heat the test stops and restarts.
+    """
 
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
-                 start_timeout=240, extra_conf=''):
-        """:param extra_conf: more hurtle.conf text, appended."""
+                 start_timeout=240, cwd=ROOT, console_script=False,
+                 extra_conf='', cc_heat_url=None):
         super().__init__()
-        self.extra_conf = extra_conf
         self.manifests = manifests
         self.phase_timeout = phase_timeout
         self.start_timeout = start_timeout
+        self.cwd = cwd
+        self.console_script = console_script
+        self.extra_conf = extra_conf
+        self.cc_heat_url = cc_heat_url
 
     def _setUp(self):
         self.state = self.useFixture(fixtures.TempDir()).path
@@ -75,16 +88,22 @@ class HurtleAll(fixtures.Fixture):
         with open(self.conf_path, 'w') as handle:
             handle.write(CONF_TEMPLATE.format(
                 state=self.state, manifests=','.join(self.manifests),
-                phase_timeout=self.phase_timeout, **ports))
+                phase_timeout=self.phase_timeout,
+                cc_heat_url=self.cc_heat_url or
+                'http://127.0.0.1:%(heat_port)d/v1/%%(project)s' % ports,
+                **ports))
             handle.write('\n' + self.extra_conf + '\n')
         self.output_path = os.path.join(self.state, 'hurtle-all.out')
         self._out = open(self.output_path, 'wb')
         self.addCleanup(self._out.close)
+        command = [sys.executable, '-P', '-m', 'hurtle.cmd.all']
+        if self.console_script:
+            command = [os.path.join(os.path.dirname(sys.executable),
+                                    'hurtle-all')]
         self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'hurtle.cmd.all',
-             '--config-file', self.conf_path],
+            command + ['--config-file', self.conf_path],
             stdout=self._out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, cwd=ROOT)
+            stdin=subprocess.DEVNULL, cwd=self.cwd)
         self.addCleanup(self.stop)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:

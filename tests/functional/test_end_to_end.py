@@ -24,7 +24,9 @@ class EndToEndTest(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.hurtle = hurtle_fixture.HurtleAll()
+        cls.hurtle = hurtle_fixture.HurtleAll(manifests=(
+            hurtle_fixture.SAMPLE_MANIFEST, hurtle_fixture.COMPOSED_MANIFEST,
+            hurtle_fixture.UNTYPED_MANIFEST))
         cls.hurtle.setUp()
 
     @classmethod
@@ -40,16 +42,16 @@ class EndToEndTest(testtools.TestCase):
         self.heat = self.hurtle.heat_client('admin')
 
     # helpers ----------------------------------------------------------------
-    def post_instance(self, attributes=(), project='demo'):
-        headers = {'Category': KIND, 'Content-Type': 'text/occi',
-                   'X-Project-Id': project}
+    def post_instance(self, attributes=(), project='demo', term='sample'):
+        headers = {'Category': KIND.replace('sample', term, 1),
+                   'Content-Type': 'text/occi', 'X-Project-Id': project}
         if attributes:
             headers['X-OCCI-Attribute'] = ', '.join(attributes)
-        return requests.post(self.sm + 'sample/', headers=headers,
+        return requests.post(self.sm + term + '/', headers=headers,
                              timeout=30)
 
-    def create(self, *attributes):
-        resp = self.post_instance(attributes)
+    def create(self, *attributes, term='sample'):
+        resp = self.post_instance(attributes, term=term)
         self.assertEqual(201, resp.status_code, resp.text)
         return resp.headers['Location']
 
@@ -134,8 +136,13 @@ class EndToEndTest(testtools.TestCase):
                           so_url + '-/', timeout=5)
 
     def test_failed_instance_reports_reason_and_can_be_deleted(self):
-        # The SO refuses the value (range 4..32) when asked to deploy.
-        location = self.create('sample.name_length=2')
+        # The sample manifest's types refuse the value at once ...
+        resp = self.post_instance(['sample.name_length=2'])
+        self.assertEqual(400, resp.status_code, resp.text)
+        self.assertIn('sample.name_length', resp.text)
+        # ... without them (2016 manifest), the SO refuses it (range
+        # 4..32) when asked to deploy.
+        location = self.create('sample.name_length=2', term='untyped')
         entity = self.wait_state(location, {'active', 'failed'})
         self.assertEqual('failed', entity.attributes['mcn.service.state'])
         reason = entity.attributes['mcn.service.state.reason']
@@ -145,8 +152,13 @@ class EndToEndTest(testtools.TestCase):
         self.wait_gone(location)
 
     def test_heat_refusal_reaches_the_instance_reason(self):
-        # Heat refuses the template parameter (at most 64 characters).
-        location = self.create('sample.greeting="%s"' % ('x' * 100))
+        # Heat refuses the template parameter (at most 64 characters);
+        # the sample manifest's types refuse it at once.
+        resp = self.post_instance(['sample.greeting="%s"' % ('x' * 100)])
+        self.assertEqual(400, resp.status_code, resp.text)
+        self.assertIn('maxLength 64', resp.text)
+        location = self.create('sample.greeting="%s"' % ('x' * 100),
+                               term='untyped')
         entity = self.wait_state(location, {'active', 'failed'})
         self.assertEqual('failed', entity.attributes['mcn.service.state'])
         reason = entity.attributes['mcn.service.state.reason']
@@ -155,11 +167,39 @@ class EndToEndTest(testtools.TestCase):
         self.client.delete(location)
         self.wait_gone(location)
 
+    def test_put_is_a_full_update_down_to_the_stack(self):
+        location = self.create('sample.greeting="hi"')
+        attrs = self.wait_state(location, {'active'}).attributes
+        stack_id = attrs['occi.mcn.stack.id']
+        headers = {'Category': KIND, 'Content-Type': 'text/occi',
+                   'X-Project-Id': 'demo'}
+        resp = requests.put(location, headers=dict(
+            headers, **{'X-OCCI-Attribute': 'sample.greeting="put"'}),
+            timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        attrs = self.wait_state(location, {'active', 'failed'}).attributes
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        self.assertEqual('put', attrs['sample.greeting'])
+        self.assertIn('greeting=put', attrs['mcn.endpoint.sample'])
+        self.assertEqual(stack_id, attrs['occi.mcn.stack.id'])
+        # Same checks as POST: a bad type is 400, nothing changes.
+        resp = requests.put(location, headers=dict(
+            headers, **{'X-OCCI-Attribute':
+                        'sample.greeting="put", sample.name_length="abc"'}),
+            timeout=30)
+        self.assertEqual(400, resp.status_code, resp.text)
+        self.assertIn('sample.name_length', resp.text)
+        self.assertEqual('active', self.client.get(location).attributes[
+            'mcn.service.state'])
+        self.client.delete(location)
+        self.wait_gone(location)
+
     def test_refused_update_keeps_the_instance_active(self):
-        location = self.create()
+        location = self.create(term='untyped')
         before = self.wait_state(location, {'active'}).attributes
         self.client.update(location, occi_client.CategoryRef(
-            SCHEME, 'sample', 'kind'), {'sample.name_length': 'abc'})
+            SCHEME, 'untyped', 'kind'), {'sample.name_length': 'abc'})
         after = self.wait_state(location, {'active', 'failed'}).attributes
         self.assertEqual('active', after['mcn.service.state'])
         self.assertIn('update rejected', after['mcn.service.state.reason'])

@@ -9,14 +9,32 @@ embedded Heat wants the local secret (``hurtle.local_secret``, under
 ``state_path``) as ``X-Auth-Token``: SOs run with the CC's configuration,
 so they read the same file.
 """
+import logging
+
 from heatclient import exc as heat_exc
 from heatclient.v1 import client as heat_v1
 from keystoneauth1 import exceptions as ks_exc
+import requests
 
 from hurtle.cc.embedded_heat import client as noauth_client
 from hurtle.conf import service_credentials
 from hurtle import local_secret
 from hurtle.sdk import deployer as deployer_api
+
+LOG = logging.getLogger(__name__)
+
+#: Failures to reach Heat at all: the request may be retried.
+_UNREACHABLE = (ks_exc.ConnectionError, heat_exc.CommunicationError,
+                requests.ConnectionError, requests.Timeout)
+#: Heat (or a proxy in front of it) answering that it cannot serve now.
+_UNAVAILABLE_CODES = (502, 503, 504)
+
+
+def _unavailable(what, exc):
+    """DeployerUnavailable for ``exc``; the detail goes to the log only."""
+    detail = '%s: %s: %s' % (what, type(exc).__name__, exc)
+    LOG.debug('Heat unreachable: %s', detail)
+    return deployer_api.DeployerUnavailable(detail=detail)
 
 
 def _outputs(stack):
@@ -50,9 +68,19 @@ class HeatDeployer(deployer_api.Deployer):
                 token=local_secret.load_or_create(conf.state_path))
 
     def _call(self, what, func, *args, **kwargs):
+        """``func(*args, **kwargs)`` with Heat's failures mapped.
+
+        :raises DeployerUnavailable: Heat could not be reached, or answered
+            502/503/504 (nothing done; retry later).
+        :raises DeployerError: Heat refused the request (its answer).
+        """
         try:
             return func(*args, **kwargs)
+        except _UNREACHABLE as exc:
+            raise _unavailable(what, exc)
         except heat_exc.HTTPException as exc:
+            if getattr(exc, 'code', None) in _UNAVAILABLE_CODES:
+                raise _unavailable(what, exc)
             raise deployer_api.DeployerError(
                 '%s: Heat answered %s: %s'
                 % (what, exc.code, getattr(exc, 'error', None) or exc))
@@ -84,20 +112,18 @@ class HeatDeployer(deployer_api.Deployer):
             outputs=_outputs(stack) if status.endswith('_COMPLETE') else {})
 
     def dispose(self, stack_id):
-        try:
-            self.client.stacks.delete(stack_id)
-        except heat_exc.HTTPNotFound:
-            return
-        except (heat_exc.HTTPException, ks_exc.ClientException) as exc:
-            raise deployer_api.DeployerError(
-                'delete stack %s: %s' % (stack_id, exc))
+        def delete():
+            try:
+                self.client.stacks.delete(stack_id)
+            except heat_exc.HTTPNotFound:
+                pass  # gone already
+        self._call('delete stack %s' % stack_id, delete)
 
     def is_gone(self, stack_id):
-        try:
-            stack = self.client.stacks.get(stack_id)
-        except heat_exc.HTTPNotFound:
-            return True
-        except (heat_exc.HTTPException, ks_exc.ClientException) as exc:
-            raise deployer_api.DeployerError(
-                'get stack %s: %s' % (stack_id, exc))
-        return stack.stack_status == 'DELETE_COMPLETE'
+        def gone():
+            try:
+                stack = self.client.stacks.get(stack_id)
+            except heat_exc.HTTPNotFound:
+                return True
+            return stack.stack_status == 'DELETE_COMPLETE'
+        return self._call('get stack %s' % stack_id, gone)

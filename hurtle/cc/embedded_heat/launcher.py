@@ -76,9 +76,12 @@ class Settings:
     fix_sqlite_id_reuse: bool = True
     service_catalogue: tuple = ()
     local_secret: str = None
+    #: ``((group, ((option, value), ...)), ...)`` copied into heat.conf
+    #: (``[sdc]``, ``[hurtle_heat]`` from Hurtle's own configuration).
+    groups: tuple = ()
 
     @classmethod
-    def from_conf(cls, conf, service_catalogue=()):
+    def from_conf(cls, conf, service_catalogue=(), groups=None):
         """Build from a ConfigOpts holding ``[DEFAULT] state_path``,
         ``[embedded_heat]`` and the oslo.log options."""
         group = conf.embedded_heat
@@ -91,7 +94,9 @@ class Settings:
                    debug=conf.debug, log_file=conf.log_file,
                    log_dir=conf.log_dir,
                    fix_sqlite_id_reuse=group.fix_sqlite_id_reuse,
-                   service_catalogue=tuple(service_catalogue))
+                   service_catalogue=tuple(service_catalogue),
+                   groups=tuple((name, tuple(options.items()))
+                                for name, options in (groups or {}).items()))
 
 
 class _RequestHandler(simple_server.WSGIRequestHandler):
@@ -215,7 +220,8 @@ class EmbeddedHeat(object):
             text = heatconf.render(
                 s.state_dir, self.plugin_dirs(), key, debug=s.debug,
                 log_file=s.log_file, log_dir=s.log_dir,
-                service_catalogue=s.service_catalogue)
+                service_catalogue=s.service_catalogue,
+                groups={name: dict(options) for name, options in s.groups})
             self.conf_file = heatconf.write(s.state_dir, text)
         except heatconf.ConfigError as exc:
             raise LaunchError(str(exc))

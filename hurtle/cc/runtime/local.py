@@ -29,7 +29,7 @@ class LocalRuntime(base.Runtime):
         self._children = {}
 
     def _command(self, image, port_file):
-        cmd = [sys.executable, '-m', 'hurtle.cmd.so', '--bundle', image,
+        cmd = [sys.executable, '-P', '-m', 'hurtle.cmd.so', '--bundle', image,
                '--host', self.conf.cc.so_host, '--port', '0',
                '--port-file', port_file]
         for path in self.conf.config_file or []:

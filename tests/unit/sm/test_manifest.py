@@ -4,6 +4,7 @@ import os
 
 import fixtures
 import testtools
+import yaml
 
 from hurtle.sm import manifest
 
@@ -57,6 +58,54 @@ class ManifestFileTest(testtools.TestCase):
         err = self.assertRaises(manifest.ManifestError, manifest.load,
                                 self.write(doc))
         self.assertIn('service_attributes.x.y', str(err))
+
+    def test_typed_attributes(self):
+        doc = self.base(service_attributes={
+            'a.len': {'mutability': 'mutable',
+                      'schema': {'type': 'integer', 'minimum': 3}},
+            'a.name': {'mutability': 'required',
+                       'schema': {'type': 'string', 'maxLength': 64}},
+            'a.out': {'mutability': 'immutable'},
+            'a.mode': {'schema': {'enum': ['x', 'y']}},
+            'a.old': 'immutable', 'a.free': ''})
+        m = manifest.load(self.write(doc))
+        self.assertEqual({'a.len': '', 'a.name': 'required',
+                          'a.out': 'immutable', 'a.mode': '',
+                          'a.old': 'immutable', 'a.free': ''},
+                         m.attributes)
+        self.assertEqual({'a.len': {'type': 'integer', 'minimum': 3},
+                          'a.name': {'type': 'string', 'maxLength': 64},
+                          'a.mode': {'enum': ['x', 'y']}}, m.schemas)
+
+    def test_2016_attributes_have_no_schemas(self):
+        self.assertEqual({}, manifest.load(self.write(self.base())).schemas)
+
+    def test_bad_mutability_names_the_attribute(self):
+        doc = self.base(service_attributes={
+            'x.y': {'mutability': 'sometimes'}})
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write(doc))
+        self.assertIn('service_attributes.x.y.mutability', str(err))
+
+    def test_unknown_attribute_key_names_the_attribute(self):
+        doc = self.base(service_attributes={'x.y': {'type': 'integer'}})
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write(doc))
+        self.assertIn('service_attributes.x.y', str(err))
+        self.assertIn("'type' was unexpected", str(err))
+
+    def test_invalid_schema_names_the_attribute_and_rule(self):
+        for schema, where in (({'type': 'integr'}, 'schema.type'),
+                              ({'maxLength': -1}, 'schema.maxLength'),
+                              ({'enum': 'x'}, 'schema.enum')):
+            doc = self.base(service_attributes={'x.y': {'schema': schema}})
+            err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                    self.write(doc))
+            self.assertIn('service_attributes.x.y.' + where, str(err))
+        doc = self.base(service_attributes={'x.y': {'schema': 'integer'}})
+        err = self.assertRaises(manifest.ManifestError, manifest.load,
+                                self.write(doc))
+        self.assertIn('service_attributes.x.y.schema', str(err))
 
     def test_service_type_without_term(self):
         err = self.assertRaises(manifest.ManifestError, manifest.load,
@@ -167,3 +216,20 @@ class CompatManifestTest(testtools.TestCase):
         self.assertEqual('http://schemas.hurtle.it/occi/sm#', m.scheme)
         self.assertTrue(os.path.isfile(os.path.join(m.so_bundle, 'so.py')))
         self.assertTrue(os.path.isfile(m.templates('RegionOne')['deployment']))
+
+    def test_hurtle_sample_types_match_its_template(self):
+        m = manifest.load(SAMPLE)
+        with open(m.templates('RegionOne')['deployment']) as handle:
+            params = yaml.safe_load(handle)['parameters']
+        greeting = params['greeting']['constraints'][0]['length']
+        self.assertEqual({'type': 'string', 'minLength': greeting['min'],
+                          'maxLength': greeting['max']},
+                         m.schemas['sample.greeting'])
+        length = params['name_length']['constraints'][0]['range']
+        self.assertEqual({'type': 'integer', 'minimum': length['min'],
+                          'maximum': length['max']},
+                         m.schemas['sample.name_length'])
+        self.assertEqual({'type': 'boolean'},
+                         m.schemas['sample.provisioned'])
+        self.assertEqual('immutable', m.attributes['sample.provisioned'])
+        self.assertEqual('', m.attributes['sample.greeting'])

@@ -73,6 +73,10 @@ class SMTest(testtools.TestCase):
         attrs = self.wait_state(location, {states.FAILED})
         self.assertIn('starting the SO failed',
                       attrs['mcn.service.state.reason'])
+        # The reason names the component; its URL is only in the log.
+        self.assertIn('cloud controller (CC) unreachable',
+                      attrs['mcn.service.state.reason'])
+        self.assertNotIn('http', attrs['mcn.service.state.reason'])
         self.assertEqual(3, attrs['svc.size'])
 
     def test_failed_instance_cannot_be_updated_but_can_be_deleted(self):
@@ -143,10 +147,12 @@ class SMTest(testtools.TestCase):
                                     KIND, {'svc.size': 2,
                                            'occi.core.id': 'dupx'})
             self.assertIn('dupx', err.message)
-        # PUT: a replace for the owner (not supported), a create (of an id
-        # in use) for anyone else.
-        self.assertRaises(errors.MethodNotAllowed, self.client.put,
-                          '/svc/dupx', KIND, {'svc.size': 2})
+        # PUT: a full update for the owner (409: the instance is failed),
+        # a create (of an id in use) for anyone else.
+        err = self.assertRaises(errors.Conflict, self.client.put,
+                                '/svc/dupx', KIND, {'svc.size': 1,
+                                                    'svc.colour': 'red'})
+        self.assertIn('only an active instance', err.message)
         self.assertRaises(errors.Conflict, other.put, '/svc/dupx', KIND,
                           {'svc.size': 2})
         self.assertEqual(before, self.client.get(location).attributes)

@@ -1,0 +1,145 @@
+"""Checking service attribute values against their manifest's schemas.
+
+A manifest may give an attribute a JSON Schema (``hurtle.sm.manifest``).
+The SM checks every value it receives (create, update, replace) with
+:meth:`AttributeChecker.check` before anything is recorded:
+
+* a JSON ``null`` is refused for every attribute (400): leaving an
+  attribute out keeps its current value (update) or the service's default
+  (create); there is no "reset to default";
+* values from the text renderings (``text/plain``, ``text/occi``: quoted
+  strings, bare numbers and ``true``/``false``, typed by
+  ``hurtle.occi.parsing``) are coerced to the declared type where that is
+  unambiguous: ``"5"`` to ``5`` for an ``integer``, ``"2.5"`` to ``2.5``
+  for a ``number``, ``"true"``/``"false"`` to booleans, a quoted JSON
+  text to an ``object``/``array``, a bare number or boolean to its text
+  for a ``string``. ``application/occi+json`` is typed already and is
+  never coerced;
+* the (coerced) value must satisfy the schema, else
+  :class:`hurtle.occi.errors.BadRequest` names the attribute and the rule
+  (``sample.greeting: rule maxLength 64: ...``).
+
+Attributes without a schema (every 2016 manifest) are accepted as they
+arrive, typed by the rendering.
+"""
+import json
+import re
+
+import jsonschema
+
+from hurtle.occi import errors
+
+_INTEGER = re.compile(r'^\s*-?\d+\s*$')
+_NUMBER = re.compile(r'^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$')
+_JSON_TYPES = {'object': dict, 'array': list}
+
+#: ``Content-Type``s whose attribute values are typed by the client.
+TYPED_RENDERINGS = ('application/occi+json', 'application/json')
+
+
+def typed_request(extras):
+    """True if the request's body is a typed (JSON) rendering."""
+    environ = (extras or {}).get('environ') or {}
+    content_type = environ.get('CONTENT_TYPE', '') or ''
+    return content_type.split(';')[0].strip().lower() in TYPED_RENDERINGS
+
+
+def _short(value, limit=60):
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[:limit] + '..."'
+
+
+def _types(schema):
+    declared = schema.get('type')
+    if declared is None:
+        return []
+    return [declared] if isinstance(declared, str) else list(declared)
+
+
+def _coerce(value, schema):
+    """``value`` turned into the declared type if unambiguous, else as is."""
+    types = _types(schema)
+    if not types or jsonschema.Draft202012Validator(
+            {'type': types}).is_valid(value):
+        return value
+    if isinstance(value, str):
+        for wanted in types:
+            if wanted == 'integer' and _INTEGER.match(value):
+                return int(value)
+            if wanted == 'number' and _NUMBER.match(value):
+                number = float(value)
+                return int(number) if _INTEGER.match(value) else number
+            if wanted == 'boolean' and value in ('true', 'false'):
+                return value == 'true'
+            if wanted in _JSON_TYPES:
+                try:
+                    parsed = json.loads(value)
+                except ValueError:
+                    continue
+                if isinstance(parsed, _JSON_TYPES[wanted]):
+                    return parsed
+        return value
+    if 'string' in types:
+        if isinstance(value, bool):
+            return 'true' if value else 'false'
+        if isinstance(value, (int, float)):
+            return str(value)
+    return value
+
+
+class AttributeChecker(object):
+    """The attribute rules of one manifest.
+
+    :param manifest: a ``hurtle.sm.manifest.Manifest``.
+    """
+
+    def __init__(self, manifest):
+        self.schemas = dict(manifest.schemas)
+        self._validators = {
+            name: jsonschema.Draft202012Validator(schema)
+            for name, schema in self.schemas.items()}
+
+    def coerce(self, attributes, typed=True):
+        """``attributes`` with text values turned into their declared
+        types (see the module docstring); nothing is validated here.
+
+        :param typed: True for typed (JSON) renderings: no coercion.
+        """
+        if typed:
+            return dict(attributes)
+        return {name: _coerce(value, self.schemas[name])
+                if name in self.schemas and value is not None else value
+                for name, value in attributes.items()}
+
+    def check(self, attributes, typed=True):
+        """Return ``attributes`` with typed values, or raise.
+
+        :param attributes: ``{name: value}`` as the request gave them.
+        :param typed: False for text renderings (values are coerced).
+        :raises hurtle.occi.errors.BadRequest: a ``null`` value, or a value
+            breaking its schema; the message names the attribute and rule.
+        """
+        result = {}
+        for name, value in attributes.items():
+            if value is None:
+                raise errors.BadRequest(
+                    'attribute %s: null is not a value; leave the attribute '
+                    'out to keep its current or default value' % name)
+            validator = self._validators.get(name)
+            if validator is None:
+                result[name] = value
+                continue
+            if not typed:
+                value = _coerce(value, self.schemas[name])
+            error = jsonschema.exceptions.best_match(
+                validator.iter_errors(value))
+            if error is not None:
+                rule = error.validator
+                where = ''.join('[%s]' % json.dumps(p)
+                                for p in error.absolute_path)
+                raise errors.BadRequest(
+                    'attribute %s%s: %s breaks the rule %s %s'
+                    % (name, where, _short(error.instance), rule,
+                       _short(error.validator_value)))
+            result[name] = value
+        return result

@@ -1,0 +1,346 @@
+"""Attribute types and rules, PUT as a full update, atomic collection
+DELETE: the SM's API served on 127.0.0.1 and driven over real HTTP.
+
+As in ``test_sm_api``, no CC runs: instances fail in ``initialise``.
+Where a test needs an instance in another state (``active``, a busy one)
+it moves the record there through the store, as the lifecycle would.
+"""
+import json
+import os
+import time
+
+import fixtures
+import requests
+import testtools
+
+from hurtle.db import migration
+from hurtle.occi import middleware
+from hurtle.occi import server
+from hurtle.sm import api
+from hurtle.sm import manifest as manifest_mod
+from hurtle.sm import store as states
+from tests import conf_fixture
+from tests import net
+
+SCHEME = 'http://example.org/occi/sm#'
+KIND = 'svc; scheme="%s"; class="kind"' % SCHEME
+JSON = 'application/occi+json'
+
+ATTRIBUTES = {
+    'svc.name': {'schema': {'type': 'string', 'minLength': 1,
+                            'maxLength': 8}},
+    'svc.count': {'mutability': 'mutable',
+                  'schema': {'type': 'integer', 'minimum': 3,
+                             'maximum': 64}},
+    'svc.ratio': {'schema': {'type': 'number', 'maximum': 1}},
+    'svc.mode': {'schema': {'enum': ['fast', 'safe']}},
+    'svc.flag': {'schema': {'type': 'boolean'}},
+    'svc.opts': {'schema': {'type': 'object',
+                            'properties': {'a': {'type': 'array'}}}},
+    'svc.list': {'schema': {'type': 'array', 'items': {'type': 'integer'},
+                            'maxItems': 3}},
+    'svc.fixed': {'mutability': 'required',
+                  'schema': {'type': 'string'}},
+    'svc.free': '',
+}
+
+
+class AttributeApiTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        fixture = self.useFixture(conf_fixture.HurtleConf(
+            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__call_retries=0, sm__poll_interval=0.05))
+        self.conf = fixture.conf
+        migration.upgrade(self.conf.database.connection)
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'manifest.json')
+        with open(path, 'w') as handle:
+            json.dump({'service_type': SCHEME + 'svc',
+                       'service_description': 'typed test service',
+                       'service_attributes': ATTRIBUTES,
+                       'so_bundle': tmp}, handle)
+        application, self.lifecycle = api.make_application(
+            self.conf, [manifest_mod.load(path)])
+        self.addCleanup(self.lifecycle.shutdown)
+        srv, _thread = server.serve_in_thread(
+            middleware.NoAuthMiddleware(application, default_project='p1'))
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.url = 'http://127.0.0.1:%d' % srv.server_port
+        self.store = self.lifecycle.store
+
+    # helpers ----------------------------------------------------------------
+    def text(self, method, path, *attributes):
+        if path == '/svc/':  # creates: the required attribute too
+            attributes = ('svc.fixed="x"',) + attributes
+        headers = {'Content-Type': 'text/occi', 'Category': KIND}
+        if attributes:
+            headers['X-OCCI-Attribute'] = ', '.join(attributes)
+        return requests.request(method, self.url + path, headers=headers,
+                                timeout=30)
+
+    def json(self, method, path, attributes, ident=None):
+        if path == '/svc/':
+            attributes = dict({'svc.fixed': 'x'}, **attributes)
+        doc = {'kind': SCHEME + 'svc', 'attributes': attributes}
+        if ident:
+            doc['id'] = ident
+        return requests.request(method, self.url + path, data=json.dumps(doc),
+                                headers={'Content-Type': JSON,
+                                         'Accept': JSON}, timeout=30)
+
+    def read(self, location):
+        resp = requests.get(location, headers={'Accept': JSON}, timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        return resp.json()['attributes']
+
+    def created(self, resp):
+        self.assertEqual(201, resp.status_code, resp.text)
+        return resp.headers['Location']
+
+    def refused(self, resp, *words):
+        self.assertEqual(400, resp.status_code, resp.text)
+        for word in words:
+            self.assertIn(word, resp.text)
+
+    def row(self, location):
+        return self.store.load(location.rsplit('/', 1)[-1])
+
+    def wait_state(self, location, wanted):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            row = self.row(location)
+            if row is not None and row.state in wanted:
+                return row
+            time.sleep(0.05)
+        self.fail('never reached %s' % wanted)
+
+    def active(self, *attributes):
+        """An instance moved to ``active`` (as after a create)."""
+        location = self.created(self.text('POST', '/svc/', *attributes))
+        self.wait_state(location, {states.FAILED})
+        self.store.transition(location.rsplit('/', 1)[-1], states.ACTIVE)
+        return location
+
+    def assertNothingCreated(self):
+        self.assertEqual([], self.store.in_states(states.BUSY |
+                                                  {states.ACTIVE,
+                                                   states.FAILED}))
+
+    # types on create --------------------------------------------------------
+    def test_text_values_are_coerced_and_stored_typed(self):
+        location = self.created(self.text(
+            'POST', '/svc/', 'svc.count="5"', 'svc.ratio="0.25"',
+            'svc.flag="true"', 'svc.opts="{\\"a\\": [1, 2]}"',
+            'svc.name=7', 'svc.mode="safe"'))
+        expected = {'svc.count': 5, 'svc.ratio': 0.25, 'svc.flag': True,
+                    'svc.fixed': 'x',
+                    'svc.opts': {'a': [1, 2]}, 'svc.name': '7',
+                    'svc.mode': 'safe'}
+        self.assertEqual(expected, self.row(location).attributes)
+        rendered = self.read(location)
+        for name, value in expected.items():
+            self.assertEqual(value, rendered[name])
+            self.assertIs(type(value), type(rendered[name]))
+
+    def test_text_arrays_become_lists(self):
+        location = self.created(self.text('POST', '/svc/',
+                                          'svc.list="[1, 2]"'))
+        self.assertEqual([1, 2], self.row(location).attributes['svc.list'])
+        self.assertEqual([1, 2], self.read(location)['svc.list'])
+        self.refused(self.text('POST', '/svc/', 'svc.list="[1, 2, 3, 4]"'),
+                     'svc.list', 'maxItems 3')
+        self.refused(self.text('POST', '/svc/', 'svc.list="[1, \\"a\\"]"'),
+                     'svc.list[1]', 'type', 'integer')
+
+    def test_bare_text_values_keep_their_type(self):
+        location = self.created(self.text(
+            'POST', '/svc/', 'svc.count=5', 'svc.flag=false'))
+        self.assertEqual({'svc.count': 5, 'svc.flag': False, 'svc.fixed': 'x'},
+                         self.row(location).attributes)
+
+    def test_wrong_type_is_400_naming_attribute_and_rule(self):
+        self.refused(self.text('POST', '/svc/', 'svc.count="abc"'),
+                     'svc.count', 'type', 'integer')
+        self.refused(self.text('POST', '/svc/', 'svc.flag="yes"'),
+                     'svc.flag', 'type', 'boolean')
+        self.refused(self.text('POST', '/svc/', 'svc.opts="[1, 2]"'),
+                     'svc.opts', 'type', 'object')
+        self.refused(self.text('POST', '/svc/', 'svc.opts="{\\"a\\": 1}"'),
+                     'svc.opts["a"]', 'type', 'array')
+        self.assertNothingCreated()
+
+    def test_limits_are_400_naming_attribute_and_rule(self):
+        self.refused(self.text('POST', '/svc/', 'svc.count=2'),
+                     'svc.count', 'minimum 3')
+        self.refused(self.text('POST', '/svc/', 'svc.count=65'),
+                     'svc.count', 'maximum 64')
+        self.refused(self.text('POST', '/svc/', 'svc.ratio=1.5'),
+                     'svc.ratio', 'maximum 1')
+        self.refused(self.text('POST', '/svc/', 'svc.name="abcdefghi"'),
+                     'svc.name', 'maxLength 8')
+        self.refused(self.text('POST', '/svc/', 'svc.name=""'),
+                     'svc.name', 'minLength 1')
+        self.refused(self.text('POST', '/svc/', 'svc.mode="slow"'),
+                     'svc.mode', 'enum')
+        self.assertNothingCreated()
+
+    def test_json_values_are_typed_and_never_coerced(self):
+        self.refused(self.json('POST', '/svc/', {'svc.count': '5'}),
+                     'svc.count', 'type', 'integer')
+        self.refused(self.json('POST', '/svc/', {'svc.flag': 'true'}),
+                     'svc.flag', 'type', 'boolean')
+        location = self.created(self.json('POST', '/svc/', {
+            'svc.count': 7, 'svc.flag': True, 'svc.opts': {'a': [1]},
+            'svc.free': [1, 2]}))
+        self.assertEqual({'svc.count': 7, 'svc.flag': True,
+                          'svc.opts': {'a': [1]}, 'svc.free': [1, 2],
+                          'svc.fixed': 'x'},
+                         self.row(location).attributes)
+        rendered = self.read(location)
+        self.assertIs(True, rendered['svc.flag'])
+        self.assertEqual([1, 2], rendered['svc.free'])
+
+    def test_json_null_is_400_never_a_default(self):
+        self.refused(self.json('POST', '/svc/', {'svc.count': None}),
+                     'svc.count', 'null')
+        self.refused(self.json('POST', '/svc/', {'svc.free': None}),
+                     'svc.free', 'null')
+        self.assertNothingCreated()
+
+    def test_attributes_without_schema_keep_the_2016_behaviour(self):
+        location = self.created(self.text('POST', '/svc/',
+                                          'svc.free="[1, 2]"'))
+        self.assertEqual({'svc.free': '[1, 2]', 'svc.fixed': 'x'},
+                         self.row(location).attributes)
+        location = self.created(self.text('POST', '/svc/', 'svc.free=true'))
+        self.assertEqual({'svc.free': True, 'svc.fixed': 'x'},
+                         self.row(location).attributes)
+
+    # updates ----------------------------------------------------------------
+    def test_update_values_are_checked_and_coerced(self):
+        location = self.active('svc.count=5')
+        path = location[len(self.url):]
+        self.refused(self.text('POST', path, 'svc.count="abc"'),
+                     'svc.count', 'type')
+        self.refused(self.text('POST', path, 'svc.count=1'),
+                     'svc.count', 'minimum')
+        self.refused(self.json('POST', path, {'svc.count': None}),
+                     'svc.count', 'null')
+        row = self.row(location)
+        self.assertEqual((states.ACTIVE, {'svc.count': 5, 'svc.fixed': 'x'}),
+                         (row.state, row.attributes))
+        # The same value as text is no change at all.
+        resp = self.text('POST', path, 'svc.count="5"')
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(states.ACTIVE, self.row(location).state)
+        resp = self.text('POST', path, 'svc.count="6"')
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertIn('svc.count=6', resp.text)
+
+    # PUT on an existing instance: full update --------------------------------
+    def test_put_is_a_full_update(self):
+        location = self.active('svc.count=5', 'svc.name="a"')
+        path = location[len(self.url):]
+        resp = self.text('PUT', path, 'svc.count="7"', 'svc.name="b"',
+                         'svc.fixed="x"')
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertIn('svc.count=7', resp.text)
+        self.assertIn('svc.name="b"', resp.text)
+        self.assertIn('mcn.service.state="update"', resp.text)
+        # The update went to the lifecycle (which fails: no CC here).
+        self.assertIn(self.row(location).state,
+                      {states.UPDATE, states.FAILED})
+
+    def test_put_has_the_checks_of_post(self):
+        location = self.active('svc.count=5')
+        path = location[len(self.url):]
+        before = self.row(location)
+        self.refused(self.text('PUT', path, 'svc.count="abc"',
+                               'svc.fixed="x"'), 'svc.count', 'type')
+        self.refused(self.json('PUT', path, {'svc.count': None,
+                                             'svc.fixed': 'x'}),
+                     'svc.count', 'null')
+        self.refused(self.text('PUT', path, 'svc.count=6',
+                               'svc.fixed="y"'),
+                     'cannot be changed', 'svc.fixed')
+        self.refused(self.text('PUT', path, 'svc.count=6',
+                               'svc.unknown="y"'), 'svc.unknown')
+        self.refused(self.text('PUT', path, 'svc.count=6',
+                               'mcn.service.state="failed"'),
+                     'mcn.service.state')
+        # svc.fixed is required: a full update must give it.
+        self.refused(self.text('PUT', path, 'svc.count=6'), 'svc.fixed')
+        # svc.count has a value: a full update must give it.
+        self.refused(self.text('PUT', path, 'svc.name="n"',
+                               'svc.fixed="x"'), 'missing', 'svc.count')
+        after = self.row(location)
+        self.assertEqual((states.ACTIVE, before.attributes,
+                          before.updated_at),
+                         (after.state, after.attributes, after.updated_at))
+
+    def test_put_on_a_busy_instance_is_409(self):
+        location = self.active('svc.count=5')
+        instance_id = location.rsplit('/', 1)[-1]
+        self.store.transition(instance_id, states.UPDATE)
+        resp = self.text('PUT', location[len(self.url):], 'svc.count=6',
+                         'svc.fixed="x"')
+        self.assertEqual(409, resp.status_code, resp.text)
+        self.assertEqual({'svc.count': 5, 'svc.fixed': 'x'},
+                         self.row(location).attributes)
+
+    def test_put_repeating_the_rendered_entity_changes_nothing(self):
+        location = self.active('svc.count=5')
+        rendered = self.read(location)
+        resp = self.json('PUT', location[len(self.url):], rendered,
+                         ident=location.rsplit('/', 1)[-1])
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(states.ACTIVE, self.row(location).state)
+
+    # DELETE on a collection: all or nothing ----------------------------------
+    def test_collection_delete_changes_nothing_if_one_is_refused(self):
+        done = self.created(self.text('POST', '/svc/', 'svc.count=5'))
+        busy = self.created(self.text('POST', '/svc/', 'svc.count=6'))
+        self.wait_state(done, {states.FAILED})
+        self.wait_state(busy, {states.FAILED})
+        busy_id = busy.rsplit('/', 1)[-1]
+        self.store.transition(busy_id, states.DEPLOY)
+        for path in ('/svc/', '/'):
+            resp = requests.delete(self.url + path, timeout=30)
+            self.assertEqual(409, resp.status_code, resp.text)
+            self.assertIn('nothing was deleted', resp.text)
+            self.assertIn('/svc/%s' % busy_id, resp.text)
+            self.assertIn('state deploy', resp.text)
+            self.assertNotIn(done.rsplit('/', 1)[-1], resp.text)
+            self.assertEqual(states.FAILED, self.row(done).state)
+            self.assertEqual(states.DEPLOY, self.row(busy).state)
+        self.store.transition(busy_id, states.FAILED)
+        resp = requests.delete(self.url + '/svc/', timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        deadline = time.monotonic() + 30
+        while self.row(done) is not None or self.row(busy) is not None:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+
+    def test_collection_delete_leaves_dependencies_to_their_composed(self):
+        dependency = self.created(self.text('POST', '/svc/', 'svc.count=5'))
+        composed = self.created(self.text('POST', '/svc/', 'svc.count=6'))
+        self.wait_state(dependency, {states.FAILED})
+        self.wait_state(composed, {states.FAILED})
+        self.store.transition(composed.rsplit('/', 1)[-1], states.FAILED,
+                              dependencies=[{'location': dependency}])
+        # On its own, the dependency cannot be deleted ...
+        resp = requests.delete(dependency, timeout=30)
+        self.assertEqual(409, resp.status_code, resp.text)
+        # ... with its composed instance, it is not refused.
+        resp = requests.delete(self.url + '/svc/', timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        # The composed instance's disposal disposes the dependency.
+        deadline = time.monotonic() + 30
+        while self.row(composed) is not None or \
+                self.row(dependency) is not None:
+            self.assertLess(time.monotonic(), deadline,
+                            (self.row(composed), self.row(dependency)))
+            time.sleep(0.05)

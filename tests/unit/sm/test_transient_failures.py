@@ -1,0 +1,89 @@
+"""The SM's stack polling rides out an unreachable SO or deployer until
+the phase deadline; the reason it gives names the component, not a URL.
+
+A small WSGI stand-in for an SO (the SO API's ``GET``) is served on
+127.0.0.1 and answers 503 as an SO does while Heat is unreachable.
+"""
+import threading
+
+import testtools
+
+from hurtle.occi import server
+from hurtle.sm import lifecycle
+from tests import conf_fixture
+from tests import net
+
+SENTENCE = 'state: orchestration service unreachable'
+
+
+class _FlakySO(object):
+    """``GET /orchestrator/default``: 503 ``unavailable`` times, then the
+    stack complete."""
+
+    def __init__(self, unavailable):
+        self.unavailable = unavailable
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.calls += 1
+            down = self.calls <= self.unavailable
+        if down:
+            body = SENTENCE.encode()
+            start_response('503 Service Unavailable', [
+                ('Content-Type', 'text/plain'),
+                ('Content-Length', str(len(body)))])
+            return [body]
+        body = ('Category: orchestrator; scheme="http://schemas.mobile-'
+                'cloud-networking.eu/occi/service#"; class="kind"\n'
+                'X-OCCI-Attribute: occi.mcn.stack.state="CREATE_COMPLETE"\n'
+                'X-OCCI-Attribute: occi.mcn.stack.id="s1"\n').encode()
+        start_response('200 OK', [('Content-Type', 'text/plain'),
+                                  ('Content-Length', str(len(body)))])
+        return [body]
+
+
+class WaitStackTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            sm__poll_interval=0.05, sm__phase_timeout=3,
+            sm__call_retries=0)).conf
+        self.lifecycle = lifecycle.Lifecycle(self.conf, None, {})
+        self.addCleanup(self.lifecycle.shutdown)
+
+    def so(self, url):
+        return lifecycle._ComponentClient('service orchestrator (SO)', url,
+                                          retries=0, timeout=5)
+
+    def serve(self, app):
+        srv, _thread = server.serve_in_thread(app)
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        return 'http://127.0.0.1:%d/' % srv.server_port
+
+    def test_503_from_the_so_is_transient(self):
+        app = _FlakySO(unavailable=4)
+        info = self.lifecycle._wait_stack(self.so(self.serve(app)), 'deploy')
+        self.assertEqual('CREATE_COMPLETE',
+                         info.attributes['occi.mcn.stack.state'])
+        self.assertEqual(5, app.calls)
+
+    def test_503_past_the_deadline_gives_the_so_sentence(self):
+        app = _FlakySO(unavailable=10 ** 6)
+        err = self.assertRaises(lifecycle.PhaseError,
+                                self.lifecycle._wait_stack,
+                                self.so(self.serve(app)), 'deploy')
+        self.assertEqual('deploy did not complete within 3 s: ' + SENTENCE,
+                         str(err))
+
+    def test_unreachable_so_names_the_component_not_the_url(self):
+        port = net.free_port()
+        err = self.assertRaises(lifecycle.PhaseError,
+                                self.lifecycle._wait_stack,
+                                self.so('http://127.0.0.1:%d/' % port),
+                                'provision')
+        self.assertEqual('provision did not complete within 3 s: service '
+                         'orchestrator (SO) unreachable', str(err))
