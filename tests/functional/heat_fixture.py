@@ -81,8 +81,11 @@ class EmbeddedHeat(fixtures.Fixture):
     def __init__(self, plugin_dirs=(), extra_conf=None, hurtle_plugins=True,
                  embedded_heat_opts=None, state_dir=None,
                  start_timeout=60.0, debug=False, port=None,
-                 hurtle_conf=None):
+                 hurtle_conf=None, state_path=None):
         super().__init__()
+        #: Hurtle's ``[DEFAULT] state_path`` (where the local secret
+        #: lives); default: a ``state`` directory of the fixture's own.
+        self.requested_state_path = state_path
         self.hurtle_conf = dict(hurtle_conf or {})
         self.requested_port = port
         self.plugin_dirs = tuple(plugin_dirs)
@@ -106,8 +109,7 @@ class EmbeddedHeat(fixtures.Fixture):
 
     def local_secret(self):
         """The local secret hurtle-heat created under its state_path."""
-        return local_secret.load_or_create(
-            os.path.join(self.tmp, 'state'))
+        return local_secret.load_or_create(self.state_path)
 
     def auth_headers(self, project='admin', user='admin'):
         """Headers of a plain HTTP call (curl style) to this Heat."""
@@ -132,6 +134,8 @@ class EmbeddedHeat(fixtures.Fixture):
     def _prepare(self, tmp):
         self.tmp = tmp
         self.port = self.requested_port or net.free_port()
+        self.state_path = (self.requested_state_path or
+                           os.path.join(self.tmp, 'state'))
         self.state_dir = (self.requested_state_dir or
                           os.path.join(self.tmp, 'state', 'heat'))
         self.log_file = os.path.join(self.tmp, 'hurtle-heat.log')
@@ -187,7 +191,7 @@ class EmbeddedHeat(fixtures.Fixture):
         path = os.path.join(self.tmp, 'hurtle.conf')
         with open(path, 'w') as f:
             f.write(_ini_text(dict({
-                'DEFAULT': {'state_path': os.path.join(self.tmp, 'state'),
+                'DEFAULT': {'state_path': self.state_path,
                             'debug': self.debug},
                 'embedded_heat': opts}, **self.hurtle_conf)))
         return path

@@ -7,8 +7,6 @@ directory, as a restart of Heat would. The SO's deployer reports Heat
 unreachable (503 from the SO), and the SM retries until its phase
 deadline.
 """
-import os
-import shutil
 import signal
 import time
 
@@ -49,14 +47,11 @@ class HeatOutageTest(testtools.TestCase):
 
     @classmethod
     def start_heat(cls):
-        # The SOs hold hurtle-all's local secret: this Heat must take the
-        # same one (it reads an existing secret file at start).
-        state_dir = os.path.join(cls.tmp.path, 'heat')
-        os.makedirs(state_dir, mode=0o700, exist_ok=True)
-        shutil.copy2(os.path.join(cls.hurtle.state, 'local_secret'),
-                     os.path.join(state_dir, 'local_secret'))
+        # The SOs send hurtle-all's local secret: this Heat shares its
+        # state_path (where the secret lives), not its Heat database.
         cls.heat = heat_fixture.EmbeddedHeat(
-            port=cls.heat_port, state_dir=state_dir,
+            port=cls.heat_port, state_dir=cls.tmp.path + '/heat',
+            state_path=cls.hurtle.state,
             start_timeout=120)
         cls.heat.setUp()
 
