@@ -11,12 +11,16 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
   ``mcn.service.state`` (+ ``mcn.service.state.reason`` on failure),
   ``occi.so.url``, the user's attributes and the SO's stack outputs.
 * ``POST /<term>/<id>`` (partial update) changes mutable attributes of an
-  ``active`` instance (immutable → 400, busy → 409).
+  ``active`` or ``degraded`` instance (immutable → 400; busy, failed or an
+  update already in progress → 409: of concurrent updates exactly one is
+  accepted).
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
-  200; the record disappears (404) once the SO and its resources are gone.
-  Deleting an instance that is still being created → 409. Updating or
-  deleting an instance that a composed instance of this SM depends on →
-  409.
+  202 Accepted: disposal runs in the background and the record disappears
+  (404) once the SO and its resources are gone. Deleting an instance that
+  is still being created cancels the create (it stops at its next step,
+  then disposal removes whatever it had started); deleting it again while
+  it is being destroyed answers 202 too. Updating or deleting an instance
+  that a composed instance of this SM depends on → 409.
 
 Instances are scoped by project: another project's instance is 404. Roles
 are checked with ``hurtle.policy`` (403 when denied).
@@ -152,14 +156,17 @@ class ServiceBackend(backend.KindBackend):
             return
         instance_id = old.attributes['occi.core.id']
         self._refuse_if_part_of_composition(instance_id, 'update')
-        if not self.store.transition(instance_id, states.UPDATE,
-                                     expect={states.ACTIVE}):
+        # Atomic: of concurrent updates exactly one gets an operation.
+        operation = self.store.begin(instance_id, states.UPDATE,
+                                     states.UPDATABLE, pending=changed)
+        if operation is None:
+            row = self.store.load(instance_id)
             raise errors.Conflict('instance is in state %s; only an active '
                                   'instance can be updated'
-                                  % old.attributes.get('mcn.service.state'))
+                                  % (row.state if row else 'destroy'))
         old.attributes.update(changed)
         old.attributes['mcn.service.state'] = states.UPDATE
-        self.lifecycle.update(instance_id, changed)
+        self.lifecycle.update(instance_id, changed, operation)
 
     def replace(self, old, new, extras):
         raise errors.MethodNotAllowed('replace (PUT) of a service instance '
@@ -169,16 +176,16 @@ class ServiceBackend(backend.KindBackend):
         self._authorize('delete', extras)
         instance_id = entity.attributes['occi.core.id']
         self._refuse_if_part_of_composition(instance_id, 'delete')
-        allowed = {states.ACTIVE, states.FAILED}
-        if not self.store.transition(instance_id, states.DESTROY,
-                                     expect=allowed):
-            state = entity.attributes.get('mcn.service.state')
-            if state == states.DESTROY:
-                return  # already being disposed: idempotent
-            raise errors.Conflict('instance is in state %s; wait until it is '
-                                  'active or failed before deleting it'
-                                  % state)
-        self.lifecycle.destroy(instance_id)
+        operation = self.store.begin(instance_id, states.DESTROY,
+                                     states.DELETABLE)
+        if operation is None:
+            row = self.store.load(instance_id)
+            if row is None or row.state == states.DESTROY:
+                return 202  # already being disposed: idempotent
+            raise errors.Conflict('instance is in state %s; it cannot be '
+                                  'deleted now' % row.state)
+        self.lifecycle.destroy(instance_id, operation)
+        return 202
 
 
 class _StartingStore(states.InstanceStore):
@@ -188,7 +195,8 @@ class _StartingStore(states.InstanceStore):
 
     def add(self, key, entity, extras):
         super().add(key, entity, extras)
-        self.lifecycle.create(entity.attributes['occi.core.id'])
+        self.lifecycle.create(entity.attributes['occi.core.id'],
+                              states.FIRST_OPERATION)
 
 
 def make_application(conf, manifests):

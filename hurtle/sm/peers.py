@@ -1,0 +1,94 @@
+"""The parts the SM's lifecycle talks to, and how it waits for them.
+
+* :meth:`Peers.cc`: the CC's app API, as ``[sm] service_project``;
+* :meth:`Peers.so`: one instance's SO, with its per-SO secret;
+* :meth:`Peers.sm`: another SM (composition), as the instance's project;
+* :meth:`Peers.deployer`: the deployer an SO of the instance would use
+  (``[cc] deployer`` for the instance's project), to dispose a stack by id
+  when its SO is gone;
+* :func:`poll_until`: the one polling loop of the lifecycle.
+
+Every OCCI client retries connection errors and 503 (``[sm]
+call_retries``) and times out after ``[sm] phase_timeout`` seconds.
+"""
+import time
+
+from hurtle.conf import service_credentials
+from hurtle.occi import client as occi_client
+from hurtle.sdk import deployer as deployer_api
+
+
+class Timeout(Exception):
+    """:func:`poll_until` gave up; ``str()`` says on what."""
+
+
+def poll_until(check, timeout, interval, what):
+    """Call ``check()`` every ``interval`` seconds until it returns a value
+    other than None, and return that value.
+
+    :param timeout: seconds after which :class:`Timeout` is raised.
+    :param what: end of the sentence "... did not happen within N s",
+        e.g. ``'stack of deploy complete'``.
+    Exceptions of ``check`` propagate (that is how it fails early).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise Timeout('%s did not happen within %d s' % (what, timeout))
+        time.sleep(interval)
+
+
+class Peers(object):
+    """Clients of the CC, SOs, other SMs and the deployer.
+
+    :param conf: oslo.config object (``[sm]``, ``[cc] deployer``,
+        ``[service_credentials]``).
+    """
+
+    def __init__(self, conf):
+        self.conf = conf
+        self._keystone = None
+
+    def _client(self, url, headers):
+        return occi_client.OCCIClient(
+            url, headers=headers, verify=not self.conf.sm.insecure,
+            timeout=self.conf.sm.phase_timeout,
+            retries=self.conf.sm.call_retries)
+
+    def auth_headers(self, project):
+        """Headers authenticating the SM towards the CC or another SM.
+
+        noauth: ``X-Project-Id: project``. keystone: a token of the
+        ``[service_credentials]`` (keystoneauth1 renews it), so that
+        instances the SM creates elsewhere belong to its service project.
+        """
+        if self.conf.auth_strategy == 'keystone':
+            if self._keystone is None:
+                self._keystone = service_credentials.load_session(self.conf)
+            return {'X-Auth-Token': self._keystone.get_token()}
+        return {'X-Project-Id': project}
+
+    def cc(self):
+        """An OCCI client of the CC, as ``[sm] service_project``."""
+        return self._client(self.conf.sm.cc_url, self.auth_headers(
+            self.conf.sm.service_project))
+
+    def so(self, row):
+        """An OCCI client of the SO of ``row`` (``so_url`` must be set)."""
+        return self._client(row.so_url, {'X-Auth-Token': row.so_secret,
+                                         'X-Tenant-Name': row.project})
+
+    def sm(self, row, url):
+        """An OCCI client of the SM at ``url``, as ``row``'s project."""
+        return self._client(url, self.auth_headers(row.project))
+
+    def deployer(self, row):
+        """The ``hurtle.sdk.Deployer`` of ``row``'s project.
+
+        :raises RuntimeError: the configured driver cannot be loaded.
+        """
+        return deployer_api.load(self.conf.cc.deployer, self.conf,
+                                 row.project)
