@@ -187,7 +187,7 @@ class Lifecycle(object):
         self._stopping = threading.Event()
         self._watcher = None
 
-    # scheduling ---------------------------------------------------------------
+    # scheduling
     def _composed(self, instance_id):
         row = self.store.load(instance_id)
         manifest = self.manifests.get(row.service) if row else None
@@ -248,7 +248,7 @@ class Lifecycle(object):
         self.store.transition(op.instance_id, states.FAILED, reason=reason,
                               operation=op.number)
 
-    # entry points -------------------------------------------------------------
+    # entry points
     def create(self, instance_id, operation=states.FIRST_OPERATION):
         """Start the create lifecycle of a recorded instance."""
         return self._dispatch(self._create, instance_id, operation)
@@ -293,7 +293,7 @@ class Lifecycle(object):
                     row.id, number)
         self.watch()
 
-    # SO and stack -------------------------------------------------------------
+    # SO and stack
     def _params(self, row, *phases):
         manifest = self.manifests.get(row.service)
         params = {}
@@ -378,7 +378,7 @@ class Lifecycle(object):
         return {k: v for k, v in info.attributes.items()
                 if k not in _NOT_OUTPUTS}
 
-    # create -------------------------------------------------------------------
+    # create
     def _create(self, op, start=states.INITIALISE):
         row = op.row()
         manifest = self.manifests[row.service]
@@ -544,7 +544,7 @@ class Lifecycle(object):
         self._require_complete(info, states.PROVISION)
         op.move(states.ACTIVE, attributes=self._outputs(info))
 
-    # update -------------------------------------------------------------------
+    # update
     def _update(self, op, changed):
         row = op.row()
         try:
@@ -578,7 +578,7 @@ class Lifecycle(object):
         outputs.update(changed)
         op.move(states.ACTIVE, attributes=outputs, pending=None)
 
-    # destroy ------------------------------------------------------------------
+    # destroy
     def _destroy(self, op):
         row = op.row()
         try:
@@ -634,7 +634,7 @@ class Lifecycle(object):
         except (deployer_api.DeployerError, RuntimeError) as exc:
             raise PhaseError(str(exc))
 
-    # watching SOs -------------------------------------------------------------
+    # watching SOs
     def watch(self):
         """Start the thread that checks active instances' SOs every
         ``[sm] watch_interval`` seconds (0: never)."""
@@ -663,7 +663,13 @@ class Lifecycle(object):
         if so_url and so_url != row.so_url:
             fields['so_url'] = so_url
         if problem:
-            if row.state == states.DEGRADED and row.reason == problem:
+            if row.state == states.DEGRADED:
+                # Keep the reason (e.g. of an update not applied).
+                if fields:
+                    self.store.transition(row.id, row.state,
+                                          reason=row.reason,
+                                          expect={row.state},
+                                          operation=row.operation, **fields)
                 return
             LOG.warning('instance %s degraded: %s', row.id, problem)
             self.store.transition(row.id, states.DEGRADED, reason=problem,
