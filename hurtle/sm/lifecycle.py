@@ -75,6 +75,8 @@ PROVISION = occi_client.CategoryRef(categories.SO_SCHEME, 'provision',
 APP = occi_client.CategoryRef(categories.APP_SCHEME, 'app', 'kind')
 APP_START = occi_client.CategoryRef(categories.APP_ACTION_SCHEME, 'start',
                                     'action')
+APP_STOP = occi_client.CategoryRef(categories.APP_ACTION_SCHEME, 'stop',
+                                   'action')
 
 #: SO attributes that are bookkeeping, not outputs.
 _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
@@ -322,12 +324,7 @@ class Lifecycle(object):
         try:
             app = cc.get(row.app_url)
             if app.attributes.get('occi.app.state') != 'active':
-                try:
-                    cc.action(row.app_url, APP_START)
-                except errors.Conflict as exc:
-                    if 'active already' not in exc.message:
-                        raise SOUnavailable('the CC cannot restart the SO: '
-                                            '%s' % exc.message)
+                self._restart_app(cc, row.app_url)
                 app = cc.get(row.app_url)
         except errors.NotFound:
             raise SOUnavailable('the SO is gone: its app no longer exists '
@@ -340,6 +337,26 @@ class Lifecycle(object):
             LOG.info('instance %s: SO moved to %s', row.id, url)
             row = op.move(row.state, reason=row.reason, so_url=url)
         return row
+
+    @staticmethod
+    def _restart_app(cc, app_url):
+        """Start the app of a dead SO again (``start``; a CC that still
+        records the app active refuses that: ``stop`` first).
+
+        :raises SOUnavailable: the CC cannot start it.
+        """
+        try:
+            try:
+                cc.action(app_url, APP_START)
+            except errors.Conflict:
+                try:
+                    cc.action(app_url, APP_STOP)
+                except errors.Conflict:
+                    pass   # stopped meanwhile
+                cc.action(app_url, APP_START)
+        except errors.Conflict as exc:
+            raise SOUnavailable('the CC cannot restart the SO: %s'
+                                % exc.message)
 
     def _wait_stack(self, op, so, phase):
         """Poll the SO until its stack is ``*_COMPLETE`` or ``*_FAILED``;
@@ -690,22 +707,26 @@ class Lifecycle(object):
         if not row.app_url:
             return None, None
         try:
-            app = self.peers.cc().get(row.app_url)
+            app = self.peers.cc(probe=True).get(row.app_url)
         except errors.NotFound:
             return ('the SO is gone: its app no longer exists at the CC',
                     None)
+        except errors.ConnectionFailed:
+            return 'the CC does not answer: the SO cannot be checked', None
         except errors.OCCIError as exc:
-            return ('the SO cannot be checked: the CC answers %s'
-                    % _message(exc), None)
+            return ('the CC answers %s: the SO cannot be checked'
+                    % exc.code, None)
         state = app.attributes.get('occi.app.state')
         url = app.attributes.get('occi.app.url') or None
         if state != 'active' or not url:
             return ('the SO is down (its app at the CC is %s)' % state,
                     None)
         try:
-            self.peers.so(_RowAt(row, url)).get(SO_PATH)
+            self.peers.so(_RowAt(row, url), probe=True).get(SO_PATH)
+        except errors.ConnectionFailed:
+            return 'the SO does not answer', url
         except errors.OCCIError as exc:
-            return 'the SO does not answer: %s' % _message(exc), url
+            return 'the SO answers %s' % exc.code, url
         return None, url
 
 

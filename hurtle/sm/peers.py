@@ -9,13 +9,19 @@
 * :func:`poll_until`: the one polling loop of the lifecycle.
 
 Every OCCI client retries connection errors and 503 (``[sm]
-call_retries``) and times out after ``[sm] phase_timeout`` seconds.
+call_retries``) and times out after ``[sm] phase_timeout`` seconds; a
+``probe`` client (the SO watcher's) tries once and waits at most
+``PROBE_TIMEOUT`` seconds.
 """
 import time
 
 from hurtle.conf import service_credentials
 from hurtle.occi import client as occi_client
 from hurtle.sdk import deployer as deployer_api
+
+
+#: Seconds a probe of the CC or an SO may take.
+PROBE_TIMEOUT = 10
 
 
 class Timeout(Exception):
@@ -52,11 +58,16 @@ class Peers(object):
         self.conf = conf
         self._keystone = None
 
-    def _client(self, url, headers):
+    def _client(self, url, headers, probe=False):
+        if probe:
+            timeout = min(PROBE_TIMEOUT, self.conf.sm.phase_timeout)
+            retries = 0
+        else:
+            timeout = self.conf.sm.phase_timeout
+            retries = self.conf.sm.call_retries
         return occi_client.OCCIClient(
             url, headers=headers, verify=not self.conf.sm.insecure,
-            timeout=self.conf.sm.phase_timeout,
-            retries=self.conf.sm.call_retries)
+            timeout=timeout, retries=retries)
 
     def auth_headers(self, project):
         """Headers authenticating the SM towards the CC or another SM.
@@ -71,15 +82,16 @@ class Peers(object):
             return {'X-Auth-Token': self._keystone.get_token()}
         return {'X-Project-Id': project}
 
-    def cc(self):
+    def cc(self, probe=False):
         """An OCCI client of the CC, as ``[sm] service_project``."""
         return self._client(self.conf.sm.cc_url, self.auth_headers(
-            self.conf.sm.service_project))
+            self.conf.sm.service_project), probe)
 
-    def so(self, row):
+    def so(self, row, probe=False):
         """An OCCI client of the SO of ``row`` (``so_url`` must be set)."""
         return self._client(row.so_url, {'X-Auth-Token': row.so_secret,
-                                         'X-Tenant-Name': row.project})
+                                         'X-Tenant-Name': row.project},
+                            probe)
 
     def sm(self, row, url):
         """An OCCI client of the SM at ``url``, as ``row``'s project."""
