@@ -82,9 +82,6 @@ APP_STOP = occi_client.CategoryRef(categories.APP_ACTION_SCHEME, 'stop',
 _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
                           'occi.core.summary', 'occi.mcn.stack.reason'])
 
-#: Stack states an SO reports before anything was deployed.
-_NOT_DEPLOYED = frozenset(['', 'UNKNOWN', 'NOT_DEPLOYED'])
-
 #: Create phases in order; a resumed create starts at its recorded state.
 _CREATE_ORDER = (states.INITIALISE, states.ACTIVATE, states.DEPLOY,
                  states.PROVISION)
@@ -539,7 +536,8 @@ class Lifecycle(object):
     def _deploy(self, op, manifest):
         row = op.move(states.DEPLOY)
         so = self._so(row)
-        if _stack_state(so.get(SO_PATH)) in _NOT_DEPLOYED:
+        if not so.get(SO_PATH).attributes.get('occi.mcn.stack.id'):
+            # Not deployed yet (a repeated deploy is no error either).
             so.action(SO_PATH, DEPLOY, self._params(row, states.DEPLOY))
         stack_id = so.get(SO_PATH).attributes.get('occi.mcn.stack.id')
         if stack_id:   # recorded at once: a DELETE can dispose it by id
@@ -552,8 +550,7 @@ class Lifecycle(object):
     def _provision(self, op, manifest):
         row = op.move(states.PROVISION)
         so = self._so(row)
-        state = _stack_state(so.get(SO_PATH))
-        if state in _NOT_DEPLOYED or state.startswith('CREATE_'):
+        if not _stack_state(so.get(SO_PATH)).startswith('UPDATE_'):
             # Not requested yet (a provision makes the stack UPDATE_*).
             so.action(SO_PATH, PROVISION,
                       self._params(row, states.PROVISION))
