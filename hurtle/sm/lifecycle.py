@@ -3,7 +3,9 @@
 ``initialise → activate → deploy → provision → active``; ``update`` and
 back to ``active``; ``destroy`` then gone; any failure → ``failed`` with
 ``mcn.service.state.reason``; ``degraded`` (with a reason) while an active
-instance's SO is down or unreachable, ``active`` again once it answers.
+instance's SO is down or unreachable, ``active`` again once it answers
+(``hurtle.sm.watcher``). The clients of the CC, SOs, other SMs and the
+deployer, and the one polling loop, are in ``hurtle.sm.peers``.
 
 One operation at a time: the API accepts an operation with
 ``InstanceStore.begin`` (an atomic conditional update that returns the new
@@ -63,6 +65,7 @@ from hurtle.occi import errors
 from hurtle.sdk import deployer as deployer_api
 from hurtle.sm import peers as peers_mod
 from hurtle.sm import store as states
+from hurtle.sm import watcher as watcher_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -183,8 +186,7 @@ class Lifecycle(object):
             max_workers=conf.sm.workers, thread_name_prefix='lifecycle')
         self._jobs = {}     # instance id -> Event set when its job ends
         self._jobs_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._watcher = None
+        self.watcher = watcher_mod.SOWatcher(conf, store, self.peers)
 
     # scheduling
     def _composed(self, instance_id):
@@ -265,12 +267,12 @@ class Lifecycle(object):
         return self._dispatch(self._destroy, instance_id, operation)
 
     def shutdown(self, wait=True):
-        self._stopping.set()
+        self.watcher.stop()
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
     def recover(self):
         """Resume what a previous SM process left in progress, then start
-        watching the SOs of active instances (``[sm] watch_interval``).
+        watching the SOs of active instances (``hurtle.sm.watcher``).
 
         Creates continue from their recorded phase, updates re-send their
         pending values once the stack is at rest, disposals run again;
@@ -290,7 +292,7 @@ class Lifecycle(object):
                 self._dispatch(
                     lambda op, start=row.state: self._create(op, start),
                     row.id, number)
-        self.watch()
+        self.watcher.start()
 
     # SO and stack
     def _params(self, row, *phases):
@@ -648,95 +650,6 @@ class Lifecycle(object):
         except (deployer_api.DeployerError, RuntimeError) as exc:
             raise PhaseError(str(exc))
 
-    # watching SOs
-    def watch(self):
-        """Start the thread that checks active instances' SOs every
-        ``[sm] watch_interval`` seconds (0: never)."""
-        if self._watcher is not None or not self.conf.sm.watch_interval:
-            return
-        self._watcher = threading.Thread(target=self._watch_loop,
-                                         name='so-watcher', daemon=True)
-        self._watcher.start()
-
-    def _watch_loop(self):
-        while not self._stopping.wait(self.conf.sm.watch_interval):
-            for row in self.store.in_states([states.ACTIVE,
-                                             states.DEGRADED]):
-                try:
-                    self.check_so(row)
-                except Exception:
-                    LOG.exception('checking the SO of instance %s failed',
-                                  row.id)
-
-    def check_so(self, row):
-        """Mark ``row`` ``degraded`` (with the reason) while its SO is down
-        or unreachable, ``active`` again once it answers. Changes nothing
-        if an operation began meanwhile."""
-        problem, so_url = self._so_problem(row)
-        fields = {}
-        if so_url and so_url != row.so_url:
-            fields['so_url'] = so_url
-        if problem:
-            if row.state == states.DEGRADED:
-                # Keep the reason (e.g. of an update not applied).
-                if fields:
-                    self.store.transition(row.id, row.state,
-                                          reason=row.reason,
-                                          expect={row.state},
-                                          operation=row.operation, **fields)
-                return
-            LOG.warning('instance %s degraded: %s', row.id, problem)
-            self.store.transition(row.id, states.DEGRADED, reason=problem,
-                                  expect={row.state},
-                                  operation=row.operation, **fields)
-        elif row.state == states.DEGRADED:
-            LOG.info('instance %s: its SO answers again', row.id)
-            self.store.transition(row.id, states.ACTIVE,
-                                  expect={states.DEGRADED},
-                                  operation=row.operation, **fields)
-        elif fields:
-            self.store.transition(row.id, row.state, reason=row.reason,
-                                  expect={row.state},
-                                  operation=row.operation, **fields)
-
-    def _so_problem(self, row):
-        """``(problem sentence or None, the SO's current URL or None)``."""
-        if not row.app_url:
-            return None, None
-        try:
-            app = self.peers.cc(probe=True).get(row.app_url)
-        except errors.NotFound:
-            return ('the SO is gone: its app no longer exists at the CC',
-                    None)
-        except errors.ConnectionFailed:
-            return 'the CC does not answer: the SO cannot be checked', None
-        except errors.OCCIError as exc:
-            return ('the CC answers %s: the SO cannot be checked'
-                    % exc.code, None)
-        state = app.attributes.get('occi.app.state')
-        url = app.attributes.get('occi.app.url') or None
-        if state != 'active' or not url:
-            return ('the SO is down (its app at the CC is %s)' % state,
-                    None)
-        try:
-            self.peers.so(_RowAt(row, url), probe=True).get(SO_PATH)
-        except errors.ConnectionFailed:
-            return 'the SO does not answer', url
-        except errors.OCCIError as exc:
-            return 'the SO answers %s' % exc.code, url
-        return None, url
-
 
 def _message(exc):
     return getattr(exc, 'message', None) or str(exc)
-
-
-class _RowAt(object):
-    """A row seen with another ``so_url`` (for probing a moved SO)."""
-
-    def __init__(self, row, so_url):
-        self._row = row
-        self.so_url = so_url
-
-    def __getattr__(self, name):
-        return getattr(self._row, name)

@@ -87,11 +87,12 @@ class Peers(object):
         return self._client(self.conf.sm.cc_url, self.auth_headers(
             self.conf.sm.service_project), probe)
 
-    def so(self, row, probe=False):
-        """An OCCI client of the SO of ``row`` (``so_url`` must be set)."""
-        return self._client(row.so_url, {'X-Auth-Token': row.so_secret,
-                                         'X-Tenant-Name': row.project},
-                            probe)
+    def so(self, row, probe=False, url=None):
+        """An OCCI client of the SO of ``row``, at ``url`` or else at
+        ``row.so_url`` (one must be set)."""
+        return self._client(url or row.so_url,
+                            {'X-Auth-Token': row.so_secret,
+                             'X-Tenant-Name': row.project}, probe)
 
     def sm(self, row, url):
         """An OCCI client of the SM at ``url``, as ``row``'s project."""

@@ -174,3 +174,22 @@ class SMTest(testtools.TestCase):
         while self.store.load(instance_id) is not None:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
+
+    def test_watcher_degrades_an_instance_whose_so_cannot_be_reached(self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        self.wait_state(location, {states.FAILED})
+        instance_id = location.rsplit('/', 1)[-1]
+        # As if it were active, its app at a CC that does not answer:
+        self.store.transition(instance_id, states.ACTIVE,
+                              app_url=self.conf.sm.cc_url + 'app/x')
+        self.lifecycle.watcher.check(self.store.load(instance_id))
+        attrs = self.client.get(location).attributes
+        self.assertEqual(states.DEGRADED, attrs['mcn.service.state'])
+        self.assertIn('does not answer', attrs['mcn.service.state.reason'])
+        # Degraded instances can be updated (here it fails: no CC) and
+        # deleted.
+        self.client.update(location, KIND, {'svc.colour': 'red'})
+        attrs = self.wait_state(location, {states.DEGRADED, states.FAILED,
+                                           states.ACTIVE})
+        self.assertIn(attrs['mcn.service.state'],
+                      (states.DEGRADED, states.FAILED))
