@@ -37,6 +37,12 @@ sm_opts = [
                      'searched too.'),
     cfg.BoolOpt('insecure', default=False,
                 help='Skip TLS verification on calls to the CC and SOs.'),
+    cfg.FloatOpt('watch_interval', default=10.0, min=0,
+                 help='Seconds between two checks of the SOs of active '
+                      'instances: an instance whose SO is down or does not '
+                      'answer is shown "degraded" with a reason, and '
+                      '"active" again once it answers. 0 disables the '
+                      'checks.'),
 ]
 
 

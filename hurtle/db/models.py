@@ -38,6 +38,10 @@ class ServiceInstance(Base):
     so_secret = sa.Column(types.EncryptedText(255), nullable=True)
     #: ``[{"service_type": ..., "location": ...}]`` in creation order.
     dependencies = sa.Column(sa.JSON, nullable=True)
+    #: Number of the lifecycle operation that owns the record (create is
+    #: 1; each accepted update, delete or resume adds one).
+    operation = sa.Column(sa.Integer, nullable=False, default=0,
+                          server_default='0')
     created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
                            onupdate=_now)

@@ -5,6 +5,14 @@ and ``update`` update it with the ``provision`` template, ``dispose``
 deletes it and waits until it is gone, ``state`` reports its status and
 outputs. Subclasses choose the template parameters by overriding
 ``parameters``.
+
+Repeating a call is safe (an SM resuming after a restart does): ``deploy``
+of an SO that has a stack, or whose stack ``hurtle-<instance id>`` exists
+already in the deployer (the SO died before remembering it), adopts that
+stack instead of creating a second one. Values are remembered only once
+the deployer accepted them: a refused ``update`` (``ValueError`` from
+``parameters`` or ``DeployerError``) leaves the SO as it was, so the next
+update is not refused again for the same value.
 """
 import time
 
@@ -38,23 +46,40 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
     def initialise(self, attributes):
         self.attributes = dict(attributes)
 
+    def stack_name(self):
+        """Name of the instance's stack: ``hurtle-<instance id>``."""
+        return 'hurtle-%s' % self.context.instance_id
+
+    def _existing_stack(self):
+        """Id of a live stack named ``stack_name()``, or None."""
+        try:
+            details = self.context.deployer.details(self.stack_name())
+        except deployer_api.DeployerError:
+            return None
+        if details.status.startswith('DELETE_'):
+            return None
+        return details.id
+
     def deploy(self, attributes):
-        self.attributes.update(attributes)
+        merged = dict(self.attributes, **attributes)
+        if self.stack_id is None:
+            self.stack_id = self._existing_stack()
         if self.stack_id is not None:
-            raise deployer_api.DeployerError(
-                'already deployed as stack %s' % self.stack_id)
+            self.attributes = merged
+            return   # deployed already (a repeated request)
         self.stack_id = self.context.deployer.deploy(
-            'hurtle-%s' % self.context.instance_id,
-            self._template('deployment'),
-            self.parameters('deployment', self.attributes))
+            self.stack_name(), self._template('deployment'),
+            self.parameters('deployment', merged))
+        self.attributes = merged
 
     def provision(self, attributes):
-        self.attributes.update(attributes)
+        merged = dict(self.attributes, **attributes)
         if self.stack_id is None:
             raise deployer_api.DeployerError('nothing deployed to provision')
         self.context.deployer.update(
             self.stack_id, self._template('provision'),
-            self.parameters('provision', self.attributes))
+            self.parameters('provision', merged))
+        self.attributes = merged
 
     def dispose(self):
         if self.stack_id is None:

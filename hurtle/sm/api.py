@@ -17,22 +17,27 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
   ``mcn.service.state`` (+ ``mcn.service.state.reason`` on failure),
   ``occi.so.url``, the user's attributes and the SO's stack outputs.
 * ``POST /<term>/<id>`` (partial update) changes mutable attributes of an
-  ``active`` instance (immutable → 400, busy → 409).
+  ``active`` or ``degraded`` instance (immutable → 400; busy, failed or an
+  update already in progress → 409: of concurrent updates exactly one is
+  accepted).
 * ``PUT /<term>/<id>`` on an existing instance is a full update (GFD.185
   3.4.4) with the same checks and states as ``POST``; every mutable
   attribute the instance has must be given (400 names the missing ones),
   immutable and SM-managed ones may be repeated unchanged. ``PUT`` on a
   free id creates the instance there.
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
-  200; the record disappears (404) once the SO and its resources are gone.
-  Deleting an instance that is still being created → 409. Updating or
+  202 Accepted: disposal runs in the background and the record disappears
+  (404) once the SO and its resources are gone. Deleting an instance that
+  is still being created or updated cancels that operation (it stops at
+  its next step, then disposal removes whatever it had started); deleting
+  it again while it is being destroyed answers 202 too. Updating or
   deleting an instance that a composed instance of this SM depends on →
   409.
 * ``DELETE /<term>/`` (or ``DELETE /``) is all or nothing: every member is
-  checked first (``ServiceBackend.check_delete``: policy, state,
-  composition) and if any is refused nothing is deleted: 409 naming each
-  refused instance and why. An instance whose composed instances are all
-  in the same collection is left to them (they dispose it).
+  checked first (``ServiceBackend.check_delete``: policy, composition) and
+  if any is refused nothing is deleted: 409 naming each refused instance
+  and why. An instance whose composed instances are all in the same
+  collection is left to them (they dispose it).
 
 Instances are scoped by project: another project's instance is 404. Roles
 are checked with ``hurtle.policy`` (403 when denied).
@@ -76,9 +81,6 @@ def _user_attributes(entity):
 
 class ServiceBackend(backend.KindBackend):
     """Backend of one service kind: records instances, drives lifecycles."""
-
-    #: States from which an instance may be deleted.
-    DELETABLE = frozenset([states.ACTIVE, states.FAILED])
 
     def __init__(self, manifest, store, lifecycle):
         self.manifest = manifest
@@ -197,14 +199,17 @@ class ServiceBackend(backend.KindBackend):
         """
         instance_id = old.attributes['occi.core.id']
         self._refuse_if_part_of_composition(instance_id, 'update')
-        if not self.store.transition(instance_id, states.UPDATE,
-                                     expect={states.ACTIVE}):
+        # Atomic: of concurrent updates exactly one gets an operation.
+        operation = self.store.begin(instance_id, states.UPDATE,
+                                     states.UPDATABLE, pending=changed)
+        if operation is None:
+            row = self.store.load(instance_id)
             raise errors.Conflict('instance is in state %s; only an active '
                                   'instance can be updated'
-                                  % old.attributes.get('mcn.service.state'))
+                                  % (row.state if row else 'destroy'))
         old.attributes.update(changed)
         old.attributes['mcn.service.state'] = states.UPDATE
-        self.lifecycle.update(instance_id, changed)
+        self.lifecycle.update(instance_id, changed, operation)
 
     def update(self, old, new, extras):
         """Partial update (POST): the given attributes change."""
@@ -247,7 +252,8 @@ class ServiceBackend(backend.KindBackend):
         :returns: False if the instance is part of composed instances that
             are all in ``batch`` (their delete disposes it), else None.
         :raises Forbidden: policy; :raises Conflict: the instance is part
-            of a composed instance, or not active/failed/being disposed.
+            of a composed instance (any state can be deleted: a create or
+            update in progress is cancelled).
         """
         self._authorize('delete', extras)
         instance_id = entity.attributes['occi.core.id']
@@ -257,26 +263,25 @@ class ServiceBackend(backend.KindBackend):
             if set(parents) <= deleted:
                 return False
             self._refuse_if_part_of_composition(instance_id, 'delete')
-        state = entity.attributes.get('mcn.service.state')
-        if state not in self.DELETABLE and state != states.DESTROY:
-            raise errors.Conflict('instance is in state %s; wait until it is '
-                                  'active or failed before deleting it'
-                                  % state)
         return None
 
     def delete(self, entity, extras):
+        """Start disposing of the instance; 202 (see the module doc).
+
+        :raises Conflict: part of a composed instance (409).
+        """
         self.check_delete(entity, extras)
         instance_id = entity.attributes['occi.core.id']
-        if not self.store.transition(instance_id, states.DESTROY,
-                                     expect=self.DELETABLE):
+        operation = self.store.begin(instance_id, states.DESTROY,
+                                     states.DELETABLE)
+        if operation is None:
             row = self.store.load(instance_id)
-            state = row.state if row is not None else None
-            if state in (states.DESTROY, None):
-                return  # already being disposed: idempotent
-            raise errors.Conflict('instance is in state %s; wait until it is '
-                                  'active or failed before deleting it'
-                                  % state)
-        self.lifecycle.destroy(instance_id)
+            if row is None or row.state == states.DESTROY:
+                return 202  # already being disposed: idempotent
+            raise errors.Conflict('instance is in state %s; it cannot be '
+                                  'deleted now' % row.state)
+        self.lifecycle.destroy(instance_id, operation)
+        return 202
 
 
 class _StartingStore(states.InstanceStore):
@@ -286,7 +291,8 @@ class _StartingStore(states.InstanceStore):
 
     def add(self, key, entity, extras):
         super().add(key, entity, extras)
-        self.lifecycle.create(entity.attributes['occi.core.id'])
+        self.lifecycle.create(entity.attributes['occi.core.id'],
+                              states.FIRST_OPERATION)
 
 
 def make_application(conf, manifests):

@@ -26,9 +26,26 @@ ACTIVE = 'active'
 UPDATE = 'update'
 DESTROY = 'destroy'
 FAILED = 'failed'
+#: Active, but its SO is down or unreachable (the reason says which); back
+#: to ``active`` once the SO answers again. Update and delete are allowed.
+DEGRADED = 'degraded'
 
 #: States in which work is in progress.
 BUSY = frozenset([INITIALISE, ACTIVATE, DEPLOY, PROVISION, UPDATE, DESTROY])
+#: States of an instance being created.
+CREATING = frozenset([INITIALISE, ACTIVATE, DEPLOY, PROVISION])
+#: States in which an update is accepted.
+UPDATABLE = frozenset([ACTIVE, DEGRADED])
+#: States in which a delete is accepted: every state but ``destroy`` (a
+#: create or update in progress is cancelled: it stops at its next step).
+DELETABLE = frozenset([ACTIVE, DEGRADED, FAILED, UPDATE]) | CREATING
+
+#: Operation number of the create (``add``); each ``begin`` adds one.
+FIRST_OPERATION = 1
+
+#: How often ``begin``/``transition`` retry a compare-and-set that lost
+#: against a concurrent writer whose change still meets the conditions.
+_CAS_ATTEMPTS = 10
 
 
 class InstanceStore(registry.EntityStore):
@@ -98,7 +115,7 @@ class InstanceStore(registry.EntityStore):
                 session.add(models.ServiceInstance(
                     id=instance_id, project=registry.project_of(extras),
                     service=service, state=INITIALISE,
-                    attributes=attributes))
+                    attributes=attributes, operation=FIRST_OPERATION))
         except sa_exc.IntegrityError:
             # Two creates of one id raced past the API's check.
             raise errors.Conflict('the id %s is already in use'
@@ -128,43 +145,97 @@ class InstanceStore(registry.EntityStore):
                 if r.service in self.kinds]
 
     # lifecycle
+    # One operation at a time (DESIGN.md section 5): ``begin`` accepts an
+    # operation with one conditional UPDATE (``WHERE state IN (...) AND
+    # operation = <read>``, checked by rowcount), which holds on SQLite,
+    # where SELECT ... FOR UPDATE is a no-op, and on PostgreSQL alike.
     def load(self, instance_id):
         """Return the row of ``instance_id`` (any project) or None."""
         with self._sessions() as session:
             return session.get(models.ServiceInstance, instance_id)
 
+    def _compare_and_set(self, row, values):
+        """UPDATE the row only if nobody changed it since ``row`` was read.
+
+        The write is the transaction's first statement, so SQLite takes
+        its write lock at once (waiting ``busy_timeout``) instead of
+        failing to upgrade a read snapshot.
+        """
+        table = models.ServiceInstance
+        values = dict(values, updated_at=models._now())
+        with self._sessions.begin() as session:
+            result = session.execute(
+                sa.update(table)
+                .where(table.id == row.id,
+                       table.state == row.state,
+                       table.operation == row.operation,
+                       table.updated_at == row.updated_at)
+                .values(**values)
+                .execution_options(synchronize_session=False))
+            return result.rowcount == 1
+
+    def begin(self, instance_id, state, expect, reason=None, **fields):
+        """Accept a new operation: move to ``state`` if in ``expect``.
+
+        :param expect: the states in which the operation is accepted.
+        :param fields: column values to store with it (e.g. ``pending``).
+        :returns: the new operation number (int), or None if the instance
+            does not exist or is not in one of ``expect`` (of several
+            concurrent calls, exactly one gets a number).
+        """
+        for _attempt in range(_CAS_ATTEMPTS):
+            row = self.load(instance_id)
+            if row is None or row.state not in expect:
+                return None
+            number = row.operation + 1
+            if self._compare_and_set(row, dict(
+                    fields, state=state, reason=reason, operation=number)):
+                return number
+        return None
+
     def transition(self, instance_id, state, reason=None, expect=None,
-                   **fields):
+                   operation=None, **fields):
         """Move an instance to ``state`` and store ``fields``.
 
-        :param expect: if given, a set of states the instance must be in;
-            the transition happens only then (compare-and-set).
+        :param expect: if given, a set of states the instance must be in.
+        :param operation: if given, the operation number the record must
+            still have: a lifecycle whose operation was superseded (e.g. a
+            create cancelled by a DELETE) changes nothing.
         :param fields: column values; ``attributes`` is merged into the
             stored attributes rather than replacing them.
-        :returns: True if the row was changed.
+        :returns: True if the row was changed, False if it is gone or the
+            conditions do not hold.
         """
-        with self._sessions.begin() as session:
-            row = session.get(models.ServiceInstance, instance_id,
-                              with_for_update=True)
-            if row is None or (expect is not None and row.state not in
-                               expect):
+        attributes = fields.pop('attributes', None)
+        for _attempt in range(_CAS_ATTEMPTS):
+            row = self.load(instance_id)
+            if row is None or (expect is not None and
+                               row.state not in expect):
                 return False
-            row.state = state
-            row.reason = reason
-            attributes = fields.pop('attributes', None)
+            if operation is not None and row.operation != operation:
+                return False
+            values = dict(fields, state=state, reason=reason)
             if attributes:
                 merged = dict(row.attributes or {})
                 merged.update(attributes)
-                row.attributes = merged
-            for name, value in fields.items():
-                setattr(row, name, value)
-            return True
+                values['attributes'] = merged
+            if self._compare_and_set(row, values):
+                return True
+        return False
 
-    def purge(self, instance_id):
-        """Remove the record of a disposed instance."""
+    def purge(self, instance_id, operation=None):
+        """Remove the record of a disposed instance.
+
+        :param operation: if given, only while the record still has this
+            operation number.
+        :returns: True if a record was removed.
+        """
+        table = models.ServiceInstance
+        query = sa.delete(table).where(table.id == instance_id)
+        if operation is not None:
+            query = query.where(table.operation == operation)
         with self._sessions.begin() as session:
-            session.execute(sa.delete(models.ServiceInstance).where(
-                models.ServiceInstance.id == instance_id))
+            return session.execute(query).rowcount == 1
 
     def dependents(self, service, instance_id):
         """Ids of instances (not being destroyed) that depend on the

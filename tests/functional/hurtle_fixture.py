@@ -3,16 +3,26 @@
 ``HurtleAll`` writes a hurtle.conf with free loopback ports and a temporary
 state directory, starts ``python -m hurtle.cmd.all`` as a real process,
 waits for "Hurtle serves", and stops it with SIGTERM by its pid.
+
+``HurtleParts`` runs the same three services (embedded Heat, CC, SM) as
+separate processes with the same configuration, so that a test can
+``kill_sm()`` (SIGKILL) and ``start_sm()`` again while Heat, the CC and
+the SOs keep running (``hurtle-all`` stops everything when a child dies).
+
+Direct calls to the CC go with ``cc_headers()``, to the embedded Heat
+through ``heat_client()``.
 """
 import os
 import signal
 import subprocess
 import sys
 import time
+import types
 
 import fixtures
 
 from hurtle.cc.embedded_heat import client as heat_client_mod
+from hurtle.cmd import all as all_cmd
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
 from tests import net
@@ -38,6 +48,7 @@ manifests = {manifests}
 cc_url = http://127.0.0.1:{cc_port}/
 poll_interval = 0.2
 phase_timeout = {phase_timeout}
+watch_interval = {watch_interval}
 # One worker: a composed instance must not need a second one.
 workers = 1
 
@@ -67,7 +78,7 @@ class HurtleAll(fixtures.Fixture):
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
                  start_timeout=240, cwd=ROOT, console_script=False,
-                 extra_conf='', cc_heat_url=None):
+                 extra_conf='', cc_heat_url=None, watch_interval=1):
         super().__init__()
         self.manifests = manifests
         self.phase_timeout = phase_timeout
@@ -76,8 +87,29 @@ class HurtleAll(fixtures.Fixture):
         self.console_script = console_script
         self.extra_conf = extra_conf
         self.cc_heat_url = cc_heat_url
+        self.watch_interval = watch_interval
 
-    def _setUp(self):
+    def so_pids(self, app_id=None):
+        """Pids of the SO processes this Hurtle's CC started (for the app
+        ``app_id`` only, if given)."""
+        conf = os.fsencode(self.conf_path)
+        port_file = os.fsencode(os.path.join(self.state, 'so',
+                                             '%s.port' % app_id))
+        pids = []
+        for name in os.listdir('/proc'):
+            if not name.isdigit():
+                continue
+            try:
+                with open('/proc/%s/cmdline' % name, 'rb') as handle:
+                    args = handle.read().split(b'\0')
+            except OSError:
+                continue
+            if b'hurtle.cmd.so' in args and conf in args and (
+                    app_id is None or port_file in args):
+                pids.append(int(name))
+        return pids
+
+    def _write_conf(self):
         self.state = self.useFixture(fixtures.TempDir()).path
         ports = dict(sm_port=net.free_port(), cc_port=net.free_port(),
                      heat_port=net.free_port())
@@ -91,8 +123,11 @@ class HurtleAll(fixtures.Fixture):
                 phase_timeout=self.phase_timeout,
                 cc_heat_url=self.cc_heat_url or
                 'http://127.0.0.1:%(heat_port)d/v1/%%(project)s' % ports,
-                **ports))
+                watch_interval=self.watch_interval, **ports))
             handle.write('\n' + self.extra_conf + '\n')
+
+    def _setUp(self):
+        self._write_conf()
         self.output_path = os.path.join(self.state, 'hurtle-all.out')
         self._out = open(self.output_path, 'wb')
         self.addCleanup(self._out.close)
@@ -151,3 +186,43 @@ class HurtleAll(fixtures.Fixture):
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+class HurtleParts(HurtleAll):
+    """Heat, CC and SM as separate processes (see the module docstring);
+    ``.sm`` is the SM's ``hurtle.cmd.all.Child``."""
+
+    def _setUp(self):
+        self._write_conf()
+        conf = types.SimpleNamespace(state_path=self.state,
+                                     config_file=[self.conf_path])
+        self.children = [
+            all_cmd.Child('hurtle-heat', 'hurtle.cmd.heat',
+                          self.heat_url + '/', conf),
+            all_cmd.Child('hurtle-cc', 'hurtle.cmd.cc',
+                          self.cc_url + '-/', conf),
+            all_cmd.Child('hurtle-sm', 'hurtle.cmd.sm',
+                          self.sm_url + '-/', conf)]
+        self.sm = self.children[-1]
+        self.addCleanup(self._stop_children)
+        for child in self.children:
+            child.start()
+            child.wait_ready(self.start_timeout)
+
+    def _stop_children(self):
+        for child in reversed(self.children):
+            child.stop()
+
+    def kill_sm(self):
+        """SIGKILL the SM (by its pid) and reap it."""
+        self.sm.proc.kill()
+        self.sm.proc.wait()
+
+    def start_sm(self):
+        """Start the SM again; return once it answers."""
+        self.sm.start()
+        self.sm.wait_ready(self.start_timeout)
+
+    def output(self):
+        return '\n'.join('== %s ==\n%s' % (c.name, c.tail(40))
+                         for c in self.children)

@@ -46,6 +46,18 @@ def _outputs(stack):
     return outputs
 
 
+def heat_message(exc):
+    """The sentence Heat gave for a refused request (not the JSON body)."""
+    error = getattr(exc, 'error', None)
+    if isinstance(error, dict):
+        inner = error.get('error')
+        message = (inner.get('message') if isinstance(inner, dict)
+                   else None) or error.get('explanation')
+        if message:
+            return str(message).strip()
+    return str(exc)
+
+
 class HeatDeployer(deployer_api.Deployer):
     """``hurtle.sdk.Deployer`` over the Heat orchestration API v1."""
 
@@ -83,7 +95,7 @@ class HeatDeployer(deployer_api.Deployer):
                 raise _unavailable(what, exc)
             raise deployer_api.DeployerError(
                 '%s: Heat answered %s: %s'
-                % (what, exc.code, getattr(exc, 'error', None) or exc))
+                % (what, exc.code, heat_message(exc)))
         except ks_exc.ClientException as exc:
             raise deployer_api.DeployerError('%s: %s' % (what, exc))
 

@@ -163,17 +163,16 @@ class SMTest(testtools.TestCase):
                           after.app_url, after.updated_at))
         self.assertEqual([], other.list('/svc/'))
 
-    def test_restart_fails_interrupted_instances_and_resumes_disposal(self):
+    def test_restart_resumes_interrupted_instances_and_disposal(self):
         location = self.client.create('/svc/', KIND, {'svc.size': 1})
         self.wait_state(location, {states.FAILED})
         instance_id = location.rsplit('/', 1)[-1]
-        # As if the SM died during deploy:
+        # As if the SM died during deploy: the deploy is resumed; here it
+        # has no SO to ask, so it fails, saying so.
         self.store.transition(instance_id, states.DEPLOY)
         self.lifecycle.recover()
-        attrs = self.client.get(location).attributes
-        self.assertEqual(states.FAILED, attrs['mcn.service.state'])
-        self.assertIn('interrupted in state deploy',
-                      attrs['mcn.service.state.reason'])
+        attrs = self.wait_state(location, {states.FAILED})
+        self.assertIn('has no SO', attrs['mcn.service.state.reason'])
         # As if the SM died while disposing: disposal resumes, record goes.
         self.store.transition(instance_id, states.DESTROY)
         self.lifecycle.recover()
@@ -181,3 +180,22 @@ class SMTest(testtools.TestCase):
         while self.store.load(instance_id) is not None:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
+
+    def test_watcher_degrades_an_instance_whose_so_cannot_be_reached(self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        self.wait_state(location, {states.FAILED})
+        instance_id = location.rsplit('/', 1)[-1]
+        # As if it were active, its app at a CC that does not answer:
+        self.store.transition(instance_id, states.ACTIVE,
+                              app_url=self.conf.sm.cc_url + 'app/x')
+        self.lifecycle.watcher.check(self.store.load(instance_id))
+        attrs = self.client.get(location).attributes
+        self.assertEqual(states.DEGRADED, attrs['mcn.service.state'])
+        self.assertIn('does not answer', attrs['mcn.service.state.reason'])
+        # Degraded instances can be updated (here it fails: no CC) and
+        # deleted.
+        self.client.update(location, KIND, {'svc.colour': 'red'})
+        attrs = self.wait_state(location, {states.DEGRADED, states.FAILED,
+                                           states.ACTIVE})
+        self.assertIn(attrs['mcn.service.state'],
+                      (states.DEGRADED, states.FAILED))

@@ -10,6 +10,7 @@ import testtools
 
 from hurtle.occi import server
 from hurtle.sm import lifecycle
+from hurtle.sm import peers
 from tests import conf_fixture
 from tests import net
 
@@ -44,6 +45,15 @@ class _FlakySO(object):
         return [body]
 
 
+class _Operation(object):
+    """The lifecycle's view of an operation that is never superseded."""
+
+    instance_id = 'i1'
+
+    def row(self):
+        return None
+
+
 class WaitStackTest(testtools.TestCase):
 
     def setUp(self):
@@ -55,8 +65,8 @@ class WaitStackTest(testtools.TestCase):
         self.addCleanup(self.lifecycle.shutdown)
 
     def so(self, url):
-        return lifecycle._ComponentClient('service orchestrator (SO)', url,
-                                          retries=0, timeout=5)
+        return peers.ComponentClient('service orchestrator (SO)', url,
+                                     retries=0, timeout=5)
 
     def serve(self, app):
         srv, _thread = server.serve_in_thread(app)
@@ -66,7 +76,9 @@ class WaitStackTest(testtools.TestCase):
 
     def test_503_from_the_so_is_transient(self):
         app = _FlakySO(unavailable=4)
-        info = self.lifecycle._wait_stack(self.so(self.serve(app)), 'deploy')
+        info = self.lifecycle._wait_stack(_Operation(),
+                                           self.so(self.serve(app)),
+                                           'deploy')
         self.assertEqual('CREATE_COMPLETE',
                          info.attributes['occi.mcn.stack.state'])
         self.assertEqual(5, app.calls)
@@ -74,7 +86,7 @@ class WaitStackTest(testtools.TestCase):
     def test_503_past_the_deadline_gives_the_so_sentence(self):
         app = _FlakySO(unavailable=10 ** 6)
         err = self.assertRaises(lifecycle.PhaseError,
-                                self.lifecycle._wait_stack,
+                                self.lifecycle._wait_stack, _Operation(),
                                 self.so(self.serve(app)), 'deploy')
         self.assertEqual('deploy did not complete within 3 s: ' + SENTENCE,
                          str(err))
@@ -82,7 +94,7 @@ class WaitStackTest(testtools.TestCase):
     def test_unreachable_so_names_the_component_not_the_url(self):
         port = net.free_port()
         err = self.assertRaises(lifecycle.PhaseError,
-                                self.lifecycle._wait_stack,
+                                self.lifecycle._wait_stack, _Operation(),
                                 self.so('http://127.0.0.1:%d/' % port),
                                 'provision')
         self.assertEqual('provision did not complete within 3 s: service '

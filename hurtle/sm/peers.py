@@ -1,0 +1,139 @@
+"""The parts the SM's lifecycle talks to, and how it waits for them.
+
+* :meth:`Peers.cc`: the CC's app API, as ``[sm] service_project``;
+* :meth:`Peers.so`: one instance's SO, with its per-SO secret;
+* :meth:`Peers.sm`: another SM (composition), as the instance's project;
+* :meth:`Peers.deployer`: the deployer an SO of the instance would use
+  (``[cc] deployer`` for the instance's project), to dispose a stack by id
+  when its SO is gone;
+* :func:`poll_until`: the one polling loop of the lifecycle.
+
+Every OCCI client retries connection errors and 503 (``[sm]
+call_retries``) and times out after ``[sm] phase_timeout`` seconds; a
+``probe`` client (the SO watcher's) tries once and waits at most
+``PROBE_TIMEOUT`` seconds. A peer that cannot be reached raises
+``ConnectionFailed("<component> unreachable")``: that sentence is what
+users see as a reason, the URL and exception go to the log only.
+
+In the noauth mode the CC client also sends the local secret
+(``hurtle.local_secret``) as ``X-Auth-Token``; only the CC gets it.
+"""
+import logging
+import time
+
+from hurtle.conf import service_credentials
+from hurtle import local_secret
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle.sdk import deployer as deployer_api
+
+LOG = logging.getLogger(__name__)
+
+
+#: Seconds a probe of the CC or an SO may take.
+PROBE_TIMEOUT = 10
+
+
+class Timeout(Exception):
+    """:func:`poll_until` gave up; ``str()`` says on what."""
+
+
+def poll_until(check, timeout, interval, what):
+    """Call ``check()`` every ``interval`` seconds until it returns a value
+    other than None, and return that value.
+
+    :param timeout: seconds after which :class:`Timeout` is raised.
+    :param what: end of the sentence "... did not happen within N s",
+        e.g. ``'stack of deploy complete'``.
+    Exceptions of ``check`` propagate (that is how it fails early).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise Timeout('%s did not happen within %d s' % (what, timeout))
+        time.sleep(interval)
+
+
+class ComponentClient(occi_client.OCCIClient):
+    """OCCI client of one component (the CC, an SO, an SM): when it cannot
+    be reached its error says which component, ``"<component>
+    unreachable"``; the URL and exception go to the log only."""
+
+    def __init__(self, component, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.component = component
+
+    def request(self, *args, **kwargs):
+        try:
+            return super().request(*args, **kwargs)
+        except errors.ConnectionFailed as exc:
+            LOG.warning('%s unreachable: %s', self.component, exc.message)
+            raise errors.ConnectionFailed('%s unreachable' % self.component)
+
+
+class Peers(object):
+    """Clients of the CC, SOs, other SMs and the deployer.
+
+    :param conf: oslo.config object (``[sm]``, ``[cc] deployer``,
+        ``[service_credentials]``).
+    """
+
+    def __init__(self, conf):
+        self.conf = conf
+        self._keystone = None
+
+    def _client(self, component, url, headers, probe=False):
+        if probe:
+            timeout = min(PROBE_TIMEOUT, self.conf.sm.phase_timeout)
+            retries = 0
+        else:
+            timeout = self.conf.sm.phase_timeout
+            retries = self.conf.sm.call_retries
+        return ComponentClient(
+            component, url, headers=headers,
+            verify=not self.conf.sm.insecure,
+            timeout=timeout, retries=retries)
+
+    def auth_headers(self, project):
+        """Headers authenticating the SM towards the CC or another SM.
+
+        noauth: ``X-Project-Id: project``. keystone: a token of the
+        ``[service_credentials]`` (keystoneauth1 renews it), so that
+        instances the SM creates elsewhere belong to its service project.
+        """
+        if self.conf.auth_strategy == 'keystone':
+            if self._keystone is None:
+                self._keystone = service_credentials.load_session(self.conf)
+            return {'X-Auth-Token': self._keystone.get_token()}
+        return {'X-Project-Id': project}
+
+    def cc(self, probe=False):
+        """An OCCI client of the CC, as ``[sm] service_project``."""
+        headers = self.auth_headers(self.conf.sm.service_project)
+        if self.conf.auth_strategy != 'keystone':
+            headers.update(local_secret.headers(self.conf.state_path))
+        return self._client('cloud controller (CC)', self.conf.sm.cc_url,
+                            headers, probe)
+
+    def so(self, row, probe=False, url=None):
+        """An OCCI client of the SO of ``row``, at ``url`` or else at
+        ``row.so_url`` (one must be set)."""
+        return self._client('service orchestrator (SO)', url or row.so_url,
+                            {'X-Auth-Token': row.so_secret,
+                             'X-Tenant-Name': row.project}, probe)
+
+    def sm(self, row, url):
+        """An OCCI client of the SM at ``url``, as ``row``'s project."""
+        return self._client('service manager (SM) of a dependency', url,
+                            self.auth_headers(row.project))
+
+    def deployer(self, row):
+        """The ``hurtle.sdk.Deployer`` of ``row``'s project.
+
+        :raises RuntimeError: the configured driver cannot be loaded.
+        """
+        return deployer_api.load(self.conf.cc.deployer, self.conf,
+                                 row.project)

@@ -1,0 +1,331 @@
+"""The SM's instance lifecycle under concurrency, refusals and crashes.
+
+Real processes on 127.0.0.1 (``HurtleParts``: embedded Heat, CC and SM
+as separate processes, so the SM can be SIGKILLed and restarted while the
+rest runs); the SM is driven as curl would, the stacks are read through
+the embedded Heat, SO processes and CC apps are counted directly.
+"""
+import os
+import signal
+import threading
+import time
+
+import requests
+import testtools
+
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from tests.functional import hurtle_fixture
+
+SCHEME = 'http://schemas.hurtle.it/occi/sm#'
+KIND = 'sample; scheme="%s"; class="kind"' % SCHEME
+SAMPLE = occi_client.CategoryRef(SCHEME, 'sample', 'kind')
+APP_ACTION = 'http://schemas.ogf.org/occi/platform/app/action#'
+TIMEOUT = 120
+ROUNDS = 20
+PARALLEL = 10
+
+
+class LifecycleFaultsTest(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hurtle = hurtle_fixture.HurtleParts(
+            manifests=(hurtle_fixture.SAMPLE_MANIFEST,))
+        cls.hurtle.setUp()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.hurtle.cleanUp()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.client = occi_client.OCCIClient(
+            self.hurtle.sm_url, headers={'X-Project-Id': 'demo'})
+        self.cc = occi_client.OCCIClient(self.hurtle.cc_url,
+                                         headers=self.hurtle.cc_headers())
+        self.heat = self.hurtle.heat_client()
+
+    # helpers
+    def create(self, *attributes):
+        headers = {'Category': KIND, 'Content-Type': 'text/occi',
+                   'X-Project-Id': 'demo'}
+        if attributes:
+            headers['X-OCCI-Attribute'] = ', '.join(attributes)
+        resp = requests.post(self.hurtle.sm_url + 'sample/',
+                             headers=headers, timeout=30)
+        self.assertEqual(201, resp.status_code, resp.text)
+        return resp.headers['Location']
+
+    def post_update(self, location, attribute):
+        return requests.post(location, headers={
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-Project-Id': 'demo', 'X-OCCI-Attribute': attribute},
+            timeout=60)
+
+    def delete(self, location):
+        return requests.delete(location, headers={'X-Project-Id': 'demo'},
+                               timeout=30)
+
+    def wait_state(self, location, wanted, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
+        state = None
+        while time.monotonic() < deadline:
+            try:
+                attrs = self.client.get(location).attributes
+            except errors.ConnectionFailed:   # the SM is restarting
+                time.sleep(0.2)
+                continue
+            state = attrs['mcn.service.state']
+            if state in wanted:
+                return attrs
+            time.sleep(0.1)
+        self.fail('%s never reached %s (last %s)\n%s'
+                  % (location, wanted, state, self.hurtle.output()))
+
+    def wait_gone(self, location):
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                attrs = self.client.get(location).attributes
+            except errors.NotFound:
+                return
+            except errors.ConnectionFailed:
+                attrs = {}
+            self.assertNotEqual('failed', attrs.get('mcn.service.state'),
+                                attrs.get('mcn.service.state.reason'))
+            time.sleep(0.2)
+        self.fail('%s still exists' % location)
+
+    def stacks_of(self, instance_id):
+        return [s for s in self.heat.stacks.list()
+                if s.stack_name == 'hurtle-%s' % instance_id]
+
+    def deployed_output(self, stack_id, key):
+        stack = self.heat.stacks.get(stack_id)
+        return {o['output_key']: o.get('output_value')
+                for o in stack.outputs or []}.get(key)
+
+    def app_ids(self):
+        return [loc.rstrip('/').rsplit('/', 1)[-1]
+                for loc in self.cc.list('/app/')]
+
+    def app_of(self, instance_id):
+        return self.hurtle.cc_url + 'app/' + instance_id
+
+    def assert_nothing_left(self, instance_id):
+        self.assertEqual([], self.stacks_of(instance_id))
+        self.assertNotIn(instance_id, self.app_ids())
+
+    def kill_so(self, instance_id):
+        pids = self.hurtle.so_pids(instance_id)
+        self.assertEqual(1, len(pids), pids)
+        os.kill(pids[0], signal.SIGKILL)
+
+    def restart_app(self, app):
+        """Start the app of a dead SO again, as an operator would (a CC
+        that still records it active wants a stop first)."""
+        def action(term):
+            try:
+                self.cc.action(app, occi_client.CategoryRef(
+                    APP_ACTION, term, 'action'))
+            except errors.Conflict:
+                pass
+        if self.cc.get(app).attributes['occi.app.state'] != 'active':
+            action('stop')
+            action('start')
+
+    # 1. one lifecycle operation at a time
+    def test_parallel_updates_accept_exactly_one(self):
+        location = self.create()
+        attrs = self.wait_state(location, {'active'})
+        stack_id = attrs['occi.mcn.stack.id']
+        accepted = []
+        for round_ in range(ROUNDS):
+            barrier = threading.Barrier(PARALLEL)
+            codes = [None] * PARALLEL
+
+            def send(index, round_=round_, barrier=barrier, codes=codes):
+                barrier.wait()
+                codes[index] = self.post_update(
+                    location, 'sample.greeting="r%d-%d"'
+                    % (round_, index)).status_code
+            threads = [threading.Thread(target=send, args=(i,))
+                       for i in range(PARALLEL)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            accepted.append(codes.count(200))
+            self.assertEqual(1, codes.count(200), codes)
+            self.assertEqual(PARALLEL - 1, codes.count(409), codes)
+            winner = 'r%d-%d' % (round_, codes.index(200))
+            attrs = self.wait_state(location, {'active', 'failed'})
+            self.assertEqual('active', attrs['mcn.service.state'],
+                             attrs.get('mcn.service.state.reason'))
+            self.assertEqual(winner, attrs['sample.greeting'])
+            self.assertEqual(
+                self.deployed_output(stack_id, 'mcn.endpoint.sample'),
+                attrs['mcn.endpoint.sample'])
+            self.assertIn('greeting=' + winner, attrs['mcn.endpoint.sample'])
+        print('parallel updates accepted per round: %s' % accepted)
+        self.assertEqual(202, self.delete(location).status_code)
+        self.wait_gone(location)
+
+    # 2. a refused value is not kept
+    def test_refused_update_does_not_poison_later_ones(self):
+        location = self.create()
+        self.wait_state(location, {'active'})
+        self.assertEqual(200, self.post_update(
+            location, 'sample.name_length=2').status_code)
+        attrs = self.wait_state(location, {'active', 'failed'})
+        self.assertEqual('active', attrs['mcn.service.state'])
+        self.assertIn('update rejected', attrs['mcn.service.state.reason'])
+        self.assertIn('sample.name_length', attrs['mcn.service.state.reason'])
+        for greeting in ('after', 'again'):
+            self.assertEqual(200, self.post_update(
+                location, 'sample.greeting="%s"' % greeting).status_code)
+            attrs = self.wait_state(location, {'active', 'failed'})
+            self.assertEqual('active', attrs['mcn.service.state'])
+            self.assertNotIn('mcn.service.state.reason', attrs)
+            self.assertIn('greeting=' + greeting,
+                          attrs['mcn.endpoint.sample'])
+            self.assertEqual(greeting, self.deployed_output(
+                attrs['occi.mcn.stack.id'], 'sample.greeting'))
+        self.assertNotIn('sample.name_length', attrs)
+        self.delete(location)
+        self.wait_gone(location)
+
+    # 3. an update Heat refuses leaves the instance active
+    def test_update_heat_refuses_keeps_the_instance_active(self):
+        location = self.create()
+        before = self.wait_state(location, {'active'})
+        self.assertEqual(200, self.post_update(
+            location, 'sample.greeting="%s"' % ('x' * 65)).status_code)
+        attrs = self.wait_state(location, {'active', 'failed'})
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        reason = attrs['mcn.service.state.reason']
+        self.assertIn('update rejected', reason)
+        self.assertIn('64', reason)
+        self.assertNotIn("{'", reason)
+        self.assertEqual(before['mcn.endpoint.sample'],
+                         attrs['mcn.endpoint.sample'])
+        self.assertEqual(200, self.post_update(
+            location, 'sample.greeting="fine"').status_code)
+        attrs = self.wait_state(location, {'active', 'failed'})
+        self.assertEqual('active', attrs['mcn.service.state'])
+        self.assertIn('greeting=fine', attrs['mcn.endpoint.sample'])
+        self.delete(location)
+        self.wait_gone(location)
+
+    # 4. DELETE is 202, and cancels a create
+    def test_delete_answers_202_and_cancels_a_create(self):
+        for delay in (0, 1, 2, 3):
+            location = self.create()
+            instance_id = location.rsplit('/', 1)[-1]
+            time.sleep(delay)
+            resp = self.delete(location)
+            self.assertEqual(202, resp.status_code, resp.text)
+            self.assertEqual(202, self.delete(location).status_code)
+            self.wait_gone(location)
+            self.assert_nothing_left(instance_id)
+
+    # 5. an SM killed during initialise leaks no SO
+    def test_sm_killed_during_create_leaks_nothing(self):
+        for delay in (0, 0.5, 1, 2):
+            location = self.create()
+            instance_id = location.rsplit('/', 1)[-1]
+            time.sleep(delay)
+            self.hurtle.kill_sm()
+            self.hurtle.start_sm()
+            self.assertEqual(202, self.delete(location).status_code)
+            self.wait_gone(location)
+            self.assert_nothing_left(instance_id)
+            self.assertEqual([], self.hurtle.so_pids(instance_id))
+
+    # 6. interrupted creates and updates are resumed
+    def test_sm_killed_in_each_phase_resumes(self):
+        hit = set()
+        for phase in ('initialise', 'activate', 'deploy', 'provision',
+                      'update'):
+            location = self.create()
+            instance_id = location.rsplit('/', 1)[-1]
+            if phase == 'update':
+                self.wait_state(location, {'active'})
+                self.assertEqual(200, self.post_update(
+                    location, 'sample.greeting="resumed"').status_code)
+            seen = self.wait_state(location, {phase, 'active', 'failed'},
+                                   timeout=60)['mcn.service.state']
+            self.hurtle.kill_sm()
+            hit.add(seen)
+            self.hurtle.start_sm()
+            attrs = self.wait_state(location, {'active', 'failed'})
+            self.assertEqual('active', attrs['mcn.service.state'],
+                             '%s: %s' % (phase, attrs.get(
+                                 'mcn.service.state.reason')))
+            self.assertIs(True, attrs['sample.provisioned'])
+            stacks = self.stacks_of(instance_id)
+            self.assertEqual(1, len(stacks), phase)
+            self.assertEqual(stacks[0].id, attrs['occi.mcn.stack.id'])
+            if phase == 'update':
+                self.assertEqual('resumed', attrs['sample.greeting'])
+                self.assertIn('greeting=resumed',
+                              attrs['mcn.endpoint.sample'])
+            self.delete(location)
+            self.wait_gone(location)
+            self.assert_nothing_left(instance_id)
+        # The long phases are always caught in the act.
+        self.assertTrue({'deploy', 'provision', 'update'} <= hit, hit)
+
+    # 7. a dead SO
+    def test_dead_so_degrades_the_instance_until_it_is_back(self):
+        location = self.create()
+        attrs = self.wait_state(location, {'active'})
+        instance_id = attrs['occi.core.id']
+        app = self.app_of(instance_id)
+        self.kill_so(instance_id)
+        attrs = self.wait_state(location, {'degraded'}, timeout=60)
+        self.assertIn('SO', attrs['mcn.service.state.reason'])
+        # Back (the CC, or here an operator, restarts it): active again.
+        self.restart_app(app)
+        attrs = self.wait_state(location, {'active'}, timeout=60)
+        self.assertNotIn('mcn.service.state.reason', attrs)
+        # Dead again: an update still works (the SM restarts the app).
+        self.kill_so(instance_id)
+        self.wait_state(location, {'degraded'}, timeout=60)
+        self.assertEqual(200, self.post_update(
+            location, 'sample.greeting="revived"').status_code)
+        attrs = self.wait_state(location, {'active', 'failed'})
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        self.assertIn('greeting=revived', attrs['mcn.endpoint.sample'])
+        # Dead again: DELETE disposes of everything.
+        self.kill_so(instance_id)
+        self.wait_state(location, {'degraded'}, timeout=60)
+        self.assertEqual(202, self.delete(location).status_code)
+        self.wait_gone(location)
+        self.assert_nothing_left(instance_id)
+        self.assertEqual([], self.hurtle.so_pids(instance_id))
+
+    def test_so_that_cannot_come_back_is_disposed_by_stack_id(self):
+        location = self.create()
+        attrs = self.wait_state(location, {'active'})
+        instance_id = attrs['occi.core.id']
+        self.assertEqual(1, len(self.stacks_of(instance_id)))
+        # The app (and its SO) vanish from the CC for good.
+        self.cc.delete(self.app_of(instance_id))
+        attrs = self.wait_state(location, {'degraded'}, timeout=60)
+        self.assertIn('SO', attrs['mcn.service.state.reason'])
+        # An update cannot be applied, and says so; the instance stays.
+        self.assertEqual(200, self.post_update(
+            location, 'sample.greeting="nowhere"').status_code)
+        attrs = self.wait_state(location, {'degraded', 'failed'})
+        self.assertEqual('degraded', attrs['mcn.service.state'])
+        self.assertIn('update not applied',
+                      attrs['mcn.service.state.reason'])
+        self.assertEqual(202, self.delete(location).status_code)
+        self.wait_gone(location)
+        self.assert_nothing_left(instance_id)

@@ -1,0 +1,83 @@
+"""A throw-away PostgreSQL cluster for tests (DESIGN.md section 9).
+
+``PostgreSQL`` runs ``initdb`` and ``pg_ctl`` (Debian's ``postgresql``
+package: ``/usr/lib/postgresql/*/bin``) on a temporary directory, listening
+only on a Unix socket there, and gives ``.url``, a SQLAlchemy URL of an
+empty database. As root (PostgreSQL refuses to run as root) the server
+runs as the ``postgres`` user. ``unavailable()`` says why it cannot run
+here (tests skip then), or None.
+"""
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+
+import fixtures
+
+
+def _bindir():
+    found = shutil.which('pg_ctl')
+    if found and shutil.which('initdb'):
+        return os.path.dirname(os.path.realpath(found))
+    for path in sorted(glob.glob('/usr/lib/postgresql/*/bin'), reverse=True):
+        if os.path.exists(os.path.join(path, 'pg_ctl')):
+            return path
+    return None
+
+
+def unavailable():
+    """Why no cluster can be started here (a sentence), or None."""
+    if _bindir() is None:
+        return 'PostgreSQL (initdb, pg_ctl) is not installed'
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        return 'psycopg2 is not installed'
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam('postgres')
+        except KeyError:
+            return 'running as root and there is no postgres user'
+    return None
+
+
+class PostgreSQL(fixtures.Fixture):
+    """A PostgreSQL server on a Unix socket; ``.url`` of database
+    ``hurtle``."""
+
+    def _setUp(self):
+        bindir = _bindir()
+        self.dir = tempfile.mkdtemp(prefix='hurtle-pg-')
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        prefix = []
+        if os.geteuid() == 0:
+            user = pwd.getpwnam('postgres')
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+            prefix = ['runuser', '-u', 'postgres', '--']
+        data = os.path.join(self.dir, 'data')
+        subprocess.run(prefix + [os.path.join(bindir, 'initdb'), '-D', data,
+                                 '-A', 'trust', '-U', 'hurtle',
+                                 '--no-sync'],
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.STDOUT)
+        pg_ctl = os.path.join(bindir, 'pg_ctl')
+        subprocess.run(prefix + [pg_ctl, '-D', data, '-w', '-l',
+                                 os.path.join(self.dir, 'log'), '-o',
+                                 "-k %s -c listen_addresses='' -F"
+                                 % self.dir, 'start'],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.addCleanup(subprocess.run,
+                        prefix + [pg_ctl, '-D', data, '-m', 'immediate',
+                                  'stop'],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
+        import psycopg2
+        connection = psycopg2.connect(dbname='postgres', user='hurtle',
+                                      host=self.dir)
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute('CREATE DATABASE hurtle')
+        connection.close()
+        self.url = 'postgresql+psycopg2://hurtle@/hurtle?host=%s' % self.dir

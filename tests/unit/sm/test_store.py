@@ -1,0 +1,138 @@
+"""One lifecycle operation at a time: the store's conditional updates.
+
+The same tests run on SQLite (where ``SELECT ... FOR UPDATE`` is a no-op)
+and on a throw-away PostgreSQL cluster when PostgreSQL is installed.
+"""
+import os
+import threading
+
+import fixtures
+import testscenarios
+import testtools
+
+from hurtle.db import engine as db_engine
+from hurtle.db import migration
+from hurtle.occi import categories
+from hurtle.sm import store as states
+from tests import pg_fixture
+
+ROUNDS = 20
+PARALLEL = 10
+
+
+class _Entity(object):
+    title = None
+    summary = None
+
+    def __init__(self, attributes):
+        self.attributes = dict(attributes)
+
+
+class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
+
+    scenarios = [('sqlite', {'backend': 'sqlite'}),
+                 ('postgresql', {'backend': 'postgresql'})]
+
+    def setUp(self):
+        super().setUp()
+        if self.backend == 'sqlite':
+            tmp = self.useFixture(fixtures.TempDir()).path
+            url = 'sqlite:///' + os.path.join(tmp, 'hurtle.sqlite')
+        else:
+            why = pg_fixture.unavailable()
+            if why:
+                self.skipTest(why)
+            url = self.useFixture(pg_fixture.PostgreSQL()).url
+        self.addCleanup(lambda: db_engine.get_engine(url).dispose())
+        migration.upgrade(url)
+        kind = categories.service_kind('http://example.org/occi/sm#svc',
+                                       'test', {'svc.a': ''})
+        self.store = states.InstanceStore(url, {'svc': kind})
+        self.store.add('/svc/i1', _Entity({'svc.a': 'x'}),
+                       {'project': 'p1'})
+
+    def race(self, func):
+        """Run ``func()`` on PARALLEL threads at once; their results."""
+        barrier = threading.Barrier(PARALLEL)
+        results = [None] * PARALLEL
+
+        def run(index):
+            barrier.wait()
+            results[index] = func()
+        threads = [threading.Thread(target=run, args=(i,))
+                   for i in range(PARALLEL)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        return results
+
+    def test_new_instance_has_the_first_operation(self):
+        row = self.store.load('i1')
+        self.assertEqual((states.INITIALISE, states.FIRST_OPERATION),
+                         (row.state, row.operation))
+
+    def test_exactly_one_of_parallel_begins_wins(self):
+        self.assertTrue(self.store.transition('i1', states.ACTIVE))
+        for _round in range(ROUNDS):
+            before = self.store.load('i1').operation
+            results = self.race(lambda: self.store.begin(
+                'i1', states.UPDATE, states.UPDATABLE))
+            winners = [r for r in results if r is not None]
+            self.assertEqual([before + 1], winners, results)
+            row = self.store.load('i1')
+            self.assertEqual((states.UPDATE, before + 1),
+                             (row.state, row.operation))
+            self.assertTrue(self.store.transition(
+                'i1', states.ACTIVE, operation=before + 1))
+
+    def test_begin_refuses_other_states_and_unknown_ids(self):
+        self.assertIsNone(self.store.begin('i1', states.UPDATE,
+                                           states.UPDATABLE))
+        self.assertIsNone(self.store.begin('nope', states.DESTROY,
+                                           states.DELETABLE))
+        self.assertEqual(states.FIRST_OPERATION + 1, self.store.begin(
+            'i1', states.DESTROY, states.DELETABLE))
+
+    def test_superseded_operation_changes_nothing(self):
+        delete = self.store.begin('i1', states.DESTROY, states.DELETABLE)
+        # The create (operation 1) finishes late: it must not overwrite.
+        self.assertFalse(self.store.transition(
+            'i1', states.ACTIVE, operation=states.FIRST_OPERATION,
+            attributes={'svc.out': 'late'}, so_url='http://late/'))
+        row = self.store.load('i1')
+        self.assertEqual((states.DESTROY, delete, None),
+                         (row.state, row.operation, row.so_url))
+        self.assertNotIn('svc.out', row.attributes)
+        self.assertFalse(self.store.purge('i1', operation=1))
+        self.assertTrue(self.store.purge('i1', operation=delete))
+        self.assertIsNone(self.store.load('i1'))
+
+    def test_parallel_transitions_merge_attributes(self):
+        self.store.transition('i1', states.ACTIVE)
+        counter = iter(range(PARALLEL))
+        lock = threading.Lock()
+
+        def write():
+            with lock:
+                index = next(counter)
+            return self.store.transition('i1', states.ACTIVE,
+                                         attributes={'k%d' % index: index})
+        self.assertEqual([True] * PARALLEL, self.race(write))
+        attributes = self.store.load('i1').attributes
+        self.assertEqual({'k%d' % i: i for i in range(PARALLEL)},
+                         {k: v for k, v in attributes.items()
+                          if k.startswith('k')})
+
+    def test_expect_and_pending(self):
+        self.assertFalse(self.store.transition('i1', states.ACTIVE,
+                                               expect={states.DEPLOY}))
+        self.store.transition('i1', states.ACTIVE)
+        number = self.store.begin('i1', states.UPDATE, states.UPDATABLE,
+                                  pending={'svc.a': 'y'})
+        row = self.store.load('i1')
+        self.assertEqual({'svc.a': 'y'}, row.pending)
+        self.assertTrue(self.store.transition('i1', states.ACTIVE,
+                                              operation=number,
+                                              pending=None))
+        self.assertIsNone(self.store.load('i1').pending)

@@ -1,0 +1,115 @@
+"""``StackOrchestrator``: repeated deploys and refused values.
+
+The deployer here is an in-memory implementation of the
+``hurtle.sdk.Deployer`` interface that refuses what Heat would (a stack
+name in use, a parameter over its limit); the SO under test is the real
+``StackOrchestrator``.
+"""
+import os
+import uuid
+
+import fixtures
+import testtools
+
+from hurtle import sdk
+from hurtle.sdk import deployer as deployer_api
+
+
+class MemoryDeployer(deployer_api.Deployer):
+    """Stacks in a dict; names unique; ``size`` at most 10."""
+
+    def __init__(self):
+        self.stacks = {}   # id -> {'name', 'status', 'parameters'}
+
+    def _check(self, parameters):
+        if int((parameters or {}).get('size', 0)) > 10:
+            raise deployer_api.DeployerError('size: at most 10')
+
+    def deploy(self, name, template, parameters=None):
+        if any(s['name'] == name for s in self.stacks.values()):
+            raise deployer_api.DeployerError('stack %s exists' % name)
+        self._check(parameters)
+        stack_id = str(uuid.uuid4())
+        self.stacks[stack_id] = {'name': name, 'status': 'CREATE_COMPLETE',
+                                 'parameters': dict(parameters or {})}
+        return stack_id
+
+    def _find(self, stack_id):
+        for sid, stack in self.stacks.items():
+            if stack_id in (sid, stack['name']):
+                return sid, stack
+        raise deployer_api.DeployerError('no stack %s' % stack_id)
+
+    def update(self, stack_id, template=None, parameters=None):
+        _sid, stack = self._find(stack_id)
+        self._check(parameters)
+        stack['parameters'] = dict(parameters or {})
+        stack['status'] = 'UPDATE_COMPLETE'
+
+    def details(self, stack_id):
+        sid, stack = self._find(stack_id)
+        return deployer_api.StackDetails(id=sid, status=stack['status'],
+                                         outputs=dict(stack['parameters']))
+
+    def dispose(self, stack_id):
+        self.stacks.pop(stack_id, None)
+
+    def is_gone(self, stack_id):
+        return stack_id not in self.stacks
+
+
+class SizedSO(sdk.StackOrchestrator):
+    default_templates = {'deployment': 't.yaml', 'provision': 't.yaml'}
+
+    def parameters(self, phase, attributes):
+        size = attributes.get('size', 1)
+        if not str(size).isdigit():
+            raise ValueError('size must be a whole number, not %r' % size)
+        return {'size': int(size), 'colour': attributes.get('colour', '')}
+
+
+class StackOrchestratorTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(self.dir, 't.yaml'), 'w') as handle:
+            handle.write('heat_template_version: 2021-04-16\n')
+        self.deployer = MemoryDeployer()
+
+    def so(self):
+        return SizedSO(sdk.SOContext(instance_id='i1', bundle_dir=self.dir,
+                                     templates={}, deployer=self.deployer))
+
+    def test_repeated_deploy_keeps_one_stack(self):
+        so = self.so()
+        so.initialise({'size': 2})
+        so.deploy({})
+        so.deploy({})
+        self.assertEqual(1, len(self.deployer.stacks))
+
+    def test_deploy_adopts_the_stack_of_a_forgetful_so(self):
+        # The SO died after creating the stack, before its snapshot.
+        self.so().deploy({})
+        again = self.so()
+        again.deploy({})
+        self.assertEqual(1, len(self.deployer.stacks))
+        self.assertEqual(list(self.deployer.stacks), [again.stack_id])
+
+    def test_value_the_so_refuses_is_not_kept(self):
+        so = self.so()
+        so.deploy({'size': 2})
+        self.assertRaises(ValueError, so.update, {'size': 'abc'})
+        so.update({'colour': 'red'})
+        stack = list(self.deployer.stacks.values())[0]
+        self.assertEqual({'size': 2, 'colour': 'red'}, stack['parameters'])
+        self.assertEqual({'size': 2, 'colour': 'red'}, so.attributes)
+
+    def test_value_the_deployer_refuses_is_not_kept(self):
+        so = self.so()
+        so.deploy({'size': 2})
+        self.assertRaises(deployer_api.DeployerError, so.update,
+                          {'size': 11})
+        so.update({'colour': 'blue'})
+        stack = list(self.deployer.stacks.values())[0]
+        self.assertEqual({'size': 2, 'colour': 'blue'}, stack['parameters'])
