@@ -11,9 +11,11 @@ import time
 
 import fixtures
 import requests
+import sqlalchemy as sa
 import testtools
 
 from hurtle.db import migration
+from hurtle.db import models
 from hurtle.occi import middleware
 from hurtle.occi import server
 from hurtle.sm import api
@@ -250,9 +252,10 @@ class AttributeApiTest(testtools.TestCase):
         self.assertIn('svc.count=7', resp.text)
         self.assertIn('svc.name="b"', resp.text)
         self.assertIn('mcn.service.state="update"', resp.text)
-        # The update went to the lifecycle (which fails: no CC here).
+        # The update went to the lifecycle (no CC here: the instance ends
+        # degraded, "update not applied").
         self.assertIn(self.row(location).state,
-                      {states.UPDATE, states.FAILED})
+                      {states.UPDATE, states.DEGRADED})
 
     def test_put_has_the_checks_of_post(self):
         location = self.active('svc.count=5')
@@ -302,25 +305,34 @@ class AttributeApiTest(testtools.TestCase):
     # DELETE on a collection: all or nothing ----------------------------------
     def test_collection_delete_changes_nothing_if_one_is_refused(self):
         done = self.created(self.text('POST', '/svc/', 'svc.count=5'))
-        busy = self.created(self.text('POST', '/svc/', 'svc.count=6'))
-        self.wait_state(done, {states.FAILED})
-        self.wait_state(busy, {states.FAILED})
-        busy_id = busy.rsplit('/', 1)[-1]
-        self.store.transition(busy_id, states.DEPLOY)
+        blocked = self.created(self.text('POST', '/svc/', 'svc.count=6'))
+        parent = self.created(self.text('POST', '/svc/', 'svc.count=7'))
+        for location in (done, blocked, parent):
+            self.wait_state(location, {states.FAILED})
+        blocked_id = blocked.rsplit('/', 1)[-1]
+        parent_id = parent.rsplit('/', 1)[-1]
+        # ``blocked`` is part of a composed instance that this project's
+        # collection does not hold (it belongs to another project).
+        self.store.transition(parent_id, states.FAILED,
+                              dependencies=[{'location': blocked}])
+        with self.store._sessions.begin() as session:
+            session.execute(sa.update(models.ServiceInstance).where(
+                models.ServiceInstance.id == parent_id).values(
+                    project='other'))
         for path in ('/svc/', '/'):
             resp = requests.delete(self.url + path, timeout=30)
             self.assertEqual(409, resp.status_code, resp.text)
             self.assertIn('nothing was deleted', resp.text)
-            self.assertIn('/svc/%s' % busy_id, resp.text)
-            self.assertIn('state deploy', resp.text)
+            self.assertIn('/svc/%s' % blocked_id, resp.text)
+            self.assertIn(parent_id, resp.text)
             self.assertNotIn(done.rsplit('/', 1)[-1], resp.text)
             self.assertEqual(states.FAILED, self.row(done).state)
-            self.assertEqual(states.DEPLOY, self.row(busy).state)
-        self.store.transition(busy_id, states.FAILED)
+            self.assertEqual(states.FAILED, self.row(blocked).state)
+        self.store.transition(parent_id, states.FAILED, dependencies=[])
         resp = requests.delete(self.url + '/svc/', timeout=30)
-        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(202, resp.status_code, resp.text)
         deadline = time.monotonic() + 30
-        while self.row(done) is not None or self.row(busy) is not None:
+        while self.row(done) is not None or self.row(blocked) is not None:
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
 
@@ -336,7 +348,7 @@ class AttributeApiTest(testtools.TestCase):
         self.assertEqual(409, resp.status_code, resp.text)
         # ... with its composed instance, it is not refused.
         resp = requests.delete(self.url + '/svc/', timeout=30)
-        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(202, resp.status_code, resp.text)
         # The composed instance's disposal disposes the dependency.
         deadline = time.monotonic() + 30
         while self.row(composed) is not None or \

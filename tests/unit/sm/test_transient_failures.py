@@ -77,8 +77,8 @@ class WaitStackTest(testtools.TestCase):
     def test_503_from_the_so_is_transient(self):
         app = _FlakySO(unavailable=4)
         info = self.lifecycle._wait_stack(_Operation(),
-                                           self.so(self.serve(app)),
-                                           'deploy')
+                                          self.so(self.serve(app)),
+                                          'deploy')
         self.assertEqual('CREATE_COMPLETE',
                          info.attributes['occi.mcn.stack.state'])
         self.assertEqual(5, app.calls)
