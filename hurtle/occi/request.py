@@ -137,6 +137,51 @@ class Request(object):
 
     @staticmethod
     def _read_body(environ, max_body):
+        """The request body as ``str`` (CRLF -> LF).
+
+        A ``Transfer-Encoding: chunked`` body is read when the server
+        decoded it (``wsgi.input_terminated``), else 411.
+
+        :raises BadRequest: bad Content-Length, body shorter than it,
+            malformed chunks, not UTF-8, both framings given.
+        :raises LengthRequired: a transfer coding the server did not
+            decode.
+        :raises RequestEntityTooLarge: more than ``max_body`` bytes.
+        :raises RequestTimeout: the body did not arrive in time.
+        """
+        coding = environ.get('HTTP_TRANSFER_ENCODING')
+        stream = environ.get('wsgi.input')
+        try:
+            if coding is not None:
+                if coding.strip().lower() != 'chunked' or \
+                        not environ.get('wsgi.input_terminated'):
+                    raise errors.LengthRequired(
+                        'Transfer-Encoding %s cannot be read here; send '
+                        'the body with a Content-Length.' % coding[:40])
+                if environ.get('CONTENT_LENGTH'):
+                    raise errors.BadRequest('Both Transfer-Encoding and '
+                                            'Content-Length given.')
+                data = stream.read(max_body + 1)
+                if len(data) > max_body:
+                    raise errors.RequestEntityTooLarge(
+                        'Request body larger than %d bytes.' % max_body)
+            else:
+                data = Request._read_length(environ, stream, max_body)
+        except TimeoutError:
+            raise errors.RequestTimeout('The request body did not arrive '
+                                        'in time.')
+        except ValueError:
+            raise errors.BadRequest('Malformed chunked request body.')
+        if not data:
+            return ''
+        try:
+            text = data.decode('utf-8')
+        except UnicodeError:
+            raise errors.BadRequest('Request body is not UTF-8.')
+        return text.replace('\r\n', '\n').replace('\r', '\n')
+
+    @staticmethod
+    def _read_length(environ, stream, max_body):
         length = environ.get('CONTENT_LENGTH') or '0'
         try:
             length = int(length)
@@ -148,13 +193,13 @@ class Request(object):
             raise errors.RequestEntityTooLarge(
                 'Request body larger than %d bytes.' % max_body)
         if not length:
-            return ''
-        data = environ['wsgi.input'].read(length)
-        try:
-            text = data.decode('utf-8')
-        except UnicodeError:
-            raise errors.BadRequest('Request body is not UTF-8.')
-        return text.replace('\r\n', '\n').replace('\r', '\n')
+            return b''
+        data = stream.read(length)
+        if len(data) < length:
+            raise errors.BadRequest('Request body shorter than its '
+                                    'Content-Length (%d of %d bytes).'
+                                    % (len(data), length))
+        return data
 
     @staticmethod
     def _hostname(environ):
