@@ -68,10 +68,13 @@ class _Context(object):
                       if '?action=' not in link.get('target', '')]
         return data
 
-    def resolve(self, cat, expect=None):
+    def resolve(self, cat, expect=None, missing=errors.BadRequest):
         """The registered category for a parsed category dict.
 
-        :raises BadRequest: unknown, or not of class ``expect``.
+        :param missing: error class raised for a category that is not
+            registered (400 where a request body names it, 404 where it
+            names the resource asked for: an action, a filter; GFD.185).
+        :raises BadRequest: not of class ``expect``.
         """
         extras = self.req.extras
         found = None
@@ -80,7 +83,7 @@ class _Context(object):
                 found = item
                 break
         if found is None:
-            raise errors.BadRequest(
+            raise missing(
                 'Category %s%s is not registered (see the query '
                 'interface).' % (cat['scheme'], cat['term']))
         if cat.get('class') and cat['class'] != repr(found):
@@ -98,7 +101,7 @@ class _Context(object):
         parsed = urllib.parse.urlsplit(location)
         path = urllib.parse.unquote(parsed.path) if parsed.scheme else \
             location
-        prefix = self.req.environ.get('SCRIPT_NAME', '').rstrip('/')
+        prefix = self.req.prefix
         if prefix and path.startswith(prefix + '/'):
             path = path[len(prefix):]
         if not path.startswith('/'):
@@ -336,7 +339,10 @@ class _Context(object):
     def check_action(self, entity, data):
         """The action asked for, if it may run on ``entity`` now.
 
-        :raises BadRequest: missing/wrong category, not defined.
+        :raises BadRequest: missing category, or one that does not match
+            ``?action=``.
+        :raises NotFound: the action is not registered or not defined
+            for the entity's kind and mixins (GFD.185 3.4.5).
         :raises Conflict: not applicable in the current state.
         """
         term = self.req.action
@@ -344,7 +350,8 @@ class _Context(object):
         if not actions:
             raise errors.BadRequest('Action requests need the action '
                                     'Category.')
-        action = self.resolve(actions[0], expect='action')
+        action = self.resolve(actions[0], expect='action',
+                              missing=errors.NotFound)
         if action.term != term:
             raise errors.BadRequest('Action category %s does not match '
                                     '?action=%s.' % (action, term))
@@ -352,8 +359,8 @@ class _Context(object):
         for mixin in entity.mixins:
             defined.extend(mixin.actions)
         if action not in defined:
-            raise errors.BadRequest('Action %s is not defined for %s.'
-                                    % (action, entity.kind))
+            raise errors.NotFound('Action %s is not defined for %s.'
+                                  % (action, entity.kind))
         if action not in (entity.actions or []):
             raise errors.Conflict('Action %s is not applicable in the '
                                   'current state.' % action)
@@ -416,7 +423,9 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
     def do_get(self, key):
         data = self.data()
         cats = self.app.registry.get_categories(self.req.extras)
-        wanted = [(c['scheme'], c['term']) for c in data.categories]
+        wanted = [(c.scheme, c.term) for c in
+                  (self.resolve(c, missing=errors.NotFound)
+                   for c in data.categories)]
         if wanted:
             cats = [c for c in cats if (c.scheme, c.term) in wanted]
         cats = sorted(cats, key=lambda c: ({'kind': 0, 'mixin': 1}.get(
@@ -518,7 +527,11 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                 if e.kind == cat or cat in e.mixins]
 
     def _filter(self, entities, data):
-        cats = [(c['scheme'], c['term']) for c in data.categories]
+        # A filter naming an unknown category asks for a resource that
+        # does not exist (404).
+        cats = [(c.scheme, c.term) for c in
+                (self.resolve(c, missing=errors.NotFound)
+                 for c in data.categories)]
         result = []
         for entity in entities:
             have = [(c.scheme, c.term) for c in [entity.kind] +

@@ -39,11 +39,24 @@ from hurtle.occi import errors
 LOG = logging.getLogger(__name__)
 
 _CORE = 'http://schemas.ogf.org/occi/core#'
-#: OCCI Core kinds every query interface lists (GFD.184 3.3).
+
+
+def _unbound(kind):
+    """A copy of ``kind`` bound to no location (equal to ``kind``)."""
+    copy = core_model.Kind(kind.scheme, kind.term, related=kind.related,
+                           title=kind.title, attributes=kind.attributes)
+    copy.location = None
+    return copy
+
+
+_ENTITY = core_model.Kind(_CORE, 'entity', title='Entity')
+#: OCCI Core kinds every query interface lists (GFD.184 3.3), without a
+#: location: they cannot be instantiated here, and GFD.223 binds only
+#: kinds that can to a location.
 CORE_KINDS = (
-    core_model.Kind(_CORE, 'entity', title='Entity', location='/entity/'),
-    core_model.Resource.kind,
-    core_model.Link.kind,
+    _unbound(_ENTITY),
+    _unbound(core_model.Resource.kind),
+    _unbound(core_model.Link.kind),
 )
 
 

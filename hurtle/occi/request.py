@@ -57,6 +57,39 @@ SAFE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._\-~]{0,127}$')
 OCCI_UA = re.compile(r'OCCI/(\d+)\.(\d+)', re.I)
 
 
+_HOST = re.compile(
+    r'^(?:\[[0-9A-Fa-f:.]{2,45}\]'
+    r'|[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?'
+    r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?)'
+    r'(?::(\d{1,5}))?$')
+
+
+def valid_host(value):
+    """Whether ``value`` is a valid ``Host`` header value
+    (``host[:port]``, at most 255 characters)."""
+    match = _HOST.match(value or '')
+    if not match or len(value) > 255:
+        return False
+    port = match.group(1)
+    return port is None or 0 < int(port) < 65536
+
+
+def check_public_url(url):
+    """``url`` without a trailing slash, or ``None`` if not set.
+
+    :raises ValueError: not an ``http(s)://host[:port][/path]`` URL (no
+        query, fragment or user info).
+    """
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ('http', 'https') or \
+            not valid_host(parts.netloc) or parts.query or parts.fragment:
+        raise ValueError('public URL %r is not http(s)://host[:port]'
+                         '[/path]' % (url,))
+    return url.rstrip('/')
+
+
 def media_type(value):
     """Media type without parameters, lower-cased ('' if none)."""
     return (value or '').split(';', 1)[0].strip().lower()
@@ -95,7 +128,7 @@ def parse_accept(value):
 class Request(object):
     """What the handlers need from one WSGI request."""
 
-    def __init__(self, environ, max_body):
+    def __init__(self, environ, max_body, public_url=None):
         self.environ = environ
         self.method = environ.get('REQUEST_METHOD', 'GET').upper()
         raw_path = environ.get('PATH_INFO', '') or '/'
@@ -126,7 +159,10 @@ class Request(object):
                       if r.strip()],
             'environ': environ,
         }
-        self.hostname = self._hostname(environ)
+        self.hostname = public_url or self._hostname(environ)
+        #: path prefix of every location (``SCRIPT_NAME`` or the public
+        #: URL's path), without the trailing slash
+        self.prefix = urllib.parse.urlsplit(self.hostname).path.rstrip('/')
 
     @staticmethod
     def _text(value):
@@ -203,16 +239,27 @@ class Request(object):
 
     @staticmethod
     def _hostname(environ):
+        """``scheme://host[:port]`` + ``SCRIPT_NAME`` of this request.
+
+        :raises BadRequest: ``Host`` is not ``host[:port]`` (RFC 7230
+            5.4: a DNS name, IPv4 or bracketed IPv6 address; port 1 to
+            65535).
+        """
         scheme = environ.get('wsgi.url_scheme', 'http')
+        if scheme not in ('http', 'https'):
+            scheme = 'http'
         host = environ.get('HTTP_HOST')
-        if not host:
+        if host is None:
             host = environ.get('SERVER_NAME', 'localhost')
             port = str(environ.get('SERVER_PORT', ''))
             if port and port not in ('80', '443'):
                 host += ':' + port
-        host = re.sub(r'[^A-Za-z0-9.:\-\[\]_]', '', host)
-        return '%s://%s%s' % (scheme, host,
-                              environ.get('SCRIPT_NAME', '').rstrip('/'))
+        if not valid_host(host):
+            raise errors.BadRequest('Invalid Host header: it must be '
+                                    'host[:port].')
+        script = urllib.parse.quote(
+            Request._text(environ.get('SCRIPT_NAME', '')).rstrip('/'))
+        return '%s://%s%s' % (scheme, host, script)
 
     @property
     def action(self):
