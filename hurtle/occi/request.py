@@ -152,8 +152,10 @@ class Request(object):
         self.content_type = media_type(environ.get('CONTENT_TYPE', ''))
         self.body = self._read_body(environ, max_body)
         self.extras = {
-            'project': environ.get('HTTP_X_PROJECT_ID') or None,
-            'user': environ.get('HTTP_X_USER_ID') or None,
+            # PEP 3333 native strings: UTF-8 ids arrive latin-1 decoded.
+            'project': self._text(environ.get('HTTP_X_PROJECT_ID') or '')
+            or None,
+            'user': self._text(environ.get('HTTP_X_USER_ID') or '') or None,
             'roles': [r.strip() for r in
                       environ.get('HTTP_X_ROLES', '').split(',')
                       if r.strip()],

@@ -177,3 +177,38 @@ class TestPublicUrl(base.ServedAppTestCase):
         for bad in ('ftp://x/', 'http://a b/', 'http://x/?q=1'):
             self.assertRaises(ValueError, occi_app.Application,
                               public_url=bad)
+
+
+class TestProjectIds(base.ServedAppTestCase):
+
+    PROJECT = 'Zürich-团队'
+
+    def wrap(self, app):
+        from hurtle.occi import middleware
+        return middleware.NoAuthMiddleware(app, default_project='dflt')
+
+    def test_utf8_project_round_trip(self):
+        wire = self.PROJECT.encode('utf-8')
+        resp = self.req('POST', '/app/', {
+            'Content-Type': 'text/occi', 'Category': base.APP_CAT,
+            'X-OCCI-Attribute': 'occi.app.name="a", occi.app.image="i"'},
+            project=wire)
+        self.assertEqual(201, resp.status_code, resp.text)
+        self.assertEqual(('create', resp.headers['Location'][len(self.base):],
+                          self.PROJECT), self.backend.calls[0])
+        listing = self.req('GET', '/app/', {'Accept': 'text/uri-list'},
+                           project=wire)
+        self.assertEqual([resp.headers['Location']], listing.text.split())
+        # the client sends such ids too
+        occi = client.OCCIClient(self.base,
+                                 headers={'X-Project-Id': self.PROJECT})
+        self.assertEqual([resp.headers['Location']],
+                         occi.list('/app/'))
+        self.assertEqual([], self.req('GET', '/app/', project='dflt').text
+                         .split())
+
+    def test_invalid_project_is_400_not_the_default(self):
+        for project in ('x' * 256, 'a\tb', 'a,b'):
+            resp = self.req('GET', '/app/', project=project)
+            self.assertError(resp, 400)
+            self.assertIn('255 characters', resp.text)
