@@ -18,10 +18,10 @@ and GFD.229 (see ``hurtle.occi.app`` for the contract with backends).
 """
 
 import logging
+import re
 import urllib.parse
 import uuid
 
-from occi import backend as occi_backend
 from occi import core_model
 from occi import handlers as occi_handlers
 
@@ -30,6 +30,67 @@ from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
 
 LOG = logging.getLogger(__name__)
+
+
+#: One segment of a user mixin's location.
+_SEGMENT = re.compile(r'^[A-Za-z0-9._~-]{1,64}$')
+_TERM = re.compile(r'^[a-z][a-z0-9_-]{0,63}$')
+
+
+def normalise_location(path):
+    """A user mixin's location normalised: ``.`` and empty segments
+    dropped, ``..`` resolved.
+
+    :raises BadRequest: no trailing ``/`` (a collection's location), it
+        escapes the root, is the root or the query
+        interface, has a segment of other than 1 to 64 letters, digits,
+        ``.``, ``_``, ``~``, ``-``, or is longer than 255 characters.
+    """
+    if not path.endswith('/'):
+        raise errors.BadRequest('Mixin location must be a path ending '
+                                'with "/": %s' % path[:80])
+    parts = []
+    for segment in path.split('/'):
+        if segment in ('', '.'):
+            continue
+        if segment == '..':
+            if not parts:
+                raise errors.BadRequest('Mixin location %s escapes the '
+                                        'root.' % path[:80])
+            parts.pop()
+            continue
+        if not _SEGMENT.match(segment):
+            raise errors.BadRequest(
+                'Mixin location segments are 1 to 64 letters, digits, '
+                '".", "_", "~" or "-": %s' % path[:80])
+        parts.append(segment)
+    loc = '/' + '/'.join(parts) + '/'
+    if not parts or loc in occi_request.QUERY_PATHS or len(loc) > 255:
+        raise errors.BadRequest('Mixin location must be a path below "/" '
+                                '(at most 255 characters), not the query '
+                                'interface: %s' % path[:80])
+    return loc
+
+
+def check_mixin_id(cat):
+    """GFD.184 term (lower-case letter, then letters, digits, ``_``,
+    ``-``; at most 64) and scheme (an absolute URI ending with ``#``, at
+    most 255 characters) of a user mixin; title at most 255.
+
+    :raises BadRequest: one breaks the rule.
+    """
+    scheme = cat.get('scheme') or ''
+    parsed = urllib.parse.urlsplit(scheme)
+    if not _TERM.match(cat.get('term') or ''):
+        raise errors.BadRequest('A mixin term is a lower-case letter then '
+                                'up to 63 of a-z, 0-9, "_", "-".')
+    if not parsed.scheme or not scheme.endswith('#') or len(scheme) > 255 \
+            or any(ord(ch) <= 32 for ch in scheme):
+        raise errors.BadRequest('A mixin scheme is an absolute URI ending '
+                                'with "#" (at most 255 characters).')
+    if len(cat.get('title') or '') > 255:
+        raise errors.BadRequest('A mixin title is at most 255 '
+                                'characters.')
 
 
 class _Context(object):
@@ -445,26 +506,40 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             return self._define_mixins(data, registry, extras)
 
     def _define_mixins(self, data, registry, extras):
+        """Define user mixins (GFD.185 3.4.1), all or none.
+
+        :raises BadRequest: not a mixin, bad scheme/term/title, location
+            missing, escaping the root, or equal to, inside or around a
+            kind's location.
+        :raises Conflict: the category or location is in use.
+        :raises Forbidden: past the per-project limit.
+        """
         new = []
+        visible = registry.get_categories(extras)
         for cat in data.categories:
             if cat.get('class', 'mixin') != 'mixin':
                 raise errors.BadRequest('Only mixins can be defined by '
                                         'users.')
+            check_mixin_id(cat)
             if not cat.get('location'):
                 raise errors.BadRequest('A user mixin needs a location.')
-            loc = self.key_of(cat['location'])
-            if (not loc.endswith('/') or len(loc) < 3 or
-                    loc in occi_request.QUERY_PATHS):
-                raise errors.BadRequest('Mixin location must be a path '
-                                        'ending with "/".')
-            for item in registry.get_categories(extras) + new:
+            loc = normalise_location(self.key_of(cat['location']))
+            for item in visible + new:
                 if item.scheme == cat['scheme'] and \
                         item.term == cat['term']:
                     raise errors.Conflict('Category %s%s already exists.'
                                           % (cat['scheme'], cat['term']))
-                if getattr(item, 'location', None) == loc:
+                where = getattr(item, 'location', None)
+                if not where:
+                    continue
+                if where == loc:
                     raise errors.Conflict('Location %s is already used.'
                                           % loc)
+                if repr(item) == 'kind' and (
+                        loc.startswith(where) or where.startswith(loc)):
+                    raise errors.BadRequest(
+                        'Mixin location %s would nest with the location %s '
+                        'of kind %s.' % (loc, where, item))
             related = [self.resolve(renderings.split_category_id(r))
                        for r in cat.get('rel', [])]
             mixin = core_model.Mixin(cat['scheme'], cat['term'],
@@ -472,10 +547,7 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
                                      title=cat.get('title', ''),
                                      location=loc)
             new.append(mixin)
-        for mixin in new:
-            registry.set_backend(mixin,
-                                 occi_backend.UserDefinedMixinBackend(),
-                                 extras)
+        registry.add_user_mixins(new, extras)
         return self.ok()
 
     def do_delete(self, key):
@@ -494,8 +566,7 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             if found is None:
                 raise errors.NotFound('Category %s%s not found.'
                                       % (cat['scheme'], cat['term']))
-            back = registry.get_raw_backend(found)
-            if not isinstance(back, occi_backend.UserDefinedMixinBackend):
+            if not registry.is_user_mixin(found, extras):
                 raise errors.Forbidden('Category %s is defined by the '
                                        'provider and cannot be deleted.'
                                        % found)
@@ -591,7 +662,9 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                 self.execute_action(entity, action, data)
             return self.ok()
         if data.locations and not data.categories:
-            if cat is None or repr(cat) != 'mixin':
+            if cat is None:
+                raise errors.NotFound('No mixin collection at %s.' % key)
+            if repr(cat) != 'mixin':
                 raise errors.BadRequest('Entities can be added only to a '
                                         'mixin collection.')
             self._add_to_mixin(cat, data.locations)
