@@ -32,6 +32,10 @@ UPDATE = 'update'
 DESTROY = 'destroy'
 FAILED = 'failed'
 
+#: Longest title or summary (characters) kept by ``update`` (the SM API's
+#: limit of attribute values).
+MAX_TEXT = 8192
+
 #: States in which work is in progress.
 BUSY = frozenset([INITIALISE, ACTIVATE, DEPLOY, PROVISION, UPDATE, DESTROY])
 
@@ -135,11 +139,19 @@ class InstanceStore(registry.EntityStore):
         writes only the ``title``, ``summary`` and ``mixins`` columns of
         the project's row, in one ``UPDATE`` (no read-modify-write that
         could undo a concurrent transition). No row: nothing happens.
+
+        :raises hurtle.occi.errors.BadRequest: a title or summary longer
+            than :data:`MAX_TEXT`.
         """
         service, instance_id = self._split(key)
         if instance_id is None:
             return
         summary = getattr(entity, 'summary', None)
+        for name, value in (('occi.core.title', entity.title),
+                            ('occi.core.summary', summary)):
+            if value and len(str(value)) > MAX_TEXT:
+                raise errors.BadRequest('%s is limited to %d characters'
+                                        % (name, MAX_TEXT))
         with self._sessions.begin() as session:
             session.execute(
                 sa.update(models.ServiceInstance)
