@@ -13,11 +13,14 @@ wsgi_opts = [
     cfg.FloatOpt('client_socket_timeout', default=30.0, min=0.1,
                  help='Seconds a client may take to send a request line '
                       'and all its headers (however slowly it trickles '
-                      'them), and the longest idle time of a kept-alive '
-                      'connection before its next request. Past it the '
+                      'them). Past it the '
                       'client gets 408 Request Timeout and the connection '
                       'is closed. Also the socket timeout of writing a '
                       'response.'),
+    cfg.FloatOpt('keep_alive_timeout', default=5.0, min=0.1,
+                 help='Seconds a kept-alive connection may stay idle '
+                      'between two requests before it is closed (it holds '
+                      'a worker meanwhile).'),
     cfg.FloatOpt('client_body_timeout', default=30.0, min=0.1,
                  help='Seconds a client may take to send a request body '
                       'once its headers arrived (408 and close after).'),
@@ -56,4 +59,5 @@ def server_options(conf):
             'pool_size': group.wsgi_default_pool_size,
             'backlog': group.backlog,
             'keep_alive': group.wsgi_keep_alive,
-            'retry_after': group.retry_after}
+            'retry_after': group.retry_after,
+            'idle_timeout': group.keep_alive_timeout}

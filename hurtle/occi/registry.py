@@ -286,15 +286,19 @@ class Registry(occi_registry.NonePersistentRegistry):
         known = dict((str(c), c) for c, _b in self._items()
                      if c.extras is None)
         known.update((str(c), c) for c in CORE_KINDS)
+        items = self.mixin_store.list(project)
         result = []
-        for item in self.mixin_store.list(project):
+        for item in items:
             mixin = core_model.Mixin(
                 item['scheme'], item['term'], title=item.get('title') or '',
-                related=[known[r] for r in item.get('related') or []
-                         if r in known],
                 location=item['location'])
             mixin.extras = project
             result.append(mixin)
+        known.update((str(m), m) for m in result)
+        for mixin, item in zip(result, items):
+            # related categories that are gone (a deleted mixin) drop out
+            mixin.related = [known[r] for r in item.get('related') or []
+                             if r in known]
         return result
 
     def add_user_mixins(self, mixins, extras):

@@ -25,9 +25,10 @@ against slow and stalled clients.
   socket timeout.
 * **HTTP/1.1 keep-alive** (``keep_alive``): a connection serves further
   requests while the client keeps it open; it is closed when idle for
-  ``header_timeout`` seconds, when a request body was not read to its end,
+  ``idle_timeout`` seconds, when a request body was not read to its end,
   or when a response has no ``Content-Length``.  An idle keep-alive
-  connection holds its worker, so the pool bounds those too.
+  connection holds its worker (hence the short idle timeout), so the pool
+  bounds those too.
 * ``Transfer-Encoding: chunked`` request bodies are decoded here (within
   the body deadline); ``wsgi.input`` then yields the decoded bytes up to
   the end of the body, ``CONTENT_LENGTH`` is absent and
@@ -60,6 +61,7 @@ DEFAULTS = {
     'backlog': 128,
     'keep_alive': True,
     'retry_after': 1,
+    'idle_timeout': 5.0,
 }
 
 #: Longest chunk-size line of a chunked body, trailer lines included.
@@ -240,8 +242,17 @@ class _Handler(simple_server.WSGIRequestHandler):
     def handle(self):
         self.close_connection = True
         self._serve_one()
-        while not self.close_connection:
+        while not self.close_connection and self._next_request():
             self._serve_one()
+
+    def _next_request(self):
+        """Wait up to ``idle_timeout`` for the next request on a kept-alive
+        connection; False (close quietly) if none starts."""
+        self.raw_in.deadline = time.monotonic() + self.server.idle_timeout
+        try:
+            return bool(self.rfile.peek(1))
+        except (TimeoutError, OSError, ValueError):
+            return False
 
     def _serve_one(self):
         self.responded = False
@@ -373,8 +384,9 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
     daemon_threads = True
 
     def configure(self, header_timeout, body_timeout, pool_size, backlog,
-                  keep_alive, retry_after):
+                  keep_alive, retry_after, idle_timeout):
         self.header_timeout = float(header_timeout)
+        self.idle_timeout = float(idle_timeout)
         self.body_timeout = float(body_timeout)
         self.pool_size = int(pool_size)
         self.request_queue_size = int(backlog)
@@ -458,7 +470,7 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
 
 def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
                 body_timeout=None, pool_size=None, backlog=None,
-                keep_alive=None, retry_after=None):
+                keep_alive=None, retry_after=None, idle_timeout=None):
     """Create (bind, not start) a threaded WSGI server for ``app``.
 
     :param port: TCP port; 0 picks a free one (see ``server.server_port``).
@@ -470,6 +482,8 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
     :param pool_size: connections served at once; more get 503.
     :param backlog: listen backlog of the socket.
     :param keep_alive: serve several requests per connection (HTTP/1.1).
+    :param idle_timeout: seconds a kept-alive connection may stay idle
+        before its next request starts (closed quietly after).
     :param retry_after: ``Retry-After`` seconds of the 503.
     ``None`` takes the value of :data:`DEFAULTS`.
     :returns: server with ``serve_forever()``, ``shutdown()``,
@@ -478,7 +492,8 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
     """
     given = dict(header_timeout=header_timeout, body_timeout=body_timeout,
                  pool_size=pool_size, backlog=backlog,
-                 keep_alive=keep_alive, retry_after=retry_after)
+                 keep_alive=keep_alive, retry_after=retry_after,
+                 idle_timeout=idle_timeout)
     options = dict(DEFAULTS)
     options.update((k, v) for k, v in given.items() if v is not None)
     server = ThreadingWSGIServer((host, port), _Handler,

@@ -168,6 +168,24 @@ class TestKeepAlive(ServerTest):
                              b'X-Project-Id: p\r\n\r\n')
         self.assertEqual([200, 200, 200], statuses)
 
+    def test_idle_connection_closed_quietly_and_worker_freed(self):
+        self.serve(pool_size=1, idle_timeout=0.5, header_timeout=10)
+        sock = self.raw(b'GET /-/ HTTP/1.1\r\nHost: x\r\nX-Project-Id: p\r\n'
+                        b'\r\n')
+        answer = _read_all(sock)    # the answer, then the quiet close
+        self.assertEqual(200, _status(answer))
+        self.assertEqual(1, answer.count(b'HTTP/1.1 '))
+        # the only worker is free again (bounded wait: it is released
+        # just after the socket closes)
+        deadline = time.monotonic() + 10
+        while True:
+            resp = requests.get(self.base + '/-/', timeout=10,
+                                headers={'X-Project-Id': 'p'})
+            if resp.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(200, resp.status_code)
+
     def test_unread_body_closes_the_connection(self):
         self.serve(keep_alive=True)
         # 413 before the body is read: the connection cannot be reused.

@@ -100,3 +100,18 @@ class TestMixinRules(base.ServedAppTestCase):
         self.assertEqual([{'scheme': SCHEME, 'term': 'm', 'title': '',
                            'location': '/m/', 'related': []}],
                          store.list('p1'))
+
+    def test_related_categories_are_kept(self):
+        self.assertEqual(200, self.define('base', '/base/').status_code)
+        resp = self.req('POST', '/-/', {
+            'Content-Type': 'text/occi',
+            'Category': _cat('child', '/child/') +
+            '; rel="%sbase http://schemas.ogf.org/occi/platform#app"'
+            % SCHEME})
+        self.assertEqual(200, resp.status_code, resp.text)
+        occi = client.OCCIClient(self.base, retries=0,
+                                 headers={'X-Project-Id': 'p1'})
+        child = [c for c in occi.query() if c.term == 'child'][0]
+        self.assertEqual(sorted([SCHEME + 'base',
+                                 'http://schemas.ogf.org/occi/platform#app']),
+                         sorted(child.related))
