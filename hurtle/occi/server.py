@@ -140,7 +140,9 @@ class ChunkedError(ValueError):
 
 class _ChunkedReader(_BodyReader):
     """``wsgi.input`` decoding ``Transfer-Encoding: chunked`` (RFC 7230
-    4.1); ``done`` once the last chunk and the trailers were read.
+    4.1); ``done`` once the last chunk and the trailers were read.  Reads
+    at most what the caller asks for (a chunk announcing gigabytes is not
+    buffered).
 
     :raises ChunkedError: malformed chunk size line or framing.
     """
@@ -148,6 +150,8 @@ class _ChunkedReader(_BodyReader):
     def __init__(self, rfile):
         super().__init__(rfile, 0)
         self._finished = False
+        self._started = False
+        self._chunk_left = 0
         self._buffer = b''
 
     @property
@@ -160,22 +164,29 @@ class _ChunkedReader(_BodyReader):
             raise ChunkedError('chunk size line too long or truncated')
         return line.rstrip(b'\r\n')
 
-    def _next_chunk(self):
-        size_text = self._line().split(b';', 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise ChunkedError('invalid chunk size %r' % size_text[:20])
-        if size < 0:
-            raise ChunkedError('invalid chunk size')
-        if size == 0:
-            while self._line():     # trailers, up to the empty line
-                pass
-            self._finished = True
-            return b''
-        data = self._rfile.read(size)
-        if len(data) < size or self._line():
-            raise ChunkedError('chunk shorter than its size')
+    def _some(self, want):
+        """Up to ``want`` decoded bytes (b'' at the end of the body)."""
+        if self._chunk_left == 0:
+            if self._started and self._line():
+                raise ChunkedError('chunk longer than its size')
+            self._started = True
+            size_text = self._line().split(b';', 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise ChunkedError('invalid chunk size %r' % size_text[:20])
+            if size < 0:
+                raise ChunkedError('invalid chunk size')
+            if size == 0:
+                while self._line():     # trailers, up to the empty line
+                    pass
+                self._finished = True
+                return b''
+            self._chunk_left = size
+        data = self._rfile.read(min(want, self._chunk_left, 65536))
+        if not data:
+            raise ChunkedError('body ends inside a chunk')
+        self._chunk_left -= len(data)
         return data
 
     def read(self, size=-1):
@@ -183,9 +194,10 @@ class _ChunkedReader(_BodyReader):
         have = len(self._buffer)
         while not self._finished and (size is None or size < 0 or
                                       have < size):
-            chunk = self._next_chunk()
-            out.append(chunk)
-            have += len(chunk)
+            want = 65536 if size is None or size < 0 else size - have
+            data = self._some(want)
+            out.append(data)
+            have += len(data)
         data = b''.join(out)
         if size is None or size < 0:
             self._buffer = b''

@@ -258,6 +258,18 @@ class TestChunkedBodies(ServerTest):
         answer = _read_all(self._post(b'zz\r\nabc\r\n0\r\n\r\n'))
         self.assertEqual(400, _status(answer))
 
+    def test_huge_chunk_size_is_not_buffered(self):
+        self.serve(body_timeout=TIMEOUT)
+        self.app.max_body = 100
+        # announces 1 TiB, sends 200 bytes: 413 once past the limit
+        answer = _read_all(self._post(b'10000000000\r\n' + b'x' * 200))
+        self.assertEqual(413, _status(answer))
+
+    def test_chunk_longer_than_its_size_is_400(self):
+        self.serve()
+        answer = _read_all(self._post(b'2\r\nabc\r\n0\r\n\r\n'))
+        self.assertEqual(400, _status(answer))
+
     def test_both_framings_are_400(self):
         self.serve()
         answer = _read_all(self._post(self._chunked(self.CREATE),
