@@ -126,7 +126,8 @@ class InstanceStore(registry.EntityStore):
                 session.add(models.ServiceInstance(
                     id=instance_id, project=registry.project_of(extras),
                     service=service, state=INITIALISE,
-                    attributes=attributes))
+                    attributes=attributes,
+                    mixins=[str(m) for m in entity.mixins] or None))
         except sa_exc.IntegrityError:
             # Two creates of one id raced past the API's check.
             raise errors.Conflict('the id %s is already in use'

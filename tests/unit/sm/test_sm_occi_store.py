@@ -122,11 +122,15 @@ class TestOCCIChangesPersist(testtools.TestCase):
         self.assertEqual([one], self.members())
         # a member by update (mixin in the Category of a POST)
         self.client.update(two, KIND, {}, mixins=[MINE])
-        self.assertEqual(sorted([one, two]), sorted(self.members()))
+        self.assertEqual(sorted([one, two]), self.members())
+        # a member from its creation
+        three = _path(self.client.create('/svc/', KIND, {'svc.size': 3},
+                                         mixins=[MINE]))
+        self.assertEqual(sorted([one, two, three]), self.members())
         # removing (DELETE on the collection with X-OCCI-Location)
         self.assertEqual(200, self.add(one, method='DELETE').status_code)
         self.restart()
-        self.assertEqual([two], self.members())
+        self.assertEqual(sorted([two, three]), self.members())
         self.assertEqual([], self.client.get(one).mixins)
 
     def test_deleted_mixin_leaves_its_members(self):
