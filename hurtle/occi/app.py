@@ -95,13 +95,22 @@ class Application(object):
             occi_registry.Registry()
         self.max_body = max_body
         self.max_page = max_page
-        self.public_url = occi_request.check_public_url(public_url)
+        self.public_url = public_url
         self.renderings = {}
         for cls in renderings.RENDERINGS:
             self.renderings[cls.mime_type] = cls(self.registry)
         self.category_locations = category_locations
         self.registry.renderings = self.renderings
         self.registry.default_mime_type = 'text/plain'
+
+    @property
+    def public_url(self):
+        """Base URL of locations, or ``None`` (from each request)."""
+        return self._public_url
+
+    @public_url.setter
+    def public_url(self, url):
+        self._public_url = occi_request.check_public_url(url)
 
     @property
     def category_locations(self):
