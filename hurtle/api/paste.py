@@ -60,6 +60,7 @@ def sm_app_factory(global_conf, **local_conf):
 def cc_app_factory(global_conf, **local_conf):
     from hurtle.cc import api
     application, backend = api.make_application(CONF)
+    application.category_locations = CONF.occi.category_locations
     BUILT['cc'] = backend
     return application
 

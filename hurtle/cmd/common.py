@@ -67,9 +67,11 @@ def serve(application, host, port, name, on_bound=None, on_stop=None):
     :param on_stop: called after the server stopped.
     Exits with status 1 and a message if the address is in use.
     """
+    from hurtle.conf import wsgi as wsgi_conf
     from hurtle.occi import server as occi_server
     try:
-        server = occi_server.make_server(application, host, port)
+        server = occi_server.make_server(application, host, port,
+                                         **wsgi_conf.server_options(CONF))
     except OSError as exc:
         sys.exit('hurtle: %s cannot listen on %s:%s: %s'
                  % (name, host, port, exc.strerror or exc))

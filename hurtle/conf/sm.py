@@ -10,6 +10,14 @@ sm_opts = [
     cfg.ListOpt('manifests', default=[],
                 help='Service manifests (JSON files) this SM serves; each '
                      'becomes an OCCI kind at /<term>/.'),
+    cfg.URIOpt('public_url', schemes=['http', 'https'],
+               help='Public base URL of the SM API (like OpenStack '
+                    'services\' public_endpoint), e.g. '
+                    'https://cloud.example/sm . Locations the SM returns '
+                    '(Location, X-OCCI-Location, query interface) are '
+                    'built from it. Unset: from the request\'s Host '
+                    'header, which must then be a valid host[:port] '
+                    '(else 400).'),
     cfg.URIOpt('cc_url', default='http://127.0.0.1:8887/',
                help='Endpoint of the Cloud Controller app API.'),
     cfg.StrOpt('service_project', default='service',

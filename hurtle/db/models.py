@@ -1,7 +1,8 @@
 """SQLAlchemy models of Hurtle's persistent state.
 
 ``ServiceInstance`` rows belong to the SM (one per service instance, kept
-until the instance and its resources are gone); ``App`` rows belong to the
+until the instance and its resources are gone), and so do ``UserMixin``
+rows (mixins users defined); ``App`` rows belong to the
 CC (one per OCCI ``app``, i.e. one running SO).
 """
 import datetime
@@ -42,9 +43,38 @@ class ServiceInstance(Base):
     #: 1; each accepted update, delete or resume adds one).
     operation = sa.Column(sa.Integer, nullable=False, default=0,
                           server_default='0')
+    #: ids (``scheme+term``) of the mixins the instance belongs to
+    mixins = sa.Column(sa.JSON, nullable=True)
+    #: ``occi.core.title``/``summary`` once updated (None: as created,
+    #: in ``attributes``)
+    title = sa.Column(sa.Text, nullable=True)
+    summary = sa.Column(sa.Text, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
                            onupdate=_now)
+
+
+class UserMixin(Base):
+    """A mixin a user defined on the SM's query interface (GFD.185
+    3.4.1), per project."""
+
+    __tablename__ = 'user_mixins'
+    __table_args__ = (
+        sa.UniqueConstraint('project', 'scheme', 'term',
+                            name='uq_user_mixins_id'),
+        sa.UniqueConstraint('project', 'location',
+                            name='uq_user_mixins_location'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    project = sa.Column(sa.String(255), nullable=False, index=True)
+    scheme = sa.Column(sa.String(255), nullable=False)
+    term = sa.Column(sa.String(64), nullable=False)
+    title = sa.Column(sa.String(255), nullable=False, default='')
+    location = sa.Column(sa.String(255), nullable=False)
+    #: ids (``scheme+term``) of related categories
+    related = sa.Column(sa.JSON, nullable=False, default=list)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
 
 
 class App(Base):

@@ -33,7 +33,16 @@ Serving (DESIGN.md section 3)::
     srv.serve_forever()
 
 Entities live in :class:`hurtle.occi.registry.EntityStore` (``MemoryStore``
-by default; the SM/CC plug in a SQLAlchemy one), scoped by project.
+by default; the SM/CC plug in a SQLAlchemy one), scoped by project; user
+mixins in a :class:`hurtle.occi.registry.MixinStore` (memory by default,
+SQL in the SM), per project with a limit.  ``Application(public_url=,
+category_locations=)`` choose how locations are rendered (see
+``hurtle.occi.app``).
+
+The server (``server.make_server``) bounds the time a client may take to
+send headers and body (408 after), the connections served at once (503
+with Retry-After past it), serves HTTP/1.1 keep-alive and decodes chunked
+request bodies.
 
 Backend contract (PySSF's, plus): ``extras`` carries ``project``, ``user``,
 ``roles`` and ``environ``; raise :mod:`hurtle.occi.errors` for a status
@@ -60,6 +69,7 @@ Client::
 Modules: ``errors`` (typed errors), ``categories`` (Hurtle kinds and
 actions), ``registry``, ``app`` (WSGI), ``renderings``/``parsing``
 (text/plain, text/occi, text/uri-list, OCCI 1.2 JSON, HTML),
-``middleware`` (noauth), ``server`` (threaded wsgiref), ``client``.
+``middleware`` (noauth), ``server`` (bounded threaded wsgiref),
+``client``.
 This package must not import ``hurtle.conf``.
 """

@@ -30,7 +30,25 @@ leaves the entity in the store (the backend removes it when done).
 every action of the kind and mixins on create, backends change it.
 
 Answers: 201 + ``Location`` on create, 200 otherwise, 4xx with a short
-message (plain text or JSON by ``Accept``), never a traceback.
+message in the negotiated rendering (``text/plain`` and ``text/occi``:
+the message as body; JSON: ``{"message": ...}``; ``text/uri-list`` and
+unacceptable ``Accept``: plain text), never a traceback.  Every 405
+carries ``Allow``.
+
+Locations.  Entity locations (``Location``, ``X-OCCI-Location``, link
+targets) are absolute URLs built from ``public_url`` when set, else from
+the request's scheme, ``Host`` (validated: a malformed one is 400) and
+``SCRIPT_NAME``.  Category locations in the query interface are
+absolute too by default (``category_locations='absolute'``, GFD.185
+3.4.1 shows them so); with ``'path'`` they are rendered as paths
+(``/app/``).  Clients of the rOCCI/pOCCI lineage build request URLs as
+``endpoint + location``, which breaks on absolute locations; clients that
+follow the specification's examples resolve either form (a path against
+the endpoint).  ``path`` suits the former, ``absolute`` the latter and
+deployments behind a proxy whose public URL differs from the endpoint the
+client was given.  OCCI Core's ``entity``, ``resource`` and ``link``
+kinds are listed without a location (GFD.223: a kind that cannot be
+instantiated is not bound to one) unless a backend serves them.
 """
 
 import http
@@ -61,18 +79,52 @@ class Application(object):
         new one with a :class:`~hurtle.occi.registry.MemoryStore`).
     :param max_body: largest accepted request body in bytes (413 above).
     :param max_page: largest page (``?number=``) for collections (413).
+    :param public_url: base URL of entity locations (e.g.
+        ``https://cloud.example/sm``), instead of the request's ``Host``;
+        ``None``: from the request.
+    :param category_locations: ``'absolute'`` (default) or ``'path'``:
+        how the query interface renders category locations (see the
+        module docstring).
+    :raises ValueError: unknown ``category_locations`` or a
+        ``public_url`` that is not an http(s) URL.
     """
 
-    def __init__(self, registry=None, max_body=1024 * 1024, max_page=1000):
+    def __init__(self, registry=None, max_body=1024 * 1024, max_page=1000,
+                 public_url=None, category_locations='absolute'):
         self.registry = registry if registry is not None else \
             occi_registry.Registry()
         self.max_body = max_body
         self.max_page = max_page
+        self.public_url = public_url
         self.renderings = {}
         for cls in renderings.RENDERINGS:
             self.renderings[cls.mime_type] = cls(self.registry)
+        self.category_locations = category_locations
         self.registry.renderings = self.renderings
         self.registry.default_mime_type = 'text/plain'
+
+    @property
+    def public_url(self):
+        """Base URL of locations, or ``None`` (from each request)."""
+        return self._public_url
+
+    @public_url.setter
+    def public_url(self, url):
+        self._public_url = occi_request.check_public_url(url)
+
+    @property
+    def category_locations(self):
+        """``'absolute'`` or ``'path'`` (see the module docstring)."""
+        return self._category_locations
+
+    @category_locations.setter
+    def category_locations(self, mode):
+        if mode not in ('absolute', 'path'):
+            raise ValueError('category_locations must be "absolute" or '
+                             '"path", not %r' % (mode,))
+        self._category_locations = mode
+        for rendering in self.renderings.values():
+            rendering.category_paths = mode == 'path'
 
     def register_backend(self, category, backend):
         """Register the backend of a kind, mixin or action (like PySSF).
@@ -150,7 +202,8 @@ class Application(object):
     def handle(self, environ):
         """Serve one request: ``(status, [(name, value)], body str)``."""
         self._check_version(environ)
-        request = occi_request.Request(environ, self.max_body)
+        request = occi_request.Request(environ, self.max_body,
+                                       public_url=self.public_url)
         self.registry.set_hostname(request.hostname)
         handler_cls, what = self._route(request)
         if request.method == 'PUT' and what == 'locations':
@@ -178,7 +231,7 @@ class Application(object):
                                        'message')
         except errors.OCCIError:
             rendering = self.renderings['text/plain']
-        if rendering.mime_type in ('text/uri-list', 'text/occi'):
+        if rendering.mime_type == 'text/uri-list':
             rendering = self.renderings['text/plain']
         headers, body = rendering.message(message)
         return code, [('Content-Type', self._content_type(rendering))], body
@@ -199,6 +252,9 @@ class Application(object):
                           _printable(environ.get('PATH_INFO')))
             status, headers, body = self._error(environ, 500,
                                                 'Internal server error.')
+        if status == 405 and not any(name.lower() == 'allow'
+                                     for name, _value in headers):
+            headers.append(('Allow', self._allowed(environ)))
         if status >= 400:
             LOG.info('%s %s -> %d %s',
                      _printable(environ.get('REQUEST_METHOD')),
@@ -218,6 +274,21 @@ class Application(object):
         if environ.get('REQUEST_METHOD', '').upper() == 'HEAD':
             return [b'']
         return [data]
+
+    def _allowed(self, environ):
+        """``Allow`` for a 405 a backend raised: the methods of the
+        path's handler but the refused one."""
+        method = (environ.get('REQUEST_METHOD') or '').upper()
+        path = environ.get('PATH_INFO') or '/'
+        if path in occi_request.QUERY_PATHS:
+            handler = handlers.QueryHandler
+        elif path.endswith('/'):
+            handler = handlers.CollectionHandler
+        else:
+            handler = handlers.ResourceHandler
+        return ', '.join(sorted(name[3:].upper() for name in dir(handler)
+                                if name.startswith('do_') and
+                                name[3:].upper() != method))
 
     @staticmethod
     def _header_value(value):

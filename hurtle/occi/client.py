@@ -283,6 +283,11 @@ class OCCIClient(object):
         all_headers = dict(self.headers)
         all_headers['Accept'] = accept or self.accept
         all_headers.update(headers or {})
+        # Header values beyond ASCII (a project id "Zürich-团队") travel
+        # as UTF-8 bytes; http.client would try latin-1 and fail.
+        all_headers = {name: value.encode('utf-8')
+                       if isinstance(value, str) and not value.isascii()
+                       else value for name, value in all_headers.items()}
         if isinstance(body, str):
             body = body.encode('utf-8')
 

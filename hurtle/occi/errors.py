@@ -80,11 +80,21 @@ class NotAcceptable(OCCIError):
     code = 406
 
 
+class RequestTimeout(OCCIError):
+    """408: the client did not send the request (body) in time."""
+    code = 408
+
+
 class Conflict(OCCIError):
     """409: the request conflicts with the current state (e.g. an action
     that is not applicable now, a user mixin that already exists).
     """
     code = 409
+
+
+class LengthRequired(OCCIError):
+    """411: a body without a length this server can read."""
+    code = 411
 
 
 class RequestEntityTooLarge(OCCIError):
@@ -122,7 +132,8 @@ class ConnectionFailed(ServiceUnavailable):
 
 _BY_CODE = {cls.code: cls for cls in (
     BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed,
-    NotAcceptable, Conflict, RequestEntityTooLarge, UnsupportedMediaType,
+    NotAcceptable, RequestTimeout, Conflict, LengthRequired,
+    RequestEntityTooLarge, UnsupportedMediaType,
     InternalError, NotImplementedYet, ServiceUnavailable)}
 
 

@@ -18,10 +18,10 @@ and GFD.229 (see ``hurtle.occi.app`` for the contract with backends).
 """
 
 import logging
+import re
 import urllib.parse
 import uuid
 
-from occi import backend as occi_backend
 from occi import core_model
 from occi import handlers as occi_handlers
 
@@ -30,6 +30,67 @@ from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
 
 LOG = logging.getLogger(__name__)
+
+
+#: One segment of a user mixin's location.
+_SEGMENT = re.compile(r'^[A-Za-z0-9._~-]{1,64}$')
+_TERM = re.compile(r'^[a-z][a-z0-9_-]{0,63}$')
+
+
+def normalise_location(path):
+    """A user mixin's location normalised: ``.`` and empty segments
+    dropped, ``..`` resolved.
+
+    :raises BadRequest: no trailing ``/`` (a collection's location), it
+        escapes the root, is the root or the query
+        interface, has a segment of other than 1 to 64 letters, digits,
+        ``.``, ``_``, ``~``, ``-``, or is longer than 255 characters.
+    """
+    if not path.endswith('/'):
+        raise errors.BadRequest('Mixin location must be a path ending '
+                                'with "/": %s' % path[:80])
+    parts = []
+    for segment in path.split('/'):
+        if segment in ('', '.'):
+            continue
+        if segment == '..':
+            if not parts:
+                raise errors.BadRequest('Mixin location %s escapes the '
+                                        'root.' % path[:80])
+            parts.pop()
+            continue
+        if not _SEGMENT.match(segment):
+            raise errors.BadRequest(
+                'Mixin location segments are 1 to 64 letters, digits, '
+                '".", "_", "~" or "-": %s' % path[:80])
+        parts.append(segment)
+    loc = '/' + '/'.join(parts) + '/'
+    if not parts or loc in occi_request.QUERY_PATHS or len(loc) > 255:
+        raise errors.BadRequest('Mixin location must be a path below "/" '
+                                '(at most 255 characters), not the query '
+                                'interface: %s' % path[:80])
+    return loc
+
+
+def check_mixin_id(cat):
+    """GFD.184 term (lower-case letter, then letters, digits, ``_``,
+    ``-``; at most 64) and scheme (an absolute URI ending with ``#``, at
+    most 255 characters) of a user mixin; title at most 255.
+
+    :raises BadRequest: one breaks the rule.
+    """
+    scheme = cat.get('scheme') or ''
+    parsed = urllib.parse.urlsplit(scheme)
+    if not _TERM.match(cat.get('term') or ''):
+        raise errors.BadRequest('A mixin term is a lower-case letter then '
+                                'up to 63 of a-z, 0-9, "_", "-".')
+    if not parsed.scheme or not scheme.endswith('#') or len(scheme) > 255 \
+            or any(ord(ch) <= 32 for ch in scheme):
+        raise errors.BadRequest('A mixin scheme is an absolute URI ending '
+                                'with "#" (at most 255 characters).')
+    if len(cat.get('title') or '') > 255:
+        raise errors.BadRequest('A mixin title is at most 255 '
+                                'characters.')
 
 
 class _Context(object):
@@ -68,10 +129,13 @@ class _Context(object):
                       if '?action=' not in link.get('target', '')]
         return data
 
-    def resolve(self, cat, expect=None):
+    def resolve(self, cat, expect=None, missing=errors.BadRequest):
         """The registered category for a parsed category dict.
 
-        :raises BadRequest: unknown, or not of class ``expect``.
+        :param missing: error class raised for a category that is not
+            registered (400 where a request body names it, 404 where it
+            names the resource asked for: an action, a filter; GFD.185).
+        :raises BadRequest: not of class ``expect``.
         """
         extras = self.req.extras
         found = None
@@ -80,7 +144,7 @@ class _Context(object):
                 found = item
                 break
         if found is None:
-            raise errors.BadRequest(
+            raise missing(
                 'Category %s%s is not registered (see the query '
                 'interface).' % (cat['scheme'], cat['term']))
         if cat.get('class') and cat['class'] != repr(found):
@@ -98,7 +162,7 @@ class _Context(object):
         parsed = urllib.parse.urlsplit(location)
         path = urllib.parse.unquote(parsed.path) if parsed.scheme else \
             location
-        prefix = self.req.environ.get('SCRIPT_NAME', '').rstrip('/')
+        prefix = self.req.prefix
         if prefix and path.startswith(prefix + '/'):
             path = path[len(prefix):]
         if not path.startswith('/'):
@@ -336,7 +400,10 @@ class _Context(object):
     def check_action(self, entity, data):
         """The action asked for, if it may run on ``entity`` now.
 
-        :raises BadRequest: missing/wrong category, not defined.
+        :raises BadRequest: missing category, or one that does not match
+            ``?action=``.
+        :raises NotFound: the action is not registered or not defined
+            for the entity's kind and mixins (GFD.185 3.4.5).
         :raises Conflict: not applicable in the current state.
         """
         term = self.req.action
@@ -344,7 +411,8 @@ class _Context(object):
         if not actions:
             raise errors.BadRequest('Action requests need the action '
                                     'Category.')
-        action = self.resolve(actions[0], expect='action')
+        action = self.resolve(actions[0], expect='action',
+                              missing=errors.NotFound)
         if action.term != term:
             raise errors.BadRequest('Action category %s does not match '
                                     '?action=%s.' % (action, term))
@@ -352,8 +420,8 @@ class _Context(object):
         for mixin in entity.mixins:
             defined.extend(mixin.actions)
         if action not in defined:
-            raise errors.BadRequest('Action %s is not defined for %s.'
-                                    % (action, entity.kind))
+            raise errors.NotFound('Action %s is not defined for %s.'
+                                  % (action, entity.kind))
         if action not in (entity.actions or []):
             raise errors.Conflict('Action %s is not applicable in the '
                                   'current state.' % action)
@@ -416,7 +484,9 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
     def do_get(self, key):
         data = self.data()
         cats = self.app.registry.get_categories(self.req.extras)
-        wanted = [(c['scheme'], c['term']) for c in data.categories]
+        wanted = [(c.scheme, c.term) for c in
+                  (self.resolve(c, missing=errors.NotFound)
+                   for c in data.categories)]
         if wanted:
             cats = [c for c in cats if (c.scheme, c.term) in wanted]
         cats = sorted(cats, key=lambda c: ({'kind': 0, 'mixin': 1}.get(
@@ -436,26 +506,40 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             return self._define_mixins(data, registry, extras)
 
     def _define_mixins(self, data, registry, extras):
+        """Define user mixins (GFD.185 3.4.1), all or none.
+
+        :raises BadRequest: not a mixin, bad scheme/term/title, location
+            missing, escaping the root, or equal to, inside or around a
+            kind's location.
+        :raises Conflict: the category or location is in use.
+        :raises Forbidden: past the per-project limit.
+        """
         new = []
+        visible = registry.get_categories(extras)
         for cat in data.categories:
             if cat.get('class', 'mixin') != 'mixin':
                 raise errors.BadRequest('Only mixins can be defined by '
                                         'users.')
+            check_mixin_id(cat)
             if not cat.get('location'):
                 raise errors.BadRequest('A user mixin needs a location.')
-            loc = self.key_of(cat['location'])
-            if (not loc.endswith('/') or len(loc) < 3 or
-                    loc in occi_request.QUERY_PATHS):
-                raise errors.BadRequest('Mixin location must be a path '
-                                        'ending with "/".')
-            for item in registry.get_categories(extras) + new:
+            loc = normalise_location(self.key_of(cat['location']))
+            for item in visible + new:
                 if item.scheme == cat['scheme'] and \
                         item.term == cat['term']:
                     raise errors.Conflict('Category %s%s already exists.'
                                           % (cat['scheme'], cat['term']))
-                if getattr(item, 'location', None) == loc:
+                where = getattr(item, 'location', None)
+                if not where:
+                    continue
+                if where == loc:
                     raise errors.Conflict('Location %s is already used.'
                                           % loc)
+                if repr(item) == 'kind' and (
+                        loc.startswith(where) or where.startswith(loc)):
+                    raise errors.BadRequest(
+                        'Mixin location %s would nest with the location %s '
+                        'of kind %s.' % (loc, where, item))
             related = [self.resolve(renderings.split_category_id(r))
                        for r in cat.get('rel', [])]
             mixin = core_model.Mixin(cat['scheme'], cat['term'],
@@ -463,10 +547,7 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
                                      title=cat.get('title', ''),
                                      location=loc)
             new.append(mixin)
-        for mixin in new:
-            registry.set_backend(mixin,
-                                 occi_backend.UserDefinedMixinBackend(),
-                                 extras)
+        registry.add_user_mixins(new, extras)
         return self.ok()
 
     def do_delete(self, key):
@@ -485,8 +566,7 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             if found is None:
                 raise errors.NotFound('Category %s%s not found.'
                                       % (cat['scheme'], cat['term']))
-            back = registry.get_raw_backend(found)
-            if not isinstance(back, occi_backend.UserDefinedMixinBackend):
+            if not registry.is_user_mixin(found, extras):
                 raise errors.Forbidden('Category %s is defined by the '
                                        'provider and cannot be deleted.'
                                        % found)
@@ -518,7 +598,11 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                 if e.kind == cat or cat in e.mixins]
 
     def _filter(self, entities, data):
-        cats = [(c['scheme'], c['term']) for c in data.categories]
+        # A filter naming an unknown category asks for a resource that
+        # does not exist (404).
+        cats = [(c.scheme, c.term) for c in
+                (self.resolve(c, missing=errors.NotFound)
+                 for c in data.categories)]
         result = []
         for entity in entities:
             have = [(c.scheme, c.term) for c in [entity.kind] +
@@ -578,7 +662,9 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                 self.execute_action(entity, action, data)
             return self.ok()
         if data.locations and not data.categories:
-            if cat is None or repr(cat) != 'mixin':
+            if cat is None:
+                raise errors.NotFound('No mixin collection at %s.' % key)
+            if repr(cat) != 'mixin':
                 raise errors.BadRequest('Entities can be added only to a '
                                         'mixin collection.')
             self._add_to_mixin(cat, data.locations)

@@ -20,6 +20,13 @@ after removing any such header the client sent itself:
   ``X-Auth-Token`` + ``X-Tenant-Name``), else ``default_project``;
   no project at all -> ``401`` with a short message;
 * ``X-User-Id`` from ``X-User-Id`` or ``X-Auth-User`` when present;
+* a project or user id given but invalid -> ``400`` naming the rule
+  (:data:`ID_RULE`), never another project: 1 to 255 characters of UTF-8
+  text (leading and trailing blanks ignored), no control characters and
+  none of ``,`` ``;`` ``"``.  Ids are passed on as PEP 3333 native
+  strings (the UTF-8 bytes decoded as latin-1, as keystonemiddleware
+  does); :class:`hurtle.occi.request.Request` decodes them, so
+  ``Zürich-团队`` reaches backends as sent;
 * ``X-Roles: admin``; ``X-Identity-Status: Confirmed``.
 
 Paste::
@@ -52,12 +59,46 @@ _PROJECT_SOURCES = ('HTTP_X_PROJECT_ID', 'HTTP_X_TENANT_ID',
 _USER_SOURCES = ('HTTP_X_USER_ID', 'HTTP_X_AUTH_USER')
 
 
+#: The rule a project or user id must follow (said in the 400).
+ID_RULE = ('1 to 255 characters of UTF-8 text without control characters '
+           'or any of , ; "')
+
+#: Longest id, in characters (the SM's ``project`` column).
+MAX_ID = 255
+
+
+class InvalidId(ValueError):
+    """A project or user id breaks :data:`ID_RULE`."""
+
+
 def _clean(value):
-    value = (value or '').strip()
-    if not value or len(value) > 255 or any(
-            ord(ch) < 32 or ch in ',;"' for ch in value):
+    """The id in a header value (native string), or ``None`` if absent.
+
+    :returns: the id as a native string (UTF-8 bytes as latin-1).
+    :raises InvalidId: present but invalid.
+    """
+    if value is None:
         return None
-    return value
+    try:
+        text = value.encode('latin-1').decode('utf-8').strip()
+    except UnicodeError:
+        raise InvalidId('not UTF-8')
+    if not text:
+        raise InvalidId('empty')
+    if len(text) > MAX_ID:
+        raise InvalidId('longer than %d characters' % MAX_ID)
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in ',;"'
+           or ch in '\u2028\u2029' for ch in text):
+        raise InvalidId('a control character or one of , ; "')
+    return text.encode('utf-8').decode('latin-1')
+
+
+def _respond(start_response, status, body, extra=()):
+    body = body.encode('utf-8')
+    headers = [('Content-Type', 'text/plain'), ('Server', SERVER),
+               ('Content-Length', str(len(body)))]
+    start_response(status, headers + list(extra))
+    return [body]
 
 
 class NoAuthMiddleware(object):
@@ -70,32 +111,26 @@ class NoAuthMiddleware(object):
 
     def __init__(self, app, default_project=None):
         self.app = app
-        self.default_project = default_project or None
+        self.default_project = _clean(default_project or None)
 
     def __call__(self, environ, start_response):
-        project = None
-        for name in _PROJECT_SOURCES:
-            project = _clean(environ.get(name))
-            if project:
-                break
+        try:
+            project = self._first(environ, _PROJECT_SOURCES)
+            user = self._first(environ, _USER_SOURCES)
+        except InvalidId as exc:
+            return _respond(start_response, '400 Bad Request',
+                            'Invalid %s (%s): a project or user id is %s.\n'
+                            % (exc.args[1], exc.args[0], ID_RULE))
         if project is None:
             project = self.default_project
-        user = None
-        for name in _USER_SOURCES:
-            user = _clean(environ.get(name))
-            if user:
-                break
         for name in _IDENTITY_HEADERS + _PROJECT_SOURCES + _USER_SOURCES:
             environ.pop(name, None)
         if project is None:
-            body = (b'Authentication required: send X-Project-Id (or '
-                    b'X-Tenant-Name).\n')
-            start_response('401 Unauthorized', [
-                ('Content-Type', 'text/plain'),
-                ('Server', SERVER),
-                ('Content-Length', str(len(body))),
-                ('WWW-Authenticate', 'Keystone uri="noauth"')])
-            return [body]
+            return _respond(
+                start_response, '401 Unauthorized',
+                'Authentication required: send X-Project-Id (or '
+                'X-Tenant-Name).\n',
+                [('WWW-Authenticate', 'Keystone uri="noauth"')])
         environ['HTTP_X_PROJECT_ID'] = project
         environ['HTTP_X_TENANT_ID'] = project
         if user:
@@ -103,6 +138,23 @@ class NoAuthMiddleware(object):
         environ['HTTP_X_ROLES'] = 'admin'
         environ['HTTP_X_IDENTITY_STATUS'] = 'Confirmed'
         return self.app(environ, start_response)
+
+    @staticmethod
+    def _first(environ, sources):
+        """The id of the first source header present.
+
+        :raises InvalidId: with ``(reason, header name)``.
+        """
+        for name in sources:
+            try:
+                value = _clean(environ.get(name))
+            except InvalidId as exc:
+                header = '-'.join(p.capitalize() for p in
+                                  name[5:].split('_'))
+                raise InvalidId(exc.args[0], header)
+            if value is not None:
+                return value
+        return None
 
 
 def filter_factory(global_conf, **local_conf):

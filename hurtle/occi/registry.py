@@ -18,6 +18,10 @@
   ``extras`` dict the layer passes to backends (``project``, ``user``,
   ``roles``, ``environ``), so a store scopes by project: an entity created
   in project A is invisible (404) in project B.
+* User-defined mixins (GFD.185 3.4.1) are kept by a :class:`MixinStore`
+  (:class:`MemoryMixinStore` by default; the SM plugs in a SQL one so they
+  survive restarts), per project: another project neither sees nor uses
+  them.  At most ``max_user_mixins`` per project (403 past it).
 * Backends are called through a guard: an unexpected exception in a
   backend (``AttributeError``, ``KeyError``, anything but an
   :class:`hurtle.occi.errors.OCCIError`) is logged and becomes a 500 with a
@@ -39,11 +43,24 @@ from hurtle.occi import errors
 LOG = logging.getLogger(__name__)
 
 _CORE = 'http://schemas.ogf.org/occi/core#'
-#: OCCI Core kinds every query interface lists (GFD.184 3.3).
+
+
+def _unbound(kind):
+    """A copy of ``kind`` bound to no location (equal to ``kind``)."""
+    copy = core_model.Kind(kind.scheme, kind.term, related=kind.related,
+                           title=kind.title, attributes=kind.attributes)
+    copy.location = None
+    return copy
+
+
+_ENTITY = core_model.Kind(_CORE, 'entity', title='Entity')
+#: OCCI Core kinds every query interface lists (GFD.184 3.3), without a
+#: location: they cannot be instantiated here, and GFD.223 binds only
+#: kinds that can to a location.
 CORE_KINDS = (
-    core_model.Kind(_CORE, 'entity', title='Entity', location='/entity/'),
-    core_model.Resource.kind,
-    core_model.Link.kind,
+    _unbound(_ENTITY),
+    _unbound(core_model.Resource.kind),
+    _unbound(core_model.Link.kind),
 )
 
 
@@ -116,6 +133,81 @@ class MemoryStore(EntityStore):
             return list(self._data[project_of(extras)].values())
 
 
+class MixinStore(abc.ABC):
+    """Where the registry keeps user-defined mixins, per project.
+
+    A definition is a dict: ``scheme``, ``term``, ``title`` (str),
+    ``location`` (normalised path ending with ``/``) and ``related``
+    (list of category ids ``scheme+term``).
+    """
+
+    @abc.abstractmethod
+    def list(self, project):
+        """The definitions of ``project``, in creation order."""
+
+    @abc.abstractmethod
+    def add(self, project, definitions, limit):
+        """Store new definitions of ``project`` (all or none).
+
+        :param limit: most definitions a project may have.
+        :raises hurtle.occi.errors.Conflict: a scheme+term or location is
+            in use already.
+        :raises hurtle.occi.errors.Forbidden: past ``limit``.
+        """
+
+    @abc.abstractmethod
+    def delete(self, project, scheme, term):
+        """Remove a definition (no error if absent)."""
+
+
+class MemoryMixinStore(MixinStore):
+    """In-memory :class:`MixinStore` (SO runtime, tests)."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._data = collections.defaultdict(list)
+
+    def list(self, project):
+        with self._lock:
+            return [dict(d) for d in self._data[project]]
+
+    def add(self, project, definitions, limit):
+        with self._lock:
+            have = self._data[project]
+            check_new_mixins(have, definitions, limit)
+            have.extend(dict(d) for d in definitions)
+
+    def delete(self, project, scheme, term):
+        with self._lock:
+            self._data[project] = [
+                d for d in self._data[project]
+                if (d['scheme'], d['term']) != (scheme, term)]
+
+
+def check_new_mixins(existing, definitions, limit):
+    """Refuse ``definitions`` that clash with ``existing`` ones (or each
+    other) or would pass ``limit`` (for :meth:`MixinStore.add`).
+
+    :raises hurtle.occi.errors.Conflict: scheme+term or location in use.
+    :raises hurtle.occi.errors.Forbidden: more than ``limit`` in all.
+    """
+    ids = set((d['scheme'], d['term']) for d in existing)
+    locations = set(d['location'] for d in existing)
+    for new in definitions:
+        if (new['scheme'], new['term']) in ids:
+            raise errors.Conflict('Category %s%s already exists.'
+                                  % (new['scheme'], new['term']))
+        if new['location'] in locations:
+            raise errors.Conflict('Location %s is already used.'
+                                  % new['location'])
+        ids.add((new['scheme'], new['term']))
+        locations.add(new['location'])
+    if len(ids) > limit:
+        raise errors.Forbidden('At most %d user-defined mixins per project '
+                               '(%d defined); delete some first.'
+                               % (limit, len(existing)))
+
+
 class _GuardedBackend(object):
     """Calls a backend; unexpected exceptions become InternalError."""
 
@@ -145,14 +237,22 @@ class _GuardedBackend(object):
 
 
 class Registry(occi_registry.NonePersistentRegistry):
-    """PySSF registry: thread-local hostname, pluggable entity store.
+    """PySSF registry: thread-local hostname, pluggable entity store,
+    user-defined mixins in a :class:`MixinStore`.
 
     :param store: an :class:`EntityStore` (default :class:`MemoryStore`).
+    :param mixin_store: a :class:`MixinStore` (default
+        :class:`MemoryMixinStore`).
+    :param max_user_mixins: most user-defined mixins per project.
     """
 
-    def __init__(self, store=None):
+    def __init__(self, store=None, mixin_store=None, max_user_mixins=100):
         super(Registry, self).__init__()
         self.store = store if store is not None else MemoryStore()
+        self.mixin_store = mixin_store if mixin_store is not None else \
+            MemoryMixinStore()
+        self.max_user_mixins = max_user_mixins
+        self._user_backend = occi_backend.UserDefinedMixinBackend()
         self._local = threading.local()
         self._lock = threading.RLock()
 
@@ -176,9 +276,59 @@ class Registry(occi_registry.NonePersistentRegistry):
         with self._lock:
             super(Registry, self).set_backend(category, backend, extras)
 
-    def delete_mixin(self, mixin, extras):
+    # user-defined mixins ---------------------------------------------------
+    def user_mixins(self, extras):
+        """The user-defined mixins of this project (PySSF ``Mixin``
+        objects whose ``extras`` is the project)."""
+        project = project_of(extras)
+        if project is None:
+            return []
+        known = dict((str(c), c) for c, _b in self._items()
+                     if c.extras is None)
+        known.update((str(c), c) for c in CORE_KINDS)
+        items = self.mixin_store.list(project)
+        result = []
+        for item in items:
+            mixin = core_model.Mixin(
+                item['scheme'], item['term'], title=item.get('title') or '',
+                location=item['location'])
+            mixin.extras = project
+            result.append(mixin)
+        known.update((str(m), m) for m in result)
+        for mixin, item in zip(result, items):
+            # related categories that are gone (a deleted mixin) drop out
+            mixin.related = [known[r] for r in item.get('related') or []
+                             if r in known]
+        return result
+
+    def add_user_mixins(self, mixins, extras):
+        """Define user mixins for this project (all or none).
+
+        :raises hurtle.occi.errors.Conflict: one exists already.
+        :raises hurtle.occi.errors.Forbidden: past ``max_user_mixins``.
+        """
+        project = project_of(extras)
+        if project is None:
+            raise errors.Forbidden('User mixins need a project.')
+        definitions = [{'scheme': m.scheme, 'term': m.term,
+                        'title': m.title or '', 'location': m.location,
+                        'related': [str(r) for r in m.related or []]}
+                       for m in mixins]
         with self._lock:
-            self.backends.pop(mixin, None)
+            self.mixin_store.add(project, definitions,
+                                 self.max_user_mixins)
+
+    def is_user_mixin(self, category, extras):
+        """Whether ``category`` is a user mixin of this project."""
+        return repr(category) == 'mixin' and any(
+            m.scheme == category.scheme and m.term == category.term
+            for m in self.user_mixins(extras))
+
+    def delete_mixin(self, mixin, extras):
+        """Delete a user mixin of this project."""
+        with self._lock:
+            self.mixin_store.delete(project_of(extras), mixin.scheme,
+                                    mixin.term)
 
     def _items(self):
         with self._lock:
@@ -202,6 +352,8 @@ class Registry(occi_registry.NonePersistentRegistry):
                 if repr(category) == 'mixin' and isinstance(
                         back, occi_backend.MixinBackend):
                     return _GuardedBackend(back)
+        if self.is_user_mixin(category, extras):
+            return _GuardedBackend(self._user_backend)
         raise AttributeError('Cannot find corresponding Backend.')
 
     def get_raw_backend(self, category):
@@ -231,6 +383,9 @@ class Registry(occi_registry.NonePersistentRegistry):
             if category.location == path and (
                     category.extras is None or category.extras == project):
                 return category
+        for mixin in self.user_mixins(extras):
+            if mixin.location == path:
+                return mixin
         return None
 
     def get_categories(self, extras):
@@ -239,11 +394,13 @@ class Registry(occi_registry.NonePersistentRegistry):
         Actions of visible kinds and mixins are included even when no
         backend is registered for them (triggering one then gives 501), and
         so are OCCI Core's ``entity``, ``resource`` and ``link`` kinds
-        (GFD.185 3.4.1; clients resolve kind parents through them).
+        (GFD.185 3.4.1; clients resolve kind parents through them), bound
+        to no location.
         """
         project = project_of(extras)
         result = [cat for cat, _back in self._items()
                   if cat.extras is None or cat.extras == project]
+        result.extend(self.user_mixins(extras))
         seen = set((c.scheme, c.term) for c in result)
         for core in CORE_KINDS:
             if (core.scheme, core.term) not in seen:

@@ -29,6 +29,7 @@ import collections
 import html
 import json
 import math
+import urllib.parse
 
 from occi import core_model
 
@@ -140,12 +141,26 @@ class BaseRendering(object):
     #: what the rendering can render: entity, collection, categories
     renders = ('entity', 'collection', 'categories', 'locations')
 
+    #: render category locations as paths (``[occi] category_locations
+    #: = path``), else as absolute URLs
+    category_paths = False
+
     def __init__(self, registry):
         self.registry = registry
 
     @property
     def host(self):
         return self.registry.get_hostname()
+
+    @property
+    def category_host(self):
+        """What category locations are prefixed with: the host, or
+        nothing when they are rendered as paths."""
+        if self.category_paths:
+            # Paths keep the service's path prefix (SCRIPT_NAME or the
+            # public URL's path).
+            return urllib.parse.urlsplit(self.host).path.rstrip('/')
+        return self.host
 
     # parsing -------------------------------------------------------------
     def parse(self, headers, body):
@@ -241,7 +256,7 @@ class _TextRendering(BaseRendering):
                                for e in entities])
 
     def categories(self, categories):
-        host = self.host
+        host = self.category_host
         return self._emit([('Category', parsing.render_category(
             c, host, related=related_of(c))) for c in categories])
 
@@ -263,8 +278,10 @@ class TextPlainRendering(_TextRendering):
         return data
 
     def _emit(self, lines):
+        # Nothing to render (an empty collection): an empty body, as a
+        # text/plain rendering of no lines.
         body = '\n'.join('%s: %s' % (name, value) for name, value in lines)
-        return [], (body + '\n') if body else 'OK'
+        return [], (body + '\n') if body else ''
 
 
 class TextOcciRendering(_TextRendering):
@@ -355,7 +372,8 @@ class JsonRendering(BaseRendering):
             if cat.actions:
                 data['actions'] = [str(a) for a in cat.actions]
             if cat.location:
-                data['location'] = absolute(self.host, cat.location)
+                data['location'] = absolute(self.category_host,
+                                            cat.location)
         related = related_of(cat)
         if repr(cat) == 'kind' and related:
             data['parent'] = str(related[0])

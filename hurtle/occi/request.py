@@ -57,6 +57,39 @@ SAFE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._\-~]{0,127}$')
 OCCI_UA = re.compile(r'OCCI/(\d+)\.(\d+)', re.I)
 
 
+_HOST = re.compile(
+    r'^(?:\[[0-9A-Fa-f:.]{2,45}\]'
+    r'|[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?'
+    r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?)'
+    r'(?::(\d{1,5}))?$')
+
+
+def valid_host(value):
+    """Whether ``value`` is a valid ``Host`` header value
+    (``host[:port]``, at most 255 characters)."""
+    match = _HOST.match(value or '')
+    if not match or len(value) > 255:
+        return False
+    port = match.group(1)
+    return port is None or 0 < int(port) < 65536
+
+
+def check_public_url(url):
+    """``url`` without a trailing slash, or ``None`` if not set.
+
+    :raises ValueError: not an ``http(s)://host[:port][/path]`` URL (no
+        query, fragment or user info).
+    """
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ('http', 'https') or \
+            not valid_host(parts.netloc) or parts.query or parts.fragment:
+        raise ValueError('public URL %r is not http(s)://host[:port]'
+                         '[/path]' % (url,))
+    return url.rstrip('/')
+
+
 def media_type(value):
     """Media type without parameters, lower-cased ('' if none)."""
     return (value or '').split(';', 1)[0].strip().lower()
@@ -95,7 +128,7 @@ def parse_accept(value):
 class Request(object):
     """What the handlers need from one WSGI request."""
 
-    def __init__(self, environ, max_body):
+    def __init__(self, environ, max_body, public_url=None):
         self.environ = environ
         self.method = environ.get('REQUEST_METHOD', 'GET').upper()
         raw_path = environ.get('PATH_INFO', '') or '/'
@@ -119,14 +152,19 @@ class Request(object):
         self.content_type = media_type(environ.get('CONTENT_TYPE', ''))
         self.body = self._read_body(environ, max_body)
         self.extras = {
-            'project': environ.get('HTTP_X_PROJECT_ID') or None,
-            'user': environ.get('HTTP_X_USER_ID') or None,
+            # PEP 3333 native strings: UTF-8 ids arrive latin-1 decoded.
+            'project': self._text(environ.get('HTTP_X_PROJECT_ID') or '')
+            or None,
+            'user': self._text(environ.get('HTTP_X_USER_ID') or '') or None,
             'roles': [r.strip() for r in
                       environ.get('HTTP_X_ROLES', '').split(',')
                       if r.strip()],
             'environ': environ,
         }
-        self.hostname = self._hostname(environ)
+        self.hostname = public_url or self._hostname(environ)
+        #: path prefix of every location (``SCRIPT_NAME`` or the public
+        #: URL's path), without the trailing slash
+        self.prefix = urllib.parse.urlsplit(self.hostname).path.rstrip('/')
 
     @staticmethod
     def _text(value):
@@ -137,6 +175,51 @@ class Request(object):
 
     @staticmethod
     def _read_body(environ, max_body):
+        """The request body as ``str`` (CRLF -> LF).
+
+        A ``Transfer-Encoding: chunked`` body is read when the server
+        decoded it (``wsgi.input_terminated``), else 411.
+
+        :raises BadRequest: bad Content-Length, body shorter than it,
+            malformed chunks, not UTF-8, both framings given.
+        :raises LengthRequired: a transfer coding the server did not
+            decode.
+        :raises RequestEntityTooLarge: more than ``max_body`` bytes.
+        :raises RequestTimeout: the body did not arrive in time.
+        """
+        coding = environ.get('HTTP_TRANSFER_ENCODING')
+        stream = environ.get('wsgi.input')
+        try:
+            if coding is not None:
+                if coding.strip().lower() != 'chunked' or \
+                        not environ.get('wsgi.input_terminated'):
+                    raise errors.LengthRequired(
+                        'Transfer-Encoding %s cannot be read here; send '
+                        'the body with a Content-Length.' % coding[:40])
+                if environ.get('CONTENT_LENGTH'):
+                    raise errors.BadRequest('Both Transfer-Encoding and '
+                                            'Content-Length given.')
+                data = stream.read(max_body + 1)
+                if len(data) > max_body:
+                    raise errors.RequestEntityTooLarge(
+                        'Request body larger than %d bytes.' % max_body)
+            else:
+                data = Request._read_length(environ, stream, max_body)
+        except TimeoutError:
+            raise errors.RequestTimeout('The request body did not arrive '
+                                        'in time.')
+        except ValueError:
+            raise errors.BadRequest('Malformed chunked request body.')
+        if not data:
+            return ''
+        try:
+            text = data.decode('utf-8')
+        except UnicodeError:
+            raise errors.BadRequest('Request body is not UTF-8.')
+        return text.replace('\r\n', '\n').replace('\r', '\n')
+
+    @staticmethod
+    def _read_length(environ, stream, max_body):
         length = environ.get('CONTENT_LENGTH') or '0'
         try:
             length = int(length)
@@ -148,26 +231,37 @@ class Request(object):
             raise errors.RequestEntityTooLarge(
                 'Request body larger than %d bytes.' % max_body)
         if not length:
-            return ''
-        data = environ['wsgi.input'].read(length)
-        try:
-            text = data.decode('utf-8')
-        except UnicodeError:
-            raise errors.BadRequest('Request body is not UTF-8.')
-        return text.replace('\r\n', '\n').replace('\r', '\n')
+            return b''
+        data = stream.read(length)
+        if len(data) < length:
+            raise errors.BadRequest('Request body shorter than its '
+                                    'Content-Length (%d of %d bytes).'
+                                    % (len(data), length))
+        return data
 
     @staticmethod
     def _hostname(environ):
+        """``scheme://host[:port]`` + ``SCRIPT_NAME`` of this request.
+
+        :raises BadRequest: ``Host`` is not ``host[:port]`` (RFC 7230
+            5.4: a DNS name, IPv4 or bracketed IPv6 address; port 1 to
+            65535).
+        """
         scheme = environ.get('wsgi.url_scheme', 'http')
+        if scheme not in ('http', 'https'):
+            scheme = 'http'
         host = environ.get('HTTP_HOST')
-        if not host:
+        if host is None:
             host = environ.get('SERVER_NAME', 'localhost')
             port = str(environ.get('SERVER_PORT', ''))
             if port and port not in ('80', '443'):
                 host += ':' + port
-        host = re.sub(r'[^A-Za-z0-9.:\-\[\]_]', '', host)
-        return '%s://%s%s' % (scheme, host,
-                              environ.get('SCRIPT_NAME', '').rstrip('/'))
+        if not valid_host(host):
+            raise errors.BadRequest('Invalid Host header: it must be '
+                                    'host[:port].')
+        script = urllib.parse.quote(
+            Request._text(environ.get('SCRIPT_NAME', '')).rstrip('/'))
+        return '%s://%s%s' % (scheme, host, script)
 
     @property
     def action(self):

@@ -9,23 +9,352 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""A small multi-threaded WSGI server (stdlib ``wsgiref``).
+"""A small multi-threaded WSGI server (stdlib ``wsgiref``), hardened
+against slow and stalled clients.
 
-Each request runs in its own daemon thread.  Request lines are logged at
-INFO through :mod:`logging` (logger ``hurtle.occi.server``) without the
-query string values, so no secret passed in a query reaches the logs.
+* **Bounded pool**: at most ``pool_size`` connections are served at once,
+  each on its own daemon thread.  A connection arriving when all are busy
+  is answered ``503 Service Unavailable`` with ``Retry-After`` (seconds)
+  and closed at once, instead of queueing without end.
+* **Read deadlines**: a request line and its headers must arrive within
+  ``header_timeout`` seconds (whatever the pace: a client trickling one
+  byte at a time is cut off too), the body within ``body_timeout`` seconds
+  after the headers.  A client past a deadline gets ``408 Request
+  Timeout`` (the application answers 408 for a body that stalls) and the
+  connection is closed.  Responses are written with ``header_timeout`` as
+  socket timeout.
+* **HTTP/1.1 keep-alive** (``keep_alive``): a connection serves further
+  requests while the client keeps it open; it is closed when idle for
+  ``idle_timeout`` seconds, when a request body was not read to its end,
+  or when a response has no ``Content-Length``.  An idle keep-alive
+  connection holds its worker (hence the short idle timeout), so the pool
+  bounds those too.
+* ``Transfer-Encoding: chunked`` request bodies are decoded here (within
+  the body deadline); ``wsgi.input`` then yields the decoded bytes up to
+  the end of the body, ``CONTENT_LENGTH`` is absent and
+  ``wsgi.input_terminated`` is ``True`` (the application applies its body
+  size limit).  Any other transfer coding is answered ``501``; a request
+  with both ``Transfer-Encoding`` and ``Content-Length`` ``400`` (RFC 7230
+  3.3.3: a request smuggling vector).
+* Listen backlog ``backlog`` (default 128).
+
+Request lines are logged at INFO through :mod:`logging` (logger
+``hurtle.occi.server``) without the query string values, so no secret
+passed in a query reaches the logs.
 """
 
+import io
 import logging
-import socketserver
+import queue
 import threading
+import time
 import urllib.parse
 from wsgiref import simple_server
 
 LOG = logging.getLogger(__name__)
 
+#: Defaults of :func:`make_server` (``[wsgi]`` options in hurtle.conf).
+DEFAULTS = {
+    'header_timeout': 30.0,
+    'body_timeout': 30.0,
+    'pool_size': 100,
+    'backlog': 128,
+    'keep_alive': True,
+    'retry_after': 1,
+    'idle_timeout': 5.0,
+}
+
+#: Longest chunk-size line of a chunked body, trailer lines included.
+MAX_CHUNK_LINE = 1024
+
+
+class _DeadlineSocketIO(io.RawIOBase):
+    """Raw reader of a socket whose reads end at ``deadline``.
+
+    Every ``recv`` waits at most until ``deadline`` (``time.monotonic``),
+    so a whole request line, header block or body is bounded in time,
+    not each read alone.
+
+    :raises TimeoutError: the deadline passed.
+    """
+
+    def __init__(self, sock):
+        super().__init__()
+        self._sock = sock
+        self.deadline = None
+
+    def readable(self):
+        return True
+
+    def readinto(self, buf):
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError('read deadline passed')
+            self._sock.settimeout(remaining)
+        return self._sock.recv_into(buf)
+
+
+class _BodyReader(object):
+    """``wsgi.input`` of a body with a ``Content-Length``: at most
+    ``length`` bytes; ``done`` once all were read."""
+
+    def __init__(self, rfile, length):
+        self._rfile = rfile
+        self._left = length
+
+    @property
+    def done(self):
+        return self._left == 0
+
+    def read(self, size=-1):
+        if size is None or size < 0 or size > self._left:
+            size = self._left
+        if not size:
+            return b''
+        data = self._rfile.read(size)
+        self._left -= len(data)
+        if not data:
+            self._left = -1     # the client closed early: never reuse
+        return data
+
+    def readline(self, size=-1):
+        if size is None or size < 0 or size > self._left:
+            size = self._left
+        if not size:
+            return b''
+        data = self._rfile.readline(size)
+        self._left -= len(data)
+        return data
+
+    def readlines(self, hint=-1):
+        return list(iter(self.readline, b''))
+
+    def __iter__(self):
+        return iter(self.readline, b'')
+
+
+class ChunkedError(ValueError):
+    """The chunked body is malformed (answered 400 by the application)."""
+
+
+class _ChunkedReader(_BodyReader):
+    """``wsgi.input`` decoding ``Transfer-Encoding: chunked`` (RFC 7230
+    4.1); ``done`` once the last chunk and the trailers were read.  Reads
+    at most what the caller asks for (a chunk announcing gigabytes is not
+    buffered).
+
+    :raises ChunkedError: malformed chunk size line or framing.
+    """
+
+    def __init__(self, rfile):
+        super().__init__(rfile, 0)
+        self._finished = False
+        self._started = False
+        self._chunk_left = 0
+        self._buffer = b''
+
+    @property
+    def done(self):
+        return self._finished and not self._buffer
+
+    def _line(self):
+        line = self._rfile.readline(MAX_CHUNK_LINE + 1)
+        if len(line) > MAX_CHUNK_LINE or not line.endswith(b'\n'):
+            raise ChunkedError('chunk size line too long or truncated')
+        return line.rstrip(b'\r\n')
+
+    def _some(self, want):
+        """Up to ``want`` decoded bytes (b'' at the end of the body)."""
+        if self._chunk_left == 0:
+            if self._started and self._line():
+                raise ChunkedError('chunk longer than its size')
+            self._started = True
+            size_text = self._line().split(b';', 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise ChunkedError('invalid chunk size %r' % size_text[:20])
+            if size < 0:
+                raise ChunkedError('invalid chunk size')
+            if size == 0:
+                while self._line():     # trailers, up to the empty line
+                    pass
+                self._finished = True
+                return b''
+            self._chunk_left = size
+        data = self._rfile.read(min(want, self._chunk_left, 65536))
+        if not data:
+            raise ChunkedError('body ends inside a chunk')
+        self._chunk_left -= len(data)
+        return data
+
+    def read(self, size=-1):
+        out = [self._buffer]
+        have = len(self._buffer)
+        while not self._finished and (size is None or size < 0 or
+                                      have < size):
+            want = 65536 if size is None or size < 0 else size - have
+            data = self._some(want)
+            out.append(data)
+            have += len(data)
+        data = b''.join(out)
+        if size is None or size < 0:
+            self._buffer = b''
+            return data
+        self._buffer = data[size:]
+        return data[:size]
+
+    def readline(self, size=-1):
+        data = self.read(size)
+        head, sep, tail = data.partition(b'\n')
+        self._buffer = tail + self._buffer
+        return head + sep
+
+
+class _ServerHandler(simple_server.ServerHandler):
+    """wsgiref's handler answering in HTTP/1.1, closing the connection
+    when it cannot be reused."""
+
+    def cleanup_headers(self):
+        super().cleanup_headers()
+        handler = self.request_handler
+        handler.raw_in.deadline = None
+        handler.connection.settimeout(handler.server.header_timeout)
+        if not handler.body_done() or \
+                'Content-Length' not in self.headers:
+            handler.close_connection = True
+        if handler.close_connection:
+            self.headers['Connection'] = 'close'
+        elif handler.request_version == 'HTTP/1.0':
+            self.headers['Connection'] = 'keep-alive'
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self.request_handler.responded = True
+
 
 class _Handler(simple_server.WSGIRequestHandler):
+
+    def setup(self):
+        super().setup()
+        self.raw_in = _DeadlineSocketIO(self.connection)
+        self.rfile = io.BufferedReader(self.raw_in, 65536)
+        if self.server.keep_alive:
+            self.protocol_version = 'HTTP/1.1'
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.rfile.close()
+
+    def handle(self):
+        self.close_connection = True
+        self._serve_one()
+        while not self.close_connection and self._next_request():
+            self._serve_one()
+
+    def _next_request(self):
+        """Wait up to ``idle_timeout`` for the next request on a kept-alive
+        connection; False (close quietly) if none starts."""
+        self.raw_in.deadline = time.monotonic() + self.server.idle_timeout
+        try:
+            return bool(self.rfile.peek(1))
+        except (TimeoutError, OSError, ValueError):
+            return False
+
+    def _serve_one(self):
+        self.responded = False
+        self.raw_in.deadline = time.monotonic() + self.server.header_timeout
+        self.requestline = ''
+        self.request_version = ''
+        self.command = ''
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.close_connection = True
+                self.send_error(414)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                self.close_connection = True
+                return
+            environ = self.get_environ()
+        except TimeoutError:
+            self.close_connection = True
+            if self.raw_requestline:
+                self._timeout('headers')
+            return
+        except (OSError, ValueError):
+            self.close_connection = True
+            return
+        self.raw_in.deadline = time.monotonic() + self.server.body_timeout
+        refusal = self._frame_body(environ)
+        if refusal is not None:
+            self.close_connection = True
+            self.send_error(*refusal)
+            return
+        handler = _ServerHandler(self._body, self.wfile, self.get_stderr(),
+                                 environ, multithread=True)
+        handler.http_version = '1.1'
+        handler.request_handler = self
+        try:
+            handler.run(self.server.get_app())
+        except OSError:
+            self.close_connection = True
+        if not self.responded:
+            self.close_connection = True
+
+    def _frame_body(self, environ):
+        """Put the body reader in ``wsgi.input`` (set by wsgiref later)
+        or return ``(code, message)`` to refuse the request."""
+        coding = self.headers.get('Transfer-Encoding')
+        if coding is not None:
+            if self.headers.get('Content-Length') is not None:
+                return 400, 'Both Transfer-Encoding and Content-Length'
+            if coding.strip().lower() != 'chunked':
+                return 501, 'Transfer-Encoding %s not supported' % (
+                    coding[:40],)
+            environ.pop('CONTENT_LENGTH', None)
+            environ['wsgi.input_terminated'] = True
+            self._body = _ChunkedReader(self.rfile)
+            return None
+        try:
+            length = int(environ.get('CONTENT_LENGTH') or 0)
+        except ValueError:
+            return 400, 'Invalid Content-Length'
+        if length < 0:
+            return 400, 'Invalid Content-Length'
+        self._body = _BodyReader(self.rfile, length)
+        return None
+
+    def body_done(self):
+        """Whether the request body was read to its end."""
+        try:
+            return self._body.done
+        except AttributeError:
+            return False
+
+    def _timeout(self, what):
+        LOG.info('%s: no complete request %s within %ss, closing',
+                 self.client_address[0], what, self.server.header_timeout)
+
+        try:
+            self.connection.settimeout(1)
+            body = b'Request timeout.\n'
+            self.wfile.write(b'HTTP/1.1 408 Request Timeout\r\n'
+                             b'Content-Type: text/plain\r\n'
+                             b'Connection: close\r\n'
+                             b'Content-Length: %d\r\n\r\n%s'
+                             % (len(body), body))
+            self.wfile.flush()
+        except OSError:
+            pass
 
     def log_request(self, code='-', size='-'):
         # A request line that did not parse (sent back as 400/414/505 by
@@ -59,33 +388,147 @@ class _LogStream(object):
         pass
 
 
-class ThreadingWSGIServer(socketserver.ThreadingMixIn,
-                          simple_server.WSGIServer):
-    """``wsgiref`` server, one daemon thread per request."""
+class ThreadingWSGIServer(simple_server.WSGIServer):
+    """``wsgiref`` server: a bounded pool of daemon threads, one per
+    connection (see the module docstring)."""
 
-    daemon_threads = True
     allow_reuse_address = True
+    daemon_threads = True
+
+    def configure(self, header_timeout, body_timeout, pool_size, backlog,
+                  keep_alive, retry_after, idle_timeout):
+        self.header_timeout = float(header_timeout)
+        self.idle_timeout = float(idle_timeout)
+        self.body_timeout = float(body_timeout)
+        self.pool_size = int(pool_size)
+        self.request_queue_size = int(backlog)
+        self.keep_alive = bool(keep_alive)
+        self.retry_after = int(retry_after)
+        self._slots = threading.BoundedSemaphore(self.pool_size)
+        self._refused = queue.Queue(maxsize=max(self.request_queue_size, 1))
+        self._refuser = None
+
+    def process_request(self, request, client_address):
+        if not self._slots.acquire(blocking=False):
+            self._refuse(request, client_address)
+            return
+        try:
+            threading.Thread(target=self._work,
+                             args=(request, client_address),
+                             name='occi-worker', daemon=True).start()
+        except RuntimeError:
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _work(self, request, client_address):
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def handle_error(self, request, client_address):
+        LOG.exception('Error serving a connection from %s',
+                      client_address[0])
+
+    # saturation: 503 from one helper thread, never from the accept loop
+    def _refuse(self, request, client_address):
+        LOG.warning('%s: all %d workers busy, answering 503',
+                    client_address[0], self.pool_size)
+        if self._refuser is None or not self._refuser.is_alive():
+            self._refuser = threading.Thread(target=self._refuse_loop,
+                                             name='occi-refuser',
+                                             daemon=True)
+            self._refuser.start()
+        try:
+            self._refused.put_nowait(request)
+        except queue.Full:
+            self.shutdown_request(request)
+
+    def _refuse_loop(self):
+        body = b'Service busy; retry later.\n'
+        answer = (b'HTTP/1.1 503 Service Unavailable\r\n'
+                  b'Retry-After: %d\r\n'
+                  b'Content-Type: text/plain\r\n'
+                  b'Connection: close\r\n'
+                  b'Content-Length: %d\r\n\r\n%s'
+                  % (self.retry_after, len(body), body))
+        while True:
+            request = self._refused.get()
+            if request is None:
+                return
+            try:
+                request.settimeout(0.2)
+                try:
+                    request.recv(65536)     # the request, if already sent
+                except OSError:
+                    pass
+                request.sendall(answer)
+            except OSError:
+                pass
+            finally:
+                self.shutdown_request(request)
+
+    def server_close(self):
+        super().server_close()
+        if getattr(self, '_refuser', None) is not None:
+            try:
+                self._refused.put_nowait(None)
+            except queue.Full:
+                pass
 
 
-def make_server(app, host='127.0.0.1', port=0):
+def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
+                body_timeout=None, pool_size=None, backlog=None,
+                keep_alive=None, retry_after=None, idle_timeout=None):
     """Create (bind, not start) a threaded WSGI server for ``app``.
 
     :param port: TCP port; 0 picks a free one (see ``server.server_port``).
+    :param header_timeout: seconds a client may take to send a request
+        line and headers (and to start the next request on a kept-alive
+        connection); 408 and close after.
+    :param body_timeout: seconds a client may take to send a body once
+        its headers arrived; 408 and close after.
+    :param pool_size: connections served at once; more get 503.
+    :param backlog: listen backlog of the socket.
+    :param keep_alive: serve several requests per connection (HTTP/1.1).
+    :param idle_timeout: seconds a kept-alive connection may stay idle
+        before its next request starts (closed quietly after).
+    :param retry_after: ``Retry-After`` seconds of the 503.
+    ``None`` takes the value of :data:`DEFAULTS`.
     :returns: server with ``serve_forever()``, ``shutdown()``,
         ``server_close()`` and ``server_port``.
+    :raises OSError: the address cannot be bound.
     """
-    return simple_server.make_server(host, port, app,
-                                     server_class=ThreadingWSGIServer,
-                                     handler_class=_Handler)
+    given = dict(header_timeout=header_timeout, body_timeout=body_timeout,
+                 pool_size=pool_size, backlog=backlog,
+                 keep_alive=keep_alive, retry_after=retry_after,
+                 idle_timeout=idle_timeout)
+    options = dict(DEFAULTS)
+    options.update((k, v) for k, v in given.items() if v is not None)
+    server = ThreadingWSGIServer((host, port), _Handler,
+                                 bind_and_activate=False)
+    server.configure(**options)
+    try:
+        server.server_bind()
+        server.server_activate()
+    except BaseException:
+        server.server_close()
+        raise
+    server.set_app(app)
+    return server
 
 
-def serve_in_thread(app, host='127.0.0.1', port=0):
+def serve_in_thread(app, host='127.0.0.1', port=0, **options):
     """Start serving ``app`` in a daemon thread (for tests and tools).
 
+    :param options: as for :func:`make_server`.
     :returns: ``(server, thread)``; stop with ``server.shutdown()`` then
         ``server.server_close()``.
     """
-    server = make_server(app, host, port)
+    server = make_server(app, host, port, **options)
     thread = threading.Thread(target=server.serve_forever,
                               kwargs={'poll_interval': 0.05},
                               name='occi-server-%d' % server.server_port,

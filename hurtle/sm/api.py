@@ -55,6 +55,7 @@ from hurtle import policy
 from hurtle.sm import attributes as attributes_mod
 from hurtle.sm import catalogue
 from hurtle.sm import lifecycle as lifecycle_mod
+from hurtle.sm import mixins as sm_mixins
 from hurtle.sm import store as states
 
 LOG = logging.getLogger(__name__)
@@ -316,7 +317,15 @@ def make_application(conf, manifests):
     lifecycle = lifecycle_mod.Lifecycle(
         conf, store, by_term, catalogue.Catalogue(conf, manifests))
     store.lifecycle = lifecycle
-    application = occi_app.Application(occi_registry.Registry(store))
+    registry = occi_registry.Registry(
+        store, mixin_store=sm_mixins.SQLMixinStore(conf.database.connection),
+        max_user_mixins=conf.occi.max_user_mixins)
+    store.mixins_of = lambda project: {
+        str(c): c for c in registry.get_categories({'project': project})
+        if repr(c) == 'mixin'}
+    application = occi_app.Application(
+        registry, public_url=conf.sm.public_url,
+        category_locations=conf.occi.category_locations)
     for term, kind in kinds.items():
         application.register_backend(
             kind, ServiceBackend(by_term[term], store, lifecycle))

@@ -4,7 +4,12 @@ A ``ServiceInstance`` row is written when an instance is created and
 removed only when the instance, its SO and its resources are gone (delete
 is a state, DESIGN.md section 5). ``InstanceStore`` serves the rows to the
 OCCI layer as PySSF resources; ``InstanceStore.transition`` is how the
-lifecycle records every state change.
+lifecycle records every state change. ``InstanceStore.update`` keeps what
+the OCCI layer itself changes on an instance: its title and summary
+(``occi.core.title``/``occi.core.summary``) and the mixins it belongs to
+(GFD.185 3.4.3; ids in ``sm_instances.mixins``, resolved against the
+project's visible mixins by ``mixins_of``; ids of deleted mixins are
+dropped).
 """
 import urllib.parse
 
@@ -29,6 +34,10 @@ FAILED = 'failed'
 #: Active, but its SO is down or unreachable (the reason says which); back
 #: to ``active`` once the SO answers again. Update and delete are allowed.
 DEGRADED = 'degraded'
+
+#: Longest title or summary (characters) kept by ``update`` (the SM API's
+#: limit of attribute values).
+MAX_TEXT = 8192
 
 #: States in which work is in progress.
 BUSY = frozenset([INITIALISE, ACTIVATE, DEPLOY, PROVISION, UPDATE, DESTROY])
@@ -58,6 +67,9 @@ class InstanceStore(registry.EntityStore):
     def __init__(self, url, kinds):
         self._sessions = db_engine.sessionmaker(url)
         self.kinds = dict(kinds)
+        #: ``project -> {category id: Mixin}`` of the mixins visible to a
+        #: project (set by the application: its registry's)
+        self.mixins_of = lambda project: {}
 
     # key <-> (service term, id) -------------------------------------------
     def _split(self, key):
@@ -66,13 +78,29 @@ class InstanceStore(registry.EntityStore):
             return None, None
         return parts[0], parts[1]
 
-    def to_entity(self, row):
+    def to_entity(self, row, mixins=None):
+        """The PySSF resource of ``row``.
+
+        :param mixins: ``{category id: Mixin}`` visible to the row's
+            project (default: ``mixins_of(row.project)``).
+        """
         kind = self.kinds[row.service]
+        if row.mixins:
+            if mixins is None:
+                mixins = self.mixins_of(row.project)
+            members = [mixins[m] for m in row.mixins if m in mixins]
+        else:
+            members = []
         entity = core_model.Resource('/%s/%s' % (row.service, row.id),
-                                     kind, [])
+                                     kind, members)
         attributes = dict(row.attributes or {})
         entity.title = attributes.pop('occi.core.title', None)
         entity.summary = attributes.pop('occi.core.summary', None)
+        # Updated values live in their own columns ('' when cleared).
+        if row.title is not None:
+            entity.title = row.title or None
+        if row.summary is not None:
+            entity.summary = row.summary or None
         entity.attributes.update(attributes)
         entity.attributes['occi.core.id'] = row.id
         entity.attributes['mcn.service.state'] = row.state
@@ -115,14 +143,42 @@ class InstanceStore(registry.EntityStore):
                 session.add(models.ServiceInstance(
                     id=instance_id, project=registry.project_of(extras),
                     service=service, state=INITIALISE,
-                    attributes=attributes, operation=FIRST_OPERATION))
+                    attributes=attributes, operation=FIRST_OPERATION,
+                    mixins=[str(m) for m in entity.mixins] or None))
         except sa_exc.IntegrityError:
             # Two creates of one id raced past the API's check.
             raise errors.Conflict('the id %s is already in use'
                                   % instance_id)
 
     def update(self, key, entity, extras):
-        """Entity changes are persisted by ``transition``, not here."""
+        """Persist the title, summary and mixins of ``entity``.
+
+        Attributes and state are the lifecycle's (``transition``); this
+        writes only the ``title``, ``summary`` and ``mixins`` columns of
+        the project's row, in one ``UPDATE`` (no read-modify-write that
+        could undo a concurrent transition). No row: nothing happens.
+
+        :raises hurtle.occi.errors.BadRequest: a title or summary longer
+            than :data:`MAX_TEXT`.
+        """
+        service, instance_id = self._split(key)
+        if instance_id is None:
+            return
+        summary = getattr(entity, 'summary', None)
+        for name, value in (('occi.core.title', entity.title),
+                            ('occi.core.summary', summary)):
+            if value and len(str(value)) > MAX_TEXT:
+                raise errors.BadRequest('%s is limited to %d characters'
+                                        % (name, MAX_TEXT))
+        with self._sessions.begin() as session:
+            session.execute(
+                sa.update(models.ServiceInstance)
+                .where(models.ServiceInstance.id == instance_id,
+                       models.ServiceInstance.service == service,
+                       models.ServiceInstance.project ==
+                       registry.project_of(extras))
+                .values(title=entity.title or '', summary=summary or '',
+                        mixins=[str(m) for m in entity.mixins]))
 
     def delete(self, key, extras):
         """Delete is a state: the lifecycle removes the row (``purge``)."""
@@ -141,8 +197,10 @@ class InstanceStore(registry.EntityStore):
                 if r.service in self.kinds]
 
     def values(self, extras):
-        return [self.to_entity(r) for r in self._rows(extras)
-                if r.service in self.kinds]
+        rows = [r for r in self._rows(extras) if r.service in self.kinds]
+        mixins = self.mixins_of(registry.project_of(extras)) \
+            if any(r.mixins for r in rows) else {}
+        return [self.to_entity(r, mixins) for r in rows]
 
     # lifecycle
     # One operation at a time (DESIGN.md section 5): ``begin`` accepts an

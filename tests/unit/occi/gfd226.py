@@ -59,7 +59,10 @@ COLLECTION = {'type': 'object', 'additionalProperties': False,
                                 'items': RESOURCE},
                   'links': {'type': 'array', 'minItems': 1,
                             'items': LINK}}}
-_KIND = {'type': 'object', 'required': ['term', 'scheme', 'location'],
+# GFD.226 gives every kind a location; GFD.223 binds only kinds that can
+# be instantiated to one, so OCCI Core's entity/resource/link kinds come
+# without (issue 7): the location is checked where present.
+_KIND = {'type': 'object', 'required': ['term', 'scheme'],
          'additionalProperties': False,
          'properties': {'term': {'type': 'string'},
                         'scheme': {'type': 'string'},

@@ -88,11 +88,36 @@ class TestNoAuthMiddleware(testtools.TestCase):
         self.assertNotIn('HTTP_X_SERVICE_CATALOG', echo.environ)
         self.assertEqual('bob', echo.environ['HTTP_X_USER_ID'])
 
-    def test_bad_project_values_ignored(self):
+    def test_bad_project_values_refused(self):
+        # Issue 7: an invalid id was replaced by the default project; it
+        # is a 400 naming the rule now, never another project.
         echo = _Echo()
         mw = middleware.NoAuthMiddleware(echo, default_project='d')
-        _call(mw, HTTP_X_PROJECT_ID='a,b', HTTP_X_TENANT_NAME='"q"')
-        self.assertEqual('d', echo.environ['HTTP_X_PROJECT_ID'])
+        for headers in ({'HTTP_X_PROJECT_ID': 'a,b',
+                         'HTTP_X_TENANT_NAME': 'q'},
+                        {'HTTP_X_TENANT_NAME': '"q"'},
+                        {'HTTP_X_PROJECT_ID': 'x' * 256},
+                        {'HTTP_X_PROJECT_ID': 'a\x01b'},
+                        {'HTTP_X_PROJECT_ID': 'a\x85b'.encode(
+                            'utf-8').decode('latin-1')},
+                        {'HTTP_X_PROJECT_ID': '\xff\xfe'},
+                        {'HTTP_X_PROJECT_ID': '   '},
+                        {'HTTP_X_PROJECT_ID': 'p', 'HTTP_X_USER_ID': 'u;v'}):
+            echo.environ = None
+            status, _h, body = _call(mw, **headers)
+            self.assertEqual(400, status, headers)
+            self.assertIn(middleware.ID_RULE, body)
+            self.assertIsNone(echo.environ)
+
+    def test_longest_and_utf8_ids_pass(self):
+        echo = _Echo()
+        mw = middleware.NoAuthMiddleware(echo)
+        wire = 'Zürich-团队'.encode('utf-8').decode('latin-1')
+        for given in ('x' * 255, wire, ' padded '):
+            status, _h, _b = _call(mw, HTTP_X_PROJECT_ID=given)
+            self.assertEqual(200, status)
+            self.assertEqual(given.strip(),
+                             echo.environ['HTTP_X_PROJECT_ID'])
 
     def test_extras_reach_backends(self):
         app, back = base.make_app()

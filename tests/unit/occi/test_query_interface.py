@@ -111,10 +111,19 @@ class TestUserMixins(base.ServedAppTestCase):
         self.assertEqual(400, resp.status_code)
 
     def test_core_kinds_listed_not_instantiable(self):
-        ids = [c.id for c in self.client.query()]
+        cats = {c.id: c for c in self.client.query()}
         for term in ('entity', 'resource', 'link'):
-            self.assertIn('http://schemas.ogf.org/occi/core#' + term, ids)
+            core = cats['http://schemas.ogf.org/occi/core#' + term]
+            # GFD.223: not instantiable, so bound to no location (issue 7;
+            # /entity/, /resource/ and /link/ answered 404 while listed).
+            self.assertIsNone(core.location)
+            self.assertEqual(404, self.req('GET', '/%s/' % term).status_code)
         resp = self.req('POST', '/resource/', {
+            'Content-Type': 'text/occi',
+            'Category': 'resource; scheme="http://schemas.ogf.org/occi/'
+                        'core#"; class="kind"'})
+        self.assertEqual(404, resp.status_code, resp.text)
+        resp = self.req('POST', '/app/', {
             'Content-Type': 'text/occi',
             'Category': 'resource; scheme="http://schemas.ogf.org/occi/'
                         'core#"; class="kind"'})

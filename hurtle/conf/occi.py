@@ -1,0 +1,36 @@
+"""``[occi]`` options: the OCCI interface of the SM and CC APIs."""
+from oslo_config import cfg
+
+occi_group = cfg.OptGroup('occi', title='OCCI interface')
+
+occi_opts = [
+    cfg.StrOpt('category_locations', default='absolute',
+               choices=[('absolute', 'absolute URLs, e.g. '
+                                     'http://host:8888/sample/'),
+                        ('path', 'paths, e.g. /sample/')],
+               help='How the query interface (/-/) of the SM and the CC '
+                    'renders the location of kinds and mixins. Clients '
+                    'of the rOCCI/pOCCI lineage build request URLs as '
+                    'endpoint + location and break on absolute '
+                    'locations: choose "path" for them. Clients that '
+                    'resolve a location against the endpoint (Hurtle\'s '
+                    'own, most HTTP libraries) accept either; "absolute" '
+                    'also tells clients the public URL when they reached '
+                    'the service through another name. Entity locations '
+                    '(Location, X-OCCI-Location) are always absolute; '
+                    'OCCI Core\'s entity/resource/link kinds have none '
+                    '(they cannot be instantiated).'),
+    cfg.IntOpt('max_user_mixins', default=100, min=0,
+               help='Most user-defined mixins one project may define on '
+                    'the query interface; past it a definition is '
+                    'answered 403.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(occi_group)
+    conf.register_opts(occi_opts, group=occi_group)
+
+
+def list_opts():
+    return {occi_group.name: occi_opts}

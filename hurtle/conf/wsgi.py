@@ -1,0 +1,63 @@
+"""``[wsgi]`` options: the HTTP server of the SM, CC and SO APIs.
+
+Names follow oslo.service's wsgi options where one exists
+(``client_socket_timeout``, ``wsgi_default_pool_size``,
+``wsgi_keep_alive``, ``backlog``); Hurtle keeps them in their own group
+because its server is ``hurtle.occi.server``, not oslo.service's.
+"""
+from oslo_config import cfg
+
+wsgi_group = cfg.OptGroup('wsgi', title='HTTP server of the Hurtle APIs')
+
+wsgi_opts = [
+    cfg.FloatOpt('client_socket_timeout', default=30.0, min=0.1,
+                 help='Seconds a client may take to send a request line '
+                      'and all its headers (however slowly it trickles '
+                      'them). Past it the '
+                      'client gets 408 Request Timeout and the connection '
+                      'is closed. Also the socket timeout of writing a '
+                      'response.'),
+    cfg.FloatOpt('keep_alive_timeout', default=5.0, min=0.1,
+                 help='Seconds a kept-alive connection may stay idle '
+                      'between two requests before it is closed (it holds '
+                      'a worker meanwhile).'),
+    cfg.FloatOpt('client_body_timeout', default=30.0, min=0.1,
+                 help='Seconds a client may take to send a request body '
+                      'once its headers arrived (408 and close after).'),
+    cfg.IntOpt('wsgi_default_pool_size', default=100, min=1,
+               help='Connections served at once (one thread each, kept-'
+                    'alive idle connections included). A connection '
+                    'arriving when all are busy is answered 503 with '
+                    'Retry-After and closed.'),
+    cfg.IntOpt('backlog', default=128, min=1,
+               help='Listen backlog of the API sockets.'),
+    cfg.BoolOpt('wsgi_keep_alive', default=True,
+                help='Serve several requests per connection (HTTP/1.1 '
+                     'keep-alive). If False, every response closes its '
+                     'connection.'),
+    cfg.IntOpt('retry_after', default=1, min=0,
+               help='Retry-After (seconds) of the 503 sent when every '
+                    'worker is busy.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(wsgi_group)
+    conf.register_opts(wsgi_opts, group=wsgi_group)
+
+
+def list_opts():
+    return {wsgi_group.name: wsgi_opts}
+
+
+def server_options(conf):
+    """Keyword arguments of ``hurtle.occi.server.make_server`` from
+    ``conf.wsgi``."""
+    group = conf.wsgi
+    return {'header_timeout': group.client_socket_timeout,
+            'body_timeout': group.client_body_timeout,
+            'pool_size': group.wsgi_default_pool_size,
+            'backlog': group.backlog,
+            'keep_alive': group.wsgi_keep_alive,
+            'retry_after': group.retry_after,
+            'idle_timeout': group.keep_alive_timeout}

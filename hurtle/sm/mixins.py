@@ -1,0 +1,62 @@
+"""The SM's user-defined mixins, kept in the database (table
+``user_mixins``, migration 0004) so they survive restarts.
+
+A :class:`hurtle.occi.registry.MixinStore`: definitions are per project;
+adding checks clashes and the per-project limit in one transaction (the
+table's unique constraints catch what a parallel writer slipped in).
+"""
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from hurtle.db import engine as db_engine
+from hurtle.db import models
+from hurtle.occi import errors
+from hurtle.occi import registry
+
+
+def _definition(row):
+    return {'scheme': row.scheme, 'term': row.term, 'title': row.title,
+            'location': row.location, 'related': list(row.related or [])}
+
+
+class SQLMixinStore(registry.MixinStore):
+    """:class:`~hurtle.occi.registry.MixinStore` in ``[database]``.
+
+    :param url: SQLAlchemy URL of ``[database] connection``.
+    """
+
+    def __init__(self, url):
+        self._sessions = db_engine.sessionmaker(url)
+
+    def _query(self, project):
+        return sa.select(models.UserMixin).where(
+            models.UserMixin.project == project).order_by(
+                models.UserMixin.id)
+
+    def list(self, project):
+        with self._sessions() as session:
+            return [_definition(row)
+                    for row in session.scalars(self._query(project))]
+
+    def add(self, project, definitions, limit):
+        try:
+            with self._sessions.begin() as session:
+                existing = [_definition(row) for row in
+                            session.scalars(self._query(project))]
+                registry.check_new_mixins(existing, definitions, limit)
+                for item in definitions:
+                    session.add(models.UserMixin(
+                        project=project, scheme=item['scheme'],
+                        term=item['term'], title=item.get('title') or '',
+                        location=item['location'],
+                        related=list(item.get('related') or [])))
+        except sa_exc.IntegrityError:
+            raise errors.Conflict('A mixin with this category or location '
+                                  'was defined meanwhile.')
+
+    def delete(self, project, scheme, term):
+        with self._sessions.begin() as session:
+            session.execute(sa.delete(models.UserMixin).where(
+                models.UserMixin.project == project,
+                models.UserMixin.scheme == scheme,
+                models.UserMixin.term == term))

@@ -1,0 +1,206 @@
+"""What the OCCI layer changes on an SM instance is kept in the database:
+titles and summaries, user mixins and their members (GFD.185 3.4.3),
+across an SM restart; mixins are per project; [sm] public_url and
+[occi] category_locations reach the SM's answers.
+
+No CC runs (instances fail in ``initialise``): these are the SM API's
+own records.
+"""
+import json
+import os
+import urllib.parse
+
+import fixtures
+import requests
+import testtools
+
+from hurtle.db import engine as db_engine
+from hurtle.db import migration
+from hurtle.db import models
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle.occi import middleware
+from hurtle.occi import server
+from hurtle.sm import api
+from hurtle.sm import manifest as manifest_mod
+from hurtle.sm import store as states
+from tests import conf_fixture
+from tests import net
+from tests.unit.sm import test_sm_api
+
+KIND = test_sm_api.KIND
+SCHEME = 'http://example.com/mine#'
+MINE = occi_client.CategoryRef(SCHEME, 'tagged', 'mixin')
+
+
+def _path(url):
+    return urllib.parse.urlsplit(url).path
+
+
+class TestOCCIChangesPersist(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__call_retries=0, sm__poll_interval=0.05)).conf
+        migration.upgrade(self.conf.database.connection)
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'manifest.json')
+        with open(path, 'w') as handle:
+            json.dump({'service_type': 'http://example.org/occi/sm#svc',
+                       'service_description': 'test service',
+                       'service_attributes': {'svc.size': 'required'},
+                       'so_bundle': tmp}, handle)
+        self.manifest = manifest_mod.load(path)
+        self.restart()
+
+    def restart(self):
+        """A new SM application on the same database (as a restart)."""
+        application, self.lifecycle = api.make_application(
+            self.conf, [self.manifest])
+        self.addCleanup(self.lifecycle.shutdown)
+        srv, _thread = server.serve_in_thread(
+            middleware.NoAuthMiddleware(application, default_project='p1'))
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.url = 'http://127.0.0.1:%d/' % srv.server_port
+        self.client = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'p1'}, retries=0)
+        self.store = self.lifecycle.store
+
+    wait_state = test_sm_api.SMTest.wait_state
+
+    def define(self, client=None, term='tagged', location='/tagged/'):
+        resp = requests.post(self.url + '-/', headers=dict(
+            (client or self.client).headers, **{
+                'Content-Type': 'text/occi',
+                'Category': '%s; scheme="%s"; class="mixin"; location="%s"'
+                            % (term, SCHEME, location)}), timeout=10)
+        return resp
+
+    def members(self, client=None):
+        return sorted(_path(u) for u in
+                      (client or self.client).list('/tagged/'))
+
+    def add(self, location, method='POST', client=None):
+        return requests.request(method, self.url + 'tagged/', headers=dict(
+            (client or self.client).headers, **{
+                'Content-Type': 'text/occi',
+                'X-OCCI-Location': _path(location)}),
+            timeout=10)
+
+    def test_title_and_summary_updates_are_stored(self):
+        location = _path(self.client.create('/svc/', KIND, {
+            'svc.size': 1, 'occi.core.title': 'first'}))
+        self.wait_state(location, {states.FAILED})
+        echoed = self.client.update(location, KIND, {
+            'occi.core.title': 'second', 'occi.core.summary': 'why'})
+        self.assertEqual('second', echoed.attributes['occi.core.title'])
+        for _ in range(2):
+            attrs = self.client.get(location).attributes
+            self.assertEqual('second', attrs['occi.core.title'])
+            self.assertEqual('why', attrs['occi.core.summary'])
+            self.assertEqual(states.FAILED, attrs['mcn.service.state'])
+            self.restart()
+        # the lifecycle's record is untouched
+        row = self.store.load(location.rsplit('/', 1)[-1])
+        self.assertEqual({'svc.size': 1, 'occi.core.title': 'first'},
+                         row.attributes)
+
+    def test_mixin_membership_is_stored_and_survives_a_restart(self):
+        self.assertEqual(200, self.define().status_code)
+        one = _path(self.client.create('/svc/', KIND, {'svc.size': 1}))
+        two = _path(self.client.create('/svc/', KIND, {'svc.size': 2}))
+        self.assertEqual([], self.members())
+        self.assertEqual(200, self.add(one).status_code)
+        self.assertEqual([one], self.members())
+        self.assertEqual([SCHEME + 'tagged'],
+                         [m.id for m in self.client.get(one).mixins])
+        self.restart()
+        self.assertIn(SCHEME + 'tagged', [c.id for c in self.client.query()])
+        self.assertEqual([one], self.members())
+        # a member by update (mixin in the Category of a POST)
+        self.client.update(two, KIND, {}, mixins=[MINE])
+        self.assertEqual(sorted([one, two]), self.members())
+        # a member from its creation
+        three = _path(self.client.create('/svc/', KIND, {'svc.size': 3},
+                                         mixins=[MINE]))
+        self.assertEqual(sorted([one, two, three]), self.members())
+        # removing (DELETE on the collection with X-OCCI-Location)
+        self.assertEqual(200, self.add(one, method='DELETE').status_code)
+        self.restart()
+        self.assertEqual(sorted([two, three]), self.members())
+        self.assertEqual([], self.client.get(one).mixins)
+
+    def test_deleted_mixin_leaves_its_members(self):
+        self.assertEqual(200, self.define().status_code)
+        one = _path(self.client.create('/svc/', KIND, {'svc.size': 1}))
+        self.assertEqual(200, self.add(one).status_code)
+        resp = requests.delete(self.url + '-/', headers=dict(
+            self.client.headers, **{
+                'Content-Type': 'text/occi',
+                'Category': 'tagged; scheme="%s"; class="mixin"' % SCHEME}),
+            timeout=10)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.restart()
+        self.assertEqual([], self.client.get(one).mixins)
+        self.assertRaises(errors.NotFound, self.client.list, '/tagged/')
+        row = self.store.load(one.rsplit('/', 1)[-1])
+        self.assertEqual([], row.mixins)
+        # defined again: an empty collection, not the old members
+        self.assertEqual(200, self.define().status_code)
+        self.assertEqual([], self.members())
+
+    def test_mixins_are_per_project(self):
+        other = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'p2'}, retries=0)
+        self.assertEqual(200, self.define().status_code)
+        theirs = _path(other.create('/svc/', KIND, {'svc.size': 1}))
+        self.assertNotIn(SCHEME + 'tagged', [c.id for c in other.query()])
+        self.assertEqual(404, self.add(theirs, client=other).status_code)
+        self.assertRaises(errors.BadRequest, other.update, theirs, KIND, {},
+                          mixins=[MINE])
+        # nor can the owner add another project's instance
+        self.assertEqual(400, self.add(theirs).status_code)
+        # the same term and location are free for the other project
+        self.assertEqual(200, self.define(client=other).status_code)
+        self.assertEqual(200, self.add(theirs, client=other).status_code)
+        self.assertEqual([theirs], self.members(client=other))
+        self.assertEqual([], self.members())
+
+    def test_definitions_are_rows_with_a_limit(self):
+        self.conf.set_override('max_user_mixins', 2, group='occi')
+        self.restart()
+        for index in range(2):
+            self.assertEqual(200, self.define(
+                term='m%d' % index, location='/m%d/' % index).status_code)
+        resp = self.define(term='m2', location='/m2/')
+        self.assertEqual(403, resp.status_code)
+        for loc in ('/../x/', '/svc/inside/'):
+            self.assertEqual(400, self.define(term='x',
+                                              location=loc).status_code)
+        sessions = db_engine.sessionmaker(self.conf.database.connection)
+        with sessions() as session:
+            rows = session.query(models.UserMixin).all()
+        self.assertEqual([('p1', 'm0', '/m0/'), ('p1', 'm1', '/m1/')],
+                         sorted((r.project, r.term, r.location)
+                                for r in rows))
+
+    def test_public_url_and_path_category_locations(self):
+        self.conf.set_override('public_url', 'https://sm.example/base/',
+                               group='sm')
+        self.conf.set_override('category_locations', 'path', group='occi')
+        self.restart()
+        resp = requests.post(self.url + 'svc/', headers={
+            'X-Project-Id': 'p1', 'Content-Type': 'text/occi',
+            'Category': 'svc; scheme="http://example.org/occi/sm#"; '
+                        'class="kind"',
+            'X-OCCI-Attribute': 'svc.size=1', 'Host': 'evil.example'},
+            timeout=10)
+        self.assertEqual(201, resp.status_code, resp.text)
+        self.assertTrue(resp.headers['Location'].startswith(
+            'https://sm.example/base/svc/'))
+        query = requests.get(self.url + '-/', headers={
+            'X-Project-Id': 'p1', 'Accept': 'text/plain'}, timeout=10)
+        self.assertIn('location="/base/svc/"', query.text)
