@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+import urllib.parse
 
 import requests
 import testtools
@@ -18,7 +19,6 @@ from hurtle.occi import errors
 from tests.functional import hurtle_fixture
 
 SCHEME = 'http://schemas.hurtle.it/occi/sm#'
-KIND = 'sample; scheme="%s"; class="kind"' % SCHEME
 SAMPLE = occi_client.CategoryRef(SCHEME, 'sample', 'kind')
 APP_ACTION = 'http://schemas.ogf.org/occi/platform/app/action#'
 TIMEOUT = 120
@@ -31,8 +31,11 @@ class LifecycleFaultsTest(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # ``untyped``: the sample in the 2016 format, whose bad values
+        # reach the SO and Heat (the typed sample refuses them itself).
         cls.hurtle = hurtle_fixture.HurtleParts(
-            manifests=(hurtle_fixture.SAMPLE_MANIFEST,))
+            manifests=(hurtle_fixture.SAMPLE_MANIFEST,
+                       hurtle_fixture.UNTYPED_MANIFEST))
         cls.hurtle.setUp()
 
     @classmethod
@@ -49,19 +52,25 @@ class LifecycleFaultsTest(testtools.TestCase):
         self.heat = self.hurtle.heat_client()
 
     # helpers
-    def create(self, *attributes):
-        headers = {'Category': KIND, 'Content-Type': 'text/occi',
-                   'X-Project-Id': 'demo'}
+    @staticmethod
+    def kind(location):
+        """The kind Category of an instance or collection location."""
+        term = urllib.parse.urlsplit(location).path.split('/')[1]
+        return '%s; scheme="%s"; class="kind"' % (term, SCHEME)
+
+    def create(self, *attributes, term='sample'):
+        headers = {'Category': self.kind('/%s/' % term),
+                   'Content-Type': 'text/occi', 'X-Project-Id': 'demo'}
         if attributes:
             headers['X-OCCI-Attribute'] = ', '.join(attributes)
-        resp = requests.post(self.hurtle.sm_url + 'sample/',
+        resp = requests.post(self.hurtle.sm_url + term + '/',
                              headers=headers, timeout=30)
         self.assertEqual(201, resp.status_code, resp.text)
         return resp.headers['Location']
 
     def post_update(self, location, attribute):
         return requests.post(location, headers={
-            'Category': KIND, 'Content-Type': 'text/occi',
+            'Category': self.kind(location), 'Content-Type': 'text/occi',
             'X-Project-Id': 'demo', 'X-OCCI-Attribute': attribute},
             timeout=60)
 
@@ -176,7 +185,7 @@ class LifecycleFaultsTest(testtools.TestCase):
 
     # 2. a refused value is not kept
     def test_refused_update_does_not_poison_later_ones(self):
-        location = self.create()
+        location = self.create(term='untyped')
         self.wait_state(location, {'active'})
         self.assertEqual(200, self.post_update(
             location, 'sample.name_length=2').status_code)
@@ -200,7 +209,7 @@ class LifecycleFaultsTest(testtools.TestCase):
 
     # 3. an update Heat refuses leaves the instance active
     def test_update_heat_refuses_keeps_the_instance_active(self):
-        location = self.create()
+        location = self.create(term='untyped')
         before = self.wait_state(location, {'active'})
         self.assertEqual(200, self.post_update(
             location, 'sample.greeting="%s"' % ('x' * 65)).status_code)

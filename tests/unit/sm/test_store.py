@@ -23,6 +23,7 @@ PARALLEL = 10
 class _Entity(object):
     title = None
     summary = None
+    mixins = ()
 
     def __init__(self, attributes):
         self.attributes = dict(attributes)
