@@ -4,23 +4,14 @@ No CC runs here: the SM's ``cc_url`` points at a closed port, so each
 instance fails in ``initialise`` with the reason; the API's own rules
 (attributes, states, projects, restart recovery) are checked around that.
 """
-import json
-import os
 import time
 
-import fixtures
 import testtools
 
-from hurtle.db import migration
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
-from hurtle.occi import middleware
-from hurtle.occi import server
-from hurtle.sm import api
-from hurtle.sm import manifest as manifest_mod
 from hurtle.sm import store as states
-from tests import conf_fixture
-from tests import net
+from tests.unit.sm import sm_server
 
 KIND = occi_client.CategoryRef('http://example.org/occi/sm#', 'svc', 'kind')
 
@@ -29,35 +20,21 @@ class SMTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        fixture = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
-            sm__call_retries=0, sm__poll_interval=0.05))
-        self.conf = fixture.conf
-        migration.upgrade(self.conf.database.connection)
-        tmp = self.useFixture(fixtures.TempDir()).path
-        path = os.path.join(tmp, 'manifest.json')
-        with open(path, 'w') as handle:
-            json.dump({'service_type': 'http://example.org/occi/sm#svc',
-                       'service_description': 'test service',
-                       'service_attributes': {'svc.size': 'required',
-                                              'svc.colour': '',
-                                              'svc.out': 'immutable'},
-                       'so_bundle': tmp}, handle)
-        self.manifest = manifest_mod.load(path)
-        self.serve()
+        self.sm = self.useFixture(sm_server.SMServer(
+            {'svc.size': 'required', 'svc.colour': '',
+             'svc.out': 'immutable'}))
+        self.conf = self.sm.conf
+        self.manifest = self.sm.manifest
+        self.adopt()
 
     def serve(self):
-        application, self.lifecycle = api.make_application(
-            self.conf, [self.manifest])
-        self.addCleanup(self.lifecycle.shutdown)
-        srv, _thread = server.serve_in_thread(
-            middleware.NoAuthMiddleware(application, default_project='p1'))
-        self.addCleanup(srv.server_close)
-        self.addCleanup(srv.shutdown)
-        self.url = 'http://127.0.0.1:%d/' % srv.server_port
-        self.client = occi_client.OCCIClient(
-            self.url, headers={'X-Project-Id': 'p1'}, retries=0)
-        self.store = self.lifecycle.store
+        """A new SM application on the same database (as a restart)."""
+        self.sm.start()
+        self.adopt()
+
+    def adopt(self):
+        self.url, self.client = self.sm.url, self.sm.client
+        self.lifecycle, self.store = self.sm.lifecycle, self.sm.store
 
     def wait_state(self, location, wanted):
         deadline = time.monotonic() + 30

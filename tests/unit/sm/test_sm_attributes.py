@@ -6,23 +6,15 @@ Where a test needs an instance in another state (``active``, a busy one)
 it moves the record there through the store, as the lifecycle would.
 """
 import json
-import os
 import time
 
-import fixtures
 import requests
 import sqlalchemy as sa
 import testtools
 
-from hurtle.db import migration
 from hurtle.db import models
-from hurtle.occi import middleware
-from hurtle.occi import server
-from hurtle.sm import api
-from hurtle.sm import manifest as manifest_mod
 from hurtle.sm import store as states
-from tests import conf_fixture
-from tests import net
+from tests.unit.sm import sm_server
 
 SCHEME = 'http://example.org/occi/sm#'
 KIND = 'svc; scheme="%s"; class="kind"' % SCHEME
@@ -51,27 +43,12 @@ class AttributeApiTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        fixture = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
-            sm__call_retries=0, sm__poll_interval=0.05))
-        self.conf = fixture.conf
-        migration.upgrade(self.conf.database.connection)
-        tmp = self.useFixture(fixtures.TempDir()).path
-        path = os.path.join(tmp, 'manifest.json')
-        with open(path, 'w') as handle:
-            json.dump({'service_type': SCHEME + 'svc',
-                       'service_description': 'typed test service',
-                       'service_attributes': ATTRIBUTES,
-                       'so_bundle': tmp}, handle)
-        application, self.lifecycle = api.make_application(
-            self.conf, [manifest_mod.load(path)])
-        self.addCleanup(self.lifecycle.shutdown)
-        srv, _thread = server.serve_in_thread(
-            middleware.NoAuthMiddleware(application, default_project='p1'))
-        self.addCleanup(srv.server_close)
-        self.addCleanup(srv.shutdown)
-        self.url = 'http://127.0.0.1:%d' % srv.server_port
-        self.store = self.lifecycle.store
+        self.sm = self.useFixture(sm_server.SMServer(
+            ATTRIBUTES, service_type=SCHEME + 'svc',
+            description='typed test service'))
+        self.conf = self.sm.conf
+        self.lifecycle, self.store = self.sm.lifecycle, self.sm.store
+        self.url = self.sm.url.rstrip('/')
 
     # helpers ----------------------------------------------------------------
     def text(self, method, path, *attributes):

@@ -6,26 +6,17 @@ across an SM restart; mixins are per project; [sm] public_url and
 No CC runs (instances fail in ``initialise``): these are the SM API's
 own records.
 """
-import json
-import os
 import urllib.parse
 
-import fixtures
 import requests
 import testtools
 
 from hurtle.db import engine as db_engine
-from hurtle.db import migration
 from hurtle.db import models
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
-from hurtle.occi import middleware
-from hurtle.occi import server
-from hurtle.sm import api
-from hurtle.sm import manifest as manifest_mod
 from hurtle.sm import store as states
-from tests import conf_fixture
-from tests import net
+from tests.unit.sm import sm_server
 from tests.unit.sm import test_sm_api
 
 KIND = test_sm_api.KIND
@@ -41,33 +32,18 @@ class TestOCCIChangesPersist(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.conf = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
-            sm__call_retries=0, sm__poll_interval=0.05)).conf
-        migration.upgrade(self.conf.database.connection)
-        tmp = self.useFixture(fixtures.TempDir()).path
-        path = os.path.join(tmp, 'manifest.json')
-        with open(path, 'w') as handle:
-            json.dump({'service_type': 'http://example.org/occi/sm#svc',
-                       'service_description': 'test service',
-                       'service_attributes': {'svc.size': 'required'},
-                       'so_bundle': tmp}, handle)
-        self.manifest = manifest_mod.load(path)
-        self.restart()
+        self.sm = self.useFixture(sm_server.SMServer(
+            {'svc.size': 'required'}))
+        self.conf = self.sm.conf
+        self.manifest = self.sm.manifest
+        self.adopt()
 
     def restart(self):
         """A new SM application on the same database (as a restart)."""
-        application, self.lifecycle = api.make_application(
-            self.conf, [self.manifest])
-        self.addCleanup(self.lifecycle.shutdown)
-        srv, _thread = server.serve_in_thread(
-            middleware.NoAuthMiddleware(application, default_project='p1'))
-        self.addCleanup(srv.server_close)
-        self.addCleanup(srv.shutdown)
-        self.url = 'http://127.0.0.1:%d/' % srv.server_port
-        self.client = occi_client.OCCIClient(
-            self.url, headers={'X-Project-Id': 'p1'}, retries=0)
-        self.store = self.lifecycle.store
+        self.sm.start()
+        self.adopt()
+
+    adopt = test_sm_api.SMTest.adopt
 
     wait_state = test_sm_api.SMTest.wait_state
 

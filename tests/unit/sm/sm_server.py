@@ -1,0 +1,67 @@
+"""An SM served over real HTTP on 127.0.0.1, for the SM's unit tests.
+
+``SMServer`` writes a one-service manifest, brings an SQLite database up to
+date and serves the SM's OCCI application behind the noauth middleware
+(requests without a project header belong to ``p1``). No CC runs: ``[sm]
+cc_url`` points at a closed port, so instances fail in ``initialise`` (or,
+once active by hand, an update ends ``degraded``) and the tests check the
+API's own rules around that.
+"""
+import json
+import os
+
+import fixtures
+
+from hurtle.db import migration
+from hurtle.occi import client as occi_client
+from hurtle.occi import middleware
+from hurtle.occi import server
+from hurtle.sm import api
+from hurtle.sm import manifest as manifest_mod
+from tests import conf_fixture
+from tests import net
+
+DEFAULT_TYPE = 'http://example.org/occi/sm#svc'
+
+
+class SMServer(fixtures.Fixture):
+    """Attributes after setUp: ``conf``, ``manifest``, ``url`` (with a
+    trailing slash), ``client`` (OCCI client as project ``p1``),
+    ``lifecycle`` and ``store`` of the application serving now.
+
+    :param service_attributes: the manifest's ``service_attributes``.
+    """
+
+    def __init__(self, service_attributes, service_type=DEFAULT_TYPE,
+                 description='test service'):
+        super().__init__()
+        self.document = {'service_type': service_type,
+                         'service_description': description,
+                         'service_attributes': service_attributes}
+
+    def _setUp(self):
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__call_retries=0, sm__poll_interval=0.05)).conf
+        migration.upgrade(self.conf.database.connection)
+        tmp = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(tmp, 'manifest.json')
+        with open(path, 'w') as handle:
+            json.dump(dict(self.document, so_bundle=tmp), handle)
+        self.manifest = manifest_mod.load(path)
+        self.start()
+
+    def start(self):
+        """Serve a new SM application on the same database (as an SM
+        restart does); the previous one keeps serving until cleanUp."""
+        application, self.lifecycle = api.make_application(
+            self.conf, [self.manifest])
+        self.addCleanup(self.lifecycle.shutdown)
+        srv, _thread = server.serve_in_thread(
+            middleware.NoAuthMiddleware(application, default_project='p1'))
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.url = 'http://127.0.0.1:%d/' % srv.server_port
+        self.client = occi_client.OCCIClient(
+            self.url, headers={'X-Project-Id': 'p1'}, retries=0)
+        self.store = self.lifecycle.store
