@@ -32,24 +32,28 @@ START = occi_client.CategoryRef(
     'http://schemas.ogf.org/occi/platform/app/action#', 'start', 'action')
 
 
+def serve_cc(test, **overrides):
+    """Serve the CC's app API (noauth, project ``service``) on 127.0.0.1
+    for ``test`` with the ``HurtleConf`` ``overrides``; sets ``test.conf``,
+    ``test.backend``, ``test.url`` and ``test.client``."""
+    test.conf = test.useFixture(conf_fixture.HurtleConf(**overrides)).conf
+    migration.upgrade(test.conf.database.connection)
+    application, test.backend = api.make_application(test.conf)
+    test.addCleanup(test.backend.runtime.stop_all)
+    srv, _thread = server.serve_in_thread(
+        middleware.NoAuthMiddleware(application, default_project='service'))
+    test.addCleanup(srv.server_close)
+    test.addCleanup(srv.shutdown)
+    test.url = 'http://127.0.0.1:%d/' % srv.server_port
+    test.client = occi_client.OCCIClient(
+        test.url, headers={'X-Project-Id': 'service'}, retries=0)
+
+
 class AppAPITest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.conf = self.useFixture(
-            conf_fixture.HurtleConf(cc__so_start_timeout=60,
-                                    cc__allowed_images=[BUNDLE])).conf
-        migration.upgrade(self.conf.database.connection)
-        application, self.backend = api.make_application(self.conf)
-        self.addCleanup(self.backend.runtime.stop_all)
-        wrapped = middleware.NoAuthMiddleware(application,
-                                              default_project='service')
-        srv, _thread = server.serve_in_thread(wrapped)
-        self.addCleanup(srv.server_close)
-        self.addCleanup(srv.shutdown)
-        self.url = 'http://127.0.0.1:%d/' % srv.server_port
-        self.client = occi_client.OCCIClient(
-            self.url, headers={'X-Project-Id': 'service'}, retries=0)
+        serve_cc(self, cc__so_start_timeout=60, cc__allowed_images=[BUNDLE])
 
     def create(self, **attributes):
         attrs = {'occi.app.name': 'so-1', 'occi.app.image': BUNDLE,
@@ -180,21 +184,9 @@ class RegisteredImagesTest(testtools.TestCase):
         # A symbolic link to the registered bundle is the same bundle.
         self.link = os.path.join(self.tmp, 'link')
         os.symlink(BUNDLE, self.link)
-        self.conf = self.useFixture(conf_fixture.HurtleConf(
-            sm__manifests=[os.path.join(ROOT, 'samples', 'sample',
-                                        'manifest.json')],
-            cc__extra_env_keys=['HURTLE_EXTRA'])).conf
-        migration.upgrade(self.conf.database.connection)
-        application, self.backend = api.make_application(self.conf)
-        self.addCleanup(self.backend.runtime.stop_all)
-        srv, _thread = server.serve_in_thread(
-            middleware.NoAuthMiddleware(application,
-                                        default_project='service'))
-        self.addCleanup(srv.server_close)
-        self.addCleanup(srv.shutdown)
-        self.client = occi_client.OCCIClient(
-            'http://127.0.0.1:%d/' % srv.server_port,
-            headers={'X-Project-Id': 'service'}, retries=0)
+        serve_cc(self, sm__manifests=[os.path.join(ROOT, 'samples', 'sample',
+                                                   'manifest.json')],
+                 cc__extra_env_keys=['HURTLE_EXTRA'])
 
     def create(self, image, env=None):
         env = {'HURTLE_SO_SECRET': 'x'} if env is None else env
@@ -253,20 +245,8 @@ class WatcherTest(testtools.TestCase):
                          'os.path.dirname(__file__), "broken")):\n'
                          '    raise SystemExit("broken on purpose")\n'
                          + code)
-        self.conf = self.useFixture(conf_fixture.HurtleConf(
-            cc__allowed_images=[self.bundle], cc__restart_attempts=2,
-            cc__restart_backoff=0.0)).conf
-        migration.upgrade(self.conf.database.connection)
-        application, self.backend = api.make_application(self.conf)
-        self.addCleanup(self.backend.runtime.stop_all)
-        srv, _thread = server.serve_in_thread(
-            middleware.NoAuthMiddleware(application,
-                                        default_project='service'))
-        self.addCleanup(srv.server_close)
-        self.addCleanup(srv.shutdown)
-        self.client = occi_client.OCCIClient(
-            'http://127.0.0.1:%d/' % srv.server_port,
-            headers={'X-Project-Id': 'service'}, retries=0)
+        serve_cc(self, cc__allowed_images=[self.bundle],
+                 cc__restart_attempts=2, cc__restart_backoff=0.0)
         self.watcher = recovery.Watcher(self.conf, self.backend)
         self.location = self.client.create('/app/', APP, {
             'occi.app.name': 'so', 'occi.app.image': self.bundle,
