@@ -173,7 +173,8 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         if not APP_ID.match(app_id):
             raise errors.BadRequest(
                 'apps are created at /app/<id>, with an id of 1 to 36 '
-                'letters, digits, ".", "_" or "-"')
+                'letters, digits, ".", "_" or "-" that starts with a letter '
+                'or digit')
         self._image(attrs.get('occi.app.image'))
         entity.app_env = parse_env(attrs.pop('occi.app.env', None),
                                    self.env_keys)

@@ -123,7 +123,8 @@ class ServiceBackend(backend.KindBackend):
         if not INSTANCE_ID.match(instance_id):
             raise errors.BadRequest(
                 'instances of %s are created at %s<id>, with an id of 1 to '
-                '36 letters, digits, ".", "_" or "-"'
+                '36 letters, digits, ".", "_" or "-" that starts with a '
+                'letter or digit'
                 % (self.manifest.term, prefix))
         return instance_id
 

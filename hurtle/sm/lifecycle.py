@@ -174,6 +174,30 @@ class Operation(object):
         return self.row()
 
 
+class FollowedSO(object):
+    """The SO client of one operation's instance that follows the SO when
+    the CC restarts it elsewhere (a new ``occi.app.url``): after a
+    connection failure :meth:`refresh` asks the CC where it serves now.
+    Other attributes are the current ``OCCIClient``'s."""
+
+    def __init__(self, lifecycle, op, row):
+        self._lifecycle = lifecycle
+        self._op = op
+        self.client = lifecycle._so(row)
+
+    def refresh(self):
+        """Point at the SO's current URL (recorded on the instance).
+
+        :raises SOUnavailable: its app is gone or cannot be started.
+        :raises hurtle.occi.errors.OCCIError: the CC failed.
+        """
+        row = self._lifecycle._current_so(self._op, self._op.row())
+        self.client = self._lifecycle._so(row)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
 class Lifecycle(object):
     """Runs instance lifecycles on a thread pool.
 
@@ -363,11 +387,28 @@ class Lifecycle(object):
             raise SOUnavailable('the CC cannot restart the SO: %s'
                                 % exc.message)
 
-    def _transient(self, op, call, phase):
+    @staticmethod
+    def _unavailable(op, so, exc, phase, seen):
+        """Note a 503 or connection failure of ``so`` (a
+        :class:`FollowedSO`) in ``seen``; after a connection failure, ask
+        the CC where the SO serves now (it may have restarted it)."""
+        seen['unavailable'] = exc.message
+        LOG.info('instance %s, %s: %s; trying again', op.instance_id, phase,
+                 exc.message)
+        if isinstance(exc, errors.ConnectionFailed):
+            try:
+                so.refresh()
+            except (SOUnavailable, errors.OCCIError) as refresh_exc:
+                LOG.info('instance %s: %s', op.instance_id,
+                         _message(refresh_exc))
+
+    def _transient(self, op, so, call, phase):
         """``call()``, retried every ``[sm] poll_interval`` seconds while it
         fails with 503 (an SO whose deployer cannot reach Heat, or an SO
-        that cannot be reached), until ``[sm] phase_timeout``.
+        that cannot be reached: then followed where the CC restarted it),
+        until ``[sm] phase_timeout``.
 
+        :param so: the :class:`FollowedSO` that ``call`` uses.
         :raises PhaseError: still failing then; the reason names the
             component ("orchestration service unreachable", "service
             orchestrator (SO) unreachable"), never a URL.
@@ -380,9 +421,7 @@ class Lifecycle(object):
             try:
                 return (call(),)
             except errors.ServiceUnavailable as exc:
-                seen['unavailable'] = exc.message
-                LOG.info('instance %s, %s: %s; retrying', op.instance_id,
-                         phase, exc.message)
+                self._unavailable(op, so, exc, phase, seen)
                 return None
         try:
             return peers_mod.poll_until(
@@ -396,8 +435,9 @@ class Lifecycle(object):
     def _wait_stack(self, op, so, phase):
         """Poll the SO until its stack is ``*_COMPLETE`` or ``*_FAILED``;
         return the SO's ``EntityInfo`` then. An SO answering 503 (its
-        deployer cannot reach Heat) or not reachable is polled again, until
-        the deadline.
+        deployer cannot reach Heat) or not reachable (``so``, a
+        :class:`FollowedSO`, is then followed where the CC restarted it)
+        is polled again, until the deadline.
 
         :raises PhaseError: not at rest within ``[sm] phase_timeout``; the
             reason names the stack state, or the component that was
@@ -411,9 +451,7 @@ class Lifecycle(object):
             try:
                 info = so.get(SO_PATH)
             except errors.ServiceUnavailable as exc:
-                seen['unavailable'] = exc.message
-                LOG.info('instance %s, %s: %s; polling on', op.instance_id,
-                         phase, exc.message)
+                self._unavailable(op, so, exc, phase, seen)
                 return None
             seen.pop('unavailable', None)
             state = seen['state'] = _stack_state(info)
@@ -567,8 +605,15 @@ class Lifecycle(object):
                         'occi.app.name': '%s-%s' % (manifest.term, row.id),
                         'occi.app.image': manifest.so_bundle,
                         'occi.app.env': json.dumps(env)})
-                except errors.Conflict:
-                    pass   # started meanwhile by a concurrent attempt
+                except errors.Conflict as exc:
+                    # Started meanwhile by a concurrent attempt (the app
+                    # exists), or the CC could not start it (it keeps
+                    # nothing: the 409 says why).
+                    try:
+                        cc.get(row.app_url)
+                    except errors.NotFound:
+                        raise PhaseError('starting the SO failed: %s'
+                                         % exc.message)
                 app = cc.get(row.app_url)
         except errors.OCCIError as exc:
             raise PhaseError('starting the SO failed: %s' % exc.message)
@@ -581,22 +626,26 @@ class Lifecycle(object):
         row = op.move(states.ACTIVATE)
         attributes = dict(row.attributes or {})
         attributes.update(self._params(row, 'initialise', 'activate'))
-        try:
-            self._so(row).put(SO_PATH, ORCHESTRATOR, attributes)
-        except errors.Conflict:
-            LOG.info('instance %s: SO initialised already', row.id)
+        so = FollowedSO(self, op, row)
+
+        def put():
+            try:
+                so.put(SO_PATH, ORCHESTRATOR, attributes)
+            except errors.Conflict:
+                LOG.info('instance %s: SO initialised already', row.id)
+        self._transient(op, so, put, states.ACTIVATE)
 
     def _deploy(self, op, manifest):
         row = op.move(states.DEPLOY)
-        so = self._so(row)
+        so = FollowedSO(self, op, row)
 
         def current_stack_id():
-            return self._transient(op, lambda: so.get(SO_PATH),
+            return self._transient(op, so, lambda: so.get(SO_PATH),
                                    states.DEPLOY).attributes.get(
                                        'occi.mcn.stack.id')
         if not current_stack_id():
             # Not deployed yet (a repeated deploy is no error either).
-            self._transient(op, lambda: so.action(
+            self._transient(op, so, lambda: so.action(
                 SO_PATH, DEPLOY, self._params(row, states.DEPLOY)),
                 states.DEPLOY)
         stack_id = current_stack_id()
@@ -609,12 +658,12 @@ class Lifecycle(object):
 
     def _provision(self, op, manifest):
         row = op.move(states.PROVISION)
-        so = self._so(row)
+        so = FollowedSO(self, op, row)
         if not _stack_state(self._transient(
-                op, lambda: so.get(SO_PATH),
+                op, so, lambda: so.get(SO_PATH),
                 states.PROVISION)).startswith('UPDATE_'):
             # Not requested yet (a provision makes the stack UPDATE_*).
-            self._transient(op, lambda: so.action(
+            self._transient(op, so, lambda: so.action(
                 SO_PATH, PROVISION, self._params(row, states.PROVISION)),
                 states.PROVISION)
         info = self._wait_stack(op, so, states.PROVISION)
@@ -626,7 +675,7 @@ class Lifecycle(object):
         row = op.row()
         try:
             row = self._current_so(op, row)
-            so = self._so(row)
+            so = FollowedSO(self, op, row)
             if _stack_state(so.get(SO_PATH)).endswith('_IN_PROGRESS'):
                 # A resumed update may find the stack still busy.
                 self._wait_stack(op, so, states.UPDATE)

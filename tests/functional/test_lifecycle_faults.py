@@ -319,6 +319,23 @@ class LifecycleFaultsTest(testtools.TestCase):
         self.assert_nothing_left(instance_id)
         self.assertEqual([], self.hurtle.so_pids(instance_id))
 
+    def test_so_killed_during_create_is_followed_to_its_new_url(self):
+        # The CC restarts the SO on another port; the create carries on
+        # with it instead of polling the dead port until its deadline.
+        for phase in ('deploy', 'provision'):
+            location = self.create()
+            first = self.wait_state(location, {phase}, timeout=60)
+            instance_id = first['occi.core.id']
+            self.kill_so(instance_id)
+            attrs = self.wait_state(location, {'active', 'failed'})
+            self.assertEqual('active', attrs['mcn.service.state'],
+                             attrs.get('mcn.service.state.reason'))
+            self.assertNotEqual(first['occi.so.url'], attrs['occi.so.url'])
+            self.assertEqual(1, len(self.stacks_of(instance_id)))
+            self.assertEqual(202, self.delete(location).status_code)
+            self.wait_gone(location)
+            self.assert_nothing_left(instance_id)
+
     def test_so_that_cannot_come_back_is_disposed_by_stack_id(self):
         location = self.create()
         attrs = self.wait_state(location, {'active'})

@@ -30,24 +30,31 @@ class SMServer(fixtures.Fixture):
     ``lifecycle`` and ``store`` of the application serving now.
 
     :param service_attributes: the manifest's ``service_attributes``.
+    :param so_bundle: the manifest's ``so_bundle`` (default: an empty
+        directory).
+    :param cc_url: ``[sm] cc_url`` (default: a closed port).
     """
 
     def __init__(self, service_attributes, service_type=DEFAULT_TYPE,
-                 description='test service'):
+                 description='test service', so_bundle=None, cc_url=None):
         super().__init__()
         self.document = {'service_type': service_type,
                          'service_description': description,
                          'service_attributes': service_attributes}
+        self.so_bundle = so_bundle
+        self.cc_url = cc_url
 
     def _setUp(self):
         self.conf = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__cc_url=self.cc_url or
+            'http://127.0.0.1:%d/' % net.free_port(),
             sm__call_retries=0, sm__poll_interval=0.05)).conf
         migration.upgrade(self.conf.database.connection)
         tmp = self.useFixture(fixtures.TempDir()).path
         path = os.path.join(tmp, 'manifest.json')
         with open(path, 'w') as handle:
-            json.dump(dict(self.document, so_bundle=tmp), handle)
+            json.dump(dict(self.document, so_bundle=self.so_bundle or tmp),
+                      handle)
         self.manifest = manifest_mod.load(path)
         self.start()
 

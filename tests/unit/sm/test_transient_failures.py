@@ -54,6 +54,14 @@ class _Operation(object):
         return None
 
 
+class _SO(peers.ComponentClient):
+    """An SO client whose CC knows no other address for the SO (the
+    lifecycle's ``FollowedSO`` asks the CC after a connection failure)."""
+
+    def refresh(self):
+        pass
+
+
 class WaitStackTest(testtools.TestCase):
 
     def setUp(self):
@@ -65,8 +73,7 @@ class WaitStackTest(testtools.TestCase):
         self.addCleanup(self.lifecycle.shutdown)
 
     def so(self, url):
-        return peers.ComponentClient('service orchestrator (SO)', url,
-                                     retries=0, timeout=5)
+        return _SO('service orchestrator (SO)', url, retries=0, timeout=5)
 
     def serve(self, app):
         srv, _thread = server.serve_in_thread(app)
