@@ -35,6 +35,12 @@ wsgi_opts = [
                 help='Serve several requests per connection (HTTP/1.1 '
                      'keep-alive). If False, every response closes its '
                      'connection.'),
+    cfg.IntOpt('max_header_size', default=65536, min=1024,
+               help='Bytes a request line and its headers may take in all. '
+                    'Past it the client gets 431 Request Header Fields Too '
+                    'Large at once (the rest is not read) and the '
+                    'connection is closed; a request line alone longer '
+                    'than this gets 414.'),
     cfg.IntOpt('retry_after', default=1, min=0,
                help='Retry-After (seconds) of the 503 sent when every '
                     'worker is busy.'),
@@ -60,4 +66,5 @@ def server_options(conf):
             'backlog': group.backlog,
             'keep_alive': group.wsgi_keep_alive,
             'retry_after': group.retry_after,
-            'idle_timeout': group.keep_alive_timeout}
+            'idle_timeout': group.keep_alive_timeout,
+            'max_header_size': group.max_header_size}

@@ -183,16 +183,43 @@ class CategoryInfo(object):
         return 'CategoryInfo(%r, %r)' % (self.id, self.cls)
 
 
+def _header(response, name, default=None):
+    """Response header ``name`` as text: its bytes decoded as UTF-8 (as the
+    OCCI server sends them), or as latin-1 (what ``requests`` and
+    ``http.client`` hand over) when they are not UTF-8; ``default`` if
+    absent."""
+    value = response.headers.get(name)
+    if value is None:
+        return default
+    try:
+        return value.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        return value
+
+
+def _text(response):
+    """The response body as text: as its ``charset`` says, else UTF-8 (what
+    the OCCI server sends; ``requests`` would guess latin-1 for ``text/*``),
+    else latin-1."""
+    if 'charset=' in response.headers.get('Content-Type', '').lower():
+        return response.text
+    try:
+        return response.content.decode('utf-8')
+    except UnicodeError:
+        return response.content.decode('latin-1')
+
+
 def _header_map(response):
     """OCCI values from a response's headers and (text/plain) body."""
     found = {name: [] for name in parsing.OCCI_HEADERS}
     for name in parsing.OCCI_HEADERS:
-        value = response.headers.get(name)
+        value = _header(response, name)
         if value:
             found[name].append(value)
     ctype = response.headers.get('Content-Type', '').split(';')[0].strip()
-    if ctype in ('text/plain', 'text/occi', '') and response.text:
-        body = parsing.header_lines_from_body(response.text)
+    text = _text(response)
+    if ctype in ('text/plain', 'text/occi', '') and text:
+        body = parsing.header_lines_from_body(text)
         for name, values in body.items():
             found[name].extend(values)
     return parsing.collect(found)
@@ -308,7 +335,7 @@ class OCCIClient(object):
 
     @staticmethod
     def _message(resp):
-        text = (resp.text or '').strip()
+        text = _text(resp).strip()
         ctype = resp.headers.get('Content-Type', '')
         if 'json' in ctype or text.startswith('{'):
             try:
@@ -351,7 +378,7 @@ class OCCIClient(object):
                                     location.strip())
 
     def _location(self, resp, fallback=None):
-        loc = resp.headers.get('Location')
+        loc = _header(resp, 'Location')
         if not loc:
             locs = self._locations(resp)
             loc = locs[0] if locs else None
@@ -388,7 +415,7 @@ class OCCIClient(object):
                     for i in items if isinstance(i, dict)]
         if ctype == 'text/uri-list':
             return [self._absolute(resp, line.strip())
-                    for line in resp.text.splitlines()
+                    for line in _text(resp).splitlines()
                     if line.strip() and not line.startswith('#')]
         return [self._absolute(resp, x)
                 for x in _header_map(resp)['X-OCCI-Location']]

@@ -474,8 +474,8 @@ class JsonRendering(BaseRendering):
         elif 'kinds' in doc or 'mixins' in doc or 'actions' in doc:
             self._parse_categories(doc, data)
         elif 'resources' in doc or 'links' in doc:
-            for item in list(doc.get('resources') or []) + \
-                    list(doc.get('links') or []):
+            for item in self._member(doc, 'resources', list) + \
+                    self._member(doc, 'links', list):
                 data.locations.append(self._item_location(item))
         elif not doc:
             pass
@@ -503,15 +503,29 @@ class JsonRendering(BaseRendering):
                                 % (cat['scheme'], cat['term']))
 
     @staticmethod
+    def _member(doc, key, kind):
+        """``doc[key]`` if present, else an empty ``kind`` (``list`` or
+        ``dict``).
+
+        :raises BadRequest: present but not a ``kind`` (``null``
+            included), naming ``key``.
+        """
+        if key not in doc:
+            return kind()
+        value = doc[key]
+        if not isinstance(value, kind):
+            raise errors.BadRequest('"%s" must be %s.' % (
+                key, 'an object' if kind is dict else 'a list'))
+        return value
+
+    @staticmethod
     def _str(value, what):
         if not isinstance(value, str):
             raise errors.BadRequest('"%s" must be a string.' % what)
         return value
 
     def _attrs(self, doc, data):
-        attrs = doc.get('attributes') or {}
-        if not isinstance(attrs, dict):
-            raise errors.BadRequest('"attributes" must be an object.')
+        attrs = self._member(doc, 'attributes', dict)
         for name, value in attrs.items():
             if value is None:
                 # Never a silent default: leaving it out is how to say
@@ -534,10 +548,7 @@ class JsonRendering(BaseRendering):
         kind = split_category_id(self._str(doc['kind'], 'kind'))
         kind['class'] = 'kind'
         data.categories.append(kind)
-        mixins = doc.get('mixins') or []
-        if not isinstance(mixins, list):
-            raise errors.BadRequest('"mixins" must be a list.')
-        for mixin in mixins:
+        for mixin in self._member(doc, 'mixins', list):
             cat = split_category_id(self._str(mixin, 'mixins'))
             cat['class'] = 'mixin'
             data.categories.append(cat)
@@ -551,10 +562,8 @@ class JsonRendering(BaseRendering):
             data.attributes['occi.core.source'] = self._ref(doc['source'])
         if 'target' in doc:
             data.attributes['occi.core.target'] = self._ref(doc['target'])
-        links = doc.get('links') or []
-        if not isinstance(links, list):
-            raise errors.BadRequest('"links" must be a list.')
-        for link in links:
+        self._member(doc, 'actions', list)     # rendered, not parsed
+        for link in self._member(doc, 'links', list):
             if not isinstance(link, dict) or 'kind' not in link or \
                     'target' not in link:
                 raise errors.BadRequest('Each link needs "kind" and '
@@ -562,7 +571,8 @@ class JsonRendering(BaseRendering):
             sub = OCCIData()
             self._attrs(link, sub)
             cats = [self._str(link['kind'], 'kind')]
-            cats += [self._str(m, 'mixins') for m in link.get('mixins') or []]
+            cats += [self._str(m, 'mixins')
+                     for m in self._member(link, 'mixins', list)]
             item = {'target': self._ref(link['target']), 'category': cats,
                     'attributes': dict(sub.attributes)}
             if link.get('id'):
@@ -577,10 +587,7 @@ class JsonRendering(BaseRendering):
     def _parse_categories(self, doc, data):
         for key, cls in (('kinds', 'kind'), ('mixins', 'mixin'),
                          ('actions', 'action')):
-            items = doc.get(key) or []
-            if not isinstance(items, list):
-                raise errors.BadRequest('"%s" must be a list.' % key)
-            for item in items:
+            for item in self._member(doc, key, list):
                 if not isinstance(item, dict) or 'term' not in item or \
                         'scheme' not in item:
                     raise errors.BadRequest('Categories need "term" and '
@@ -591,12 +598,12 @@ class JsonRendering(BaseRendering):
                 for opt in ('title', 'location'):
                     if item.get(opt) is not None:
                         cat[opt] = self._str(item[opt], opt)
-                rel = list(item.get('depends') or []) + \
-                    list(item.get('applies') or [])
+                rel = self._member(item, 'depends', list) + \
+                    self._member(item, 'applies', list)
                 if rel:
                     cat['rel'] = [self._str(r, 'depends') for r in rel]
-                attrs = item.get('attributes') or {}
-                if isinstance(attrs, dict) and attrs:
+                attrs = self._member(item, 'attributes', dict)
+                if attrs:
                     cat['attributes'] = {
                         n: ('required' if isinstance(d, dict) and
                             d.get('required') else

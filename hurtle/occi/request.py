@@ -126,10 +126,16 @@ def parse_accept(value):
 
 
 class Request(object):
-    """What the handlers need from one WSGI request."""
+    """What the handlers need from one WSGI request.
+
+    :raises BadRequest: HTTP/1.1 request without ``Host``, path or an OCCI
+        or identity header not UTF-8, bad body framing (see
+        :meth:`_read_body`).
+    """
 
     def __init__(self, environ, max_body, public_url=None):
         self.environ = environ
+        self._check_host(environ)
         self.method = environ.get('REQUEST_METHOD', 'GET').upper()
         raw_path = environ.get('PATH_INFO', '') or '/'
         try:
@@ -147,15 +153,16 @@ class Request(object):
                                 ('HTTP_X_OCCI_ATTRIBUTE', 'X-OCCI-Attribute'),
                                 ('HTTP_X_OCCI_LOCATION', 'X-OCCI-Location')):
             if wsgi_name in environ:
-                self.headers[name] = self._text(environ[wsgi_name])
+                self.headers[name] = self._text(environ[wsgi_name], name)
         self.accept = environ.get('HTTP_ACCEPT', '')
         self.content_type = media_type(environ.get('CONTENT_TYPE', ''))
         self.body = self._read_body(environ, max_body)
         self.extras = {
             # PEP 3333 native strings: UTF-8 ids arrive latin-1 decoded.
-            'project': self._text(environ.get('HTTP_X_PROJECT_ID') or '')
-            or None,
-            'user': self._text(environ.get('HTTP_X_USER_ID') or '') or None,
+            'project': self._text(environ.get('HTTP_X_PROJECT_ID') or '',
+                                  'X-Project-Id') or None,
+            'user': self._text(environ.get('HTTP_X_USER_ID') or '',
+                               'X-User-Id') or None,
             'roles': [r.strip() for r in
                       environ.get('HTTP_X_ROLES', '').split(',')
                       if r.strip()],
@@ -167,11 +174,32 @@ class Request(object):
         self.prefix = urllib.parse.urlsplit(self.hostname).path.rstrip('/')
 
     @staticmethod
-    def _text(value):
+    def _text(value, name):
+        """A PEP 3333 native string (latin-1 decoded bytes) as the text its
+        UTF-8 bytes spell.
+
+        :raises BadRequest: the bytes are not UTF-8 (the message names
+            ``name``).
+        """
         try:
             return value.encode('latin-1').decode('utf-8')
         except UnicodeError:
-            return value
+            raise errors.BadRequest('%s is not UTF-8.' % name)
+
+    @staticmethod
+    def _check_host(environ):
+        """RFC 7230 5.4: an HTTP/1.1 (or later 1.x) request must carry
+        ``Host``; an HTTP/1.0 one may leave it out.
+
+        :raises BadRequest: HTTP/1.1 request without ``Host``.
+        """
+        if environ.get('HTTP_HOST') is not None:
+            return
+        match = re.match(r'^HTTP/(\d+)\.(\d+)$',
+                         environ.get('SERVER_PROTOCOL') or '')
+        if match and (int(match.group(1)), int(match.group(2))) >= (1, 1):
+            raise errors.BadRequest('Host header missing: HTTP/1.1 requests '
+                                    'must send one.')
 
     @staticmethod
     def _read_body(environ, max_body):
@@ -199,6 +227,10 @@ class Request(object):
                 if environ.get('CONTENT_LENGTH'):
                     raise errors.BadRequest('Both Transfer-Encoding and '
                                             'Content-Length given.')
+                if hasattr(stream, 'max_size'):
+                    # hurtle.occi.server's chunked reader: refuse a chunk
+                    # declaring more than this at its size line (413).
+                    stream.max_size = max_body
                 data = stream.read(max_body + 1)
                 if len(data) > max_body:
                     raise errors.RequestEntityTooLarge(
@@ -260,7 +292,8 @@ class Request(object):
             raise errors.BadRequest('Invalid Host header: it must be '
                                     'host[:port].')
         script = urllib.parse.quote(
-            Request._text(environ.get('SCRIPT_NAME', '')).rstrip('/'))
+            Request._text(environ.get('SCRIPT_NAME', ''),
+                          'SCRIPT_NAME').rstrip('/'))
         return '%s://%s%s' % (scheme, host, script)
 
     @property

@@ -33,9 +33,19 @@ against slow and stalled clients.
   the body deadline); ``wsgi.input`` then yields the decoded bytes up to
   the end of the body, ``CONTENT_LENGTH`` is absent and
   ``wsgi.input_terminated`` is ``True`` (the application applies its body
-  size limit).  Any other transfer coding is answered ``501``; a request
-  with both ``Transfer-Encoding`` and ``Content-Length`` ``400`` (RFC 7230
-  3.3.3: a request smuggling vector).
+  size limit).  A chunk whose declared size takes the body past
+  ``max_body`` bytes (or past the ``max_size`` the application sets on
+  ``wsgi.input``) raises :class:`hurtle.occi.errors.RequestEntityTooLarge`
+  (413) when read, before any of its bytes are awaited.  Any other transfer
+  coding is answered ``501``; a request with both ``Transfer-Encoding`` and
+  ``Content-Length`` ``400`` (RFC 7230 3.3.3: a request smuggling vector).
+* **Head size**: the request line and headers together may be at most
+  ``max_header_size`` bytes; past it the client gets ``431 Request Header
+  Fields Too Large`` at once (the rest is not read) and the connection is
+  closed.  A request line alone longer than that (or than 64 KiB) gets
+  ``414``.
+* An HTTP/1.1 request without ``Host``, or any with several, is answered
+  ``400`` (RFC 7230 5.4); HTTP/1.0 requests may leave ``Host`` out.
 * Listen backlog ``backlog`` (default 128).
 
 Request lines are logged at INFO through :mod:`logging` (logger
@@ -51,6 +61,8 @@ import time
 import urllib.parse
 from wsgiref import simple_server
 
+from hurtle.occi import errors
+
 LOG = logging.getLogger(__name__)
 
 #: Defaults of :func:`make_server` (``[wsgi]`` options in hurtle.conf).
@@ -62,6 +74,8 @@ DEFAULTS = {
     'keep_alive': True,
     'retry_after': 1,
     'idle_timeout': 5.0,
+    'max_header_size': 65536,
+    'max_body': 1024 * 1024,
 }
 
 #: Longest chunk-size line of a chunked body, trailer lines included.
@@ -138,17 +152,49 @@ class ChunkedError(ValueError):
     """The chunked body is malformed (answered 400 by the application)."""
 
 
+class HeadTooLarge(Exception):
+    """The request line and headers exceed ``max_header_size`` (431)."""
+
+
+class _HeadReader(object):
+    """``readline`` of the request head from ``rfile``, at most ``budget``
+    bytes in all: never reads more than one byte past the budget.
+
+    :raises HeadTooLarge: the head is longer than the budget.
+    """
+
+    def __init__(self, rfile, budget):
+        self._rfile = rfile
+        self._budget = budget
+
+    def readline(self, size=-1):
+        if size is None or size < 0 or size > self._budget + 1:
+            size = self._budget + 1
+        line = self._rfile.readline(size)
+        self._budget -= len(line)
+        if self._budget < 0:
+            raise HeadTooLarge('request head too large')
+        return line
+
+
 class _ChunkedReader(_BodyReader):
     """``wsgi.input`` decoding ``Transfer-Encoding: chunked`` (RFC 7230
     4.1); ``done`` once the last chunk and the trailers were read.  Reads
     at most what the caller asks for (a chunk announcing gigabytes is not
     buffered).
 
+    :param max_size: largest body in bytes; the application may lower or
+        raise it (``environ['wsgi.input'].max_size``) before reading.
     :raises ChunkedError: malformed chunk size line or framing.
+    :raises hurtle.occi.errors.RequestEntityTooLarge: a chunk size line
+        declares a body longer than ``max_size`` (raised at that line,
+        without waiting for the chunk's bytes).
     """
 
-    def __init__(self, rfile):
+    def __init__(self, rfile, max_size):
         super().__init__(rfile, 0)
+        self.max_size = max_size
+        self._declared = 0
         self._finished = False
         self._started = False
         self._chunk_left = 0
@@ -177,6 +223,10 @@ class _ChunkedReader(_BodyReader):
                 raise ChunkedError('invalid chunk size %r' % size_text[:20])
             if size < 0:
                 raise ChunkedError('invalid chunk size')
+            self._declared += size
+            if self.max_size is not None and self._declared > self.max_size:
+                raise errors.RequestEntityTooLarge(
+                    'Request body larger than %d bytes.' % self.max_size)
             if size == 0:
                 while self._line():     # trailers, up to the empty line
                     pass
@@ -272,19 +322,27 @@ class _Handler(simple_server.WSGIRequestHandler):
         self.requestline = ''
         self.request_version = ''
         self.command = ''
+        limit = self.server.max_header_size
         try:
-            self.raw_requestline = self.rfile.readline(65537)
-            if len(self.raw_requestline) > 65536:
+            self.raw_requestline = self.rfile.readline(min(limit, 65536) + 1)
+            if len(self.raw_requestline) > min(limit, 65536):
                 self.close_connection = True
                 self.send_error(414)
                 return
             if not self.raw_requestline:
                 self.close_connection = True
                 return
-            if not self.parse_request():
+            if not self._parse_head(limit - len(self.raw_requestline)):
                 self.close_connection = True
                 return
             environ = self.get_environ()
+        except HeadTooLarge:
+            self.close_connection = True
+            LOG.info('%s: request head over %d bytes, answering 431',
+                     self.client_address[0], limit)
+            self.send_error(431, explain='Request line and headers larger '
+                                         'than %d bytes.' % limit)
+            return
         except TimeoutError:
             self.close_connection = True
             if self.raw_requestline:
@@ -294,7 +352,7 @@ class _Handler(simple_server.WSGIRequestHandler):
             self.close_connection = True
             return
         self.raw_in.deadline = time.monotonic() + self.server.body_timeout
-        refusal = self._frame_body(environ)
+        refusal = self._check_host() or self._frame_body(environ)
         if refusal is not None:
             self.close_connection = True
             self.send_error(*refusal)
@@ -310,6 +368,27 @@ class _Handler(simple_server.WSGIRequestHandler):
         if not self.responded:
             self.close_connection = True
 
+    def _parse_head(self, budget):
+        """``parse_request`` reading the headers with at most ``budget``
+        bytes (:class:`HeadTooLarge` past it)."""
+        rfile = self.rfile
+        self.rfile = _HeadReader(rfile, budget)
+        try:
+            return self.parse_request()
+        finally:
+            self.rfile = rfile
+
+    def _check_host(self):
+        """``(400, message)`` for an HTTP/1.1 request without ``Host`` or
+        any request with several (RFC 7230 5.4), else ``None``."""
+        hosts = self.headers.get_all('Host') or []
+        if len(hosts) > 1:
+            return 400, 'Several Host headers'
+        if not hosts and self.request_version not in ('HTTP/0.9',
+                                                      'HTTP/1.0'):
+            return 400, 'Host header missing (required in HTTP/1.1)'
+        return None
+
     def _frame_body(self, environ):
         """Put the body reader in ``wsgi.input`` (set by wsgiref later)
         or return ``(code, message)`` to refuse the request."""
@@ -322,7 +401,7 @@ class _Handler(simple_server.WSGIRequestHandler):
                     coding[:40],)
             environ.pop('CONTENT_LENGTH', None)
             environ['wsgi.input_terminated'] = True
-            self._body = _ChunkedReader(self.rfile)
+            self._body = _ChunkedReader(self.rfile, self.server.max_body)
             return None
         try:
             length = int(environ.get('CONTENT_LENGTH') or 0)
@@ -396,7 +475,10 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
     daemon_threads = True
 
     def configure(self, header_timeout, body_timeout, pool_size, backlog,
-                  keep_alive, retry_after, idle_timeout):
+                  keep_alive, retry_after, idle_timeout, max_header_size,
+                  max_body):
+        self.max_header_size = int(max_header_size)
+        self.max_body = int(max_body)
         self.header_timeout = float(header_timeout)
         self.idle_timeout = float(idle_timeout)
         self.body_timeout = float(body_timeout)
@@ -482,7 +564,8 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
 
 def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
                 body_timeout=None, pool_size=None, backlog=None,
-                keep_alive=None, retry_after=None, idle_timeout=None):
+                keep_alive=None, retry_after=None, idle_timeout=None,
+                max_header_size=None, max_body=None):
     """Create (bind, not start) a threaded WSGI server for ``app``.
 
     :param port: TCP port; 0 picks a free one (see ``server.server_port``).
@@ -497,6 +580,11 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
     :param idle_timeout: seconds a kept-alive connection may stay idle
         before its next request starts (closed quietly after).
     :param retry_after: ``Retry-After`` seconds of the 503.
+    :param max_header_size: bytes of request line and headers together;
+        431 past it (414 for a request line alone past it).
+    :param max_body: largest chunked request body in bytes, checked at
+        each chunk size line (413); the application may change it per
+        request (``wsgi.input.max_size``).
     ``None`` takes the value of :data:`DEFAULTS`.
     :returns: server with ``serve_forever()``, ``shutdown()``,
         ``server_close()`` and ``server_port``.
@@ -505,7 +593,8 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
     given = dict(header_timeout=header_timeout, body_timeout=body_timeout,
                  pool_size=pool_size, backlog=backlog,
                  keep_alive=keep_alive, retry_after=retry_after,
-                 idle_timeout=idle_timeout)
+                 idle_timeout=idle_timeout, max_header_size=max_header_size,
+                 max_body=max_body)
     options = dict(DEFAULTS)
     options.update((k, v) for k, v in given.items() if v is not None)
     server = ThreadingWSGIServer((host, port), _Handler,

@@ -96,6 +96,19 @@ class ClientTestMixin(object):
             self.assertEqual(value, got)
             self.assertIs(type(value), type(got))
 
+    def test_non_ascii_values_round_trip(self):
+        # The server sends header values as UTF-8 bytes; the client must
+        # not read them as latin-1 ('h\xc3\xa9llo').
+        values = {'occi.app.name': 'h\xe9llo \u2603', 'occi.app.image': 'img',
+                  'occi.app.env': 'GREETING=gr\xfc\xdf \U0001f600'}
+        loc = self.client.create('/app/', APP, values)
+        attrs = self.client.get(loc).attributes
+        self.assertEqual(values['occi.app.name'], attrs['occi.app.name'])
+        self.assertEqual(values['occi.app.env'], attrs['occi.app.env'])
+        self.client.update(loc, APP, {'occi.app.env': '\xe9t\xe9'})
+        self.assertEqual('\xe9t\xe9',
+                         self.client.get(loc).attributes['occi.app.env'])
+
     def test_put_create_and_replace(self):
         loc = self.client.put('/app/chosen', APP, {
             'occi.app.name': 'n', 'occi.app.image': 'i'})

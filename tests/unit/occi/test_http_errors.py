@@ -157,6 +157,54 @@ class TestErrorPaths(base.ServedAppTestCase):
                         b'Category: \xff\xfe')
         self.assertError(resp, 400)
 
+    def test_json_null_where_list_or_object_expected_is_400(self):
+        loc = self.create_app()
+        kind = base.APP_CAT.split(';')[0]
+        scheme = 'http://schemas.ogf.org/occi/platform#'
+        cases = (
+            ({'kind': scheme + kind, 'attributes': None}, 'attributes'),
+            ({'kind': scheme + kind, 'attributes': 'x'}, 'attributes'),
+            ({'kind': scheme + kind, 'mixins': None}, 'mixins'),
+            ({'kind': scheme + kind, 'links': None}, 'links'),
+            ({'kind': scheme + kind, 'actions': None}, 'actions'),
+            ({'kind': scheme + kind, 'actions': {}}, 'actions'),
+            ({'kind': scheme + kind, 'links': [{
+                'kind': 'http://schemas.ogf.org/occi/core#link',
+                'target': loc, 'attributes': None}]}, 'attributes'),
+            ({'kind': scheme + kind, 'links': [{
+                'kind': 'http://schemas.ogf.org/occi/core#link',
+                'target': loc, 'mixins': None}]}, 'mixins'),
+            ({'action': scheme + 'app/action#start', 'attributes': None},
+             'attributes'),
+            ({'mixins': None}, 'mixins'),
+            ({'actions': None}, 'actions'),
+            ({'kinds': None}, 'kinds'),
+            ({'mixins': [{'term': 't', 'scheme': 'http://x.org/m#',
+                          'depends': None}]}, 'depends'),
+            ({'mixins': [{'term': 't', 'scheme': 'http://x.org/m#',
+                          'attributes': None}]}, 'attributes'),
+            ({'resources': None}, 'resources'),
+        )
+        for doc, member in cases:
+            if 'kind' in doc:
+                paths = (loc, '/app/')
+            elif 'action' in doc:
+                paths = (loc + '?action=start',)
+            elif 'resources' in doc:
+                paths = ('/app/',)
+            else:
+                paths = ('/-/',)
+            for path in paths:
+                resp = self.req('POST', path, {
+                    'Content-Type': 'application/occi+json'},
+                    json.dumps(doc))
+                self.assertError(resp, 400)
+                self.assertIn('"%s" must be' % member, resp.text,
+                              (doc, path))
+        self.assertEqual('stopped', self.req(
+            'GET', loc, {'Accept': 'application/occi+json'}).json()[
+                'attributes']['occi.app.state'])
+
     def test_deeply_nested_json_is_400(self):
         body = '[' * 100000 + ']' * 100000
         resp = self.req('POST', '/app/',
@@ -176,6 +224,94 @@ class TestErrorPaths(base.ServedAppTestCase):
                 s.sendall(raw)
                 answer = s.recv(400)
             self.assertIn(status, answer, raw[:20])
+
+    def _raw(self, data):
+        """Send ``data`` on a new connection; the whole answer (the
+        requests below close the connection)."""
+        with socket.create_connection(
+                ('127.0.0.1', self.server.server_port), timeout=10) as s:
+            s.sendall(data)
+            chunks = []
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return b''.join(chunks)
+                chunks.append(chunk)
+
+    def _create_raw(self, attribute, version=b'HTTP/1.1',
+                    host=b'Host: 127.0.0.1\r\n'):
+        return self._raw(
+            b'POST /app/ ' + version + b'\r\n' + host +
+            b'X-Project-Id: p1\r\nContent-Type: text/occi\r\n'
+            b'Connection: close\r\nContent-Length: 0\r\n'
+            b'Category: ' + base.APP_CAT.encode() + b'\r\n'
+            b'X-OCCI-Attribute: ' + attribute + b'\r\n\r\n')
+
+    def test_non_utf8_header_is_400(self):
+        answer = self._create_raw(b'occi.app.name="\xff\xfe\xc3", '
+                                  b'occi.app.image="i"')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer)
+        self.assertIn(b'X-OCCI-Attribute is not UTF-8', answer)
+        self.assertEqual(
+            '', self.req('GET', '/app/', {'Accept': 'text/uri-list'}).text)
+        for name in (b'Category', b'X-OCCI-Location', b'Link',
+                     b'X-Project-Id'):
+            answer = self._raw(
+                b'GET /app/ HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+                b'X-Project-Id: p1\r\nConnection: close\r\n' +
+                name + b': \xe9t\xe9\r\n\r\n')
+            self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer)
+            self.assertIn(name + b' is not UTF-8', answer)
+
+    def test_utf8_header_is_stored_as_text(self):
+        answer = self._create_raw('occi.app.name="h\xe9llo", '
+                                  'occi.app.image="i"'.encode('utf-8'))
+        self.assertTrue(answer.startswith(b'HTTP/1.1 201 '), answer)
+        loc = self.req('GET', '/app/', {'Accept': 'text/uri-list'}).text
+        resp = self.req('GET', loc.strip(),
+                        {'Accept': 'application/occi+json'})
+        self.assertEqual('h\xe9llo',
+                         resp.json()['attributes']['occi.app.name'])
+
+    def test_http11_without_host_is_400(self):
+        answer = self._create_raw(b'occi.app.name="n", occi.app.image="i"',
+                                  host=b'')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer)
+        self.assertIn(b'Host', answer)
+        self.assertEqual(
+            '', self.req('GET', '/app/', {'Accept': 'text/uri-list'}).text)
+        answer = self._raw(b'GET /-/ HTTP/1.1\r\nX-Project-Id: p1\r\n'
+                           b'Connection: close\r\n\r\n')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer)
+
+    def test_several_hosts_are_400(self):
+        for version in (b'HTTP/1.0', b'HTTP/1.1'):
+            answer = self._create_raw(
+                b'occi.app.name="n", occi.app.image="i"', version=version,
+                host=b'Host: 127.0.0.1\r\nHost: evil.example\r\n')
+            self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer)
+
+    def test_app_behind_another_server_needs_host_in_http11(self):
+        seen = []
+        environ = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/-/',
+                   'SERVER_NAME': 'localhost', 'SERVER_PORT': '80',
+                   'HTTP_X_PROJECT_ID': 'p1', 'wsgi.url_scheme': 'http'}
+        for protocol, status in (('HTTP/1.1', '400 Bad Request'),
+                                 ('HTTP/1.0', '200 OK')):
+            body = b''.join(self.app(
+                dict(environ, SERVER_PROTOCOL=protocol),
+                lambda status, headers: seen.append(status)))
+            self.assertEqual(status, seen.pop(), body)
+        self.assertIn(b'Host', b''.join(self.app(
+            dict(environ, SERVER_PROTOCOL='HTTP/1.1'),
+            lambda status, headers: None)))
+
+    def test_http10_without_host_uses_the_server_name(self):
+        answer = self._create_raw(b'occi.app.name="n", occi.app.image="i"',
+                                  version=b'HTTP/1.0', host=b'')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 201 '), answer)
+        self.assertIn(b'Location: http://', answer)
+        self.assertIn(b':%d/app/' % self.server.server_port, answer)
 
     def test_paths_cannot_forge_log_lines(self):
         with self.assertLogs('hurtle.occi.app', level='INFO') as logs:

@@ -15,6 +15,7 @@ negotiated rendering, category locations as paths or URLs, locations
 from a public URL or a valid Host."""
 
 import json
+import socket
 
 from occi import backend
 from occi import core_model
@@ -171,6 +172,29 @@ class TestPublicUrl(base.ServedAppTestCase):
             'Content-Type': 'text/occi', 'X-OCCI-Location': loc})
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertNotIn('attacker', self.req('GET', '/app/').text)
+
+    def _raw(self, data):
+        with socket.create_connection(
+                ('127.0.0.1', self.server.server_port), timeout=10) as s:
+            s.sendall(data)
+            chunks = []
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return b''.join(chunks)
+                chunks.append(chunk)
+
+    def test_host_rules_stay_with_a_public_url(self):
+        create = (b' /app/ %s\r\nX-Project-Id: p1\r\n'
+                  b'Content-Type: text/occi\r\nConnection: close\r\n'
+                  b'Content-Length: 0\r\nCategory: ' +
+                  base.APP_CAT.encode() + b'\r\nX-OCCI-Attribute: '
+                  b'occi.app.name="a", occi.app.image="i"\r\n\r\n')
+        answer = self._raw(b'POST' + create % b'HTTP/1.1')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer)
+        answer = self._raw(b'POST' + create % b'HTTP/1.0')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 201 '), answer)
+        self.assertIn(b'Location: https://cloud.example/occi/app/', answer)
 
     def test_public_url_checked(self):
         from hurtle.occi import app as occi_app

@@ -18,6 +18,7 @@ requests on one connection.
 """
 
 import socket
+import threading
 import time
 
 import requests
@@ -265,6 +266,29 @@ class TestChunkedBodies(ServerTest):
         answer = _read_all(self._post(b'10000000000\r\n' + b'x' * 200))
         self.assertEqual(413, _status(answer))
 
+    def test_chunk_size_past_the_body_limit_is_413_at_once(self):
+        # default limit (the application's max_body, 1 MiB); the body
+        # never comes: the answer must not wait for the body deadline
+        # (408 if it does)
+        self.serve(body_timeout=10 * TIMEOUT)
+        answer = _read_all(self._post(b'FFFFFFFFFFFF\r\nxx'), 5 * TIMEOUT)
+        self.assertEqual(413, _status(answer), answer)
+        self.assertIn(b'larger than 1048576 bytes', answer)
+
+    def test_chunk_sizes_adding_up_past_the_limit_are_413(self):
+        self.serve(body_timeout=10 * TIMEOUT)
+        self.app.max_body = 100
+        answer = _read_all(self._post(b'32\r\n' + b'x' * 50 +
+                                      b'\r\n33\r\nxx'), 5 * TIMEOUT)
+        self.assertEqual(413, _status(answer), answer)
+
+    def test_chunk_up_to_the_limit_is_read(self):
+        self.serve()
+        self.app.max_body = len(self.CREATE)
+        answer = _read_all(self._post(self._chunked(self.CREATE,
+                                                    len(self.CREATE))))
+        self.assertEqual(201, _status(answer), answer)
+
     def test_chunk_longer_than_its_size_is_400(self):
         self.serve()
         answer = _read_all(self._post(b'2\r\nabc\r\n0\r\n\r\n'))
@@ -287,6 +311,82 @@ class TestChunkedBodies(ServerTest):
         self.serve(body_timeout=TIMEOUT)
         answer = _read_all(self._post(b'a\r\n01234'))
         self.assertEqual(408, _status(answer))
+
+
+class TestHeadSize(ServerTest):
+    """The request line and headers together are bounded (431)."""
+
+    HEAD = (b'GET /-/ HTTP/1.1\r\nHost: x\r\nX-Project-Id: p1\r\n'
+            b'Connection: close\r\n')
+
+    def test_oversized_head_is_431_without_reading_the_rest(self):
+        # 40 headers of 60 KB would be 2.4 MB: the server must answer
+        # once past its limit, not wait for (or read) the rest; the end
+        # of the head never comes here, so waiting means a 408.
+        self.serve(header_timeout=10 * TIMEOUT)
+        sock = self.raw(self.HEAD + b'X-Big-0: ' + b'a' * 60000 + b'\r\n' +
+                        b'X-Big-1: ' + b'a' * 60000 + b'\r\n')
+        sock.settimeout(5 * TIMEOUT)
+        answer = sock.recv(65536)
+        self.assertEqual(431, _status(answer), answer)
+        self.assertIn(b'Connection: close', answer)
+
+    def test_many_big_headers_are_431(self):
+        self.serve()
+        sock = _connect(self.port)
+        self.addCleanup(sock.close)
+        sock.sendall(self.HEAD)
+        got = []
+
+        def _send():
+            try:
+                for i in range(40):
+                    sock.sendall(b'X-Big-%d: ' % i + b'a' * 60000 + b'\r\n')
+                sock.sendall(b'\r\n')
+            except OSError:
+                pass        # the server closed after its answer
+        sender = threading.Thread(target=_send, daemon=True)
+        sender.start()
+        got.append(_read_all(sock, 5 * TIMEOUT))
+        sender.join(5 * TIMEOUT)
+        self.assertEqual(431, _status(got[0]), got[0][:200])
+
+    def test_configured_limit(self):
+        self.serve(max_header_size=2048)
+        small = _read_all(self.raw(self.HEAD + b'X-A: ' + b'a' * 1000 +
+                                   b'\r\n\r\n'))
+        self.assertEqual(200, _status(small), small[:200])
+        big = _read_all(self.raw(self.HEAD + b'X-A: ' + b'a' * 2048 +
+                                 b'\r\n\r\n'))
+        self.assertEqual(431, _status(big), big[:200])
+        line = _read_all(self.raw(b'GET /' + b'a' * 2048 + b' HTTP/1.1\r\n'
+                                  b'Host: x\r\n\r\n'))
+        self.assertEqual(414, _status(line), line[:200])
+
+    def test_limit_from_hurtle_conf(self):
+        from oslo_config import cfg
+
+        from hurtle.conf import wsgi as wsgi_conf
+        conf = cfg.ConfigOpts()
+        wsgi_conf.register_opts(conf)
+        conf([])
+        self.assertEqual(65536, conf.wsgi.max_header_size)
+        conf.set_override('max_header_size', 2048, group='wsgi')
+        srv = self.serve(**wsgi_conf.server_options(conf))
+        self.assertEqual(2048, srv.max_header_size)
+        big = _read_all(self.raw(self.HEAD + b'X-A: ' + b'a' * 2048 +
+                                 b'\r\n\r\n'))
+        self.assertEqual(431, _status(big), big[:200])
+
+    def test_default_limit_is_64_kib(self):
+        self.serve()
+        fits = _read_all(self.raw(self.HEAD + b'X-A: ' + b'a' * 60000 +
+                                  b'\r\n\r\n'))
+        self.assertEqual(200, _status(fits), fits[:200])
+        over = _read_all(self.raw(self.HEAD + b'X-A: ' + b'a' * 40000 +
+                                  b'\r\nX-B: ' + b'b' * 40000 +
+                                  b'\r\n\r\n'))
+        self.assertEqual(431, _status(over), over[:200])
 
 
 class TestUndecodedChunked(testtools.TestCase):
