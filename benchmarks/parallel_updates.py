@@ -22,7 +22,6 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from hurtle.cc.embedded_heat import client as heat_client  # noqa: E402
 from hurtle.occi import client as occi_client  # noqa: E402
 from tests.functional import hurtle_fixture  # noqa: E402
 
@@ -70,8 +69,7 @@ def main():
     try:
         client = occi_client.OCCIClient(hurtle.sm_url,
                                         headers={'X-Project-Id': 'demo'})
-        heat = heat_client.heat_client(heat_client.endpoint_for(
-            hurtle.heat_url, 'admin'))
+        heat = hurtle.heat_client()
         resp = requests.post(hurtle.sm_url + 'sample/', headers=HEADERS,
                              timeout=30)
         location = resp.headers['Location']

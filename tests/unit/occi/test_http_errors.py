@@ -14,6 +14,7 @@
 import json
 import socket
 
+from tests import net
 from tests.unit.occi import base
 
 
@@ -228,15 +229,7 @@ class TestErrorPaths(base.ServedAppTestCase):
     def _raw(self, data):
         """Send ``data`` on a new connection; the whole answer (the
         requests below close the connection)."""
-        with socket.create_connection(
-                ('127.0.0.1', self.server.server_port), timeout=10) as s:
-            s.sendall(data)
-            chunks = []
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return b''.join(chunks)
-                chunks.append(chunk)
+        return net.exchange(self.server.server_port, data)
 
     def _create_raw(self, attribute, version=b'HTTP/1.1',
                     host=b'Host: 127.0.0.1\r\n'):

@@ -15,13 +15,13 @@ negotiated rendering, category locations as paths or URLs, locations
 from a public URL or a valid Host."""
 
 import json
-import socket
 
 from occi import backend
 from occi import core_model
 
 from hurtle.occi import client
 from hurtle.occi import errors
+from tests import net
 from tests.unit.occi import base
 
 NOPUT = core_model.Kind('http://example.com/test#', 'noput',
@@ -174,15 +174,9 @@ class TestPublicUrl(base.ServedAppTestCase):
         self.assertNotIn('attacker', self.req('GET', '/app/').text)
 
     def _raw(self, data):
-        with socket.create_connection(
-                ('127.0.0.1', self.server.server_port), timeout=10) as s:
-            s.sendall(data)
-            chunks = []
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return b''.join(chunks)
-                chunks.append(chunk)
+        """Send ``data`` on a new connection; the whole answer (the
+        requests below close the connection)."""
+        return net.exchange(self.server.server_port, data)
 
     def test_host_rules_stay_with_a_public_url(self):
         create = (b' /app/ %s\r\nX-Project-Id: p1\r\n'
