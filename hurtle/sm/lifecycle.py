@@ -108,6 +108,11 @@ class Superseded(Exception):
     """A newer operation owns the instance (or it is gone): stop quietly."""
 
 
+class Stopping(Exception):
+    """The SM is shutting down: stop here, the record says where the work
+    is, and the next start resumes it (``Lifecycle.recover``)."""
+
+
 def dependency_inputs(dependency, created):
     """Attributes to create ``dependency`` with, from its declared inputs.
 
@@ -153,14 +158,18 @@ class Operation(object):
     conditional on its number (``InstanceStore.transition(operation=)``).
     """
 
-    def __init__(self, store, instance_id, number):
+    def __init__(self, store, instance_id, number, stopping=None):
         self.store = store
         self.instance_id = instance_id
         self.number = number
+        self.stopping = stopping
 
     def row(self):
         """The record, or :class:`Superseded` if another operation owns it
-        (or it is gone)."""
+        (or it is gone), or :class:`Stopping` once the SM shuts down (every
+        wait of the lifecycle asks for the row before each attempt)."""
+        if self.stopping is not None and self.stopping.is_set():
+            raise Stopping()
         row = self.store.load(self.instance_id)
         if row is None or row.operation != self.number:
             raise Superseded()
@@ -216,6 +225,7 @@ class Lifecycle(object):
             max_workers=conf.sm.workers, thread_name_prefix='lifecycle')
         self._jobs = {}     # instance id -> Event set when its job ends
         self._jobs_lock = threading.Lock()
+        self._stopping = threading.Event()
         self.watcher = watcher_mod.SOWatcher(conf, store, self.peers)
 
     # scheduling
@@ -243,7 +253,7 @@ class Lifecycle(object):
                     # A superseded job stops at its next step.
                     previous.wait(self.conf.sm.phase_timeout)
                 self._guard(work, Operation(self.store, instance_id,
-                                            number))
+                                            number, self._stopping))
             finally:
                 done.set()
                 with self._jobs_lock:
@@ -263,6 +273,10 @@ class Lifecycle(object):
         except Superseded:
             LOG.info('instance %s: operation %d superseded, stopped',
                      op.instance_id, op.number)
+        except Stopping:
+            LOG.info('instance %s: the SM is stopping; operation %d is left '
+                     'for the next start to resume', op.instance_id,
+                     op.number)
         except (PhaseError, peers_mod.Timeout) as exc:
             self._fail(op, str(exc))
         except errors.OCCIError as exc:
@@ -297,6 +311,9 @@ class Lifecycle(object):
         return self._dispatch(self._destroy, instance_id, operation)
 
     def shutdown(self, wait=True):
+        """Stop: running lifecycles end at their next step (their records
+        say where they are; the next start resumes them)."""
+        self._stopping.set()
         self.watcher.stop()
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 

@@ -89,9 +89,19 @@ class LocalRuntime(base.Runtime):
                                  % self.conf.cc.so_start_timeout)
 
     def stop(self, ref):
+        """Stop the SO of ``ref`` (SIGTERM, SIGKILL after
+        ``STOP_GRACE_SECONDS``) and remove its port file; its log stays."""
         pid = (ref or {}).get('pid')
         if not pid:
             return
+        try:
+            self._stop(pid, ref)
+        finally:
+            log_path = (ref or {}).get('log')
+            if log_path:
+                _unlink(os.path.splitext(log_path)[0] + '.port')
+
+    def _stop(self, pid, ref):
         proc = self._children.pop(pid, None)
         if proc is None:
             # Started by an earlier CC process: not our child, but recorded
@@ -130,6 +140,13 @@ class LocalRuntime(base.Runtime):
         """Stop every SO this process started (CC shutdown)."""
         for pid in list(self._children):
             self.stop({'pid': pid})
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _signal(pid, signum):

@@ -78,10 +78,18 @@ class AppAPITest(testtools.TestCase):
         self.assertNotIn('occi.app.env', app.attributes)
         self.assertEqual([location], self.client.list('/app/'))
 
+        workdir = os.path.join(self.conf.state_path, 'so')
+        app_id = location.rstrip('/').rsplit('/', 1)[-1]
+        self.assertTrue(os.path.exists(
+            os.path.join(workdir, app_id + '.port')))
         self.client.delete(location)
         self.assertRaises(errors.NotFound, self.client.get, location)
         self.assertRaises(requests.ConnectionError, requests.get,
                           so_url + '-/', timeout=5)
+        # The port file goes with the SO (its log stays, for the operator).
+        self.assertEqual([app_id + '.log'],
+                         [name for name in os.listdir(workdir)
+                          if name.startswith(app_id)])
 
     def test_stop_and_start_actions(self):
         location = self.create()

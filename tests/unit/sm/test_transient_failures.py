@@ -5,6 +5,7 @@ A small WSGI stand-in for an SO (the SO API's ``GET``) is served on
 127.0.0.1 and answers 503 as an SO does while Heat is unreachable.
 """
 import threading
+import time
 
 import testtools
 
@@ -62,7 +63,8 @@ class _SO(peers.ComponentClient):
         pass
 
 
-class WaitStackTest(testtools.TestCase):
+class _LifecycleCase(testtools.TestCase):
+    """A lifecycle without store or CC, and SO stand-ins served here."""
 
     def setUp(self):
         super().setUp()
@@ -80,6 +82,9 @@ class WaitStackTest(testtools.TestCase):
         self.addCleanup(srv.server_close)
         self.addCleanup(srv.shutdown)
         return 'http://127.0.0.1:%d/' % srv.server_port
+
+
+class WaitStackTest(_LifecycleCase):
 
     def test_503_from_the_so_is_transient(self):
         app = _FlakySO(unavailable=4)
@@ -106,3 +111,40 @@ class WaitStackTest(testtools.TestCase):
                                 'provision')
         self.assertEqual('provision did not complete within 3 s: service '
                          'orchestrator (SO) unreachable', str(err))
+
+
+class _Row(object):
+    operation = 1
+
+
+class _Store(object):
+    """The instance record stays with operation 1."""
+
+    def load(self, instance_id):
+        return _Row()
+
+
+class ShutdownTest(_LifecycleCase):
+    """A lifecycle waiting on an unavailable SO stops when the SM shuts
+    down (it must not hold the process until its phase deadline)."""
+
+    def test_waiting_lifecycle_stops_at_shutdown(self):
+        self.conf.set_override('phase_timeout', 600, group='sm')
+        so = self.so(self.serve(_FlakySO(unavailable=10 ** 6)))
+        op = lifecycle.Operation(_Store(), 'i1', 1,
+                                 self.lifecycle._stopping)
+        raised = []
+
+        def wait():
+            try:
+                self.lifecycle._wait_stack(op, so, 'deploy')
+            except Exception as exc:
+                raised.append(exc)
+        thread = threading.Thread(target=wait)
+        thread.start()
+        time.sleep(0.5)
+        self.assertTrue(thread.is_alive())
+        self.lifecycle.shutdown(wait=False)
+        thread.join(10)
+        self.assertFalse(thread.is_alive())
+        self.assertIsInstance(raised[0], lifecycle.Stopping)
