@@ -14,9 +14,6 @@ cc_opts = [
     cfg.StrOpt('deployer', default='heat',
                help='Resource deployer SOs use (entry point in '
                     'hurtle.cc.deployer).'),
-    cfg.StrOpt('monitoring', default='none',
-               help='Monitoring driver (entry point in '
-                    'hurtle.cc.monitoring).'),
     cfg.URIOpt('heat_url', default='http://127.0.0.1:8004/v1/%(project)s',
                help='Heat orchestration endpoint; %(project)s is replaced '
                     'by the project. Used with auth_strategy=noauth; with '
