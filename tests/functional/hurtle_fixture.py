@@ -20,6 +20,7 @@ import time
 import types
 
 import fixtures
+import testtools
 
 from hurtle.cc.embedded_heat import client as heat_client_mod
 from hurtle.cmd import all as all_cmd
@@ -226,3 +227,21 @@ class HurtleParts(HurtleAll):
     def output(self):
         return '\n'.join('== %s ==\n%s' % (c.name, c.tail(40))
                          for c in self.children)
+
+
+class HurtleTestCase(testtools.TestCase):
+    """The tests of one class share one running Hurtle, ``cls.hurtle``:
+    made by :meth:`make_hurtle`, set up before the first test and cleaned
+    up after the last."""
+
+    @classmethod
+    def make_hurtle(cls):
+        """The fixture to run (default: ``HurtleAll()``)."""
+        return HurtleAll()
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hurtle = cls.make_hurtle()
+        cls.hurtle.setUp()
+        cls.addClassCleanup(cls.hurtle.cleanUp)

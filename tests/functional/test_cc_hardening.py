@@ -15,7 +15,6 @@ import time
 import fixtures
 from heatclient import exc as heat_exc
 import requests
-import testtools
 
 from hurtle.cc.embedded_heat import client as heat_client_mod
 from hurtle.occi import client as occi_client
@@ -57,21 +56,14 @@ def _so_processes(conf_path):
     return found
 
 
-class CCHardeningTest(testtools.TestCase):
+class CCHardeningTest(hurtle_fixture.HurtleTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def make_hurtle(cls):
         # A visible error state (backoff 2 s) before the restart.
-        cls.hurtle = hurtle_fixture.HurtleAll(
+        return hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
             extra_conf='[cc]\nwatch_interval = 0.5\nrestart_backoff = 2\n')
-        cls.hurtle.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.hurtle.cleanUp()
-        super().tearDownClass()
 
     def setUp(self):
         super().setUp()

@@ -8,7 +8,6 @@ down to its Heat stack and its SO process.
 import time
 
 import requests
-import testtools
 
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
@@ -19,20 +18,13 @@ KIND = 'sample; scheme="%s"; class="kind"' % SCHEME
 TIMEOUT = 120
 
 
-class EndToEndTest(testtools.TestCase):
+class EndToEndTest(hurtle_fixture.HurtleTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.hurtle = hurtle_fixture.HurtleAll(manifests=(
+    def make_hurtle(cls):
+        return hurtle_fixture.HurtleAll(manifests=(
             hurtle_fixture.SAMPLE_MANIFEST, hurtle_fixture.COMPOSED_MANIFEST,
             hurtle_fixture.UNTYPED_MANIFEST))
-        cls.hurtle.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.hurtle.cleanUp()
-        super().tearDownClass()
 
     def setUp(self):
         super().setUp()

@@ -12,7 +12,6 @@ import time
 import urllib.parse
 
 import requests
-import testtools
 
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
@@ -26,22 +25,15 @@ ROUNDS = 20
 PARALLEL = 10
 
 
-class LifecycleFaultsTest(testtools.TestCase):
+class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def make_hurtle(cls):
         # ``untyped``: the sample in the 2016 format, whose bad values
         # reach the SO and Heat (the typed sample refuses them itself).
-        cls.hurtle = hurtle_fixture.HurtleParts(
+        return hurtle_fixture.HurtleParts(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,
                        hurtle_fixture.UNTYPED_MANIFEST))
-        cls.hurtle.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.hurtle.cleanUp()
-        super().tearDownClass()
 
     def setUp(self):
         super().setUp()

@@ -10,7 +10,6 @@ import time
 import urllib.parse
 
 import requests
-import testtools
 
 from hurtle.occi import client as occi_client
 from tests.functional import hurtle_fixture
@@ -28,19 +27,12 @@ def _path(url):
     return urllib.parse.urlsplit(url).path
 
 
-class OCCIRecordsTest(testtools.TestCase):
+class OCCIRecordsTest(hurtle_fixture.HurtleTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.hurtle = hurtle_fixture.HurtleAll(
+    def make_hurtle(cls):
+        return hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,))
-        cls.hurtle.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.hurtle.cleanUp()
-        super().tearDownClass()
 
     def client(self, project='demo'):
         return occi_client.OCCIClient(self.hurtle.sm_url,
