@@ -190,7 +190,7 @@ def run(argv=None):
         return 2
     logging.setup(conf, 'hurtle-heat')
 
-    from hurtle.cc.embedded_heat import launcher
+    from hurtle.heat import launcher
     from hurtle import local_secret
 
     stop_requested = threading.Event()

@@ -13,7 +13,7 @@ process:
 
 Both use Heat's global ``oslo_config.cfg.CONF``, loaded from the heat.conf
 this module generates into the state directory (see
-:mod:`hurtle.cc.embedded_heat.heatconf`) followed by the operator's
+:mod:`hurtle.heat.heatconf`) followed by the operator's
 optional ``heat_config`` file. Hurtle's own options must not live on that
 object in this process (see :mod:`hurtle.cmd.heat`).
 
@@ -38,7 +38,7 @@ from wsgiref import simple_server
 
 from oslo_log import log as logging
 
-from hurtle.cc.embedded_heat import heatconf
+from hurtle.heat import heatconf
 
 LOG = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ class EmbeddedHeat(object):
     def _sync_db(self):
         from heat.db import api as db_api
 
-        from hurtle.cc.embedded_heat import db
+        from hurtle.heat import db
 
         try:
             engine = db_api.get_engine()
