@@ -81,7 +81,7 @@ function configure_hurtle {
     sudo install -d -o $STACK_USER -m 750 $HURTLE_STATE_PATH
 
     cp $HURTLE_DIR/etc/hurtle/hurtle.conf.sample $HURTLE_CONF
-    cp $HURTLE_DIR/etc/hurtle/api-paste.ini $HURTLE_CONF_DIR/api-paste.ini
+    cp $HURTLE_DIR/hurtle/wsgi/api-paste.ini $HURTLE_CONF_DIR/api-paste.ini
 
     iniset $HURTLE_CONF DEFAULT debug $ENABLE_DEBUG_LOG_LEVEL
     iniset $HURTLE_CONF DEFAULT state_path $HURTLE_STATE_PATH
@@ -95,8 +95,8 @@ function configure_hurtle {
     iniset $HURTLE_CONF sm service_project $SERVICE_PROJECT_NAME
     iniset $HURTLE_CONF cc host $HURTLE_LISTEN_ADDRESS
     iniset $HURTLE_CONF cc port $HURTLE_CC_PORT
-    # [cc] heat_url stays unset: with Keystone the deployer finds Heat in
-    # the service catalog ("orchestration").
+    # [deployer] heat_url stays unset: with Keystone the deployer finds
+    # Heat in the service catalog ("orchestration").
 
     if is_service_enabled mysql postgresql; then
         iniset $HURTLE_CONF database connection \

@@ -30,5 +30,5 @@ class HurtleConf(fixtures.Fixture):
         self.conf = conf
         self.addCleanup(conf.reset)
         # Secret columns are encrypted with a key under state_path, as
-        # hurtle.cmd.common.prepare sets up in every Hurtle process.
+        # hurtle.service.prepare_service sets up in every Hurtle process.
         db_types.configure(self.state)

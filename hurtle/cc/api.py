@@ -289,6 +289,18 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             schedule.forget(app_id)
             return 'restarted'
 
+    def recover(self):
+        """Restart every ``active`` app whose SO no longer runs (CC
+        start-up: the local runtime's SOs stop with the CC).
+
+        An app that cannot be restarted is recorded in state ``error``
+        (the watcher, ``hurtle.cc.recovery.Watcher``, retries it).
+
+        :returns: the number of apps restarted.
+        """
+        return sum(1 for row in self.store.all_rows()
+                   if self.restart_if_gone(row))
+
     def restart_if_gone(self, row):
         """Start again the SO of an ``active`` app whose SO is gone (CC
         start-up: the local runtime's SOs stop with the CC). Failures

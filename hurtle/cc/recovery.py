@@ -1,8 +1,8 @@
 """Bringing SOs back: after a CC restart, and when one dies (DESIGN.md
 section 5).
 
-* :func:`restart_apps` runs once at CC start-up: every app recorded as
-  ``active`` whose SO no longer runs is started again.
+* ``hurtle.cc.api.AppBackend.recover`` runs once at CC start-up: every
+  app recorded as ``active`` whose SO no longer runs is started again.
 * :class:`Watcher` is a thread of ``hurtle-cc`` that checks, every ``[cc]
   watch_interval`` seconds, that the SO of every ``active`` app still
   runs. A dead SO puts its app in state ``error`` and is restarted after
@@ -20,16 +20,6 @@ import threading
 import time
 
 LOG = logging.getLogger(__name__)
-
-
-def restart_apps(conf, backend):
-    """Restart every ``active`` app whose SO no longer runs.
-
-    An app that cannot be restarted is recorded in state ``error`` (the
-    watcher retries it). Returns the number of apps restarted.
-    """
-    return sum(1 for row in backend.store.all_rows()
-               if backend.restart_if_gone(row))
 
 
 class Schedule(object):

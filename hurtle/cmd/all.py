@@ -27,7 +27,7 @@ import time
 from oslo_config import cfg
 import requests
 
-from hurtle.cmd import common
+from hurtle import service
 
 LOG = logging.getLogger(__name__)
 
@@ -137,10 +137,11 @@ def _check_free(conf):
 
 
 def main(argv=None):
-    common.CONF.register_cli_opts(cli_opts)
-    conf = common.prepare(sys.argv[1:] if argv is None else argv,
-                          'Hurtle: embedded Heat, CC and SM on one machine')
-    common.upgrade_database()
+    service.CONF.register_cli_opts(cli_opts)
+    conf = service.prepare_service(
+        sys.argv[1:] if argv is None else argv,
+        'Hurtle: embedded Heat, CC and SM on one machine')
+    service.upgrade_database(conf)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda s, f: stop.set())
     signal.signal(signal.SIGINT, lambda s, f: stop.set())

@@ -8,27 +8,27 @@ attempts); on SIGTERM it stops the watcher and the SOs it started.
 import logging
 import sys
 
-from hurtle.api import paste as hurtle_paste
 from hurtle.cc import recovery
 from hurtle.cmd import common
+from hurtle import service
+from hurtle.wsgi import app as wsgi_app
 
 LOG = logging.getLogger(__name__)
 
 
 def main(argv=None):
-    conf = common.prepare(sys.argv[1:] if argv is None else argv,
-                          'Hurtle Cloud Controller')
-    common.upgrade_database()
-    application = hurtle_paste.load_app('hurtle-cc')
-    backend = hurtle_paste.BUILT['cc']
-    recovery.restart_apps(conf, backend)
+    conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
+                                   'Hurtle Cloud Controller')
+    service.upgrade_database(conf)
+    application, backend = wsgi_app.load_app(conf, 'hurtle-cc')
+    backend.recover()
     watcher = recovery.Watcher(conf, backend).start()
 
     def _on_stop():
         watcher.stop(timeout=conf.cc.so_start_timeout + 15)
         backend.runtime.stop_all()
 
-    common.serve(application, conf.cc.host, conf.cc.port, 'hurtle-cc',
+    common.serve(conf, application, conf.cc.host, conf.cc.port, 'hurtle-cc',
                  on_stop=_on_stop)
 
 

@@ -86,13 +86,13 @@ def run(sm_url, conf):
 
 
 def _check_stacks(conf, entity):
-    from hurtle.cc.embedded_heat import client as heat_client
     from hurtle import local_secret
+    from hurtle.so.deployers import heat_noauth as heat_client
     stack_id = entity.attributes.get('occi.mcn.stack.id')
-    project = conf.cc.heat_project
+    project = conf.deployer.heat_project
     heat = heat_client.heat_client(
-        conf.cc.heat_url % {'project': project}, project=project,
-        user=conf.cc.heat_user,
+        conf.deployer.heat_url % {'project': project}, project=project,
+        user=conf.deployer.heat_user,
         token=local_secret.load_or_create(conf.state_path))
     remaining = [s for s in heat.stacks.list() if s.id == stack_id]
     if remaining:

@@ -4,9 +4,9 @@ Usage::
 
     hurtle-heat --config-file etc/hurtle/hurtle.conf
 
-Reads ``[DEFAULT] state_path``, the ``[embedded_heat]`` group and the
-oslo.log options (``debug``, ``log_file``, ``log_dir``) from Hurtle's
-configuration with a private ``ConfigOpts``: Heat owns the global
+Reads ``[DEFAULT] state_path``, the ``[embedded_heat]`` and ``[wsgi]``
+groups and the oslo.log options (``debug``, ``log_file``, ``log_dir``)
+from Hurtle's configuration with a private ``ConfigOpts``: Heat owns the global
 ``cfg.CONF`` in this process, so Hurtle's options are kept off it and
 names such as ``[DEFAULT] host`` or ``[database] connection`` never clash.
 The groups Hurtle's Heat plugins read, ``[sdc]`` and ``[hurtle_heat]``,
@@ -43,16 +43,18 @@ def load_conf(argv):
     absolute against the first config file's directory.
 
     :param argv: command-line arguments (without the program name).
-    :returns: ConfigOpts with ``[DEFAULT] state_path``, ``[embedded_heat]``
-        and oslo.log options.
+    :returns: ConfigOpts with ``[DEFAULT] state_path``, ``[embedded_heat]``,
+        ``[wsgi]`` (its API server) and oslo.log options.
     """
     from hurtle import conf as hurtle_conf
     from hurtle.conf import embedded_heat
     from hurtle.conf import paths
+    from hurtle.conf import wsgi as wsgi_conf
 
     conf = cfg.ConfigOpts()
     paths.register_opts(conf)
     embedded_heat.register_opts(conf)
+    wsgi_conf.register_opts(conf)
     logging.register_options(conf)
     conf(argv, project='hurtle', prog='hurtle-heat',
          version=_hurtle_version())
@@ -190,7 +192,7 @@ def run(argv=None):
         return 2
     logging.setup(conf, 'hurtle-heat')
 
-    from hurtle.cc.embedded_heat import launcher
+    from hurtle.heat import launcher
     from hurtle import local_secret
 
     stop_requested = threading.Event()

@@ -2,24 +2,24 @@
 import logging
 import sys
 
-from hurtle.api import paste as hurtle_paste
 from hurtle.cmd import common
+from hurtle import service
 from hurtle.sm import manifest as manifest_mod
+from hurtle.wsgi import app as wsgi_app
 
 LOG = logging.getLogger(__name__)
 
 
 def main(argv=None):
-    conf = common.prepare(sys.argv[1:] if argv is None else argv,
-                          'Hurtle Service Manager')
-    common.upgrade_database()
+    conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
+                                   'Hurtle Service Manager')
+    service.upgrade_database(conf)
     try:
-        application = hurtle_paste.load_app('hurtle-sm')
+        application, lifecycle = wsgi_app.load_app(conf, 'hurtle-sm')
     except (manifest_mod.ManifestError, ValueError) as exc:
         sys.exit('hurtle-sm: %s' % exc)
-    lifecycle = hurtle_paste.BUILT['sm']
     lifecycle.recover()
-    common.serve(application, conf.sm.host, conf.sm.port, 'hurtle-sm',
+    common.serve(conf, application, conf.sm.host, conf.sm.port, 'hurtle-sm',
                  on_stop=lambda: lifecycle.shutdown(wait=False))
 
 

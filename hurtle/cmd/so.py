@@ -20,9 +20,10 @@ from oslo_config import cfg
 
 from hurtle.cmd import common
 from hurtle.sdk import context as so_context
-from hurtle.sdk import deployer as deployer_api
+from hurtle import service
+from hurtle.so import api as so_api
 from hurtle.so import bundle as so_bundle
-from hurtle.so import runtime
+from hurtle.so import deployers
 from hurtle.so import secret as so_secret
 
 LOG = logging.getLogger(__name__)
@@ -46,9 +47,9 @@ def _write_port(path, port):
 
 
 def main(argv=None):
-    common.CONF.register_cli_opts(cli_opts)
-    conf = common.prepare(sys.argv[1:] if argv is None else argv,
-                          'Hurtle Service Orchestrator runtime')
+    service.CONF.register_cli_opts(cli_opts)
+    conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
+                                   'Hurtle Service Orchestrator runtime')
     secret = os.environ.get(so_secret.ENV_VAR, '')
     if not secret:
         sys.exit('hurtle-so: %s is not set; an SO never serves without its '
@@ -59,13 +60,13 @@ def main(argv=None):
     except so_bundle.BundleError as exc:
         sys.exit('hurtle-so: %s' % exc)
     instance_id = os.environ.get('HURTLE_INSTANCE_ID', 'default')
-    project = os.environ.get('HURTLE_PROJECT', conf.cc.heat_project)
+    project = os.environ.get('HURTLE_PROJECT', conf.deployer.heat_project)
     try:
         templates = json.loads(os.environ.get('HURTLE_SO_TEMPLATES') or '{}')
     except ValueError:
         sys.exit('hurtle-so: HURTLE_SO_TEMPLATES is not JSON')
     try:
-        deployer = deployer_api.load(conf.cc.deployer, conf, project)
+        deployer = deployers.load(conf, project)
     except RuntimeError as exc:
         sys.exit('hurtle-so: %s' % exc)
 
@@ -77,14 +78,14 @@ def main(argv=None):
     state_dir = os.path.join(conf.state_path, 'so')
     os.makedirs(state_dir, exist_ok=True)
     application = so_secret.SecretMiddleware(
-        runtime.make_application(
+        so_api.make_application(
             factory, os.path.join(state_dir, '%s.json' % instance_id)),
         secret)
 
     def on_bound(port):
         if conf.port_file:
             _write_port(conf.port_file, port)
-    common.serve(application, conf.host, conf.port,
+    common.serve(conf, application, conf.host, conf.port,
                  'hurtle-so %s' % instance_id, on_bound=on_bound)
 
 

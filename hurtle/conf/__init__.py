@@ -3,8 +3,8 @@
 Each module in this package owns one option group. It defines
 ``register_opts(conf)`` and ``list_opts()`` (a dict ``{group_name: [opts]}``);
 ``register_all(CONF)`` registers all of them, and Hurtle's own processes
-call it at start-up (``hurtle.cmd.common.prepare``). Importing this package
-registers nothing: Heat plugins import ``hurtle.conf.sdc`` inside
+call it at start-up (``hurtle.service.prepare_service``). Importing this
+package registers nothing: Heat plugins import ``hurtle.conf.sdc`` inside
 heat-engine, whose global CONF must keep Heat's own defaults (``[database]
 connection`` above all). ``opts.list_opts`` feeds oslo-config-generator.
 """

@@ -1,8 +1,9 @@
 """``[service_credentials]``: Keystone credentials of Hurtle's services.
 
 Read only with ``[DEFAULT] auth_strategy = keystone``: the SM uses them to
-call the CC, the CC's Heat deployer to call Heat (found in the service
-catalog as ``orchestration`` unless ``[cc] heat_url`` names an endpoint).
+call the CC, the SOs' Heat deployer to call Heat (found in the service
+catalog as ``orchestration`` unless ``[deployer] heat_url`` names an
+endpoint).
 The options are keystoneauth1's own (``auth_type``, ``auth_url``,
 ``username``, ``password``, ``project_name``, ..., ``cafile``,
 ``insecure``, ``timeout``).

@@ -1,4 +1,5 @@
-"""``[wsgi]`` options: the HTTP server of the SM, CC and SO APIs.
+"""``[wsgi]`` options: the HTTP server of the SM, CC and SO APIs and of
+the embedded Heat's API.
 
 Names follow oslo.service's wsgi options where one exists
 (``client_socket_timeout``, ``wsgi_default_pool_size``,

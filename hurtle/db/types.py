@@ -7,8 +7,8 @@ both know, so they cannot be hashed: they are encrypted with Fernet
 ``<state_path>/db_key`` (mode 0600, generated at first start, race-safe).
 
 Every process that opens the database calls :func:`configure` with its
-``state_path`` (``hurtle.cmd.common.prepare`` does). Stored values are
-``"fernet1:<token>"``; in a JSON column that string is the JSON value, so
+``state_path`` (``hurtle.service.prepare_service`` does). Stored values
+are ``"fernet1:<token>"``; in a JSON column that string is the JSON value, so
 the column stays valid JSON on PostgreSQL. Rows written in clear by an
 older Hurtle still read (as they are) and are encrypted when next written.
 

@@ -56,6 +56,7 @@ passed in a query reaches the logs.
 import io
 import logging
 import queue
+import socket
 import threading
 import time
 import urllib.parse
@@ -562,12 +563,21 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
                 pass
 
 
+class _ThreadingWSGIServerV6(ThreadingWSGIServer):
+    """:class:`ThreadingWSGIServer` on an IPv6 address."""
+
+    address_family = socket.AF_INET6
+
+
 def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
                 body_timeout=None, pool_size=None, backlog=None,
                 keep_alive=None, retry_after=None, idle_timeout=None,
-                max_header_size=None, max_body=None):
+                max_header_size=None, max_body=None, listen=True):
     """Create (bind, not start) a threaded WSGI server for ``app``.
 
+    :param app: the WSGI application; None to give it later with
+        ``server.set_app(app)`` (before ``serve_forever()``).
+    :param host: address to bind, IPv4 or IPv6 (with a ``:``).
     :param port: TCP port; 0 picks a free one (see ``server.server_port``).
     :param header_timeout: seconds a client may take to send a request
         line and headers (and to start the next request on a kept-alive
@@ -585,10 +595,15 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
     :param max_body: largest chunked request body in bytes, checked at
         each chunk size line (413); the application may change it per
         request (``wsgi.input.max_size``).
+    :param listen: False binds the address without listening yet (a taken
+        port fails at once, clients are refused until the caller is
+        ready): call ``server.server_activate()`` before
+        ``serve_forever()``.
     ``None`` takes the value of :data:`DEFAULTS`.
     :returns: server with ``serve_forever()``, ``shutdown()``,
         ``server_close()`` and ``server_port``.
-    :raises OSError: the address cannot be bound.
+    :raises OSError: the address cannot be bound (``errno`` says why,
+        e.g. ``EADDRINUSE``).
     """
     given = dict(header_timeout=header_timeout, body_timeout=body_timeout,
                  pool_size=pool_size, backlog=backlog,
@@ -597,12 +612,14 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
                  max_body=max_body)
     options = dict(DEFAULTS)
     options.update((k, v) for k, v in given.items() if v is not None)
-    server = ThreadingWSGIServer((host, port), _Handler,
-                                 bind_and_activate=False)
+    server_class = (_ThreadingWSGIServerV6 if ':' in host
+                    else ThreadingWSGIServer)
+    server = server_class((host, port), _Handler, bind_and_activate=False)
     server.configure(**options)
     try:
         server.server_bind()
-        server.server_activate()
+        if listen:
+            server.server_activate()
     except BaseException:
         server.server_close()
         raise

@@ -1,15 +1,12 @@
 """The deployer facade SOs use to deploy resources.
 
-The CC's deployer drivers (entry point group ``hurtle.cc.deployer``, chosen
-by ``[cc] deployer``) implement ``Deployer``; an SO reaches the configured
-one as ``self.context.deployer``.
+The deployer drivers (``hurtle.so.deployers``, entry point group
+``hurtle.so.deployers``, chosen by ``[deployer] driver``) implement
+``Deployer``; an SO reaches the configured one as
+``self.context.deployer``.
 """
 import abc
 import dataclasses
-
-from stevedore import driver
-
-NAMESPACE = 'hurtle.cc.deployer'
 
 
 class DeployerError(Exception):
@@ -90,17 +87,3 @@ class Deployer(abc.ABC):
     @abc.abstractmethod
     def is_gone(self, stack_id):
         """Return True once a stack is deleted (or never existed)."""
-
-
-def load(name, conf, project):
-    """Instantiate the deployer driver ``name`` for ``project``.
-
-    :raises RuntimeError: no such driver is installed.
-    """
-    try:
-        manager = driver.DriverManager(
-            NAMESPACE, name, invoke_on_load=True,
-            invoke_kwds={'conf': conf, 'project': project})
-    except Exception as exc:  # stevedore raises NoMatches and import errors
-        raise RuntimeError('cannot load deployer %r: %s' % (name, exc))
-    return manager.driver

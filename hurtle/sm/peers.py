@@ -4,8 +4,8 @@
 * :meth:`Peers.so`: one instance's SO, with its per-SO secret;
 * :meth:`Peers.sm`: another SM (composition), as the instance's project;
 * :meth:`Peers.deployer`: the deployer an SO of the instance would use
-  (``[cc] deployer`` for the instance's project), to dispose a stack by id
-  when its SO is gone;
+  (``[deployer] driver`` for the instance's project), to dispose a stack
+  by id when its SO is gone;
 * :func:`poll_until`: the one polling loop of the lifecycle.
 
 Every OCCI client retries connection errors and 503 (``[sm]
@@ -25,7 +25,7 @@ from hurtle.conf import service_credentials
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
-from hurtle.sdk import deployer as deployer_api
+from hurtle.so import deployers
 
 LOG = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class ComponentClient(occi_client.OCCIClient):
 class Peers(object):
     """Clients of the CC, SOs, other SMs and the deployer.
 
-    :param conf: oslo.config object (``[sm]``, ``[cc] deployer``,
+    :param conf: oslo.config object (``[sm]``, ``[deployer]``,
         ``[service_credentials]``).
     """
 
@@ -135,5 +135,4 @@ class Peers(object):
 
         :raises RuntimeError: the configured driver cannot be loaded.
         """
-        return deployer_api.load(self.conf.cc.deployer, self.conf,
-                                 row.project)
+        return deployers.load(self.conf, row.project)

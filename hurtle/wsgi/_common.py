@@ -5,8 +5,8 @@ separated), else ``/etc/hurtle/hurtle.conf``.
 """
 import os
 
-from hurtle.api import paste as hurtle_paste
-from hurtle.cmd import common
+from hurtle import service
+from hurtle.wsgi import app as wsgi_app
 
 DEFAULT_CONFIG = '/etc/hurtle/hurtle.conf'
 
@@ -21,7 +21,12 @@ def config_args():
 
 
 def load(name, description):
-    """Parse the configuration, migrate the database, load paste ``name``."""
-    common.prepare(config_args(), description)
-    common.upgrade_database()
-    return hurtle_paste.load_app(name)
+    """Parse the configuration, migrate the database, load paste ``name``.
+
+    :returns: ``(conf, application, built)`` (see
+        :func:`hurtle.wsgi.app.load_app`).
+    """
+    conf = service.prepare_service(config_args(), description)
+    service.upgrade_database(conf)
+    application, built = wsgi_app.load_app(conf, name)
+    return conf, application, built

@@ -42,8 +42,8 @@ import fixtures
 import requests
 from testtools import content
 
-from hurtle.cc.embedded_heat import client as heat_client_mod
 from hurtle import local_secret
+from hurtle.so.deployers import heat_noauth as heat_client_mod
 from tests import net
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(

@@ -22,10 +22,10 @@ import types
 import fixtures
 import testtools
 
-from hurtle.cc.embedded_heat import client as heat_client_mod
 from hurtle.cmd import all as all_cmd
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
+from hurtle.so.deployers import heat_noauth as heat_client_mod
 from tests import net
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -55,7 +55,9 @@ workers = 1
 
 [cc]
 port = {cc_port}
-heat_url = {cc_heat_url}
+
+[deployer]
+heat_url = {deployer_heat_url}
 
 [embedded_heat]
 port = {heat_port}
@@ -72,14 +74,15 @@ class HurtleAll(fixtures.Fixture):
     ``console_script``: start the installed ``hurtle-all`` entry point
     instead of ``python -P -m hurtle.cmd.all``; ``extra_conf``: more
     configuration text appended to the generated hurtle.conf;
-    ``cc_heat_url``: the CC's ``[cc] heat_url`` (default: hurtle-all's own
-    embedded Heat), e.g. a Heat the test stops and restarts.
+    ``deployer_heat_url``: ``[deployer] heat_url``, the Heat the SOs use
+    (default: hurtle-all's own embedded Heat), e.g. a Heat the test stops
+    and restarts.
     """
 
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
                  start_timeout=240, cwd=ROOT, console_script=False,
-                 extra_conf='', cc_heat_url=None, watch_interval=1):
+                 extra_conf='', deployer_heat_url=None, watch_interval=1):
         super().__init__()
         self.manifests = manifests
         self.phase_timeout = phase_timeout
@@ -87,7 +90,7 @@ class HurtleAll(fixtures.Fixture):
         self.cwd = cwd
         self.console_script = console_script
         self.extra_conf = extra_conf
-        self.cc_heat_url = cc_heat_url
+        self.deployer_heat_url = deployer_heat_url
         self.watch_interval = watch_interval
 
     def so_pids(self, app_id=None):
@@ -122,7 +125,7 @@ class HurtleAll(fixtures.Fixture):
             handle.write(CONF_TEMPLATE.format(
                 state=self.state, manifests=','.join(self.manifests),
                 phase_timeout=self.phase_timeout,
-                cc_heat_url=self.cc_heat_url or
+                deployer_heat_url=self.deployer_heat_url or
                 'http://127.0.0.1:%(heat_port)d/v1/%%(project)s' % ports,
                 watch_interval=self.watch_interval, **ports))
             handle.write('\n' + self.extra_conf + '\n')

@@ -16,9 +16,9 @@ import fixtures
 from heatclient import exc as heat_exc
 import requests
 
-from hurtle.cc.embedded_heat import client as heat_client_mod
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
+from hurtle.so.deployers import heat_noauth as heat_client_mod
 from tests.functional import hurtle_fixture
 
 SCHEME = 'http://schemas.hurtle.it/occi/sm#'

@@ -18,6 +18,7 @@ import requests
 import testtools
 
 from tests.functional import heat_fixture
+from tests import net
 
 #: A stack that needs no cloud: two resources, two outputs.
 TEMPLATE = textwrap.dedent('''\
@@ -242,6 +243,52 @@ class TestStacks(testtools.TestCase):
             wait_for_status(self.client, stack_id, 'UPDATE_COMPLETE')
             self.assertTrue(outputs_of(self.client, stack_id)['joined']
                             .endswith('-c'))
+
+
+class TestAPIServer(testtools.TestCase):
+    """The Heat API is served by Hurtle's threaded server
+    (``hurtle.occi.server``) with the ``[wsgi]`` options."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.heat = shared_heat(cls, hurtle_plugins=False, hurtle_conf={
+            'wsgi': {'max_header_size': 2048}})
+
+    def request(self, extra=b''):
+        head = b''.join(b'%s: %s\r\n' % (k.encode(), v.encode())
+                        for k, v in self.heat.auth_headers().items())
+        return (b'GET /v1/admin/stacks HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+                head + extra + b'\r\n')
+
+    def test_two_requests_on_one_kept_alive_connection(self):
+        with socket.create_connection(('127.0.0.1', self.heat.port),
+                                      timeout=30) as sock:
+            rfile = sock.makefile('rb')
+            for _ in range(2):
+                sock.sendall(self.request())
+                status = rfile.readline()
+                self.assertTrue(status.startswith(b'HTTP/1.1 200 '), status)
+                length = None
+                while True:
+                    line = rfile.readline()
+                    if line in (b'\r\n', b''):
+                        break
+                    name, _, value = line.partition(b':')
+                    if name.strip().lower() == b'content-length':
+                        length = int(value)
+                self.assertIsNotNone(length)
+                self.assertIn(b'"stacks"', rfile.read(length))
+
+    def test_head_past_max_header_size_is_431(self):
+        answer = net.exchange(self.heat.port, self.request(
+            b'X-Padding: %s\r\n' % (b'x' * 4096)))
+        self.assertTrue(answer.startswith(b'HTTP/1.1 431 '), answer[:200])
+
+    def test_http11_without_host_is_400(self):
+        answer = net.exchange(self.heat.port,
+                              b'GET /v1/admin/stacks HTTP/1.1\r\n\r\n')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer[:200])
 
 
 class TestSqliteIdReuseFault(testtools.TestCase):

@@ -38,7 +38,7 @@ class HeatOutageTest(testtools.TestCase):
         cls.hurtle = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
             phase_timeout=PHASE_TIMEOUT,
-            cc_heat_url='http://127.0.0.1:%d/v1/%%(project)s'
+            deployer_heat_url='http://127.0.0.1:%d/v1/%%(project)s'
             % cls.heat_port)
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 import fixtures
 import testtools
 
-from hurtle.cc.embedded_heat import heatconf
+from hurtle.heat import heatconf
 from tests.functional import heat_fixture
 from tests import sdc_simulator
 

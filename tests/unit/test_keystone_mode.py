@@ -1,8 +1,8 @@
 """Hurtle's SM and CC in keystone mode, against a fake Keystone v3.
 
 ``[DEFAULT] auth_strategy = keystone``: both APIs are the ``keystone``
-paste pipelines of etc/hurtle/api-paste.ini (keystonemiddleware
-``auth_token``), loaded with ``hurtle.api.paste.load_app`` from a
+paste pipelines of hurtle/wsgi/api-paste.ini (keystonemiddleware
+``auth_token``), loaded with ``hurtle.wsgi.app.load_app`` with a
 hurtle.conf written for the test, and served on 127.0.0.1. Keystone is
 ``tests.fake_keystone`` (a real HTTP server speaking Identity v3):
 keystonemiddleware authenticates with ``[keystone_authtoken]`` and
@@ -15,7 +15,6 @@ Every test also checks that no token and no password reached the logs
 import glob
 import logging
 import os
-import shutil
 import time
 
 import fixtures
@@ -23,12 +22,12 @@ from oslo_config import fixture as config_fixture
 import requests
 import testtools
 
-from hurtle.api import paste as hurtle_paste
 from hurtle import conf as hurtle_conf
 from hurtle.db import migration
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle.occi import server
+from hurtle.wsgi import app as wsgi_app
 from tests import fake_keystone
 from tests import net
 
@@ -99,9 +98,10 @@ class KeystoneModeTest(testtools.TestCase):
 
         self.state = self.useFixture(fixtures.TempDir()).path
         conf_path = self.write_conf()
-        # Hurtle's options on the global CONF (paste.py and
-        # keystonemiddleware read it), removed again after the test: only
-        # those not registered before (Heat's tests share the process).
+        # Hurtle's options on the global CONF (the SM and CC are built
+        # from it, keystonemiddleware reads it), removed again after the
+        # test: only those not registered before (Heat's tests share the
+        # process).
         self.register_hurtle_opts(hurtle_conf.CONF)
         conf = self.useFixture(config_fixture.Config(hurtle_conf.CONF)).conf
         conf(['--config-file', conf_path], project='hurtle',
@@ -109,11 +109,10 @@ class KeystoneModeTest(testtools.TestCase):
         self.conf = conf
         migration.upgrade(conf.database.connection)
 
-        self.cc_url = self.serve('hurtle-cc', self.cc_port)
-        backend = hurtle_paste.BUILT['cc']
+        self.cc_url, backend = self.serve('hurtle-cc', self.cc_port)
         self.addCleanup(backend.runtime.stop_all)
-        self.sm_url = self.serve('hurtle-sm', net.free_port())
-        self.lifecycle = hurtle_paste.BUILT['sm']
+        self.sm_url, self.lifecycle = self.serve('hurtle-sm',
+                                                 net.free_port())
         self.addCleanup(self.lifecycle.shutdown)
 
     def register_hurtle_opts(self, conf):
@@ -132,8 +131,6 @@ class KeystoneModeTest(testtools.TestCase):
 
     def write_conf(self):
         self.cc_port = net.free_port()
-        shutil.copy(os.path.join(ROOT, 'etc', 'hurtle', 'api-paste.ini'),
-                    self.state)
         path = os.path.join(self.state, 'hurtle.conf')
         with open(path, 'w') as handle:
             handle.write(CONF_TEMPLATE % {
@@ -144,11 +141,12 @@ class KeystoneModeTest(testtools.TestCase):
         return path
 
     def serve(self, name, port):
-        application = hurtle_paste.load_app(name)
+        """Serve paste ``name``; returns ``(url, built)``."""
+        application, built = wsgi_app.load_app(self.conf, name)
         srv, _thread = server.serve_in_thread(application, port=port)
         self.addCleanup(srv.server_close)
         self.addCleanup(srv.shutdown)
-        return 'http://127.0.0.1:%d/' % srv.server_port
+        return 'http://127.0.0.1:%d/' % srv.server_port, built
 
     # -- helpers -----------------------------------------------------------
     def token(self, user, project):

@@ -171,7 +171,7 @@ class AppAPITest(testtools.TestCase):
         self.assertEqual('error', self.client.get(location).attributes[
             'occi.app.state'])
         # A restarted CC brings back apps recorded as active.
-        self.assertEqual(1, recovery.restart_apps(self.conf, self.backend))
+        self.assertEqual(1, self.backend.recover())
         restarted = self.client.get(location).attributes
         self.assertEqual('active', restarted['occi.app.state'])
         self.assertNotEqual(app.attributes['occi.app.url'],

@@ -185,10 +185,12 @@ class PluginTest(testtools.TestCase):
                          (ini['cc']['host'], ini['cc']['port']))
         # Heat is found in the catalog: no heat_url.
         self.assertNotIn('heat_url', ini['cc'])
+        self.assertNotIn('heat_url', ini['deployer'])
         # Built from the sample: its comments are still there.
         with open(self.hurtle_conf) as handle:
             self.assertIn('#noauth_default_project = demo', handle.read())
-        # The paste pipelines next to hurtle.conf (paste.py looks there).
+        # The paste pipelines next to hurtle.conf (hurtle.wsgi.app looks
+        # there first).
         with open(os.path.join(self.conf_dir, 'api-paste.ini')) as handle:
             self.assertIn('keystone = ', handle.read())
         self.assertEqual([(self.hurtle_conf,)], self.calls('setup_logging'))
@@ -200,7 +202,8 @@ class PluginTest(testtools.TestCase):
         self.assertEqual(8888, conf.sm.port)
         self.assertEqual(['http://192.0.2.10:8887/'],
                          [conf.sm.cc_url])
-        self.assertIn('%(project)s', conf.cc.heat_url)  # default: catalog
+        # Default: the catalog.
+        self.assertIn('%(project)s', conf.deployer.heat_url)
         auth = ks_loading.load_auth_from_conf_options(
             conf, 'service_credentials')
         self.assertEqual('http://192.0.2.10/identity', auth.auth_url)

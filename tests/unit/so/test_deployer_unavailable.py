@@ -9,13 +9,13 @@ import os
 
 import testtools
 
-from hurtle.cc.deployer import heat as heat_deployer
 from hurtle.occi import categories
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle.occi import server
 from hurtle import sdk
-from hurtle.so import runtime
+from hurtle.so import api as so_api
+from hurtle.so.deployers import heat as heat_deployer
 from tests import conf_fixture
 from tests import net
 
@@ -33,7 +33,7 @@ class HeatUnreachableTest(testtools.TestCase):
         super().setUp()
         self.port = net.free_port()
         conf = self.useFixture(conf_fixture.HurtleConf(
-            cc__heat_url='http://127.0.0.1:%d/v1/%%(project)s'
+            deployer__heat_url='http://127.0.0.1:%d/v1/%%(project)s'
             % self.port)).conf
         self.deployer = heat_deployer.HeatDeployer(conf, 'p1')
 
@@ -61,18 +61,18 @@ class HeatUnreachableTest(testtools.TestCase):
                                     templates={}, deployer=deployer))
 
         srv, _thread = server.serve_in_thread(
-            runtime.make_application(factory))
+            so_api.make_application(factory))
         self.addCleanup(srv.server_close)
         self.addCleanup(srv.shutdown)
         client = occi_client.OCCIClient(
             'http://127.0.0.1:%d/' % srv.server_port, retries=0)
-        client.put(runtime.SO_PATH, ORCHESTRATOR, {})
+        client.put(so_api.SO_PATH, ORCHESTRATOR, {})
         deploy = occi_client.CategoryRef.of(categories.DEPLOY)
         err = self.assertRaises(errors.ServiceUnavailable, client.action,
-                                runtime.SO_PATH, deploy)
+                                so_api.SO_PATH, deploy)
         self.assertEqual(503, err.code)
         self.assertEqual('deploy: ' + SENTENCE, err.message)
         # Nothing was deployed: once Heat is back, deploy may be retried.
-        info = client.get(runtime.SO_PATH)
+        info = client.get(so_api.SO_PATH)
         self.assertEqual('NOT_DEPLOYED',
                          info.attributes['occi.mcn.stack.state'])

@@ -8,12 +8,14 @@ process:
 * ``heat.engine.service.EngineService`` (plus its listener and worker
   RPC servers), exactly as ``heat-engine`` does with one worker;
 * Heat's own v1 API paste app (``heat-api`` composite of Heat's
-  ``api-paste.ini``, pipeline ``noauth``) served by a threaded
-  ``wsgiref`` server bound to ``host:port``.
+  ``api-paste.ini``, pipeline ``noauth``) served on ``host:port`` by
+  Hurtle's threaded WSGI server (:mod:`hurtle.occi.server`: bounded
+  pool, read deadlines, HTTP/1.1 keep-alive, head size limit; tuned by
+  the ``[wsgi]`` options, as the SM and CC).
 
 Both use Heat's global ``oslo_config.cfg.CONF``, loaded from the heat.conf
 this module generates into the state directory (see
-:mod:`hurtle.cc.embedded_heat.heatconf`) followed by the operator's
+:mod:`hurtle.heat.heatconf`) followed by the operator's
 optional ``heat_config`` file. Hurtle's own options must not live on that
 object in this process (see :mod:`hurtle.cmd.heat`).
 
@@ -29,16 +31,15 @@ finish, removes the engine's service record, closes the transport).
 import dataclasses
 import errno
 import os
-import socket
-import socketserver
 import threading
 import time
 import warnings
-from wsgiref import simple_server
 
 from oslo_log import log as logging
 
-from hurtle.cc.embedded_heat import heatconf
+from hurtle.conf import wsgi as wsgi_conf
+from hurtle.heat import heatconf
+from hurtle.occi import server as occi_server
 
 LOG = logging.getLogger(__name__)
 
@@ -79,11 +80,14 @@ class Settings:
     #: ``((group, ((option, value), ...)), ...)`` copied into heat.conf
     #: (``[sdc]``, ``[hurtle_heat]`` from Hurtle's own configuration).
     groups: tuple = ()
+    #: ``((name, value), ...)``: keyword arguments of
+    #: ``hurtle.occi.server.make_server`` (its defaults when left out).
+    server_options: tuple = ()
 
     @classmethod
     def from_conf(cls, conf, service_catalogue=(), groups=None):
         """Build from a ConfigOpts holding ``[DEFAULT] state_path``,
-        ``[embedded_heat]`` and the oslo.log options."""
+        ``[embedded_heat]``, ``[wsgi]`` and the oslo.log options."""
         group = conf.embedded_heat
         state_dir = group.state_path or os.path.join(conf.state_path, 'heat')
         return cls(host=group.host, port=group.port,
@@ -96,31 +100,9 @@ class Settings:
                    fix_sqlite_id_reuse=group.fix_sqlite_id_reuse,
                    service_catalogue=tuple(service_catalogue),
                    groups=tuple((name, tuple(options.items()))
-                                for name, options in (groups or {}).items()))
-
-
-class _RequestHandler(simple_server.WSGIRequestHandler):
-    """wsgiref handler that logs through oslo.log instead of stderr."""
-
-    def log_message(self, fmt, *args):
-        LOG.info('%s %s', self.address_string(), fmt % args)
-
-    def address_string(self):
-        return self.client_address[0]
-
-
-class _WSGIServer(socketserver.ThreadingMixIn, simple_server.WSGIServer):
-    """Threaded wsgiref server; one daemon thread per connection."""
-
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-    def server_bind(self):
-        # Skip HTTPServer.server_bind: its socket.getfqdn() can block on DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-        self.setup_environ()
+                                for name, options in (groups or {}).items()),
+                   server_options=tuple(sorted(
+                       wsgi_conf.server_options(conf).items())))
 
 
 def _select_threading_backend():
@@ -190,27 +172,17 @@ class EmbeddedHeat(object):
     def _bind(self):
         """Bind (not yet listen) so a taken port fails fast and clearly."""
         host, port = self.settings.host, self.settings.port
-        family = socket.AF_INET6 if ':' in host else socket.AF_INET
-
-        class Server(_WSGIServer):
-            address_family = family
-
         try:
-            server = Server((host, port), _RequestHandler,
-                            bind_and_activate=False)
+            return occi_server.make_server(
+                None, host, port, listen=False,
+                **dict(self.settings.server_options))
         except OSError as exc:
-            raise LaunchError('cannot create a socket: %s' % exc)
-        try:
-            server.server_bind()
-        except OSError as exc:
-            server.server_close()
             if exc.errno == errno.EADDRINUSE:
                 raise LaunchError('port %d on %s is already in use; stop '
                                   'the other server or set [embedded_heat] '
                                   'port' % (port, host))
             raise LaunchError('cannot bind %s:%d: %s'
                               % (host, port, exc.strerror or exc))
-        return server
 
     def _prepare_files(self):
         s = self.settings
@@ -264,7 +236,7 @@ class EmbeddedHeat(object):
     def _sync_db(self):
         from heat.db import api as db_api
 
-        from hurtle.cc.embedded_heat import db
+        from hurtle.heat import db
 
         try:
             engine = db_api.get_engine()

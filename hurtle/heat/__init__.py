@@ -10,25 +10,24 @@ enforce_new_defaults/enforce_scope = false`` and ``plugin_dirs`` = Hurtle's
 
 Modules:
 
-* :mod:`~hurtle.cc.embedded_heat.client` -- python-heatclient for it
-  (import this one from other processes; it does not import Heat);
-* :mod:`~hurtle.cc.embedded_heat.launcher` -- runs engine + API;
-* :mod:`~hurtle.cc.embedded_heat.heatconf` -- generates its heat.conf;
-* :mod:`~hurtle.cc.embedded_heat.db` -- schema sync and the SQLite
-  id-reuse fix.
+* :mod:`~hurtle.heat.launcher` -- runs engine + API;
+* :mod:`~hurtle.heat.heatconf` -- generates its heat.conf;
+* :mod:`~hurtle.heat.db` -- schema sync and the SQLite id-reuse fix.
 
 The API answers only callers sending Hurtle's local secret
 (``<state_path>/local_secret``, see :mod:`hurtle.local_secret`) as
-``X-Auth-Token``: 401 otherwise. Client recipe (noauth: user and project
-come from headers, the URL's project must be the same project)::
+``X-Auth-Token``: 401 otherwise. Its clients (the SOs' Heat deployer)
+use :mod:`hurtle.so.deployers.heat_noauth`, which does not import Heat.
+Client recipe (noauth: user and project come from headers, the URL's
+project must be the same project)::
 
-    from hurtle.cc.embedded_heat import client
+    from hurtle.so.deployers import heat_noauth
     from hurtle import local_secret
-    heat = client.heat_client('http://127.0.0.1:8004/v1/admin',
+    heat = heat_noauth.heat_client('http://127.0.0.1:8004/v1/admin',
                               token=local_secret.load_or_create(state_path))
     heat.stacks.list()
 
-(see :mod:`hurtle.cc.embedded_heat.client` for the keystoneauth1 session
+(see :mod:`hurtle.so.deployers.heat_noauth` for the keystoneauth1 session
 it builds). With curl: ``curl -H "X-Auth-Token: $(cat
 state/local_secret)" -H 'X-Auth-User: admin' -H 'X-Auth-Project: admin'
 http://127.0.0.1:8004/v1/admin/stacks``. The openstack CLI works too:

@@ -1,4 +1,4 @@
-"""The SO runtime: serves the SO API (DESIGN.md section 4) for one SO.
+"""The SO API (DESIGN.md section 4), served by ``hurtle-so`` for one SO.
 
 One entity, ``/orchestrator/default``, of kind ``orchestrator``
 (``http://schemas.mobile-cloud-networking.eu/occi/service#``):

@@ -7,8 +7,8 @@ import fixtures
 from oslo_config import cfg
 import testtools
 
-from hurtle.cc.embedded_heat import heatconf
 from hurtle.cmd import heat
+from hurtle.heat import heatconf
 
 
 class PluginGroupsTest(testtools.TestCase):

@@ -1,10 +1,11 @@
 """The Heat deployer: stacks on Hurtle's embedded Heat or an OpenStack Heat.
 
 With ``[DEFAULT] auth_strategy = noauth`` it talks to a noauth Heat at
-``[cc] heat_url`` (python-heatclient over a keystoneauth1 noauth session,
-see ``hurtle.cc.embedded_heat.client``); with ``keystone`` it authenticates
-with the ``[service_credentials]`` and finds Heat in the service catalog
-(``orchestration``) unless ``[cc] heat_url`` is set explicitly. The
+``[deployer] heat_url`` (python-heatclient over a keystoneauth1 noauth
+session, see ``hurtle.so.deployers.heat_noauth``); with ``keystone`` it
+authenticates with the ``[service_credentials]`` and finds Heat in the
+service catalog (``orchestration``) unless ``[deployer] heat_url`` is set
+explicitly. The
 embedded Heat wants the local secret (``hurtle.local_secret``, under
 ``state_path``) as ``X-Auth-Token``: SOs run with the CC's configuration,
 so they read the same file.
@@ -16,10 +17,10 @@ from heatclient.v1 import client as heat_v1
 from keystoneauth1 import exceptions as ks_exc
 import requests
 
-from hurtle.cc.embedded_heat import client as noauth_client
 from hurtle.conf import service_credentials
 from hurtle import local_secret
 from hurtle.sdk import deployer as deployer_api
+from hurtle.so.deployers import heat_noauth as noauth_client
 
 LOG = logging.getLogger(__name__)
 
@@ -66,17 +67,18 @@ class HeatDeployer(deployer_api.Deployer):
         if conf.auth_strategy == 'keystone':
             session = service_credentials.load_session(conf)
             endpoint = None
-            if conf.cc.heat_url and '%(project)s' not in conf.cc.heat_url:
-                endpoint = conf.cc.heat_url
+            heat_url = conf.deployer.heat_url
+            if heat_url and '%(project)s' not in heat_url:
+                endpoint = heat_url
             self.client = heat_v1.Client(session=session,
                                          endpoint_override=endpoint,
                                          service_type='orchestration')
         else:
-            project = conf.cc.heat_project
-            endpoint = conf.cc.heat_url % {'project': project}
+            project = conf.deployer.heat_project
+            endpoint = conf.deployer.heat_url % {'project': project}
             self.client = noauth_client.heat_client(
-                endpoint, project=project, user=conf.cc.heat_user,
-                verify=not conf.cc.insecure,
+                endpoint, project=project, user=conf.deployer.heat_user,
+                verify=not conf.deployer.insecure,
                 token=local_secret.load_or_create(conf.state_path))
 
     def _call(self, what, func, *args, **kwargs):

@@ -1,1 +1,0 @@
-"""Paste pipelines around Hurtle's OCCI applications (DESIGN.md section 8)."""

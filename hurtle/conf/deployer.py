@@ -1,0 +1,42 @@
+"""``[deployer]`` options: the resource deployer of the SOs.
+
+Every SO deploys its resources through the driver named by ``driver``
+(``hurtle.so.deployers``); the SM uses the same driver to dispose a stack
+by id when the SO that made it is gone. These options were in ``[cc]``
+until the deployer moved to the SO side: ``[cc] deployer`` (now
+``driver``), ``heat_url``, ``heat_user``, ``heat_project`` and
+``insecure`` are still read, with a deprecation warning in the log.
+"""
+from oslo_config import cfg
+
+GROUP = 'deployer'
+
+deployer_group = cfg.OptGroup(GROUP, title='Resource deployer of the SOs')
+
+deployer_opts = [
+    cfg.StrOpt('driver', default='heat',
+               deprecated_name='deployer', deprecated_group='cc',
+               help='Deployer driver SOs deploy their resources with '
+                    '(entry point in hurtle.so.deployers): "heat" '
+                    'creates one Heat stack per deployment.'),
+    cfg.URIOpt('heat_url', default='http://127.0.0.1:8004/v1/%(project)s',
+               deprecated_group='cc',
+               help='Heat orchestration endpoint; %(project)s is replaced '
+                    'by the project. Used with auth_strategy=noauth; with '
+                    'Keystone the catalog endpoint is used unless set.'),
+    cfg.StrOpt('heat_user', default='admin', deprecated_group='cc',
+               help='User name sent to a noauth Heat (X-Auth-User).'),
+    cfg.StrOpt('heat_project', default='admin', deprecated_group='cc',
+               help='Project SO stacks go into on a noauth Heat.'),
+    cfg.BoolOpt('insecure', default=False, deprecated_group='cc',
+                help='Skip TLS verification towards Heat.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(deployer_group)
+    conf.register_opts(deployer_opts, group=deployer_group)
+
+
+def list_opts():
+    return {deployer_group.name: deployer_opts}

@@ -1,0 +1,72 @@
+"""Start-up shared by Hurtle's console scripts and WSGI modules.
+
+:func:`prepare_service` is what every Hurtle process (``hurtle-sm``,
+``hurtle-cc``, ``hurtle-so``, ``hurtle-all`` and the WSGI modules of
+``hurtle.wsgi``) does first, as aodh's ``prepare_service``;
+:func:`upgrade_database` then brings ``[database] connection`` to the
+newest schema. ``hurtle-heat`` keeps Hurtle's options off Heat's global
+CONF and has its own start-up (``hurtle.cmd.heat``).
+"""
+import os
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as oslo_log
+
+from hurtle import conf as hurtle_conf
+from hurtle.db import migration
+from hurtle.db import types as db_types
+from hurtle import state_dir
+from hurtle import version
+
+CONF = hurtle_conf.CONF
+
+
+def _register(conf):
+    """Register Hurtle's and oslo.log's options on ``conf`` (idempotent)."""
+    hurtle_conf.register_all(conf)
+    oslo_log.register_options(conf)
+    oslo_log.set_defaults(default_log_levels=(
+        oslo_log.get_default_log_levels() +
+        ['alembic=WARN', 'stevedore=WARN']))
+
+
+def prepare_service(argv, description, conf=CONF):
+    """Parse ``argv`` (without the program name) into ``conf``, make
+    ``state_path`` private (umask 077, mode 0700, see
+    ``hurtle.state_dir``), set up logging and the encryption of secrets at
+    rest (``hurtle.db.types``).
+
+    :returns: ``conf``.
+    Exits with status 2 and a message on bad configuration.
+    """
+    # Before any file (log, database, secret) is created.
+    os.umask(state_dir.PRIVATE_MASK)
+    _register(conf)
+    try:
+        conf(argv, project='hurtle', description=description,
+             version=version.version_string())
+    except cfg.Error as exc:
+        sys.exit('hurtle: configuration error: %s' % exc)
+    hurtle_conf.resolve_state_path(conf)
+    try:
+        state_dir.secure(conf.state_path)
+        db_types.configure(conf.state_path)
+    except (OSError, ValueError) as exc:
+        sys.exit('hurtle: cannot prepare state_path %s: %s'
+                 % (conf.state_path, exc))
+    oslo_log.setup(conf, 'hurtle')
+    return conf
+
+
+def upgrade_database(conf=CONF):
+    """Migrate ``[database] connection`` to the newest schema.
+
+    Exits with status 1 and a message if the database cannot be reached
+    or migrated.
+    """
+    try:
+        migration.upgrade(conf.database.connection)
+    except Exception as exc:
+        sys.exit('hurtle: cannot prepare the database %s: %s'
+                 % (conf.database.connection, exc))

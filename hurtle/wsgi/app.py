@@ -1,0 +1,119 @@
+"""Loading Hurtle's OCCI APIs through Paste Deploy.
+
+The pipelines are in ``api-paste.ini``, shipped in this package; an
+``api-paste.ini`` next to a ``--config-file`` replaces it (an operator's
+own copy). :func:`load_app` gives the
+factories the process's ``conf`` through paste's ``global_conf``, as
+aodh's ``load_app`` does, and returns what the application factory built
+besides the WSGI application.
+
+``pipeline_factory`` picks the pipeline named by ``[DEFAULT]
+auth_strategy`` (``noauth`` or ``keystone``) from the composite section,
+as OpenStack APIs do.
+"""
+import os
+
+from paste.deploy import loadwsgi
+
+#: ``global_conf`` key of the ``ConfigOpts`` the factories build from; the
+#: name is the one keystonemiddleware's ``auth_token`` takes a
+#: ``ConfigOpts`` from, so it reads ``[keystone_authtoken]`` there too.
+CONF_KEY = 'oslo_config_config'
+#: ``global_conf`` key of the callable an application factory hands what
+#: it built to (the SM's lifecycle, the CC's backend); only the
+#: application factories get it.
+BUILT_KEY = 'hurtle.built'
+
+PASTE_FILE = 'api-paste.ini'
+#: The pipelines installed with the package.
+PACKAGED_PASTE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              PASTE_FILE)
+
+
+def pipeline_factory(loader, global_conf, **local_conf):
+    """Compose the pipeline for ``[DEFAULT] auth_strategy``."""
+    conf = global_conf[CONF_KEY]
+    pipeline = local_conf[conf.auth_strategy].split()
+    app = loader.get_app(pipeline[-1], global_conf=global_conf)
+    filter_conf = {k: v for k, v in global_conf.items() if k != BUILT_KEY}
+    for name in reversed(pipeline[:-1]):
+        app = loader.get_filter(name, global_conf=filter_conf)(app)
+    return app
+
+
+def noauth_filter_factory(global_conf, **local_conf):
+    """The noauth filter with ``[DEFAULT] noauth_default_project``."""
+    from hurtle.occi import middleware
+    conf = global_conf[CONF_KEY]
+
+    def _filter(app):
+        return middleware.NoAuthMiddleware(
+            app, default_project=conf.noauth_default_project)
+    return _filter
+
+
+def local_secret_filter_factory(global_conf, **local_conf):
+    """The local-secret check of the embedded default (see
+    :mod:`hurtle.local_secret`): ``<state_path>/local_secret``, created at
+    first start, must be sent as ``X-Auth-Token`` (else 401)."""
+    from hurtle import local_secret
+    conf = global_conf[CONF_KEY]
+
+    def _filter(app):
+        return local_secret.LocalSecretMiddleware(
+            app, local_secret.load_or_create(conf.state_path),
+            realm=local_conf.get('realm', 'hurtle'))
+    return _filter
+
+
+def sm_app_factory(global_conf, **local_conf):
+    """The SM's OCCI application; hands its ``Lifecycle`` to
+    :func:`load_app`."""
+    from hurtle.sm import service
+    application, lifecycle = service.build(global_conf[CONF_KEY])
+    global_conf[BUILT_KEY](lifecycle)
+    return application
+
+
+def cc_app_factory(global_conf, **local_conf):
+    """The CC's OCCI application; hands its ``AppBackend`` to
+    :func:`load_app`."""
+    from hurtle.cc import api
+    conf = global_conf[CONF_KEY]
+    application, backend = api.make_application(conf)
+    application.category_locations = conf.occi.category_locations
+    global_conf[BUILT_KEY](backend)
+    return application
+
+
+def find_paste_config(conf):
+    """Return the api-paste.ini path: the first one found next to a
+    ``--config-file`` (in their order), else the one shipped in this
+    package."""
+    for path in conf.config_file or []:
+        candidate = os.path.join(os.path.dirname(os.path.abspath(path)),
+                                 PASTE_FILE)
+        if os.path.isfile(candidate):
+            return candidate
+    return PACKAGED_PASTE
+
+
+def load_app(conf, name):
+    """Load the paste composite ``name`` (``hurtle-sm``, ``hurtle-cc``).
+
+    :param conf: the process's parsed ``ConfigOpts``.
+    :returns: ``(application, built)``: the WSGI application and what its
+        application factory built (``hurtle.sm.lifecycle.Lifecycle`` for
+        ``hurtle-sm``, ``hurtle.cc.api.AppBackend`` for ``hurtle-cc``).
+    :raises LookupError: no section ``name`` in api-paste.ini.
+    Errors of the factories (a bad manifest, ...) propagate.
+    """
+    built = []
+    # ConfigLoader.get_context rather than paste.deploy.loadapp: loadapp
+    # would copy global_conf into the ini parser's defaults, which hold
+    # strings only.
+    loader = loadwsgi.ConfigLoader(find_paste_config(conf))
+    application = loader.get_context(
+        loadwsgi.APP, name,
+        global_conf={CONF_KEY: conf, BUILT_KEY: built.append}).create()
+    return application, built[0]

@@ -1,0 +1,60 @@
+"""``hurtle.occi.server.make_server``: bind now, listen later (the
+embedded Heat binds before loading Heat, listens once its app is ready);
+IPv6 addresses."""
+import errno
+import socket
+import threading
+
+import requests
+import testtools
+
+from hurtle.occi import server
+
+
+def _hello(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain'),
+                              ('Content-Length', '5')])
+    return [b'hello']
+
+
+class BindTest(testtools.TestCase):
+
+    def start(self, srv):
+        thread = threading.Thread(target=srv.serve_forever,
+                                  kwargs={'poll_interval': 0.05},
+                                  daemon=True)
+        thread.start()
+
+        def _stop():
+            srv.shutdown()
+            thread.join(5)
+        self.addCleanup(_stop)
+
+    def test_bound_not_listening_refuses_until_activated(self):
+        srv = server.make_server(None, '127.0.0.1', 0, listen=False)
+        self.addCleanup(srv.server_close)
+        port = srv.server_port
+        self.assertNotEqual(0, port)
+        err = self.assertRaises(OSError, socket.create_connection,
+                                ('127.0.0.1', port), 5)
+        self.assertEqual(errno.ECONNREFUSED, err.errno)
+        srv.set_app(_hello)
+        srv.server_activate()
+        self.start(srv)
+        resp = requests.get('http://127.0.0.1:%d/' % port, timeout=10)
+        self.assertEqual((200, 'hello'), (resp.status_code, resp.text))
+
+    def test_a_port_listened_on_is_in_use_at_bind(self):
+        taken = server.make_server(_hello, '127.0.0.1', 0)
+        self.addCleanup(taken.server_close)
+        err = self.assertRaises(OSError, server.make_server, None,
+                                '127.0.0.1', taken.server_port, listen=False)
+        self.assertEqual(errno.EADDRINUSE, err.errno)
+
+    def test_ipv6_loopback(self):
+        srv = server.make_server(_hello, '::1', 0)
+        self.addCleanup(srv.server_close)
+        self.assertEqual(socket.AF_INET6, srv.socket.family)
+        self.start(srv)
+        resp = requests.get('http://[::1]:%d/' % srv.server_port, timeout=10)
+        self.assertEqual((200, 'hello'), (resp.status_code, resp.text))

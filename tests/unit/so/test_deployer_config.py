@@ -1,0 +1,109 @@
+"""``[deployer]`` options, and the ``[cc]`` names they had before.
+
+A hurtle.conf of an older Hurtle sets the deployer in ``[cc]``
+(``deployer``, ``heat_url``, ``heat_user``, ``heat_project``): those
+values still reach the deployer an SO loads, and the log says which
+option replaces each. The check runs in a fresh interpreter (oslo.log
+reports each deprecation once per process), against a recording HTTP
+server on 127.0.0.1 standing in for Heat.
+"""
+import http.server
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import fixtures
+import testtools
+
+from hurtle.so import deployers
+from tests import conf_fixture
+
+LOAD = textwrap.dedent('''
+    import sys
+    from hurtle import service
+    from hurtle.so import deployers
+    conf = service.prepare_service(['--config-file', sys.argv[1]], 'test')
+    deployer = deployers.load(conf, 'ignored-in-noauth')
+    print('GONE %s' % deployer.is_gone('stack-1'))
+''')
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every GET 404 as Heat does for an unknown stack."""
+
+    def do_GET(self):
+        self.server.requests.append((self.path, dict(self.headers)))
+        body = json.dumps({'error': {'message': 'not found'}}).encode()
+        self.send_response(404)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class OldOptionNamesTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.heat = http.server.HTTPServer(('127.0.0.1', 0), _Recorder)
+        self.heat.requests = []
+        thread = threading.Thread(target=self.heat.serve_forever,
+                                  daemon=True)
+        thread.start()
+        self.addCleanup(self.heat.server_close)
+        self.addCleanup(self.heat.shutdown)
+        self.state = self.useFixture(fixtures.TempDir()).path
+
+    def load(self, text):
+        path = os.path.join(self.state, 'hurtle.conf')
+        with open(path, 'w') as handle:
+            handle.write('[DEFAULT]\nstate_path = %s\n' % self.state + text)
+        return subprocess.run([sys.executable, '-c', LOAD, path],
+                              capture_output=True, text=True, timeout=120)
+
+    def test_cc_group_values_reach_the_deployer_with_a_warning(self):
+        result = self.load(
+            '[cc]\ndeployer = heat\n'
+            'heat_url = http://127.0.0.1:%d/v1/%%(project)s\n'
+            'heat_user = old-user\nheat_project = old-project\n'
+            % self.heat.server_port)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('GONE True', result.stdout)
+        [(path, headers)] = self.heat.requests
+        self.assertEqual('/v1/old-project/stacks/stack-1', path)
+        self.assertEqual('old-user', headers['X-Auth-User'])
+        self.assertEqual('old-project', headers['X-Auth-Project'])
+        log = result.stdout + result.stderr
+        for old, new in (('deployer', 'driver'), ('heat_url', 'heat_url'),
+                         ('heat_user', 'heat_user'),
+                         ('heat_project', 'heat_project')):
+            self.assertIn('Option "%s" from group "cc" is deprecated. Use '
+                          'option "%s" from group "deployer".' % (old, new),
+                          log)
+
+    def test_deployer_group_values_reach_the_deployer_silently(self):
+        result = self.load(
+            '[deployer]\ndriver = heat\n'
+            'heat_url = http://127.0.0.1:%d/v1/%%(project)s\n'
+            'heat_user = new-user\nheat_project = new-project\n'
+            % self.heat.server_port)
+        self.assertEqual(0, result.returncode, result.stderr)
+        [(path, headers)] = self.heat.requests
+        self.assertEqual('/v1/new-project/stacks/stack-1', path)
+        self.assertEqual('new-user', headers['X-Auth-User'])
+        self.assertNotIn('is deprecated', result.stdout + result.stderr)
+
+
+class LoadTest(testtools.TestCase):
+
+    def test_unknown_driver_is_a_runtime_error_naming_it(self):
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            deployer__driver='no-such-driver')).conf
+        err = self.assertRaises(RuntimeError, deployers.load, conf, 'p1')
+        self.assertIn("'no-such-driver'", str(err))
