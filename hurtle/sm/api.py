@@ -56,7 +56,8 @@ from hurtle.sm import attributes as attributes_mod
 from hurtle.sm import catalogue
 from hurtle.sm import lifecycle as lifecycle_mod
 from hurtle.sm import mixins as sm_mixins
-from hurtle.sm import store as states
+from hurtle.sm import states
+from hurtle.sm import store as store_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ class ServiceBackend(backend.KindBackend):
         return 202
 
 
-class _StartingStore(states.InstanceStore):
+class _StartingStore(store_mod.InstanceStore):
     """InstanceStore that starts the create lifecycle once a row exists."""
 
     lifecycle = None

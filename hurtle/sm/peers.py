@@ -1,12 +1,11 @@
-"""The parts the SM's lifecycle talks to, and how it waits for them.
+"""The parts the SM's lifecycle talks to.
 
 * :meth:`Peers.cc`: the CC's app API, as ``[sm] service_project``;
 * :meth:`Peers.so`: one instance's SO, with its per-SO secret;
 * :meth:`Peers.sm`: another SM (composition), as the instance's project;
 * :meth:`Peers.deployer`: the deployer an SO of the instance would use
   (``[cc] deployer`` for the instance's project), to dispose a stack by id
-  when its SO is gone;
-* :func:`poll_until`: the one polling loop of the lifecycle.
+  when its SO is gone.
 
 Every OCCI client retries connection errors and 503 (``[sm]
 call_retries``) and times out after ``[sm] phase_timeout`` seconds; a
@@ -19,7 +18,6 @@ In the noauth mode the CC client also sends the local secret
 (``hurtle.local_secret``) as ``X-Auth-Token``; only the CC gets it.
 """
 import logging
-import time
 
 from hurtle.conf import service_credentials
 from hurtle import local_secret
@@ -32,29 +30,6 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds a probe of the CC or an SO may take.
 PROBE_TIMEOUT = 10
-
-
-class Timeout(Exception):
-    """:func:`poll_until` gave up; ``str()`` says on what."""
-
-
-def poll_until(check, timeout, interval, what):
-    """Call ``check()`` every ``interval`` seconds until it returns a value
-    other than None, and return that value.
-
-    :param timeout: seconds after which :class:`Timeout` is raised.
-    :param what: end of the sentence "... did not happen within N s",
-        e.g. ``'stack of deploy complete'``.
-    Exceptions of ``check`` propagate (that is how it fails early).
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise Timeout('%s did not happen within %d s' % (what, timeout))
-        time.sleep(interval)
 
 
 class ComponentClient(occi_client.OCCIClient):

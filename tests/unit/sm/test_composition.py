@@ -4,8 +4,9 @@ import os
 import testtools
 
 from hurtle.sm import catalogue
-from hurtle.sm import lifecycle
+from hurtle.sm import composition
 from hurtle.sm import manifest
+from hurtle.sm import scheduling
 
 MCN = 'http://schemas.mobile-cloud-networking.eu/occi/sm#'
 COMPOSED = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
@@ -21,14 +22,14 @@ class CompositionTest(testtools.TestCase):
         created = {MCN + 'maas': {'mcn.endpoint.maas': '10.0.0.1',
                                   'other': 1}}
         self.assertEqual({'mcn.endpoint.maas': '10.0.0.1'},
-                         lifecycle.dependency_inputs(dep, created))
+                         composition.dependency_inputs(dep, created))
 
     def test_missing_input_names_it(self):
         dep = manifest.Dependency(MCN + 'dnsaas',
                                   ((MCN + 'maas', 'mcn.endpoint.maas'),))
         for created in ({}, {MCN + 'maas': {'something.else': 1}}):
-            err = self.assertRaises(lifecycle.PhaseError,
-                                    lifecycle.dependency_inputs, dep,
+            err = self.assertRaises(scheduling.PhaseError,
+                                    composition.dependency_inputs, dep,
                                     created)
             self.assertIn(MCN + 'maas#mcn.endpoint.maas', str(err))
 
@@ -41,7 +42,7 @@ class CompositionTest(testtools.TestCase):
                    MCN + 'dnsaas': {'mcn.endpoint.dns': '10.0.0.53'}}
         self.assertEqual({'mcn.endpoint.maas': 'http://maas/',
                           'mcn.endpoint.dns': '10.0.0.53'},
-                         lifecycle.inherited_attributes(m, created))
+                         composition.inherited_attributes(m, created))
 
 
 class CatalogueEntriesTest(testtools.TestCase):
