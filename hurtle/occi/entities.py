@@ -260,6 +260,28 @@ class EntityEngine(object):
         if isinstance(entity, core_model.Link):
             registry.update_resource(entity.source.identifier,
                                      entity.source, extras)
+        self.after_create(entity)
+
+    def after_create(self, entity):
+        """Call ``after_create(entity, extras)`` of each of ``entity``'s
+        backends that defines it, once the entity is stored.
+
+        The entity exists then: a failing hook does not undo it or change
+        the answer (201); its exception is logged, and the backend records
+        its own failure (e.g. a state the next start resumes).
+        """
+        registry = self.app.registry
+        extras = self.req.extras
+        for back in registry.get_all_backends(entity, extras):
+            hook = getattr(back.wrapped, 'after_create', None)
+            if hook is None:
+                continue
+            try:
+                hook(entity, extras)
+            except Exception:
+                LOG.exception('%s.after_create of %s failed; the entity '
+                              'stays stored', type(back.wrapped).__name__,
+                              entity.identifier)
 
     def delete_one(self, entity):
         """Delete ``entity`` (and its links) through its backends.
