@@ -56,6 +56,7 @@ from hurtle.sm import attributes as attributes_mod
 from hurtle.sm import catalogue
 from hurtle.sm import lifecycle as lifecycle_mod
 from hurtle.sm import mixins as sm_mixins
+from hurtle.sm import peers as peers_mod
 from hurtle.sm import states
 from hurtle.sm import store as store_mod
 
@@ -311,8 +312,10 @@ def make_application(conf, manifests):
             manifest.attributes)
         by_term[manifest.term] = manifest
     store = store_mod.InstanceStore(conf.database.connection, kinds)
+    peers = peers_mod.Peers(conf)
     lifecycle = lifecycle_mod.Lifecycle(
-        conf, store, by_term, catalogue.Catalogue(conf, manifests))
+        conf, store, by_term,
+        catalogue.Catalogue(conf, manifests, peers.keystone_session), peers)
     registry = occi_registry.Registry(
         store, mixin_store=sm_mixins.SQLMixinStore(conf.database.connection),
         max_user_mixins=conf.occi.max_user_mixins)

@@ -87,13 +87,14 @@ class Lifecycle(object):
     :param manifests: ``{term: Manifest}``.
     :param catalogue: ``hurtle.sm.catalogue.Catalogue`` (composed
         services).
+    :param peers: ``hurtle.sm.peers.Peers`` (default: its own).
     """
 
-    def __init__(self, conf, store, manifests, catalogue=None):
+    def __init__(self, conf, store, manifests, catalogue=None, peers=None):
         self.conf = conf
         self.store = store
         self.manifests = dict(manifests)
-        self.peers = peers_mod.Peers(conf)
+        self.peers = peers if peers is not None else peers_mod.Peers(conf)
         self.phases = phases_mod.Phases(
             conf, store, self.manifests, self.peers,
             composition_mod.Composition(conf, self.peers, catalogue))

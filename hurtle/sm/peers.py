@@ -72,6 +72,14 @@ class Peers(object):
             verify=not self.conf.sm.insecure,
             timeout=timeout, retries=retries)
 
+    def keystone_session(self):
+        """The SM's one keystoneauth1 session of ``[service_credentials]``
+        (loaded on first use; it renews its token): for the tokens sent
+        to the CC and other SMs, and the catalogue's endpoint look-ups."""
+        if self._keystone is None:
+            self._keystone = service_credentials.load_session(self.conf)
+        return self._keystone
+
     def auth_headers(self, project):
         """Headers authenticating the SM towards the CC or another SM.
 
@@ -80,9 +88,7 @@ class Peers(object):
         instances the SM creates elsewhere belong to its service project.
         """
         if self.conf.auth_strategy == 'keystone':
-            if self._keystone is None:
-                self._keystone = service_credentials.load_session(self.conf)
-            return {'X-Auth-Token': self._keystone.get_token()}
+            return {'X-Auth-Token': self.keystone_session().get_token()}
         return {'X-Project-Id': project}
 
     def cc(self, probe=False):
