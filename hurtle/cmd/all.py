@@ -22,11 +22,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 from oslo_config import cfg
 import requests
 
+from hurtle import polling
 from hurtle import service
 
 LOG = logging.getLogger(__name__)
@@ -66,8 +66,7 @@ class Child(object):
                                          stdin=subprocess.DEVNULL)
 
     def wait_ready(self, timeout=START_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answers():
             if self.proc.poll() is not None:
                 raise RuntimeError('%s exited with status %s:\n%s' % (
                     self.name, self.proc.returncode, self.tail()))
@@ -75,12 +74,16 @@ class Child(object):
                 # Any HTTP answer proves the server is up: the CC and the
                 # embedded Heat answer 401 without the local secret.
                 requests.get(self.probe_url, timeout=2)
-                return
+                return True
             except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError('%s did not answer on %s within %.0f s:\n%s'
-                           % (self.name, self.probe_url, timeout,
-                              self.tail()))
+                return None
+        try:
+            polling.poll_until(answers, timeout, 0.2,
+                               '%s answering' % self.name)
+        except polling.Timeout:
+            raise RuntimeError('%s did not answer on %s within %.0f s:\n%s'
+                               % (self.name, self.probe_url, timeout,
+                                  self.tail()))
 
     def stop(self, grace=30.0):
         if self.proc is None or self.proc.poll() is not None:

@@ -10,6 +10,7 @@ import time
 
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
+from hurtle import polling
 
 TIMEOUT = 300.0
 
@@ -31,19 +32,21 @@ def _service_kind(client, term='sample'):
 
 def _follow(client, location, done, timeout=TIMEOUT):
     """Poll ``location`` until ``done(entity)``; print state changes."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
+    last = [None]
+
+    def check():
         entity = client.get(location)
         state = entity.attributes.get('mcn.service.state')
-        if state != last:
+        if state != last[0]:
             _say('  mcn.service.state = %s' % state)
-            last = state
-        if done(entity):
-            return entity
-        time.sleep(0.5)
-    raise RuntimeError('no result within %.0f s (state %s)'
-                       % (timeout, last))
+            last[0] = state
+        return entity if done(entity) else None
+    try:
+        return polling.poll_until(check, timeout, 0.5,
+                                  'the state awaited of %s' % location)
+    except polling.Timeout:
+        raise RuntimeError('no result within %.0f s (state %s)'
+                           % (timeout, last[0]))
 
 
 def run(sm_url, conf):

@@ -50,9 +50,11 @@ Backend contract (PySSF's, plus): ``extras`` carries ``project``, ``user``,
 ``replace`` copy what they accept from ``new`` into ``old``; set
 ``entity.actions`` to the actions applicable now (all of the kind's after
 create; others give 409); ``delete`` may return ``202`` to keep the entity
-until the backend removes it.  Attributes are checked against the kind and
-mixins before backends run (unknown, immutable or missing required: 400)
-unless the kind has ``extensible = True``.
+until the backend removes it; an optional ``after_create(entity, extras)``
+runs once the created entity is stored (its errors are logged, the
+answer stays 201; see ``hurtle.occi.app``).  Attributes are checked
+against the kind and mixins before backends run (unknown, immutable or
+missing required: 400) unless the kind has ``extensible = True``.
 
 Renderings: ``text/plain`` (default), ``text/occi``, ``text/uri-list``
 (collections), ``application/occi+json`` (OCCI 1.2 JSON, GFD.226, read
@@ -70,6 +72,7 @@ Modules: ``errors`` (typed errors), ``categories`` (Hurtle kinds and
 actions), ``registry``, ``app`` (WSGI), ``renderings``/``parsing``
 (text/plain, text/occi, text/uri-list, OCCI 1.2 JSON, HTML),
 ``middleware`` (noauth), ``server`` (bounded threaded wsgiref),
-``client``.
+``client``, ``handlers`` (verb dispatch) and ``entities`` (the entity
+engine behind them).
 This package must not import ``hurtle.conf``.
 """

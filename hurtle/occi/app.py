@@ -26,6 +26,14 @@ A backend raises :mod:`hurtle.occi.errors` to answer with that status;
 any other exception is logged and answered 500 with a short message.
 ``KindBackend.delete`` may return ``202``: the layer then answers 202 and
 leaves the entity in the store (the backend removes it when done).
+A backend may define ``after_create(entity, extras)``: called once per
+created entity (POST to its kind, PUT on a free location), after every
+backend's ``create`` accepted it and the store keeps it, never for a
+create that was refused. Work that must not start before the entity
+exists (a background lifecycle) starts there. It cannot refuse any more:
+an exception in it is logged, the entity stays stored and the answer is
+still 201, so the hook records its own failure on the entity (or leaves
+it in a state from which the service resumes).
 ``entity.actions`` lists the actions applicable now; the layer sets it to
 every action of the kind and mixins on create, backends change it.
 

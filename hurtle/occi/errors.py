@@ -117,10 +117,6 @@ class NotImplementedYet(OCCIError):
     code = 501
 
 
-#: Alias with the name used in the design notes.
-NotImplementedError_ = NotImplementedYet
-
-
 class ServiceUnavailable(OCCIError):
     """503: the service (or one it depends on) is unavailable now."""
     code = 503

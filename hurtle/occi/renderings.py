@@ -58,11 +58,6 @@ class OCCIData(object):
                     self.locations)
 
 
-def category_id(category):
-    """``scheme#term`` identifier of a category (its ``str()``)."""
-    return category.scheme + category.term
-
-
 def split_category_id(text):
     """Split ``'scheme#term'`` into a category dict.
 

@@ -14,8 +14,7 @@ the deployer accepted them: a refused ``update`` (``ValueError`` from
 ``parameters`` or ``DeployerError``) leaves the SO as it was, so the next
 update is not refused again for the same value.
 """
-import time
-
+from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
 from hurtle.sdk import orchestrator
 
@@ -85,19 +84,26 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         if self.stack_id is None:
             return
         deployer = self.context.deployer
-        deployer.dispose(self.stack_id)
-        deadline = time.monotonic() + self.dispose_timeout
-        while not deployer.is_gone(self.stack_id):
-            if time.monotonic() > deadline:
-                raise deployer_api.DeployerError(
-                    'stack %s still exists after %.0f s'
-                    % (self.stack_id, self.dispose_timeout))
-            details = deployer.details(self.stack_id)
+        stack_id = self.stack_id
+        deployer.dispose(stack_id)
+
+        def gone():
+            if deployer.is_gone(stack_id):
+                return True
+            details = deployer.details(stack_id)
             if details.status == 'DELETE_FAILED':
                 raise deployer_api.DeployerError(
                     'deleting stack %s failed: %s'
-                    % (self.stack_id, details.reason))
-            time.sleep(self.poll_interval)
+                    % (stack_id, details.reason))
+            return None
+        try:
+            polling.poll_until(gone, self.dispose_timeout,
+                               self.poll_interval,
+                               'deletion of stack %s' % stack_id)
+        except polling.Timeout:
+            raise deployer_api.DeployerError(
+                'stack %s still exists after %.0f s'
+                % (stack_id, self.dispose_timeout))
         self.stack_id = None
 
     def snapshot(self):

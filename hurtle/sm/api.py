@@ -56,7 +56,9 @@ from hurtle.sm import attributes as attributes_mod
 from hurtle.sm import catalogue
 from hurtle.sm import lifecycle as lifecycle_mod
 from hurtle.sm import mixins as sm_mixins
-from hurtle.sm import store as states
+from hurtle.sm import peers as peers_mod
+from hurtle.sm import states
+from hurtle.sm import store as store_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -165,8 +167,14 @@ class ServiceBackend(backend.KindBackend):
         entity.attributes['occi.core.id'] = instance_id
         entity.attributes['mcn.service.state'] = states.INITIALISE
         entity.actions = []
-        # The registry stores the record right after this returns; the
-        # lifecycle is started from the store's add hook (after_add).
+
+    def after_create(self, entity, extras):
+        """Start the create lifecycle of the instance just recorded (the
+        OCCI layer calls this once the store keeps it). Should starting
+        fail, the record stays in ``initialise``, which the next start of
+        the SM resumes (``Lifecycle.recover``)."""
+        self.lifecycle.create(entity.attributes['occi.core.id'],
+                              states.FIRST_OPERATION)
 
     def retrieve(self, entity, extras):
         """The store renders the persisted record; only the policy check."""
@@ -286,17 +294,6 @@ class ServiceBackend(backend.KindBackend):
         return 202
 
 
-class _StartingStore(states.InstanceStore):
-    """InstanceStore that starts the create lifecycle once a row exists."""
-
-    lifecycle = None
-
-    def add(self, key, entity, extras):
-        super().add(key, entity, extras)
-        self.lifecycle.create(entity.attributes['occi.core.id'],
-                              states.FIRST_OPERATION)
-
-
 def make_application(conf, manifests):
     """Build the SM's OCCI WSGI application.
 
@@ -314,10 +311,11 @@ def make_application(conf, manifests):
             manifest.service_type, manifest.description,
             manifest.attributes)
         by_term[manifest.term] = manifest
-    store = _StartingStore(conf.database.connection, kinds)
+    store = store_mod.InstanceStore(conf.database.connection, kinds)
+    peers = peers_mod.Peers(conf)
     lifecycle = lifecycle_mod.Lifecycle(
-        conf, store, by_term, catalogue.Catalogue(conf, manifests))
-    store.lifecycle = lifecycle
+        conf, store, by_term,
+        catalogue.Catalogue(conf, manifests, peers.keystone_session), peers)
     registry = occi_registry.Registry(
         store, mixin_store=sm_mixins.SQLMixinStore(conf.database.connection),
         max_user_mixins=conf.occi.max_user_mixins)

@@ -13,8 +13,6 @@ Raises ``LookupError`` (with the service type) when none knows it.
 """
 import logging
 
-from hurtle.conf import service_credentials
-
 LOG = logging.getLogger(__name__)
 
 
@@ -38,15 +36,18 @@ class Catalogue(object):
 
     :param conf: oslo.config object.
     :param manifests: the manifests this SM serves.
+    :param keystone_session: function returning the SM's keystoneauth1
+        session (``hurtle.sm.peers.Peers.keystone_session``), called only
+        with ``auth_strategy = keystone``.
     """
 
-    def __init__(self, conf, manifests):
+    def __init__(self, conf, manifests, keystone_session):
         self.conf = conf
         base = 'http://%s:%d' % (conf.sm.host, conf.sm.port)
         self.local = {m.service_type: '%s/%s/' % (base, m.term)
                       for m in manifests}
         self.configured = parse_entries(conf.sm.service_catalogue)
-        self._session = None
+        self._keystone_session = keystone_session
 
     def resolve(self, service_type):
         url = self.local.get(service_type) or self.configured.get(
@@ -54,10 +55,8 @@ class Catalogue(object):
         if url:
             return url
         if self.conf.auth_strategy == 'keystone':
-            if self._session is None:
-                self._session = service_credentials.load_session(self.conf)
-            url = self._session.get_endpoint(service_type=service_type,
-                                             interface='public')
+            url = self._keystone_session().get_endpoint(
+                service_type=service_type, interface='public')
             if url:
                 return url if url.endswith('/') else url + '/'
         raise LookupError('no SM known for service type %s (set [sm] '

@@ -1,12 +1,11 @@
-"""The parts the SM's lifecycle talks to, and how it waits for them.
+"""The parts the SM's lifecycle talks to.
 
 * :meth:`Peers.cc`: the CC's app API, as ``[sm] service_project``;
 * :meth:`Peers.so`: one instance's SO, with its per-SO secret;
 * :meth:`Peers.sm`: another SM (composition), as the instance's project;
 * :meth:`Peers.deployer`: the deployer an SO of the instance would use
   (``[deployer] driver`` for the instance's project), to dispose a stack
-  by id when its SO is gone;
-* :func:`poll_until`: the one polling loop of the lifecycle.
+  by id when its SO is gone.
 
 Every OCCI client retries connection errors and 503 (``[sm]
 call_retries``) and times out after ``[sm] phase_timeout`` seconds; a
@@ -19,7 +18,6 @@ In the noauth mode the CC client also sends the local secret
 (``hurtle.local_secret``) as ``X-Auth-Token``; only the CC gets it.
 """
 import logging
-import time
 
 from hurtle.conf import service_credentials
 from hurtle import local_secret
@@ -32,29 +30,6 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds a probe of the CC or an SO may take.
 PROBE_TIMEOUT = 10
-
-
-class Timeout(Exception):
-    """:func:`poll_until` gave up; ``str()`` says on what."""
-
-
-def poll_until(check, timeout, interval, what):
-    """Call ``check()`` every ``interval`` seconds until it returns a value
-    other than None, and return that value.
-
-    :param timeout: seconds after which :class:`Timeout` is raised.
-    :param what: end of the sentence "... did not happen within N s",
-        e.g. ``'stack of deploy complete'``.
-    Exceptions of ``check`` propagate (that is how it fails early).
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise Timeout('%s did not happen within %d s' % (what, timeout))
-        time.sleep(interval)
 
 
 class ComponentClient(occi_client.OCCIClient):
@@ -97,6 +72,14 @@ class Peers(object):
             verify=not self.conf.sm.insecure,
             timeout=timeout, retries=retries)
 
+    def keystone_session(self):
+        """The SM's one keystoneauth1 session of ``[service_credentials]``
+        (loaded on first use; it renews its token): for the tokens sent
+        to the CC and other SMs, and the catalogue's endpoint look-ups."""
+        if self._keystone is None:
+            self._keystone = service_credentials.load_session(self.conf)
+        return self._keystone
+
     def auth_headers(self, project):
         """Headers authenticating the SM towards the CC or another SM.
 
@@ -105,9 +88,7 @@ class Peers(object):
         instances the SM creates elsewhere belong to its service project.
         """
         if self.conf.auth_strategy == 'keystone':
-            if self._keystone is None:
-                self._keystone = service_credentials.load_session(self.conf)
-            return {'X-Auth-Token': self._keystone.get_token()}
+            return {'X-Auth-Token': self.keystone_session().get_token()}
         return {'X-Project-Id': project}
 
     def cc(self, probe=False):

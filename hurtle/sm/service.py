@@ -1,6 +1,4 @@
 """Assembling the SM from configuration: manifests → OCCI application."""
-import os
-
 from hurtle import conf as hurtle_conf
 from hurtle.sm import api
 from hurtle.sm import manifest as manifest_mod
@@ -24,8 +22,3 @@ def load_manifests(conf):
 def build(conf=CONF):
     """Return ``(application, lifecycle)`` of this SM."""
     return api.make_application(conf, load_manifests(conf))
-
-
-def manifest_paths(conf=CONF):
-    return [os.path.abspath(hurtle_conf.resolve_path(conf, p))
-            for p in conf.sm.manifests]

@@ -21,36 +21,11 @@ from hurtle.db import engine as db_engine
 from hurtle.db import models
 from hurtle.occi import errors
 from hurtle.occi import registry
-
-#: Lifecycle states (``mcn.service.state``).
-INITIALISE = 'initialise'
-ACTIVATE = 'activate'
-DEPLOY = 'deploy'
-PROVISION = 'provision'
-ACTIVE = 'active'
-UPDATE = 'update'
-DESTROY = 'destroy'
-FAILED = 'failed'
-#: Active, but its SO is down or unreachable (the reason says which); back
-#: to ``active`` once the SO answers again. Update and delete are allowed.
-DEGRADED = 'degraded'
+from hurtle.sm import states
 
 #: Longest title or summary (characters) kept by ``update`` (the SM API's
 #: limit of attribute values).
 MAX_TEXT = 8192
-
-#: States in which work is in progress.
-BUSY = frozenset([INITIALISE, ACTIVATE, DEPLOY, PROVISION, UPDATE, DESTROY])
-#: States of an instance being created.
-CREATING = frozenset([INITIALISE, ACTIVATE, DEPLOY, PROVISION])
-#: States in which an update is accepted.
-UPDATABLE = frozenset([ACTIVE, DEGRADED])
-#: States in which a delete is accepted: every state but ``destroy`` (a
-#: create or update in progress is cancelled: it stops at its next step).
-DELETABLE = frozenset([ACTIVE, DEGRADED, FAILED, UPDATE]) | CREATING
-
-#: Operation number of the create (``add``); each ``begin`` adds one.
-FIRST_OPERATION = 1
 
 #: How often ``begin``/``transition`` retry a compare-and-set that lost
 #: against a concurrent writer whose change still meets the conditions.
@@ -142,8 +117,9 @@ class InstanceStore(registry.EntityStore):
             with self._sessions.begin() as session:
                 session.add(models.ServiceInstance(
                     id=instance_id, project=registry.project_of(extras),
-                    service=service, state=INITIALISE,
-                    attributes=attributes, operation=FIRST_OPERATION,
+                    service=service, state=states.INITIALISE,
+                    attributes=attributes,
+                    operation=states.FIRST_OPERATION,
                     mixins=[str(m) for m in entity.mixins] or None))
         except sa_exc.IntegrityError:
             # Two creates of one id raced past the API's check.
@@ -302,13 +278,13 @@ class InstanceStore(registry.EntityStore):
         with self._sessions() as session:
             rows = session.scalars(sa.select(models.ServiceInstance).where(
                 models.ServiceInstance.dependencies.is_not(None),
-                models.ServiceInstance.state != DESTROY)).all()
+                models.ServiceInstance.state != states.DESTROY)).all()
         return [row.id for row in rows
                 if any(urllib.parse.urlsplit(d.get('location', '')).path ==
                        path for d in row.dependencies or [])]
 
-    def in_states(self, states):
-        """Rows of every project in one of ``states``."""
+    def in_states(self, names):
+        """Rows of every project in one of the states ``names``."""
         with self._sessions() as session:
             return session.scalars(sa.select(models.ServiceInstance).where(
-                models.ServiceInstance.state.in_(list(states)))).all()
+                models.ServiceInstance.state.in_(list(names)))).all()

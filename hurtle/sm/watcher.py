@@ -14,11 +14,10 @@ import logging
 import threading
 
 from hurtle.occi import errors
-from hurtle.sm import store as states
+from hurtle.sm import so_client
+from hurtle.sm import states
 
 LOG = logging.getLogger(__name__)
-
-SO_PATH = 'orchestrator/default'
 
 
 class SOWatcher(object):
@@ -48,8 +47,7 @@ class SOWatcher(object):
 
     def _loop(self):
         while not self._stopping.wait(self.conf.sm.watch_interval):
-            for row in self.store.in_states([states.ACTIVE,
-                                             states.DEGRADED]):
+            for row in self.store.in_states(states.WATCHED):
                 try:
                     self.check(row)
                 except Exception:
@@ -99,7 +97,7 @@ class SOWatcher(object):
             return ('the SO is down (its app at the CC is %s)' % state,
                     None)
         try:
-            self.peers.so(row, probe=True, url=url).get(SO_PATH)
+            self.peers.so(row, probe=True, url=url).get(so_client.SO_PATH)
         except errors.ConnectionFailed:
             return 'the SO does not answer', url
         except errors.OCCIError as exc:

@@ -11,11 +11,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import requests
 
 from hurtle.cc.runtime import base
+from hurtle import polling
 
 STOP_GRACE_SECONDS = 10.0
 
@@ -66,27 +66,32 @@ class LocalRuntime(base.Runtime):
         return url, ref
 
     def _wait_ready(self, proc, port_file, log_path):
-        deadline = time.monotonic() + self.conf.cc.so_start_timeout
-        url = None
-        while time.monotonic() < deadline:
+        found = {}
+
+        def answers():
             if proc.poll() is not None:
                 raise base.RuntimeError_(
                     'SO process exited with code %s: %s'
                     % (proc.returncode, _tail(log_path)))
-            if url is None and os.path.exists(port_file):
+            if 'url' not in found and os.path.exists(port_file):
                 with open(port_file) as handle:
                     port = handle.read().strip()
                 if port.isdigit():
-                    url = 'http://%s:%s/' % (self.conf.cc.so_host, port)
-            if url is not None:
+                    found['url'] = 'http://%s:%s/' % (self.conf.cc.so_host,
+                                                      port)
+            if 'url' in found:
                 try:
-                    requests.get(url + '-/', timeout=2)
-                    return url
+                    requests.get(found['url'] + '-/', timeout=2)
+                    return found['url']
                 except requests.RequestException:
                     pass
-            time.sleep(0.1)
-        raise base.RuntimeError_('SO did not answer within %d s'
-                                 % self.conf.cc.so_start_timeout)
+            return None
+        try:
+            return polling.poll_until(answers, self.conf.cc.so_start_timeout,
+                                      0.1, 'SO answering')
+        except polling.Timeout:
+            raise base.RuntimeError_('SO did not answer within %d s'
+                                     % self.conf.cc.so_start_timeout)
 
     def stop(self, ref):
         """Stop the SO of ``ref`` (SIGTERM, SIGKILL after
@@ -109,11 +114,13 @@ class LocalRuntime(base.Runtime):
             if not self.is_running(ref):
                 return
             _signal(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_GRACE_SECONDS
-            while self.is_running(ref) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if self.is_running(ref):
-                _signal(pid, signal.SIGKILL)
+            try:
+                polling.poll_until(
+                    lambda: None if self.is_running(ref) else True,
+                    STOP_GRACE_SECONDS, 0.1, 'exit of SO %s' % pid)
+            except polling.Timeout:
+                if self.is_running(ref):
+                    _signal(pid, signal.SIGKILL)
             return
         if proc.poll() is None:
             proc.terminate()

@@ -229,7 +229,7 @@ class TestErrors(testtools.TestCase):
                           (413, errors.RequestEntityTooLarge),
                           (415, errors.UnsupportedMediaType),
                           (500, errors.InternalError),
-                          (501, errors.NotImplementedError_),
+                          (501, errors.NotImplementedYet),
                           (503, errors.ServiceUnavailable)):
             err = errors.error_for_status(code, 'm')
             self.assertIsInstance(err, cls)

@@ -4,8 +4,10 @@ import os
 import testtools
 
 from hurtle.sm import catalogue
-from hurtle.sm import lifecycle
+from hurtle.sm import composition
 from hurtle.sm import manifest
+from hurtle.sm import scheduling
+from tests import conf_fixture
 
 MCN = 'http://schemas.mobile-cloud-networking.eu/occi/sm#'
 COMPOSED = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
@@ -21,14 +23,14 @@ class CompositionTest(testtools.TestCase):
         created = {MCN + 'maas': {'mcn.endpoint.maas': '10.0.0.1',
                                   'other': 1}}
         self.assertEqual({'mcn.endpoint.maas': '10.0.0.1'},
-                         lifecycle.dependency_inputs(dep, created))
+                         composition.dependency_inputs(dep, created))
 
     def test_missing_input_names_it(self):
         dep = manifest.Dependency(MCN + 'dnsaas',
                                   ((MCN + 'maas', 'mcn.endpoint.maas'),))
         for created in ({}, {MCN + 'maas': {'something.else': 1}}):
-            err = self.assertRaises(lifecycle.PhaseError,
-                                    lifecycle.dependency_inputs, dep,
+            err = self.assertRaises(scheduling.PhaseError,
+                                    composition.dependency_inputs, dep,
                                     created)
             self.assertIn(MCN + 'maas#mcn.endpoint.maas', str(err))
 
@@ -41,7 +43,7 @@ class CompositionTest(testtools.TestCase):
                    MCN + 'dnsaas': {'mcn.endpoint.dns': '10.0.0.53'}}
         self.assertEqual({'mcn.endpoint.maas': 'http://maas/',
                           'mcn.endpoint.dns': '10.0.0.53'},
-                         lifecycle.inherited_attributes(m, created))
+                         composition.inherited_attributes(m, created))
 
 
 class CatalogueEntriesTest(testtools.TestCase):
@@ -56,3 +58,44 @@ class CatalogueEntriesTest(testtools.TestCase):
             err = self.assertRaises(ValueError, catalogue.parse_entries,
                                     [entry])
             self.assertIn('<service_type>=<URL>', str(err))
+
+
+class _Session(object):
+    """A keystoneauth1 session's endpoint look-up, from a dict."""
+
+    def __init__(self, endpoints):
+        self.endpoints = endpoints
+
+    def get_endpoint(self, service_type, interface):
+        return self.endpoints.get((service_type, interface))
+
+
+class CatalogueResolveTest(testtools.TestCase):
+
+    def catalogue(self, sessions, **overrides):
+        conf = self.useFixture(conf_fixture.HurtleConf(**overrides)).conf
+
+        def session():
+            sessions.append(1)
+            return _Session({(MCN + 'dns', 'public'): 'http://ks/dns'})
+        return catalogue.Catalogue(conf, [], session)
+
+    def test_configured_entry_needs_no_keystone(self):
+        sessions = []
+        cat = self.catalogue(sessions, auth_strategy='keystone',
+                             sm__service_catalogue=[MCN + 'dns=http://x/'])
+        self.assertEqual('http://x/', cat.resolve(MCN + 'dns'))
+        self.assertEqual([], sessions)
+
+    def test_keystone_catalog_through_the_given_session(self):
+        sessions = []
+        cat = self.catalogue(sessions, auth_strategy='keystone')
+        self.assertEqual('http://ks/dns/', cat.resolve(MCN + 'dns'))
+        self.assertEqual([1], sessions)
+        self.assertRaises(LookupError, cat.resolve, MCN + 'maas')
+
+    def test_noauth_never_asks_keystone(self):
+        sessions = []
+        cat = self.catalogue(sessions)
+        self.assertRaises(LookupError, cat.resolve, MCN + 'dns')
+        self.assertEqual([], sessions)

@@ -10,7 +10,7 @@ import testtools
 
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
-from hurtle.sm import store as states
+from hurtle.sm import states
 from tests.unit.sm import sm_server
 
 KIND = occi_client.CategoryRef('http://example.org/occi/sm#', 'svc', 'kind')

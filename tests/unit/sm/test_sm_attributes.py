@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import testtools
 
 from hurtle.db import models
-from hurtle.sm import store as states
+from hurtle.sm import states
 from tests.unit.sm import sm_server
 
 SCHEME = 'http://example.org/occi/sm#'

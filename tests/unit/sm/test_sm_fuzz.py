@@ -22,7 +22,7 @@ from hurtle.db import models
 from hurtle.occi import middleware
 from hurtle.sm import api
 from hurtle.sm import manifest as manifest_mod
-from hurtle.sm import store as states
+from hurtle.sm import states
 from tests import conf_fixture
 from tests import net
 from tests.unit.occi import test_fuzz

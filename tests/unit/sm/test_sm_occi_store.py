@@ -15,7 +15,7 @@ from hurtle.db import engine as db_engine
 from hurtle.db import models
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
-from hurtle.sm import store as states
+from hurtle.sm import states
 from tests.unit.sm import sm_server
 from tests.unit.sm import test_sm_api
 

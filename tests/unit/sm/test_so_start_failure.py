@@ -12,7 +12,7 @@ import fixtures
 import testtools
 
 from hurtle.occi import client as occi_client
-from hurtle.sm import store as states
+from hurtle.sm import states
 from tests.unit.cc import test_app_api
 from tests.unit.sm import sm_server
 

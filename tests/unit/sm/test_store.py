@@ -13,7 +13,8 @@ import testtools
 from hurtle.db import engine as db_engine
 from hurtle.db import migration
 from hurtle.occi import categories
-from hurtle.sm import store as states
+from hurtle.sm import states
+from hurtle.sm import store as store_mod
 from tests import pg_fixture
 
 ROUNDS = 20
@@ -48,7 +49,7 @@ class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
         migration.upgrade(url)
         kind = categories.service_kind('http://example.org/occi/sm#svc',
                                        'test', {'svc.a': ''})
-        self.store = states.InstanceStore(url, {'svc': kind})
+        self.store = store_mod.InstanceStore(url, {'svc': kind})
         self.store.add('/svc/i1', _Entity({'svc.a': 'x'}),
                        {'project': 'p1'})
 

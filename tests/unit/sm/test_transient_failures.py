@@ -12,6 +12,7 @@ import testtools
 from hurtle.occi import server
 from hurtle.sm import lifecycle
 from hurtle.sm import peers
+from hurtle.sm import scheduling
 from tests import conf_fixture
 from tests import net
 
@@ -73,6 +74,7 @@ class _LifecycleCase(testtools.TestCase):
             sm__call_retries=0)).conf
         self.lifecycle = lifecycle.Lifecycle(self.conf, None, {})
         self.addCleanup(self.lifecycle.shutdown)
+        self.wait_stack = self.lifecycle.phases.so_calls.wait_stack
 
     def so(self, url):
         return _SO('service orchestrator (SO)', url, retries=0, timeout=5)
@@ -88,25 +90,24 @@ class WaitStackTest(_LifecycleCase):
 
     def test_503_from_the_so_is_transient(self):
         app = _FlakySO(unavailable=4)
-        info = self.lifecycle._wait_stack(_Operation(),
-                                          self.so(self.serve(app)),
-                                          'deploy')
+        info = self.wait_stack(_Operation(), self.so(self.serve(app)),
+                               'deploy')
         self.assertEqual('CREATE_COMPLETE',
                          info.attributes['occi.mcn.stack.state'])
         self.assertEqual(5, app.calls)
 
     def test_503_past_the_deadline_gives_the_so_sentence(self):
         app = _FlakySO(unavailable=10 ** 6)
-        err = self.assertRaises(lifecycle.PhaseError,
-                                self.lifecycle._wait_stack, _Operation(),
+        err = self.assertRaises(scheduling.PhaseError,
+                                self.wait_stack, _Operation(),
                                 self.so(self.serve(app)), 'deploy')
         self.assertEqual('deploy did not complete within 3 s: ' + SENTENCE,
                          str(err))
 
     def test_unreachable_so_names_the_component_not_the_url(self):
         port = net.free_port()
-        err = self.assertRaises(lifecycle.PhaseError,
-                                self.lifecycle._wait_stack, _Operation(),
+        err = self.assertRaises(scheduling.PhaseError,
+                                self.wait_stack, _Operation(),
                                 self.so('http://127.0.0.1:%d/' % port),
                                 'provision')
         self.assertEqual('provision did not complete within 3 s: service '
@@ -131,13 +132,13 @@ class ShutdownTest(_LifecycleCase):
     def test_waiting_lifecycle_stops_at_shutdown(self):
         self.conf.set_override('phase_timeout', 600, group='sm')
         so = self.so(self.serve(_FlakySO(unavailable=10 ** 6)))
-        op = lifecycle.Operation(_Store(), 'i1', 1,
-                                 self.lifecycle._stopping)
+        op = scheduling.Operation(_Store(), 'i1', 1,
+                                  self.lifecycle.scheduler.stopping)
         raised = []
 
         def wait():
             try:
-                self.lifecycle._wait_stack(op, so, 'deploy')
+                self.wait_stack(op, so, 'deploy')
             except Exception as exc:
                 raised.append(exc)
         thread = threading.Thread(target=wait)
@@ -147,4 +148,4 @@ class ShutdownTest(_LifecycleCase):
         self.lifecycle.shutdown(wait=False)
         thread.join(10)
         self.assertFalse(thread.is_alive())
-        self.assertIsInstance(raised[0], lifecycle.Stopping)
+        self.assertIsInstance(raised[0], scheduling.Stopping)

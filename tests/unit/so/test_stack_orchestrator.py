@@ -1,4 +1,4 @@
-"""``StackOrchestrator``: repeated deploys and refused values.
+"""``StackOrchestrator``: repeated deploys, refused values, dispose.
 
 The deployer here is an in-memory implementation of the
 ``hurtle.sdk.Deployer`` interface that refuses what Heat would (a stack
@@ -68,7 +68,7 @@ class SizedSO(sdk.StackOrchestrator):
         return {'size': int(size), 'colour': attributes.get('colour', '')}
 
 
-class StackOrchestratorTest(testtools.TestCase):
+class _SOCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
@@ -80,6 +80,9 @@ class StackOrchestratorTest(testtools.TestCase):
     def so(self):
         return SizedSO(sdk.SOContext(instance_id='i1', bundle_dir=self.dir,
                                      templates={}, deployer=self.deployer))
+
+
+class StackOrchestratorTest(_SOCase):
 
     def test_repeated_deploy_keeps_one_stack(self):
         so = self.so()
@@ -113,3 +116,69 @@ class StackOrchestratorTest(testtools.TestCase):
         so.update({'colour': 'blue'})
         stack = list(self.deployer.stacks.values())[0]
         self.assertEqual({'size': 2, 'colour': 'blue'}, stack['parameters'])
+
+
+class SlowDeleteDeployer(MemoryDeployer):
+    """A deleted stack is ``DELETE_IN_PROGRESS`` for ``polls`` checks, then
+    gone (or ``DELETE_FAILED`` when ``fails``)."""
+
+    def __init__(self, polls, fails=False):
+        super().__init__()
+        self.polls = polls
+        self.fails = fails
+        self.deleting = set()
+
+    def dispose(self, stack_id):
+        self.stacks[stack_id]['status'] = 'DELETE_IN_PROGRESS'
+        self.deleting.add(stack_id)
+
+    def is_gone(self, stack_id):
+        if stack_id in self.deleting:
+            if self.polls <= 0:
+                if self.fails:
+                    self.stacks[stack_id]['status'] = 'DELETE_FAILED'
+                    self.stacks[stack_id]['reason'] = 'resource busy'
+                    return False
+                self.stacks.pop(stack_id)
+                self.deleting.discard(stack_id)
+            self.polls -= 1
+        return super().is_gone(stack_id)
+
+    def details(self, stack_id):
+        sid, stack = self._find(stack_id)
+        return deployer_api.StackDetails(id=sid, status=stack['status'],
+                                         reason=stack.get('reason', ''))
+
+
+class DisposeTest(_SOCase):
+    """``dispose`` waits (``hurtle.polling.poll_until``) until the stack is
+    gone; a failed delete or one past ``dispose_timeout`` is a
+    ``DeployerError``."""
+
+    def deployed(self, deployer):
+        self.deployer = deployer
+        so = self.so()
+        so.poll_interval = 0.01
+        so.deploy({})
+        return so
+
+    def test_dispose_waits_until_the_stack_is_gone(self):
+        so = self.deployed(SlowDeleteDeployer(polls=3))
+        so.dispose()
+        self.assertEqual({}, self.deployer.stacks)
+        self.assertIsNone(so.stack_id)
+
+    def test_failed_delete_is_a_deployer_error(self):
+        so = self.deployed(SlowDeleteDeployer(polls=1, fails=True))
+        err = self.assertRaises(deployer_api.DeployerError, so.dispose)
+        self.assertEqual('deleting stack %s failed: resource busy'
+                         % so.stack_id, str(err))
+        self.assertIsNotNone(so.stack_id)
+
+    def test_stack_still_there_after_the_timeout(self):
+        so = self.deployed(SlowDeleteDeployer(polls=10 ** 6))
+        so.dispose_timeout = 0
+        err = self.assertRaises(deployer_api.DeployerError, so.dispose)
+        self.assertEqual('stack %s still exists after 0 s' % so.stack_id,
+                         str(err))
+        self.assertIsNotNone(so.stack_id)

@@ -1,0 +1,366 @@
+"""The entity engine of the OCCI handlers: categories, attributes, build,
+create, delete, actions.
+
+:class:`EntityEngine` is mixed into the handlers of
+:mod:`hurtle.occi.handlers` (which keep the verb dispatch, parsing and
+responses); it uses their ``app`` (``app.registry``) and ``req``
+(``extras``, ``prefix``, ``action``). Backends are called as the contract
+in :mod:`hurtle.occi.app` says, ``after_create`` included.
+"""
+
+import logging
+import urllib.parse
+import uuid
+
+from occi import core_model
+
+from hurtle.occi import errors
+from hurtle.occi import renderings
+from hurtle.occi import request as occi_request
+
+LOG = logging.getLogger(__name__)
+
+
+class EntityEngine(object):
+    """Builds, validates, creates, deletes entities and runs actions
+    through the registry's backends and store."""
+
+    def resolve(self, cat, expect=None, missing=errors.BadRequest):
+        """The registered category for a parsed category dict.
+
+        :param missing: error class raised for a category that is not
+            registered (400 where a request body names it, 404 where it
+            names the resource asked for: an action, a filter; GFD.185).
+        :raises BadRequest: not of class ``expect``.
+        """
+        extras = self.req.extras
+        found = None
+        for item in self.app.registry.get_categories(extras):
+            if item.term == cat['term'] and item.scheme == cat['scheme']:
+                found = item
+                break
+        if found is None:
+            raise missing(
+                'Category %s%s is not registered (see the query '
+                'interface).' % (cat['scheme'], cat['term']))
+        if cat.get('class') and cat['class'] != repr(found):
+            raise errors.BadRequest('Category %s is of class %s, not %s.'
+                                    % (found, repr(found), cat['class']))
+        if expect and repr(found) != expect:
+            raise errors.BadRequest('Category %s is of class %s; one of '
+                                    'class %s is needed here.'
+                                    % (found, repr(found), expect))
+        return found
+
+    def key_of(self, location):
+        """The registry key (path) of a location, absolute or relative."""
+        location = location.strip()
+        parsed = urllib.parse.urlsplit(location)
+        path = urllib.parse.unquote(parsed.path) if parsed.scheme else \
+            location
+        prefix = self.req.prefix
+        if prefix and path.startswith(prefix + '/'):
+            path = path[len(prefix):]
+        if not path.startswith('/'):
+            raise errors.BadRequest('Not a location: %s' % location[:80])
+        return path
+
+    def entity_or_404(self, key):
+        try:
+            return self.app.registry.get_resource(key, self.req.extras)
+        except KeyError:
+            raise errors.NotFound('No entity at %s.' % key)
+
+    # attributes ------------------------------------------------------------
+    @staticmethod
+    def definitions(kind, mixins):
+        defs = dict(occi_request.CORE_ATTRS)
+        if core_model.Link.kind in (kind.related or []):
+            defs.update(occi_request.LINK_ATTRS)
+        defs.update(kind.attributes or {})
+        for mixin in mixins:
+            defs.update(mixin.attributes or {})
+        extensible = getattr(kind, 'extensible', False) or any(
+            getattr(m, 'extensible', False) for m in mixins)
+        return defs, extensible
+
+    @staticmethod
+    def _same(left, right):
+        return left == right or str(left) == str(right)
+
+    def check_attributes(self, kind, mixins, attrs, old=None, full=False):
+        """Validate client attributes (GFD.184 attribute properties).
+
+        :param old: the current entity (update/replace) or ``None``.
+        :param full: a full replace: required attributes must be given.
+        :returns: the attributes to pass on (unchanged immutable values
+            dropped on update).
+        :raises BadRequest: unknown, immutable or missing required.
+        """
+        defs, extensible = self.definitions(kind, mixins)
+        current = renderings.entity_attributes(old) if old else {}
+        result = {}
+        for name, value in attrs.items():
+            flag = defs.get(name)
+            if flag is None and not extensible:
+                if old is not None and name in current and \
+                        self._same(current[name], value):
+                    continue
+                raise errors.BadRequest('Attribute %s is not defined by %s '
+                                        'or its mixins.' % (name, kind))
+            if flag == 'immutable':
+                if name == 'occi.core.id' and old is None:
+                    result[name] = value
+                    continue
+                if old is not None and name in current and \
+                        self._same(current[name], value):
+                    continue
+                raise errors.BadRequest('Attribute %s is immutable.' % name)
+            result[name] = value
+        if old is None or full:
+            missing = sorted(name for name, flag in defs.items()
+                             if flag == 'required' and name not in attrs)
+            if missing:
+                raise errors.BadRequest('Required attribute(s) missing: %s'
+                                        % ', '.join(missing))
+        return result
+
+    # entity construction ----------------------------------------------------
+    def build_entity(self, data, key_hint=None, default_kind=None,
+                     old=None, full=False):
+        """Make an (unsaved) entity from parsed data; validates it."""
+        kind = None
+        mixins = []
+        for cat in data.categories:
+            found = self.resolve(cat)
+            if repr(found) == 'kind':
+                if kind is not None and found is not kind:
+                    raise errors.BadRequest('More than one kind given.')
+                kind = found
+            elif repr(found) == 'mixin':
+                if found not in mixins:
+                    mixins.append(found)
+            else:
+                raise errors.BadRequest('Action %s cannot be used here.'
+                                        % found)
+        if kind is None:
+            kind = default_kind
+        if kind is None:
+            raise errors.BadRequest('No kind given (Category with '
+                                    'class="kind").')
+        if default_kind is not None and kind is not default_kind:
+            raise errors.BadRequest('Kind %s does not match %s.'
+                                    % (kind, default_kind))
+        attrs = dict(data.attributes)
+        if old is not None and data.links:
+            # Links rendered back unchanged (same ``self``) are no change.
+            existing = set()
+            for link in getattr(old, 'links', []):
+                existing.add(link.identifier)
+                existing.add(link.identifier.rsplit('/', 1)[-1])
+            data.links = [link for link in data.links
+                          if not link.get('self') or
+                          urllib.parse.urlsplit(link['self']).path
+                          not in existing and link['self'] not in existing]
+        if old is not None:
+            all_mixins = list(old.mixins) + [m for m in mixins
+                                             if m not in old.mixins]
+        else:
+            all_mixins = mixins
+        attrs = self.check_attributes(kind, all_mixins, attrs, old=old,
+                                      full=full)
+        title = attrs.pop('occi.core.title', None)
+        summary = attrs.pop('occi.core.summary', None)
+        attrs.pop('occi.core.id', None) if old is not None else None
+        if core_model.Link.kind in (kind.related or []):
+            try:
+                src = self.entity_or_404(self.key_of(
+                    str(attrs.pop('occi.core.source'))))
+                tgt = self.entity_or_404(self.key_of(
+                    str(attrs.pop('occi.core.target'))))
+            except KeyError:
+                raise errors.BadRequest('A link needs occi.core.source and '
+                                        'occi.core.target.')
+            except errors.NotFound as exc:
+                raise errors.BadRequest('Link end not found: %s'
+                                        % exc.message)
+            entity = core_model.Link(key_hint, kind, mixins, src, tgt,
+                                     title=title)
+        elif core_model.Resource.kind in (kind.related or []) or \
+                kind == core_model.Resource.kind:
+            entity = core_model.Resource(key_hint, kind, mixins, [],
+                                         summary=summary, title=title)
+            for link in data.links:
+                entity.links.append(self.build_link(link, entity))
+        else:
+            raise errors.BadRequest('Kind %s is neither a resource nor a '
+                                    'link kind.' % kind)
+        entity.attributes = attrs
+        if old is not None and data.links:
+            raise errors.BadRequest('Links cannot be changed by an update.')
+        return entity
+
+    def build_link(self, link, source):
+        """An inline link (GFD.185 3.5.3) from a parsed ``Link`` value."""
+        if not link.get('category'):
+            raise errors.BadRequest('Inline links need a category.')
+        cats = [renderings.split_category_id(c) for c in link['category']]
+        kind = self.resolve(cats[0], expect='kind')
+        if core_model.Link.kind not in (kind.related or []):
+            raise errors.BadRequest('%s is not a link kind.' % kind)
+        mixins = [self.resolve(c, expect='mixin') for c in cats[1:]]
+        try:
+            target = self.entity_or_404(self.key_of(link['target']))
+        except errors.NotFound:
+            raise errors.BadRequest('Link target not found: %s'
+                                    % link['target'][:80])
+        attrs = self.check_attributes(kind, mixins,
+                                      dict(link.get('attributes') or {}))
+        for name in ('occi.core.id', 'occi.core.source', 'occi.core.target'):
+            attrs.pop(name, None)
+        new = core_model.Link(None, kind, mixins, source, target)
+        new.attributes = attrs
+        return new
+
+    def new_key(self, kind, attrs):
+        ident = attrs.pop('occi.core.id', None)
+        if ident is None:
+            return kind.location + str(uuid.uuid4())
+        ident = str(ident)
+        if not occi_request.SAFE_ID.match(ident):
+            raise errors.BadRequest('occi.core.id %r is not a valid id.'
+                                    % ident[:80])
+        return kind.location + ident
+
+    def create(self, key, entity):
+        """Create ``entity`` at ``key`` through its backends and store."""
+        registry = self.app.registry
+        extras = self.req.extras
+        if registry.get_raw_backend(entity.kind) is None:
+            raise errors.BadRequest('Kind %s cannot be instantiated on '
+                                    'this service.' % entity.kind)
+        entity.identifier = key
+        entity.attributes.pop('occi.core.id', None)
+        entity.actions = list(entity.kind.actions)
+        for mixin in entity.mixins:
+            entity.actions.extend(a for a in mixin.actions
+                                  if a not in entity.actions)
+        for link in getattr(entity, 'links', []):
+            link.identifier = link.kind.location + str(uuid.uuid4())
+            link.actions = list(link.kind.actions)
+            for back in registry.get_all_backends(link, extras):
+                back.create(link, extras)
+        if isinstance(entity, core_model.Link):
+            entity.source.links.append(entity)
+        for back in registry.get_all_backends(entity, extras):
+            back.create(entity, extras)
+        for link in getattr(entity, 'links', []):
+            registry.add_resource(link.identifier, link, extras)
+        registry.add_resource(key, entity, extras)
+        if isinstance(entity, core_model.Link):
+            registry.update_resource(entity.source.identifier,
+                                     entity.source, extras)
+        self.after_create(entity)
+
+    def after_create(self, entity):
+        """Call ``after_create(entity, extras)`` of each of ``entity``'s
+        backends that defines it, once the entity is stored.
+
+        The entity exists then: a failing hook does not undo it or change
+        the answer (201); its exception is logged, and the backend records
+        its own failure (e.g. a state the next start resumes).
+        """
+        registry = self.app.registry
+        extras = self.req.extras
+        for back in registry.get_all_backends(entity, extras):
+            hook = getattr(back.wrapped, 'after_create', None)
+            if hook is None:
+                continue
+            try:
+                hook(entity, extras)
+            except Exception:
+                LOG.exception('%s.after_create of %s failed; the entity '
+                              'stays stored', type(back.wrapped).__name__,
+                              entity.identifier)
+
+    def delete_one(self, entity):
+        """Delete ``entity`` (and its links) through its backends.
+
+        :returns: 200, or 202 when a backend answered 202 (the entity then
+            stays in the store).
+        """
+        registry = self.app.registry
+        extras = self.req.extras
+        status = 200
+        for back in registry.get_all_backends(entity, extras):
+            if back.delete(entity, extras) == 202:
+                status = 202
+        if status == 202:
+            return status
+        if isinstance(entity, core_model.Resource):
+            for link in list(entity.links):
+                for back in registry.get_all_backends(link, extras):
+                    back.delete(link, extras)
+                registry.delete_resource(link.identifier, extras)
+        elif isinstance(entity, core_model.Link):
+            if entity in entity.source.links:
+                entity.source.links.remove(entity)
+                registry.update_resource(entity.source.identifier,
+                                         entity.source, extras)
+        registry.delete_resource(entity.identifier, extras)
+        return status
+
+    def run_action(self, entity, data):
+        """Trigger the ``?action=`` on ``entity`` (GFD.185 3.4.4)."""
+        action = self.check_action(entity, data)
+        self.execute_action(entity, action, data)
+
+    def check_action(self, entity, data):
+        """The action asked for, if it may run on ``entity`` now.
+
+        :raises BadRequest: missing category, or one that does not match
+            ``?action=``.
+        :raises NotFound: the action is not registered or not defined
+            for the entity's kind and mixins (GFD.185 3.4.5).
+        :raises Conflict: not applicable in the current state.
+        """
+        term = self.req.action
+        actions = [c for c in data.categories]
+        if not actions:
+            raise errors.BadRequest('Action requests need the action '
+                                    'Category.')
+        action = self.resolve(actions[0], expect='action',
+                              missing=errors.NotFound)
+        if action.term != term:
+            raise errors.BadRequest('Action category %s does not match '
+                                    '?action=%s.' % (action, term))
+        defined = list(entity.kind.actions)
+        for mixin in entity.mixins:
+            defined.extend(mixin.actions)
+        if action not in defined:
+            raise errors.NotFound('Action %s is not defined for %s.'
+                                  % (action, entity.kind))
+        if action not in (entity.actions or []):
+            raise errors.Conflict('Action %s is not applicable in the '
+                                  'current state.' % action)
+        return action
+
+    def execute_action(self, entity, action, data):
+        try:
+            back = self.app.registry.get_backend(action, self.req.extras)
+        except AttributeError:
+            raise errors.NotImplementedYet('No backend for action %s.'
+                                           % action)
+        back.action(entity, action, dict(data.attributes), self.req.extras)
+        self.app.registry.update_resource(entity.identifier, entity,
+                                          self.req.extras)
+
+    def retrieve(self, entity):
+        registry = self.app.registry
+        extras = self.req.extras
+        if isinstance(entity, core_model.Resource):
+            for link in entity.links:
+                for back in registry.get_all_backends(link, extras):
+                    back.retrieve(link, extras)
+        for back in registry.get_all_backends(entity, extras):
+            back.retrieve(entity, extras)

@@ -1,0 +1,42 @@
+"""Waiting for a condition: the one polling loop of every Hurtle process.
+
+The SM's lifecycle waits for stacks, dependencies and disposals with it,
+the SDK's ``StackOrchestrator.dispose`` (in an SO) for its stack to go,
+the CC's local runtime for an SO to answer or exit, and the command-line
+tools for servers and instances. A shared library: it imports nothing of
+a process package.
+"""
+import tenacity
+
+
+class Timeout(Exception):
+    """:func:`poll_until` gave up; ``str()`` says on what."""
+
+
+def poll_until(check, timeout, interval, what):
+    """Call ``check()`` every ``interval`` seconds until it returns a value
+    other than None, and return that value.
+
+    ``check`` runs at least once; after an attempt that returned None
+    at ``timeout`` seconds or more since the first, :class:`Timeout` is
+    raised.
+
+    :param timeout: seconds (float).
+    :param interval: seconds between two attempts (float).
+    :param what: end of the sentence "... did not happen within N s",
+        e.g. ``'stack of deploy complete'``.
+    :raises Timeout: ``check`` returned None until the deadline.
+    Exceptions of ``check`` propagate at once (that is how it fails
+    early).
+    """
+    def give_up(retry_state):
+        raise Timeout('%s did not happen within %d s' % (what, timeout))
+
+    # tenacity retries on the result only (None); an exception of check
+    # is not retried and propagates (Retrying re-raises the outcome).
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_result(lambda result: result is None),
+        stop=tenacity.stop_after_delay(timeout),
+        wait=tenacity.wait_fixed(interval),
+        retry_error_callback=give_up)
+    return retrying(check)

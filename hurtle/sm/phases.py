@@ -1,0 +1,268 @@
+"""The phases of the create, update and destroy of an instance.
+
+Each is work for ``hurtle.sm.scheduling.Scheduler``: it gets the
+``Operation``, writes every transition through it (before the phase's
+work starts and after it ends) and can be repeated (the SO answers where
+it stands), so a restarted SM resumes what was in progress. What the
+phases call is described in ``hurtle.sm.lifecycle``.
+"""
+import json
+import logging
+import secrets
+
+from hurtle.occi import categories
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle import polling
+from hurtle.sdk import deployer as deployer_api
+from hurtle.sm import scheduling
+from hurtle.sm import so_client
+from hurtle.sm import states
+
+LOG = logging.getLogger(__name__)
+
+SO_PATH = so_client.SO_PATH
+APP = occi_client.CategoryRef(categories.APP_SCHEME, 'app', 'kind')
+
+
+class Phases(object):
+    """The create, update and destroy work of instances.
+
+    :param conf: oslo.config object (``[sm]`` options).
+    :param store: the ``InstanceStore``.
+    :param manifests: ``{term: Manifest}``.
+    :param peers: ``hurtle.sm.peers.Peers``.
+    :param composition: ``hurtle.sm.composition.Composition``.
+    """
+
+    def __init__(self, conf, store, manifests, peers, composition):
+        self.conf = conf
+        self.store = store
+        self.manifests = manifests
+        self.peers = peers
+        self.composition = composition
+        self.so_calls = so_client.SOCalls(conf, peers)
+
+    def _params(self, row, *phases):
+        manifest = self.manifests.get(row.service)
+        params = {}
+        for phase in phases:
+            if manifest is not None:
+                params.update(manifest.params_for(phase))
+        return params
+
+    # create
+    def create(self, op, start=states.INITIALISE):
+        """Run the create phases from ``start`` (a state of
+        ``states.CREATE_ORDER``) to ``active``."""
+        row = op.row()
+        manifest = self.manifests[row.service]
+        steps = [(states.INITIALISE, self.composition.create_dependencies),
+                 (states.INITIALISE, self._start_so),
+                 (states.ACTIVATE, self._activate),
+                 (states.DEPLOY, self._deploy),
+                 (states.PROVISION, self._provision)]
+        first = states.CREATE_ORDER.index(start)
+        for state, step in steps:
+            if states.CREATE_ORDER.index(state) >= first:
+                step(op, manifest)
+
+    def _start_so(self, op, manifest):
+        """Start (or find again) the SO's app at ``<cc>/app/<instance id>``.
+
+        The app's URL and the SO's secret are recorded before the CC is
+        asked, so an SM killed meanwhile finds the app by that id.
+        """
+        if not manifest.so_bundle:
+            raise scheduling.PhaseError('service %s has no so_bundle in its '
+                                        'manifest' % manifest.term)
+        row = op.row()
+        cc = self.peers.cc()
+        fresh = not (row.app_url and row.so_secret)
+        if fresh:
+            row = op.move(states.INITIALISE,
+                          app_url=cc.url('/app/%s' % row.id),
+                          so_secret=secrets.token_urlsafe(32))
+        env = {'HURTLE_SO_SECRET': row.so_secret,
+               'HURTLE_INSTANCE_ID': row.id,
+               'HURTLE_PROJECT': row.project,
+               'HURTLE_SO_TEMPLATES': json.dumps(
+                   manifest.templates(self.conf.sm.region))}
+        try:
+            try:
+                app = cc.get(row.app_url)   # started by an earlier attempt
+            except errors.ConnectionFailed:
+                if fresh:   # the CC was asked nothing: no app to find
+                    op.move(states.INITIALISE, app_url=None, so_secret=None)
+                raise
+            except errors.NotFound:
+                try:
+                    cc.put(row.app_url, APP, {
+                        'occi.app.name': '%s-%s' % (manifest.term, row.id),
+                        'occi.app.image': manifest.so_bundle,
+                        'occi.app.env': json.dumps(env)})
+                except errors.Conflict as exc:
+                    # Started meanwhile by a concurrent attempt (the app
+                    # exists), or the CC could not start it (it keeps
+                    # nothing: the 409 says why).
+                    try:
+                        cc.get(row.app_url)
+                    except errors.NotFound:
+                        raise scheduling.PhaseError(
+                            'starting the SO failed: %s' % exc.message)
+                app = cc.get(row.app_url)
+        except errors.OCCIError as exc:
+            raise scheduling.PhaseError('starting the SO failed: %s'
+                                        % exc.message)
+        row = self.so_calls.current(op, row)
+        if not row.so_url:
+            raise scheduling.PhaseError(
+                'the CC started no SO (app state %s)'
+                % app.attributes.get('occi.app.state'))
+
+    def _activate(self, op, manifest):
+        row = op.move(states.ACTIVATE)
+        attributes = dict(row.attributes or {})
+        attributes.update(self._params(row, 'initialise', 'activate'))
+        so = self.so_calls.follow(op, row)
+
+        def put():
+            try:
+                so.put(SO_PATH, so_client.ORCHESTRATOR, attributes)
+            except errors.Conflict:
+                LOG.info('instance %s: SO initialised already', row.id)
+        self.so_calls.transient(op, so, put, states.ACTIVATE)
+
+    def _deploy(self, op, manifest):
+        row = op.move(states.DEPLOY)
+        so = self.so_calls.follow(op, row)
+
+        def current_stack_id():
+            return self.so_calls.transient(
+                op, so, lambda: so.get(SO_PATH),
+                states.DEPLOY).attributes.get('occi.mcn.stack.id')
+        if not current_stack_id():
+            # Not deployed yet (a repeated deploy is no error either).
+            self.so_calls.transient(op, so, lambda: so.action(
+                SO_PATH, so_client.DEPLOY, self._params(row, states.DEPLOY)),
+                states.DEPLOY)
+        stack_id = current_stack_id()
+        if stack_id:   # recorded at once: a DELETE can dispose it by id
+            op.move(states.DEPLOY, attributes={'occi.mcn.stack.id':
+                                               stack_id})
+        info = self.so_calls.wait_stack(op, so, states.DEPLOY)
+        so_client.require_complete(info, states.DEPLOY)
+        op.move(states.DEPLOY, attributes=so_client.outputs(info))
+
+    def _provision(self, op, manifest):
+        row = op.move(states.PROVISION)
+        so = self.so_calls.follow(op, row)
+        if not so_client.stack_state(self.so_calls.transient(
+                op, so, lambda: so.get(SO_PATH),
+                states.PROVISION)).startswith('UPDATE_'):
+            # Not requested yet (a provision makes the stack UPDATE_*).
+            self.so_calls.transient(op, so, lambda: so.action(
+                SO_PATH, so_client.PROVISION,
+                self._params(row, states.PROVISION)), states.PROVISION)
+        info = self.so_calls.wait_stack(op, so, states.PROVISION)
+        so_client.require_complete(info, states.PROVISION)
+        op.move(states.ACTIVE, attributes=so_client.outputs(info))
+
+    # update
+    def update(self, op, changed):
+        """Send ``changed`` attributes to the SO and wait for its stack;
+        back to ``active`` (or ``degraded`` when the SO is unavailable)
+        with a reason when they were refused or rolled back."""
+        row = op.row()
+        try:
+            row = self.so_calls.current(op, row)
+            so = self.so_calls.follow(op, row)
+            if so_client.stack_state(so.get(SO_PATH)).endswith(
+                    '_IN_PROGRESS'):
+                # A resumed update may find the stack still busy.
+                self.so_calls.wait_stack(op, so, states.UPDATE)
+            attributes = dict(changed)
+            attributes.update(self._params(row, 'update'))
+            so.update(SO_PATH, so_client.ORCHESTRATOR, attributes)
+        except (errors.BadRequest, errors.Conflict) as exc:
+            # The SO or its deployer refused the values before the stack
+            # changed: still active, the refused values not recorded.
+            op.move(states.ACTIVE, reason='update rejected: %s'
+                    % exc.message, pending=None)
+            return
+        except (so_client.SOUnavailable, errors.ConnectionFailed) as exc:
+            op.move(states.DEGRADED, reason='update not applied: %s'
+                    % so_client.message(exc), pending=None)
+            return
+        info = self.so_calls.wait_stack(op, so, states.UPDATE)
+        state = so_client.stack_state(info)
+        if state.startswith('ROLLBACK_') and state.endswith('_COMPLETE'):
+            op.move(states.ACTIVE, reason='update rolled back: %s'
+                    % (so_client.stack_reason(info) or state), pending=None,
+                    attributes=so_client.outputs(info))
+            return
+        so_client.require_complete(info, states.UPDATE)
+        outputs = so_client.outputs(info)
+        outputs.update(changed)
+        op.move(states.ACTIVE, attributes=outputs, pending=None)
+
+    # destroy
+    def destroy(self, op):
+        """Dispose of the SO (or its stack), the CC app and the dependency
+        instances, then remove the record.
+
+        :raises PhaseError: ``dispose failed: <why> (DELETE again to
+            retry)``.
+        """
+        row = op.row()
+        try:
+            try:
+                row = self.so_calls.current(op, row)
+                if row.so_url:
+                    try:
+                        self.so_calls.so(row).delete(SO_PATH)
+                    except errors.NotFound:
+                        pass  # never created, or disposed already
+            except (so_client.SOUnavailable, errors.ConnectionFailed) as exc:
+                LOG.warning('instance %s: %s; disposing its stack directly',
+                            row.id, so_client.message(exc))
+                self._dispose_stack(row)
+            if row.app_url:
+                try:
+                    self.peers.cc().delete(row.app_url)
+                except errors.NotFound:
+                    pass
+            self.composition.dispose_dependencies(row)
+        except errors.OCCIError as exc:
+            raise scheduling.PhaseError(
+                'dispose failed: %s (DELETE again to retry)' % exc.message)
+        except (scheduling.PhaseError, polling.Timeout) as exc:
+            raise scheduling.PhaseError(
+                'dispose failed: %s (DELETE again to retry)' % exc)
+        if self.store.purge(row.id, operation=op.number):
+            LOG.info('instance %s disposed', row.id)
+
+    def _dispose_stack(self, row):
+        """Delete the recorded stack through the deployer, as its SO would,
+        and wait until it is gone."""
+        stack_id = (row.attributes or {}).get('occi.mcn.stack.id')
+        if not stack_id:
+            return
+        try:
+            deployer = self.peers.deployer(row)
+            deployer.dispose(stack_id)
+
+            def gone():
+                if deployer.is_gone(stack_id):
+                    return True
+                details = deployer.details(stack_id)
+                if details.status == 'DELETE_FAILED':
+                    raise scheduling.PhaseError(
+                        'deleting stack %s failed: %s'
+                        % (stack_id, details.reason))
+                return None
+            polling.poll_until(gone, self.conf.sm.phase_timeout,
+                               self.conf.sm.poll_interval,
+                               'deletion of stack %s' % stack_id)
+        except (deployer_api.DeployerError, RuntimeError) as exc:
+            raise scheduling.PhaseError(str(exc))

@@ -1,0 +1,163 @@
+"""Running lifecycle operations off the request thread, one at a time.
+
+An operation (create, update, destroy) is accepted by
+``InstanceStore.begin``, which numbers it; :class:`Scheduler` runs its
+work with an :class:`Operation` of that number, after the instance's
+previous job ended. Every write the work makes is conditional on the
+number, so work whose operation was superseded (a create cancelled by a
+DELETE) stops at its next step (:class:`Superseded`) and never overwrites
+the newer operation's record; once the SM shuts down it stops there too
+(:class:`Stopping`) and the next start resumes it.
+
+How work ends: it returns (done), raises :class:`Superseded` or
+:class:`Stopping` (stopped quietly), or fails: :class:`PhaseError`,
+``hurtle.polling.Timeout``, ``hurtle.occi.errors.OCCIError`` or a
+Keystone error record ``failed`` with the reason; any other exception is
+logged and recorded as "internal error in the SM".
+"""
+import concurrent.futures
+import logging
+import threading
+
+from keystoneauth1 import exceptions as ks_exc
+
+from hurtle.occi import errors
+from hurtle import polling
+from hurtle.sm import states
+
+LOG = logging.getLogger(__name__)
+
+
+class PhaseError(Exception):
+    """A lifecycle phase failed; ``str()`` is the reason users see."""
+
+
+class Superseded(Exception):
+    """A newer operation owns the instance (or it is gone): stop quietly."""
+
+
+class Stopping(Exception):
+    """The SM is shutting down: stop here, the record says where the work
+    is, and the next start resumes it (``Lifecycle.recover``)."""
+
+
+class Operation(object):
+    """One accepted operation on one instance: every write it makes is
+    conditional on its number (``InstanceStore.transition(operation=)``).
+
+    :param stopping: ``threading.Event`` set when the SM shuts down.
+    """
+
+    def __init__(self, store, instance_id, number, stopping=None):
+        self.store = store
+        self.instance_id = instance_id
+        self.number = number
+        self.stopping = stopping
+
+    def row(self):
+        """The record, or :class:`Superseded` if another operation owns it
+        (or it is gone), or :class:`Stopping` once the SM shuts down (every
+        wait of the lifecycle asks for the row before each attempt)."""
+        if self.stopping is not None and self.stopping.is_set():
+            raise Stopping()
+        row = self.store.load(self.instance_id)
+        if row is None or row.operation != self.number:
+            raise Superseded()
+        return row
+
+    def move(self, state, **fields):
+        """Record ``state`` and ``fields``; return the new record."""
+        if not self.store.transition(self.instance_id, state,
+                                     operation=self.number, **fields):
+            raise Superseded()
+        return self.row()
+
+
+class Scheduler(object):
+    """Runs operations on a thread pool (``[sm] workers``), one job at a
+    time per instance.
+
+    :param conf: oslo.config object (``[sm] workers``, ``phase_timeout``).
+    :param store: the ``InstanceStore``.
+    :param needs_thread: ``instance_id -> bool``: whether the instance's
+        jobs run on a thread of their own (see :meth:`dispatch`).
+    """
+
+    def __init__(self, conf, store, needs_thread):
+        self.conf = conf
+        self.store = store
+        self._needs_thread = needs_thread
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=conf.sm.workers, thread_name_prefix='lifecycle')
+        self._jobs = {}     # instance id -> Event set when its job ends
+        self._jobs_lock = threading.Lock()
+        #: Set by :meth:`shutdown`; every :class:`Operation` checks it.
+        self.stopping = threading.Event()
+
+    def dispatch(self, work, instance_id, number):
+        """Run ``work(Operation)`` after the instance's previous job ended
+        (a superseded job stops at its next step; waited for at most
+        ``[sm] phase_timeout`` seconds).
+
+        A composed instance's job runs on a thread of its own
+        (``needs_thread``): its create and destroy wait for its
+        dependencies' own lifecycles, which may need the pool's workers
+        (dependencies on this SM), so it must never hold one. Returns the
+        Future or Thread.
+        """
+        done = threading.Event()
+        with self._jobs_lock:
+            previous = self._jobs.get(instance_id)
+            self._jobs[instance_id] = done
+
+        def job():
+            try:
+                if previous is not None:
+                    previous.wait(self.conf.sm.phase_timeout)
+                self._guard(work, Operation(self.store, instance_id,
+                                            number, self.stopping))
+            finally:
+                done.set()
+                with self._jobs_lock:
+                    if self._jobs.get(instance_id) is done:
+                        del self._jobs[instance_id]
+
+        if not self._needs_thread(instance_id):
+            return self._pool.submit(job)
+        thread = threading.Thread(target=job, daemon=True,
+                                  name='lifecycle-composed-%s' % instance_id)
+        thread.start()
+        return thread
+
+    def _guard(self, work, op):
+        try:
+            work(op)
+        except Superseded:
+            LOG.info('instance %s: operation %d superseded, stopped',
+                     op.instance_id, op.number)
+        except Stopping:
+            LOG.info('instance %s: the SM is stopping; operation %d is left '
+                     'for the next start to resume', op.instance_id,
+                     op.number)
+        except (PhaseError, polling.Timeout) as exc:
+            self.fail(op, str(exc))
+        except errors.OCCIError as exc:
+            self.fail(op, exc.message)
+        except ks_exc.ClientException as exc:
+            self.fail(op, 'Keystone authentication for the CC failed: %s'
+                      % type(exc).__name__)
+        except Exception:  # never lose a worker thread silently
+            LOG.exception('lifecycle of instance %s crashed', op.instance_id)
+            self.fail(op, 'internal error in the SM')
+
+    def fail(self, op, reason):
+        """Record ``failed`` with ``reason`` (if ``op`` still owns the
+        instance)."""
+        LOG.warning('instance %s failed: %s', op.instance_id, reason)
+        self.store.transition(op.instance_id, states.FAILED, reason=reason,
+                              operation=op.number)
+
+    def shutdown(self, wait=True):
+        """Stop: running operations end at their next step."""
+        self.stopping.set()
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)

@@ -1,0 +1,258 @@
+"""The SO of one instance, as the lifecycle talks to it.
+
+* where it serves now (:meth:`SOCalls.current`): the CC may have restarted
+  it on another port, or it may be stopped (then started again);
+* :class:`FollowedSO`: a client that follows the SO there after a
+  connection failure;
+* :meth:`SOCalls.transient`: a call retried while the SO answers 503 (its
+  deployer cannot reach Heat) or cannot be reached, until the phase
+  deadline;
+* :meth:`SOCalls.wait_stack`: polling until the SO's stack is at rest.
+
+Every wait asks the operation for its record before each attempt, so a
+superseded operation or an SM shutting down stops there
+(``hurtle.sm.scheduling``).
+"""
+import logging
+
+from hurtle.occi import categories
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle import polling
+from hurtle.sm import scheduling
+
+LOG = logging.getLogger(__name__)
+
+SO_PATH = 'orchestrator/default'
+ORCHESTRATOR = occi_client.CategoryRef(categories.SO_SCHEME, 'orchestrator',
+                                       'kind')
+DEPLOY = occi_client.CategoryRef(categories.SO_SCHEME, 'deploy', 'action')
+PROVISION = occi_client.CategoryRef(categories.SO_SCHEME, 'provision',
+                                    'action')
+APP_START = occi_client.CategoryRef(categories.APP_ACTION_SCHEME, 'start',
+                                    'action')
+APP_STOP = occi_client.CategoryRef(categories.APP_ACTION_SCHEME, 'stop',
+                                   'action')
+
+#: SO attributes that are bookkeeping, not outputs.
+_NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
+                          'occi.core.summary', 'occi.mcn.stack.reason'])
+
+
+class SOUnavailable(scheduling.PhaseError):
+    """The instance's SO is gone or cannot be (re)started."""
+
+
+def stack_state(info):
+    """``occi.mcn.stack.state`` of the SO's ``EntityInfo`` ('' if none)."""
+    return str(info.attributes.get('occi.mcn.stack.state', '') or '')
+
+
+def stack_reason(info):
+    """``occi.mcn.stack.reason`` of the SO's ``EntityInfo`` ('' if none)."""
+    return str(info.attributes.get('occi.mcn.stack.reason', '') or '')
+
+
+def require_complete(info, phase):
+    """:raises PhaseError: the stack failed or was rolled back."""
+    state = stack_state(info)
+    if state.endswith('_FAILED') or state.startswith('ROLLBACK_'):
+        raise scheduling.PhaseError('%s failed: stack %s: %s'
+                                    % (phase, state, stack_reason(info)))
+
+
+def outputs(info):
+    """The SO's attributes that are stack outputs."""
+    return {k: v for k, v in info.attributes.items()
+            if k not in _NOT_OUTPUTS}
+
+
+def message(exc):
+    """The sentence of an OCCI error or any other exception."""
+    return getattr(exc, 'message', None) or str(exc)
+
+
+class FollowedSO(object):
+    """The SO client of one operation's instance that follows the SO when
+    the CC restarts it elsewhere (a new ``occi.app.url``): after a
+    connection failure :meth:`refresh` asks the CC where it serves now.
+    Other attributes are the current ``OCCIClient``'s."""
+
+    def __init__(self, calls, op, row):
+        self._calls = calls
+        self._op = op
+        self.client = calls.so(row)
+
+    def refresh(self):
+        """Point at the SO's current URL (recorded on the instance).
+
+        :raises SOUnavailable: its app is gone or cannot be started.
+        :raises hurtle.occi.errors.OCCIError: the CC failed.
+        """
+        row = self._calls.current(self._op, self._op.row())
+        self.client = self._calls.so(row)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+class SOCalls(object):
+    """Calls to instances' SOs (and their apps at the CC).
+
+    :param conf: oslo.config object (``[sm] phase_timeout``,
+        ``poll_interval``).
+    :param peers: ``hurtle.sm.peers.Peers``.
+    """
+
+    def __init__(self, conf, peers):
+        self.conf = conf
+        self.peers = peers
+
+    def so(self, row):
+        """An OCCI client of the SO at ``row.so_url``.
+
+        :raises SOUnavailable: the instance has no SO.
+        """
+        if not row.so_url:
+            raise SOUnavailable('the instance has no SO (it never started)')
+        return self.peers.so(row)
+
+    def follow(self, op, row):
+        """A :class:`FollowedSO` of ``row``'s SO."""
+        return FollowedSO(self, op, row)
+
+    def current(self, op, row):
+        """The row, with ``so_url`` where the SO serves now.
+
+        The CC may have restarted the SO (after a CC restart, or a
+        stop/start of its app) on another port: ask the CC, start the app
+        again if it is not active, and record a changed URL.
+
+        :raises SOUnavailable: the app is gone or cannot be started.
+        """
+        if not row.app_url:
+            return row
+        cc = self.peers.cc()
+        try:
+            app = cc.get(row.app_url)
+            if app.attributes.get('occi.app.state') != 'active':
+                self._restart_app(cc, row.app_url)
+                app = cc.get(row.app_url)
+        except errors.NotFound:
+            raise SOUnavailable('the SO is gone: its app no longer exists '
+                                'at the CC')
+        url = app.attributes.get('occi.app.url')
+        if not url:
+            raise SOUnavailable('the SO is down (app state %s)'
+                                % app.attributes.get('occi.app.state'))
+        if url != row.so_url:
+            LOG.info('instance %s: SO moved to %s', row.id, url)
+            row = op.move(row.state, reason=row.reason, so_url=url)
+        return row
+
+    @staticmethod
+    def _restart_app(cc, app_url):
+        """Start the app of a dead SO again (``start``; a CC that still
+        records the app active refuses that: ``stop`` first).
+
+        :raises SOUnavailable: the CC cannot start it.
+        """
+        try:
+            try:
+                cc.action(app_url, APP_START)
+            except errors.Conflict:
+                try:
+                    cc.action(app_url, APP_STOP)
+                except errors.Conflict:
+                    pass   # stopped meanwhile
+                cc.action(app_url, APP_START)
+        except errors.Conflict as exc:
+            raise SOUnavailable('the CC cannot restart the SO: %s'
+                                % exc.message)
+
+    @staticmethod
+    def _unavailable(op, so, exc, phase, seen):
+        """Note a 503 or connection failure of ``so`` (a
+        :class:`FollowedSO`) in ``seen``; after a connection failure, ask
+        the CC where the SO serves now (it may have restarted it)."""
+        seen['unavailable'] = exc.message
+        LOG.info('instance %s, %s: %s; trying again', op.instance_id, phase,
+                 exc.message)
+        if isinstance(exc, errors.ConnectionFailed):
+            try:
+                so.refresh()
+            except (SOUnavailable, errors.OCCIError) as refresh_exc:
+                LOG.info('instance %s: %s', op.instance_id,
+                         message(refresh_exc))
+
+    def transient(self, op, so, call, phase):
+        """``call()``, retried every ``[sm] poll_interval`` seconds while it
+        fails with 503 (an SO whose deployer cannot reach Heat, or an SO
+        that cannot be reached: then followed where the CC restarted it),
+        until ``[sm] phase_timeout``.
+
+        :param so: the :class:`FollowedSO` that ``call`` uses.
+        :raises PhaseError: still failing then; the reason names the
+            component ("orchestration service unreachable", "service
+            orchestrator (SO) unreachable"), never a URL.
+        :raises Superseded: another operation took over meanwhile.
+        """
+        seen = {}
+
+        def attempt():
+            op.row()
+            try:
+                return (call(),)
+            except errors.ServiceUnavailable as exc:
+                self._unavailable(op, so, exc, phase, seen)
+                return None
+        try:
+            return polling.poll_until(
+                attempt, self.conf.sm.phase_timeout,
+                self.conf.sm.poll_interval, phase)[0]
+        except polling.Timeout:
+            raise scheduling.PhaseError(
+                '%s did not complete within %d s: %s'
+                % (phase, self.conf.sm.phase_timeout,
+                   seen.get('unavailable')))
+
+    def wait_stack(self, op, so, phase):
+        """Poll the SO until its stack is ``*_COMPLETE`` or ``*_FAILED``;
+        return the SO's ``EntityInfo`` then. An SO answering 503 (its
+        deployer cannot reach Heat) or not reachable (``so``, a
+        :class:`FollowedSO`, is then followed where the CC restarted it)
+        is polled again, until the deadline.
+
+        :raises PhaseError: not at rest within ``[sm] phase_timeout``; the
+            reason names the stack state, or the component that was
+            unavailable at the end.
+        :raises Superseded: another operation took over meanwhile.
+        """
+        seen = {}
+
+        def at_rest():
+            op.row()
+            try:
+                info = so.get(SO_PATH)
+            except errors.ServiceUnavailable as exc:
+                self._unavailable(op, so, exc, phase, seen)
+                return None
+            seen.pop('unavailable', None)
+            state = seen['state'] = stack_state(info)
+            if state.endswith('_COMPLETE') or state.endswith('_FAILED'):
+                return info
+            return None
+        try:
+            return polling.poll_until(
+                at_rest, self.conf.sm.phase_timeout,
+                self.conf.sm.poll_interval, phase)
+        except polling.Timeout:
+            if seen.get('unavailable'):
+                raise scheduling.PhaseError(
+                    '%s did not complete within %d s: %s'
+                    % (phase, self.conf.sm.phase_timeout,
+                       seen['unavailable']))
+            raise scheduling.PhaseError(
+                '%s did not complete within %d s (stack state %s)'
+                % (phase, self.conf.sm.phase_timeout,
+                   seen.get('state') or 'unknown'))
