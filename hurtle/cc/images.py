@@ -4,7 +4,7 @@ The CC starts only what the operator registered:
 
 * the ``so_bundle`` of every manifest in ``[sm] manifests`` of the CC's
   own configuration, resolved as the SM resolves it
-  (``hurtle.sm.manifest.load``; a manifest that does not load registers
+  (``hurtle.manifest.load``; a manifest that does not load registers
   nothing, with a warning);
 * every entry of ``[cc] allowed_images`` (a path relative to the first
   config file's directory, or an image name).
@@ -29,7 +29,7 @@ def _canonical(image):
 
 def registered(conf):
     """Return the set of canonical registered images (see module doc)."""
-    from hurtle.sm import manifest as manifest_mod
+    from hurtle import manifest as manifest_mod
 
     images = set()
     for path in conf.sm.manifests or []:

@@ -83,7 +83,7 @@ def local_services(argv):
     from hurtle import conf as hurtle_conf
     from hurtle.conf import paths
     from hurtle.conf import sm as sm_conf
-    from hurtle.sm import manifest
+    from hurtle import manifest
 
     conf = cfg.ConfigOpts()
     paths.register_opts(conf)

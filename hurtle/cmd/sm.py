@@ -3,8 +3,8 @@ import logging
 import sys
 
 from hurtle.cmd import common
+from hurtle import manifest as manifest_mod
 from hurtle import service
-from hurtle.sm import manifest as manifest_mod
 from hurtle.wsgi import app as wsgi_app
 
 LOG = logging.getLogger(__name__)

@@ -20,10 +20,10 @@ from oslo_config import cfg
 
 from hurtle.cmd import common
 from hurtle.sdk import context as so_context
+from hurtle.sdk import deployer as deployers
 from hurtle import service
 from hurtle.so import api as so_api
 from hurtle.so import bundle as so_bundle
-from hurtle.so import deployers
 from hurtle.so import secret as so_secret
 
 LOG = logging.getLogger(__name__)

@@ -1,12 +1,18 @@
-"""The deployer facade SOs use to deploy resources.
+"""The deployer facade SOs use to deploy resources, and its loader.
 
 The deployer drivers (``hurtle.so.deployers``, entry point group
 ``hurtle.so.deployers``, chosen by ``[deployer] driver``) implement
 ``Deployer``; an SO reaches the configured one as
-``self.context.deployer``.
+``self.context.deployer``. :func:`load` lives here, beside the interface,
+because two processes load a driver: every SO, and the SM when it
+disposes of a stack whose SO is gone.
 """
 import abc
 import dataclasses
+
+from stevedore import driver as stevedore_driver
+
+NAMESPACE = 'hurtle.so.deployers'
 
 
 class DeployerError(Exception):
@@ -87,3 +93,23 @@ class Deployer(abc.ABC):
     @abc.abstractmethod
     def is_gone(self, stack_id):
         """Return True once a stack is deleted (or never existed)."""
+
+
+def load(conf, project):
+    """Instantiate the ``[deployer] driver`` for ``project``.
+
+    :param conf: oslo.config object with the ``[deployer]`` options (and
+        whatever the driver reads).
+    :param project: the project whose resources the driver deploys.
+    :returns: a :class:`Deployer`.
+    :raises RuntimeError: no such driver is installed, or it fails to
+        load.
+    """
+    name = conf.deployer.driver
+    try:
+        manager = stevedore_driver.DriverManager(
+            NAMESPACE, name, invoke_on_load=True,
+            invoke_kwds={'conf': conf, 'project': project})
+    except Exception as exc:  # stevedore raises NoMatches and import errors
+        raise RuntimeError('cannot load deployer %r: %s' % (name, exc))
+    return manager.driver

@@ -297,7 +297,7 @@ class ServiceBackend(backend.KindBackend):
 def make_application(conf, manifests):
     """Build the SM's OCCI WSGI application.
 
-    :param manifests: list of ``hurtle.sm.manifest.Manifest``.
+    :param manifests: list of ``hurtle.manifest.Manifest``.
     :returns: ``(application, lifecycle)``.
     :raises ValueError: two manifests share a kind term.
     """

@@ -1,6 +1,6 @@
 """Checking service attribute values against their manifest's schemas.
 
-A manifest may give an attribute a JSON Schema (``hurtle.sm.manifest``).
+A manifest may give an attribute a JSON Schema (``hurtle.manifest``).
 The SM checks every value it receives (create, update, replace) with
 :meth:`AttributeChecker.check` before anything is recorded:
 
@@ -90,7 +90,7 @@ def _coerce(value, schema):
 class AttributeChecker(object):
     """The attribute rules of one manifest.
 
-    :param manifest: a ``hurtle.sm.manifest.Manifest``.
+    :param manifest: a ``hurtle.manifest.Manifest``.
     """
 
     def __init__(self, manifest):

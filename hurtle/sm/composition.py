@@ -19,7 +19,7 @@ from hurtle.sm import states
 def dependency_inputs(dependency, created):
     """Attributes to create ``dependency`` with, from its declared inputs.
 
-    :param dependency: a ``hurtle.sm.manifest.Dependency``; each input
+    :param dependency: a ``hurtle.manifest.Dependency``; each input
         ``(<service_type>, <attribute>)`` names an attribute of an instance
         created before it.
     :param created: ``{service_type: attributes}`` of those instances.

@@ -23,7 +23,7 @@ from hurtle.conf import service_credentials
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
-from hurtle.so import deployers
+from hurtle.sdk import deployer as deployers
 
 LOG = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Assembling the SM from configuration: manifests → OCCI application."""
 from hurtle import conf as hurtle_conf
+from hurtle import manifest as manifest_mod
 from hurtle.sm import api
-from hurtle.sm import manifest as manifest_mod
 
 CONF = hurtle_conf.CONF
 
@@ -10,7 +10,7 @@ def load_manifests(conf):
     """Load ``[sm] manifests``; relative paths are taken from the first
     config file's directory.
 
-    :raises hurtle.sm.manifest.ManifestError: a manifest is missing or
+    :raises hurtle.manifest.ManifestError: a manifest is missing or
         invalid (the message names the file and field), or none is set.
     """
     if not conf.sm.manifests:

@@ -11,8 +11,8 @@ import webob
 
 from hurtle.cc import api as cc_api
 from hurtle.db import migration
+from hurtle import manifest
 from hurtle.sm import api as sm_api
-from hurtle.sm import manifest
 from tests import conf_fixture
 from tests import net
 

@@ -13,11 +13,11 @@ import os
 import fixtures
 
 from hurtle.db import migration
+from hurtle import manifest as manifest_mod
 from hurtle.occi import client as occi_client
 from hurtle.occi import middleware
 from hurtle.occi import server
 from hurtle.sm import api
-from hurtle.sm import manifest as manifest_mod
 from tests import conf_fixture
 from tests import net
 

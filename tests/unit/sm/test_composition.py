@@ -3,9 +3,9 @@ import os
 
 import testtools
 
+from hurtle import manifest
 from hurtle.sm import catalogue
 from hurtle.sm import composition
-from hurtle.sm import manifest
 from hurtle.sm import scheduling
 from tests import conf_fixture
 

@@ -19,9 +19,9 @@ import testtools
 from hurtle.db import engine as db_engine
 from hurtle.db import migration
 from hurtle.db import models
+from hurtle import manifest as manifest_mod
 from hurtle.occi import middleware
 from hurtle.sm import api
-from hurtle.sm import manifest as manifest_mod
 from hurtle.sm import states
 from tests import conf_fixture
 from tests import net

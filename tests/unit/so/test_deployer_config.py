@@ -18,13 +18,13 @@ import threading
 import fixtures
 import testtools
 
-from hurtle.so import deployers
+from hurtle.sdk import deployer as deployers
 from tests import conf_fixture
 
 LOAD = textwrap.dedent('''
     import sys
     from hurtle import service
-    from hurtle.so import deployers
+    from hurtle.sdk import deployer as deployers
     conf = service.prepare_service(['--config-file', sys.argv[1]], 'test')
     deployer = deployers.load(conf, 'ignored-in-noauth')
     print('GONE %s' % deployer.is_gone('stack-1'))

@@ -6,7 +6,7 @@ import fixtures
 import testtools
 import yaml
 
-from hurtle.sm import manifest
+from hurtle import manifest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
