@@ -49,7 +49,7 @@ import time
 from urllib import parse
 import uuid
 
-from hurtle.sdc import signing
+from hurtle.heat_plugins.sdc import signing
 
 VERSION = '9.20.0'
 

@@ -14,8 +14,8 @@ from heat.engine import properties
 from heat.engine import resource
 from heat.engine import support
 
-from hurtle.sdc import exceptions as sdc_exc
-from hurtle.sdc import polling
+from hurtle.heat_plugins.sdc import exceptions as sdc_exc
+from hurtle.heat_plugins.sdc import polling
 
 
 class FabricNetwork(resource.Resource):

@@ -2,9 +2,9 @@
 
 Every request carries ``Accept-Version`` (a semver range, default
 ``~9||~8``), a ``Date`` header and the HTTP Signature ``Authorization``
-header built by :class:`hurtle.sdc.signing.RequestSigner`. Answers are
-JSON; error answers ``{"code", "message"}`` raise the typed exceptions of
-:mod:`hurtle.sdc.exceptions`.
+header built by :class:`hurtle.heat_plugins.sdc.signing.RequestSigner`.
+Answers are JSON; error answers ``{"code", "message"}`` raise the typed
+exceptions of :mod:`hurtle.heat_plugins.sdc.exceptions`.
 
 Retries (tenacity, exponential backoff) happen only after a 503 answer or
 a connection failure; a POST is retried after a connection failure only
@@ -24,7 +24,7 @@ from urllib import parse
 import requests
 import tenacity
 
-from hurtle.sdc import exceptions
+from hurtle.heat_plugins.sdc import exceptions
 
 LOG = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class CloudAPIClient(object):
 
     :param url: CloudAPI base URL (``https://host[:port]``).
     :param account: the login; routes are ``/<account>/...``.
-    :param signer: a :class:`hurtle.sdc.signing.RequestSigner`.
+    :param signer: a :class:`hurtle.heat_plugins.sdc.signing.RequestSigner`.
     :param api_version: ``Accept-Version`` header value.
     :param verify: TLS verification: True (default), False, or a CA
         bundle path.
@@ -110,8 +110,9 @@ class CloudAPIClient(object):
         :param body: JSON-serialisable request body.
         :returns: the decoded JSON body, or None for an empty answer
             (e.g. 202/204).
-        :raises hurtle.sdc.exceptions.CloudAPIError: a typed error for a
-            non-2xx answer, ConnectionFailed when CloudAPI is unreachable.
+        :raises hurtle.heat_plugins.sdc.exceptions.CloudAPIError: a typed
+            error for a non-2xx answer, ConnectionFailed when CloudAPI is
+            unreachable.
         """
         def attempt():
             return self._send(method, path, params, body)

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 
-from hurtle.sdc import exceptions
+from hurtle.heat_plugins.sdc import exceptions
 
 _EC_HASHES = {
     'secp256r1': ('ecdsa-sha256', hashes.SHA256),
@@ -54,8 +54,9 @@ def load_private_key(data):
 
     :param data: the key file's bytes (PEM or OpenSSH format).
     :returns: a cryptography private key object (RSA, EC or Ed25519).
-    :raises hurtle.sdc.exceptions.InvalidKey: unreadable, encrypted or of
-        an unsupported type (the message never contains key material).
+    :raises hurtle.heat_plugins.sdc.exceptions.InvalidKey: unreadable,
+        encrypted or of an unsupported type (the message never contains
+        key material).
     """
     if isinstance(data, str):
         data = data.encode('ascii', 'replace')
@@ -75,7 +76,8 @@ def load_private_key(data):
 def load_private_key_file(path):
     """Read and load the private key at ``path`` (see load_private_key).
 
-    :raises hurtle.sdc.exceptions.InvalidKey: missing or unreadable file.
+    :raises hurtle.heat_plugins.sdc.exceptions.InvalidKey: missing or
+        unreadable file.
     """
     try:
         with open(path, 'rb') as f:
@@ -90,7 +92,8 @@ def load_private_key_file(path):
 def algorithm_for(key):
     """HTTP Signature algorithm name for a private or public key.
 
-    :raises hurtle.sdc.exceptions.InvalidKey: unsupported key type/curve.
+    :raises hurtle.heat_plugins.sdc.exceptions.InvalidKey: unsupported
+        key type/curve.
     """
     if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
         return 'rsa-sha256'

@@ -21,17 +21,16 @@ from heat.tests import utils
 from oslo_config import cfg
 from stevedore import extension
 
-from hurtle.heat_plugins import sdc_firewall
-from hurtle.heat_plugins import sdc_machine
-from hurtle.heat_plugins import sdc_network
-from hurtle.sdc import constraints as sdc_constraints
-from hurtle.sdc import heat_client
+from hurtle.heat_plugins.clients import sdc as sdc_plugin
+from hurtle.heat_plugins.resources import sdc_firewall
+from hurtle.heat_plugins.resources import sdc_machine
+from hurtle.heat_plugins.resources import sdc_network
 from tests import sdc_simulator
 
 CONSTRAINTS = {
-    'sdc.image': sdc_constraints.ImageConstraint,
-    'sdc.package': sdc_constraints.PackageConstraint,
-    'sdc.network': sdc_constraints.NetworkConstraint,
+    'sdc.image': sdc_plugin.ImageConstraint,
+    'sdc.package': sdc_plugin.PackageConstraint,
+    'sdc.network': sdc_plugin.NetworkConstraint,
 }
 
 
@@ -45,7 +44,7 @@ def register_with_heat(test):
     resources.initialise()
     if not clients.has_client('sdc'):
         ext = extension.Extension('sdc', None,
-                                  heat_client.SDCClientPlugin, None)
+                                  sdc_plugin.SDCClientPlugin, None)
         manager = extension.ExtensionManager.make_test_instance(
             list(clients._mgr.extensions) + [ext])
         test.useFixture(fixtures.MockPatchObject(clients, '_mgr', manager))

@@ -36,7 +36,7 @@ from occi import backend as occi_backend
 from occi import core_model
 from oslo_config import cfg
 
-from hurtle.heat_plugins import service_instance
+from hurtle.heat_plugins.resources import service_instance
 from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors as occi_errors
@@ -47,8 +47,7 @@ SERVICE_TYPE = 'http://schemas.hurtle.it/occi/sm#svc'
 SUSPENDABLE_TYPE = 'http://schemas.hurtle.it/occi/sm#pausable'
 SAMPLE_TYPE = 'http://schemas.hurtle.it/occi/sm#sample'
 SAMPLE_TEMPLATE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))),
+    os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..',
     'samples', 'templates', 'composed_services.yaml')
 ACTION_SCHEME = 'http://schemas.hurtle.it/occi/sm/action#'
 API = 'http://api.svc.example.test/'

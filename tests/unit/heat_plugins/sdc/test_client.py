@@ -14,10 +14,10 @@ from oslo_config import cfg
 import testtools
 
 from hurtle.conf import sdc as sdc_conf
-from hurtle.sdc import client as sdc_client
-from hurtle.sdc import exceptions
-from hurtle.sdc import heat_client
-from hurtle.sdc import signing
+from hurtle.heat_plugins.clients import sdc as heat_client
+from hurtle.heat_plugins.sdc import client as sdc_client
+from hurtle.heat_plugins.sdc import exceptions
+from hurtle.heat_plugins.sdc import signing
 from tests import sdc_simulator
 
 RSA_KEY = rsa.generate_private_key(65537, 2048)

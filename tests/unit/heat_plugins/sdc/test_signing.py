@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import serialization
 import fixtures
 import testtools
 
-from hurtle.sdc import exceptions
-from hurtle.sdc import signing
+from hurtle.heat_plugins.sdc import exceptions
+from hurtle.heat_plugins.sdc import signing
 
 DATE = 'Tue, 29 Nov 2022 12:00:00 GMT'
 
