@@ -3,7 +3,6 @@ import os
 
 import testtools
 
-from hurtle.sm import catalogue
 from hurtle.sm import lifecycle
 from hurtle.sm import manifest
 
@@ -42,17 +41,3 @@ class CompositionTest(testtools.TestCase):
         self.assertEqual({'mcn.endpoint.maas': 'http://maas/',
                           'mcn.endpoint.dns': '10.0.0.53'},
                          lifecycle.inherited_attributes(m, created))
-
-
-class CatalogueEntriesTest(testtools.TestCase):
-
-    def test_entries(self):
-        self.assertEqual(
-            {MCN + 'dns': 'http://127.0.0.1:8890/dns/'},
-            catalogue.parse_entries([MCN + 'dns=http://127.0.0.1:8890/dns/']))
-
-    def test_bad_entries(self):
-        for entry in ('no-equals', '=http://x/', MCN + 'dns='):
-            err = self.assertRaises(ValueError, catalogue.parse_entries,
-                                    [entry])
-            self.assertIn('<service_type>=<URL>', str(err))
