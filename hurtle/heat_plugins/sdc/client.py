@@ -34,10 +34,6 @@ USER_AGENT = 'hurtle-sdc/1.0'
 UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                      r'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 
-# Machine states CloudAPI documents (GetMachine "state").
-MACHINE_STATES = ('provisioning', 'running', 'stopping', 'stopped',
-                  'offline', 'failed', 'deleted', 'ready', 'unknown')
-
 
 def is_uuid(value):
     """True when ``value`` is a UUID string (CloudAPI ids are UUIDs)."""
@@ -181,11 +177,6 @@ class CloudAPIClient(object):
 
     # -- machines (instances) ----------------------------------------------
 
-    def list_machines(self, **filters):
-        """ListMachines: GET /:login/machines (filters as query)."""
-        return self.request('GET', self._path('machines'),
-                            params=filters or None)
-
     def get_machine(self, machine_id):
         """GetMachine: the machine dict; Gone (410) once deleted."""
         return self.request('GET', self._path('machines', machine_id))
@@ -241,10 +232,6 @@ class CloudAPIClient(object):
         """DeleteMachine: DELETE /:login/machines/:id (204)."""
         return self.request('DELETE', self._path('machines', machine_id))
 
-    def get_machine_metadata(self, machine_id):
-        return self.request('GET', self._path('machines', machine_id,
-                                              'metadata'))
-
     def update_machine_metadata(self, machine_id, metadata):
         """UpdateMachineMetadata: POST adds or replaces the given keys."""
         return self.request('POST', self._path('machines', machine_id,
@@ -291,10 +278,6 @@ class CloudAPIClient(object):
                                    i.get('version') or ''))
         return images[-1]
 
-    def list_packages(self, **filters):
-        return self.request('GET', self._path('packages'),
-                            params=filters or None)
-
     def get_package(self, name_or_id):
         """GetPackage accepts a package's id or its name."""
         return self.request('GET', self._path('packages', name_or_id))
@@ -328,25 +311,6 @@ class CloudAPIClient(object):
 
     # -- fabrics -------------------------------------------------------------
 
-    def list_fabric_vlans(self):
-        return self.request('GET', self._path('fabrics', 'default',
-                                              'vlans'))
-
-    def get_fabric_vlan(self, vlan_id):
-        return self.request('GET', self._path('fabrics', 'default',
-                                              'vlans', vlan_id))
-
-    def create_fabric_vlan(self, vlan_id, name, description=None):
-        body = {'vlan_id': int(vlan_id), 'name': name}
-        if description:
-            body['description'] = description
-        return self.request('POST', self._path('fabrics', 'default',
-                                               'vlans'), body=body)
-
-    def delete_fabric_vlan(self, vlan_id):
-        return self.request('DELETE', self._path('fabrics', 'default',
-                                                 'vlans', vlan_id))
-
     def create_fabric_network(self, vlan_id, name, subnet,
                               provision_start_ip, provision_end_ip,
                               gateway=None, resolvers=None, routes=None,
@@ -362,11 +326,6 @@ class CloudAPIClient(object):
         return self.request('POST', self._path('fabrics', 'default', 'vlans',
                                                vlan_id, 'networks'),
                             body=body)
-
-    def get_fabric_network(self, vlan_id, network_id):
-        return self.request('GET', self._path('fabrics', 'default', 'vlans',
-                                              vlan_id, 'networks',
-                                              network_id))
 
     def update_fabric_network(self, vlan_id, network_id, **fields):
         """UpdateFabricNetwork: PUT .../vlans/:vlan_id/networks/:id (200).
@@ -385,9 +344,6 @@ class CloudAPIClient(object):
                                                  'networks', network_id))
 
     # -- firewall rules ------------------------------------------------------
-
-    def list_firewall_rules(self):
-        return self.request('GET', self._path('fwrules'))
 
     def get_firewall_rule(self, rule_id):
         return self.request('GET', self._path('fwrules', rule_id))

@@ -18,6 +18,7 @@ from hurtle.heat_plugins.clients import sdc as heat_client
 from hurtle.heat_plugins.sdc import client as sdc_client
 from hurtle.heat_plugins.sdc import exceptions
 from hurtle.heat_plugins.sdc import signing
+from tests import sdc_signatures
 from tests import sdc_simulator
 
 RSA_KEY = rsa.generate_private_key(65537, 2048)
@@ -73,7 +74,8 @@ class AuthTest(ClientTestBase):
     def test_named_key(self):
         self.sim.add_key(RSA_KEY.public_key(), name='laptop')
         signer = signing.RequestSigner('acme', RSA_KEY, 'laptop')
-        self.assertTrue(self.client(signer=signer).list_packages())
+        self.assertTrue(self.client(signer=signer).get_package(
+            'g4-highcpu-128M'))
         self.assertIn('keyId="/acme/keys/laptop"',
                       self.sim.requests[-1][2]['authorization'])
 
@@ -258,11 +260,11 @@ class LoggingTest(ClientTestBase):
         self.assertRaises(exceptions.ResourceNotFound, client.get_machine,
                           'x')
         self.sim.inject(drop=True)
-        client.list_packages()
+        client.get_package('g4-highcpu-128M')
         output = logger.output
         self.assertIn('CloudAPI GET /acme/images', output)
         for _m, _p, headers in self.sim.requests:
-            signature = signing.parse_authorization(
+            signature = sdc_signatures.parse_authorization(
                 headers['authorization'])['signature']
             self.assertNotIn(signature, output)
         self.assertNotIn('Signature keyId', output)
