@@ -6,7 +6,7 @@ import fixtures
 from oslo_config import cfg
 
 from hurtle.conf import sdc as sdc_conf
-from hurtle.heat_plugins.clients import sdc as heat_client
+from hurtle.heat_plugins.clients import sdc as sdc_plugin
 from hurtle.heat_plugins.sdc import exceptions
 from tests.unit.heat_plugins.sdc import test_client
 
@@ -35,7 +35,7 @@ class FromConfTest(test_client.ClientTestBase):
 
     def test_not_configured(self):
         exc = self.assertRaises(exceptions.NotConfigured,
-                                heat_client.client_from_conf, self.conf)
+                                sdc_plugin.client_from_conf, self.conf)
         self.assertIn('set url, account, key_file in the [sdc] section',
                       str(exc))
 
@@ -43,21 +43,21 @@ class FromConfTest(test_client.ClientTestBase):
         self.conf.set_override('url', self.sim.url, group='sdc')
         self.conf.set_override('account', 'acme', group='sdc')
         self.conf.set_override('key_file', self.key_file, group='sdc')
-        client = heat_client.client_from_conf(self.conf)
+        client = sdc_plugin.client_from_conf(self.conf)
         self.assertIs(True, client.verify)
         self.assertTrue(client.list_images())
         self.conf.set_override('insecure', True, group='sdc')
-        self.assertIs(False, heat_client.client_from_conf(self.conf).verify)
+        self.assertIs(False, sdc_plugin.client_from_conf(self.conf).verify)
 
     def test_key_id_and_bad_key(self):
         self.conf.set_override('url', self.sim.url, group='sdc')
         self.conf.set_override('account', 'acme', group='sdc')
         self.conf.set_override('key_file', self.key_file, group='sdc')
         self.conf.set_override('key_id', 'deploy', group='sdc')
-        client = heat_client.client_from_conf(self.conf)
+        client = sdc_plugin.client_from_conf(self.conf)
         self.assertEqual('/acme/keys/deploy', client.signer.key_id)
         self.assertRaises(exceptions.InvalidCredentials, client.list_images)
         with open(self.key_file, 'w') as f:
             f.write('garbage')
         self.assertRaises(exceptions.InvalidKey,
-                          heat_client.client_from_conf, self.conf)
+                          sdc_plugin.client_from_conf, self.conf)
