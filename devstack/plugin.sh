@@ -69,8 +69,8 @@ print(service_type, service_type.rpartition("#")[2])
 }
 
 # install_hurtle: install Hurtle from $HURTLE_DIR (develop mode), into the
-# Python environment heat-engine uses too (it imports hurtle.sdc and
-# hurtle.occi from the resource plugins).
+# Python environment heat-engine uses too (it loads the client plugins of
+# hurtle.heat_plugins and their libraries through entry points).
 function install_hurtle {
     setup_develop $HURTLE_DIR
 }

@@ -49,7 +49,8 @@ import time
 from urllib import parse
 import uuid
 
-from hurtle.sdc import signing
+from hurtle.heat_plugins.sdc import signing
+from tests import sdc_signatures
 
 VERSION = '9.20.0'
 
@@ -383,7 +384,7 @@ class CloudAPISimulator(object):
             raise ApiError(401, 'InvalidCredentials',
                            'Authorization header is required')
         try:
-            params = signing.parse_authorization(auth)
+            params = sdc_signatures.parse_authorization(auth)
         except ValueError as exc:
             raise ApiError(401, 'InvalidCredentials',
                            'Invalid Authorization header: %s' % exc)
@@ -410,8 +411,8 @@ class CloudAPISimulator(object):
             raise ApiError(401, 'InvalidCredentials',
                            'Signature is not base64')
         data = signing.signing_string(date).encode('utf-8')
-        if not signing.verify(key, params.get('algorithm', ''), data,
-                              signature):
+        if not sdc_signatures.verify(key, params.get('algorithm', ''),
+                                     data, signature):
             raise ApiError(401, 'InvalidCredentials',
                            'Invalid signature')
 

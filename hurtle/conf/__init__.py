@@ -7,6 +7,7 @@ call it at start-up (``hurtle.service.prepare_service``). Importing this
 package registers nothing: Heat plugins import ``hurtle.conf.sdc`` inside
 heat-engine, whose global CONF must keep Heat's own defaults (``[database]
 connection`` above all). ``opts.list_opts`` feeds oslo-config-generator.
+``types`` holds parsers of option values and owns no group.
 """
 import importlib
 import os
@@ -16,7 +17,7 @@ from oslo_config import cfg
 
 CONF = cfg.CONF
 
-_SKIP = frozenset(['opts'])
+_SKIP = frozenset(['opts', 'types'])
 
 
 def option_modules():

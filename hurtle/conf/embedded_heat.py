@@ -28,12 +28,12 @@ embedded_heat_opts = [
     cfg.BoolOpt('hurtle_plugins',
                 default=True,
                 help='Load Hurtle\'s own Heat resource plugins '
-                     '(the hurtle/heat_plugins directory of the installed '
-                     'hurtle package).'),
+                     '(the hurtle/heat_plugins/resources directory of the '
+                     'installed hurtle package).'),
     cfg.ListOpt('plugin_dirs',
                 default=[],
                 help='Extra Heat plugin directories, loaded after Hurtle\'s '
-                     'own hurtle/heat_plugins directory.'),
+                     'own hurtle/heat_plugins/resources directory.'),
     cfg.StrOpt('heat_config',
                help='Optional heat.conf file merged after the generated one '
                     '(its values win), e.g. for an [sdc] section or Heat '

@@ -1,8 +1,8 @@
 """``[sdc]`` options: how Hurtle's Heat plugins reach Joyent CloudAPI.
 
 heat-engine reads this group from heat.conf when the ``sdc`` Heat client
-plugin (``hurtle.sdc.heat_client``) builds its CloudAPI client. For the
-embedded Heat, ``hurtle-heat`` copies it from Hurtle's own config files
+plugin (``hurtle.heat_plugins.clients.sdc``) builds its CloudAPI client.
+For the embedded Heat, ``hurtle-heat`` copies it from Hurtle's own config files
 into the heat.conf it generates.
 """
 from oslo_config import cfg

@@ -32,9 +32,9 @@ class ConfigError(Exception):
 
 
 def hurtle_plugin_dir():
-    """Absolute path of Hurtle's ``hurtle/heat_plugins`` directory."""
+    """Absolute path of Hurtle's ``hurtle/heat_plugins/resources``."""
     return os.path.join(os.path.dirname(os.path.abspath(hurtle.__file__)),
-                        'heat_plugins')
+                        'heat_plugins', 'resources')
 
 
 def find_api_paste_ini():

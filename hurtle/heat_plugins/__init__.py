@@ -1,6 +1,16 @@
-"""Heat resource plugins (``plugin_dirs``): resource modules only.
+"""Hurtle's Heat plugins: code that runs only inside heat-engine.
 
-heat-engine imports every module in this directory itself (as
-``heat.engine.plugins.<name>``); this file only makes the directory a
-package so that it is installed with Hurtle.
+Laid out like Heat's own ``heat/engine`` tree:
+
+* ``resources/``: the resource modules; the directory is a heat.conf
+  ``plugin_dirs`` entry (heat-engine imports every module in it itself,
+  as ``heat.engine.plugins.<name>``);
+* ``clients/``: Heat client plugins (``heat.clients`` entry points) with
+  their custom constraints (``heat.constraints`` entry points), as Heat
+  keeps ``ServerConstraint`` with its nova client plugin;
+* ``sdc/``: the Joyent CloudAPI client library the ``sdc`` client plugin
+  builds on.
+
+Nothing here imports the packages of Hurtle's processes (``hurtle.sm``,
+``hurtle.cc``, ``hurtle.so``): only the shared libraries.
 """

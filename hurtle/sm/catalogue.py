@@ -13,22 +13,9 @@ Raises ``LookupError`` (with the service type) when none knows it.
 """
 import logging
 
+from hurtle.conf import types as conf_types
+
 LOG = logging.getLogger(__name__)
-
-
-def parse_entries(entries):
-    """Parse ``<service_type>=<URL>`` entries into a dict.
-
-    :raises ValueError: an entry without ``=`` or with an empty side.
-    """
-    result = {}
-    for entry in entries or []:
-        service_type, sep, url = str(entry).partition('=')
-        if not sep or not service_type.strip() or not url.strip():
-            raise ValueError('catalogue entry %r is not <service_type>=<URL>'
-                             % entry)
-        result[service_type.strip()] = url.strip()
-    return result
 
 
 class Catalogue(object):
@@ -46,7 +33,8 @@ class Catalogue(object):
         base = 'http://%s:%d' % (conf.sm.host, conf.sm.port)
         self.local = {m.service_type: '%s/%s/' % (base, m.term)
                       for m in manifests}
-        self.configured = parse_entries(conf.sm.service_catalogue)
+        self.configured = conf_types.parse_catalogue_entries(
+            conf.sm.service_catalogue)
         self._keystone_session = keystone_session
 
     def resolve(self, service_type):

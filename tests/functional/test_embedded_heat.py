@@ -407,10 +407,11 @@ class TestHurtlePlugins(testtools.TestCase):
 
     def test_hurtle_resource_types_listed(self):
         plugin_dir = os.path.join(heat_fixture.REPO_ROOT, 'hurtle',
-                                  'heat_plugins')
+                                  'heat_plugins', 'resources')
         if not any(n.endswith('.py') and n != '__init__.py'
                    for n in os.listdir(plugin_dir)):
-            self.skipTest('hurtle/heat_plugins has no resource modules yet')
+            self.skipTest('hurtle/heat_plugins/resources has no resource '
+                          'modules yet')
         heat = self.useFixture(heat_fixture.EmbeddedHeat())
         types = {t.resource_type for t in heat.client().resource_types.list()}
         self.assertIn('Hurtle::Service::Instance', types)

@@ -230,7 +230,8 @@ class PluginTest(testtools.TestCase):
     def test_heat_plugin_dirs_get_heat_defaults_plus_hurtle(self):
         self.run_phases(*STACK[:4])
         ini = read_ini(self.heat_conf)
-        plugins = os.path.join(self.dest, 'hurtle', 'hurtle', 'heat_plugins')
+        plugins = os.path.join(self.dest, 'hurtle', 'hurtle', 'heat_plugins',
+                               'resources')
         self.assertEqual(
             ['/usr/lib64/heat', '/usr/lib/heat', '/usr/local/lib/heat',
              '/usr/local/lib64/heat', plugins],
@@ -246,7 +247,8 @@ class PluginTest(testtools.TestCase):
         with open(self.heat_conf, 'w') as handle:
             handle.write('[DEFAULT]\nplugin_dirs = /opt/a,/opt/b\n')
         self.run_phases('stack', 'post-config', 'stack', 'post-config')
-        plugins = os.path.join(self.dest, 'hurtle', 'hurtle', 'heat_plugins')
+        plugins = os.path.join(self.dest, 'hurtle', 'hurtle', 'heat_plugins',
+                               'resources')
         self.assertEqual('/opt/a,/opt/b,' + plugins,
                          read_ini(self.heat_conf)['DEFAULT']['plugin_dirs'])
 

@@ -46,20 +46,6 @@ class CompositionTest(testtools.TestCase):
                          composition.inherited_attributes(m, created))
 
 
-class CatalogueEntriesTest(testtools.TestCase):
-
-    def test_entries(self):
-        self.assertEqual(
-            {MCN + 'dns': 'http://127.0.0.1:8890/dns/'},
-            catalogue.parse_entries([MCN + 'dns=http://127.0.0.1:8890/dns/']))
-
-    def test_bad_entries(self):
-        for entry in ('no-equals', '=http://x/', MCN + 'dns='):
-            err = self.assertRaises(ValueError, catalogue.parse_entries,
-                                    [entry])
-            self.assertIn('<service_type>=<URL>', str(err))
-
-
 class _Session(object):
     """A keystoneauth1 session's endpoint look-up, from a dict."""
 

@@ -1,6 +1,5 @@
 """CloudAPIClient against the CloudAPI simulator over real HTTP(S)."""
 import logging
-import os
 import socket
 import time
 import warnings
@@ -8,16 +7,13 @@ import warnings
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives import serialization
 import fixtures
-from oslo_config import cfg
 import testtools
 
-from hurtle.conf import sdc as sdc_conf
-from hurtle.sdc import client as sdc_client
-from hurtle.sdc import exceptions
-from hurtle.sdc import heat_client
-from hurtle.sdc import signing
+from hurtle.heat_plugins.sdc import client as sdc_client
+from hurtle.heat_plugins.sdc import exceptions
+from hurtle.heat_plugins.sdc import signing
+from tests import sdc_signatures
 from tests import sdc_simulator
 
 RSA_KEY = rsa.generate_private_key(65537, 2048)
@@ -73,7 +69,8 @@ class AuthTest(ClientTestBase):
     def test_named_key(self):
         self.sim.add_key(RSA_KEY.public_key(), name='laptop')
         signer = signing.RequestSigner('acme', RSA_KEY, 'laptop')
-        self.assertTrue(self.client(signer=signer).list_packages())
+        self.assertTrue(self.client(signer=signer).get_package(
+            'g4-highcpu-128M'))
         self.assertIn('keyId="/acme/keys/laptop"',
                       self.sim.requests[-1][2]['authorization'])
 
@@ -258,11 +255,11 @@ class LoggingTest(ClientTestBase):
         self.assertRaises(exceptions.ResourceNotFound, client.get_machine,
                           'x')
         self.sim.inject(drop=True)
-        client.list_packages()
+        client.get_package('g4-highcpu-128M')
         output = logger.output
         self.assertIn('CloudAPI GET /acme/images', output)
         for _m, _p, headers in self.sim.requests:
-            signature = signing.parse_authorization(
+            signature = sdc_signatures.parse_authorization(
                 headers['authorization'])['signature']
             self.assertNotIn(signature, output)
         self.assertNotIn('Signature keyId', output)
@@ -285,55 +282,3 @@ class TLSTest(ClientTestBase):
 
     def test_ca_file(self):
         self.assertTrue(self.client(verify=self.sim.ca_file).list_images())
-
-
-class FromConfTest(ClientTestBase):
-
-    def setUp(self):
-        super().setUp()
-        self.conf = cfg.ConfigOpts()
-        sdc_conf.register_opts(self.conf)
-        self.conf([], project='hurtle-test')
-        self.key_file = os.path.join(
-            self.useFixture(fixtures.TempDir()).path, 'id_ed25519')
-        self.sim.add_key(ED_KEY.public_key())
-        with open(self.key_file, 'wb') as f:
-            f.write(ED_KEY.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.OpenSSH,
-                serialization.NoEncryption()))
-
-    def test_defaults(self):
-        self.assertEqual('~9||~8', self.conf.sdc.api_version)
-        self.assertFalse(self.conf.sdc.insecure)
-        self.assertIsNone(self.conf.sdc.key_id)
-        self.assertEqual({'sdc': sdc_conf.sdc_opts}, sdc_conf.list_opts())
-
-    def test_not_configured(self):
-        exc = self.assertRaises(exceptions.NotConfigured,
-                                heat_client.client_from_conf, self.conf)
-        self.assertIn('set url, account, key_file in the [sdc] section',
-                      str(exc))
-
-    def test_builds_working_client(self):
-        self.conf.set_override('url', self.sim.url, group='sdc')
-        self.conf.set_override('account', 'acme', group='sdc')
-        self.conf.set_override('key_file', self.key_file, group='sdc')
-        client = heat_client.client_from_conf(self.conf)
-        self.assertIs(True, client.verify)
-        self.assertTrue(client.list_images())
-        self.conf.set_override('insecure', True, group='sdc')
-        self.assertIs(False, heat_client.client_from_conf(self.conf).verify)
-
-    def test_key_id_and_bad_key(self):
-        self.conf.set_override('url', self.sim.url, group='sdc')
-        self.conf.set_override('account', 'acme', group='sdc')
-        self.conf.set_override('key_file', self.key_file, group='sdc')
-        self.conf.set_override('key_id', 'deploy', group='sdc')
-        client = heat_client.client_from_conf(self.conf)
-        self.assertEqual('/acme/keys/deploy', client.signer.key_id)
-        self.assertRaises(exceptions.InvalidCredentials, client.list_images)
-        with open(self.key_file, 'w') as f:
-            f.write('garbage')
-        self.assertRaises(exceptions.InvalidKey,
-                          heat_client.client_from_conf, self.conf)

@@ -36,19 +36,20 @@ from occi import backend as occi_backend
 from occi import core_model
 from oslo_config import cfg
 
-from hurtle.heat_plugins import service_instance
+from hurtle.heat_plugins.clients import hurtle_sm
+from hurtle.heat_plugins.resources import service_instance
 from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors as occi_errors
 from hurtle.occi import server as occi_server
 from tests import net
+from tests.unit.heat_plugins.clients import registry
 
 SERVICE_TYPE = 'http://schemas.hurtle.it/occi/sm#svc'
 SUSPENDABLE_TYPE = 'http://schemas.hurtle.it/occi/sm#pausable'
 SAMPLE_TYPE = 'http://schemas.hurtle.it/occi/sm#sample'
 SAMPLE_TEMPLATE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))),
+    os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..',
     'samples', 'templates', 'composed_services.yaml')
 ACTION_SCHEME = 'http://schemas.hurtle.it/occi/sm/action#'
 API = 'http://api.svc.example.test/'
@@ -239,8 +240,10 @@ class ServiceInstanceTest(common.HeatTestCase):
         super(ServiceInstanceTest, self).setUp()
         resource._register_class(service_instance.RESOURCE_TYPE,
                                  service_instance.ServiceInstance)
+        registry.use_client_plugin(self, hurtle_sm.CLIENT_NAME,
+                                   hurtle_sm.HurtleSMClientPlugin)
         cfg.CONF.set_override('auth_strategy', 'noauth',
-                              group=service_instance.OPT_GROUP)
+                              group=hurtle_sm.OPT_GROUP)
         cfg.CONF.set_override('action_retry_limit', 0)
         self.sm = FakeSM()
         self.addCleanup(self.sm.stop)
@@ -317,19 +320,19 @@ class ServiceInstanceTest(common.HeatTestCase):
 
     def test_keystone_forwards_context_token(self):
         cfg.CONF.set_override('auth_strategy', 'keystone',
-                              group=service_instance.OPT_GROUP)
+                              group=hurtle_sm.OPT_GROUP)
         self.create()
         tokens = {c['token'] for c in self.sm.backend.calls}
         self.assertEqual({'abcd1234'}, tokens)
 
     def test_auto_strategy_follows_heat_paste_flavor(self):
         cfg.CONF.set_override('auth_strategy', 'auto',
-                              group=service_instance.OPT_GROUP)
+                              group=hurtle_sm.OPT_GROUP)
         rsrc = self.stack()['inst']
         cfg.CONF.set_override('flavor', 'noauth', group='paste_deploy')
-        self.assertEqual('noauth', rsrc._auth_strategy())
+        self.assertEqual('noauth', rsrc.client_plugin().auth_strategy())
         cfg.CONF.set_override('flavor', 'keystone', group='paste_deploy')
-        self.assertEqual('keystone', rsrc._auth_strategy())
+        self.assertEqual('keystone', rsrc.client_plugin().auth_strategy())
 
     def test_create_failed_carries_sm_reason(self):
         self.sm.backend.script = ['initialise', 'deploy', 'failed']
@@ -424,7 +427,7 @@ class ServiceInstanceTest(common.HeatTestCase):
     def test_service_type_from_configured_catalogue(self):
         cfg.CONF.set_override(
             'service_catalogue', ['%s=%s' % (SERVICE_TYPE, self.sm.url())],
-            group=service_instance.OPT_GROUP)
+            group=hurtle_sm.OPT_GROUP)
         t = template_format.parse(TEMPLATE)
         props = t['resources']['inst']['properties']
         del props['endpoint']
@@ -446,7 +449,7 @@ class ServiceInstanceTest(common.HeatTestCase):
 
     def test_service_type_from_keystone_catalog(self):
         cfg.CONF.set_override('auth_strategy', 'keystone',
-                              group=service_instance.OPT_GROUP)
+                              group=hurtle_sm.OPT_GROUP)
         ctx = utils.dummy_context()
         ctx.auth_token_info = {'token': {
             'methods': ['token'],
@@ -476,8 +479,8 @@ class ServiceInstanceTest(common.HeatTestCase):
 
     def test_bad_catalogue_entry_is_ignored(self):
         cfg.CONF.set_override('service_catalogue', ['no-equals-sign'],
-                              group=service_instance.OPT_GROUP)
-        self.assertEqual({}, service_instance._catalogue())
+                              group=hurtle_sm.OPT_GROUP)
+        self.assertEqual({}, hurtle_sm.catalogue())
 
     # validation ---
     def test_validate_needs_endpoint_or_service_type(self):

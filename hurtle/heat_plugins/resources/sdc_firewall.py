@@ -10,14 +10,11 @@ change in place (``POST /:login/fwrules/:id``); delete answers 204, then
 from heat.common.i18n import _
 from heat.engine import attributes
 from heat.engine import properties
-from heat.engine import resource
-from heat.engine import support
 
-from hurtle.sdc import exceptions as sdc_exc
-from hurtle.sdc import polling
+from hurtle.heat_plugins.resources import sdc_base
 
 
-class FirewallRule(resource.Resource):
+class FirewallRule(sdc_base.SDCResource):
     """A Joyent SDC / Triton cloud firewall rule.
 
     Rules name machines by tag, id or ``all vms`` and apply to machines
@@ -25,11 +22,7 @@ class FirewallRule(resource.Resource):
     SDC::Compute::SmartMachine / SDC::Compute::KVM).
     """
 
-    support_status = support.SupportStatus(
-        version='2024.1',
-        message=_('Provided by the Hurtle Heat plugins (hurtle.heat_plugins); '
-                  'needs the [sdc] section in heat.conf.'))
-    default_client_name = 'sdc'
+    entity = 'firewall_rule'
 
     PROPERTIES = (RULE, ENABLED, DESCRIPTION) = (
         'rule', 'enabled', 'description')
@@ -90,34 +83,6 @@ class FirewallRule(resource.Resource):
             self.resource_id, rule=rule,
             enabled=prop_diff.get(self.ENABLED),
             description=prop_diff.get(self.DESCRIPTION))
-
-    def handle_delete(self):
-        if self.resource_id is None:
-            return None
-        try:
-            self.client().delete_firewall_rule(self.resource_id)
-        except sdc_exc.ResourceNotFound:
-            return None
-        return self.resource_id
-
-    def check_delete_complete(self, rule_id):
-        if not rule_id:
-            return True
-        return polling.gone(self.client().get_firewall_rule, rule_id)
-
-    def _show_resource(self):
-        if self.resource_id is None:
-            return None
-        return self.client().get_firewall_rule(self.resource_id)
-
-    def _resolve_attribute(self, name):
-        if self.resource_id is None:
-            return None
-        try:
-            rule = self.client().get_firewall_rule(self.resource_id)
-        except sdc_exc.ResourceNotFound:
-            return None
-        return rule.get(name)
 
 
 def resource_mapping():

@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives import serialization
 import fixtures
 from heat.common import template_format
-from heat.engine import clients
 from heat.engine import resource
 from heat.engine import resources
 from heat.engine import scheduler
@@ -19,19 +18,18 @@ from heat.engine import stack as parser
 from heat.tests import common
 from heat.tests import utils
 from oslo_config import cfg
-from stevedore import extension
 
-from hurtle.heat_plugins import sdc_firewall
-from hurtle.heat_plugins import sdc_machine
-from hurtle.heat_plugins import sdc_network
-from hurtle.sdc import constraints as sdc_constraints
-from hurtle.sdc import heat_client
+from hurtle.heat_plugins.clients import sdc as sdc_plugin
+from hurtle.heat_plugins.resources import sdc_firewall
+from hurtle.heat_plugins.resources import sdc_machine
+from hurtle.heat_plugins.resources import sdc_network
 from tests import sdc_simulator
+from tests.unit.heat_plugins.clients import registry
 
 CONSTRAINTS = {
-    'sdc.image': sdc_constraints.ImageConstraint,
-    'sdc.package': sdc_constraints.PackageConstraint,
-    'sdc.network': sdc_constraints.NetworkConstraint,
+    'sdc.image': sdc_plugin.ImageConstraint,
+    'sdc.package': sdc_plugin.PackageConstraint,
+    'sdc.network': sdc_plugin.NetworkConstraint,
 }
 
 
@@ -43,12 +41,7 @@ def register_with_heat(test):
     client plugin only for the duration of ``test``.
     """
     resources.initialise()
-    if not clients.has_client('sdc'):
-        ext = extension.Extension('sdc', None,
-                                  heat_client.SDCClientPlugin, None)
-        manager = extension.ExtensionManager.make_test_instance(
-            list(clients._mgr.extensions) + [ext])
-        test.useFixture(fixtures.MockPatchObject(clients, '_mgr', manager))
+    registry.use_client_plugin(test, 'sdc', sdc_plugin.SDCClientPlugin)
     env = resources.global_env()
     for name, cls in CONSTRAINTS.items():
         if env.get_constraint(name) is None:

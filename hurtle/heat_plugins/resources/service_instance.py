@@ -65,10 +65,15 @@ trusts) as ``X-Auth-Token``; ``noauth`` sends the stack's project as
 default, DESIGN.md section 8); ``auto`` (default) picks ``noauth`` when
 Heat itself runs with ``[paste_deploy] flavor = noauth`` and ``keystone``
 otherwise.
+
+Authentication, the catalogue and kind/action discovery are the
+``hurtle_sm`` Heat client plugin's
+(:mod:`hurtle.heat_plugins.clients.hurtle_sm`); the resource reaches SMs
+through ``self.client()`` (its ``instances`` entity) and
+``self.client_plugin()``.
 """
 
 import time
-import urllib.parse
 
 from heat.common import exception
 from heat.common.i18n import _
@@ -77,23 +82,15 @@ from heat.engine import constraints
 from heat.engine import properties
 from heat.engine import resource
 from heat.engine import support
-from oslo_config import cfg
 from oslo_log import log as logging
 
-from hurtle.conf import hurtle_heat as hurtle_heat_conf
+from hurtle.heat_plugins.clients import hurtle_sm
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors as occi_errors
-from hurtle.sm import catalogue as sm_catalogue
 
 LOG = logging.getLogger(__name__)
 
 RESOURCE_TYPE = 'Hurtle::Service::Instance'
-
-# --- heat.conf options read by heat-engine --------------------------------
-
-OPT_GROUP = hurtle_heat_conf.GROUP
-
-hurtle_heat_conf.register_opts(cfg.CONF)
 
 # --- OCCI facts -----------------------------------------------------------
 
@@ -104,29 +101,6 @@ FAILED = 'failed'
 SUSPENDED_STATES = ('suspended',)
 #: Consecutive polls answered 503/500 or unreachable before giving up.
 MAX_TRANSIENT_ERRORS = 30
-_TRANSIENT = (occi_errors.ServiceUnavailable, occi_errors.InternalError)
-
-
-def _catalogue():
-    """``{service_type: url}`` from ``[hurtle_heat] service_catalogue``."""
-    mapping = {}
-    for entry in cfg.CONF[OPT_GROUP].service_catalogue:
-        try:
-            mapping.update(sm_catalogue.parse_entries([entry]))
-        except ValueError as exc:
-            LOG.warning('Ignoring a [%s] service_catalogue entry: %s',
-                        OPT_GROUP, exc)
-    return mapping
-
-
-def _split_url(url):
-    """``(root, path)`` of an SM URL: ``http://h:p`` and ``/sample/``."""
-    parts = urllib.parse.urlsplit(url)
-    root = urllib.parse.urlunsplit((parts.scheme, parts.netloc, '', '', ''))
-    path = parts.path or '/'
-    if not path.endswith('/'):
-        path += '/'
-    return root, path
 
 
 class ServiceInstance(resource.Resource):
@@ -142,8 +116,8 @@ class ServiceInstance(resource.Resource):
         version='27.0.0',
         message=_('Provided by the Hurtle Heat plugins.'))
 
-    default_client_name = None
-    entity = None
+    default_client_name = hurtle_sm.CLIENT_NAME
+    entity = 'instances'
 
     PROPERTIES = (
         ENDPOINT, SERVICE_TYPE, ATTRIBUTES_PROP, TIMEOUT,
@@ -240,111 +214,11 @@ class ServiceInstance(resource.Resource):
                     'Attribute "%s" must be a string, number or boolean, '
                     'not a list or map.') % name)
 
-    # --- helpers: auth, client, service discovery ------------------------
-
-    def _auth_strategy(self):
-        strategy = cfg.CONF[OPT_GROUP].auth_strategy
-        if strategy == 'auto':
-            try:
-                flavor = cfg.CONF.paste_deploy.flavor or ''
-            except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
-                flavor = ''
-            strategy = 'noauth' if 'noauth' in flavor else 'keystone'
-        return strategy
-
-    def _auth_headers(self):
-        """HTTP headers authenticating the stack's project to an SM."""
-        if self._auth_strategy() == 'noauth':
-            project = self.context.project_id or self.context.project_name
-            if not project:
-                return {}
-            return {'X-Project-Id': project, 'X-Auth-Project': project,
-                    'X-Tenant-Name': self.context.project_name or project}
-        try:
-            token = self.context.keystone_session.get_token()
-        except Exception as ex:
-            raise exception.Error(_(
-                'Cannot get a Keystone token for the stack\'s project to '
-                'call the Hurtle service manager: %s') % ex)
-        return {'X-Auth-Token': token}
-
-    def _client(self, url):
-        conf = cfg.CONF[OPT_GROUP]
-        verify = False if conf.insecure else (conf.ca_file or True)
-        root, _path = _split_url(url)
-        # retries=0: the client's retries sleep between attempts, and a
-        # Heat plugin must never block the engine.  Polls treat transient
-        # failures (503, connection errors) as "not yet" instead.
-        return occi_client.OCCIClient(root, headers=self._auth_headers(),
-                                      verify=verify,
-                                      timeout=conf.request_timeout,
-                                      retries=0)
+    # --- helpers ---------------------------------------------------------
 
     def _failure(self, doing, url, ex):
         """An :class:`exception.Error` naming the SM and its answer."""
-        return exception.Error(_(
-            'Hurtle service manager at %(url)s failed to %(doing)s: '
-            '%(error)s') % {'url': url, 'doing': doing, 'error': ex})
-
-    def _lookup_service_type(self, service_type):
-        """Resolve ``service_type`` to a URL through the catalogue."""
-        url = _catalogue().get(service_type)
-        if url:
-            return url
-        if self._auth_strategy() == 'noauth':
-            raise exception.Error(_(
-                'Service type %(t)s is not in the catalogue ([%(g)s] '
-                'service_catalogue in heat.conf).') % {
-                    't': service_type, 'g': OPT_GROUP})
-        try:
-            url = self.context.keystone_session.get_endpoint(
-                service_type=service_type,
-                interface=cfg.CONF[OPT_GROUP].endpoint_interface,
-                region_name=self.context.region_name)
-        except Exception as ex:
-            raise exception.Error(_(
-                'Cannot find service type %(t)s in the Keystone service '
-                'catalog: %(e)s') % {'t': service_type, 'e': ex})
-        if not url:
-            raise exception.Error(_(
-                'Service type %s has no endpoint in the Keystone service '
-                'catalog.') % service_type)
-        return url
-
-    def _discover(self):
-        """Find the SM collection URL and the service's kind.
-
-        :returns: ``(collection_url, kind)``: the absolute URL of the
-            kind's collection and the kind as the SM's query interface
-            describes it (:class:`hurtle.occi.client.CategoryInfo`).
-        :raises exception.Error: no such service, unreachable SM.
-        """
-        endpoint = self.properties[self.ENDPOINT]
-        service_type = self.properties[self.SERVICE_TYPE]
-        url = endpoint or self._lookup_service_type(service_type)
-        root, path = _split_url(url)
-        client = self._client(url)
-        try:
-            kinds = [c for c in client.query() if c.cls == 'kind']
-        except occi_errors.OCCIError as ex:
-            raise self._failure(_('answer its query interface'), root, ex)
-        for kind in kinds:
-            if service_type:
-                if kind.id != service_type:
-                    continue
-            elif not kind.location or \
-                    _split_url(kind.location)[1] != path:
-                continue
-            collection = kind.location or root + path
-            root_k, path_k = _split_url(collection)
-            return root_k + path_k, kind
-        if service_type:
-            what = _('service type %s') % service_type
-        else:
-            what = _('a kind at location %s') % path
-        raise exception.Error(_(
-            'The Hurtle service manager at %(root)s does not offer '
-            '%(what)s.') % {'root': root, 'what': what})
+        return hurtle_sm.failure(doing, url, ex)
 
     def _kind(self):
         """The stored kind as a :class:`occi_client.CategoryRef`."""
@@ -390,9 +264,47 @@ class ServiceInstance(resource.Resource):
         """Attributes to send: ``None`` values are left out."""
         return {k: v for k, v in (attrs or {}).items() if v is not None}
 
-    def _get(self):
-        """GET the instance: :class:`EntityInfo`, raising OCCI errors."""
-        return self._client(self.resource_id).get(self.resource_id)
+    def _instances(self):
+        """The ``instances`` entity of the ``hurtle_sm`` client."""
+        return getattr(self.client(), self.entity)
+
+    def _get_or_not_found(self, doing):
+        """GET the instance's attributes (``dict``).
+
+        :raises hurtle.occi.errors.NotFound: the SM no longer knows it
+            (for the plugin's ``ignore_not_found``).
+        :raises exception.Error: any other SM failure (:meth:`_failure`).
+        """
+        try:
+            return self._instances().get(self.resource_id)
+        except occi_errors.OCCIError as ex:
+            if self.client_plugin().is_not_found(ex):
+                raise
+            raise self._failure(doing, self.resource_id, ex)
+
+    def _fetch(self, cookie):
+        """One GET of a poll: the instance's attributes (``dict``), or
+        ``None`` after a transient failure (counted in ``cookie``; poll
+        again on the next step, never sleep here).
+
+        :raises hurtle.occi.errors.NotFound: the SM no longer knows it.
+        :raises exception.Error: another SM failure, or
+            :data:`MAX_TRANSIENT_ERRORS` transient ones in a row.
+        """
+        try:
+            attrs = self._instances().get(self.resource_id)
+        except occi_errors.OCCIError as ex:
+            plugin = self.client_plugin()
+            if plugin.is_not_found(ex):
+                raise
+            if not plugin.is_transient(ex):
+                raise self._failure(_('report instance %s')
+                                    % self.resource_id, self.resource_id,
+                                    ex)
+            self._transient(cookie, ex)
+            return None
+        cookie['transient'] = 0
+        return attrs
 
     def _poll(self, cookie):
         """One non-blocking poll towards ``cookie['target']`` state(s).
@@ -403,29 +315,24 @@ class ServiceInstance(resource.Resource):
         :raises exception.Error: the ``timeout`` property elapsed.
         """
         try:
-            info = self._get()
-        except occi_errors.NotFound:
+            attrs = self._fetch(cookie)
+        except Exception as ex:
+            self.client_plugin().ignore_not_found(ex)
             raise exception.ResourceInError(
                 resource_status='gone',
                 status_reason=_('the service manager no longer knows '
                                 'instance %s') % self.resource_id)
-        except _TRANSIENT as ex:
-            # Poll again on the next step (never sleep here).
-            self._transient(cookie, ex)
+        if attrs is None:
             state = cookie['last_state']
-        except occi_errors.OCCIError as ex:
-            raise self._failure(_('report instance %s')
-                                % self.resource_id, self.resource_id, ex)
         else:
-            cookie['transient'] = 0
-            state = info.attributes.get(STATE_ATTR)
+            state = attrs.get(STATE_ATTR)
             cookie['last_state'] = state
             if state in cookie['target']:
                 return True
             if state == FAILED:
                 raise exception.ResourceInError(
                     resource_status=FAILED,
-                    status_reason=self._reason(info.attributes))
+                    status_reason=self._reason(attrs))
         self._check_deadline(cookie, state)
         return False
 
@@ -445,14 +352,15 @@ class ServiceInstance(resource.Resource):
 
     def handle_create(self):
         """POST the instance to the SM; return the polling cookie."""
-        collection, kind = self._discover()
+        collection, kind = self.client_plugin().find_service(
+            endpoint=self.properties[self.ENDPOINT],
+            service_type=self.properties[self.SERVICE_TYPE])
         self.data_set('kind', kind.id)
         self.data_set('collection', collection)
         attrs = self._send_form(self.properties[self.ATTRIBUTES_PROP])
-        root, path = _split_url(collection)
         try:
-            location = self._client(collection).create(
-                path, kind.ref, attributes=attrs)
+            location = self._instances().create(collection, kind.ref,
+                                                attrs)
         except occi_errors.OCCIError as ex:
             raise self._failure(_('create an instance of %s') % kind.id,
                                 collection, ex)
@@ -482,8 +390,8 @@ class ServiceInstance(resource.Resource):
         if not changed:
             return None
         try:
-            self._client(self.resource_id).update(
-                self.resource_id, self._kind(), changed)
+            self._instances().update(self.resource_id, self._kind(),
+                                     changed)
         except occi_errors.OCCIError as ex:
             raise self._failure(_('update instance %s') % self.resource_id,
                                 self.resource_id, ex)
@@ -503,18 +411,19 @@ class ServiceInstance(resource.Resource):
         """DELETE the instance; an already-gone instance is deleted."""
         if not self.resource_id:
             return None
-        client = self._client(self.resource_id)
-        try:
-            before = client.get(self.resource_id).attributes
-            client.delete(self.resource_id)
-        except occi_errors.NotFound:
-            return None
-        except occi_errors.OCCIError as ex:
-            raise self._failure(_('delete instance %s') % self.resource_id,
-                                self.resource_id, ex)
-        cookie = self._cookie(self.DELETE, ())
-        cookie['before'] = (before.get(STATE_ATTR), self._reason(before))
-        return cookie
+        doing = _('delete instance %s') % self.resource_id
+        with self.client_plugin().ignore_not_found:
+            before = self._get_or_not_found(doing)
+            try:
+                self._instances().delete(self.resource_id)
+            except occi_errors.OCCIError as ex:
+                if self.client_plugin().is_not_found(ex):
+                    raise
+                raise self._failure(doing, self.resource_id, ex)
+            cookie = self._cookie(self.DELETE, ())
+            cookie['before'] = (before.get(STATE_ATTR), self._reason(before))
+            return cookie
+        return None
 
     def check_delete_complete(self, cookie):
         """Poll once; ``True`` when ``GET`` answers 404.
@@ -526,19 +435,15 @@ class ServiceInstance(resource.Resource):
         if cookie is None:
             return True
         try:
-            info = self._get()
-        except occi_errors.NotFound:
+            attrs = self._fetch(cookie)
+        except Exception as ex:
+            self.client_plugin().ignore_not_found(ex)
             return True
-        except _TRANSIENT as ex:
-            self._transient(cookie, ex)
+        if attrs is None:
             state = cookie['last_state']
-        except occi_errors.OCCIError as ex:
-            raise self._failure(_('report instance %s')
-                                % self.resource_id, self.resource_id, ex)
         else:
-            cookie['transient'] = 0
-            state = info.attributes.get(STATE_ATTR)
-            reason = self._reason(info.attributes)
+            state = attrs.get(STATE_ATTR)
+            reason = self._reason(attrs)
             # An instance that was already failed may still show that
             # state until the SM starts the teardown.
             still_old = (cookie['before'] == (state, reason) and
@@ -552,38 +457,16 @@ class ServiceInstance(resource.Resource):
 
     # --- suspend / resume ---
 
-    def _find_action(self, term):
-        """The kind's OCCI action named ``term`` from the query interface.
-
-        :raises exception.Error: the SM does not offer it ("not
-            supported").
-        """
-        collection = self.data().get('collection') or self.resource_id
-        kind_id = self.data().get('kind')
-        try:
-            categories = self._client(collection).query()
-        except occi_errors.OCCIError as ex:
-            raise self._failure(_('answer its query interface'),
-                                collection, ex)
-        for cat in categories:
-            if cat.cls == 'kind' and cat.id == kind_id:
-                for action_id in cat.actions:
-                    if action_id.rpartition('#')[2] == term:
-                        return occi_client.CategoryRef.from_id(action_id,
-                                                               'action')
-        raise exception.Error(_(
-            '%(op)s is not supported by service type %(kind)s: its '
-            'service manager offers no OCCI action "%(op)s".') % {
-                'op': term, 'kind': kind_id})
-
     def _trigger(self, term):
         if not self.resource_id:
             raise exception.Error(_('Cannot %(op)s %(name)s: it has no '
                                     'service instance.') % {
                                         'op': term, 'name': self.name})
-        action = self._find_action(term)
+        action = self.client_plugin().find_action(
+            self.data().get('collection') or self.resource_id,
+            self.data().get('kind'), term)
         try:
-            self._client(self.resource_id).action(self.resource_id, action)
+            self._instances().action(self.resource_id, action)
         except occi_errors.OCCIError as ex:
             raise self._failure(_('%(op)s instance %(url)s') % {
                 'op': term, 'url': self.resource_id}, self.resource_id, ex)
@@ -611,37 +494,32 @@ class ServiceInstance(resource.Resource):
     def handle_check(self):
         """Stack check: the instance exists and is ``active``."""
         try:
-            info = self._get()
+            attrs = self._instances().get(self.resource_id)
         except occi_errors.OCCIError as ex:
             raise self._failure(_('report instance %s') % self.resource_id,
                                 self.resource_id, ex)
-        state = info.attributes.get(STATE_ATTR)
+        state = attrs.get(STATE_ATTR)
         if state != ACTIVE:
             raise exception.Error(_(
                 'Hurtle service instance %(url)s is %(state)s, not '
                 'active.') % {'url': self.resource_id, 'state': state})
 
-    def _instance_attributes(self):
-        """The instance's attributes (``dict``), ``None`` when gone."""
+    def _show_resource(self):
+        """The instance's attributes (Heat's ``show`` attribute).
+
+        Not-found propagates: Heat's ``ignore_not_found`` makes it ``None``.
+        """
         if not self.resource_id:
             return None
-        try:
-            return dict(self._get().attributes)
-        except occi_errors.NotFound:
-            return None
-        except occi_errors.OCCIError as ex:
-            raise self._failure(_('report instance %s') % self.resource_id,
-                                self.resource_id, ex)
-
-    def _show_resource(self):
-        return self._instance_attributes()
+        return self._get_or_not_found(_('report instance %s')
+                                      % self.resource_id)
 
     def _resolve_attribute(self, name):
         if name == self.URL:
             return self.resource_id
-        attrs = self._instance_attributes()
-        if attrs is None:
+        if not self.resource_id:
             return None
+        attrs = self._show_resource()
         if name == self.STATE:
             return attrs.get(STATE_ATTR)
         if name == self.ATTRIBUTES_ATTR:

@@ -1,19 +1,23 @@
-"""The ``sdc`` Heat client plugin (entry point ``heat.clients``).
+"""The ``sdc`` Heat client plugin and its custom constraints.
 
-heat-engine builds one :class:`~hurtle.sdc.client.CloudAPIClient` per
-request context from the ``[sdc]`` group of heat.conf (see
-:mod:`hurtle.conf.sdc`). Resources get it with ``self.client('sdc')`` and
-the plugin with ``self.client_plugin('sdc')``; the latter also resolves
-image, package and network names to ids for the ``sdc.*`` custom
-constraints.
+heat-engine loads :class:`SDCClientPlugin` through the ``heat.clients``
+entry point ``sdc`` and builds one
+:class:`~hurtle.heat_plugins.sdc.client.CloudAPIClient` per request
+context from the ``[sdc]`` group of heat.conf (see :mod:`hurtle.conf.sdc`).
+Resources get the client with ``self.client('sdc')`` and the plugin with
+``self.client_plugin('sdc')``; the plugin also resolves image, package and
+network names to ids for the custom constraints ``sdc.image``,
+``sdc.package`` and ``sdc.network`` (``heat.constraints`` entry points),
+which live here as Heat keeps ``ServerConstraint`` with its nova plugin.
 """
 from heat.engine.clients import client_plugin
+from heat.engine import constraints
 from oslo_config import cfg
 
 from hurtle.conf import sdc as sdc_conf
-from hurtle.sdc import client as sdc_client
-from hurtle.sdc import exceptions
-from hurtle.sdc import signing
+from hurtle.heat_plugins.sdc import client as sdc_client
+from hurtle.heat_plugins.sdc import exceptions
+from hurtle.heat_plugins.sdc import signing
 
 sdc_conf.register_opts(cfg.CONF)
 
@@ -23,9 +27,10 @@ CLIENT_NAME = 'sdc'
 def client_from_conf(conf):
     """Build a CloudAPI client from an oslo.config object's ``[sdc]``.
 
-    :raises hurtle.sdc.exceptions.NotConfigured: url, account or key_file
-        unset.
-    :raises hurtle.sdc.exceptions.InvalidKey: the key cannot be used.
+    :raises hurtle.heat_plugins.sdc.exceptions.NotConfigured: url,
+        account or key_file unset.
+    :raises hurtle.heat_plugins.sdc.exceptions.InvalidKey: the key cannot
+        be used.
     """
     group = conf.sdc
     missing = [name for name in ('url', 'account', 'key_file')
@@ -71,7 +76,8 @@ class SDCClientPlugin(client_plugin.ClientPlugin):
     def get_image_id(self, name_or_id):
         """Image id for an image id, ``name`` or ``name@version``.
 
-        :raises hurtle.sdc.exceptions.ResourceNotFound: no such image.
+        :raises hurtle.heat_plugins.sdc.exceptions.ResourceNotFound: no
+            such image.
         """
         return self.client().find_image(name_or_id)['id']
 
@@ -82,3 +88,34 @@ class SDCClientPlugin(client_plugin.ClientPlugin):
     def get_network_id(self, name_or_id):
         """Network id for a network id or unique name."""
         return self.client().find_network(name_or_id)['id']
+
+
+# --- custom constraints (heat.constraints entry points) -------------------
+#
+# Each checks, at stack validation (before create), that CloudAPI knows the
+# name or id; a failure reads "Error validating value 'x':
+# ResourceNotFound (HTTP 404): ...".
+
+class _SDCConstraint(constraints.BaseCustomConstraint):
+    # Any CloudAPI failure (unknown name, unreachable endpoint, bad key,
+    # missing configuration) fails validation with CloudAPI's message.
+    expected_exceptions = (exceptions.CloudAPIError,)
+    resource_client_name = CLIENT_NAME
+
+
+class ImageConstraint(_SDCConstraint):
+    """An image id, name or ``name@version`` CloudAPI can provision."""
+
+    resource_getter_name = 'get_image_id'
+
+
+class PackageConstraint(_SDCConstraint):
+    """A package id or name of the account's packages."""
+
+    resource_getter_name = 'get_package_id'
+
+
+class NetworkConstraint(_SDCConstraint):
+    """A network id or unique name the account can use."""
+
+    resource_getter_name = 'get_network_id'

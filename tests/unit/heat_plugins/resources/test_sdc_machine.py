@@ -2,7 +2,7 @@
 from heat.common import exception
 from oslo_config import cfg
 
-from tests.unit.heat_plugins import sdc_base
+from tests.unit.heat_plugins.resources import sdc_base
 
 SMART = '''
 heat_template_version: 2018-08-31

@@ -2,9 +2,9 @@
 
 Every request carries ``Accept-Version`` (a semver range, default
 ``~9||~8``), a ``Date`` header and the HTTP Signature ``Authorization``
-header built by :class:`hurtle.sdc.signing.RequestSigner`. Answers are
-JSON; error answers ``{"code", "message"}`` raise the typed exceptions of
-:mod:`hurtle.sdc.exceptions`.
+header built by :class:`hurtle.heat_plugins.sdc.signing.RequestSigner`.
+Answers are JSON; error answers ``{"code", "message"}`` raise the typed
+exceptions of :mod:`hurtle.heat_plugins.sdc.exceptions`.
 
 Retries (tenacity, exponential backoff) happen only after a 503 answer or
 a connection failure; a POST is retried after a connection failure only
@@ -24,7 +24,7 @@ from urllib import parse
 import requests
 import tenacity
 
-from hurtle.sdc import exceptions
+from hurtle.heat_plugins.sdc import exceptions
 
 LOG = logging.getLogger(__name__)
 
@@ -33,10 +33,6 @@ USER_AGENT = 'hurtle-sdc/1.0'
 
 UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                      r'[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
-
-# Machine states CloudAPI documents (GetMachine "state").
-MACHINE_STATES = ('provisioning', 'running', 'stopping', 'stopped',
-                  'offline', 'failed', 'deleted', 'ready', 'unknown')
 
 
 def is_uuid(value):
@@ -67,7 +63,7 @@ class CloudAPIClient(object):
 
     :param url: CloudAPI base URL (``https://host[:port]``).
     :param account: the login; routes are ``/<account>/...``.
-    :param signer: a :class:`hurtle.sdc.signing.RequestSigner`.
+    :param signer: a :class:`hurtle.heat_plugins.sdc.signing.RequestSigner`.
     :param api_version: ``Accept-Version`` header value.
     :param verify: TLS verification: True (default), False, or a CA
         bundle path.
@@ -110,8 +106,9 @@ class CloudAPIClient(object):
         :param body: JSON-serialisable request body.
         :returns: the decoded JSON body, or None for an empty answer
             (e.g. 202/204).
-        :raises hurtle.sdc.exceptions.CloudAPIError: a typed error for a
-            non-2xx answer, ConnectionFailed when CloudAPI is unreachable.
+        :raises hurtle.heat_plugins.sdc.exceptions.CloudAPIError: a typed
+            error for a non-2xx answer, ConnectionFailed when CloudAPI is
+            unreachable.
         """
         def attempt():
             return self._send(method, path, params, body)
@@ -180,11 +177,6 @@ class CloudAPIClient(object):
 
     # -- machines (instances) ----------------------------------------------
 
-    def list_machines(self, **filters):
-        """ListMachines: GET /:login/machines (filters as query)."""
-        return self.request('GET', self._path('machines'),
-                            params=filters or None)
-
     def get_machine(self, machine_id):
         """GetMachine: the machine dict; Gone (410) once deleted."""
         return self.request('GET', self._path('machines', machine_id))
@@ -240,10 +232,6 @@ class CloudAPIClient(object):
         """DeleteMachine: DELETE /:login/machines/:id (204)."""
         return self.request('DELETE', self._path('machines', machine_id))
 
-    def get_machine_metadata(self, machine_id):
-        return self.request('GET', self._path('machines', machine_id,
-                                              'metadata'))
-
     def update_machine_metadata(self, machine_id, metadata):
         """UpdateMachineMetadata: POST adds or replaces the given keys."""
         return self.request('POST', self._path('machines', machine_id,
@@ -290,10 +278,6 @@ class CloudAPIClient(object):
                                    i.get('version') or ''))
         return images[-1]
 
-    def list_packages(self, **filters):
-        return self.request('GET', self._path('packages'),
-                            params=filters or None)
-
     def get_package(self, name_or_id):
         """GetPackage accepts a package's id or its name."""
         return self.request('GET', self._path('packages', name_or_id))
@@ -327,25 +311,6 @@ class CloudAPIClient(object):
 
     # -- fabrics -------------------------------------------------------------
 
-    def list_fabric_vlans(self):
-        return self.request('GET', self._path('fabrics', 'default',
-                                              'vlans'))
-
-    def get_fabric_vlan(self, vlan_id):
-        return self.request('GET', self._path('fabrics', 'default',
-                                              'vlans', vlan_id))
-
-    def create_fabric_vlan(self, vlan_id, name, description=None):
-        body = {'vlan_id': int(vlan_id), 'name': name}
-        if description:
-            body['description'] = description
-        return self.request('POST', self._path('fabrics', 'default',
-                                               'vlans'), body=body)
-
-    def delete_fabric_vlan(self, vlan_id):
-        return self.request('DELETE', self._path('fabrics', 'default',
-                                                 'vlans', vlan_id))
-
     def create_fabric_network(self, vlan_id, name, subnet,
                               provision_start_ip, provision_end_ip,
                               gateway=None, resolvers=None, routes=None,
@@ -361,11 +326,6 @@ class CloudAPIClient(object):
         return self.request('POST', self._path('fabrics', 'default', 'vlans',
                                                vlan_id, 'networks'),
                             body=body)
-
-    def get_fabric_network(self, vlan_id, network_id):
-        return self.request('GET', self._path('fabrics', 'default', 'vlans',
-                                              vlan_id, 'networks',
-                                              network_id))
 
     def update_fabric_network(self, vlan_id, network_id, **fields):
         """UpdateFabricNetwork: PUT .../vlans/:vlan_id/networks/:id (200).
@@ -384,9 +344,6 @@ class CloudAPIClient(object):
                                                  'networks', network_id))
 
     # -- firewall rules ------------------------------------------------------
-
-    def list_firewall_rules(self):
-        return self.request('GET', self._path('fwrules'))
 
     def get_firewall_rule(self, rule_id):
         return self.request('GET', self._path('fwrules', rule_id))

@@ -3,9 +3,9 @@ import os
 
 from heat.engine import resources
 
-from tests.unit.heat_plugins import sdc_base
+from tests.unit.heat_plugins.resources import sdc_base
 
-SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..',
+SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
                       'samples', 'templates', 'sdc_fabric.yaml')
 
 

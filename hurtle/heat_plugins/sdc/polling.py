@@ -4,7 +4,7 @@ Heat resources call these from ``check_*_complete``: each call makes one
 request and answers "done" (True), "not yet" (False) or raises. Nothing
 here sleeps; Heat's scheduler does the waiting and the timeouts.
 """
-from hurtle.sdc import exceptions
+from hurtle.heat_plugins.sdc import exceptions
 
 
 class MachineFailed(exceptions.CloudAPIError):

@@ -1,7 +1,7 @@
 """CloudAPI error bodies → typed exceptions."""
 import testtools
 
-from hurtle.sdc import exceptions as exc
+from hurtle.heat_plugins.sdc import exceptions as exc
 
 
 class FromResponseTest(testtools.TestCase):

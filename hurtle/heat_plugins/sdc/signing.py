@@ -19,13 +19,13 @@ Algorithms by key type (node-http-signature / sshpk names):
 
 Keys are read with pyca/cryptography from PEM (PKCS#1, SEC1, PKCS#8) or
 OpenSSH private key files. The key material never appears in ``repr`` or
-logs.
+logs. Checking signatures is CloudAPI's job (the tests' simulator does it
+with ``tests/sdc_signatures.py``).
 """
 import base64
 import email.utils
 import hashlib
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -33,19 +33,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 
-from hurtle.sdc import exceptions
+from hurtle.heat_plugins.sdc import exceptions
 
 _EC_HASHES = {
     'secp256r1': ('ecdsa-sha256', hashes.SHA256),
     'secp384r1': ('ecdsa-sha384', hashes.SHA384),
     'secp521r1': ('ecdsa-sha512', hashes.SHA512),
-}
-
-_VERIFY_HASHES = {
-    'rsa-sha256': hashes.SHA256,
-    'ecdsa-sha256': hashes.SHA256,
-    'ecdsa-sha384': hashes.SHA384,
-    'ecdsa-sha512': hashes.SHA512,
 }
 
 
@@ -54,8 +47,9 @@ def load_private_key(data):
 
     :param data: the key file's bytes (PEM or OpenSSH format).
     :returns: a cryptography private key object (RSA, EC or Ed25519).
-    :raises hurtle.sdc.exceptions.InvalidKey: unreadable, encrypted or of
-        an unsupported type (the message never contains key material).
+    :raises hurtle.heat_plugins.sdc.exceptions.InvalidKey: unreadable,
+        encrypted or of an unsupported type (the message never contains
+        key material).
     """
     if isinstance(data, str):
         data = data.encode('ascii', 'replace')
@@ -75,7 +69,8 @@ def load_private_key(data):
 def load_private_key_file(path):
     """Read and load the private key at ``path`` (see load_private_key).
 
-    :raises hurtle.sdc.exceptions.InvalidKey: missing or unreadable file.
+    :raises hurtle.heat_plugins.sdc.exceptions.InvalidKey: missing or
+        unreadable file.
     """
     try:
         with open(path, 'rb') as f:
@@ -90,7 +85,8 @@ def load_private_key_file(path):
 def algorithm_for(key):
     """HTTP Signature algorithm name for a private or public key.
 
-    :raises hurtle.sdc.exceptions.InvalidKey: unsupported key type/curve.
+    :raises hurtle.heat_plugins.sdc.exceptions.InvalidKey: unsupported
+        key type/curve.
     """
     if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
         return 'rsa-sha256'
@@ -149,28 +145,6 @@ def sign(key, data):
     return key.sign(data)
 
 
-def verify(public_key, algorithm, data, signature):
-    """Check ``signature`` over ``data`` made with ``algorithm``.
-
-    :returns: True when valid; False for a bad signature, an algorithm
-        that does not match the key, or a malformed signature.
-    """
-    try:
-        if algorithm != algorithm_for(public_key):
-            return False
-        if algorithm == 'rsa-sha256':
-            public_key.verify(signature, data, padding.PKCS1v15(),
-                              hashes.SHA256())
-        elif algorithm.startswith('ecdsa-'):
-            public_key.verify(signature, data,
-                              ec.ECDSA(_VERIFY_HASHES[algorithm]()))
-        else:
-            public_key.verify(signature, data)
-    except (InvalidSignature, ValueError, exceptions.InvalidKey):
-        return False
-    return True
-
-
 class RequestSigner(object):
     """Builds the ``Date`` and ``Authorization`` headers of a request.
 
@@ -203,32 +177,3 @@ class RequestSigner(object):
             'signature="%s"' % (self.key_id, self.algorithm,
                                 base64.b64encode(signature).decode('ascii')))
         return {'Date': date, 'Authorization': authorization}
-
-
-def parse_authorization(value):
-    """Parse a ``Signature k="v",...`` Authorization header value.
-
-    :returns: a dict of its parameters (keyId, algorithm, headers,
-        signature).
-    :raises ValueError: not a Signature header or malformed.
-    """
-    scheme, _, params = (value or '').strip().partition(' ')
-    if scheme.lower() != 'signature' or not params:
-        raise ValueError('Authorization scheme must be Signature')
-    result = {}
-    rest = params.strip()
-    while rest:
-        name, eq, rest = rest.partition('=')
-        name = name.strip()
-        if not eq or not name or not rest.startswith('"'):
-            raise ValueError('Malformed Signature parameter %r' % name)
-        end = rest.find('"', 1)
-        if end < 0:
-            raise ValueError('Unterminated quoted value for %r' % name)
-        result[name] = rest[1:end]
-        rest = rest[end + 1:].lstrip()
-        if rest.startswith(','):
-            rest = rest[1:].lstrip()
-        elif rest:
-            raise ValueError('Expected "," after %r' % name)
-    return result

@@ -11,14 +11,11 @@ from heat.common.i18n import _
 from heat.engine import attributes
 from heat.engine import constraints
 from heat.engine import properties
-from heat.engine import resource
-from heat.engine import support
 
-from hurtle.sdc import exceptions as sdc_exc
-from hurtle.sdc import polling
+from hurtle.heat_plugins.resources import sdc_base
 
 
-class FabricNetwork(resource.Resource):
+class FabricNetwork(sdc_base.SDCResource):
     """A Joyent SDC / Triton fabric network (private overlay network).
 
     Machines join it by listing the network's id (``get_resource``) in
@@ -26,11 +23,7 @@ class FabricNetwork(resource.Resource):
     fabrics has VLAN 2, named "default".
     """
 
-    support_status = support.SupportStatus(
-        version='2024.1',
-        message=_('Provided by the Hurtle Heat plugins (hurtle.heat_plugins); '
-                  'needs the [sdc] section in heat.conf.'))
-    default_client_name = 'sdc'
+    entity = 'network'
 
     PROPERTIES = (
         NAME, DESCRIPTION, VLAN_ID, SUBNET, PROVISION_START_IP,
@@ -151,11 +144,10 @@ class FabricNetwork(resource.Resource):
     def check_create_complete(self, network_id):
         # CloudAPI creates fabric networks synchronously; confirm that the
         # network is listed before machines are put on it.
-        try:
-            self.client().get_network(network_id)
-        except sdc_exc.ResourceNotFound:
-            return False
-        return True
+        with self.client_plugin().ignore_not_found:
+            self._get(network_id)
+            return True
+        return False
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         fields = {k: v for k, v in prop_diff.items() if k in self.UPDATABLE}
@@ -165,34 +157,10 @@ class FabricNetwork(resource.Resource):
             self.client().update_fabric_network(
                 self.properties[self.VLAN_ID], self.resource_id, **fields)
 
-    def handle_delete(self):
-        if self.resource_id is None:
-            return None
-        try:
-            self.client().delete_fabric_network(
-                self.properties[self.VLAN_ID], self.resource_id)
-        except sdc_exc.ResourceNotFound:
-            return None
-        return self.resource_id
-
-    def check_delete_complete(self, network_id):
-        if not network_id:
-            return True
-        return polling.gone(self.client().get_network, network_id)
-
-    def _show_resource(self):
-        if self.resource_id is None:
-            return None
-        return self.client().get_network(self.resource_id)
-
-    def _resolve_attribute(self, name):
-        if self.resource_id is None:
-            return None
-        try:
-            net = self.client().get_network(self.resource_id)
-        except sdc_exc.ResourceNotFound:
-            return None
-        return net.get(name)
+    def _delete_entity(self):
+        # Fabric networks are deleted on their VLAN; shown as networks.
+        self.client().delete_fabric_network(self.properties[self.VLAN_ID],
+                                            self.resource_id)
 
 
 def resource_mapping():

@@ -19,19 +19,12 @@ from heat.common.i18n import _
 from heat.engine import attributes
 from heat.engine import constraints
 from heat.engine import properties
-from heat.engine import resource
-from heat.engine import support
 
-from hurtle.sdc import exceptions as sdc_exc
-from hurtle.sdc import polling
-
-SUPPORT = support.SupportStatus(
-    version='2024.1',
-    message=_('Provided by the Hurtle Heat plugins (hurtle.heat_plugins); '
-              'needs the [sdc] section in heat.conf.'))
+from hurtle.heat_plugins.resources import sdc_base
+from hurtle.heat_plugins.sdc import polling
 
 
-class SDCMachine(resource.Resource):
+class SDCMachine(sdc_base.SDCResource):
     """A Joyent SDC / Triton machine (instance) created through CloudAPI.
 
     The machine is provisioned from an image and a package on the given
@@ -40,8 +33,7 @@ class SDCMachine(resource.Resource):
     machine ``running``.
     """
 
-    support_status = SUPPORT
-    default_client_name = 'sdc'
+    entity = 'machine'
 
     # Brands this type accepts, by CloudAPI image type.
     IMAGE_TYPES = ('zone-dataset', 'lx-dataset')
@@ -62,6 +54,8 @@ class SDCMachine(resource.Resource):
         'id', 'name', 'state', 'primary_ip', 'ips', 'networks', 'brand',
         'package', 'image',
     )
+
+    attribute_keys = {PRIMARY_IP: 'primaryIp'}
 
     properties_schema = {
         NAME: properties.Schema(
@@ -207,22 +201,6 @@ class SDCMachine(resource.Resource):
                        % exc.message)
         return done
 
-    # -- delete ----------------------------------------------------------
-
-    def handle_delete(self):
-        if self.resource_id is None:
-            return None
-        try:
-            self.client().delete_machine(self.resource_id)
-        except sdc_exc.ResourceNotFound:
-            return None
-        return self.resource_id
-
-    def check_delete_complete(self, machine_id):
-        if not machine_id:
-            return True
-        return polling.gone(self.client().get_machine, machine_id)
-
     # -- suspend / resume --------------------------------------------------
 
     def handle_suspend(self):
@@ -300,23 +278,6 @@ class SDCMachine(resource.Resource):
                        % self.resource_id)
         return (machine.get('package') == package_name
                 and machine.get('state') == 'running')
-
-    # -- attributes --------------------------------------------------------
-
-    def _show_resource(self):
-        if self.resource_id is None:
-            return None
-        return self.client().get_machine(self.resource_id)
-
-    def _resolve_attribute(self, name):
-        if self.resource_id is None:
-            return None
-        try:
-            machine = self.client().get_machine(self.resource_id)
-        except sdc_exc.ResourceNotFound:
-            return None
-        key = {self.PRIMARY_IP: 'primaryIp'}.get(name, name)
-        return machine.get(key)
 
 
 class SmartMachine(SDCMachine):

@@ -2,8 +2,8 @@
 from heat.common import exception
 from oslo_config import cfg
 
-from hurtle.sdc import exceptions as sdc_exc
-from tests.unit.heat_plugins import sdc_base
+from hurtle.heat_plugins.sdc import exceptions as sdc_exc
+from tests.unit.heat_plugins.resources import sdc_base
 
 NET = '''
 heat_template_version: 2018-08-31
