@@ -1,4 +1,5 @@
-"""The local secret of the embedded default (DESIGN.md section 8).
+"""The local secret of the embedded default (doc/source/contributor/
+security.rst).
 
 With ``auth_strategy = noauth`` anyone on the machine can reach the CC and
 the embedded Heat on 127.0.0.1. Both therefore answer only callers that

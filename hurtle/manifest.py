@@ -1,4 +1,5 @@
-"""Service manifests: what a Hurtle service is (DESIGN.md section 4).
+"""Service manifests: what a Hurtle service is (doc/source/
+contributor/manifest.rst).
 
 A manifest is a JSON document in the 2016 Hurtle format::
 

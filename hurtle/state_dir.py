@@ -1,4 +1,5 @@
-"""Keeping ``[DEFAULT] state_path`` private (DESIGN.md section 8).
+"""Keeping ``[DEFAULT] state_path`` private (doc/source/contributor/
+security.rst).
 
 ``state_path`` holds the databases (SO secrets among their rows), the
 local secret, the encryption key, logs and port files. Every Hurtle

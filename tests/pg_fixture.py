@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL cluster for tests (DESIGN.md section 9).
+"""A throw-away PostgreSQL cluster for tests (doc/source/
+contributor/testing.rst).
 
 ``PostgreSQL`` runs ``initdb`` and ``pg_ctl`` (Debian's ``postgresql``
 package: ``/usr/lib/postgresql/*/bin``) on a temporary directory, listening

@@ -1,4 +1,4 @@
-"""The CC's OCCI ``app`` API (DESIGN.md section 4).
+"""The CC's OCCI ``app`` API (doc/source/contributor/cc-api.rst).
 
 Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
 

@@ -1,4 +1,5 @@
-"""The SO bundles and images the CC may start (DESIGN.md section 8).
+"""The SO bundles and images the CC may start
+(doc/source/admin/trust-model.rst).
 
 The CC starts only what the operator registered:
 

@@ -1,5 +1,5 @@
-"""Bringing SOs back: after a CC restart, and when one dies (DESIGN.md
-section 5).
+"""Bringing SOs back: after a CC restart, and when one dies (doc/source/admin/
+recovery.rst).
 
 * ``hurtle.cc.api.AppBackend.recover`` runs once at CC start-up: every
   app recorded as ``active`` whose SO no longer runs is started again.

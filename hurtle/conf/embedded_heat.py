@@ -1,6 +1,6 @@
 """``[embedded_heat]`` options: the one-process Heat of ``hurtle-heat``.
 
-See DESIGN.md section 6 and :mod:`hurtle.heat`.
+See doc/source/contributor/embedded-heat.rst and :mod:`hurtle.heat`.
 """
 from oslo_config import cfg
 

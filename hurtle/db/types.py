@@ -1,4 +1,5 @@
-"""Column types keeping secrets encrypted at rest (DESIGN.md section 8).
+"""Column types keeping secrets encrypted at rest (doc/source/contributor/
+database.rst).
 
 ``sm_instances.so_secret`` (:class:`EncryptedText`) and ``cc_apps.env``
 (:class:`EncryptedJSON`) hold the per-SO secrets the SM and the SO must

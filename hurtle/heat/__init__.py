@@ -1,4 +1,5 @@
-"""The embedded Heat: a real Heat 27 on one machine (DESIGN.md section 6).
+"""The embedded Heat: a real Heat 27 on one machine (doc/source/
+contributor/embedded-heat.rst).
 
 ``hurtle-heat --config-file etc/hurtle/hurtle.conf`` runs Heat's engine
 service and its v1 API (Heat's own paste app, ``noauth`` pipeline) in one

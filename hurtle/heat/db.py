@@ -1,12 +1,13 @@
 """Heat database set-up for the embedded Heat: schema sync and SQLite fix.
 
 ``sync`` is what ``heat-manage db_sync`` does (Heat's Alembic migrations).
-``fix_sqlite_id_reuse`` works around a Heat fault on SQLite (DESIGN.md
-section 6): a plain ``INTEGER PRIMARY KEY`` lets SQLite hand out the id of
-a deleted ``resource_properties_data`` row again, and a stack update after
-its outputs were read can then wait forever in ``UPDATE_IN_PROGRESS``.
-A table declared ``INTEGER PRIMARY KEY AUTOINCREMENT`` never reuses ids.
-MySQL and PostgreSQL never reuse ids, so only SQLite is touched.
+``fix_sqlite_id_reuse`` works around a Heat fault on SQLite
+(doc/source/contributor/embedded-heat.rst): a plain ``INTEGER PRIMARY KEY``
+lets SQLite hand out the id of a deleted ``resource_properties_data`` row
+again, and a stack update after its outputs were read can then wait forever in
+``UPDATE_IN_PROGRESS``. A table declared ``INTEGER PRIMARY KEY AUTOINCREMENT``
+never reuses ids. MySQL and PostgreSQL never reuse ids, so only SQLite is
+touched.
 """
 from oslo_log import log as logging
 import sqlalchemy as sa

@@ -11,7 +11,7 @@
 # under the License.
 """Hurtle's OCCI layer: a Python 3 WSGI app over PySSF, and its client.
 
-Serving (DESIGN.md section 3)::
+Serving (doc/source/contributor/occi-layer.rst)::
 
     from occi import backend
     from hurtle.occi import app, categories, errors, middleware, server

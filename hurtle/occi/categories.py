@@ -9,7 +9,8 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""The OCCI categories Hurtle serves (DESIGN.md section 4), as PySSF objects.
+"""The OCCI categories Hurtle serves as PySSF objects
+(doc/source/contributor/architecture.rst).
 
 Attribute flags follow PySSF: ``'required'``, ``'immutable'`` or
 ``'mutable'``.  A kind with ``extensible = True`` accepts attributes it
@@ -66,7 +67,8 @@ APP = core_model.Kind(
     }),
     location='/app/')
 
-#: Attributes Hurtle sets on every service instance (DESIGN.md section 4).
+#: Attributes Hurtle sets on every service instance
+#: (doc/source/user/occi-api.rst).
 SERVICE_INSTANCE_ATTRIBUTES = dict(CORE_ATTRIBUTES, **{
     'mcn.service.state': 'immutable',
     'mcn.service.state.reason': 'immutable',

@@ -11,9 +11,9 @@
 # under the License.
 """``noauth`` WSGI middleware: the project from request headers.
 
-For the embedded default (DESIGN.md section 8), as OpenStack noauth modes
-do.  It sets the headers keystonemiddleware's ``auth_token`` would set,
-after removing any such header the client sent itself:
+For the embedded default (doc/source/contributor/security.rst), as OpenStack
+noauth modes do.  It sets the headers keystonemiddleware's ``auth_token`` would
+set, after removing any such header the client sent itself:
 
 * ``X-Project-Id`` from ``X-Project-Id``, else ``X-Tenant-Id``, else
   ``X-Tenant-Name``, else ``X-Auth-Project`` (old clients send

@@ -4,8 +4,8 @@ An SO is a class deriving from ``hurtle.sdk.ServiceOrchestrator`` (or from
 ``hurtle.sdk.StackOrchestrator``, which runs the usual one-Heat-stack
 lifecycle) in a file ``so.py`` of an *SO bundle* directory. Hurtle's SO
 runtime (``hurtle-so --bundle DIR``) imports it and serves the SO API
-(DESIGN.md section 4) for it; the SM drives it through deploy, provision,
-update and dispose.
+(doc/source/contributor/so-api.rst) for it; the SM drives it through
+deploy, provision, update and dispose.
 """
 from hurtle.sdk.context import SOContext  # noqa
 from hurtle.sdk.deployer import Deployer  # noqa

@@ -1,6 +1,6 @@
 """The base class of every Service Orchestrator (SO).
 
-The SO API (DESIGN.md section 4) maps onto it one to one:
+The SO API (doc/source/contributor/so-api.rst) maps onto it one to one:
 
 ==========================================  =====================
 SO API request                              method called

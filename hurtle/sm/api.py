@@ -1,4 +1,4 @@
-"""The SM's northbound OCCI API (DESIGN.md section 4).
+"""The SM's northbound OCCI API (doc/source/user/occi-api.rst).
 
 Each manifest becomes a kind at ``/<term>/``. On that location:
 

@@ -1,4 +1,5 @@
-"""Service instance lifecycle, run off the request thread (DESIGN.md 5).
+"""Service instance lifecycle, run off the request thread (doc/source/
+contributor/lifecycle.rst).
 
 ``initialise → activate → deploy → provision → active``; ``update`` and
 back to ``active``; ``destroy`` then gone; any failure → ``failed`` with

@@ -1,15 +1,14 @@
 """The SM's persistent instance records and its OCCI entity store.
 
-A ``ServiceInstance`` row is written when an instance is created and
-removed only when the instance, its SO and its resources are gone (delete
-is a state, DESIGN.md section 5). ``InstanceStore`` serves the rows to the
+A ``ServiceInstance`` row is written when an instance is created and removed
+only when the instance, its SO and its resources are gone (delete is a state,
+doc/source/contributor/lifecycle.rst). ``InstanceStore`` serves the rows to the
 OCCI layer as PySSF resources; ``InstanceStore.transition`` is how the
-lifecycle records every state change. ``InstanceStore.update`` keeps what
-the OCCI layer itself changes on an instance: its title and summary
+lifecycle records every state change. ``InstanceStore.update`` keeps what the
+OCCI layer itself changes on an instance: its title and summary
 (``occi.core.title``/``occi.core.summary``) and the mixins it belongs to
-(GFD.185 3.4.3; ids in ``sm_instances.mixins``, resolved against the
-project's visible mixins by ``mixins_of``; ids of deleted mixins are
-dropped).
+(GFD.185 3.4.3; ids in ``sm_instances.mixins``, resolved against the project's
+visible mixins by ``mixins_of``; ids of deleted mixins are dropped).
 """
 import urllib.parse
 
@@ -179,10 +178,10 @@ class InstanceStore(registry.EntityStore):
         return [self.to_entity(r, mixins) for r in rows]
 
     # lifecycle
-    # One operation at a time (DESIGN.md section 5): ``begin`` accepts an
-    # operation with one conditional UPDATE (``WHERE state IN (...) AND
-    # operation = <read>``, checked by rowcount), which holds on SQLite,
-    # where SELECT ... FOR UPDATE is a no-op, and on PostgreSQL alike.
+    # One operation at a time (doc/source/contributor/lifecycle.rst):
+    # ``begin`` accepts an operation with one conditional UPDATE (``WHERE state
+    # IN (...) AND operation = <read>``, checked by rowcount), which holds on
+    # SQLite, where SELECT ... FOR UPDATE is a no-op, and on PostgreSQL alike.
     def load(self, instance_id):
         """Return the row of ``instance_id`` (any project) or None."""
         with self._sessions() as session:

@@ -1,4 +1,5 @@
-"""The SO API (DESIGN.md section 4), served by ``hurtle-so`` for one SO.
+"""The SO API, served by ``hurtle-so`` for one SO
+(doc/source/contributor/so-api.rst).
 
 One entity, ``/orchestrator/default``, of kind ``orchestrator``
 (``http://schemas.mobile-cloud-networking.eu/occi/service#``):

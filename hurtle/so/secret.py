@@ -1,4 +1,5 @@
-"""Per-SO shared secret check (DESIGN.md section 8, embedded mode).
+"""Per-SO shared secret check (doc/source/contributor/
+security.rst).
 
 The SM generates a secret for each SO and hands it over at start
 (environment ``HURTLE_SO_SECRET``); the SM then sends it as ``X-Auth-Token``

@@ -176,8 +176,9 @@ class TestStacks(testtools.TestCase):
             time.sleep(0.1)
 
     def test_update_after_reading_outputs_completes(self):
-        # DESIGN.md section 6: on SQLite, an update after the outputs were
-        # read hangs in UPDATE_IN_PROGRESS unless ids are never reused.
+        # doc/source/contributor/embedded-heat.rst: on SQLite, an update after
+        # the outputs were read hangs in UPDATE_IN_PROGRESS unless ids are
+        # never reused.
         stack_id = self._create()
         first = outputs_of(self.client, stack_id)
         for suffix in ('y', 'z'):

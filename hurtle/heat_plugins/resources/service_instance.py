@@ -11,8 +11,8 @@
 # under the License.
 """Heat resource ``Hurtle::Service::Instance``: compose Hurtle services.
 
-An instance of a Hurtle service, created through its Service Manager's
-(SM) OCCI API (DESIGN.md sections 4 and 7).  The resource's physical id
+An instance of a Hurtle service, created through its Service Manager's (SM)
+OCCI API (doc/source/user/heat-resources.rst).  The resource's physical id
 (``resource_id``, also ``get_resource``) is the instance's absolute OCCI
 location, e.g. ``http://127.0.0.1:8888/sample/3f2a...``.
 
@@ -58,13 +58,13 @@ Lifecycle
 
 Authentication
 --------------
-``[hurtle_heat] auth_strategy``: ``keystone`` forwards a token of the
-stack's context (trust-scoped to the stack's project when Heat uses
-trusts) as ``X-Auth-Token``; ``noauth`` sends the stack's project as
-``X-Project-Id``, ``X-Auth-Project`` and ``X-Tenant-Name`` (the embedded
-default, DESIGN.md section 8); ``auto`` (default) picks ``noauth`` when
-Heat itself runs with ``[paste_deploy] flavor = noauth`` and ``keystone``
-otherwise.
+``[hurtle_heat] auth_strategy``: ``keystone``
+forwards a token of the stack's context (trust-scoped to the stack's project
+when Heat uses trusts) as ``X-Auth-Token``; ``noauth`` sends the stack's
+project as ``X-Project-Id``, ``X-Auth-Project`` and ``X-Tenant-Name`` (the
+embedded default, doc/source/admin/trust-model.rst); ``auto`` (default) picks
+``noauth`` when Heat itself runs with ``[paste_deploy] flavor = noauth`` and
+``keystone`` otherwise.
 
 Authentication, the catalogue and kind/action discovery are the
 ``hurtle_sm`` Heat client plugin's

@@ -1,6 +1,6 @@
 # Heat's engine modules pick oslo.service's backend when first imported:
 # select the threading backend (no eventlet monkey-patching) before any
-# test module imports heat.engine (DESIGN.md section 9).
+# test module imports heat.engine (doc/source/contributor/testing.rst).
 from oslo_service import backend
 
 if backend.get_backend_type() is None:

@@ -327,7 +327,7 @@ CASES = [
     ('GFD.185 3.4.4 trigger an action with its Category',
      'action', ALL, 'POST', '/app/a?action=start', C(action=START), {}, 200,
      started),
-    ('DESIGN 3 / GFD.185 3.4.4 action not applicable now: 409',
+    ('GFD.185 3.4.4 action not applicable now: 409',
      'action_not_applicable', ALL, 'POST', '/app/a?action=stop',
      C(action=STOP), {}, 409, unchanged),
     ('GFD.185 3.4.4 action without its Category: 400',

@@ -9,7 +9,8 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Error paths of the OCCI WSGI layer over real HTTP (DESIGN.md 3)."""
+"""Error paths of the OCCI WSGI layer over real HTTP (doc/source/
+contributor/occi-layer.rst)."""
 
 import json
 import socket

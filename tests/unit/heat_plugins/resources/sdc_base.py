@@ -58,7 +58,8 @@ class SDCTestCase(common.HeatTestCase):
     def setUp(self):
         # HeatTestCase points environment_dir at a path that only exists in
         # a Heat source tree; load Heat's global environment once from the
-        # installed etc/heat before it does (DESIGN.md section 9).
+        # installed etc/heat before it does
+        # (doc/source/contributor/testing.rst).
         etc_heat = os.path.join(sys.prefix, 'etc', 'heat')
         if os.path.isdir(etc_heat):
             cfg.CONF.set_default('environment_dir',

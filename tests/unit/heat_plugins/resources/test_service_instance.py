@@ -232,7 +232,8 @@ class ServiceInstanceTest(common.HeatTestCase):
 
     def setUp(self):
         # Heat's harness looks for etc/heat next to site-packages; the
-        # installed one is under sys.prefix (DESIGN.md section 9).
+        # installed one is under sys.prefix
+        # (doc/source/contributor/testing.rst).
         etc = os.path.join(sys.prefix, 'etc', 'heat')
         cfg.CONF.set_override('environment_dir',
                               os.path.join(etc, 'environment.d'))
