@@ -23,6 +23,8 @@ import dataclasses
 
 from stevedore import driver as stevedore_driver
 
+from hurtle import polling
+
 NAMESPACE = 'hurtle.so.deployers'
 
 
@@ -104,6 +106,29 @@ class Deployer(abc.ABC):
     @abc.abstractmethod
     def is_gone(self, stack_id):
         """Return True once a stack is deleted (or never existed)."""
+
+    def dispose_and_wait(self, stack_id, timeout, interval):
+        """Delete a stack and wait until it is gone.
+
+        :param timeout: seconds to wait for the deletion.
+        :param interval: seconds between two looks at the stack.
+        :raises DeployerError: the deletion was refused, or the stack
+            reached ``DELETE_FAILED`` (the message quotes its reason).
+        :raises hurtle.polling.Timeout: the stack still exists after
+            ``timeout`` seconds.
+        """
+        self.dispose(stack_id)
+
+        def gone():
+            if self.is_gone(stack_id):
+                return True
+            details = self.details(stack_id)
+            if details.status == 'DELETE_FAILED':
+                raise DeployerError('deleting stack %s failed: %s'
+                                    % (stack_id, details.reason))
+            return None
+        polling.poll_until(gone, timeout, interval,
+                           'deletion of stack %s' % stack_id)
 
 
 def load(conf, project):

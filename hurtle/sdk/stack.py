@@ -94,27 +94,13 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
     def dispose(self):
         if self.stack_id is None:
             return
-        deployer = self.context.deployer
-        stack_id = self.stack_id
-        deployer.dispose(stack_id)
-
-        def gone():
-            if deployer.is_gone(stack_id):
-                return True
-            details = deployer.details(stack_id)
-            if details.status == 'DELETE_FAILED':
-                raise deployer_api.DeployerError(
-                    'deleting stack %s failed: %s'
-                    % (stack_id, details.reason))
-            return None
         try:
-            polling.poll_until(gone, self.dispose_timeout,
-                               self.poll_interval,
-                               'deletion of stack %s' % stack_id)
+            self.context.deployer.dispose_and_wait(
+                self.stack_id, self.dispose_timeout, self.poll_interval)
         except polling.Timeout:
             raise deployer_api.DeployerError(
                 'stack %s still exists after %.0f s'
-                % (stack_id, self.dispose_timeout))
+                % (self.stack_id, self.dispose_timeout))
         self.stack_id = None
 
     def snapshot(self):

@@ -260,20 +260,8 @@ class Phases(object):
         if not stack_id:
             return
         try:
-            deployer = self.peers.deployer(row)
-            deployer.dispose(stack_id)
-
-            def gone():
-                if deployer.is_gone(stack_id):
-                    return True
-                details = deployer.details(stack_id)
-                if details.status == 'DELETE_FAILED':
-                    raise scheduling.PhaseError(
-                        'deleting stack %s failed: %s'
-                        % (stack_id, details.reason))
-                return None
-            polling.poll_until(gone, self.conf.sm.phase_timeout,
-                               self.conf.sm.poll_interval,
-                               'deletion of stack %s' % stack_id)
+            self.peers.deployer(row).dispose_and_wait(
+                stack_id, self.conf.sm.phase_timeout,
+                self.conf.sm.poll_interval)
         except (deployer_api.DeployerError, RuntimeError) as exc:
             raise scheduling.PhaseError(str(exc))
