@@ -43,7 +43,7 @@ project must be the same project)::
 it builds). With curl: ``curl -H "X-Auth-Token: $(cat
 state/local_secret)" -H 'X-Auth-User: admin' -H 'X-Auth-Project: admin'
 http://127.0.0.1:8004/v1/admin/stacks``. The openstack CLI works too:
-``openstack --os-auth-type admin_token --os-token "$(cat
+``openstack --os-auth-type admin_token --os-token="$(cat
 state/local_secret)" --os-endpoint http://127.0.0.1:8004/v1/admin stack
 list`` (noauth defaults the user and project to ``admin``).
 """
