@@ -18,6 +18,7 @@ One Keystone and one ``hurtle-all`` per class. Hurtle's APIs check tokens
 stays noauth (``[deployer] auth_strategy = noauth``). The Keystone has the
 identity service on the public interface only, as devstack makes it, and
 no ``interface`` is configured: Hurtle's default (public) must work.
+``TokenExpiryTest`` runs on a Keystone whose tokens live 20 seconds.
 """
 import os
 import time
@@ -78,12 +79,18 @@ def hurtle_conf(keystone, cache_time=TOKEN_CACHE_TIME):
         password=keystone_fixture.PASSWORD, cache_time=cache_time)
 
 
-class KeystoneModeTest(testtools.TestCase):
+class KeystoneTestCase(testtools.TestCase):
+    """One Keystone (made by :meth:`make_keystone`) and one ``hurtle-all``
+    in Keystone mode for the tests of a class."""
+
+    @classmethod
+    def make_keystone(cls):
+        return keystone_fixture.Keystone(internal_identity=False)
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.keystone = keystone_fixture.Keystone(internal_identity=False)
+        cls.keystone = cls.make_keystone()
         cls.keystone.setUp()
         cls.addClassCleanup(cls.keystone.cleanUp)
         # A member of the service project (not an admin), and a user with
@@ -144,6 +151,9 @@ class KeystoneModeTest(testtools.TestCase):
         client.delete(location)
         self.wait_gone(client, location)
         return attrs
+
+
+class KeystoneModeTest(KeystoneTestCase):
 
     # -- authentication -------------------------------------------------------
     def test_no_or_bad_token_is_401_with_www_authenticate(self):
@@ -299,3 +309,36 @@ class KeystoneModeTest(testtools.TestCase):
         self.assertIn('no identity endpoint on the "internal" interface',
                       resp.text)
         self.assertIn('[keystone_authtoken] interface', resp.text)
+
+
+class TokenExpiryTest(KeystoneTestCase):
+    """Tokens living :data:`EXPIRATION` seconds (``[token] expiration``);
+    this Keystone also has an internal identity endpoint."""
+
+    EXPIRATION = 20
+
+    @classmethod
+    def make_keystone(cls):
+        return keystone_fixture.Keystone(expiration=cls.EXPIRATION)
+
+    def test_expired_tokens_are_refused_and_the_sm_renews_its_own(self):
+        token = self.keystone.token('demo', 'demo')
+        demo = occi_client.OCCIClient(self.hurtle.sm_url, retries=0,
+                                      headers={'X-Auth-Token': token})
+        # The SM gets a service token for the CC ...
+        self.lifecycle(demo)
+        # ... which expires like the user's (keystoneauth1 renews a token
+        # that has less than two minutes left, so here before every use).
+        deadline = time.monotonic() + self.EXPIRATION + 60
+        while time.monotonic() < deadline:
+            resp = requests.get(self.hurtle.sm_url + 'sample/',
+                                headers={'X-Auth-Token': token}, timeout=30)
+            if resp.status_code == 401:
+                break
+            self.assertEqual(200, resp.status_code)
+            time.sleep(0.5)
+        else:
+            self.fail('the expired token is still accepted')
+        self.assertIn('WWW-Authenticate', resp.headers)
+        # Past the expiry of every token the SM had: it still works.
+        self.lifecycle(self.client('demo', 'demo'))
