@@ -30,11 +30,24 @@ deployer_opts = [
                help='Deployer driver SOs deploy their resources with '
                     '(entry point in hurtle.so.deployers): "heat" '
                     'creates one Heat stack per deployment.'),
+    cfg.StrOpt('auth_strategy', default='auto',
+               choices=[('auto', 'as [DEFAULT] auth_strategy'),
+                        ('noauth', 'a noauth Heat such as the embedded '
+                                   'one: heat_url (with %(project)s), '
+                                   'heat_project, heat_user and the local '
+                                   'secret'),
+                        ('keystone', 'tokens of [service_credentials]; '
+                                     'Heat from the catalog unless '
+                                     'heat_url names an endpoint')],
+               help='How SOs (and the SM disposing of a stack) '
+                    'authenticate to Heat. "noauth" lets Hurtle in '
+                    'Keystone mode deploy to the embedded noauth Heat.'),
     cfg.URIOpt('heat_url', default='http://127.0.0.1:8004/v1/%(project)s',
                deprecated_group='cc',
                help='Heat orchestration endpoint; %(project)s is replaced '
-                    'by the project. Used with auth_strategy=noauth; with '
-                    'Keystone the catalog endpoint is used unless set.'),
+                    'by the project. Used when auth_strategy resolves to '
+                    'noauth; with Keystone the catalog endpoint is used '
+                    'unless set (without %(project)s).'),
     cfg.StrOpt('heat_user', default='admin', deprecated_group='cc',
                help='User name sent to a noauth Heat (X-Auth-User).'),
     cfg.StrOpt('heat_project', default='admin', deprecated_group='cc',
