@@ -170,7 +170,9 @@ class Lifecycle(object):
         ``[sm] replica_id`` names it) is resumed once its lease expired.
         """
         self.leases.start()
-        self.take_over()
+        # At start, leases in this replica's name are a previous
+        # process's (a stable [sm] replica_id): taken back at once.
+        self.take_over(mine=True)
         if self._scan_thread is None:
             self._scan_thread = threading.Thread(
                 target=self._scan, name='lease-takeover', daemon=True)
@@ -184,9 +186,11 @@ class Lifecycle(object):
             except Exception:   # e.g. the database is unreachable
                 LOG.exception('the takeover scan failed')
 
-    def take_over(self):
+    def take_over(self, mine=False):
         """Resume the instances in progress whose lease nobody holds (no
-        owner, or expired): each is claimed with a new operation number
+        owner, or expired; with ``mine``, also those in this replica's
+        name that it has no work for): each is claimed with a new
+        operation number
         and the lease in one conditional UPDATE (of several replicas
         exactly one gets it; the old holder, should it still run, writes
         nothing more).
@@ -199,7 +203,9 @@ class Lifecycle(object):
         """
         resumed = []
         local = set(self.scheduler.held())
-        for row in self.store.unleased(self.leases.lease().now):
+        for row in self.store.unleased(
+                self.leases.lease().now,
+                mine=self.leases.owner if mine else None):
             if row.id in local:
                 continue   # this replica has work for it already
             number = self.store.begin(row.id, row.state, {row.state},
@@ -208,10 +214,15 @@ class Lifecycle(object):
                                       lease_required=True)
             if number is None:
                 continue   # taken over or changed meanwhile
+            if not row.owner:
+                was = 'free'
+            elif row.owner == self.leases.owner:
+                was = "this replica's, from a previous process"
+            else:
+                was = 'held by %s, expired' % row.owner
             LOG.info('replica %s resumes instance %s in state %s (its '
                      'lease was %s)', self.leases.owner, row.id, row.state,
-                     'held by %s, expired' % row.owner if row.owner
-                     else 'free')
+                     was)
             resumed.append(row.id)
             if row.state == states.DESTROY:
                 self.destroy(row.id, number)

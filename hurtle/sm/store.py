@@ -370,16 +370,18 @@ class InstanceStore(registry.EntityStore):
                         updated_at=table.updated_at)
                 .execution_options(synchronize_session=False)).rowcount
 
-    def unleased(self, now):
+    def unleased(self, now, mine=None):
         """Rows of every project in progress (``states.BUSY``) that
-        nobody holds: no owner, or a lease expired at ``now``."""
+        nobody holds: no owner, or a lease expired at ``now`` (or, if
+        given, held by ``mine``)."""
         table = models.ServiceInstance
+        free = [table.owner.is_(None), table.lease_expires.is_(None),
+                table.lease_expires <= now]
+        if mine is not None:
+            free.append(table.owner == mine)
         with self._sessions() as session:
             return session.scalars(sa.select(table).where(
-                table.state.in_(list(states.BUSY)),
-                sa.or_(table.owner.is_(None),
-                       table.lease_expires.is_(None),
-                       table.lease_expires <= now))
+                table.state.in_(list(states.BUSY)), sa.or_(*free))
                 .order_by(table.created_at)).all()
 
     def in_states(self, names):

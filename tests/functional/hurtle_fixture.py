@@ -220,9 +220,10 @@ class HurtleParts(HurtleAll):
     ``.sm`` is the (first) SM's ``hurtle.cmd.all.Child``, ``.sms`` all of
     them, ``.sm_urls`` their URLs.
 
-    ``sms``: how many SM processes share the database; ``sm_conf``:
-    ``[sm]`` options given to every SM (in a configuration file of its
-    own, read after hurtle.conf).
+    ``sms``: how many SM processes share the database (SM ``i`` has
+    ``[sm] replica_id = hurtle-sm-<i>``); ``sm_conf``: ``[sm]`` options
+    given to every SM (in a configuration file of its own, read after
+    hurtle.conf).
     """
 
     def __init__(self, *args, sms=1, sm_conf='', **kwargs):
@@ -246,7 +247,10 @@ class HurtleParts(HurtleAll):
             url = 'http://127.0.0.1:%d/' % port
             path = os.path.join(self.state, 'sm-%d.conf' % index)
             with open(path, 'w') as handle:
-                handle.write('[sm]\nport = %d\n%s\n' % (port, self.sm_conf))
+                # A stable replica id: a restarted SM takes its own
+                # unfinished work back at once (hurtle.sm.leases).
+                handle.write('[sm]\nport = %d\nreplica_id = hurtle-sm-%d\n'
+                             '%s\n' % (port, index, self.sm_conf))
             self.sms.append(all_cmd.Child(
                 'hurtle-sm' if index == 0 else 'hurtle-sm-%d' % index,
                 'hurtle.cmd.sm', url + '-/', types.SimpleNamespace(

@@ -16,7 +16,11 @@ Twenty creates go to both SMs in turn; one SM is killed (SIGKILL) while
 about ten instances are being created. All twenty must end ``active``,
 with one SO (CC app and process) and one stack each, and no instance
 driven twice: every SO's log shows exactly one ``deploy`` and one
-``provision`` request received (``hurtle.so.api`` logs each).
+``provision`` request received (``hurtle.so.api`` logs each). Then the
+killed SM is started again and creates one more instance, and a DELETE
+reaches the other SM while the creating one is paused (SIGSTOP) with a
+live lease: the DELETE is accepted (202), waits for the lease, and
+disposes of everything once the creating SM, resumed, stops.
 
 Runs on PostgreSQL (tests/pg_fixture.py; skipped where PostgreSQL is not
 installed, CI installs it) and on one SQLite file shared by both SMs.
@@ -26,6 +30,7 @@ the test's result as ``figures`` and printed on stderr.
 import collections
 import os
 import re
+import signal
 import sys
 import time
 
@@ -111,15 +116,14 @@ class SeveralSMsTest(testscenarios.WithScenarios, testtools.TestCase):
         started = time.monotonic()
         ids = [self.create(self.hurtle.sm_urls[i % 2])
                for i in range(CREATES)]
-        killed = self.hurtle.sms[0]
-        killed_tag = '-%d-' % killed.proc.pid   # in its replica id
+        killed = 'hurtle-sm-0'     # the replica id of SM 0
 
         def busy_enough():
             rows = self.rows()
             busy = [r for r in rows if r.state in (
                 states.ACTIVATE, states.DEPLOY, states.PROVISION)]
             held = [r for r in rows if r.state in states.BUSY and
-                    killed_tag in (r.owner or '')]
+                    r.owner == killed]
             return (len(busy) >= KILL_WHEN_BUSY and held and
                     [(r.id, r.state) for r in held])
         held = self.wait('%d instances in progress' % KILL_WHEN_BUSY,
@@ -130,7 +134,7 @@ class SeveralSMsTest(testscenarios.WithScenarios, testtools.TestCase):
         # Takeover: none of the dead SM's work stays in its name.
         self.wait('takeover', lambda: not [
             r for r in self.rows()
-            if r.state in states.BUSY and killed_tag in (r.owner or '')])
+            if r.state in states.BUSY and r.owner == killed])
         takeover = time.monotonic() - killed_at
 
         def all_done():
@@ -181,6 +185,36 @@ class SeveralSMsTest(testscenarios.WithScenarios, testtools.TestCase):
         self.assertTrue(set(i for i, _state in held) <= set(resumed),
                         (held, resumed))
         self.assertNotIn('took its lease', survivor)
+
+        # A DELETE reaching one SM while another (paused: its lease still
+        # live) creates the instance: accepted, and run once the creating
+        # SM let go.
+        self.hurtle.start_sm(0)
+        pid = self.hurtle.sms[0].proc.pid
+        instance_id = self.create(self.hurtle.sm_urls[0])
+        self.wait('instance in deploy', lambda: [
+            r for r in self.rows()
+            if r.id == instance_id and r.state == states.DEPLOY])
+        os.kill(pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, pid, signal.SIGCONT)
+        resp = requests.delete(
+            self.hurtle.sm_urls[1] + 'sample/' + instance_id,
+            headers={'X-Project-Id': 'demo'}, timeout=60)
+        self.assertEqual(202, resp.status_code, resp.text)
+        waiting = 'instance %s: operation 2 waits for the lease held by' % (
+            instance_id)
+        self.wait('the delete waiting for the lease', lambda: waiting in open(
+            self.hurtle.sms[1].log_path, encoding='utf-8').read())
+        os.kill(pid, signal.SIGCONT)
+        self.wait('the instance gone', lambda: instance_id not in [
+            r.id for r in self.rows()])
+        heat = self.hurtle.heat_client()
+        self.assertEqual([], [s for s in heat.stacks.list()
+                              if s.stack_name == 'hurtle-' + instance_id])
+        self.assertNotIn(instance_id, [
+            loc.rstrip('/').rsplit('/', 1)[-1] for loc in cc.list('/app/')])
+        self.assertEqual([], self.hurtle.so_pids(instance_id))
+        self.assertEqual(sorted(ids), sorted(r.id for r in self.rows()))
 
         figures = ('%s: %d creates on 2 SMs, SM killed with %d of its '
                    'instances in progress (%s); taken over %.1f s after '

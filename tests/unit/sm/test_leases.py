@@ -341,6 +341,23 @@ class TakeoverTest(_Base):
             replica.scheduler.shutdown()
         self.assertIsNone(self.a.store.load('i1').owner)
 
+    def test_a_restarted_replica_takes_its_own_leases_back_at_start(self):
+        # a (replica_id sm-a) died holding i1; its next process, with the
+        # same replica_id, resumes it at once at start, not b.
+        self.add(self.a.store)
+        self.store_deploy()
+        self.assertEqual([], self.b.take_over())
+        restarted = lifecycle_mod.Lifecycle(
+            self.conf('sm-a', sm__watch_interval=0), self.make_store(), {})
+        restarted.phases = _Phases()
+        self.addCleanup(restarted.shutdown)
+        self.assertEqual([], restarted.take_over())   # a periodic scan
+        restarted.recover()                             # the start
+        self.assertTrue(restarted.phases.done.wait(WAIT))
+        self.assertEqual([('create:deploy', 'i1',
+                           states.FIRST_OPERATION + 1, 'sm-a')],
+                         restarted.phases.calls)
+
     def test_records_of_0004_are_resumed_at_once(self):
         # Upgraded records have no owner: resumed without waiting.
         self.add(self.a.store)
