@@ -185,6 +185,11 @@ class SeveralSMsTest(testscenarios.WithScenarios, testtools.TestCase):
         self.assertTrue(set(i for i, _state in held) <= set(resumed),
                         (held, resumed))
         self.assertNotIn('took its lease', survivor)
+        # Before it died, the killed SM took nothing over either (the
+        # other's leases were renewed while its work waited or ran).
+        with open(self.hurtle.sms[0].log_path, encoding='utf-8',
+                  errors='replace') as handle:
+            self.assertNotIn('resumes instance', handle.read())
 
         # A DELETE reaching one SM while another (paused: its lease still
         # live) creates the instance: accepted, and run once the creating

@@ -20,6 +20,7 @@ installed; CI installs it).
 import datetime
 import os
 import threading
+import time
 
 import fixtures
 import sqlalchemy as sa
@@ -54,7 +55,8 @@ class _Entity(object):
 
 
 class _Phases(object):
-    """Records the work a lifecycle starts instead of calling an SO."""
+    """Records the work a lifecycle starts instead of calling an SO; a
+    create ends ``active`` at once."""
 
     def __init__(self):
         self.calls = []
@@ -66,6 +68,7 @@ class _Phases(object):
 
     def create(self, op, start=states.INITIALISE):
         self._record('create:' + start, op)
+        op.move(states.ACTIVE)
 
     def update(self, op, changed):
         self._record('update', op)
@@ -97,10 +100,10 @@ class _Base(testscenarios.WithScenarios, testtools.TestCase):
         return store_mod.InstanceStore(self.url, {'svc': kind})
 
     def conf(self, replica, **overrides):
-        return self.useFixture(conf_fixture.HurtleConf(
-            sm__replica_id=replica, sm__lease_time=30,
-            sm__poll_interval=0.05, sm__phase_timeout=WAIT,
-            **overrides)).conf
+        options = dict(sm__replica_id=replica, sm__lease_time=30,
+                       sm__poll_interval=0.05, sm__phase_timeout=WAIT)
+        options.update(overrides)
+        return self.useFixture(conf_fixture.HurtleConf(**options)).conf
 
     def add(self, store, instance_id='i1'):
         store.add('/svc/%s' % instance_id, _Entity({'svc.a': 'x'}),
@@ -174,6 +177,21 @@ class ClaimTest(_Base):
         self.assertEqual(1, self.a.renew())
         self.assertGreaterEqual(self.store.load('i1').lease_expires, before)
         self.assertEqual('sm-b', self.store.load('i2').owner)
+
+    def test_the_renewal_thread_extends_held_leases(self):
+        self.add(self.store)
+        first = self.store.load('i1').lease_expires
+        renewing = leases_mod.Leases(
+            self.conf('sm-a', sm__lease_time=2), self.store,
+            held=lambda: ['i1'])
+        renewing.start()
+        self.addCleanup(renewing.stop)
+        deadline = time.monotonic() + WAIT
+        while (self.store.load('i1').lease_expires <= first and
+               time.monotonic() < deadline):
+            time.sleep(0.1)
+        self.assertGreater(self.store.load('i1').lease_expires, first)
+        self.assertEqual('sm-a', self.store.load('i1').owner)
 
     def test_lease_writes_keep_updated_at(self):
         # A renewal must not make the lifecycle's compare-and-set lose.
