@@ -190,10 +190,9 @@ class Lifecycle(object):
         """Resume the instances in progress whose lease nobody holds (no
         owner, or expired; with ``mine``, also those in this replica's
         name that it has no work for): each is claimed with a new
-        operation number
-        and the lease in one conditional UPDATE (of several replicas
-        exactly one gets it; the old holder, should it still run, writes
-        nothing more).
+        operation number and the lease in one conditional UPDATE (of
+        several replicas exactly one gets it; the old holder, should it
+        still run, writes nothing more).
 
         Creates continue from their recorded phase, updates re-send their
         pending values once the stack is at rest, disposals run again;
