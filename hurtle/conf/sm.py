@@ -81,6 +81,26 @@ sm_opts = [
                       'answer is shown "degraded" with a reason, and '
                       '"active" again once it answers. 0 disables the '
                       'checks.'),
+    cfg.IntOpt('lease_time', default=30, min=2,
+               help='Seconds a lease on an instance\'s lifecycle work '
+                    'lasts unless renewed (several SMs on one database, '
+                    'hurtle.sm.leases). The SM running the work renews '
+                    'it every lease_time/3 seconds; when that SM dies, '
+                    'another one takes the work over once the lease '
+                    'expired (within lease_time + lease_scan_interval). '
+                    'Keep it well above the clock skew between the SM '
+                    'hosts.'),
+    cfg.FloatOpt('lease_scan_interval', default=10.0, min=0.1,
+                 help='Seconds between two searches, by each SM, for '
+                      'instances in progress whose lease expired (their SM '
+                      'died or stalled); the SM claims and resumes them.'),
+    cfg.StrOpt('replica_id',
+               help='Name of this SM replica in leases and logs; unique '
+                    'among the SMs sharing a database. Unset: '
+                    '<hostname>-<pid>-<random>, new at each start, so the '
+                    'work of a killed SM is resumed once its leases expire. '
+                    'A stable name lets a restarted replica resume its own '
+                    'work at once.'),
 ]
 
 
