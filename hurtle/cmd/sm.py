@@ -11,6 +11,7 @@
 # under the License.
 """``hurtle-sm``: the Service Manager API ([sm] host:port, default 8888)."""
 import logging
+import socket
 import sys
 
 from hurtle.cmd import common
@@ -27,6 +28,14 @@ def main(argv=None):
     conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
                                    'Hurtle Service Manager')
     service.upgrade_database(conf)
+    if not conf.sm.replica_id and conf.sm.port:
+        # One hurtle-sm per host and port: a stable replica id lets a
+        # restarted SM resume its own work at once instead of after its
+        # leases expire. Recovery runs only once the port is bound, so a
+        # second SM started by mistake on the same port exits before it
+        # touches the first one's work.
+        conf.set_default('replica_id', '%s:%d' % (socket.gethostname(),
+                                                  conf.sm.port), group='sm')
     try:
         application, lifecycle = wsgi_app.load_app(conf, 'hurtle-sm')
     except (manifest_mod.ManifestError, ValueError) as exc:
@@ -35,8 +44,8 @@ def main(argv=None):
         sm_service.register_services(conf, lifecycle)
     except registration.RegistrationError as exc:
         sys.exit('hurtle-sm: %s' % exc)
-    lifecycle.recover()
     common.serve(conf, application, conf.sm.host, conf.sm.port, 'hurtle-sm',
+                 on_bound=lambda port: lifecycle.recover(),
                  on_stop=lambda: lifecycle.shutdown(wait=False))
 
 

@@ -97,10 +97,11 @@ sm_opts = [
     cfg.StrOpt('replica_id',
                help='Name of this SM replica in leases and logs; unique '
                     'among the SMs sharing a database. Unset: '
-                    '<hostname>-<pid>-<random>, new at each start, so the '
-                    'work of a killed SM is resumed once its leases expire. '
-                    'A stable name lets a restarted replica resume its own '
-                    'work at once.'),
+                    '<hostname>:<[sm] port> for hurtle-sm (one process per '
+                    'host and port: a restarted SM resumes its own work at '
+                    'once), <hostname>-<pid>-<random> under a WSGI server '
+                    '(new at each start: the work of a killed worker is '
+                    'resumed by any SM once its leases expire).'),
 ]
 
 
