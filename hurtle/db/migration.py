@@ -24,6 +24,8 @@ import sqlalchemy
 
 from hurtle.db import engine as db_engine
 
+#: Key of the PostgreSQL advisory lock held while migrating ("hurtle").
+LOCK_KEY = 0x687572746c65
 #: Directory of the Alembic scripts.
 SCRIPTS = os.path.join(os.path.dirname(__file__), 'migrations')
 
@@ -35,10 +37,31 @@ def _config(url):
     return cfg
 
 
+def _serialise(connection):
+    """Make the migration in ``connection``'s transaction wait for any
+    other one on the same database, in any process, to end.
+
+    PostgreSQL: a transaction-level advisory lock (its DDL is
+    transactional, so the next migration sees the finished schema);
+    SQLite: ``BEGIN IMMEDIATE`` (the write lock, waiting up to the busy
+    timeout; without it, pysqlite runs DDL outside any transaction).
+    Other databases (MySQL) are not serialised: run ``hurtle-manage
+    db_sync`` before starting several processes.
+    """
+    name = connection.dialect.name
+    if name == 'postgresql':
+        connection.execute(sqlalchemy.text('SELECT pg_advisory_xact_lock('
+                                           ':key)'), {'key': LOCK_KEY})
+    elif name == 'sqlite':
+        connection.exec_driver_sql('BEGIN IMMEDIATE')
+
+
 def upgrade(url, revision='head'):
-    """Bring the schema at ``url`` up to ``revision`` (idempotent)."""
+    """Bring the schema at ``url`` up to ``revision`` (idempotent; safe
+    when several processes do it at once, on PostgreSQL and SQLite)."""
     cfg = _config(url)
     with db_engine.get_engine(url).begin() as connection:
+        _serialise(connection)
         cfg.attributes['connection'] = connection
         command.upgrade(cfg, revision)
 

@@ -24,6 +24,7 @@ from hurtle.db import engine as db_engine
 from hurtle.db import migration
 from tests import pg_fixture
 
+PARALLEL = 4
 MANAGE = os.path.join(os.path.dirname(sys.executable), 'hurtle-manage')
 
 
@@ -44,18 +45,22 @@ class ManageTest(testscenarios.WithScenarios, testtools.TestCase):
             self.url = self.cluster.url
         self.addCleanup(lambda: db_engine.get_engine(self.url).dispose())
 
-    def manage(self, command, url=None):
-        """Run ``hurtle-manage --config-file <conf> command``; return
-        (exit status, stdout, stderr)."""
+    def write_conf(self, url=None):
         conf = os.path.join(self.tmp, 'hurtle.conf')
         with open(conf, 'w') as handle:
             handle.write('[DEFAULT]\nstate_path = %s\n[database]\n'
                          'connection = %s\n'
                          % (os.path.join(self.tmp, 'state'),
                             (url or self.url).replace('%', '%%')))
-        proc = subprocess.run([MANAGE, '--config-file', conf, command],
-                              capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=120)
+        return conf
+
+    def manage(self, command, url=None):
+        """Run ``hurtle-manage --config-file <conf> command``; return
+        (exit status, stdout, stderr)."""
+        proc = subprocess.run(
+            [MANAGE, '--config-file', self.write_conf(url), command],
+            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            timeout=120)
         self.assertNotIn('Traceback', proc.stderr)
         return proc.returncode, proc.stdout, proc.stderr
 
@@ -79,6 +84,22 @@ class ManageTest(testscenarios.WithScenarios, testtools.TestCase):
         # db_sync touches nothing else under state_path.
         self.assertFalse(os.path.exists(os.path.join(self.tmp, 'state',
                                                      'db_key')))
+
+    def test_concurrent_db_syncs_of_one_new_database(self):
+        # As processes starting together (hurtle-sm, hurtle-cc, WSGI
+        # workers) that each migrate the database at start.
+        conf = self.write_conf()
+        procs = [subprocess.Popen([MANAGE, '--config-file', conf,
+                                   'db_sync'],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True,
+                                  stdin=subprocess.DEVNULL)
+                 for _ in range(PARALLEL)]
+        results = [proc.communicate(timeout=120) + (proc.returncode,)
+                   for proc in procs]
+        for out, err, status in results:
+            self.assertEqual(0, status, err)
+        self.assertEqual(migration.head(), migration.current(self.url))
 
     def test_db_version_of_an_older_schema_and_db_sync_from_it(self):
         migration.upgrade(self.url, '0003')
