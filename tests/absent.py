@@ -18,6 +18,7 @@ and how to get it; CI must not pass without the component, so when
 it on) the test fails with the same sentence instead.
 """
 import os
+import unittest
 
 STRICT_ENV = 'HURTLE_TEST_STRICT'
 
@@ -27,10 +28,15 @@ def strict():
     return os.environ.get(STRICT_ENV, '') not in ('', '0')
 
 
-def skip_or_fail(testcase, why, hint=''):
-    """Skip ``testcase`` because of ``why`` (a sentence; ``hint``: how
-    to get the component), or fail it if :func:`strict`."""
+def skip_or_fail(why, hint=''):
+    """Skip the test (or the class, from ``setUpClass``) because of
+    ``why`` (a sentence; ``hint``: how to get the component), or fail it
+    if :func:`strict`.
+
+    :raises unittest.SkipTest: not strict.
+    :raises AssertionError: strict.
+    """
     if strict():
-        testcase.fail('%s (%s is set, so this is a failure, not a skip)'
-                      % (why, STRICT_ENV))
-    testcase.skipTest('%s%s' % (why, ' - ' + hint if hint else ''))
+        raise AssertionError('%s (%s is set, so this is a failure, not a '
+                             'skip)' % (why, STRICT_ENV))
+    raise unittest.SkipTest('%s%s' % (why, ' - ' + hint if hint else ''))

@@ -17,7 +17,7 @@ package: ``/usr/lib/postgresql/*/bin``) on a temporary directory, listening
 only on a Unix socket there, and gives ``.url``, a SQLAlchemy URL of an
 empty database. As root (PostgreSQL refuses to run as root) the server
 runs as the ``postgres`` user. ``unavailable()`` says why it cannot run
-here, or None; ``require(testcase)`` skips the test then, or fails it in
+here, or None; ``require()`` skips the test then, or fails it in
 CI (``tests.absent``). ``PostgreSQL.create_database()`` adds another empty
 database to a running cluster.
 """
@@ -62,11 +62,12 @@ def unavailable():
     return None
 
 
-def require(testcase):
-    """Skip ``testcase`` (or fail it, in CI) if no cluster can run here."""
+def require():
+    """Skip the test or class calling it (or fail it, in CI) if no
+    cluster can run here (``tests.absent``)."""
     why = unavailable()
     if why:
-        absent.skip_or_fail(testcase, why, HINT)
+        absent.skip_or_fail(why, HINT)
 
 
 class PostgreSQL(fixtures.Fixture):

@@ -40,7 +40,7 @@ class ManageTest(testscenarios.WithScenarios, testtools.TestCase):
             self.sqlite_file = os.path.join(self.tmp, 'db', 'h.sqlite')
             self.url = 'sqlite:///' + self.sqlite_file
         else:
-            pg_fixture.require(self)
+            pg_fixture.require()
             self.cluster = self.useFixture(pg_fixture.PostgreSQL())
             self.url = self.cluster.url
         self.addCleanup(lambda: db_engine.get_engine(self.url).dispose())

@@ -212,7 +212,7 @@ def _database(testcase, backend):
         tmp = testcase.useFixture(fixtures.TempDir()).path
         url = 'sqlite:///' + os.path.join(tmp, 'hurtle.sqlite')
     else:
-        pg_fixture.require(testcase)
+        pg_fixture.require()
         url = testcase.useFixture(pg_fixture.PostgreSQL()).url
     testcase.addCleanup(lambda: db_engine.get_engine(url).dispose())
     return url
