@@ -263,8 +263,9 @@ class HurtleTestCase(testtools.TestCase):
     (``tests.pg_fixture.require``).
     """
 
-    #: ``'sqlite'`` (the fixture's default) or ``'postgresql'``.
-    database = 'sqlite'
+    #: ``'sqlite'`` (the fixture's default) or ``'postgresql'``;
+    #: ``$HURTLE_TEST_DATABASE`` changes the default of every class.
+    database = os.environ.get('HURTLE_TEST_DATABASE') or 'sqlite'
 
     @classmethod
     def make_hurtle(cls):
