@@ -53,8 +53,12 @@ def path(state_path):
 
 
 def load_or_create(state_path):
-    """Return the local secret of ``state_path`` (a str of 43 URL-safe
-    characters), generating it on first use.
+    """Return the local secret of ``state_path`` (a str of 64 hexadecimal
+    digits, 256 random bits), generating it on first use.
+
+    Hexadecimal rather than URL-safe base64: a secret starting with ``-``
+    would be read as an option by command-line tools given it as
+    ``--os-token <secret>``.
 
     Race-safe (see ``hurtle.state_dir.read_or_create``): processes
     starting together all get the same secret. The directory is created
@@ -65,7 +69,7 @@ def load_or_create(state_path):
     target = path(state_path)
     try:
         return state_dir.read_or_create(
-            target, lambda: secrets.token_urlsafe(32))
+            target, lambda: secrets.token_hex(32))
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise LocalSecretError('cannot read or create the local secret '
                                '%s: %s' % (target, exc))

@@ -54,7 +54,7 @@ local secret as ``X-Auth-Token`` (``hurtle.local_secret``; 401 otherwise),
 plus ``X-Project-Id``. Apps are scoped by project (404 for another
 project's app) and persisted in ``[database] connection``; only the admin
 role may use the API (``hurtle:app:manage`` in ``hurtle.policy``, else
-403).
+403), listings (``GET /app/``, ``GET /``) included.
 """
 import collections
 import json
@@ -204,6 +204,13 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                 not self.runtime.is_running(entity.runtime_ref)):
             entity.attributes['occi.app.state'] = 'error'
             entity.actions = [categories.APP_START]
+
+    def authorize_list(self, extras):
+        """A listing of apps follows ``hurtle:app:manage`` too.
+
+        :raises Forbidden: the policy denies the caller (403).
+        """
+        self._authorize(extras)
 
     def update(self, old, new, extras):
         self._authorize(extras)

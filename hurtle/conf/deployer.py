@@ -30,18 +30,43 @@ deployer_opts = [
                help='Deployer driver SOs deploy their resources with '
                     '(entry point in hurtle.so.deployers): "heat" '
                     'creates one Heat stack per deployment.'),
+    cfg.StrOpt('auth_strategy', default='auto',
+               choices=[('auto', 'as [DEFAULT] auth_strategy'),
+                        ('noauth', 'a noauth Heat such as the embedded '
+                                   'one: heat_url (with %(project)s), '
+                                   'heat_project, heat_user and the local '
+                                   'secret'),
+                        ('keystone', 'tokens of [service_credentials]; '
+                                     'Heat from the catalog unless '
+                                     'heat_url names an endpoint')],
+               help='How SOs (and the SM disposing of a stack) '
+                    'authenticate to Heat. "noauth" lets Hurtle in '
+                    'Keystone mode deploy to the embedded noauth Heat.'),
     cfg.URIOpt('heat_url', default='http://127.0.0.1:8004/v1/%(project)s',
-               deprecated_group='cc',
+               deprecated_opts=[cfg.DeprecatedOpt('heat_url', group='cc')],
                help='Heat orchestration endpoint; %(project)s is replaced '
-                    'by the project. Used with auth_strategy=noauth; with '
-                    'Keystone the catalog endpoint is used unless set.'),
-    cfg.StrOpt('heat_user', default='admin', deprecated_group='cc',
+                    'by the project. Used when auth_strategy resolves to '
+                    'noauth; with Keystone the catalog endpoint is used '
+                    'unless set (without %(project)s).'),
+    cfg.StrOpt('heat_user', default='admin',
+               deprecated_opts=[cfg.DeprecatedOpt('heat_user', group='cc')],
                help='User name sent to a noauth Heat (X-Auth-User).'),
-    cfg.StrOpt('heat_project', default='admin', deprecated_group='cc',
+    cfg.StrOpt('heat_project', default='admin',
+               deprecated_opts=[cfg.DeprecatedOpt('heat_project', group='cc')],
                help='Project SO stacks go into on a noauth Heat.'),
-    cfg.BoolOpt('insecure', default=False, deprecated_group='cc',
+    cfg.BoolOpt('insecure', default=False,
+                deprecated_opts=[cfg.DeprecatedOpt('insecure', group='cc')],
                 help='Skip TLS verification towards Heat.'),
 ]
+
+
+def report_deprecated(conf):
+    """Read every ``[deployer]`` option once, so that values still taken
+    from their old ``[cc]`` names are reported when a process starts
+    (oslo.config logs its deprecation warning on the first read), not
+    only in the SO logs or when the SM first disposes of a stack."""
+    for opt in deployer_opts:
+        getattr(conf.deployer, opt.dest)
 
 
 def register_opts(conf):

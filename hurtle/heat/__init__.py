@@ -18,7 +18,7 @@ process on ``[embedded_heat] host``/``port`` (127.0.0.1:8004), with a
 SQLite database under ``[embedded_heat] state_path``, ``transport_url =
 fake://``, Heat's fake keystone client, ``[oslo_policy]
 enforce_new_defaults/enforce_scope = false`` and ``plugin_dirs`` = Hurtle's
-``hurtle/heat_plugins`` plus ``[embedded_heat] plugin_dirs``.
+``hurtle/heat_plugins/resources`` plus ``[embedded_heat] plugin_dirs``.
 
 Modules:
 
@@ -43,7 +43,7 @@ project must be the same project)::
 it builds). With curl: ``curl -H "X-Auth-Token: $(cat
 state/local_secret)" -H 'X-Auth-User: admin' -H 'X-Auth-Project: admin'
 http://127.0.0.1:8004/v1/admin/stacks``. The openstack CLI works too:
-``openstack --os-auth-type admin_token --os-token "$(cat
+``openstack --os-auth-type admin_token --os-token="$(cat
 state/local_secret)" --os-endpoint http://127.0.0.1:8004/v1/admin stack
 list`` (noauth defaults the user and project to ``admin``).
 """

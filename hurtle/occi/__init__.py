@@ -52,7 +52,10 @@ Backend contract (PySSF's, plus): ``extras`` carries ``project``, ``user``,
 create; others give 409); ``delete`` may return ``202`` to keep the entity
 until the backend removes it; an optional ``after_create(entity, extras)``
 runs once the created entity is stored (its errors are logged, the
-answer stays 201; see ``hurtle.occi.app``).  Attributes are checked
+answer stays 201; see ``hurtle.occi.app``); an optional
+``authorize_list(extras)`` may refuse (raise) a GET of a collection
+holding the backend's kind or entities of it, as ``retrieve`` refuses one
+entity.  Attributes are checked
 against the kind and mixins before backends run (unknown, immutable or
 missing required: 400) unless the kind has ``extensible = True``.
 

@@ -324,9 +324,41 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                 'entities).' % (page, len(entities)))
         return entities[start:start + number]
 
+    def authorize_listing(self, key, members):
+        """Let the backends refuse the listing of ``key``: the optional
+        backend method ``authorize_list(extras)`` of the kinds the
+        collection may hold (its kind; for a path prefix such as ``/``,
+        every kind located below it) and of the kind of each member runs
+        (each backend once) and may raise (403), so that a listing
+        follows the rules of the entities it lists, whatever the
+        rendering and even when it is empty."""
+        registry = self.app.registry
+        extras = self.req.extras
+        cat = self.category(key)
+        if cat is None:
+            kinds = [c for c in registry.get_categories(extras)
+                     if repr(c) == 'kind' and
+                     (getattr(c, 'location', None) or '').startswith(key)]
+        else:
+            kinds = [cat] if repr(cat) == 'kind' else []
+        kinds += [entity.kind for entity in members]
+        seen = []
+        for kind in kinds:
+            try:
+                back = registry.get_backend(kind, extras)
+            except AttributeError:
+                continue
+            if any(back.wrapped is other for other in seen):
+                continue
+            seen.append(back.wrapped)
+            if hasattr(back.wrapped, 'authorize_list'):
+                back.authorize_list(extras)
+
     def do_get(self, key):
         data = self.data()
-        entities = self._page(self._filter(self.members(key), data))
+        members = self.members(key)
+        self.authorize_listing(key, members)
+        entities = self._page(self._filter(members, data))
         if self.category(key) is None and not entities and key != '/':
             raise errors.NotFound('No collection at %s.' % key)
         if isinstance(self.out, renderings.JsonRendering) or \

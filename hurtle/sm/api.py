@@ -51,7 +51,9 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
   collection is left to them (they dispose it).
 
 Instances are scoped by project: another project's instance is 404. Roles
-are checked with ``hurtle.policy`` (403 when denied).
+are checked with ``hurtle.policy`` (403 when denied); a listing (``GET
+/<term>/``, ``GET /``) needs ``hurtle:instance:get`` like one instance,
+even when the project has none.
 """
 import logging
 import re
@@ -189,6 +191,13 @@ class ServiceBackend(backend.KindBackend):
 
     def retrieve(self, entity, extras):
         """The store renders the persisted record; only the policy check."""
+        self._authorize('get', extras)
+
+    def authorize_list(self, extras):
+        """A listing of instances follows ``hurtle:instance:get`` too.
+
+        :raises Forbidden: the policy denies the caller (403).
+        """
         self._authorize('get', extras)
 
     def _changes(self, old, given, extras):

@@ -60,6 +60,30 @@ class ComponentClient(occi_client.OCCIClient):
             raise errors.ConnectionFailed('%s unreachable' % self.component)
 
 
+class ServiceTokenClient(ComponentClient):
+    """A :class:`ComponentClient` sending the SM's service token (Keystone
+    mode): when the peer answers 401 (the token was revoked, or the
+    peer's Keystone no longer accepts it), keystoneauth1 gets a new token
+    and the request is sent once more with it.
+
+    :param keystone: the keystoneauth1 session of the token.
+    """
+
+    def __init__(self, component, keystone, *args, **kwargs):
+        super().__init__(component, *args, **kwargs)
+        self.keystone = keystone
+
+    def request(self, *args, **kwargs):
+        try:
+            return super().request(*args, **kwargs)
+        except errors.Unauthorized:
+            LOG.info('The %s refused the service token: authenticating '
+                     'again', self.component)
+            self.keystone.invalidate()
+            self.headers['X-Auth-Token'] = self.keystone.get_token()
+            return super().request(*args, **kwargs)
+
+
 class Peers(object):
     """Clients of the CC, SOs, other SMs and the deployer.
 
@@ -71,17 +95,20 @@ class Peers(object):
         self.conf = conf
         self._keystone = None
 
-    def _client(self, component, url, headers, probe=False):
+    def _client(self, component, url, headers, probe=False,
+                service_token=False):
         if probe:
             timeout = min(PROBE_TIMEOUT, self.conf.sm.phase_timeout)
             retries = 0
         else:
             timeout = self.conf.sm.phase_timeout
             retries = self.conf.sm.call_retries
-        return ComponentClient(
-            component, url, headers=headers,
-            verify=not self.conf.sm.insecure,
-            timeout=timeout, retries=retries)
+        kwargs = dict(headers=headers, verify=not self.conf.sm.insecure,
+                      timeout=timeout, retries=retries)
+        if service_token and self.conf.auth_strategy == 'keystone':
+            return ServiceTokenClient(component, self.keystone_session(),
+                                      url, **kwargs)
+        return ComponentClient(component, url, **kwargs)
 
     def keystone_session(self):
         """The SM's one keystoneauth1 session of ``[service_credentials]``
@@ -108,7 +135,7 @@ class Peers(object):
         if self.conf.auth_strategy != 'keystone':
             headers.update(local_secret.headers(self.conf.state_path))
         return self._client('cloud controller (CC)', self.conf.sm.cc_url,
-                            headers, probe)
+                            headers, probe, service_token=True)
 
     def so(self, row, probe=False, url=None):
         """An OCCI client of the SO of ``row``, at ``url`` or else at
@@ -120,7 +147,8 @@ class Peers(object):
     def sm(self, row, url):
         """An OCCI client of the SM at ``url``, as ``row``'s project."""
         return self._client('service manager (SM) of a dependency', url,
-                            self.auth_headers(row.project))
+                            self.auth_headers(row.project),
+                            service_token=True)
 
     def deployer(self, row):
         """The ``hurtle.sdk.Deployer`` of ``row``'s project.

@@ -15,8 +15,10 @@ Under a WSGI server the instance lifecycles run in the server's worker
 process; run one worker process (threads are fine) so that one process
 owns them. The configuration comes from ``HURTLE_CONFIG_FILES``.
 """
+from hurtle.sm import service as sm_service
 from hurtle.wsgi import _common
 
 _conf, application, LIFECYCLE = _common.load(
     'hurtle-sm', 'Hurtle Service Manager (WSGI)')
+sm_service.register_services(_conf, LIFECYCLE)
 LIFECYCLE.recover()

@@ -102,7 +102,7 @@ class SDCStackTest(testtools.TestCase):
                if not k.startswith('OS_')}
         out = subprocess.run(
             [cli, '--os-auth-type', 'admin_token',
-             '--os-token', self.heat.local_secret(),
+             '--os-token=' + self.heat.local_secret(),
              '--os-endpoint', self.heat.url,
              '--os-orchestration-api-version', '1',
              'orchestration', 'resource', 'type', 'list', '-f', 'value'],

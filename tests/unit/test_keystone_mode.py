@@ -227,7 +227,9 @@ class KeystoneModeTest(testtools.TestCase):
         kinds = [c.term for c in self.client(self.sm_url, token).query()
                  if c.cls == 'kind']
         self.assertIn('sample', kinds)
-        self.assertEqual([], self.client(self.cc_url, token).list('/app/'))
+        # The CC's apps are for admins only, listings included.
+        self.assertRaises(errors.Forbidden,
+                          self.client(self.cc_url, token).list, '/app/')
         # The log capture works (so the secret checks mean something).
         self.assertIn('Authenticating user token', self.logs.output)
 
@@ -304,7 +306,7 @@ class KeystoneModeTest(testtools.TestCase):
         self.assertEqual(attrs['occi.so.url'],
                          app.attributes['occi.app.url'])
         cc_alice = self.client(self.cc_url, alice_token)
-        self.assertEqual([], cc_alice.list('/app/'))
+        self.assertRaises(errors.Forbidden, cc_alice.list, '/app/')
         self.assertRaises(errors.NotFound, cc_alice.get, apps[0])
 
     def test_bad_service_credentials_fail_the_instance_with_a_reason(self):

@@ -20,7 +20,7 @@ import yaml
 from hurtle import manifest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 COMPAT = os.path.join(os.path.dirname(ROOT), 'shared', 'compat', '2016')
 SAMPLE = os.path.join(ROOT, 'samples', 'sample', 'manifest.json')
 

@@ -95,3 +95,29 @@ class PolicyTest(testtools.TestCase):
         resp = self.call(self.cc, 'POST', '/app/', 'admin', headers)
         self.assertEqual(409, resp.status_int)
         self.assertIn('not an SO bundle', resp.text)
+
+    def test_listings_follow_the_rules_of_what_they_list(self):
+        # A user with only the service role sees no instance, not even
+        # an empty list; the same for the root collection.
+        self.assertEqual(201, self.create('member').status_int)
+        for accept in ('text/uri-list', 'text/plain', 'text/occi',
+                       'application/occi+json'):
+            for path in ('/sample/', '/'):
+                resp = self.call(self.sm, 'GET', path, 'service',
+                                 {'Accept': accept})
+                self.assertEqual(403, resp.status_int, (path, accept))
+                self.assertIn('hurtle:instance:get', resp.text)
+        listing = self.call(self.sm, 'GET', '/sample/', 'reader',
+                            {'Accept': 'text/uri-list'})
+        self.assertEqual(200, listing.status_int)
+        self.assertIn('/sample/', listing.text)
+
+    def test_only_admins_list_the_cc_apps(self):
+        for path in ('/app/', '/'):
+            for roles in ('member', 'reader', 'service', ''):
+                resp = self.call(self.cc, 'GET', path, roles,
+                                 {'Accept': 'text/uri-list'})
+                self.assertEqual(403, resp.status_int, (path, roles))
+                self.assertIn('hurtle:app:manage', resp.text)
+        self.assertEqual(200, self.call(self.cc, 'GET', '/app/',
+                                        'admin').status_int)

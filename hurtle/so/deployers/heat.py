@@ -11,9 +11,11 @@
 # under the License.
 """The Heat deployer: stacks on Hurtle's embedded Heat or an OpenStack Heat.
 
-With ``[DEFAULT] auth_strategy = noauth`` it talks to a noauth Heat at
+``[deployer] auth_strategy`` (default: ``[DEFAULT] auth_strategy``) says
+how: ``noauth`` talks to a noauth Heat at
 ``[deployer] heat_url`` (python-heatclient over a keystoneauth1 noauth
-session, see ``hurtle.so.deployers.heat_noauth``); with ``keystone`` it
+session, see ``hurtle.so.deployers.heat_noauth``), also when Hurtle's own
+APIs check Keystone tokens; ``keystone``
 authenticates with the ``[service_credentials]`` and finds Heat in the
 service catalog (``orchestration``) unless ``[deployer] heat_url`` is set
 explicitly. The
@@ -75,7 +77,10 @@ class HeatDeployer(deployer_api.Deployer):
 
     def __init__(self, conf, project):
         self.project = project
-        if conf.auth_strategy == 'keystone':
+        strategy = conf.deployer.auth_strategy
+        if strategy == 'auto':
+            strategy = conf.auth_strategy
+        if strategy == 'keystone':
             session = service_credentials.load_session(conf)
             endpoint = None
             heat_url = conf.deployer.heat_url

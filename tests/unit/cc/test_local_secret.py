@@ -38,6 +38,9 @@ class LoadOrCreateTest(testtools.TestCase):
     def test_created_private_and_stable(self):
         secret = local_secret.load_or_create(self.state)
         self.assertGreaterEqual(len(secret), 40)
+        # Hexadecimal: never starts with "-", so ``--os-token <secret>``
+        # is not mistaken for an option.
+        self.assertRegex(secret, r'^[0-9a-f]+$')
         self.assertEqual(secret, local_secret.load_or_create(self.state))
         path = local_secret.path(self.state)
         self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
