@@ -26,7 +26,8 @@
 # Phases:
 #   stack install      setup_develop $HURTLE_DIR
 #   stack post-config  /etc/hurtle (hurtle.conf from hurtle.conf.sample,
-#                      api-paste.ini), the state directory, the database,
+#                      api-paste.ini), the state directory, the database
+#                      (hurtle-manage db_sync),
 #                      Keystone mode ([DEFAULT] auth_strategy = keystone,
 #                      [keystone_authtoken], [service_credentials]), the
 #                      hurtle service user, the catalog entries, and Heat's
@@ -140,12 +141,14 @@ function _hurtle_configure_service_credentials {
     fi
 }
 
-# init_hurtle: (re)create the database; hurtle-sm and hurtle-cc bring its
-# schema up to date (Alembic) when they start.
+# init_hurtle: (re)create the database and bring its schema to the newest
+# revision (hurtle-manage db_sync; hurtle-sm and hurtle-cc would also do
+# it when they start, but a failure is clearer here, as heat-manage's).
 function init_hurtle {
     if is_service_enabled mysql postgresql; then
         recreate_database hurtle
     fi
+    $HURTLE_BIN_DIR/hurtle-manage --config-file $HURTLE_CONF db_sync
 }
 
 # create_hurtle_accounts: the service user and the catalog entries.

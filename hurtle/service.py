@@ -43,12 +43,14 @@ def _register(conf):
         ['alembic=WARN', 'stevedore=WARN']))
 
 
-def prepare_service(argv, description, conf=CONF):
+def prepare_service(argv, description, conf=CONF, state=True):
     """Parse ``argv`` (without the program name) into ``conf``, make
     ``state_path`` private (umask 077, mode 0700, see
     ``hurtle.state_dir``), set up logging and the encryption of secrets at
     rest (``hurtle.db.types``).
 
+    :param state: False to leave ``state_path`` and the encryption key
+        alone (``hurtle-manage``: the schema needs neither).
     :returns: ``conf``.
     Exits with status 2 and a message on bad configuration.
     """
@@ -61,6 +63,9 @@ def prepare_service(argv, description, conf=CONF):
     except cfg.Error as exc:
         sys.exit('hurtle: configuration error: %s' % exc)
     hurtle_conf.resolve_state_path(conf)
+    if not state:
+        oslo_log.setup(conf, 'hurtle')
+        return conf
     try:
         state_dir.secure(conf.state_path)
         db_types.configure(conf.state_path)
@@ -75,11 +80,12 @@ def prepare_service(argv, description, conf=CONF):
 def upgrade_database(conf=CONF):
     """Migrate ``[database] connection`` to the newest schema.
 
-    Exits with status 1 and a message if the database cannot be reached
-    or migrated.
+    Exits with status 1 and a message (the URL without its password) if
+    the database cannot be reached or migrated.
     """
+    url = conf.database.connection
     try:
-        migration.upgrade(conf.database.connection)
+        migration.upgrade(url)
     except Exception as exc:
         sys.exit('hurtle: cannot prepare the database %s: %s'
-                 % (conf.database.connection, exc))
+                 % (migration.safe_url(url), migration.describe_error(exc)))

@@ -17,7 +17,9 @@ package: ``/usr/lib/postgresql/*/bin``) on a temporary directory, listening
 only on a Unix socket there, and gives ``.url``, a SQLAlchemy URL of an
 empty database. As root (PostgreSQL refuses to run as root) the server
 runs as the ``postgres`` user. ``unavailable()`` says why it cannot run
-here (tests skip then), or None.
+here, or None; ``require()`` skips the test then, or fails it in
+CI (``tests.absent``). ``PostgreSQL.create_database()`` adds another empty
+database to a running cluster.
 """
 import glob
 import os
@@ -27,6 +29,11 @@ import subprocess
 import tempfile
 
 import fixtures
+
+from tests import absent
+
+HINT = ('install PostgreSQL (Debian: apt-get install postgresql) and '
+        'psycopg2 (test-requirements.txt) to run it')
 
 
 def _bindir():
@@ -53,6 +60,14 @@ def unavailable():
         except KeyError:
             return 'running as root and there is no postgres user'
     return None
+
+
+def require():
+    """Skip the test or class calling it (or fail it, in CI) if no
+    cluster can run here (``tests.absent``)."""
+    why = unavailable()
+    if why:
+        absent.skip_or_fail(why, HINT)
 
 
 class PostgreSQL(fixtures.Fixture):
@@ -85,11 +100,20 @@ class PostgreSQL(fixtures.Fixture):
                                   'stop'],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL)
+        self.url = self.create_database('hurtle')
+
+    def create_database(self, name):
+        """Create the empty database ``name`` (letters, digits and ``_``)
+        on this cluster; return its SQLAlchemy URL."""
+        if not name.replace('_', '').isalnum():
+            raise ValueError('bad database name %r' % name)
         import psycopg2
         connection = psycopg2.connect(dbname='postgres', user='hurtle',
                                       host=self.dir)
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute('CREATE DATABASE hurtle')
-        connection.close()
-        self.url = 'postgresql+psycopg2://hurtle@/hurtle?host=%s' % self.dir
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute('CREATE DATABASE %s' % name)
+        finally:
+            connection.close()
+        return 'postgresql+psycopg2://hurtle@/%s?host=%s' % (name, self.dir)

@@ -9,30 +9,85 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Schema migrations with Alembic (scripts in ``hurtle/db/migrations``)."""
+"""Schema migrations with Alembic (scripts in ``hurtle/db/migrations``).
+
+Used by ``hurtle-manage db_sync``/``db_version`` (``hurtle.cmd.manage``)
+and by every process that opens the database at start
+(``hurtle.service.upgrade_database``).
+"""
 import os
 
 from alembic import command
 from alembic import config as alembic_config
+from alembic import script as alembic_script
+import sqlalchemy
 
 from hurtle.db import engine as db_engine
 
-_SCRIPTS = os.path.join(os.path.dirname(__file__), 'migrations')
+#: Key of the PostgreSQL advisory lock held while migrating ("hurtle").
+LOCK_KEY = 0x687572746c65
+#: Directory of the Alembic scripts.
+SCRIPTS = os.path.join(os.path.dirname(__file__), 'migrations')
 
 
 def _config(url):
     cfg = alembic_config.Config()
-    cfg.set_main_option('script_location', _SCRIPTS)
+    cfg.set_main_option('script_location', SCRIPTS)
     cfg.set_main_option('sqlalchemy.url', url.replace('%', '%%'))
     return cfg
 
 
+def _serialise(connection):
+    """Make the migration in ``connection``'s transaction wait for any
+    other one on the same database, in any process, to end.
+
+    PostgreSQL: a transaction-level advisory lock (its DDL is
+    transactional, so the next migration sees the finished schema);
+    SQLite: ``BEGIN IMMEDIATE`` (the write lock, waiting up to the busy
+    timeout; without it, pysqlite runs DDL outside any transaction).
+    Other databases (MySQL) are not serialised: run ``hurtle-manage
+    db_sync`` before starting several processes.
+    """
+    name = connection.dialect.name
+    if name == 'postgresql':
+        connection.execute(sqlalchemy.text('SELECT pg_advisory_xact_lock('
+                                           ':key)'), {'key': LOCK_KEY})
+    elif name == 'sqlite':
+        connection.exec_driver_sql('BEGIN IMMEDIATE')
+
+
 def upgrade(url, revision='head'):
-    """Bring the schema at ``url`` up to ``revision`` (idempotent)."""
+    """Bring the schema at ``url`` up to ``revision`` (idempotent; safe
+    when several processes do it at once, on PostgreSQL and SQLite)."""
+    cfg = _config(url)
+    with db_engine.get_engine(url).begin() as connection:
+        _serialise(connection)
+        cfg.attributes['connection'] = connection
+        command.upgrade(cfg, revision)
+
+
+def downgrade(url, revision):
+    """Take the schema at ``url`` back to ``revision`` (``'base'``: no
+    schema). Only through revisions that define ``downgrade``: Hurtle's
+    have none so far, so this raises (as OpenStack's services, Hurtle
+    migrates forward only; restore a backup to go back)."""
     cfg = _config(url)
     with db_engine.get_engine(url).begin() as connection:
         cfg.attributes['connection'] = connection
-        command.upgrade(cfg, revision)
+        command.downgrade(cfg, revision)
+
+
+def head():
+    """The newest revision of the scripts (a string such as ``'0004'``)."""
+    return alembic_script.ScriptDirectory(SCRIPTS).get_current_head()
+
+
+def revisions():
+    """Every revision of the scripts, oldest first: ``[(revision,
+    down_revision)]``."""
+    scripts = alembic_script.ScriptDirectory(SCRIPTS)
+    return [(s.revision, s.down_revision)
+            for s in reversed(list(scripts.walk_revisions()))]
 
 
 def current(url):
@@ -41,3 +96,24 @@ def current(url):
     with db_engine.get_engine(url).connect() as connection:
         return migration.MigrationContext.configure(
             connection).get_current_revision()
+
+
+def safe_url(url):
+    """``url`` with its password masked, for messages and logs."""
+    try:
+        return sqlalchemy.engine.make_url(url).render_as_string(
+            hide_password=True)
+    except Exception:
+        return '(unparsable URL)'
+
+
+def describe_error(exc):
+    """A one-line account of ``exc``, an error opening or migrating the
+    database: the driver's message without SQLAlchemy's SQL echo and
+    links; the name of a missing driver module."""
+    if isinstance(exc, ImportError):
+        return 'its driver is not installed (%s)' % exc
+    orig = getattr(exc, 'orig', None)
+    text = str(orig if orig is not None else exc).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -42,6 +42,7 @@ from hurtle import local_secret
 from hurtle.occi import client as occi_client
 from hurtle.so.deployers import heat_noauth as heat_client_mod
 from tests import net
+from tests import pg_fixture
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -94,7 +95,9 @@ class HurtleAll(fixtures.Fixture):
     configuration text appended to the generated hurtle.conf;
     ``deployer_heat_url``: ``[deployer] heat_url``, the Heat the SOs use
     (default: hurtle-all's own embedded Heat), e.g. a Heat the test stops
-    and restarts.
+    and restarts; ``database_url``: ``[database] connection`` of the SM
+    and the CC (default: a SQLite file under ``state``), e.g. a database
+    of ``tests.pg_fixture.PostgreSQL``.
     """
 
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
@@ -103,7 +106,6 @@ class HurtleAll(fixtures.Fixture):
                  extra_conf='', deployer_heat_url=None, watch_interval=1,
                  database_url=None):
         super().__init__()
-        self.database_url = database_url
         self.manifests = manifests
         self.phase_timeout = phase_timeout
         self.start_timeout = start_timeout
@@ -112,6 +114,7 @@ class HurtleAll(fixtures.Fixture):
         self.extra_conf = extra_conf
         self.deployer_heat_url = deployer_heat_url
         self.watch_interval = watch_interval
+        self.database_url = database_url
 
     def so_pids(self, app_id=None):
         """Pids of the SO processes this Hurtle's CC started (for the app
@@ -286,7 +289,18 @@ class HurtleParts(HurtleAll):
 class HurtleTestCase(testtools.TestCase):
     """The tests of one class share one running Hurtle, ``cls.hurtle``:
     made by :meth:`make_hurtle`, set up before the first test and cleaned
-    up after the last."""
+    up after the last.
+
+    ``database = 'postgresql'`` (a class attribute) runs it on a
+    throw-away PostgreSQL cluster started for the class (its
+    ``database_url``, unless :meth:`make_hurtle` gave one); the class is
+    skipped, or fails in CI, where PostgreSQL cannot run
+    (``tests.pg_fixture.require``).
+    """
+
+    #: ``'sqlite'`` (the fixture's default) or ``'postgresql'``;
+    #: ``$HURTLE_TEST_DATABASE`` changes the default of every class.
+    database = os.environ.get('HURTLE_TEST_DATABASE') or 'sqlite'
 
     @classmethod
     def make_hurtle(cls):
@@ -297,5 +311,11 @@ class HurtleTestCase(testtools.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.hurtle = cls.make_hurtle()
+        if cls.database == 'postgresql' and not cls.hurtle.database_url:
+            pg_fixture.require()
+            cluster = pg_fixture.PostgreSQL()
+            cluster.setUp()
+            cls.addClassCleanup(cluster.cleanUp)
+            cls.hurtle.database_url = cluster.url
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)

@@ -38,7 +38,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 DEVSTACK = os.path.join(ROOT, 'devstack')
 STUBS = os.path.join(HERE, 'stubs.sh')
 SAMPLE_TYPE = 'http://schemas.hurtle.it/occi/sm#sample'
-BIN = '/opt/stack/data/venv/bin'
+#: A stand-in for hurtle-manage in the test's bin directory: it records
+#: its call as the stubs do.
+MANAGE_STUB = """#!/bin/bash
+IFS=$'\\x1f'
+echo "hurtle-manage$IFS$*" >> "$HURTLE_TEST_CALLS"
+"""
 
 DRIVER = '''
 set -o errexit
@@ -87,13 +92,19 @@ class PluginTest(testtools.TestCase):
                          'connection = mysql+pymysql://heat\n')
         self.tempest_conf = os.path.join(self.tmp, 'tempest.conf')
         self.calls_path = os.path.join(self.tmp, 'calls')
+        self.bin = os.path.join(self.tmp, 'venv', 'bin')
+        os.makedirs(self.bin)
+        manage = os.path.join(self.bin, 'hurtle-manage')
+        with open(manage, 'w') as handle:
+            handle.write(MANAGE_STUB)
+        os.chmod(manage, 0o755)
         self.env = {
             'PATH': os.environ['PATH'],
             'HOME': self.tmp,
             'HURTLE_TEST_STUBS': STUBS,
             'HURTLE_TEST_DEVSTACK': DEVSTACK,
             'HURTLE_TEST_CALLS': self.calls_path,
-            'HURTLE_TEST_BIN': BIN,
+            'HURTLE_TEST_BIN': self.bin,
             # What stack.sh defines before plugins run.
             'ENABLED_SERVICES': 'key,mysql,h-eng,h-api,tempest',
             'DEST': self.dest,
@@ -185,6 +196,12 @@ class PluginTest(testtools.TestCase):
             'mysql+pymysql://root:db-secret@127.0.0.1/hurtle?charset=utf8',
             ini['database']['connection'])
         self.assertEqual([('hurtle',)], self.calls('recreate_database'))
+        # The schema, once the database and hurtle.conf are there.
+        self.assertEqual([('--config-file', self.hurtle_conf, 'db_sync')],
+                         self.calls('hurtle-manage'))
+        names = [c[0] for c in self.calls()]
+        self.assertGreater(names.index('hurtle-manage'),
+                           names.index('recreate_database'))
         sm_manifest = os.path.join(self.dest, 'hurtle', 'samples', 'sample',
                                    'manifest.json')
         self.assertEqual(sm_manifest, ini['sm']['manifests'])
@@ -298,9 +315,11 @@ class PluginTest(testtools.TestCase):
         self.run_phases(*STACK)
         self.assertEqual(
             [('hurtle-cc',
-              '%s/hurtle-cc --config-file %s' % (BIN, self.hurtle_conf)),
+              '%s/hurtle-cc --config-file %s' % (self.bin,
+                                                 self.hurtle_conf)),
              ('hurtle-sm',
-              '%s/hurtle-sm --config-file %s' % (BIN, self.hurtle_conf))],
+              '%s/hurtle-sm --config-file %s' % (self.bin,
+                                                 self.hurtle_conf))],
             self.calls('run_process'))
         self.assertEqual([('60', 'http://192.0.2.10:8887/-/'),
                           ('60', 'http://192.0.2.10:8888/-/')],
@@ -346,6 +365,8 @@ class PluginTest(testtools.TestCase):
         self.assertEqual([], self.calls('create_service_user'))
         self.assertEqual([], self.calls('get_or_create_service'))
         self.assertEqual([], self.calls('recreate_database'))
+        self.assertEqual([('--config-file', self.hurtle_conf, 'db_sync')],
+                         self.calls('hurtle-manage'))
 
     def test_own_manifests_are_served_and_registered(self):
         manifest_dir = os.path.join(self.tmp, 'svc')

@@ -52,9 +52,7 @@ class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
             tmp = self.useFixture(fixtures.TempDir()).path
             url = 'sqlite:///' + os.path.join(tmp, 'hurtle.sqlite')
         else:
-            why = pg_fixture.unavailable()
-            if why:
-                self.skipTest(why)
+            pg_fixture.require()
             url = self.useFixture(pg_fixture.PostgreSQL()).url
         self.addCleanup(lambda: db_engine.get_engine(url).dispose())
         migration.upgrade(url)
