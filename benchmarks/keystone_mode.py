@@ -1,0 +1,116 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Create → ``active`` in Keystone mode, as a ratio to noauth.
+
+Starts a real Keystone (``tests.keystone_fixture``) and two ``hurtle-all``
+on free loopback ports: one in the embedded default (noauth), one in
+Keystone mode against that Keystone (tokens checked by keystonemiddleware
+on the SM and the CC, the SM's service token; the SOs deploy to the
+embedded noauth Heat). Then, alternating between the two so that both
+see the same machine load, it creates ``--runs`` sample instances on each
+and measures seconds from the SM's 201 to ``active``, and from DELETE to
+404. Prints each run and the medians, and the Keystone/noauth ratios.
+
+Usage: ``python benchmarks/keystone_mode.py [--runs N]`` from the
+repository root (the first run builds ``.tox/keystone`` from PyPI).
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+from hurtle.occi import client as occi_client  # noqa: E402
+from hurtle.occi import errors  # noqa: E402
+from tests.functional import hurtle_fixture  # noqa: E402
+from tests.functional import test_keystone_mode  # noqa: E402
+from tests import keystone_fixture  # noqa: E402
+
+KIND = test_keystone_mode.KIND
+
+
+def one_run(client):
+    """``(create_seconds, delete_seconds)`` of one sample instance."""
+    started = time.monotonic()
+    location = client.create('/sample/', KIND, {'sample.greeting': 'hi'})
+    while True:
+        attrs = client.get(location).attributes
+        if attrs['mcn.service.state'] in ('active', 'failed'):
+            break
+        time.sleep(0.05)
+    created = time.monotonic() - started
+    if attrs['mcn.service.state'] != 'active':
+        raise RuntimeError('instance failed: %s'
+                           % attrs.get('mcn.service.state.reason'))
+    started = time.monotonic()
+    client.delete(location)
+    while True:
+        try:
+            client.get(location)
+        except errors.NotFound:
+            break
+        time.sleep(0.05)
+    return created, time.monotonic() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runs', type=int, default=5)
+    args = parser.parse_args()
+    keystone = keystone_fixture.Keystone()
+    keystone.setUp()
+    parts = [keystone]
+    try:
+        noauth = hurtle_fixture.HurtleAll(
+            manifests=(hurtle_fixture.SAMPLE_MANIFEST,))
+        noauth.setUp()
+        parts.append(noauth)
+        keyed = hurtle_fixture.HurtleAll(
+            manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
+            extra_conf=test_keystone_mode.hurtle_conf(keystone))
+        keyed.setUp()
+        parts.append(keyed)
+        clients = {
+            'noauth': occi_client.OCCIClient(
+                noauth.sm_url, headers={'X-Project-Id': 'bench'}),
+            # A member of demo; the token is renewed for each run, as a
+            # client would.
+            'keystone': None,
+        }
+        rows = {'noauth': [], 'keystone': []}
+        print('%4s %-9s %9s %9s' % ('run', 'mode', 'create_s', 'delete_s'))
+        for run in range(1, args.runs + 1):
+            for mode in ('noauth', 'keystone'):
+                client = clients[mode] or occi_client.OCCIClient(
+                    keyed.sm_url, headers={
+                        'X-Auth-Token': keystone.token('demo', 'demo')})
+                created, deleted = one_run(client)
+                rows[mode].append((created, deleted))
+                print('%4d %-9s %9.2f %9.2f' % (run, mode, created, deleted))
+        medians = {mode: [statistics.median(r[i] for r in rows[mode])
+                          for i in (0, 1)] for mode in rows}
+        for mode in ('noauth', 'keystone'):
+            print('%-9s median create %.2f s, delete %.2f s'
+                  % (mode, medians[mode][0], medians[mode][1]))
+        print('keystone/noauth: create %.2fx, delete %.2fx'
+              % (medians['keystone'][0] / medians['noauth'][0],
+                 medians['keystone'][1] / medians['noauth'][1]))
+    finally:
+        for part in reversed(parts):
+            part.cleanUp()
+
+
+if __name__ == '__main__':
+    main()
