@@ -1,0 +1,121 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Hurtle on a Heat that checks Keystone tokens, with trusts.
+
+One real Keystone (tests.keystone_fixture, with Heat's accounts as
+devstack makes them) and one ``hurtle-all`` whose embedded Heat runs with
+``[embedded_heat] auth_strategy = keystone`` (Heat's token-checking
+pipeline, ``deferred_auth_method = trusts``); the SOs deploy to it with
+Keystone credentials (``[deployer] auth_strategy = keystone``, Heat found
+in the catalog).
+"""
+import time
+
+from heatclient.v1 import client as heat_v1
+import requests
+import testtools
+
+from tests.functional import hurtle_fixture
+from tests.functional import test_keystone_mode
+from tests import keystone_fixture
+
+TIMEOUT = 120
+
+HEAT_CONF = """
+[deployer]
+auth_strategy = keystone
+
+[embedded_heat]
+auth_strategy = keystone
+trustee_username = {heat_user}
+trustee_password = {password}
+stack_domain_admin_password = {password}
+"""
+
+TEMPLATE = {'heat_template_version': '2018-08-31',
+            'resources': {'word': {'type': 'OS::Heat::RandomString'}},
+            'outputs': {'word': {'value': {'get_attr': ['word', 'value']}}}}
+
+
+def hurtle_conf(keystone):
+    return test_keystone_mode.hurtle_conf(keystone) + HEAT_CONF.format(
+        heat_user=keystone_fixture.HEAT_USER,
+        password=keystone_fixture.PASSWORD)
+
+
+class KeystoneHeatTestCase(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.keystone = keystone_fixture.Keystone(internal_identity=False)
+        cls.keystone.setUp()
+        cls.addClassCleanup(cls.keystone.cleanUp)
+        cls.keystone.add_heat_accounts()
+        cls.hurtle = hurtle_fixture.HurtleAll(
+            manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
+            extra_conf=hurtle_conf(cls.keystone))
+        cls.hurtle.setUp()
+        cls.addClassCleanup(cls.hurtle.cleanUp)
+        cls.keystone.add_service('heat', 'orchestration',
+                                 cls.hurtle.heat_url + '/v1/%(tenant_id)s')
+        cls.keystone.add_service('hurtle-cc', 'cloud-controller',
+                                 cls.hurtle.cc_url)
+        cls.keystone.add_service('hurtle-sm', 'service-manager',
+                                 cls.hurtle.sm_url)
+
+    def heat(self, user, project):
+        """python-heatclient with ``user``'s token in ``project`` (Heat
+        from the catalog)."""
+        return heat_v1.Client(session=self.keystone.session(user, project),
+                              service_type='orchestration',
+                              interface='public')
+
+    def wait_stack(self, heat, stack_id, wanted):
+        deadline = time.monotonic() + TIMEOUT
+        status = None
+        while time.monotonic() < deadline:
+            stack = heat.stacks.get(stack_id)
+            status = stack.stack_status
+            if status in wanted:
+                return stack
+            time.sleep(0.2)
+        self.fail('stack %s never reached %s (last %s)\n%s' % (
+            stack_id, wanted, status, self.hurtle.output()[-6000:]))
+
+
+class EmbeddedHeatKeystoneTest(KeystoneHeatTestCase):
+
+    def test_requests_without_a_valid_token_are_401(self):
+        project = self.keystone.project_id('demo')
+        url = '%s/v1/%s/stacks' % (self.hurtle.heat_url, project)
+        for headers in ({}, {'X-Auth-Token': 'not-a-token'},
+                        {'X-Auth-Token': self.hurtle.local_secret()}):
+            resp = requests.get(url, headers=headers, timeout=30)
+            self.assertEqual(401, resp.status_code, (headers, resp.text))
+
+    def test_a_member_creates_a_stack_in_its_project(self):
+        demo = self.heat('demo', 'demo')
+        body = demo.stacks.create(stack_name='by-demo', template=TEMPLATE)
+        stack_id = body['stack']['id']
+        stack = self.wait_stack(demo, stack_id,
+                                {'CREATE_COMPLETE', 'CREATE_FAILED'})
+        self.assertEqual('CREATE_COMPLETE', stack.stack_status,
+                         stack.stack_status_reason)
+        self.assertEqual('demo', stack.stack_owner)
+        self.assertIn('/v1/%s/stacks/' % self.keystone.project_id('demo'),
+                      stack.links[0]['href'])
+        self.assertIn(stack_id, [s.id for s in demo.stacks.list()])
+        alt = self.heat('alt_demo', 'alt_demo')
+        self.assertNotIn(stack_id, [s.id for s in alt.stacks.list()])
+        demo.stacks.delete(stack_id)
+        self.wait_stack(demo, stack_id, {'DELETE_COMPLETE'})
