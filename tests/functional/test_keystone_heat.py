@@ -24,6 +24,8 @@ from heatclient.v1 import client as heat_v1
 import requests
 import testtools
 
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
 from tests.functional import hurtle_fixture
 from tests.functional import test_keystone_mode
 from tests import keystone_fixture
@@ -52,11 +54,12 @@ def hurtle_conf(keystone):
         password=keystone_fixture.PASSWORD)
 
 
-class KeystoneHeatTestCase(testtools.TestCase):
+class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
+    """One Keystone and one hurtle-all (see the module docstring)."""
 
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
+        testtools.TestCase.setUpClass()
         cls.keystone = keystone_fixture.Keystone(internal_identity=False)
         cls.keystone.setUp()
         cls.addClassCleanup(cls.keystone.cleanUp)
@@ -92,9 +95,7 @@ class KeystoneHeatTestCase(testtools.TestCase):
         self.fail('stack %s never reached %s (last %s)\n%s' % (
             stack_id, wanted, status, self.hurtle.output()[-6000:]))
 
-
-class EmbeddedHeatKeystoneTest(KeystoneHeatTestCase):
-
+    # -- the embedded Heat checks tokens -------------------------------------
     def test_requests_without_a_valid_token_are_401(self):
         project = self.keystone.project_id('demo')
         url = '%s/v1/%s/stacks' % (self.hurtle.heat_url, project)
@@ -119,3 +120,68 @@ class EmbeddedHeatKeystoneTest(KeystoneHeatTestCase):
         self.assertNotIn(stack_id, [s.id for s in alt.stacks.list()])
         demo.stacks.delete(stack_id)
         self.wait_stack(demo, stack_id, {'DELETE_COMPLETE'})
+
+    # -- trusts ----------------------------------------------------------
+    def trusts_of(self, user):
+        """``{trust id: trust}`` of trustor ``user``."""
+        keystone = self.keystone.admin()
+        return {t.id: t for t in keystone.trusts.list(
+            trustor_user=self.keystone.user_id(user))}
+
+    def test_stacks_land_in_the_users_project_through_a_trust(self):
+        token = self.keystone.token('demo', 'demo')
+        demo = occi_client.OCCIClient(self.hurtle.sm_url, retries=0,
+                                      headers={'X-Auth-Token': token})
+        before = set(self.trusts_of('demo'))
+        location = demo.create('/sample/', test_keystone_mode.KIND,
+                               {'sample.greeting': 'hello'})
+        attrs = self.wait_state(demo, location, {'active', 'failed'})
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        # demo's trust to Hurtle, and the trust Heat made from it (a
+        # redelegation) to Heat's user; neither id is shown.
+        trusts = {k: v for k, v in self.trusts_of('demo').items()
+                  if k not in before}
+        by_trustee = {t.trustee_user_id: t for t in trusts.values()}
+        self.assertEqual(2, len(trusts), trusts)
+        hurtle = by_trustee[self.keystone.user_id(
+            keystone_fixture.SERVICE_USER)]
+        heat_trust = by_trustee[self.keystone.user_id(
+            keystone_fixture.HEAT_USER)]
+        self.assertTrue(hurtle.impersonation)
+        self.assertEqual(self.keystone.project_id('demo'), hurtle.project_id)
+        self.assertEqual(hurtle.id, heat_trust.redelegated_trust_id)
+        self.assertNotIn('hurtle.trust.id', attrs)
+        for trust_id in trusts:
+            self.assertNotIn(trust_id, str(attrs))
+        # The stack is in demo's project, as demo (impersonation).
+        stack_id = attrs['occi.mcn.stack.id']
+        heat = self.heat('demo', 'demo')
+        self.assertIn(stack_id, [s.id for s in heat.stacks.list()])
+        stack = heat.stacks.get(stack_id)
+        self.assertEqual('demo', stack.stack_owner)
+        self.assertNotIn(stack_id, [
+            s.id for s in self.heat('alt_demo', 'alt_demo').stacks.list()])
+
+        # The user's token is revoked: update and delete need none.
+        self.keystone.revoke(token)
+        demo = self.client('demo', 'demo')
+        demo.update(location, test_keystone_mode.KIND,
+                    {'sample.greeting': 'bonjour'})
+        attrs = self.wait_state(demo, location, {'active', 'failed'})
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        self.assertEqual('bonjour', attrs['sample.greeting'])
+        self.assertIn('greeting=bonjour', attrs['mcn.endpoint.sample'])
+        demo.delete(location)
+        self.wait_gone(demo, location)
+        self.assertNotIn(stack_id, [s.id for s in heat.stacks.list()])
+        # The trust is gone with the instance (and Heat's, made from it).
+        self.assertEqual(before, set(self.trusts_of('demo')))
+
+    def test_a_reader_gets_no_trust_and_no_instance(self):
+        reader = self.client('demo_reader', 'demo')
+        before = set(self.trusts_of('demo_reader'))
+        self.assertRaises(errors.Forbidden, reader.create, '/sample/',
+                          test_keystone_mode.KIND, {})
+        self.assertEqual(before, set(self.trusts_of('demo_reader')))
