@@ -185,3 +185,39 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
         self.assertRaises(errors.Forbidden, reader.create, '/sample/',
                           test_keystone_mode.KIND, {})
         self.assertEqual(before, set(self.trusts_of('demo_reader')))
+
+    # -- Hurtle::Service::Instance with the stack's credentials ----------
+    def test_service_instance_resource_creates_in_the_users_project(self):
+        template = {
+            'heat_template_version': '2021-04-16',
+            'resources': {'svc': {
+                'type': 'Hurtle::Service::Instance',
+                'properties': {
+                    'endpoint': self.hurtle.sm_url + 'sample/',
+                    'attributes': {'sample.greeting': 'from-heat'},
+                    'timeout': TIMEOUT}}},
+            'outputs': {'url': {'value': {'get_attr': ['svc', 'url']}}}}
+        heat = self.heat('demo', 'demo')
+        stack_id = heat.stacks.create(stack_name='svc-by-demo',
+                                      template=template)['stack']['id']
+        stack = self.wait_stack(heat, stack_id,
+                                {'CREATE_COMPLETE', 'CREATE_FAILED'})
+        self.assertEqual('CREATE_COMPLETE', stack.stack_status,
+                         stack.stack_status_reason)
+        location = heat.stacks.output_show(
+            stack_id, 'url')['output']['output_value']
+        # The instance is demo's (another project does not see it), and
+        # its own stack is in demo's project too.
+        demo = self.client('demo', 'demo')
+        attrs = demo.get(location).attributes
+        self.assertEqual('active', attrs['mcn.service.state'])
+        self.assertEqual('from-heat', attrs['sample.greeting'])
+        self.assertIn(attrs['occi.mcn.stack.id'],
+                      [s.id for s in heat.stacks.list()])
+        self.assertRaises(errors.NotFound,
+                          self.client('alt_demo', 'alt_demo').get, location)
+        # Deleting the stack deletes the instance (Heat's trust acts as
+        # demo).
+        heat.stacks.delete(stack_id)
+        self.wait_stack(heat, stack_id, {'DELETE_COMPLETE'})
+        self.wait_gone(demo, location)
