@@ -190,6 +190,11 @@ function configure_heat_for_hurtle {
     if [[ -z "$dirs" ]]; then
         dirs=$HURTLE_HEAT_DEFAULT_PLUGIN_DIRS
     fi
+    # Hurtle's resources were in hurtle/heat_plugins before they moved to
+    # hurtle/heat_plugins/resources: an old entry would make Heat load
+    # them twice, so it goes.
+    local old_dir=$HURTLE_DIR/hurtle/heat_plugins
+    dirs=$(echo ",$dirs," | sed -e "s|,$old_dir,|,|g" -e 's|^,||' -e 's|,$||')
     if [[ ",$dirs," != *",$HURTLE_HEAT_PLUGIN_DIR,"* ]]; then
         dirs="$dirs,$HURTLE_HEAT_PLUGIN_DIR"
     fi

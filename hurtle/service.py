@@ -25,6 +25,7 @@ from oslo_config import cfg
 from oslo_log import log as oslo_log
 
 from hurtle import conf as hurtle_conf
+from hurtle.conf import deployer as deployer_conf
 from hurtle.db import migration
 from hurtle.db import types as db_types
 from hurtle import state_dir
@@ -67,6 +68,7 @@ def prepare_service(argv, description, conf=CONF):
         sys.exit('hurtle: cannot prepare state_path %s: %s'
                  % (conf.state_path, exc))
     oslo_log.setup(conf, 'hurtle')
+    deployer_conf.report_deprecated(conf)
     return conf
 
 

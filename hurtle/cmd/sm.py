@@ -16,6 +16,8 @@ import sys
 from hurtle.cmd import common
 from hurtle import manifest as manifest_mod
 from hurtle import service
+from hurtle.sm import registration
+from hurtle.sm import service as sm_service
 from hurtle.wsgi import app as wsgi_app
 
 LOG = logging.getLogger(__name__)
@@ -28,6 +30,10 @@ def main(argv=None):
     try:
         application, lifecycle = wsgi_app.load_app(conf, 'hurtle-sm')
     except (manifest_mod.ManifestError, ValueError) as exc:
+        sys.exit('hurtle-sm: %s' % exc)
+    try:
+        sm_service.register_services(conf, lifecycle)
+    except registration.RegistrationError as exc:
         sys.exit('hurtle-sm: %s' % exc)
     lifecycle.recover()
     common.serve(conf, application, conf.sm.host, conf.sm.port, 'hurtle-sm',

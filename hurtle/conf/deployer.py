@@ -43,16 +43,19 @@ deployer_opts = [
                     'authenticate to Heat. "noauth" lets Hurtle in '
                     'Keystone mode deploy to the embedded noauth Heat.'),
     cfg.URIOpt('heat_url', default='http://127.0.0.1:8004/v1/%(project)s',
-               deprecated_group='cc',
+               deprecated_opts=[cfg.DeprecatedOpt('heat_url', group='cc')],
                help='Heat orchestration endpoint; %(project)s is replaced '
                     'by the project. Used when auth_strategy resolves to '
                     'noauth; with Keystone the catalog endpoint is used '
                     'unless set (without %(project)s).'),
-    cfg.StrOpt('heat_user', default='admin', deprecated_group='cc',
+    cfg.StrOpt('heat_user', default='admin',
+               deprecated_opts=[cfg.DeprecatedOpt('heat_user', group='cc')],
                help='User name sent to a noauth Heat (X-Auth-User).'),
-    cfg.StrOpt('heat_project', default='admin', deprecated_group='cc',
+    cfg.StrOpt('heat_project', default='admin',
+               deprecated_opts=[cfg.DeprecatedOpt('heat_project', group='cc')],
                help='Project SO stacks go into on a noauth Heat.'),
-    cfg.BoolOpt('insecure', default=False, deprecated_group='cc',
+    cfg.BoolOpt('insecure', default=False,
+                deprecated_opts=[cfg.DeprecatedOpt('insecure', group='cc')],
                 help='Skip TLS verification towards Heat.'),
     cfg.BoolOpt('trusts', default=True,
                 help='When auth_strategy resolves to keystone: the SM '
@@ -79,6 +82,15 @@ def uses_trusts(conf):
     """Whether instances get a trust (``trusts`` and a Keystone
     deployer)."""
     return conf.deployer.trusts and strategy(conf) == 'keystone'
+
+
+def report_deprecated(conf):
+    """Read every ``[deployer]`` option once, so that values still taken
+    from their old ``[cc]`` names are reported when a process starts
+    (oslo.config logs its deprecation warning on the first read), not
+    only in the SO logs or when the SM first disposes of a stack."""
+    for opt in deployer_opts:
+        getattr(conf.deployer, opt.dest)
 
 
 def register_opts(conf):

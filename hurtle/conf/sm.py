@@ -34,8 +34,10 @@ sm_opts = [
     cfg.StrOpt('service_project', default='service',
                help='Project the SM uses when it calls the CC.'),
     cfg.StrOpt('region', default='RegionOne',
-               help='Region whose templates (manifest "resources") SOs '
-                    'use.'),
+               help='Region of this SM: whose templates (manifest '
+                    '"resources") SOs use, and where its services are '
+                    'registered in and looked up from the Keystone '
+                    'catalog.'),
     cfg.IntOpt('phase_timeout', default=600, min=1,
                help='Seconds one lifecycle phase (start SO, deploy, '
                     'provision, update, dispose) may take before the '
@@ -54,6 +56,23 @@ sm_opts = [
                      'http://127.0.0.1:8890/dns/ . Services served by this '
                      'SM need no entry; with Keystone, its catalog is '
                      'searched too.'),
+    cfg.BoolOpt('register_service', default=False,
+                help='With auth_strategy = keystone: at start, register '
+                     'each service this SM serves in the Keystone catalog '
+                     '(a service of the manifest\'s service_type named '
+                     'after its term, and an endpoint on catalog_interface '
+                     'in region at the collection URL: public_url, else '
+                     'the manifest\'s service_endpoint, else '
+                     'http://host:port/<term>/). Idempotent; an endpoint '
+                     'with another URL is updated. Needs a '
+                     '[service_credentials] user allowed to manage the '
+                     'catalog (admin); the SM does not start if it '
+                     'fails.'),
+    cfg.StrOpt('catalog_interface', default='public',
+               choices=['public', 'internal', 'admin'],
+               help='Keystone catalog interface of the service endpoints '
+                    'this SM registers and looks up (composition), in '
+                    'the region [sm] region.'),
     cfg.BoolOpt('insecure', default=False,
                 help='Skip TLS verification on calls to the CC and SOs.'),
     cfg.FloatOpt('watch_interval', default=10.0, min=0,
@@ -62,6 +81,26 @@ sm_opts = [
                       'answer is shown "degraded" with a reason, and '
                       '"active" again once it answers. 0 disables the '
                       'checks.'),
+    cfg.IntOpt('lease_time', default=30, min=2,
+               help='Seconds a lease on an instance\'s lifecycle work '
+                    'lasts unless renewed (several SMs on one database, '
+                    'hurtle.sm.leases). The SM running the work renews '
+                    'it every lease_time/3 seconds; when that SM dies, '
+                    'another one takes the work over once the lease '
+                    'expired (within lease_time + lease_scan_interval). '
+                    'Keep it well above the clock skew between the SM '
+                    'hosts.'),
+    cfg.FloatOpt('lease_scan_interval', default=10.0, min=0.1,
+                 help='Seconds between two searches, by each SM, for '
+                      'instances in progress whose lease expired (their SM '
+                      'died or stalled); the SM claims and resumes them.'),
+    cfg.StrOpt('replica_id',
+               help='Name of this SM replica in leases and logs; unique '
+                    'among the SMs sharing a database. Unset: '
+                    '<hostname>-<pid>-<random>, new at each start, so the '
+                    'work of a killed SM is resumed once its leases expire. '
+                    'A stable name lets a restarted replica resume its own '
+                    'work at once.'),
 ]
 
 

@@ -60,6 +60,11 @@ class ServiceInstance(Base):
     #: in ``attributes``)
     title = sa.Column(sa.Text, nullable=True)
     summary = sa.Column(sa.Text, nullable=True)
+    #: Id of the SM replica holding the lease on the instance's lifecycle
+    #: work (None: nobody), until ``lease_expires`` (UTC) unless renewed
+    #: (``hurtle.sm.leases``).
+    owner = sa.Column(sa.String(255), nullable=True)
+    lease_expires = sa.Column(sa.DateTime, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
                            onupdate=_now)

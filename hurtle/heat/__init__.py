@@ -18,7 +18,7 @@ process on ``[embedded_heat] host``/``port`` (127.0.0.1:8004), with a
 SQLite database under ``[embedded_heat] state_path``, ``transport_url =
 fake://``, Heat's fake keystone client, ``[oslo_policy]
 enforce_new_defaults/enforce_scope = false`` and ``plugin_dirs`` = Hurtle's
-``hurtle/heat_plugins`` plus ``[embedded_heat] plugin_dirs``.
+``hurtle/heat_plugins/resources`` plus ``[embedded_heat] plugin_dirs``.
 
 Modules:
 

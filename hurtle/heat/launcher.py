@@ -68,7 +68,8 @@ class Settings:
     :ivar host: API bind address.
     :ivar port: API TCP port (0 picks a free one; see ``EmbeddedHeat.port``).
     :ivar state_dir: directory for heat.conf, the SQLite file and the key.
-    :ivar hurtle_plugins: load Hurtle's own ``hurtle/heat_plugins`` first.
+    :ivar hurtle_plugins: load Hurtle's own resource plugins
+        (``hurtle/heat_plugins/resources``) first.
     :ivar plugin_dirs: extra Heat plugin directories.
     :ivar heat_config: optional heat.conf merged last.
     :ivar service_catalogue: ``<service_type>=<URL>`` entries written to

@@ -258,7 +258,8 @@ class ServiceBackend(backend.KindBackend):
         self._refuse_if_part_of_composition(instance_id, 'update')
         # Atomic: of concurrent updates exactly one gets an operation.
         operation = self.store.begin(instance_id, states.UPDATE,
-                                     states.UPDATABLE, pending=changed)
+                                     states.UPDATABLE, pending=changed,
+                                     lease=self.lifecycle.leases.lease())
         if operation is None:
             row = self.store.load(instance_id)
             raise errors.Conflict('instance is in state %s; only an active '
@@ -329,8 +330,12 @@ class ServiceBackend(backend.KindBackend):
         """
         self.check_delete(entity, extras)
         instance_id = entity.attributes['occi.core.id']
+        # A live lease of another SM replica (e.g. one still creating the
+        # instance) is left to it: it stops at its next step, and the
+        # destroy waits for the lease (hurtle.sm.leases).
         operation = self.store.begin(instance_id, states.DESTROY,
-                                     states.DELETABLE)
+                                     states.DELETABLE,
+                                     lease=self.lifecycle.leases.lease())
         if operation is None:
             row = self.store.load(instance_id)
             if row is None or row.state == states.DESTROY:

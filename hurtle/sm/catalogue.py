@@ -17,12 +17,17 @@ looked up in this order:
 
 1. the services this SM serves itself (``http://[sm] host:port/<term>/``);
 2. ``[sm] service_catalogue``: entries ``<service_type>=<URL>``;
-3. with ``auth_strategy = keystone``: the Keystone service catalog, where
-   2016 Hurtle SMs registered their endpoint under the full service type.
+3. with ``auth_strategy = keystone``: the Keystone service catalog (the
+   endpoint of the service type on ``[sm] catalog_interface`` in ``[sm]
+   region``), where SMs register their services (``[sm]
+   register_service``, :mod:`hurtle.sm.registration`) as 2016 Hurtle SMs
+   did, under the full service type.
 
 Raises ``LookupError`` (with the service type) when none knows it.
 """
 import logging
+
+from keystoneauth1 import exceptions as ks_exc
 
 from hurtle.conf import types as conf_types
 
@@ -54,8 +59,15 @@ class Catalogue(object):
         if url:
             return url
         if self.conf.auth_strategy == 'keystone':
-            url = self._keystone_session().get_endpoint(
-                service_type=service_type, interface='public')
+            try:
+                url = self._keystone_session().get_endpoint(
+                    service_type=service_type,
+                    interface=self.conf.sm.catalog_interface,
+                    region_name=self.conf.sm.region)
+            except ks_exc.EndpointNotFound:
+                # keystoneauth1 raises this when the type is in the
+                # catalog but not on this interface or in this region.
+                url = None
             if url:
                 return url if url.endswith('/') else url + '/'
         raise LookupError('no SM known for service type %s (set [sm] '

@@ -41,6 +41,12 @@ Each transition is written to the database before the phase's work starts
 and after it ends, and every step can be repeated (the SO answers where it
 stands), so a restarted SM resumes what was in progress (``recover``).
 
+Several SMs may share one database (``hurtle.sm.leases``): an instance's
+work runs in the replica holding its lease, and every replica takes over,
+every ``[sm] lease_scan_interval`` seconds, the work in progress whose
+lease expired (``take_over``): a replica that died mid-phase has its
+instances resumed, not failed.
+
 Phases and the calls they make (all through ``hurtle.occi.client``, see
 ``hurtle.sm.peers``):
 
@@ -80,8 +86,10 @@ Phases and the calls they make (all through ``hurtle.occi.client``, see
   waited for until its SM answers 404), remove the record.
 """
 import logging
+import threading
 
 from hurtle.sm import composition as composition_mod
+from hurtle.sm import leases as leases_mod
 from hurtle.sm import peers as peers_mod
 from hurtle.sm import phases as phases_mod
 from hurtle.sm import scheduling
@@ -110,8 +118,13 @@ class Lifecycle(object):
         self.phases = phases_mod.Phases(
             conf, store, self.manifests, self.peers,
             composition_mod.Composition(conf, self.peers, catalogue))
-        self.scheduler = scheduling.Scheduler(conf, store, self._composed)
+        self.leases = leases_mod.Leases(
+            conf, store, held=lambda: self.scheduler.held())
+        self.scheduler = scheduling.Scheduler(conf, store, self._composed,
+                                              self.leases)
         self.watcher = watcher_mod.SOWatcher(conf, store, self.peers)
+        self._scan_stop = threading.Event()
+        self._scan_thread = None
 
     def _composed(self, instance_id):
         row = self.store.load(instance_id)
@@ -141,23 +154,75 @@ class Lifecycle(object):
         """Stop: running lifecycles end at their next step (their records
         say where they are; the next start resumes them)."""
         self.scheduler.stopping.set()
+        self._scan_stop.set()
         self.watcher.stop()
         self.scheduler.shutdown(wait=wait)
+        self.leases.stop()
 
     def recover(self):
-        """Resume what a previous SM process left in progress, then start
-        watching the SOs of active instances (``hurtle.sm.watcher``).
+        """Resume the work in progress nobody holds (:meth:`take_over`),
+        then keep doing so every ``[sm] lease_scan_interval`` seconds, and
+        start watching the SOs of active instances
+        (``hurtle.sm.watcher``).
+
+        Work another live SM replica holds is left to it; the work of a
+        replica that died (a previous process of this SM included, unless
+        ``[sm] replica_id`` names it) is resumed once its lease expired.
+        """
+        self.leases.start()
+        # At start, leases in this replica's name are a previous
+        # process's (a stable [sm] replica_id): taken back at once.
+        self.take_over(mine=True)
+        if self._scan_thread is None:
+            self._scan_thread = threading.Thread(
+                target=self._scan, name='lease-takeover', daemon=True)
+            self._scan_thread.start()
+        self.watcher.start()
+
+    def _scan(self):
+        while not self._scan_stop.wait(self.conf.sm.lease_scan_interval):
+            try:
+                self.take_over()
+            except Exception:   # e.g. the database is unreachable
+                LOG.exception('the takeover scan failed')
+
+    def take_over(self, mine=False):
+        """Resume the instances in progress whose lease nobody holds (no
+        owner, or expired; with ``mine``, also those in this replica's
+        name that it has no work for): each is claimed with a new
+        operation number and the lease in one conditional UPDATE (of
+        several replicas exactly one gets it; the old holder, should it
+        still run, writes nothing more).
 
         Creates continue from their recorded phase, updates re-send their
         pending values once the stack is at rest, disposals run again;
         every step asks the SO (and CC) where it stands first.
+
+        :returns: the ids of the instances resumed.
         """
-        for row in self.store.in_states(states.BUSY):
+        resumed = []
+        local = set(self.scheduler.held())
+        for row in self.store.unleased(
+                self.leases.lease().now,
+                mine=self.leases.owner if mine else None):
+            if row.id in local:
+                continue   # this replica has work for it already
             number = self.store.begin(row.id, row.state, {row.state},
-                                      reason=row.reason)
+                                      reason=row.reason,
+                                      lease=self.leases.lease(),
+                                      lease_required=True)
             if number is None:
-                continue   # taken over meanwhile
-            LOG.info('resuming instance %s in state %s', row.id, row.state)
+                continue   # taken over or changed meanwhile
+            if not row.owner:
+                was = 'free'
+            elif row.owner == self.leases.owner:
+                was = "this replica's, from a previous process"
+            else:
+                was = 'held by %s, expired' % row.owner
+            LOG.info('replica %s resumes instance %s in state %s (its '
+                     'lease was %s)', self.leases.owner, row.id, row.state,
+                     was)
+            resumed.append(row.id)
             if row.state == states.DESTROY:
                 self.destroy(row.id, number)
             elif row.state == states.UPDATE:
@@ -166,4 +231,4 @@ class Lifecycle(object):
                 self.scheduler.dispatch(
                     lambda op, start=row.state: self.phases.create(op, start),
                     row.id, number)
-        self.watcher.start()
+        return resumed

@@ -20,6 +20,12 @@ DELETE) stops at its next step (:class:`Superseded`) and never overwrites
 the newer operation's record; once the SM shuts down it stops there too
 (:class:`Stopping`) and the next start resumes it.
 
+With several SMs on one database (``hurtle.sm.leases``), a job first
+claims the instance's lease (waiting while another replica holds it) and
+gives it up when it ends; work whose lease another replica took stops at
+its next step (:class:`LeaseLost`), as does work whose operation was
+superseded by a request another replica accepted.
+
 How work ends: it returns (done), raises :class:`Superseded` or
 :class:`Stopping` (stopped quietly), or fails: :class:`PhaseError`,
 ``hurtle.polling.Timeout``, ``hurtle.occi.errors.OCCIError`` or a
@@ -34,6 +40,7 @@ from keystoneauth1 import exceptions as ks_exc
 
 from hurtle.occi import errors
 from hurtle import polling
+from hurtle.sm import leases as leases_mod
 from hurtle.sm import states
 
 LOG = logging.getLogger(__name__)
@@ -52,28 +59,40 @@ class Stopping(Exception):
     is, and the next start resumes it (``Lifecycle.recover``)."""
 
 
+class LeaseLost(Exception):
+    """Another SM replica took the instance's lease (this one stalled
+    past its expiry): stop quietly, the new holder resumes the work."""
+
+
 class Operation(object):
     """One accepted operation on one instance: every write it makes is
     conditional on its number (``InstanceStore.transition(operation=)``).
 
     :param stopping: ``threading.Event`` set when the SM shuts down.
+    :param owner: the replica id whose lease the work holds (set once
+        claimed; None: no lease checked).
     """
 
-    def __init__(self, store, instance_id, number, stopping=None):
+    def __init__(self, store, instance_id, number, stopping=None,
+                 owner=None):
         self.store = store
         self.instance_id = instance_id
         self.number = number
         self.stopping = stopping
+        self.owner = owner
 
     def row(self):
         """The record, or :class:`Superseded` if another operation owns it
-        (or it is gone), or :class:`Stopping` once the SM shuts down (every
-        wait of the lifecycle asks for the row before each attempt)."""
+        (or it is gone), :class:`LeaseLost` if another replica holds its
+        lease, or :class:`Stopping` once the SM shuts down (every wait of
+        the lifecycle asks for the row before each attempt)."""
         if self.stopping is not None and self.stopping.is_set():
             raise Stopping()
         row = self.store.load(self.instance_id)
         if row is None or row.operation != self.number:
             raise Superseded()
+        if self.owner is not None and row.owner != self.owner:
+            raise LeaseLost()
         return row
 
     def move(self, state, **fields):
@@ -92,15 +111,18 @@ class Scheduler(object):
     :param store: the ``InstanceStore``.
     :param needs_thread: ``instance_id -> bool``: whether the instance's
         jobs run on a thread of their own (see :meth:`dispatch`).
+    :param leases: ``hurtle.sm.leases.Leases`` (None: no leases).
     """
 
-    def __init__(self, conf, store, needs_thread):
+    def __init__(self, conf, store, needs_thread, leases=None):
         self.conf = conf
         self.store = store
         self._needs_thread = needs_thread
+        self.leases = leases
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=conf.sm.workers, thread_name_prefix='lifecycle')
         self._jobs = {}     # instance id -> Event set when its job ends
+        self._running = set()   # instance ids whose job runs now
         self._jobs_lock = threading.Lock()
         #: Set by :meth:`shutdown`; every :class:`Operation` checks it.
         self.stopping = threading.Event()
@@ -116,22 +138,33 @@ class Scheduler(object):
         (dependencies on this SM), so it must never hold one. Returns the
         Future or Thread.
         """
+        if self.leases is not None:
+            self.leases.start()
         done = threading.Event()
         with self._jobs_lock:
             previous = self._jobs.get(instance_id)
             self._jobs[instance_id] = done
 
         def job():
+            last = False
             try:
                 if previous is not None:
                     previous.wait(self.conf.sm.phase_timeout)
-                self._guard(work, Operation(self.store, instance_id,
-                                            number, self.stopping))
+                with self._jobs_lock:
+                    self._running.add(instance_id)
+                self._guard(self._leased(work), Operation(
+                    self.store, instance_id, number, self.stopping))
             finally:
+                with self._jobs_lock:
+                    self._running.discard(instance_id)
                 done.set()
                 with self._jobs_lock:
                     if self._jobs.get(instance_id) is done:
                         del self._jobs[instance_id]
+                        last = True
+                # The next local job of the instance keeps the lease.
+                if last and self.leases is not None:
+                    self.leases.release([instance_id])
 
         if not self._needs_thread(instance_id):
             return self._pool.submit(job)
@@ -140,12 +173,35 @@ class Scheduler(object):
         thread.start()
         return thread
 
+    def _leased(self, work):
+        if self.leases is None:
+            return work
+
+        def leased(op):
+            self.leases.wait_claim(op)
+            work(op)
+        return leased
+
+    def held(self):
+        """Ids of the instances this scheduler has jobs for (running or
+        waiting)."""
+        with self._jobs_lock:
+            return list(self._jobs)
+
     def _guard(self, work, op):
         try:
             work(op)
         except Superseded:
             LOG.info('instance %s: operation %d superseded, stopped',
                      op.instance_id, op.number)
+        except LeaseLost:
+            LOG.warning('instance %s: operation %d stopped: another SM '
+                        'replica took its lease', op.instance_id, op.number)
+        except leases_mod.LeaseBusy:
+            LOG.warning('instance %s: operation %d not started: another SM '
+                        'replica kept its lease for a whole phase deadline; '
+                        'whichever replica gets the lease resumes it',
+                        op.instance_id, op.number)
         except Stopping:
             LOG.info('instance %s: the SM is stopping; operation %d is left '
                      'for the next start to resume', op.instance_id,
@@ -169,6 +225,12 @@ class Scheduler(object):
                               operation=op.number)
 
     def shutdown(self, wait=True):
-        """Stop: running operations end at their next step."""
+        """Stop: running operations end at their next step (and give up
+        their leases); the leases of jobs that never ran are given up
+        now, so that another replica resumes them at once."""
         self.stopping.set()
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        if self.leases is not None:
+            with self._jobs_lock:
+                waiting = [i for i in self._jobs if i not in self._running]
+            self.leases.release(waiting)

@@ -13,6 +13,7 @@
 from hurtle import conf as hurtle_conf
 from hurtle import manifest as manifest_mod
 from hurtle.sm import api
+from hurtle.sm import registration
 
 CONF = hurtle_conf.CONF
 
@@ -33,3 +34,22 @@ def load_manifests(conf):
 def build(conf=CONF):
     """Return ``(application, lifecycle)`` of this SM."""
     return api.make_application(conf, load_manifests(conf))
+
+
+def register_services(conf, lifecycle):
+    """Register this SM's services in the Keystone catalog when ``[sm]
+    register_service`` is set (:mod:`hurtle.sm.registration`).
+
+    :returns: what :func:`hurtle.sm.registration.register_services`
+        returns, or ``[]`` when registration is off.
+    :raises hurtle.sm.registration.RegistrationError: Keystone refused or
+        could not be reached, or ``auth_strategy`` is not ``keystone``.
+    """
+    if not conf.sm.register_service:
+        return []
+    if conf.auth_strategy != 'keystone':
+        raise registration.RegistrationError(
+            '[sm] register_service needs auth_strategy = keystone')
+    return registration.register_services(
+        conf, lifecycle.manifests.values(),
+        lifecycle.peers.keystone_session())

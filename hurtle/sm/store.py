@@ -56,6 +56,9 @@ class InstanceStore(registry.EntityStore):
         #: ``project -> {category id: Mixin}`` of the mixins visible to a
         #: project (set by the application: its registry's)
         self.mixins_of = lambda project: {}
+        #: ``() -> Lease or None``: the lease a new record is created with
+        #: (set by ``hurtle.sm.leases.Leases``: the accepting SM holds it)
+        self.new_lease = lambda: None
 
     # key <-> (service term, id) -------------------------------------------
     def _split(self, key):
@@ -125,6 +128,7 @@ class InstanceStore(registry.EntityStore):
                              getattr(entity, 'summary', None))):
             if value:
                 attributes[name] = value
+        lease = self.new_lease()
         try:
             with self._sessions.begin() as session:
                 session.add(models.ServiceInstance(
@@ -132,7 +136,9 @@ class InstanceStore(registry.EntityStore):
                     service=service, state=states.INITIALISE,
                     attributes=attributes,
                     operation=states.FIRST_OPERATION,
-                    mixins=[str(m) for m in entity.mixins] or None))
+                    mixins=[str(m) for m in entity.mixins] or None,
+                    owner=lease.owner if lease else None,
+                    lease_expires=lease.expires if lease else None))
         except sa_exc.IntegrityError:
             # Two creates of one id raced past the API's check.
             raise errors.Conflict('the id %s is already in use'
@@ -201,7 +207,8 @@ class InstanceStore(registry.EntityStore):
             return session.get(models.ServiceInstance, instance_id)
 
     def _compare_and_set(self, row, values):
-        """UPDATE the row only if nobody changed it since ``row`` was read.
+        """UPDATE the row only if nobody changed it since ``row`` was read
+        (its lease included: lease writes keep ``updated_at``).
 
         The write is the transaction's first statement, so SQLite takes
         its write lock at once (waiting ``busy_timeout``) instead of
@@ -215,18 +222,29 @@ class InstanceStore(registry.EntityStore):
                 .where(table.id == row.id,
                        table.state == row.state,
                        table.operation == row.operation,
-                       table.updated_at == row.updated_at)
+                       table.updated_at == row.updated_at,
+                       _equal(table.owner, row.owner),
+                       _equal(table.lease_expires, row.lease_expires))
                 .values(**values)
                 .execution_options(synchronize_session=False))
             return result.rowcount == 1
 
-    def begin(self, instance_id, state, expect, reason=None, **fields):
+    def begin(self, instance_id, state, expect, reason=None, lease=None,
+              lease_required=False, **fields):
         """Accept a new operation: move to ``state`` if in ``expect``.
 
         :param expect: the states in which the operation is accepted.
+        :param lease: a ``hurtle.sm.leases.Lease`` to take with the
+            operation, in the same UPDATE, if the instance's lease is free
+            (no owner, expired, or ``lease.owner``'s); a live lease of
+            another SM is left alone (its holder stops at its next step,
+            as the operation number changed).
+        :param lease_required: accept the operation only if the lease is
+            taken (the takeover of work left behind).
         :param fields: column values to store with it (e.g. ``pending``).
         :returns: the new operation number (int), or None if the instance
-            does not exist or is not in one of ``expect`` (of several
+            does not exist, is not in one of ``expect`` or (with
+            ``lease_required``) its lease is another SM's (of several
             concurrent calls, exactly one gets a number).
         """
         for _attempt in range(_CAS_ATTEMPTS):
@@ -234,8 +252,14 @@ class InstanceStore(registry.EntityStore):
             if row is None or row.state not in expect:
                 return None
             number = row.operation + 1
-            if self._compare_and_set(row, dict(
-                    fields, state=state, reason=reason, operation=number)):
+            values = dict(fields, state=state, reason=reason,
+                          operation=number)
+            if lease is not None and lease.free(row):
+                values.update(owner=lease.owner,
+                              lease_expires=lease.expires)
+            elif lease_required:
+                return None
+            if self._compare_and_set(row, values):
                 return number
         return None
 
@@ -295,8 +319,80 @@ class InstanceStore(registry.EntityStore):
                 if any(urllib.parse.urlsplit(d.get('location', '')).path ==
                        path for d in row.dependencies or [])]
 
+    # leases (hurtle.sm.leases). These UPDATEs keep ``updated_at``: a
+    # renewal does not make the lifecycle's compare-and-set retry for
+    # nothing (``_compare_and_set`` checks the lease columns themselves).
+    def claim(self, instance_id, lease):
+        """Take or renew the lease of ``instance_id`` if it is free (no
+        owner, expired at ``lease.now``, or ``lease.owner``'s already): one
+        conditional UPDATE.
+
+        :returns: True if ``lease.owner`` holds it until ``lease.expires``.
+        """
+        table = models.ServiceInstance
+        with self._sessions.begin() as session:
+            return session.execute(
+                sa.update(table)
+                .where(table.id == instance_id,
+                       sa.or_(table.owner.is_(None),
+                              table.owner == lease.owner,
+                              table.lease_expires.is_(None),
+                              table.lease_expires <= lease.now))
+                .values(owner=lease.owner, lease_expires=lease.expires,
+                        updated_at=table.updated_at)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+
+    def renew(self, instance_ids, lease):
+        """Extend to ``lease.expires`` the leases ``lease.owner`` still
+        holds among ``instance_ids``; return how many."""
+        if not instance_ids:
+            return 0
+        table = models.ServiceInstance
+        with self._sessions.begin() as session:
+            return session.execute(
+                sa.update(table)
+                .where(table.id.in_(list(instance_ids)),
+                       table.owner == lease.owner)
+                .values(lease_expires=lease.expires,
+                        updated_at=table.updated_at)
+                .execution_options(synchronize_session=False)).rowcount
+
+    def release(self, instance_ids, owner):
+        """Give up the leases ``owner`` holds among ``instance_ids``."""
+        if not instance_ids:
+            return 0
+        table = models.ServiceInstance
+        with self._sessions.begin() as session:
+            return session.execute(
+                sa.update(table)
+                .where(table.id.in_(list(instance_ids)),
+                       table.owner == owner)
+                .values(owner=None, lease_expires=None,
+                        updated_at=table.updated_at)
+                .execution_options(synchronize_session=False)).rowcount
+
+    def unleased(self, now, mine=None):
+        """Rows of every project in progress (``states.BUSY``) that
+        nobody holds: no owner, or a lease expired at ``now`` (or, if
+        given, held by ``mine``)."""
+        table = models.ServiceInstance
+        free = [table.owner.is_(None), table.lease_expires.is_(None),
+                table.lease_expires <= now]
+        if mine is not None:
+            free.append(table.owner == mine)
+        with self._sessions() as session:
+            return session.scalars(sa.select(table).where(
+                table.state.in_(list(states.BUSY)), sa.or_(*free))
+                .order_by(table.created_at)).all()
+
     def in_states(self, names):
         """Rows of every project in one of the states ``names``."""
         with self._sessions() as session:
             return session.scalars(sa.select(models.ServiceInstance).where(
                 models.ServiceInstance.state.in_(list(names)))).all()
+
+
+def _equal(column, value):
+    """``column = value``, or ``column IS NULL`` for None."""
+    return column.is_(None) if value is None else column == value

@@ -18,7 +18,9 @@ One entity, ``/orchestrator/default``, of kind ``orchestrator``
 * ``PUT`` creates it: the SO class is instantiated and ``initialise`` gets
   the request's attributes. A second ``PUT`` answers 409.
 * ``POST ?action=deploy`` / ``?action=provision`` call ``deploy`` /
-  ``provision`` with the action's attributes.
+  ``provision`` with the action's attributes (each logged at INFO as
+  ``action <term> received`` before it runs, also when the caller is
+  gone before the answer).
 * ``POST`` with attributes calls ``update``.
 * ``GET`` reports ``occi.mcn.stack.state``, ``occi.mcn.stack.id``,
   ``occi.mcn.stack.reason`` and every stack output as an attribute.
@@ -155,6 +157,7 @@ class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
             self.save()
 
     def action(self, entity, action, attributes, extras):
+        LOG.info('action %s received', action.term)
         with self._lock:
             so = self._require()
             if action == categories.DEPLOY:

@@ -22,9 +22,16 @@ besides the WSGI application.
 auth_strategy`` (``noauth`` or ``keystone``) from the composite section,
 as OpenStack APIs do.
 """
+import logging
 import os
 
 from paste.deploy import loadwsgi
+
+LOG = logging.getLogger(__name__)
+
+#: Module the factories lived in before Hurtle moved them here; a copy of
+#: api-paste.ini naming it was written for that older Hurtle.
+OLD_FACTORY_MODULE = 'hurtle.api.paste'
 
 #: ``global_conf`` key of the ``ConfigOpts`` the factories build from; the
 #: name is the one keystonemiddleware's ``auth_token`` takes a
@@ -100,12 +107,27 @@ def cc_app_factory(global_conf, **local_conf):
 def find_paste_config(conf):
     """Return the api-paste.ini path: the first one found next to a
     ``--config-file`` (in their order), else the one shipped in this
-    package."""
+    package.
+
+    A copy written for an older Hurtle (it names the factories' old module
+    ``hurtle.api.paste``, which no longer exists; devstack used to copy
+    the file beside hurtle.conf) is skipped with a warning saying how to
+    keep it, and the packaged pipelines are used: the services start as
+    before instead of failing on an import error.
+    """
     for path in conf.config_file or []:
         candidate = os.path.join(os.path.dirname(os.path.abspath(path)),
                                  PASTE_FILE)
-        if os.path.isfile(candidate):
-            return candidate
+        if not os.path.isfile(candidate):
+            continue
+        with open(candidate, encoding='utf-8', errors='replace') as handle:
+            if OLD_FACTORY_MODULE not in handle.read():
+                return candidate
+        LOG.warning('Ignoring %s: it was written for an older Hurtle (it '
+                    'names %s, now %s); using the packaged %s. Delete it, '
+                    'or replace %s with %s in it to keep your changes.',
+                    candidate, OLD_FACTORY_MODULE, __name__, PACKAGED_PASTE,
+                    OLD_FACTORY_MODULE, __name__)
     return PACKAGED_PASTE
 
 

@@ -12,11 +12,16 @@
 """WSGI ``application`` of the SM, e.g. ``uwsgi --module hurtle.wsgi.sm``.
 
 Under a WSGI server the instance lifecycles run in the server's worker
-process; run one worker process (threads are fine) so that one process
-owns them. The configuration comes from ``HURTLE_CONFIG_FILES``.
+process; several worker processes are several SM replicas sharing the
+work through leases (``hurtle.sm.leases``), if each loads this module
+itself (gunicorn without ``--preload``, uwsgi with ``lazy-apps``): the
+lease threads do not survive a fork. The configuration comes from
+``HURTLE_CONFIG_FILES``.
 """
+from hurtle.sm import service as sm_service
 from hurtle.wsgi import _common
 
 _conf, application, LIFECYCLE = _common.load(
     'hurtle-sm', 'Hurtle Service Manager (WSGI)')
+sm_service.register_services(_conf, LIFECYCLE)
 LIFECYCLE.recover()

@@ -38,7 +38,7 @@ Parameters: ``plugin_dirs`` (extra Heat plugin directories),
 ``[embedded_heat] heat_config``), ``hurtle_conf`` (more groups of
 Hurtle's own config file, ``{section: {option: value}}``, e.g. ``[sdc]``),
 ``hurtle_plugins`` (load Hurtle's own
-``hurtle/heat_plugins``, default True), ``embedded_heat_opts`` (more
+``hurtle/heat_plugins/resources``, default True), ``embedded_heat_opts`` (more
 ``[embedded_heat]`` options), ``state_dir`` (reuse a directory, e.g. to
 test a restart; default: a fresh temporary one) and ``start_timeout``
 (seconds).

@@ -19,6 +19,10 @@ waits for "Hurtle serves", and stops it with SIGTERM by its pid.
 separate processes with the same configuration, so that a test can
 ``kill_sm()`` (SIGKILL) and ``start_sm()`` again while Heat, the CC and
 the SOs keep running (``hurtle-all`` stops everything when a child dies).
+``HurtleParts(sms=N)`` runs N SM processes on the one database (each with
+its own port, ``.sm_urls``; ``kill_sm(i)``, ``start_sm(i)``);
+``database_url`` puts the SMs and the CC on another database (e.g.
+PostgreSQL, ``tests/pg_fixture.py``).
 
 Direct calls to the CC go with ``cc_headers()``, to the embedded Heat
 through ``heat_client()``.
@@ -63,6 +67,9 @@ phase_timeout = {phase_timeout}
 watch_interval = {watch_interval}
 # One worker: a composed instance must not need a second one.
 workers = 1
+# A killed SM's work is taken over (by its next start) within ~5 s.
+lease_time = 5
+lease_scan_interval = 0.5
 
 [cc]
 port = {cc_port}
@@ -93,8 +100,10 @@ class HurtleAll(fixtures.Fixture):
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
                  start_timeout=240, cwd=ROOT, console_script=False,
-                 extra_conf='', deployer_heat_url=None, watch_interval=1):
+                 extra_conf='', deployer_heat_url=None, watch_interval=1,
+                 database_url=None):
         super().__init__()
+        self.database_url = database_url
         self.manifests = manifests
         self.phase_timeout = phase_timeout
         self.start_timeout = start_timeout
@@ -139,6 +148,9 @@ class HurtleAll(fixtures.Fixture):
                 deployer_heat_url=self.deployer_heat_url or
                 'http://127.0.0.1:%(heat_port)d/v1/%%(project)s' % ports,
                 watch_interval=self.watch_interval, **ports))
+            if self.database_url:
+                handle.write('\n[database]\nconnection = %s\n'
+                             % self.database_url.replace('%', '%%'))
             handle.write('\n' + self.extra_conf + '\n')
 
     def _setUp(self):
@@ -205,7 +217,19 @@ class HurtleAll(fixtures.Fixture):
 
 class HurtleParts(HurtleAll):
     """Heat, CC and SM as separate processes (see the module docstring);
-    ``.sm`` is the SM's ``hurtle.cmd.all.Child``."""
+    ``.sm`` is the (first) SM's ``hurtle.cmd.all.Child``, ``.sms`` all of
+    them, ``.sm_urls`` their URLs.
+
+    ``sms``: how many SM processes share the database (SM ``i`` has
+    ``[sm] replica_id = hurtle-sm-<i>``); ``sm_conf``: ``[sm]`` options
+    given to every SM (in a configuration file of its own, read after
+    hurtle.conf).
+    """
+
+    def __init__(self, *args, sms=1, sm_conf='', **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sm_count = sms
+        self.sm_conf = sm_conf
 
     def _setUp(self):
         self._write_conf()
@@ -215,10 +239,26 @@ class HurtleParts(HurtleAll):
             all_cmd.Child('hurtle-heat', 'hurtle.cmd.heat',
                           self.heat_url + '/', conf),
             all_cmd.Child('hurtle-cc', 'hurtle.cmd.cc',
-                          self.cc_url + '-/', conf),
-            all_cmd.Child('hurtle-sm', 'hurtle.cmd.sm',
-                          self.sm_url + '-/', conf)]
-        self.sm = self.children[-1]
+                          self.cc_url + '-/', conf)]
+        self.sms, self.sm_urls = [], []
+        for index in range(self.sm_count):
+            port = (int(self.sm_url.rstrip('/').rsplit(':', 1)[1])
+                    if index == 0 else net.free_port())
+            url = 'http://127.0.0.1:%d/' % port
+            path = os.path.join(self.state, 'sm-%d.conf' % index)
+            with open(path, 'w') as handle:
+                # A stable replica id: a restarted SM takes its own
+                # unfinished work back at once (hurtle.sm.leases).
+                handle.write('[sm]\nport = %d\nreplica_id = hurtle-sm-%d\n'
+                             '%s\n' % (port, index, self.sm_conf))
+            self.sms.append(all_cmd.Child(
+                'hurtle-sm' if index == 0 else 'hurtle-sm-%d' % index,
+                'hurtle.cmd.sm', url + '-/', types.SimpleNamespace(
+                    state_path=self.state,
+                    config_file=[self.conf_path, path])))
+            self.sm_urls.append(url)
+        self.children += self.sms
+        self.sm = self.sms[0]
         self.addCleanup(self._stop_children)
         for child in self.children:
             child.start()
@@ -228,15 +268,15 @@ class HurtleParts(HurtleAll):
         for child in reversed(self.children):
             child.stop()
 
-    def kill_sm(self):
-        """SIGKILL the SM (by its pid) and reap it."""
-        self.sm.proc.kill()
-        self.sm.proc.wait()
+    def kill_sm(self, index=0):
+        """SIGKILL an SM (by its pid) and reap it."""
+        self.sms[index].proc.kill()
+        self.sms[index].proc.wait()
 
-    def start_sm(self):
-        """Start the SM again; return once it answers."""
-        self.sm.start()
-        self.sm.wait_ready(self.start_timeout)
+    def start_sm(self, index=0):
+        """Start an SM again; return once it answers."""
+        self.sms[index].start()
+        self.sms[index].wait_ready(self.start_timeout)
 
     def output(self):
         return '\n'.join('== %s ==\n%s' % (c.name, c.tail(40))

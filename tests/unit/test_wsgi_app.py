@@ -87,6 +87,23 @@ class PasteConfigTest(testtools.TestCase):
             handle.write(PROBE_PASTE)
         self.assertEqual(copy, wsgi_app.find_paste_config(self.conf))
 
+    def test_a_copy_for_an_older_hurtle_is_skipped_with_a_warning(self):
+        # devstack used to copy api-paste.ini beside hurtle.conf; its
+        # factories were then in hurtle.api.paste, which no longer exists.
+        old = os.path.join(self.dir, 'api-paste.ini')
+        with open(old, 'w') as handle:
+            handle.write(PROBE_PASTE.replace('hurtle.wsgi.app',
+                                             'hurtle.api.paste'))
+        log = self.useFixture(fixtures.FakeLogger(name='hurtle.wsgi.app'))
+        self.assertEqual(wsgi_app.PACKAGED_PASTE,
+                         wsgi_app.find_paste_config(self.conf))
+        self.assertIn('Ignoring %s' % old, log.output)
+        self.assertIn('replace hurtle.api.paste with hurtle.wsgi.app',
+                      log.output)
+        # The packaged pipelines load: the service starts as before.
+        self.assertRaises(LookupError, wsgi_app.load_app, self.conf,
+                          'probe')
+
     def test_load_app_passes_conf_and_returns_what_was_built(self):
         with open(os.path.join(self.dir, 'api-paste.ini'), 'w') as handle:
             handle.write(PROBE_PASTE)

@@ -263,6 +263,14 @@ class PluginTest(testtools.TestCase):
         self.assertEqual('/opt/a,/opt/b,' + plugins,
                          read_ini(self.heat_conf)['DEFAULT']['plugin_dirs'])
 
+    def test_the_old_plugin_dir_of_hurtle_is_replaced(self):
+        old = os.path.join(self.dest, 'hurtle', 'hurtle', 'heat_plugins')
+        with open(self.heat_conf, 'w') as handle:
+            handle.write('[DEFAULT]\nplugin_dirs = /opt/a,%s,/opt/b\n' % old)
+        self.run_phases('stack', 'post-config', 'stack', 'post-config')
+        self.assertEqual('/opt/a,/opt/b,' + os.path.join(old, 'resources'),
+                         read_ini(self.heat_conf)['DEFAULT']['plugin_dirs'])
+
     def test_sdc_section_when_configured(self):
         key = os.path.join(self.tmp, 'id_rsa')
         self.run_phases(*STACK[:4], SDC_URL='https://sdc.example.org',

@@ -63,8 +63,8 @@ class _Session(object):
     def __init__(self, endpoints):
         self.endpoints = endpoints
 
-    def get_endpoint(self, service_type, interface):
-        return self.endpoints.get((service_type, interface))
+    def get_endpoint(self, service_type, interface, region_name):
+        return self.endpoints.get((service_type, interface, region_name))
 
 
 class CatalogueResolveTest(testtools.TestCase):
@@ -74,7 +74,8 @@ class CatalogueResolveTest(testtools.TestCase):
 
         def session():
             sessions.append(1)
-            return _Session({(MCN + 'dns', 'public'): 'http://ks/dns'})
+            return _Session(
+                {(MCN + 'dns', 'public', 'RegionOne'): 'http://ks/dns'})
         return catalogue.Catalogue(conf, [], session)
 
     def test_configured_entry_needs_no_keystone(self):

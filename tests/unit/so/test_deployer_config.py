@@ -41,6 +41,13 @@ LOAD = textwrap.dedent('''
     print('GONE %s' % deployer.is_gone('stack-1'))
 ''')
 
+#: What every process (hurtle-sm, hurtle-cc, ...) does first.
+PREPARE = textwrap.dedent('''
+    import sys
+    from hurtle import service
+    service.prepare_service(['--config-file', sys.argv[1]], 'test')
+''')
+
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
     """Answers every GET 404 as Heat does for an unknown stack."""
@@ -71,12 +78,28 @@ class OldOptionNamesTest(testtools.TestCase):
         self.addCleanup(self.heat.shutdown)
         self.state = self.useFixture(fixtures.TempDir()).path
 
-    def load(self, text):
+    def load(self, text, script=LOAD):
         path = os.path.join(self.state, 'hurtle.conf')
         with open(path, 'w') as handle:
             handle.write('[DEFAULT]\nstate_path = %s\n' % self.state + text)
-        return subprocess.run([sys.executable, '-c', LOAD, path],
+        return subprocess.run([sys.executable, '-c', script, path],
                               capture_output=True, text=True, timeout=120)
+
+    def test_old_names_are_reported_when_any_process_starts(self):
+        # Not only when a deployer is loaded (in the SOs' own logs): the
+        # start-up of hurtle-sm and hurtle-cc reports them too.
+        result = self.load('[cc]\ndeployer = heat\nheat_url = http://h/\n'
+                           'heat_user = u\nheat_project = p\n'
+                           'insecure = true\n', script=PREPARE)
+        self.assertEqual(0, result.returncode, result.stderr)
+        log = result.stdout + result.stderr
+        for old, new in (('deployer', 'driver'), ('heat_url', 'heat_url'),
+                         ('heat_user', 'heat_user'),
+                         ('heat_project', 'heat_project'),
+                         ('insecure', 'insecure')):
+            self.assertIn('Option "%s" from group "cc" is deprecated. Use '
+                          'option "%s" from group "deployer".' % (old, new),
+                          log)
 
     def test_cc_group_values_reach_the_deployer_with_a_warning(self):
         result = self.load(
