@@ -63,6 +63,11 @@ USERS = (('demo', 'demo', ('member',)),
          ('alt_demo', 'alt_demo', ('member',)),
          ('alt_demo_reader', 'alt_demo', ('reader',)))
 SERVICE_USER = 'hurtle'
+#: Heat's service user (the trustee of Heat's trusts), its stack domain
+#: and that domain's admin (:meth:`Keystone.add_heat_accounts`).
+HEAT_USER = 'heat'
+HEAT_DOMAIN = 'heat'
+HEAT_DOMAIN_ADMIN = 'heat_domain_admin'
 
 CONF_TEMPLATE = """
 [DEFAULT]
@@ -334,6 +339,30 @@ class Keystone(fixtures.Fixture):
             self.add_user(user, project, roles)
         for name, (service_type, url) in sorted(self.services.items()):
             self.add_service(name, service_type, url)
+
+    def add_heat_accounts(self):
+        """The accounts an OpenStack Heat with Keystone auth needs, as
+        devstack's Heat set-up makes them: the service user
+        :data:`HEAT_USER` (``admin`` in ``service``), the roles
+        ``heat_stack_owner`` (given to the member users) and
+        ``heat_stack_user``, the domain :data:`HEAT_DOMAIN` and its admin
+        :data:`HEAT_DOMAIN_ADMIN` (``admin`` on the domain)."""
+        keystone = self.admin()
+        self.add_user(HEAT_USER, 'service', ('admin',))
+        self._role('heat_stack_user')
+        owner = self._role('heat_stack_owner')
+        for user, project, roles in USERS:
+            if 'member' in roles:
+                keystone.roles.grant(owner, user=self.user_id(user),
+                                     project=self.project_id(project))
+        found = keystone.domains.list(name=HEAT_DOMAIN)
+        domain = found[0] if found else keystone.domains.create(
+            HEAT_DOMAIN, description='Owns users and projects created by '
+                                     'heat')
+        found = keystone.users.list(name=HEAT_DOMAIN_ADMIN, domain=domain)
+        admin = found[0] if found else keystone.users.create(
+            HEAT_DOMAIN_ADMIN, domain=domain, password=PASSWORD)
+        keystone.roles.grant(self._role('admin'), user=admin, domain=domain)
 
     def revoke(self, token):
         """Revoke ``token`` (``DELETE /v3/auth/tokens``)."""

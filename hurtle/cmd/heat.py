@@ -27,8 +27,11 @@ still overrides any Heat option (and these groups) for tuning.
 
 The API answers only callers sending the local secret
 (``<state_path>/local_secret``, created at first start; see
-:mod:`hurtle.local_secret`) as ``X-Auth-Token``: 401 otherwise. Files it
-creates are private to its user (umask 077).
+:mod:`hurtle.local_secret`) as ``X-Auth-Token``: 401 otherwise. With
+``[embedded_heat] auth_strategy = keystone`` Heat checks Keystone tokens
+itself instead (:func:`keystone_settings`;
+doc/source/admin/openstack.rst). Files it creates are private to its
+user (umask 077).
 
 Exit status: 0 after SIGTERM/SIGINT (engine and API stopped), 2 when the
 embedded Heat cannot start (port taken, state directory unwritable, bad
@@ -156,6 +159,58 @@ def plugin_groups(argv):
     return groups
 
 
+def keystone_settings(conf, argv):
+    """The heat.conf groups of ``[embedded_heat] auth_strategy =
+    keystone`` (``hurtle.heat.heatconf.keystone_groups``), from
+    Hurtle's ``[keystone_authtoken]`` (every option set in its files, the
+    auth plugin's included; ``interface`` always, Hurtle's default being
+    ``public``) and the ``[embedded_heat]`` trustee and stack domain
+    options; ``{}`` with noauth.
+
+    :raises cfg.Error: an invalid value.
+    :raises hurtle.heat.heatconf.ConfigError: a required value is missing.
+    """
+    group = conf.embedded_heat
+    if group.auth_strategy != 'keystone':
+        return {}
+    from keystoneauth1 import loading as ks_loading
+    from keystonemiddleware import auth_token
+
+    from hurtle import authtoken
+    from hurtle.heat import heatconf
+
+    ks_conf = cfg.ConfigOpts()
+    authtoken.set_defaults(ks_conf)
+    ks_loading.register_auth_conf_options(ks_conf, authtoken.GROUP)
+    ks_conf(argv, project='hurtle', prog='hurtle-heat')
+    opts = [opt for _group, group_opts in auth_token.AUTH_TOKEN_OPTS
+            for opt in group_opts]
+    opts += ks_loading.get_auth_common_conf_options()
+    auth_type = ks_conf[authtoken.GROUP].auth_type
+    if auth_type:
+        plugin_opts = ks_loading.get_auth_plugin_conf_options(auth_type)
+        ks_conf.register_opts(plugin_opts, group=authtoken.GROUP)
+        opts += plugin_opts
+    values = {}
+    for opt in opts:
+        value = ks_conf[authtoken.GROUP][opt.dest]
+        if opt.dest != 'interface' and (value is None or
+                                        value == opt.default):
+            continue
+        if isinstance(value, (list, tuple)):
+            value = ','.join(str(v) for v in value)
+        values[opt.dest] = value
+    trustee = {'username': group.trustee_username or
+               values.get('username'),
+               'password': group.trustee_password or values.get('password'),
+               'user_domain_id': group.trustee_user_domain_id}
+    stack_domain = {
+        'stack_user_domain_name': group.stack_user_domain_name,
+        'stack_domain_admin': group.stack_domain_admin,
+        'stack_domain_admin_password': group.stack_domain_admin_password}
+    return heatconf.keystone_groups(values, trustee, stack_domain)
+
+
 def _hurtle_version():
     try:
         from hurtle import version
@@ -215,16 +270,24 @@ def run(argv=None):
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
+    from hurtle.heat import heatconf
+
     try:
         groups = plugin_groups(argv)
-    except cfg.Error as exc:
+        keystone = keystone_settings(conf, argv)
+    except (cfg.Error, heatconf.ConfigError) as exc:
         return _fail('invalid configuration: %s' % exc, 2)
     settings = launcher.Settings.from_conf(
         conf, service_catalogue=local_services(argv), groups=groups)
-    try:
-        settings.local_secret = local_secret.load_or_create(conf.state_path)
-    except local_secret.LocalSecretError as exc:
-        return _fail(str(exc), 2)
+    settings.keystone = tuple((name, tuple(options.items()))
+                              for name, options in keystone.items())
+    if not keystone:
+        # noauth: only holders of the local secret may call it.
+        try:
+            settings.local_secret = local_secret.load_or_create(
+                conf.state_path)
+        except local_secret.LocalSecretError as exc:
+            return _fail(str(exc), 2)
     heat = launcher.EmbeddedHeat(settings)
     try:
         heat.start()

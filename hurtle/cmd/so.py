@@ -19,7 +19,9 @@ Started by the CC's ``local`` runtime as::
 with the per-instance environment set by the SM: ``HURTLE_SO_SECRET``
 (required; callers must send it as ``X-Auth-Token``),
 ``HURTLE_INSTANCE_ID``, ``HURTLE_PROJECT``, ``HURTLE_SO_TEMPLATES`` (JSON
-``{"deployment": path, "provision": path}``). The SO's snapshot is kept in
+``{"deployment": path, "provision": path}``), ``HURTLE_TRUST_ID`` (the
+instance's Keystone trust: the deployer deploys with it, see
+``hurtle.sm.trusts``). The SO's snapshot is kept in
 ``<state_path>/so/<instance id>.json`` so a restarted SO resumes.
 """
 import json
@@ -77,7 +79,8 @@ def main(argv=None):
     except ValueError:
         sys.exit('hurtle-so: HURTLE_SO_TEMPLATES is not JSON')
     try:
-        deployer = deployers.load(conf, project)
+        deployer = deployers.load(
+            conf, project, trust_id=os.environ.get('HURTLE_TRUST_ID'))
     except RuntimeError as exc:
         sys.exit('hurtle-so: %s' % exc)
 

@@ -57,7 +57,31 @@ deployer_opts = [
     cfg.BoolOpt('insecure', default=False,
                 deprecated_opts=[cfg.DeprecatedOpt('insecure', group='cc')],
                 help='Skip TLS verification towards Heat.'),
+    cfg.BoolOpt('trusts', default=True,
+                help='When auth_strategy resolves to keystone: the SM '
+                     'creates, at each instance create, a Keystone trust '
+                     'from the user to the [service_credentials] user '
+                     '(impersonation, the user\'s roles in the user\'s '
+                     'project, redelegation allowed so that Heat can '
+                     'make its own trust from it), and the SO deploys '
+                     'with it: stacks land in the user\'s project. The '
+                     'trust is deleted with the instance. False: stacks '
+                     'go into the [service_credentials] project. See '
+                     'doc/source/admin/openstack.rst.'),
 ]
+
+
+def strategy(conf):
+    """``noauth`` or ``keystone``: ``auth_strategy`` with ``auto``
+    resolved to ``[DEFAULT] auth_strategy``."""
+    value = conf.deployer.auth_strategy
+    return conf.auth_strategy if value == 'auto' else value
+
+
+def uses_trusts(conf):
+    """Whether instances get a trust (``trusts`` and a Keystone
+    deployer)."""
+    return conf.deployer.trusts and strategy(conf) == 'keystone'
 
 
 def report_deprecated(conf):

@@ -21,7 +21,8 @@ embedded_heat_group = cfg.OptGroup(
     GROUP,
     title='Embedded Heat',
     help='The Heat engine and v1 API that hurtle-heat runs in one process '
-         '(SQLite, fake:// transport, noauth) for the embedded default.')
+         '(SQLite, fake:// transport; noauth by default, or checking '
+         'Keystone tokens with auth_strategy = keystone).')
 
 embedded_heat_opts = [
     cfg.HostAddressOpt('host',
@@ -58,6 +59,42 @@ embedded_heat_opts = [
                      'update after its outputs were read can hang in '
                      'UPDATE_IN_PROGRESS). Only disable to reproduce '
                      'the fault.'),
+    cfg.StrOpt('auth_strategy',
+               default='noauth',
+               choices=[('noauth', 'Heat\'s noauth pipeline behind the '
+                                   'local secret; fake keystone client'),
+                        ('keystone', 'Heat\'s keystone pipeline: tokens '
+                                     'checked by keystonemiddleware '
+                                     '(Hurtle\'s [keystone_authtoken] '
+                                     'copied), deferred_auth_method = '
+                                     'trusts with the trustee_* user, '
+                                     'the stack user domain below')],
+               help='How the embedded Heat authenticates its callers. '
+                    'See doc/source/admin/openstack.rst.'),
+    cfg.StrOpt('trustee_username',
+               help='keystone: the Heat service user that Heat\'s trusts '
+                    'delegate to ([trustee] of heat.conf). Default: '
+                    '[keystone_authtoken] username.'),
+    cfg.StrOpt('trustee_password',
+               secret=True,
+               help='keystone: password of trustee_username. Default: '
+                    '[keystone_authtoken] password.'),
+    cfg.StrOpt('trustee_user_domain_id',
+               default='default',
+               help='keystone: domain id of trustee_username.'),
+    cfg.StrOpt('stack_user_domain_name',
+               default='heat',
+               help='keystone: the Keystone domain holding the users and '
+                    'projects Heat creates for stacks (heat.conf '
+                    '[DEFAULT] stack_user_domain_name).'),
+    cfg.StrOpt('stack_domain_admin',
+               default='heat_domain_admin',
+               help='keystone: a user with the admin role on '
+                    'stack_user_domain_name (heat.conf [DEFAULT] '
+                    'stack_domain_admin).'),
+    cfg.StrOpt('stack_domain_admin_password',
+               secret=True,
+               help='keystone: password of stack_domain_admin.'),
 ]
 
 

@@ -36,6 +36,25 @@ def list_opts():
     return {GROUP: opts}
 
 
+def load_trust_session(conf, trust_id):
+    """A keystoneauth1 session of the ``[service_credentials]`` user
+    scoped to the trust ``trust_id`` (its tokens are trust-scoped: with
+    an impersonating trust they act as the trustor in the trust's
+    project). The configured project scope is left out (a token has one
+    scope).
+
+    :raises keystoneauth1.exceptions.ClientException: incomplete or
+        invalid credentials options.
+    """
+    unscoped = dict.fromkeys(('project_id', 'project_name',
+                              'project_domain_id', 'project_domain_name',
+                              'domain_id', 'domain_name',
+                              'system_scope'))
+    auth = ks_loading.load_auth_from_conf_options(
+        conf, GROUP, trust_id=trust_id, **unscoped)
+    return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth)
+
+
 def load_session(conf):
     """Return a keystoneauth1 session from ``[service_credentials]``.
 

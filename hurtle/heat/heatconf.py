@@ -18,6 +18,12 @@ operator file ``[embedded_heat] heat_config`` (whose values win). The
 groups Hurtle's Heat plugins read, ``[sdc]`` and ``[hurtle_heat]``, are
 copied into it from Hurtle's own configuration files
 (``hurtle.cmd.heat.plugin_groups``).
+
+With Keystone auth (``[embedded_heat] auth_strategy = keystone``) the
+generated file selects Heat's token-checking paste pipeline (no
+``flavor``: Heat's ``default`` pipeline, ``authurl authtoken context``),
+Heat's real keystone client and ``deferred_auth_method = trusts``, and
+carries the groups :func:`keystone_groups` makes.
 """
 import configparser
 import io
@@ -141,9 +147,44 @@ def _lines(option, value):
     return out
 
 
+def keystone_groups(authtoken, trustee, stack_domain):
+    """The heat.conf groups of Heat with Keystone auth.
+
+    :param authtoken: ``{option: value}`` of Hurtle's own
+        ``[keystone_authtoken]`` (copied: Heat validates tokens with the
+        same settings); ``auth_url`` is required.
+    :param trustee: ``{'username', 'password', 'user_domain_id'}``: the
+        Heat service user Heat's own trusts delegate to (``[trustee]``).
+    :param stack_domain: ``{'stack_user_domain_name', 'stack_domain_admin',
+        'stack_domain_admin_password'}`` (``[DEFAULT]``).
+    :returns: ``{group: {option: value}}`` including ``DEFAULT``.
+    :raises ConfigError: ``auth_url`` or a password is missing.
+    """
+    auth_url = authtoken.get('auth_url')
+    if not auth_url:
+        raise ConfigError('[embedded_heat] auth_strategy = keystone needs '
+                          '[keystone_authtoken] auth_url')
+    for name, value in (('trustee_password', trustee.get('password')),
+                        ('stack_domain_admin_password',
+                         stack_domain.get('stack_domain_admin_password'))):
+        if not value:
+            raise ConfigError('[embedded_heat] auth_strategy = keystone '
+                              'needs [embedded_heat] %s' % name)
+    default = {'deferred_auth_method': 'trusts'}
+    default.update((k, v) for k, v in stack_domain.items() if v)
+    return {
+        'DEFAULT': default,
+        'keystone_authtoken': dict(authtoken),
+        'clients_keystone': {
+            'auth_uri': authtoken.get('www_authenticate_uri') or auth_url},
+        'trustee': dict({'auth_type': 'password', 'auth_url': auth_url},
+                        **{k: v for k, v in trustee.items() if v}),
+    }
+
+
 def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
            log_dir=None, api_paste_config=None, service_catalogue=(),
-           groups=None):
+           groups=None, keystone=None):
     """Return the text of the embedded Heat's heat.conf.
 
     :param state_dir: absolute state directory (holds the SQLite file).
@@ -158,6 +199,9 @@ def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
         Heat plugins read); a list value repeats the option. Entries of
         ``[hurtle_heat] service_catalogue`` come after ``service_catalogue``
         (a later entry for a service type wins).
+    :param keystone: ``{group: {option: value}}`` of
+        :func:`keystone_groups` for Heat with Keystone auth; None: noauth
+        (Heat's ``noauth`` pipeline and fake keystone client).
     :raises ConfigError: a value holds a line break.
     """
     paste = api_paste_config or find_api_paste_ini()
@@ -174,6 +218,12 @@ def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
         # stack update fails while checking the stored trust.
         'deferred_auth_method': 'password',
     }
+    keystone = {name: dict(options) for name, options in
+                (keystone or {}).items()}
+    if keystone:
+        # Heat's own keystone client and trusts (Heat's defaults).
+        del default['keystone_backend']
+        default.update(keystone.pop('DEFAULT', {}))
     if log_file:
         default['log_file'] = log_file
     if log_dir:
@@ -187,10 +237,10 @@ def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
     parser['database'] = {
         'connection': 'sqlite:///' + os.path.join(state_dir, DB_FILE),
     }
-    parser['paste_deploy'] = {
-        'flavor': 'noauth',
-        'api_paste_config': paste,
-    }
+    parser['paste_deploy'] = {'api_paste_config': paste}
+    if not keystone:
+        parser['paste_deploy']['flavor'] = 'noauth'
+    # else no flavor: Heat's "default" pipeline checks Keystone tokens.
     parser['oslo_policy'] = {
         'enforce_new_defaults': 'false',
         'enforce_scope': 'false',
@@ -201,6 +251,8 @@ def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
     parser.write(out)
     groups = {name: dict(options) for name, options in
               (groups or {}).items()}
+    for name, options in keystone.items():
+        groups.setdefault(name, {}).update(options)
     catalogue = list(service_catalogue) + list(
         groups.setdefault('hurtle_heat', {}).pop('service_catalogue', []))
     if catalogue:

@@ -19,10 +19,12 @@ process:
 * ``heat.engine.service.EngineService`` (plus its listener and worker
   RPC servers), exactly as ``heat-engine`` does with one worker;
 * Heat's own v1 API paste app (``heat-api`` composite of Heat's
-  ``api-paste.ini``, pipeline ``noauth``) served on ``host:port`` by
-  Hurtle's threaded WSGI server (:mod:`hurtle.occi.server`: bounded
-  pool, read deadlines, HTTP/1.1 keep-alive, head size limit; tuned by
-  the ``[wsgi]`` options, as the SM and CC).
+  ``api-paste.ini``, pipeline ``noauth``, or ``default`` -- tokens
+  checked by keystonemiddleware -- with Keystone auth) served on
+  ``host:port`` by Hurtle's threaded WSGI server
+  (:mod:`hurtle.occi.server`: bounded pool, read deadlines, HTTP/1.1
+  keep-alive, head size limit; tuned by the ``[wsgi]`` options, as the
+  SM and CC).
 
 Both use Heat's global ``oslo_config.cfg.CONF``, loaded from the heat.conf
 this module generates into the state directory (see
@@ -92,6 +94,9 @@ class Settings:
     #: ``((group, ((option, value), ...)), ...)`` copied into heat.conf
     #: (``[sdc]``, ``[hurtle_heat]`` from Hurtle's own configuration).
     groups: tuple = ()
+    #: Heat with Keystone auth: ``((group, ((option, value), ...)), ...)``
+    #: of ``heatconf.keystone_groups`` (empty: noauth).
+    keystone: tuple = ()
     #: ``((name, value), ...)``: keyword arguments of
     #: ``hurtle.occi.server.make_server`` (its defaults when left out).
     server_options: tuple = ()
@@ -205,7 +210,9 @@ class EmbeddedHeat(object):
                 s.state_dir, self.plugin_dirs(), key, debug=s.debug,
                 log_file=s.log_file, log_dir=s.log_dir,
                 service_catalogue=s.service_catalogue,
-                groups={name: dict(options) for name, options in s.groups})
+                groups={name: dict(options) for name, options in s.groups},
+                keystone={name: dict(options)
+                          for name, options in s.keystone})
             self.conf_file = heatconf.write(s.state_dir, text)
         except heatconf.ConfigError as exc:
             raise LaunchError(str(exc))

@@ -131,21 +131,27 @@ class Deployer(abc.ABC):
                            'deletion of stack %s' % stack_id)
 
 
-def load(conf, project):
+def load(conf, project, trust_id=None):
     """Instantiate the ``[deployer] driver`` for ``project``.
 
     :param conf: oslo.config object with the ``[deployer]`` options (and
         whatever the driver reads).
     :param project: the project whose resources the driver deploys.
+    :param trust_id: a Keystone trust from the instance's user to
+        Hurtle's service user (``hurtle.sm.trusts``): the driver deploys
+        with it, into the user's project. Given to the driver (keyword
+        ``trust_id``) only when set.
     :returns: a :class:`Deployer`.
     :raises RuntimeError: no such driver is installed, or it fails to
         load.
     """
     name = conf.deployer.driver
+    kwargs = {'conf': conf, 'project': project}
+    if trust_id:
+        kwargs['trust_id'] = trust_id
     try:
         manager = stevedore_driver.DriverManager(
-            NAMESPACE, name, invoke_on_load=True,
-            invoke_kwds={'conf': conf, 'project': project})
+            NAMESPACE, name, invoke_on_load=True, invoke_kwds=kwargs)
     except Exception as exc:  # stevedore raises NoMatches and import errors
         raise RuntimeError('cannot load deployer %r: %s' % (name, exc))
     return manager.driver

@@ -15,7 +15,10 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
 
 * ``POST /<term>/`` with the kind's Category and ``X-OCCI-Attribute``s
   records the instance (state ``initialise``) and answers 201 with its
-  ``Location`` at once; the lifecycle runs in the background.
+  ``Location`` at once; the lifecycle runs in the background. With
+  Keystone trusts (``[deployer] trusts``) the SM first creates the
+  instance's trust with the request's token (``hurtle.sm.trusts``):
+  Keystone refusing it → 403, Keystone unreachable → 503.
   Missing required attributes or attributes the SM manages
   (``mcn.service.state``, ``occi.so.url``, ``occi.mcn.*``) → 400.
 * Attribute values are checked on arrival (create, update, PUT) against
@@ -60,6 +63,7 @@ import re
 
 from occi import backend
 
+from hurtle.conf import deployer as deployer_conf
 from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors
@@ -72,6 +76,7 @@ from hurtle.sm import mixins as sm_mixins
 from hurtle.sm import peers as peers_mod
 from hurtle.sm import states
 from hurtle.sm import store as store_mod
+from hurtle.sm import trusts
 
 LOG = logging.getLogger(__name__)
 
@@ -87,7 +92,8 @@ INSTANCE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
 
 MANAGED = frozenset(['mcn.service.state', 'mcn.service.state.reason',
                      'occi.so.url', 'occi.mcn.stack.state',
-                     'occi.mcn.stack.id', 'occi.mcn.stack.reason'])
+                     'occi.mcn.stack.id', 'occi.mcn.stack.reason',
+                     trusts.ATTRIBUTE])
 
 
 def _user_attributes(entity):
@@ -176,10 +182,31 @@ class ServiceBackend(backend.KindBackend):
             raise errors.Conflict(ID_IN_USE % instance_id)
         for name in ('occi.core.title', 'occi.core.summary'):
             attributes.pop(name, None)
+        if deployer_conf.uses_trusts(self.lifecycle.conf):
+            attributes[trusts.ATTRIBUTE] = self._create_trust(extras)
         entity.attributes.update(attributes)
         entity.attributes['occi.core.id'] = instance_id
         entity.attributes['mcn.service.state'] = states.INITIALISE
         entity.actions = []
+
+    def _create_trust(self, extras):
+        """The trust of the instance being created (``hurtle.sm.trusts``).
+
+        :raises BadRequest: no user token to make it from (400).
+        :raises Forbidden: Keystone refused it (403, its message).
+        :raises ServiceUnavailable: Keystone unreachable or failing (503).
+        """
+        try:
+            return trusts.create(
+                self.lifecycle.conf,
+                self.lifecycle.peers.keystone_session(),
+                (extras or {}).get('environ') or {})
+        except trusts.TrustError as exc:
+            if exc.status == 400:
+                raise errors.BadRequest(str(exc))
+            if exc.status in (401, 403, 404):
+                raise errors.Forbidden(str(exc))
+            raise errors.ServiceUnavailable(str(exc))
 
     def after_create(self, entity, extras):
         """Start the create lifecycle of the instance just recorded (the

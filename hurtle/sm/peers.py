@@ -35,6 +35,7 @@ from hurtle import local_secret
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle.sdk import deployer as deployers
+from hurtle.sm import trusts
 
 LOG = logging.getLogger(__name__)
 
@@ -155,4 +156,6 @@ class Peers(object):
 
         :raises RuntimeError: the configured driver cannot be loaded.
         """
-        return deployers.load(self.conf, row.project)
+        return deployers.load(
+            self.conf, row.project,
+            trust_id=(row.attributes or {}).get(trusts.ATTRIBUTE))

@@ -29,6 +29,7 @@ from hurtle.sdk import deployer as deployer_api
 from hurtle.sm import scheduling
 from hurtle.sm import so_client
 from hurtle.sm import states
+from hurtle.sm import trusts
 
 LOG = logging.getLogger(__name__)
 
@@ -99,6 +100,9 @@ class Phases(object):
                'HURTLE_PROJECT': row.project,
                'HURTLE_SO_TEMPLATES': json.dumps(
                    manifest.templates(self.conf.sm.region))}
+        trust_id = (row.attributes or {}).get(trusts.ATTRIBUTE)
+        if trust_id:
+            env['HURTLE_TRUST_ID'] = trust_id
         try:
             try:
                 app = cc.get(row.app_url)   # started by an earlier attempt
@@ -134,6 +138,7 @@ class Phases(object):
     def _activate(self, op, manifest):
         row = op.move(states.ACTIVATE)
         attributes = dict(row.attributes or {})
+        attributes.pop(trusts.ATTRIBUTE, None)
         attributes.update(self._params(row, 'initialise', 'activate'))
         so = self.so_calls.follow(op, row)
 
@@ -244,6 +249,12 @@ class Phases(object):
                 except errors.NotFound:
                     pass
             self.composition.dispose_dependencies(row)
+            trust_id = (row.attributes or {}).get(trusts.ATTRIBUTE)
+            if trust_id:
+                trusts.delete(self.conf, trust_id)
+        except trusts.TrustError as exc:
+            raise scheduling.PhaseError(
+                'dispose failed: %s (DELETE again to retry)' % exc)
         except errors.OCCIError as exc:
             raise scheduling.PhaseError(
                 'dispose failed: %s (DELETE again to retry)' % exc.message)

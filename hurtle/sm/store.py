@@ -32,6 +32,7 @@ from hurtle.db import models
 from hurtle.occi import errors
 from hurtle.occi import registry
 from hurtle.sm import states
+from hurtle.sm import trusts
 
 #: Longest title or summary (characters) kept by ``update`` (the SM API's
 #: limit of attribute values).
@@ -82,6 +83,7 @@ class InstanceStore(registry.EntityStore):
         entity = core_model.Resource('/%s/%s' % (row.service, row.id),
                                      kind, members)
         attributes = dict(row.attributes or {})
+        attributes.pop(trusts.ATTRIBUTE, None)   # kept, never rendered
         entity.title = attributes.pop('occi.core.title', None)
         entity.summary = attributes.pop('occi.core.summary', None)
         # Updated values live in their own columns ('' when cleared).

@@ -69,6 +69,11 @@ phase_timeout = 60
 [cc]
 so_start_timeout = 60
 
+# The fake Keystone has no OS-TRUST API: trusts are tested on the real
+# one (tests.functional.test_keystone_heat).
+[deployer]
+trusts = false
+
 [keystone_authtoken]
 auth_type = password
 auth_url = %(keystone)s

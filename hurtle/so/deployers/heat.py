@@ -18,7 +18,9 @@ session, see ``hurtle.so.deployers.heat_noauth``), also when Hurtle's own
 APIs check Keystone tokens; ``keystone``
 authenticates with the ``[service_credentials]`` and finds Heat in the
 service catalog (``orchestration``) unless ``[deployer] heat_url`` is set
-explicitly. The
+explicitly; given a trust id (the instance's trust, see
+``hurtle.sm.trusts``) it authenticates as that user scoped to the trust,
+so stacks go into the trustor's project. The
 embedded Heat wants the local secret (``hurtle.local_secret``, under
 ``state_path``) as ``X-Auth-Token``: SOs run with the CC's configuration,
 so they read the same file.
@@ -30,6 +32,7 @@ from heatclient.v1 import client as heat_v1
 from keystoneauth1 import exceptions as ks_exc
 import requests
 
+from hurtle.conf import deployer as deployer_conf
 from hurtle.conf import service_credentials
 from hurtle import local_secret
 from hurtle.sdk import deployer as deployer_api
@@ -75,13 +78,14 @@ def heat_message(exc):
 class HeatDeployer(deployer_api.Deployer):
     """``hurtle.sdk.Deployer`` over the Heat orchestration API v1."""
 
-    def __init__(self, conf, project):
+    def __init__(self, conf, project, trust_id=None):
         self.project = project
-        strategy = conf.deployer.auth_strategy
-        if strategy == 'auto':
-            strategy = conf.auth_strategy
-        if strategy == 'keystone':
-            session = service_credentials.load_session(conf)
+        if deployer_conf.strategy(conf) == 'keystone':
+            if trust_id:
+                session = service_credentials.load_trust_session(
+                    conf, trust_id)
+            else:
+                session = service_credentials.load_session(conf)
             endpoint = None
             heat_url = conf.deployer.heat_url
             if heat_url and '%(project)s' not in heat_url:
