@@ -9,16 +9,24 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Create → ``active`` in Keystone mode, as a ratio to noauth.
+"""Create → ``active`` in Keystone mode with trusts, as a ratio to noauth.
 
-Starts a real Keystone (``tests.keystone_fixture``) and two ``hurtle-all``
-on free loopback ports: one in the embedded default (noauth), one in
-Keystone mode against that Keystone (tokens checked by keystonemiddleware
-on the SM and the CC, the SM's service token; the SOs deploy to the
-embedded noauth Heat). Then, alternating between the two so that both
-see the same machine load, it creates ``--runs`` sample instances on each
-and measures seconds from the SM's 201 to ``active``, and from DELETE to
-404. Prints each run and the medians, and the Keystone/noauth ratios.
+Starts a real Keystone (``tests.keystone_fixture``) and three
+``hurtle-all`` on free loopback ports:
+
+* ``noauth``: the embedded default;
+* ``keystone``: Keystone mode against that Keystone (tokens checked by
+  keystonemiddleware on the SM and the CC, the SM's service token), the
+  SOs deploying to the embedded noauth Heat;
+* ``trusts``: Keystone mode end to end: the embedded Heat checks tokens,
+  the SM creates a trust from the user at each create and deletes it with
+  the instance, the SO deploys with it into the user's project, and Heat
+  makes its own trust per stack.
+
+Then, alternating between them so that all see the same machine load, it
+creates ``--runs`` sample instances on each and measures seconds from the
+SM's 201 to ``active``, and from DELETE to 404. Prints each run, the
+medians and the ratios to noauth.
 
 Usage: ``python benchmarks/keystone_mode.py [--runs N]`` from the
 repository root (the first run builds ``.tox/keystone`` from PyPI).
@@ -35,6 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 from hurtle.occi import client as occi_client  # noqa: E402
 from hurtle.occi import errors  # noqa: E402
 from tests.functional import hurtle_fixture  # noqa: E402
+from tests.functional import test_keystone_heat  # noqa: E402
 from tests.functional import test_keystone_mode  # noqa: E402
 from tests import keystone_fixture  # noqa: E402
 
@@ -69,10 +78,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=5)
     args = parser.parse_args()
-    keystone = keystone_fixture.Keystone()
+    keystone = keystone_fixture.Keystone(internal_identity=False)
     keystone.setUp()
     parts = [keystone]
     try:
+        keystone.add_heat_accounts()
         noauth = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,))
         noauth.setUp()
@@ -82,31 +92,40 @@ def main():
             extra_conf=test_keystone_mode.hurtle_conf(keystone))
         keyed.setUp()
         parts.append(keyed)
-        clients = {
-            'noauth': occi_client.OCCIClient(
-                noauth.sm_url, headers={'X-Project-Id': 'bench'}),
-            # A member of demo; the token is renewed for each run, as a
-            # client would.
-            'keystone': None,
-        }
-        rows = {'noauth': [], 'keystone': []}
+        trusted = hurtle_fixture.HurtleAll(
+            manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
+            extra_conf=test_keystone_heat.hurtle_conf(keystone))
+        trusted.setUp()
+        parts.append(trusted)
+        keystone.add_service('heat', 'orchestration',
+                             trusted.heat_url + '/v1/%(tenant_id)s')
+        modes = ('noauth', 'keystone', 'trusts')
+        rows = {mode: [] for mode in modes}
         print('%4s %-9s %9s %9s' % ('run', 'mode', 'create_s', 'delete_s'))
         for run in range(1, args.runs + 1):
-            for mode in ('noauth', 'keystone'):
-                client = clients[mode] or occi_client.OCCIClient(
-                    keyed.sm_url, headers={
-                        'X-Auth-Token': keystone.token('demo', 'demo')})
+            for mode in modes:
+                if mode == 'noauth':
+                    client = occi_client.OCCIClient(
+                        noauth.sm_url, headers={'X-Project-Id': 'bench'})
+                else:
+                    # A member of demo, with a new token for each run as a
+                    # client would.
+                    client = occi_client.OCCIClient(
+                        (keyed if mode == 'keystone' else trusted).sm_url,
+                        headers={'X-Auth-Token': keystone.token('demo',
+                                                                'demo')})
                 created, deleted = one_run(client)
                 rows[mode].append((created, deleted))
                 print('%4d %-9s %9.2f %9.2f' % (run, mode, created, deleted))
         medians = {mode: [statistics.median(r[i] for r in rows[mode])
-                          for i in (0, 1)] for mode in rows}
-        for mode in ('noauth', 'keystone'):
+                          for i in (0, 1)] for mode in modes}
+        for mode in modes:
             print('%-9s median create %.2f s, delete %.2f s'
                   % (mode, medians[mode][0], medians[mode][1]))
-        print('keystone/noauth: create %.2fx, delete %.2fx'
-              % (medians['keystone'][0] / medians['noauth'][0],
-                 medians['keystone'][1] / medians['noauth'][1]))
+        for mode in modes[1:]:
+            print('%s/noauth: create %.2fx, delete %.2fx'
+                  % (mode, medians[mode][0] / medians['noauth'][0],
+                     medians[mode][1] / medians['noauth'][1]))
     finally:
         for part in reversed(parts):
             part.cleanUp()
