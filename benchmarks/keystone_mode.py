@@ -40,8 +40,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
+from benchmarks import lifecycle  # noqa: E402
+
 from hurtle.occi import client as occi_client  # noqa: E402
-from hurtle.occi import errors  # noqa: E402
 from tests.functional import hurtle_fixture  # noqa: E402
 from tests.functional import test_keystone_heat  # noqa: E402
 from tests.functional import test_keystone_mode  # noqa: E402
@@ -63,15 +64,7 @@ def one_run(client):
     if attrs['mcn.service.state'] != 'active':
         raise RuntimeError('instance failed: %s'
                            % attrs.get('mcn.service.state.reason'))
-    started = time.monotonic()
-    client.delete(location)
-    while True:
-        try:
-            client.get(location)
-        except errors.NotFound:
-            break
-        time.sleep(0.05)
-    return created, time.monotonic() - started
+    return created, lifecycle.delete_seconds(client, location)
 
 
 def main():

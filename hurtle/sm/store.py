@@ -346,20 +346,17 @@ class InstanceStore(registry.EntityStore):
     def renew(self, instance_ids, lease):
         """Extend to ``lease.expires`` the leases ``lease.owner`` still
         holds among ``instance_ids``; return how many."""
-        if not instance_ids:
-            return 0
-        table = models.ServiceInstance
-        with self._sessions.begin() as session:
-            return session.execute(
-                sa.update(table)
-                .where(table.id.in_(list(instance_ids)),
-                       table.owner == lease.owner)
-                .values(lease_expires=lease.expires,
-                        updated_at=table.updated_at)
-                .execution_options(synchronize_session=False)).rowcount
+        return self._update_held(instance_ids, lease.owner,
+                                 lease_expires=lease.expires)
 
     def release(self, instance_ids, owner):
         """Give up the leases ``owner`` holds among ``instance_ids``."""
+        return self._update_held(instance_ids, owner, owner=None,
+                                 lease_expires=None)
+
+    def _update_held(self, instance_ids, holder, **values):
+        """Set ``values`` on the rows among ``instance_ids`` whose lease
+        ``holder`` holds (``updated_at`` unchanged); return how many."""
         if not instance_ids:
             return 0
         table = models.ServiceInstance
@@ -367,9 +364,8 @@ class InstanceStore(registry.EntityStore):
             return session.execute(
                 sa.update(table)
                 .where(table.id.in_(list(instance_ids)),
-                       table.owner == owner)
-                .values(owner=None, lease_expires=None,
-                        updated_at=table.updated_at)
+                       table.owner == holder)
+                .values(updated_at=table.updated_at, **values)
                 .execution_options(synchronize_session=False)).rowcount
 
     def unleased(self, now, mine=None):

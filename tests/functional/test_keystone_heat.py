@@ -69,12 +69,7 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
             extra_conf=hurtle_conf(cls.keystone))
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)
-        cls.keystone.add_service('heat', 'orchestration',
-                                 cls.hurtle.heat_url + '/v1/%(tenant_id)s')
-        cls.keystone.add_service('hurtle-cc', 'cloud-controller',
-                                 cls.hurtle.cc_url)
-        cls.keystone.add_service('hurtle-sm', 'service-manager',
-                                 cls.hurtle.sm_url)
+        test_keystone_mode.add_catalog(cls.keystone, cls.hurtle)
 
     def heat(self, user, project):
         """python-heatclient with ``user``'s token in ``project`` (Heat

@@ -79,6 +79,15 @@ def hurtle_conf(keystone, cache_time=TOKEN_CACHE_TIME):
         password=keystone_fixture.PASSWORD, cache_time=cache_time)
 
 
+def add_catalog(keystone, hurtle):
+    """Heat, the CC and the SM of ``hurtle`` in ``keystone``'s catalog, the
+    way devstack's plugin registers them."""
+    keystone.add_service('heat', 'orchestration',
+                         hurtle.heat_url + '/v1/%(tenant_id)s')
+    keystone.add_service('hurtle-cc', 'cloud-controller', hurtle.cc_url)
+    keystone.add_service('hurtle-sm', 'service-manager', hurtle.sm_url)
+
+
 class KeystoneTestCase(testtools.TestCase):
     """One Keystone (made by :meth:`make_keystone`) and one ``hurtle-all``
     in Keystone mode for the tests of a class."""
@@ -102,13 +111,7 @@ class KeystoneTestCase(testtools.TestCase):
             extra_conf=hurtle_conf(cls.keystone))
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)
-        # The catalog, the way devstack's plugin makes it.
-        cls.keystone.add_service('heat', 'orchestration',
-                                 cls.hurtle.heat_url + '/v1/%(tenant_id)s')
-        cls.keystone.add_service('hurtle-cc', 'cloud-controller',
-                                 cls.hurtle.cc_url)
-        cls.keystone.add_service('hurtle-sm', 'service-manager',
-                                 cls.hurtle.sm_url)
+        add_catalog(cls.keystone, cls.hurtle)
         cls.keystone.add_service('hurtle-sample', KIND.scheme + KIND.term,
                                  cls.hurtle.sm_url + 'sample/')
 
