@@ -14,7 +14,8 @@
 ``Keystone`` runs the PyPI ``keystone`` package (:data:`REQUIREMENT`, the
 release of Heat's oslo generation) on 127.0.0.1 on a free port: SQLite and
 fernet tokens in a temporary directory, the in-memory dogpile cache, cheap
-password hashing, served by gunicorn (one worker, a few threads). Keystone's
+password hashing, served by gunicorn (one worker, one thread: see
+:meth:`Keystone.start`). Keystone's
 dependencies clash with ours, so it lives in its own virtualenv,
 :data:`VENV` (``.tox/keystone`` in the checkout, or ``$HURTLE_KEYSTONE_VENV``),
 created with pip on first use and reused afterwards (:func:`ensure_venv`).
@@ -212,10 +213,17 @@ class Keystone(fixtures.Fixture):
     def start(self):
         """Start gunicorn on ``.port``; return once ``/v3`` answers."""
         env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=self.conf_path)
+        # One thread: every password authentication writes the user's
+        # last_active_at (keystone.identity.core.authenticate) in a
+        # transaction that reads first; two such transactions on SQLite
+        # deadlock and one fails at once with "database is locked" (a 500:
+        # 1 in 100 tokens with 4 threads under 8 parallel clients).
+        # Keystone's requests are short, so serving them one at a time
+        # costs the tests little; a production Keystone uses MySQL.
         self._out = open(os.path.join(self.dir, 'gunicorn.out'), 'ab')
         self.proc = subprocess.Popen(
             [os.path.join(self.bindir, 'gunicorn'), '--bind',
-             '127.0.0.1:%d' % self.port, '--workers', '1', '--threads', '4',
+             '127.0.0.1:%d' % self.port, '--workers', '1', '--threads', '1',
              '--chdir', self.dir, '--timeout', '120',
              'hurtle_keystone_wsgi:application'],
             stdout=self._out, stderr=subprocess.STDOUT,
