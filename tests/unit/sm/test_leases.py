@@ -38,20 +38,12 @@ from hurtle.sm import states
 from hurtle.sm import store as store_mod
 from tests import conf_fixture
 from tests import pg_fixture
+from tests.unit.sm import test_store
 
 PARALLEL = 10
 #: Bound of every wait in these tests (seconds); never reached when the
 #: code works.
 WAIT = 30
-
-
-class _Entity(object):
-    title = None
-    summary = None
-    mixins = ()
-
-    def __init__(self, attributes):
-        self.attributes = dict(attributes)
 
 
 class _Phases(object):
@@ -106,7 +98,7 @@ class _Base(testscenarios.WithScenarios, testtools.TestCase):
         return self.useFixture(conf_fixture.HurtleConf(**options)).conf
 
     def add(self, store, instance_id='i1'):
-        store.add('/svc/%s' % instance_id, _Entity({'svc.a': 'x'}),
+        store.add('/svc/%s' % instance_id, test_store.Entity({'svc.a': 'x'}),
                   {'project': 'p1'})
 
     def expire(self, store, instance_id='i1'):

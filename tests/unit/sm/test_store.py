@@ -32,7 +32,10 @@ ROUNDS = 20
 PARALLEL = 10
 
 
-class _Entity(object):
+class Entity(object):
+    """What the OCCI layer hands a store: attributes, title, summary,
+    mixins."""
+
     title = None
     summary = None
     mixins = ()
@@ -59,7 +62,7 @@ class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
         kind = categories.service_kind('http://example.org/occi/sm#svc',
                                        'test', {'svc.a': ''})
         self.store = store_mod.InstanceStore(url, {'svc': kind})
-        self.store.add('/svc/i1', _Entity({'svc.a': 'x'}),
+        self.store.add('/svc/i1', Entity({'svc.a': 'x'}),
                        {'project': 'p1'})
 
     def race(self, func):
