@@ -29,7 +29,6 @@ import os
 import sys
 
 from oslo_config import cfg
-import sqlalchemy
 
 from hurtle.db import migration
 from hurtle import service
@@ -57,7 +56,7 @@ def db_version(conf):
     url = conf.database.connection
     never = ('database %s holds no Hurtle schema: run "%s db_sync"'
              % (migration.safe_url(url), NAME))
-    sqlite_file = _sqlite_file(url)
+    sqlite_file = migration.sqlite_file(url)
     if sqlite_file is not None and not os.path.exists(sqlite_file):
         return _fail(never)  # and do not create an empty file
     try:
@@ -74,17 +73,6 @@ def db_version(conf):
         print('%s: the newest revision is %s: run "%s db_sync"'
               % (NAME, newest, NAME), file=sys.stderr)
     return 0
-
-
-def _sqlite_file(url):
-    try:
-        parsed = sqlalchemy.engine.make_url(url)
-    except Exception:
-        return None  # reported when the engine is made
-    if parsed.get_backend_name() != 'sqlite' or parsed.database in (
-            None, '', ':memory:'):
-        return None
-    return os.path.abspath(parsed.database)
 
 
 def _fail(message):

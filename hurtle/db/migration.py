@@ -98,6 +98,20 @@ def current(url):
             connection).get_current_revision()
 
 
+def sqlite_file(url):
+    """The absolute path of the file of a SQLite ``url``; None for another
+    database, an in-memory one or an unparsable URL (reported when the
+    engine is made)."""
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != 'sqlite' or parsed.database in (
+            None, '', ':memory:'):
+        return None
+    return os.path.abspath(parsed.database)
+
+
 def safe_url(url):
     """``url`` with its password masked, for messages and logs."""
     try:

@@ -104,6 +104,20 @@ def cc_app_factory(global_conf, **local_conf):
     return application
 
 
+def healthcheck_app_factory(global_conf, **local_conf):
+    """oslo.middleware's ``Healthcheck`` application on the process's
+    ``conf`` (its own factory would read the global ``cfg.CONF``).
+
+    ``backends`` (comma separated entry points of
+    ``oslo.middleware.healthcheck``) are run unless ``[healthcheck]
+    backends`` lists others.
+    """
+    from hurtle import healthcheck
+    defaults = [name.strip() for name in
+                local_conf.get('backends', '').split(',') if name.strip()]
+    return healthcheck.Healthcheck(global_conf[CONF_KEY], defaults)
+
+
 def find_paste_config(conf):
     """Return the api-paste.ini path: the first one found next to a
     ``--config-file`` (in their order), else the one shipped in this
