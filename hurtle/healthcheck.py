@@ -27,11 +27,10 @@ check's reason as the body (HEAD: 204 or 503) when:
 
 Reasons name what failed, never the database password or a token.
 """
-import requests
-import sqlalchemy
-
 from oslo_middleware import healthcheck
 from oslo_middleware.healthcheck import pluginbase
+import requests
+import sqlalchemy
 
 from hurtle.db import engine as db_engine
 from hurtle.db import migration

@@ -90,6 +90,7 @@ import threading
 
 from hurtle.sm import composition as composition_mod
 from hurtle.sm import leases as leases_mod
+from hurtle.sm import notifications
 from hurtle.sm import peers as peers_mod
 from hurtle.sm import phases as phases_mod
 from hurtle.sm import scheduling
@@ -123,6 +124,7 @@ class Lifecycle(object):
         self.scheduler = scheduling.Scheduler(conf, store, self._composed,
                                               self.leases)
         self.watcher = watcher_mod.SOWatcher(conf, store, self.peers)
+        self.notifier = notifications.Notifier(conf, self.leases.owner)
         self._scan_stop = threading.Event()
         self._scan_thread = None
 
@@ -131,24 +133,44 @@ class Lifecycle(object):
         manifest = self.manifests.get(row.service) if row else None
         return bool(manifest is not None and manifest.depends_on)
 
-    def create(self, instance_id, operation=states.FIRST_OPERATION):
-        """Start the create lifecycle of a recorded instance."""
-        return self.scheduler.dispatch(self.phases.create, instance_id,
-                                       operation)
+    def create(self, instance_id, operation=states.FIRST_OPERATION,
+               start=states.INITIALISE, accepted=True):
+        """Start the create lifecycle of a recorded instance from ``start``
+        (``accepted``: just accepted, not resumed)."""
+        return self._dispatch(
+            'create', lambda op: self.phases.create(op, start), instance_id,
+            operation, accepted)
 
-    def update(self, instance_id, changed, operation):
+    def update(self, instance_id, changed, operation, accepted=True):
         """Start applying ``changed`` attributes (operation ``operation``,
         accepted by ``InstanceStore.begin(..., UPDATE, ...)``)."""
-        return self.scheduler.dispatch(
-            lambda op: self.phases.update(op, changed), instance_id,
-            operation)
+        return self._dispatch(
+            'update', lambda op: self.phases.update(op, changed),
+            instance_id, operation, accepted)
 
-    def destroy(self, instance_id, operation):
+    def destroy(self, instance_id, operation, accepted=True):
         """Start disposing of an instance (operation ``operation``, accepted
         by ``InstanceStore.begin(..., DESTROY, ...)``); a create or update
         still running for it stops first."""
-        return self.scheduler.dispatch(self.phases.destroy, instance_id,
-                                       operation)
+        return self._dispatch('delete', self.phases.destroy, instance_id,
+                              operation, accepted)
+
+    def _dispatch(self, action, work, instance_id, operation, accepted):
+        """Hand ``work`` to the scheduler, with the lifecycle notifications
+        of ``action`` (``hurtle.sm.notifications``) when they are on."""
+        if not self.notifier.enabled:
+            return self.scheduler.dispatch(work, instance_id, operation)
+        report = self.notifier.operation(action, self.store.load(instance_id),
+                                         accepted)
+
+        def done(op, reason):
+            row = self.store.load(op.instance_id)
+            if reason is None and action == 'update' and row is not None \
+                    and (row.state != states.ACTIVE or row.reason):
+                reason = row.reason or row.state  # refused or not applied
+            report(row, reason)
+        return self.scheduler.dispatch(work, instance_id, operation,
+                                       on_end=done if report else None)
 
     def shutdown(self, wait=True):
         """Stop: running lifecycles end at their next step (their records
@@ -224,11 +246,10 @@ class Lifecycle(object):
                      was)
             resumed.append(row.id)
             if row.state == states.DESTROY:
-                self.destroy(row.id, number)
+                self.destroy(row.id, number, accepted=False)
             elif row.state == states.UPDATE:
-                self.update(row.id, row.pending or {}, number)
+                self.update(row.id, row.pending or {}, number,
+                            accepted=False)
             else:
-                self.scheduler.dispatch(
-                    lambda op, start=row.state: self.phases.create(op, start),
-                    row.id, number)
+                self.create(row.id, number, start=row.state, accepted=False)
         return resumed

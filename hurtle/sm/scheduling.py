@@ -127,10 +127,14 @@ class Scheduler(object):
         #: Set by :meth:`shutdown`; every :class:`Operation` checks it.
         self.stopping = threading.Event()
 
-    def dispatch(self, work, instance_id, number):
+    def dispatch(self, work, instance_id, number, on_end=None):
         """Run ``work(Operation)`` after the instance's previous job ended
         (a superseded job stops at its next step; waited for at most
         ``[sm] phase_timeout`` seconds).
+
+        ``on_end(Operation, reason)``, if given, is called once the work
+        ended (``reason`` None) or failed (the reason recorded), not when
+        it stopped quietly (superseded, lease lost, SM stopping).
 
         A composed instance's job runs on a thread of its own
         (``needs_thread``): its create and destroy wait for its
@@ -152,8 +156,11 @@ class Scheduler(object):
                     previous.wait(self.conf.sm.phase_timeout)
                 with self._jobs_lock:
                     self._running.add(instance_id)
-                self._guard(self._leased(work), Operation(
-                    self.store, instance_id, number, self.stopping))
+                op = Operation(self.store, instance_id, number,
+                               self.stopping)
+                ended, reason = self._guard(self._leased(work), op)
+                if ended and on_end is not None:
+                    self._report(on_end, op, reason)
             finally:
                 with self._jobs_lock:
                     self._running.discard(instance_id)
@@ -188,41 +195,58 @@ class Scheduler(object):
         with self._jobs_lock:
             return list(self._jobs)
 
+    @staticmethod
+    def _report(on_end, op, reason):
+        try:
+            on_end(op, reason)
+        except Exception:  # a report never fails the lifecycle
+            LOG.exception('instance %s: reporting the end of operation %d '
+                          'failed', op.instance_id, op.number)
+
     def _guard(self, work, op):
+        """Run ``work(op)``; return ``(ended, reason)``: ended False when
+        it stopped quietly, reason the failure recorded (None: done)."""
         try:
             work(op)
         except Superseded:
             LOG.info('instance %s: operation %d superseded, stopped',
                      op.instance_id, op.number)
+            return False, None
         except LeaseLost:
             LOG.warning('instance %s: operation %d stopped: another SM '
                         'replica took its lease', op.instance_id, op.number)
+            return False, None
         except leases_mod.LeaseBusy:
             LOG.warning('instance %s: operation %d not started: another SM '
                         'replica kept its lease for a whole phase deadline; '
                         'whichever replica gets the lease resumes it',
                         op.instance_id, op.number)
+            return False, None
         except Stopping:
             LOG.info('instance %s: the SM is stopping; operation %d is left '
                      'for the next start to resume', op.instance_id,
                      op.number)
+            return False, None
         except (PhaseError, polling.Timeout) as exc:
-            self.fail(op, str(exc))
+            reason = str(exc)
         except errors.OCCIError as exc:
-            self.fail(op, exc.message)
+            reason = exc.message
         except ks_exc.ClientException as exc:
-            self.fail(op, 'Keystone authentication for the CC failed: %s'
+            reason = ('Keystone authentication for the CC failed: %s'
                       % type(exc).__name__)
         except Exception:  # never lose a worker thread silently
             LOG.exception('lifecycle of instance %s crashed', op.instance_id)
-            self.fail(op, 'internal error in the SM')
+            reason = 'internal error in the SM'
+        else:
+            return True, None
+        return self.fail(op, reason), reason
 
     def fail(self, op, reason):
-        """Record ``failed`` with ``reason`` (if ``op`` still owns the
-        instance)."""
+        """Record ``failed`` with ``reason`` if ``op`` still owns the
+        instance; return whether it did."""
         LOG.warning('instance %s failed: %s', op.instance_id, reason)
-        self.store.transition(op.instance_id, states.FAILED, reason=reason,
-                              operation=op.number)
+        return self.store.transition(op.instance_id, states.FAILED,
+                                     reason=reason, operation=op.number)
 
     def shutdown(self, wait=True):
         """Stop: running operations end at their next step (and give up
