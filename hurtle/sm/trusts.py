@@ -27,6 +27,13 @@ the create request of an instance, a trust (``POST
   expiry, ``[trust] max_redelegation_count``), otherwise the stack is
   refused with 403.
 
+When the request's token is itself trust-scoped (a composed instance
+creating a dependency with its own trust, ``hurtle.sm.peers``; Heat's
+``Hurtle::Service::Instance`` acting with its stack trust), Keystone makes
+the new trust a redelegation of that one (one less redelegation left).
+Keystone's v3 API is found in the catalog on ``[service_credentials]
+interface``.
+
 Only the trust id is kept (in the instance's record, never rendered);
 the SO deploys with it (``HURTLE_TRUST_ID``), so stacks land in the
 user's project, and the SM deletes it once the instance is disposed,
@@ -45,7 +52,6 @@ LOG = logging.getLogger(__name__)
 #: Where the trust id is kept: a key of the record's attributes that is
 #: never rendered nor sent to the SO as an attribute.
 ATTRIBUTE = 'hurtle.trust.id'
-
 
 
 def _identity(conf):
