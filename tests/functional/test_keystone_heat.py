@@ -202,31 +202,45 @@ class KeystoneHeatTest(KeystoneHeatCase):
         self.assertEqual(before, set(self.trusts_of('demo_reader')))
 
     # -- Hurtle::Service::Instance with the stack's credentials ----------
-    def test_service_instance_resource_creates_in_the_users_project(self):
-        template = {
+    def service_template(self, greeting):
+        """A template of one ``Hurtle::Service::Instance`` of the sample
+        service with ``sample.greeting``; output ``url``."""
+        return {
             'heat_template_version': '2021-04-16',
             'resources': {'svc': {
                 'type': 'Hurtle::Service::Instance',
                 'properties': {
                     'endpoint': self.hurtle.sm_url + 'sample/',
-                    'attributes': {'sample.greeting': 'from-heat'},
+                    'attributes': {'sample.greeting': greeting},
                     'timeout': TIMEOUT}}},
             'outputs': {'url': {'value': {'get_attr': ['svc', 'url']}}}}
-        heat = self.heat('demo', 'demo')
-        stack_id = heat.stacks.create(stack_name='svc-by-demo',
-                                      template=template)['stack']['id']
+
+    def created_instance(self, heat, stack_id, greeting):
+        """Wait for the stack ``stack_id`` of :meth:`service_template`;
+        check its instance is demo's, active, with ``greeting``.
+
+        :returns: ``(location, attributes)`` of the instance.
+        """
         stack = self.wait_stack(heat, stack_id,
                                 {'CREATE_COMPLETE', 'CREATE_FAILED'})
         self.assertEqual('CREATE_COMPLETE', stack.stack_status,
                          stack.stack_status_reason)
         location = heat.stacks.output_show(
             stack_id, 'url')['output']['output_value']
+        attrs = self.client('demo', 'demo').get(location).attributes
+        self.assertEqual('active', attrs['mcn.service.state'])
+        self.assertEqual(greeting, attrs['sample.greeting'])
+        return location, attrs
+
+    def test_service_instance_resource_creates_in_the_users_project(self):
+        heat = self.heat('demo', 'demo')
+        stack_id = heat.stacks.create(
+            stack_name='svc-by-demo',
+            template=self.service_template('from-heat'))['stack']['id']
+        location, attrs = self.created_instance(heat, stack_id, 'from-heat')
         # The instance is demo's (another project does not see it), and
         # its own stack is in demo's project too.
         demo = self.client('demo', 'demo')
-        attrs = demo.get(location).attributes
-        self.assertEqual('active', attrs['mcn.service.state'])
-        self.assertEqual('from-heat', attrs['sample.greeting'])
         self.assertIn(attrs['occi.mcn.stack.id'],
                       [s.id for s in heat.stacks.list()])
         self.assertRaises(errors.NotFound,
@@ -238,16 +252,6 @@ class KeystoneHeatTest(KeystoneHeatCase):
         self.wait_gone(demo, location)
 
     def test_heats_trust_drives_the_sm_after_the_users_token_is_gone(self):
-        def template(greeting):
-            return {
-                'heat_template_version': '2021-04-16',
-                'resources': {'svc': {
-                    'type': 'Hurtle::Service::Instance',
-                    'properties': {
-                        'endpoint': self.hurtle.sm_url + 'sample/',
-                        'attributes': {'sample.greeting': greeting},
-                        'timeout': TIMEOUT}}},
-                'outputs': {'url': {'value': {'get_attr': ['svc', 'url']}}}}
         before = set(self.trusts_of('demo'))
         project = self.keystone.project_id('demo')
         token = self.keystone.token('demo', 'demo')
@@ -257,21 +261,13 @@ class KeystoneHeatTest(KeystoneHeatCase):
             token=token)
         stack_id = by_token.stacks.create(
             stack_name='svc-token-gone',
-            template=template('from-heat'))['stack']['id']
+            template=self.service_template('from-heat'))['stack']['id']
         # Revoked while the stack is being created: Heat goes on with its
         # own trust (reauthentication_auth_method = trusts).
         self.keystone.revoke(token)
         heat = self.heat('demo', 'demo')
-        stack = self.wait_stack(heat, stack_id,
-                                {'CREATE_COMPLETE', 'CREATE_FAILED'})
-        self.assertEqual('CREATE_COMPLETE', stack.stack_status,
-                         stack.stack_status_reason)
-        location = heat.stacks.output_show(
-            stack_id, 'url')['output']['output_value']
+        location, attrs = self.created_instance(heat, stack_id, 'from-heat')
         demo = self.client('demo', 'demo')
-        attrs = demo.get(location).attributes
-        self.assertEqual('active', attrs['mcn.service.state'])
-        self.assertEqual('from-heat', attrs['sample.greeting'])
         # The SM was called with a token of Heat's stack trust: the
         # instance's trust is a redelegation of it.
         trusts = self.new_trusts('demo', before)
@@ -284,7 +280,8 @@ class KeystoneHeatTest(KeystoneHeatCase):
 
         # An update and the delete, with demo's new tokens: the SM
         # instance follows.
-        heat.stacks.update(stack_id, template=template('bonjour'))
+        heat.stacks.update(stack_id,
+                           template=self.service_template('bonjour'))
         stack = self.wait_stack(heat, stack_id,
                                 {'UPDATE_COMPLETE', 'UPDATE_FAILED'})
         self.assertEqual('UPDATE_COMPLETE', stack.stack_status,
