@@ -17,23 +17,59 @@ catalog as ``orchestration`` unless ``[deployer] heat_url`` names an
 endpoint).
 The options are keystoneauth1's own (``auth_type``, ``auth_url``,
 ``username``, ``password``, ``project_name``, ..., ``cafile``,
-``insecure``, ``timeout``).
+``insecure``, ``timeout``), and ``interface``: the catalog interface
+(``public``, ``internal``, ``admin``; default ``public``, the only one
+devstack registers Keystone on) of the endpoints found through these
+credentials: Keystone's own (the SM's trusts, ``hurtle.sm.trusts``) and
+Heat's (``orchestration``, the SOs' Heat deployer). A catalog without
+that interface makes the requests that need it fail with a message
+naming the option (:data:`MISSING_ENDPOINT`), 503 at the SM's API.
 """
 from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
 
 GROUP = 'service_credentials'
+
+#: Message of a catalog lacking an endpoint on the configured interface:
+#: ``MISSING_ENDPOINT % (service_type, interface)``.
+MISSING_ENDPOINT = ('the Keystone catalog has no %s endpoint on the %r '
+                    'interface; set [service_credentials] interface to one '
+                    'it has (public, internal or admin)')
+
+interface_opt = cfg.StrOpt(
+    'interface', default='public', choices=['public', 'internal', 'admin'],
+    help='Keystone catalog interface of the endpoints Hurtle finds with '
+         'these credentials: the identity service (trusts) and Heat '
+         '(orchestration). devstack registers Keystone on public only.')
 
 
 def register_opts(conf):
     ks_loading.register_session_conf_options(conf, GROUP)
     ks_loading.register_auth_conf_options(conf, GROUP)
+    conf.register_opt(interface_opt, group=GROUP)
 
 
 def list_opts():
     opts = (ks_loading.get_session_conf_options() +
             ks_loading.get_auth_common_conf_options() +
-            ks_loading.get_auth_plugin_conf_options('password'))
+            ks_loading.get_auth_plugin_conf_options('password') +
+            [interface_opt])
     return {GROUP: opts}
+
+
+def interface(conf):
+    """``[service_credentials] interface`` (``public`` when the group is
+    not registered in ``conf``)."""
+    try:
+        return conf[GROUP].interface
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+        return interface_opt.default
+
+
+def missing_endpoint(conf, service_type):
+    """:data:`MISSING_ENDPOINT` for ``service_type`` and the configured
+    interface."""
+    return MISSING_ENDPOINT % (service_type, interface(conf))
 
 
 def load_trust_session(conf, trust_id):

@@ -22,8 +22,11 @@ copied into it from Hurtle's own configuration files
 With Keystone auth (``[embedded_heat] auth_strategy = keystone``) the
 generated file selects Heat's token-checking paste pipeline (no
 ``flavor``: Heat's ``default`` pipeline, ``authurl authtoken context``),
-Heat's real keystone client and ``deferred_auth_method = trusts``, and
-carries the groups :func:`keystone_groups` makes.
+Heat's real keystone client, ``deferred_auth_method = trusts``,
+``reauthentication_auth_method = trusts`` and ``allow_trusts_redelegation
+= true`` (Heat works with its stack trust once the user's token is gone,
+and the SM can redelegate that trust), and carries the groups
+:func:`keystone_groups` makes.
 """
 import configparser
 import io
@@ -170,7 +173,16 @@ def keystone_groups(authtoken, trustee, stack_domain):
         if not value:
             raise ConfigError('[embedded_heat] auth_strategy = keystone '
                               'needs [embedded_heat] %s' % name)
-    default = {'deferred_auth_method': 'trusts'}
+    # Heat acts with its stack trust, not the user's token, for the
+    # whole of a create and for later updates (a long operation outlives
+    # the token; Hurtle::Service::Instance then calls the SM with a
+    # token of that trust), and makes that trust redelegatable, so that
+    # the SM can make the instance's own trust from it
+    # (hurtle.sm.trusts). Both are [DEFAULT] options of Heat's
+    # heat.common.config (engine_opts).
+    default = {'deferred_auth_method': 'trusts',
+               'reauthentication_auth_method': 'trusts',
+               'allow_trusts_redelegation': 'true'}
     default.update((k, v) for k, v in stack_domain.items() if v)
     return {
         'DEFAULT': default,

@@ -13,7 +13,12 @@
 
 * :meth:`Peers.cc`: the CC's app API, as ``[sm] service_project``;
 * :meth:`Peers.so`: one instance's SO, with its per-SO secret;
-* :meth:`Peers.sm`: another SM (composition), as the instance's project;
+* :meth:`Peers.sm`: another SM (composition), as the instance's project:
+  in Keystone mode with a token of the instance's own trust
+  (:meth:`Peers.trust_session`), so that its dependencies are created
+  in the user's project as the user (the trust impersonates), get their
+  own trusts (redelegated from this one) and can be disposed of after
+  the user's token is gone; without a trust, with the SM's service token;
 * :meth:`Peers.deployer`: the deployer an SO of the instance would use
   (``[deployer] driver`` for the instance's project), to dispose a stack
   by id when its SO is gone.
@@ -28,7 +33,9 @@ users see as a reason, the URL and exception go to the log only.
 In the noauth mode the CC client also sends the local secret
 (``hurtle.local_secret``) as ``X-Auth-Token``; only the CC gets it.
 """
+import collections
 import logging
+import threading
 
 from hurtle.conf import service_credentials
 from hurtle import local_secret
@@ -42,6 +49,10 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds a probe of the CC or an SO may take.
 PROBE_TIMEOUT = 10
+
+#: Trust-scoped keystoneauth1 sessions :class:`Peers` keeps (least
+#: recently used dropped first); each renews its own token.
+TRUST_SESSIONS = 64
 
 
 class ComponentClient(occi_client.OCCIClient):
@@ -62,10 +73,11 @@ class ComponentClient(occi_client.OCCIClient):
 
 
 class ServiceTokenClient(ComponentClient):
-    """A :class:`ComponentClient` sending the SM's service token (Keystone
-    mode): when the peer answers 401 (the token was revoked, or the
-    peer's Keystone no longer accepts it), keystoneauth1 gets a new token
-    and the request is sent once more with it.
+    """A :class:`ComponentClient` sending a token of a keystoneauth1
+    session (Keystone mode: the SM's service token, or a token of an
+    instance's trust): when the peer answers 401 (the token was revoked,
+    or the peer's Keystone no longer accepts it), keystoneauth1 gets a new
+    token and the request is sent once more with it.
 
     :param keystone: the keystoneauth1 session of the token.
     """
@@ -95,9 +107,11 @@ class Peers(object):
     def __init__(self, conf):
         self.conf = conf
         self._keystone = None
+        self._trusts = collections.OrderedDict()   # trust id -> session
+        self._trusts_lock = threading.Lock()
 
     def _client(self, component, url, headers, probe=False,
-                service_token=False):
+                service_token=False, keystone=None):
         if probe:
             timeout = min(PROBE_TIMEOUT, self.conf.sm.phase_timeout)
             retries = 0
@@ -107,8 +121,9 @@ class Peers(object):
         kwargs = dict(headers=headers, verify=not self.conf.sm.insecure,
                       timeout=timeout, retries=retries)
         if service_token and self.conf.auth_strategy == 'keystone':
-            return ServiceTokenClient(component, self.keystone_session(),
-                                      url, **kwargs)
+            return ServiceTokenClient(
+                component, keystone or self.keystone_session(), url,
+                **kwargs)
         return ComponentClient(component, url, **kwargs)
 
     def keystone_session(self):
@@ -118,6 +133,31 @@ class Peers(object):
         if self._keystone is None:
             self._keystone = service_credentials.load_session(self.conf)
         return self._keystone
+
+    def trust_session(self, trust_id):
+        """A keystoneauth1 session of the ``[service_credentials]`` user
+        scoped to the trust ``trust_id`` (its tokens act as the trustor in
+        the trust's project), kept for reuse: the last
+        :data:`TRUST_SESSIONS` used are kept.
+
+        :raises keystoneauth1.exceptions.ClientException: invalid
+            ``[service_credentials]`` options (Keystone itself is only
+            called for a token).
+        """
+        with self._trusts_lock:
+            session = self._trusts.pop(trust_id, None)
+            if session is None:
+                session = service_credentials.load_trust_session(
+                    self.conf, trust_id)
+            self._trusts[trust_id] = session
+            while len(self._trusts) > TRUST_SESSIONS:
+                self._trusts.popitem(last=False)
+            return session
+
+    def forget_trust(self, trust_id):
+        """Drop the kept session of ``trust_id`` (the trust was deleted)."""
+        with self._trusts_lock:
+            self._trusts.pop(trust_id, None)
 
     def auth_headers(self, project):
         """Headers authenticating the SM towards the CC or another SM.
@@ -146,9 +186,23 @@ class Peers(object):
                              'X-Tenant-Name': row.project}, probe)
 
     def sm(self, row, url):
-        """An OCCI client of the SM at ``url``, as ``row``'s project."""
-        return self._client('service manager (SM) of a dependency', url,
-                            self.auth_headers(row.project),
+        """An OCCI client of the SM at ``url``, as ``row``'s project.
+
+        Keystone mode: with a token of ``row``'s trust when it has one
+        (the dependency then belongs to the user, see the module
+        docstring), else with the SM's service token.
+
+        :raises keystoneauth1.exceptions.ClientException: no token can be
+            had (Keystone unreachable, or the trust is gone).
+        """
+        trust_id = (row.attributes or {}).get(trusts.ATTRIBUTE)
+        component = 'service manager (SM) of a dependency'
+        if self.conf.auth_strategy == 'keystone' and trust_id:
+            session = self.trust_session(trust_id)
+            return self._client(component, url,
+                                {'X-Auth-Token': session.get_token()},
+                                service_token=True, keystone=session)
+        return self._client(component, url, self.auth_headers(row.project),
                             service_token=True)
 
     def deployer(self, row):

@@ -252,6 +252,7 @@ class Phases(object):
             trust_id = (row.attributes or {}).get(trusts.ATTRIBUTE)
             if trust_id:
                 trusts.delete(self.conf, trust_id)
+                self.peers.forget_trust(trust_id)
         except trusts.TrustError as exc:
             raise scheduling.PhaseError(
                 'dispose failed: %s (DELETE again to retry)' % exc)

@@ -27,6 +27,13 @@ the create request of an instance, a trust (``POST
   expiry, ``[trust] max_redelegation_count``), otherwise the stack is
   refused with 403.
 
+When the request's token is itself trust-scoped (a composed instance
+creating a dependency with its own trust, ``hurtle.sm.peers``; Heat's
+``Hurtle::Service::Instance`` acting with its stack trust), Keystone makes
+the new trust a redelegation of that one (one less redelegation left).
+Keystone's v3 API is found in the catalog on ``[service_credentials]
+interface``.
+
 Only the trust id is kept (in the instance's record, never rendered);
 the SO deploys with it (``HURTLE_TRUST_ID``), so stacks land in the
 user's project, and the SM deletes it once the instance is disposed,
@@ -46,8 +53,13 @@ LOG = logging.getLogger(__name__)
 #: never rendered nor sent to the SO as an attribute.
 ATTRIBUTE = 'hurtle.trust.id'
 
-_IDENTITY = {'service_type': 'identity', 'interface': 'public',
-             'version': (3, 0)}
+
+def _identity(conf):
+    """The endpoint filter of Keystone's v3 API on ``[service_credentials]
+    interface``."""
+    return {'service_type': 'identity',
+            'interface': service_credentials.interface(conf),
+            'version': (3, 0)}
 
 
 class TrustError(Exception):
@@ -72,8 +84,9 @@ def create(conf, service_session, environ):
     :param service_session: keystoneauth1 session of the
         ``[service_credentials]`` user (the trustee).
     :returns: the trust id (str).
-    :raises TrustError: Keystone refused (its status and message) or is
-        unreachable (``status`` None).
+    :raises TrustError: Keystone refused (its status and message), is
+        unreachable (``status`` None) or has no identity endpoint on
+        ``[service_credentials] interface`` (503, naming the option).
     """
     token = _header(environ, 'X-Auth-Token')
     user_id = _header(environ, 'X-User-Id')
@@ -86,7 +99,7 @@ def create(conf, service_session, environ):
     try:
         trustee = service_session.get_user_id()
         resp = service_session.post(
-            '/OS-TRUST/trusts', endpoint_filter=_IDENTITY,
+            '/OS-TRUST/trusts', endpoint_filter=_identity(conf),
             authenticated=False, raise_exc=False,
             headers={'X-Auth-Token': token},
             json={'trust': {'trustor_user_id': user_id,
@@ -95,6 +108,8 @@ def create(conf, service_session, environ):
                             'impersonation': True,
                             'allow_redelegation': True,
                             'roles': [{'name': r} for r in roles]}})
+    except ks_exc.EndpointNotFound:
+        raise _no_endpoint(conf)
     except ks_exc.ClientException as exc:
         LOG.warning('Cannot create a trust: %s: %s', type(exc).__name__, exc)
         raise TrustError('Keystone cannot be reached to create the '
@@ -108,6 +123,12 @@ def create(conf, service_session, environ):
     return trust_id
 
 
+def _no_endpoint(conf):
+    message = service_credentials.missing_endpoint(conf, 'identity')
+    LOG.warning('Cannot reach Keystone for trusts: %s', message)
+    return TrustError(message, 503)
+
+
 def _message(resp):
     try:
         return resp.json()['error']['message']
@@ -119,13 +140,17 @@ def delete(conf, trust_id):
     """Delete the trust ``trust_id`` (with a token of that trust, which
     acts as the trustor). A trust that is gone already is no error.
 
-    :raises TrustError: Keystone refused or is unreachable (the instance
-        keeps its record; a later DELETE retries).
+    :raises TrustError: Keystone refused, is unreachable or has no
+        identity endpoint on ``[service_credentials] interface`` (the
+        instance keeps its record; a later DELETE retries).
     """
     session = service_credentials.load_trust_session(conf, trust_id)
     try:
         resp = session.delete('/OS-TRUST/trusts/%s' % trust_id,
-                              endpoint_filter=_IDENTITY, raise_exc=False)
+                              endpoint_filter=_identity(conf),
+                              raise_exc=False)
+    except ks_exc.EndpointNotFound:
+        raise _no_endpoint(conf)
     except ks_exc.Unauthorized:
         # The trust (or its trustor) is gone: no token can be had.
         LOG.info('Trust %s is gone already', trust_id)

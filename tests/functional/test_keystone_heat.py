@@ -54,8 +54,11 @@ def hurtle_conf(keystone):
         password=keystone_fixture.PASSWORD)
 
 
-class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
-    """One Keystone and one hurtle-all (see the module docstring)."""
+class KeystoneHeatCase(test_keystone_mode.KeystoneTestCase):
+    """One Keystone and one hurtle-all serving :attr:`MANIFESTS` (see the
+    module docstring); helpers, no tests."""
+
+    MANIFESTS = (hurtle_fixture.SAMPLE_MANIFEST,)
 
     @classmethod
     def setUpClass(cls):
@@ -65,8 +68,7 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
         cls.addClassCleanup(cls.keystone.cleanUp)
         cls.keystone.add_heat_accounts()
         cls.hurtle = hurtle_fixture.HurtleAll(
-            manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            extra_conf=hurtle_conf(cls.keystone))
+            manifests=cls.MANIFESTS, extra_conf=hurtle_conf(cls.keystone))
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)
         test_keystone_mode.add_catalog(cls.keystone, cls.hurtle)
@@ -89,6 +91,30 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
             time.sleep(0.2)
         self.fail('stack %s never reached %s (last %s)\n%s' % (
             stack_id, wanted, status, self.hurtle.output()[-6000:]))
+
+    def trusts_of(self, user):
+        """``{trust id: trust}`` of trustor ``user``."""
+        keystone = self.keystone.admin()
+        return {t.id: t for t in keystone.trusts.list(
+            trustor_user=self.keystone.user_id(user))}
+
+    def new_trusts(self, user, before):
+        """``{trustee name: [trust]}`` of ``user``'s trusts not in
+        ``before`` (trustees :data:`keystone_fixture.SERVICE_USER` and
+        :data:`keystone_fixture.HEAT_USER`)."""
+        names = {self.keystone.user_id(name): name for name in (
+            keystone_fixture.SERVICE_USER, keystone_fixture.HEAT_USER)}
+        result = {}
+        for trust_id, trust in self.trusts_of(user).items():
+            if trust_id not in before:
+                result.setdefault(names.get(trust.trustee_user_id),
+                                  []).append(trust)
+        return result
+
+
+class KeystoneHeatTest(KeystoneHeatCase):
+    """Tokens at the embedded Heat, trusts of SM instances, and
+    ``Hurtle::Service::Instance``."""
 
     # -- the embedded Heat checks tokens -------------------------------------
     def test_requests_without_a_valid_token_are_401(self):
@@ -117,12 +143,6 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
         self.wait_stack(demo, stack_id, {'DELETE_COMPLETE'})
 
     # -- trusts ----------------------------------------------------------
-    def trusts_of(self, user):
-        """``{trust id: trust}`` of trustor ``user``."""
-        keystone = self.keystone.admin()
-        return {t.id: t for t in keystone.trusts.list(
-            trustor_user=self.keystone.user_id(user))}
-
     def test_stacks_land_in_the_users_project_through_a_trust(self):
         token = self.keystone.token('demo', 'demo')
         demo = occi_client.OCCIClient(self.hurtle.sm_url, retries=0,
@@ -182,31 +202,45 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
         self.assertEqual(before, set(self.trusts_of('demo_reader')))
 
     # -- Hurtle::Service::Instance with the stack's credentials ----------
-    def test_service_instance_resource_creates_in_the_users_project(self):
-        template = {
+    def service_template(self, greeting):
+        """A template of one ``Hurtle::Service::Instance`` of the sample
+        service with ``sample.greeting``; output ``url``."""
+        return {
             'heat_template_version': '2021-04-16',
             'resources': {'svc': {
                 'type': 'Hurtle::Service::Instance',
                 'properties': {
                     'endpoint': self.hurtle.sm_url + 'sample/',
-                    'attributes': {'sample.greeting': 'from-heat'},
+                    'attributes': {'sample.greeting': greeting},
                     'timeout': TIMEOUT}}},
             'outputs': {'url': {'value': {'get_attr': ['svc', 'url']}}}}
-        heat = self.heat('demo', 'demo')
-        stack_id = heat.stacks.create(stack_name='svc-by-demo',
-                                      template=template)['stack']['id']
+
+    def created_instance(self, heat, stack_id, greeting):
+        """Wait for the stack ``stack_id`` of :meth:`service_template`;
+        check its instance is demo's, active, with ``greeting``.
+
+        :returns: ``(location, attributes)`` of the instance.
+        """
         stack = self.wait_stack(heat, stack_id,
                                 {'CREATE_COMPLETE', 'CREATE_FAILED'})
         self.assertEqual('CREATE_COMPLETE', stack.stack_status,
                          stack.stack_status_reason)
         location = heat.stacks.output_show(
             stack_id, 'url')['output']['output_value']
+        attrs = self.client('demo', 'demo').get(location).attributes
+        self.assertEqual('active', attrs['mcn.service.state'])
+        self.assertEqual(greeting, attrs['sample.greeting'])
+        return location, attrs
+
+    def test_service_instance_resource_creates_in_the_users_project(self):
+        heat = self.heat('demo', 'demo')
+        stack_id = heat.stacks.create(
+            stack_name='svc-by-demo',
+            template=self.service_template('from-heat'))['stack']['id']
+        location, attrs = self.created_instance(heat, stack_id, 'from-heat')
         # The instance is demo's (another project does not see it), and
         # its own stack is in demo's project too.
         demo = self.client('demo', 'demo')
-        attrs = demo.get(location).attributes
-        self.assertEqual('active', attrs['mcn.service.state'])
-        self.assertEqual('from-heat', attrs['sample.greeting'])
         self.assertIn(attrs['occi.mcn.stack.id'],
                       [s.id for s in heat.stacks.list()])
         self.assertRaises(errors.NotFound,
@@ -216,3 +250,46 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
         heat.stacks.delete(stack_id)
         self.wait_stack(heat, stack_id, {'DELETE_COMPLETE'})
         self.wait_gone(demo, location)
+
+    def test_heats_trust_drives_the_sm_after_the_users_token_is_gone(self):
+        before = set(self.trusts_of('demo'))
+        project = self.keystone.project_id('demo')
+        token = self.keystone.token('demo', 'demo')
+        # This client has that one token and no way to get another.
+        by_token = heat_v1.Client(
+            endpoint='%s/v1/%s' % (self.hurtle.heat_url, project),
+            token=token)
+        stack_id = by_token.stacks.create(
+            stack_name='svc-token-gone',
+            template=self.service_template('from-heat'))['stack']['id']
+        # Revoked while the stack is being created: Heat goes on with its
+        # own trust (reauthentication_auth_method = trusts).
+        self.keystone.revoke(token)
+        heat = self.heat('demo', 'demo')
+        location, attrs = self.created_instance(heat, stack_id, 'from-heat')
+        demo = self.client('demo', 'demo')
+        # The SM was called with a token of Heat's stack trust: the
+        # instance's trust is a redelegation of it.
+        trusts = self.new_trusts('demo', before)
+        heat_trusts = {t.id: t for t in trusts[keystone_fixture.HEAT_USER]}
+        hurtle_trusts = trusts[keystone_fixture.SERVICE_USER]
+        self.assertEqual(1, len(hurtle_trusts), trusts)
+        self.assertIn(hurtle_trusts[0].redelegated_trust_id, heat_trusts)
+        stack_trust = heat_trusts[hurtle_trusts[0].redelegated_trust_id]
+        self.assertIsNone(stack_trust.redelegated_trust_id)
+
+        # An update and the delete, with demo's new tokens: the SM
+        # instance follows.
+        heat.stacks.update(stack_id,
+                           template=self.service_template('bonjour'))
+        stack = self.wait_stack(heat, stack_id,
+                                {'UPDATE_COMPLETE', 'UPDATE_FAILED'})
+        self.assertEqual('UPDATE_COMPLETE', stack.stack_status,
+                         stack.stack_status_reason)
+        attrs = self.wait_state(demo, location, {'active', 'failed'})
+        self.assertEqual('bonjour', attrs['sample.greeting'])
+        self.assertIn('greeting=bonjour', attrs['mcn.endpoint.sample'])
+        heat.stacks.delete(stack_id)
+        self.wait_stack(heat, stack_id, {'DELETE_COMPLETE'})
+        self.wait_gone(demo, location)
+        self.assertEqual(before, set(self.trusts_of('demo')))

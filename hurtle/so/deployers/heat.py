@@ -80,6 +80,8 @@ class HeatDeployer(deployer_api.Deployer):
 
     def __init__(self, conf, project, trust_id=None):
         self.project = project
+        self._missing = service_credentials.missing_endpoint(
+            conf, 'orchestration')
         if deployer_conf.strategy(conf) == 'keystone':
             if trust_id:
                 session = service_credentials.load_trust_session(
@@ -90,9 +92,10 @@ class HeatDeployer(deployer_api.Deployer):
             heat_url = conf.deployer.heat_url
             if heat_url and '%(project)s' not in heat_url:
                 endpoint = heat_url
-            self.client = heat_v1.Client(session=session,
-                                         endpoint_override=endpoint,
-                                         service_type='orchestration')
+            self.client = heat_v1.Client(
+                session=session, endpoint_override=endpoint,
+                service_type='orchestration',
+                interface=service_credentials.interface(conf))
         else:
             project = conf.deployer.heat_project
             endpoint = conf.deployer.heat_url % {'project': project}
@@ -112,6 +115,9 @@ class HeatDeployer(deployer_api.Deployer):
             return func(*args, **kwargs)
         except _UNREACHABLE as exc:
             raise _unavailable(what, exc)
+        except ks_exc.EndpointNotFound:
+            raise deployer_api.DeployerError('%s: %s' % (
+                what, self._missing))
         except heat_exc.HTTPException as exc:
             if getattr(exc, 'code', None) in _UNAVAILABLE_CODES:
                 raise _unavailable(what, exc)

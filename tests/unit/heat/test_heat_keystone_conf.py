@@ -70,6 +70,8 @@ class KeystoneHeatConfTest(testtools.TestCase):
         self.assertEqual(heatconf.FAKE_KEYSTONE,
                          conf['DEFAULT']['keystone_backend'])
         self.assertEqual('password', conf['DEFAULT']['deferred_auth_method'])
+        self.assertNotIn('reauthentication_auth_method', conf['DEFAULT'])
+        self.assertNotIn('allow_trusts_redelegation', conf['DEFAULT'])
 
     def test_keystone_copies_authtoken_and_sets_trustee_and_domain(self):
         conf = self.render(self.settings(KEYSTONE))
@@ -78,6 +80,8 @@ class KeystoneHeatConfTest(testtools.TestCase):
         self.assertNotIn('keystone_backend', conf['DEFAULT'])
         default = conf['DEFAULT']
         self.assertEqual('trusts', default['deferred_auth_method'])
+        self.assertEqual('trusts', default['reauthentication_auth_method'])
+        self.assertEqual('true', default['allow_trusts_redelegation'])
         self.assertEqual('heat', default['stack_user_domain_name'])
         self.assertEqual('heat_domain_admin', default['stack_domain_admin'])
         self.assertEqual('domain-secret',
