@@ -11,25 +11,27 @@
 # under the License.
 """Following an instance's lifecycle (``--wait``).
 
-:func:`wait` polls an instance until its ``mcn.service.state`` is one of
-the wanted states (or, for a delete, until it is gone), writing each new
-state as one line to a stream as it changes.
+:func:`wait` polls an instance (with :func:`hurtle.polling.poll_until`)
+until its ``mcn.service.state`` is one of the wanted states (or, for a
+delete, until it is gone), writing each new state as one line to a stream
+as it changes.
 """
-import time
-
 from osc_lib import exceptions as osc_exc
 
 from hurtle.occi import errors
+from hurtle import polling
 
 STATE = 'mcn.service.state'
 REASON = 'mcn.service.state.reason'
 FAILED = 'failed'
 #: Seconds between two polls.
 INTERVAL = 1.0
+#: What :func:`wait` returns once a deleted instance is gone.
+GONE = object()
 
 
 def wait(get, label, wanted, timeout, progress, gone_ok=False,
-         interval=INTERVAL, clock=time.monotonic, sleep=time.sleep):
+         interval=INTERVAL):
     """Poll until the instance reaches a state in ``wanted``.
 
     :param get: callable returning the instance's
@@ -37,40 +39,43 @@ def wait(get, label, wanted, timeout, progress, gone_ok=False,
         :class:`~hurtle.occi.errors.NotFound` once it is gone).
     :param label: how the instance is named in messages.
     :param wanted: states that end the wait.
-    :param timeout: seconds (``None``: no limit).
+    :param timeout: seconds (float).
     :param progress: stream (``.write``) for the state lines.
     :param gone_ok: a 404 ends the wait (a delete); else it is an error.
+    :param interval: seconds between two polls.
     :returns: the last :class:`EntityInfo`, or ``None`` once gone.
     :raises CommandError: the instance reached ``failed`` (with its
         ``mcn.service.state.reason``), vanished, or the timeout passed.
+        Other errors of ``get`` propagate.
     """
-    deadline = None if timeout is None else clock() + timeout
-    last = None
-    while True:
+    seen = []
+
+    def check():
         try:
             info = get()
         except errors.NotFound:
             if gone_ok:
                 progress.write('%s: deleted\n' % label)
-                return None
+                return GONE
             raise osc_exc.CommandError('%s: the instance is gone' % label)
         state = info.attributes.get(STATE)
-        if state != last:
+        if not seen or seen[-1] != state:
             progress.write('%s: %s\n' % (label, state))
             progress.flush()
-            last = state
+            seen.append(state)
         if state in wanted:
             return info
         if state == FAILED:
             reason = ' '.join(str(info.attributes.get(REASON) or
                                   'no reason given').split())
             raise osc_exc.CommandError('%s failed: %s' % (label, reason))
-        if deadline is not None and clock() >= deadline:
-            raise osc_exc.CommandError(
-                '%s: still %s after %s seconds (--timeout)'
-                % (label, state, _seconds(timeout)))
-        sleep(interval)
+        return None
 
-
-def _seconds(value):
-    return ('%g' % value) if isinstance(value, float) else str(value)
+    try:
+        result = polling.poll_until(check, timeout, interval,
+                                    '%s %s' % (label, '/'.join(wanted)))
+    except polling.Timeout:
+        raise osc_exc.CommandError(
+            '%s: still %s after %g seconds (--timeout)'
+            % (label, seen[-1] if seen else 'unknown', timeout))
+    return None if result is GONE else result
