@@ -48,6 +48,12 @@ class HurtleCommand(object):
         return getattr(self.app, 'stderr', None) or sys.stderr
 
 
+def add_type_argument(parser):
+    parser.add_argument(
+        'service', metavar='<type>',
+        help='Service type: its name (e.g. sample) or scheme#term')
+
+
 def add_attribute_option(parser, required=False, what='of the instance'):
     parser.add_argument(
         '--attribute', metavar='<name=value>', action='append',

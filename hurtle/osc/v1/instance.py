@@ -33,6 +33,14 @@ def _wait(hurtle, location, timeout, progress, gone_ok=False):
                             gone_ok=gone_ok)
 
 
+def _follow(hurtle, location, parsed_args, progress):
+    """With ``--wait``: wait until active (the last record); else
+    ``None``."""
+    if not parsed_args.wait:
+        return None
+    return _wait(hurtle, location, parsed_args.timeout, progress)
+
+
 def _add_id(parser, nargs=None):
     parser.add_argument(
         'instance', metavar='<instance>', nargs=nargs,
@@ -44,9 +52,7 @@ class CreateInstance(base.HurtleCommand, command.ShowOne):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument(
-            'service', metavar='<type>',
-            help='Service type: its name (e.g. sample) or scheme#term')
+        base.add_type_argument(parser)
         base.add_attribute_option(parser)
         base.add_wait_options(parser, 'active')
         return parser
@@ -56,12 +62,8 @@ class CreateInstance(base.HurtleCommand, command.ShowOne):
         hurtle = self.hurtle()
         kind = hurtle.service(parsed_args.service)
         location = hurtle.create(kind, attributes)
-        if parsed_args.wait:
-            info = _wait(hurtle, location, parsed_args.timeout,
-                         self.progress)
-        else:
-            info = hurtle.get(location)
-        return base.show(info)
+        info = _follow(hurtle, location, parsed_args, self.progress)
+        return base.show(info or hurtle.get(location))
 
 
 class ListInstance(base.HurtleCommand, command.Lister):
@@ -123,8 +125,7 @@ class SetInstance(base.HurtleCommand, command.Command):
         hurtle = self.hurtle()
         location = hurtle.locate(parsed_args.instance)
         hurtle.update(location, attributes)
-        if parsed_args.wait:
-            _wait(hurtle, location, parsed_args.timeout, self.progress)
+        _follow(hurtle, location, parsed_args, self.progress)
 
 
 class DeleteInstance(base.HurtleCommand, command.Command):

@@ -32,9 +32,7 @@ class ShowService(base.HurtleCommand, command.ShowOne):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument(
-            'service', metavar='<type>',
-            help='Service type: its name (e.g. sample) or scheme#term')
+        base.add_type_argument(parser)
         return parser
 
     def take_action(self, parsed_args):
