@@ -26,7 +26,7 @@ if [ ! -x "$venv/bin/hurtle-all" ] || [ requirements.txt -nt "$stamp" ] \
     echo "setting up $venv (first run takes a few minutes)"
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install -q --upgrade pip
-    "$venv/bin/python" -m pip install -q -e .
+    "$venv/bin/python" -m pip install -q -e ".[cli]"
     touch "$stamp"
 fi
 exec "$venv/bin/hurtle-all" --config-file etc/hurtle/hurtle.conf --demo "$@"
