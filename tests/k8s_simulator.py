@@ -25,8 +25,8 @@ and JSON of the real one for what Hurtle's ``kubernetes`` runtime uses:
   (its OpenAPI types): an unknown field, a value of the wrong JSON type, a
   missing required field or a bad enum value answers 422 ``Invalid``;
   names follow the API server's rules (DNS-1123 subdomain; DNS-1035
-  label for Services), label keys and values too (422); the Deployment's
-  selector must match its template's labels (422).
+  label for Services), label keys and values and Ingress hosts too (422);
+  the Deployment's selector must match its template's labels (422).
 - 409 ``AlreadyExists``, 404 ``NotFound`` (object or namespace), 401
   ``Unauthorized`` without the bearer token: every error is a ``Status``
   object, as the API server sends.
@@ -44,14 +44,14 @@ request; :meth:`KubernetesSimulator.write_kubeconfig` writes a kubeconfig
 for it.
 """
 import base64
-import os
 import datetime
 import http.server
 import json
+import os
 import re
 import threading
-import uuid
 from urllib import parse
+import uuid
 
 import fixtures
 from kubernetes import client
@@ -73,8 +73,8 @@ GROUP_SUFFIX = {'api/v1': '', 'apis/apps/v1': '.apps',
 PATH = re.compile(r'^/(api/v1|apis/apps/v1|apis/networking\.k8s\.io/v1)'
                   r'/namespaces/([^/]+)/([a-z]+)(?:/([^/]+))?(?:/(status))?$')
 DNS1123_LABEL = r'[a-z0-9]([-a-z0-9]*[a-z0-9])?'
-DNS1123_SUBDOMAIN = re.compile(r'^%s(\.%s)*$' % (DNS1123_LABEL,
-                                                  DNS1123_LABEL))
+DNS1123_SUBDOMAIN = re.compile(
+    r'^%s(\.%s)*$' % (DNS1123_LABEL, DNS1123_LABEL))
 DNS1035_LABEL = re.compile(r'^[a-z]([-a-z0-9]*[a-z0-9])?$')
 QUALIFIED_NAME = re.compile(r'^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$')
 
@@ -387,6 +387,14 @@ class KubernetesSimulator(fixtures.Fixture):
                 causes.append(('spec.template.metadata.labels',
                                'Invalid value: `selector` does not match '
                                'template `labels`'))
+        if plural == 'ingresses':
+            for index, rule in enumerate(body['spec'].get('rules') or []):
+                host = rule.get('host') or ''
+                if host and not DNS1123_SUBDOMAIN.match(
+                        host[2:] if host.startswith('*.') else host):
+                    causes.append(('spec.rules[%d].host' % index,
+                                   'Invalid value: "%s": a lowercase RFC '
+                                   '1123 subdomain' % host))
         if causes:
             raise self._invalid(label, kind, name, causes)
         return kind, api_version, name

@@ -75,7 +75,6 @@ class Runtime(abc.ABC):
         Drivers whose SOs outlive the CC (containers) may do nothing.
         """
 
-
     def status(self, ref):
         """Return the :data:`Status` of the SO identified by ``ref``.
 

@@ -29,8 +29,8 @@ import logging
 import os
 
 from kubernetes import client
-from kubernetes import config as kube_config
 from kubernetes.client import exceptions as kube_exc
+from kubernetes import config as kube_config
 import urllib3
 
 from hurtle.cc.runtime import base
@@ -247,8 +247,8 @@ class KubernetesRuntime(base.Runtime):
                     return 'container waiting: %s %s' % (
                         waiting.reason, waiting.message or '')
             if pod.status and pod.status.phase:
-                return 'pod %s is %s, not ready' % (pod.metadata.name,
-                                                   pod.status.phase)
+                return 'pod %s is %s, not ready' % (
+                    pod.metadata.name, pod.status.phase)
         return 'pod not ready'
 
     # -- stop --------------------------------------------------------------
