@@ -30,7 +30,9 @@ Every ``interval`` seconds it looks at the simulator's Deployments:
 - a Deployment that is gone has its process stopped (SIGTERM, SIGKILL
   after 10 s).
 
-:meth:`Kubelet.kill` SIGKILLs the SO of a Deployment (a crash).
+:meth:`Kubelet.kill` SIGKILLs the SO of a Deployment (a crash);
+``Kubelet.ready_at[name]`` is when (``time.monotonic()``) the pod of
+Deployment ``name`` first passed its readiness probe.
 """
 import base64
 import os
@@ -39,6 +41,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import fixtures
@@ -82,6 +85,7 @@ class Kubelet(fixtures.Fixture):
         self.log_dir = log_dir
         self.interval = interval
         self.containers = {}  # deployment uid -> _Container
+        self.ready_at = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -167,6 +171,9 @@ class Kubelet(fixtures.Fixture):
             self._start(dep, container, spec, env)
         if not container.ready:
             container.ready = self._probe(spec, container.port)
+            if container.ready:
+                self.ready_at.setdefault(container.deployment,
+                                         time.monotonic())
 
     def _env(self, namespace, spec):
         env = {}

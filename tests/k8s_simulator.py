@@ -40,7 +40,7 @@ and JSON of the real one for what Hurtle's ``kubernetes`` runtime uses:
 - Deleting a Deployment deletes its pods (garbage collection).
 
 :attr:`KubernetesSimulator.requests` records ``(method, path)`` of every
-request; :meth:`KubernetesSimulator.write_kubeconfig` writes a kubeconfig
+request (``.log``: ``(time.monotonic(), method, path)``); :meth:`KubernetesSimulator.write_kubeconfig` writes a kubeconfig
 for it.
 """
 import base64
@@ -50,6 +50,7 @@ import json
 import os
 import re
 import threading
+import time
 from urllib import parse
 import uuid
 
@@ -266,6 +267,7 @@ class KubernetesSimulator(fixtures.Fixture):
         self.token = uuid.uuid4().hex
         self.objects = {}
         self.requests = []
+        self.log = []
         self.lock = threading.RLock()
         self._version = 0
 
@@ -549,6 +551,8 @@ class KubernetesSimulator(fixtures.Fixture):
                 url = parse.urlsplit(self.path)
                 with sim.lock:
                     sim.requests.append((self.command, url.path))
+                    sim.log.append((time.monotonic(), self.command,
+                                    url.path))
                 length = int(self.headers.get('Content-Length') or 0)
                 raw = self.rfile.read(length) if length else b''
                 try:

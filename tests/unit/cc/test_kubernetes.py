@@ -16,8 +16,12 @@ the API server would (strict schema, names, labels); SOs are the sample
 bundle's, run by the simulated kubelet (tests/k8s_kubelet.py).
 """
 import json
+import os
+import subprocess
+import sys
 import time
 
+import fixtures
 from kubernetes import client
 from kubernetes.client import exceptions as kube_exc
 import requests
@@ -349,6 +353,22 @@ class DriverLoadingTest(testtools.TestCase):
         self.assertIn('[cc] runtime = kubernets: no such driver', str(err))
         self.assertRegex(str(err), r'installed drivers in hurtle.cc.runtime: '
                          r'.*kubernetes, local')
+
+
+    def test_hurtle_cc_with_an_unknown_runtime_does_not_start(self):
+        state = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(state, 'hurtle.conf')
+        with open(path, 'w') as handle:
+            handle.write('[DEFAULT]\nstate_path = %s\n[cc]\nport = 0\n'
+                         'runtime = kubernets\n' % state)
+        done = subprocess.run(
+            [sys.executable, '-P', '-m', 'hurtle.cmd.cc', '--config-file',
+             path], capture_output=True, text=True, timeout=120,
+            stdin=subprocess.DEVNULL)
+        self.assertEqual(1, done.returncode)
+        self.assertIn('hurtle-cc: [cc] runtime = kubernets: no such driver; '
+                      'installed drivers in hurtle.cc.runtime: ', done.stderr)
+        self.assertNotIn('Traceback', done.stderr)
 
 
 class KubernetesAppAPITest(testtools.TestCase):
