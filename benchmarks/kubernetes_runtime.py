@@ -113,8 +113,8 @@ def main():
     args = parser.parse_args()
     local = run_local(args.runs)
     k8s = run_kubernetes(args.runs)
-    print('%4s %8s %8s %7s %12s %14s' % ('run', 'local_s', 'k8s_s', 'ratio',
-                                          'to_deploy_s', 'after_ready_s'))
+    print('%4s %8s %8s %7s %12s %14s' % (
+        'run', 'local_s', 'k8s_s', 'ratio', 'to_deploy_s', 'after_ready_s'))
     for run, (base, row) in enumerate(zip(local, k8s), 1):
         print('%4d %8.2f %8.2f %7.2f %12.3f %14.3f'
               % (run, base, row[0], row[0] / base, row[1], row[2]))

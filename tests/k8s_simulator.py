@@ -40,8 +40,8 @@ and JSON of the real one for what Hurtle's ``kubernetes`` runtime uses:
 - Deleting a Deployment deletes its pods (garbage collection).
 
 :attr:`KubernetesSimulator.requests` records ``(method, path)`` of every
-request (``.log``: ``(time.monotonic(), method, path)``); :meth:`KubernetesSimulator.write_kubeconfig` writes a kubeconfig
-for it.
+request (``.log``: ``(time.monotonic(), method, path)``);
+:meth:`KubernetesSimulator.write_kubeconfig` writes a kubeconfig for it.
 """
 import base64
 import datetime

@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import fixtures
 from kubernetes import client
@@ -32,6 +31,7 @@ from hurtle.cc.runtime import base
 from hurtle.cc.runtime import kubernetes as k8s_runtime
 from hurtle.cc.runtime import kubernetes_objects as objects
 from hurtle.occi import errors
+from hurtle import polling
 from tests import conf_fixture
 from tests import k8s_kubelet
 from tests import k8s_simulator
@@ -43,14 +43,9 @@ ENV = {'HURTLE_SO_SECRET': SECRET, 'HURTLE_INSTANCE_ID': 'inst-1'}
 TIMEOUT = 60
 
 
-def wait_for(check, what, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError('%s did not happen within %d s' % (what, timeout))
+def wait_for(check, what):
+    """``check()``'s first true result within ``TIMEOUT`` seconds."""
+    return polling.poll_until(lambda: check() or None, TIMEOUT, 0.1, what)
 
 
 def k8s_overrides(cluster, **more):
@@ -353,7 +348,6 @@ class DriverLoadingTest(testtools.TestCase):
         self.assertIn('[cc] runtime = kubernets: no such driver', str(err))
         self.assertRegex(str(err), r'installed drivers in hurtle.cc.runtime: '
                          r'.*kubernetes, local')
-
 
     def test_hurtle_cc_with_an_unknown_runtime_does_not_start(self):
         state = self.useFixture(fixtures.TempDir()).path
