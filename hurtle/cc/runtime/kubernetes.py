@@ -90,11 +90,11 @@ class KubernetesRuntime(base.Runtime):
 
     self_healing = True
 
-    def __init__(self, conf, api=None):
+    def __init__(self, conf):
         self.conf = conf
         self.opts = conf.kubernetes
         self.namespace = self.opts.namespace
-        self.api = api or api_client(conf)
+        self.api = api_client(conf)
         self.core = client.CoreV1Api(self.api)
         self.apps = client.AppsV1Api(self.api)
         self.networking = client.NetworkingV1Api(self.api)

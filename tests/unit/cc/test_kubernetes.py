@@ -340,6 +340,15 @@ class KubernetesRuntimeTest(testtools.TestCase):
         self.assertIn('/nonexistent/kubeconfig', str(err))
 
 
+    def test_in_cluster_auth_outside_a_pod_stops_loading(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'KUBERNETES_SERVICE_HOST'))
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            cc__runtime='kubernetes')).conf
+        err = self.assertRaises(RuntimeError, base.load, 'kubernetes', conf)
+        self.assertIn('(empty: in-cluster service account)', str(err))
+
+
 class DriverLoadingTest(testtools.TestCase):
 
     def test_unknown_runtime_lists_the_installed_ones(self):
