@@ -339,7 +339,6 @@ class KubernetesRuntimeTest(testtools.TestCase):
         self.assertIn('[cc] runtime = kubernetes', str(err))
         self.assertIn('/nonexistent/kubeconfig', str(err))
 
-
     def test_in_cluster_auth_outside_a_pod_stops_loading(self):
         self.useFixture(fixtures.EnvironmentVariable(
             'KUBERNETES_SERVICE_HOST'))
