@@ -20,9 +20,13 @@ Every ``interval`` seconds it looks at the simulator's Deployments:
   pod waiting with ``CreateContainerConfigError``); an image other than
   ``image`` waits with ``ErrImagePull``;
 - the container runs ``python -m hurtle.cmd.so`` with the container's
-  args, ``--host 127.0.0.1``, ``--port`` the node port of a NodePort
-  Service selecting the pod (else a free port) and ``--config-file`` the
+  args, ``--host 127.0.0.1 --port 0 --port-file <file>`` (the SO binds a
+  free port and says which: none is guessed) and ``--config-file`` the
   kubelet's ``config_files`` (standing in for the mounted ConfigMap);
+- each node port of a ``NodePort`` Service (a socket the simulator
+  bound) is forwarded, as kube-proxy does, to the port of a ready pod
+  the Service selects; a connection with no such pod is closed; the
+  node port closes with the Service;
 - the readiness probe (TCP or HTTP GET on that port) passing makes the
   pod ``Running``/``Ready`` and the Deployment available;
 - a container that exits is started again with ``restartCount`` + 1, the
@@ -48,13 +52,15 @@ import fixtures
 import requests
 
 from tests import k8s_simulator
-from tests import net
 
 STOP_GRACE_SECONDS = 10
 
 
 class _Container(object):
-    def __init__(self, namespace, deployment, pod_name, uid):
+    def __init__(self, namespace, deployment, pod_name, uid, labels,
+                 port_file):
+        self.labels = labels
+        self.port_file = port_file
         self.namespace = namespace
         self.deployment = deployment
         self.pod_name = pod_name
@@ -65,6 +71,82 @@ class _Container(object):
         self.ready = False
         self.waiting = ('ContainerCreating', '')
         self.last_exit = None
+
+
+class _NodePortProxy(object):
+    """The "kube-proxy" of one node port: forwards each connection to the
+    port of a ready pod matching the Service's selector (closes it when
+    there is none).
+
+    :param sock: the node port's bound socket (from the simulator).
+    :param target: callable returning the pod port to forward to, or
+        None.
+    """
+
+    def __init__(self, sock, target):
+        self.sock = sock
+        self.target = target
+        self._closed = threading.Event()
+        sock.listen(16)
+        sock.settimeout(0.2)
+        threading.Thread(target=self._accept, name='node-port',
+                         daemon=True).start()
+
+    def close(self):
+        self._closed.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # stops listening now
+        except OSError:
+            pass
+        self.sock.close()
+
+    def _accept(self):
+        while not self._closed.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            port = self.target()
+            try:
+                upstream = socket.create_connection(('127.0.0.1', port), 5) \
+                    if port else None
+            except OSError:
+                upstream = None
+            if upstream is None:
+                conn.close()
+                continue
+            for src, dst in ((conn, upstream), (upstream, conn)):
+                threading.Thread(target=_pipe, args=(src, dst),
+                                 daemon=True).start()
+
+
+def _pipe(src, dst):
+    """Copy ``src`` to ``dst`` until EOF, then half-close ``dst``."""
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def _read_port(path):
+    """The port an SO wrote to ``path`` (``--port-file``), or None."""
+    try:
+        with open(path) as handle:
+            text = handle.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 class Kubelet(fixtures.Fixture):
@@ -85,6 +167,7 @@ class Kubelet(fixtures.Fixture):
         self.log_dir = log_dir
         self.interval = interval
         self.containers = {}  # deployment uid -> _Container
+        self.proxies = {}  # service uid -> [_NodePortProxy]
         self.ready_at = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -100,6 +183,10 @@ class Kubelet(fixtures.Fixture):
         self._stop.set()
         self._thread.join(30)
         with self._lock:
+            for proxies in self.proxies.values():
+                for proxy in proxies:
+                    proxy.close()
+            self.proxies.clear()
             for container in list(self.containers.values()):
                 self._terminate(container)
             self.containers.clear()
@@ -136,6 +223,7 @@ class Kubelet(fixtures.Fixture):
         deployments = {d['metadata']['uid']: d
                        for d in self.sim.list('deployments')}
         with self._lock:
+            self._sync_proxies()
             for uid in [u for u in self.containers if u not in deployments]:
                 container = self.containers.pop(uid)
                 self._terminate(container)
@@ -144,12 +232,46 @@ class Kubelet(fixtures.Fixture):
                 container = self.containers.get(uid)
                 if container is None:
                     meta = dep['metadata']
+                    pod_name = '%s-%s' % (meta['name'],
+                                          uuid.uuid4().hex[:10])
                     container = _Container(
-                        meta['namespace'], meta['name'], '%s-%s' % (
-                            meta['name'], uuid.uuid4().hex[:10]), uid)
+                        meta['namespace'], meta['name'], pod_name, uid,
+                        dep['spec']['template']['metadata']['labels'],
+                        os.path.join(self.log_dir, pod_name + '.port'))
                     self.containers[uid] = container
                 self._step(dep, container)
                 self._publish(dep, container)
+
+    def _sync_proxies(self):
+        services = {svc['metadata']['uid']: svc
+                    for svc in self.sim.list('services')
+                    if svc['spec'].get('type') == 'NodePort'}
+        for uid in [u for u in self.proxies if u not in services]:
+            for proxy in self.proxies.pop(uid):
+                proxy.close()
+        for uid, svc in services.items():
+            if uid in self.proxies:
+                continue
+            target = self._target(svc['metadata']['namespace'],
+                                  svc['spec'].get('selector') or {})
+            self.proxies[uid] = [
+                _NodePortProxy(sock, target)
+                for sock in (self.sim.take_port(p['nodePort'])
+                             for p in svc['spec']['ports']) if sock]
+
+    def _target(self, namespace, selector):
+        """A callable: the port of a ready pod of ``namespace`` whose
+        labels match ``selector`` (None if none)."""
+        def port():
+            # No lock: sync() holds it while it stops SOs; a copy of the
+            # values is taken atomically.
+            for container in list(self.containers.values()):
+                if container.ready and container.namespace == namespace \
+                        and selector and all(container.labels.get(k) == v
+                                             for k, v in selector.items()):
+                    return container.port
+            return None
+        return port
 
     def _step(self, dep, container):
         spec = dep['spec']['template']['spec']['containers'][0]
@@ -168,8 +290,10 @@ class Kubelet(fixtures.Fixture):
             except LookupError as exc:
                 container.waiting = ('CreateContainerConfigError', str(exc))
                 return
-            self._start(dep, container, spec, env)
-        if not container.ready:
+            self._start(container, spec, env)
+        if container.port is None:
+            container.port = _read_port(container.port_file)
+        if not container.ready and container.port:
             container.ready = self._probe(spec, container.port)
             if container.ready:
                 self.ready_at.setdefault(container.deployment,
@@ -192,26 +316,17 @@ class Kubelet(fixtures.Fixture):
                 secret['data'][ref['key']]).decode('utf-8')
         return env
 
-    def _node_port(self, dep):
-        labels = dep['spec']['template']['metadata']['labels']
-        for service in self.sim.list('services',
-                                     dep['metadata']['namespace']):
-            spec = service['spec']
-            if spec.get('type') == 'NodePort' and spec.get('selector') and \
-                    all(labels.get(k) == v
-                        for k, v in spec['selector'].items()):
-                return spec['ports'][0]['nodePort']
-        return None
-
-    def _start(self, dep, container, spec, env):
-        if container.port is None:
-            container.port = self._node_port(dep) or net.free_port()
+    def _start(self, container, spec, env):
+        container.port = None
+        if os.path.exists(container.port_file):
+            os.unlink(container.port_file)
         args = list(spec.get('args') or [])
         for flag in ('--host', '--port', '--config-file'):
             while flag in args:
                 index = args.index(flag)
                 del args[index:index + 2]
-        args += ['--host', '127.0.0.1', '--port', str(container.port)]
+        args += ['--host', '127.0.0.1', '--port', '0', '--port-file',
+                 container.port_file]
         for path in self.config_files:
             args += ['--config-file', path]
         child_env = dict(os.environ)

@@ -33,8 +33,9 @@ and JSON of the real one for what Hurtle's ``kubernetes`` runtime uses:
 - The server fills what the API server fills: ``uid``,
   ``resourceVersion``, ``creationTimestamp``, ``generation``; a Secret's
   ``stringData`` moves base64-encoded into ``data``; a Service gets a
-  ``clusterIP`` and, for ``NodePort``, a node port (a free port on
-  127.0.0.1, which :mod:`tests.k8s_kubelet` binds the SO to); a new
+  ``clusterIP`` and, for ``NodePort``, a node port (a socket bound on
+  127.0.0.1 and held, which :mod:`tests.k8s_kubelet` takes over with
+  :meth:`KubernetesSimulator.take_port` to forward it to the pod); a new
   Deployment's status says it is unavailable until a kubelet marks it
   available (:meth:`KubernetesSimulator.set_deployment_status`).
 - Deleting a Deployment deletes its pods (garbage collection).
@@ -49,6 +50,7 @@ import http.server
 import json
 import os
 import re
+import socket
 import threading
 import time
 from urllib import parse
@@ -57,7 +59,6 @@ import uuid
 import fixtures
 from kubernetes import client
 
-from tests import net
 
 #: (API prefix, plural) -> (kind, model name, apiVersion, name rule).
 RESOURCES = {
@@ -268,6 +269,7 @@ class KubernetesSimulator(fixtures.Fixture):
         self.objects = {}
         self.requests = []
         self.log = []
+        self._reserved = {}
         self.lock = threading.RLock()
         self._version = 0
 
@@ -312,6 +314,27 @@ class KubernetesSimulator(fixtures.Fixture):
     def delete_pod(self, namespace, name):
         with self.lock:
             self.objects.pop(('pods', namespace, name), None)
+
+    def _reserve_port(self):
+        """A node port: a socket bound on 127.0.0.1, kept until the kubelet
+        takes it (:meth:`take_port`) or the Service goes."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+        self._reserved[port] = sock
+        return port
+
+    def take_port(self, port):
+        """The bound socket of node port ``port`` (the kubelet's "proxy"
+        listens on it), or None if taken or released already."""
+        with self.lock:
+            return self._reserved.pop(port, None)
+
+    def _release_ports(self, service):
+        for port in (service.get('spec') or {}).get('ports') or []:
+            sock = self._reserved.pop(port.get('nodePort'), None)
+            if sock is not None:
+                sock.close()
 
     def write_kubeconfig(self, path, namespace='hurtle'):
         """Write a kubeconfig (YAML is a superset of JSON) for this
@@ -428,8 +451,8 @@ class KubernetesSimulator(fixtures.Fixture):
             for port in spec.get('ports') or []:
                 port.setdefault('protocol', 'TCP')
                 port.setdefault('targetPort', port['port'])
-                if spec['type'] == 'NodePort':
-                    port.setdefault('nodePort', net.free_port())
+                if spec['type'] == 'NodePort' and 'nodePort' not in port:
+                    port['nodePort'] = self._reserve_port()
         elif plural == 'deployments':
             meta['generation'] = 1
             body['status'] = {
@@ -480,6 +503,8 @@ class KubernetesSimulator(fixtures.Fixture):
 
     def _delete_one(self, plural, namespace, name):
         obj = self.objects.pop((plural, namespace, name))
+        if plural == 'services':
+            self._release_ports(obj)
         if plural == 'deployments':  # the garbage collector's part
             for key in [k for k, pod in self.objects.items()
                         if k[0] == 'pods' and k[1] == namespace and any(
@@ -585,5 +610,12 @@ class KubernetesSimulator(fixtures.Fixture):
         thread = threading.Thread(target=self._server.serve_forever,
                                   name='k8s-simulator', daemon=True)
         thread.start()
+        self.addCleanup(self._close_reserved)
         self.addCleanup(self._server.server_close)
         self.addCleanup(self._server.shutdown)
+
+    def _close_reserved(self):
+        with self.lock:
+            for sock in self._reserved.values():
+                sock.close()
+            self._reserved.clear()
