@@ -275,9 +275,16 @@ class KubernetesRuntimeTest(testtools.TestCase):
             runtime.status(ref)), 'restart 1')
         self.assertEqual(base.Status('active', 1), status)
         self.assertNotEqual(first, self.cluster.kubelet.pid(ref['name']))
-        resp = requests.get(url + '-/', headers={'X-Auth-Token': SECRET},
-                            timeout=5)
-        self.assertEqual(200, resp.status_code)
+
+        def answers():
+            # The Deployment's status and the pod's are two reads (as on
+            # a real cluster): the new SO may be a moment behind.
+            try:
+                return requests.get(url + '-/', timeout=5, headers={
+                    'X-Auth-Token': SECRET}).status_code
+            except requests.ConnectionError:
+                return None
+        self.assertEqual(200, wait_for(answers, 'the restarted SO answers'))
 
     def test_existing_object_is_409_and_left_alone(self):
         body = client.V1Service(
