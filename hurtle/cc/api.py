@@ -34,7 +34,8 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
 * ``POST /app/<id>?action=stop`` / ``?action=start`` stop and restart it
   (409 when not applicable in the current state).
 * ``DELETE /app/<id>`` stops the SO (if it still runs) and removes the
-  app.
+  app. A runtime that cannot stop the SO (e.g. the Kubernetes API refuses
+  the deletion) answers 409 with the reason, and the app is kept.
 
 ``occi.app.state`` is one of:
 
@@ -49,6 +50,10 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
 
 ``hurtle.app.restarts`` (an integer) counts the restarts (attempts) the CC
 made since the app was created or last started by a ``start`` action.
+With a self-healing runtime (``kubernetes``: Kubernetes restarts a crashed
+SO pod itself) the CC never restarts an SO: ``occi.app.state`` and
+``hurtle.app.restarts`` are read from the runtime on every GET (``error``
+while the pod is not ready, the pod's restart count).
 
 Callers in the embedded default (``auth_strategy = noauth``) must send the
 local secret as ``X-Auth-Token`` (``hurtle.local_secret``; 401 otherwise),
@@ -168,8 +173,17 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         attrs['occi.app.url'] = url
         entity.actions = [categories.APP_STOP]
 
+    def _stop_so(self, entity):
+        """Stop the app's SO; 409 with the runtime's reason if it cannot."""
+        try:
+            self.runtime.stop(getattr(entity, 'runtime_ref', None))
+        except runtime_base.RuntimeError_ as exc:
+            raise errors.Conflict('cannot stop app %s: %s'
+                                  % (entity.attributes.get('occi.app.name'),
+                                     exc))
+
     def _stop(self, entity):
-        self.runtime.stop(getattr(entity, 'runtime_ref', None))
+        self._stop_so(entity)
         entity.runtime_ref = None
         entity.attributes['occi.app.state'] = 'inactive'
         entity.attributes['occi.app.url'] = ''
@@ -202,10 +216,25 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
 
     def retrieve(self, entity, extras):
         self._authorize(extras)
-        if (entity.attributes.get('occi.app.state') == 'active' and
+        if self.runtime.self_healing:
+            self._runtime_status(entity)
+        elif (entity.attributes.get('occi.app.state') == 'active' and
                 not self.runtime.is_running(entity.runtime_ref)):
             entity.attributes['occi.app.state'] = 'error'
             entity.actions = [categories.APP_START]
+
+    def _runtime_status(self, entity):
+        """State and restarts of a self-healing runtime's SO (shown, not
+        stored): ``error`` while it is not ready, ``active`` again once
+        the runtime restarted it; ``hurtle.app.restarts`` is the
+        runtime's count."""
+        attrs = entity.attributes
+        if attrs.get('occi.app.state') not in ('active', 'error'):
+            return
+        status = self.runtime.status(entity.runtime_ref)
+        attrs['occi.app.state'] = ('active' if status.state == 'active'
+                                   else 'error')
+        attrs[RESTARTS] = status.restarts
 
     def authorize_list(self, extras):
         """A listing of apps follows ``hurtle:app:manage`` too.
@@ -247,7 +276,7 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                 if state == 'active' and self.runtime.is_running(
                         entity.runtime_ref):
                     raise errors.Conflict('app is active already')
-                self.runtime.stop(entity.runtime_ref)
+                self._stop_so(entity)
                 self._start(entity)
                 entity.attributes[RESTARTS] = 0
             else:
@@ -263,6 +292,8 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             failed), ``'exhausted'`` (no attempt left) or None (nothing
             to do).
         """
+        if self.runtime.self_healing:
+            return None  # the runtime restarts its SOs itself
         with self.lock(app_id):
             row = self.store.row(app_id)
             if row is None or row.state not in ('active', 'error'):

@@ -21,7 +21,9 @@ cc_opts = [
     cfg.StrOpt('runtime', default='local',
                help='Runtime driver deploying SOs (entry point in '
                     'hurtle.cc.runtime): "local" runs each SO as a process '
-                    'on 127.0.0.1.'),
+                    'on so_host; "kubernetes" as a Deployment on a cluster '
+                    '(options in [kubernetes]). An unknown name stops '
+                    'hurtle-cc with the list of installed drivers.'),
     cfg.IntOpt('so_start_timeout', default=60, min=1,
                help='Seconds an SO process may take to answer on its '
                     'port.'),

@@ -21,8 +21,7 @@ disposes of a stack whose SO is gone.
 import abc
 import dataclasses
 
-from stevedore import driver as stevedore_driver
-
+from hurtle import drivers
 from hurtle import polling
 
 NAMESPACE = 'hurtle.so.deployers'
@@ -149,9 +148,4 @@ def load(conf, project, trust_id=None):
     kwargs = {'conf': conf, 'project': project}
     if trust_id:
         kwargs['trust_id'] = trust_id
-    try:
-        manager = stevedore_driver.DriverManager(
-            NAMESPACE, name, invoke_on_load=True, invoke_kwds=kwargs)
-    except Exception as exc:  # stevedore raises NoMatches and import errors
-        raise RuntimeError('cannot load deployer %r: %s' % (name, exc))
-    return manager.driver
+    return drivers.load(NAMESPACE, name, '[deployer] driver', **kwargs)

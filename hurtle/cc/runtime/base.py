@@ -11,13 +11,15 @@
 # under the License.
 """The runtime driver interface: deploys and removes SOs.
 
-Drivers are entry points in ``hurtle.cc.runtime`` chosen by
-``[cc] runtime``; each gets ``conf`` (the oslo.config object) on
-construction.
+Drivers are entry points in ``hurtle.cc.runtime`` (setup.cfg: ``local``,
+``kubernetes``) chosen by ``[cc] runtime``; each gets ``conf`` (the
+oslo.config object) on construction. An unknown name stops start-up with
+the list of the installed ones (:func:`load`).
 """
 import abc
+import collections
 
-from stevedore import driver
+from hurtle import drivers
 
 NAMESPACE = 'hurtle.cc.runtime'
 
@@ -26,8 +28,20 @@ class RuntimeError_(Exception):
     """An SO could not be started or stopped; ``str()`` says why."""
 
 
+#: What :meth:`Runtime.status` returns. ``state``: ``'active'`` (the SO
+#: serves), ``'starting'`` (deployed, not ready yet) or ``'error'`` (gone,
+#: or not ready after having been); ``restarts``: how many times the
+#: runtime itself restarted the SO (0 for runtimes that never do).
+Status = collections.namedtuple('Status', ['state', 'restarts'])
+
+
 class Runtime(abc.ABC):
     """Starts and stops SOs."""
+
+    #: True when the runtime restarts a dead SO by itself (Kubernetes
+    #: restarts crashed pods): the CC's own recovery must then leave the
+    #: SO alone, or a second SO would run for one app.
+    self_healing = False
 
     @abc.abstractmethod
     def start(self, app_id, image, env):
@@ -40,7 +54,11 @@ class Runtime(abc.ABC):
 
     @abc.abstractmethod
     def stop(self, ref):
-        """Stop the SO identified by ``ref``; an SO already gone is fine."""
+        """Stop the SO identified by ``ref``; an SO already gone is fine.
+
+        :raises RuntimeError_: the SO could not be stopped; says why (the
+            CC answers 409 with it).
+        """
 
     @abc.abstractmethod
     def is_running(self, ref):
@@ -57,11 +75,19 @@ class Runtime(abc.ABC):
         Drivers whose SOs outlive the CC (containers) may do nothing.
         """
 
+    def status(self, ref):
+        """Return the :data:`Status` of the SO identified by ``ref``.
+
+        The default derives it from :meth:`is_running` (no restarts);
+        self-healing runtimes read it from their orchestrator.
+        """
+        return Status('active' if self.is_running(ref) else 'error', 0)
+
 
 def load(name, conf):
-    """Instantiate runtime driver ``name``; RuntimeError if missing."""
-    try:
-        return driver.DriverManager(NAMESPACE, name, invoke_on_load=True,
-                                    invoke_kwds={'conf': conf}).driver
-    except Exception as exc:  # NoMatches, import errors
-        raise RuntimeError('cannot load runtime driver %r: %s' % (name, exc))
+    """Instantiate runtime driver ``name`` with ``conf``.
+
+    :raises RuntimeError: no such driver (the message lists the installed
+        ones) or it cannot be loaded (see ``hurtle.drivers.load``).
+    """
+    return drivers.load(NAMESPACE, name, '[cc] runtime', conf=conf)

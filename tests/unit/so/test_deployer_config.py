@@ -140,4 +140,6 @@ class LoadTest(testtools.TestCase):
         conf = self.useFixture(conf_fixture.HurtleConf(
             deployer__driver='no-such-driver')).conf
         err = self.assertRaises(RuntimeError, deployers.load, conf, 'p1')
-        self.assertIn("'no-such-driver'", str(err))
+        self.assertIn('[deployer] driver = no-such-driver: no such driver; '
+                      'installed drivers in hurtle.so.deployers: heat',
+                      str(err))
