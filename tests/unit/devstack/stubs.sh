@@ -29,11 +29,11 @@
 # on, the trace shows the plugin's own commands.
 
 function _record {
-    local xtrace
-    xtrace=$(set +o | grep xtrace)
-    set +o xtrace
+    _untraced _append_call "$@"
+}
+
+function _append_call {
     (IFS=$'\x1f'; echo "$*") >> "$HURTLE_TEST_CALLS"
-    $xtrace
 }
 
 function die {
@@ -71,14 +71,24 @@ function _ini_edit {
     mv "$file.ini-new" "$file"
 }
 
-# iniset [-sudo] file section option value (the file is created if needed)
-function iniset {
-    local xtrace
+# _untraced command...: run command with xtrace off, as devstack's ini
+# helpers do.
+function _untraced {
+    local xtrace status=0
     xtrace=$(set +o | grep xtrace)
     set +o xtrace
-    if [[ "$1" == "-sudo" ]]; then
-        shift
-    fi
+    "$@" || status=$?
+    $xtrace
+    return $status
+}
+
+# iniset [-sudo] file section option value (the file is created if needed)
+function iniset {
+    _untraced _iniset "$@"
+}
+
+function _iniset {
+    [[ "$1" != "-sudo" ]] || shift
     local file=$1 section=$2 option=$3 value
     # devstack passes the value through an unquoted echo: blanks squeezed.
     value=$(set -f; echo ${4:-})
@@ -86,15 +96,15 @@ function iniset {
         [[ -e "$file" ]] || : > "$file"
         _ini_edit set "$file" "$section" "$option" "$value"
     fi
-    $xtrace
 }
 
 # iniget file section option: the text after the first "=" of the
 # option's lines, blanks squeezed
 function iniget {
-    local xtrace
-    xtrace=$(set +o | grep xtrace)
-    set +o xtrace
+    _untraced _iniget "$@"
+}
+
+function _iniget {
     local line=""
     if [[ -e "$1" ]]; then
         line=$(_ini get "$1" "$2" "$3")
@@ -102,26 +112,17 @@ function iniget {
         echo "sed: can't read $1: No such file or directory" >&2
     fi
     (set -f; echo ${line#*=})
-    $xtrace
 }
 
 # inicomment [-sudo] file section option
 function inicomment {
-    local xtrace
-    xtrace=$(set +o | grep xtrace)
-    set +o xtrace
-    if [[ "$1" == "-sudo" ]]; then
-        shift
-    fi
-    _ini_edit comment "$1" "$2" "$3"
-    $xtrace
+    [[ "$1" != "-sudo" ]] || shift
+    _untraced _ini_edit comment "$1" "$2" "$3"
 }
 
 # ini_has_option [-sudo] file section option
 function ini_has_option {
-    if [[ "$1" == "-sudo" ]]; then
-        shift
-    fi
+    [[ "$1" != "-sudo" ]] || shift
     [[ -e "$1" ]] && _ini has "$1" "$2" "$3"
 }
 
@@ -294,27 +295,25 @@ function write_uwsgi_config {
 }
 
 function _running {
-    local xtrace
-    xtrace=$(set +o | grep xtrace)
-    set +o xtrace
-    local action=$1 unit=$2 file=$HURTLE_TEST_CALLS.running status=1
+    _untraced _running_units "$@"
+}
+
+# _running_units add|remove|check unit
+function _running_units {
+    local action=$1 unit=$2 file=$HURTLE_TEST_CALLS.running
     touch "$file"
     case $action in
         add)
             grep -qxF "$unit" "$file" || echo "$unit" >> "$file"
-            status=0
             ;;
         remove)
             grep -vxF "$unit" "$file" > "$file.new" || true
             mv "$file.new" "$file"
-            status=0
             ;;
         check)
-            grep -qxF "$unit" "$file" && status=0
+            grep -qxF "$unit" "$file"
             ;;
     esac
-    $xtrace
-    return $status
 }
 
 # As devstack's: runs (here: marks running) only an enabled service.
