@@ -12,8 +12,8 @@
 
 # The ini editing of tests/unit/devstack/stubs.sh, with the semantics of
 # devstack's inc/ini-config. Arguments come from the environment (INI_CMD
-# set|get|comment|has, INI_S section, INI_O option, INI_V value) so that
-# no escape is interpreted. As devstack's:
+# set|get|comment|has|multiget|multiset, INI_S section, INI_O option,
+# INI_V value) so that no escape is interpreted. As devstack's:
 # - a section starts at a line beginning with "[section]" and runs to the
 #   next line beginning with "[";
 # - an option is a line beginning with "option", blanks, "=" (no
@@ -24,7 +24,11 @@
 # - get: print every such line of the section (the caller strips up to
 #   the first "=" and squeezes blanks, as devstack's iniget does);
 # - comment: put "#" before every such line of the section;
-# - has: exit 0 if there is such a line, else 1.
+# - has: exit 0 if there is such a line, else 1;
+# - multiget: print the value of every such line of the section;
+# - multiset: remove every such line of the section, then insert one
+#   "option = value" line per blank-separated word of INI_V, in order,
+#   after each "[section]" line (appending the section if there is none).
 function header(line) { return line ~ /^\[.*\]/ }
 function this_header(line) {
     return substr(line, 1, length(ENVIRON["INI_S"]) + 2) == \
@@ -42,6 +46,9 @@ function replace_value(line,    head, t) {
     match(t, /^[ \t]*=[ \t]*/)
     return head substr(t, 1, RLENGTH) ENVIRON["INI_V"]
 }
+function print_values(    j) {
+    for (j = 1; j <= n; j++) print ENVIRON["INI_O"] " = " values[j]
+}
 { lines[NR] = $0 }
 END {
     cmd = ENVIRON["INI_CMD"]
@@ -55,6 +62,28 @@ END {
     if (cmd == "has") exit(found ? 0 : 1)
     if (cmd == "get") {
         for (i = 1; i <= NR; i++) if (match_at[i]) print lines[i]
+        exit 0
+    }
+    if (cmd == "multiget") {
+        for (i = 1; i <= NR; i++) if (match_at[i]) {
+            v = substr(lines[i], length(ENVIRON["INI_O"]) + 1)
+            sub(/^[ \t]*=[ \t]*/, "", v)
+            print v
+        }
+        exit 0
+    }
+    if (cmd == "multiset") {
+        n = split(ENVIRON["INI_V"], values, " ")
+        for (i = 1; i <= NR; i++) {
+            if (match_at[i]) continue
+            print lines[i]
+            if (this_header(lines[i])) print_values()
+        }
+        if (!has_header) {
+            print ""
+            print "[" ENVIRON["INI_S"] "]"
+            print_values()
+        }
         exit 0
     }
     entry = ENVIRON["INI_O"] " = " ENVIRON["INI_V"]

@@ -14,8 +14,9 @@
 # Stand-ins for the devstack helpers devstack/plugin.sh uses, for
 # tests/unit/devstack/test_plugin.py.
 #
-# - The ini helpers (iniset, iniget, inicomment, ini_has_option) edit real
-#   files with the semantics of devstack's inc/ini-config (see ini.awk).
+# - The ini helpers (iniset, iniget, inicomment, ini_has_option, iniadd,
+#   iniget_multiline, iniset_multiline) edit real files with the
+#   semantics of devstack's inc/ini-config (see ini.awk).
 #   When HURTLE_TEST_DEVSTACK_DIR names a devstack checkout, its own
 #   inc/ini-config is sourced instead.
 # - The service list helpers behave as devstack's.
@@ -58,6 +59,16 @@ _INI_AWK=$(dirname "${BASH_SOURCE[0]}")/ini.awk
 # _ini command file section option [value]: run ini.awk on file.
 function _ini {
     INI_CMD=$1 INI_S=$3 INI_O=$4 INI_V=${5:-} awk -f "$_INI_AWK" "$2"
+}
+
+# _ini_read command file section option: ini.awk's output; a missing
+# file reads as empty, with sed's complaint.
+function _ini_read {
+    if [[ -e "$2" ]]; then
+        _ini "$1" "$2" "$3" "$4"
+    else
+        echo "sed: can't read $2: No such file or directory" >&2
+    fi
 }
 
 # _ini_edit command file section option [value]: rewrite file.
@@ -105,12 +116,8 @@ function iniget {
 }
 
 function _iniget {
-    local line=""
-    if [[ -e "$1" ]]; then
-        line=$(_ini get "$1" "$2" "$3")
-    else
-        echo "sed: can't read $1: No such file or directory" >&2
-    fi
+    local line
+    line=$(_ini_read get "$@")
     (set -f; echo ${line#*=})
 }
 
@@ -118,6 +125,48 @@ function _iniget {
 function inicomment {
     [[ "$1" != "-sudo" ]] || shift
     _untraced _ini_edit comment "$1" "$2" "$3"
+}
+
+# iniget_multiline file section option: the values of the option's
+# lines, joined by a blank
+function iniget_multiline {
+    _untraced _iniget_multiline "$@"
+}
+
+function _iniget_multiline {
+    local values
+    values=$(_ini_read multiget "$@")
+    (set -f; echo ${values})
+}
+
+# iniset_multiline [-sudo] file section option value...: one line per
+# value (the option's other lines of the section go)
+function iniset_multiline {
+    [[ "$1" != "-sudo" ]] || shift
+    _untraced _iniset_multiline "$@"
+}
+
+function _iniset_multiline {
+    local file=$1 section=$2 option=$3
+    shift 3
+    [[ -e "$file" ]] || : > "$file"
+    _ini_edit multiset "$file" "$section" "$option" "$*"
+}
+
+# iniadd [-sudo] file section option value...: the option's values so
+# far and the new ones, one line each (every blank separates values).
+function iniadd {
+    [[ "$1" != "-sudo" ]] || shift
+    _untraced _iniadd "$@"
+}
+
+function _iniadd {
+    local file=$1 section=$2 option=$3 values
+    shift 3
+    values="$(_iniget_multiline "$file" "$section" "$option") $*"
+    local -
+    set -f
+    _iniset_multiline "$file" "$section" "$option" $values
 }
 
 # ini_has_option [-sudo] file section option

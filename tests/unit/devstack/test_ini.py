@@ -19,6 +19,7 @@ import os
 import subprocess
 
 import fixtures
+from oslo_config import cfg
 import testtools
 
 from tests.unit.devstack import harness
@@ -98,3 +99,24 @@ class IniTest(testtools.TestCase):
                          'ini_has_option $F s p || echo no; '
                          'ini_has_option $F t o || echo no')
         self.assertEqual('yes\nno\nno\n', proc.stdout)
+
+    def test_iniadd_writes_one_line_per_value(self):
+        self.write('[s]\na = 1\no = x\n[t]\no = y\n')
+        self.bash('iniadd $F s o "v w" z; iniadd $F u o q')
+        self.assertEqual('[s]\no = x\no = v\no = w\no = z\na = 1\n'
+                         '[t]\no = y\n\n[u]\no = q\n',
+                         harness.read(self.path))
+        proc = self.bash('iniget_multiline $F s o')
+        self.assertEqual('x v w z\n', proc.stdout)
+
+    def test_iniadd_is_not_for_a_comma_separated_list(self):
+        # Why devstack/plugin.sh does not use iniadd for heat.conf's
+        # plugin_dirs: a second line replaces the first for oslo.config
+        # (only a MultiStrOpt collects them).
+        self.write('[DEFAULT]\nplugin_dirs = /opt/a,/opt/b\n')
+        self.bash('iniadd $F DEFAULT plugin_dirs /opt/hurtle')
+        conf = cfg.ConfigOpts()
+        conf.register_opt(cfg.ListOpt('plugin_dirs'))
+        conf(['--config-file', self.path], project='heat-test')
+        self.addCleanup(conf.reset)
+        self.assertEqual(['/opt/hurtle'], conf.plugin_dirs)
