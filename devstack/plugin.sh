@@ -164,7 +164,8 @@ function configure_hurtle {
     sudo install -d -o $STACK_USER -m 755 $HURTLE_CONF_DIR
     sudo install -d -o $STACK_USER -m 750 $HURTLE_STATE_PATH
 
-    cp $HURTLE_DIR/etc/hurtle/hurtle.conf.sample $HURTLE_CONF
+    # hurtle.conf gets passwords: readable by the services' user only.
+    install -m 600 $HURTLE_DIR/etc/hurtle/hurtle.conf.sample $HURTLE_CONF
     cp $HURTLE_DIR/hurtle/wsgi/api-paste.ini $HURTLE_CONF_DIR/api-paste.ini
 
     iniset $HURTLE_CONF DEFAULT debug $ENABLE_DEBUG_LOG_LEVEL

@@ -78,8 +78,10 @@ function _ini_edit {
         echo "sed: can't read $file: No such file or directory" >&2
         return 0
     fi
+    # In place, as sed -i keeps the file's mode.
     _ini "$@" > "$file.ini-new"
-    mv "$file.ini-new" "$file"
+    cat "$file.ini-new" > "$file"
+    rm "$file.ini-new"
 }
 
 # _untraced command...: run command with xtrace off, as devstack's ini

@@ -15,6 +15,7 @@ Keystone catalog, the processes. heat.conf: test_heat."""
 import ast
 import os
 import shutil
+import stat
 
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
@@ -97,6 +98,9 @@ class PostConfigTest(harness.PluginCase):
             self.assertIn('keystone = ', handle.read())
         self.assertEqual([(self.hurtle_conf,)] * 2,
                          self.calls('setup_logging'))
+        # It holds passwords.
+        self.assertEqual(0o600,
+                         stat.S_IMODE(os.stat(self.hurtle_conf).st_mode))
 
     def test_database_recreated_then_synced(self):
         self.run_post_config()
