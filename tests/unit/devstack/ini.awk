@@ -10,50 +10,91 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-# iniset/iniget of tests/unit/devstack/stubs.sh: devstack's ini editing
-# without crudini. Arguments come from the environment (INI_CMD set|get,
-# INI_S section, INI_O option, INI_V value) so no escape is interpreted.
-# set: replace the first uncommented "option = ..." line of the section,
-# else insert the option right after the section header, else append the
-# section; comments and order are kept. get: print that line's value.
-function header(line) { return line ~ /^[ \t]*\[[^]]+\][ \t]*$/ }
+# The ini editing of tests/unit/devstack/stubs.sh, with the semantics of
+# devstack's inc/ini-config. Arguments come from the environment (INI_CMD
+# set|get|comment|has|multiget|multiset, INI_S section, INI_O option,
+# INI_V value) so that no escape is interpreted. As devstack's:
+# - a section starts at a line beginning with "[section]" and runs to the
+#   next line beginning with "[";
+# - an option is a line beginning with "option", blanks, "=" (no
+#   indentation; a commented "#option" is not the option);
+# - set: replace the value of every such line of the section; without
+#   one, insert "option = value" after each "[section]" line; without the
+#   section, append a blank line and "[section]" first;
+# - get: print every such line of the section (the caller strips up to
+#   the first "=" and squeezes blanks, as devstack's iniget does);
+# - comment: put "#" before every such line of the section;
+# - has: exit 0 if there is such a line, else 1;
+# - multiget: print the value of every such line of the section;
+# - multiset: remove every such line of the section, then insert one
+#   "option = value" line per blank-separated word of INI_V, in order,
+#   after each "[section]" line (appending the section if there is none).
+function header(line) { return line ~ /^\[.*\]/ }
+function this_header(line) {
+    return substr(line, 1, length(ENVIRON["INI_S"]) + 2) == \
+        "[" ENVIRON["INI_S"] "]"
+}
 function option_at(line,    t) {
-    t = line
-    sub(/^[ \t]+/, "", t)
-    if (index(t, ENVIRON["INI_O"]) != 1) return 0
-    t = substr(t, length(ENVIRON["INI_O"]) + 1)
-    sub(/^[ \t]+/, "", t)
+    if (index(line, ENVIRON["INI_O"]) != 1) return 0
+    t = substr(line, length(ENVIRON["INI_O"]) + 1)
+    sub(/^[ \t]*/, "", t)
     return substr(t, 1, 1) == "="
+}
+function replace_value(line,    head, t) {
+    head = ENVIRON["INI_O"]
+    t = substr(line, length(head) + 1)
+    match(t, /^[ \t]*=[ \t]*/)
+    return head substr(t, 1, RLENGTH) ENVIRON["INI_V"]
+}
+function print_values(    j) {
+    for (j = 1; j <= n; j++) print ENVIRON["INI_O"] " = " values[j]
 }
 { lines[NR] = $0 }
 END {
-    cur = ""; hdr = 0; found = 0
+    cmd = ENVIRON["INI_CMD"]
+    inside = 0; has_header = 0; found = 0
     for (i = 1; i <= NR; i++) {
-        if (header(lines[i])) {
-            cur = lines[i]
-            gsub(/^[ \t]*\[|\][ \t]*$/, "", cur)
-            if (cur == ENVIRON["INI_S"] && !hdr) hdr = i
-        } else if (cur == ENVIRON["INI_S"] && !found && option_at(lines[i])) {
-            found = i
-        }
+        if (this_header(lines[i])) { inside = 1; has_header = 1; continue }
+        if (header(lines[i])) { inside = 0; continue }
+        in_section[i] = inside
+        if (inside && option_at(lines[i])) { match_at[i] = 1; found = 1 }
     }
-    if (ENVIRON["INI_CMD"] == "get") {
-        if (found) {
-            v = lines[found]
-            sub(/^[^=]*=[ \t]*/, "", v)
-            sub(/[ \t]+$/, "", v)
+    if (cmd == "has") exit(found ? 0 : 1)
+    if (cmd == "get") {
+        for (i = 1; i <= NR; i++) if (match_at[i]) print lines[i]
+        exit 0
+    }
+    if (cmd == "multiget") {
+        for (i = 1; i <= NR; i++) if (match_at[i]) {
+            v = substr(lines[i], length(ENVIRON["INI_O"]) + 1)
+            sub(/^[ \t]*=[ \t]*/, "", v)
             print v
         }
-        exit
+        exit 0
+    }
+    if (cmd == "multiset") {
+        n = split(ENVIRON["INI_V"], values, " ")
+        for (i = 1; i <= NR; i++) {
+            if (match_at[i]) continue
+            print lines[i]
+            if (this_header(lines[i])) print_values()
+        }
+        if (!has_header) {
+            print ""
+            print "[" ENVIRON["INI_S"] "]"
+            print_values()
+        }
+        exit 0
     }
     entry = ENVIRON["INI_O"] " = " ENVIRON["INI_V"]
     for (i = 1; i <= NR; i++) {
-        if (i == found) { print entry; continue }
-        print lines[i]
-        if (i == hdr && !found) print entry
+        if (match_at[i] && cmd == "comment") print "#" lines[i]
+        else if (match_at[i] && cmd == "set") print replace_value(lines[i])
+        else print lines[i]
+        if (cmd == "set" && !found && this_header(lines[i])) print entry
     }
-    if (!hdr) {
-        if (NR && lines[NR] != "") print ""
+    if (cmd == "set" && !has_header) {
+        print ""
         print "[" ENVIRON["INI_S"] "]"
         print entry
     }
