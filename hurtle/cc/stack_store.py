@@ -37,10 +37,10 @@ PENDING = 'CREATE_PENDING'
 
 def to_entity(row):
     """The PySSF resource of a stack row."""
-    entity = core_model.Resource(PREFIX + row.id, categories.STACK, [])
+    entity = core_model.Resource(PREFIX + row.id, categories.STACK, [],
+                                 title=row.title)
     entity.attributes.update({
         'occi.core.id': row.id,
-        'occi.core.title': row.title,
         'hurtle.stack.id': row.heat_id or '',
         'hurtle.stack.state': row.state,
         'hurtle.stack.reason': row.reason or '',

@@ -188,7 +188,7 @@ class StackBackend(backend.KindBackend):
             raise errors.BadRequest(
                 'stacks are created at /stack/ or /stack/<id>, with an id '
                 'of 1 to 36 letters, digits, ".", "_" or "-"')
-        title = str(attrs.get('occi.core.title') or '')
+        title = str(entity.title or attrs.get('occi.core.title') or '')
         if not STACK_NAME.match(title):
             raise errors.BadRequest(
                 'occi.core.title (the stack name) is required: 1 to 255 '
@@ -229,18 +229,14 @@ class StackBackend(backend.KindBackend):
             return
         deployer = self._deployer(caller, entity)
         try:
-            if attrs.get('hurtle.stack.state') == 'DELETE_IN_PROGRESS' and \
-                    deployer.is_gone(heat_id):
-                self.store.delete(entity.identifier, extras)
-                raise errors.NotFound('stack %s was deleted'
-                                      % attrs.get('occi.core.title'))
             details = deployer.details(heat_id)
         except deployers.DeployerError as exc:
-            if getattr(exc, 'status', None) == 404:
-                self.store.delete(entity.identifier, extras)
-                raise errors.NotFound('stack %s no longer exists in Heat'
-                                      % attrs.get('occi.core.title'))
-            raise _refused(exc)
+            if getattr(exc, 'status', None) != 404:
+                raise _refused(exc)
+            details = None
+        if details is None or details.status == 'DELETE_COMPLETE':
+            self.store.delete(entity.identifier, extras)
+            raise errors.NotFound('stack %s was deleted' % entity.title)
         attrs.update({'hurtle.stack.state': details.status,
                       'hurtle.stack.reason': details.reason or '',
                       'hurtle.stack.outputs': json.dumps(
@@ -250,9 +246,13 @@ class StackBackend(backend.KindBackend):
     def update(self, old, new, extras):
         caller = self._caller(extras)
         changed = new.attributes
-        for name in ('occi.core.title', 'hurtle.stack.region'):
-            if name in changed and changed[name] != old.attributes.get(name):
-                raise errors.BadRequest('%s of a stack cannot change' % name)
+        if new.title and new.title != old.title:
+            raise errors.BadRequest('occi.core.title of a stack cannot '
+                                    'change')
+        region = changed.get('hurtle.stack.region')
+        if region and region != old.attributes.get('hurtle.stack.region'):
+            raise errors.BadRequest('hurtle.stack.region of a stack cannot '
+                                    'change')
         given = inputs(changed)
         if all(v is None for v in given.values()):
             raise errors.BadRequest(
@@ -268,8 +268,8 @@ class StackBackend(backend.KindBackend):
         old.attributes['hurtle.stack.state'] = 'UPDATE_IN_PROGRESS'
         old.attributes['hurtle.stack.reason'] = ''
         self.store.update(old.identifier, old, extras)
-        LOG.info('stack %s of app %s: update accepted by Heat',
-                 old.attributes.get('occi.core.title'), caller.app_id)
+        LOG.info('stack %s of app %s: update accepted by Heat', old.title,
+                 caller.app_id)
 
     replace = update
 
@@ -287,6 +287,6 @@ class StackBackend(backend.KindBackend):
             raise _refused(exc)
         entity.attributes['hurtle.stack.state'] = 'DELETE_IN_PROGRESS'
         self.store.update(entity.identifier, entity, extras)
-        LOG.info('stack %s of app %s: delete accepted by Heat',
-                 entity.attributes.get('occi.core.title'), caller.app_id)
+        LOG.info('stack %s of app %s: delete accepted by Heat', entity.title,
+                 caller.app_id)
         return 202

@@ -147,7 +147,12 @@ class Deployer(abc.ABC):
         def gone():
             if self.is_gone(stack_id):
                 return True
-            details = self.details(stack_id)
+            try:
+                details = self.details(stack_id)
+            except DeployerError as exc:
+                if exc.status == 404:   # gone since is_gone looked
+                    return True
+                raise
             if details.status == 'DELETE_FAILED':
                 raise DeployerError('deleting stack %s failed: %s'
                                     % (stack_id, details.reason))
