@@ -79,7 +79,6 @@ class _DeployerTest(hurtle_fixture.HurtleTestCase):
         self.fail('instance not gone within %d s' % TIMEOUT)
 
 
-
 class CCStackKindTest(_DeployerTest):
 
     def test_an_so_deploys_through_the_cc_with_no_cloud_credentials(self):

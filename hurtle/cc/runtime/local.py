@@ -21,9 +21,10 @@ driver`` and ``insecure``, ``[wsgi]``): no Heat URL, database or
 credentials; otherwise the SO gets the CC's own ``--config-file``
 arguments (a ``heat`` SO talks to Heat itself). The CC's environment is
 passed on without its ``OS_*`` variables (cloud credentials), plus the
-app's environment and ``HURTLE_APP_ID``/``HURTLE_CC_URL``. Its output goes to ``<state_path>/so/<app id>.log``.
-Each SO gets a session of its own; ``stop`` sends SIGTERM to that process
-(by pid), then SIGKILL after 10 s.
+app's environment and ``HURTLE_APP_ID``/``HURTLE_CC_URL``. Its output
+goes to ``<state_path>/so/<app id>.log``. Each SO gets a session of its
+own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
+10 s.
 """
 import configparser
 import os
