@@ -36,12 +36,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from hurtle.db import engine as db_engine  # noqa: E402
-from hurtle.db import migration  # noqa: E402
-from hurtle.db import models  # noqa: E402
-from hurtle.occi import server  # noqa: E402
 from hurtle.sdk import deployer as deployers  # noqa: E402
-from hurtle.wsgi import app as wsgi_app  # noqa: E402
+from tests import cc_fixture  # noqa: E402
 from tests import conf_fixture  # noqa: E402
 from tests.functional import heat_fixture  # noqa: E402
 
@@ -83,15 +79,10 @@ def main():
         deployer__heat_url=heat.api_url + '/v1/%(project)s')
     conf_fix.setUp()
     conf = conf_fix.conf
+    cc = cc_fixture.CCServer(conf, {'bench': 'bench-secret'})
     try:
-        migration.upgrade(conf.database.connection)
-        with db_engine.sessionmaker(conf.database.connection).begin() as s:
-            s.add(models.App(id='bench', project='service', name='bench',
-                             image='bundle', state='active',
-                             env={'HURTLE_SO_SECRET': 'bench-secret'}))
-        application, _backend = wsgi_app.load_app(conf, 'hurtle-cc')
-        srv, _thread = server.serve_in_thread(application)
-        cc_url = 'http://127.0.0.1:%d/' % srv.server_port
+        cc.setUp()
+        cc_url = cc.url
         drivers = {
             'heat': deployers.load_driver('heat', conf, 'admin'),
             'cc': deployers.load_driver(
@@ -107,9 +98,8 @@ def main():
             print('%3d  %6.3f  %6.3f  %5.2f' % (run, heat_s, cc_s,
                                                 ratios[-1]))
         print('median ratio cc/heat: %.2f' % statistics.median(ratios))
-        srv.shutdown()
-        srv.server_close()
     finally:
+        cc.cleanUp()
         conf_fix.cleanUp()
         heat.cleanUp()
 

@@ -22,16 +22,14 @@ from testtools import content  # noqa
 
 from hurtle.cc import stack_store
 from hurtle.db import engine as db_engine
-from hurtle.db import migration
 from hurtle.db import models
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
-from hurtle.occi import server
 from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
 from hurtle.so.deployers import cc as cc_deployer
-from hurtle.wsgi import app as wsgi_app
+from tests import cc_fixture
 from tests import conf_fixture
 from tests.functional import heat_fixture
 
@@ -65,23 +63,9 @@ class StackAPITest(testtools.TestCase):
         self.conf = self.useFixture(conf_fixture.HurtleConf(
             state_path=self.heat.state_path,
             deployer__heat_url=self.heat.api_url + '/v1/%(project)s')).conf
-        migration.upgrade(self.conf.database.connection)
-        self.add_app('a1', 'secret-one')
-        self.add_app('a2', 'secret-two')
-        application, _backend = wsgi_app.load_app(self.conf, 'hurtle-cc')
-        srv, _thread = server.serve_in_thread(application)
-        self.addCleanup(srv.server_close)
-        self.addCleanup(srv.shutdown)
-        self.url = 'http://127.0.0.1:%d/' % srv.server_port
+        self.url = self.useFixture(cc_fixture.CCServer(
+            self.conf, {'a1': 'secret-one', 'a2': 'secret-two'})).url
         self.heat_client = self.heat.client()
-
-    def add_app(self, app_id, secret):
-        with db_engine.sessionmaker(self.conf.database.connection).begin() \
-                as session:
-            session.add(models.App(
-                id=app_id, project='service', name=app_id, image='bundle',
-                env={'HURTLE_SO_SECRET': secret, 'HURTLE_PROJECT': 'p1'},
-                state='active'))
 
     def so(self, app_id='a1', secret='secret-one'):
         """An OCCI client acting as the SO of ``app_id``."""
@@ -269,18 +253,9 @@ class HeatUnreachableTest(testtools.TestCase):
     def test_create_is_503_and_keeps_nothing(self):
         conf = self.useFixture(conf_fixture.HurtleConf(
             deployer__heat_url='http://127.0.0.1:9/v1/%(project)s')).conf
-        migration.upgrade(conf.database.connection)
-        with db_engine.sessionmaker(conf.database.connection).begin() as s:
-            s.add(models.App(id='a1', project='service', name='a1',
-                             image='bundle', state='active',
-                             env={'HURTLE_SO_SECRET': 's'}))
-        application, _backend = wsgi_app.load_app(conf, 'hurtle-cc')
-        srv, _thread = server.serve_in_thread(application)
-        self.addCleanup(srv.server_close)
-        self.addCleanup(srv.shutdown)
+        url = self.useFixture(cc_fixture.CCServer(conf, {'a1': 's'})).url
         client = occi_client.OCCIClient(
-            'http://127.0.0.1:%d/' % srv.server_port,
-            headers={'X-Auth-Token': 's', 'X-Hurtle-App-Id': 'a1'},
+            url, headers={'X-Auth-Token': 's', 'X-Hurtle-App-Id': 'a1'},
             retries=0, content_type=occi_client.OCCI_JSON)
         err = self.assertRaises(
             errors.ServiceUnavailable, client.create, '/stack/', STACK,
