@@ -33,8 +33,10 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
     rendered.
 * ``POST /app/<id>?action=stop`` / ``?action=start`` stop and restart it
   (409 when not applicable in the current state).
-* ``DELETE /app/<id>`` stops the SO (if it still runs) and removes the
-  app.
+* ``DELETE /app/<id>`` deletes the stacks the SO made through the
+  ``stack`` kind (:mod:`hurtle.cc.stacks`; waiting until Heat deleted
+  them: 409 with the reason, and the app kept, if one cannot be), stops
+  the SO (if it still runs) and removes the app.
 
 ``occi.app.state`` is one of:
 
@@ -128,7 +130,10 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
     serialised by a per-app lock, and written to the store under it.
     """
 
-    def __init__(self, runtime, conf, store, images=None):
+    def __init__(self, runtime, conf, store, images=None, stacks=None):
+        """:param stacks: the ``StackBackend`` whose ``dispose_app``
+            deletes an app's stacks with the app (None: none)."""
+        self.stacks = stacks
         self.runtime = runtime
         self.conf = conf
         self.store = store
@@ -237,6 +242,9 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
     def delete(self, entity, extras):
         self._authorize(extras)
         with self.lock(entity.attributes.get('occi.core.id')):
+            if self.stacks is not None:
+                self.stacks.dispose_app(entity.attributes.get('occi.core.id'),
+                                        entity.app_env)
             self._stop(entity)
             # Removed under the lock: the watcher never restarts it.
             self.store.delete(entity.identifier, extras)
@@ -377,11 +385,10 @@ def make_application(conf, deployer_factory=None):
     application = occi_app.Application(occi_registry.Registry(
         occi_registry.PrefixStore({app_store.PREFIX: store,
                                    stack_store.PREFIX: stacks})))
-    app_backend = AppBackend(runtime, conf, store)
+    stack_backend = stack_api.StackBackend(conf, stacks, deployer_factory)
+    app_backend = AppBackend(runtime, conf, store, stacks=stack_backend)
     for category in (categories.APP, categories.APP_START,
                      categories.APP_STOP):
         application.register_backend(category, app_backend)
-    application.register_backend(
-        categories.STACK,
-        stack_api.StackBackend(conf, stacks, deployer_factory))
+    application.register_backend(categories.STACK, stack_backend)
     return application, app_backend

@@ -109,6 +109,14 @@ class StackStore(registry.EntityStore):
             raise errors.Conflict('a stack named %s (or with id %s) exists '
                                   'already' % (title, stack_id))
 
+    def rows_of(self, app_id):
+        """Every stack row of app ``app_id``, oldest first."""
+        with self._sessions() as session:
+            return session.scalars(
+                sa.select(models.Stack)
+                .where(models.Stack.app_id == app_id)
+                .order_by(models.Stack.created_at)).all()
+
     def discard(self, stack_id):
         """Forget a claimed stack whose create Heat refused."""
         with self._sessions.begin() as session:
@@ -141,13 +149,7 @@ class StackStore(registry.EntityStore):
 
     def _rows(self, extras):
         app_id = _app_of(extras)
-        if app_id is None:
-            return []
-        with self._sessions() as session:
-            return session.scalars(
-                sa.select(models.Stack)
-                .where(models.Stack.app_id == app_id)
-                .order_by(models.Stack.created_at)).all()
+        return [] if app_id is None else self.rows_of(app_id)
 
     def keys(self, extras):
         return [PREFIX + row.id for row in self._rows(extras)]

@@ -54,6 +54,7 @@ from occi import backend
 from hurtle.cc import so_auth
 from hurtle.cc import stack_store
 from hurtle.occi import errors
+from hurtle import polling
 from hurtle.sdk import deployer as deployers
 
 LOG = logging.getLogger(__name__)
@@ -64,6 +65,10 @@ HEAT_DRIVER = 'heat'
 STACK_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,254}$')
 #: Ids given with PUT name nothing else (no path characters).
 STACK_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
+
+#: Seconds the CC waits for one stack of a deleted app to be deleted.
+DISPOSE_TIMEOUT = 300.0
+DISPOSE_INTERVAL = 0.5
 
 INPUTS = ('hurtle.stack.template', 'hurtle.stack.parameters',
           'hurtle.stack.files', 'hurtle.stack.environment')
@@ -290,3 +295,33 @@ class StackBackend(backend.KindBackend):
         LOG.info('stack %s of app %s: delete accepted by Heat', entity.title,
                  caller.app_id)
         return 202
+
+    def dispose_app(self, app_id, env):
+        """Delete every stack of app ``app_id`` (its app is being
+        deleted) and wait until Heat has deleted each.
+
+        :param env: the app's environment (``HURTLE_PROJECT``,
+            ``HURTLE_TRUST_ID``: where and how its stacks were made).
+        :raises hurtle.occi.errors.Conflict: a stack could not be deleted
+            (Heat's reason, or still there after :data:`DISPOSE_TIMEOUT`
+            seconds); the stacks not yet deleted stay recorded.
+        :raises hurtle.occi.errors.ServiceUnavailable: Heat unreachable.
+        """
+        caller = so_auth.SOCaller(app_id=app_id,
+                                  project=env.get('HURTLE_PROJECT'),
+                                  trust_id=env.get('HURTLE_TRUST_ID'))
+        for row in self.store.rows_of(app_id):
+            if row.heat_id:
+                deployer = self.deployer_factory(caller, row.region)
+                try:
+                    deployer.dispose_and_wait(row.heat_id, DISPOSE_TIMEOUT,
+                                              DISPOSE_INTERVAL)
+                except deployers.DeployerUnavailable as exc:
+                    raise _refused(exc)
+                except (deployers.DeployerError, polling.Timeout) as exc:
+                    raise errors.Conflict('cannot delete stack %s of app '
+                                          '%s: %s' % (row.title, app_id,
+                                                      exc))
+            self.store.discard(row.id)
+            LOG.info('stack %s of deleted app %s deleted', row.title,
+                     app_id)

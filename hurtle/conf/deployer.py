@@ -80,6 +80,16 @@ deployer_opts = [
 ]
 
 
+#: The driver deploying through the CC's stack kind.
+CC_DRIVER = 'cc'
+
+
+def through_cc(conf):
+    """Whether SOs deploy through the CC (``driver = cc``): their stacks
+    then belong to their CC app, and go with it."""
+    return conf.deployer.driver == CC_DRIVER
+
+
 def strategy(conf):
     """``noauth`` or ``keystone``: ``auth_strategy`` with ``auto``
     resolved to ``[DEFAULT] auth_strategy``."""

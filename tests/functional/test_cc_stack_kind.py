@@ -87,7 +87,8 @@ class CCStackKindTest(_DeployerTest):
         stack_id = attrs['occi.mcn.stack.id']
         self.assertIn('greeting=via-cc', attrs['mcn.endpoint.sample'])
         stack = self.heat.stacks.get(stack_id)
-        self.assertEqual('CREATE_COMPLETE', stack.stack_status)
+        # deploy created it, provision updated it
+        self.assertEqual('UPDATE_COMPLETE', stack.stack_status)
         environ, args = self.so_environ(instance_id)
         self.assertEqual(instance_id, environ['HURTLE_APP_ID'])
         self.assertEqual(self.hurtle.cc_url.rstrip('/'),
@@ -136,7 +137,7 @@ class HeatDriverTest(_DeployerTest):
         location, attrs = self.create_instance()
         environ, args = self.so_environ(attrs['occi.core.id'])
         self.assertIn(self.hurtle.conf_path, args)
-        self.assertEqual('CREATE_COMPLETE', self.heat.stacks.get(
+        self.assertEqual('UPDATE_COMPLETE', self.heat.stacks.get(
             attrs['occi.mcn.stack.id']).stack_status)
         self.sm.delete(location)
         self.wait_gone(location)

@@ -35,13 +35,12 @@ import sys
 import requests
 
 from hurtle.cc.runtime import base
+from hurtle.conf import deployer as deployer_conf
 from hurtle import polling
 
 STOP_GRACE_SECONDS = 10.0
 #: The configuration file of SOs deploying through the CC.
 SO_CONF = 'so.conf'
-#: The deployer driver whose SOs get only :data:`SO_CONF`.
-CC_DRIVER = 'cc'
 
 
 class LocalRuntime(base.Runtime):
@@ -56,7 +55,7 @@ class LocalRuntime(base.Runtime):
         cmd = [sys.executable, '-P', '-m', 'hurtle.cmd.so', '--bundle', image,
                '--host', self.conf.cc.so_host, '--port', '0',
                '--port-file', port_file]
-        if self.conf.deployer.driver == CC_DRIVER:
+        if deployer_conf.through_cc(self.conf):
             return cmd + ['--config-file', self.write_so_conf()]
         for path in self.conf.config_file or []:
             cmd += ['--config-file', os.path.abspath(path)]
@@ -70,7 +69,7 @@ class LocalRuntime(base.Runtime):
         parser['DEFAULT'] = {'state_path': self.conf.state_path,
                              'debug': str(debug)}
         parser['deployer'] = {
-            'driver': CC_DRIVER,
+            'driver': deployer_conf.CC_DRIVER,
             'insecure': str(self.conf.deployer.insecure)}
         parser['wsgi'] = {name: str(value)
                           for name, value in self.conf.wsgi.items()

@@ -224,6 +224,23 @@ class StackAPITest(testtools.TestCase):
         self.assertEqual(200, resp.status_code)
         self.assertNotIn('secret-one', resp.text)
 
+    def test_deleting_an_app_deletes_its_stacks_first(self):
+        location = self.create()
+        self.wait_state(location, 'CREATE_COMPLETE')
+        other = self.create(client=self.so('a2', 'secret-two'),
+                            title='kept')
+        headers = dict(local_secret.headers(self.conf.state_path),
+                       **{'X-Project-Id': 'service'})
+        resp = requests.delete(self.url + 'app/a1', headers=headers)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(['kept'], self.heat_names())
+        self.assertEqual(401, requests.get(
+            location, headers=self.so().headers).status_code)
+        self.assertEqual([other], self.so('a2', 'secret-two').list(
+            '/stack/'))
+        self.wait_state(other, 'CREATE_COMPLETE',
+                        client=self.so('a2', 'secret-two'))
+
     def test_concurrent_creates_of_one_title_make_one_stack(self):
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             futures = [pool.submit(self.create) for _ in range(4)]
