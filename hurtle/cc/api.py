@@ -33,9 +33,12 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
     rendered.
 * ``POST /app/<id>?action=stop`` / ``?action=start`` stop and restart it
   (409 when not applicable in the current state).
-* ``DELETE /app/<id>`` stops the SO (if it still runs) and removes the
-  app. A runtime that cannot stop the SO (e.g. the Kubernetes API refuses
-  the deletion) answers 409 with the reason, and the app is kept.
+* ``DELETE /app/<id>`` deletes the stacks the SO made through the
+  ``stack`` kind (:mod:`hurtle.cc.stacks`; waiting until Heat deleted
+  them: 409 with the reason, and the app kept, if one cannot be), stops
+  the SO (if it still runs) and removes the app. A runtime that cannot
+  stop the SO (e.g. the Kubernetes API refuses the deletion) answers 409
+  with the reason, and the app is kept.
 
 ``occi.app.state`` is one of:
 
@@ -72,7 +75,10 @@ from occi import backend
 
 from hurtle.cc import images as app_images
 from hurtle.cc.runtime import base as runtime_base
+from hurtle.cc import stack_store
+from hurtle.cc import stacks as stack_api
 from hurtle.cc import store as app_store
+from hurtle.conf import cc as cc_conf
 from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors
@@ -130,7 +136,10 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
     serialised by a per-app lock, and written to the store under it.
     """
 
-    def __init__(self, runtime, conf, store, images=None):
+    def __init__(self, runtime, conf, store, images=None, stacks=None):
+        """:param stacks: the ``StackBackend`` whose ``dispose_app``
+            deletes an app's stacks with the app (None: none)."""
+        self.stacks = stacks
         self.runtime = runtime
         self.conf = conf
         self.store = store
@@ -159,12 +168,21 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                 'allowed_images)' % str(image)[:256])
         return registered
 
+    def so_env(self, entity):
+        """The SO's environment: the app's ``occi.app.env`` plus
+        ``HURTLE_APP_ID`` (the app id, which the SO sends as
+        ``X-Hurtle-App-Id``) and ``HURTLE_CC_URL`` (``[cc] url``)."""
+        env = dict(entity.app_env)
+        env.update({'HURTLE_APP_ID': entity.attributes['occi.core.id'],
+                    'HURTLE_CC_URL': cc_conf.url(self.conf)})
+        return env
+
     def _start(self, entity):
         attrs = entity.attributes
         image = self._image(attrs.get('occi.app.image'))
         try:
             url, ref = self.runtime.start(attrs['occi.core.id'], image,
-                                          entity.app_env)
+                                          self.so_env(entity))
         except runtime_base.RuntimeError_ as exc:
             raise errors.Conflict('cannot start app %s: %s'
                                   % (attrs.get('occi.app.name'), exc))
@@ -254,6 +272,9 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
     def delete(self, entity, extras):
         self._authorize(extras)
         with self.lock(entity.attributes.get('occi.core.id')):
+            if self.stacks is not None:
+                self.stacks.dispose_app(entity.attributes.get('occi.core.id'),
+                                        entity.app_env)
             self._stop(entity)
             # Removed under the lock: the watcher never restarts it.
             self.store.delete(entity.identifier, extras)
@@ -383,16 +404,23 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             return restarted
 
 
-def make_application(conf):
-    """Build the CC's OCCI WSGI application (no auth middleware).
+def make_application(conf, deployer_factory=None):
+    """Build the CC's OCCI WSGI application (no auth middleware): the
+    ``app`` kind and the ``stack`` kind (:mod:`hurtle.cc.stacks`).
 
-    Returns ``(application, backend)``.
+    :param deployer_factory: see :class:`hurtle.cc.stacks.StackBackend`.
+    Returns ``(application, backend)`` (the ``AppBackend``).
     """
     store = app_store.AppStore(conf.database.connection)
+    stacks = stack_store.StackStore(conf.database.connection)
     runtime = runtime_base.load(conf.cc.runtime, conf)
-    application = occi_app.Application(occi_registry.Registry(store))
-    app_backend = AppBackend(runtime, conf, store)
+    application = occi_app.Application(occi_registry.Registry(
+        occi_registry.PrefixStore({app_store.PREFIX: store,
+                                   stack_store.PREFIX: stacks})))
+    stack_backend = stack_api.StackBackend(conf, stacks, deployer_factory)
+    app_backend = AppBackend(runtime, conf, store, stacks=stack_backend)
     for category in (categories.APP, categories.APP_START,
                      categories.APP_STOP):
         application.register_backend(category, app_backend)
+    application.register_backend(categories.STACK, stack_backend)
     return application, app_backend

@@ -21,7 +21,10 @@ with the per-instance environment set by the SM: ``HURTLE_SO_SECRET``
 ``HURTLE_INSTANCE_ID``, ``HURTLE_PROJECT``, ``HURTLE_SO_TEMPLATES`` (JSON
 ``{"deployment": path, "provision": path}``), ``HURTLE_TRUST_ID`` (the
 instance's Keystone trust: the deployer deploys with it, see
-``hurtle.sm.trusts``). The SO's snapshot is kept in
+``hurtle.sm.trusts``), and from the CC ``HURTLE_APP_ID`` and
+``HURTLE_CC_URL`` (the default ``cc`` deployer creates the SO's stacks at
+the CC's ``stack`` kind with them and the secret). The SO's snapshot is
+kept in
 ``<state_path>/so/<instance id>.json`` so a restarted SO resumes.
 """
 import json

@@ -18,6 +18,12 @@ cc_opts = [
     cfg.HostAddressOpt('host', default='127.0.0.1',
                        help='Address the CC app API binds to.'),
     cfg.PortOpt('port', default=8887, help='Port of the CC app API.'),
+    cfg.URIOpt('url', schemes=['http', 'https'],
+               help='URL at which SOs reach the CC (handed to each SO as '
+                    'HURTLE_CC_URL; the cc deployer driver creates its '
+                    'stacks there). Default: http://<host>:<port>/ from '
+                    'host and port (127.0.0.1 when host is a wildcard '
+                    'address).'),
     cfg.StrOpt('runtime', default='local',
                help='Runtime driver deploying SOs (entry point in '
                     'hurtle.cc.runtime): "local" runs each SO as a process '
@@ -56,6 +62,21 @@ cc_opts = [
                  help='Longest wait, in seconds, between two restarts of '
                       'a dead SO.'),
 ]
+
+
+def url(conf):
+    """The CC's URL for SOs: ``[cc] url``, else derived from ``[cc]
+    host`` and ``port`` (a wildcard host becomes the loopback address of
+    its family; IPv6 addresses are bracketed), e.g.
+    ``http://127.0.0.1:8887/``."""
+    if conf.cc.url:
+        return conf.cc.url
+    host = conf.cc.host or '127.0.0.1'
+    host = {'0.0.0.0': '127.0.0.1', '::': '::1', '': '127.0.0.1'}.get(
+        host, host)
+    if ':' in host:
+        host = '[%s]' % host
+    return 'http://%s:%d/' % (host, conf.cc.port)
 
 
 def register_opts(conf):

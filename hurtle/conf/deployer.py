@@ -12,8 +12,11 @@
 """``[deployer]`` options: the resource deployer of the SOs.
 
 Every SO deploys its resources through the driver named by ``driver``
-(``hurtle.so.deployers``); the SM uses the same driver to dispose a stack
-by id when the SO that made it is gone. These options were in ``[cc]``
+(``hurtle.so.deployers``; ``cc`` by default: through the CC's ``stack``
+kind); the SM uses the same driver to dispose a stack by id when the SO
+that made it is gone. The Heat options below are read by the CC (which
+deploys with the ``heat`` driver for its ``stack`` kind) and, with
+``driver = heat``, by the SOs and the SM. These options were in ``[cc]``
 until the deployer moved to the SO side: ``[cc] deployer`` (now
 ``driver``), ``heat_url``, ``heat_user``, ``heat_project`` and
 ``insecure`` are still read, with a deprecation warning in the log.
@@ -25,11 +28,17 @@ GROUP = 'deployer'
 deployer_group = cfg.OptGroup(GROUP, title='Resource deployer of the SOs')
 
 deployer_opts = [
-    cfg.StrOpt('driver', default='heat',
+    cfg.StrOpt('driver', default='cc',
                deprecated_name='deployer', deprecated_group='cc',
                help='Deployer driver SOs deploy their resources with '
-                    '(entry point in hurtle.so.deployers): "heat" '
-                    'creates one Heat stack per deployment.'),
+                    '(entry point in hurtle.so.deployers): "cc" asks '
+                    'the CC\'s stack kind (the CC holds the cloud '
+                    'credentials; SOs get only their secret, app id and '
+                    'the CC\'s URL, and a config file without '
+                    'credentials); "heat" talks to Heat directly with '
+                    'the options below (SOs then read the CC\'s '
+                    'configuration files, credentials included). The CC '
+                    'itself always deploys with "heat".'),
     cfg.StrOpt('auth_strategy', default='auto',
                choices=[('auto', 'as [DEFAULT] auth_strategy'),
                         ('noauth', 'a noauth Heat such as the embedded '
@@ -69,6 +78,16 @@ deployer_opts = [
                      'go into the [service_credentials] project. See '
                      'doc/source/admin/openstack.rst.'),
 ]
+
+
+#: The driver deploying through the CC's stack kind.
+CC_DRIVER = 'cc'
+
+
+def through_cc(conf):
+    """Whether SOs deploy through the CC (``driver = cc``): their stacks
+    then belong to their CC app, and go with it."""
+    return conf.deployer.driver == CC_DRIVER
 
 
 def strategy(conf):

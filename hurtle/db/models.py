@@ -14,7 +14,8 @@
 ``ServiceInstance`` rows belong to the SM (one per service instance, kept
 until the instance and its resources are gone), and so do ``UserMixin``
 rows (mixins users defined); ``App`` rows belong to the
-CC (one per OCCI ``app``, i.e. one running SO).
+CC (one per OCCI ``app``, i.e. one running SO), and so do ``Stack`` rows
+(one per OCCI ``stack``: a Heat stack the CC deployed for an SO).
 """
 import datetime
 
@@ -107,6 +108,30 @@ class App(Base):
     state = sa.Column(sa.String(32), nullable=False)
     url = sa.Column(sa.String(1024), nullable=True)
     runtime_ref = sa.Column(sa.JSON, nullable=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
+                           onupdate=_now)
+
+
+class Stack(Base):
+    """One OCCI ``stack`` of the CC: a Heat stack deployed for the SO of
+    app ``app_id`` (``hurtle.cc.stacks``)."""
+
+    __tablename__ = 'cc_stacks'
+    __table_args__ = (
+        sa.UniqueConstraint('app_id', 'title', name='uq_cc_stacks_title'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    app_id = sa.Column(sa.String(36), nullable=False, index=True)
+    #: The Heat stack name (``occi.core.title``).
+    title = sa.Column(sa.String(255), nullable=False)
+    #: Heat's id of the stack (None until Heat accepted the create).
+    heat_id = sa.Column(sa.String(64), nullable=True)
+    region = sa.Column(sa.String(255), nullable=True)
+    state = sa.Column(sa.String(32), nullable=False)
+    reason = sa.Column(sa.Text, nullable=True)
+    outputs = sa.Column(sa.JSON, nullable=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
                            onupdate=_now)

@@ -69,6 +69,25 @@ APP = core_model.Kind(
 
 #: Attributes Hurtle sets on every service instance
 #: (doc/source/user/occi-api.rst).
+CC_SCHEME = 'http://schemas.hurtle.it/occi/cc#'
+
+#: A stack of resources the CC deploys for an SO (hurtle.cc.stacks).
+STACK = core_model.Kind(
+    CC_SCHEME, 'stack', related=[CORE_RESOURCE],
+    title='Stack of resources (deployed by the CC for an SO)',
+    attributes=dict(CORE_ATTRIBUTES, **{
+        'hurtle.stack.template': 'mutable',
+        'hurtle.stack.parameters': 'mutable',
+        'hurtle.stack.files': 'mutable',
+        'hurtle.stack.environment': 'mutable',
+        'hurtle.stack.region': 'mutable',
+        'hurtle.stack.state': 'immutable',
+        'hurtle.stack.outputs': 'immutable',
+        'hurtle.stack.reason': 'immutable',
+        'hurtle.stack.id': 'immutable',
+    }),
+    location='/stack/')
+
 SERVICE_INSTANCE_ATTRIBUTES = dict(CORE_ATTRIBUTES, **{
     'mcn.service.state': 'immutable',
     'mcn.service.state.reason': 'immutable',

@@ -113,6 +113,21 @@ class CategoryRef(object):
         return hash((self.scheme, self.term, self.cls))
 
 
+def _json_request(categories, attributes):
+    """The GFD.226 JSON body of an entity (kind and mixins) or an
+    action invocation carrying ``attributes``."""
+    doc = {'attributes': {k: v for k, v in (attributes or {}).items()
+                          if v is not None}}
+    for category in categories:
+        if category.cls == 'action':
+            doc['action'] = category.id
+        elif category.cls == 'mixin':
+            doc.setdefault('mixins', []).append(category.id)
+        else:
+            doc['kind'] = category.id
+    return json.dumps(doc)
+
+
 class EntityInfo(object):
     """An entity as read from a server.
 
@@ -246,7 +261,10 @@ class OCCIClient(object):
     :param timeout: per-request timeout in seconds.
     :param retries: extra attempts on connection errors and 503.
     :param backoff: first backoff in seconds (doubles, capped at 10 s).
-    :param content_type: ``text/occi`` (headers) or ``text/plain``.
+    :param content_type: ``text/occi`` (headers), ``text/plain`` or
+        ``application/occi+json`` (GFD.226: attribute values keep their
+        newlines and JSON types; the header renderings turn a newline
+        into a space).
     :param accept: rendering asked for single entities.
     """
 
@@ -355,6 +373,9 @@ class OCCIClient(object):
     def _render(self, categories, attributes=None, extra=None,
                 content_type=None):
         """Headers and body for a request carrying OCCI data."""
+        if (content_type or self.content_type) == OCCI_JSON:
+            return {'Content-Type': OCCI_JSON}, _json_request(
+                categories, attributes)
         lines = [('Category', str(c)) for c in categories]
         for name, value in (attributes or {}).items():
             if value is None:

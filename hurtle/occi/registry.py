@@ -133,6 +133,54 @@ class MemoryStore(EntityStore):
             return list(self._data[project_of(extras)].values())
 
 
+class PrefixStore(EntityStore):
+    """An :class:`EntityStore` made of several, one per location prefix
+    (one per kind: ``{'/app/': apps, '/stack/': stacks}``): each key goes
+    to the store of its prefix; listings are the stores' listings one
+    after the other, in the order given. A key under no prefix is not
+    found, and cannot be added (:class:`hurtle.occi.errors.NotFound`).
+
+    :param stores: ``{prefix: EntityStore}``; prefixes end with ``/``.
+    """
+
+    def __init__(self, stores):
+        self.stores = dict(stores)
+
+    def _store(self, key):
+        for prefix, store in self.stores.items():
+            if str(key).startswith(prefix):
+                return store
+        return None
+
+    def get(self, key, extras):
+        store = self._store(key)
+        return None if store is None else store.get(key, extras)
+
+    def add(self, key, entity, extras):
+        store = self._store(key)
+        if store is None:
+            raise errors.NotFound('no kind is served at %s' % key)
+        store.add(key, entity, extras)
+
+    def update(self, key, entity, extras):
+        store = self._store(key)
+        if store is not None:
+            store.update(key, entity, extras)
+
+    def delete(self, key, extras):
+        store = self._store(key)
+        if store is not None:
+            store.delete(key, extras)
+
+    def keys(self, extras):
+        return [key for store in self.stores.values()
+                for key in store.keys(extras)]
+
+    def values(self, extras):
+        return [entity for store in self.stores.values()
+                for entity in store.values(extras)]
+
+
 class MixinStore(abc.ABC):
     """Where the registry keeps user-defined mixins, per project.
 

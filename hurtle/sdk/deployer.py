@@ -28,7 +28,15 @@ NAMESPACE = 'hurtle.so.deployers'
 
 
 class DeployerError(Exception):
-    """A deployment request was refused or failed; ``str()`` says why."""
+    """A deployment request was refused or failed; ``str()`` says why.
+
+    ``status`` is the HTTP status the deployment service refused with
+    (e.g. 400 for a bad template, 409 for a name in use), or None.
+    """
+
+    def __init__(self, message='', status=None):
+        super().__init__(message)
+        self.status = status
 
 
 class DeployerUnavailable(DeployerError):
@@ -43,8 +51,20 @@ class DeployerUnavailable(DeployerError):
 
     def __init__(self, message='orchestration service unreachable',
                  detail=''):
-        super().__init__(message)
+        super().__init__(message, status=503)
         self.detail = detail
+
+
+@dataclasses.dataclass(frozen=True)
+class SOIdentity:
+    """How a caller other than the SO itself (the SM disposing of a stack
+    whose SO is gone) reaches the CC's ``stack`` kind as that SO: the CC's
+    URL, the SO's app id and its secret. Drivers that do not use the CC
+    ignore it."""
+
+    cc_url: str
+    app_id: str
+    secret: str = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass
@@ -74,18 +94,23 @@ class Deployer(abc.ABC):
     """Deploys and disposes stacks of resources for one project."""
 
     @abc.abstractmethod
-    def deploy(self, name, template, parameters=None):
+    def deploy(self, name, template, parameters=None, files=None,
+               environment=None):
         """Start creating a stack.
 
         :param name: stack name (str).
         :param template: template text (HOT YAML or JSON, str).
         :param parameters: ``{name: value}`` template parameters.
+        :param files: ``{name: text}`` files the template or environment
+            refer to (nested templates, scripts).
+        :param environment: a Heat environment (dict).
         :returns: the stack id (str).
         :raises DeployerError: the deployer refused the request.
         """
 
     @abc.abstractmethod
-    def update(self, stack_id, template=None, parameters=None):
+    def update(self, stack_id, template=None, parameters=None, files=None,
+               environment=None):
         """Start updating a stack; ``template=None`` keeps the current one.
 
         :raises DeployerError: unknown stack or refused update.
@@ -121,7 +146,12 @@ class Deployer(abc.ABC):
         def gone():
             if self.is_gone(stack_id):
                 return True
-            details = self.details(stack_id)
+            try:
+                details = self.details(stack_id)
+            except DeployerError as exc:
+                if exc.status == 404:   # gone since is_gone looked
+                    return True
+                raise
             if details.status == 'DELETE_FAILED':
                 raise DeployerError('deleting stack %s failed: %s'
                                     % (stack_id, details.reason))
@@ -130,7 +160,7 @@ class Deployer(abc.ABC):
                            'deletion of stack %s' % stack_id)
 
 
-def load(conf, project, trust_id=None):
+def load(conf, project, trust_id=None, so_identity=None):
     """Instantiate the ``[deployer] driver`` for ``project``.
 
     :param conf: oslo.config object with the ``[deployer]`` options (and
@@ -140,12 +170,25 @@ def load(conf, project, trust_id=None):
         Hurtle's service user (``hurtle.sm.trusts``): the driver deploys
         with it, into the user's project. Given to the driver (keyword
         ``trust_id``) only when set.
+    :param so_identity: :class:`SOIdentity` of the SO the stacks belong
+        to, for a caller that is not that SO (the SM); given to the driver
+        (keyword ``so_identity``) only when set.
     :returns: a :class:`Deployer`.
     :raises RuntimeError: no such driver is installed, or it fails to
         load.
     """
-    name = conf.deployer.driver
+    return load_driver(conf.deployer.driver, conf, project,
+                       trust_id=trust_id, so_identity=so_identity)
+
+
+def load_driver(name, conf, project, **options):
+    """Instantiate deployer driver ``name`` for ``project``; ``options``
+    whose value is not None are passed on as keywords (``trust_id``,
+    ``so_identity``, ``region``).
+
+    :raises RuntimeError: no such driver is installed, or it fails to
+        load (the message names the driver and the cause).
+    """
     kwargs = {'conf': conf, 'project': project}
-    if trust_id:
-        kwargs['trust_id'] = trust_id
+    kwargs.update({k: v for k, v in options.items() if v})
     return drivers.load(NAMESPACE, name, '[deployer] driver', **kwargs)

@@ -206,10 +206,19 @@ class Peers(object):
                             service_token=True)
 
     def deployer(self, row):
-        """The ``hurtle.sdk.Deployer`` of ``row``'s project.
+        """The ``hurtle.sdk.Deployer`` of ``row``'s project; the ``cc``
+        driver acts as the instance's SO (its app id is the instance id,
+        ``row.so_secret`` its secret), whose app still exists while the
+        SM disposes of the stack.
 
         :raises RuntimeError: the configured driver cannot be loaded.
         """
+        identity = None
+        if row.so_secret:
+            identity = deployers.SOIdentity(
+                cc_url=self.conf.sm.cc_url, app_id=row.id,
+                secret=row.so_secret)
         return deployers.load(
             self.conf, row.project,
-            trust_id=(row.attributes or {}).get(trusts.ATTRIBUTE))
+            trust_id=(row.attributes or {}).get(trusts.ATTRIBUTE),
+            so_identity=identity)

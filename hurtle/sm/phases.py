@@ -21,6 +21,7 @@ import json
 import logging
 import secrets
 
+from hurtle.conf import deployer as deployer_conf
 from hurtle.occi import categories
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
@@ -267,10 +268,18 @@ class Phases(object):
 
     def _dispose_stack(self, row):
         """Delete the recorded stack through the deployer, as its SO would,
-        and wait until it is gone."""
+        and wait until it is gone. With the ``cc`` deployer an app that
+        is gone from the CC took its stacks with it: nothing to do."""
         stack_id = (row.attributes or {}).get('occi.mcn.stack.id')
         if not stack_id:
             return
+        if deployer_conf.through_cc(self.conf) and row.app_url:
+            try:
+                self.peers.cc().get(row.app_url)
+            except errors.NotFound:
+                LOG.info('instance %s: its app is gone from the CC, and '
+                         'its stack with it', row.id)
+                return
         try:
             self.peers.deployer(row).dispose_and_wait(
                 stack_id, self.conf.sm.phase_timeout,

@@ -41,6 +41,9 @@ CONF_KEY = 'oslo_config_config'
 #: it built to (the SM's lifecycle, the CC's backend); only the
 #: application factories get it.
 BUILT_KEY = 'hurtle.built'
+#: ``global_conf`` key of the pipeline's application itself, given to the
+#: filter factories: ``so_auth`` sends authenticated SOs straight there.
+APPLICATION_KEY = 'hurtle.application'
 
 PASTE_FILE = 'api-paste.ini'
 #: The pipelines installed with the package.
@@ -54,6 +57,7 @@ def pipeline_factory(loader, global_conf, **local_conf):
     pipeline = local_conf[conf.auth_strategy].split()
     app = loader.get_app(pipeline[-1], global_conf=global_conf)
     filter_conf = {k: v for k, v in global_conf.items() if k != BUILT_KEY}
+    filter_conf[APPLICATION_KEY] = app
     for name in reversed(pipeline[:-1]):
         app = loader.get_filter(name, global_conf=filter_conf)(app)
     return app
@@ -81,6 +85,21 @@ def local_secret_filter_factory(global_conf, **local_conf):
         return local_secret.LocalSecretMiddleware(
             app, local_secret.load_or_create(conf.state_path),
             realm=local_conf.get('realm', 'hurtle'))
+    return _filter
+
+
+def so_auth_filter_factory(global_conf, **local_conf):
+    """The CC's authentication of SOs (:mod:`hurtle.cc.so_auth`): an SO
+    sending its app id and secret reaches the CC application directly,
+    other callers go through the rest of the pipeline."""
+    from hurtle.cc import so_auth
+    from hurtle.cc import store
+    conf = global_conf[CONF_KEY]
+    lookup = so_auth.app_lookup(store.AppStore(conf.database.connection))
+
+    def _filter(app):
+        return so_auth.SOAuthMiddleware(app, global_conf[APPLICATION_KEY],
+                                        lookup)
     return _filter
 
 

@@ -120,6 +120,8 @@ class HurtleAll(fixtures.Fixture):
         """Pids of the SO processes this Hurtle's CC started (for the app
         ``app_id`` only, if given)."""
         conf = os.fsencode(self.conf_path)
+        # SOs of the cc deployer read only <state>/so/so.conf.
+        so_conf = os.fsencode(os.path.join(self.state, 'so', 'so.conf'))
         port_file = os.fsencode(os.path.join(self.state, 'so',
                                              '%s.port' % app_id))
         pids = []
@@ -131,7 +133,8 @@ class HurtleAll(fixtures.Fixture):
                     args = handle.read().split(b'\0')
             except OSError:
                 continue
-            if b'hurtle.cmd.so' in args and conf in args and (
+            if b'hurtle.cmd.so' in args and (
+                    conf in args or so_conf in args) and (
                     app_id is None or port_file in args):
                 pids.append(int(name))
         return pids

@@ -44,6 +44,8 @@ TIMEOUT = 120
 def _so_processes(conf_path):
     """``{pid: environ dict}`` of the SO processes of this hurtle-all."""
     found = {}
+    # SOs of the cc deployer read <state>/so/so.conf instead.
+    so_conf = os.path.join(os.path.dirname(conf_path), 'so', 'so.conf')
     for name in os.listdir('/proc'):
         if not name.isdigit():
             continue
@@ -51,7 +53,8 @@ def _so_processes(conf_path):
             with open('/proc/%s/cmdline' % name, 'rb') as handle:
                 cmdline = handle.read()
             if (b'hurtle.cmd.so' not in cmdline or
-                    conf_path.encode() not in cmdline):
+                    conf_path.encode() not in cmdline and
+                    so_conf.encode() not in cmdline):
                 continue
             with open('/proc/%s/environ' % name, 'rb') as handle:
                 raw = handle.read()

@@ -12,12 +12,21 @@
 """The ``local`` runtime driver: each SO is a process on this machine.
 
 The SO runs ``python -m hurtle.cmd.so --bundle <image> --port 0
---port-file <file>`` with the CC's own ``--config-file`` arguments; the SO
-binds a free port on ``[cc] so_host`` and writes it to the port file, so no
-port is ever guessed. Its output goes to ``<state_path>/so/<app id>.log``.
-Each SO gets a session of its own; ``stop`` sends SIGTERM to that process
-(by pid), then SIGKILL after 10 s.
+--port-file <file> --config-file <config>``; the SO binds a free port on
+``[cc] so_host`` and writes it to the port file, so no port is ever
+guessed. With ``[deployer] driver = cc`` (the default) ``<config>`` is
+``<state_path>/so/so.conf`` (mode 0600, rewritten at each start), which
+holds only what an SO reads (``state_path``, ``debug``, ``[deployer]
+driver`` and ``insecure``, ``[wsgi]``): no Heat URL, database or
+credentials; otherwise the SO gets the CC's own ``--config-file``
+arguments (a ``heat`` SO talks to Heat itself). The CC's environment is
+passed on without its ``OS_*`` variables (cloud credentials), plus the
+app's environment and ``HURTLE_APP_ID``/``HURTLE_CC_URL``. Its output
+goes to ``<state_path>/so/<app id>.log``. Each SO gets a session of its
+own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
+10 s.
 """
+import configparser
 import os
 import signal
 import subprocess
@@ -26,9 +35,12 @@ import sys
 import requests
 
 from hurtle.cc.runtime import base
+from hurtle.conf import deployer as deployer_conf
 from hurtle import polling
 
 STOP_GRACE_SECONDS = 10.0
+#: The configuration file of SOs deploying through the CC.
+SO_CONF = 'so.conf'
 
 
 class LocalRuntime(base.Runtime):
@@ -43,9 +55,33 @@ class LocalRuntime(base.Runtime):
         cmd = [sys.executable, '-P', '-m', 'hurtle.cmd.so', '--bundle', image,
                '--host', self.conf.cc.so_host, '--port', '0',
                '--port-file', port_file]
+        if deployer_conf.through_cc(self.conf):
+            return cmd + ['--config-file', self.write_so_conf()]
         for path in self.conf.config_file or []:
             cmd += ['--config-file', os.path.abspath(path)]
         return cmd
+
+    def write_so_conf(self):
+        """Write ``<state_path>/so/so.conf`` (0600, atomically) from the
+        CC's configuration; returns its path."""
+        parser = configparser.ConfigParser(interpolation=None)
+        debug = getattr(self.conf, 'debug', False)   # oslo.log's option
+        parser['DEFAULT'] = {'state_path': self.conf.state_path,
+                             'debug': str(debug)}
+        parser['deployer'] = {
+            'driver': deployer_conf.CC_DRIVER,
+            'insecure': str(self.conf.deployer.insecure)}
+        parser['wsgi'] = {name: str(value)
+                          for name, value in self.conf.wsgi.items()
+                          if value is not None}
+        os.makedirs(self.workdir, exist_ok=True)
+        path = os.path.join(self.workdir, SO_CONF)
+        tmp = path + '.tmp'
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as handle:
+            parser.write(handle)
+        os.replace(tmp, path)
+        return path
 
     def start(self, app_id, image, env):
         if not os.path.isdir(image) or not os.path.isfile(
@@ -58,7 +94,8 @@ class LocalRuntime(base.Runtime):
         log_path = os.path.join(self.workdir, '%s.log' % app_id)
         if os.path.exists(port_file):
             os.unlink(port_file)
-        child_env = dict(os.environ)
+        child_env = {k: v for k, v in os.environ.items()
+                     if not k.startswith('OS_')}
         child_env.update({str(k): str(v) for k, v in env.items()})
         with open(log_path, 'ab') as log:
             proc = subprocess.Popen(self._command(image, port_file),

@@ -13,7 +13,9 @@
 
 A driver implements ``hurtle.sdk.Deployer`` and is installed under the
 entry point group ``hurtle.so.deployers``; ``[deployer] driver`` names the
-one every SO uses (``heat``: :mod:`hurtle.so.deployers.heat`) and
+one every SO uses (``cc``, the default: :mod:`hurtle.so.deployers.cc`,
+through the CC's ``stack`` kind; ``heat``:
+:mod:`hurtle.so.deployers.heat`, Heat directly) and
 :func:`hurtle.sdk.deployer.load` loads it. An SO reaches it as
 ``self.context.deployer``.
 """

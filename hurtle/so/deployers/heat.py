@@ -78,7 +78,12 @@ def heat_message(exc):
 class HeatDeployer(deployer_api.Deployer):
     """``hurtle.sdk.Deployer`` over the Heat orchestration API v1."""
 
-    def __init__(self, conf, project, trust_id=None):
+    def __init__(self, conf, project, trust_id=None, region=None,
+                 so_identity=None):
+        """:param region: the Keystone catalog region of the Heat endpoint
+            (keystone mode; a noauth Heat has one region).
+        :param so_identity: ignored (this driver talks to Heat itself).
+        """
         self.project = project
         self._missing = service_credentials.missing_endpoint(
             conf, 'orchestration')
@@ -95,7 +100,8 @@ class HeatDeployer(deployer_api.Deployer):
             self.client = heat_v1.Client(
                 session=session, endpoint_override=endpoint,
                 service_type='orchestration',
-                interface=service_credentials.interface(conf))
+                interface=service_credentials.interface(conf),
+                region_name=region)
         else:
             project = conf.deployer.heat_project
             endpoint = conf.deployer.heat_url % {'project': project}
@@ -123,18 +129,26 @@ class HeatDeployer(deployer_api.Deployer):
                 raise _unavailable(what, exc)
             raise deployer_api.DeployerError(
                 '%s: Heat answered %s: %s'
-                % (what, exc.code, heat_message(exc)))
+                % (what, exc.code, heat_message(exc)),
+                status=getattr(exc, 'code', None))
         except ks_exc.ClientException as exc:
             raise deployer_api.DeployerError('%s: %s' % (what, exc))
 
-    def deploy(self, name, template, parameters=None):
+    def deploy(self, name, template, parameters=None, files=None,
+               environment=None):
         body = self._call('create stack %s' % name, self.client.stacks.create,
                           stack_name=name, template=template,
-                          parameters=parameters or {})
+                          parameters=parameters or {}, files=files or {},
+                          environment=environment or {})
         return body['stack']['id']
 
-    def update(self, stack_id, template=None, parameters=None):
+    def update(self, stack_id, template=None, parameters=None, files=None,
+               environment=None):
         fields = {'parameters': parameters or {}}
+        if files:
+            fields['files'] = files
+        if environment:
+            fields['environment'] = environment
         if template is None:
             fields['existing'] = True
         else:

@@ -222,8 +222,49 @@ class _Leases(_UserMixins):
                              _rows(connection, 'sm_instances')[0]['owner'])
 
 
+class _Stacks(_Case):
+    """0006: the CC's ``cc_stacks`` (unique title per app), empty; rows
+    of 0005 (an instance holding a lease, an app, a user mixin) kept."""
+
+    LEASED = dict(INSTANCE_0003, owner='sm-a',
+                  lease_expires='2026-01-02 03:04:05')
+    MIXIN = dict(project='p1', scheme='http://example.org/my#', term='fav',
+                 title='', location='/fav/', related='[]',
+                 created_at='2026-01-02 03:04:05')
+    STACK = dict(id='s1', app_id=APP_0001['id'], title='web',
+                 heat_id=None, region=None, state='CREATE_PENDING',
+                 reason=None, outputs=None,
+                 created_at='2026-01-02 03:04:05',
+                 updated_at='2026-01-02 03:04:05')
+
+    def insert(self, connection):
+        _insert(connection, 'sm_instances', self.LEASED)
+        _insert(connection, 'cc_apps', APP_0001)
+        _insert(connection, 'user_mixins', self.MIXIN)
+
+    def check(self, testcase, connection):
+        row, = _rows(connection, 'sm_instances')
+        _same(testcase, INSTANCE_0003, row)
+        testcase.assertEqual('sm-a', row['owner'])
+        _same(testcase, APP_0001, _rows(connection, 'cc_apps')[0])
+        testcase.assertEqual('/fav/',
+                             _rows(connection, 'user_mixins')[0]['location'])
+        testcase.assertEqual([], _rows(connection, 'cc_stacks'))
+        _insert(connection, 'cc_stacks', self.STACK)
+        testcase.assertEqual('web', _rows(connection, 'cc_stacks')[0]['title'])
+        # Another app may use the same title; the same app may not.
+        _insert(connection, 'cc_stacks', dict(self.STACK, id='s2',
+                                              app_id='other'))
+        savepoint = connection.begin_nested()
+        testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
+                              connection, 'cc_stacks',
+                              dict(self.STACK, id='s3'))
+        savepoint.rollback()
+
+
 CASES = {'0001': _Initial(), '0002': _Dependencies(),
-         '0003': _Operations(), '0004': _UserMixins(), '0005': _Leases()}
+         '0003': _Operations(), '0004': _UserMixins(), '0005': _Leases(),
+         '0006': _Stacks()}
 
 
 def _database(testcase, backend):

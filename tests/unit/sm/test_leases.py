@@ -388,7 +388,7 @@ class MigrationTest(_Base):
                 "attributes, operation, created_at, updated_at) VALUES "
                 "('old', 'p1', 'svc', 'deploy', '{}', 3, :now, :now)"),
                 {'now': now})
-        migration.upgrade(self.url)
+        migration.upgrade(self.url, '0005')
         self.assertEqual('0005', migration.current(self.url))
         store = self.make_store()
         row = store.load('old')

@@ -1,0 +1,158 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The CC's ``stack`` entities as ``cc_stacks`` rows.
+
+Rows are scoped by the app of the SO that asks
+(:func:`hurtle.cc.so_auth.caller_of`): an SO sees only its own app's
+stacks; a caller that is no SO sees none. What Heat holds (template,
+parameters, files, environment) is not kept here; the state, reason and
+outputs last read from Heat are.
+"""
+import json
+
+from occi import core_model
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from hurtle.cc import so_auth
+from hurtle.db import engine as db_engine
+from hurtle.db import models
+from hurtle.occi import categories
+from hurtle.occi import errors
+from hurtle.occi import registry
+
+PREFIX = '/stack/'
+#: State of a row whose create Heat has not answered yet.
+PENDING = 'CREATE_PENDING'
+
+
+def to_entity(row):
+    """The PySSF resource of a stack row."""
+    entity = core_model.Resource(PREFIX + row.id, categories.STACK, [],
+                                 title=row.title)
+    entity.attributes.update({
+        'occi.core.id': row.id,
+        'hurtle.stack.id': row.heat_id or '',
+        'hurtle.stack.state': row.state,
+        'hurtle.stack.reason': row.reason or '',
+        'hurtle.stack.outputs': json.dumps(row.outputs or {},
+                                           sort_keys=True),
+    })
+    if row.region:
+        entity.attributes['hurtle.stack.region'] = row.region
+    entity.actions = []
+    return entity
+
+
+def _app_of(extras):
+    caller = so_auth.caller_of(extras)
+    return caller.app_id if caller is not None else None
+
+
+class StackStore(registry.EntityStore):
+    """EntityStore of stacks over SQLAlchemy, scoped by the calling SO's
+    app."""
+
+    def __init__(self, url):
+        self._sessions = db_engine.sessionmaker(url)
+
+    @staticmethod
+    def _id(key):
+        return key[len(PREFIX):] if key.startswith(PREFIX) else None
+
+    def _row(self, session, key, extras):
+        """The row at ``/stack/<ref>`` for the calling SO's app, where
+        ``ref`` is the CC's id of the stack, else Heat's id, else its
+        name (as Heat finds a stack by id or name)."""
+        ref = self._id(key)
+        app_id = _app_of(extras)
+        if not ref or app_id is None:
+            return None
+        row = session.get(models.Stack, ref)
+        if row is not None and row.app_id == app_id:
+            return row
+        for column in (models.Stack.heat_id, models.Stack.title):
+            row = session.scalars(sa.select(models.Stack).where(
+                models.Stack.app_id == app_id, column == ref)).first()
+            if row is not None:
+                return row
+        return None
+
+    def get(self, key, extras):
+        """The stack at ``key`` (``/stack/<id, Heat id or name>``) of the
+        calling SO's app, or None."""
+        with self._sessions() as session:
+            row = self._row(session, key, extras)
+            return None if row is None else to_entity(row)
+
+    def claim(self, stack_id, app_id, title, region):
+        """Record a stack about to be created (state ``CREATE_PENDING``).
+
+        :raises hurtle.occi.errors.Conflict: the app has a stack of that
+            title already, or the id is taken.
+        """
+        try:
+            with self._sessions.begin() as session:
+                session.add(models.Stack(id=stack_id, app_id=app_id,
+                                         title=title, region=region,
+                                         state=PENDING))
+        except sa_exc.IntegrityError:
+            raise errors.Conflict('a stack named %s (or with id %s) exists '
+                                  'already' % (title, stack_id))
+
+    def rows_of(self, app_id):
+        """Every stack row of app ``app_id``, oldest first."""
+        with self._sessions() as session:
+            return session.scalars(
+                sa.select(models.Stack)
+                .where(models.Stack.app_id == app_id)
+                .order_by(models.Stack.created_at)).all()
+
+    def discard(self, stack_id):
+        """Forget a claimed stack whose create Heat refused."""
+        with self._sessions.begin() as session:
+            session.execute(sa.delete(models.Stack).where(
+                models.Stack.id == stack_id))
+
+    def add(self, key, entity, extras):
+        """Store a created stack (its row was claimed by the backend)."""
+        self.update(key, entity, extras)
+
+    def update(self, key, entity, extras):
+        with self._sessions.begin() as session:
+            row = self._row(session, key, extras)
+            if row is None:
+                return
+            attrs = entity.attributes
+            row.heat_id = attrs.get('hurtle.stack.id') or row.heat_id
+            row.state = attrs.get('hurtle.stack.state') or row.state
+            row.reason = attrs.get('hurtle.stack.reason') or None
+            outputs = attrs.get('hurtle.stack.outputs')
+            if isinstance(outputs, str):
+                outputs = json.loads(outputs or '{}')
+            row.outputs = outputs or None
+
+    def delete(self, key, extras):
+        with self._sessions.begin() as session:
+            row = self._row(session, key, extras)
+            if row is not None:
+                session.delete(row)
+
+    def _rows(self, extras):
+        app_id = _app_of(extras)
+        return [] if app_id is None else self.rows_of(app_id)
+
+    def keys(self, extras):
+        return [PREFIX + row.id for row in self._rows(extras)]
+
+    def values(self, extras):
+        return [to_entity(row) for row in self._rows(extras)]

@@ -1,0 +1,327 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The CC's OCCI ``stack`` kind: resources deployed for SOs
+(doc/source/contributor/cc-api.rst).
+
+Kind ``stack`` (``http://schemas.hurtle.it/occi/cc#``) at ``/stack/``,
+for SOs only (authenticated by :mod:`hurtle.cc.so_auth`; any other
+caller gets 403). The CC deploys with its own credentials (the Heat
+deployer driver, ``hurtle.so.deployers.heat``, with the CC's
+``[deployer]`` and ``[service_credentials]`` options), into the project
+of the SO's instance and with the instance's trust when it has one.
+
+* ``POST /stack/`` (or ``PUT /stack/<id>``) with ``occi.core.title``
+  (the Heat stack name, required, unique per app: else 409),
+  ``hurtle.stack.template`` (required), and optionally
+  ``hurtle.stack.parameters`` (JSON object), ``hurtle.stack.files``
+  (JSON object of strings), ``hurtle.stack.environment`` (JSON object,
+  or YAML text of a mapping) and ``hurtle.stack.region``: creates the
+  Heat stack and answers 201 once Heat accepted it (state
+  ``CREATE_IN_PROGRESS``). Heat refusing it answers Heat's status (400
+  for a bad template, 409 for a name in use) with Heat's reason, and
+  nothing is kept; Heat unreachable answers 503.
+* ``GET /stack/<ref>`` (``ref``: the CC's id, Heat's id or the name)
+  reads the stack from Heat: ``hurtle.stack.state`` (Heat's status),
+  ``hurtle.stack.reason``, ``hurtle.stack.outputs`` (a JSON object, once
+  complete) and ``hurtle.stack.id`` (Heat's id). A stack deleted in
+  Heat answers 404 and is forgotten.
+* ``POST /stack/<ref>`` (partial) or ``PUT`` with any of template,
+  parameters, files, environment: updates the Heat stack (without a
+  template Heat keeps the current one). The title and region cannot
+  change (400).
+* ``DELETE /stack/<ref>`` answers 202 and deletes the Heat stack; GET
+  shows ``DELETE_IN_PROGRESS`` until Heat has deleted it, then 404.
+
+An SO sees only its own app's stacks (404 for others').
+"""
+import json
+import logging
+import re
+
+import yaml
+
+from occi import backend
+
+from hurtle.cc import so_auth
+from hurtle.cc import stack_store
+from hurtle.occi import errors
+from hurtle import polling
+from hurtle.sdk import deployer as deployers
+
+LOG = logging.getLogger(__name__)
+
+#: The driver the CC deploys with (entry point in hurtle.so.deployers).
+HEAT_DRIVER = 'heat'
+#: Heat's rule for stack names.
+STACK_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,254}$')
+#: Ids given with PUT name nothing else (no path characters).
+STACK_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
+
+#: Seconds the CC waits for one stack of a deleted app to be deleted.
+DISPOSE_TIMEOUT = 300.0
+DISPOSE_INTERVAL = 0.5
+
+INPUTS = ('hurtle.stack.template', 'hurtle.stack.parameters',
+          'hurtle.stack.files', 'hurtle.stack.environment')
+
+
+def _json_object(name, value, scalars):
+    """``value`` (a dict, or its JSON text) as a dict; {} if empty.
+
+    :param scalars: the types the values may have.
+    :raises BadRequest: not a JSON object of such values.
+    """
+    if value in (None, ''):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise errors.BadRequest('%s must be a JSON object' % name)
+    if not isinstance(value, dict) or not all(
+            isinstance(v, scalars) for v in value.values()):
+        raise errors.BadRequest('%s must be a JSON object of %s' % (
+            name, 'strings' if scalars is str else 'strings or numbers'))
+    return value
+
+
+def _environment(value):
+    """A Heat environment: a JSON object or YAML text of a mapping."""
+    if value in (None, ''):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise errors.BadRequest('hurtle.stack.environment is not YAML '
+                                    'or JSON: %s' % str(exc)[:200])
+    if not isinstance(value, dict):
+        raise errors.BadRequest('hurtle.stack.environment must be a '
+                                'mapping (JSON object or YAML)')
+    return value
+
+
+def inputs(attrs):
+    """The Heat inputs among ``attrs``: ``{'template': str|None,
+    'parameters', 'files', 'environment'}`` (dicts; None when absent).
+
+    :raises BadRequest: a value of the wrong shape (the message names
+        the attribute).
+    """
+    template = attrs.get('hurtle.stack.template')
+    if template is not None and not isinstance(template, str):
+        raise errors.BadRequest('hurtle.stack.template must be the text '
+                                'of a Heat template')
+    result = {'template': template or None}
+    for key, parse in (
+            ('parameters', lambda v: _json_object(
+                'hurtle.stack.parameters', v, (str, int, float, bool))),
+            ('files', lambda v: _json_object('hurtle.stack.files', v,
+                                             str)),
+            ('environment', _environment)):
+        name = 'hurtle.stack.' + key
+        result[key] = parse(attrs[name]) if name in attrs else None
+    return result
+
+
+def _refused(exc):
+    """The OCCI error for a ``DeployerError`` from Heat."""
+    if isinstance(exc, deployers.DeployerUnavailable):
+        LOG.warning('stack: %s (%s)', exc, exc.detail)
+        return errors.ServiceUnavailable(str(exc))
+    status = getattr(exc, 'status', None)
+    cls = {400: errors.BadRequest, 403: errors.Forbidden,
+           404: errors.NotFound}.get(status, errors.Conflict)
+    return cls(str(exc))
+
+
+class StackBackend(backend.KindBackend):
+    """Creates, reads, updates and deletes the Heat stacks of SOs.
+
+    :param conf: the CC's oslo.config object.
+    :param store: :class:`hurtle.cc.stack_store.StackStore`.
+    :param deployer_factory: ``f(caller, region)`` → a
+        ``hurtle.sdk.Deployer`` (default: the Heat driver, see
+        :meth:`heat_deployer`).
+    """
+
+    def __init__(self, conf, store, deployer_factory=None):
+        self.conf = conf
+        self.store = store
+        self.deployer_factory = deployer_factory or self.heat_deployer
+
+    def heat_deployer(self, caller, region):
+        """The Heat deployer for ``caller``'s project, with its trust."""
+        try:
+            return deployers.load_driver(
+                HEAT_DRIVER, self.conf,
+                caller.project or self.conf.deployer.heat_project,
+                trust_id=caller.trust_id, region=region)
+        except RuntimeError as exc:
+            LOG.error('stack: %s', exc)
+            raise errors.ServiceUnavailable(
+                'the CC cannot reach its deployment service')
+
+    @staticmethod
+    def _caller(extras):
+        caller = so_auth.caller_of(extras)
+        if caller is None:
+            raise errors.Forbidden('the stack kind serves SOs only (send '
+                                   '%s and the SO\'s secret)'
+                                   % so_auth.APP_HEADER)
+        return caller
+
+    def _deployer(self, caller, entity):
+        return self.deployer_factory(
+            caller, entity.attributes.get('hurtle.stack.region') or None)
+
+    def create(self, entity, extras):
+        caller = self._caller(extras)
+        attrs = entity.attributes
+        stack_id = entity.identifier[len(stack_store.PREFIX):] \
+            if entity.identifier.startswith(stack_store.PREFIX) else ''
+        if not STACK_ID.match(stack_id):
+            raise errors.BadRequest(
+                'stacks are created at /stack/ or /stack/<id>, with an id '
+                'of 1 to 36 letters, digits, ".", "_" or "-"')
+        title = str(entity.title or attrs.get('occi.core.title') or '')
+        if not STACK_NAME.match(title):
+            raise errors.BadRequest(
+                'occi.core.title (the stack name) is required: 1 to 255 '
+                'letters, digits, "_", "-" or ".", starting with a letter')
+        given = inputs(attrs)
+        if not given['template']:
+            raise errors.BadRequest('hurtle.stack.template is required')
+        region = attrs.get('hurtle.stack.region') or None
+        if region is not None and not isinstance(region, str):
+            raise errors.BadRequest('hurtle.stack.region must be a string')
+        deployer = self._deployer(caller, entity)
+        self.store.claim(stack_id, caller.app_id, title, region)
+        try:
+            heat_id = deployer.deploy(title, given['template'],
+                                      given['parameters'], given['files'],
+                                      given['environment'])
+        except deployers.DeployerError as exc:
+            self.store.discard(stack_id)
+            raise _refused(exc)
+        except BaseException:
+            self.store.discard(stack_id)
+            raise
+        for name in INPUTS:
+            attrs.pop(name, None)
+        attrs.update({'occi.core.id': stack_id, 'hurtle.stack.id': heat_id,
+                      'hurtle.stack.state': 'CREATE_IN_PROGRESS',
+                      'hurtle.stack.reason': '',
+                      'hurtle.stack.outputs': '{}'})
+        entity.actions = []
+        LOG.info('stack %s (%s) of app %s: create accepted by Heat (%s)',
+                 stack_id, title, caller.app_id, heat_id)
+
+    def retrieve(self, entity, extras):
+        caller = self._caller(extras)
+        attrs = entity.attributes
+        heat_id = attrs.get('hurtle.stack.id')
+        if not heat_id:
+            return
+        deployer = self._deployer(caller, entity)
+        try:
+            details = deployer.details(heat_id)
+        except deployers.DeployerError as exc:
+            if getattr(exc, 'status', None) != 404:
+                raise _refused(exc)
+            details = None
+        if details is None or details.status == 'DELETE_COMPLETE':
+            self.store.delete(entity.identifier, extras)
+            raise errors.NotFound('stack %s was deleted' % entity.title)
+        attrs.update({'hurtle.stack.state': details.status,
+                      'hurtle.stack.reason': details.reason or '',
+                      'hurtle.stack.outputs': json.dumps(
+                          details.outputs or {}, sort_keys=True)})
+        self.store.update(entity.identifier, entity, extras)
+
+    def update(self, old, new, extras):
+        caller = self._caller(extras)
+        changed = new.attributes
+        if new.title and new.title != old.title:
+            raise errors.BadRequest('occi.core.title of a stack cannot '
+                                    'change')
+        region = changed.get('hurtle.stack.region')
+        if region and region != old.attributes.get('hurtle.stack.region'):
+            raise errors.BadRequest('hurtle.stack.region of a stack cannot '
+                                    'change')
+        given = inputs(changed)
+        if all(v is None for v in given.values()):
+            raise errors.BadRequest(
+                'nothing to update: give hurtle.stack.template, '
+                '.parameters, .files or .environment')
+        deployer = self._deployer(caller, old)
+        try:
+            deployer.update(old.attributes['hurtle.stack.id'],
+                            given['template'], given['parameters'],
+                            given['files'], given['environment'])
+        except deployers.DeployerError as exc:
+            raise _refused(exc)
+        old.attributes['hurtle.stack.state'] = 'UPDATE_IN_PROGRESS'
+        old.attributes['hurtle.stack.reason'] = ''
+        self.store.update(old.identifier, old, extras)
+        LOG.info('stack %s of app %s: update accepted by Heat', old.title,
+                 caller.app_id)
+
+    replace = update
+
+    def delete(self, entity, extras):
+        """Start deleting the Heat stack: answers 202 (the row stays,
+        ``DELETE_IN_PROGRESS``, until a GET finds the stack gone)."""
+        caller = self._caller(extras)
+        heat_id = entity.attributes.get('hurtle.stack.id')
+        if not heat_id:
+            self.store.delete(entity.identifier, extras)
+            return None
+        try:
+            self._deployer(caller, entity).dispose(heat_id)
+        except deployers.DeployerError as exc:
+            raise _refused(exc)
+        entity.attributes['hurtle.stack.state'] = 'DELETE_IN_PROGRESS'
+        self.store.update(entity.identifier, entity, extras)
+        LOG.info('stack %s of app %s: delete accepted by Heat', entity.title,
+                 caller.app_id)
+        return 202
+
+    def dispose_app(self, app_id, env):
+        """Delete every stack of app ``app_id`` (its app is being
+        deleted) and wait until Heat has deleted each.
+
+        :param env: the app's environment (``HURTLE_PROJECT``,
+            ``HURTLE_TRUST_ID``: where and how its stacks were made).
+        :raises hurtle.occi.errors.Conflict: a stack could not be deleted
+            (Heat's reason, or still there after :data:`DISPOSE_TIMEOUT`
+            seconds); the stacks not yet deleted stay recorded.
+        :raises hurtle.occi.errors.ServiceUnavailable: Heat unreachable.
+        """
+        caller = so_auth.SOCaller(app_id=app_id,
+                                  project=env.get('HURTLE_PROJECT'),
+                                  trust_id=env.get('HURTLE_TRUST_ID'))
+        for row in self.store.rows_of(app_id):
+            if row.heat_id:
+                deployer = self.deployer_factory(caller, row.region)
+                try:
+                    deployer.dispose_and_wait(row.heat_id, DISPOSE_TIMEOUT,
+                                              DISPOSE_INTERVAL)
+                except deployers.DeployerUnavailable as exc:
+                    raise _refused(exc)
+                except (deployers.DeployerError, polling.Timeout) as exc:
+                    raise errors.Conflict('cannot delete stack %s of app '
+                                          '%s: %s' % (row.title, app_id,
+                                                      exc))
+            self.store.discard(row.id)
+            LOG.info('stack %s of deleted app %s deleted', row.title,
+                     app_id)

@@ -1,0 +1,157 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The ``cc`` deployer (the default): stacks through the CC's ``stack``
+kind (doc/source/contributor/cc-api.rst), so an SO holds no cloud
+credentials.
+
+The SO reaches the CC at ``HURTLE_CC_URL`` as its app
+(``X-Hurtle-App-Id: $HURTLE_APP_ID``) with its own secret
+(``X-Auth-Token: $HURTLE_SO_SECRET``), all three set by the CC when it
+starts the SO; the SM, disposing of a stack whose SO is gone, passes the
+same three as ``so_identity``. The CC deploys with its credentials into
+the instance's project (and trust); ``project`` and ``trust_id`` are
+therefore not used here.
+
+Stack ids are Heat's (``hurtle.stack.id``), so the ids an SO reports do
+not depend on the driver; a stack is also found by its name.
+"""
+import json
+import logging
+import os
+import urllib.parse
+
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle.sdk import deployer as deployer_api
+
+LOG = logging.getLogger(__name__)
+
+STACK = occi_client.CategoryRef('http://schemas.hurtle.it/occi/cc#', 'stack')
+COLLECTION = '/stack/'
+#: Environment variables naming the CC, the SO's app and its secret.
+ENV = ('HURTLE_CC_URL', 'HURTLE_APP_ID', 'HURTLE_SO_SECRET')
+
+
+def identity_from_env(environ=None):
+    """The :class:`hurtle.sdk.deployer.SOIdentity` of this SO from its
+    environment.
+
+    :raises RuntimeError: a variable of :data:`ENV` is missing (names
+        it).
+    """
+    environ = os.environ if environ is None else environ
+    missing = [name for name in ENV if not environ.get(name)]
+    if missing:
+        raise RuntimeError('the cc deployer needs %s in the environment '
+                           '(set by the CC when it starts an SO)'
+                           % ', '.join(missing))
+    return deployer_api.SOIdentity(*(environ[name] for name in ENV))
+
+
+def _failure(what, exc):
+    """The ``DeployerError`` for an OCCI error of the CC."""
+    if isinstance(exc, (errors.ConnectionFailed,
+                        errors.ServiceUnavailable)):
+        return deployer_api.DeployerUnavailable(
+            'deployment service (CC) unavailable',
+            detail='%s: %s' % (what, exc.message))
+    return deployer_api.DeployerError('%s: %s' % (what, exc.message),
+                                      status=exc.code)
+
+
+def _path(stack_id):
+    return COLLECTION + urllib.parse.quote(str(stack_id), safe='')
+
+
+class CCDeployer(deployer_api.Deployer):
+    """``hurtle.sdk.Deployer`` over the CC's ``stack`` kind.
+
+    :param conf: oslo.config object (``[deployer] insecure``: skip TLS
+        verification towards the CC).
+    :param project: unused (the CC knows the SO's project).
+    :param trust_id: unused (the CC knows the instance's trust).
+    :param so_identity: the SO to act as; default: this process's
+        environment (:func:`identity_from_env`).
+    :raises RuntimeError: no identity given and none in the environment.
+    """
+
+    def __init__(self, conf, project=None, trust_id=None,
+                 so_identity=None, timeout=30.0, retries=3):
+        identity = so_identity or identity_from_env()
+        self.client = occi_client.OCCIClient(
+            identity.cc_url,
+            headers={'X-Auth-Token': identity.secret,
+                     'X-Hurtle-App-Id': identity.app_id},
+            verify=not conf.deployer.insecure, timeout=timeout,
+            retries=retries, content_type=occi_client.OCCI_JSON)
+
+    def _call(self, what, func, *args):
+        try:
+            return func(*args)
+        except errors.OCCIError as exc:
+            raise _failure(what, exc)
+
+    def deploy(self, name, template, parameters=None, files=None,
+               environment=None):
+        attributes = {'occi.core.title': name,
+                      'hurtle.stack.template': template,
+                      'hurtle.stack.parameters': parameters or {}}
+        if files:
+            attributes['hurtle.stack.files'] = files
+        if environment:
+            attributes['hurtle.stack.environment'] = environment
+        what = 'create stack %s' % name
+        location = self._call(what, self.client.create, COLLECTION, STACK,
+                              attributes)
+        info = self._call(what, self.client.get, location)
+        return info.attributes.get('hurtle.stack.id') or info.id
+
+    def update(self, stack_id, template=None, parameters=None, files=None,
+               environment=None):
+        attributes = {'hurtle.stack.parameters': parameters or {}}
+        for name, value in (('template', template), ('files', files),
+                            ('environment', environment)):
+            if value:
+                attributes['hurtle.stack.' + name] = value
+        self._call('update stack %s' % stack_id, self.client.update,
+                   _path(stack_id), STACK, attributes)
+
+    def details(self, stack_id):
+        info = self._call('get stack %s' % stack_id, self.client.get,
+                          _path(stack_id))
+        attrs = info.attributes
+        try:
+            outputs = json.loads(attrs.get('hurtle.stack.outputs') or '{}')
+        except (TypeError, ValueError):
+            outputs = {}
+        return deployer_api.StackDetails(
+            id=attrs.get('hurtle.stack.id') or info.id,
+            status=attrs.get('hurtle.stack.state') or '',
+            reason=attrs.get('hurtle.stack.reason') or '',
+            outputs=outputs if isinstance(outputs, dict) else {})
+
+    def dispose(self, stack_id):
+        try:
+            self.client.delete(_path(stack_id))
+        except errors.NotFound:
+            pass   # gone already
+        except errors.OCCIError as exc:
+            raise _failure('delete stack %s' % stack_id, exc)
+
+    def is_gone(self, stack_id):
+        try:
+            details = self.details(stack_id)
+        except deployer_api.DeployerError as exc:
+            if exc.status == 404:
+                return True
+            raise
+        return details.status == 'DELETE_COMPLETE'

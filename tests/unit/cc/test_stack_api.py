@@ -1,0 +1,284 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The CC's ``stack`` kind over real HTTP, through the CC's real paste
+pipeline (``so_auth`` before ``local_secret``), deploying on a real
+embedded Heat (one per test class); SOs are represented by app rows
+holding their secret, as the SM's create of an app leaves them."""
+import concurrent.futures
+import json
+
+import requests
+import testtools
+from testtools import content  # noqa
+
+from hurtle.cc import stack_store
+from hurtle.db import engine as db_engine
+from hurtle.db import models
+from hurtle import local_secret
+from hurtle.occi import client as occi_client
+from hurtle.occi import errors
+from hurtle import polling
+from hurtle.sdk import deployer as deployer_api
+from hurtle.so.deployers import cc as cc_deployer
+from tests import cc_fixture
+from tests import conf_fixture
+from tests.functional import heat_fixture
+
+STACK = cc_deployer.STACK
+TEMPLATE = '''heat_template_version: 2018-08-31
+parameters:
+  greeting:
+    type: string
+    default: hello
+resources:
+  nothing:
+    type: OS::Heat::None
+outputs:
+  greeting:
+    value: {get_param: greeting}
+'''
+BAD_VERSION = 'heat_template_version: 1999-01-01\nresources: {}\n'
+
+
+class StackAPITest(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.heat = heat_fixture.EmbeddedHeat()
+        cls.heat.setUp()
+        cls.addClassCleanup(cls.heat.cleanUp)
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            state_path=self.heat.state_path,
+            deployer__heat_url=self.heat.api_url + '/v1/%(project)s')).conf
+        self.url = self.useFixture(cc_fixture.CCServer(
+            self.conf, {'a1': 'secret-one', 'a2': 'secret-two'})).url
+        self.heat_client = self.heat.client()
+
+    def so(self, app_id='a1', secret='secret-one'):
+        """An OCCI client acting as the SO of ``app_id``."""
+        return occi_client.OCCIClient(
+            self.url, headers={'X-Auth-Token': secret,
+                               'X-Hurtle-App-Id': app_id},
+            retries=0, content_type=occi_client.OCCI_JSON)
+
+    def deployer(self, app_id='a1', secret='secret-one'):
+        return cc_deployer.CCDeployer(
+            self.conf, so_identity=deployer_api.SOIdentity(
+                self.url, app_id, secret), retries=0)
+
+    def create(self, title='web', template=TEMPLATE, client=None, **more):
+        attrs = {'occi.core.title': title, 'hurtle.stack.template': template}
+        attrs.update(more)
+        return (client or self.so()).create('/stack/', STACK, attrs)
+
+    def wait_state(self, location, state, client=None):
+        def reached():
+            info = (client or self.so()).get(location)
+            got = info.attributes['hurtle.stack.state']
+            if got.endswith('_FAILED'):
+                self.fail('stack failed: %s' %
+                          info.attributes['hurtle.stack.reason'])
+            return info if got == state else None
+        return polling.poll_until(reached, 60, 0.2, 'stack ' + state)
+
+    def heat_names(self):
+        return sorted(s.stack_name for s in self.heat_client.stacks.list())
+
+    def test_create_get_update_delete(self):
+        location = self.create(
+            **{'hurtle.stack.parameters': {'greeting': 'bonjour'}})
+        info = self.wait_state(location, 'CREATE_COMPLETE')
+        attrs = info.attributes
+        heat_id = attrs['hurtle.stack.id']
+        self.assertEqual('web', attrs['occi.core.title'])
+        self.assertEqual({'greeting': 'bonjour'},
+                         json.loads(attrs['hurtle.stack.outputs']))
+        self.assertEqual('CREATE_COMPLETE',
+                         self.heat_client.stacks.get(heat_id).stack_status)
+        self.assertNotIn('hurtle.stack.template', attrs)
+        # Found by Heat's id and by name too.
+        self.assertEqual(info.id, self.so().get('/stack/' + heat_id).id)
+        self.assertEqual(info.id, self.so().get('/stack/web').id)
+        self.so().update(location, STACK,
+                         {'hurtle.stack.parameters': {'greeting': 'hi'}})
+        info = self.wait_state(location, 'UPDATE_COMPLETE')
+        self.assertEqual({'greeting': 'hi'},
+                         json.loads(info.attributes['hurtle.stack.outputs']))
+        resp = requests.delete(location, headers=self.so().headers)
+        self.assertEqual(202, resp.status_code)
+
+        def gone():
+            try:
+                info = self.so().get(location)
+            except errors.NotFound:
+                return True
+            self.addDetail('last', testtools.content.text_content(
+                repr(info.attributes)))
+            return None
+        polling.poll_until(gone, 60, 0.2, 'stack deleted')
+        self.assertNotIn('web', self.heat_names())
+        self.assertEqual([], self.so().list('/stack/'))
+
+    def test_the_cc_deployer_driver_runs_a_stack_through(self):
+        deployer = self.deployer()
+        heat_id = deployer.deploy('via-driver', TEMPLATE, {'greeting': 'x'},
+                                  files={'unused.txt': 'text'},
+                                  environment={'parameters':
+                                               {'greeting': 'y'}})
+        details = polling.poll_until(
+            lambda: (lambda d: d if d.complete else None)(
+                deployer.details(heat_id)), 60, 0.2, 'create')
+        self.assertEqual(heat_id, details.id)
+        self.assertEqual({'greeting': 'x'}, details.outputs)
+        self.assertEqual(heat_id, deployer.details('via-driver').id)
+        deployer.dispose_and_wait(heat_id, 60, 0.2)
+        self.assertTrue(deployer.is_gone(heat_id))
+        self.assertNotIn('via-driver', self.heat_names())
+
+    def test_bad_template_is_400_with_heats_reason_and_keeps_nothing(self):
+        err = self.assertRaises(errors.BadRequest, self.create,
+                                template=BAD_VERSION)
+        self.assertIn('1999-01-01', err.message)
+        self.assertEqual([], self.so().list('/stack/'))
+        self.assertNotIn('web', self.heat_names())
+        # The title is free again.
+        self.wait_state(self.create(), 'CREATE_COMPLETE')
+
+    def test_bad_inputs_are_400_naming_what_is_wrong(self):
+        cases = [
+            ({'hurtle.stack.template': TEMPLATE}, 'occi.core.title'),
+            ({'occi.core.title': '1bad', 'hurtle.stack.template': TEMPLATE},
+             'occi.core.title'),
+            ({'occi.core.title': 'web'}, 'hurtle.stack.template'),
+            ({'occi.core.title': 'web', 'hurtle.stack.template': TEMPLATE,
+              'hurtle.stack.parameters': '[1]'}, 'hurtle.stack.parameters'),
+            ({'occi.core.title': 'web', 'hurtle.stack.template': TEMPLATE,
+              'hurtle.stack.files': {'a': 1}}, 'hurtle.stack.files'),
+            ({'occi.core.title': 'web', 'hurtle.stack.template': TEMPLATE,
+              'hurtle.stack.environment': '- a list'},
+             'hurtle.stack.environment'),
+        ]
+        for attrs, named in cases:
+            err = self.assertRaises(errors.BadRequest, self.so().create,
+                                    '/stack/', STACK, attrs)
+            self.assertIn(named, err.message)
+        self.assertEqual([], self.so().list('/stack/'))
+        self.assertEqual([], self.heat_names())
+
+    def test_another_apps_stack_is_404(self):
+        location = self.create()
+        other = self.so('a2', 'secret-two')
+        self.assertRaises(errors.NotFound, other.get, location)
+        self.assertRaises(errors.NotFound, other.update, location, STACK,
+                          {'hurtle.stack.parameters': {'greeting': 'x'}})
+        self.assertRaises(errors.NotFound, other.delete, location)
+        self.assertEqual([], other.list('/stack/'))
+        self.assertEqual(1, len(self.so().list('/stack/')))
+        # The other app may use the same title for a stack of its own
+        # only if Heat accepts the name: Heat refuses it (409).
+        self.assertRaises(errors.Conflict, self.create, client=other)
+        self.wait_state(location, 'CREATE_COMPLETE')
+
+    def test_wrong_or_missing_secret_is_401_with_the_challenge(self):
+        location = self.create()
+        for headers in ({'X-Hurtle-App-Id': 'a1', 'X-Auth-Token': 'nope'},
+                        {'X-Hurtle-App-Id': 'a1'},
+                        {'X-Hurtle-App-Id': 'a1',
+                         'X-Auth-Token': 'secret-two'},
+                        {'X-Hurtle-App-Id': 'nobody',
+                         'X-Auth-Token': 'secret-one'},
+                        {'X-Auth-Token': 'secret-one'},
+                        # The local secret (the SM's) opens no stack.
+                        local_secret.headers(self.conf.state_path)):
+            for url in (location, self.url + 'stack/'):
+                resp = requests.get(url, headers=headers)
+                self.assertEqual(401, resp.status_code, headers)
+                self.assertEqual('Hurtle-SO',
+                                 resp.headers['WWW-Authenticate'])
+                self.assertNotIn('secret-one', resp.text)
+
+    def test_an_so_reaches_no_app(self):
+        resp = requests.get(self.url + 'app/', headers=self.so().headers)
+        self.assertEqual(403, resp.status_code)
+        resp = requests.get(self.url + '-/', headers=self.so().headers)
+        self.assertEqual(200, resp.status_code)
+        self.assertIn('stack', resp.text)
+
+    def test_the_sm_still_reaches_apps_with_the_local_secret(self):
+        headers = dict(local_secret.headers(self.conf.state_path),
+                       **{'X-Project-Id': 'service'})
+        resp = requests.get(self.url + 'app/a1', headers=headers)
+        self.assertEqual(200, resp.status_code)
+        self.assertNotIn('secret-one', resp.text)
+
+    def test_deleting_an_app_deletes_its_stacks_first(self):
+        location = self.create()
+        self.wait_state(location, 'CREATE_COMPLETE')
+        other = self.create(client=self.so('a2', 'secret-two'),
+                            title='kept')
+        headers = dict(local_secret.headers(self.conf.state_path),
+                       **{'X-Project-Id': 'service'})
+        resp = requests.delete(self.url + 'app/a1', headers=headers)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(['kept'], self.heat_names())
+        self.assertEqual(401, requests.get(
+            location, headers=self.so().headers).status_code)
+        self.assertEqual([other], self.so('a2', 'secret-two').list(
+            '/stack/'))
+        self.wait_state(other, 'CREATE_COMPLETE',
+                        client=self.so('a2', 'secret-two'))
+
+    def test_concurrent_creates_of_one_title_make_one_stack(self):
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(self.create) for _ in range(4)]
+        created, refused = [], []
+        for future in futures:
+            try:
+                created.append(future.result())
+            except errors.Conflict as exc:
+                refused.append(exc)
+        self.assertEqual(1, len(created))
+        self.assertEqual(3, len(refused))
+        self.assertEqual(['web'], self.heat_names())
+        self.assertEqual(created, self.so().list('/stack/'))
+        self.wait_state(created[0], 'CREATE_COMPLETE')
+
+    def tearDown(self):
+        # Leave the shared Heat empty for the next test.
+        for stack in self.heat_client.stacks.list():
+            self.heat_client.stacks.delete(stack.id)
+        polling.poll_until(lambda: not self.heat_names() or None, 60, 0.2,
+                           'stacks deleted')
+        super().tearDown()
+
+
+class HeatUnreachableTest(testtools.TestCase):
+
+    def test_create_is_503_and_keeps_nothing(self):
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            deployer__heat_url='http://127.0.0.1:9/v1/%(project)s')).conf
+        url = self.useFixture(cc_fixture.CCServer(conf, {'a1': 's'})).url
+        client = occi_client.OCCIClient(
+            url, headers={'X-Auth-Token': 's', 'X-Hurtle-App-Id': 'a1'},
+            retries=0, content_type=occi_client.OCCI_JSON)
+        err = self.assertRaises(
+            errors.ServiceUnavailable, client.create, '/stack/', STACK,
+            {'occi.core.title': 'web', 'hurtle.stack.template': TEMPLATE})
+        self.assertNotIn('127.0.0.1:9', err.message)
+        self.assertEqual([], client.list('/stack/'))
+        with db_engine.sessionmaker(conf.database.connection)() as s:
+            self.assertEqual(0, s.query(models.Stack).count())
+        self.assertEqual('/stack/', stack_store.PREFIX)
