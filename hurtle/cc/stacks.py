@@ -47,9 +47,8 @@ import json
 import logging
 import re
 
-import yaml
-
 from occi import backend
+import yaml
 
 from hurtle.cc import so_auth
 from hurtle.cc import stack_store
