@@ -141,5 +141,5 @@ class LoadTest(testtools.TestCase):
             deployer__driver='no-such-driver')).conf
         err = self.assertRaises(RuntimeError, deployers.load, conf, 'p1')
         self.assertIn('[deployer] driver = no-such-driver: no such driver; '
-                      'installed drivers in hurtle.so.deployers: heat',
+                      'installed drivers in hurtle.so.deployers: cc, heat',
                       str(err))
