@@ -20,38 +20,21 @@ in the catalog).
 """
 import time
 
-from heatclient.v1 import client as heat_v1
 import requests
 import testtools
 
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from tests.functional import hurtle_fixture
+from tests.functional import keystone_hurtle
 from tests.functional import test_keystone_mode
 from tests import keystone_fixture
 
 TIMEOUT = 120
 
-HEAT_CONF = """
-[deployer]
-auth_strategy = keystone
-
-[embedded_heat]
-auth_strategy = keystone
-trustee_username = {heat_user}
-trustee_password = {password}
-stack_domain_admin_password = {password}
-"""
-
 TEMPLATE = {'heat_template_version': '2018-08-31',
             'resources': {'word': {'type': 'OS::Heat::RandomString'}},
             'outputs': {'word': {'value': {'get_attr': ['word', 'value']}}}}
-
-
-def hurtle_conf(keystone):
-    return test_keystone_mode.hurtle_conf(keystone) + HEAT_CONF.format(
-        heat_user=keystone_fixture.HEAT_USER,
-        password=keystone_fixture.PASSWORD)
 
 
 class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
@@ -66,17 +49,17 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
         cls.keystone.add_heat_accounts()
         cls.hurtle = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            extra_conf=hurtle_conf(cls.keystone))
+            extra_conf=keystone_hurtle.hurtle_conf(cls.keystone,
+                                                    heat=True))
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)
-        test_keystone_mode.add_catalog(cls.keystone, cls.hurtle)
+        keystone_hurtle.add_catalog(cls.keystone, cls.hurtle)
 
     def heat(self, user, project):
         """python-heatclient with ``user``'s token in ``project`` (Heat
         from the catalog)."""
-        return heat_v1.Client(session=self.keystone.session(user, project),
-                              service_type='orchestration',
-                              interface='public')
+        return keystone_hurtle.heat_client(
+            self.keystone.session(user, project))
 
     def wait_stack(self, heat, stack_id, wanted):
         deadline = time.monotonic() + TIMEOUT
