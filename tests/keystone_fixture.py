@@ -32,9 +32,9 @@ catalog entries given as ``services``. Every password is
 :data:`PASSWORD`.
 
 ``require()`` skips (or, in CI, fails) a test when the virtualenv cannot
-be made. ``stop()`` and ``start()`` stop gunicorn (SIGTERM by its pid) and start it
-again on the same port with the same database and keys (tokens stay
-valid); cleanup stops it.
+be made. ``stop()`` and ``start()`` stop gunicorn (SIGTERM by its pid)
+and start it again on the same port with the same database and keys
+(tokens stay valid); cleanup stops it.
 """
 import fcntl
 import os

@@ -47,13 +47,13 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
         cls.keystone.setUp()
         cls.addClassCleanup(cls.keystone.cleanUp)
         cls.keystone.add_heat_accounts()
+        # Keystone mode with the embedded Heat checking tokens, and the
+        # catalog (tests.functional.keystone_hurtle).
         cls.hurtle = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            extra_conf=keystone_hurtle.hurtle_conf(cls.keystone,
-                                                    heat=True))
+            keystone=cls.keystone)
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)
-        keystone_hurtle.add_catalog(cls.keystone, cls.hurtle)
 
     def heat(self, user, project):
         """python-heatclient with ``user``'s token in ``project`` (Heat
