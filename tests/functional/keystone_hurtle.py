@@ -29,23 +29,9 @@ from tests import keystone_fixture
 #: ``[keystone_authtoken] token_cache_time`` of the Hurtle under test.
 TOKEN_CACHE_TIME = 2
 
-KEYSTONE_CONF = """
-[DEFAULT]
-auth_strategy = keystone
-
-[keystone_authtoken]
-auth_type = password
-auth_url = {url}
-www_authenticate_uri = {url}
-username = {user}
-password = {password}
-user_domain_id = default
-project_name = service
-project_domain_id = default
-token_cache_time = {cache_time}
-
-[service_credentials]
-auth_type = password
+#: Hurtle's service user, as ``[keystone_authtoken]`` and
+#: ``[service_credentials]`` give it.
+SERVICE_USER_CONF = """auth_type = password
 auth_url = {url}
 username = {user}
 password = {password}
@@ -53,6 +39,17 @@ user_domain_id = default
 project_name = service
 project_domain_id = default
 """
+
+KEYSTONE_CONF = ("""
+[DEFAULT]
+auth_strategy = keystone
+
+[keystone_authtoken]
+www_authenticate_uri = {url}
+token_cache_time = {cache_time}
+""" + SERVICE_USER_CONF + """
+[service_credentials]
+""" + SERVICE_USER_CONF)
 
 NOAUTH_HEAT_CONF = """
 [deployer]
