@@ -20,6 +20,7 @@ in the catalog).
 """
 import time
 
+from heatclient.v1 import client as heat_v1
 import requests
 import testtools
 
@@ -37,6 +38,12 @@ TEMPLATE = {'heat_template_version': '2018-08-31',
             'outputs': {'word': {'value': {'get_attr': ['word', 'value']}}}}
 
 
+def hurtle_conf(keystone):
+    """hurtle.conf text: Keystone mode, the embedded Heat checking tokens
+    (``keystone_hurtle.hurtle_conf``)."""
+    return keystone_hurtle.hurtle_conf(keystone, heat=True)
+
+
 class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
     """One Keystone and one hurtle-all (see the module docstring)."""
 
@@ -47,19 +54,19 @@ class KeystoneHeatTest(test_keystone_mode.KeystoneTestCase):
         cls.keystone.setUp()
         cls.addClassCleanup(cls.keystone.cleanUp)
         cls.keystone.add_heat_accounts()
-        # Keystone mode with the embedded Heat checking tokens, and the
-        # catalog (tests.functional.keystone_hurtle).
         cls.hurtle = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            keystone=cls.keystone)
+            extra_conf=hurtle_conf(cls.keystone))
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)
+        test_keystone_mode.add_catalog(cls.keystone, cls.hurtle)
 
     def heat(self, user, project):
         """python-heatclient with ``user``'s token in ``project`` (Heat
         from the catalog)."""
-        return keystone_hurtle.heat_client(
-            self.keystone.session(user, project))
+        return heat_v1.Client(session=self.keystone.session(user, project),
+                              service_type='orchestration',
+                              interface='public')
 
     def wait_stack(self, heat, stack_id, wanted):
         deadline = time.monotonic() + TIMEOUT

@@ -42,6 +42,9 @@ APP_KIND = occi_client.CategoryRef('http://schemas.ogf.org/occi/platform#',
                                    'app', 'kind')
 TIMEOUT = 120
 TOKEN_CACHE_TIME = keystone_hurtle.TOKEN_CACHE_TIME
+#: Kept for the modules that import them from here.
+hurtle_conf = keystone_hurtle.hurtle_conf
+add_catalog = keystone_hurtle.add_catalog
 
 
 class KeystoneTestCase(testtools.TestCase):
