@@ -44,7 +44,7 @@ from benchmarks import lifecycle  # noqa: E402
 
 from hurtle.occi import client as occi_client  # noqa: E402
 from tests.functional import hurtle_fixture  # noqa: E402
-from tests.functional import test_keystone_heat  # noqa: E402
+from tests.functional import keystone_hurtle  # noqa: E402
 from tests.functional import test_keystone_mode  # noqa: E402
 from tests import keystone_fixture  # noqa: E402
 
@@ -82,12 +82,12 @@ def main():
         parts.append(noauth)
         keyed = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            extra_conf=test_keystone_mode.hurtle_conf(keystone))
+            extra_conf=keystone_hurtle.hurtle_conf(keystone))
         keyed.setUp()
         parts.append(keyed)
         trusted = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            extra_conf=test_keystone_heat.hurtle_conf(keystone))
+            extra_conf=keystone_hurtle.hurtle_conf(keystone, heat=True))
         trusted.setUp()
         parts.append(trusted)
         keystone.add_service('heat', 'orchestration',

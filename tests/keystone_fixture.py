@@ -31,9 +31,10 @@ projects ``demo`` and ``alt_demo`` with a member and a reader each (users
 catalog entries given as ``services``. Every password is
 :data:`PASSWORD`.
 
-``stop()`` and ``start()`` stop gunicorn (SIGTERM by its pid) and start it
-again on the same port with the same database and keys (tokens stay
-valid); cleanup stops it.
+``require()`` skips (or, in CI, fails) a test when the virtualenv cannot
+be made. ``stop()`` and ``start()`` stop gunicorn (SIGTERM by its pid)
+and start it again on the same port with the same database and keys
+(tokens stay valid); cleanup stops it.
 """
 import fcntl
 import os
@@ -46,6 +47,7 @@ import time
 import fixtures
 import requests
 
+from tests import absent
 from tests import net
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -146,6 +148,19 @@ def ensure_venv():
         with open(_marker(), 'w') as handle:
             handle.write(_wanted() + '\n')
     return bindir
+
+
+def require():
+    """Make sure :data:`VENV` exists (:func:`ensure_venv`); if it cannot
+    be made (no Python venv module, no access to PyPI), skip the test or
+    class, or fail it in CI (``tests.absent``)."""
+    try:
+        ensure_venv()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        absent.skip_or_fail(
+            "Keystone's virtualenv (%s) could not be made: %s" % (VENV, exc),
+            'give pip access to PyPI, or set HURTLE_KEYSTONE_VENV to a '
+            'virtualenv holding %s' % _wanted())
 
 
 class Keystone(fixtures.Fixture):

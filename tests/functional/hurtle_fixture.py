@@ -26,6 +26,14 @@ PostgreSQL, ``tests/pg_fixture.py``).
 
 Direct calls to the CC go with ``cc_headers()``, to the embedded Heat
 through ``heat_client()``.
+
+``keystone`` (a running ``tests.keystone_fixture.Keystone`` with Heat's
+accounts) runs Hurtle in Keystone mode against it, embedded Heat included
+(``tests.functional.keystone_hurtle``); ``headers(project)``,
+``sm_client(project)`` and ``stack_client(project)`` then act as that
+project's member, and ``cc_headers()`` carries the service user's token.
+In noauth mode they send ``X-Project-Id`` (and the local secret to the CC
+and Heat).
 """
 import os
 import signal
@@ -41,6 +49,8 @@ from hurtle.cmd import all as all_cmd
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
 from hurtle.so.deployers import heat_noauth as heat_client_mod
+from tests.functional import keystone_hurtle
+from tests import keystone_fixture
 from tests import net
 from tests import pg_fixture
 
@@ -97,14 +107,16 @@ class HurtleAll(fixtures.Fixture):
     (default: hurtle-all's own embedded Heat), e.g. a Heat the test stops
     and restarts; ``database_url``: ``[database] connection`` of the SM
     and the CC (default: a SQLite file under ``state``), e.g. a database
-    of ``tests.pg_fixture.PostgreSQL``.
+    of ``tests.pg_fixture.PostgreSQL``; ``keystone``: Keystone mode against
+    this running ``tests.keystone_fixture.Keystone`` (see the module
+    docstring), noauth if None.
     """
 
     def __init__(self, manifests=(SAMPLE_MANIFEST, COMPOSED_MANIFEST),
                  phase_timeout=120,
                  start_timeout=240, cwd=ROOT, console_script=False,
                  extra_conf='', deployer_heat_url=None, watch_interval=1,
-                 database_url=None):
+                 database_url=None, keystone=None):
         super().__init__()
         self.manifests = manifests
         self.phase_timeout = phase_timeout
@@ -115,6 +127,7 @@ class HurtleAll(fixtures.Fixture):
         self.deployer_heat_url = deployer_heat_url
         self.watch_interval = watch_interval
         self.database_url = database_url
+        self.keystone = keystone
 
     def so_pids(self, app_id=None):
         """Pids of the SO processes this Hurtle's CC started (for the app
@@ -157,10 +170,19 @@ class HurtleAll(fixtures.Fixture):
             if self.database_url:
                 handle.write('\n[database]\nconnection = %s\n'
                              % self.database_url.replace('%', '%%'))
+            if self.keystone:
+                handle.write(keystone_hurtle.hurtle_conf(self.keystone,
+                                                         heat=True))
             handle.write('\n' + self.extra_conf + '\n')
 
     def _setUp(self):
         self._write_conf()
+        self._start()
+        if self.keystone:
+            self.members = keystone_hurtle.Members(self.keystone)
+            keystone_hurtle.add_catalog(self.keystone, self)
+
+    def _start(self):
         self.output_path = os.path.join(self.state, 'hurtle-all.out')
         self._out = open(self.output_path, 'wb')
         self.addCleanup(self._out.close)
@@ -189,9 +211,34 @@ class HurtleAll(fixtures.Fixture):
 
     def cc_headers(self, project='service'):
         """Headers of a direct CC call as the SM makes it: the project and
-        the local secret."""
+        the local secret (noauth), or a token of Hurtle's service user
+        (Keystone mode: ``project`` must be ``service``)."""
+        if self.keystone:
+            return self.members.headers(project)
         return {'X-Project-Id': project,
                 local_secret.HEADER: self.local_secret()}
+
+    def headers(self, project):
+        """Headers of a call to the SM as ``project`` (a name of
+        ``keystone_hurtle.MEMBERS``: ``demo``, ``alt_demo``, ``admin``):
+        ``X-Project-Id`` (noauth), or ``X-Auth-Token`` of the project's
+        member (Keystone mode)."""
+        if self.keystone:
+            return self.members.headers(project)
+        return {'X-Project-Id': project}
+
+    def sm_client(self, project, **kwargs):
+        """An OCCI client of the SM with :meth:`headers` of ``project``."""
+        return occi_client.OCCIClient(
+            self.sm_url, headers=self.headers(project), **kwargs)
+
+    def stack_client(self, project):
+        """python-heatclient that sees the stacks of ``project``'s
+        instances: as the project's member (Keystone mode), or as
+        ``admin`` with the local secret (noauth)."""
+        if self.keystone:
+            return self.members.heat(project)
+        return self.heat_client('admin')
 
     def cc_client(self, project='service', **kwargs):
         """An OCCI client of the CC with :meth:`cc_headers`."""
@@ -237,8 +284,7 @@ class HurtleParts(HurtleAll):
         self.sm_count = sms
         self.sm_conf = sm_conf
 
-    def _setUp(self):
-        self._write_conf()
+    def _start(self):
         conf = types.SimpleNamespace(state_path=self.state,
                                      config_file=[self.conf_path])
         self.children = [
@@ -299,11 +345,22 @@ class HurtleTestCase(testtools.TestCase):
     ``database_url``, unless :meth:`make_hurtle` gave one); the class is
     skipped, or fails in CI, where PostgreSQL cannot run
     (``tests.pg_fixture.require``).
+
+    ``auth = 'keystone'`` runs it in Keystone mode against a real Keystone
+    started for the class (``cls.keystone``, with Heat's accounts; unless
+    :meth:`make_hurtle` gave one); the class is skipped, or fails in CI,
+    where Keystone's virtualenv cannot be made
+    (``tests.keystone_fixture.require``). Tests written with
+    :meth:`headers`, :meth:`sm_client`, :meth:`stack_client` and
+    ``hurtle.cc_headers()`` run unchanged in both modes.
     """
 
     #: ``'sqlite'`` (the fixture's default) or ``'postgresql'``;
     #: ``$HURTLE_TEST_DATABASE`` changes the default of every class.
     database = os.environ.get('HURTLE_TEST_DATABASE') or 'sqlite'
+    #: ``'noauth'`` (the fixture's default) or ``'keystone'``;
+    #: ``$HURTLE_TEST_AUTH`` changes the default of every class.
+    auth = os.environ.get('HURTLE_TEST_AUTH') or 'noauth'
 
     @classmethod
     def make_hurtle(cls):
@@ -320,5 +377,49 @@ class HurtleTestCase(testtools.TestCase):
             cluster.setUp()
             cls.addClassCleanup(cluster.cleanUp)
             cls.hurtle.database_url = cluster.url
+        if cls.auth == 'keystone' and not cls.hurtle.keystone:
+            keystone_fixture.require()
+            keystone = keystone_fixture.Keystone(internal_identity=False)
+            keystone.setUp()
+            cls.addClassCleanup(keystone.cleanUp)
+            keystone.add_heat_accounts()
+            cls.hurtle.keystone = keystone
+        elif cls.auth not in ('noauth', 'keystone'):
+            raise ValueError('auth must be noauth or keystone, not %r'
+                             % cls.auth)
+        cls.keystone = cls.hurtle.keystone
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)
+
+    # -- the same test in both modes ------------------------------------------
+    def headers(self, project='demo'):
+        """See ``HurtleAll.headers``."""
+        return self.hurtle.headers(project)
+
+    def sm_client(self, project='demo', **kwargs):
+        """See ``HurtleAll.sm_client``."""
+        return self.hurtle.sm_client(project, **kwargs)
+
+    def stack_client(self, project='demo'):
+        """See ``HurtleAll.stack_client``."""
+        return self.hurtle.stack_client(project)
+
+    def wait_stacks_gone(self, stacks, project='demo', timeout=30):
+        """Wait until none of ``stacks`` (ids or names) is in
+        ``project``'s stack listing: Heat may list a deleted stack for a
+        moment.
+
+        :raises AssertionError: some are still listed after ``timeout``
+            seconds.
+        """
+        heat = self.stack_client(project)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = set(stacks) & {key for s in heat.stacks.list()
+                                  for key in (s.id, s.stack_name)}
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                self.fail('stacks %s still listed after %d s'
+                          % (sorted(left), timeout))
+            time.sleep(0.5)

@@ -72,6 +72,10 @@ def _so_processes(conf_path):
 
 class CCHardeningTest(hurtle_fixture.HurtleTestCase):
 
+    #: The embedded default's local secret is what is tested: noauth
+    #: whatever $HURTLE_TEST_AUTH says.
+    auth = 'noauth'
+
     @classmethod
     def make_hurtle(cls):
         # A visible error state (backoff 2 s) before the restart.

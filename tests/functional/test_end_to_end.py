@@ -15,6 +15,11 @@
 CC starts each SO as a process; these tests talk to the SM as curl would
 (raw HTTP with OCCI headers) and check each step of an instance's life,
 down to its Heat stack and its SO process.
+
+The same tests run in noauth mode (``X-Project-Id``) and, with
+``auth = 'keystone'`` (``HURTLE_TEST_AUTH=keystone``, or
+``tests.functional.test_keystone_suite``), with the tokens of a real
+Keystone's users, stacks in the user's project (``HurtleTestCase``).
 """
 import time
 
@@ -40,14 +45,14 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
     def setUp(self):
         super().setUp()
         self.sm = self.hurtle.sm_url
-        self.client = occi_client.OCCIClient(
-            self.sm, headers={'X-Project-Id': 'demo'})
-        self.heat = self.hurtle.heat_client('admin')
+        self.client = self.sm_client('demo')
+        self.heat = self.stack_client('demo')
 
     # helpers ----------------------------------------------------------------
     def post_instance(self, attributes=(), project='demo', term='sample'):
-        headers = {'Category': KIND.replace('sample', term, 1),
-                   'Content-Type': 'text/occi', 'X-Project-Id': project}
+        headers = dict(self.headers(project),
+                       **{'Category': KIND.replace('sample', term, 1),
+                          'Content-Type': 'text/occi'})
         if attributes:
             headers['X-OCCI-Attribute'] = ', '.join(attributes)
         return requests.post(self.sm + term + '/', headers=headers,
@@ -86,8 +91,8 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
 
     # tests ------------------------------------------------------------------
     def test_query_interface_lists_the_sample_kind(self):
-        resp = requests.get(self.sm + '-/', headers={'Accept': 'text/occi'},
-                            timeout=10)
+        resp = requests.get(self.sm + '-/', headers=dict(
+            self.headers(), Accept='text/occi'), timeout=10)
         self.assertEqual(200, resp.status_code)
         categories = [occi_client.CategoryRef.from_header(c)
                       for c in resp.headers['Category'].split(',')
@@ -118,10 +123,9 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(401, resp.status_code, 'the SO must want its secret')
 
         # partial update of a mutable attribute updates the stack
-        resp = requests.post(location, headers={
+        resp = requests.post(location, headers=dict(self.headers(), **{
             'Category': KIND, 'Content-Type': 'text/occi',
-            'X-Project-Id': 'demo',
-            'X-OCCI-Attribute': 'sample.greeting="bonjour"'}, timeout=30)
+            'X-OCCI-Attribute': 'sample.greeting="bonjour"'}), timeout=30)
         self.assertIn(resp.status_code, (200, 202), resp.text)
         entity = self.wait_state(location, {'active', 'failed'})
         self.assertEqual('active', entity.attributes['mcn.service.state'])
@@ -130,11 +134,10 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual('bonjour', entity.attributes['sample.greeting'])
 
         # the instance disappears, with its stack and its SO process
-        resp = requests.delete(location, headers={'X-Project-Id': 'demo'},
-                               timeout=30)
+        resp = requests.delete(location, headers=self.headers(), timeout=30)
         self.assertIn(resp.status_code, (200, 202, 204), resp.text)
         self.wait_gone(location)
-        self.assertNotIn(stack_id, self.stack_ids())
+        self.wait_stacks_gone([stack_id])
         self.assertRaises(requests.ConnectionError, requests.get,
                           so_url + '-/', timeout=5)
 
@@ -150,8 +153,7 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual('failed', entity.attributes['mcn.service.state'])
         reason = entity.attributes['mcn.service.state.reason']
         self.assertIn('sample.name_length must be a whole number', reason)
-        requests.delete(location, headers={'X-Project-Id': 'demo'},
-                        timeout=30)
+        requests.delete(location, headers=self.headers(), timeout=30)
         self.wait_gone(location)
 
     def test_heat_refusal_reaches_the_instance_reason(self):
@@ -174,8 +176,8 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         location = self.create('sample.greeting="hi"')
         attrs = self.wait_state(location, {'active'}).attributes
         stack_id = attrs['occi.mcn.stack.id']
-        headers = {'Category': KIND, 'Content-Type': 'text/occi',
-                   'X-Project-Id': 'demo'}
+        headers = dict(self.headers(), **{'Category': KIND,
+                                          'Content-Type': 'text/occi'})
         resp = requests.put(location, headers=dict(
             headers, **{'X-OCCI-Attribute': 'sample.greeting="put"'}),
             timeout=30)
@@ -239,12 +241,11 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
                          after['occi.mcn.stack.id'])
         self.client.delete(location)
         self.wait_gone(location)
-        self.assertNotIn(attrs['occi.mcn.stack.id'], self.stack_ids())
+        self.wait_stacks_gone([attrs['occi.mcn.stack.id']])
 
     def test_other_projects_instances_are_not_found(self):
         location = self.create()
-        other = occi_client.OCCIClient(self.sm,
-                                       headers={'X-Project-Id': 'other'})
+        other = self.sm_client('alt_demo')
         self.assertRaises(errors.NotFound, other.get, location)
         self.assertRaises(errors.NotFound, other.delete, location)
         self.assertNotIn(location, other.list('/sample/'))
@@ -255,18 +256,16 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
 
     def test_update_while_busy_or_of_immutable_attribute(self):
         location = self.create()
-        resp = requests.post(location, headers={
+        resp = requests.post(location, headers=dict(self.headers(), **{
             'Category': KIND, 'Content-Type': 'text/occi',
-            'X-Project-Id': 'demo',
-            'X-OCCI-Attribute': 'sample.greeting="early"'}, timeout=30)
+            'X-OCCI-Attribute': 'sample.greeting="early"'}), timeout=30)
         busy = self.client.get(location).attributes['mcn.service.state']
         if busy != 'active':
             self.assertEqual(409, resp.status_code, resp.text)
         self.wait_state(location, {'active'})
-        resp = requests.post(location, headers={
+        resp = requests.post(location, headers=dict(self.headers(), **{
             'Category': KIND, 'Content-Type': 'text/occi',
-            'X-Project-Id': 'demo',
-            'X-OCCI-Attribute': 'mcn.endpoint.sample="http://x/"'},
+            'X-OCCI-Attribute': 'mcn.endpoint.sample="http://x/"'}),
             timeout=30)
         self.assertEqual(400, resp.status_code)
         self.assertIn('mcn.endpoint.sample', resp.text)
@@ -274,6 +273,11 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.wait_gone(location)
 
     def test_composed_service_creates_and_disposes_its_dependency(self):
+        if self.auth == 'keystone':
+            self.skipTest('Keystone mode: the SM creates a composed '
+                          "instance's dependency without the user's trust, "
+                          "so it is not in the user's project (branch "
+                          'h-trust fixes it in hurtle/sm)')
         composed = occi_client.CategoryRef(SCHEME, 'composed', 'kind')
         before = set(self.client.list('/sample/'))
         location = self.client.create('/composed/', composed,
@@ -310,7 +314,7 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.client.delete(location)
         self.wait_gone(location)
         self.assertEqual(before, set(self.client.list('/sample/')))
-        self.assertFalse(stacks & self.stack_ids())
+        self.wait_stacks_gone(stacks)
 
     def test_heat_template_names_a_local_service_by_type(self):
         """hurtle-heat hands the SM's services to Hurtle::Service::Instance
@@ -324,11 +328,14 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
                                    'sample.greeting': 'from-heat'}}}},
             'outputs': {'endpoint': {'value': {'get_attr': [
                 'inst', 'attributes', 'mcn.endpoint.sample']}}}}
-        stack_id = self.heat.stacks.create(
+        # As admin (its own project in noauth mode, the admin's in
+        # Keystone mode): the instance is made in that project.
+        heat = self.stack_client('admin')
+        stack_id = heat.stacks.create(
             stack_name='uses-sample', template=template)['stack']['id']
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
-            stack = self.heat.stacks.get(stack_id)
+            stack = heat.stacks.get(stack_id)
             if not stack.stack_status.endswith('IN_PROGRESS'):
                 break
             time.sleep(0.5)
@@ -337,14 +344,10 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         outputs = {o['output_key']: o['output_value']
                    for o in stack.outputs}
         self.assertIn('greeting=from-heat', outputs['endpoint'])
-        admin = occi_client.OCCIClient(self.sm,
-                                       headers={'X-Project-Id': 'admin'})
+        admin = self.sm_client('admin')
         self.assertEqual(1, len(admin.list('/sample/')))
-        self.heat.stacks.delete(stack_id)
-        deadline = time.monotonic() + TIMEOUT
-        while stack_id in self.stack_ids():
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.5)
+        heat.stacks.delete(stack_id)
+        self.wait_stacks_gone([stack_id], 'admin', timeout=TIMEOUT)
         self.assertEqual([], admin.list('/sample/'))
 
     def test_bad_creates_are_refused_and_store_nothing(self):
@@ -355,8 +358,9 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
             resp = self.post_instance(attributes)
             self.assertEqual(400, resp.status_code, resp.text)
             self.assertIn(needle, resp.text)
-        resp = requests.post(self.sm + 'sample/', headers={
-            'Category': 'sample; scheme="http://wrong#"; class="kind"',
-            'Content-Type': 'text/occi'}, timeout=10)
+        resp = requests.post(self.sm + 'sample/', headers=dict(
+            self.headers(), **{
+                'Category': 'sample; scheme="http://wrong#"; class="kind"',
+                'Content-Type': 'text/occi'}), timeout=10)
         self.assertEqual(400, resp.status_code)
         self.assertEqual(before, self.client.list('/sample/'))

@@ -27,21 +27,11 @@ import testtools
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from tests.functional import hurtle_fixture
+from tests.functional import keystone_hurtle
 from tests.functional import test_keystone_mode
 from tests import keystone_fixture
 
 TIMEOUT = 120
-
-HEAT_CONF = """
-[deployer]
-auth_strategy = keystone
-
-[embedded_heat]
-auth_strategy = keystone
-trustee_username = {heat_user}
-trustee_password = {password}
-stack_domain_admin_password = {password}
-"""
 
 TEMPLATE = {'heat_template_version': '2018-08-31',
             'resources': {'word': {'type': 'OS::Heat::RandomString'}},
@@ -49,9 +39,9 @@ TEMPLATE = {'heat_template_version': '2018-08-31',
 
 
 def hurtle_conf(keystone):
-    return test_keystone_mode.hurtle_conf(keystone) + HEAT_CONF.format(
-        heat_user=keystone_fixture.HEAT_USER,
-        password=keystone_fixture.PASSWORD)
+    """hurtle.conf text: Keystone mode, the embedded Heat checking tokens
+    (``keystone_hurtle.hurtle_conf``)."""
+    return keystone_hurtle.hurtle_conf(keystone, heat=True)
 
 
 class KeystoneHeatCase(test_keystone_mode.KeystoneTestCase):

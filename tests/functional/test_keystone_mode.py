@@ -33,6 +33,7 @@ from hurtle import authtoken
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from tests.functional import hurtle_fixture
+from tests.functional import keystone_hurtle
 from tests import keystone_fixture
 
 KIND = occi_client.CategoryRef('http://schemas.hurtle.it/occi/sm#',
@@ -40,52 +41,10 @@ KIND = occi_client.CategoryRef('http://schemas.hurtle.it/occi/sm#',
 APP_KIND = occi_client.CategoryRef('http://schemas.ogf.org/occi/platform#',
                                    'app', 'kind')
 TIMEOUT = 120
-#: ``[keystone_authtoken] token_cache_time`` of the Hurtle under test.
-TOKEN_CACHE_TIME = 2
-
-KEYSTONE_CONF = """
-[DEFAULT]
-auth_strategy = keystone
-
-[deployer]
-auth_strategy = noauth
-
-[keystone_authtoken]
-auth_type = password
-auth_url = {url}
-www_authenticate_uri = {url}
-username = {user}
-password = {password}
-user_domain_id = default
-project_name = service
-project_domain_id = default
-token_cache_time = {cache_time}
-
-[service_credentials]
-auth_type = password
-auth_url = {url}
-username = {user}
-password = {password}
-user_domain_id = default
-project_name = service
-project_domain_id = default
-"""
-
-
-def hurtle_conf(keystone, cache_time=TOKEN_CACHE_TIME):
-    """The hurtle.conf text of Keystone mode against ``keystone``."""
-    return KEYSTONE_CONF.format(
-        url=keystone.url, user=keystone_fixture.SERVICE_USER,
-        password=keystone_fixture.PASSWORD, cache_time=cache_time)
-
-
-def add_catalog(keystone, hurtle):
-    """Heat, the CC and the SM of ``hurtle`` in ``keystone``'s catalog, the
-    way devstack's plugin registers them."""
-    keystone.add_service('heat', 'orchestration',
-                         hurtle.heat_url + '/v1/%(tenant_id)s')
-    keystone.add_service('hurtle-cc', 'cloud-controller', hurtle.cc_url)
-    keystone.add_service('hurtle-sm', 'service-manager', hurtle.sm_url)
+TOKEN_CACHE_TIME = keystone_hurtle.TOKEN_CACHE_TIME
+#: Kept for the modules that import them from here.
+hurtle_conf = keystone_hurtle.hurtle_conf
+add_catalog = keystone_hurtle.add_catalog
 
 
 class KeystoneTestCase(testtools.TestCase):
@@ -108,10 +67,10 @@ class KeystoneTestCase(testtools.TestCase):
         cls.keystone.add_user('demo_service', 'demo', ['service'])
         cls.hurtle = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            extra_conf=hurtle_conf(cls.keystone))
+            extra_conf=keystone_hurtle.hurtle_conf(cls.keystone))
         cls.hurtle.setUp()
         cls.addClassCleanup(cls.hurtle.cleanUp)
-        add_catalog(cls.keystone, cls.hurtle)
+        keystone_hurtle.add_catalog(cls.keystone, cls.hurtle)
         cls.keystone.add_service('hurtle-sample', KIND.scheme + KIND.term,
                                  cls.hurtle.sm_url + 'sample/')
 
@@ -282,7 +241,7 @@ class KeystoneModeTest(KeystoneTestCase):
     def authtoken_filter(self, interface=None):
         """Hurtle's authtoken filter (api-paste.ini) around an app
         answering "served", with a hurtle.conf of this Keystone."""
-        text = hurtle_conf(self.keystone)
+        text = keystone_hurtle.hurtle_conf(self.keystone)
         if interface:
             text = text.replace('[keystone_authtoken]\n',
                                 '[keystone_authtoken]\ninterface = %s\n'

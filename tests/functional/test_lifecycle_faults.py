@@ -14,7 +14,9 @@
 Real processes on 127.0.0.1 (``HurtleParts``: embedded Heat, CC and SM
 as separate processes, so the SM can be SIGKILLed and restarted while the
 rest runs); the SM is driven as curl would, the stacks are read through
-the embedded Heat, SO processes and CC apps are counted directly.
+the embedded Heat, SO processes and CC apps are counted directly. Like
+``test_end_to_end``, the tests run in noauth and in Keystone mode
+(``HurtleTestCase.auth``).
 """
 import os
 import signal
@@ -48,11 +50,9 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
 
     def setUp(self):
         super().setUp()
-        self.client = occi_client.OCCIClient(
-            self.hurtle.sm_url, headers={'X-Project-Id': 'demo'})
-        self.cc = occi_client.OCCIClient(self.hurtle.cc_url,
-                                         headers=self.hurtle.cc_headers())
-        self.heat = self.hurtle.heat_client()
+        self.client = self.sm_client('demo')
+        self.cc = self.hurtle.cc_client()
+        self.heat = self.stack_client('demo')
 
     # helpers
     @staticmethod
@@ -62,8 +62,9 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
         return '%s; scheme="%s"; class="kind"' % (term, SCHEME)
 
     def create(self, *attributes, term='sample'):
-        headers = {'Category': self.kind('/%s/' % term),
-                   'Content-Type': 'text/occi', 'X-Project-Id': 'demo'}
+        headers = dict(self.headers(), **{
+            'Category': self.kind('/%s/' % term),
+            'Content-Type': 'text/occi'})
         if attributes:
             headers['X-OCCI-Attribute'] = ', '.join(attributes)
         resp = requests.post(self.hurtle.sm_url + term + '/',
@@ -72,14 +73,12 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
         return resp.headers['Location']
 
     def post_update(self, location, attribute):
-        return requests.post(location, headers={
+        return requests.post(location, headers=dict(self.headers(), **{
             'Category': self.kind(location), 'Content-Type': 'text/occi',
-            'X-Project-Id': 'demo', 'X-OCCI-Attribute': attribute},
-            timeout=60)
+            'X-OCCI-Attribute': attribute}), timeout=60)
 
     def delete(self, location):
-        return requests.delete(location, headers={'X-Project-Id': 'demo'},
-                               timeout=30)
+        return requests.delete(location, headers=self.headers(), timeout=30)
 
     def wait_state(self, location, wanted, timeout=TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -128,7 +127,7 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
         return self.hurtle.cc_url + 'app/' + instance_id
 
     def assert_nothing_left(self, instance_id):
-        self.assertEqual([], self.stacks_of(instance_id))
+        self.wait_stacks_gone({'hurtle-%s' % instance_id})
         self.assertNotIn(instance_id, self.app_ids())
 
     def kill_so(self, instance_id):

@@ -40,6 +40,10 @@ def _path(url):
 
 class OCCIRecordsTest(hurtle_fixture.HurtleTestCase):
 
+    #: Project ids of the caller's choosing (X-Project-Id): noauth
+    #: whatever $HURTLE_TEST_AUTH says.
+    auth = 'noauth'
+
     @classmethod
     def make_hurtle(cls):
         return hurtle_fixture.HurtleAll(
