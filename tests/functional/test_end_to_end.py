@@ -273,11 +273,6 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.wait_gone(location)
 
     def test_composed_service_creates_and_disposes_its_dependency(self):
-        if self.auth == 'keystone':
-            self.skipTest('Keystone mode: the SM creates a composed '
-                          "instance's dependency without the user's trust, "
-                          "so it is not in the user's project (branch "
-                          'h-trust fixes it in hurtle/sm)')
         composed = occi_client.CategoryRef(SCHEME, 'composed', 'kind')
         before = set(self.client.list('/sample/'))
         location = self.client.create('/composed/', composed,
