@@ -228,8 +228,8 @@ class Application(object):
         status, headers, body = handler.handle(request.method,
                                                request.path)
         if form is not None:
-            status, headers, page = forms.redirect(form, request, status,
-                                                   headers)
+            status, headers, page = forms.redirect(
+                form, request, rendering, status, headers)
             body = body if page is None else page
         headers = [h for h in headers if h[0].lower() != 'content-type']
         headers.append(('Content-Type', self._content_type(rendering)))

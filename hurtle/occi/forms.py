@@ -210,13 +210,15 @@ def read(request, registry):
     return form
 
 
-def redirect(form, request, status, headers):
+def redirect(form, request, rendering, status, headers):
     """The ``303 See Other`` answering a successful form post.
 
+    :param rendering: the negotiated rendering (renders the body: the
+        target's location).
     :param status, headers: the OCCI answer (201 with ``Location`` for a
         create, 200/202 for a delete).
-    :returns: ``(status, headers, body)``; other answers unchanged (with
-        ``None`` body: keep the OCCI one).
+    :returns: ``(status, headers, body)``; for any other answer, body
+        ``None``: keep the OCCI answer.
     """
     if form.method == 'DELETE':
         where = request.path.rstrip('/').rsplit('/', 1)[0] + '/'
@@ -225,5 +227,5 @@ def redirect(form, request, status, headers):
         target = dict((k.lower(), v) for k, v in headers).get('location')
     if target is None or status >= 300:
         return status, headers, None
-    body = pages.page('See Other', '<p>%s</p>' % pages.link(target))
-    return 303, [('Location', target)], body
+    out_headers, body = rendering.locations([target])
+    return 303, [('Location', target)] + list(out_headers), body

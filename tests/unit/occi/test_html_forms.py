@@ -295,3 +295,13 @@ class ServedFormsTest(base.ServedAppTestCase):
             'Category: %s\nX-OCCI-Attribute: occi.app.name="n"\n'
             'X-OCCI-Attribute: occi.app.image="i"\n' % base.APP_CAT)
         self.assertEqual(201, resp.status_code, resp.text)
+
+    def test_form_from_curl_answers_in_its_rendering(self):
+        resp = self.req('POST', '/app/', {
+            'Content-Type': forms.FORM_TYPE, 'Origin': self.base},
+            body(_form='create', **{'occi.app.name': 'n',
+                                    'occi.app.image': 'i'}))
+        self.assertEqual(303, resp.status_code, resp.text)
+        self.assertEqual('text/plain', resp.headers['Content-Type'])
+        self.assertEqual('X-OCCI-Location: %s\n' % resp.headers['Location'],
+                         resp.text)
