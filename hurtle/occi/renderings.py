@@ -667,6 +667,7 @@ class HtmlRendering(BaseRendering):
         url = absolute(self.host, kind.location)
         out = '<section class="kind" id="%s"><h2>%s</h2><p>%s</p>' % (
             pages.esc('kind-' + kind.term),
+            'Attributes' if with_form else
             pages.link(url, kind.title or kind.term),
             pages.esc(str(kind)))
         out += pages.attribute_table(self._definitions(kind),
