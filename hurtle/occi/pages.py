@@ -62,8 +62,8 @@ def link(url, text=None):
     url = str(url)
     if not url.lower().startswith(('http://', 'https://')):
         return esc(text if text is not None else url)
-    return '<a href="%s">%s</a>' % (esc(url), esc(text if text is not None
-                                                   else url))
+    text = url if text is None else text
+    return '<a href="%s">%s</a>' % (esc(url), esc(text))
 
 
 def page(title, body, refresh=False, home=None):
@@ -134,8 +134,8 @@ def _input(name, flag, schema):
                                                 ('maximum', 'max'))
                          if isinstance(schema.get(key), (int, float)))
         step = '1' if kind == 'integer' else 'any'
-        return '<input type="number" step="%s"%s %s>' % (step, bounds,
-                                                          common)
+        return '<input type="number" step="%s"%s %s>' % (
+            step, bounds, common)
     lengths = ''.join(' %s="%d"' % (key.lower(), schema[key])
                       for key in ('minLength', 'maxLength')
                       if isinstance(schema.get(key), int))
