@@ -193,7 +193,8 @@ def read(request, registry):
     :returns: the :class:`Form`, or ``None`` for any other request.
     :raises Forbidden: see :func:`check_origin`.
     :raises BadRequest: see :func:`parse`; a delete form posted to a
-        collection (forms delete one entity).
+        collection (forms delete one entity), a create form posted to an
+        entity.
     """
     form = parse(request.body) if is_form(request) else None
     check_origin(request.environ, request.hostname, form is not None)
@@ -202,6 +203,9 @@ def read(request, registry):
     if form.method == 'DELETE' and request.path.endswith('/'):
         raise errors.BadRequest('a delete form deletes one entity; post it '
                                 'to the entity\'s location')
+    if form.method == 'POST' and not request.path.endswith('/'):
+        raise errors.BadRequest('a create form is posted to the location '
+                                'of a kind (ending with "/")')
     request.method = form.method
     category = None
     if form.method == 'POST' and request.path.endswith('/'):

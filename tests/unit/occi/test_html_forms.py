@@ -265,6 +265,10 @@ class ServedFormsTest(base.ServedAppTestCase):
         self.assertEqual(400, self.form('/app/', {
             '_method': 'DELETE'}).status_code)
         self.assertEqual([], self.created())
+        where = self.create_app()
+        resp = self.form(where, {'_form': 'create', 'occi.app.env': 'x'})
+        self.assertEqual(400, resp.status_code)
+        self.assertNotIn('update', [c[0] for c in self.backend.calls])
 
     def test_cross_site_posts_refused_and_nothing_done(self):
         fields = {'_form': 'create', 'occi.app.name': 'n',
