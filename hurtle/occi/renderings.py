@@ -730,8 +730,8 @@ class HtmlRendering(BaseRendering):
         cat = self.registry.get_category(path, None)
         busy = any(self._busy(e) for e in entities)
         if path == '/':
-            inner = '<h2>Instances</h2>' + self._instances(entities)
-            inner += ''.join(self._kind_section(k) for k in self._kinds())
+            inner = ''.join(self._kind_section(k) for k in self._kinds())
+            inner += '<h2>Instances</h2>' + self._instances(entities)
             return self._page('Services', inner, refresh=busy)
         inner = '<h2>Instances</h2>' + self._instances(entities)
         if cat is not None and repr(cat) == 'kind':

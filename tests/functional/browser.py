@@ -24,6 +24,7 @@ from PIL import Image
 from selenium.common import exceptions
 from selenium import webdriver
 from selenium.webdriver.chrome import service as chrome_service
+from selenium.webdriver.common import by
 
 from tests import absent
 
@@ -75,12 +76,13 @@ def assert_no_alert(driver):
     raise AssertionError('an alert is open: %r' % text)
 
 
-def screenshot(driver, directory, name):
+def screenshot(driver, directory, name, expect):
     """Save the page as ``<directory>/<name>.png``.
 
+    :param expect: CSS selector of an element the page must have.
     :returns: the path.
-    :raises AssertionError: the image is blank (one colour): the page
-        did not render.
+    :raises AssertionError: the page has no ``expect`` element, or the
+        image is blank (one colour): the page did not render.
     """
     directory = os.environ.get(ARTIFACTS_ENV) or directory
     os.makedirs(directory, exist_ok=True)
@@ -88,6 +90,9 @@ def screenshot(driver, directory, name):
     path = os.path.join(directory, name + '.png')
     with open(path, 'wb') as handle:
         handle.write(data)
+    if not driver.find_elements(by.By.CSS_SELECTOR, expect):
+        raise AssertionError('page %s (screenshot %s) has no %s'
+                             % (driver.current_url, path, expect))
     image = Image.open(io.BytesIO(data)).convert('RGB')
     low, high = zip(*image.getextrema())
     if low == high:

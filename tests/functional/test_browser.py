@@ -75,7 +75,7 @@ class BrowserTest(hurtle_fixture.HurtleTestCase):
         kind = driver.find_element(By.ID, 'kind-sample')
         self.assertIn('sample.name_length', kind.text)
         self.assertIn('integer', kind.text)
-        browser.screenshot(driver, self.shots, 'services')
+        browser.screenshot(driver, self.shots, 'services', '#kind-sample')
         kind.find_element(By.TAG_NAME, 'a').click()
         self.wait_for(lambda d: d.find_element(By.ID, 'create'))
         self.assertEqual(self.hurtle.sm_url + 'sample/', driver.current_url)
@@ -83,7 +83,7 @@ class BrowserTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual('number', length.get_attribute('type'))
         driver.find_element(By.NAME, 'sample.greeting').send_keys(INJECTED)
         length.send_keys('6')
-        browser.screenshot(driver, self.shots, 'form')
+        browser.screenshot(driver, self.shots, 'form', 'form.create')
         driver.find_element(By.ID, 'create').click()
 
         self.wait_for(lambda d: d.find_element(By.ID, 'state'))
@@ -105,7 +105,7 @@ class BrowserTest(hurtle_fixture.HurtleTestCase):
         self.assertIn(INJECTED, outputs.text)
         self.assertIn(INJECTED, driver.find_element(
             By.CLASS_NAME, 'attributes').text)
-        browser.screenshot(driver, self.shots, 'active')
+        browser.screenshot(driver, self.shots, 'active', 'table.outputs')
 
         driver.find_element(By.ID, 'delete').click()
         self.wait_for(lambda d: d.find_element(By.ID, 'create'))
@@ -118,10 +118,23 @@ class BrowserTest(hurtle_fixture.HurtleTestCase):
             return instance not in links and d.find_element(
                 By.ID, 'no-instances')
         self.wait_for(gone, LIFECYCLE_TIMEOUT)
-        browser.screenshot(driver, self.shots, 'deleted')
+        browser.screenshot(driver, self.shots, 'deleted', '#no-instances')
         self.assertEqual(404, requests.get(self.hurtle.sm_url + path[1:],
                                            timeout=10).status_code)
         self.assertNotIn('failed', seen)
+
+    def test_screenshot_fails_on_a_broken_page(self):
+        self.driver.get('data:text/html,' + urllib.parse.quote(
+            '<html><body style="background:#fff"></body></html>'))
+        error = self.assertRaises(AssertionError, browser.screenshot,
+                                  self.driver, self.shots, 'blank', 'body')
+        self.assertIn('one colour', str(error))
+        self.driver.get(self.hurtle.sm_url)
+        error = self.assertRaises(AssertionError, browser.screenshot,
+                                  self.driver, self.shots, 'wrong',
+                                  '#no-such-element')
+        self.assertIn('#no-such-element', str(error))
+        browser.screenshot(self.driver, self.shots, 'ok', '#kind-sample')
 
     def test_a_cross_site_form_cannot_create(self):
         # A page of another origin (a data: URL here) posting the form.
