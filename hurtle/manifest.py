@@ -152,8 +152,9 @@ class Manifest:
     location is ``/<term>/``. ``attributes`` maps attribute names to
     ``'immutable'``, ``'required'`` or ``''`` (mutable), whichever form
     declared them; ``schemas`` maps the attributes declared with a
-    ``schema`` to it. ``so_bundle`` and template paths are absolute when
-    they were relative file paths.
+    ``schema`` to it, ``descriptions`` those declared with a
+    ``description`` to that text. ``so_bundle`` and template paths are
+    absolute when they were relative file paths.
     """
 
     path: str
@@ -168,6 +169,7 @@ class Manifest:
     resources: dict
     service_params: dict
     schemas: dict = dataclasses.field(default_factory=dict)
+    descriptions: dict = dataclasses.field(default_factory=dict)
 
     @property
     def location(self):
@@ -291,4 +293,8 @@ def load(path):
         resources=resources,
         service_params=params,
         schemas=schemas,
+        descriptions={
+            name: spec['description'] for name, spec in
+            document.get('service_attributes', {}).items()
+            if isinstance(spec, dict) and 'description' in spec},
     )

@@ -41,7 +41,9 @@ Answers: 201 + ``Location`` on create, 200 otherwise, 4xx with a short
 message in the negotiated rendering (``text/plain`` and ``text/occi``:
 the message as body; JSON: ``{"message": ...}``; ``text/uri-list`` and
 unacceptable ``Accept``: plain text), never a traceback.  Every 405
-carries ``Allow``.
+carries ``Allow``.  HTML form posts (create, delete) are served as the
+OCCI requests they stand for and answered 303; cross-site posts are
+refused (403): see :mod:`hurtle.occi.forms`.
 
 Locations.  Entity locations (``Location``, ``X-OCCI-Location``, link
 targets) are absolute URLs built from ``public_url`` when set, else from
@@ -66,6 +68,7 @@ from occi import backend as occi_backend
 from occi import exceptions as occi_exceptions
 
 from hurtle.occi import errors
+from hurtle.occi import forms
 from hurtle.occi import handlers
 from hurtle.occi import registry as occi_registry
 from hurtle.occi import renderings
@@ -213,6 +216,7 @@ class Application(object):
         request = occi_request.Request(environ, self.max_body,
                                        public_url=self.public_url)
         self.registry.set_hostname(request.hostname)
+        form = forms.read(request, self.registry)
         handler_cls, what = self._route(request)
         if request.method == 'PUT' and what == 'locations':
             rendering = self.negotiate(request.accept, 'entity')
@@ -223,6 +227,10 @@ class Application(object):
         handler.setup(self, request, rendering)
         status, headers, body = handler.handle(request.method,
                                                request.path)
+        if form is not None:
+            status, headers, page = forms.redirect(
+                form, request, rendering, status, headers)
+            body = body if page is None else page
         headers = [h for h in headers if h[0].lower() != 'content-type']
         headers.append(('Content-Type', self._content_type(rendering)))
         return status, headers, body

@@ -109,6 +109,8 @@ class _Context(entities.EntityEngine):
     def data(self):
         """Parse the request content with the Content-Type's rendering."""
         req = self.req
+        if req.form is not None:
+            return req.form
         mime = occi_request.ALIASES.get(req.content_type, req.content_type)
         if not mime or mime == 'text/plain':
             rendering = self.app.renderings['text/plain']

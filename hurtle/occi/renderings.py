@@ -22,11 +22,10 @@ Each rendering turns a request (headers dict + decoded ``str`` body) into an
 * ``text/uri-list`` -- collections only (GFD.185 3.6.3).
 * ``application/occi+json`` -- OCCI 1.2 JSON rendering (GFD.226), read
   and write.
-* ``text/html`` -- a read-only page for browsers.
+* ``text/html`` -- pages and forms for browsers.
 """
 
 import collections
-import html
 import json
 import math
 import urllib.parse
@@ -34,6 +33,7 @@ import urllib.parse
 from occi import core_model
 
 from hurtle.occi import errors
+from hurtle.occi import pages
 from hurtle.occi import parsing
 from hurtle.occi import registry as occi_registry
 
@@ -613,54 +613,144 @@ class JsonRendering(BaseRendering):
 # --------------------------------------------------------------------------
 
 class HtmlRendering(BaseRendering):
-    """``text/html``: a read-only page for browsers."""
+    """``text/html``: pages for browsers (doc/source/user/browser.rst).
+
+    The query interface and ``/`` list the kinds with their attribute
+    definitions; a kind's collection adds its instances and a form that
+    creates one; an entity page shows its attributes, its outputs and a
+    form that deletes it. Forms post back to the same URLs
+    (:mod:`hurtle.occi.forms`). Every value is escaped (:mod:`pages`).
+
+    What a service adds (set by its application, e.g. the SM):
+
+    * ``attribute_info``: ``{'<scheme><term>': {name: {'schema': dict,
+      'description': str}}}`` -- types and descriptions of attributes;
+    * ``state``: ``(attribute name, states in progress)``: a page showing
+      an entity (or a collection holding one) in such a state reloads
+      itself until the state changes;
+    * ``not_in_forms``: attributes the create form does not offer (set
+      by the service, not by users);
+    * ``output_prefixes``: attributes shown as outputs (with every
+      attribute the kind does not declare).
+    """
 
     mime_type = 'text/html'
 
-    def _page(self, title, inner):
-        return [], ('<!DOCTYPE html><html><head><meta charset="utf-8">'
-                    '<title>%s</title></head><body><h1>%s</h1>%s'
-                    '</body></html>' % (html.escape(title),
-                                        html.escape(title), inner))
+    def __init__(self, registry):
+        super().__init__(registry)
+        self.attribute_info = {}
+        self.state = None
+        self.not_in_forms = frozenset(['occi.core.id'])
+        self.output_prefixes = ('mcn.endpoint.',)
 
-    def _link(self, url, text=None):
-        return '<a href="%s">%s</a>' % (html.escape(url, quote=True),
-                                        html.escape(text or url))
+    @property
+    def home(self):
+        return self.host + '/'
+
+    def _page(self, title, inner, refresh=False):
+        return [], pages.page(title, inner, refresh=refresh, home=self.home)
+
+    def _busy(self, entity):
+        if not self.state:
+            return False
+        name, busy = self.state
+        return entity.attributes.get(name) in busy
+
+    def _info(self, kind):
+        return self.attribute_info.get(str(kind), {})
+
+    @staticmethod
+    def _definitions(kind):
+        return sorted((getattr(kind, 'attributes', None) or {}).items())
+
+    def _kind_section(self, kind, with_form=False):
+        url = absolute(self.host, kind.location)
+        out = '<section class="kind" id="%s"><h2>%s</h2><p>%s</p>' % (
+            pages.esc('kind-' + kind.term),
+            'Attributes' if with_form else
+            pages.link(url, kind.title or kind.term),
+            pages.esc(str(kind)))
+        out += pages.attribute_table(self._definitions(kind),
+                                     self._info(kind))
+        if with_form:
+            offered = [(name, flag) for name, flag in
+                       self._definitions(kind)
+                       if name not in self.not_in_forms]
+            out += '<h2>New instance</h2>' + pages.create_form(
+                url, offered, self._info(kind))
+        return out + '</section>'
+
+    def _kinds(self):
+        return [c for c in self.registry.get_categories(None)
+                if repr(c) == 'kind' and getattr(c, 'location', None)]
+
+    def _instances(self, entities):
+        rows = []
+        for entity in entities:
+            url = absolute(self.host, entity.identifier)
+            state = entity.attributes.get(self.state[0]) \
+                if self.state else None
+            rows.append('<tr><td>%s</td><td>%s</td><td class="state">%s'
+                        '</td></tr>' % (
+                            pages.link(url, entity.identifier),
+                            pages.esc(entity.kind.term),
+                            pages.esc('' if state is None else state)))
+        if not rows:
+            return '<p id="no-instances">No instances.</p>'
+        return ('<table class="instances"><tr><th>Instance</th><th>Kind'
+                '</th><th>State</th></tr>%s</table>' % ''.join(rows))
 
     def entity(self, entity):
-        rows = ['<tr><th>Kind</th><td>%s</td></tr>'
-                % html.escape(str(entity.kind))]
-        for mixin in entity.mixins:
-            rows.append('<tr><th>Mixin</th><td>%s</td></tr>'
-                        % html.escape(str(mixin)))
-        for name, value in entity_attributes(entity).items():
-            rows.append('<tr><th>%s</th><td>%s</td></tr>'
-                        % (html.escape(name),
-                           html.escape(parsing.render_typed(value))))
-        for action in entity.actions:
-            rows.append('<tr><th>Action</th><td>%s</td></tr>'
-                        % html.escape(str(action)))
-        return self._page(entity.identifier,
-                          '<table>%s</table>' % ''.join(rows))
+        kind = entity.kind
+        declared = getattr(kind, 'attributes', None) or {}
+        attrs = entity_attributes(entity)
+        outputs = [(k, v) for k, v in attrs.items()
+                   if k.startswith(self.output_prefixes) or
+                   k not in declared and not k.startswith('occi.core.')]
+        inner = '<p>Kind: %s%s</p>' % (
+            pages.link(absolute(self.host, getattr(kind, 'location', '')
+                                or '/'), str(kind)),
+            ''.join(', mixin %s' % pages.esc(str(m))
+                    for m in entity.mixins))
+        if self.state:
+            inner += '<p>State: <span class="state" id="state">%s</span>' \
+                     '%s</p>' % (pages.esc(attrs.get(self.state[0], '')),
+                                 ' (this page reloads until the work is '
+                                 'done)' if self._busy(entity) else '')
+        inner += '<h2>Attributes</h2>' + pages.value_table(
+            list(attrs.items()), 'attributes')
+        inner += '<h2>Outputs</h2>' + (
+            pages.value_table(outputs, 'outputs') if outputs else
+            '<p id="no-outputs">None yet.</p>')
+        inner += pages.delete_form(absolute(self.host, entity.identifier))
+        return self._page(entity.identifier, inner,
+                          refresh=self._busy(entity))
 
     def collection(self, entities, path):
-        items = ''.join('<li>%s</li>' % self._link(
-            absolute(self.host, e.identifier)) for e in entities)
-        return self._page(path, '<ul>%s</ul>' % items)
+        cat = self.registry.get_category(path, None)
+        busy = any(self._busy(e) for e in entities)
+        if path == '/':
+            inner = ''.join(self._kind_section(k) for k in self._kinds())
+            inner += '<h2>Instances</h2>' + self._instances(entities)
+            return self._page('Services', inner, refresh=busy)
+        inner = '<h2>Instances</h2>' + self._instances(entities)
+        if cat is not None and repr(cat) == 'kind':
+            inner = self._kind_section(cat, with_form=True) + inner
+            return self._page(cat.title or cat.term, inner, refresh=busy)
+        return self._page(path, inner, refresh=busy)
 
     def categories(self, categories):
-        items = []
-        for cat in categories:
-            text = '%s (%s)' % (str(cat), repr(cat))
-            if getattr(cat, 'location', None):
-                items.append('<li>%s</li>' % self._link(
-                    absolute(self.host, cat.location), text))
-            else:
-                items.append('<li>%s</li>' % html.escape(text))
-        return self._page('Query interface', '<ul>%s</ul>' % ''.join(items))
+        kinds = [c for c in categories
+                 if repr(c) == 'kind' and getattr(c, 'location', None)]
+        others = [c for c in categories if c not in kinds]
+        inner = ''.join(self._kind_section(c) for c in kinds)
+        inner += '<h2>Other categories</h2><ul>%s</ul>' % ''.join(
+            '<li>%s (%s)</li>' % (pages.esc(str(c)), pages.esc(repr(c)))
+            for c in others)
+        return self._page('Query interface', inner)
 
     def locations(self, locations):
-        items = ''.join('<li>%s</li>' % self._link(loc) for loc in locations)
+        items = ''.join('<li>%s</li>' % pages.link(loc) for loc in locations)
         return self._page('Locations', '<ul>%s</ul>' % items)
 
     def message(self, text):

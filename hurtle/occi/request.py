@@ -169,6 +169,8 @@ class Request(object):
             'environ': environ,
         }
         self.hostname = public_url or self._hostname(environ)
+        #: the OCCIData of an HTML form post (``hurtle.occi.forms``)
+        self.form = None
         #: path prefix of every location (``SCRIPT_NAME`` or the public
         #: URL's path), without the trailing slash
         self.prefix = urllib.parse.urlsplit(self.hostname).path.rstrip('/')

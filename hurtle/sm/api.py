@@ -70,6 +70,7 @@ from hurtle.occi import errors
 from hurtle.occi import registry as occi_registry
 from hurtle import policy
 from hurtle.sm import attributes as attributes_mod
+from hurtle.sm import browser
 from hurtle.sm import catalogue
 from hurtle.sm import lifecycle as lifecycle_mod
 from hurtle.sm import mixins as sm_mixins
@@ -380,4 +381,5 @@ def make_application(conf, manifests):
     for term, kind in kinds.items():
         application.register_backend(
             kind, ServiceBackend(by_term[term], store, lifecycle))
+    browser.configure(application, manifests, MANAGED)
     return application, lifecycle

@@ -91,6 +91,15 @@ class ManifestFileTest(testtools.TestCase):
     def test_2016_attributes_have_no_schemas(self):
         self.assertEqual({}, manifest.load(self.write(self.base())).schemas)
 
+    def test_descriptions(self):
+        doc = self.base(service_attributes={
+            'a.len': {'description': 'How long <b>', 'mutability': ''},
+            'a.mode': '', 'a.x': {'schema': {'type': 'string'}}})
+        m = manifest.load(self.write(doc))
+        self.assertEqual({'a.len': 'How long <b>'}, m.descriptions)
+        self.assertEqual({}, manifest.load(
+            self.write(self.base())).descriptions)
+
     def test_bad_mutability_names_the_attribute(self):
         doc = self.base(service_attributes={
             'x.y': {'mutability': 'sometimes'}})
