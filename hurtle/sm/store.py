@@ -183,8 +183,9 @@ class InstanceStore(registry.EntityStore):
         if service is not None:
             query = query.where(models.ServiceInstance.service == service)
         with self._sessions() as session:
-            return session.scalars(
-                query.order_by(models.ServiceInstance.created_at)).all()
+            return session.scalars(query.order_by(
+                models.ServiceInstance.created_at,
+                models.ServiceInstance.id)).all()
 
     def keys(self, extras):
         return ['/%s/%s' % (r.service, r.id) for r in self._rows(extras)
@@ -195,6 +196,50 @@ class InstanceStore(registry.EntityStore):
         mixins = self.mixins_of(registry.project_of(extras)) \
             if any(r.mixins for r in rows) else {}
         return [self.to_entity(r, mixins) for r in rows]
+
+    def listing(self, extras, kind, limit=None, marker=None,
+                keys_only=False):
+        """One page of ``kind``'s instances of the project, filtered,
+        ordered (creation time, then id) and cut in SQL; ``keys_only``
+        reads only the ``service`` and ``id`` columns. See
+        :meth:`hurtle.occi.registry.EntityStore.listing`.
+
+        :raises hurtle.occi.errors.BadRequest: ``marker`` is not an
+            instance of this kind in this project (unknown and another
+            project's alike).
+        """
+        service = next((term for term, known in self.kinds.items()
+                        if known == kind), None)
+        if service is None:
+            return super().listing(extras, kind, limit, marker, keys_only)
+        table = models.ServiceInstance
+        where = [table.project == registry.project_of(extras),
+                 table.service == service]
+        with self._sessions() as session:
+            if marker is not None:
+                last = session.execute(
+                    sa.select(table.created_at, table.id)
+                    .where(table.id == marker, *where)).first()
+                if last is None:
+                    raise errors.BadRequest(registry.bad_marker(marker))
+                where.append(sa.or_(
+                    table.created_at > last.created_at,
+                    sa.and_(table.created_at == last.created_at,
+                            table.id > last.id)))
+            query = sa.select(*((table.service, table.id) if keys_only
+                                else (table,))).where(*where).order_by(
+                table.created_at, table.id)
+            if limit is not None:
+                query = query.limit(limit + 1)
+            rows = session.execute(query).all()
+        more = limit is not None and len(rows) > limit
+        rows = rows[:limit] if limit is not None else rows
+        if keys_only:
+            return ['/%s/%s' % (r.service, r.id) for r in rows], more
+        rows = [r[0] for r in rows]
+        mixins = self.mixins_of(registry.project_of(extras)) \
+            if any(r.mixins for r in rows) else {}
+        return [self.to_entity(r, mixins) for r in rows], more
 
     # lifecycle
     # One operation at a time (doc/source/contributor/lifecycle.rst):
