@@ -27,7 +27,7 @@ import statistics
 import sys
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 KIND_PATH = '/sample/'
