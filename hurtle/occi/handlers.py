@@ -408,8 +408,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             return self.respond(200, 'locations',
                                 [renderings.absolute(host, k)
                                  for k in items], headers=headers)
-        for entity in items:
-            self.retrieve(entity)
+        self.retrieve_all(items)
         return self.respond(200, 'collection', items, key, headers=headers)
 
     def do_get(self, key):
@@ -444,8 +443,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         entities, more = occi_registry.page_of(entities, limit, marker)
         if isinstance(self.out, renderings.JsonRendering) or \
                 isinstance(self.out, renderings.HtmlRendering):
-            for entity in entities:
-                self.retrieve(entity)
+            self.retrieve_all(entities)
         headers = self._next_link(key, limit, entities[-1]) if more else []
         return self.respond(200, 'collection', entities, key,
                             headers=headers)

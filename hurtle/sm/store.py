@@ -226,9 +226,11 @@ class InstanceStore(registry.EntityStore):
                     table.created_at > last.created_at,
                     sa.and_(table.created_at == last.created_at,
                             table.id > last.id)))
+            # Columns, not ORM objects: building 10,000 of those cost
+            # more than the query.
             query = sa.select(*((table.service, table.id) if keys_only
-                                else (table,))).where(*where).order_by(
-                table.created_at, table.id)
+                                else _ENTITY_COLUMNS)).where(
+                *where).order_by(table.created_at, table.id)
             if limit is not None:
                 query = query.limit(limit + 1)
             rows = session.execute(query).all()
@@ -236,7 +238,6 @@ class InstanceStore(registry.EntityStore):
         rows = rows[:limit] if limit is not None else rows
         if keys_only:
             return ['/%s/%s' % (r.service, r.id) for r in rows], more
-        rows = [r[0] for r in rows]
         mixins = self.mixins_of(registry.project_of(extras)) \
             if any(r.mixins for r in rows) else {}
         return [self.to_entity(r, mixins) for r in rows], more
@@ -432,6 +433,12 @@ class InstanceStore(registry.EntityStore):
         with self._sessions() as session:
             return session.scalars(sa.select(models.ServiceInstance).where(
                 models.ServiceInstance.state.in_(list(names)))).all()
+
+
+#: What ``InstanceStore.to_entity`` reads of a row.
+_ENTITY_COLUMNS = tuple(getattr(models.ServiceInstance, name) for name in (
+    'id', 'service', 'project', 'state', 'reason', 'so_url', 'attributes',
+    'title', 'summary', 'mixins'))
 
 
 def _equal(column, value):
