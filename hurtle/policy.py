@@ -22,6 +22,7 @@ hurtle`` lists them.
 Denied requests answer 403 (``hurtle.occi.errors.Forbidden``).
 """
 import threading
+import time
 
 from oslo_policy import policy
 
@@ -61,6 +62,54 @@ RULES = [
 _LOCK = threading.Lock()
 _ENFORCERS = {}
 
+#: Seconds between two looks for the policy file and ``policy.d`` on
+#: disk (oslo.policy looks on every check; it reloads a changed file).
+RECHECK = 1.0
+
+#: Key of the per-request decisions in the WSGI environ.
+_DECISIONS = 'hurtle.policy.decisions'
+
+
+class _Enforcer(policy.Enforcer):
+    """An ``Enforcer`` that looks for policy file changes at most every
+    :data:`RECHECK` seconds rather than on every check, and keeps its
+    decisions until then (a decision depends only on the rules, the
+    rule's name, the target and the credentials; oslo.policy spends most
+    of a check inspecting the signatures of its check classes)."""
+
+    _next_load = None
+
+    #: Most decisions kept between two looks at the file.
+    MAX_DECISIONS = 4096
+
+    def __init__(self, conf):
+        super().__init__(conf)
+        self._decisions = {}
+
+    def load_rules(self, force_reload=False):
+        now = time.monotonic()
+        if force_reload or self._next_load is None or \
+                now >= self._next_load or not self.rules:
+            super().load_rules(force_reload)
+            self._decisions = {}
+            self._next_load = now + RECHECK
+
+    def decide(self, rule, target, creds):
+        """``enforce(rule, target, creds)`` as a bool, remembered until
+        the rules are looked at again."""
+        self.load_rules()
+        key = (rule, tuple(sorted(target.items())),
+               tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                            for k, v in creds.items())))
+        decisions = self._decisions
+        allowed = decisions.get(key)
+        if allowed is None:
+            allowed = bool(self.enforce(rule, target, creds))
+            if len(decisions) >= self.MAX_DECISIONS:
+                decisions.clear()
+            decisions[key] = allowed
+        return allowed
+
 
 def list_rules():
     """Entry point ``oslo.policy.policies`` (sample generator)."""
@@ -72,7 +121,7 @@ def get_enforcer(conf):
     with _LOCK:
         enforcer = _ENFORCERS.get(id(conf))
         if enforcer is None:
-            enforcer = policy.Enforcer(conf)
+            enforcer = _Enforcer(conf)
             enforcer.register_defaults(RULES)
             _ENFORCERS[id(conf)] = enforcer
         return enforcer
@@ -81,7 +130,11 @@ def get_enforcer(conf):
 def authorize(conf, rule, extras):
     """Check ``rule`` for the caller in ``extras`` (the OCCI layer's).
 
-    :param extras: ``{'project', 'user', 'roles'}`` of the request.
+    A request's decision on a rule is kept in its WSGI environ (``extras
+    ['environ']``): a listing checks once, not once per member.
+
+    :param extras: ``{'project', 'user', 'roles'}`` of the request
+        (and its ``environ``, if any).
     :raises hurtle.occi.errors.Forbidden: the rule denies the caller.
     """
     extras = extras or {}
@@ -89,7 +142,14 @@ def authorize(conf, rule, extras):
              'project_id': extras.get('project'),
              'user_id': extras.get('user')}
     target = {'project_id': extras.get('project')}
-    if not get_enforcer(conf).enforce(rule, target, creds):
+    environ = extras.get('environ')
+    decisions = environ.setdefault(_DECISIONS, {}) \
+        if isinstance(environ, dict) else {}
+    allowed = decisions.get(rule)
+    if allowed is None:
+        allowed = decisions[rule] = get_enforcer(conf).decide(
+            rule, target, creds)
+    if not allowed:
         raise errors.Forbidden('policy does not allow %s for roles %s'
                                % (rule, ', '.join(creds['roles']) or
                                   '(none)'))

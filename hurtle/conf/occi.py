@@ -31,6 +31,11 @@ occi_opts = [
                     '(Location, X-OCCI-Location) are always absolute; '
                     'OCCI Core\'s entity/resource/link kinds have none '
                     '(they cannot be instantiated).'),
+    cfg.IntOpt('max_page', default=1000, min=1,
+               help='Most members of a collection in one page: a larger '
+                    '"?limit=" is cut to it, a larger GFD.185 '
+                    '"?number=" is answered 413. Without either, a GET '
+                    'lists the whole collection.'),
     cfg.IntOpt('max_user_mixins', default=100, min=0,
                help='Most user-defined mixins one project may define on '
                     'the query interface; past it a definition is '

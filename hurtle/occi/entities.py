@@ -375,3 +375,21 @@ class EntityEngine(object):
                     back.retrieve(link, extras)
         for back in registry.get_all_backends(entity, extras):
             back.retrieve(entity, extras)
+
+    def retrieve_all(self, entities):
+        """:meth:`retrieve` each of ``entities`` (a listing), looking the
+        backends of each kind and mixin set up once."""
+        registry = self.app.registry
+        extras = self.req.extras
+        found = {}
+        for entity in entities:
+            if getattr(entity, 'links', None):
+                self.retrieve(entity)
+                continue
+            key = tuple(str(c) for c in [entity.kind] + list(entity.mixins))
+            backs = found.get(key)
+            if backs is None:
+                backs = found[key] = registry.get_all_backends(entity,
+                                                               extras)
+            for back in backs:
+                back.retrieve(entity, extras)

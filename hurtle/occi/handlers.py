@@ -28,6 +28,7 @@ from occi import handlers as occi_handlers
 
 from hurtle.occi import entities
 from hurtle.occi import errors
+from hurtle.occi import registry as occi_registry
 from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
 
@@ -356,18 +357,98 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if hasattr(back.wrapped, 'authorize_list'):
                 back.authorize_list(extras)
 
+    def _limit_marker(self):
+        """``(limit, marker)`` of the query (``None`` when absent); a
+        ``limit`` above ``max_page`` is cut to it (as OpenStack APIs
+        cut to their ``max_limit``).
+
+        :raises BadRequest: ``limit`` is not an integer >= 1, or
+            ``marker`` is empty.
+        """
+        query = self.req.query
+        limit = marker = None
+        if 'limit' in query:
+            try:
+                limit = int(query['limit'][-1])
+            except ValueError:
+                limit = 0
+            if limit < 1:
+                raise errors.BadRequest('limit must be an integer >= 1.')
+            limit = min(limit, self.app.max_page)
+        if 'marker' in query:
+            marker = query['marker'][-1]
+            if not marker:
+                raise errors.BadRequest('marker must be the id of the '
+                                        'last member of the previous '
+                                        'page.')
+        return limit, marker
+
+    def _next_link(self, key, limit, last):
+        """The ``Link: <...>; rel="next"`` header of a page whose last
+        member is ``last`` (an entity or its key)."""
+        query = {k: v for k, v in self.req.query.items()
+                 if k not in ('limit', 'marker')}
+        query['limit'] = [str(limit)]
+        query['marker'] = [getattr(last, 'identifier', last)
+                           .rsplit('/', 1)[-1]]
+        url = renderings.absolute(self.req.hostname, key) + '?' + \
+            urllib.parse.urlencode(query, doseq=True)
+        return [('Link', '<%s>; rel="next"' % url)]
+
+    def _get_kind(self, key, kind, limit, marker):
+        """GET of a kind's collection without filters: the store selects
+        the page; text renderings get locations only (no entities)."""
+        self.authorize_listing(key, [])
+        keys_only = not isinstance(self.out, (renderings.JsonRendering,
+                                              renderings.HtmlRendering))
+        items, more = self.app.registry.list_resources(
+            self.req.extras, kind, limit=limit, marker=marker,
+            keys_only=keys_only)
+        headers = self._next_link(key, limit, items[-1]) if more else []
+        if keys_only:
+            host = self.out.host
+            return self.respond(200, 'locations',
+                                [renderings.absolute(host, k)
+                                 for k in items], headers=headers)
+        self.retrieve_all(items)
+        return self.respond(200, 'collection', items, key, headers=headers)
+
     def do_get(self, key):
+        """List a collection (GFD.185 3.4.2, 3.4.4), filtered by the
+        categories and attributes of the request.
+
+        Paging: ``?limit=N`` (1 to ``max_page``; more is cut) and
+        ``?marker=<id>`` (the last id of the previous page) give one page
+        in a stable order (creation, then id), with a ``Link: <url>;
+        rel="next"`` header while more follow; or GFD.185's ``?page=``
+        and ``?number=``.
+
+        :raises BadRequest: bad ``limit``, empty or unknown ``marker``
+            (another project's is unknown), bad ``page``/``number``.
+        :raises NotFound: no collection at ``key``; a filter names an
+            unknown category.
+        :raises Forbidden: a backend refuses the listing.
+        """
         data = self.data()
+        limit, marker = self._limit_marker()
+        cat = self.category(key)
+        query = self.req.query
+        if cat is not None and repr(cat) == 'kind' and \
+                not data.categories and not data.attributes and \
+                'page' not in query and 'number' not in query:
+            return self._get_kind(key, cat, limit, marker)
         members = self.members(key)
         self.authorize_listing(key, members)
         entities = self._page(self._filter(members, data))
-        if self.category(key) is None and not entities and key != '/':
+        if cat is None and not entities and key != '/':
             raise errors.NotFound('No collection at %s.' % key)
+        entities, more = occi_registry.page_of(entities, limit, marker)
         if isinstance(self.out, renderings.JsonRendering) or \
                 isinstance(self.out, renderings.HtmlRendering):
-            for entity in entities:
-                self.retrieve(entity)
-        return self.respond(200, 'collection', entities, key)
+            self.retrieve_all(entities)
+        headers = self._next_link(key, limit, entities[-1]) if more else []
+        return self.respond(200, 'collection', entities, key,
+                            headers=headers)
 
     do_head = do_get
 

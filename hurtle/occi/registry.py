@@ -104,6 +104,56 @@ class EntityStore(abc.ABC):
     def values(self, extras):
         """All entities visible to this project, in insertion order."""
 
+    def listing(self, extras, kind, limit=None, marker=None,
+                keys_only=False):
+        """One page of the members of ``kind``'s collection, in insertion
+        order. Stores that can (a database) override it to filter and
+        page where the data is; this default pages :meth:`values`.
+
+        :param kind: the ``Kind``; members are its instances (or carry
+            it as a mixin).
+        :param limit: at most this many (int >= 1; None: all).
+        :param marker: the id (last path segment) of the last member of
+            the previous page; the page starts after it.
+        :param keys_only: return keys (paths) instead of entities.
+        :returns: ``(items, more)``: entities or keys, and whether
+            members follow the page.
+        :raises hurtle.occi.errors.BadRequest: ``marker`` is no member
+            of this collection for this project.
+        """
+        members = [e for e in self.values(extras)
+                   if e.kind == kind or kind in e.mixins]
+        items, more = page_of(members, limit, marker)
+        if keys_only:
+            items = [e.identifier for e in items]
+        return items, more
+
+
+def page_of(entities, limit=None, marker=None):
+    """``(page, more)``: the entities after the one whose id (last path
+    segment of its identifier) is ``marker``, at most ``limit``.
+
+    :raises hurtle.occi.errors.BadRequest: no entity has id ``marker``.
+    """
+    start = 0
+    if marker is not None:
+        for index, entity in enumerate(entities):
+            if (entity.identifier or '').rsplit('/', 1)[-1] == marker:
+                start = index + 1
+                break
+        else:
+            raise errors.BadRequest(bad_marker(marker))
+    if limit is None:
+        return entities[start:], False
+    return (entities[start:start + limit],
+            len(entities) > start + limit)
+
+
+def bad_marker(marker):
+    """The message of a 400 for an unknown ``marker`` (the same whether
+    it does not exist or is another project's)."""
+    return 'marker %s is not a member of this collection' % marker[:80]
+
 
 class MemoryStore(EntityStore):
     """In-memory :class:`EntityStore`, one ordered dict per project."""
@@ -485,3 +535,10 @@ class Registry(occi_registry.NonePersistentRegistry):
 
     def get_resources(self, extras):
         return self.store.values(extras)
+
+    def list_resources(self, extras, kind, limit=None, marker=None,
+                       keys_only=False):
+        """One page of ``kind``'s collection: see
+        :meth:`EntityStore.listing`."""
+        return self.store.listing(extras, kind, limit=limit, marker=marker,
+                                  keys_only=keys_only)

@@ -289,6 +289,11 @@ class _ServerHandler(simple_server.ServerHandler):
 
 class _Handler(simple_server.WSGIRequestHandler):
 
+    #: wsgiref writes the head and the body apart: with Nagle's
+    #: algorithm the body waits for the client's delayed ACK (40 ms per
+    #: response on a kept-alive connection).
+    disable_nagle_algorithm = True
+
     def setup(self):
         super().setup()
         self.raw_in = _DeadlineSocketIO(self.connection)

@@ -377,6 +377,7 @@ def make_application(conf, manifests):
         if repr(c) == 'mixin'}
     application = occi_app.Application(
         registry, public_url=conf.sm.public_url,
+        max_page=conf.occi.max_page,
         category_locations=conf.occi.category_locations)
     for term, kind in kinds.items():
         application.register_backend(

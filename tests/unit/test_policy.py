@@ -17,12 +17,17 @@ The applications are called as keystonemiddleware would leave a request
 import os
 import urllib.parse
 
+import fixtures
+from occi import core_model
+from oslo_policy import opts as policy_opts
+from oslo_policy import policy as oslo_policy
 import testtools
 import webob
 
 from hurtle.cc import api as cc_api
 from hurtle.db import migration
 from hurtle import manifest
+from hurtle import policy
 from hurtle.sm import api as sm_api
 from tests import conf_fixture
 from tests import net
@@ -121,3 +126,75 @@ class PolicyTest(testtools.TestCase):
                 self.assertIn('hurtle:app:manage', resp.text)
         self.assertEqual(200, self.call(self.cc, 'GET', '/app/',
                                         'admin').status_int)
+
+
+class PolicyFileTest(testtools.TestCase):
+    """An operator's policy file is read, and read again when it
+    changes; a listing asks the enforcer once, not once per member."""
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__call_retries=0)).conf
+        self.path = os.path.join(self.useFixture(
+            fixtures.TempDir()).path, 'policy.yaml')
+        self.write('role:service', 0)
+        policy_opts.set_defaults(self.conf, policy_file=self.path)
+        migration.upgrade(self.conf.database.connection)
+        self.sm, lifecycle = sm_api.make_application(
+            self.conf, [manifest.load(SAMPLE)])
+        self.addCleanup(lifecycle.shutdown)
+
+    def write(self, rule, age):
+        with open(self.path, 'w') as handle:
+            handle.write('"hurtle:instance:get": "%s"\n' % rule)
+        # A distinct modification time for each version.
+        mtime = 1700000000 + age
+        os.utime(self.path, (mtime, mtime))
+
+    def get(self, roles, path='/sample/', accept='text/uri-list'):
+        req = webob.Request.blank(path, headers={
+            'X-Project-Id': 'p1', 'X-Roles': roles, 'Accept': accept})
+        return req.get_response(self.sm).status_int
+
+    def test_a_changed_policy_file_is_read_again(self):
+        self.useFixture(fixtures.MonkeyPatch('hurtle.policy.RECHECK', 0))
+        self.assertEqual(200, self.get('service'))
+        self.assertEqual(403, self.get('reader'))
+        self.write('role:reader', 10)
+        self.assertEqual(403, self.get('service'))
+        self.assertEqual(200, self.get('reader'))
+
+    def test_the_file_is_looked_for_at_most_once_per_recheck(self):
+        self.assertEqual(200, self.get('service'))
+        self.write('role:reader', 10)
+        # Within RECHECK (1 s) the rules read before still hold.
+        self.assertEqual(200, self.get('service'))
+
+    def test_a_listing_asks_the_enforcer_once(self):
+        # Rules looked at on every request: no decision outlives one.
+        self.useFixture(fixtures.MonkeyPatch('hurtle.policy.RECHECK', 0))
+        calls = []
+        enforce = oslo_policy.Enforcer.enforce
+
+        def counting(enforcer, rule, *args, **kwargs):
+            calls.append(rule)
+            return enforce(enforcer, rule, *args, **kwargs)
+        self.useFixture(fixtures.MonkeyPatch(
+            'oslo_policy.policy.Enforcer.enforce', counting))
+        store = self.sm.registry.store
+        for number in range(3):
+            store.add('/sample/i%d' % number, _resource(store, number),
+                      {'project': 'p1'})
+        for accept in ('text/uri-list', 'application/occi+json'):
+            del calls[:]
+            self.assertEqual(200, self.get('service', accept=accept))
+            self.assertEqual(['hurtle:instance:get'], calls, accept)
+        self.assertIs(policy.get_enforcer(self.conf),
+                      policy.get_enforcer(self.conf))
+
+
+def _resource(store, number):
+    return core_model.Resource('/sample/i%d' % number,
+                               store.kinds['sample'], [])

@@ -14,16 +14,20 @@
 The same tests run on SQLite (where ``SELECT ... FOR UPDATE`` is a no-op)
 and on a throw-away PostgreSQL cluster when PostgreSQL is installed.
 """
+import datetime
 import os
 import threading
 
 import fixtures
+import sqlalchemy as sa
 import testscenarios
 import testtools
 
 from hurtle.db import engine as db_engine
 from hurtle.db import migration
+from hurtle.db import models
 from hurtle.occi import categories
+from hurtle.occi import errors
 from hurtle.sm import states
 from hurtle.sm import store as store_mod
 from tests import pg_fixture
@@ -150,3 +154,27 @@ class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
                                               operation=number,
                                               pending=None))
         self.assertIsNone(self.store.load('i1').pending)
+
+    def test_listing_pages_in_a_stable_order(self):
+        # Rows created in the same instant are ordered by id.
+        kind = self.store.kinds['svc']
+        for ident in ('i4', 'i2', 'i3'):
+            self.store.add('/svc/' + ident, Entity({}), {'project': 'p1'})
+        self.store.add('/svc/j1', Entity({}), {'project': 'p2'})
+        table = models.ServiceInstance
+        with self.store._sessions.begin() as session:
+            session.execute(sa.update(table).where(
+                table.id.in_(['i2', 'i3', 'i4'])).values(
+                    created_at=datetime.datetime(2030, 1, 1)))
+        p1 = {'project': 'p1'}
+        self.assertEqual((['/svc/i1', '/svc/i2'], True), self.store.listing(
+            p1, kind, limit=2, keys_only=True))
+        items, more = self.store.listing(p1, kind, limit=2, marker='i2')
+        self.assertEqual(['/svc/i3', '/svc/i4'],
+                         [e.identifier for e in items])
+        self.assertEqual('x', self.store.listing(p1, kind, limit=1)[0][0]
+                         .attributes['svc.a'])
+        self.assertFalse(more)
+        for marker in ('j1', 'nope'):
+            self.assertRaises(errors.BadRequest, self.store.listing, p1,
+                              kind, marker=marker)

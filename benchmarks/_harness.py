@@ -1,0 +1,138 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Shared parts of the API benchmarks (not a benchmark itself).
+
+* :func:`serve_sm`: in a child process, an SM (SQLite, noauth, one
+  ``sample`` service, no CC) served by ``hurtle.occi.server`` with
+  ``rows`` instances of project ``p1`` written through its store, plus a
+  bare WSGI app answering a canned response, on the same server class
+  (``same``) and on a stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1
+  with keep-alive (``stdlib``). Client and servers are in separate
+  processes, so the client's threads do not share the servers' GIL.
+* :func:`summary`: ``min/median/max`` of a list.
+"""
+import http.server
+import multiprocessing
+import os
+import statistics
+import sys
+import threading
+
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+KIND_PATH = '/sample/'
+
+
+def summary(values, fmt='%.4f'):
+    """``min/median/max`` of ``values`` formatted with ``fmt``."""
+    return '/'.join(fmt % v for v in (min(values), statistics.median(values),
+                                      max(values)))
+
+
+class _StdlibHandler(http.server.BaseHTTPRequestHandler):
+    """Serves the canned WSGI answer over HTTP/1.1 keep-alive."""
+
+    protocol_version = 'HTTP/1.1'
+    #: one write per response (headers and body), no Nagle delay
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+
+    def do_GET(self):
+        status, headers, body = self.server.canned[self.path.split('?')[0]] \
+            if self.path.split('?')[0] in self.server.canned else \
+            self.server.canned['*']
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def _bare_wsgi(canned):
+    def app(environ, start_response):
+        status, headers, body = canned.get(environ['PATH_INFO'],
+                                           canned['*'])
+        start_response('%d OK' % status, list(headers) + [
+            ('Content-Length', str(len(body)))])
+        return [body]
+    return app
+
+
+def _child(conn, rows):
+    from hurtle.db import models
+    from hurtle.occi import server
+    from hurtle.sm import states
+    from tests.unit.sm import sm_server
+    sm = sm_server.SMServer(
+        {}, service_type='http://schemas.hurtle.it/occi/sm#sample')
+    sm.setUp()
+    store = sm.store
+    ids = ['i%06d' % i for i in range(rows)]
+    # One transaction through the store's sessions (a commit per row
+    # would take minutes); the columns ``InstanceStore.add`` writes.
+    with store._sessions.begin() as session:
+        session.add_all(models.ServiceInstance(
+            id=ident, project='p1', service='sample',
+            state=states.INITIALISE, attributes={'bench.n': str(i)},
+            operation=states.FIRST_OPERATION)
+            for i, ident in enumerate(ids))
+    canned = {}
+    same, _t = server.serve_in_thread(_bare_wsgi(canned))
+    stdlib = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                             _StdlibHandler)
+    stdlib.canned = canned
+    stdlib.daemon_threads = True
+    threading.Thread(target=stdlib.serve_forever, daemon=True).start()
+    conn.send({'sm': sm.url.rstrip('/'),
+               'same': 'http://127.0.0.1:%d' % same.server_port,
+               'stdlib': 'http://127.0.0.1:%d' % stdlib.server_port,
+               'ids': ids[:5]})
+    while True:
+        message = conn.recv()
+        if message is None:
+            break
+        path, status, headers, body = message
+        canned[path] = (status, headers, body)
+        conn.send('ok')
+    sm.cleanUp()
+
+
+class Servers(object):
+    """The child process; ``urls`` (``sm``, ``same``, ``stdlib``) and
+    ``ids`` (a few instance ids) once started."""
+
+    def __init__(self, rows):
+        ctx = multiprocessing.get_context('fork')
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_child, args=(child, rows),
+                                 daemon=True)
+        self._proc.start()
+        info = self._conn.recv()
+        self.ids = info.pop('ids')
+        self.urls = info
+
+    def can(self, path, status, headers, body):
+        """Make the bare apps answer ``path`` (``'*'``: any) with this."""
+        skip = ('content-length', 'connection', 'date', 'server',
+                'transfer-encoding', 'keep-alive')
+        headers = [(k, v) for k, v in headers if k.lower() not in skip]
+        self._conn.send((path, status, headers, body))
+        self._conn.recv()
+
+    def stop(self):
+        self._conn.send(None)
+        self._proc.join(30)
