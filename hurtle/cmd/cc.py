@@ -31,7 +31,11 @@ def main(argv=None):
     conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
                                    'Hurtle Cloud Controller')
     service.upgrade_database(conf)
-    application, backend = wsgi_app.load_app(conf, 'hurtle-cc')
+    try:
+        application, backend = wsgi_app.load_app(conf, 'hurtle-cc')
+    except RuntimeError as exc:   # an unknown or broken driver
+        LOG.error('%s', exc)
+        sys.exit('hurtle-cc: %s' % exc)
     backend.recover()
     watcher = recovery.Watcher(conf, backend).start()
 
