@@ -41,6 +41,7 @@ import json
 import logging
 
 import webob
+import webob.dec
 import webob.exc
 
 from hurtle.cc.monitoring import base
