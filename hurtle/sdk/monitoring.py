@@ -102,8 +102,8 @@ class Monitoring(object):
 
     def delete_alarm(self, name):
         """Delete an alarm of this SO; a missing one is no error."""
-        self._request('DELETE', '/alarms/%s' % requests.utils.quote(name,
-                                                                     safe=''))
+        quoted = requests.utils.quote(name, safe='')
+        self._request('DELETE', '/alarms/%s' % quoted)
 
     def measures(self, metric, resource_id=None):
         """Recent measures: list of ``{"timestamp": ISO 8601 str,

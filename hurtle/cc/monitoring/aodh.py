@@ -31,8 +31,8 @@ from aodhclient import exceptions as aodh_exc
 from aodhclient.v2 import client as aodh_v2
 from keystoneauth1 import exceptions as ks_exc
 
-from hurtle import client_session
 from hurtle.cc.monitoring import base
+from hurtle import client_session
 
 AGGREGATION = {'avg': 'mean', 'min': 'min', 'max': 'max', 'sum': 'sum',
                'count': 'count'}
@@ -118,6 +118,7 @@ class AodhMonitoring(base.MonitoringDriver):
         alarm = self._find(app_id, name)
         if alarm is None:
             return
+
         def delete():
             try:
                 self.client.alarm.delete(alarm['alarm_id'])

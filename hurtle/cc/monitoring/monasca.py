@@ -24,8 +24,8 @@ import datetime
 from keystoneauth1 import exceptions as ks_exc
 from monascaclient import client as monasca_client
 
-from hurtle import client_session
 from hurtle.cc.monitoring import base
+from hurtle import client_session
 
 OPERATORS = {'lt': '<', 'le': '<=', 'eq': '=', 'ne': '!=', 'ge': '>=',
              'gt': '>'}

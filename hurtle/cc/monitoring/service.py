@@ -54,6 +54,7 @@ LOG = logging.getLogger(__name__)
 
 SECRET_KEY = 'HURTLE_SO_SECRET'
 INSTANCE_KEY = 'HURTLE_INSTANCE_ID'
+PROJECT_KEY = 'HURTLE_PROJECT'
 SO_PATH = '/orchestrator/default'
 NOTIFY = occi_client.CategoryRef.of(categories.NOTIFY)
 #: Largest webhook or alarm body read, in bytes.
@@ -131,9 +132,12 @@ class MonitoringService(object):
         if row.state != 'active' or not row.url:
             raise _error(webob.exc.HTTPConflict,
                          'the SO of app %s is not active' % app_id)
+        # The SM creates the SO's entity in the instance's project, which
+        # it also hands to the SO as HURTLE_PROJECT.
+        project = row.env.get(PROJECT_KEY) or row.project
         so = occi_client.OCCIClient(
             row.url, verify=self.verify,
-            headers={'X-Auth-Token': secret, 'X-Tenant-Name': row.project})
+            headers={'X-Auth-Token': secret, 'X-Tenant-Name': project})
         try:
             so.action(SO_PATH, NOTIFY, {'hurtle.alarm.name': alarm,
                                         'hurtle.alarm.state': state,

@@ -22,11 +22,11 @@ OpenStack Designate recordsets). Example in an SO::
     ...
     self.context.dns.unregister('web-%s' % self.context.instance_id)
 """
+from hurtle import drivers
 from hurtle.sdk.dns.base import DNS  # noqa
 from hurtle.sdk.dns.base import DNSError  # noqa
 from hurtle.sdk.dns.base import NAMESPACE
 from hurtle.sdk.dns.base import Record  # noqa
-from hurtle import drivers
 
 
 def load(conf):

@@ -107,8 +107,10 @@ class MonitoringServiceTest(testtools.TestCase):
             'occi.app.name': 'svc-inst-1', 'occi.app.image': 'bundle',
             'occi.app.state': 'active', 'occi.app.url': so_url})
         entity.app_env = {'HURTLE_SO_SECRET': SECRET,
-                          'HURTLE_INSTANCE_ID': INSTANCE}
-        self.store.add('/app/app-1', entity, {'project': 'p1'})
+                          'HURTLE_INSTANCE_ID': INSTANCE,
+                          'HURTLE_PROJECT': 'p1'}
+        # The SM calls the CC as its service project, not the instance's.
+        self.store.add('/app/app-1', entity, {'project': 'service'})
         # Mounted as api-paste.ini's urlmap mounts it.
         mounted = urlmap.URLMap()
         mounted['/monitoring'] = service.MonitoringService(
@@ -160,9 +162,9 @@ class MonitoringServiceTest(testtools.TestCase):
         self.assertEqual([], RecordingSO.notified)
 
     def test_webhook_for_an_inactive_so(self):
-        entity = self.store.get('/app/app-1', {'project': 'p1'})
+        entity = self.store.get('/app/app-1', {'project': 'service'})
         entity.attributes['occi.app.state'] = 'inactive'
-        self.store.update('/app/app-1', entity, {'project': 'p1'})
+        self.store.update('/app/app-1', entity, {'project': 'service'})
         url = '%s/monitoring/hooks/app-1/x/%s' % (
             self.cc_url, service.hook_token(SECRET, 'x'))
         resp = requests.post(url, json={'current': 'alarm'}, timeout=10)
