@@ -115,16 +115,18 @@ class MonascaSimulator(json_api_server.JSONAPIServer):
         self.methods[method['id']] = method
         return 201, method
 
+    def _delete(self, items, item_id, what):
+        if item_id not in items:
+            self._fail(404, 'No %s with id %s' % (what, item_id))
+        del items[item_id]
+        return 204, None
+
     def list_methods(self, query, body):
         return 200, self._page('/v2.0/notification-methods',
                                list(self.methods.values()))
 
     def delete_method(self, query, body, method_id):
-        if method_id not in self.methods:
-            self._fail(404, 'No notification method with id %s'
-                       % method_id)
-        del self.methods[method_id]
-        return 204, None
+        return self._delete(self.methods, method_id, 'notification method')
 
     def create_definition(self, query, body):
         if not isinstance(body, dict):
@@ -169,11 +171,8 @@ class MonascaSimulator(json_api_server.JSONAPIServer):
                                list(self.definitions.values()))
 
     def delete_definition(self, query, body, definition_id):
-        if definition_id not in self.definitions:
-            self._fail(404, 'No alarm definition with id %s'
-                       % definition_id)
-        del self.definitions[definition_id]
-        return 204, None
+        return self._delete(self.definitions, definition_id,
+                            'alarm definition')
 
     def measurements(self, query, body):
         for field in ('name', 'start_time'):

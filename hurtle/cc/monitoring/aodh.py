@@ -32,7 +32,6 @@ from aodhclient.v2 import client as aodh_v2
 from keystoneauth1 import exceptions as ks_exc
 
 from hurtle.cc.monitoring import base
-from hurtle import client_session
 
 AGGREGATION = {'avg': 'mean', 'min': 'min', 'max': 'max', 'sum': 'sum',
                'count': 'count'}
@@ -72,9 +71,7 @@ class AodhMonitoring(base.MonitoringDriver):
 
     def __init__(self, conf):
         super().__init__(conf)
-        session, endpoint = client_session.load(
-            conf, conf.monitoring.endpoint, '[monitoring] endpoint',
-            insecure=conf.monitoring.insecure)
+        session, endpoint = self.session()
         kwargs = {'endpoint_override': endpoint} if endpoint else {}
         self.client = aodh_v2.Client(session=session, **kwargs)
 

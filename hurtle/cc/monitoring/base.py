@@ -32,6 +32,8 @@ import re
 
 import jsonschema
 
+from hurtle import client_session
+
 NAMESPACE = 'hurtle.cc.monitoring'
 
 NAME = re.compile(r'^[A-Za-z0-9_.-]{1,64}$')
@@ -91,6 +93,17 @@ class MonitoringDriver(abc.ABC):
 
     def __init__(self, conf):
         self.conf = conf
+
+    def session(self):
+        """``(keystoneauth1 session, endpoint or None)`` of the service
+        (``[monitoring] endpoint``, ``insecure``; see
+        :mod:`hurtle.client_session`).
+
+        :raises RuntimeError: noauth mode and no endpoint.
+        """
+        return client_session.load(
+            self.conf, self.conf.monitoring.endpoint, '[monitoring] endpoint',
+            insecure=self.conf.monitoring.insecure)
 
     @abc.abstractmethod
     def create_alarm(self, app_id, spec, webhook):

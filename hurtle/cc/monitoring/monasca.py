@@ -25,7 +25,6 @@ from keystoneauth1 import exceptions as ks_exc
 from monascaclient import client as monasca_client
 
 from hurtle.cc.monitoring import base
-from hurtle import client_session
 
 OPERATORS = {'lt': '<', 'le': '<=', 'eq': '=', 'ne': '!=', 'ge': '>=',
              'gt': '>'}
@@ -58,9 +57,7 @@ class MonascaMonitoring(base.MonitoringDriver):
 
     def __init__(self, conf):
         super().__init__(conf)
-        session, endpoint = client_session.load(
-            conf, conf.monitoring.endpoint, '[monitoring] endpoint',
-            insecure=conf.monitoring.insecure)
+        session, endpoint = self.session()
         self.client = monasca_client.Client('2_0', session=session,
                                             endpoint=endpoint)
 
