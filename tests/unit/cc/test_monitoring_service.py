@@ -32,6 +32,7 @@ from hurtle.so import secret as so_secret
 from tests import aodh_simulator
 from tests import conf_fixture
 from tests import monasca_simulator
+from tests import net
 
 SECRET = 'so-secret-1'
 INSTANCE = 'inst-1'
@@ -182,6 +183,14 @@ class MonitoringServiceTest(testtools.TestCase):
         other = sdk_monitoring.Monitoring(self.cc_url + '/monitoring',
                                           INSTANCE, 'wrong')
         self.assertRaises(sdk_monitoring.MonitoringError, other.alarms)
+
+    def test_unreachable_cc(self):
+        gone = sdk_monitoring.Monitoring(
+            'http://127.0.0.1:%d/monitoring' % net.free_port(), INSTANCE,
+            SECRET)
+        err = self.assertRaises(sdk_monitoring.MonitoringError, gone.alarms)
+        self.assertEqual('monitoring service unreachable (ConnectionError)',
+                         str(err))
 
     def test_bad_alarm_is_a_value_error(self):
         err = self.assertRaises(ValueError, self.client.define_alarm,
