@@ -16,8 +16,11 @@ With ``[DEFAULT] auth_strategy = keystone`` the session authenticates
 with ``[service_credentials]`` and the endpoint comes from the Keystone
 catalog unless a driver's ``endpoint`` option names one. With ``noauth``
 (the embedded default, or a service run with noauth pipelines) the
-driver's ``endpoint`` is required and a token (``'noauth'`` unless given)
-is sent as ``X-Auth-Token``.
+driver's ``endpoint`` is required, a token (``'noauth'`` unless given)
+is sent as ``X-Auth-Token``, and the identity headers OpenStack services
+read in their noauth modes: ``X-Project-Id`` (``[DEFAULT]
+noauth_default_project``), ``X-User-Id`` (``hurtle``) and ``X-Roles``
+(``admin``).
 """
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
@@ -44,5 +47,7 @@ def load(conf, endpoint, what, insecure=False, token=None):
                            % what)
     session = ks_session.Session(
         auth=token_endpoint.Token(endpoint, token or 'noauth'),
-        verify=not insecure)
+        verify=not insecure,
+        additional_headers={'X-Project-Id': conf.noauth_default_project,
+                            'X-User-Id': 'hurtle', 'X-Roles': 'admin'})
     return session, endpoint

@@ -12,9 +12,9 @@
 """A loopback simulator of the Aodh v2 alarm API (what aodhclient and
 Hurtle's ``aodh`` monitoring driver use).
 
-The real aodh API (PyPI ``aodh``) was not run in the tests: see
-doc/source/admin/monitoring.rst. The simulator follows the documented
-API (api-ref "Alarms", aodh.api.controllers.v2.alarms):
+The real Aodh API runs in tests/aodh_fixture.py, but nothing there
+evaluates alarms or calls their webhooks; this simulator does, for the
+flow tests. It follows the documented API (api-ref "Alarms", aodh.api.controllers.v2.alarms):
 
 * ``POST /v2/alarms`` → 201 with the alarm (``alarm_id``, ``state``
   ``insufficient data``, ``state_reason``, ``severity`` ``low``, ...);
