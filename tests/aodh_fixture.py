@@ -27,7 +27,6 @@ tests that need an alarm to fire use ``tests/aodh_simulator.py``.
 """
 import json
 import os
-import signal
 import subprocess
 import time
 
@@ -37,6 +36,7 @@ import requests
 from tests import json_api_server
 from tests import keystone_fixture
 from tests import net
+from tests import processes
 
 REQUIREMENT = 'aodh==23.0.0'
 VENV = os.environ.get('HURTLE_AODH_VENV') or os.path.join(
@@ -139,22 +139,7 @@ class Aodh(fixtures.Fixture):
     def stop(self):
         """Stop aodh-api (SIGTERM, SIGKILL after 30 s) by its pid."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.terminate(proc)
 
     def output(self):
-        texts = []
-        for name in ('aodh-api.out', 'aodh.log'):
-            try:
-                with open(os.path.join(self.dir, name), 'rb') as handle:
-                    texts.append(handle.read()[-8000:].decode(
-                        'utf-8', 'replace'))
-            except OSError:
-                pass
-        return '\n'.join(texts)
+        return processes.tails(self.dir, ('aodh-api.out', 'aodh.log'))

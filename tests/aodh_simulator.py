@@ -14,7 +14,8 @@ Hurtle's ``aodh`` monitoring driver use).
 
 The real Aodh API runs in tests/aodh_fixture.py, but nothing there
 evaluates alarms or calls their webhooks; this simulator does, for the
-flow tests. It follows the documented API (api-ref "Alarms", aodh.api.controllers.v2.alarms):
+flow tests. It follows the documented API (api-ref "Alarms",
+aodh.api.controllers.v2.alarms):
 
 * ``POST /v2/alarms`` → 201 with the alarm (``alarm_id``, ``state``
   ``insufficient data``, ``state_reason``, ``severity`` ``low``, ...);

@@ -38,7 +38,6 @@ valid); cleanup stops it.
 import fcntl
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ import fixtures
 import requests
 
 from tests import net
+from tests import processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Keystone 30 is the 2026.2 release (Heat 27's).
@@ -246,26 +246,12 @@ class Keystone(fixtures.Fixture):
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        processes.terminate(proc)
         self._out.close()
 
     def output(self):
         """gunicorn's output and Keystone's log (for failure messages)."""
-        texts = []
-        for name in ('gunicorn.out', 'keystone.log'):
-            try:
-                with open(os.path.join(self.dir, name), 'rb') as handle:
-                    texts.append(handle.read()[-8000:].decode(
-                        'utf-8', 'replace'))
-            except OSError:
-                pass
-        return '\n'.join(texts)
+        return processes.tails(self.dir, ('gunicorn.out', 'keystone.log'))
 
     # -- API ---------------------------------------------------------------
     def session(self, user='admin', project='admin', password=PASSWORD):
