@@ -105,6 +105,12 @@ class Monitoring(object):
         quoted = requests.utils.quote(name, safe='')
         self._request('DELETE', '/alarms/%s' % quoted)
 
+    def delete_all(self):
+        """Delete every alarm of this SO (``StackOrchestrator.dispose``
+        does)."""
+        for alarm in self.alarms():
+            self.delete_alarm(alarm['name'])
+
     def measures(self, metric, resource_id=None):
         """Recent measures: list of ``{"timestamp": ISO 8601 str,
         "value": float}``, oldest first.

@@ -27,6 +27,7 @@ update is not refused again for the same value.
 """
 from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
+from hurtle.sdk import monitoring
 from hurtle.sdk import orchestrator
 
 
@@ -92,6 +93,14 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         self.attributes = merged
 
     def dispose(self):
+        """Delete the SO's alarms (a monitoring service that cannot be
+        reached is logged, not fatal: the alarms' webhooks die with the
+        app), then the stack, waiting until it is gone."""
+        if self.context.monitoring is not None:
+            try:
+                self.context.monitoring.delete_all()
+            except monitoring.MonitoringError as exc:
+                self.context.log.warning('alarms not deleted: %s', exc)
         if self.stack_id is None:
             return
         try:

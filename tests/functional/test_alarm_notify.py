@@ -13,7 +13,8 @@
 (embedded Heat, SM, CC) with ``[monitoring] driver = aodh`` against the
 Aodh simulator; the SO (a real ``hurtle-so`` started by the CC) defines
 an alarm through the SDK at deploy; the simulator fires it; the webhook
-goes to the CC, which runs the SO's ``notify``."""
+goes to the CC, which runs the SO's ``notify``; disposing of the
+instance deletes the alarm."""
 import glob
 import os
 import time
@@ -92,3 +93,13 @@ class AlarmNotifyTest(testtools.TestCase):
         forged = requests.post(hook[:-4] + 'abcd', json={'current': 'ok'},
                                timeout=10)
         self.assertEqual(404, forged.status_code)
+
+        # Disposing of the instance deletes its alarm.
+        resp = requests.delete(location, headers=headers, timeout=30)
+        self.assertIn(resp.status_code, (200, 202, 204), resp.text)
+
+        def gone():
+            return requests.get(location, headers=headers,
+                                timeout=10).status_code == 404
+        self.wait(gone, 'instance deleted')
+        self.assertEqual({}, self.sim.alarms)
