@@ -11,15 +11,20 @@
 # under the License.
 """The SDK's DNS drivers; ``designate`` against a loopback simulator of
 Designate's v2 API through python-designateclient."""
+import os
+
+import fixtures
 import requests
 import testtools
 
 from hurtle import drivers
+from hurtle import sdk
 from hurtle.sdk import dns
 from hurtle.sdk.dns import base
 from hurtle.sdk.dns import designate
 from tests import conf_fixture
 from tests import designate_simulator
+from tests.unit.so import test_stack_orchestrator
 
 ZONE = 'services.example.org.'
 
@@ -71,7 +76,7 @@ class LoadTest(testtools.TestCase):
         self.assertIn('[dns] zone must name the Designate zone', str(err))
 
 
-class DesignateTest(testtools.TestCase):
+class _DesignateCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
@@ -88,6 +93,9 @@ class DesignateTest(testtools.TestCase):
     def _stored(self):
         return sorted((r['name'], r['type'], tuple(r['records']), r['ttl'])
                       for r in self.sim.recordsets.values())
+
+
+class DesignateTest(_DesignateCase):
 
     def test_register_creates_then_updates(self):
         record = self.driver.register('web-1', '192.0.2.1')
@@ -182,3 +190,50 @@ class SimulatorTest(testtools.TestCase):
                     dict(good, type='CNAME', records=['x.org.']),
                     dict(good, colour='red'), dict(good, ttl=0)):
             self.assertEqual(400, self._post(bad).status_code, bad)
+
+
+class AddressedSO(test_stack_orchestrator.SizedSO):
+    dns_names = {'web-{instance_id}': 'address'}
+
+    def parameters(self, phase, attributes):
+        return dict(super().parameters(phase, attributes),
+                    address=attributes.get('address', '192.0.2.10'))
+
+
+class StackNamesTest(_DesignateCase):
+    """``StackOrchestrator.dns_names``: a record made once the stack is
+    complete, changed with its output, removed at dispose."""
+
+    def make_so(self):
+        deployer = test_stack_orchestrator.MemoryDeployer()
+        state = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(state, 't.yaml'), 'w') as handle:
+            handle.write('heat_template_version: 2021-04-16\n')
+        return AddressedSO(sdk.SOContext(
+            instance_id='i1', bundle_dir=state, templates={},
+            deployer=deployer, dns=self.driver))
+
+    def test_record_follows_the_instance(self):
+        so = self.make_so()
+        so.initialise({})
+        so.deploy({})
+        so.state()
+        so.state()
+        self.assertEqual([('web-i1.' + ZONE, 'A', ('192.0.2.10',), 120)],
+                         self._stored())
+        so.update({'address': '192.0.2.11'})
+        so.state()
+        self.assertEqual([('web-i1.' + ZONE, 'A', ('192.0.2.11',), 120)],
+                         self._stored())
+        again = self.make_so()   # a restarted SO process
+        again.restore(so.snapshot())
+        again.dispose()
+        self.assertEqual([], self._stored())
+
+    def test_refusal_is_retried(self):
+        so = self.make_so()
+        so.initialise({})
+        so.deploy({})
+        self.sim.stop()
+        self.assertEqual('CREATE_COMPLETE', so.state().stack_state)
+        self.assertEqual({}, so.registered)
