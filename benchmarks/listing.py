@@ -27,9 +27,8 @@ Usage: ``python benchmarks/listing.py [--rows 10000] [--repeats 7]
 import argparse
 import time
 
-import requests
-
 import _harness
+import requests
 
 CASES = [('uri-list', 'text/uri-list', ''),
          ('text/plain', 'text/plain', ''),

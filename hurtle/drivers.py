@@ -11,13 +11,30 @@
 # under the License.
 """Loading a driver chosen by an option, with stevedore.
 
-A driver is an entry point of a namespace (setup.cfg); an option names
-it. An unknown name is a configuration error that must stop start-up
-with a message listing the installed names, never a bare traceback.
+Every driver interface of Hurtle (CC runtime, deployer, monitoring, DNS)
+is an entry point group (setup.cfg); an option names the driver. A name
+that is not installed is a configuration error that stops start-up with
+a message naming the option and listing the installed names, so a typo
+is found at start-up, never as a bare traceback at the first call.
 """
 from importlib import metadata
 
 from stevedore import driver
+
+
+class UnknownDriver(RuntimeError):
+    """No driver of that name is installed in the namespace.
+
+    ``str()``: ``<option> = <name>: no such driver; installed drivers in
+    <namespace>: a, b``; ``.name``, ``.installed`` (str list).
+    """
+
+    def __init__(self, namespace, name, option, installed):
+        self.name = name
+        self.installed = installed
+        super().__init__('%s = %s: no such driver; installed drivers in '
+                         '%s: %s' % (option, name, namespace,
+                                     ', '.join(installed) or '(none)'))
 
 
 def installed(namespace):
@@ -31,17 +48,17 @@ def load(namespace, name, option, **kwargs):
     :param option: the option naming it (e.g. ``'[cc] runtime'``), for
         the message.
     :param kwargs: passed to the driver's constructor.
-    :raises RuntimeError: no such driver (the message lists the installed
-        ones), or it failed to import or construct (the message says why).
+    :raises UnknownDriver: no such driver (the message lists the installed
+        ones).
+    :raises RuntimeError: it failed to import or construct (e.g. its
+        client library is missing; the message says why).
     """
     names = installed(namespace)
     if name not in names:
-        raise RuntimeError('%s = %s: no such driver; installed drivers in '
-                           '%s: %s' % (option, name, namespace,
-                                       ', '.join(names) or '(none)'))
+        raise UnknownDriver(namespace, name, option, names)
     try:
         return driver.DriverManager(namespace, name, invoke_on_load=True,
                                     invoke_kwds=kwargs).driver
-    except Exception as exc:  # import errors, bad configuration
+    except Exception as exc:  # import errors, the driver's own checks
         raise RuntimeError('%s = %s: cannot load the driver: %s'
                            % (option, name, exc))

@@ -39,7 +39,6 @@ and start it again on the same port with the same database and keys
 import fcntl
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -49,6 +48,7 @@ import requests
 
 from tests import absent
 from tests import net
+from tests import processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Keystone 30 is the 2026.2 release (Heat 27's).
@@ -112,41 +112,41 @@ application = wsgi.initialize_public_application()
 """
 
 
-def _marker():
-    return os.path.join(VENV, 'hurtle-keystone-ready')
-
-
-def _wanted():
-    return ' '.join((REQUIREMENT,) + EXTRA_REQUIREMENTS)
-
-
-def ensure_venv():
-    """Create :data:`VENV` with :data:`REQUIREMENT` unless it is there
-    (a marker file names what was installed); safe when test workers call
-    it at once (a lock file). Returns the venv's ``bin`` directory.
+def ensure_venv(venv=None, requirements=None):
+    """Create the virtualenv ``venv`` (default :data:`VENV`) with
+    ``requirements`` (default :data:`REQUIREMENT` and
+    :data:`EXTRA_REQUIREMENTS`) unless it is there (a marker file names
+    what was installed); safe when test workers call it at once (a lock
+    file). Returns the venv's ``bin`` directory.
 
     :raises subprocess.CalledProcessError: venv or pip failed (e.g. no
-        access to PyPI): the tests needing Keystone then fail, loudly.
+        access to PyPI): the tests needing the service then fail, loudly.
     """
-    bindir = os.path.join(VENV, 'bin')
-    os.makedirs(os.path.dirname(VENV), exist_ok=True)
-    with open(VENV + '.lock', 'w') as lock:
+    venv = venv or VENV
+    requirements = tuple(requirements or
+                         (REQUIREMENT,) + EXTRA_REQUIREMENTS)
+    wanted = ' '.join(requirements)
+    marker = os.path.join(venv, 'hurtle-venv-ready')
+    bindir = os.path.join(venv, 'bin')
+    os.makedirs(os.path.dirname(venv), exist_ok=True)
+    with open(venv + '.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            with open(_marker()) as handle:
-                if handle.read().strip() == _wanted():
-                    return bindir
-        except OSError:
-            pass
-        shutil.rmtree(VENV, ignore_errors=True)
-        subprocess.run([sys.executable, '-m', 'venv', VENV], check=True)
+        for name in (marker, os.path.join(venv, 'hurtle-keystone-ready')):
+            try:
+                with open(name) as handle:
+                    if handle.read().strip() == wanted:
+                        return bindir
+            except OSError:
+                pass
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, '-m', 'venv', venv], check=True)
         python = os.path.join(bindir, 'python')
         subprocess.run([python, '-m', 'pip', 'install', '-q', '--upgrade',
                         'pip'], check=True)
-        subprocess.run([python, '-m', 'pip', 'install', '-q', REQUIREMENT] +
-                       list(EXTRA_REQUIREMENTS), check=True)
-        with open(_marker(), 'w') as handle:
-            handle.write(_wanted() + '\n')
+        subprocess.run([python, '-m', 'pip', 'install', '-q'] +
+                       list(requirements), check=True)
+        with open(marker, 'w') as handle:
+            handle.write(wanted + '\n')
     return bindir
 
 
@@ -160,7 +160,8 @@ def require():
         absent.skip_or_fail(
             "Keystone's virtualenv (%s) could not be made: %s" % (VENV, exc),
             'give pip access to PyPI, or set HURTLE_KEYSTONE_VENV to a '
-            'virtualenv holding %s' % _wanted())
+            'virtualenv holding %s' % ' '.join((REQUIREMENT,) +
+                                               EXTRA_REQUIREMENTS))
 
 
 class Keystone(fixtures.Fixture):
@@ -261,26 +262,12 @@ class Keystone(fixtures.Fixture):
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        processes.terminate(proc)
         self._out.close()
 
     def output(self):
         """gunicorn's output and Keystone's log (for failure messages)."""
-        texts = []
-        for name in ('gunicorn.out', 'keystone.log'):
-            try:
-                with open(os.path.join(self.dir, name), 'rb') as handle:
-                    texts.append(handle.read()[-8000:].decode(
-                        'utf-8', 'replace'))
-            except OSError:
-                pass
-        return '\n'.join(texts)
+        return processes.tails(self.dir, ('gunicorn.out', 'keystone.log'))
 
     # -- API ---------------------------------------------------------------
     def session(self, user='admin', project='admin', password=PASSWORD):

@@ -33,7 +33,8 @@ def main(argv=None):
     service.upgrade_database(conf)
     try:
         application, backend = wsgi_app.load_app(conf, 'hurtle-cc')
-    except RuntimeError as exc:  # an unknown or broken [cc] runtime
+    except RuntimeError as exc:   # an unknown or broken driver
+        LOG.error('%s', exc)
         sys.exit('hurtle-cc: %s' % exc)
     backend.recover()
     watcher = recovery.Watcher(conf, backend).start()

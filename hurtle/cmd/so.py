@@ -35,8 +35,11 @@ import sys
 from oslo_config import cfg
 
 from hurtle.cmd import common
+from hurtle.conf import monitoring as monitoring_conf
 from hurtle.sdk import context as so_context
 from hurtle.sdk import deployer as deployers
+from hurtle.sdk import dns as sdk_dns
+from hurtle.sdk import monitoring as sdk_monitoring
 from hurtle import service
 from hurtle.so import api as so_api
 from hurtle.so import bundle as so_bundle
@@ -84,13 +87,18 @@ def main(argv=None):
     try:
         deployer = deployers.load(
             conf, project, trust_id=os.environ.get('HURTLE_TRUST_ID'))
-    except RuntimeError as exc:
+        dns = sdk_dns.load(conf)
+    except RuntimeError as exc:   # also an unknown driver name
         sys.exit('hurtle-so: %s' % exc)
+    monitoring = sdk_monitoring.Monitoring(
+        monitoring_conf.webhook_base(conf) + '/monitoring', instance_id,
+        secret)
 
     def factory():
         return so_class(so_context.SOContext(
             instance_id=instance_id, bundle_dir=bundle_dir,
-            templates=templates, deployer=deployer, project=project))
+            templates=templates, deployer=deployer, project=project,
+            monitoring=monitoring, dns=dns))
 
     state_dir = os.path.join(conf.state_path, 'so')
     os.makedirs(state_dir, exist_ok=True)

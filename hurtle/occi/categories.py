@@ -36,10 +36,15 @@ SO_SCHEME = 'http://schemas.mobile-cloud-networking.eu/occi/service#'
 DEPLOY = core_model.Action(SO_SCHEME, 'deploy', title='Deploy the service')
 PROVISION = core_model.Action(SO_SCHEME, 'provision',
                               title='Provision the service')
+#: An alarm on the instance's resources fired; the CC's monitoring service
+#: sends it with ``hurtle.alarm.name``, ``hurtle.alarm.state`` and
+#: ``hurtle.alarm.reason``.
+NOTIFY = core_model.Action(SO_SCHEME, 'notify',
+                           title='Notify the SO of an alarm')
 
 ORCHESTRATOR = core_model.Kind(
     SO_SCHEME, 'orchestrator', related=[CORE_RESOURCE],
-    actions=[DEPLOY, PROVISION], title='Service Orchestrator',
+    actions=[DEPLOY, PROVISION, NOTIFY], title='Service Orchestrator',
     attributes=dict(CORE_ATTRIBUTES, **{
         'occi.mcn.stack.state': 'immutable',
         'occi.mcn.stack.id': 'immutable',

@@ -27,6 +27,10 @@ class SOContext:
     manifest's ``resources`` for the SM's region (may be empty).
     ``deployer``: a ``hurtle.sdk.Deployer`` for the instance's project.
     ``project``: the project the SO deploys into.
+    ``monitoring``: a ``hurtle.sdk.monitoring.Monitoring`` (alarms and
+    metrics through the CC), or None outside ``hurtle-so``.
+    ``dns``: a ``hurtle.sdk.dns.DNS`` (``[dns] driver``), or None outside
+    ``hurtle-so``.
     """
 
     instance_id: str
@@ -34,6 +38,8 @@ class SOContext:
     templates: dict
     deployer: deployer_api.Deployer
     project: str = 'admin'
+    monitoring: object = None
+    dns: object = None
     log: logging.Logger = dataclasses.field(
         default_factory=lambda: logging.getLogger('hurtle.so.instance'))
 

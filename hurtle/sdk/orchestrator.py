@@ -19,6 +19,7 @@ SO API request                              method called
 ``PUT /orchestrator/default``               ``__init__`` + ``initialise``
 ``POST /orchestrator/default?action=deploy`` ``deploy``
 ``POST ...?action=provision``               ``provision``
+``POST ...?action=notify``                  ``notify``
 ``POST /orchestrator/default`` (attributes) ``update``
 ``GET /orchestrator/default``               ``state``
 ``DELETE /orchestrator/default``            ``dispose``
@@ -66,6 +67,19 @@ class ServiceOrchestrator(abc.ABC):
     @abc.abstractmethod
     def provision(self, attributes):
         """Start provisioning the deployed resources."""
+
+    def notify(self, attributes):
+        """An alarm defined through ``hurtle.sdk.monitoring`` fired.
+
+        :param attributes: ``{"hurtle.alarm.name": str,
+            "hurtle.alarm.state": "alarm" | "ok" | "insufficient data" |
+            "undetermined", "hurtle.alarm.reason": str}``.
+
+        The default logs it; override to react (scale, repair ...).
+        """
+        self.context.log.info('alarm %s is %s',
+                              attributes.get('hurtle.alarm.name'),
+                              attributes.get('hurtle.alarm.state'))
 
     def update(self, attributes):
         """Apply changed instance attributes; defaults to provision."""

@@ -27,6 +27,8 @@ update is not refused again for the same value.
 """
 from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
+from hurtle.sdk import dns
+from hurtle.sdk import monitoring
 from hurtle.sdk import orchestrator
 
 
@@ -39,11 +41,18 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
     dispose_timeout = 300.0
     #: Seconds between two polls while disposing.
     poll_interval = 0.5
+    #: ``{name: output key}``: once the stack is complete, each name
+    #: (``str.format``-ed with ``instance_id``, relative to the DNS zone)
+    #: is registered through ``context.dns`` with the output's value (an
+    #: address or a host name), re-registered when the value changes, and
+    #: removed by ``dispose``. E.g. ``{'web-{instance_id}': 'server_ip'}``.
+    dns_names = {}
 
     def __init__(self, context):
         super().__init__(context)
         self.stack_id = None
         self.attributes = {}
+        self.registered = {}   # DNS name -> value registered
 
     def parameters(self, phase, attributes):
         """Return the template parameters for ``phase`` (a dict)."""
@@ -92,6 +101,21 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         self.attributes = merged
 
     def dispose(self):
+        """Delete the SO's alarms (a monitoring service that cannot be
+        reached is logged, not fatal: the alarms' webhooks die with the
+        app), then the stack, waiting until it is gone."""
+        if self.context.monitoring is not None:
+            try:
+                self.context.monitoring.delete_all()
+            except monitoring.MonitoringError as exc:
+                self.context.log.warning('alarms not deleted: %s', exc)
+        for name in list(self.registered):
+            try:
+                self.context.dns.unregister(name)
+            except dns.DNSError as exc:
+                raise deployer_api.DeployerError('DNS name %s: %s'
+                                                 % (name, exc))
+            del self.registered[name]
         if self.stack_id is None:
             return
         try:
@@ -104,16 +128,38 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         self.stack_id = None
 
     def snapshot(self):
-        return {'stack_id': self.stack_id, 'attributes': self.attributes}
+        return {'stack_id': self.stack_id, 'attributes': self.attributes,
+                'registered': self.registered}
 
     def restore(self, data):
         self.stack_id = data.get('stack_id')
         self.attributes = dict(data.get('attributes') or {})
+        self.registered = dict(data.get('registered') or {})
+
+    def _register_names(self, outputs):
+        """Register ``dns_names`` whose output changed; a refusal is
+        logged and retried at the next ``state``."""
+        if self.context.dns is None:
+            return
+        for pattern, key in self.dns_names.items():
+            name = pattern.format(instance_id=self.context.instance_id)
+            value = outputs.get(key)
+            if not value or self.registered.get(name) == value:
+                continue
+            try:
+                self.context.dns.register(name, value)
+            except (ValueError, dns.DNSError) as exc:
+                self.context.log.warning('DNS name %s not registered: %s',
+                                         name, exc)
+                continue
+            self.registered[name] = value
 
     def state(self):
         if self.stack_id is None:
             return orchestrator.SOState(stack_state='NOT_DEPLOYED')
         details = self.context.deployer.details(self.stack_id)
+        if details.complete:
+            self._register_names(details.outputs)
         return orchestrator.SOState(stack_state=details.status,
                                     stack_id=details.id,
                                     outputs=details.outputs,

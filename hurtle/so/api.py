@@ -21,6 +21,9 @@ One entity, ``/orchestrator/default``, of kind ``orchestrator``
   ``provision`` with the action's attributes (each logged at INFO as
   ``action <term> received`` before it runs, also when the caller is
   gone before the answer).
+* ``POST ?action=notify`` calls ``notify`` with the alarm's attributes
+  (``hurtle.alarm.name``, ``hurtle.alarm.state``, ``hurtle.alarm.reason``;
+  sent by the CC's monitoring service when an alarm fires).
 * ``POST`` with attributes calls ``update``.
 * ``GET`` reports ``occi.mcn.stack.state``, ``occi.mcn.stack.id``,
   ``occi.mcn.stack.reason`` and every stack output as an attribute.
@@ -46,6 +49,7 @@ from hurtle.sdk import deployer as deployer_api
 LOG = logging.getLogger(__name__)
 
 SO_PATH = '/orchestrator/default'
+ACTIONS = [categories.DEPLOY, categories.PROVISION, categories.NOTIFY]
 OUTPUT_RESERVED = frozenset(['occi.core.id', 'occi.core.title'])
 
 
@@ -128,7 +132,7 @@ class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
             _call('initialise', so.initialise, _user_attributes(entity))
             self.so = so
             self.save(entity, (extras or {}).get('project'))
-        entity.actions = [categories.DEPLOY, categories.PROVISION]
+        entity.actions = ACTIONS
 
     def retrieve(self, entity, extras):
         with self._lock:
@@ -164,6 +168,8 @@ class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
                 _call('deploy', so.deploy, dict(attributes or {}))
             elif action == categories.PROVISION:
                 _call('provision', so.provision, dict(attributes or {}))
+            elif action == categories.NOTIFY:
+                _call('notify', so.notify, dict(attributes or {}))
             else:
                 raise errors.BadRequest('unknown action %s' % action)
             self.save(entity, (extras or {}).get('project'))
@@ -182,11 +188,12 @@ def make_application(factory, state_file=None):
     application.register_backend(categories.ORCHESTRATOR, so_backend)
     application.register_backend(categories.DEPLOY, so_backend)
     application.register_backend(categories.PROVISION, so_backend)
+    application.register_backend(categories.NOTIFY, so_backend)
     saved = so_backend.load()
     if saved is not None:
         entity = core_model.Resource(SO_PATH, categories.ORCHESTRATOR, [])
         entity.attributes.update(saved.get('attributes') or {})
-        entity.actions = [categories.DEPLOY, categories.PROVISION]
+        entity.actions = ACTIONS
         registry.add_resource(SO_PATH, entity,
                               {'project': saved.get('project')})
     return application

@@ -123,6 +123,18 @@ def cc_app_factory(global_conf, **local_conf):
     return application
 
 
+def cc_monitoring_app_factory(global_conf, **local_conf):
+    """The CC's monitoring service (:mod:`hurtle.cc.monitoring.service`)
+    with the ``[monitoring] driver``; an unknown driver stops start-up
+    (``hurtle.drivers.UnknownDriver`` lists the installed ones)."""
+    from hurtle.cc import monitoring
+    from hurtle.cc.monitoring import service
+    from hurtle.cc import store
+    conf = global_conf[CONF_KEY]
+    return service.MonitoringService(
+        conf, monitoring.load(conf), store.AppStore(conf.database.connection))
+
+
 def healthcheck_app_factory(global_conf, **local_conf):
     """oslo.middleware's ``Healthcheck`` application on the process's
     ``conf`` (its own factory would read the global ``cfg.CONF``).

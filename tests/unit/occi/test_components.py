@@ -210,7 +210,8 @@ class TestCategories(testtools.TestCase):
     def test_fixed_categories(self):
         self.assertEqual('http://schemas.mobile-cloud-networking.eu/occi/'
                          'service#orchestrator', str(categories.ORCHESTRATOR))
-        self.assertEqual([categories.DEPLOY, categories.PROVISION],
+        self.assertEqual([categories.DEPLOY, categories.PROVISION,
+                          categories.NOTIFY],
                          categories.ORCHESTRATOR.actions)
         self.assertEqual('/app/', categories.APP.location)
         self.assertEqual('required',

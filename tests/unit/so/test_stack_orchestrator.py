@@ -24,6 +24,8 @@ import testtools
 
 from hurtle import sdk
 from hurtle.sdk import deployer as deployer_api
+from hurtle.sdk import monitoring
+from tests import net
 
 
 class MemoryDeployer(deployer_api.Deployer):
@@ -193,3 +195,19 @@ class DisposeTest(_SOCase):
         self.assertEqual('stack %s still exists after 0 s' % so.stack_id,
                          str(err))
         self.assertIsNotNone(so.stack_id)
+
+
+class DisposeAlarmsTest(_SOCase):
+    """``dispose`` deletes the SO's alarms through the CC's monitoring
+    service (here unreachable: logged, the stack still goes)."""
+
+    def test_unreachable_monitoring_does_not_stop_dispose(self):
+        logger = self.useFixture(fixtures.FakeLogger())
+        so = self.so()
+        so.context.monitoring = monitoring.Monitoring(
+            'http://127.0.0.1:%d/monitoring' % net.free_port(), 'i1', 's')
+        so.deploy({})
+        so.dispose()
+        self.assertEqual({}, self.deployer.stacks)
+        self.assertIn('alarms not deleted: monitoring service unreachable',
+                      logger.output)
