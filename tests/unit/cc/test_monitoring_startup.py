@@ -61,7 +61,9 @@ class StartUpTest(testtools.TestCase):
     def test_hurtle_so_stops_on_an_unknown_dns_driver(self):
         path = self.write_conf('[dns]\ndriver = bind9\n')
         result = self.run_cmd('hurtle.cmd.so', path, '--bundle', BUNDLE,
-                              env={'HURTLE_SO_SECRET': 's'})
+                              env={'HURTLE_SO_SECRET': 's',
+                                   'HURTLE_CC_URL': 'http://127.0.0.1:1/',
+                                   'HURTLE_APP_ID': 'app-1'})
         self.assertEqual(1, result.returncode, result.stderr)
         self.assertIn('hurtle-so: [dns] driver = bind9: no such driver; '
                       'installed drivers in hurtle.sdk.dns: designate, none',
