@@ -14,6 +14,8 @@ refusing to start with a manifest whose bundle has a bad one."""
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import fixtures
 import testtools
@@ -129,3 +131,21 @@ class SMRefusesBadBundleTest(testtools.TestCase):
         self.assertIn(manifest, str(err))
         self.assertIn('bundle.json', str(err))
         self.assertIn('is not of type', str(err))
+
+    def test_hurtle_sm_exits_with_the_reason(self):
+        sample = self.copy_sample()
+        with open(os.path.join(sample, 'so', 'bundle.json'), 'w') as handle:
+            handle.write('{"command": []}')
+        state = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(state, 'hurtle.conf')
+        with open(path, 'w') as out:
+            out.write('[DEFAULT]\nstate_path = %s\n[sm]\nmanifests = %s\n'
+                      % (state, os.path.join(sample, 'manifest.json')))
+        result = subprocess.run(
+            [sys.executable, '-m', 'hurtle.cmd.sm', '--config-file', path],
+            capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('hurtle-sm: %s: so_bundle: ' % os.path.join(
+            sample, 'manifest.json'), result.stderr)
+        self.assertIn('bundle.json: invalid command', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
