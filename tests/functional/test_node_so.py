@@ -140,6 +140,15 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertEqual(stack_id,
                          resp.json()['attributes']['occi.mcn.stack.id'])
+        secret = {'X-Auth-Token': environ['HURTLE_SO_SECRET']}
+        # The entity exists once (409), and nothing else is served (404).
+        resp = requests.put(so_url, headers=secret, timeout=10)
+        self.assertEqual(409, resp.status_code, resp.text)
+        resp = requests.get(so_url.replace('default', 'other'),
+                            headers=secret, timeout=10)
+        self.assertEqual(404, resp.status_code, resp.text)
+        self.assertNotIn(environ['HURTLE_SO_SECRET'],
+                         self.so_log(instance_id))
 
         # Update: a new greeting reaches the stack and the instance.
         self.sm.update(location, SAMPLENODE,
