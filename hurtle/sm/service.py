@@ -10,6 +10,9 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """Assembling the SM from configuration: manifests → OCCI application."""
+import os
+
+from hurtle import bundle_command
 from hurtle import conf as hurtle_conf
 from hurtle import manifest as manifest_mod
 from hurtle.sm import api
@@ -23,12 +26,33 @@ def load_manifests(conf):
     config file's directory.
 
     :raises hurtle.manifest.ManifestError: a manifest is missing or
-        invalid (the message names the file and field), or none is set.
+        invalid (the message names the file and field), its SO bundle has
+        a bad ``bundle.json`` (:mod:`hurtle.bundle_command`), or none is
+        set.
     """
     if not conf.sm.manifests:
         raise manifest_mod.ManifestError('[sm] manifests lists no manifest')
-    return [manifest_mod.load(hurtle_conf.resolve_path(conf, path))
-            for path in conf.sm.manifests]
+    manifests = [manifest_mod.load(hurtle_conf.resolve_path(conf, path))
+                 for path in conf.sm.manifests]
+    for manifest in manifests:
+        check_bundle(manifest)
+    return manifests
+
+
+def check_bundle(manifest):
+    """Refuse a manifest whose SO bundle directory has a bad
+    ``bundle.json`` (a container image name is not checked).
+
+    :raises hurtle.manifest.ManifestError: names the manifest and says
+        what is wrong with the file.
+    """
+    if not (manifest.so_bundle and os.path.isdir(manifest.so_bundle)):
+        return
+    try:
+        bundle_command.load(manifest.so_bundle)
+    except bundle_command.BundleCommandError as exc:
+        raise manifest_mod.ManifestError('%s: so_bundle: %s'
+                                         % (manifest.path, exc))
 
 
 def build(conf=CONF):

@@ -57,6 +57,8 @@ from tests import pg_fixture
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SAMPLE_MANIFEST = os.path.join(ROOT, 'samples', 'sample', 'manifest.json')
+#: The samplenode service: its SO is a Node.js program (samples/sample-node).
+NODE_MANIFEST = os.path.join(ROOT, 'samples', 'sample-node', 'manifest.json')
 COMPOSED_MANIFEST = os.path.join(ROOT, 'samples', 'composed',
                                  'manifest.json')
 #: The sample service in the 2016 format (no attribute types).

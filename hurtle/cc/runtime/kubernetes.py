@@ -33,6 +33,7 @@ from kubernetes.client import exceptions as kube_exc
 from kubernetes import config as kube_config
 import urllib3
 
+from hurtle import bundle_command
 from hurtle.cc.runtime import base
 from hurtle.cc.runtime import kubernetes_objects as objects
 from hurtle import conf as hurtle_conf
@@ -111,6 +112,10 @@ class KubernetesRuntime(base.Runtime):
     def _objects(self, app_id, image, env):
         name = objects.object_name(app_id)
         container_image, bundle = self._container_image(image)
+        try:
+            command = bundle_command.load(bundle) if bundle else None
+        except bundle_command.BundleCommandError as exc:
+            raise base.RuntimeError_(str(exc))
         ns = self.namespace
         made = [('secret', objects.secret(name, app_id, ns, env)),
                 ('service', objects.service(name, app_id, ns, self.opts))]
@@ -118,7 +123,8 @@ class KubernetesRuntime(base.Runtime):
             made.append(('ingress', objects.ingress(name, app_id, ns,
                                                     self.opts)))
         made.append(('deployment', objects.deployment(
-            name, app_id, ns, container_image, bundle, env, self.opts)))
+            name, app_id, ns, container_image, bundle, env, self.opts,
+            command)))
         return name, made
 
     def _create(self, kind, body):

@@ -30,6 +30,8 @@ import re
 
 from kubernetes import client
 
+from hurtle import bundle_command
+
 #: Label whose value (the object name) selects every object of one app.
 SELECTOR_LABEL = 'hurtle.io/app'
 #: Annotation keeping the CC's app id as it is (labels cannot hold every
@@ -95,22 +97,31 @@ def _resources(opts):
                                          limits=limits or None)
 
 
-def _container(name, image, bundle, env_keys, opts):
+def _container(name, image, bundle, env_keys, opts, command=None):
     args = ['--host', '0.0.0.0', '--port', str(opts.so_port)]
     if bundle:
         args = ['--bundle', bundle] + args
     mounts = None
     if opts.config_map:
         args += ['--config-file', CONFIG_DIR + '/hurtle.conf']
+    plain = []
+    if command:
+        # An SO in any language: its bundle.json command, in the bundle
+        # directory, told its address and port by the environment.
+        args = None
+        plain = [client.V1EnvVar(name=key, value=value) for key, value in
+                 sorted(bundle_command.environment('0.0.0.0',
+                                                   opts.so_port).items())]
         mounts = [client.V1VolumeMount(name='hurtle-conf',
                                        mount_path=CONFIG_DIR,
                                        read_only=True)]
     env = [client.V1EnvVar(name=key, value_from=client.V1EnvVarSource(
         secret_key_ref=client.V1SecretKeySelector(name=name, key=key)))
-        for key in sorted(env_keys)]
+        for key in sorted(env_keys)] + plain
     return client.V1Container(
         name='so', image=image, image_pull_policy=opts.image_pull_policy,
-        args=args, env=env or None,
+        command=command or None, args=args, env=env or None,
+        working_dir=bundle if command else None,
         ports=[client.V1ContainerPort(name='so-api',
                                       container_port=opts.so_port)],
         # TCP: every path of the SO API wants the SO secret (401), which
@@ -121,12 +132,17 @@ def _container(name, image, bundle, env_keys, opts):
         resources=_resources(opts), volume_mounts=mounts)
 
 
-def deployment(name, app_id, namespace, image, bundle, env_keys, opts):
+def deployment(name, app_id, namespace, image, bundle, env_keys, opts,
+               command=None):
     """The ``V1Deployment`` of the SO.
 
     :param image: the container image.
     :param bundle: the SO bundle path inside the image (``--bundle``), or
         None for an image that knows its SO.
+    :param command: the bundle's ``bundle.json`` command
+        (:mod:`hurtle.bundle_command`), run in ``bundle`` as the
+        container's command with ``HURTLE_SO_HOST``/``HURTLE_SO_PORT``
+        instead of hurtle-so's arguments; None for a Python bundle.
     :param env_keys: names of the environment variables, each read from
         the Secret ``name`` (:func:`secret`).
     :param opts: the ``[kubernetes]`` option group.
@@ -140,7 +156,8 @@ def deployment(name, app_id, namespace, image, bundle, env_keys, opts):
         metadata=client.V1ObjectMeta(labels=labels(name),
                                      annotations={APP_ID_ANNOTATION: app_id}),
         spec=client.V1PodSpec(
-            containers=[_container(name, image, bundle, env_keys, opts)],
+            containers=[_container(name, image, bundle, env_keys, opts,
+                                   command)],
             volumes=volumes, automount_service_account_token=False,
             restart_policy='Always'))
     return client.V1Deployment(

@@ -25,6 +25,12 @@ app's environment and ``HURTLE_APP_ID``/``HURTLE_CC_URL``. Its output
 goes to ``<state_path>/so/<app id>.log``. Each SO gets a session of its
 own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
 10 s.
+
+A bundle with a ``bundle.json`` (:mod:`hurtle.bundle_command`) is an SO in
+any language: its command runs instead, in the bundle directory, with the
+same environment plus ``HURTLE_SO_HOST`` (``[cc] so_host``),
+``HURTLE_SO_PORT=0`` and ``HURTLE_SO_PORT_FILE`` (the port file); a bad
+``bundle.json`` fails the start with the reason (the CC answers 409).
 """
 import configparser
 import os
@@ -34,6 +40,7 @@ import sys
 
 import requests
 
+from hurtle import bundle_command
 from hurtle.cc.runtime import base
 from hurtle.conf import deployer as deployer_conf
 from hurtle import polling
@@ -83,12 +90,29 @@ class LocalRuntime(base.Runtime):
         os.replace(tmp, path)
         return path
 
-    def start(self, app_id, image, env):
-        if not os.path.isdir(image) or not os.path.isfile(
-                os.path.join(image, 'so.py')):
+    def _bundle_command(self, image):
+        """The argv of ``image``'s ``bundle.json``, or None for a Python
+        bundle (``so.py``).
+
+        :raises RuntimeError_: not a bundle directory, or a bad
+            ``bundle.json`` (says why).
+        """
+        if not os.path.isdir(image):
             raise base.RuntimeError_(
-                'occi.app.image %s is not an SO bundle directory with so.py'
-                % image)
+                'occi.app.image %s is not an SO bundle directory' % image)
+        try:
+            argv = bundle_command.load(image)
+        except bundle_command.BundleCommandError as exc:
+            raise base.RuntimeError_(str(exc))
+        if argv is None and not os.path.isfile(os.path.join(image,
+                                                            'so.py')):
+            raise base.RuntimeError_(
+                'occi.app.image %s is not an SO bundle directory (it has '
+                'neither %s nor so.py)' % (image, bundle_command.FILE))
+        return argv
+
+    def start(self, app_id, image, env):
+        argv = self._bundle_command(image)
         os.makedirs(self.workdir, exist_ok=True)
         port_file = os.path.join(self.workdir, '%s.port' % app_id)
         log_path = os.path.join(self.workdir, '%s.log' % app_id)
@@ -97,14 +121,27 @@ class LocalRuntime(base.Runtime):
         child_env = {k: v for k, v in os.environ.items()
                      if not k.startswith('OS_')}
         child_env.update({str(k): str(v) for k, v in env.items()})
-        with open(log_path, 'ab') as log:
-            proc = subprocess.Popen(self._command(image, port_file),
-                                    env=child_env, stdout=log,
-                                    stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
+        if argv is None:
+            argv, cwd = self._command(image, port_file), None
+        else:
+            cwd = image
+            child_env.update(bundle_command.environment(
+                self.conf.cc.so_host, 0, port_file))
+        try:
+            with open(log_path, 'ab') as log:
+                proc = subprocess.Popen(argv, cwd=cwd, env=child_env,
+                                        stdout=log,
+                                        stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
+        except OSError as exc:
+            raise base.RuntimeError_('cannot run %s: %s'
+                                     % (argv[0], exc.strerror))
         self._children[proc.pid] = proc
         ref = {'pid': proc.pid, 'log': log_path}
+        if cwd is not None:
+            # Guards against pid reuse for a command that is no hurtle-so.
+            ref['app'] = str(env.get('HURTLE_APP_ID', app_id))
         try:
             url = self._wait_ready(proc, port_file, log_path)
         except base.RuntimeError_:
@@ -189,7 +226,7 @@ class LocalRuntime(base.Runtime):
             os.kill(pid, 0)
         except OSError:
             return False
-        return _cmdline_is_so(pid)
+        return _is_so(pid, ref.get('app'))
 
     def stop_all(self):
         """Stop every SO this process started (CC shutdown)."""
@@ -211,9 +248,15 @@ def _signal(pid, signum):
         pass
 
 
-def _cmdline_is_so(pid):
-    """True if ``pid`` runs hurtle.cmd.so (guards against pid reuse)."""
+def _is_so(pid, app_id=None):
+    """True if ``pid`` runs hurtle.cmd.so or, for a command bundle, has
+    ``HURTLE_APP_ID=<app_id>`` in its environment (guards against pid
+    reuse)."""
     try:
+        if app_id is not None:
+            with open('/proc/%d/environ' % pid, 'rb') as handle:
+                wanted = ('HURTLE_APP_ID=%s' % app_id).encode()
+                return wanted in handle.read().split(b'\0')
         with open('/proc/%d/cmdline' % pid, 'rb') as handle:
             return b'hurtle.cmd.so' in handle.read()
     except OSError:

@@ -38,6 +38,8 @@ from tests import k8s_simulator
 from tests.unit.cc import test_app_api
 
 BUNDLE = test_app_api.BUNDLE
+NODE_BUNDLE = os.path.join(test_app_api.ROOT, 'samples', 'sample-node',
+                           'so')
 SECRET = 'very-secret-value-1f4e'
 ENV = {'HURTLE_SO_SECRET': SECRET, 'HURTLE_INSTANCE_ID': 'inst-1'}
 TIMEOUT = 60
@@ -102,6 +104,22 @@ class ObjectShapesTest(testtools.TestCase):
             objects.SELECTOR_LABEL])
         self.assertEqual('x', dep['metadata']['annotations'][
             objects.APP_ID_ANNOTATION])
+        k8s_simulator.validate(dep, 'V1Deployment')
+
+    def test_a_command_bundle_runs_its_command_in_the_bundle(self):
+        dep = self.serialized(objects.deployment(
+            'so-x', 'x', 'hurtle', 'hurtle-so:1', NODE_BUNDLE, ENV,
+            self.opts, command=['node', 'so.js']))
+        container = dep['spec']['template']['spec']['containers'][0]
+        self.assertEqual(['node', 'so.js'], container['command'])
+        self.assertNotIn('args', container)
+        self.assertEqual(NODE_BUNDLE, container['workingDir'])
+        plain = {e['name']: e['value'] for e in container['env']
+                 if 'value' in e}
+        self.assertEqual({'HURTLE_SO_HOST': '0.0.0.0',
+                          'HURTLE_SO_PORT': '8080'}, plain)
+        self.assertEqual(sorted(ENV), sorted(
+            e['name'] for e in container['env'] if 'valueFrom' in e))
         k8s_simulator.validate(dep, 'V1Deployment')
 
     def test_options_shape_the_objects(self):
@@ -305,6 +323,16 @@ class KubernetesRuntimeTest(testtools.TestCase):
                                 BUNDLE, ENV)
         self.assertIn('422 Invalid', str(err))
         self.assertIn('spec.rules[0].host', str(err))
+        self.assertEqual([], self.names())
+
+    def test_bad_bundle_json_is_refused_before_anything_is_sent(self):
+        bundle = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(bundle, 'bundle.json'), 'w') as handle:
+            handle.write('{"command": "node so.js"}')
+        runtime = self.runtime()
+        err = self.assertRaises(base.RuntimeError_, runtime.start, 'app-1',
+                                bundle, ENV)
+        self.assertIn('bundle.json', str(err))
         self.assertEqual([], self.names())
 
     def test_missing_namespace_is_reported(self):
