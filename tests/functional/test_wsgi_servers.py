@@ -177,7 +177,8 @@ class UWSGITest(_ServedFlow):
 
 
 class StartupErrorTest(testscenarios.WithScenarios, testtools.TestCase):
-    """A bad start-up ends the server with one line, no traceback."""
+    """A bad start-up ends the server with one line, no traceback; an SM
+    loaded before the fork answers 503 saying why."""
 
     scenarios = [(server, {'server': server})
                  for server in wsgi_fixture.SERVERS]
@@ -186,11 +187,15 @@ class StartupErrorTest(testscenarios.WithScenarios, testtools.TestCase):
         super().setUp()
         self.state = self.useFixture(fixtures.TempDir()).path
 
-    def run_server(self, app, config_files, workers=1):
-        child = wsgi_fixture.ServedChild(
+    def served(self, app, config_files, workers=1, lazy=True):
+        port = net.free_port()
+        return wsgi_fixture.ServedChild(
             'bad-' + self.server, wsgi_fixture.server_command(
-                self.server, app, net.free_port(), workers),
-            'http://127.0.0.1:1/', self.state, config_files)
+                self.server, app, port, workers, lazy=lazy),
+            'http://127.0.0.1:%d/-/' % port, self.state, config_files)
+
+    def run_server(self, app, config_files, workers=1):
+        child = self.served(app, config_files, workers)
         child.start()
         self.addCleanup(child.stop)
         status = child.proc.wait(120)
@@ -242,3 +247,17 @@ class StartupErrorTest(testscenarios.WithScenarios, testtools.TestCase):
                               workers=2)
         self.assertIn('hurtle: hurtle-cc: cannot start: another process '
                       'serves the CC of %s' % self.state, log)
+
+    def test_sm_loaded_before_the_fork_answers_503(self):
+        path = self.write('[DEFAULT]\nstate_path = %s\n[sm]\nmanifests = '
+                          '%s\n' % (self.state,
+                                     hurtle_fixture.SAMPLE_MANIFEST))
+        child = self.served('hurtle.wsgi.sm:application', [path],
+                            lazy=False)
+        child.start()
+        self.addCleanup(child.stop)
+        child.wait_ready(120)
+        resp = requests.get(child.probe_url, timeout=10)
+        self.assertEqual(503, resp.status_code, resp.text)
+        self.assertIn('lazy-apps = true', resp.text)
+        self.assertIn('--preload', resp.text)

@@ -33,10 +33,11 @@ from tests.functional import hurtle_fixture
 SERVERS = ('gunicorn', 'uwsgi')
 
 
-def server_command(server, app, port, workers=1, threads=1):
+def server_command(server, app, port, workers=1, threads=1, lazy=True):
     """The command serving the WSGI ``app`` (``module:callable``) on
     ``127.0.0.1:port`` with ``workers`` processes of ``threads`` threads,
-    each process loading ``app`` itself, stopping on SIGTERM.
+    each process loading ``app`` itself (``lazy=False``: the server loads
+    it once, then forks the workers), stopping on SIGTERM.
 
     :raises ValueError: an unknown ``server``.
     """
@@ -46,15 +47,16 @@ def server_command(server, app, port, workers=1, threads=1):
         # --threads > 1 selects the gthread worker.
         return [binary, '--bind', address, '--workers', str(workers),
                 '--threads', str(threads), '--timeout', '120',
-                '--graceful-timeout', '30', app]
+                '--graceful-timeout', '30', app] + (
+                    [] if lazy else ['--preload'])
     if server == 'uwsgi':
         module, _, name = app.partition(':')
         return [binary, '--http11-socket', address, '--master',
                 '--processes', str(workers), '--threads', str(threads),
-                '--lazy-apps', '--enable-threads', '--need-app',
+                '--enable-threads', '--need-app',
                 '--die-on-term', '--virtualenv', sys.prefix,
                 '--module', module, '--callable', name or 'application',
-                '--disable-logging']
+                '--disable-logging'] + (['--lazy-apps'] if lazy else [])
     raise ValueError('unknown WSGI server %r' % server)
 
 

@@ -17,6 +17,10 @@ binds a free port on ``[cc] so_host`` and writes it to the port file, so no
 port is ever guessed. Its output goes to ``<state_path>/so/<app id>.log``.
 Each SO gets a session of its own; ``stop`` sends SIGTERM to that process
 (by pid), then SIGKILL after 10 s.
+
+``python`` is :func:`python_executable`: the CC's own interpreter, also
+when the CC runs embedded in a WSGI server (uwsgi), whose
+``sys.executable`` is the server's binary.
 """
 import os
 import signal
@@ -31,6 +35,20 @@ from hurtle import polling
 STOP_GRACE_SECONDS = 10.0
 
 
+def python_executable():
+    """Path of a Python interpreter of this installation: ``sys.executable``
+    if it is one (its name starts with ``python``), else ``python3`` or
+    ``python`` in ``sys.prefix/bin`` (the virtualenv uwsgi was given), else
+    ``sys.executable``."""
+    if os.path.basename(sys.executable).startswith('python'):
+        return sys.executable
+    for name in ('python3', 'python'):
+        candidate = os.path.join(sys.prefix, 'bin', name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return sys.executable
+
+
 class LocalRuntime(base.Runtime):
     """SOs as child processes on ``[cc] so_host``."""
 
@@ -40,7 +58,8 @@ class LocalRuntime(base.Runtime):
         self._children = {}
 
     def _command(self, image, port_file):
-        cmd = [sys.executable, '-P', '-m', 'hurtle.cmd.so', '--bundle', image,
+        cmd = [python_executable(), '-P', '-m', 'hurtle.cmd.so', '--bundle',
+               image,
                '--host', self.conf.cc.so_host, '--port', '0',
                '--port-file', port_file]
         for path in self.conf.config_file or []:
