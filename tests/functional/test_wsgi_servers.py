@@ -210,6 +210,13 @@ class StartupErrorTest(testscenarios.WithScenarios, testtools.TestCase):
             handle.write(text)
         return path
 
+    def write_sample_conf(self, extra=''):
+        """A configuration serving the sample service, ``extra`` in
+        ``[sm]``."""
+        return self.write(
+            '[DEFAULT]\nstate_path = %s\n[sm]\nmanifests = %s\n%s'
+            % (self.state, hurtle_fixture.SAMPLE_MANIFEST, extra))
+
     def test_missing_config_file(self):
         path = os.path.join(self.state, 'absent.conf')
         log = self.run_server('hurtle.wsgi.sm:application', [path])
@@ -225,9 +232,7 @@ class StartupErrorTest(testscenarios.WithScenarios, testtools.TestCase):
         self.assertIn(path, log)
 
     def test_invalid_option_value(self):
-        path = self.write('[DEFAULT]\nstate_path = %s\n[sm]\nmanifests = '
-                          '%s\nlease_time = soon\n'
-                          % (self.state, hurtle_fixture.SAMPLE_MANIFEST))
+        path = self.write_sample_conf('lease_time = soon\n')
         log = self.run_server('hurtle.wsgi.sm:application', [path])
         self.assertIn('hurtle: hurtle-sm: cannot start: configuration '
                       'error: ', log)
@@ -240,18 +245,14 @@ class StartupErrorTest(testscenarios.WithScenarios, testtools.TestCase):
                       'manifest: [sm] manifests lists no manifest', log)
 
     def test_cc_with_two_workers(self):
-        path = self.write('[DEFAULT]\nstate_path = %s\n[sm]\nmanifests = '
-                          '%s\n' % (self.state,
-                                    hurtle_fixture.SAMPLE_MANIFEST))
+        path = self.write_sample_conf()
         log = self.run_server('hurtle.wsgi.cc:application', [path],
                               workers=2)
         self.assertIn('hurtle: hurtle-cc: cannot start: another process '
                       'serves the CC of %s' % self.state, log)
 
     def test_sm_loaded_before_the_fork_answers_503(self):
-        path = self.write('[DEFAULT]\nstate_path = %s\n[sm]\nmanifests = '
-                          '%s\n' % (self.state,
-                                     hurtle_fixture.SAMPLE_MANIFEST))
+        path = self.write_sample_conf()
         child = self.served('hurtle.wsgi.sm:application', [path],
                             lazy=False)
         child.start()
