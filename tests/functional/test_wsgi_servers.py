@@ -262,3 +262,30 @@ class StartupErrorTest(testscenarios.WithScenarios, testtools.TestCase):
         self.assertEqual(503, resp.status_code, resp.text)
         self.assertIn('lazy-apps = true', resp.text)
         self.assertIn('--preload', resp.text)
+
+
+class CCStopTest(testscenarios.WithScenarios, testtools.TestCase):
+    """Stopping the CC's WSGI server stops the SOs its worker started."""
+
+    scenarios = [(server, {'server': server})
+                 for server in wsgi_fixture.SERVERS]
+
+    def test_sos_stop_with_the_cc(self):
+        hurtle = self.useFixture(wsgi_fixture.WSGIHurtle(
+            self.server, sm_workers=1, phase_timeout=TIMEOUT))
+        client = occi_client.OCCIClient(hurtle.sm_url,
+                                        headers={'X-Project-Id': 'demo'})
+        location = client.create('/sample/', KIND)
+        instance_id = location.rstrip('/').rsplit('/', 1)[-1]
+
+        def active():
+            attrs = client.get(location).attributes
+            self.assertNotEqual('failed', attrs['mcn.service.state'],
+                                attrs.get('mcn.service.state.reason'))
+            return attrs['mcn.service.state'] == 'active'
+        wait_for(self, 'active instance', active, output=hurtle.output)
+        self.assertEqual(1, len(hurtle.so_pids(instance_id)))
+        hurtle.cc.stop()
+        self.assertEqual(0, hurtle.cc.proc.returncode, hurtle.cc.tail())
+        wait_for(self, 'SO stopped', lambda: not hurtle.so_pids(instance_id),
+                 timeout=60, output=hurtle.output)
