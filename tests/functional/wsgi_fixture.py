@@ -22,6 +22,7 @@ given through ``HURTLE_CONFIG_FILES``.
 :func:`server_command` is the command line of one server; the
 benchmark (``benchmarks/wsgi_servers.py``) uses it too.
 """
+import functools
 import os
 import subprocess
 import sys
@@ -31,6 +32,15 @@ from hurtle.cmd import all as all_cmd
 from tests.functional import hurtle_fixture
 
 SERVERS = ('gunicorn', 'uwsgi')
+
+
+@functools.lru_cache()
+def _gunicorn_options(binary):
+    """``--no-control-socket`` if this gunicorn has a control socket (one
+    path in $HOME by default, shared by every gunicorn running)."""
+    usage = subprocess.run([binary, '--help'], capture_output=True,
+                           text=True, timeout=60).stdout
+    return ['--no-control-socket'] if '--no-control-socket' in usage else []
 
 
 def server_command(server, app, port, workers=1, threads=1, lazy=True):
@@ -48,7 +58,7 @@ def server_command(server, app, port, workers=1, threads=1, lazy=True):
         return [binary, '--bind', address, '--workers', str(workers),
                 '--threads', str(threads), '--timeout', '120',
                 '--graceful-timeout', '30', app] + (
-                    [] if lazy else ['--preload'])
+                    [] if lazy else ['--preload']) + _gunicorn_options(binary)
     if server == 'uwsgi':
         module, _, name = app.partition(':')
         return [binary, '--http11-socket', address, '--master',
