@@ -11,14 +11,54 @@
 # under the License.
 """WSGI ``application`` of the CC, e.g. ``uwsgi --module hurtle.wsgi.cc``.
 
-The ``local`` runtime starts SOs as children of the serving process: run
-one worker process. The configuration comes from ``HURTLE_CONFIG_FILES``.
+The ``local`` runtime starts SOs as children of the serving process and
+one watcher restarts them, so one process must serve the CC of a
+``state_path``: the first worker takes an exclusive lock,
+``<state_path>/hurtle-cc.wsgi.lock``, and any other refuses to start (the
+WSGI server stops, see ``hurtle.wsgi._common.refuse``). Run one worker
+process (with threads if wanted). When the worker exits (the server
+stops it), the watcher and the SOs it started stop. The configuration
+comes from ``HURTLE_CONFIG_FILES``.
 """
+import atexit
+import fcntl
+import os
+
 from hurtle.cc import recovery
 from hurtle.wsgi import _common
 
-_conf, application, BACKEND = _common.load(
-    'hurtle-cc', 'Hurtle Cloud Controller (WSGI)')
-BACKEND.recover()
-#: Restarts dead SOs (see hurtle.cc.recovery).
-WATCHER = recovery.Watcher(_conf, BACKEND).start()
+NAME = 'hurtle-cc'
+LOCK_FILE = 'hurtle-cc.wsgi.lock'
+
+
+def _hold_lock(conf):
+    """Lock ``<state_path>/hurtle-cc.wsgi.lock`` for this process's
+    life, or refuse to start."""
+    path = os.path.join(conf.state_path, LOCK_FILE)
+    handle = open(path, 'a')
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        _common.refuse(NAME, 'another process serves the CC of %s (it '
+                       'holds %s): run the CC with one worker process'
+                       % (conf.state_path, path))
+    return handle
+
+
+with _common.starting(NAME):
+    _conf, application, BACKEND = _common.load(
+        NAME, 'Hurtle Cloud Controller (WSGI)')
+    _LOCK = _hold_lock(_conf)
+    _LOADED_IN = os.getpid()
+    BACKEND.recover()
+    #: Restarts dead SOs (see hurtle.cc.recovery).
+    WATCHER = recovery.Watcher(_conf, BACKEND).start()
+
+
+@atexit.register
+def _stop():
+    if os.getpid() != _LOADED_IN:   # a forked copy: not its SOs
+        return
+    WATCHER.stop(timeout=_conf.cc.so_start_timeout + 15)
+    BACKEND.runtime.stop_all()

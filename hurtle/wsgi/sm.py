@@ -15,13 +15,18 @@ Under a WSGI server the instance lifecycles run in the server's worker
 process; several worker processes are several SM replicas sharing the
 work through leases (``hurtle.sm.leases``), if each loads this module
 itself (gunicorn without ``--preload``, uwsgi with ``lazy-apps``): the
-lease threads do not survive a fork. The configuration comes from
-``HURTLE_CONFIG_FILES``.
+lease threads do not survive a fork (a forked copy answers 503, see
+``hurtle.wsgi._common.fork_guard``). The configuration comes from
+``HURTLE_CONFIG_FILES``; a start-up error is one line and stops the
+server (``hurtle.wsgi._common.refuse``).
 """
 from hurtle.sm import service as sm_service
 from hurtle.wsgi import _common
 
-_conf, application, LIFECYCLE = _common.load(
-    'hurtle-sm', 'Hurtle Service Manager (WSGI)')
-sm_service.register_services(_conf, LIFECYCLE)
-LIFECYCLE.recover()
+NAME = 'hurtle-sm'
+
+with _common.starting(NAME):
+    _conf, application, LIFECYCLE = _common.load(
+        NAME, 'Hurtle Service Manager (WSGI)')
+    sm_service.register_services(_conf, LIFECYCLE)
+    LIFECYCLE.recover()

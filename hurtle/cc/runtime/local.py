@@ -31,6 +31,10 @@ any language: its command runs instead, in the bundle directory, with the
 same environment plus ``HURTLE_SO_HOST`` (``[cc] so_host``),
 ``HURTLE_SO_PORT=0`` and ``HURTLE_SO_PORT_FILE`` (the port file); a bad
 ``bundle.json`` fails the start with the reason (the CC answers 409).
+
+``python`` is :func:`python_executable`: the CC's own interpreter, also
+when the CC runs embedded in a WSGI server (uwsgi), whose
+``sys.executable`` is the server's binary.
 """
 import configparser
 import os
@@ -50,6 +54,20 @@ STOP_GRACE_SECONDS = 10.0
 SO_CONF = 'so.conf'
 
 
+def python_executable():
+    """Path of a Python interpreter of this installation: ``sys.executable``
+    if it is one (its name starts with ``python``), else ``python3`` or
+    ``python`` in ``sys.prefix/bin`` (the virtualenv uwsgi was given), else
+    ``sys.executable``."""
+    if os.path.basename(sys.executable).startswith('python'):
+        return sys.executable
+    for name in ('python3', 'python'):
+        candidate = os.path.join(sys.prefix, 'bin', name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return sys.executable
+
+
 class LocalRuntime(base.Runtime):
     """SOs as child processes on ``[cc] so_host``."""
 
@@ -59,7 +77,8 @@ class LocalRuntime(base.Runtime):
         self._children = {}
 
     def _command(self, image, port_file):
-        cmd = [sys.executable, '-P', '-m', 'hurtle.cmd.so', '--bundle', image,
+        cmd = [python_executable(), '-P', '-m', 'hurtle.cmd.so', '--bundle',
+               image,
                '--host', self.conf.cc.so_host, '--port', '0',
                '--port-file', port_file]
         if deployer_conf.through_cc(self.conf):
