@@ -90,9 +90,12 @@ def main(argv=None):
         dns = sdk_dns.load(conf)
     except RuntimeError as exc:   # also an unknown driver name
         sys.exit('hurtle-so: %s' % exc)
-    monitoring = sdk_monitoring.Monitoring(
-        monitoring_conf.webhook_base(conf) + '/monitoring', instance_id,
-        secret)
+    # The CC's monitoring service, where the CC said it is (HURTLE_CC_URL,
+    # [cc] url): an SO given only so.conf knows no [cc] host and port.
+    cc_url = (os.environ.get('HURTLE_CC_URL', '').rstrip('/') or
+              monitoring_conf.webhook_base(conf))
+    monitoring = sdk_monitoring.Monitoring(cc_url + '/monitoring',
+                                           instance_id, secret)
 
     def factory():
         return so_class(so_context.SOContext(

@@ -17,7 +17,7 @@ The SO runs ``python -m hurtle.cmd.so --bundle <image> --port 0
 guessed. With ``[deployer] driver = cc`` (the default) ``<config>`` is
 ``<state_path>/so/so.conf`` (mode 0600, rewritten at each start), which
 holds only what an SO reads (``state_path``, ``debug``, ``[deployer]
-driver`` and ``insecure``, ``[wsgi]``): no Heat URL, database or
+driver`` and ``insecure``, ``[wsgi]``, ``[dns]``): no Heat URL, database or
 credentials; otherwise the SO gets the CC's own ``--config-file``
 arguments (a ``heat`` SO talks to Heat itself). The CC's environment is
 passed on without its ``OS_*`` variables (cloud credentials), plus the
@@ -97,9 +97,10 @@ class LocalRuntime(base.Runtime):
         parser['deployer'] = {
             'driver': deployer_conf.CC_DRIVER,
             'insecure': str(self.conf.deployer.insecure)}
-        parser['wsgi'] = {name: str(value)
-                          for name, value in self.conf.wsgi.items()
-                          if value is not None}
+        for group in ('wsgi', 'dns'):   # no credentials in either
+            parser[group] = {name: str(value)
+                             for name, value in self.conf[group].items()
+                             if value is not None}
         os.makedirs(self.workdir, exist_ok=True)
         path = os.path.join(self.workdir, SO_CONF)
         tmp = path + '.tmp'
