@@ -15,7 +15,17 @@ project = 'Hurtle'
 copyright = 'Hurtle developers'
 author = 'Hurtle developers'
 
-extensions = []
+extensions = [
+    'oslo_config.sphinxext',
+    'oslo_config.sphinxconfiggen',
+    'oslo_policy.sphinxext',
+]
+
+# oslo_config.sphinxconfiggen: writes _static/hurtle.conf.sample at each
+# build (the same generator configuration as ``tox -e genconfig``).
+config_generator_config_file = (
+    '../../etc/hurtle/hurtle-config-generator.conf')
+sample_config_basename = '_static/hurtle'
 
 source_suffix = {'.rst': 'restructuredtext'}
 root_doc = 'index'
@@ -23,9 +33,9 @@ exclude_patterns = []
 
 language = 'en'
 pygments_style = 'sphinx'
-# Documentation only: never import the hurtle package (no autodoc), so the
-# build needs nothing but Sphinx.
+# No autodoc; the configuration and policy references import hurtle's
+# option and policy lists through their entry points (tox installs hurtle).
 html_theme = 'alabaster'
 html_title = 'Hurtle documentation'
-html_static_path = []
+html_static_path = ['_static']
 nitpicky = True
