@@ -16,6 +16,7 @@ copyright = 'Hurtle developers'
 author = 'Hurtle developers'
 
 extensions = [
+    'openstackdocstheme',
     'oslo_config.sphinxext',
     'oslo_config.sphinxconfiggen',
     'oslo_policy.sphinxext',
@@ -35,7 +36,15 @@ language = 'en'
 pygments_style = 'sphinx'
 # No autodoc; the configuration and policy references import hurtle's
 # option and policy lists through their entry points (tox installs hurtle).
-html_theme = 'alabaster'
+html_theme = 'openstackdocs'
+
+# openstackdocstheme: the repository its "report a bug" and source links
+# name; no Launchpad project, so no bug link.
+openstackdocs_repo_name = 'hurtle/hurtle'
+openstackdocs_use_storyboard = False
+openstackdocs_bug_project = ''
+openstackdocs_bug_tag = ''
+openstackdocs_auto_name = False
 html_title = 'Hurtle documentation'
 html_static_path = ['_static']
 nitpicky = True

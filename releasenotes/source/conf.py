@@ -15,7 +15,10 @@ project = 'Hurtle Release Notes'
 copyright = 'Hurtle developers'
 author = 'Hurtle developers'
 
-extensions = ['reno.sphinxext']
+extensions = [
+    'openstackdocstheme',
+    'reno.sphinxext',
+]
 
 source_suffix = {'.rst': 'restructuredtext'}
 root_doc = 'index'
@@ -23,6 +26,14 @@ exclude_patterns = []
 
 language = 'en'
 pygments_style = 'sphinx'
-html_theme = 'alabaster'
+html_theme = 'openstackdocs'
+
+# openstackdocstheme: the repository its "report a bug" and source links
+# name; no Launchpad project, so no bug link.
+openstackdocs_repo_name = 'hurtle/hurtle'
+openstackdocs_use_storyboard = False
+openstackdocs_bug_project = ''
+openstackdocs_bug_tag = ''
+openstackdocs_auto_name = False
 html_title = 'Hurtle release notes'
 html_static_path = []
