@@ -20,6 +20,7 @@ extensions = [
     'oslo_config.sphinxext',
     'oslo_config.sphinxconfiggen',
     'oslo_policy.sphinxext',
+    'oslo_policy.sphinxpolicygen',
 ]
 
 # oslo_config.sphinxconfiggen: writes _static/hurtle.conf.sample at each
@@ -27,6 +28,10 @@ extensions = [
 config_generator_config_file = (
     '../../etc/hurtle/hurtle-config-generator.conf')
 sample_config_basename = '_static/hurtle'
+# oslo_policy.sphinxpolicygen: writes _static/hurtle.policy.yaml.sample.
+policy_generator_config_file = (
+    '../../etc/hurtle/hurtle-policy-generator.conf')
+sample_policy_basename = '_static/hurtle'
 
 source_suffix = {'.rst': 'restructuredtext'}
 root_doc = 'index'
