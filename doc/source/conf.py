@@ -15,7 +15,23 @@ project = 'Hurtle'
 copyright = 'Hurtle developers'
 author = 'Hurtle developers'
 
-extensions = []
+extensions = [
+    'openstackdocstheme',
+    'oslo_config.sphinxext',
+    'oslo_config.sphinxconfiggen',
+    'oslo_policy.sphinxext',
+    'oslo_policy.sphinxpolicygen',
+]
+
+# oslo_config.sphinxconfiggen: writes _static/hurtle.conf.sample at each
+# build (the same generator configuration as ``tox -e genconfig``).
+config_generator_config_file = (
+    '../../etc/hurtle/hurtle-config-generator.conf')
+sample_config_basename = '_static/hurtle'
+# oslo_policy.sphinxpolicygen: writes _static/hurtle.policy.yaml.sample.
+policy_generator_config_file = (
+    '../../etc/hurtle/hurtle-policy-generator.conf')
+sample_policy_basename = '_static/hurtle'
 
 source_suffix = {'.rst': 'restructuredtext'}
 root_doc = 'index'
@@ -23,9 +39,17 @@ exclude_patterns = []
 
 language = 'en'
 pygments_style = 'sphinx'
-# Documentation only: never import the hurtle package (no autodoc), so the
-# build needs nothing but Sphinx.
-html_theme = 'alabaster'
+# No autodoc; the configuration and policy references import hurtle's
+# option and policy lists through their entry points (tox installs hurtle).
+html_theme = 'openstackdocs'
+
+# openstackdocstheme: the repository its "report a bug" and source links
+# name; no Launchpad project, so no bug link.
+openstackdocs_repo_name = 'hurtle/hurtle'
+openstackdocs_use_storyboard = False
+openstackdocs_bug_project = ''
+openstackdocs_bug_tag = ''
+openstackdocs_auto_name = False
 html_title = 'Hurtle documentation'
-html_static_path = []
+html_static_path = ['_static']
 nitpicky = True
