@@ -12,8 +12,8 @@
 # under the License.
 
 # Test suite: installs tox in .venv-tox, then runs `tox -e pep8` (flake8
-# with hacking, bashate), `tox -e docs` (Sphinx, warnings are errors) and
-# `tox -e py3` (unit and functional tests with
+# with hacking, bashate), `tox -e docs` (Sphinx, warnings are errors),
+# `tox -e releasenotes` (reno) and `tox -e py3` (unit and functional tests with
 # stestr). Extra arguments go to stestr, e.g.
 #   ./run-tests.sh tests.unit.sm
 set -euo pipefail
@@ -23,5 +23,5 @@ if [ ! -x .venv-tox/bin/tox ]; then
     .venv-tox/bin/python -m pip install -q --upgrade pip
     .venv-tox/bin/python -m pip install -q 'tox>=4'
 fi
-.venv-tox/bin/tox -e pep8,docs
+.venv-tox/bin/tox -e pep8,docs,releasenotes
 exec .venv-tox/bin/tox -e py3 -- "$@"
