@@ -96,7 +96,7 @@ class LocalRuntime(base.Runtime):
             os.unlink(port_file)
         child_env = {k: v for k, v in os.environ.items()
                      if not k.startswith('OS_')}
-        child_env.update({str(k): str(v) for k, v in env.items()})
+        child_env.update(base.so_environment(self.conf, app_id, env))
         with open(log_path, 'ab') as log:
             proc = subprocess.Popen(self._command(image, port_file),
                                     env=child_env, stdout=log,
