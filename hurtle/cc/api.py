@@ -78,7 +78,6 @@ from hurtle.cc.runtime import base as runtime_base
 from hurtle.cc import stack_store
 from hurtle.cc import stacks as stack_api
 from hurtle.cc import store as app_store
-from hurtle.conf import cc as cc_conf
 from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors
@@ -168,21 +167,12 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                 'allowed_images)' % str(image)[:256])
         return registered
 
-    def so_env(self, entity):
-        """The SO's environment: the app's ``occi.app.env`` plus
-        ``HURTLE_APP_ID`` (the app id, which the SO sends as
-        ``X-Hurtle-App-Id``) and ``HURTLE_CC_URL`` (``[cc] url``)."""
-        env = dict(entity.app_env)
-        env.update({'HURTLE_APP_ID': entity.attributes['occi.core.id'],
-                    'HURTLE_CC_URL': cc_conf.url(self.conf)})
-        return env
-
     def _start(self, entity):
         attrs = entity.attributes
         image = self._image(attrs.get('occi.app.image'))
         try:
             url, ref = self.runtime.start(attrs['occi.core.id'], image,
-                                          self.so_env(entity))
+                                          dict(entity.app_env))
         except runtime_base.RuntimeError_ as exc:
             raise errors.Conflict('cannot start app %s: %s'
                                   % (attrs.get('occi.app.name'), exc))

@@ -19,6 +19,7 @@ the list of the installed ones (:func:`load`).
 import abc
 import collections
 
+from hurtle.conf import cc as cc_conf
 from hurtle import drivers
 
 NAMESPACE = 'hurtle.cc.runtime'
@@ -35,6 +36,22 @@ class RuntimeError_(Exception):
 Status = collections.namedtuple('Status', ['state', 'restarts'])
 
 
+def so_environment(conf, app_id, env):
+    """The environment every runtime gives the SO of app ``app_id``:
+    ``env`` (the app's ``occi.app.env``, dict of str) plus
+    ``HURTLE_APP_ID`` (the app id, which the SO sends as
+    ``X-Hurtle-App-Id``) and ``HURTLE_CC_URL`` (``[cc] url``, see
+    ``hurtle.conf.cc.url``): with these and ``HURTLE_SO_SECRET`` the
+    default ``cc`` deployer of the SO reaches the CC's ``stack`` kind.
+
+    :returns: a new dict of str.
+    """
+    result = {str(k): str(v) for k, v in env.items()}
+    result.update({'HURTLE_APP_ID': str(app_id),
+                   'HURTLE_CC_URL': cc_conf.url(conf)})
+    return result
+
+
 class Runtime(abc.ABC):
     """Starts and stops SOs."""
 
@@ -45,7 +62,8 @@ class Runtime(abc.ABC):
 
     @abc.abstractmethod
     def start(self, app_id, image, env):
-        """Start the SO ``image`` with environment ``env`` (dict of str).
+        """Start the SO ``image`` with environment ``env`` (dict of str,
+        the app's ``occi.app.env``) completed by :func:`so_environment`.
 
         :returns: ``(url, ref)``: the SO API's base URL and a JSON-able
             reference the driver needs to stop it later.

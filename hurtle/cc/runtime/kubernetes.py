@@ -147,7 +147,8 @@ class KubernetesRuntime(base.Runtime):
             the SO was not ready within ``[cc] so_start_timeout`` seconds
             (with the pod's waiting reason); what was created is deleted.
         """
-        name, made = self._objects(app_id, image, env)
+        name, made = self._objects(
+            app_id, image, base.so_environment(self.conf, app_id, env))
         ref = {'name': name, 'namespace': self.namespace}
         service = None
         try:

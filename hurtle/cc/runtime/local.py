@@ -140,7 +140,7 @@ class LocalRuntime(base.Runtime):
             os.unlink(port_file)
         child_env = {k: v for k, v in os.environ.items()
                      if not k.startswith('OS_')}
-        child_env.update({str(k): str(v) for k, v in env.items()})
+        child_env.update(base.so_environment(self.conf, app_id, env))
         if argv is None:
             argv, cwd = self._command(image, port_file), None
         else:

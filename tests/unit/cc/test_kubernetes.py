@@ -15,6 +15,7 @@ Objects are built as the client's models and checked by the simulator as
 the API server would (strict schema, names, labels); SOs are the sample
 bundle's, run by the simulated kubelet (tests/k8s_kubelet.py).
 """
+import base64
 import json
 import os
 import subprocess
@@ -261,6 +262,11 @@ class KubernetesRuntimeTest(testtools.TestCase):
         resp = requests.get(url + '-/', headers={'X-Auth-Token': SECRET},
                             timeout=5)
         self.assertEqual(200, resp.status_code)
+        # The SO's contract (as on the local runtime) is in its Secret:
+        # the cc deployer needs its app id and the CC's URL.
+        data = self.sim.get('secrets', 'hurtle', name)['data']
+        self.assertEqual(b'App_1', base64.b64decode(data['HURTLE_APP_ID']))
+        self.assertIn('HURTLE_CC_URL', data)
         # The secret is in the Secret, never in the Deployment.
         self.assertNotIn(SECRET, json.dumps(self.sim.get(
             'deployments', 'hurtle', name)))
