@@ -58,12 +58,17 @@ def identity_from_env(environ=None):
 
 
 def _failure(what, exc):
-    """The ``DeployerError`` for an OCCI error of the CC."""
+    """The ``DeployerError`` for an OCCI error of the CC: a CC that cannot
+    be reached is "deployment service (CC) unavailable"; a 503 of the CC
+    keeps the CC's own sentence (e.g. "orchestration service unreachable"
+    while Heat is down), which names the component that failed."""
     if isinstance(exc, (errors.ConnectionFailed,
                         errors.ServiceUnavailable)):
+        sentence = 'deployment service (CC) unavailable'
+        if isinstance(exc, errors.ServiceUnavailable) and exc.message:
+            sentence = exc.message
         return deployer_api.DeployerUnavailable(
-            'deployment service (CC) unavailable',
-            detail='%s: %s' % (what, exc.message))
+            sentence, detail='%s: %s' % (what, exc.message))
     return deployer_api.DeployerError('%s: %s' % (what, exc.message),
                                       status=exc.code)
 
