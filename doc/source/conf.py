@@ -10,12 +10,19 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """Sphinx configuration of Hurtle's documentation."""
+import os
+import sys
 
 project = 'Hurtle'
 copyright = 'Hurtle developers'
 author = 'Hurtle developers'
 
+# doc/source/_ext: Hurtle's own directives (the Heat resource reference).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '_ext'))
+
 extensions = [
+    'heat_resource_reference',
     'openstackdocstheme',
     'oslo_config.sphinxext',
     'oslo_config.sphinxconfiggen',
