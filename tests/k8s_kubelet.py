@@ -40,7 +40,6 @@ Deployment ``name`` first passed its readiness probe.
 """
 import base64
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +51,7 @@ import fixtures
 import requests
 
 from tests import k8s_simulator
+from tests import processes
 
 STOP_GRACE_SECONDS = 10
 
@@ -356,15 +356,7 @@ class Kubelet(fixtures.Fixture):
             return False
 
     def _terminate(self, container):
-        proc = container.proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.terminate(container.proc, STOP_GRACE_SECONDS)
 
     # -- what the API shows --------------------------------------------
     def _publish(self, dep, container):

@@ -11,6 +11,7 @@
 # under the License.
 """Network helpers for tests: loopback ports only."""
 import socket
+import threading
 
 
 def free_port(host='127.0.0.1'):
@@ -33,3 +34,17 @@ def exchange(port, data, host='127.0.0.1', timeout=10):
             if not chunk:
                 return b''.join(chunks)
             chunks.append(chunk)
+
+
+def serve_in_thread(srv):
+    """Run ``srv.serve_forever`` (a ``socketserver`` server) on a daemon
+    thread; return the callable that shuts it down and joins the thread
+    (for ``addCleanup``)."""
+    thread = threading.Thread(target=srv.serve_forever,
+                              kwargs={'poll_interval': 0.05}, daemon=True)
+    thread.start()
+
+    def stop():
+        srv.shutdown()
+        thread.join(5)
+    return stop

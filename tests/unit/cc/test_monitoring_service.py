@@ -12,7 +12,6 @@
 """The CC's monitoring service over HTTP: an SO defines an alarm through
 the SDK, Aodh (simulated) fires it, the webhook reaches the CC and the
 CC runs the SO's ``notify`` on the real SO API."""
-import threading
 
 from occi import core_model
 from paste import urlmap
@@ -64,16 +63,8 @@ class MonitoringServiceTest(testtools.TestCase):
 
     def serve(self, app):
         srv = server.make_server(app, '127.0.0.1', 0)
-        thread = threading.Thread(target=srv.serve_forever,
-                                  kwargs={'poll_interval': 0.05},
-                                  daemon=True)
-        thread.start()
-
-        def _stop():
-            srv.shutdown()
-            thread.join(5)
-            srv.server_close()
-        self.addCleanup(_stop)
+        self.addCleanup(srv.server_close)
+        self.addCleanup(net.serve_in_thread(srv))
         return 'http://127.0.0.1:%d' % srv.server_port
 
     def start_simulator(self):

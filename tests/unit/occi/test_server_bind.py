@@ -14,12 +14,12 @@ embedded Heat binds before loading Heat, listens once its app is ready);
 IPv6 addresses."""
 import errno
 import socket
-import threading
 
 import requests
 import testtools
 
 from hurtle.occi import server
+from tests import net
 
 
 def _hello(environ, start_response):
@@ -31,15 +31,7 @@ def _hello(environ, start_response):
 class BindTest(testtools.TestCase):
 
     def start(self, srv):
-        thread = threading.Thread(target=srv.serve_forever,
-                                  kwargs={'poll_interval': 0.05},
-                                  daemon=True)
-        thread.start()
-
-        def _stop():
-            srv.shutdown()
-            thread.join(5)
-        self.addCleanup(_stop)
+        self.addCleanup(net.serve_in_thread(srv))
 
     def test_bound_not_listening_refuses_until_activated(self):
         srv = server.make_server(None, '127.0.0.1', 0, listen=False)
