@@ -37,6 +37,11 @@ def configure(application, manifests, managed):
                    'description': manifest.descriptions.get(name, '')}
             for name in names}
     rendering.state = ('mcn.service.state', states.BUSY)
+    # Immutable attributes are outputs (e.g. mcn.endpoint.*): the SM
+    # refuses them at create too (400), so the form does not offer them.
+    immutable = {name for manifest in manifests
+                 for name, flag in manifest.attributes.items()
+                 if flag == 'immutable'}
     rendering.not_in_forms = frozenset(
-        set(managed) | set(categories.SERVICE_INSTANCE_ATTRIBUTES) -
-        {'occi.core.title', 'occi.core.summary'})
+        set(managed) | set(categories.SERVICE_INSTANCE_ATTRIBUTES) |
+        immutable - {'occi.core.title', 'occi.core.summary'})

@@ -81,10 +81,12 @@ class BrowserTest(testtools.TestCase):
             controls['sample.name_length'][1]['min'],
             controls['sample.name_length'][1]['max']))
         self.assertEqual('64', controls['sample.greeting'][1]['maxlength'])
-        self.assertEqual('select', controls['sample.provisioned'][0])
         for managed in ('mcn.service.state', 'occi.so.url', 'occi.core.id',
                         'occi.mcn.stack.id'):
             self.assertNotIn(managed, controls)
+        # immutable attributes (outputs) would be refused at create
+        self.assertNotIn('mcn.endpoint.sample', controls)
+        self.assertNotIn('sample.provisioned', controls)
 
     def test_create_and_delete_through_the_lifecycle(self):
         resp = self.form('/sample/', {'_form': 'create',
