@@ -43,7 +43,12 @@ def resource_types():
 
 
 def _text(value):
-    return ' '.join(str(value or '').split())
+    """``value`` on one line, its reStructuredText markup characters
+    escaped (descriptions and constraints hold regular expressions)."""
+    text = ' '.join(str(value or '').split()).replace('\\', '\\\\')
+    for char in '`*_|[]<>':
+        text = text.replace(char, '\\' + char)
+    return text
 
 
 def _property_lines(name, schema, depth=0):
