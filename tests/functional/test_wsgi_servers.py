@@ -54,8 +54,10 @@ def wait_for(test, what, check, timeout=TIMEOUT, output=lambda: ''):
     test.fail('no %s within %d s\n%s' % (what, timeout, output()))
 
 
-class _ServedFlow(hurtle_fixture.HurtleTestCase):
-    """The flow under ``server`` (set by the subclasses)."""
+class _ServedFlow(object):
+    """The flow under ``server`` (set by the subclasses, which are also
+    ``HurtleTestCase``s: a mixin, so the loader runs no server-less
+    copy of the tests)."""
 
     server = None
 
@@ -168,11 +170,11 @@ class _ServedFlow(hurtle_fixture.HurtleTestCase):
         self.assertEqual(200, resp.status_code, resp.text)
 
 
-class GunicornTest(_ServedFlow):
+class GunicornTest(_ServedFlow, hurtle_fixture.HurtleTestCase):
     server = 'gunicorn'
 
 
-class UWSGITest(_ServedFlow):
+class UWSGITest(_ServedFlow, hurtle_fixture.HurtleTestCase):
     server = 'uwsgi'
 
 
