@@ -153,7 +153,7 @@ class PostConfigTest(harness.PluginCase):
             path = os.path.join(harness.ROOT, 'hurtle', 'wsgi',
                                 module + '.py')
             tree = ast.parse(read(path))
-            names = {target.id for node in tree.body
+            names = {target.id for node in ast.walk(tree)
                      if isinstance(node, ast.Assign)
                      for target in ast.walk(node)
                      if isinstance(target, ast.Name)}
