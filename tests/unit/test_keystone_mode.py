@@ -35,6 +35,7 @@ import testtools
 
 from hurtle import conf as hurtle_conf
 from hurtle.db import migration
+from hurtle.db import types as db_types
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle.occi import server
@@ -70,9 +71,14 @@ phase_timeout = 60
 so_start_timeout = 60
 
 # The fake Keystone has no OS-TRUST API: trusts are tested on the real
-# one (tests.functional.test_keystone_heat).
+# one (tests.functional.test_keystone_heat). The SOs talk to Heat
+# themselves (driver heat): with no Heat in the fake catalog their deploy
+# fails at once, where the CC's stack kind would retry until the phase
+# deadline (the CC, its stack kind and the cc driver are tested with a
+# real Heat in tests.functional.test_cc_stack_kind).
 [deployer]
 trusts = false
+driver = heat
 
 [keystone_authtoken]
 auth_type = password
@@ -113,6 +119,9 @@ class KeystoneModeTest(testtools.TestCase):
         self.addCleanup(self.keystone.stop)
 
         self.state = self.useFixture(fixtures.TempDir()).path
+        # Secret columns are encrypted with a key under state_path, as
+        # hurtle.service.prepare_service sets up in every Hurtle process.
+        db_types.configure(self.state)
         conf_path = self.write_conf()
         # Hurtle's options on the global CONF (the SM and CC are built
         # from it, keystonemiddleware reads it), removed again after the
