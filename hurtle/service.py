@@ -26,8 +26,6 @@ from oslo_log import log as oslo_log
 
 from hurtle import conf as hurtle_conf
 from hurtle.conf import deployer as deployer_conf
-from hurtle.db import migration
-from hurtle.db import types as db_types
 from hurtle import state_dir
 from hurtle import version
 
@@ -43,7 +41,8 @@ def _register(conf):
         ['alembic=WARN', 'stevedore=WARN']))
 
 
-def prepare_service(argv, description, conf=CONF, state=True):
+def prepare_service(argv, description, conf=CONF, state=True,
+                    database=True):
     """Parse ``argv`` (without the program name) into ``conf``, make
     ``state_path`` private (umask 077, mode 0700, see
     ``hurtle.state_dir``), set up logging and the encryption of secrets at
@@ -51,6 +50,9 @@ def prepare_service(argv, description, conf=CONF, state=True):
 
     :param state: False to leave ``state_path`` and the encryption key
         alone (``hurtle-manage``: the schema needs neither).
+    :param database: False for a process that never opens the database
+        (``hurtle-so``): no encryption key, and SQLAlchemy is not imported
+        (about half of an SO's start-up time, see benchmarks/so_start.py).
     :returns: ``conf``.
     Exits with status 2 and a message on bad configuration.
     """
@@ -68,7 +70,10 @@ def prepare_service(argv, description, conf=CONF, state=True):
         return conf
     try:
         state_dir.secure(conf.state_path)
-        db_types.configure(conf.state_path)
+        if database:
+            # Imported here, not at the top: see ``database`` above.
+            from hurtle.db import types as db_types
+            db_types.configure(conf.state_path)
     except (OSError, ValueError) as exc:
         sys.exit('hurtle: cannot prepare state_path %s: %s'
                  % (conf.state_path, exc))
@@ -83,6 +88,8 @@ def upgrade_database(conf=CONF):
     Exits with status 1 and a message (the URL without its password) if
     the database cannot be reached or migrated.
     """
+    # Imported here: Alembic is only needed by the processes that migrate.
+    from hurtle.db import migration
     url = conf.database.connection
     try:
         migration.upgrade(url)

@@ -68,7 +68,8 @@ def _write_port(path, port):
 def main(argv=None):
     service.CONF.register_cli_opts(cli_opts)
     conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
-                                   'Hurtle Service Orchestrator runtime')
+                                   'Hurtle Service Orchestrator runtime',
+                                   database=False)
     secret = os.environ.get(so_secret.ENV_VAR, '')
     if not secret:
         sys.exit('hurtle-so: %s is not set; an SO never serves without its '

@@ -1,0 +1,128 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""What starting one SO costs the CC's ``local`` runtime.
+
+Starts, through ``hurtle.cc.runtime.local.LocalRuntime.start`` (the call
+the CC makes for every instance), ``--runs`` times each, taking turns:
+
+* ``hurtle-so`` serving the sample service's bundle (samples/sample/so)
+  with the ``so.conf`` the CC writes;
+* the baseline: a bundle whose ``bundle.json`` runs this interpreter on a
+  minimal SO (stdlib ``http.server``, the same port contract), so process
+  creation, the interpreter's own start-up and the runtime's readiness
+  polling are in both.
+
+For each it prints seconds until the SO answers (min/median/max) and the
+CPU seconds the SO process used until then (user + system, from
+``/proc/<pid>/stat``), then the ratios hurtle-so / baseline.
+
+Usage: ``python benchmarks/so_start.py [--runs N]`` from the repository
+root, with Hurtle and its test requirements installed.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+import _harness  # noqa: E402
+
+from hurtle.cc.runtime import local  # noqa: E402
+from tests import conf_fixture  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLE_BUNDLE = os.path.join(ROOT, 'samples', 'sample', 'so')
+
+MINIMAL_SO = r'''
+import http.server, os
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+srv = http.server.HTTPServer((os.environ['HURTLE_SO_HOST'],
+                              int(os.environ['HURTLE_SO_PORT'])), Handler)
+path = os.environ['HURTLE_SO_PORT_FILE']
+with open(path + '.tmp', 'w') as handle:
+    handle.write(str(srv.server_port))
+os.replace(path + '.tmp', path)
+srv.serve_forever()
+'''
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of process ``pid`` so far."""
+    with open('/proc/%d/stat' % pid) as handle:
+        fields = handle.read().rsplit(')', 1)[1].split()
+    # utime and stime are fields 14 and 15 of proc(5); the split above
+    # starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def one_start(runtime, app_id, bundle):
+    started = time.monotonic()
+    _url, ref = runtime.start(app_id, bundle,
+                              {'HURTLE_SO_SECRET': 'bench-secret',
+                               'HURTLE_INSTANCE_ID': app_id})
+    wall = time.monotonic() - started
+    cpu = cpu_seconds(ref['pid'])
+    runtime.stop(ref)
+    return wall, cpu
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runs', type=int, default=10)
+    args = parser.parse_args()
+    baseline = tempfile.mkdtemp(prefix='so-start-')
+    with open(os.path.join(baseline, 'so.py'), 'w') as handle:
+        handle.write(MINIMAL_SO)
+    with open(os.path.join(baseline, 'bundle.json'), 'w') as handle:
+        json.dump({'command': [sys.executable, 'so.py']}, handle)
+    fixture = conf_fixture.HurtleConf(
+        cc__allowed_images=[SAMPLE_BUNDLE, baseline],
+        cc__so_start_timeout=60)
+    fixture.setUp()
+    try:
+        runtime = local.LocalRuntime(fixture.conf)
+        seen = {'hurtle-so': [], 'baseline': []}
+        for n in range(args.runs):
+            for name, bundle in (('hurtle-so', SAMPLE_BUNDLE),
+                                 ('baseline', baseline)):
+                seen[name].append(one_start(runtime, 'bench-%d' % n,
+                                            bundle))
+    finally:
+        fixture.cleanUp()
+    for name, values in seen.items():
+        print('%-9s  answering after (s) %s   CPU (s) %s' % (
+            name, _harness.summary([w for w, _c in values], '%.3f'),
+            _harness.summary([c for _w, c in values], '%.2f')))
+    for index, what in ((0, 'answering'), (1, 'CPU')):
+        ratios = [s[index] / max(b[index], 0.01) for s, b in zip(
+            seen['hurtle-so'], seen['baseline'])]
+        print('ratio hurtle-so / baseline, %-9s %s (median %.1f)' % (
+            what, _harness.summary(ratios, '%.1f'),
+            statistics.median(ratios)))
+
+
+if __name__ == '__main__':
+    main()
