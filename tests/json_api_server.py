@@ -62,6 +62,11 @@ class JSONAPIServer(object):
                 pass
 
             def _handle(self):
+                if sim._server is None:
+                    # Stopped: a keep-alive connection opened before is
+                    # dropped unanswered, as a dead service's would be.
+                    self.close_connection = True
+                    return
                 sim._dispatch(self)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
@@ -69,18 +74,21 @@ class JSONAPIServer(object):
         self._server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
                                                        Handler)
         self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever,
                          daemon=True).start()
         return self
 
     @property
     def url(self):
-        return 'http://127.0.0.1:%d' % self._server.server_address[1]
+        return 'http://127.0.0.1:%d' % self._port
 
     def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        """Stop listening and drop the connections kept alive."""
+        server, self._server = self._server, None
+        if server:
+            server.shutdown()
+            server.server_close()
 
     def _send(self, handler, status, body):
         data = b'' if body is None else json.dumps(body).encode('utf-8')

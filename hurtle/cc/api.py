@@ -33,7 +33,9 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
     rendered.
 * ``POST /app/<id>?action=stop`` / ``?action=start`` stop and restart it
   (409 when not applicable in the current state).
-* ``DELETE /app/<id>`` deletes the stacks the SO made through the
+* ``DELETE /app/<id>`` deletes the alarms the SO defined through the
+  CC's monitoring service (409 with the reason, and the app kept, if the
+  monitoring service refuses), the stacks the SO made through the
   ``stack`` kind (:mod:`hurtle.cc.stacks`; waiting until Heat deleted
   them: 409 with the reason, and the app kept, if one cannot be), stops
   the SO (if it still runs) and removes the app. A runtime that cannot
@@ -74,6 +76,8 @@ import threading
 from occi import backend
 
 from hurtle.cc import images as app_images
+from hurtle.cc import monitoring
+from hurtle.cc.monitoring import base as monitoring_base
 from hurtle.cc.runtime import base as runtime_base
 from hurtle.cc import stack_store
 from hurtle.cc import stacks as stack_api
@@ -135,10 +139,15 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
     serialised by a per-app lock, and written to the store under it.
     """
 
-    def __init__(self, runtime, conf, store, images=None, stacks=None):
+    def __init__(self, runtime, conf, store, images=None, stacks=None,
+                 monitoring_driver=None):
         """:param stacks: the ``StackBackend`` whose ``dispose_app``
-            deletes an app's stacks with the app (None: none)."""
+            deletes an app's stacks with the app (None: none).
+        :param monitoring_driver: the ``[monitoring] driver``
+            (:class:`hurtle.cc.monitoring.base.MonitoringDriver`) whose
+            alarms of an app are deleted with the app (None: none)."""
         self.stacks = stacks
+        self.monitoring = monitoring_driver
         self.runtime = runtime
         self.conf = conf
         self.store = store
@@ -261,15 +270,32 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
 
     def delete(self, entity, extras):
         self._authorize(extras)
-        with self.lock(entity.attributes.get('occi.core.id')):
+        app_id = entity.attributes.get('occi.core.id')
+        with self.lock(app_id):
+            # Alarms first: a failure leaves the app (and its SO, which
+            # defined them) in place, so the delete can be retried.
+            self._delete_alarms(app_id)
             if self.stacks is not None:
-                self.stacks.dispose_app(entity.attributes.get('occi.core.id'),
-                                        entity.app_env)
+                self.stacks.dispose_app(app_id, entity.app_env)
             self._stop(entity)
             # Removed under the lock: the watcher never restarts it.
             self.store.delete(entity.identifier, extras)
         LOG.info('app %s stopped and removed',
                  entity.attributes.get('occi.core.id'))
+
+    def _delete_alarms(self, app_id):
+        """Delete the alarms app ``app_id``'s SO defined.
+
+        :raises hurtle.occi.errors.Conflict: the monitoring service
+            refused or could not be reached (its reason in the message).
+        """
+        if self.monitoring is None:
+            return
+        try:
+            self.monitoring.delete_app(app_id)
+        except monitoring_base.MonitoringError as exc:
+            raise errors.Conflict('cannot delete the alarms of app %s: %s'
+                                  % (app_id, exc))
 
     def action(self, entity, action, attributes, extras):
         self._authorize(extras)
@@ -400,6 +426,8 @@ def make_application(conf, deployer_factory=None):
 
     :param deployer_factory: see :class:`hurtle.cc.stacks.StackBackend`.
     Returns ``(application, backend)`` (the ``AppBackend``).
+    :raises hurtle.drivers.UnknownDriver: ``[cc] runtime`` or
+        ``[monitoring] driver`` names no installed driver.
     """
     store = app_store.AppStore(conf.database.connection)
     stacks = stack_store.StackStore(conf.database.connection)
@@ -408,7 +436,8 @@ def make_application(conf, deployer_factory=None):
         occi_registry.PrefixStore({app_store.PREFIX: store,
                                    stack_store.PREFIX: stacks})))
     stack_backend = stack_api.StackBackend(conf, stacks, deployer_factory)
-    app_backend = AppBackend(runtime, conf, store, stacks=stack_backend)
+    app_backend = AppBackend(runtime, conf, store, stacks=stack_backend,
+                             monitoring_driver=monitoring.load(conf))
     for category in (categories.APP, categories.APP_START,
                      categories.APP_STOP):
         application.register_backend(category, app_backend)
