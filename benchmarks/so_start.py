@@ -21,9 +21,10 @@ the CC makes for every instance), ``--runs`` times each, taking turns:
   creation, the interpreter's own start-up and the runtime's readiness
   polling are in both.
 
-For each it prints seconds until the SO answers (min/median/max) and the
+For each it prints seconds until the SO answers (min/median/max), the
 CPU seconds the SO process used until then (user + system, from
-``/proc/<pid>/stat``), then the ratios hurtle-so / baseline.
+``/proc/<pid>/stat``) and its resident memory then (``VmRSS``, MiB), then
+the ratios hurtle-so / baseline.
 
 Usage: ``python benchmarks/so_start.py [--runs N]`` from the repository
 root, with Hurtle and its test requirements installed.
@@ -78,6 +79,15 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
+def rss_mib(pid):
+    """Resident set size of process ``pid`` in MiB (``VmRSS``)."""
+    with open('/proc/%d/status' % pid) as handle:
+        for line in handle:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
 def one_start(runtime, app_id, bundle):
     started = time.monotonic()
     _url, ref = runtime.start(app_id, bundle,
@@ -85,8 +95,9 @@ def one_start(runtime, app_id, bundle):
                                'HURTLE_INSTANCE_ID': app_id})
     wall = time.monotonic() - started
     cpu = cpu_seconds(ref['pid'])
+    rss = rss_mib(ref['pid'])
     runtime.stop(ref)
-    return wall, cpu
+    return wall, cpu, rss
 
 
 def main():
@@ -113,10 +124,11 @@ def main():
     finally:
         fixture.cleanUp()
     for name, values in seen.items():
-        print('%-9s  answering after (s) %s   CPU (s) %s' % (
-            name, _harness.summary([w for w, _c in values], '%.3f'),
-            _harness.summary([c for _w, c in values], '%.2f')))
-    for index, what in ((0, 'answering'), (1, 'CPU')):
+        print('%-9s  answering after (s) %s   CPU (s) %s   RSS (MiB) %s' % (
+            name, _harness.summary([v[0] for v in values], '%.3f'),
+            _harness.summary([v[1] for v in values], '%.2f'),
+            _harness.summary([v[2] for v in values], '%.1f')))
+    for index, what in ((0, 'answering'), (1, 'CPU'), (2, 'RSS')):
         ratios = [s[index] / max(b[index], 0.01) for s, b in zip(
             seen['hurtle-so'], seen['baseline'])]
         print('ratio hurtle-so / baseline, %-9s %s (median %.1f)' % (
