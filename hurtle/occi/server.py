@@ -294,6 +294,12 @@ class _Handler(simple_server.WSGIRequestHandler):
     #: response on a kept-alive connection).
     disable_nagle_algorithm = True
 
+    #: The answers the server gives itself, before any application runs
+    #: (400, 408, 413, 414, 431...): plain text like the application's
+    #: own errors (``hurtle.occi.app``), not http.server's HTML page.
+    error_content_type = 'text/plain; charset=utf-8'
+    error_message_format = '%(message)s: %(explain)s\n'
+
     def setup(self):
         super().setup()
         self.raw_in = _DeadlineSocketIO(self.connection)

@@ -330,6 +330,13 @@ class TestHeadSize(ServerTest):
         answer = sock.recv(65536)
         self.assertEqual(431, _status(answer), answer)
         self.assertIn(b'Connection: close', answer)
+        # A short plain-text reason, like the application's own errors.
+        head, _sep, body = answer.partition(b'\r\n\r\n')
+        self.assertIn(b'Content-Type: text/plain; charset=utf-8', head)
+        self.assertTrue(body.startswith(
+            b'Request Header Fields Too Large: Request line and headers '
+            b'larger than'), body)
+        self.assertNotIn(b'<', body)
 
     def test_many_big_headers_are_431(self):
         self.serve()
