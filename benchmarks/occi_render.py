@@ -48,6 +48,7 @@ class _Resp(object):
                 self.headers[name] = value
         self.headers['Content-Type'] = mime
         self.text = body
+        self.content = body.encode('utf-8')
         self.url = HOST + '/'
         self.status_code = 200
 
