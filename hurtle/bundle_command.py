@@ -24,8 +24,9 @@ serves the SO API on the address in ``HURTLE_SO_HOST`` and the port in
 ``HURTLE_SO_PORT`` (``0``: any free port) and, when ``HURTLE_SO_PORT_FILE``
 is set, writes the port it listens on there; when ``HURTLE_SO_STATE_FILE``
 is set, it keeps its state in that file so that a restarted process
-resumes (see doc/source/contributor/so-api.rst). Shared by the CC's runtimes, which
-run it, and the SM, which refuses to start with a bad one.
+resumes (see doc/source/contributor/so-api.rst). Shared by the CC's
+runtimes, which run it, and the SM, which refuses to start with a bad
+one.
 """
 import json
 import os
