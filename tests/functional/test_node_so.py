@@ -244,7 +244,12 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
             self.assertLess(time.monotonic(), deadline, 'SO still runs')
             time.sleep(0.2)
 
-    def test_killed_in_mid_deploy_resumes_with_one_stack(self):
+    def kill_in_mid(self, action, done_phase):
+        """Create an instance and SIGKILL its SO once its state file shows
+        ``action`` pending (the CC may or may not have accepted it), or,
+        if that was missed, ``done_phase`` reached; then check that the
+        instance still becomes active with exactly one stack, served by
+        the restarted SO, and that deleting it removes the stack."""
         location = self.sm.create('/samplenode/', SAMPLENODE,
                                   {'samplenode.greeting': 'resumed'})
         instance_id = location.rstrip('/').rsplit('/', 1)[-1]
@@ -252,17 +257,15 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         self.wait_for(lambda: self.saved_state(instance_id), 'SO created')
         pid = self.node_so(instance_id)[0]
 
-        def deploying():
+        def in_mid():
             try:
                 saved = self.saved_state(instance_id)
             except ValueError:   # cannot be: the file is renamed in place
                 self.fail('a half-written state file')
             if saved and ((saved['pending'] or {}).get('action') ==
-                          'deploy' or saved['phase'] == 'deployed'):
+                          action or saved['phase'] == done_phase):
                 return saved
-        # The deploy started (ideally before the CC answered, so that the
-        # stack id was not saved yet): kill the SO there.
-        saved = self.wait_for(deploying, 'deploy started')
+        saved = self.wait_for(in_mid, '%s started' % action)
         os.kill(pid, signal.SIGKILL)
         self.addDetail('killed at', content.text_content(json.dumps(saved)))
 
@@ -271,15 +274,14 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         log = self.so_log(instance_id)
         self.assertIn('state restored', log)
         if saved['pending']:
-            # Killed before the stack's id was saved: the new SO found
-            # the stack by name or created it, once.
-            self.assertIn('resuming the deploy', log)
+            self.assertIn('resuming the %s' % action, log)
         # One stack, the instance's, provisioned with its values.
         self.assertEqual(['hurtle-%s' % instance_id],
                          self.stack_names(instance_id))
         stack_id = attrs['occi.mcn.stack.id']
-        self.assertEqual(stack_id, self.stack_client().stacks.get(
-            'hurtle-%s' % instance_id).id)
+        stack = self.stack_client().stacks.get('hurtle-%s' % instance_id)
+        self.assertEqual(stack_id, stack.id)
+        self.assertEqual('UPDATE_COMPLETE', stack.stack_status)
         self.assertIn('greeting=resumed', attrs['mcn.endpoint.samplenode'])
         self.assertIs(True, attrs['samplenode.provisioned'])
         secret = _environ(new_pid)['HURTLE_SO_SECRET']
@@ -288,11 +290,20 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertEqual(stack_id,
                          resp.json()['attributes']['occi.mcn.stack.id'])
+        self.assertIsNone(self.saved_state(instance_id)['pending'])
 
         # The restarted SO disposes of it.
         self.delete_and_wait(location, [stack_id])
         self.assertEqual([], self.stack_names(instance_id))
         self.assertIsNone(self.saved_state(instance_id))
+
+    def test_killed_in_mid_deploy_resumes_with_one_stack(self):
+        # Killed after it saved "deploy pending", before (or just after)
+        # the CC made the stack: the new SO finds it by name or makes it.
+        self.kill_in_mid('deploy', 'deployed')
+
+    def test_killed_in_mid_provision_resumes(self):
+        self.kill_in_mid('provision', 'provisioned')
 
     def test_unusable_state_file_is_a_409_saying_so(self):
         location = self.sm.create('/samplenode/', SAMPLENODE, {})
