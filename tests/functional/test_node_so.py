@@ -28,6 +28,7 @@ import requests
 from testtools import content
 
 from hurtle.occi import client as occi_client
+from hurtle import polling
 from tests import absent
 from tests.functional import hurtle_fixture
 
@@ -117,13 +118,12 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
             return None
 
     def wait_for(self, probe, what):
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            result = probe()
-            if result:
-                return result
-            time.sleep(0.002)
-        self.fail('%s: not within %d s' % (what, TIMEOUT))
+        """What ``probe()`` returns once it is not None (tried every
+        2 ms: a state file is watched for a short window)."""
+        try:
+            return polling.poll_until(probe, TIMEOUT, 0.002, what)
+        except polling.Timeout as exc:
+            self.fail(str(exc))
 
     def wait_restarted(self, instance_id, old_pid):
         """``(pid, so_url)`` of the SO the CC started after ``old_pid``
@@ -231,14 +231,9 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(stack_id, attrs['occi.mcn.stack.id'])
 
         # Delete: the stack, the SO process and the instance are gone.
-        self.sm.delete(location)
-        deadline = time.monotonic() + TIMEOUT
-        while requests.get(location, headers=self.headers(),
-                           timeout=10).status_code != 404:
-            self.assertLess(time.monotonic(), deadline, 'instance kept')
-            time.sleep(0.2)
-        self.wait_stacks_gone([stack_id])
+        self.delete_and_wait(location, [stack_id])
         self.assertIsNone(self.saved_state(instance_id))
+        deadline = time.monotonic() + TIMEOUT
         while os.path.exists('/proc/%d' % pid) and \
                 _environ(pid).get('HURTLE_INSTANCE_ID') == instance_id:
             self.assertLess(time.monotonic(), deadline, 'SO still runs')
