@@ -778,8 +778,7 @@ function main() {
     const portFile = env.HURTLE_SO_PORT_FILE;
     if (portFile) {
       // Atomically: the CC must never read half a number.
-      fs.writeFileSync(portFile + '.tmp', String(bound));
-      fs.renameSync(portFile + '.tmp', portFile);
+      writePrivate(portFile, String(bound));
     }
     log('serving the SO API on ' + host + ':' + bound);
   });
