@@ -22,9 +22,11 @@ on ``PATH`` (``node``, ``java``, ``php``). Without ``bundle.json`` the
 bundle is a Python SO (``so.py``, run by ``hurtle-so``). The command
 serves the SO API on the address in ``HURTLE_SO_HOST`` and the port in
 ``HURTLE_SO_PORT`` (``0``: any free port) and, when ``HURTLE_SO_PORT_FILE``
-is set, writes the port it listens on there (see
-doc/source/contributor/so-api.rst). Shared by the CC's runtimes, which
-run it, and the SM, which refuses to start with a bad one.
+is set, writes the port it listens on there; when ``HURTLE_SO_STATE_FILE``
+is set, it keeps its state in that file so that a restarted process
+resumes (see doc/source/contributor/so-api.rst). Shared by the CC's
+runtimes, which run it, and the SM, which refuses to start with a bad
+one.
 """
 import json
 import os
@@ -49,6 +51,8 @@ SCHEMA = {
 HOST_ENV = 'HURTLE_SO_HOST'
 PORT_ENV = 'HURTLE_SO_PORT'
 PORT_FILE_ENV = 'HURTLE_SO_PORT_FILE'
+#: Where the SO keeps its state between processes.
+STATE_FILE_ENV = 'HURTLE_SO_STATE_FILE'
 
 
 class BundleCommandError(ValueError):
@@ -96,14 +100,18 @@ def load(bundle_dir):
     return argv
 
 
-def environment(host, port, port_file=None):
+def environment(host, port, port_file=None, state_file=None):
     """The port contract's environment variables (dict of str).
 
     :param host: the address to bind.
     :param port: the port to bind (0: any free port).
     :param port_file: where to write the bound port, or None.
+    :param state_file: the file the SO keeps its state in (it survives
+        restarts of the SO process), or None.
     """
     env = {HOST_ENV: str(host), PORT_ENV: str(int(port))}
     if port_file:
         env[PORT_FILE_ENV] = port_file
+    if state_file:
+        env[STATE_FILE_ENV] = state_file
     return env

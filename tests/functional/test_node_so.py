@@ -14,14 +14,21 @@ Node.js program using only Node's standard library
 (samples/sample-node/so/so.js, run through its ``bundle.json``), end to
 end on hurtle-all with the embedded Heat: it creates its stack through
 the CC's ``stack`` kind, reports state and outputs, updates, deletes,
-and refuses callers without its secret."""
+and refuses callers without its secret; it keeps its state in
+``HURTLE_SO_STATE_FILE``, so that killed in mid-deploy and restarted by
+the CC it resumes, and says so when that file is unusable."""
+import json
 import os
 import shutil
+import signal
+import stat
 import time
 
 import requests
+from testtools import content
 
 from hurtle.occi import client as occi_client
+from hurtle import polling
 from tests import absent
 from tests.functional import hurtle_fixture
 
@@ -99,6 +106,53 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
                 return int(name), environ
         self.fail('no SO process for %s' % instance_id)
 
+    def state_file(self, instance_id):
+        return os.path.join(self.hurtle.state, 'so', '%s.json' % instance_id)
+
+    def saved_state(self, instance_id):
+        """The SO's state file as JSON, or None (absent)."""
+        try:
+            with open(self.state_file(instance_id)) as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return None
+
+    def wait_for(self, probe, what):
+        """What ``probe()`` returns once it is not None (tried every
+        2 ms: a state file is watched for a short window)."""
+        try:
+            return polling.poll_until(probe, TIMEOUT, 0.002, what)
+        except polling.Timeout as exc:
+            self.fail(str(exc))
+
+    def wait_restarted(self, instance_id, old_pid):
+        """``(pid, so_url)`` of the SO the CC started after ``old_pid``
+        died."""
+        cc = self.hurtle.cc_client()
+
+        def restarted():
+            app = cc.get('/app/%s' % instance_id).attributes
+            if app['occi.app.state'] != 'active':
+                return None
+            pid = self.node_so(instance_id)[0]
+            if pid != old_pid:
+                return pid, app['occi.app.url'].rstrip('/') + \
+                    '/orchestrator/default'
+        return self.wait_for(restarted, 'SO restarted')
+
+    def stack_names(self, instance_id):
+        return [stack.stack_name for stack in self.stack_client().stacks.list()
+                if stack.stack_name == 'hurtle-%s' % instance_id]
+
+    def delete_and_wait(self, location, stack_ids):
+        self.sm.delete(location)
+        deadline = time.monotonic() + TIMEOUT
+        while requests.get(location, headers=self.headers(),
+                           timeout=10).status_code != 404:
+            self.assertLess(time.monotonic(), deadline, 'instance kept')
+            time.sleep(0.2)
+        self.wait_stacks_gone(stack_ids)
+
     def test_node_so_end_to_end(self):
         location = self.sm.create('/samplenode/', SAMPLENODE,
                                   {'samplenode.greeting': 'from-node'})
@@ -149,6 +203,19 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(404, resp.status_code, resp.text)
         self.assertNotIn(environ['HURTLE_SO_SECRET'],
                          self.so_log(instance_id))
+        # Its state file: private, where the CC said, not the secret.
+        self.assertEqual(self.state_file(instance_id),
+                         environ['HURTLE_SO_STATE_FILE'])
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(
+            self.state_file(instance_id)).st_mode))
+        saved = self.saved_state(instance_id)
+        self.assertEqual(stack_id, saved['stackId'])
+        self.assertEqual('provisioned', saved['phase'])
+        self.assertIsNone(saved['pending'])
+        self.assertEqual('from-node', saved['attributes'][
+            'samplenode.greeting'])
+        with open(self.state_file(instance_id)) as handle:
+            self.assertNotIn(environ['HURTLE_SO_SECRET'], handle.read())
 
         # Update: a new greeting reaches the stack and the instance.
         self.sm.update(location, SAMPLENODE,
@@ -164,14 +231,115 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(stack_id, attrs['occi.mcn.stack.id'])
 
         # Delete: the stack, the SO process and the instance are gone.
-        self.sm.delete(location)
+        self.delete_and_wait(location, [stack_id])
+        self.assertIsNone(self.saved_state(instance_id))
         deadline = time.monotonic() + TIMEOUT
-        while requests.get(location, headers=self.headers(),
-                           timeout=10).status_code != 404:
-            self.assertLess(time.monotonic(), deadline, 'instance kept')
-            time.sleep(0.2)
-        self.wait_stacks_gone([stack_id])
         while os.path.exists('/proc/%d' % pid) and \
                 _environ(pid).get('HURTLE_INSTANCE_ID') == instance_id:
             self.assertLess(time.monotonic(), deadline, 'SO still runs')
             time.sleep(0.2)
+
+    def kill_in_mid(self, action, done_phase):
+        """Create an instance and SIGKILL its SO once its state file shows
+        ``action`` pending (the CC may or may not have accepted it), or,
+        if that was missed, ``done_phase`` reached; then check that the
+        instance still becomes active with exactly one stack, served by
+        the restarted SO, and that deleting it removes the stack."""
+        location = self.sm.create('/samplenode/', SAMPLENODE,
+                                  {'samplenode.greeting': 'resumed'})
+        instance_id = location.rstrip('/').rsplit('/', 1)[-1]
+        # Created (PUT answered): the SO runs and has a state file.
+        self.wait_for(lambda: self.saved_state(instance_id), 'SO created')
+        pid = self.node_so(instance_id)[0]
+
+        def in_mid():
+            try:
+                saved = self.saved_state(instance_id)
+            except ValueError:   # cannot be: the file is renamed in place
+                self.fail('a half-written state file')
+            if saved and ((saved['pending'] or {}).get('action') ==
+                          action or saved['phase'] == done_phase):
+                return saved
+        saved = self.wait_for(in_mid, '%s started' % action)
+        os.kill(pid, signal.SIGKILL)
+        self.addDetail('killed at', content.text_content(json.dumps(saved)))
+
+        attrs = self.wait_state(location, 'active')
+        new_pid, so_url = self.wait_restarted(instance_id, pid)
+        log = self.so_log(instance_id)
+        self.assertIn('state restored', log)
+        if saved['pending']:
+            self.assertIn('resuming the %s' % action, log)
+        # One stack, the instance's, provisioned with its values.
+        self.assertEqual(['hurtle-%s' % instance_id],
+                         self.stack_names(instance_id))
+        stack_id = attrs['occi.mcn.stack.id']
+        stack = self.stack_client().stacks.get('hurtle-%s' % instance_id)
+        self.assertEqual(stack_id, stack.id)
+        self.assertEqual('UPDATE_COMPLETE', stack.stack_status)
+        self.assertIn('greeting=resumed', attrs['mcn.endpoint.samplenode'])
+        self.assertIs(True, attrs['samplenode.provisioned'])
+        secret = _environ(new_pid)['HURTLE_SO_SECRET']
+        resp = requests.get(so_url, timeout=10, headers={
+            'X-Auth-Token': secret, 'Accept': 'application/occi+json'})
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(stack_id,
+                         resp.json()['attributes']['occi.mcn.stack.id'])
+        self.assertIsNone(self.saved_state(instance_id)['pending'])
+
+        # The restarted SO disposes of it.
+        self.delete_and_wait(location, [stack_id])
+        self.assertEqual([], self.stack_names(instance_id))
+        self.assertIsNone(self.saved_state(instance_id))
+
+    def test_killed_in_mid_deploy_resumes_with_one_stack(self):
+        # Killed after it saved "deploy pending", before (or just after)
+        # the CC made the stack: the new SO finds it by name or makes it.
+        self.kill_in_mid('deploy', 'deployed')
+
+    def test_killed_in_mid_provision_resumes(self):
+        self.kill_in_mid('provision', 'provisioned')
+
+    def test_unusable_state_file_is_a_409_saying_so(self):
+        location = self.sm.create('/samplenode/', SAMPLENODE, {})
+        attrs = self.wait_state(location, 'active')
+        instance_id = attrs['occi.core.id']
+        pid, environ = self.node_so(instance_id)
+        path = self.state_file(instance_id)
+        with open(path) as handle:
+            good = handle.read()
+        # Corrupted while it runs (it reads the file at start only), then
+        # killed: the CC restarts it with the corrupt file.
+        with open(path, 'w') as handle:
+            handle.write('{"version": 1, "inst')
+        os.kill(pid, signal.SIGKILL)
+        new_pid, so_url = self.wait_restarted(instance_id, pid)
+        headers = {'X-Auth-Token': environ['HURTLE_SO_SECRET']}
+        for method in ('GET', 'POST', 'DELETE', 'PUT'):
+            resp = requests.request(method, so_url, headers=headers,
+                                    timeout=10)
+            self.assertEqual(409, resp.status_code, method)
+            self.assertIn("the SO's saved state is unusable (it is not "
+                          "JSON)", resp.text)
+            self.assertNotIn(self.hurtle.state, resp.text)
+        log = self.so_log(instance_id)
+        self.assertIn('the state file %s is unusable: it is not JSON' % path,
+                      log)
+        # Not a file at all: the same, with why.
+        os.unlink(path)
+        os.mkdir(path)
+        resp = requests.get(so_url, headers=headers, timeout=10)
+        self.assertEqual(409, resp.status_code)
+        self.assertIn('(it cannot be read (EISDIR))', resp.text)
+        # The SO kept serving (no crash loop), and once the file is
+        # fixed it answers again, without a restart.
+        self.assertEqual(new_pid, self.node_so(instance_id)[0])
+        os.rmdir(path)
+        with open(path, 'w') as handle:
+            handle.write(good)
+        resp = requests.get(so_url, timeout=10, headers=dict(
+            headers, Accept='application/occi+json'))
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(attrs['occi.mcn.stack.id'],
+                         resp.json()['attributes']['occi.mcn.stack.id'])
+        self.delete_and_wait(location, [attrs['occi.mcn.stack.id']])

@@ -99,6 +99,12 @@ class BundleCommandTest(testtools.TestCase):
         self.assertEqual({'HURTLE_SO_HOST': '0.0.0.0',
                           'HURTLE_SO_PORT': '8080'},
                          bundle_command.environment('0.0.0.0', 8080))
+        self.assertEqual({'HURTLE_SO_HOST': '127.0.0.1',
+                          'HURTLE_SO_PORT': '0',
+                          'HURTLE_SO_PORT_FILE': '/s/a.port',
+                          'HURTLE_SO_STATE_FILE': '/s/a.json'},
+                         bundle_command.environment('127.0.0.1', 0,
+                                                    '/s/a.port', '/s/a.json'))
 
 
 class SMRefusesBadBundleTest(testtools.TestCase):

@@ -41,6 +41,12 @@ MANAGED_BY = {'app.kubernetes.io/managed-by': 'hurtle-cc',
               'app.kubernetes.io/component': 'service-orchestrator'}
 #: Where ``[kubernetes] config_map`` is mounted in the SO container.
 CONFIG_DIR = '/etc/hurtle'
+#: Where a command bundle's SO keeps its state (``HURTLE_SO_STATE_FILE``):
+#: an ``emptyDir`` volume, which outlives a crashed container restarted
+#: in its pod (not the pod).
+STATE_DIR = '/var/lib/hurtle-so'
+STATE_FILE = STATE_DIR + '/state.json'
+STATE_VOLUME = 'so-state'
 PREFIX = 'so-'
 #: DNS-1035 label (Service names; also a valid DNS-1123 subdomain).
 DNS_LABEL = re.compile(r'^[a-z]([-a-z0-9]*[a-z0-9])?$')
@@ -101,20 +107,24 @@ def _container(name, image, bundle, env_keys, opts, command=None):
     args = ['--host', '0.0.0.0', '--port', str(opts.so_port)]
     if bundle:
         args = ['--bundle', bundle] + args
-    mounts = None
+    mounts = []
     if opts.config_map:
         args += ['--config-file', CONFIG_DIR + '/hurtle.conf']
+        mounts.append(client.V1VolumeMount(name='hurtle-conf',
+                                           mount_path=CONFIG_DIR,
+                                           read_only=True))
     plain = []
     if command:
         # An SO in any language: its bundle.json command, in the bundle
-        # directory, told its address and port by the environment.
+        # directory, told its address, port and state file by the
+        # environment.
         args = None
         plain = [client.V1EnvVar(name=key, value=value) for key, value in
-                 sorted(bundle_command.environment('0.0.0.0',
-                                                   opts.so_port).items())]
-        mounts = [client.V1VolumeMount(name='hurtle-conf',
-                                       mount_path=CONFIG_DIR,
-                                       read_only=True)]
+                 sorted(bundle_command.environment(
+                     '0.0.0.0', opts.so_port,
+                     state_file=STATE_FILE).items())]
+        mounts.append(client.V1VolumeMount(name=STATE_VOLUME,
+                                           mount_path=STATE_DIR))
     env = [client.V1EnvVar(name=key, value_from=client.V1EnvVarSource(
         secret_key_ref=client.V1SecretKeySelector(name=name, key=key)))
         for key in sorted(env_keys)] + plain
@@ -129,7 +139,7 @@ def _container(name, image, bundle, env_keys, opts, command=None):
         readiness_probe=client.V1Probe(
             tcp_socket=client.V1TCPSocketAction(port=opts.so_port),
             period_seconds=2, failure_threshold=3),
-        resources=_resources(opts), volume_mounts=mounts)
+        resources=_resources(opts), volume_mounts=mounts or None)
 
 
 def deployment(name, app_id, namespace, image, bundle, env_keys, opts,
@@ -142,23 +152,29 @@ def deployment(name, app_id, namespace, image, bundle, env_keys, opts,
     :param command: the bundle's ``bundle.json`` command
         (:mod:`hurtle.bundle_command`), run in ``bundle`` as the
         container's command with ``HURTLE_SO_HOST``/``HURTLE_SO_PORT``
-        instead of hurtle-so's arguments; None for a Python bundle.
+        instead of hurtle-so's arguments, and ``HURTLE_SO_STATE_FILE`` in
+        an ``emptyDir`` volume (:data:`STATE_DIR`); None for a Python
+        bundle.
     :param env_keys: names of the environment variables, each read from
         the Secret ``name`` (:func:`secret`).
     :param opts: the ``[kubernetes]`` option group.
     """
-    volumes = None
+    volumes = []
     if opts.config_map:
-        volumes = [client.V1Volume(
+        volumes.append(client.V1Volume(
             name='hurtle-conf',
-            config_map=client.V1ConfigMapVolumeSource(name=opts.config_map))]
+            config_map=client.V1ConfigMapVolumeSource(name=opts.config_map)))
+    if command:
+        volumes.append(client.V1Volume(
+            name=STATE_VOLUME, empty_dir=client.V1EmptyDirVolumeSource()))
     template = client.V1PodTemplateSpec(
         metadata=client.V1ObjectMeta(labels=labels(name),
                                      annotations={APP_ID_ANNOTATION: app_id}),
         spec=client.V1PodSpec(
             containers=[_container(name, image, bundle, env_keys, opts,
                                    command)],
-            volumes=volumes, automount_service_account_token=False,
+            volumes=volumes or None,
+            automount_service_account_token=False,
             restart_policy='Always'))
     return client.V1Deployment(
         api_version='apps/v1', kind='Deployment',

@@ -29,8 +29,11 @@ own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
 A bundle with a ``bundle.json`` (:mod:`hurtle.bundle_command`) is an SO in
 any language: its command runs instead, in the bundle directory, with the
 same environment plus ``HURTLE_SO_HOST`` (``[cc] so_host``),
-``HURTLE_SO_PORT=0`` and ``HURTLE_SO_PORT_FILE`` (the port file); a bad
-``bundle.json`` fails the start with the reason (the CC answers 409).
+``HURTLE_SO_PORT=0``, ``HURTLE_SO_PORT_FILE`` (the port file) and
+``HURTLE_SO_STATE_FILE`` (``<state_path>/so/<app id>.json``, where the SO
+keeps its state across restarts, as ``hurtle-so`` does; kept when the SO
+stops); a bad ``bundle.json`` fails the start with the reason (the CC
+answers 409).
 
 ``python`` is :func:`python_executable`: the CC's own interpreter, also
 when the CC runs embedded in a WSGI server (uwsgi), whose
@@ -146,7 +149,8 @@ class LocalRuntime(base.Runtime):
         else:
             cwd = image
             child_env.update(bundle_command.environment(
-                self.conf.cc.so_host, 0, port_file))
+                self.conf.cc.so_host, 0, port_file,
+                os.path.join(self.workdir, '%s.json' % app_id)))
         try:
             with open(log_path, 'ab') as log:
                 proc = subprocess.Popen(argv, cwd=cwd, env=child_env,

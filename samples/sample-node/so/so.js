@@ -18,7 +18,9 @@
 // Environment (set by the CC): HURTLE_SO_SECRET, HURTLE_APP_ID,
 // HURTLE_CC_URL, HURTLE_INSTANCE_ID, HURTLE_SO_TEMPLATES; the port
 // contract: HURTLE_SO_HOST, HURTLE_SO_PORT (0: any free port) and
-// HURTLE_SO_PORT_FILE (write the bound port there, atomically).
+// HURTLE_SO_PORT_FILE (write the bound port there, atomically); and
+// HURTLE_SO_STATE_FILE, where the SO keeps its state so that a restarted
+// process resumes (see "state" below).
 'use strict';
 
 const crypto = require('crypto');
@@ -206,8 +208,15 @@ function userAttributes(attrs) {
 // --- the CC's stack kind --------------------------------------------------
 function ccRequest(method, ref, attributes) {
   const base = (env.HURTLE_CC_URL || '').replace(/\/+$/, '');
-  const url = new URL(base + '/stack/' + (ref === undefined ? '' :
-      encodeURIComponent(ref)));
+  let url;
+  try {
+    url = new URL(base + '/stack/' + (ref === undefined ? '' :
+        encodeURIComponent(ref)));
+  } catch (err) {
+    log('HURTLE_CC_URL is not a URL: ' + err.message);
+    return Promise.reject(new HttpError(503, 'deployment service (CC) ' +
+                                        'unavailable'));
+  }
   const body = attributes === undefined ? null : JSON.stringify(
       {kind: STACK_KIND, attributes: attributes});
   const headers = {'X-Auth-Token': SECRET,
@@ -276,10 +285,135 @@ function stackAttributes(res) {
   return entity.attributes || {};
 }
 
-// --- the SO ---------------------------------------------------------------
-// null until PUT; then {attributes, stackId}.
-let so = null;
+// --- state ----------------------------------------------------------------
+// The SO's state: null until PUT and after DELETE, else
+//   {attributes: {...},            the instance's values the CC accepted
+//    stackId: '<Heat id>' | null,  the stack, once the CC made it
+//    phase: 'created' | 'deployed' | 'provisioned',   the last step done
+//    pending: null | {action: 'deploy' | 'provision' | 'update',
+//                     attributes: {...}}}   a step started, not finished
+// It is kept in HURTLE_SO_STATE_FILE (JSON, plus "version" and
+// "instance"), written before any answer that changes it, atomically (a
+// temporary file, then a rename) with mode 0600, and removed once
+// disposed. A process started with the file serves the entity again and
+// finishes the pending step (resume). Without the variable the state
+// lives in memory only.
+const STATE_FILE = env.HURTLE_SO_STATE_FILE || '';
+const STATE_VERSION = 1;
+const PHASES = new Set(['created', 'deployed', 'provisioned']);
+const ACTIONS = new Set(['deploy', 'provision', 'update']);
 
+let so = null;
+// Why the state file cannot be used, or null. Every request then answers
+// 409 with it: starting afresh would forget the stack, and exiting would
+// only make the CC restart the SO in a loop. The file is read again at
+// each request, so fixing or removing it is enough.
+let stateProblem = null;
+
+function isObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+// The state written in `text`; throws an Error saying what is wrong.
+function parseState(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error('it is not JSON');
+  }
+  if (!isObject(data) || data.version !== STATE_VERSION) {
+    throw new Error('it is not a version ' + STATE_VERSION + ' SO state');
+  }
+  if (data.instance !== INSTANCE) {
+    throw new Error('it is the state of another instance');
+  }
+  const pending = data.pending;
+  const stackOk = data.stackId === null ||
+      (typeof data.stackId === 'string' && data.stackId !== '');
+  const pendingOk = pending === null || (isObject(pending) &&
+      ACTIONS.has(pending.action) && isObject(pending.attributes));
+  if (!isObject(data.attributes) || !PHASES.has(data.phase) || !stackOk ||
+      !pendingOk) {
+    throw new Error('its fields are not those the SO writes');
+  }
+  return {attributes: data.attributes, stackId: data.stackId,
+          phase: data.phase, pending: pending};
+}
+
+function stateUnusable(why) {
+  if (stateProblem !== why) {
+    log('the state file ' + STATE_FILE + ' is unusable: ' + why +
+        '; fix or remove it');
+  }
+  so = null;
+  stateProblem = why;
+}
+
+// (Re)read the state file into `so`, or set `stateProblem`.
+function loadState() {
+  if (!STATE_FILE) {
+    return;
+  }
+  let text;
+  try {
+    text = fs.readFileSync(STATE_FILE, 'utf8');
+  } catch (err) {
+    if (err.code === 'ENOENT') {
+      so = null;
+      stateProblem = null;
+    } else {
+      stateUnusable('it cannot be read (' + (err.code || err.message) + ')');
+    }
+    return;
+  }
+  try {
+    so = parseState(text);
+    stateProblem = null;
+  } catch (err) {
+    stateUnusable(err.message);
+  }
+}
+
+// Write `text` to `file` atomically, readable by its owner only.
+function writePrivate(file, text) {
+  const tmp = file + '.tmp';
+  fs.rmSync(tmp, {force: true});
+  const fd = fs.openSync(tmp, 'wx', 0o600);
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+// Make `next` the state: on disk first (the file removed for null), so
+// that the SO never answers with what a restart would lose.
+function save(next) {
+  if (STATE_FILE) {
+    try {
+      if (next === null) {
+        fs.rmSync(STATE_FILE, {force: true});
+      } else {
+        writePrivate(STATE_FILE, JSON.stringify(Object.assign(
+            {version: STATE_VERSION, instance: INSTANCE}, next)));
+      }
+    } catch (err) {
+      log('cannot write the state file ' + STATE_FILE + ': ' + err.message);
+      throw new HttpError(503, 'the SO cannot save its state');
+    }
+  }
+  so = next;
+}
+
+// The state with `changes` made.
+function changed(changes) {
+  return Object.assign({}, so, changes);
+}
+
+// --- the SO ---------------------------------------------------------------
 function parameters(phase, attrs) {
   const params = {provisioned: phase !== 'deployment'};
   const greeting = attrs['samplenode.greeting'];
@@ -294,37 +428,131 @@ function parameters(phase, attrs) {
   return params;
 }
 
-async function deploy(attrs) {
-  Object.assign(so.attributes, attrs);
-  const params = parameters('deployment', so.attributes);
-  if (so.stackId) {
-    return;   // deployed already: repeating is harmless
+function sameValues(a, b) {
+  const text = (o) => JSON.stringify(Object.keys(o).sort().map(
+      (key) => [key, o[key]]));
+  return text(a) === text(b);
+}
+
+async function readStack(what, ref) {
+  return stackAttributes(ccCheck(what, await ccRequest('GET', ref)));
+}
+
+// Heat's id of the live stack named STACK_NAME at the CC, or null.
+async function findStack(what) {
+  const res = await ccRequest('GET', STACK_NAME);
+  if (res.status === 404) {
+    return null;
+  }
+  const stack = stackAttributes(ccCheck(what, res));
+  if (String(stack['hurtle.stack.state'] || '').startsWith('DELETE_')) {
+    return null;
+  }
+  return stack['hurtle.stack.id'] || STACK_NAME;
+}
+
+// Create the stack, or adopt it if it is there already: an earlier
+// attempt made it and the SO died before it saved its id.
+async function createStack(attrs) {
+  let stackId = await findStack('deploy');
+  if (stackId !== null) {
+    log('stack ' + stackId + ' found: adopted');
+    return stackId;
   }
   const res = await ccRequest('POST', undefined, {
     'occi.core.title': STACK_NAME,
     'hurtle.stack.template': readTemplate('deployment'),
-    'hurtle.stack.parameters': params});
-  if (res.status !== 409) {
+    'hurtle.stack.parameters': parameters('deployment', attrs)});
+  if (res.status !== 409) {   // 409: the name is in use, made meanwhile
     ccCheck('deploy', res);
   }
-  // Created, or made by an earlier attempt (409: the name is in use):
-  // either way the CC finds it by name.
-  const found = ccCheck('deploy', await ccRequest('GET', STACK_NAME));
-  so.stackId = stackAttributes(found)['hurtle.stack.id'] || STACK_NAME;
-  log('stack ' + so.stackId + ' created');
+  stackId = await findStack('deploy');
+  if (stackId === null) {
+    throw new HttpError(503, 'deploy: the stack is not there yet');
+  }
+  log('stack ' + stackId + ' created');
+  return stackId;
 }
 
-async function updateStack(what, phase, attrs) {
-  const merged = Object.assign({}, so.attributes, attrs);
-  const params = parameters(phase, merged);
-  if (!so.stackId) {
-    throw new HttpError(409, what + ': nothing deployed yet');
+// Run `step` (an async function) for so.pending; a refusal (not a 503,
+// which is tried again) drops the pending step, so that the state says
+// what is true.
+async function settling(step) {
+  try {
+    await step();
+  } catch (err) {
+    if (so !== null && so.pending !== null &&
+        !(err instanceof HttpError && err.status === 503)) {
+      save(changed({pending: null}));
+    }
+    throw err;
   }
-  ccCheck(what, await ccRequest('POST', so.stackId, {
-    'hurtle.stack.template': readTemplate(phase),
-    'hurtle.stack.parameters': params}));
-  so.attributes = merged;   // remembered once the CC accepted them
-  log(what + ': stack ' + so.stackId + ' updating');
+}
+
+// Finish so.pending.
+async function runPending() {
+  const pending = so.pending;
+  if (pending.action === 'deploy') {
+    const stackId = await createStack(pending.attributes);
+    save(changed({attributes: pending.attributes, stackId: stackId,
+                  phase: 'deployed', pending: null}));
+    return;
+  }
+  ccCheck(pending.action, await ccRequest('POST', so.stackId, {
+    'hurtle.stack.template': readTemplate('provision'),
+    'hurtle.stack.parameters': parameters('provision', pending.attributes)}));
+  // Remembered once the CC accepted them.
+  save(changed({attributes: pending.attributes, phase: 'provisioned',
+                pending: null}));
+  log(pending.action + ': stack ' + so.stackId + ' updating');
+}
+
+// After a restart: finish the step the SO was in when it died.
+async function resume() {
+  const pending = so.pending;
+  log('resuming the ' + pending.action + ' under way before the restart');
+  await settling(async () => {
+    if (pending.action !== 'deploy') {
+      // A stack being updated says the CC accepted the update before the
+      // SO died (the SM never asks for one while the stack is busy).
+      const stack = await readStack(pending.action, so.stackId);
+      if (String(stack['hurtle.stack.state'] || '').endsWith(
+          '_IN_PROGRESS')) {
+        save(changed({attributes: pending.attributes, phase: 'provisioned',
+                      pending: null}));
+        return;
+      }
+    }
+    await runPending();
+  });
+}
+
+async function deploy(attrs) {
+  const merged = Object.assign({}, so.attributes, attrs);
+  parameters('deployment', merged);   // refuse bad values at once
+  if (so.stackId) {
+    return;   // deployed already: repeating is harmless
+  }
+  save(changed({pending: {action: 'deploy', attributes: merged}}));
+  await settling(runPending);
+}
+
+async function updateStack(action, attrs) {
+  const merged = Object.assign({}, so.attributes, attrs);
+  parameters('provision', merged);
+  if (!so.stackId) {
+    throw new HttpError(409, action + ': nothing deployed yet');
+  }
+  if (so.phase === 'provisioned' && sameValues(merged, so.attributes)) {
+    // The same values again (a repeated call): a stack still being
+    // updated with them is not updated a second time.
+    const stack = await readStack(action, so.stackId);
+    if (String(stack['hurtle.stack.state'] || '').endsWith('_IN_PROGRESS')) {
+      return;
+    }
+  }
+  save(changed({pending: {action: action, attributes: merged}}));
+  await settling(runPending);
 }
 
 async function state() {
@@ -334,8 +562,7 @@ async function state() {
     attrs['occi.mcn.stack.id'] = '';
     return attrs;
   }
-  const stack = stackAttributes(ccCheck('state',
-      await ccRequest('GET', so.stackId)));
+  const stack = await readStack('state', so.stackId);
   let outputs = stack['hurtle.stack.outputs'] || {};
   if (typeof outputs === 'string') {
     try {
@@ -359,18 +586,21 @@ async function state() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Delete the stack and return once the CC says it is gone (404).
+// Delete the stack and return once the CC says it is gone (404). A stack
+// whose id the SO never saved (it died while deploying) is found by name.
 async function dispose() {
-  if (!so.stackId) {
+  const stackId = so.stackId ||
+      (so.pending !== null ? await findStack('dispose') : null);
+  if (!stackId) {
     return;
   }
-  const res = await ccRequest('DELETE', so.stackId);
+  const res = await ccRequest('DELETE', stackId);
   if (res.status !== 404) {
     ccCheck('dispose', res);
   }
   const deadline = Date.now() + DISPOSE_TIMEOUT_MS;
   for (;;) {
-    const got = await ccRequest('GET', so.stackId);
+    const got = await ccRequest('GET', stackId);
     if (got.status === 404) {
       break;
     }
@@ -380,16 +610,16 @@ async function dispose() {
       break;
     }
     if (stackState === 'DELETE_FAILED') {
-      throw new HttpError(409, 'dispose: stack ' + so.stackId +
+      throw new HttpError(409, 'dispose: stack ' + stackId +
                           ' could not be deleted');
     }
     if (Date.now() > deadline) {
-      throw new HttpError(409, 'dispose: stack ' + so.stackId +
+      throw new HttpError(409, 'dispose: stack ' + stackId +
                           ' still exists');
     }
     await sleep(500);
   }
-  log('stack ' + so.stackId + ' deleted');
+  log('stack ' + stackId + ' deleted');
 }
 
 // --- HTTP -----------------------------------------------------------------
@@ -430,10 +660,35 @@ function fail(res, status, message, extra) {
   res.end(message + '\n');
 }
 
+// Finish a step left pending by a restart before serving `method`: a GET
+// still answers when the step is refused (the state says what is true),
+// DELETE finds the stack by name anyway.
+async function resumeBefore(method) {
+  if (so === null || so.pending === null || method === 'DELETE') {
+    return;
+  }
+  try {
+    await resume();
+  } catch (err) {
+    if (method !== 'GET' || (err instanceof HttpError && err.status === 503)) {
+      throw err;
+    }
+    log('the resumed step failed: ' + err.message);
+  }
+}
+
 async function handle(req, res, body) {
   const url = new URL(req.url, 'http://so');
   if (url.pathname !== SO_PATH) {
     throw new HttpError(404, 'an SO serves only ' + SO_PATH);
+  }
+  if (stateProblem !== null) {
+    loadState();   // fixed or removed meanwhile?
+  }
+  if (stateProblem !== null) {
+    throw new HttpError(409, 'the SO\'s saved state is unusable (' +
+                        stateProblem + '); an operator must fix or remove ' +
+                        'its state file (the SO log names it)');
   }
   const action = url.searchParams.get('action');
   if (req.method === 'PUT') {
@@ -442,7 +697,8 @@ async function handle(req, res, body) {
     }
     const attrs = userAttributes(parseRequest(req, body));
     parameters('deployment', attrs);   // refuse bad values at once
-    so = {attributes: attrs, stackId: null};
+    save({attributes: attrs, stackId: null, phase: 'created',
+          pending: null});
     log('created');
     res.setHeader('Location', SO_PATH);
     return send(req, res, 201);
@@ -450,6 +706,7 @@ async function handle(req, res, body) {
   if (so === null) {
     throw new HttpError(404, 'the SO has not been created');
   }
+  await resumeBefore(req.method);
   if (req.method === 'GET') {
     return send(req, res, 200, await state());
   }
@@ -459,9 +716,9 @@ async function handle(req, res, body) {
     if (action === 'deploy') {
       await deploy(attrs);
     } else if (action === 'provision') {
-      await updateStack('provision', 'provision', attrs);
+      await updateStack('provision', attrs);
     } else if (action === null) {
-      await updateStack('update', 'provision', attrs);
+      await updateStack('update', attrs);
     } else {
       throw new HttpError(400, 'unknown action ' + action);
     }
@@ -469,7 +726,8 @@ async function handle(req, res, body) {
   }
   if (req.method === 'DELETE') {
     await dispose();
-    so = null;
+    save(null);
+    log('disposed');
     return send(req, res, 200);
   }
   throw new HttpError(405, 'method ' + req.method + ' not allowed');
@@ -502,6 +760,17 @@ function main() {
     process.stderr.write('so.js: HURTLE_SO_SECRET is not set\n');
     process.exit(2);
   }
+  loadState();
+  if (so !== null) {
+    log('state restored (' + so.phase + (so.stackId ? ', stack ' +
+        so.stackId : '') + ')');
+    if (so.pending !== null) {
+      // Resumed at once; if that fails (the CC unreachable), the next
+      // request tries again.
+      queue = queue.then(resume).catch((err) => log(
+          'resuming failed: ' + err.message + '; tried again later'));
+    }
+  }
   const host = env.HURTLE_SO_HOST || '127.0.0.1';
   const port = Number(env.HURTLE_SO_PORT || '0');
   server.listen(port, host, () => {
@@ -509,8 +778,7 @@ function main() {
     const portFile = env.HURTLE_SO_PORT_FILE;
     if (portFile) {
       // Atomically: the CC must never read half a number.
-      fs.writeFileSync(portFile + '.tmp', String(bound));
-      fs.renameSync(portFile + '.tmp', portFile);
+      writePrivate(portFile, String(bound));
     }
     log('serving the SO API on ' + host + ':' + bound);
   });

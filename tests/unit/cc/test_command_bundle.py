@@ -94,6 +94,10 @@ class CommandBundleTest(testtools.TestCase):
         self.assertEqual(os.path.join(self.conf.state_path, 'so',
                                       'cmd-1.port'),
                          env['HURTLE_SO_PORT_FILE'])
+        # Where it keeps its state across restarts (as hurtle-so does).
+        self.assertEqual(os.path.join(self.conf.state_path, 'so',
+                                      'cmd-1.json'),
+                         env['HURTLE_SO_STATE_FILE'])
         self.assertEqual([], [k for k in env if k.startswith('OS_')])
         # The runtime knows it runs, also as a CC restarted (pid only),
         # and a reused pid of another program is not taken for it.

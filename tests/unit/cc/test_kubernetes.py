@@ -118,9 +118,20 @@ class ObjectShapesTest(testtools.TestCase):
         plain = {e['name']: e['value'] for e in container['env']
                  if 'value' in e}
         self.assertEqual({'HURTLE_SO_HOST': '0.0.0.0',
-                          'HURTLE_SO_PORT': '8080'}, plain)
+                          'HURTLE_SO_PORT': '8080',
+                          'HURTLE_SO_STATE_FILE': objects.STATE_FILE},
+                         plain)
         self.assertEqual(sorted(ENV), sorted(
             e['name'] for e in container['env'] if 'valueFrom' in e))
+        # Its state file is in an emptyDir: it outlives a crashed
+        # container restarted in the pod. No ConfigMap without one.
+        self.assertTrue(objects.STATE_FILE.startswith(objects.STATE_DIR +
+                                                      '/'))
+        self.assertEqual([{'name': objects.STATE_VOLUME,
+                           'mountPath': objects.STATE_DIR}],
+                         container['volumeMounts'])
+        self.assertEqual([{'name': objects.STATE_VOLUME, 'emptyDir': {}}],
+                         dep['spec']['template']['spec']['volumes'])
         k8s_simulator.validate(dep, 'V1Deployment')
 
     def test_options_shape_the_objects(self):
@@ -142,6 +153,10 @@ class ObjectShapesTest(testtools.TestCase):
         self.assertEqual([{'name': 'hurtle-conf',
                            'configMap': {'name': 'so-conf'}}],
                          pod['volumes'])
+        # hurtle-so reads the ConfigMap where it is mounted.
+        self.assertEqual([{'name': 'hurtle-conf',
+                           'mountPath': objects.CONFIG_DIR,
+                           'readOnly': True}], container['volumeMounts'])
         ingress = self.serialized(objects.ingress('so-x', 'x', 'hurtle',
                                                   self.opts))
         rule = ingress['spec']['rules'][0]
