@@ -26,6 +26,16 @@ goes to ``<state_path>/so/<app id>.log``. Each SO gets a session of its
 own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
 10 s.
 
+SOs outlive a CC that is killed (SIGKILL), and stop when it stops cleanly
+(:meth:`LocalRuntime.stop_all`). Each SO process is recorded in
+``<state_path>/so/<app id>.pid`` (:mod:`hurtle.cc.runtime.pid_files`) as
+soon as it is started; at its next start the CC calls
+:meth:`LocalRuntime.reconcile`, which adopts the SOs its app records name
+and stops those no record names. A process is taken for the SO of app
+``<app id>`` only if its environment holds ``HURTLE_APP_ID=<app id>``
+(read from ``/proc``), so a reused pid of another program is never
+signalled.
+
 A bundle with a ``bundle.json`` (:mod:`hurtle.bundle_command`) is an SO in
 any language: its command runs instead, in the bundle directory, with the
 same environment plus ``HURTLE_SO_HOST`` (``[cc] so_host``),
@@ -37,6 +47,8 @@ when the CC runs embedded in a WSGI server (uwsgi), whose
 ``sys.executable`` is the server's binary.
 """
 import configparser
+import io
+import logging
 import os
 import signal
 import subprocess
@@ -46,9 +58,12 @@ import requests
 
 from hurtle import bundle_command
 from hurtle.cc.runtime import base
+from hurtle.cc.runtime import pid_files
 from hurtle.conf import deployer as deployer_conf
 from hurtle import polling
+from hurtle import state_dir
 
+LOG = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0
 #: The configuration file of SOs deploying through the CC.
 SO_CONF = 'so.conf'
@@ -74,7 +89,11 @@ class LocalRuntime(base.Runtime):
     def __init__(self, conf):
         self.conf = conf
         self.workdir = os.path.join(conf.state_path, 'so')
+        #: pid -> Popen of the SOs this process started.
         self._children = {}
+        #: pid -> ref of the SOs to stop at CC shutdown: started by this
+        #: process, or adopted from an earlier one (:meth:`reconcile`).
+        self._refs = {}
 
     def _command(self, image, port_file):
         cmd = [python_executable(), '-P', '-m', 'hurtle.cmd.so', '--bundle',
@@ -103,11 +122,9 @@ class LocalRuntime(base.Runtime):
                              if value is not None}
         os.makedirs(self.workdir, exist_ok=True)
         path = os.path.join(self.workdir, SO_CONF)
-        tmp = path + '.tmp'
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, 'w') as handle:
-            parser.write(handle)
-        os.replace(tmp, path)
+        text = io.StringIO()
+        parser.write(text)
+        state_dir.write_private(path, text.getvalue())
         return path
 
     def _bundle_command(self, image):
@@ -158,10 +175,15 @@ class LocalRuntime(base.Runtime):
             raise base.RuntimeError_('cannot run %s: %s'
                                      % (argv[0], exc.strerror))
         self._children[proc.pid] = proc
-        ref = {'pid': proc.pid, 'log': log_path}
-        if cwd is not None:
-            # Guards against pid reuse for a command that is no hurtle-so.
-            ref['app'] = str(env.get('HURTLE_APP_ID', app_id))
+        # 'app' guards against pid reuse (see _is_so).
+        ref = {'pid': proc.pid, 'log': log_path, 'app': str(app_id)}
+        self._refs[proc.pid] = ref
+        try:
+            pid_files.write(self.workdir, app_id, proc.pid)
+        except OSError as exc:
+            self.stop(ref)
+            raise base.RuntimeError_('cannot record the SO process in %s: '
+                                     '%s' % (self.workdir, exc.strerror))
         try:
             url = self._wait_ready(proc, port_file, log_path)
         except base.RuntimeError_:
@@ -200,16 +222,21 @@ class LocalRuntime(base.Runtime):
 
     def stop(self, ref):
         """Stop the SO of ``ref`` (SIGTERM, SIGKILL after
-        ``STOP_GRACE_SECONDS``) and remove its port file; its log stays."""
+        ``STOP_GRACE_SECONDS``) and remove its port file and its pid file
+        (if it still names this process); its log stays."""
         pid = (ref or {}).get('pid')
         if not pid:
             return
         try:
             self._stop(pid, ref)
         finally:
+            self._refs.pop(pid, None)
             log_path = (ref or {}).get('log')
             if log_path:
-                _unlink(os.path.splitext(log_path)[0] + '.port')
+                stem = os.path.splitext(log_path)[0]
+                _unlink(stem + '.port')
+                pid_files.remove(os.path.dirname(stem),
+                                 os.path.basename(stem), pid)
 
     def _stop(self, pid, ref):
         proc = self._children.pop(pid, None)
@@ -249,9 +276,55 @@ class LocalRuntime(base.Runtime):
         return _is_so(pid, ref.get('app'))
 
     def stop_all(self):
-        """Stop every SO this process started (CC shutdown)."""
-        for pid in list(self._children):
-            self.stop({'pid': pid})
+        """Stop every SO this process started or adopted (CC shutdown),
+        removing their port and pid files."""
+        refs = dict(self._refs)
+        for pid in self._children:
+            refs.setdefault(pid, {'pid': pid})
+        for ref in refs.values():
+            self.stop(ref)
+
+    def reconcile(self, refs):
+        """Adopt the SOs an earlier CC process left running that ``refs``
+        names, and stop those it does not (CC start-up).
+
+        An SO whose pid file (:mod:`hurtle.cc.runtime.pid_files`) names an
+        app without a record, or a process other than its record's, is an
+        orphan: it is stopped (SIGTERM, SIGKILL after
+        ``STOP_GRACE_SECONDS``), one INFO line logged for each. A process
+        that is not that app's SO (its environment lacks
+        ``HURTLE_APP_ID=<app id>``: a reused pid) is never signalled. The
+        pid files of orphans, of dead processes and unreadable ones are
+        removed. A recorded SO that runs is adopted: :meth:`stop_all`
+        stops it too, and its pid file is written again.
+
+        :param refs: ``{app_id: ref}`` of every app record (``ref`` as
+            :meth:`start` returned it, or None).
+        """
+        adopted = {}
+        for app_id, ref in refs.items():
+            pid = (ref or {}).get('pid')
+            if (pid and pid not in self._children and
+                    self.is_running(dict(ref, app=app_id))):
+                adopted[app_id] = dict(ref, app=app_id)
+        for app_id, pid in pid_files.records(self.workdir):
+            if pid in self._children:
+                continue   # started by this process: never an orphan
+            ref = adopted.get(app_id)
+            if ref is not None and ref['pid'] == pid:
+                continue
+            if pid is not None and _is_so(pid, app_id):
+                LOG.info('stopping orphan SO of app %s (pid %d): no app '
+                         'record names it', app_id, pid)
+                self._stop(pid, {'pid': pid, 'app': app_id})
+                if ref is None:
+                    _unlink(os.path.join(self.workdir, '%s.port' % app_id))
+            pid_files.remove(self.workdir, app_id)
+        for app_id, ref in adopted.items():
+            self._refs[ref['pid']] = ref
+            if pid_files.read(pid_files.path(self.workdir,
+                                             app_id)) != ref['pid']:
+                pid_files.write(self.workdir, app_id, ref['pid'])
 
 
 def _unlink(path):
@@ -269,9 +342,9 @@ def _signal(pid, signum):
 
 
 def _is_so(pid, app_id=None):
-    """True if ``pid`` runs hurtle.cmd.so or, for a command bundle, has
-    ``HURTLE_APP_ID=<app_id>`` in its environment (guards against pid
-    reuse)."""
+    """True if ``pid`` has ``HURTLE_APP_ID=<app_id>`` in its environment
+    or, without ``app_id`` (references of an older Hurtle), runs
+    hurtle.cmd.so (guards against pid reuse)."""
     try:
         if app_id is not None:
             with open('/proc/%d/environ' % pid, 'rb') as handle:
