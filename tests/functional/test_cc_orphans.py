@@ -27,8 +27,8 @@ import fixtures
 import requests
 import testtools
 
-from hurtle.cc import store as app_store
 from hurtle.cc.runtime import pid_files
+from hurtle.cc import store as app_store
 from hurtle.cmd import all as all_cmd
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
