@@ -24,7 +24,6 @@ import time
 import types
 
 import fixtures
-import requests
 import testtools
 
 from hurtle.cc.runtime import pid_files
@@ -120,11 +119,7 @@ class KilledCCTest(testtools.TestCase):
             os.kill(pid, signal.SIGKILL)
 
     def serves(self, url):
-        try:
-            return requests.get(url + '-/', timeout=5, headers={
-                'X-Auth-Token': SECRET}).status_code == 200
-        except requests.ConnectionError:
-            return False
+        return net.so_serves(url, SECRET)
 
     def wait_gone(self, pid, app_id):
         deadline = time.monotonic() + TIMEOUT

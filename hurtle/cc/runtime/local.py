@@ -279,7 +279,7 @@ class LocalRuntime(base.Runtime):
         """Stop every SO this process started or adopted (CC shutdown),
         removing their port and pid files."""
         refs = dict(self._refs)
-        for pid in self._children:
+        for pid in list(self._children):
             refs.setdefault(pid, {'pid': pid})
         for ref in refs.values():
             self.stop(ref)
@@ -307,6 +307,14 @@ class LocalRuntime(base.Runtime):
             if (pid and pid not in self._children and
                     self.is_running(dict(ref, app=app_id))):
                 adopted[app_id] = dict(ref, app=app_id)
+        self._stop_orphans(adopted)
+        for app_id, ref in adopted.items():
+            self._adopt(app_id, ref)
+
+    def _stop_orphans(self, adopted):
+        """Stop the SOs of the pid files that name no process of
+        ``adopted`` (``{app_id: ref}``) nor of this one; remove their
+        files."""
         for app_id, pid in pid_files.records(self.workdir):
             if pid in self._children:
                 continue   # started by this process: never an orphan
@@ -320,11 +328,19 @@ class LocalRuntime(base.Runtime):
                 if ref is None:
                     _unlink(os.path.join(self.workdir, '%s.port' % app_id))
             pid_files.remove(self.workdir, app_id)
-        for app_id, ref in adopted.items():
-            self._refs[ref['pid']] = ref
-            if pid_files.read(pid_files.path(self.workdir,
-                                             app_id)) != ref['pid']:
-                pid_files.write(self.workdir, app_id, ref['pid'])
+
+    def _adopt(self, app_id, ref):
+        """Stop the SO of ``ref`` at CC shutdown too; record its pid."""
+        self._refs[ref['pid']] = ref
+        if pid_files.read(pid_files.path(self.workdir,
+                                         app_id)) == ref['pid']:
+            return
+        try:   # started by an older Hurtle, or its file was lost
+            os.makedirs(self.workdir, exist_ok=True)
+            pid_files.write(self.workdir, app_id, ref['pid'])
+        except OSError as exc:
+            LOG.warning('cannot record the SO of app %s in %s: %s',
+                        app_id, self.workdir, exc.strerror)
 
 
 def _unlink(path):

@@ -25,11 +25,11 @@ import signal
 import subprocess
 
 import fixtures
-import requests
 import testtools
 
 from hurtle.cc import api
 from hurtle.cc.runtime import pid_files
+from tests import net
 from tests.unit.cc import test_app_api
 
 SECRET = 'orphan-secret-4711'
@@ -66,11 +66,7 @@ class OrphanSOTest(testtools.TestCase):
         return self.first._children[ref['pid']]
 
     def serves(self, url):
-        try:
-            return requests.get(url + '-/', timeout=5, headers={
-                'X-Auth-Token': SECRET}).status_code == 200
-        except requests.ConnectionError:
-            return False
+        return net.so_serves(url, SECRET)
 
     def pid_file(self, app_id):
         return pid_files.path(self.workdir, app_id)
