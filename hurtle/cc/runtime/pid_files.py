@@ -18,9 +18,12 @@ the SO. A CC killed in between leaves the file behind, so the next CC
 start finds the SO that no app row names
 (``hurtle.cc.runtime.local.LocalRuntime.reconcile``).
 """
+import logging
 import os
 
 from hurtle import state_dir
+
+LOG = logging.getLogger(__name__)
 
 SUFFIX = '.pid'
 
@@ -54,6 +57,7 @@ def read(file_path):
 def remove(workdir, app_id, pid=None):
     """Remove the pid file of app ``app_id``; with ``pid``, only if it
     still names that process (a newer start of the app keeps its file).
+    A file that cannot be removed is left, with a warning.
     """
     file_path = path(workdir, app_id)
     if pid is not None and read(file_path) != pid:
@@ -62,6 +66,8 @@ def remove(workdir, app_id, pid=None):
         os.unlink(file_path)
     except FileNotFoundError:
         pass
+    except OSError as exc:
+        LOG.warning('cannot remove %s: %s', file_path, exc.strerror)
 
 
 def records(workdir):
