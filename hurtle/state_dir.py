@@ -102,6 +102,29 @@ def read_or_create(path, generate):
     return _read(path)
 
 
+def write_private(path, text):
+    """Replace the file ``path`` with ``text`` (str) atomically: written to
+    a private temporary file (0600) in the same directory, then renamed
+    into place, so a reader sees the old content or the new, whole.
+
+    :raises OSError: the file cannot be written (nothing is left behind).
+    """
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path),
+                               dir=directory)
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def _read(path):
     with open(path, encoding='ascii') as handle:
         value = handle.read().strip()

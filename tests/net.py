@@ -13,6 +13,8 @@
 import socket
 import threading
 
+import requests
+
 
 def free_port(host='127.0.0.1'):
     """A TCP port free on ``host`` right now (also: one nothing listens on,
@@ -48,3 +50,13 @@ def serve_in_thread(srv):
         srv.shutdown()
         thread.join(5)
     return stop
+
+
+def so_serves(url, secret):
+    """True if the SO API at ``url`` (ending in ``/``) answers its health
+    path ``-/`` with 200 to ``secret``; False if nothing listens there."""
+    try:
+        return requests.get(url + '-/', timeout=5, headers={
+            'X-Auth-Token': secret}).status_code == 200
+    except requests.ConnectionError:
+        return False

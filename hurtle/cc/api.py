@@ -378,21 +378,26 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             return 'restarted'
 
     def recover(self):
-        """Restart every ``active`` app whose SO no longer runs (CC
-        start-up: the local runtime's SOs stop with the CC).
+        """CC start-up: let the runtime adopt the SOs of the recorded apps
+        that still run and stop those no app records
+        (``Runtime.reconcile``: a CC killed while starting an SO leaves
+        one), then restart every ``active`` app whose SO no longer runs.
 
         An app that cannot be restarted is recorded in state ``error``
         (the watcher, ``hurtle.cc.recovery.Watcher``, retries it).
 
         :returns: the number of apps restarted.
         """
-        return sum(1 for row in self.store.all_rows()
-                   if self.restart_if_gone(row))
+        rows = self.store.all_rows()
+        self.runtime.reconcile({row.id: app_store.runtime_ref(row)
+                                for row in rows})
+        return sum(1 for row in rows if self.restart_if_gone(row))
 
     def restart_if_gone(self, row):
         """Start again the SO of an ``active`` app whose SO is gone (CC
-        start-up: the local runtime's SOs stop with the CC). Failures
-        leave the app in state ``error``, for the watcher.
+        start-up: the SO died, or stopped with the previous CC); an SO
+        still running is kept. Failures leave the app in state
+        ``error``, for the watcher.
 
         :returns: True if restarted.
         """

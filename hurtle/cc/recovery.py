@@ -12,8 +12,10 @@
 """Bringing SOs back: after a CC restart, and when one dies (doc/source/admin/
 recovery.rst).
 
-* ``hurtle.cc.api.AppBackend.recover`` runs once at CC start-up: every
-  app recorded as ``active`` whose SO no longer runs is started again.
+* ``hurtle.cc.api.AppBackend.recover`` runs once at CC start-up: the
+  runtime adopts the SOs of recorded apps that still run and stops the
+  SOs no app records (``Runtime.reconcile``), then every app recorded as
+  ``active`` whose SO no longer runs is started again.
 * :class:`Watcher` is a thread of ``hurtle-cc`` that checks, every ``[cc]
   watch_interval`` seconds, that the SO of every ``active`` app still
   runs. A dead SO puts its app in state ``error`` and is restarted after

@@ -53,6 +53,11 @@ def to_entity(row):
     return entity
 
 
+def runtime_ref(row):
+    """The runtime driver's reference of an app row (None if stopped)."""
+    return _unwrap(row.runtime_ref)[0]
+
+
 def _unwrap(stored):
     """``(driver reference, restarts)`` of a stored ``runtime_ref``."""
     if isinstance(stored, dict) and stored.get('v') == 2:

@@ -11,10 +11,13 @@
 # under the License.
 """``hurtle-cc``: the Cloud Controller app API ([cc] host:port, 8887).
 
-On start it restarts the SOs of apps recorded as ``active`` whose process
-is gone (the local runtime's SOs stop with the CC), then watches the SOs
+On start (``AppBackend.recover``) it adopts the SOs an earlier CC process
+left running for recorded apps, stops those no app records (the ``local``
+runtime's SOs outlive a killed CC) and restarts the SOs of apps recorded
+as ``active`` whose process is gone, then watches the SOs
 (``hurtle.cc.recovery.Watcher``: a dead SO is restarted with bounded
-attempts); on SIGTERM it stops the watcher and the SOs it started.
+attempts); on SIGTERM it stops the watcher and the SOs it started or
+adopted.
 """
 import logging
 import sys

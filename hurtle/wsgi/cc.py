@@ -11,13 +11,14 @@
 # under the License.
 """WSGI ``application`` of the CC, e.g. ``uwsgi --module hurtle.wsgi.cc``.
 
-The ``local`` runtime starts SOs as children of the serving process and
-one watcher restarts them, so one process must serve the CC of a
+The ``local`` runtime starts SOs from the serving process and one
+watcher restarts them, so one process must serve the CC of a
 ``state_path``: the first worker takes an exclusive lock,
 ``<state_path>/hurtle-cc.wsgi.lock``, and any other refuses to start (the
 WSGI server stops, see ``hurtle.wsgi._common.refuse``). Run one worker
 process (with threads if wanted). When the worker exits (the server
-stops it), the watcher and the SOs it started stop. The configuration
+stops it), the watcher and the SOs it started or adopted stop (see
+``hurtle.cmd.cc``: the same recovery runs at load). The configuration
 comes from ``HURTLE_CONFIG_FILES``.
 """
 import atexit

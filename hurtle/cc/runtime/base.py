@@ -88,9 +88,23 @@ class Runtime(abc.ABC):
 
     @abc.abstractmethod
     def stop_all(self):
-        """Stop every SO this driver instance started (CC shutdown).
+        """Stop every SO this driver instance started or adopted
+        (:meth:`reconcile`) (CC shutdown).
 
         Drivers whose SOs outlive the CC (containers) may do nothing.
+        """
+
+    def reconcile(self, refs):
+        """Match the SOs left by an earlier CC process with the app
+        records (CC start-up, before the SOs of dead apps are started
+        again): adopt the recorded SOs that still run, so
+        :meth:`stop_all` stops them too, and stop the SOs no record names.
+
+        :param refs: ``{app_id: ref}`` of every app record; ``ref`` as
+            :meth:`start` returned it, or None (a stopped app).
+
+        The default does nothing: right for runtimes whose SOs outlive
+        the CC and that find them by the instance label (``kubernetes``).
         """
 
     def status(self, ref):

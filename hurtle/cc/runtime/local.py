@@ -26,6 +26,16 @@ goes to ``<state_path>/so/<app id>.log``. Each SO gets a session of its
 own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
 10 s.
 
+SOs outlive a CC that is killed (SIGKILL), and stop when it stops cleanly
+(:meth:`LocalRuntime.stop_all`). Each SO process is recorded in
+``<state_path>/so/<app id>.pid`` (:mod:`hurtle.cc.runtime.pid_files`) as
+soon as it is started; at its next start the CC calls
+:meth:`LocalRuntime.reconcile`, which adopts the SOs its app records name
+and stops those no record names. A process is taken for the SO of app
+``<app id>`` only if its environment holds ``HURTLE_APP_ID=<app id>``
+(read from ``/proc``), so a reused pid of another program is never
+signalled.
+
 A bundle with a ``bundle.json`` (:mod:`hurtle.bundle_command`) is an SO in
 any language: its command runs instead, in the bundle directory, with the
 same environment plus ``HURTLE_SO_HOST`` (``[cc] so_host``),
@@ -40,6 +50,8 @@ when the CC runs embedded in a WSGI server (uwsgi), whose
 ``sys.executable`` is the server's binary.
 """
 import configparser
+import io
+import logging
 import os
 import signal
 import subprocess
@@ -49,9 +61,12 @@ import requests
 
 from hurtle import bundle_command
 from hurtle.cc.runtime import base
+from hurtle.cc.runtime import pid_files
 from hurtle.conf import deployer as deployer_conf
 from hurtle import polling
+from hurtle import state_dir
 
+LOG = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0
 #: The configuration file of SOs deploying through the CC.
 SO_CONF = 'so.conf'
@@ -77,7 +92,11 @@ class LocalRuntime(base.Runtime):
     def __init__(self, conf):
         self.conf = conf
         self.workdir = os.path.join(conf.state_path, 'so')
+        #: pid -> Popen of the SOs this process started.
         self._children = {}
+        #: pid -> ref of the SOs to stop at CC shutdown: started by this
+        #: process, or adopted from an earlier one (:meth:`reconcile`).
+        self._refs = {}
 
     def _command(self, image, port_file):
         cmd = [python_executable(), '-P', '-m', 'hurtle.cmd.so', '--bundle',
@@ -106,11 +125,9 @@ class LocalRuntime(base.Runtime):
                              if value is not None}
         os.makedirs(self.workdir, exist_ok=True)
         path = os.path.join(self.workdir, SO_CONF)
-        tmp = path + '.tmp'
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, 'w') as handle:
-            parser.write(handle)
-        os.replace(tmp, path)
+        text = io.StringIO()
+        parser.write(text)
+        state_dir.write_private(path, text.getvalue())
         return path
 
     def _bundle_command(self, image):
@@ -162,10 +179,15 @@ class LocalRuntime(base.Runtime):
             raise base.RuntimeError_('cannot run %s: %s'
                                      % (argv[0], exc.strerror))
         self._children[proc.pid] = proc
-        ref = {'pid': proc.pid, 'log': log_path}
-        if cwd is not None:
-            # Guards against pid reuse for a command that is no hurtle-so.
-            ref['app'] = str(env.get('HURTLE_APP_ID', app_id))
+        # 'app' guards against pid reuse (see _is_so).
+        ref = {'pid': proc.pid, 'log': log_path, 'app': str(app_id)}
+        self._refs[proc.pid] = ref
+        try:
+            pid_files.write(self.workdir, app_id, proc.pid)
+        except OSError as exc:
+            self.stop(ref)
+            raise base.RuntimeError_('cannot record the SO process in %s: '
+                                     '%s' % (self.workdir, exc.strerror))
         try:
             url = self._wait_ready(proc, port_file, log_path)
         except base.RuntimeError_:
@@ -204,16 +226,21 @@ class LocalRuntime(base.Runtime):
 
     def stop(self, ref):
         """Stop the SO of ``ref`` (SIGTERM, SIGKILL after
-        ``STOP_GRACE_SECONDS``) and remove its port file; its log stays."""
+        ``STOP_GRACE_SECONDS``) and remove its port file and its pid file
+        (if it still names this process); its log stays."""
         pid = (ref or {}).get('pid')
         if not pid:
             return
         try:
             self._stop(pid, ref)
         finally:
+            self._refs.pop(pid, None)
             log_path = (ref or {}).get('log')
             if log_path:
-                _unlink(os.path.splitext(log_path)[0] + '.port')
+                stem = os.path.splitext(log_path)[0]
+                _unlink(stem + '.port')
+                pid_files.remove(os.path.dirname(stem),
+                                 os.path.basename(stem), pid)
 
     def _stop(self, pid, ref):
         proc = self._children.pop(pid, None)
@@ -253,9 +280,71 @@ class LocalRuntime(base.Runtime):
         return _is_so(pid, ref.get('app'))
 
     def stop_all(self):
-        """Stop every SO this process started (CC shutdown)."""
+        """Stop every SO this process started or adopted (CC shutdown),
+        removing their port and pid files."""
+        refs = dict(self._refs)
         for pid in list(self._children):
-            self.stop({'pid': pid})
+            refs.setdefault(pid, {'pid': pid})
+        for ref in refs.values():
+            self.stop(ref)
+
+    def reconcile(self, refs):
+        """Adopt the SOs an earlier CC process left running that ``refs``
+        names, and stop those it does not (CC start-up).
+
+        An SO whose pid file (:mod:`hurtle.cc.runtime.pid_files`) names an
+        app without a record, or a process other than its record's, is an
+        orphan: it is stopped (SIGTERM, SIGKILL after
+        ``STOP_GRACE_SECONDS``), one INFO line logged for each. A process
+        that is not that app's SO (its environment lacks
+        ``HURTLE_APP_ID=<app id>``: a reused pid) is never signalled. The
+        pid files of orphans, of dead processes and unreadable ones are
+        removed. A recorded SO that runs is adopted: :meth:`stop_all`
+        stops it too, and its pid file is written again.
+
+        :param refs: ``{app_id: ref}`` of every app record (``ref`` as
+            :meth:`start` returned it, or None).
+        """
+        adopted = {}
+        for app_id, ref in refs.items():
+            pid = (ref or {}).get('pid')
+            if (pid and pid not in self._children and
+                    self.is_running(dict(ref, app=app_id))):
+                adopted[app_id] = dict(ref, app=app_id)
+        self._stop_orphans(adopted)
+        for app_id, ref in adopted.items():
+            self._adopt(app_id, ref)
+
+    def _stop_orphans(self, adopted):
+        """Stop the SOs of the pid files that name no process of
+        ``adopted`` (``{app_id: ref}``) nor of this one; remove their
+        files."""
+        for app_id, pid in pid_files.records(self.workdir):
+            if pid in self._children:
+                continue   # started by this process: never an orphan
+            ref = adopted.get(app_id)
+            if ref is not None and ref['pid'] == pid:
+                continue
+            if pid is not None and _is_so(pid, app_id):
+                LOG.info('stopping orphan SO of app %s (pid %d): no app '
+                         'record names it', app_id, pid)
+                self._stop(pid, {'pid': pid, 'app': app_id})
+                if ref is None:
+                    _unlink(os.path.join(self.workdir, '%s.port' % app_id))
+            pid_files.remove(self.workdir, app_id)
+
+    def _adopt(self, app_id, ref):
+        """Stop the SO of ``ref`` at CC shutdown too; record its pid."""
+        self._refs[ref['pid']] = ref
+        if pid_files.read(pid_files.path(self.workdir,
+                                         app_id)) == ref['pid']:
+            return
+        try:   # started by an older Hurtle, or its file was lost
+            os.makedirs(self.workdir, exist_ok=True)
+            pid_files.write(self.workdir, app_id, ref['pid'])
+        except OSError as exc:
+            LOG.warning('cannot record the SO of app %s in %s: %s',
+                        app_id, self.workdir, exc.strerror)
 
 
 def _unlink(path):
@@ -273,9 +362,9 @@ def _signal(pid, signum):
 
 
 def _is_so(pid, app_id=None):
-    """True if ``pid`` runs hurtle.cmd.so or, for a command bundle, has
-    ``HURTLE_APP_ID=<app_id>`` in its environment (guards against pid
-    reuse)."""
+    """True if ``pid`` has ``HURTLE_APP_ID=<app_id>`` in its environment
+    or, without ``app_id`` (references of an older Hurtle), runs
+    hurtle.cmd.so (guards against pid reuse)."""
     try:
         if app_id is not None:
             with open('/proc/%d/environ' % pid, 'rb') as handle:

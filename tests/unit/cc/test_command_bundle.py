@@ -141,3 +141,16 @@ class CommandBundleTest(testtools.TestCase):
             'import sys; sys.exit("no port for me")']}))
         err = self.assertRefused('exited with code 1')
         self.assertIn('no port for me', err.message)
+
+    def test_an_so_that_cannot_be_recorded_is_409_and_stopped(self):
+        self.write_bundle_json(json.dumps(
+            {'command': [sys.executable, 'server.py']}))
+        workdir = os.path.join(self.conf.state_path, 'so')
+        # A directory where the pid file goes: it cannot be written.
+        os.makedirs(os.path.join(workdir, 'cmd-1.pid'))
+        self.assertRefused('cannot record the SO process in %s' % workdir)
+        self.assertEqual({}, self.backend.runtime._children)
+        self.assertEqual({}, self.backend.runtime._refs)
+        # Nothing half-written (no temporary file) is left behind.
+        self.assertEqual(['cmd-1.log', 'cmd-1.pid'],
+                         sorted(os.listdir(workdir)))
