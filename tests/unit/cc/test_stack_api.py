@@ -97,6 +97,12 @@ class StackAPITest(testtools.TestCase):
     def heat_names(self):
         return sorted(s.stack_name for s in self.heat_client.stacks.list())
 
+    def assert_gone_from_heat(self, name):
+        """Heat stops listing stack ``name`` (it reports DELETE_COMPLETE
+        a moment before it marks the stack deleted in its database)."""
+        polling.poll_until(lambda: name not in self.heat_names() or None,
+                           10, 0.1, '%s gone from Heat\'s list' % name)
+
     def test_create_get_update_delete(self):
         location = self.create(
             **{'hurtle.stack.parameters': {'greeting': 'bonjour'}})
@@ -129,7 +135,7 @@ class StackAPITest(testtools.TestCase):
                 repr(info.attributes)))
             return None
         polling.poll_until(gone, 60, 0.2, 'stack deleted')
-        self.assertNotIn('web', self.heat_names())
+        self.assert_gone_from_heat('web')
         self.assertEqual([], self.so().list('/stack/'))
 
     def test_the_cc_deployer_driver_runs_a_stack_through(self):
@@ -146,7 +152,7 @@ class StackAPITest(testtools.TestCase):
         self.assertEqual(heat_id, deployer.details('via-driver').id)
         deployer.dispose_and_wait(heat_id, 60, 0.2)
         self.assertTrue(deployer.is_gone(heat_id))
-        self.assertNotIn('via-driver', self.heat_names())
+        self.assert_gone_from_heat('via-driver')
 
     def test_bad_template_is_400_with_heats_reason_and_keeps_nothing(self):
         err = self.assertRaises(errors.BadRequest, self.create,
