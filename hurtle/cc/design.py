@@ -190,7 +190,10 @@ class ServiceStore(registry.EntityStore):
     """Read-only :class:`hurtle.occi.registry.EntityStore` of the
     ``service`` kind, computed from a :class:`DesignCatalogue` on each
     call (not scoped by project: every allowed caller sees the same).
-    Every call checks :data:`RULE` first."""
+    :meth:`get` checks :data:`RULE` first; listings are checked by the
+    OCCI layer before anything is rendered
+    (:meth:`ServiceBackend.authorize_list`), so that a listing of ``/``
+    answers the first kind's refusal."""
 
     def __init__(self, conf, design):
         self.conf = conf
@@ -221,7 +224,6 @@ class ServiceStore(registry.EntityStore):
         return [e.identifier for e in self.values(extras)]
 
     def values(self, extras):
-        authorize(self.conf, extras)
         return [to_entity(term, service)
                 for term, service in self.design.services().items()]
 
