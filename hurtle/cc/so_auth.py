@@ -23,11 +23,11 @@ comparing in constant time; a request for ``/stack/...`` without an app
 id, with an unknown app or with a wrong or missing secret gets ``401``
 with ``WWW-Authenticate: Hurtle-SO``. An authenticated SO reaches only
 ``/stack/...``, the design service's ``/service/...`` (read-only,
-:mod:`hurtle.cc.design`) and the query interface (else ``403``); its request goes
-straight to the OCCI application with :data:`ENVIRON_KEY` set to its
-:class:`SOCaller` and no project (so it lists no app). Requests without
-``X-Hurtle-App-Id`` to other paths (the SM's) go on through the rest of
-the pipeline unchanged.
+:mod:`hurtle.cc.design`) and the query interface (else ``403``); its
+request goes straight to the OCCI application with :data:`ENVIRON_KEY`
+set to its :class:`SOCaller` and no project (so it lists no app).
+Requests without ``X-Hurtle-App-Id`` to other paths (the SM's) go on
+through the rest of the pipeline unchanged.
 """
 import dataclasses
 import hmac

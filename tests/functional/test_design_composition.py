@@ -21,12 +21,9 @@ import shutil
 import tempfile
 
 from hurtle.occi import client as occi_client
-from hurtle.occi import errors
-from hurtle import polling
 from tests.functional import hurtle_fixture
 
 SCHEME = 'http://schemas.hurtle.it/occi/sm#'
-TIMEOUT = 120
 MISSING = SCHEME + 'missing'
 
 
@@ -65,26 +62,6 @@ class DesignCompositionTest(hurtle_fixture.HurtleTestCase):
         super().setUp()
         self.client = self.sm_client('demo')
 
-    def wait_state(self, location):
-        """The instance once ``active`` or ``failed``."""
-        def settled():
-            entity = self.client.get(location)
-            state = entity.attributes['mcn.service.state']
-            return entity if state in ('active', 'failed') else None
-        return polling.poll_until(settled, TIMEOUT, 0.2, 'instance settled')
-
-    def delete(self, location):
-        """Delete the instance and wait until it is gone."""
-        self.client.delete(location)
-
-        def gone():
-            try:
-                self.client.get(location)
-            except errors.NotFound:
-                return True
-            return None
-        polling.poll_until(gone, TIMEOUT, 0.2, 'instance gone')
-
     def test_the_cc_design_service_lists_the_sms_services(self):
         cc = self.hurtle.cc_client('service')
         attrs = cc.get(self.hurtle.cc_url + 'service/sample').attributes
@@ -98,22 +75,22 @@ class DesignCompositionTest(hurtle_fixture.HurtleTestCase):
             '/composed/', occi_client.CategoryRef(SCHEME, 'composed',
                                                   'kind'),
             {'composed.label': 'edge'})
-        attrs = self.wait_state(location).attributes
+        attrs = self.wait_settled(self.client, location).attributes
         self.assertEqual('active', attrs['mcn.service.state'],
                          attrs.get('mcn.service.state.reason'))
         new = set(self.client.list('/sample/')) - before
         self.assertEqual(1, len(new), 'one sample instance created first')
         self.assertTrue(new.pop().startswith(self.hurtle.sm_url + 'sample/'))
-        self.delete(location)
+        self.delete_and_wait(self.client, location)
         self.assertEqual(before, set(self.client.list('/sample/')))
 
     def test_a_type_the_cc_does_not_know_fails_with_its_message(self):
         location = self.client.create(
             '/orphan/', occi_client.CategoryRef(SCHEME, 'orphan', 'kind'),
             {'composed.label': 'x'})
-        attrs = self.wait_state(location).attributes
+        attrs = self.wait_settled(self.client, location).attributes
         self.assertEqual('failed', attrs['mcn.service.state'])
         self.assertIn("the CC's design service knows no SM for service "
                       "type " + MISSING,
                       attrs['mcn.service.state.reason'])
-        self.delete(location)
+        self.delete_and_wait(self.client, location)
