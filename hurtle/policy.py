@@ -15,7 +15,9 @@ Ownership is enforced by the stores (a project sees only its own
 instances and apps: 404 otherwise); these rules say which roles may act at
 all. Defaults: readers may look at instances, members and admins may also
 create, update and delete them; only admins (the SM's service user) may use
-the CC's app API. Operators override them in a ``policy.yaml`` (oslo.policy
+the CC's app API; admins and SOs (authenticated by their secret,
+``hurtle.cc.so_auth``: the credential ``hurtle_caller:so``) may read the
+CC's design service. Operators override them in a ``policy.yaml`` (oslo.policy
 ``[oslo_policy] policy_file``); ``oslopolicy-sample-generator --namespace
 hurtle`` lists them.
 
@@ -31,6 +33,9 @@ from hurtle.occi import errors
 READER = 'role:reader or role:member or role:admin'
 MEMBER = 'role:member or role:admin'
 ADMIN = 'role:admin'
+#: An SO authenticated by its secret on the CC (``caller='so'`` in
+#: :func:`authorize`).
+SO = 'hurtle_caller:so'
 
 _INSTANCE = '/{service}/{instance_id}'
 RULES = [
@@ -57,6 +62,12 @@ RULES = [
          {'path': '/app/{app_id}', 'method': 'GET'},
          {'path': '/app/{app_id}', 'method': 'POST'},
          {'path': '/app/{app_id}', 'method': 'DELETE'}]),
+    policy.DocumentedRuleDefault(
+        'hurtle:service:get', '%s or %s' % (ADMIN, SO),
+        'Read the CC design service: the service types it knows and the '
+        'SM endpoint of each (SMs resolving depends_on, SOs).',
+        [{'path': '/service/', 'method': 'GET'},
+         {'path': '/service/{term}', 'method': 'GET'}]),
 ]
 
 _LOCK = threading.Lock()
@@ -127,7 +138,7 @@ def get_enforcer(conf):
         return enforcer
 
 
-def authorize(conf, rule, extras):
+def authorize(conf, rule, extras, caller=None):
     """Check ``rule`` for the caller in ``extras`` (the OCCI layer's).
 
     A request's decision on a rule is kept in its WSGI environ (``extras
@@ -135,12 +146,16 @@ def authorize(conf, rule, extras):
 
     :param extras: ``{'project', 'user', 'roles'}`` of the request
         (and its ``environ``, if any).
+    :param caller: the kind of caller the API authenticated itself
+        (``'so'``), the credential ``hurtle_caller`` (None: not set).
     :raises hurtle.occi.errors.Forbidden: the rule denies the caller.
     """
     extras = extras or {}
     creds = {'roles': list(extras.get('roles') or []),
              'project_id': extras.get('project'),
              'user_id': extras.get('user')}
+    if caller is not None:
+        creds['hurtle_caller'] = caller
     target = {'project_id': extras.get('project')}
     environ = extras.get('environ')
     decisions = environ.setdefault(_DECISIONS, {}) \

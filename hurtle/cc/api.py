@@ -75,6 +75,7 @@ import threading
 
 from occi import backend
 
+from hurtle.cc import design
 from hurtle.cc import images as app_images
 from hurtle.cc import monitoring
 from hurtle.cc.monitoring import base as monitoring_base
@@ -427,19 +428,24 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
 
 def make_application(conf, deployer_factory=None):
     """Build the CC's OCCI WSGI application (no auth middleware): the
-    ``app`` kind and the ``stack`` kind (:mod:`hurtle.cc.stacks`).
+    ``app`` kind, the ``stack`` kind (:mod:`hurtle.cc.stacks`) and the
+    design service's ``service`` kind (:mod:`hurtle.cc.design`).
 
     :param deployer_factory: see :class:`hurtle.cc.stacks.StackBackend`.
     Returns ``(application, backend)`` (the ``AppBackend``).
     :raises hurtle.drivers.UnknownDriver: ``[cc] runtime`` or
         ``[monitoring] driver`` names no installed driver.
+    :raises ValueError: a bad ``[design] services`` entry.
     """
     store = app_store.AppStore(conf.database.connection)
     stacks = stack_store.StackStore(conf.database.connection)
     runtime = runtime_base.load(conf.cc.runtime, conf)
+    services = design.ServiceStore(conf, design.DesignCatalogue(conf))
     application = occi_app.Application(occi_registry.Registry(
         occi_registry.PrefixStore({app_store.PREFIX: store,
-                                   stack_store.PREFIX: stacks})))
+                                   stack_store.PREFIX: stacks,
+                                   design.PREFIX: services})))
+    application.read_only = (design.PREFIX,)
     stack_backend = stack_api.StackBackend(conf, stacks, deployer_factory)
     app_backend = AppBackend(runtime, conf, store, stacks=stack_backend,
                              monitoring_driver=monitoring.load(conf))
@@ -447,4 +453,6 @@ def make_application(conf, deployer_factory=None):
                      categories.APP_STOP):
         application.register_backend(category, app_backend)
     application.register_backend(categories.STACK, stack_backend)
+    application.register_backend(categories.SERVICE,
+                                 design.ServiceBackend(conf))
     return application, app_backend

@@ -22,11 +22,12 @@ request against the secret stored (encrypted) in the app's environment,
 comparing in constant time; a request for ``/stack/...`` without an app
 id, with an unknown app or with a wrong or missing secret gets ``401``
 with ``WWW-Authenticate: Hurtle-SO``. An authenticated SO reaches only
-``/stack/...`` and the query interface (else ``403``); its request goes
-straight to the OCCI application with :data:`ENVIRON_KEY` set to its
-:class:`SOCaller` and no project (so it lists no app). Requests without
-``X-Hurtle-App-Id`` to other paths (the SM's) go on through the rest of
-the pipeline unchanged.
+``/stack/...``, the design service's ``/service/...`` (read-only,
+:mod:`hurtle.cc.design`) and the query interface (else ``403``); its
+request goes straight to the OCCI application with :data:`ENVIRON_KEY`
+set to its :class:`SOCaller` and no project (so it lists no app).
+Requests without ``X-Hurtle-App-Id`` to other paths (the SM's) go on
+through the rest of the pipeline unchanged.
 """
 import dataclasses
 import hmac
@@ -40,6 +41,8 @@ TOKEN_HEADER = 'X-Auth-Token'
 ENVIRON_KEY = 'hurtle.so.caller'
 CHALLENGE = 'Hurtle-SO'
 STACK_PREFIX = '/stack'
+#: The design service (hurtle.cc.design), which SOs may read.
+SERVICE_PREFIX = '/service'
 #: Query interface paths an SO may read (its categories).
 QUERY_PATHS = ('/-/', '/.well-known/org/ogf/occi/-/')
 SERVER = 'hurtle OCCI/1.1'
@@ -110,9 +113,11 @@ class SOAuthMiddleware(object):
                 'Authentication required: an SO sends its secret as %s '
                 'and its app id as %s.' % (TOKEN_HEADER, APP_HEADER),
                 [('WWW-Authenticate', CHALLENGE)])
-        if not (path.startswith(STACK_PREFIX) or path in QUERY_PATHS):
+        if not (path.startswith((STACK_PREFIX, SERVICE_PREFIX)) or
+                path in QUERY_PATHS):
             return _answer(start_response, '403 Forbidden',
-                           'An SO may use only /stack/ on the CC.')
+                           'An SO may use only /stack/ and /service/ on '
+                           'the CC.')
         for name in _IDENTITY + (_TOKEN_ENVIRON,):
             environ.pop(name, None)
         environ[ENVIRON_KEY] = caller

@@ -56,6 +56,14 @@ sm_opts = [
                      'http://127.0.0.1:8890/dns/ . Services served by this '
                      'SM need no entry; with Keystone, its catalog is '
                      'searched too.'),
+    cfg.StrOpt('design', default='local', choices=['local', 'cc'],
+               help='Where composition finds the SM of a depends_on '
+                    'service type: "local" looks in this SM\'s own '
+                    'manifests, service_catalogue, then (with Keystone) '
+                    'the Keystone catalog; "cc" asks the CC\'s design '
+                    'service alone (GET cc_url/service/<term>, see '
+                    '[design] on the CC), which must then know every '
+                    'type, this SM\'s own included.'),
     cfg.BoolOpt('register_service', default=False,
                 help='With auth_strategy = keystone: at start, register '
                      'each service this SM serves in the Keystone catalog '

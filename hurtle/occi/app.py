@@ -113,6 +113,9 @@ class Application(object):
         self.category_locations = category_locations
         self.registry.renderings = self.renderings
         self.registry.default_mime_type = 'text/plain'
+        #: Location prefixes answering only GET and HEAD (else 405 with
+        #: ``Allow: GET, HEAD``), e.g. ``('/service/',)``.
+        self.read_only = ()
 
     @property
     def public_url(self):
@@ -210,6 +213,16 @@ class Application(object):
                     'OCCI/%s.%s is not supported; this service speaks up '
                     'to OCCI/%d.%d.' % ((major, minor) + highest))
 
+    def _check_read_only(self, request):
+        """:raises MethodNotAllowed: a write under :attr:`read_only`."""
+        if request.method not in ('GET', 'HEAD') and any(
+                request.path.startswith(prefix) or
+                request.path == prefix.rstrip('/')
+                for prefix in self.read_only):
+            raise errors.MethodNotAllowed(
+                '%s is read-only: only GET and HEAD are allowed.'
+                % request.path[:80], headers=[('Allow', 'GET, HEAD')])
+
     def handle(self, environ):
         """Serve one request: ``(status, [(name, value)], body str)``."""
         self._check_version(environ)
@@ -217,6 +230,7 @@ class Application(object):
                                        public_url=self.public_url)
         self.registry.set_hostname(request.hostname)
         form = forms.read(request, self.registry)
+        self._check_read_only(request)
         handler_cls, what = self._route(request)
         if request.method == 'PUT' and what == 'locations':
             rendering = self.negotiate(request.accept, 'entity')

@@ -93,6 +93,20 @@ STACK = core_model.Kind(
     }),
     location='/stack/')
 
+#: A service type and the SM serving it (the CC's design service,
+#: hurtle.cc.design); read-only.
+SERVICE = core_model.Kind(
+    CC_SCHEME, 'service', related=[CORE_RESOURCE],
+    title='Service type and the SM serving it (the CC\'s design service)',
+    attributes=dict(CORE_ATTRIBUTES, **{
+        'hurtle.service.type': 'immutable',
+        'hurtle.service.endpoint': 'immutable',
+        'hurtle.service.region': 'immutable',
+        'hurtle.service.interface': 'immutable',
+        'hurtle.service.source': 'immutable',
+    }),
+    location='/service/')
+
 SERVICE_INSTANCE_ATTRIBUTES = dict(CORE_ATTRIBUTES, **{
     'mcn.service.state': 'immutable',
     'mcn.service.state.reason': 'immutable',

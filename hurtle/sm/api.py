@@ -368,7 +368,8 @@ def make_application(conf, manifests):
     peers = peers_mod.Peers(conf)
     lifecycle = lifecycle_mod.Lifecycle(
         conf, store, by_term,
-        catalogue.Catalogue(conf, manifests, peers.keystone_session), peers)
+        catalogue.Catalogue(conf, manifests, peers.keystone_session,
+                            peers.cc), peers)
     registry = occi_registry.Registry(
         store, mixin_store=sm_mixins.SQLMixinStore(conf.database.connection),
         max_user_mixins=conf.occi.max_user_mixins)

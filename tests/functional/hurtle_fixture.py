@@ -48,6 +48,8 @@ import testtools
 from hurtle.cmd import all as all_cmd
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
+from hurtle.occi import errors as occi_errors
+from hurtle import polling
 from hurtle.so.deployers import heat_noauth as heat_client_mod
 from tests.functional import keystone_hurtle
 from tests import keystone_fixture
@@ -405,6 +407,28 @@ class HurtleTestCase(testtools.TestCase):
     def stack_client(self, project='demo'):
         """See ``HurtleAll.stack_client``."""
         return self.hurtle.stack_client(project)
+
+    def wait_settled(self, client, location, timeout=120):
+        """The instance at ``location`` once ``active`` or ``failed``."""
+        def settled():
+            entity = client.get(location)
+            state = entity.attributes['mcn.service.state']
+            return entity if state in ('active', 'failed') else None
+        return polling.poll_until(settled, timeout, 0.2,
+                                  '%s settled' % location)
+
+    def delete_and_wait(self, client, location, timeout=120):
+        """Delete the instance at ``location`` and wait until its SM
+        answers 404."""
+        client.delete(location)
+
+        def gone():
+            try:
+                client.get(location)
+            except occi_errors.NotFound:
+                return True
+            return None
+        polling.poll_until(gone, timeout, 0.2, '%s gone' % location)
 
     def wait_stacks_gone(self, stacks, project='demo', timeout=30):
         """Wait until none of ``stacks`` (ids or names) is in

@@ -17,8 +17,10 @@ import testtools
 from hurtle import manifest
 from hurtle.sm import catalogue
 from hurtle.sm import composition
+from hurtle.sm import peers
 from hurtle.sm import scheduling
 from tests import conf_fixture
+from tests import net
 
 MCN = 'http://schemas.mobile-cloud-networking.eu/occi/sm#'
 COMPOSED = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
@@ -97,3 +99,26 @@ class CatalogueResolveTest(testtools.TestCase):
         cat = self.catalogue(sessions)
         self.assertRaises(LookupError, cat.resolve, MCN + 'dns')
         self.assertEqual([], sessions)
+
+
+class CatalogueThroughTheCCTest(testtools.TestCase):
+    """``[sm] design = cc`` when the CC cannot answer: a LookupError
+    saying so (composition makes it the instance's reason)."""
+
+    def test_cc_unreachable(self):
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            sm__design='cc', sm__call_retries=0, sm__phase_timeout=5,
+            sm__cc_url='http://127.0.0.1:%d/' % net.free_port())).conf
+        cat = catalogue.Catalogue(conf, [], None, peers.Peers(conf).cc)
+        exc = self.assertRaises(LookupError, cat.resolve, MCN + 'dns')
+        self.assertEqual("cannot ask the CC's design service for service "
+                         "type %sdns: cloud controller (CC) unreachable"
+                         % MCN, str(exc))
+
+    def test_the_local_services_are_not_looked_at(self):
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            sm__design='cc', sm__service_catalogue=[MCN + 'dns=http://x/'],
+            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__call_retries=0, sm__phase_timeout=5)).conf
+        cat = catalogue.Catalogue(conf, [], None, peers.Peers(conf).cc)
+        self.assertRaises(LookupError, cat.resolve, MCN + 'dns')
