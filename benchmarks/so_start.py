@@ -17,7 +17,8 @@ the CC makes for every instance), ``--runs`` times each, taking turns:
 * ``hurtle-so`` serving the sample service's bundle (samples/sample/so)
   with the ``so.conf`` the CC writes;
 * the baseline: a bundle whose ``bundle.json`` runs this interpreter on a
-  minimal SO (stdlib ``http.server``, the same port contract), so process
+  minimal SO (``tests.unit.cc.test_command_bundle.SERVER``: stdlib
+  ``http.server``, the same port contract), so process
   creation, the interpreter's own start-up and the runtime's readiness
   polling are in both.
 
@@ -44,30 +45,10 @@ import _harness  # noqa: E402
 
 from hurtle.cc.runtime import local  # noqa: E402
 from tests import conf_fixture  # noqa: E402
+from tests.unit.cc import test_command_bundle  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE_BUNDLE = os.path.join(ROOT, 'samples', 'sample', 'so')
-
-MINIMAL_SO = r'''
-import http.server, os
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Length', '0')
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-srv = http.server.HTTPServer((os.environ['HURTLE_SO_HOST'],
-                              int(os.environ['HURTLE_SO_PORT'])), Handler)
-path = os.environ['HURTLE_SO_PORT_FILE']
-with open(path + '.tmp', 'w') as handle:
-    handle.write(str(srv.server_port))
-os.replace(path + '.tmp', path)
-srv.serve_forever()
-'''
 
 
 def cpu_seconds(pid):
@@ -106,7 +87,9 @@ def main():
     args = parser.parse_args()
     baseline = tempfile.mkdtemp(prefix='so-start-')
     with open(os.path.join(baseline, 'so.py'), 'w') as handle:
-        handle.write(MINIMAL_SO)
+        # The tests' stand-in SO in "another language" (the port contract
+        # and a JSON answer, nothing else).
+        handle.write(test_command_bundle.SERVER)
     with open(os.path.join(baseline, 'bundle.json'), 'w') as handle:
         json.dump({'command': [sys.executable, 'so.py']}, handle)
     fixture = conf_fixture.HurtleConf(
