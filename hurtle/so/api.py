@@ -26,7 +26,9 @@ One entity, ``/orchestrator/default``, of kind ``orchestrator``
   sent by the CC's monitoring service when an alarm fires).
 * ``POST`` with attributes calls ``update``.
 * ``GET`` reports ``occi.mcn.stack.state``, ``occi.mcn.stack.id``,
-  ``occi.mcn.stack.reason`` and every stack output as an attribute.
+  ``occi.mcn.stack.reason``, ``occi.mcn.dns.reason`` (why a DNS name of
+  the instance is not registered, when one is not) and every stack
+  output as an attribute.
 * ``DELETE`` calls ``dispose`` and removes the entity.
 
 SO errors map to HTTP: ``ValueError`` → 400, ``DeployerError`` → 409,
@@ -51,6 +53,8 @@ LOG = logging.getLogger(__name__)
 SO_PATH = '/orchestrator/default'
 ACTIONS = [categories.DEPLOY, categories.PROVISION, categories.NOTIFY]
 OUTPUT_RESERVED = frozenset(['occi.core.id', 'occi.core.title'])
+#: Why a DNS name of the instance is not registered (absent when all are).
+DNS_REASON = 'occi.mcn.dns.reason'
 
 
 def _call(what, func, *args):
@@ -144,6 +148,8 @@ class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
         entity.attributes['occi.mcn.stack.id'] = state.stack_id or ''
         if state.reason:
             entity.attributes['occi.mcn.stack.reason'] = state.reason
+        if state.dns_reason:
+            entity.attributes[DNS_REASON] = state.dns_reason
 
     def update(self, old, new, extras):
         changed = _user_attributes(new)
