@@ -146,10 +146,14 @@ class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
                 entity.attributes[key] = value
         entity.attributes['occi.mcn.stack.state'] = state.stack_state
         entity.attributes['occi.mcn.stack.id'] = state.stack_id or ''
-        if state.reason:
-            entity.attributes['occi.mcn.stack.reason'] = state.reason
-        if state.dns_reason:
-            entity.attributes[DNS_REASON] = state.dns_reason
+        # The entity is kept between requests: a reason that no longer
+        # holds goes.
+        for key, reason in (('occi.mcn.stack.reason', state.reason),
+                            (DNS_REASON, state.dns_reason)):
+            if reason:
+                entity.attributes[key] = reason
+            else:
+                entity.attributes.pop(key, None)
 
     def update(self, old, new, extras):
         changed = _user_attributes(new)

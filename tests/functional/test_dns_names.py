@@ -65,7 +65,8 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
             if found:
                 return found
             time.sleep(0.2)
-        self.fail('%s never happened:\n%s' % (what, self.hurtle.output()))
+        self.fail('%s never happened:\n%s' % (
+            what() if callable(what) else what, self.hurtle.output()))
 
     def wait_state(self, location, wanted):
         def reached():
@@ -169,11 +170,15 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
 
         # The SM's watcher probes the SO, which registers its names; the
         # reason goes with the trouble.
+        seen = []
+
         def registered():
             attrs = self.client.get(location).attributes
-            return len(self.records(instance_id)) == 2 and (
-                'mcn.service.state.reason' not in attrs) and attrs
-        attrs = self.wait(registered, 'the names registered')
+            seen[:] = [attrs.get('mcn.service.state.reason'),
+                       self.records(instance_id)]
+            return len(seen[1]) == 2 and not seen[0] and attrs
+        attrs = self.wait(registered, lambda: 'the names registered '
+                          '(last reason and records: %s)' % seen)
         self.assertEqual('active', attrs['mcn.service.state'])
         self.delete_and_wait(location)
         self.assertEqual({}, self.records(instance_id))
