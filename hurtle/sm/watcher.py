@@ -20,9 +20,10 @@ answers again it is ``active`` (the CC may restart SOs on another port:
 the new URL is recorded). The probe also lets the SO retry the DNS names
 it could not register: an ``active`` instance's reason follows the SO's
 ``occi.mcn.dns.reason`` (set while a name is not registered, cleared
-once it is; another reason, e.g. "update rejected: ...", is kept). Every write is conditional on the state and
-operation number the watcher read, so it never interferes with an update
-or delete that began meanwhile.
+once it is; another reason, e.g. "update rejected: ...", is kept).
+Every write is conditional on the state and operation number the watcher
+read, so it never interferes with an update or delete that began
+meanwhile.
 """
 import logging
 import threading
