@@ -48,6 +48,8 @@ import testtools
 from hurtle.cmd import all as all_cmd
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
+from hurtle.occi import errors as occi_errors
+from hurtle import polling
 from hurtle.so.deployers import heat_noauth as heat_client_mod
 from tests.functional import keystone_hurtle
 from tests import keystone_fixture
@@ -405,6 +407,22 @@ class HurtleTestCase(testtools.TestCase):
     def stack_client(self, project='demo'):
         """See ``HurtleAll.stack_client``."""
         return self.hurtle.stack_client(project)
+
+    def delete_and_wait(self, client, location, timeout=120):
+        """DELETE the instance at ``location`` with the OCCI ``client``
+        and wait until it answers 404.
+
+        :raises hurtle.polling.Timeout: still there after ``timeout``
+            seconds.
+        """
+        client.delete(location)
+
+        def gone():
+            try:
+                client.get(location)
+            except occi_errors.NotFound:
+                return True
+        polling.poll_until(gone, timeout, 0.2, 'the 404 of %s' % location)
 
     def wait_stacks_gone(self, stacks, project='demo', timeout=30):
         """Wait until none of ``stacks`` (ids or names) is in

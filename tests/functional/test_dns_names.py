@@ -20,10 +20,9 @@ designate`` from the CC's so.conf, against the Designate simulator
 ``StackOrchestrator.dns_names``."""
 import configparser
 import os
-import time
 
 from hurtle.occi import client as occi_client
-from hurtle.occi import errors
+from hurtle import polling
 from tests import designate_simulator
 from tests.functional import hurtle_fixture
 
@@ -58,15 +57,12 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
         return self.client.create(self.hurtle.sm_url + 'named/', NAMED,
                                   attributes)
 
-    def wait(self, check, what):
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            found = check()
-            if found:
-                return found
-            time.sleep(0.2)
-        self.fail('%s never happened:\n%s' % (
-            what() if callable(what) else what, self.hurtle.output()))
+    @staticmethod
+    def wait(check, what):
+        """The first true value of ``check()``; polling.Timeout after
+        ``TIMEOUT`` seconds."""
+        return polling.poll_until(lambda: check() or None, TIMEOUT, 0.2,
+                                  what)
 
     def wait_state(self, location, wanted):
         def reached():
@@ -74,15 +70,14 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
             return attrs if attrs['mcn.service.state'] in wanted else None
         return self.wait(reached, 'state %s of %s' % (wanted, location))
 
-    def delete_and_wait(self, location):
-        self.client.delete(location)
-
-        def gone():
-            try:
-                self.client.get(location)
-            except errors.NotFound:
-                return True
-        self.wait(gone, 'the 404 of %s' % location)
+    def create_without_dns(self):
+        """Create an instance while Designate cannot be reached;
+        return its location, id and attributes once it is no longer
+        busy."""
+        self.unreachable()
+        location = self.create()
+        return (location, location.rstrip('/').rsplit('/', 1)[-1],
+                self.wait_state(location, {'active', 'failed'}))
 
     def records(self, instance_id):
         """``{(name, type): records}`` of the instance in the zone."""
@@ -139,14 +134,11 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual([host + '.'],
                          self.records(instance_id)[(web, 'CNAME')])
 
-        self.delete_and_wait(location)
+        self.delete_and_wait(self.client, location)
         self.assertEqual({}, self.records(instance_id))
 
     def test_dns_unreachable_at_create_is_the_instances_reason(self):
-        self.unreachable()
-        location = self.create()
-        instance_id = location.rstrip('/').rsplit('/', 1)[-1]
-        attrs = self.wait_state(location, {'active', 'failed'})
+        location, instance_id, attrs = self.create_without_dns()
         # The service runs; its reason says which name DNS lacks and why.
         self.assertEqual('active', attrs['mcn.service.state'])
         reason = attrs['mcn.service.state.reason']
@@ -156,29 +148,22 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
         self.assertNotIn('occi.mcn.dns.reason', attrs)
         # Deleting it needs no DNS (nothing was registered), and leaves
         # nothing behind once DNS is back.
-        self.delete_and_wait(location)
+        self.delete_and_wait(self.client, location)
         self.reachable()
         self.assertEqual({}, self.records(instance_id))
 
     def test_names_are_registered_once_dns_is_back(self):
-        self.unreachable()
-        location = self.create()
-        instance_id = location.rstrip('/').rsplit('/', 1)[-1]
-        attrs = self.wait_state(location, {'active', 'failed'})
+        location, instance_id, attrs = self.create_without_dns()
         self.assertIn('not registered', attrs['mcn.service.state.reason'])
         self.reachable()
 
         # The SM's watcher probes the SO, which registers its names; the
         # reason goes with the trouble.
-        seen = []
-
         def registered():
             attrs = self.client.get(location).attributes
-            seen[:] = [attrs.get('mcn.service.state.reason'),
-                       self.records(instance_id)]
-            return len(seen[1]) == 2 and not seen[0] and attrs
-        attrs = self.wait(registered, lambda: 'the names registered '
-                          '(last reason and records: %s)' % seen)
+            return len(self.records(instance_id)) == 2 and (
+                'mcn.service.state.reason' not in attrs) and attrs
+        attrs = self.wait(registered, 'the names registered')
         self.assertEqual('active', attrs['mcn.service.state'])
-        self.delete_and_wait(location)
+        self.delete_and_wait(self.client, location)
         self.assertEqual({}, self.records(instance_id))
