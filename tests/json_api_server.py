@@ -82,6 +82,11 @@ class JSONAPIServer(object):
         return self
 
     @property
+    def running(self):
+        """Whether it listens (started and not stopped)."""
+        return self._server is not None
+
+    @property
     def url(self):
         return 'http://127.0.0.1:%d' % self._port
 
