@@ -408,13 +408,18 @@ class HurtleTestCase(testtools.TestCase):
         """See ``HurtleAll.stack_client``."""
         return self.hurtle.stack_client(project)
 
-    def delete_and_wait(self, client, location, timeout=120):
-        """DELETE the instance at ``location`` with the OCCI ``client``
-        and wait until it answers 404.
+    def wait_settled(self, client, location, timeout=120):
+        """The instance at ``location`` once ``active`` or ``failed``."""
+        def settled():
+            entity = client.get(location)
+            state = entity.attributes['mcn.service.state']
+            return entity if state in ('active', 'failed') else None
+        return polling.poll_until(settled, timeout, 0.2,
+                                  '%s settled' % location)
 
-        :raises hurtle.polling.Timeout: still there after ``timeout``
-            seconds.
-        """
+    def delete_and_wait(self, client, location, timeout=120):
+        """Delete the instance at ``location`` and wait until its SM
+        answers 404."""
         client.delete(location)
 
         def gone():
@@ -422,7 +427,8 @@ class HurtleTestCase(testtools.TestCase):
                 client.get(location)
             except occi_errors.NotFound:
                 return True
-        polling.poll_until(gone, timeout, 0.2, 'the 404 of %s' % location)
+            return None
+        polling.poll_until(gone, timeout, 0.2, '%s gone' % location)
 
     def wait_stacks_gone(self, stacks, project='demo', timeout=30):
         """Wait until none of ``stacks`` (ids or names) is in

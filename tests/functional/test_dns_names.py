@@ -68,11 +68,9 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
         return polling.poll_until(lambda: check() or None, TIMEOUT, 0.2,
                                   what)
 
-    def wait_state(self, location, wanted):
-        def reached():
-            attrs = self.client.get(location).attributes
-            return attrs if attrs['mcn.service.state'] in wanted else None
-        return self.wait(reached, 'state %s of %s' % (wanted, location))
+    def settled(self, location):
+        """Attributes of the instance once ``active`` or ``failed``."""
+        return self.wait_settled(self.client, location).attributes
 
     def create_without_dns(self):
         """Create an instance while Designate cannot be reached;
@@ -81,7 +79,7 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
         self.unreachable()
         location = self.create()
         return (location, location.rstrip('/').rsplit('/', 1)[-1],
-                self.wait_state(location, {'active', 'failed'}))
+                self.settled(location))
 
     def records(self, instance_id):
         """``{(name, type): records}`` of the instance in the zone."""
@@ -104,7 +102,7 @@ class DNSNamesTest(hurtle_fixture.HurtleTestCase):
     def test_records_follow_the_instance(self):
         location = self.create(**{'named.address': '192.0.2.20'})
         instance_id = location.rstrip('/').rsplit('/', 1)[-1]
-        attrs = self.wait_state(location, {'active', 'failed'})
+        attrs = self.settled(location)
         self.assertEqual('active', attrs['mcn.service.state'],
                          attrs.get('mcn.service.state.reason'))
         self.assertNotIn('mcn.service.state.reason', attrs)
