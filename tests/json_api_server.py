@@ -52,7 +52,9 @@ class JSONAPIServer(object):
         """The service's error body for ``status`` (override)."""
         return {'error': message}
 
-    def start(self):
+    def start(self, port=0):
+        """Listen on 127.0.0.1:``port`` (0: a free one; give the old
+        ``port`` to start a stopped simulator again at the same URL)."""
         sim = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -71,13 +73,18 @@ class JSONAPIServer(object):
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self._server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+        self._server = http.server.ThreadingHTTPServer(('127.0.0.1', port),
                                                        Handler)
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever,
                          daemon=True).start()
         return self
+
+    @property
+    def running(self):
+        """Whether it listens (started and not stopped)."""
+        return self._server is not None
 
     @property
     def url(self):

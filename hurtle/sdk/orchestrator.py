@@ -41,13 +41,16 @@ class SOState:
     ``stack_state``: e.g. ``CREATE_COMPLETE`` (``occi.mcn.stack.state``);
     ``stack_id``: ``occi.mcn.stack.id``; ``outputs``: ``{key: value}``
     reported as instance attributes; ``reason``: why a stack failed
-    (``occi.mcn.stack.reason``).
+    (``occi.mcn.stack.reason``); ``dns_reason``: why a DNS name of the
+    instance is not registered ('' when all are; ``occi.mcn.dns.reason``,
+    shown to the user as ``mcn.service.state.reason``).
     """
 
     stack_state: str = 'UNKNOWN'
     stack_id: str = ''
     outputs: dict = dataclasses.field(default_factory=dict)
     reason: str = ''
+    dns_reason: str = ''
 
 
 class ServiceOrchestrator(abc.ABC):

@@ -53,6 +53,7 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         self.stack_id = None
         self.attributes = {}
         self.registered = {}   # DNS name -> value registered
+        self.dns_reason = ''   # why a name is not registered ('' if none)
 
     def parameters(self, phase, attributes):
         """Return the template parameters for ``phase`` (a dict)."""
@@ -138,7 +139,9 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
 
     def _register_names(self, outputs):
         """Register ``dns_names`` whose output changed; a refusal is
-        logged and retried at the next ``state``."""
+        logged, kept in ``dns_reason`` (reported by ``state``) and
+        retried at the next ``state``."""
+        self.dns_reason = ''
         if self.context.dns is None:
             return
         for pattern, key in self.dns_names.items():
@@ -151,6 +154,8 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
             except (ValueError, dns.DNSError) as exc:
                 self.context.log.warning('DNS name %s not registered: %s',
                                          name, exc)
+                self.dns_reason = self.dns_reason or (
+                    'DNS name %s not registered: %s' % (name, exc))
                 continue
             self.registered[name] = value
 
@@ -163,4 +168,5 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         return orchestrator.SOState(stack_state=details.status,
                                     stack_id=details.id,
                                     outputs=details.outputs,
-                                    reason=details.reason)
+                                    reason=details.reason,
+                                    dns_reason=self.dns_reason)

@@ -183,7 +183,8 @@ class Phases(object):
                 self._params(row, states.PROVISION)), states.PROVISION)
         info = self.so_calls.wait_stack(op, so, states.PROVISION)
         so_client.require_complete(info, states.PROVISION)
-        op.move(states.ACTIVE, attributes=so_client.outputs(info))
+        op.move(states.ACTIVE, attributes=so_client.outputs(info),
+                reason=so_client.dns_reason(info))
 
     # update
     def update(self, op, changed):
@@ -221,7 +222,8 @@ class Phases(object):
         so_client.require_complete(info, states.UPDATE)
         outputs = so_client.outputs(info)
         outputs.update(changed)
-        op.move(states.ACTIVE, attributes=outputs, pending=None)
+        op.move(states.ACTIVE, attributes=outputs, pending=None,
+                reason=so_client.dns_reason(info))
 
     # destroy
     def destroy(self, op):

@@ -47,7 +47,10 @@ APP_STOP = occi_client.CategoryRef(categories.APP_ACTION_SCHEME, 'stop',
 
 #: SO attributes that are bookkeeping, not outputs.
 _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
-                          'occi.core.summary', 'occi.mcn.stack.reason'])
+                          'occi.core.summary', 'occi.mcn.stack.reason',
+                          'occi.mcn.dns.reason'])
+#: How the reason of a DNS name the SO could not register begins.
+DNS_REASON_PREFIX = 'DNS name '
 
 
 class SOUnavailable(scheduling.PhaseError):
@@ -62,6 +65,13 @@ def stack_state(info):
 def stack_reason(info):
     """``occi.mcn.stack.reason`` of the SO's ``EntityInfo`` ('' if none)."""
     return str(info.attributes.get('occi.mcn.stack.reason', '') or '')
+
+
+def dns_reason(info):
+    """``occi.mcn.dns.reason`` of the SO's ``EntityInfo`` (``DNS name
+    <name> not registered: <why>``), or None when its names are
+    registered."""
+    return str(info.attributes.get('occi.mcn.dns.reason', '') or '') or None
 
 
 def require_complete(info, phase):

@@ -17,9 +17,13 @@ of each ``active`` or ``degraded`` instance and probes its SO
 whose app is gone, not active, or whose SO does not answer becomes
 ``degraded`` with ``mcn.service.state.reason`` saying which; once its SO
 answers again it is ``active`` (the CC may restart SOs on another port:
-the new URL is recorded). Every write is conditional on the state and
-operation number the watcher read, so it never interferes with an update
-or delete that began meanwhile.
+the new URL is recorded). The probe also lets the SO retry the DNS names
+it could not register: an ``active`` instance's reason follows the SO's
+``occi.mcn.dns.reason`` (set while a name is not registered, cleared
+once it is; another reason, e.g. "update rejected: ...", is kept).
+Every write is conditional on the state and operation number the watcher
+read, so it never interferes with an update or delete that began
+meanwhile.
 """
 import logging
 import threading
@@ -69,7 +73,8 @@ class SOWatcher(object):
         """Mark ``row`` ``degraded`` (with the reason) while its SO is down
         or unreachable, ``active`` again once it answers. Changes nothing
         if an operation began meanwhile."""
-        problem, so_url = self.problem(row)
+        problem, so_url, info = self.problem(row)
+        dns_reason = info and so_client.dns_reason(info)
         fields = {}
         if so_url and so_url != row.so_url:
             fields['so_url'] = so_url
@@ -79,7 +84,10 @@ class SOWatcher(object):
             state, reason = states.DEGRADED, problem
         elif not problem and row.state == states.DEGRADED:
             LOG.info('instance %s: its SO answers again', row.id)
-            state, reason = states.ACTIVE, None
+            state, reason = states.ACTIVE, dns_reason
+        elif not problem and (not row.reason or row.reason.startswith(
+                so_client.DNS_REASON_PREFIX)):
+            reason = dns_reason
         # (A degraded instance keeps its reason, e.g. "update not
         # applied: ...", while the problem lasts.)
         if (state, reason) != (row.state, row.reason) or fields:
@@ -89,28 +97,30 @@ class SOWatcher(object):
 
     def problem(self, row):
         """``(sentence saying what is wrong or None, the SO's current URL
-        or None)``."""
+        or None, the SO's ``EntityInfo`` when it answered or None)``."""
         if not row.app_url:
-            return None, None
+            return None, None, None
         try:
             app = self.peers.cc(probe=True).get(row.app_url)
         except errors.NotFound:
             return ('the SO is gone: its app no longer exists at the CC',
-                    None)
+                    None, None)
         except errors.ConnectionFailed:
-            return 'the CC does not answer: the SO cannot be checked', None
+            return ('the CC does not answer: the SO cannot be checked',
+                    None, None)
         except errors.OCCIError as exc:
             return ('the CC answers %s: the SO cannot be checked'
-                    % exc.code, None)
+                    % exc.code, None, None)
         state = app.attributes.get('occi.app.state')
         url = app.attributes.get('occi.app.url') or None
         if state != 'active' or not url:
             return ('the SO is down (its app at the CC is %s)' % state,
-                    None)
+                    None, None)
         try:
-            self.peers.so(row, probe=True, url=url).get(so_client.SO_PATH)
+            info = self.peers.so(row, probe=True, url=url).get(
+                so_client.SO_PATH)
         except errors.ConnectionFailed:
-            return 'the SO does not answer', url
+            return 'the SO does not answer', url, None
         except errors.OCCIError as exc:
-            return 'the SO answers %s' % exc.code, url
-        return None, url
+            return 'the SO answers %s' % exc.code, url, None
+        return None, url, info

@@ -26,7 +26,9 @@ One entity, ``/orchestrator/default``, of kind ``orchestrator``
   sent by the CC's monitoring service when an alarm fires).
 * ``POST`` with attributes calls ``update``.
 * ``GET`` reports ``occi.mcn.stack.state``, ``occi.mcn.stack.id``,
-  ``occi.mcn.stack.reason`` and every stack output as an attribute.
+  ``occi.mcn.stack.reason``, ``occi.mcn.dns.reason`` (why a DNS name of
+  the instance is not registered, when one is not) and every stack
+  output as an attribute.
 * ``DELETE`` calls ``dispose`` and removes the entity.
 
 SO errors map to HTTP: ``ValueError`` → 400, ``DeployerError`` → 409,
@@ -51,6 +53,8 @@ LOG = logging.getLogger(__name__)
 SO_PATH = '/orchestrator/default'
 ACTIONS = [categories.DEPLOY, categories.PROVISION, categories.NOTIFY]
 OUTPUT_RESERVED = frozenset(['occi.core.id', 'occi.core.title'])
+#: Why a DNS name of the instance is not registered (absent when all are).
+DNS_REASON = 'occi.mcn.dns.reason'
 
 
 def _call(what, func, *args):
@@ -142,8 +146,14 @@ class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
                 entity.attributes[key] = value
         entity.attributes['occi.mcn.stack.state'] = state.stack_state
         entity.attributes['occi.mcn.stack.id'] = state.stack_id or ''
-        if state.reason:
-            entity.attributes['occi.mcn.stack.reason'] = state.reason
+        # The entity is kept between requests: a reason that no longer
+        # holds goes.
+        for key, reason in (('occi.mcn.stack.reason', state.reason),
+                            (DNS_REASON, state.dns_reason)):
+            if reason:
+                entity.attributes[key] = reason
+            else:
+                entity.attributes.pop(key, None)
 
     def update(self, old, new, extras):
         changed = _user_attributes(new)

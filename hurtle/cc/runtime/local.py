@@ -16,8 +16,9 @@ The SO runs ``python -m hurtle.cmd.so --bundle <image> --port 0
 ``[cc] so_host`` and writes it to the port file, so no port is ever
 guessed. With ``[deployer] driver = cc`` (the default) ``<config>`` is
 ``<state_path>/so/so.conf`` (mode 0600, rewritten at each start), which
-holds only what an SO reads (``state_path``, ``debug``, ``[deployer]
-driver`` and ``insecure``, ``[wsgi]``, ``[dns]``): no Heat URL, database or
+holds only what an SO reads (``state_path``, ``debug``,
+``auth_strategy``, ``noauth_default_project``, ``[deployer] driver`` and
+``insecure``, ``[wsgi]``, ``[dns]``): no Heat URL, database or
 credentials; otherwise the SO gets the CC's own ``--config-file``
 arguments (a ``heat`` SO talks to Heat itself). The CC's environment is
 passed on without its ``OS_*`` variables (cloud credentials), plus the
@@ -114,8 +115,12 @@ class LocalRuntime(base.Runtime):
         CC's configuration; returns its path."""
         parser = configparser.ConfigParser(interpolation=None)
         debug = getattr(self.conf, 'debug', False)   # oslo.log's option
-        parser['DEFAULT'] = {'state_path': self.conf.state_path,
-                             'debug': str(debug)}
+        # auth_strategy and noauth_default_project: how the SDK's
+        # service clients (DNS) authenticate, as the CC's own do.
+        parser['DEFAULT'] = {
+            'state_path': self.conf.state_path, 'debug': str(debug),
+            'auth_strategy': self.conf.auth_strategy,
+            'noauth_default_project': self.conf.noauth_default_project}
         parser['deployer'] = {
             'driver': deployer_conf.CC_DRIVER,
             'insecure': str(self.conf.deployer.insecure)}

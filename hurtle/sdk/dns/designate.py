@@ -14,7 +14,9 @@ zone (python-designateclient, DNS v2 API).
 
 ``[dns] zone`` names the zone (it must exist; Hurtle creates none);
 ``[dns] endpoint`` is the v2 API root (``http://host:9001/v2``) or, in
-Keystone mode, empty for the catalog's ``dns`` endpoint. ``register``
+Keystone mode, empty for the catalog's ``dns`` endpoint. In Keystone mode
+the driver needs ``[service_credentials]`` (``RuntimeError`` at start-up
+without them: an SO started by the CC has none). ``register``
 creates the recordset of a name (``A``, ``AAAA`` or ``CNAME``), or
 updates it when one of that type exists (a recordset of another type is
 replaced); ``unregister`` deletes every recordset of the name.
@@ -35,9 +37,20 @@ class DesignateDNS(base.DNS):
             raise RuntimeError('[dns] zone must name the Designate zone')
         self.zone = conf.dns.zone if conf.dns.zone.endswith('.') else (
             conf.dns.zone + '.')
-        session, endpoint = client_session.load(
-            conf, conf.dns.endpoint, '[dns] endpoint',
-            insecure=conf.dns.insecure)
+        try:
+            session, endpoint = client_session.load(
+                conf, conf.dns.endpoint, '[dns] endpoint',
+                insecure=conf.dns.insecure)
+            missing = session.auth is None and 'no auth_type'
+        except ks_exc.ClientException as exc:
+            missing = str(exc)
+        if missing:
+            # Keystone mode: an SO started by the CC gets no
+            # [service_credentials] (so.conf carries no credentials).
+            raise RuntimeError(
+                '[dns] driver = designate needs Keystone credentials in '
+                '[service_credentials] when auth_strategy is keystone: %s'
+                % missing)
         self.client = designate_v2.Client(session=session,
                                           endpoint_override=endpoint)
         self._zone_id = None

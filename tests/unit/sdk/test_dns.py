@@ -69,6 +69,17 @@ class LoadTest(testtools.TestCase):
                          'drivers in hurtle.sdk.dns: designate, none',
                          str(err))
 
+    def test_designate_in_keystone_mode_needs_credentials(self):
+        # What an SO started by the CC gets in Keystone mode: so.conf
+        # carries no [service_credentials].
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            auth_strategy='keystone', dns__driver='designate',
+            dns__zone=ZONE)).conf
+        err = self.assertRaises(RuntimeError, dns.load, conf)
+        self.assertIn('[dns] driver = designate needs Keystone credentials '
+                      'in [service_credentials] when auth_strategy is '
+                      'keystone', str(err))
+
     def test_designate_needs_a_zone(self):
         conf = self.useFixture(conf_fixture.HurtleConf(
             dns__driver='designate',
@@ -235,6 +246,15 @@ class StackNamesTest(_DesignateCase):
         so = self.make_so()
         so.initialise({})
         so.deploy({})
+        port = int(self.sim.url.rsplit(':', 1)[1])
         self.sim.stop()
-        self.assertEqual('CREATE_COMPLETE', so.state().stack_state)
+        state = so.state()
+        self.assertEqual('CREATE_COMPLETE', state.stack_state)
         self.assertEqual({}, so.registered)
+        self.assertTrue(state.dns_reason.startswith(
+            'DNS name web-i1 not registered: '), state.dns_reason)
+        self.assertIn('DNS service unreachable', state.dns_reason)
+        self.sim.start(port=port)   # back: the next state registers it
+        self.assertEqual('', so.state().dns_reason)
+        self.assertEqual([('web-i1.' + ZONE, 'A', ('192.0.2.10',), 120)],
+                         self._stored())

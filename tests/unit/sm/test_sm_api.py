@@ -169,6 +169,33 @@ class SMTest(testtools.TestCase):
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
 
+    def test_watcher_follows_the_sos_dns_reason(self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        self.wait_state(location, {states.FAILED})
+        instance_id = location.rsplit('/', 1)[-1]
+        answer = {}
+        # The SO's answer to the probe (what the CC and the SO would say).
+        self.lifecycle.watcher.problem = lambda row: (
+            None, None, occi_client.EntityInfo(
+                location, attributes=dict(answer)))
+
+        def reason_after_check(before, so_says):
+            self.store.transition(instance_id, states.ACTIVE, reason=before)
+            answer.clear()
+            if so_says:
+                answer['occi.mcn.dns.reason'] = so_says
+            self.lifecycle.watcher.check(self.store.load(instance_id))
+            attrs = self.client.get(location).attributes
+            self.assertEqual(states.ACTIVE, attrs['mcn.service.state'])
+            return attrs.get('mcn.service.state.reason')
+
+        lost = 'DNS name web-1 not registered: DNS service unreachable'
+        self.assertEqual(lost, reason_after_check(None, lost))
+        self.assertIsNone(reason_after_check(lost, None))
+        # Another reason is not the watcher's to change.
+        self.assertEqual('update rejected: no',
+                         reason_after_check('update rejected: no', lost))
+
     def test_watcher_degrades_an_instance_whose_so_cannot_be_reached(self):
         location = self.client.create('/svc/', KIND, {'svc.size': 1})
         self.wait_state(location, {states.FAILED})
