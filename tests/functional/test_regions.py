@@ -99,13 +99,9 @@ class RegionsTest(hurtle_fixture.HurtleTestCase):
 
     def stacks(self, instance_id):
         """``{region: stack}`` of the instance's stacks in Heat."""
-        found = {}
-        for stack in self.heat.stacks.list():
-            for region in REGIONS:
-                if stack.stack_name == 'hurtle-%s-%s' % (instance_id,
-                                                          region):
-                    found[region] = stack
-        return found
+        names = {'hurtle-%s-%s' % (instance_id, r): r for r in REGIONS}
+        return {names[s.stack_name]: s for s in self.heat.stacks.list()
+                if s.stack_name in names}
 
     def test_a_stack_per_region_updated_and_deleted_together(self):
         location = self.create('regional.greeting="hi"')
