@@ -48,6 +48,8 @@ import testtools
 from hurtle.cmd import all as all_cmd
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
+from hurtle.occi import errors as occi_errors
+from hurtle import polling
 from hurtle.so.deployers import heat_noauth as heat_client_mod
 from tests.functional import keystone_hurtle
 from tests import keystone_fixture
@@ -405,6 +407,23 @@ class HurtleTestCase(testtools.TestCase):
     def stack_client(self, project='demo'):
         """See ``HurtleAll.stack_client``."""
         return self.hurtle.stack_client(project)
+
+    def wait_instance_gone(self, location, project='demo', timeout=120):
+        """Wait until the SM answers 404 for the instance at
+        ``location`` (deleted and disposed of).
+
+        :raises hurtle.polling.Timeout: still there after ``timeout``
+            seconds.
+        """
+        client = self.sm_client(project)
+
+        def gone():
+            try:
+                client.get(location)
+            except occi_errors.NotFound:
+                return True
+            return None
+        polling.poll_until(gone, timeout, 0.2, 'deletion of ' + location)
 
     def wait_stacks_gone(self, stacks, project='demo', timeout=30):
         """Wait until none of ``stacks`` (ids or names) is in

@@ -19,11 +19,10 @@ the two stacks differ by name (``hurtle-<id>-<region>``).
 """
 import json
 import os
-import time
 
 import requests
 
-from hurtle.occi import errors
+from hurtle import polling
 from tests.functional import hurtle_fixture
 
 MANIFEST = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -75,27 +74,19 @@ class RegionsTest(hurtle_fixture.HurtleTestCase):
         return resp.headers['Location']
 
     def wait_state(self, location, wanted):
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
+        def reached():
             entity = self.client.get(location)
-            state = entity.attributes['mcn.service.state']
-            if state in wanted:
+            if entity.attributes['mcn.service.state'] in wanted:
                 return entity
-            time.sleep(0.2)
-        self.fail('%s never reached %s (last %s)\n%s'
-                  % (location, wanted, state, self.hurtle.output()))
+            return None
+        return polling.poll_until(reached, TIMEOUT, 0.2,
+                                  '%s in %s' % (location, sorted(wanted)))
 
     def delete(self, location):
+        """DELETE the instance and wait until the SM no longer has it."""
         resp = requests.delete(location, headers=self.headers(), timeout=30)
         self.assertIn(resp.status_code, (200, 202, 204), resp.text)
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                self.client.get(location)
-            except errors.NotFound:
-                return
-            time.sleep(0.2)
-        self.fail('%s still exists' % location)
+        self.wait_instance_gone(location, timeout=TIMEOUT)
 
     def stacks(self, instance_id):
         """``{region: stack}`` of the instance's stacks in Heat."""
