@@ -82,8 +82,8 @@ def keyed_outputs(states):
 
 def encode_ids(ids):
     """``occi.mcn.stack.id`` of several stacks: ``{region: id}`` as JSON
-    text (keys sorted)."""
-    return json.dumps(ids, sort_keys=True)
+    text (in the order of ``ids``: the manifest's)."""
+    return json.dumps(ids)
 
 
 def decode_ids(value):

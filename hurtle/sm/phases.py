@@ -287,8 +287,9 @@ class Phases(object):
 
     def _dispose_stack(self, row):
         """Delete the recorded stack (each region's, see
-        ``hurtle.sdk.regions.decode_ids``) through the deployer, as its
-        SO would, and wait until it is gone. With the ``cc`` deployer an
+        ``hurtle.sdk.regions.decode_ids``: one region failing does not
+        stop the others; the error names each failed region) through
+        the deployer, as its SO would, and wait until it is gone. With the ``cc`` deployer an
         app that is gone from the CC took its stacks with it: nothing to
         do."""
         stack_ids = sdk_regions.decode_ids(
@@ -302,11 +303,16 @@ class Phases(object):
                 LOG.info('instance %s: its app is gone from the CC, and '
                          'its stack with it', row.id)
                 return
+        failures = []
         for region, stack_id in stack_ids.items():
             try:
                 self.peers.deployer(row, region=region).dispose_and_wait(
                     stack_id, self.conf.sm.phase_timeout,
                     self.conf.sm.poll_interval)
-            except (deployer_api.DeployerError, RuntimeError) as exc:
-                raise scheduling.PhaseError(
-                    '%s: %s' % (region, exc) if region else str(exc))
+            except (deployer_api.DeployerError, RuntimeError,
+                    polling.Timeout) as exc:
+                # The other regions' stacks are deleted all the same.
+                failures.append('%s: %s' % (region, exc) if region
+                                else str(exc))
+        if failures:
+            raise scheduling.PhaseError('; '.join(failures))
