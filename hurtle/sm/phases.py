@@ -289,9 +289,9 @@ class Phases(object):
         """Delete the recorded stack (each region's, see
         ``hurtle.sdk.regions.decode_ids``: one region failing does not
         stop the others; the error names each failed region) through
-        the deployer, as its SO would, and wait until it is gone. With the ``cc`` deployer an
-        app that is gone from the CC took its stacks with it: nothing to
-        do."""
+        the deployer, as its SO would, and wait until it is gone. With
+        the ``cc`` deployer an app that is gone from the CC took its
+        stacks with it: nothing to do."""
         stack_ids = sdk_regions.decode_ids(
             (row.attributes or {}).get('occi.mcn.stack.id'))
         if not stack_ids:
