@@ -40,9 +40,7 @@ class DisposeRegionsTest(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.heat = heat_fixture.EmbeddedHeat()
-        cls.heat.setUp()
-        cls.addClassCleanup(cls.heat.cleanUp)
+        cls.heat = heat_fixture.for_class(cls)
 
     def setUp(self):
         super().setUp()
