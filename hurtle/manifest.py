@@ -24,6 +24,7 @@ A manifest is a JSON document in the 2016 Hurtle format::
      "so_bundle": "<path relative to the manifest, or an image name>",
      "resources": {"<region>": {"deployment": "<template>",
                                 "provision": "<template>"}},
+     "regions": ["<region>", ...],               # multi-region
      "service_params": "<path to a service_params.json>" | {phase: [...]}}
 
 An attribute is declared either with the 2016 flag (``"immutable"``,
@@ -42,6 +43,14 @@ arrives) or, in Hurtle's extension, with an object::
 ``enum``, ``pattern``, ``properties`` ... . The SM checks values against
 it when they arrive (create, update, replace: 400 naming the attribute
 and the rule) and stores them typed; see ``hurtle.sm.attributes``.
+
+Without ``regions`` an instance uses the ``resources`` entry of the SM's
+``[sm] region`` (the 2016 meaning: one manifest serves SMs of several
+regions). With ``regions`` (Hurtle's extension) every instance spans
+each region listed, in that order, one stack per region; each must have
+an entry in ``resources``. Region names there are 1 to 64 letters,
+digits, ``_`` or ``-`` (they become parts of stack names and attribute
+names).
 
 Manifests are validated with a JSON Schema, attribute schemas with the
 JSON Schema meta-schema; ``ManifestError`` names the offending field
@@ -69,6 +78,9 @@ ATTRIBUTE_OBJECT_SCHEMA = {
         'description': {'type': 'string'},
     },
 }
+#: A region of ``regions``: a part of stack and attribute names.
+REGION_PATTERN = r'^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'
+
 PHASES = ('initialise', 'activate', 'deploy', 'provision', 'update',
           'destroy')
 
@@ -128,6 +140,10 @@ MANIFEST_SCHEMA = {
                                'provision': {'type': 'string'}},
             },
         },
+        'regions': {
+            'type': 'array', 'minItems': 1, 'uniqueItems': True,
+            'items': {'type': 'string', 'pattern': REGION_PATTERN},
+        },
         'service_params': {'oneOf': [{'type': 'string'},
                                      SERVICE_PARAMS_SCHEMA]},
     },
@@ -170,6 +186,7 @@ class Manifest:
     service_params: dict
     schemas: dict = dataclasses.field(default_factory=dict)
     descriptions: dict = dataclasses.field(default_factory=dict)
+    regions: tuple = ()
 
     @property
     def location(self):
@@ -183,6 +200,17 @@ class Manifest:
     def templates(self, region):
         """Return ``{'deployment': path, 'provision': path}`` or ``{}``."""
         return dict(self.resources.get(region, {}))
+
+    @property
+    def multi_region(self):
+        """Whether the manifest declares ``regions``: each instance then
+        gets one stack per region listed."""
+        return bool(self.regions)
+
+    def regional_templates(self):
+        """Return ``{region: {'deployment': path, 'provision': path}}``
+        for every region of ``regions`` (``{}`` without ``regions``)."""
+        return {region: self.templates(region) for region in self.regions}
 
 
 def _field(error):
@@ -281,6 +309,12 @@ def load(path):
         region: {phase: _resolve(base, ref, True)
                  for phase, ref in spec.items()}
         for region, spec in document.get('resources', {}).items()}
+    regions = tuple(document.get('regions', ()))
+    for index, region in enumerate(regions):
+        if region not in resources:
+            raise ManifestError('%s: invalid field regions.%d: region %s '
+                                'has no entry in resources'
+                                % (path, index, region))
     return Manifest(
         path=os.path.abspath(path),
         service_type=document['service_type'],
@@ -291,6 +325,7 @@ def load(path):
         depends_on=tuple(deps),
         so_bundle=so_bundle,
         resources=resources,
+        regions=regions,
         service_params=params,
         schemas=schemas,
         descriptions={

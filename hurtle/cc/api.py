@@ -28,6 +28,8 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
     ``HURTLE_SO_SECRET`` (the per-SO secret, required by the SO),
     ``HURTLE_INSTANCE_ID``, ``HURTLE_PROJECT``, ``HURTLE_SO_TEMPLATES``
     (JSON: the manifest's templates of the SM's region),
+    ``HURTLE_SO_REGIONS`` (JSON: the templates of each region of a
+    multi-region manifest),
     ``HURTLE_TRUST_ID`` (the instance's Keystone trust), plus the names in
     ``[cc] extra_env_keys``. The environment is stored encrypted and never
     rendered.
@@ -98,7 +100,7 @@ APP_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
 #: Environment keys an app may set (``HURTLE_SO_*`` read by hurtle-so).
 ENV_KEYS = frozenset(['HURTLE_SO_SECRET', 'HURTLE_INSTANCE_ID',
                       'HURTLE_PROJECT', 'HURTLE_SO_TEMPLATES',
-                      'HURTLE_TRUST_ID'])
+                      'HURTLE_SO_REGIONS', 'HURTLE_TRUST_ID'])
 
 #: Attribute counting the CC's restarts of a dead SO.
 RESTARTS = 'hurtle.app.restarts'

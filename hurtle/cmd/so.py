@@ -19,7 +19,10 @@ Started by the CC's ``local`` runtime as::
 with the per-instance environment set by the SM: ``HURTLE_SO_SECRET``
 (required; callers must send it as ``X-Auth-Token``),
 ``HURTLE_INSTANCE_ID``, ``HURTLE_PROJECT``, ``HURTLE_SO_TEMPLATES`` (JSON
-``{"deployment": path, "provision": path}``), ``HURTLE_TRUST_ID`` (the
+``{"deployment": path, "provision": path}``), ``HURTLE_SO_REGIONS``
+(JSON ``{region: {"deployment": path, "provision": path}}``, for a
+manifest that lists ``regions``: the SO gets a deployer per region),
+``HURTLE_TRUST_ID`` (the
 instance's Keystone trust: the deployer deploys with it, see
 ``hurtle.sm.trusts``), and from the CC ``HURTLE_APP_ID`` and
 ``HURTLE_CC_URL`` (the default ``cc`` deployer creates the SO's stacks at
@@ -65,6 +68,18 @@ def _write_port(path, port):
     os.replace(tmp, path)
 
 
+def _json_env(name):
+    """The JSON object in environment variable ``name`` ({} if unset);
+    exits naming the variable if it is not one."""
+    try:
+        value = json.loads(os.environ.get(name) or '{}')
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        sys.exit('hurtle-so: %s is not a JSON object' % name)
+    return value
+
+
 def main(argv=None):
     service.CONF.register_cli_opts(cli_opts)
     conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
@@ -81,13 +96,14 @@ def main(argv=None):
         sys.exit('hurtle-so: %s' % exc)
     instance_id = os.environ.get('HURTLE_INSTANCE_ID', 'default')
     project = os.environ.get('HURTLE_PROJECT', conf.deployer.heat_project)
+    templates = _json_env('HURTLE_SO_TEMPLATES')
+    regions = _json_env('HURTLE_SO_REGIONS')
+    trust_id = os.environ.get('HURTLE_TRUST_ID')
     try:
-        templates = json.loads(os.environ.get('HURTLE_SO_TEMPLATES') or '{}')
-    except ValueError:
-        sys.exit('hurtle-so: HURTLE_SO_TEMPLATES is not JSON')
-    try:
-        deployer = deployers.load(
-            conf, project, trust_id=os.environ.get('HURTLE_TRUST_ID'))
+        deployer = deployers.load(conf, project, trust_id=trust_id)
+        regional = {region: deployers.load(conf, project, trust_id=trust_id,
+                                           region=region)
+                    for region in regions}
         dns = sdk_dns.load(conf)
     except RuntimeError as exc:   # also an unknown driver name
         sys.exit('hurtle-so: %s' % exc)
@@ -102,7 +118,8 @@ def main(argv=None):
         return so_class(so_context.SOContext(
             instance_id=instance_id, bundle_dir=bundle_dir,
             templates=templates, deployer=deployer, project=project,
-            monitoring=monitoring, dns=dns))
+            monitoring=monitoring, dns=dns, regions=regions,
+            regional_deployers=regional))
 
     state_dir = os.path.join(conf.state_path, 'so')
     os.makedirs(state_dir, exist_ok=True)

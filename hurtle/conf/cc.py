@@ -44,8 +44,8 @@ cc_opts = [
     cfg.ListOpt('extra_env_keys', default=[],
                 help='Environment variable names an app\'s occi.app.env may '
                      'set besides HURTLE_SO_SECRET, HURTLE_INSTANCE_ID, '
-                     'HURTLE_PROJECT, HURTLE_SO_TEMPLATES and '
-                     'HURTLE_TRUST_ID; any other '
+                     'HURTLE_PROJECT, HURTLE_SO_TEMPLATES, '
+                     'HURTLE_SO_REGIONS and HURTLE_TRUST_ID; any other '
                      'key is refused with 400.'),
     cfg.FloatOpt('watch_interval', default=1.0, min=0.1,
                  help='Seconds between two checks that the SOs of active '

@@ -57,6 +57,16 @@ deployer_opts = [
                     'by the project. Used when auth_strategy resolves to '
                     'noauth; with Keystone the catalog endpoint is used '
                     'unless set (without %(project)s).'),
+    cfg.DictOpt('heat_region_urls', default={},
+                help='Heat endpoint per region for a noauth Heat, as '
+                     'region:URL pairs (e.g. RegionOne:http://h1:8004/v1/'
+                     '%(project)s,RegionTwo:http://h2:8004/v1/%(project)s'
+                     '); %(project)s as in heat_url. A stack of a region '
+                     'listed here (manifests with "regions", or the CC\'s '
+                     'stack kind with hurtle.stack.region) goes to that '
+                     'Heat; any other to heat_url. Several regions may '
+                     'name the same Heat. Ignored with keystone, where '
+                     'each region\'s Heat comes from the catalog.'),
     cfg.StrOpt('heat_user', default='admin',
                deprecated_opts=[cfg.DeprecatedOpt('heat_user', group='cc')],
                help='User name sent to a noauth Heat (X-Auth-User).'),
@@ -88,6 +98,14 @@ def through_cc(conf):
     """Whether SOs deploy through the CC (``driver = cc``): their stacks
     then belong to their CC app, and go with it."""
     return conf.deployer.driver == CC_DRIVER
+
+
+def noauth_heat_url(conf, region, project):
+    """The noauth Heat endpoint of ``region`` (None: the default) for
+    ``project``: ``heat_region_urls[region]`` or ``heat_url``, with
+    ``%(project)s`` replaced."""
+    url = (conf.deployer.heat_region_urls.get(region) if region else None)
+    return (url or conf.deployer.heat_url) % {'project': project}
 
 
 def strategy(conf):

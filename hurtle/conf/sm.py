@@ -37,7 +37,8 @@ sm_opts = [
                help='Region of this SM: whose templates (manifest '
                     '"resources") SOs use, and where its services are '
                     'registered in and looked up from the Keystone '
-                    'catalog.'),
+                    'catalog. A manifest listing "regions" gives each '
+                    'instance a stack in every region listed instead.'),
     cfg.IntOpt('phase_timeout', default=600, min=1,
                help='Seconds one lifecycle phase (start SO, deploy, '
                     'provision, update, dispose) may take before the '

@@ -31,6 +31,11 @@ class SOContext:
     metrics through the CC), or None outside ``hurtle-so``.
     ``dns``: a ``hurtle.sdk.dns.DNS`` (``[dns] driver``), or None outside
     ``hurtle-so``.
+    ``regions``: ``{region: {'deployment': path, 'provision': path}}``,
+    in the manifest's order, when the manifest lists ``regions`` (one
+    stack per region); else empty.
+    ``regional_deployers``: ``{region: Deployer}`` deploying into each
+    region of ``regions``.
     """
 
     instance_id: str
@@ -42,14 +47,33 @@ class SOContext:
     dns: object = None
     log: logging.Logger = dataclasses.field(
         default_factory=lambda: logging.getLogger('hurtle.so.instance'))
+    regions: dict = dataclasses.field(default_factory=dict)
+    regional_deployers: dict = dataclasses.field(default_factory=dict)
 
-    def template_path(self, phase, default=None):
+    def deployer_in(self, region):
+        """The deployer of ``region`` (a key of ``regions``); None: the
+        ``deployer``.
+
+        :raises hurtle.sdk.DeployerError: no deployer for that region.
+        """
+        if region is None:
+            return self.deployer
+        try:
+            return self.regional_deployers[region]
+        except KeyError:
+            raise deployer_api.DeployerError('no deployer for region %s'
+                                             % region)
+
+    def template_path(self, phase, default=None, region=None):
         """Return the absolute path of the template for ``phase``.
 
-        Looks up the manifest's ``resources`` first, then ``default``
-        relative to the bundle. Raises FileNotFoundError if neither exists.
+        Looks up the manifest's ``resources`` first (of ``region``, a key
+        of ``regions``; None: ``templates``), then ``default`` relative
+        to the bundle. Raises FileNotFoundError if neither exists.
         """
-        ref = self.templates.get(phase) or default
+        templates = (self.templates if region is None
+                     else self.regions.get(region) or {})
+        ref = templates.get(phase) or default
         if not ref:
             raise FileNotFoundError('no %s template configured' % phase)
         path = ref if os.path.isabs(ref) else os.path.join(
@@ -59,7 +83,9 @@ class SOContext:
                                     % (phase, path))
         return path
 
-    def read_template(self, phase, default=None):
-        """Return the text of the template for ``phase``."""
-        with open(self.template_path(phase, default), encoding='utf-8') as f:
+    def read_template(self, phase, default=None, region=None):
+        """Return the text of the template for ``phase`` (in ``region``,
+        see :meth:`template_path`)."""
+        with open(self.template_path(phase, default, region),
+                  encoding='utf-8') as f:
             return f.read()

@@ -160,7 +160,7 @@ class Deployer(abc.ABC):
                            'deletion of stack %s' % stack_id)
 
 
-def load(conf, project, trust_id=None, so_identity=None):
+def load(conf, project, trust_id=None, so_identity=None, region=None):
     """Instantiate the ``[deployer] driver`` for ``project``.
 
     :param conf: oslo.config object with the ``[deployer]`` options (and
@@ -173,12 +173,15 @@ def load(conf, project, trust_id=None, so_identity=None):
     :param so_identity: :class:`SOIdentity` of the SO the stacks belong
         to, for a caller that is not that SO (the SM); given to the driver
         (keyword ``so_identity``) only when set.
+    :param region: the region to deploy into (keyword ``region``, only
+        when set); None: the driver's default.
     :returns: a :class:`Deployer`.
     :raises RuntimeError: no such driver is installed, or it fails to
         load.
     """
     return load_driver(conf.deployer.driver, conf, project,
-                       trust_id=trust_id, so_identity=so_identity)
+                       trust_id=trust_id, so_identity=so_identity,
+                       region=region)
 
 
 def load_driver(name, conf, project, **options):

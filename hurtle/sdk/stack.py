@@ -24,20 +24,30 @@ stack instead of creating a second one. Values are remembered only once
 the deployer accepted them: a refused ``update`` (``ValueError`` from
 ``parameters`` or ``DeployerError``) leaves the SO as it was, so the next
 update is not refused again for the same value.
+
+When the manifest lists several ``regions`` (``context.regions``), the SO
+has one stack per region, ``hurtle-<instance id>-<region>``, each made
+through ``context.deployer_in(region)`` from that region's templates:
+every call acts on each region in turn (a refusal names the region), and
+``state`` adds them up (:mod:`hurtle.sdk.regions`). With one region
+listed the stack keeps its single-region name, in that region.
 """
+
 from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
 from hurtle.sdk import dns
 from hurtle.sdk import monitoring
 from hurtle.sdk import orchestrator
+from hurtle.sdk import regions as regions_api
 
 
 class StackOrchestrator(orchestrator.ServiceOrchestrator):
-    """An SO whose resources are one stack of the context's deployer."""
+    """An SO whose resources are one stack of the context's deployer (one
+    per region when the manifest lists several ``regions``)."""
 
     #: Template used when the manifest names none, relative to the bundle.
     default_templates = {}
-    #: Seconds ``dispose`` waits for the stack to be deleted.
+    #: Seconds ``dispose`` waits for each stack to be deleted.
     dispose_timeout = 300.0
     #: Seconds between two polls while disposing.
     poll_interval = 0.5
@@ -45,12 +55,14 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
     #: (``str.format``-ed with ``instance_id``, relative to the DNS zone)
     #: is registered through ``context.dns`` with the output's value (an
     #: address or a host name), re-registered when the value changes, and
-    #: removed by ``dispose``. E.g. ``{'web-{instance_id}': 'server_ip'}``.
+    #: removed by ``dispose``. E.g. ``{'web-{instance_id}': 'server_ip'}``
+    #: (with several regions, keys are ``<region>.<output key>``).
     dns_names = {}
 
     def __init__(self, context):
         super().__init__(context)
-        self.stack_id = None
+        #: ``{region: stack id}``; region None: the single-region stack.
+        self.stack_ids = {}
         self.attributes = {}
         self.registered = {}   # DNS name -> value registered
         self.dns_reason = ''   # why a name is not registered ('' if none)
@@ -59,21 +71,60 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         """Return the template parameters for ``phase`` (a dict)."""
         return {}
 
-    def _template(self, phase):
+    def region_parameters(self, phase, attributes, region):
+        """Return the template parameters for ``phase`` in ``region`` (a
+        region of the manifest's ``regions``, None for a single-region
+        manifest); defaults to :meth:`parameters`."""
+        return self.parameters(phase, attributes)
+
+    def regions(self):
+        """The regions of the instance's stacks, in the manifest's order:
+        ``[None]`` (the deployer's region) unless the manifest lists
+        ``regions``."""
+        return list(self.context.regions) or [None]
+
+    def several_regions(self):
+        """Whether the instance has a stack in each of several regions."""
+        return len(self.context.regions) > 1
+
+    @property
+    def stack_id(self):
+        """The id of the stack of a single-region instance (None before
+        ``deploy`` and after ``dispose``, and with several regions: see
+        ``stack_ids``)."""
+        if self.several_regions():
+            return None
+        return self.stack_ids.get(self.regions()[0])
+
+    def _template(self, phase, region=None):
         return self.context.read_template(
-            phase, self.default_templates.get(phase))
+            phase, self.default_templates.get(phase), region=region)
+
+    def _in(self, region, call, *args):
+        """``call(*args)``; with several regions a ``DeployerError`` names
+        ``region``."""
+        try:
+            return call(*args)
+        except deployer_api.DeployerError as exc:
+            if not self.several_regions():
+                raise
+            raise regions_api.in_region(region, exc)
 
     def initialise(self, attributes):
         self.attributes = dict(attributes)
 
-    def stack_name(self):
-        """Name of the instance's stack: ``hurtle-<instance id>``."""
-        return 'hurtle-%s' % self.context.instance_id
+    def stack_name(self, region=None):
+        """Name of the instance's stack: ``hurtle-<instance id>``, or
+        ``hurtle-<instance id>-<region>`` with several regions."""
+        if region is None or not self.several_regions():
+            return 'hurtle-%s' % self.context.instance_id
+        return 'hurtle-%s-%s' % (self.context.instance_id, region)
 
-    def _existing_stack(self):
-        """Id of a live stack named ``stack_name()``, or None."""
+    def _existing_stack(self, region=None):
+        """Id of a live stack named ``stack_name(region)``, or None."""
         try:
-            details = self.context.deployer.details(self.stack_name())
+            details = self.context.deployer_in(region).details(
+                self.stack_name(region))
         except deployer_api.DeployerError:
             return None
         if details.status.startswith('DELETE_'):
@@ -82,29 +133,40 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
 
     def deploy(self, attributes):
         merged = dict(self.attributes, **attributes)
-        if self.stack_id is None:
-            self.stack_id = self._existing_stack()
-        if self.stack_id is not None:
-            self.attributes = merged
-            return   # deployed already (a repeated request)
-        self.stack_id = self.context.deployer.deploy(
-            self.stack_name(), self._template('deployment'),
-            self.parameters('deployment', merged))
+        todo = []
+        for region in self.regions():
+            if self.stack_ids.get(region) is None:
+                found = self._existing_stack(region)
+                if found is not None:
+                    self.stack_ids[region] = found
+            if self.stack_ids.get(region) is None:
+                todo.append(region)
+        # Every region's inputs first: a refused value creates nothing.
+        inputs = [(region, self._template('deployment', region),
+                   self.region_parameters('deployment', merged, region))
+                  for region in todo]
+        for region, template, parameters in inputs:
+            self.stack_ids[region] = self._in(
+                region, self.context.deployer_in(region).deploy,
+                self.stack_name(region), template, parameters)
         self.attributes = merged
 
     def provision(self, attributes):
         merged = dict(self.attributes, **attributes)
-        if self.stack_id is None:
+        if any(self.stack_ids.get(r) is None for r in self.regions()):
             raise deployer_api.DeployerError('nothing deployed to provision')
-        self.context.deployer.update(
-            self.stack_id, self._template('provision'),
-            self.parameters('provision', merged))
+        inputs = [(region, self._template('provision', region),
+                   self.region_parameters('provision', merged, region))
+                  for region in self.regions()]
+        for region, template, parameters in inputs:
+            self._in(region, self.context.deployer_in(region).update,
+                     self.stack_ids[region], template, parameters)
         self.attributes = merged
 
     def dispose(self):
         """Delete the SO's alarms (a monitoring service that cannot be
         reached is logged, not fatal: the alarms' webhooks die with the
-        app), then the stack, waiting until it is gone."""
+        app), then each stack, waiting until it is gone."""
         if self.context.monitoring is not None:
             try:
                 self.context.monitoring.delete_all()
@@ -117,23 +179,38 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
                 raise deployer_api.DeployerError('DNS name %s: %s'
                                                  % (name, exc))
             del self.registered[name]
-        if self.stack_id is None:
-            return
+        for region in list(self.stack_ids):
+            stack_id = self.stack_ids[region]
+            if stack_id is not None:
+                self._dispose(region, stack_id)
+            del self.stack_ids[region]
+
+    def _dispose(self, region, stack_id):
         try:
-            self.context.deployer.dispose_and_wait(
-                self.stack_id, self.dispose_timeout, self.poll_interval)
+            self._in(region, self.context.deployer_in(region).dispose_and_wait,
+                     stack_id, self.dispose_timeout, self.poll_interval)
         except polling.Timeout:
-            raise deployer_api.DeployerError(
+            raise self._in_error(region, deployer_api.DeployerError(
                 'stack %s still exists after %.0f s'
-                % (self.stack_id, self.dispose_timeout))
-        self.stack_id = None
+                % (stack_id, self.dispose_timeout)))
+
+    def _in_error(self, region, exc):
+        if self.several_regions():
+            return regions_api.in_region(region, exc)
+        return exc
 
     def snapshot(self):
-        return {'stack_id': self.stack_id, 'attributes': self.attributes,
+        data = {'stack_id': self.stack_id, 'attributes': self.attributes,
                 'registered': self.registered}
+        if self.context.regions:
+            data['stack_ids'] = {r: i for r, i in self.stack_ids.items()
+                                 if r is not None}
+        return data
 
     def restore(self, data):
-        self.stack_id = data.get('stack_id')
+        self.stack_ids = dict(data.get('stack_ids') or {})
+        if data.get('stack_id') and not self.several_regions():
+            self.stack_ids[self.regions()[0]] = data['stack_id']
         self.attributes = dict(data.get('attributes') or {})
         self.registered = dict(data.get('registered') or {})
 
@@ -160,13 +237,33 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
             self.registered[name] = value
 
     def state(self):
-        if self.stack_id is None:
+        """The stack's state; with several regions, their states added up
+        (:func:`hurtle.sdk.regions.aggregate`), ``stack_id`` the JSON
+        object ``{region: stack id}`` (empty until every region has a
+        stack: the SM then asks for ``deploy`` again) and outputs keyed
+        ``<region>.<output key>``."""
+        if any(self.stack_ids.get(r) is None for r in self.regions()):
             return orchestrator.SOState(stack_state='NOT_DEPLOYED')
-        details = self.context.deployer.details(self.stack_id)
-        if details.complete:
-            self._register_names(details.outputs)
-        return orchestrator.SOState(stack_state=details.status,
-                                    stack_id=details.id,
-                                    outputs=details.outputs,
-                                    reason=details.reason,
-                                    dns_reason=self.dns_reason)
+        if not self.several_regions():
+            region = self.regions()[0]
+            details = self.context.deployer_in(region).details(
+                self.stack_ids[region])
+            if details.complete:
+                self._register_names(details.outputs)
+            return orchestrator.SOState(stack_state=details.status,
+                                        stack_id=details.id,
+                                        outputs=details.outputs,
+                                        reason=details.reason,
+                                        dns_reason=self.dns_reason)
+        states = [(region, self._in(
+            region, self.context.deployer_in(region).details,
+            self.stack_ids[region])) for region in self.regions()]
+        status, reason = regions_api.aggregate(states)
+        outputs = regions_api.keyed_outputs(states)
+        if status.endswith('_COMPLETE'):
+            self._register_names(outputs)
+        return orchestrator.SOState(
+            stack_state=status,
+            stack_id=regions_api.encode_ids(
+                {region: details.id for region, details in states}),
+            outputs=outputs, reason=reason, dns_reason=self.dns_reason)

@@ -205,12 +205,14 @@ class Peers(object):
         return self._client(component, url, self.auth_headers(row.project),
                             service_token=True)
 
-    def deployer(self, row):
+    def deployer(self, row, region=None):
         """The ``hurtle.sdk.Deployer`` of ``row``'s project; the ``cc``
         driver acts as the instance's SO (its app id is the instance id,
         ``row.so_secret`` its secret), whose app still exists while the
         SM disposes of the stack.
 
+        :param region: the region of the stack (a manifest's ``regions``);
+            None: the driver's default.
         :raises RuntimeError: the configured driver cannot be loaded.
         """
         identity = None
@@ -221,4 +223,4 @@ class Peers(object):
         return deployers.load(
             self.conf, row.project,
             trust_id=(row.attributes or {}).get(trusts.ATTRIBUTE),
-            so_identity=identity)
+            so_identity=identity, region=region)

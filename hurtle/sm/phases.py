@@ -27,6 +27,7 @@ from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
+from hurtle.sdk import regions as sdk_regions
 from hurtle.sm import scheduling
 from hurtle.sm import so_client
 from hurtle.sm import states
@@ -36,6 +37,25 @@ LOG = logging.getLogger(__name__)
 
 SO_PATH = so_client.SO_PATH
 APP = occi_client.CategoryRef(categories.APP_SCHEME, 'app', 'kind')
+
+
+def templates_env(manifest, sm_region):
+    """The SO's environment naming its templates.
+
+    ``HURTLE_SO_TEMPLATES``: JSON ``{"deployment": path, "provision":
+    path}`` of ``sm_region`` (``[sm] region``), or, for a manifest listing
+    ``regions`` without it, of the first region listed (an SO unaware of
+    regions deploys that one). ``HURTLE_SO_REGIONS``, only for a manifest
+    listing ``regions``: JSON ``{region: {"deployment": path, ...}}`` in
+    the manifest's order.
+    """
+    region = sm_region
+    if manifest.multi_region and sm_region not in manifest.regions:
+        region = manifest.regions[0]
+    env = {'HURTLE_SO_TEMPLATES': json.dumps(manifest.templates(region))}
+    if manifest.multi_region:
+        env['HURTLE_SO_REGIONS'] = json.dumps(manifest.regional_templates())
+    return env
 
 
 class Phases(object):
@@ -98,9 +118,8 @@ class Phases(object):
                           so_secret=secrets.token_urlsafe(32))
         env = {'HURTLE_SO_SECRET': row.so_secret,
                'HURTLE_INSTANCE_ID': row.id,
-               'HURTLE_PROJECT': row.project,
-               'HURTLE_SO_TEMPLATES': json.dumps(
-                   manifest.templates(self.conf.sm.region))}
+               'HURTLE_PROJECT': row.project}
+        env.update(templates_env(manifest, self.conf.sm.region))
         trust_id = (row.attributes or {}).get(trusts.ATTRIBUTE)
         if trust_id:
             env['HURTLE_TRUST_ID'] = trust_id
@@ -269,11 +288,15 @@ class Phases(object):
             LOG.info('instance %s disposed', row.id)
 
     def _dispose_stack(self, row):
-        """Delete the recorded stack through the deployer, as its SO would,
-        and wait until it is gone. With the ``cc`` deployer an app that
-        is gone from the CC took its stacks with it: nothing to do."""
-        stack_id = (row.attributes or {}).get('occi.mcn.stack.id')
-        if not stack_id:
+        """Delete the recorded stack (each region's, see
+        ``hurtle.sdk.regions.decode_ids``: one region failing does not
+        stop the others; the error names each failed region) through
+        the deployer, as its SO would, and wait until it is gone. With
+        the ``cc`` deployer an app that is gone from the CC took its
+        stacks with it: nothing to do."""
+        stack_ids = sdk_regions.decode_ids(
+            (row.attributes or {}).get('occi.mcn.stack.id'))
+        if not stack_ids:
             return
         if deployer_conf.through_cc(self.conf) and row.app_url:
             try:
@@ -282,9 +305,16 @@ class Phases(object):
                 LOG.info('instance %s: its app is gone from the CC, and '
                          'its stack with it', row.id)
                 return
-        try:
-            self.peers.deployer(row).dispose_and_wait(
-                stack_id, self.conf.sm.phase_timeout,
-                self.conf.sm.poll_interval)
-        except (deployer_api.DeployerError, RuntimeError) as exc:
-            raise scheduling.PhaseError(str(exc))
+        failures = []
+        for region, stack_id in stack_ids.items():
+            try:
+                self.peers.deployer(row, region=region).dispose_and_wait(
+                    stack_id, self.conf.sm.phase_timeout,
+                    self.conf.sm.poll_interval)
+            except (deployer_api.DeployerError, RuntimeError,
+                    polling.Timeout) as exc:
+                # The other regions' stacks are deleted all the same.
+                failures.append('%s: %s' % (region, exc) if region
+                                else str(exc))
+        if failures:
+            raise scheduling.PhaseError('; '.join(failures))

@@ -28,9 +28,7 @@ One shared instance per test class (start-up takes about 2 s)::
         @classmethod
         def setUpClass(cls):
             super().setUpClass()
-            cls.heat = heat_fixture.EmbeddedHeat()
-            cls.heat.setUp()
-            cls.addClassCleanup(cls.heat.cleanUp)
+            cls.heat = heat_fixture.for_class(cls)
 
 Parameters: ``plugin_dirs`` (extra Heat plugin directories),
 ``extra_conf`` (extra heat.conf content, as text or as
@@ -78,6 +76,19 @@ def _ini_text(sections):
             lines.append('%s = %s' % (key, value))
         lines.append('')
     return '\n'.join(lines)
+
+
+def for_class(test_class, **kwargs):
+    """Start an :class:`EmbeddedHeat` (``kwargs`` as for it) shared by the
+    tests of ``test_class``; call it from ``setUpClass``. It is stopped
+    after the class's last test.
+
+    :returns: the running ``EmbeddedHeat``.
+    """
+    heat = EmbeddedHeat(**kwargs)
+    heat.setUp()
+    test_class.addClassCleanup(heat.cleanUp)
+    return heat
 
 
 class EmbeddedHeat(fixtures.Fixture):

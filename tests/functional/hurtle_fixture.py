@@ -339,6 +339,20 @@ class HurtleParts(HurtleAll):
                          for c in self.children)
 
 
+def _wait_gone(client, location, timeout):
+    """Wait until ``client`` gets 404 for ``location``.
+
+    :raises hurtle.polling.Timeout: still there after ``timeout`` seconds.
+    """
+    def gone():
+        try:
+            client.get(location)
+        except occi_errors.NotFound:
+            return True
+        return None
+    polling.poll_until(gone, timeout, 0.2, '%s gone' % location)
+
+
 class HurtleTestCase(testtools.TestCase):
     """The tests of one class share one running Hurtle, ``cls.hurtle``:
     made by :meth:`make_hurtle`, set up before the first test and cleaned
@@ -421,14 +435,16 @@ class HurtleTestCase(testtools.TestCase):
         """Delete the instance at ``location`` and wait until its SM
         answers 404."""
         client.delete(location)
+        _wait_gone(client, location, timeout)
 
-        def gone():
-            try:
-                client.get(location)
-            except occi_errors.NotFound:
-                return True
-            return None
-        polling.poll_until(gone, timeout, 0.2, '%s gone' % location)
+    def wait_instance_gone(self, location, project='demo', timeout=120):
+        """Wait until the SM answers 404 for the instance at
+        ``location`` (deleted and disposed of).
+
+        :raises hurtle.polling.Timeout: still there after ``timeout``
+            seconds.
+        """
+        _wait_gone(self.sm_client(project), location, timeout)
 
     def wait_stacks_gone(self, stacks, project='demo', timeout=30):
         """Wait until none of ``stacks`` (ids or names) is in

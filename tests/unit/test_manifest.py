@@ -161,6 +161,45 @@ class ManifestFileTest(testtools.TestCase):
                          m.templates('RegionOne'))
         self.assertEqual({}, m.templates('OtherRegion'))
 
+    def regional(self, regions, resources=None):
+        resources = resources or {
+            name: {'deployment': '%s.yaml' % name} for name in
+            ('RegionOne', 'RegionTwo', 'RegionThree')}
+        return manifest.load(self.write(self.base(resources=resources,
+                                                  regions=regions)))
+
+    def test_single_region_manifest_has_no_regions(self):
+        m = manifest.load(self.write(self.base(resources={
+            'RegionOne': {'deployment': 'a.yaml'},
+            'RegionTwo': {'deployment': 'b.yaml'}})))
+        self.assertFalse(m.multi_region)
+        self.assertEqual((), m.regions)
+        self.assertEqual({}, m.regional_templates())
+
+    def test_regions_in_their_order_with_their_templates(self):
+        m = self.regional(['RegionTwo', 'RegionOne'])
+        self.assertTrue(m.multi_region)
+        self.assertEqual(('RegionTwo', 'RegionOne'), m.regions)
+        self.assertEqual(
+            {'RegionTwo': {'deployment': os.path.join(self.dir,
+                                                      'RegionTwo.yaml')},
+             'RegionOne': {'deployment': os.path.join(self.dir,
+                                                      'RegionOne.yaml')}},
+            m.regional_templates())
+
+    def test_region_without_resources_is_named(self):
+        err = self.assertRaises(manifest.ManifestError, self.regional,
+                                ['RegionOne', 'RegionNine'])
+        self.assertIn('invalid field regions.1: region RegionNine has no '
+                      'entry in resources', str(err))
+
+    def test_bad_regions_are_named(self):
+        for regions in ([], ['RegionOne', 'RegionOne'], 'RegionOne',
+                        ['Region One'], ['Region.One'], [''], [1]):
+            err = self.assertRaises(manifest.ManifestError, self.regional,
+                                    regions)
+            self.assertIn('invalid field regions', str(err))
+
     def test_missing_bundle_directory_is_named(self):
         err = self.assertRaises(manifest.ManifestError, manifest.load,
                                 self.write(self.base(so_bundle='./nope')))

@@ -86,12 +86,16 @@ class CCDeployer(deployer_api.Deployer):
     :param trust_id: unused (the CC knows the instance's trust).
     :param so_identity: the SO to act as; default: this process's
         environment (:func:`identity_from_env`).
+    :param region: the region its stacks are created in
+        (``hurtle.stack.region``); None: the CC's default. A stack is
+        read, updated and deleted in the region it was created in.
     :raises RuntimeError: no identity given and none in the environment.
     """
 
     def __init__(self, conf, project=None, trust_id=None,
-                 so_identity=None, timeout=30.0, retries=3):
+                 so_identity=None, timeout=30.0, retries=3, region=None):
         identity = so_identity or identity_from_env()
+        self.region = region
         self.client = occi_client.OCCIClient(
             identity.cc_url,
             headers={'X-Auth-Token': identity.secret,
@@ -114,6 +118,8 @@ class CCDeployer(deployer_api.Deployer):
             attributes['hurtle.stack.files'] = files
         if environment:
             attributes['hurtle.stack.environment'] = environment
+        if self.region:
+            attributes['hurtle.stack.region'] = self.region
         what = 'create stack %s' % name
         location = self._call(what, self.client.create, COLLECTION, STACK,
                               attributes)

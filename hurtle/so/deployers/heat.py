@@ -81,7 +81,8 @@ class HeatDeployer(deployer_api.Deployer):
     def __init__(self, conf, project, trust_id=None, region=None,
                  so_identity=None):
         """:param region: the Keystone catalog region of the Heat endpoint
-            (keystone mode; a noauth Heat has one region).
+            (keystone mode); with noauth, the ``[deployer]
+            heat_region_urls`` entry of that region, else ``heat_url``.
         :param so_identity: ignored (this driver talks to Heat itself).
         """
         self.project = project
@@ -104,7 +105,7 @@ class HeatDeployer(deployer_api.Deployer):
                 region_name=region)
         else:
             project = conf.deployer.heat_project
-            endpoint = conf.deployer.heat_url % {'project': project}
+            endpoint = deployer_conf.noauth_heat_url(conf, region, project)
             self.client = noauth_client.heat_client(
                 endpoint, project=project, user=conf.deployer.heat_user,
                 verify=not conf.deployer.insecure,

@@ -237,7 +237,7 @@ class RegisteredImagesTest(testtools.TestCase):
         self.assertEqual({}, self.backend.runtime._children)
         # Documented keys and [cc] extra_env_keys pass.
         env = dict.fromkeys(sorted(api.ENV_KEYS) + ['HURTLE_EXTRA'], 'x')
-        env['HURTLE_SO_TEMPLATES'] = '{}'
+        env['HURTLE_SO_TEMPLATES'] = env['HURTLE_SO_REGIONS'] = '{}'
         self.create(BUNDLE, env)
 
     def test_env_update_with_refused_key_is_400(self):

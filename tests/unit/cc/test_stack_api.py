@@ -32,6 +32,7 @@ from hurtle.so.deployers import cc as cc_deployer
 from tests import cc_fixture
 from tests import conf_fixture
 from tests.functional import heat_fixture
+from tests import net
 
 STACK = cc_deployer.STACK
 TEMPLATE = '''heat_template_version: 2018-08-31
@@ -153,6 +154,40 @@ class StackAPITest(testtools.TestCase):
         deployer.dispose_and_wait(heat_id, 60, 0.2)
         self.assertTrue(deployer.is_gone(heat_id))
         self.assert_gone_from_heat('via-driver')
+
+    def test_a_region_goes_to_its_heat(self):
+        # heat_url names no Heat; [deployer] heat_region_urls sends
+        # RegionTwo to the embedded one.
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            state_path=self.heat.state_path,
+            deployer__heat_url='http://127.0.0.1:%d/v1/%%(project)s'
+            % net.free_port(),
+            deployer__heat_region_urls={
+                'RegionTwo': self.heat.api_url + '/v1/%(project)s'})).conf
+        url = self.useFixture(cc_fixture.CCServer(
+            conf, {'a1': 'secret-one'})).url
+        identity = deployer_api.SOIdentity(url, 'a1', 'secret-one')
+        deployer = cc_deployer.CCDeployer(conf, so_identity=identity,
+                                          retries=0, region='RegionTwo')
+        heat_id = deployer.deploy('regional', TEMPLATE, {'greeting': 'r2'})
+        details = polling.poll_until(
+            lambda: (lambda d: d if d.complete else None)(
+                deployer.details(heat_id)), 60, 0.2, 'create')
+        self.assertEqual({'greeting': 'r2'}, details.outputs)
+        self.assertIn('regional', self.heat_names())
+        info = occi_client.OCCIClient(
+            url, headers={'X-Auth-Token': 'secret-one',
+                          'X-Hurtle-App-Id': 'a1'}, retries=0,
+            content_type=occi_client.OCCI_JSON).get('/stack/regional')
+        self.assertEqual('RegionTwo', info.attributes['hurtle.stack.region'])
+        deployer.dispose_and_wait(heat_id, 60, 0.2)
+        self.assertNotIn('regional', self.heat_names())
+        # Any other region (or none) goes to heat_url: unreachable here.
+        for region in (None, 'RegionOne'):
+            elsewhere = cc_deployer.CCDeployer(conf, so_identity=identity,
+                                               retries=0, region=region)
+            self.assertRaises(deployer_api.DeployerUnavailable,
+                              elsewhere.deploy, 'nowhere', TEMPLATE, {})
 
     def test_bad_template_is_400_with_heats_reason_and_keeps_nothing(self):
         err = self.assertRaises(errors.BadRequest, self.create,
