@@ -70,11 +70,20 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         return 'hurtle-%s' % self.context.instance_id
 
     def _existing_stack(self):
-        """Id of a live stack named ``stack_name()``, or None."""
+        """Id of a live stack named ``stack_name()``, or None when the
+        deployer has none (it answered 404) or it is being deleted.
+
+        :raises DeployerError: the deployer could not tell (e.g.
+            ``DeployerUnavailable``: unreachable, or the stack's create
+            not answered yet): creating another stack then could make a
+            second one, or adopt one that is never made.
+        """
         try:
             details = self.context.deployer.details(self.stack_name())
-        except deployer_api.DeployerError:
-            return None
+        except deployer_api.DeployerError as exc:
+            if exc.status == 404:
+                return None
+            raise
         if details.status.startswith('DELETE_'):
             return None
         return details.id
@@ -157,7 +166,20 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
     def state(self):
         if self.stack_id is None:
             return orchestrator.SOState(stack_state='NOT_DEPLOYED')
-        details = self.context.deployer.details(self.stack_id)
+        try:
+            details = self.context.deployer.details(self.stack_id)
+        except deployer_api.DeployerError as exc:
+            # An id the deployer no longer knows (e.g. one kept by an
+            # earlier version of the SO): the stack is looked up by its
+            # name once, and adopted if it lives.
+            found = self._existing_stack() if exc.status == 404 else None
+            if found is None or found == self.stack_id:
+                raise
+            self.context.log.warning('stack %s unknown to the deployer; '
+                                     'its stack %s is %s', self.stack_id,
+                                     self.stack_name(), found)
+            self.stack_id = found
+            details = self.context.deployer.details(found)
         if details.complete:
             self._register_names(details.outputs)
         return orchestrator.SOState(stack_state=details.status,
