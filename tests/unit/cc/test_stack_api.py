@@ -145,7 +145,10 @@ class StackAPITest(_HeatTestCase):
                 repr(info.attributes)))
             return None
         polling.poll_until(gone, 60, 0.2, 'stack deleted')
-        self.assertNotIn('web', self.heat_names())
+        # Heat shows DELETE_COMPLETE a moment before it drops the stack
+        # from its listing.
+        polling.poll_until(lambda: 'web' not in self.heat_names() or None,
+                           10, 0.1, 'stack gone from the listing')
         self.assertEqual([], self.so().list('/stack/'))
 
     def test_the_cc_deployer_driver_runs_a_stack_through(self):
