@@ -20,7 +20,11 @@ outputs. Subclasses choose the template parameters by overriding
 Repeating a call is safe (an SM resuming after a restart does): ``deploy``
 of an SO that has a stack, or whose stack ``hurtle-<instance id>`` exists
 already in the deployer (the SO died before remembering it), adopts that
-stack instead of creating a second one. Values are remembered only once
+stack instead of creating a second one; when the deployer cannot tell
+(unreachable, or that stack's create not answered yet) ``deploy`` fails
+with its ``DeployerError`` and creates nothing (the SM tries again).
+``state`` looks a stack id the deployer no longer knows (404) up by name
+once and adopts the live stack it finds. Values are remembered only once
 the deployer accepted them: a refused ``update`` (``ValueError`` from
 ``parameters`` or ``DeployerError``) leaves the SO as it was, so the next
 update is not refused again for the same value.
