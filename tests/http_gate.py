@@ -21,7 +21,8 @@ path), optionally held (forwarded only once :meth:`Gate.release` is
 called), whose answer is lost: the caller's connection is closed without
 one ``'after'`` the request was forwarded (the service did the work) or
 ``'before'`` (closed first, then forwarded: the work is done once the
-caller gave up). ``.lost`` counts the answers lost so far.
+caller gave up), or forwarded at once and its answer held, then lost
+(``'late'``). ``.lost`` counts the answers lost so far.
 """
 import http.server
 import socket
@@ -73,7 +74,8 @@ class Gate(object):
     def lose_next(self, method, part, when='after', held=False):
         """The next request ``method`` whose path contains ``part`` loses
         its answer ``when`` (``'after'`` or ``'before'``) it is forwarded;
-        ``held``: it is forwarded only once :meth:`release` is called."""
+        ``held``: it is forwarded only once :meth:`release` is called.
+        ``'late'``: forwarded at once, its answer lost once released."""
         self._open.clear()
         if not held:
             self._open.set()
@@ -142,6 +144,10 @@ class Gate(object):
             self._count_lost()
             self._open.wait(120)
             self._send(handler, body)
+        elif when == 'late':
+            self._send(handler, body)
+            self._open.wait(120)
+            self._count_lost()
         else:
             self._open.wait(120)
             self._send(handler, body)

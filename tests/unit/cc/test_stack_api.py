@@ -308,8 +308,8 @@ class StackSO(sdk.StackOrchestrator):
 class LostCreateAnswerTest(_HeatTestCase):
     """A create whose answer from Heat is lost (Heat slow, a connection
     broken): the embedded Heat behind a :class:`tests.http_gate.Gate`
-    that holds the create and closes the CC's connection without an
-    answer, after or before Heat got it."""
+    that holds the create or its answer and closes the CC's connection
+    without an answer, after or before Heat got it."""
 
     def setUp(self):
         super().setUp()
@@ -386,6 +386,26 @@ class LostCreateAnswerTest(_HeatTestCase):
         self.assertEqual('deployment service (CC) unavailable',
                          str(timed_out))
         self.assertIn('ReadTimeout', timed_out.detail)
+
+    def test_a_stack_heat_made_is_seen_before_its_create_answers(self):
+        # Heat made the stack; its answer to the CC is late, then lost.
+        self.gate.lose_next('POST', '/stacks', 'late', held=True)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            creating = pool.submit(self.deployer().deploy, 'web', TEMPLATE)
+            polling.poll_until(lambda: self.heat_names() or None, 60, 0.2,
+                               'the stack made by Heat')
+            [stack] = list(self.heat_client.stacks.list())
+            # Found in Heat by name and tag, with Heat's id.
+            details = self.deployer().details('web')
+            self.assertEqual(stack.id, details.id)
+            self.assertTrue(details.status.startswith('CREATE_'),
+                            details.status)
+            self.assertEqual([('web', stack.id)],
+                             [(t, h) for t, h, _s in self.rows()])
+            self.gate.release()
+            self.assertEqual(stack.id, creating.result(60))
+        self.assertEqual([('web', stack.id)],
+                         [(t, h) for t, h, _s in self.rows()])
 
     def test_a_stack_made_after_its_create_gave_up_is_taken_again(self):
         # The CC's connection is closed before Heat gets the create: the
