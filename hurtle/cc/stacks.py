@@ -28,12 +28,17 @@ of the SO's instance and with the instance's trust when it has one.
   Heat stack and answers 201 once Heat accepted it (state
   ``CREATE_IN_PROGRESS``). Heat refusing it answers Heat's status (400
   for a bad template, 409 for a name in use) with Heat's reason, and
-  nothing is kept; Heat unreachable answers 503.
+  nothing is kept; Heat unreachable answers 503. The Heat stack is
+  tagged :data:`APP_TAG`: a create whose answer was lost, or refused
+  (409) for a stack of that name the CC made for the same app, keeps
+  that stack (see :meth:`StackBackend._create`).
 * ``GET /stack/<ref>`` (``ref``: the CC's id, Heat's id or the name)
   reads the stack from Heat: ``hurtle.stack.state`` (Heat's status),
   ``hurtle.stack.reason``, ``hurtle.stack.outputs`` (a JSON object, once
   complete) and ``hurtle.stack.id`` (Heat's id). A stack deleted in
-  Heat answers 404 and is forgotten.
+  Heat answers 404 and is forgotten. A stack whose create has no answer
+  from Heat yet is ``CREATE_PENDING`` without ``hurtle.stack.id``
+  (unless Heat has it by name and tag already).
 * ``POST /stack/<ref>`` (partial) or ``PUT`` with any of template,
   parameters, files, environment: updates the Heat stack (without a
   template Heat keeps the current one). The title and region cannot
@@ -64,6 +69,10 @@ HEAT_DRIVER = 'heat'
 STACK_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,254}$')
 #: Ids given with PUT name nothing else (no path characters).
 STACK_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$')
+
+#: Heat tag of the stacks the CC creates for app ``%s``: finds the stack
+#: of a create whose answer was lost (:meth:`StackBackend._create`).
+APP_TAG = 'hurtle-app-%s'
 
 #: Seconds the CC waits for one stack of a deleted app to be deleted.
 DISPOSE_TIMEOUT = 300.0
@@ -206,12 +215,7 @@ class StackBackend(backend.KindBackend):
         deployer = self._deployer(caller, entity)
         self.store.claim(stack_id, caller.app_id, title, region)
         try:
-            heat_id = deployer.deploy(title, given['template'],
-                                      given['parameters'], given['files'],
-                                      given['environment'])
-        except deployers.DeployerError as exc:
-            self.store.discard(stack_id)
-            raise _refused(exc)
+            heat_id = self._create(deployer, caller, title, given)
         except BaseException:
             self.store.discard(stack_id)
             raise
@@ -225,13 +229,61 @@ class StackBackend(backend.KindBackend):
         LOG.info('stack %s (%s) of app %s: create accepted by Heat (%s)',
                  stack_id, title, caller.app_id, heat_id)
 
+    def _create(self, deployer, caller, title, given):
+        """Create the Heat stack ``title`` tagged with the app; Heat's id.
+
+        A create whose answer was lost (Heat slow or unreachable:
+        ``DeployerUnavailable``) may have been done all the same, and a
+        stack of that name may be one the CC created for this app but no
+        longer records (a create answered too late): Heat's 409 then.
+        Either way the stack the CC created for this app is taken, found
+        by name and :data:`APP_TAG`, never another app's.
+
+        :raises hurtle.occi.errors.OCCIError: Heat refused the create
+            (:func:`_refused`).
+        """
+        tag = APP_TAG % caller.app_id
+        try:
+            return deployer.deploy(title, given['template'],
+                                   given['parameters'], given['files'],
+                                   given['environment'], tags=[tag])
+        except deployers.DeployerError as exc:
+            lost = (isinstance(exc, deployers.DeployerUnavailable) or
+                    getattr(exc, 'status', None) == 409)
+            heat_id = self._made_for(deployer, title, caller) if lost \
+                else None
+            if heat_id is None:
+                raise _refused(exc)
+            LOG.warning('stack %s of app %s: the create answered "%s", '
+                        'but Heat has the stack the CC made for the app '
+                        '(%s): kept', title, caller.app_id, exc, heat_id)
+            return heat_id
+
+    @staticmethod
+    def _made_for(deployer, title, caller):
+        """Heat's id of the live stack ``title`` the CC created for
+        ``caller``'s app (tagged :data:`APP_TAG`), or None (also when Heat
+        cannot tell now)."""
+        try:
+            return deployer.tagged(title, APP_TAG % caller.app_id)
+        except deployers.DeployerError:
+            return None
+
     def retrieve(self, entity, extras):
         caller = self._caller(extras)
         attrs = entity.attributes
         heat_id = attrs.get('hurtle.stack.id')
-        if not heat_id:
-            return
         deployer = self._deployer(caller, entity)
+        if not heat_id:
+            # Claimed, no answer from Heat yet: the create runs, or died
+            # with its CC process after Heat made the stack.
+            heat_id = self._made_for(deployer, entity.title, caller)
+            if heat_id is None:
+                return
+            attrs['hurtle.stack.id'] = heat_id
+            LOG.info('stack %s of app %s: found in Heat (%s) before its '
+                     'create answered', entity.title, caller.app_id,
+                     heat_id)
         try:
             details = deployer.details(heat_id)
         except deployers.DeployerError as exc:
@@ -240,6 +292,8 @@ class StackBackend(backend.KindBackend):
             details = None
         if details is None or details.status == 'DELETE_COMPLETE':
             self.store.delete(entity.identifier, extras)
+            LOG.info('stack %s (%s) of app %s: gone from Heat, forgotten',
+                     entity.title, heat_id, caller.app_id)
             raise errors.NotFound('stack %s was deleted' % entity.title)
         attrs.update({'hurtle.stack.state': details.status,
                       'hurtle.stack.reason': details.reason or '',
@@ -310,10 +364,13 @@ class StackBackend(backend.KindBackend):
                                   project=env.get('HURTLE_PROJECT'),
                                   trust_id=env.get('HURTLE_TRUST_ID'))
         for row in self.store.rows_of(app_id):
-            if row.heat_id:
-                deployer = self.deployer_factory(caller, row.region)
+            deployer = self.deployer_factory(caller, row.region)
+            # A row still waiting for Heat's answer may have a stack.
+            heat_id = row.heat_id or self._made_for(deployer, row.title,
+                                                    caller)
+            if heat_id:
                 try:
-                    deployer.dispose_and_wait(row.heat_id, DISPOSE_TIMEOUT,
+                    deployer.dispose_and_wait(heat_id, DISPOSE_TIMEOUT,
                                               DISPOSE_INTERVAL)
                 except deployers.DeployerUnavailable as exc:
                     raise _refused(exc)

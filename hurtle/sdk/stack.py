@@ -20,7 +20,11 @@ outputs. Subclasses choose the template parameters by overriding
 Repeating a call is safe (an SM resuming after a restart does): ``deploy``
 of an SO that has a stack, or whose stack ``hurtle-<instance id>`` exists
 already in the deployer (the SO died before remembering it), adopts that
-stack instead of creating a second one. Values are remembered only once
+stack instead of creating a second one; when the deployer cannot tell
+(unreachable, or that stack's create not answered yet) ``deploy`` fails
+with its ``DeployerError`` and creates nothing (the SM tries again).
+``state`` looks a stack id the deployer no longer knows (404) up by name
+once and adopts the live stack it finds. Values are remembered only once
 the deployer accepted them: a refused ``update`` (``ValueError`` from
 ``parameters`` or ``DeployerError``) leaves the SO as it was, so the next
 update is not refused again for the same value.
@@ -121,12 +125,21 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         return 'hurtle-%s-%s' % (self.context.instance_id, region)
 
     def _existing_stack(self, region=None):
-        """Id of a live stack named ``stack_name(region)``, or None."""
+        """Id of a live stack named ``stack_name(region)``, or None when the
+        deployer has none (it answered 404) or it is being deleted.
+
+        :raises DeployerError: the deployer could not tell (e.g.
+            ``DeployerUnavailable``: unreachable, or the stack's create
+            not answered yet): creating another stack then could make a
+            second one, or adopt one that is never made.
+        """
         try:
             details = self.context.deployer_in(region).details(
                 self.stack_name(region))
-        except deployer_api.DeployerError:
-            return None
+        except deployer_api.DeployerError as exc:
+            if exc.status == 404:
+                return None
+            raise
         if details.status.startswith('DELETE_'):
             return None
         return details.id
@@ -246,8 +259,7 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
             return orchestrator.SOState(stack_state='NOT_DEPLOYED')
         if not self.several_regions():
             region = self.regions()[0]
-            details = self.context.deployer_in(region).details(
-                self.stack_ids[region])
+            details = self._details(region)
             if details.complete:
                 self._register_names(details.outputs)
             return orchestrator.SOState(stack_state=details.status,
@@ -255,9 +267,8 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
                                         outputs=details.outputs,
                                         reason=details.reason,
                                         dns_reason=self.dns_reason)
-        states = [(region, self._in(
-            region, self.context.deployer_in(region).details,
-            self.stack_ids[region])) for region in self.regions()]
+        states = [(region, self._in(region, self._details, region))
+                  for region in self.regions()]
         status, reason = regions_api.aggregate(states)
         outputs = regions_api.keyed_outputs(states)
         if status.endswith('_COMPLETE'):
@@ -267,3 +278,26 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
             stack_id=regions_api.encode_ids(
                 {region: details.id for region, details in states}),
             outputs=outputs, reason=reason, dns_reason=self.dns_reason)
+
+    def _details(self, region):
+        """The details of ``region``'s stack. An id the deployer no longer
+        knows (e.g. one kept by an earlier version of the SO) is looked up
+        by the stack's name once, and the live stack found is adopted.
+
+        :raises DeployerError: the deployer refused, or knows no stack of
+            that id or name.
+        """
+        deployer = self.context.deployer_in(region)
+        stack_id = self.stack_ids[region]
+        try:
+            return deployer.details(stack_id)
+        except deployer_api.DeployerError as exc:
+            found = self._existing_stack(region) if exc.status == 404 \
+                else None
+            if found is None or found == stack_id:
+                raise
+            self.context.log.warning('stack %s unknown to the deployer; '
+                                     'its stack %s is %s', stack_id,
+                                     self.stack_name(region), found)
+            self.stack_ids[region] = found
+            return deployer.details(found)

@@ -36,6 +36,8 @@ In noauth mode they send ``X-Project-Id`` (and the local secret to the CC
 and Heat).
 """
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,6 +68,9 @@ COMPOSED_MANIFEST = os.path.join(ROOT, 'samples', 'composed',
 #: The sample service in the 2016 format (no attribute types).
 UNTYPED_MANIFEST = os.path.join(ROOT, 'tests', 'functional',
                                 'untyped_manifest.json')
+
+#: Where :meth:`HurtleAll.keep_logs` copies the logs of a failed test.
+ARTIFACTS_ENV = 'HURTLE_TEST_ARTIFACTS'
 
 CONF_TEMPLATE = """
 [DEFAULT]
@@ -259,6 +264,32 @@ class HurtleAll(fixtures.Fixture):
     def output(self):
         with open(self.output_path, 'rb') as handle:
             return handle.read().decode('utf-8', 'replace')
+
+    def keep_logs(self, name):
+        """Copy the logs under ``state`` (``*.log`` and ``*.out``: the
+        services', every SO's, hurtle-all's output; no secret, state or
+        configuration file) to ``$HURTLE_TEST_ARTIFACTS/<name>/``, keeping
+        their relative paths; nothing when the variable is not set.
+
+        Meant for ``testtools.TestCase.addOnException``: the state
+        directory is removed once the test's cleanups ran.
+
+        :returns: the directory written, or None.
+        """
+        root = os.environ.get(ARTIFACTS_ENV)
+        if not root:
+            return None
+        target = os.path.join(root, re.sub(r'[^A-Za-z0-9_.()-]', '_', name))
+        for folder, _dirs, files in os.walk(self.state):
+            for filename in files:
+                if not filename.endswith(('.log', '.out')):
+                    continue
+                source = os.path.join(folder, filename)
+                copy = os.path.join(target,
+                                    os.path.relpath(source, self.state))
+                os.makedirs(os.path.dirname(copy), exist_ok=True)
+                shutil.copyfile(source, copy)
+        return target
 
     def stop(self):
         """SIGTERM hurtle-all; return its exit status."""

@@ -82,6 +82,10 @@ class SeveralSMsTest(testscenarios.WithScenarios, testtools.TestCase):
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,), sms=2,
             sm_conf=SM_CONF, database_url=url, watch_interval=0,
             phase_timeout=TIMEOUT))
+        # A failure keeps the SMs', CC's, Heat's and SOs' logs in
+        # $HURTLE_TEST_ARTIFACTS (the state directory goes with the test).
+        self.addOnException(
+            lambda _exc_info: self.hurtle.keep_logs(self.id()))
         self.url = url or 'sqlite:///' + os.path.join(self.hurtle.state,
                                                       'hurtle.sqlite')
         self.addCleanup(lambda: db_engine.get_engine(self.url).dispose())

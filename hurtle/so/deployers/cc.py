@@ -22,7 +22,10 @@ the instance's project (and trust); ``project`` and ``trust_id`` are
 therefore not used here.
 
 Stack ids are Heat's (``hurtle.stack.id``), so the ids an SO reports do
-not depend on the driver; a stack is also found by its name.
+not depend on the driver; a stack is also found by its name. A stack the
+CC has not heard of from Heat yet (``CREATE_PENDING``, no Heat id) is
+reported as :class:`~hurtle.sdk.deployer.DeployerUnavailable`: its create
+may still be refused, and its CC id would then name nothing.
 """
 import json
 import logging
@@ -37,6 +40,11 @@ LOG = logging.getLogger(__name__)
 
 STACK = occi_client.CategoryRef('http://schemas.hurtle.it/occi/cc#', 'stack')
 COLLECTION = '/stack/'
+#: Seconds a call to the CC may take: well beyond the CC's own wait for
+#: Heat (``hurtle.so.deployers.heat_noauth.TIMEOUT``, 30 s), so that a
+#: slow create ends with the CC's answer (201, or 503 once Heat timed
+#: out) rather than a timeout of the SO's that leaves the outcome open.
+TIMEOUT = 90.0
 #: Environment variables naming the CC, the SO's app and its secret.
 ENV = ('HURTLE_CC_URL', 'HURTLE_APP_ID', 'HURTLE_SO_SECRET')
 
@@ -65,12 +73,31 @@ def _failure(what, exc):
     if isinstance(exc, (errors.ConnectionFailed,
                         errors.ServiceUnavailable)):
         sentence = 'deployment service (CC) unavailable'
-        if isinstance(exc, errors.ServiceUnavailable) and exc.message:
-            sentence = exc.message
+        if not isinstance(exc, errors.ConnectionFailed) and exc.message:
+            sentence = exc.message   # the CC's own 503
         return deployer_api.DeployerUnavailable(
             sentence, detail='%s: %s' % (what, exc.message))
     return deployer_api.DeployerError('%s: %s' % (what, exc.message),
                                       status=exc.code)
+
+
+def _heat_id(ref, info):
+    """Heat's id of the CC's stack ``info`` (an ``EntityInfo``).
+
+    A stack the CC has claimed but Heat has not answered for yet has none:
+    its create may still fail and the CC then forgets it, so no id of it
+    is handed out (an SO keeping the CC's id would later find nothing).
+
+    :raises DeployerUnavailable: no Heat id yet (try again).
+    """
+    heat_id = info.attributes.get('hurtle.stack.id')
+    if not heat_id:
+        raise deployer_api.DeployerUnavailable(
+            'stack %s is still being created (no answer from the '
+            'orchestration service yet)' % ref,
+            detail='CC stack %s: %s' % (
+                info.id, info.attributes.get('hurtle.stack.state')))
+    return heat_id
 
 
 def _path(stack_id):
@@ -93,7 +120,7 @@ class CCDeployer(deployer_api.Deployer):
     """
 
     def __init__(self, conf, project=None, trust_id=None,
-                 so_identity=None, timeout=30.0, retries=3, region=None):
+                 so_identity=None, timeout=TIMEOUT, retries=3, region=None):
         identity = so_identity or identity_from_env()
         self.region = region
         self.client = occi_client.OCCIClient(
@@ -123,8 +150,7 @@ class CCDeployer(deployer_api.Deployer):
         what = 'create stack %s' % name
         location = self._call(what, self.client.create, COLLECTION, STACK,
                               attributes)
-        info = self._call(what, self.client.get, location)
-        return info.attributes.get('hurtle.stack.id') or info.id
+        return _heat_id(name, self._call(what, self.client.get, location))
 
     def update(self, stack_id, template=None, parameters=None, files=None,
                environment=None):
@@ -140,12 +166,13 @@ class CCDeployer(deployer_api.Deployer):
         info = self._call('get stack %s' % stack_id, self.client.get,
                           _path(stack_id))
         attrs = info.attributes
+        heat_id = _heat_id(stack_id, info)
         try:
             outputs = json.loads(attrs.get('hurtle.stack.outputs') or '{}')
         except (TypeError, ValueError):
             outputs = {}
         return deployer_api.StackDetails(
-            id=attrs.get('hurtle.stack.id') or info.id,
+            id=heat_id,
             status=attrs.get('hurtle.stack.state') or '',
             reason=attrs.get('hurtle.stack.reason') or '',
             outputs=outputs if isinstance(outputs, dict) else {})

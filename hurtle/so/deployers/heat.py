@@ -136,12 +136,38 @@ class HeatDeployer(deployer_api.Deployer):
             raise deployer_api.DeployerError('%s: %s' % (what, exc))
 
     def deploy(self, name, template, parameters=None, files=None,
-               environment=None):
+               environment=None, tags=None):
+        """Start creating a stack (see ``hurtle.sdk.Deployer.deploy``).
+
+        :param tags: strings (at most 80 characters, no comma) Heat keeps
+            with the stack, for :meth:`tagged`.
+        """
+        fields = dict(stack_name=name, template=template,
+                      parameters=parameters or {}, files=files or {},
+                      environment=environment or {})
+        if tags:
+            fields['tags'] = ','.join(tags)
         body = self._call('create stack %s' % name, self.client.stacks.create,
-                          stack_name=name, template=template,
-                          parameters=parameters or {}, files=files or {},
-                          environment=environment or {})
+                          **fields)
         return body['stack']['id']
+
+    def tagged(self, name, tag):
+        """Heat's id of the stack ``name`` if it exists, is not being
+        deleted and carries ``tag``; else None.
+
+        :raises DeployerUnavailable: Heat could not be reached.
+        :raises DeployerError: Heat refused the look-up (not a 404).
+        """
+        def find():
+            try:
+                return self.client.stacks.get(name)
+            except heat_exc.HTTPNotFound:
+                return None
+        stack = self._call('get stack %s' % name, find)
+        if (stack is None or stack.stack_status.startswith('DELETE_') or
+                tag not in (getattr(stack, 'tags', None) or [])):
+            return None
+        return stack.id
 
     def update(self, stack_id, template=None, parameters=None, files=None,
                environment=None):

@@ -59,7 +59,11 @@ def endpoint_for(api_url, project='admin'):
     return '%s/v1/%s' % (api_url.rstrip('/'), project)
 
 
-def heat_client(endpoint, project='admin', user='admin', timeout=30,
+#: Seconds a request to a noauth Heat may take (the CC's calls to Heat).
+TIMEOUT = 30
+
+
+def heat_client(endpoint, project='admin', user='admin', timeout=TIMEOUT,
                 verify=True, token=None):
     """Build a python-heatclient v1 client for a noauth Heat API.
 

@@ -15,7 +15,9 @@ embedded Heat (one per test class); SOs are represented by app rows
 holding their secret, as the SM's create of an app leaves them."""
 import concurrent.futures
 import json
+import os
 
+import fixtures
 import requests
 import testtools
 from testtools import content  # noqa
@@ -27,11 +29,13 @@ from hurtle import local_secret
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle import polling
+from hurtle import sdk
 from hurtle.sdk import deployer as deployer_api
 from hurtle.so.deployers import cc as cc_deployer
 from tests import cc_fixture
 from tests import conf_fixture
 from tests.functional import heat_fixture
+from tests import http_gate
 from tests import net
 
 STACK = cc_deployer.STACK
@@ -50,7 +54,9 @@ outputs:
 BAD_VERSION = 'heat_template_version: 1999-01-01\nresources: {}\n'
 
 
-class StackAPITest(testtools.TestCase):
+class _HeatTestCase(testtools.TestCase):
+    """One embedded Heat per test class (``cls.heat``); ``heat_client``
+    for each test."""
 
     @classmethod
     def setUpClass(cls):
@@ -58,6 +64,19 @@ class StackAPITest(testtools.TestCase):
         cls.heat = heat_fixture.EmbeddedHeat()
         cls.heat.setUp()
         cls.addClassCleanup(cls.heat.cleanUp)
+
+    def heat_names(self):
+        return sorted(s.stack_name for s in self.heat_client.stacks.list())
+
+    def empty_heat(self):
+        """Leave the shared Heat empty for the next test."""
+        for stack in self.heat_client.stacks.list():
+            self.heat_client.stacks.delete(stack.id)
+        polling.poll_until(lambda: not self.heat_names() or None, 60, 0.2,
+                           'stacks deleted')
+
+
+class StackAPITest(_HeatTestCase):
 
     def setUp(self):
         super().setUp()
@@ -94,9 +113,6 @@ class StackAPITest(testtools.TestCase):
                           info.attributes['hurtle.stack.reason'])
             return info if got == state else None
         return polling.poll_until(reached, 60, 0.2, 'stack ' + state)
-
-    def heat_names(self):
-        return sorted(s.stack_name for s in self.heat_client.stacks.list())
 
     def assert_gone_from_heat(self, name):
         """Heat stops listing stack ``name`` (it reports DELETE_COMPLETE
@@ -298,11 +314,7 @@ class StackAPITest(testtools.TestCase):
         self.wait_state(created[0], 'CREATE_COMPLETE')
 
     def tearDown(self):
-        # Leave the shared Heat empty for the next test.
-        for stack in self.heat_client.stacks.list():
-            self.heat_client.stacks.delete(stack.id)
-        polling.poll_until(lambda: not self.heat_names() or None, 60, 0.2,
-                           'stacks deleted')
+        self.empty_heat()
         super().tearDown()
 
 
@@ -323,3 +335,141 @@ class HeatUnreachableTest(testtools.TestCase):
         with db_engine.sessionmaker(conf.database.connection)() as s:
             self.assertEqual(0, s.query(models.Stack).count())
         self.assertEqual('/stack/', stack_store.PREFIX)
+
+
+class StackSO(sdk.StackOrchestrator):
+    """The usual SO, its deployment template ``TEMPLATE``."""
+
+    default_templates = {'deployment': 'stack.yaml'}
+
+
+class LostCreateAnswerTest(_HeatTestCase):
+    """A create whose answer from Heat is lost (Heat slow, a connection
+    broken): the embedded Heat behind a :class:`tests.http_gate.Gate`
+    that holds the create or its answer and closes the CC's connection
+    without an answer, after or before Heat got it."""
+
+    def setUp(self):
+        super().setUp()
+        self.heat_client = self.heat.client()
+        # After the gate stopped: what it held has reached Heat then.
+        self.addCleanup(self.empty_heat)
+        self.gate = http_gate.Gate(self.heat.api_url)
+        self.addCleanup(self.gate.stop)
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            state_path=self.heat.state_path,
+            deployer__heat_url=self.gate.url + '/v1/%(project)s')).conf
+        self.url = self.useFixture(cc_fixture.CCServer(
+            self.conf, {'a1': 'secret-one', 'a2': 'secret-two'})).url
+        self.sessions = db_engine.sessionmaker(self.conf.database.connection)
+
+    def deployer(self, timeout=30.0):
+        return cc_deployer.CCDeployer(
+            self.conf, so_identity=deployer_api.SOIdentity(
+                self.url, 'a1', 'secret-one'), timeout=timeout, retries=0)
+
+    def rows(self):
+        """``[(title, heat id, state)]`` of the CC's stack rows."""
+        with self.sessions() as session:
+            return [(r.title, r.heat_id, r.state)
+                    for r in session.query(models.Stack)]
+
+    def settled(self):
+        """Wait until no row waits for Heat's answer; the rows then."""
+        return polling.poll_until(
+            lambda: (lambda rows: rows if all(
+                state != stack_store.PENDING for _t, _h, state in rows)
+                else None)(self.rows()), 60, 0.1, 'create answered')
+
+    def test_an_so_retrying_a_lost_create_holds_the_stack_heat_made(self):
+        # The SO's create times out while Heat is slow to answer the CC
+        # (held), and the SM asks the SO to deploy again meanwhile; Heat
+        # then makes the stack, but its answer to the CC is lost.
+        bundle = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(bundle, 'stack.yaml'), 'w') as handle:
+            handle.write(TEMPLATE)
+        so = StackSO(sdk.SOContext(instance_id='i1', bundle_dir=bundle,
+                                   templates={},
+                                   deployer=self.deployer(timeout=2)))
+        self.gate.lose_next('POST', '/stacks', 'after', held=True)
+        timed_out = self.assertRaises(deployer_api.DeployerUnavailable,
+                                      so.deploy, {})
+        # Deploy again while the CC waits for Heat.
+        try:
+            so.deploy({})
+            again = None
+        except deployer_api.DeployerUnavailable as exc:
+            again = exc
+        self.gate.release()
+        self.assertTrue(self.gate.wait_lost())
+        rows = self.settled()
+        # The SM's next deploy and its polls of the SO's state: the SO
+        # holds the stack Heat made, and reports it.
+        so.deploy({})
+        state = polling.poll_until(
+            lambda: (lambda s: s if s.stack_state == 'CREATE_COMPLETE'
+                     else None)(so.state()), 60, 0.2, 'stack complete')
+        [stack] = list(self.heat_client.stacks.list())
+        self.assertEqual('hurtle-i1', stack.stack_name)
+        self.assertEqual((stack.id, stack.id), (so.stack_id, state.stack_id))
+        self.assertEqual({'greeting': 'hello'}, state.outputs)
+        # The CC kept the stack Heat made although the answer was lost.
+        self.assertEqual([('hurtle-i1', stack.id)],
+                         [(t, h) for t, h, _s in rows])
+        # The second deploy adopted no stack the CC could still forget (the
+        # CC's id of a stack waiting for Heat): it was told to try again.
+        self.assertIsInstance(again, deployer_api.DeployerUnavailable)
+        self.assertIn('still being created', str(again))
+        # The SO's sentence for its timeout names the CC, not its URL.
+        self.assertEqual('deployment service (CC) unavailable',
+                         str(timed_out))
+        self.assertIn('ReadTimeout', timed_out.detail)
+
+    def test_a_stack_heat_made_is_seen_before_its_create_answers(self):
+        # Heat made the stack; its answer to the CC is late, then lost.
+        self.gate.lose_next('POST', '/stacks', 'late', held=True)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            creating = pool.submit(self.deployer().deploy, 'web', TEMPLATE)
+            polling.poll_until(lambda: self.heat_names() or None, 60, 0.2,
+                               'the stack made by Heat')
+            [stack] = list(self.heat_client.stacks.list())
+            # Found in Heat by name and tag, with Heat's id.
+            details = self.deployer().details('web')
+            self.assertEqual(stack.id, details.id)
+            self.assertTrue(details.status.startswith('CREATE_'),
+                            details.status)
+            self.assertEqual([('web', stack.id)],
+                             [(t, h) for t, h, _s in self.rows()])
+            self.gate.release()
+            self.assertEqual(stack.id, creating.result(60))
+        self.assertEqual([('web', stack.id)],
+                         [(t, h) for t, h, _s in self.rows()])
+
+    def test_a_stack_made_after_its_create_gave_up_is_taken_again(self):
+        # The CC's connection is closed before Heat gets the create: the
+        # CC answers 503 and keeps nothing, then Heat makes the stack.
+        self.gate.lose_next('POST', '/stacks', 'before', held=True)
+        deployer = self.deployer()
+        self.assertRaises(deployer_api.DeployerUnavailable, deployer.deploy,
+                          'web', TEMPLATE)
+        self.assertEqual([], self.rows())
+        self.gate.release()
+        polling.poll_until(lambda: self.heat_names() or None, 60, 0.2,
+                           'the stack made by Heat')
+        # The SO's next create (Heat: 409, the name is in use) takes the
+        # stack the CC made for its app.
+        heat_id = deployer.deploy('web', TEMPLATE)
+        [stack] = list(self.heat_client.stacks.list())
+        self.assertEqual(stack.id, heat_id)
+        self.assertEqual([('web', heat_id)],
+                         [(t, h) for t, h, _s in self.rows()])
+        self.assertEqual(heat_id, deployer.details('web').id)
+        # Another app's create of that name is still refused (409): the
+        # stack is not its own.
+        other = cc_deployer.CCDeployer(
+            self.conf, so_identity=deployer_api.SOIdentity(
+                self.url, 'a2', 'secret-two'), retries=0)
+        err = self.assertRaises(deployer_api.DeployerError, other.deploy,
+                                'web', TEMPLATE)
+        self.assertEqual(409, err.status)
+        self.assertEqual(['web'], [t for t, _h, _s in self.rows()])

@@ -51,7 +51,8 @@ class MemoryDeployer(deployer_api.Deployer):
         for sid, stack in self.stacks.items():
             if stack_id in (sid, stack['name']):
                 return sid, stack
-        raise deployer_api.DeployerError('no stack %s' % stack_id)
+        raise deployer_api.DeployerError('no stack %s' % stack_id,
+                                         status=404)
 
     def update(self, stack_id, template=None, parameters=None):
         _sid, stack = self._find(stack_id)
@@ -129,6 +130,50 @@ class StackOrchestratorTest(_SOCase):
         so.update({'colour': 'blue'})
         stack = list(self.deployer.stacks.values())[0]
         self.assertEqual({'size': 2, 'colour': 'blue'}, stack['parameters'])
+
+
+class UnsureDeployer(MemoryDeployer):
+    """Cannot tell about any stack while ``unsure`` (as the ``cc``
+    deployer for a stack whose create Heat has not answered yet)."""
+
+    unsure = True
+
+    def details(self, stack_id):
+        if self.unsure:
+            raise deployer_api.DeployerUnavailable('not answered yet')
+        return super().details(stack_id)
+
+
+class StackLookupTest(_SOCase):
+    """What the SO does when the deployer cannot tell, or no longer
+    knows its stack id."""
+
+    def test_deploy_creates_nothing_while_the_deployer_cannot_tell(self):
+        self.deployer = UnsureDeployer()
+        so = self.so()
+        self.assertRaises(deployer_api.DeployerUnavailable, so.deploy, {})
+        self.assertEqual({}, self.deployer.stacks)
+        self.assertIsNone(so.stack_id)
+        self.deployer.unsure = False
+        so.deploy({})
+        self.assertEqual([so.stack_id], list(self.deployer.stacks))
+
+    def test_state_finds_the_stack_by_name_when_its_id_is_unknown(self):
+        so = self.so()
+        so.deploy({})
+        stack_id = so.stack_id
+        so.restore({'stack_id': 'forgotten-id'})
+        state = so.state()
+        self.assertEqual((stack_id, stack_id), (state.stack_id, so.stack_id))
+        self.assertEqual('CREATE_COMPLETE', state.stack_state)
+
+    def test_state_of_a_stack_gone_by_id_and_name_is_the_404(self):
+        so = self.so()
+        so.restore({'stack_id': 'forgotten-id'})
+        err = self.assertRaises(deployer_api.DeployerError, so.state)
+        self.assertEqual((404, 'no stack forgotten-id'),
+                         (err.status, str(err)))
+        self.assertEqual('forgotten-id', so.stack_id)
 
 
 class SlowDeleteDeployer(MemoryDeployer):
