@@ -275,6 +275,12 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         self._authorize(extras)
         app_id = entity.attributes.get('occi.core.id')
         with self.lock(app_id):
+            # The record as it is now: ``entity`` was read before the lock,
+            # and the watcher may have restarted the SO meanwhile (a new
+            # pid), which must be the one stopped.
+            row = self.store.row(app_id)
+            if row is not None:
+                entity.runtime_ref = app_store.to_entity(row).runtime_ref
             # Alarms first: a failure leaves the app (and its SO, which
             # defined them) in place, so the delete can be retried.
             self._delete_alarms(app_id)

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import urllib.parse
 
 import fixtures
 import requests
@@ -319,6 +320,25 @@ class WatcherTest(testtools.TestCase):
         self.assertRaises(errors.NotFound, self.client.get, self.location)
         self.assertEqual({}, self.watcher.check_all())
         self.assertEqual({}, self.backend.runtime._children)
+
+    def test_delete_stops_the_so_the_watcher_restarted_meanwhile(self):
+        # The OCCI layer reads the app, then calls delete; the watcher may
+        # restart the dead SO in between (the order a trial hit).
+        extras = {'project': 'service', 'user': None, 'roles': ['admin']}
+        read_before = self.backend.store.get(
+            urllib.parse.urlsplit(self.location).path, extras)
+        self.assertIsNotNone(read_before)
+        self.kill_so()
+        self.assertEqual(['died'], list(self.watcher.check_all().values()))
+        self.assertEqual(['restarted'],
+                         list(self.watcher.check_all().values()))
+        restarted = self.attrs()['occi.app.url']
+        self.assertEqual(1, len(self.backend.runtime._children))
+        self.backend.delete(read_before, extras)
+        self.assertEqual({}, self.backend.runtime._children)
+        self.assertRaises(requests.ConnectionError, requests.get,
+                          restarted + '-/', timeout=5)
+        self.assertRaises(errors.NotFound, self.client.get, self.location)
 
     def test_schedule_doubles_up_to_the_maximum(self):
         schedule = recovery.Schedule(1.0, 5.0)
