@@ -230,6 +230,19 @@ class PrefixStore(EntityStore):
         return [entity for store in self.stores.values()
                 for entity in store.values(extras)]
 
+    def listing(self, extras, kind, limit=None, marker=None,
+                keys_only=False):
+        """A kind whose location is one of the prefixes lists its own
+        store only (so ``GET /app/`` never reads the stacks, nor asks the
+        design service's Keystone catalog); any other collection (a
+        mixin's) lists every store. See :meth:`EntityStore.listing`."""
+        store = self.stores.get(getattr(kind, 'location', None))
+        if store is None:
+            return super().listing(extras, kind, limit=limit, marker=marker,
+                                   keys_only=keys_only)
+        return store.listing(extras, kind, limit=limit, marker=marker,
+                             keys_only=keys_only)
+
 
 class MixinStore(abc.ABC):
     """Where the registry keeps user-defined mixins, per project.

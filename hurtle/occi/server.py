@@ -298,7 +298,9 @@ class _Handler(simple_server.WSGIRequestHandler):
     #: (400, 408, 413, 414, 431...): plain text like the application's
     #: own errors (``hurtle.occi.app``), not http.server's HTML page.
     error_content_type = 'text/plain; charset=utf-8'
-    error_message_format = '%(message)s: %(explain)s\n'
+    #: The status code is in the body too: an HTTP/0.9 request line gets
+    #: no status line.
+    error_message_format = '%(code)d %(message)s: %(explain)s\n'
 
     def setup(self):
         super().setup()
