@@ -167,7 +167,10 @@ class SOCalls(object):
             raise SOUnavailable('the SO is down (app state %s)'
                                 % app.attributes.get('occi.app.state'))
         if url != row.so_url:
-            LOG.info('instance %s: SO moved to %s', row.id, url)
+            if row.so_url:
+                LOG.info('instance %s: SO moved to %s', row.id, url)
+            else:
+                LOG.info('instance %s: SO serves at %s', row.id, url)
             row = op.move(row.state, reason=row.reason, so_url=url)
         return row
 
