@@ -183,11 +183,17 @@ class Keystone(fixtures.Fixture):
         self.internal_identity = internal_identity
         self.start_timeout = start_timeout
         self.proc = None
+        self._reserved = None
 
     def _setUp(self):
         self.bindir = ensure_venv()
         self.dir = self.useFixture(fixtures.TempDir()).path
-        self.port = net.free_port()
+        # Held until gunicorn listens (see tests.net.reserve_port): with
+        # several test workers another server took a merely free port
+        # between the catalog's bootstrap and gunicorn's bind.
+        self._reserved = net.reserve_port()
+        self.addCleanup(self._release_port)
+        self.port = self._reserved.getsockname()[1]
         self.url = 'http://127.0.0.1:%d' % self.port
         self.conf_path = os.path.join(self.dir, 'keystone.conf')
         self.log_path = os.path.join(self.dir, 'keystone.log')
@@ -251,11 +257,17 @@ class Keystone(fixtures.Fixture):
                                    % (self.proc.returncode, self.output()))
             try:
                 if requests.get(self.url + '/v3', timeout=5).ok:
+                    self._release_port()
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         raise RuntimeError('Keystone did not start:\n%s' % self.output())
+
+    def _release_port(self):
+        reserved, self._reserved = self._reserved, None
+        if reserved is not None:
+            reserved.close()
 
     def stop(self):
         """Stop gunicorn (SIGTERM, SIGKILL after 30 s) by its pid."""

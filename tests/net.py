@@ -24,6 +24,20 @@ def free_port(host='127.0.0.1'):
         return sock.getsockname()[1]
 
 
+def reserve_port(host='127.0.0.1'):
+    """A socket bound to a free TCP port of ``host`` with SO_REUSEADDR,
+    not listening: the kernel gives that port to no one else (a free
+    port from :func:`free_port` may be taken by another test's server
+    before the child process binds it), while a server that sets
+    SO_REUSEADDR too (gunicorn, http.server, PostgreSQL) can still bind
+    and listen on it. Close it once the server listens; the port is
+    ``sock.getsockname()[1]``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
 def exchange(port, data, host='127.0.0.1', timeout=10):
     """Send the raw bytes ``data`` on a new connection to ``host:port`` and
     return everything the server sends until it closes the connection
