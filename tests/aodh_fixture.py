@@ -101,7 +101,10 @@ class Aodh(fixtures.Fixture):
         subprocess.run([os.path.join(self.bindir, 'aodh-dbsync'),
                         '--config-file', self.conf_path], check=True,
                        capture_output=True, timeout=300)
-        self.port = net.free_port()
+        # Held while the fixture lives (tests.net.reserve_port).
+        ports = net.Ports()
+        self.addCleanup(ports.release)
+        self.port = ports.take()
         self.url = 'http://127.0.0.1:%d' % self.port
         self._out = open(os.path.join(self.dir, 'aodh-api.out'), 'ab')
         self.addCleanup(self._out.close)

@@ -38,6 +38,28 @@ def reserve_port(host='127.0.0.1'):
     return sock
 
 
+class Ports(object):
+    """Ports held (:func:`reserve_port`) for servers a test is about to
+    start in child processes: :meth:`take` gives a port number and keeps
+    its socket; :meth:`release` closes them all once the servers listen
+    (also safe to call twice, e.g. from a cleanup)."""
+
+    def __init__(self, host='127.0.0.1'):
+        self.host = host
+        self._held = []
+
+    def take(self):
+        """A port number nobody else is given until :meth:`release`."""
+        sock = reserve_port(self.host)
+        self._held.append(sock)
+        return sock.getsockname()[1]
+
+    def release(self):
+        held, self._held = self._held, []
+        for sock in held:
+            sock.close()
+
+
 def exchange(port, data, host='127.0.0.1', timeout=10):
     """Send the raw bytes ``data`` on a new connection to ``host:port`` and
     return everything the server sends until it closes the connection

@@ -85,9 +85,11 @@ class Child(object):
                 # Any HTTP answer proves the server is up: the CC and the
                 # embedded Heat answer 401 without the local secret.
                 requests.get(self.probe_url, timeout=2)
-                return True
             except requests.RequestException:
                 return None
+            # Only the child can listen on its port while hurtle-all
+            # holds it (_reserve_ports); it must still be alive too.
+            return self.proc.poll() is None or None
         try:
             polling.poll_until(answers, timeout, 0.2,
                                '%s answering' % self.name)
@@ -134,20 +136,39 @@ def children(conf):
     ]
 
 
-def _check_free(conf):
+def _reserve_ports(conf):
+    """Bind (with SO_REUSEADDR, without listening) the port of each child
+    service, so that no other program is given it until the child
+    listens: between a mere "is it free" check and a child's own bind,
+    which comes seconds later (the embedded Heat starts first), any
+    process binding port 0, an SO for instance, may get it, and its
+    answers would then be taken for the child's. The child's server
+    (``hurtle.occi.server``, SO_REUSEADDR too) can still bind and
+    listen.
+
+    :returns: {child name: socket}; close each once its child answers.
+    :raises RuntimeError: a port is in use (another Hurtle runs?).
+    """
     import socket
-    for name, host, port in (('embedded Heat', conf.embedded_heat.host,
-                              conf.embedded_heat.port),
-                             ('CC', conf.cc.host, conf.cc.port),
-                             ('SM', conf.sm.host, conf.sm.port)):
-        with socket.socket() as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((host, port))
-            except OSError as exc:
-                raise RuntimeError('port %d for the %s on %s is not free '
-                                   '(%s); is Hurtle already running?'
-                                   % (port, name, host, exc.strerror))
+    held = {}
+    for name, label, host, port in (
+            ('hurtle-heat', 'embedded Heat', conf.embedded_heat.host,
+             conf.embedded_heat.port),
+            ('hurtle-cc', 'CC', conf.cc.host, conf.cc.port),
+            ('hurtle-sm', 'SM', conf.sm.host, conf.sm.port)):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            for other in held.values():
+                other.close()
+            raise RuntimeError('port %d for the %s on %s is not free '
+                               '(%s); is Hurtle already running?'
+                               % (port, label, host, exc.strerror))
+        held[name] = sock
+    return held
 
 
 def main(argv=None):
@@ -160,15 +181,17 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda s, f: stop.set())
     signal.signal(signal.SIGINT, lambda s, f: stop.set())
     started = []
+    held = {}
     status = 0
     try:
-        _check_free(conf)
+        held = _reserve_ports(conf)
         for child in children(conf):
             print('starting %s (log: %s)' % (child.name, child.log_path),
                   flush=True)
             child.start()
             started.append(child)
             child.wait_ready()
+            held.pop(child.name).close()
         sm_url = _url(conf.sm.host, conf.sm.port, '/')
         print('Hurtle serves: SM %s, CC %s, Heat %s'
               % (sm_url, _url(conf.cc.host, conf.cc.port, '/'),
@@ -193,6 +216,8 @@ def main(argv=None):
         print('hurtle-all: %s' % exc, file=sys.stderr)
         return 1
     finally:
+        for sock in held.values():
+            sock.close()
         for child in reversed(started):
             child.stop()
         print('stopped', flush=True)

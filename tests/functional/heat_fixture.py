@@ -155,7 +155,10 @@ class EmbeddedHeat(fixtures.Fixture):
     # -- fixture ----------------------------------------------------------
     def _prepare(self, tmp):
         self.tmp = tmp
-        self.port = self.requested_port or net.free_port()
+        # A port of our own is held while the fixture lives
+        # (tests.net.reserve_port), so a restart finds it free.
+        self._ports = net.Ports()
+        self.port = self.requested_port or self._ports.take()
         self.state_path = (self.requested_state_path or
                            os.path.join(self.tmp, 'state'))
         self.state_dir = (self.requested_state_dir or
@@ -182,10 +185,13 @@ class EmbeddedHeat(fixtures.Fixture):
             ``timeout`` seconds (it is killed first).
         """
         self._prepare(tmp_dir)
-        proc = subprocess.run(self.command(), cwd=REPO_ROOT,
-                              env=self._env(), stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True,
-                              timeout=timeout)
+        try:
+            proc = subprocess.run(self.command(), cwd=REPO_ROOT,
+                                  env=self._env(), stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True,
+                                  timeout=timeout)
+        finally:
+            self._ports.release()
         return proc.returncode, proc.stdout, proc.stderr
 
     def _setUp(self):
@@ -230,6 +236,7 @@ class EmbeddedHeat(fixtures.Fixture):
                 stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)
         self.pid = self.process.pid
+        self.addCleanup(self._ports.release)
         deadline = t0 + self.start_timeout
         while True:
             code = self.process.poll()

@@ -163,8 +163,14 @@ class HurtleAll(fixtures.Fixture):
 
     def _write_conf(self):
         self.state = self.useFixture(fixtures.TempDir()).path
-        ports = dict(sm_port=net.free_port(), cc_port=net.free_port(),
-                     heat_port=net.free_port())
+        # Held while the fixture lives (tests.net.reserve_port): with
+        # several test workers, a merely free port was taken by another
+        # test's SO before hurtle-all's SM bound it, and that SO's 401s
+        # failed a whole class; a killed SM restarts on its port too.
+        self.ports = net.Ports()
+        self.addCleanup(self.ports.release)
+        ports = dict(sm_port=self.ports.take(), cc_port=self.ports.take(),
+                     heat_port=self.ports.take())
         self.sm_url = 'http://127.0.0.1:%(sm_port)d/' % ports
         self.cc_url = 'http://127.0.0.1:%(cc_port)d/' % ports
         self.heat_url = 'http://127.0.0.1:%(heat_port)d' % ports
@@ -330,7 +336,7 @@ class HurtleParts(HurtleAll):
         self.sms, self.sm_urls = [], []
         for index in range(self.sm_count):
             port = (int(self.sm_url.rstrip('/').rsplit(':', 1)[1])
-                    if index == 0 else net.free_port())
+                    if index == 0 else self.ports.take())
             url = 'http://127.0.0.1:%d/' % port
             path = os.path.join(self.state, 'sm-%d.conf' % index)
             with open(path, 'w') as handle:

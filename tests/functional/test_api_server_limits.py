@@ -66,12 +66,14 @@ class ServerLimitsTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         state = self.useFixture(fixtures.TempDir()).path
-        self.port = net.free_port()
+        ports = net.Ports()
+        self.addCleanup(ports.release)
+        self.port = ports.take()
         conf = os.path.join(state, 'hurtle.conf')
         with open(conf, 'w') as handle:
             handle.write(CONF.format(state=state, port=self.port,
                                      manifest=hurtle_fixture.SAMPLE_MANIFEST,
-                                     cc_port=net.free_port()))
+                                     cc_port=ports.take()))
         out_path = os.path.join(state, 'sm.out')
         out = open(out_path, 'wb')
         self.addCleanup(out.close)

@@ -72,7 +72,9 @@ class KilledCCTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.state = self.useFixture(fixtures.TempDir()).path
-        port = net.free_port()
+        ports = net.Ports()
+        self.addCleanup(ports.release)
+        port = ports.take()
         conf_path = os.path.join(self.state, 'hurtle.conf')
         with open(conf_path, 'w') as handle:
             handle.write(CONF.format(state=self.state, port=port,

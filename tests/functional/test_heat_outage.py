@@ -44,7 +44,11 @@ class HeatOutageTest(testtools.TestCase):
         cls.tmp = fixtures.TempDir()
         cls.tmp.setUp()
         cls.addClassCleanup(cls.tmp.cleanUp)
-        cls.heat_port = net.free_port()
+        # Held for the class (tests.net.reserve_port): while Heat is
+        # down nothing else may take its port.
+        ports = net.Ports()
+        cls.addClassCleanup(ports.release)
+        cls.heat_port = ports.take()
         cls.heat = None
         cls.hurtle = hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),

@@ -1,0 +1,67 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""hurtle-all holds its children's ports until each child listens."""
+import socket
+import types
+
+import testtools
+
+from hurtle.cmd import all as all_cmd
+from tests import net
+
+
+def _conf(heat, cc, sm):
+    def part(port):
+        return types.SimpleNamespace(host='127.0.0.1', port=port)
+    return types.SimpleNamespace(embedded_heat=part(heat), cc=part(cc),
+                                 sm=part(sm))
+
+
+class ReservePortsTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        ports = net.Ports()
+        self.addCleanup(ports.release)
+        self.ports = [ports.take() for _ in range(3)]
+        ports.release()
+
+    def test_a_held_port_is_bound_by_the_child_only(self):
+        held = all_cmd._reserve_ports(_conf(*self.ports))
+        self.addCleanup(lambda: [s.close() for s in held.values()])
+        self.assertEqual(['hurtle-heat', 'hurtle-cc', 'hurtle-sm'],
+                         list(held))
+        sm_port = self.ports[2]
+        # Another program (no SO_REUSEADDR) cannot have it...
+        with socket.socket() as other:
+            self.assertRaises(OSError, other.bind, ('127.0.0.1', sm_port))
+        # ...while the child's server (SO_REUSEADDR, as
+        # hurtle.occi.server) binds and listens on it.
+        with socket.socket() as child:
+            child.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            child.bind(('127.0.0.1', sm_port))
+            child.listen()
+            with socket.create_connection(('127.0.0.1', sm_port), 5):
+                pass
+
+    def test_a_port_in_use_names_it_and_holds_nothing(self):
+        with socket.socket() as busy:
+            busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            busy.bind(('127.0.0.1', self.ports[1]))
+            busy.listen()
+            exc = self.assertRaises(RuntimeError, all_cmd._reserve_ports,
+                                    _conf(*self.ports))
+        self.assertIn('port %d for the CC on 127.0.0.1 is not free'
+                      % self.ports[1], str(exc))
+        # The Heat port it had taken first was given back.
+        with socket.socket() as other:
+            other.bind(('127.0.0.1', self.ports[0]))
