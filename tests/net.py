@@ -38,6 +38,17 @@ def reserve_port(host='127.0.0.1'):
     return sock
 
 
+def held_port(case, host='127.0.0.1'):
+    """A port of ``host`` held (:func:`reserve_port`) until ``case``'s
+    cleanups run (``case``: a test case or fixture): a server the test
+    starts on it (SO_REUSEADDR) can listen there, and while none does, a
+    connection to it is refused, so it also serves as an address where
+    nothing answers."""
+    sock = reserve_port(host)
+    case.addCleanup(sock.close)
+    return sock.getsockname()[1]
+
+
 class Ports(object):
     """Ports held (:func:`reserve_port`) for servers a test is about to
     start in child processes: :meth:`take` gives a port number and keeps

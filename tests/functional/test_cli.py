@@ -103,7 +103,7 @@ class ServiceCommandsTest(CLITestCase):
 
     def test_sm_down(self):
         env = cli_runner.clean_env(
-            HURTLE_URL='http://127.0.0.1:%d/' % net.free_port())
+            HURTLE_URL='http://127.0.0.1:%d/' % net.held_port(self))
         line = self.fails('hurtle', 'service', 'list', env=env)
         self.assertTrue(line.startswith('SM unreachable: '), line)
 
@@ -316,6 +316,6 @@ class AttributeParsingCLITest(testtools.TestCase):
         cli_runner.require()
         result = cli_runner.run(
             ['hurtle', 'instance', 'set', 'x'], cli_runner.clean_env(
-                HURTLE_URL='http://127.0.0.1:%d/' % net.free_port()))
+                HURTLE_URL='http://127.0.0.1:%d/' % net.held_port(self)))
         self.assertEqual(2, result.code, result.err)
         self.assertIn('--attribute', result.err)

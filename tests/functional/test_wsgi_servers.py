@@ -155,7 +155,8 @@ class _ServedFlow(object):
     def test_a_second_cc_on_the_same_state_refuses_to_start(self):
         child = wsgi_fixture.ServedChild(
             'cc2-' + self.server, wsgi_fixture.server_command(
-                self.server, 'hurtle.wsgi.cc:application', net.free_port()),
+                self.server, 'hurtle.wsgi.cc:application',
+                net.held_port(self)),
             'http://127.0.0.1:1/', self.hurtle.state,
             [self.hurtle.conf_path])
         child.start()
@@ -190,7 +191,7 @@ class StartupErrorTest(testscenarios.WithScenarios, testtools.TestCase):
         self.state = self.useFixture(fixtures.TempDir()).path
 
     def served(self, app, config_files, workers=1, lazy=True):
-        port = net.free_port()
+        port = net.held_port(self)
         return wsgi_fixture.ServedChild(
             'bad-' + self.server, wsgi_fixture.server_command(
                 self.server, app, port, workers, lazy=lazy),

@@ -70,7 +70,7 @@ class HealthcheckTest(testtools.TestCase):
 
     def test_an_unreachable_database_is_503_without_its_password(self):
         url = ('postgresql+psycopg2://hurtle:Sekr1t-pw@127.0.0.1:%d/hurtle'
-               % net.free_port())
+               % net.held_port(self))
         conf = self.conf()
         application, _ = wsgi_app.load_app(conf, 'hurtle-cc')
         conf.set_override('connection', url, group='database')
@@ -85,7 +85,7 @@ class HealthcheckTest(testtools.TestCase):
         return check(conf, {}).healthcheck(0)
 
     def test_the_sm_is_unavailable_while_its_cc_does_not_answer(self):
-        url = 'http://127.0.0.1:%d/' % net.free_port()
+        url = 'http://127.0.0.1:%d/' % net.held_port(self)
         result = self.backend(url)
         self.assertFalse(result.available)
         self.assertIn('cloud controller %s unreachable' % url, result.reason)
@@ -94,7 +94,7 @@ class HealthcheckTest(testtools.TestCase):
             self.backend(url, check=healthcheck.DatabaseCheck).available)
 
     def test_the_sm_checks_its_cc_unless_told_otherwise(self):
-        url = 'http://127.0.0.1:%d/' % net.free_port()
+        url = 'http://127.0.0.1:%d/' % net.held_port(self)
         conf = self.conf(sm__cc_url=url, sm__manifests=[SAMPLE_MANIFEST])
         application, _ = wsgi_app.load_app(conf, 'hurtle-sm')
         resp = webob.Request.blank('/healthcheck').get_response(application)

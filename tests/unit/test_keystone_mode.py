@@ -137,7 +137,7 @@ class KeystoneModeTest(testtools.TestCase):
         self.cc_url, backend = self.serve('hurtle-cc', self.cc_port)
         self.addCleanup(backend.runtime.stop_all)
         self.sm_url, self.lifecycle = self.serve('hurtle-sm',
-                                                 net.free_port())
+                                                 net.held_port(self))
         self.addCleanup(self.lifecycle.shutdown)
 
     def register_hurtle_opts(self, conf):
@@ -155,7 +155,7 @@ class KeystoneModeTest(testtools.TestCase):
         self.addCleanup(unregister)
 
     def write_conf(self):
-        self.cc_port = net.free_port()
+        self.cc_port = net.held_port(self)
         path = os.path.join(self.state, 'hurtle.conf')
         with open(path, 'w') as handle:
             handle.write(CONF_TEMPLATE % {

@@ -44,7 +44,7 @@ class PolicyTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.conf = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__cc_url='http://127.0.0.1:%d/' % net.held_port(self),
             sm__call_retries=0,
             # Registered, so that the runtime gets to refuse it.
             cc__allowed_images=['/nonexistent'])).conf
@@ -135,7 +135,7 @@ class PolicyFileTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.conf = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__cc_url='http://127.0.0.1:%d/' % net.held_port(self),
             sm__call_retries=0)).conf
         self.path = os.path.join(self.useFixture(
             fixtures.TempDir()).path, 'policy.yaml')

@@ -276,7 +276,7 @@ class KeystoneSourceTest(testtools.TestCase):
 
         def session():
             return ks_session.Session(auth=v3.Password(
-                auth_url='http://127.0.0.1:%d/v3' % net.free_port(),
+                auth_url='http://127.0.0.1:%d/v3' % net.held_port(self),
                 username='u', password='p', project_name='p',
                 user_domain_id='default', project_domain_id='default'))
         store = design.ServiceStore(conf,

@@ -177,7 +177,7 @@ class MonitoringServiceTest(testtools.TestCase):
 
     def test_unreachable_cc(self):
         gone = sdk_monitoring.Monitoring(
-            'http://127.0.0.1:%d/monitoring' % net.free_port(), INSTANCE,
+            'http://127.0.0.1:%d/monitoring' % net.held_port(self), INSTANCE,
             SECRET)
         err = self.assertRaises(sdk_monitoring.MonitoringError, gone.alarms)
         self.assertEqual('monitoring service unreachable (ConnectionError)',

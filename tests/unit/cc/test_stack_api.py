@@ -177,7 +177,7 @@ class StackAPITest(_HeatTestCase):
         conf = self.useFixture(conf_fixture.HurtleConf(
             state_path=self.heat.state_path,
             deployer__heat_url='http://127.0.0.1:%d/v1/%%(project)s'
-            % net.free_port(),
+            % net.held_port(self),
             deployer__heat_region_urls={
                 'RegionTwo': self.heat.api_url + '/v1/%(project)s'})).conf
         url = self.useFixture(cc_fixture.CCServer(

@@ -58,7 +58,7 @@ class SMServer(fixtures.Fixture):
     def _setUp(self):
         self.conf = self.useFixture(conf_fixture.HurtleConf(
             sm__cc_url=self.cc_url or
-            'http://127.0.0.1:%d/' % net.free_port(),
+            'http://127.0.0.1:%d/' % net.held_port(self),
             sm__call_retries=0, sm__poll_interval=0.05)).conf
         migration.upgrade(self.conf.database.connection)
         tmp = self.useFixture(fixtures.TempDir()).path

@@ -108,7 +108,7 @@ class CatalogueThroughTheCCTest(testtools.TestCase):
     def test_cc_unreachable(self):
         conf = self.useFixture(conf_fixture.HurtleConf(
             sm__design='cc', sm__call_retries=0, sm__phase_timeout=5,
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port())).conf
+            sm__cc_url='http://127.0.0.1:%d/' % net.held_port(self))).conf
         cat = catalogue.Catalogue(conf, [], None, peers.Peers(conf).cc)
         exc = self.assertRaises(LookupError, cat.resolve, MCN + 'dns')
         self.assertEqual("cannot ask the CC's design service for service "
@@ -118,7 +118,7 @@ class CatalogueThroughTheCCTest(testtools.TestCase):
     def test_the_local_services_are_not_looked_at(self):
         conf = self.useFixture(conf_fixture.HurtleConf(
             sm__design='cc', sm__service_catalogue=[MCN + 'dns=http://x/'],
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__cc_url='http://127.0.0.1:%d/' % net.held_port(self),
             sm__call_retries=0, sm__phase_timeout=5)).conf
         cat = catalogue.Catalogue(conf, [], None, peers.Peers(conf).cc)
         self.assertRaises(LookupError, cat.resolve, MCN + 'dns')

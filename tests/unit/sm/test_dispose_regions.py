@@ -48,7 +48,7 @@ class DisposeRegionsTest(testtools.TestCase):
         self.conf = self.useFixture(conf_fixture.HurtleConf(
             state_path=self.heat.state_path, deployer__driver='heat',
             deployer__heat_url='http://127.0.0.1:%d/v1/%%(project)s'
-            % net.free_port(),
+            % net.held_port(self),
             deployer__heat_region_urls={r: url for r in REGIONS},
             sm__phase_timeout=60, sm__poll_interval=0.2)).conf
         self.phases = phases.Phases(self.conf, None, {},

@@ -43,7 +43,7 @@ class BrowserTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.conf = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__cc_url='http://127.0.0.1:%d/' % net.held_port(self),
             sm__call_retries=0)).conf
         migration.upgrade(self.conf.database.connection)
         self.sm, self.lifecycle = sm_api.make_application(

@@ -82,7 +82,7 @@ class SMFuzzTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.fixture = self.useFixture(conf_fixture.HurtleConf(
-            sm__cc_url='http://127.0.0.1:%d/' % net.free_port(),
+            sm__cc_url='http://127.0.0.1:%d/' % net.held_port(self),
             sm__call_retries=0, sm__workers=1))
         self.manifest = manifest_mod.load(SAMPLE)
 

@@ -116,7 +116,7 @@ class WaitStackTest(_LifecycleCase):
                          str(err))
 
     def test_unreachable_so_names_the_component_not_the_url(self):
-        port = net.free_port()
+        port = net.held_port(self)
         err = self.assertRaises(scheduling.PhaseError,
                                 self.wait_stack, _Operation(),
                                 self.so('http://127.0.0.1:%d/' % port),

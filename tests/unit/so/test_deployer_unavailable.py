@@ -42,7 +42,7 @@ class HeatUnreachableTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.port = net.free_port()
+        self.port = net.held_port(self)
         conf = self.useFixture(conf_fixture.HurtleConf(
             deployer__heat_url='http://127.0.0.1:%d/v1/%%(project)s'
             % self.port)).conf

@@ -45,7 +45,7 @@ def catalog_session(heat_url):
 class HeatInterfaceTest(testtools.TestCase):
 
     def deployer(self, interface):
-        self.port = net.free_port()
+        self.port = net.held_port(self)
         session = catalog_session('http://127.0.0.1:%d/v1/p' % self.port)
         self.useFixture(fixtures.MonkeyPatch(
             'hurtle.conf.service_credentials.load_session',

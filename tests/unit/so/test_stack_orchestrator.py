@@ -250,7 +250,7 @@ class DisposeAlarmsTest(_SOCase):
         logger = self.useFixture(fixtures.FakeLogger())
         so = self.so()
         so.context.monitoring = monitoring.Monitoring(
-            'http://127.0.0.1:%d/monitoring' % net.free_port(), 'i1', 's')
+            'http://127.0.0.1:%d/monitoring' % net.held_port(self), 'i1', 's')
         so.deploy({})
         so.dispose()
         self.assertEqual({}, self.deployer.stacks)

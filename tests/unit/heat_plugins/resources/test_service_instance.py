@@ -406,7 +406,7 @@ class ServiceInstanceTest(common.HeatTestCase):
                       str(ex))
 
     def test_unreachable_sm(self):
-        url = 'http://127.0.0.1:%d/svc/' % net.free_port()
+        url = 'http://127.0.0.1:%d/svc/' % net.held_port(self)
         rsrc = self.fresh(endpoint=url)
         ex = self.assertRaises(exception.Error, rsrc.handle_create)
         self.assertIn('failed to answer its query interface', str(ex))
