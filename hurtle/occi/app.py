@@ -116,6 +116,9 @@ class Application(object):
         #: Location prefixes answering only GET and HEAD (else 405 with
         #: ``Allow: GET, HEAD``), e.g. ``('/service/',)``.
         self.read_only = ()
+        #: Callables ``check(environ)`` run before each request is routed;
+        #: an ``OCCIError`` one raises is the answer (rendered as usual).
+        self.checks = []
 
     @property
     def public_url(self):
@@ -226,6 +229,8 @@ class Application(object):
     def handle(self, environ):
         """Serve one request: ``(status, [(name, value)], body str)``."""
         self._check_version(environ)
+        for check in self.checks:
+            check(environ)
         request = occi_request.Request(environ, self.max_body,
                                        public_url=self.public_url)
         self.registry.set_hostname(request.hostname)

@@ -31,9 +31,17 @@ One entity, ``/orchestrator/default``, of kind ``orchestrator``
   output as an attribute.
 * ``DELETE`` calls ``dispose`` and removes the entity.
 
+The state file: while it exists but cannot be used (unreadable, not
+JSON, not an SO's state, or the SO's ``restore`` refuses it), every
+request answers 409 saying why, and the file is read again at each
+request, so that fixing (or removing) it recovers without a restart.
+Starting afresh would forget the SO's stack, and exiting would make the
+CC restart the SO in a loop.
+
 SO errors map to HTTP: ``ValueError`` → 400, ``DeployerError`` → 409,
 ``FileNotFoundError`` → 409 (missing template).
 """
+import errno
 import json
 import logging
 import os
@@ -81,6 +89,11 @@ def _user_attributes(entity):
             if not k.startswith('occi.core.')}
 
 
+class UnusableState(Exception):
+    """The SO's state file exists but cannot be used; ``str()`` says why,
+    without the path (it is an answer to the SM)."""
+
+
 class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
     """Binds the ``orchestrator`` kind and its actions to one SO object."""
 
@@ -105,19 +118,47 @@ class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
         data = {'so': self.so.snapshot(), 'project': project,
                 'attributes': _user_attributes(entity) if entity else {}}
         tmp = self._state_file + '.tmp'
-        with open(tmp, 'w') as handle:
+        # 0600: the attributes may hold what the user gave as secrets.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                               0o600), 'w') as handle:
             json.dump(data, handle)
         os.replace(tmp, self._state_file)
 
     def load(self):
-        """Restore the SO from the state file; returns the saved data or
-        None when there is nothing to restore."""
-        if not self._state_file or not os.path.exists(self._state_file):
+        """Restore the SO from the state file.
+
+        :returns: the saved data (``{'so': ..., 'project': ...,
+            'attributes': {...}}``), or None when there is nothing to
+            restore (no state file, or none configured).
+        :raises UnusableState: the file exists but cannot be used.
+        """
+        if not self._state_file:
             return None
-        with open(self._state_file) as handle:
-            data = json.load(handle)
+        try:
+            with open(self._state_file) as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            code = errno.errorcode.get(getattr(exc, 'errno', None) or 0)
+            raise UnusableState('it cannot be read (%s)'
+                                % (code or type(exc).__name__))
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise UnusableState('it is not JSON')
+        if not isinstance(data, dict) or not isinstance(
+                data.get('so') or {}, dict) or not isinstance(
+                data.get('attributes') or {}, dict):
+            raise UnusableState('it is not the state of an SO')
         so = self._factory()
-        so.restore(data.get('so') or {})
+        try:
+            so.restore(data.get('so') or {})
+        except Exception as exc:  # the SO author's code: any error
+            LOG.exception('restoring the SO from %s failed',
+                          self._state_file)
+            raise UnusableState('the SO could not restore it (%s)'
+                                % type(exc).__name__)
         self.so = so
         return data
 
@@ -199,11 +240,51 @@ def make_application(factory, state_file=None):
     application.register_backend(categories.DEPLOY, so_backend)
     application.register_backend(categories.PROVISION, so_backend)
     application.register_backend(categories.NOTIFY, so_backend)
-    saved = so_backend.load()
-    if saved is not None:
-        entity = core_model.Resource(SO_PATH, categories.ORCHESTRATOR, [])
-        entity.attributes.update(saved.get('attributes') or {})
-        entity.actions = ACTIONS
-        registry.add_resource(SO_PATH, entity,
-                              {'project': saved.get('project')})
+    application.checks.append(_Restorer(so_backend, registry, state_file))
     return application
+
+
+class _Restorer(object):
+    """Restores ``/orchestrator/default`` from the state file at start;
+    while the file is unusable, a check of every request (``Application
+    .checks``) that reads it again and refuses the request with 409 (see
+    the module docstring)."""
+
+    def __init__(self, so_backend, registry, state_file):
+        self._backend = so_backend
+        self._registry = registry
+        self._state_file = state_file
+        self._problem = None
+        self._lock = threading.Lock()
+        self._restore()
+
+    def _restore(self):
+        try:
+            saved = self._backend.load()
+        except UnusableState as exc:
+            if str(exc) != self._problem:
+                LOG.error('the state file %s is unusable: %s; every request '
+                          'answers 409 until it is fixed or removed',
+                          self._state_file, exc)
+            self._problem = str(exc)
+            return
+        if self._problem is not None:
+            LOG.info('the state file %s is usable again', self._state_file)
+        self._problem = None
+        if saved is not None:
+            entity = core_model.Resource(SO_PATH, categories.ORCHESTRATOR,
+                                         [])
+            entity.attributes.update(saved.get('attributes') or {})
+            entity.actions = ACTIONS
+            self._registry.add_resource(SO_PATH, entity,
+                                        {'project': saved.get('project')})
+
+    def __call__(self, environ):
+        if self._problem is None:
+            return
+        with self._lock:
+            if self._problem is not None:
+                self._restore()
+            if self._problem is not None:
+                raise errors.Conflict("the SO's saved state is unusable (%s)"
+                                      % self._problem)
