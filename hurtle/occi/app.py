@@ -83,6 +83,13 @@ def _printable(text):
     return repr(str(text or ''))[1:-1]
 
 
+def _phrase(code):
+    try:
+        return http.HTTPStatus(code).phrase
+    except ValueError:
+        return 'Error'
+
+
 class Application(object):
     """The OCCI WSGI application (PEP 3333).
 
@@ -268,6 +275,9 @@ class Application(object):
             rendering = self.renderings['text/plain']
         if rendering.mime_type == 'text/uri-list':
             rendering = self.renderings['text/plain']
+        if rendering.mime_type == 'text/html':
+            # A browser shows the page, not the status line.
+            message = '%d %s: %s' % (code, _phrase(code), message)
         headers, body = rendering.message(message)
         return code, [('Content-Type', self._content_type(rendering))], body
 
@@ -301,11 +311,7 @@ class Application(object):
                    if name.lower() not in ('content-length', 'server')]
         headers.append(('Content-Length', str(len(data))))
         headers.append(('Server', occi_request.SERVER))
-        try:
-            phrase = http.HTTPStatus(status).phrase
-        except ValueError:
-            phrase = 'Error'
-        start_response('%d %s' % (status, phrase), headers)
+        start_response('%d %s' % (status, _phrase(status)), headers)
         if environ.get('REQUEST_METHOD', '').upper() == 'HEAD':
             return [b'']
         return [data]

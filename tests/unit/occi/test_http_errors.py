@@ -148,6 +148,15 @@ class TestErrorPaths(base.ServedAppTestCase):
                          resp.headers['Content-Type'])
         self.assertIn('message', json.loads(resp.text))
 
+    def test_error_page_names_the_status(self):
+        resp = self.req('GET', '/app/none', {'Accept': 'text/html'})
+        self.assertEqual(404, resp.status_code)   # a whole page
+        self.assertIn('text/html', resp.headers['Content-Type'])
+        self.assertIn('404 Not Found: ', resp.text)
+        # Other renderings keep the bare message.
+        resp = self.req('GET', '/app/none', {'Accept': 'text/plain'})
+        self.assertNotIn('404 Not Found', resp.text)
+
     def test_higher_occi_version_is_501(self):
         resp = self.req('GET', '/-/', {'User-Agent': 'curl/8 OCCI/2.0'})
         self.assertError(resp, 501)
