@@ -160,6 +160,11 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             k.strip() for k in conf.cc.extra_env_keys or [] if k.strip())
         self._locks = collections.defaultdict(threading.Lock)
         self._locks_lock = threading.Lock()
+        # Ids of apps whose SO was started but whose record is not
+        # written yet (the registry writes it after ``create``): a second
+        # create of the id in between is refused instead of starting a
+        # second SO that no record would name.
+        self._creating = set()
 
     def lock(self, app_id):
         """The lock serialising changes of app ``app_id``."""
@@ -225,14 +230,33 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         self._image(attrs.get('occi.app.image'))
         entity.app_env = parse_env(attrs.pop('occi.app.env', None),
                                    self.env_keys)
-        if self.store.exists(app_id):
-            raise errors.Conflict('the app id %s is already in use' % app_id)
         attrs['occi.core.id'] = app_id
         attrs[RESTARTS] = 0
         with self.lock(app_id):
+            if app_id in self._creating or self.store.exists(app_id):
+                raise errors.Conflict('the app id %s is already in use'
+                                      % app_id)
             self._start(entity)
+            self._creating.add(app_id)
         LOG.info('app %s (%s) started at %s', attrs['occi.core.id'],
                  attrs['occi.app.name'], attrs['occi.app.url'])
+
+    def after_create(self, entity, extras):
+        """The record of a new app is written: its id is no longer
+        claimed by :meth:`create`."""
+        with self.lock(entity.attributes.get('occi.core.id')):
+            self._creating.discard(entity.attributes.get('occi.core.id'))
+
+    def create_failed(self, entity, extras):
+        """The record of a new app could not be written: stop the SO that
+        :meth:`create` started (this entity's own, not one a record
+        names) and give the id back."""
+        app_id = entity.attributes.get('occi.core.id')
+        with self.lock(app_id):
+            try:
+                self._stop_so(entity)
+            finally:
+                self._creating.discard(app_id)
 
     def retrieve(self, entity, extras):
         self._authorize(extras)
@@ -275,6 +299,7 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         self._authorize(extras)
         app_id = entity.attributes.get('occi.core.id')
         with self.lock(app_id):
+            self._creating.discard(app_id)
             # The record as it is now: ``entity`` was read before the lock,
             # and the watcher may have restarted the SO meanwhile (a new
             # pid), which must be the one stopped.

@@ -265,13 +265,34 @@ class EntityEngine(object):
             entity.source.links.append(entity)
         for back in registry.get_all_backends(entity, extras):
             back.create(entity, extras)
-        for link in getattr(entity, 'links', []):
-            registry.add_resource(link.identifier, link, extras)
-        registry.add_resource(key, entity, extras)
+        try:
+            for link in getattr(entity, 'links', []):
+                registry.add_resource(link.identifier, link, extras)
+            registry.add_resource(key, entity, extras)
+        except Exception:
+            self._create_failed(entity)
+            raise
         if isinstance(entity, core_model.Link):
             registry.update_resource(entity.source.identifier,
                                      entity.source, extras)
         self.after_create(entity)
+
+    def _create_failed(self, entity):
+        """Call ``create_failed(entity, extras)`` of each of ``entity``'s
+        backends that defines it: their ``create`` ran, but the entity
+        could not be stored (e.g. its id was taken meanwhile), so what
+        ``create`` started must be undone. A failing hook is logged; the
+        request fails with the store's error."""
+        extras = self.req.extras
+        for back in self.app.registry.get_all_backends(entity, extras):
+            hook = getattr(back.wrapped, 'create_failed', None)
+            if hook is None:
+                continue
+            try:
+                hook(entity, extras)
+            except Exception:
+                LOG.exception('%s.create_failed of %s failed',
+                              type(back.wrapped).__name__, entity.identifier)
 
     def after_create(self, entity):
         """Call ``after_create(entity, extras)`` of each of ``entity``'s

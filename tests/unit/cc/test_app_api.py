@@ -14,6 +14,7 @@
 The SOs are the sample bundle's, started by the ``local`` runtime; they
 only need to come up and serve (no Heat is involved here).
 """
+import concurrent.futures
 import json
 import os
 import shutil
@@ -163,6 +164,32 @@ class AppAPITest(testtools.TestCase):
         self.assertIn('already in use', err.message)
         self.assertEqual(before, self.client.get(location).attributes)
         self.assertEqual(1, len(self.backend.runtime._children))
+
+    def test_concurrent_puts_of_one_id_start_one_so(self):
+        # The SM repeats a PUT whose answer it did not get in time: the
+        # repeat arrives while the first still starts the SO.
+        attrs = {'occi.app.name': 'so-1', 'occi.app.image': BUNDLE,
+                 'occi.app.env': json.dumps({'HURTLE_SO_SECRET': 'x',
+                                             'HURTLE_INSTANCE_ID': 'i1'})}
+
+        def put():
+            try:
+                self.client.put('/app/twice', APP, attrs)
+                return 201
+            except errors.OCCIError as exc:
+                self.assertIn('already in use', exc.message)
+                return exc.code
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            codes = sorted(pool.map(lambda _: put(), range(4)))
+        self.assertEqual([201, 409, 409, 409], codes)
+        self.assertEqual(1, len(self.backend.runtime._children))
+        app = self.client.get('/app/twice')
+        self.assertEqual(200, requests.get(
+            app.attributes['occi.app.url'] + '-/', timeout=5,
+            headers={'X-Auth-Token': 'x'}).status_code)
+        # Deleted, the id can be used again.
+        self.client.delete('/app/twice')
+        self.assertEqual(201, put())
 
     def test_app_ids_with_path_characters_are_400(self):
         for path in ('/app/a%20b', '/app/..', '/app/-x'):
