@@ -283,16 +283,7 @@ class EntityEngine(object):
         could not be stored (e.g. its id was taken meanwhile), so what
         ``create`` started must be undone. A failing hook is logged; the
         request fails with the store's error."""
-        extras = self.req.extras
-        for back in self.app.registry.get_all_backends(entity, extras):
-            hook = getattr(back.wrapped, 'create_failed', None)
-            if hook is None:
-                continue
-            try:
-                hook(entity, extras)
-            except Exception:
-                LOG.exception('%s.create_failed of %s failed',
-                              type(back.wrapped).__name__, entity.identifier)
+        self._call_hooks('create_failed', entity, '')
 
     def after_create(self, entity):
         """Call ``after_create(entity, extras)`` of each of ``entity``'s
@@ -302,18 +293,20 @@ class EntityEngine(object):
         the answer (201); its exception is logged, and the backend records
         its own failure (e.g. a state the next start resumes).
         """
-        registry = self.app.registry
+        self._call_hooks('after_create', entity, '; the entity stays stored')
+
+    def _call_hooks(self, name, entity, consequence):
         extras = self.req.extras
-        for back in registry.get_all_backends(entity, extras):
-            hook = getattr(back.wrapped, 'after_create', None)
+        for back in self.app.registry.get_all_backends(entity, extras):
+            hook = getattr(back.wrapped, name, None)
             if hook is None:
                 continue
             try:
                 hook(entity, extras)
             except Exception:
-                LOG.exception('%s.after_create of %s failed; the entity '
-                              'stays stored', type(back.wrapped).__name__,
-                              entity.identifier)
+                LOG.exception('%s.%s of %s failed%s',
+                              type(back.wrapped).__name__, name,
+                              entity.identifier, consequence)
 
     def delete_one(self, entity):
         """Delete ``entity`` (and its links) through its backends.

@@ -38,13 +38,13 @@ class _SO(sdk.ServiceOrchestrator):
         self.stack_id = 'stack-1'
 
     def deploy(self, attributes):
-        pass
+        self.stack_id = 'stack-2'
 
     def provision(self, attributes):
-        pass
+        self.stack_id += '-provisioned'
 
     def dispose(self):
-        pass
+        self.stack_id = ''
 
     def state(self):
         return sdk.SOState(stack_state='CREATE_COMPLETE',
