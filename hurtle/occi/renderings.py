@@ -457,7 +457,13 @@ class JsonRendering(BaseRendering):
             raise errors.BadRequest('Invalid JSON: nested too deeply.')
         data = OCCIData()
         if isinstance(doc, list):
-            data.locations.extend(self._str(x, 'location') for x in doc)
+            for number, item in enumerate(doc, 1):
+                if not isinstance(item, str):
+                    raise errors.BadRequest(
+                        'A JSON array is a list of locations (strings); '
+                        'item %d is %s. An entity is a JSON object.'
+                        % (number, type(item).__name__))
+            data.locations.extend(doc)
             return data
         if not isinstance(doc, dict):
             raise errors.BadRequest('JSON rendering must be an object or '

@@ -216,6 +216,16 @@ class TestErrorPaths(base.ServedAppTestCase):
             'GET', loc, {'Accept': 'application/occi+json'}).json()[
                 'attributes']['occi.app.state'])
 
+    def test_json_array_of_non_locations_says_what_it_expected(self):
+        before = self.req('GET', '/app/', {'Accept': 'text/uri-list'}).text
+        resp = self.req('POST', '/app/',
+                        {'Content-Type': 'application/occi+json'}, '[1,2]')
+        self.assertError(resp, 400)
+        self.assertIn('A JSON array is a list of locations (strings); item '
+                      '1 is int. An entity is a JSON object.', resp.text)
+        self.assertEqual(before, self.req('GET', '/app/', {
+            'Accept': 'text/uri-list'}).text)
+
     def test_deeply_nested_json_is_400(self):
         body = '[' * 100000 + ']' * 100000
         resp = self.req('POST', '/app/',
