@@ -52,7 +52,9 @@ from oslo_log import log as logging
 
 from hurtle.conf import wsgi as wsgi_conf
 from hurtle.heat import heatconf
+from hurtle.heat import interrupted
 from hurtle.occi import server as occi_server
+from hurtle import process_lock
 
 LOG = logging.getLogger(__name__)
 
@@ -156,6 +158,7 @@ class EmbeddedHeat(object):
         self._messaging = None
         self._stopped = False
         self._lock = threading.Lock()
+        self._state_lock = None
 
     # -- information ------------------------------------------------------
     @property
@@ -205,6 +208,8 @@ class EmbeddedHeat(object):
         s = self.settings
         try:
             heatconf.ensure_state_dir(s.state_dir)
+            self._state_lock = process_lock.hold(
+                os.path.join(s.state_dir, interrupted.LOCK_FILE))
             key = heatconf.encryption_key(s.state_dir)
             text = heatconf.render(
                 s.state_dir, self.plugin_dirs(), key, debug=s.debug,
@@ -216,6 +221,9 @@ class EmbeddedHeat(object):
             self.conf_file = heatconf.write(s.state_dir, text)
         except heatconf.ConfigError as exc:
             raise LaunchError(str(exc))
+        except process_lock.Held:
+            raise LaunchError('another process runs an embedded Heat on %s'
+                              % s.state_dir)
         except OSError as exc:
             raise LaunchError('cannot write the embedded Heat configuration '
                               'in %s: %s' % (s.state_dir, exc))
@@ -304,6 +312,7 @@ class EmbeddedHeat(object):
                                   % (', '.join(self.plugin_dirs()),
                                      type(exc).__name__, exc))
             self._engine.start()
+            interrupted.fail_interrupted_stacks()
 
             from heat.common import config as heat_config
             try:
@@ -361,6 +370,8 @@ class EmbeddedHeat(object):
                 LOG.exception('Error while stopping the Heat engine')
         if self._messaging is not None:
             self._messaging.cleanup()
+        if self._state_lock is not None:
+            self._state_lock.close()
         LOG.info('Embedded Heat stopped in %.2f s (API %.2f s)',
                  time.monotonic() - t0, t_api - t0)
 

@@ -22,10 +22,10 @@ stops it), the watcher and the SOs it started or adopted stop (see
 comes from ``HURTLE_CONFIG_FILES``.
 """
 import atexit
-import fcntl
 import os
 
 from hurtle.cc import recovery
+from hurtle import process_lock
 from hurtle.wsgi import _common
 
 NAME = 'hurtle-cc'
@@ -36,15 +36,12 @@ def _hold_lock(conf):
     """Lock ``<state_path>/hurtle-cc.wsgi.lock`` for this process's
     life, or refuse to start."""
     path = os.path.join(conf.state_path, LOCK_FILE)
-    handle = open(path, 'a')
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
+        return process_lock.hold(path)
+    except process_lock.Held:
         _common.refuse(NAME, 'another process serves the CC of %s (it '
                        'holds %s): run the CC with one worker process'
                        % (conf.state_path, path))
-    return handle
 
 
 with _common.starting(NAME):

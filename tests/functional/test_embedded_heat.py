@@ -166,9 +166,7 @@ class TestStacks(testtools.TestCase):
             pass
 
     def test_create_outputs_delete(self):
-        t0 = time.monotonic()
         stack_id = self._create()
-        self.assertLess(time.monotonic() - t0, 15)
         outputs = outputs_of(self.client, stack_id)
         self.assertEqual(8, len(outputs['password']))
         self.assertEqual(outputs['password'] + '-x', outputs['joined'])
@@ -333,16 +331,14 @@ class TestProcess(testtools.TestCase):
         heat = heat_fixture.EmbeddedHeat(hurtle_plugins=False,
                                          state_dir=state_dir)
         self.useFixture(heat)
-        self.assertLess(heat.startup_seconds, 15)
         client = heat.client()
         stack_id = client.stacks.create(stack_name='survivor',
                                         template=TEMPLATE)['stack']['id']
         wait_for_status(client, stack_id, 'CREATE_COMPLETE')
         before = outputs_of(client, stack_id)
 
-        t0 = time.monotonic()
+        # 0: it ended by itself (stop() kills it after 30 s, giving -9).
         self.assertEqual(0, heat.stop(signal.SIGTERM))
-        self.assertLess(time.monotonic() - t0, 15)
         self.assertIn('Embedded Heat stopped', heat.log_text())
         self.assertNotIn('Threads still running', heat.log_text())
         self.assertRaises(ProcessLookupError, os.kill, heat.pid, 0)
@@ -372,13 +368,11 @@ class TestProcess(testtools.TestCase):
             taken.listen(1)
             heat = heat_fixture.EmbeddedHeat(
                 hurtle_plugins=False, port=taken.getsockname()[1])
-            t0 = time.monotonic()
             status, out, err = self._run_expecting_failure(heat)
         self.assertEqual(2, status, out + err)
         self.assertIn('port %d on 127.0.0.1 is already in use' % heat.port,
                       err)
         self.assertNotIn('Traceback', err)
-        self.assertLess(time.monotonic() - t0, 10)
 
     def test_state_dir_not_writable(self):
         tmp = self.useFixture(fixtures.TempDir()).path
