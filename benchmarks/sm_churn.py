@@ -132,7 +132,11 @@ class PeakSampler(object):
     def _loop(self):
         while not self._stop.wait(0.1):
             for pid in self.peaks:
-                self.peaks[pid] = max(self.peaks[pid], _harness.rss_mib(pid))
+                try:
+                    rss = _harness.rss_mib(pid)
+                except OSError:  # it died: the round fails and says so
+                    continue
+                self.peaks[pid] = max(self.peaks[pid], rss)
 
     def stop(self):
         self._stop.set()
