@@ -19,6 +19,7 @@
   with keep-alive (``stdlib``). Client and servers are in separate
   processes, so the client's threads do not share the servers' GIL.
 * :func:`summary`: ``min/median/max`` of a list.
+* :func:`rss_mib`: a process's resident memory.
 """
 import http.server
 import multiprocessing
@@ -37,6 +38,16 @@ def summary(values, fmt='%.4f'):
     """``min/median/max`` of ``values`` formatted with ``fmt``."""
     return '/'.join(fmt % v for v in (min(values), statistics.median(values),
                                       max(values)))
+
+
+def rss_mib(pid):
+    """Resident set size of process ``pid`` in MiB (``VmRSS``; 0.0 if the
+    kernel gives none)."""
+    with open('/proc/%d/status' % pid) as handle:
+        for line in handle:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
 
 
 class _StdlibHandler(http.server.BaseHTTPRequestHandler):

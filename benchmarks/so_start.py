@@ -60,15 +60,6 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
-def rss_mib(pid):
-    """Resident set size of process ``pid`` in MiB (``VmRSS``)."""
-    with open('/proc/%d/status' % pid) as handle:
-        for line in handle:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
 def one_start(runtime, app_id, bundle):
     started = time.monotonic()
     _url, ref = runtime.start(app_id, bundle,
@@ -76,7 +67,7 @@ def one_start(runtime, app_id, bundle):
                                'HURTLE_INSTANCE_ID': app_id})
     wall = time.monotonic() - started
     cpu = cpu_seconds(ref['pid'])
-    rss = rss_mib(ref['pid'])
+    rss = _harness.rss_mib(ref['pid'])
     runtime.stop(ref)
     return wall, cpu, rss
 

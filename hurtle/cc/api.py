@@ -69,7 +69,7 @@ project's app) and persisted in ``[database] connection``; only the admin
 role may use the API (``hurtle:app:manage`` in ``hurtle.policy``, else
 403), listings (``GET /app/``, ``GET /``) included.
 """
-import collections
+import contextlib
 import json
 import logging
 import re
@@ -158,7 +158,10 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                        else set(images))
         self.env_keys = ENV_KEYS | frozenset(
             k.strip() for k in conf.cc.extra_env_keys or [] if k.strip())
-        self._locks = collections.defaultdict(threading.Lock)
+        # app id -> [lock, number of callers holding or waiting for it];
+        # an entry goes with its last caller, so that apps created and
+        # deleted leave nothing behind.
+        self._locks = {}
         self._locks_lock = threading.Lock()
         # Ids of apps whose SO was started but whose record is not
         # written yet (the registry writes it after ``create``): a second
@@ -166,10 +169,20 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         # second SO that no record would name.
         self._creating = set()
 
+    @contextlib.contextmanager
     def lock(self, app_id):
-        """The lock serialising changes of app ``app_id``."""
+        """Context manager serialising changes of app ``app_id``."""
         with self._locks_lock:
-            return self._locks[app_id]
+            entry = self._locks.setdefault(app_id, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._locks_lock:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._locks[app_id]
 
     def _authorize(self, extras):
         policy.authorize(self.conf, 'hurtle:app:manage', extras)

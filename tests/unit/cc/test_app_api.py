@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import urllib.parse
 
 import fixtures
@@ -103,6 +104,35 @@ class AppAPITest(testtools.TestCase):
         self.assertEqual([app_id + '.log'],
                          [name for name in os.listdir(workdir)
                           if name.startswith(app_id)])
+        # Nor does the CC keep the app's lock (nothing per deleted app).
+        self.assertEqual({}, self.backend._locks)
+
+    def test_an_app_lock_serialises_and_is_dropped_by_its_last_user(self):
+        inside = threading.Event()
+        leave = threading.Event()
+        second_in = threading.Event()
+
+        def first():
+            with self.backend.lock('a1'):
+                inside.set()
+                leave.wait(30)
+
+        def second():
+            with self.backend.lock('a1'):
+                second_in.set()
+        threads = [threading.Thread(target=first),
+                   threading.Thread(target=second)]
+        threads[0].start()
+        self.assertTrue(inside.wait(30))
+        threads[1].start()
+        with self.backend.lock('a2'):   # another app is not held up
+            self.assertEqual({'a1', 'a2'}, set(self.backend._locks))
+        self.assertFalse(second_in.wait(0.3))
+        leave.set()
+        for thread in threads:
+            thread.join(30)
+        self.assertTrue(second_in.is_set())
+        self.assertEqual({}, self.backend._locks)
 
     def test_stop_and_start_actions(self):
         location = self.create()
