@@ -34,6 +34,7 @@ import testtools
 from hurtle.db import engine as db_engine
 from hurtle.db import migration
 from hurtle.db import models
+from hurtle.db import schema_version
 from tests import pg_fixture
 
 BACKENDS = [('sqlite', {'backend': 'sqlite'}),
@@ -317,6 +318,27 @@ class SchemaTest(testscenarios.WithScenarios, testtools.TestCase):
     def test_every_revision_has_a_case(self):
         self.assertEqual(sorted(CASES),
                          sorted(r for r, _ in migration.revisions()))
+
+    def test_schema_version_head_is_alembic_head(self):
+        # A new revision must bump schema_version.HEAD, or every process
+        # would migrate (import Alembic) at each start.
+        self.assertEqual(migration.head(), schema_version.HEAD)
+
+    def test_at_head_only_at_the_newest_revision(self):
+        url = _database(self, self.backend)
+        self.assertFalse(schema_version.at_head(url))   # no version table
+        older = migration.revisions()[-2][0]
+        migration.upgrade(url, older)
+        self.assertFalse(schema_version.at_head(url))
+        migration.upgrade(url)
+        self.assertTrue(schema_version.at_head(url))
+
+    def test_at_head_is_false_when_the_database_cannot_be_read(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        # A directory where the SQLite file should be: cannot be opened.
+        os.mkdir(os.path.join(tmp, 'hurtle.sqlite'))
+        self.assertFalse(schema_version.at_head(
+            'sqlite:///' + os.path.join(tmp, 'hurtle.sqlite')))
 
     def test_upgrade_to_head_is_idempotent_and_keeps_rows(self):
         url = _database(self, self.backend)
