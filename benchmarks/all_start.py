@@ -47,14 +47,6 @@ from tests.functional import hurtle_fixture  # noqa: E402
 START_TIMEOUT = 240.0
 
 
-class _Setup(hurtle_fixture.HurtleAll):
-    """The fixture's state directory, ports and hurtle.conf, without
-    starting anything (the benchmark starts the processes itself)."""
-
-    def _start(self):
-        pass
-
-
 def _answers(url):
     try:
         requests.get(url, timeout=2)
@@ -80,7 +72,7 @@ def one_start(module, probe):
     :raises RuntimeError: the process exited or did not answer in time
         (its output is in the message).
     """
-    setup = _Setup()
+    setup = hurtle_fixture.HurtleConfig()
     setup.setUp()
     try:
         out_path = os.path.join(setup.state, 'bench.out')

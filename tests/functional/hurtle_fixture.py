@@ -309,6 +309,15 @@ class HurtleAll(fixtures.Fixture):
         return self.proc.returncode
 
 
+class HurtleConfig(HurtleAll):
+    """Only :class:`HurtleAll`'s state directory, held ports and
+    hurtle.conf (``.state``, ``.conf_path``, the URLs): nothing is
+    started (a test or benchmark starts the processes itself)."""
+
+    def _start(self):
+        pass
+
+
 class HurtleParts(HurtleAll):
     """Heat, CC and SM as separate processes (see the module docstring);
     ``.sm`` is the (first) SM's ``hurtle.cmd.all.Child``, ``.sms`` all of

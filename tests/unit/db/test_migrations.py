@@ -22,6 +22,8 @@ revision needs a case here (``test_every_revision_has_a_case``).
 """
 import json
 import os
+import subprocess
+import sys
 
 from alembic import autogenerate
 from alembic import migration as alembic_migration
@@ -309,6 +311,34 @@ class RevisionTest(testscenarios.WithScenarios, testtools.TestCase):
         self.assertEqual(self.down_revision, migration.current(url))
         with engine.begin() as connection:
             case.check_down(self, connection)
+
+
+UPGRADE_AND_REPORT = """
+import sys
+from hurtle import service
+service.prepare_service(['--config-file', sys.argv[1]], 'test')
+service.upgrade_database(service.CONF)
+print('alembic imported' if 'alembic' in sys.modules else 'no alembic')
+"""
+
+
+class StartUpCheckTest(testtools.TestCase):
+    """``hurtle.service.upgrade_database`` at every SM and CC start."""
+
+    def upgrade_in_a_process(self, tmp):
+        conf = os.path.join(tmp, 'hurtle.conf')
+        with open(conf, 'w') as handle:
+            handle.write('[DEFAULT]\nstate_path = %s\n' % tmp)
+        return subprocess.run(
+            [sys.executable, '-P', '-c', UPGRADE_AND_REPORT, conf],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True,
+            timeout=120).stdout.decode()
+
+    def test_alembic_is_imported_only_when_there_is_work(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.assertIn('alembic imported', self.upgrade_in_a_process(tmp))
+        # At the head now: checked with SQLAlchemy alone.
+        self.assertIn('no alembic', self.upgrade_in_a_process(tmp))
 
 
 class SchemaTest(testscenarios.WithScenarios, testtools.TestCase):
