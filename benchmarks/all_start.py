@@ -114,9 +114,8 @@ def main():
                  lambda s: s.heat_url + '/')):
             seconds = one_start(module, probe)
             seen[name].append(seconds)
-            print('run %d  %-11s answering after %.2f s' % (n + 1, name,
-                                                           seconds),
-                  flush=True)
+            print('run %d  %-11s answering after %.2f s'
+                  % (n + 1, name, seconds), flush=True)
     for name, values in seen.items():
         print('%-11s  answering after (s) %s' % (
             name, _harness.summary(values, '%.2f')))

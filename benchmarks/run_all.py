@@ -41,6 +41,7 @@ SUITE = [
     ('lifecycle', ['--runs', '3'], 240),
     ('deployer_drivers', ['--runs', '3'], 240),
     ('so_restart', ['--runs', '2'], 180),
+    ('all_start', ['--runs', '2'], 240),
     ('kubernetes_runtime', ['--runs', '2'], 180),
     ('keystone_mode', ['--runs', '2'], 420),
 ]
