@@ -21,82 +21,57 @@ writes (noauth, free ports on 127.0.0.1, held until the server answers):
   hurtle.cmd.heat`` with the same configuration until its API answers
   ``GET /`` (401 without the local secret: any HTTP answer counts).
 
-Each process is stopped with SIGTERM by its pid once it answered (killed
-after 60 s). Prints each figure, then min/median/max of both and of the
-ratio hurtle-all / hurtle-heat.
+Each is started and probed as ``hurtle.cmd.all.Child`` does (output in
+``<state>/log/<name>.log``), and stopped with SIGTERM by its pid once it
+answered (killed after 60 s). Prints each figure, then min/median/max
+of both and of the ratio hurtle-all / hurtle-heat.
 
 Usage: ``python benchmarks/all_start.py [--runs N]`` from the repository
 root, with Hurtle and its test requirements installed.
 """
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
-
-import requests
+import types
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 import _harness  # noqa: E402
 
+from hurtle.cmd import all as all_cmd  # noqa: E402
 from tests.functional import hurtle_fixture  # noqa: E402
 
 START_TIMEOUT = 240.0
 
 
-def _answers(url):
-    try:
-        requests.get(url, timeout=2)
-    except requests.RequestException:
-        return False
-    return True
-
-
-def _stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def one_start(module, probe):
+def one_start(name, module, probe):
     """Seconds from starting ``python -P -m <module>`` (fresh state and
-    configuration) until ``probe(setup)``'s URL answers.
+    configuration, as ``hurtle.cmd.all.Child`` starts it) until
+    ``probe(setup)``'s URL answers; it is stopped then.
 
     :raises RuntimeError: the process exited or did not answer in time
-        (its output is in the message).
+        (its log's tail is in the message).
     """
     setup = hurtle_fixture.HurtleConfig()
     setup.setUp()
     try:
-        out_path = os.path.join(setup.state, 'bench.out')
-        with open(out_path, 'wb') as out:
-            started = time.monotonic()
-            proc = subprocess.Popen(
-                [sys.executable, '-P', '-m', module,
-                 '--config-file', setup.conf_path],
-                stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL)
-            try:
-                url = probe(setup)
-                while not _answers(url):
-                    if (proc.poll() is not None or
-                            time.monotonic() - started > START_TIMEOUT):
-                        with open(out_path, 'rb') as handle:
-                            raise RuntimeError('%s did not start:\n%s' % (
-                                module, handle.read()[-4000:].decode(
-                                    'utf-8', 'replace')))
-                    time.sleep(0.02)
-                seconds = time.monotonic() - started
-            finally:
-                _stop(proc)
-        return seconds
+        child = all_cmd.Child(name, module, probe(setup),
+                              types.SimpleNamespace(
+                                  state_path=setup.state,
+                                  config_file=[setup.conf_path]))
+        started = time.monotonic()
+        child.start()
+        try:
+            while not child.answers():
+                if time.monotonic() - started > START_TIMEOUT:
+                    raise RuntimeError('%s did not start:\n%s'
+                                       % (name, child.tail()))
+                time.sleep(0.02)
+            return time.monotonic() - started
+        finally:
+            child.stop(grace=60)
     finally:
         setup.cleanUp()
 
@@ -112,7 +87,7 @@ def main():
                  lambda s: s.sm_url + '-/'),
                 ('hurtle-heat', 'hurtle.cmd.heat',
                  lambda s: s.heat_url + '/')):
-            seconds = one_start(module, probe)
+            seconds = one_start(name, module, probe)
             seen[name].append(seconds)
             print('run %d  %-11s answering after %.2f s'
                   % (n + 1, name, seconds), flush=True)

@@ -23,23 +23,6 @@ from tests.functional import hurtle_fixture
 TIMEOUT = 240
 
 
-def _running(conf_path):
-    """Pids of the processes started with ``--config-file conf_path``."""
-    wanted = os.fsencode(conf_path)
-    pids = []
-    for name in os.listdir('/proc'):
-        if not name.isdigit():
-            continue
-        try:
-            with open('/proc/%s/cmdline' % name, 'rb') as handle:
-                args = handle.read().split(b'\0')
-        except OSError:
-            continue
-        if wanted in args:
-            pids.append(int(name))
-    return pids
-
-
 class AllStartTest(testtools.TestCase):
 
     def run_all(self, extra_conf):
@@ -70,7 +53,7 @@ class AllStartTest(testtools.TestCase):
             self.assertTrue(os.path.exists(os.path.join(
                 setup.state, 'log', '%s.log' % name)), name)
         self.assertNotIn('Hurtle serves', output)
-        self.assertEqual([], _running(setup.conf_path))
+        self.assertEqual([], setup.pids())
 
     def test_the_sm_exiting_at_start_fails_hurtle_all_with_its_log(self):
         setup, status, output = self.run_all(
@@ -81,4 +64,4 @@ class AllStartTest(testtools.TestCase):
         self.assertIn('hurtle-sm: ', output)
         self.assertIn('/nonexistent/manifest.json', output)
         self.assertNotIn('Hurtle serves', output)
-        self.assertEqual([], _running(setup.conf_path))
+        self.assertEqual([], setup.pids())
