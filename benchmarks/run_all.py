@@ -42,6 +42,7 @@ SUITE = [
     ('sm_churn', ['--instances', '10', '--rounds', '2'], 300),
     ('deployer_drivers', ['--runs', '3'], 240),
     ('so_restart', ['--runs', '2'], 180),
+    ('all_start', ['--runs', '2'], 240),
     ('kubernetes_runtime', ['--runs', '2'], 180),
     ('keystone_mode', ['--runs', '2'], 420),
 ]

@@ -83,14 +83,20 @@ def prepare_service(argv, description, conf=CONF, state=True,
 
 
 def upgrade_database(conf=CONF):
-    """Migrate ``[database] connection`` to the newest schema.
+    """Migrate ``[database] connection`` to the newest schema (nothing to
+    do, and Alembic not imported, when it is at
+    ``hurtle.db.schema_version.HEAD`` already).
 
     Exits with status 1 and a message (the URL without its password) if
     the database cannot be reached or migrated.
     """
-    # Imported here: Alembic is only needed by the processes that migrate.
-    from hurtle.db import migration
     url = conf.database.connection
+    # Imported here: SQLAlchemy is only needed by the processes that open
+    # the database, Alembic only when the schema is not at its newest.
+    from hurtle.db import schema_version
+    if schema_version.at_head(url):
+        return
+    from hurtle.db import migration
     try:
         migration.upgrade(url)
     except Exception as exc:

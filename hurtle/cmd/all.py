@@ -14,7 +14,12 @@
 Starts, as child processes on 127.0.0.1: the embedded Heat
 (``hurtle-heat``, [embedded_heat] port, 8004), the CC (``hurtle-cc``,
 8887) and the SM (``hurtle-sm``, 8888), each with the same
-``--config-file``s, and waits until each answers. Their logs go to
+``--config-file``s, all at once: Heat first, then (once hurtle-all has
+brought the database to the newest schema, which Heat does not use) the
+CC and the SM. None needs another to answer at start (the SM resumes its
+work in progress once the CC answers, ``hurtle.cmd.sm``; SOs answer 503
+while Heat cannot be reached). It then waits until every one answers,
+and fails as soon as one exits. Their logs go to
 ``<state_path>/log/<name>.log``.
 
 * ``hurtle-all --config-file etc/hurtle/hurtle.conf`` serves until SIGTERM
@@ -76,27 +81,31 @@ class Child(object):
                                          stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL)
 
-    def wait_ready(self, timeout=START_TIMEOUT):
-        def answers():
-            if self.proc.poll() is not None:
-                raise RuntimeError('%s exited with status %s:\n%s' % (
-                    self.name, self.proc.returncode, self.tail()))
-            try:
-                # Any HTTP answer proves the server is up: the CC and the
-                # embedded Heat answer 401 without the local secret.
-                requests.get(self.probe_url, timeout=2)
-            except requests.RequestException:
-                return None
-            # Only the child can listen on its port while hurtle-all
-            # holds it (_reserve_ports); it must still be alive too.
-            return self.proc.poll() is None or None
+    def answers(self):
+        """True once the child answers HTTP on ``probe_url`` (any
+        status: the CC and the embedded Heat answer 401 without the
+        local secret), False while it does not yet.
+
+        :raises RuntimeError: the child exited (with its log's tail).
+        """
+        if self.proc.poll() is not None:
+            raise RuntimeError('%s exited with status %s:\n%s' % (
+                self.name, self.proc.returncode, self.tail()))
         try:
-            polling.poll_until(answers, timeout, 0.2,
-                               '%s answering' % self.name)
-        except polling.Timeout:
-            raise RuntimeError('%s did not answer on %s within %.0f s:\n%s'
-                               % (self.name, self.probe_url, timeout,
-                                  self.tail()))
+            requests.get(self.probe_url, timeout=2)
+        except requests.RequestException:
+            return False
+        # Only the child can listen on its port while hurtle-all holds
+        # it (_reserve_ports); it must still be alive too.
+        return self.proc.poll() is None
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        """Wait until :meth:`answers`.
+
+        :raises RuntimeError: the child exited, or did not answer within
+            ``timeout`` seconds (with its log's tail).
+        """
+        wait_all([self], timeout)
 
     def stop(self, grace=30.0):
         if self.proc is None or self.proc.poll() is not None:
@@ -119,12 +128,40 @@ class Child(object):
         return '\n'.join(text.splitlines()[-lines:])
 
 
+def wait_all(waiting, timeout=START_TIMEOUT, on_ready=None):
+    """Wait until every started child of ``waiting`` answers, checking
+    each in turn every 0.1 s; ``on_ready(child)`` is called once for each
+    as soon as it answers.
+
+    :raises RuntimeError: a child exited (at once, whatever the others
+        do), or did not answer within ``timeout`` seconds (with its log's
+        tail).
+    """
+    left = list(waiting)
+
+    def all_answer():
+        for child in list(left):
+            if child.answers():
+                left.remove(child)
+                if on_ready is not None:
+                    on_ready(child)
+        return not left or None
+    try:
+        polling.poll_until(all_answer, timeout, 0.1,
+                           ', '.join(c.name for c in left) + ' answering')
+    except polling.Timeout:
+        raise RuntimeError('%s did not answer on %s within %.0f s:\n%s'
+                           % (left[0].name, left[0].probe_url, timeout,
+                              left[0].tail()))
+
+
 def _url(host, port, path):
     return 'http://%s:%d%s' % (host, port, path)
 
 
 def children(conf):
-    """The child services of the embedded default, in start order."""
+    """The child services of the embedded default: Heat, CC, SM (the
+    order they are started in; they are stopped in reverse)."""
     heat = conf.embedded_heat
     return [
         Child('hurtle-heat', 'hurtle.cmd.heat',
@@ -171,12 +208,20 @@ def _reserve_ports(conf):
     return held
 
 
+def _start(child, started):
+    print('starting %s (log: %s)' % (child.name, child.log_path), flush=True)
+    child.start()
+    started.append(child)
+
+
 def main(argv=None):
     service.CONF.register_cli_opts(cli_opts)
+    # No SQLAlchemy yet (database=False): the embedded Heat, which does
+    # not use Hurtle's database, starts first; the CC and the SM create
+    # the encryption key of secrets at rest themselves (race-safe).
     conf = service.prepare_service(
         sys.argv[1:] if argv is None else argv,
-        'Hurtle: embedded Heat, CC and SM on one machine')
-    service.upgrade_database(conf)
+        'Hurtle: embedded Heat, CC and SM on one machine', database=False)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda s, f: stop.set())
     signal.signal(signal.SIGINT, lambda s, f: stop.set())
@@ -185,13 +230,17 @@ def main(argv=None):
     status = 0
     try:
         held = _reserve_ports(conf)
-        for child in children(conf):
-            print('starting %s (log: %s)' % (child.name, child.log_path),
-                  flush=True)
-            child.start()
-            started.append(child)
-            child.wait_ready()
-            held.pop(child.name).close()
+        heat, *others = children(conf)
+        _start(heat, started)
+        # While Heat starts; once, before the CC and the SM: on MySQL two
+        # processes migrating at once are not serialised
+        # (hurtle.db.migration).
+        service.upgrade_database(conf)
+        for child in others:
+            _start(child, started)
+        # Each port is held until its child answers (_reserve_ports).
+        wait_all(started,
+                 on_ready=lambda child: held.pop(child.name).close())
         sm_url = _url(conf.sm.host, conf.sm.port, '/')
         print('Hurtle serves: SM %s, CC %s, Heat %s'
               % (sm_url, _url(conf.cc.host, conf.cc.port, '/'),

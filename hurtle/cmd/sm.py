@@ -9,7 +9,14 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""``hurtle-sm``: the Service Manager API ([sm] host:port, default 8888)."""
+"""``hurtle-sm``: the Service Manager API ([sm] host:port, default 8888).
+
+Once it listens it resumes the work in progress (``Lifecycle.recover``);
+the take-over of that work and the SO watcher wait until the CC answers
+(at most ``[sm] phase_timeout`` seconds), so that the SM and the CC can
+start together (``hurtle-all``) without the resumed work or the watcher
+finding the CC unreachable.
+"""
 import logging
 import socket
 import sys
@@ -45,7 +52,8 @@ def main(argv=None):
     except registration.RegistrationError as exc:
         sys.exit('hurtle-sm: %s' % exc)
     common.serve(conf, application, conf.sm.host, conf.sm.port, 'hurtle-sm',
-                 on_bound=lambda port: lifecycle.recover(),
+                 on_bound=lambda port: lifecycle.recover(
+                     peers_ready=lifecycle.wait_for_cc),
                  on_stop=lambda: lifecycle.shutdown(wait=False))
 
 

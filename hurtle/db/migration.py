@@ -13,13 +13,13 @@
 
 Used by ``hurtle-manage db_sync``/``db_version`` (``hurtle.cmd.manage``)
 and by every process that opens the database at start
-(``hurtle.service.upgrade_database``).
+(``hurtle.service.upgrade_database``, which asks
+``hurtle.db.schema_version`` first). Alembic is imported only by the
+functions that migrate or read the scripts: :func:`safe_url` and
+:func:`describe_error` (the healthcheck's) do not need it.
 """
 import os
 
-from alembic import command
-from alembic import config as alembic_config
-from alembic import script as alembic_script
 import sqlalchemy
 
 from hurtle.db import engine as db_engine
@@ -31,6 +31,7 @@ SCRIPTS = os.path.join(os.path.dirname(__file__), 'migrations')
 
 
 def _config(url):
+    from alembic import config as alembic_config
     cfg = alembic_config.Config()
     cfg.set_main_option('script_location', SCRIPTS)
     cfg.set_main_option('sqlalchemy.url', url.replace('%', '%%'))
@@ -59,6 +60,7 @@ def _serialise(connection):
 def upgrade(url, revision='head'):
     """Bring the schema at ``url`` up to ``revision`` (idempotent; safe
     when several processes do it at once, on PostgreSQL and SQLite)."""
+    from alembic import command
     cfg = _config(url)
     with db_engine.get_engine(url).begin() as connection:
         _serialise(connection)
@@ -71,6 +73,7 @@ def downgrade(url, revision):
     schema). Only through revisions that define ``downgrade``: Hurtle's
     have none so far, so this raises (as OpenStack's services, Hurtle
     migrates forward only; restore a backup to go back)."""
+    from alembic import command
     cfg = _config(url)
     with db_engine.get_engine(url).begin() as connection:
         cfg.attributes['connection'] = connection
@@ -79,12 +82,14 @@ def downgrade(url, revision):
 
 def head():
     """The newest revision of the scripts (a string such as ``'0004'``)."""
+    from alembic import script as alembic_script
     return alembic_script.ScriptDirectory(SCRIPTS).get_current_head()
 
 
 def revisions():
     """Every revision of the scripts, oldest first: ``[(revision,
     down_revision)]``."""
+    from alembic import script as alembic_script
     scripts = alembic_script.ScriptDirectory(SCRIPTS)
     return [(s.revision, s.down_revision)
             for s in reversed(list(scripts.walk_revisions()))]

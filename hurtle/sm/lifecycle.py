@@ -88,6 +88,7 @@ Phases and the calls they make (all through ``hurtle.occi.client``, see
 import logging
 import threading
 
+from hurtle import polling
 from hurtle.sm import composition as composition_mod
 from hurtle.sm import leases as leases_mod
 from hurtle.sm import notifications
@@ -181,7 +182,7 @@ class Lifecycle(object):
         self.scheduler.shutdown(wait=wait)
         self.leases.stop()
 
-    def recover(self):
+    def recover(self, peers_ready=None):
         """Resume the work in progress nobody holds (:meth:`take_over`),
         then keep doing so every ``[sm] lease_scan_interval`` seconds, and
         start watching the SOs of active instances
@@ -190,8 +191,45 @@ class Lifecycle(object):
         Work another live SM replica holds is left to it; the work of a
         replica that died (a previous process of this SM included, unless
         ``[sm] replica_id`` names it) is resumed once its lease expired.
+
+        :param peers_ready: None (all of it now), or a callable that
+            returns once the peers that resumed work and the watcher call
+            can answer (``hurtle-sm`` gives :meth:`wait_for_cc`: the CC
+            may be starting beside it): the lease renewal starts now, the
+            rest in a thread once it returned.
         """
         self.leases.start()
+        if peers_ready is None:
+            self._resume()
+            return
+        threading.Thread(target=self._resume_when, args=(peers_ready,),
+                         name='start-up-recovery', daemon=True).start()
+
+    def wait_for_cc(self):
+        """Return once anything answers at ``[sm] cc_url``
+        (``Peers.cc_answers``), once the SM stops, or after ``[sm]
+        phase_timeout`` seconds (logged; the work is then resumed anyway
+        and its CC calls fail as they would have), polling every ``[sm]
+        poll_interval`` seconds."""
+        def ready():
+            return (self.scheduler.stopping.is_set() or
+                    self.peers.cc_answers() or None)
+        try:
+            polling.poll_until(ready, self.conf.sm.phase_timeout,
+                               self.conf.sm.poll_interval, 'the CC answering')
+        except polling.Timeout as exc:
+            LOG.warning('%s; resuming the work in progress anyway', exc)
+
+    def _resume_when(self, ready):
+        ready()
+        try:
+            self._resume()
+        except Exception:   # e.g. the database is unreachable
+            LOG.exception('resuming the work in progress failed')
+
+    def _resume(self):
+        if self.scheduler.stopping.is_set():
+            return
         # At start, leases in this replica's name are a previous
         # process's (a stable [sm] replica_id): taken back at once.
         self.take_over(mine=True)

@@ -37,6 +37,8 @@ import collections
 import logging
 import threading
 
+import requests
+
 from hurtle.conf import service_credentials
 from hurtle import local_secret
 from hurtle.occi import client as occi_client
@@ -177,6 +179,16 @@ class Peers(object):
             headers.update(local_secret.headers(self.conf.state_path))
         return self._client('cloud controller (CC)', self.conf.sm.cc_url,
                             headers, probe, service_token=True)
+
+    def cc_answers(self):
+        """True if anything answers HTTP at ``[sm] cc_url`` (any status:
+        a CC refusing an unauthenticated call is up), False if nothing
+        does within ``PROBE_TIMEOUT`` seconds."""
+        try:
+            requests.get(self.conf.sm.cc_url, timeout=PROBE_TIMEOUT)
+        except requests.RequestException:
+            return False
+        return True
 
     def so(self, row, probe=False, url=None):
         """An OCCI client of the SO of ``row``, at ``url`` or else at

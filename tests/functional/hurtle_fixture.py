@@ -102,6 +102,21 @@ port = {heat_port}
 """
 
 
+def processes():
+    """``[(pid, [argument bytes])]`` of the processes running now (from
+    ``/proc``; those that end meanwhile are left out)."""
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % name, 'rb') as handle:
+                found.append((int(name), handle.read().split(b'\0')))
+        except OSError:
+            continue
+    return found
+
+
 class HurtleAll(fixtures.Fixture):
     """``hurtle-all`` on free ports; ``.sm_url``, ``.cc_url``,
     ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``.
@@ -146,20 +161,16 @@ class HurtleAll(fixtures.Fixture):
         so_conf = os.fsencode(os.path.join(self.state, 'so', 'so.conf'))
         port_file = os.fsencode(os.path.join(self.state, 'so',
                                              '%s.port' % app_id))
-        pids = []
-        for name in os.listdir('/proc'):
-            if not name.isdigit():
-                continue
-            try:
-                with open('/proc/%s/cmdline' % name, 'rb') as handle:
-                    args = handle.read().split(b'\0')
-            except OSError:
-                continue
-            if b'hurtle.cmd.so' in args and (
+        return [pid for pid, args in processes()
+                if b'hurtle.cmd.so' in args and (
                     conf in args or so_conf in args) and (
-                    app_id is None or port_file in args):
-                pids.append(int(name))
-        return pids
+                    app_id is None or port_file in args)]
+
+    def pids(self):
+        """Pids of every process started with this Hurtle's hurtle.conf
+        (hurtle-all, its children, the SOs of the ``local`` runtime)."""
+        conf = os.fsencode(self.conf_path)
+        return [pid for pid, args in processes() if conf in args]
 
     def _write_conf(self):
         self.state = self.useFixture(fixtures.TempDir()).path
@@ -307,6 +318,15 @@ class HurtleAll(fixtures.Fixture):
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+class HurtleConfig(HurtleAll):
+    """Only :class:`HurtleAll`'s state directory, held ports and
+    hurtle.conf (``.state``, ``.conf_path``, the URLs): nothing is
+    started (a test or benchmark starts the processes itself)."""
+
+    def _start(self):
+        pass
 
 
 class HurtleParts(HurtleAll):

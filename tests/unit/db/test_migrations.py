@@ -22,6 +22,8 @@ revision needs a case here (``test_every_revision_has_a_case``).
 """
 import json
 import os
+import subprocess
+import sys
 
 from alembic import autogenerate
 from alembic import migration as alembic_migration
@@ -34,6 +36,7 @@ import testtools
 from hurtle.db import engine as db_engine
 from hurtle.db import migration
 from hurtle.db import models
+from hurtle.db import schema_version
 from tests import pg_fixture
 
 BACKENDS = [('sqlite', {'backend': 'sqlite'}),
@@ -310,6 +313,34 @@ class RevisionTest(testscenarios.WithScenarios, testtools.TestCase):
             case.check_down(self, connection)
 
 
+UPGRADE_AND_REPORT = """
+import sys
+from hurtle import service
+service.prepare_service(['--config-file', sys.argv[1]], 'test')
+service.upgrade_database(service.CONF)
+print('alembic imported' if 'alembic' in sys.modules else 'no alembic')
+"""
+
+
+class StartUpCheckTest(testtools.TestCase):
+    """``hurtle.service.upgrade_database`` at every SM and CC start."""
+
+    def upgrade_in_a_process(self, tmp):
+        conf = os.path.join(tmp, 'hurtle.conf')
+        with open(conf, 'w') as handle:
+            handle.write('[DEFAULT]\nstate_path = %s\n' % tmp)
+        return subprocess.run(
+            [sys.executable, '-P', '-c', UPGRADE_AND_REPORT, conf],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True,
+            timeout=120).stdout.decode()
+
+    def test_alembic_is_imported_only_when_there_is_work(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.assertIn('alembic imported', self.upgrade_in_a_process(tmp))
+        # At the head now: checked with SQLAlchemy alone.
+        self.assertIn('no alembic', self.upgrade_in_a_process(tmp))
+
+
 class SchemaTest(testscenarios.WithScenarios, testtools.TestCase):
 
     scenarios = BACKENDS
@@ -317,6 +348,27 @@ class SchemaTest(testscenarios.WithScenarios, testtools.TestCase):
     def test_every_revision_has_a_case(self):
         self.assertEqual(sorted(CASES),
                          sorted(r for r, _ in migration.revisions()))
+
+    def test_schema_version_head_is_alembic_head(self):
+        # A new revision must bump schema_version.HEAD, or every process
+        # would migrate (import Alembic) at each start.
+        self.assertEqual(migration.head(), schema_version.HEAD)
+
+    def test_at_head_only_at_the_newest_revision(self):
+        url = _database(self, self.backend)
+        self.assertFalse(schema_version.at_head(url))   # no version table
+        older = migration.revisions()[-2][0]
+        migration.upgrade(url, older)
+        self.assertFalse(schema_version.at_head(url))
+        migration.upgrade(url)
+        self.assertTrue(schema_version.at_head(url))
+
+    def test_at_head_is_false_when_the_database_cannot_be_read(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        # A directory where the SQLite file should be: cannot be opened.
+        os.mkdir(os.path.join(tmp, 'hurtle.sqlite'))
+        self.assertFalse(schema_version.at_head(
+            'sqlite:///' + os.path.join(tmp, 'hurtle.sqlite')))
 
     def test_upgrade_to_head_is_idempotent_and_keeps_rows(self):
         url = _database(self, self.backend)

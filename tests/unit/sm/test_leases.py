@@ -18,6 +18,7 @@ throw-away PostgreSQL cluster (skipped where PostgreSQL is not
 installed; CI installs it).
 """
 import datetime
+import http.server
 import os
 import threading
 import time
@@ -37,6 +38,7 @@ from hurtle.sm import scheduling
 from hurtle.sm import states
 from hurtle.sm import store as store_mod
 from tests import conf_fixture
+from tests import net
 from tests import pg_fixture
 from tests.unit.sm import test_store
 
@@ -67,6 +69,13 @@ class _Phases(object):
 
     def destroy(self, op):
         self._record('destroy', op)
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """Answers every request (501: any answer means "up"), silently."""
+
+    def log_message(self, *args):
+        pass
 
 
 class _Base(testscenarios.WithScenarios, testtools.TestCase):
@@ -363,6 +372,37 @@ class TakeoverTest(_Base):
         self.addCleanup(restarted.shutdown)
         self.assertEqual([], restarted.take_over())   # a periodic scan
         restarted.recover()                             # the start
+        self.assertTrue(restarted.phases.done.wait(WAIT))
+        self.assertEqual([('create:deploy', 'i1',
+                           states.FIRST_OPERATION + 1, 'sm-a')],
+                         restarted.phases.calls)
+
+    def test_the_start_up_take_over_waits_until_the_cc_answers(self):
+        # hurtle-sm starts beside its CC (hurtle-all): the work it
+        # resumes at start calls the CC, so it waits until the CC
+        # answers; the lease renewal starts at once.
+        self.add(self.a.store)
+        self.store_deploy()
+        cc_port = net.held_port(self)   # refused: the CC is not up yet
+        restarted = lifecycle_mod.Lifecycle(
+            self.conf('sm-a', sm__watch_interval=0,
+                      sm__cc_url='http://127.0.0.1:%d/' % cc_port),
+            self.make_store(), {})
+        restarted.phases = _Phases()
+        self.addCleanup(restarted.shutdown)
+        probes = []
+        answers = restarted.peers.cc_answers
+        restarted.peers.cc_answers = lambda: probes.append(1) or answers()
+        restarted.recover(peers_ready=restarted.wait_for_cc)
+        # Several refused probes, and nothing resumed meanwhile.
+        while len(probes) < 3:
+            time.sleep(0.05)
+        self.assertEqual([], restarted.phases.calls)
+        self.assertIsNotNone(restarted.leases._thread)
+        cc = http.server.HTTPServer(('127.0.0.1', cc_port), _Answers)
+        self.addCleanup(cc.server_close)
+        threading.Thread(target=cc.serve_forever, daemon=True).start()
+        self.addCleanup(cc.shutdown)
         self.assertTrue(restarted.phases.done.wait(WAIT))
         self.assertEqual([('create:deploy', 'i1',
                            states.FIRST_OPERATION + 1, 'sm-a')],
