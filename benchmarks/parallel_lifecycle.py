@@ -1,0 +1,253 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""N instances created at once, beside N Heat stacks created at once.
+
+Starts the embedded default (``hurtle-all`` on free loopback ports, a
+temporary state directory, the ``[sm]`` options at their defaults unless
+``--workers``/``--poll-interval`` say otherwise), then for each N of
+``--counts``, ``--repeats`` times, takes turns between:
+
+* ``hurtle``: N threads each ``POST /sample/`` at once; wall-clock
+  seconds until every instance is ``active``; then every instance is
+  DELETEd at once, seconds until the SM answers 404 for all;
+* ``heat``: N threads each create a stack of the sample template through
+  the embedded Heat's API (python-heatclient) with the parameters the
+  sample SO gives (``provisioned=false``), wait for CREATE_COMPLETE,
+  update it (``provisioned=true``, as the SO's provision phase does) and
+  wait for UPDATE_COMPLETE: seconds until all are done (wall clock, the
+  same polling step as the Hurtle side: Heat's event timestamps have a
+  resolution of one second); then every stack is deleted at once,
+  seconds until all are gone.
+
+Prints, per N, the create and delete seconds of both, their ratios
+(hurtle/heat, min/median/max over the repeats) and Hurtle's seconds per
+instance (flat across N = time linear in N).
+
+Usage: ``python benchmarks/parallel_lifecycle.py [--counts 1,5,10,20,50]
+[--repeats N]`` from the repository root, with Hurtle installed.
+"""
+import argparse
+import concurrent.futures
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+from heatclient import exc as heat_exc  # noqa: E402
+
+from hurtle.conf import sm as sm_conf  # noqa: E402
+from hurtle.occi import client as occi_client  # noqa: E402
+from hurtle.occi import errors  # noqa: E402
+from tests.functional import hurtle_fixture  # noqa: E402
+
+KIND = occi_client.CategoryRef('http://schemas.hurtle.it/occi/sm#',
+                               'sample', 'kind')
+TEMPLATE = os.path.join(hurtle_fixture.ROOT, 'samples', 'sample',
+                        'templates', 'sample.yaml')
+#: Seconds between two polls of one instance or stack (both sides).
+STEP = 0.05
+#: Seconds one create or delete of N may take before the run fails.
+LIMIT = 600
+
+
+def _default(name):
+    for opt in sm_conf.sm_opts:
+        if opt.name == name:
+            return opt.default
+    raise KeyError(name)
+
+
+def wait(check, what):
+    """Poll ``check()`` every :data:`STEP` s until it returns a value
+    other than None; :data:`LIMIT` s at most."""
+    deadline = time.monotonic() + LIMIT
+    while time.monotonic() < deadline:
+        value = check()
+        if value is not None:
+            return value
+        time.sleep(STEP)
+    raise RuntimeError('%s: not within %d s' % (what, LIMIT))
+
+
+def at_once(count, work):
+    """Run ``work(i)`` for i in 0..count-1 in ``count`` threads started
+    together; returns the results and the wall-clock seconds until the
+    last ended. An exception of any re-raises."""
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        started = time.monotonic()
+        results = list(pool.map(work, range(count)))
+        return results, time.monotonic() - started
+
+
+class HurtleSide(object):
+    """Creates and deletes instances of the sample service at the SM."""
+
+    def __init__(self, hurtle):
+        self.hurtle = hurtle
+
+    def _client(self):
+        return occi_client.OCCIClient(self.hurtle.sm_url,
+                                      headers={'X-Project-Id': 'bench'})
+
+    def create(self, _index):
+        client = self._client()
+        location = client.create('/sample/', KIND)
+
+        def active():
+            entity = client.get(location)
+            state = entity.attributes['mcn.service.state']
+            if state == 'failed':
+                raise RuntimeError('instance failed: %s' % entity.attributes
+                                   .get('mcn.service.state.reason'))
+            return location if state == 'active' else None
+        return wait(active, 'instance %s active' % location)
+
+    def delete(self, location):
+        client = self._client()
+        client.delete(location)
+
+        def gone():
+            try:
+                client.get(location)
+            except errors.NotFound:
+                return True
+            return None
+        wait(gone, 'instance %s gone' % location)
+
+
+class HeatSide(object):
+    """Creates, updates and deletes stacks of the sample template through
+    the embedded Heat's API, as the sample SO has them made."""
+
+    def __init__(self, hurtle):
+        self.hurtle = hurtle
+        with open(TEMPLATE) as handle:
+            self.template = handle.read()
+        self.serial = 0
+
+    def _status(self, heat, stack_id, wanted):
+        def check():
+            try:
+                status = heat.stacks.get(stack_id).stack_status
+            except heat_exc.HTTPNotFound:
+                status = 'DELETE_COMPLETE'
+            if status == wanted:
+                return status
+            if status.endswith('_FAILED'):
+                raise RuntimeError('stack %s: %s' % (stack_id, status))
+            return None
+        return wait(check, 'stack %s %s' % (stack_id, wanted))
+
+    def create(self, index):
+        heat = self.hurtle.heat_client('bench')
+        body = heat.stacks.create(
+            stack_name='bench-%d-%d' % (self.serial, index),
+            template=self.template, parameters={'provisioned': False})
+        stack_id = body['stack']['id']
+        self._status(heat, stack_id, 'CREATE_COMPLETE')
+        heat.stacks.update(stack_id, template=self.template,
+                           parameters={'provisioned': True})
+        self._status(heat, stack_id, 'UPDATE_COMPLETE')
+        return stack_id
+
+    def delete(self, stack_id):
+        heat = self.hurtle.heat_client('bench')
+        heat.stacks.delete(stack_id)
+        self._status(heat, stack_id, 'DELETE_COMPLETE')
+
+
+def one_round(side, count):
+    """``(create seconds, delete seconds)`` of ``count`` at once."""
+    handles, create_s = at_once(count, side.create)
+    _none, delete_s = at_once(count, lambda i: side.delete(handles[i]))
+    return create_s, delete_s
+
+
+def spread(values):
+    return '%.2f/%.2f/%.2f' % (min(values), statistics.median(values),
+                               max(values))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--counts', default='1,5,10,20,50',
+                        help='comma-separated numbers of instances created '
+                             'at once (default: %(default)s)')
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--workers', type=int, default=_default('workers'),
+                        help='[sm] workers (default: its default, '
+                             '%(default)s)')
+    parser.add_argument('--poll-interval', type=float,
+                        default=_default('poll_interval'),
+                        help='[sm] poll_interval (default: its default, '
+                             '%(default)s)')
+    args = parser.parse_args()
+    counts = [int(value) for value in args.counts.split(',')]
+    started = time.monotonic()
+    # The fixture's [sm] settings suit tests (one worker); these are an
+    # operator's (the later value of an option wins).
+    hurtle = hurtle_fixture.HurtleAll(
+        manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
+        phase_timeout=LIMIT, extra_conf='[sm]\nworkers = %d\n'
+        'poll_interval = %s\n' % (args.workers, args.poll_interval))
+    hurtle.setUp()
+    try:
+        print('hurtle-all ready in %.1f s ([sm] workers %d, poll_interval '
+              '%s)' % (time.monotonic() - started, args.workers,
+                       args.poll_interval))
+        sides = {'hurtle': HurtleSide(hurtle), 'heat': HeatSide(hurtle)}
+        summary = []
+        print('%4s %3s %9s %9s %9s %9s' % ('n', 'rep', 'hurtle_s', 'heat_s',
+                                           'h_del_s', 'heat_del_s'))
+        for count in counts:
+            rows = []
+            for repeat in range(1, args.repeats + 1):
+                sides['heat'].serial += 1
+                # Take turns: the side going first alternates.
+                order = (['hurtle', 'heat'] if repeat % 2
+                         else ['heat', 'hurtle'])
+                result = {}
+                for name in order:
+                    result[name] = one_round(sides[name], count)
+                rows.append(result)
+                print('%4d %3d %9.2f %9.2f %9.2f %9.2f' % (
+                    count, repeat, result['hurtle'][0], result['heat'][0],
+                    result['hurtle'][1], result['heat'][1]), flush=True)
+            summary.append((count, rows))
+        print('\nper N: seconds (min/median/max), ratio hurtle/heat, '
+              'hurtle seconds per instance (median)')
+        print('%4s %17s %17s %17s %17s %17s %8s' % (
+            'n', 'hurtle_create', 'heat_create', 'create_ratio',
+            'hurtle_delete', 'delete_ratio', 's/inst'))
+        for count, rows in summary:
+            h_create = [r['hurtle'][0] for r in rows]
+            b_create = [r['heat'][0] for r in rows]
+            h_delete = [r['hurtle'][1] for r in rows]
+            b_delete = [r['heat'][1] for r in rows]
+            print('%4d %17s %17s %17s %17s %17s %8.2f' % (
+                count, spread(h_create), spread(b_create),
+                spread([h / b for h, b in zip(h_create, b_create)]),
+                spread(h_delete),
+                spread([h / b for h, b in zip(h_delete, b_delete)]),
+                statistics.median(h_create) / count))
+        print('(heat_delete per N: %s)' % ', '.join(
+            '%d: %s' % (count, spread([r['heat'][1] for r in rows]))
+            for count, rows in summary))
+    finally:
+        hurtle.cleanUp()
+
+
+if __name__ == '__main__':
+    main()
