@@ -56,8 +56,12 @@ KIND = occi_client.CategoryRef('http://schemas.hurtle.it/occi/sm#',
                                'sample', 'kind')
 TEMPLATE = os.path.join(hurtle_fixture.ROOT, 'samples', 'sample',
                         'templates', 'sample.yaml')
-#: Seconds between two polls of one instance or stack (both sides).
+#: Seconds between two polls of one instance or stack, per instance or
+#: stack polled at once (both sides): N pollers ask 20 times a second in
+#: all, so that the polling does not load the servers it measures.
 STEP = 0.05
+#: ... but each at least once a second.
+MAX_STEP = 1.0
 #: Seconds one create or delete of N may take before the run fails.
 LIMIT = 600
 
@@ -69,15 +73,17 @@ def _default(name):
     raise KeyError(name)
 
 
-def wait(check, what):
-    """Poll ``check()`` every :data:`STEP` s until it returns a value
-    other than None; :data:`LIMIT` s at most."""
+def wait(check, what, count):
+    """Poll ``check()`` until it returns a value other than None, every
+    :data:`STEP` s times ``count`` (the number polling at once; at most
+    :data:`MAX_STEP` s); :data:`LIMIT` s at most."""
+    step = min(MAX_STEP, STEP * count)
     deadline = time.monotonic() + LIMIT
     while time.monotonic() < deadline:
         value = check()
         if value is not None:
             return value
-        time.sleep(STEP)
+        time.sleep(step)
     raise RuntimeError('%s: not within %d s' % (what, LIMIT))
 
 
@@ -94,8 +100,15 @@ def at_once(count, work):
 class HurtleSide(object):
     """Creates and deletes instances of the sample service at the SM."""
 
+    #: The create states, in order.
+    STATES = ('initialise', 'activate', 'deploy', 'provision', 'active')
+
     def __init__(self, hurtle):
         self.hurtle = hurtle
+        self.count = 1
+        #: Per instance created: ``{state: seconds after the POST when
+        #: it was first seen}``.
+        self.seen = []
 
     def _client(self):
         return occi_client.OCCIClient(self.hurtle.sm_url,
@@ -103,16 +116,20 @@ class HurtleSide(object):
 
     def create(self, _index):
         client = self._client()
+        started = time.monotonic()
         location = client.create('/sample/', KIND)
+        seen = {}
+        self.seen.append(seen)
 
         def active():
             entity = client.get(location)
             state = entity.attributes['mcn.service.state']
+            seen.setdefault(state, time.monotonic() - started)
             if state == 'failed':
                 raise RuntimeError('instance failed: %s' % entity.attributes
                                    .get('mcn.service.state.reason'))
             return location if state == 'active' else None
-        return wait(active, 'instance %s active' % location)
+        return wait(active, 'instance %s active' % location, self.count)
 
     def delete(self, location):
         client = self._client()
@@ -124,7 +141,7 @@ class HurtleSide(object):
             except errors.NotFound:
                 return True
             return None
-        wait(gone, 'instance %s gone' % location)
+        wait(gone, 'instance %s gone' % location, self.count)
 
 
 class HeatSide(object):
@@ -136,6 +153,7 @@ class HeatSide(object):
         with open(TEMPLATE) as handle:
             self.template = handle.read()
         self.serial = 0
+        self.count = 1
 
     def _status(self, heat, stack_id, wanted):
         def check():
@@ -148,7 +166,7 @@ class HeatSide(object):
             if status.endswith('_FAILED'):
                 raise RuntimeError('stack %s: %s' % (stack_id, status))
             return None
-        return wait(check, 'stack %s %s' % (stack_id, wanted))
+        return wait(check, 'stack %s %s' % (stack_id, wanted), self.count)
 
     def create(self, index):
         heat = self.hurtle.heat_client('bench')
@@ -170,9 +188,24 @@ class HeatSide(object):
 
 def one_round(side, count):
     """``(create seconds, delete seconds)`` of ``count`` at once."""
+    side.count = count
     handles, create_s = at_once(count, side.create)
     _none, delete_s = at_once(count, lambda i: side.delete(handles[i]))
     return create_s, delete_s
+
+
+def phase_medians(seen):
+    """``[(state, median seconds)]``: the time from first seeing each
+    create state to first seeing the next one seen, over the instances
+    (``HurtleSide.seen``)."""
+    spans = {}
+    for times in seen:
+        ordered = [state for state in HurtleSide.STATES if state in times]
+        for state, following in zip(ordered, ordered[1:]):
+            spans.setdefault(state, []).append(times[following] -
+                                               times[state])
+    return [(state, statistics.median(spans[state]))
+            for state in HurtleSide.STATES if state in spans]
 
 
 def spread(values):
@@ -213,6 +246,7 @@ def main():
                                            'h_del_s', 'heat_del_s'))
         for count in counts:
             rows = []
+            sides['hurtle'].seen = []
             for repeat in range(1, args.repeats + 1):
                 sides['heat'].serial += 1
                 # Take turns: the side going first alternates.
@@ -225,13 +259,13 @@ def main():
                 print('%4d %3d %9.2f %9.2f %9.2f %9.2f' % (
                     count, repeat, result['hurtle'][0], result['heat'][0],
                     result['hurtle'][1], result['heat'][1]), flush=True)
-            summary.append((count, rows))
+            summary.append((count, rows, phase_medians(sides['hurtle'].seen)))
         print('\nper N: seconds (min/median/max), ratio hurtle/heat, '
               'hurtle seconds per instance (median)')
         print('%4s %17s %17s %17s %17s %17s %8s' % (
             'n', 'hurtle_create', 'heat_create', 'create_ratio',
             'hurtle_delete', 'delete_ratio', 's/inst'))
-        for count, rows in summary:
+        for count, rows, _phases in summary:
             h_create = [r['hurtle'][0] for r in rows]
             b_create = [r['heat'][0] for r in rows]
             h_delete = [r['hurtle'][1] for r in rows]
@@ -244,7 +278,13 @@ def main():
                 statistics.median(h_create) / count))
         print('(heat_delete per N: %s)' % ', '.join(
             '%d: %s' % (count, spread([r['heat'][1] for r in rows]))
-            for count, rows in summary))
+            for count, rows, _phases in summary))
+        print('hurtle seconds from first seeing a state to first seeing '
+              'the next (median over the instances; polled every %.2f-%.2f '
+              's):' % (STEP, MAX_STEP))
+        for count, _rows, phases in summary:
+            print('%4d %s' % (count, '  '.join(
+                '%s %.2f' % item for item in phases)))
     finally:
         hurtle.cleanUp()
 
