@@ -12,8 +12,9 @@
 """N instances created at once, beside N Heat stacks created at once.
 
 Starts the embedded default (``hurtle-all`` on free loopback ports, a
-temporary state directory, the ``[sm]`` options at their defaults unless
-``--workers``/``--poll-interval`` say otherwise), then for each N of
+temporary state directory, the ``[sm] workers`` and ``poll_interval``
+and ``[cc] parallel_starts`` at their defaults unless ``--workers``,
+``--poll-interval`` or ``--parallel-starts`` say otherwise), then for each N of
 ``--counts``, ``--repeats`` times, takes turns between:
 
 * ``hurtle``: N threads each ``POST /sample/`` at once; wall-clock
@@ -226,6 +227,9 @@ def main():
                         default=_default('poll_interval'),
                         help='[sm] poll_interval (default: its default, '
                              '%(default)s)')
+    parser.add_argument('--parallel-starts', type=int,
+                        help='[cc] parallel_starts (default: its default, '
+                             'the number of CPUs)')
     args = parser.parse_args()
     counts = [int(value) for value in args.counts.split(',')]
     started = time.monotonic()
@@ -234,12 +238,16 @@ def main():
     hurtle = hurtle_fixture.HurtleAll(
         manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
         phase_timeout=LIMIT, extra_conf='[sm]\nworkers = %d\n'
-        'poll_interval = %s\n' % (args.workers, args.poll_interval))
+        'poll_interval = %s\n%s' % (
+            args.workers, args.poll_interval,
+            '[cc]\nparallel_starts = %d\n' % args.parallel_starts
+            if args.parallel_starts else ''))
     hurtle.setUp()
     try:
         print('hurtle-all ready in %.1f s ([sm] workers %d, poll_interval '
-              '%s)' % (time.monotonic() - started, args.workers,
-                       args.poll_interval))
+              '%s; [cc] parallel_starts %s)' % (
+                  time.monotonic() - started, args.workers,
+                  args.poll_interval, args.parallel_starts or 'default'))
         sides = {'hurtle': HurtleSide(hurtle), 'heat': HeatSide(hurtle)}
         summary = []
         print('%4s %3s %9s %9s %9s %9s' % ('n', 'rep', 'hurtle_s', 'heat_s',
