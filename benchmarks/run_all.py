@@ -39,6 +39,7 @@ SUITE = [
     ('parallel_updates', ['--rounds', '5'], 180),
     ('wsgi_servers', ['--seconds', '2', '--repeats', '2'], 240),
     ('lifecycle', ['--runs', '3'], 240),
+    ('parallel_lifecycle', ['--counts', '1,5,10', '--repeats', '1'], 300),
     ('deployer_drivers', ['--runs', '3'], 240),
     ('so_restart', ['--runs', '2'], 180),
     ('kubernetes_runtime', ['--runs', '2'], 180),
