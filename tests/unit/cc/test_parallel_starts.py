@@ -23,35 +23,19 @@ import testtools
 
 from hurtle.cc.runtime import local
 from tests.unit.cc import test_app_api
+from tests.unit.cc import test_command_bundle
 
-#: An SO in "another language" (``bundle.json``) that records that its
-#: process runs (``<app id>.began`` in its bundle directory), then waits
-#: for a file ``go`` there before it listens and writes its port file.
+#: ``test_command_bundle.SERVER`` (an SO in "another language",
+#: ``bundle.json``) that first records that its process runs
+#: (``<app id>.began`` in its bundle directory), then waits for a file
+#: ``go`` there before it listens and writes its port file.
 GATED = r'''
-import http.server, os, time
+import os, time
 
 open(os.environ['HURTLE_APP_ID'] + '.began', 'w').close()
 while not os.path.exists('go'):
     time.sleep(0.05)
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Length', '0')
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-srv = http.server.HTTPServer((os.environ['HURTLE_SO_HOST'],
-                              int(os.environ['HURTLE_SO_PORT'])), Handler)
-port_file = os.environ['HURTLE_SO_PORT_FILE']
-with open(port_file + '.tmp', 'w') as handle:
-    handle.write(str(srv.server_port))
-os.replace(port_file + '.tmp', port_file)
-srv.serve_forever()
-'''
+''' + test_command_bundle.SERVER
 
 
 class ParallelStartsTest(testtools.TestCase):
