@@ -46,11 +46,13 @@ keeps its state across restarts, as ``hurtle-so`` does; kept when the SO
 stops); a bad ``bundle.json`` fails the start with the reason (the CC
 answers 409).
 
-At most ``[cc] parallel_starts`` SOs (default: the number of CPUs) are
+At most ``[cc] parallel_starts`` SOs (default: 4 times the number of
+CPUs) are
 between their start and their first answer at once; a further start
-waits for one of them (an SO's start is CPU-bound: starting more at once
-makes each answer later, and many miss ``[cc] so_start_timeout``
-together).
+waits for one of them (an SO's start is mostly CPU: starting many more
+at once than CPUs makes each answer later, and many miss ``[cc]
+so_start_timeout`` together; a few per CPU still overlap its waits for
+the disk and takes a fair share of a CPU shared with other programs).
 
 ``python`` is :func:`python_executable`: the CC's own interpreter, also
 when the CC runs embedded in a WSGI server (uwsgi), whose
@@ -108,7 +110,7 @@ class LocalRuntime(base.Runtime):
         #: Held from an SO's start until it answers (``[cc]
         #: parallel_starts``).
         self._starting = threading.BoundedSemaphore(
-            conf.cc.parallel_starts or os.cpu_count() or 1)
+            conf.cc.parallel_starts or 4 * (os.cpu_count() or 1))
 
     def _command(self, image, port_file):
         cmd = [python_executable(), '-P', '-m', 'hurtle.cmd.so', '--bundle',
@@ -170,8 +172,8 @@ class LocalRuntime(base.Runtime):
     def start(self, app_id, image, env):
         argv = self._bundle_command(image)
         # At most [cc] parallel_starts SOs start at once: an SO's start
-        # is CPU-bound, so more would only all answer later (and miss
-        # so_start_timeout together).
+        # is mostly CPU, so many more would only all answer later (and
+        # miss so_start_timeout together).
         with self._starting:
             return self._start(app_id, image, env, argv)
 
