@@ -30,8 +30,11 @@ and ``[cc] parallel_starts`` at their defaults unless ``--workers``,
   seconds until all are gone.
 
 Prints, per N, the create and delete seconds of both, their ratios
-(hurtle/heat, min/median/max over the repeats) and Hurtle's seconds per
-instance (flat across N = time linear in N).
+(hurtle/heat, min/median/max over the repeats), Hurtle's seconds per
+instance (flat across N = time linear in N), the CPU seconds
+``hurtle-all`` and its children (Heat, CC, SM, SOs) used for each side's
+create and delete, and the median seconds Hurtle's instances spent in
+each create state.
 
 Usage: ``python benchmarks/parallel_lifecycle.py [--counts 1,5,10,20,50]
 [--repeats N]`` from the repository root, with Hurtle installed.
@@ -187,12 +190,42 @@ class HeatSide(object):
         self._status(heat, stack_id, 'DELETE_COMPLETE')
 
 
-def one_round(side, count):
-    """``(create seconds, delete seconds)`` of ``count`` at once."""
+def cpu_seconds(root):
+    """CPU seconds (user + system) used so far by process ``root`` and
+    its descendants, the exited ones its processes waited for included
+    (``/proc/<pid>/stat``: utime, stime, cutime, cstime)."""
+    stats = {}
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue    # exited meanwhile
+        # After "pid (comm)": state ppid ...; utime..cstime are 12-15.
+        stats[int(name)] = (int(fields[1]),
+                            sum(int(value) for value in fields[11:15]))
+    children = {}
+    for pid, (ppid, _ticks) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0))[1]
+        todo.extend(children.get(pid, []))
+    return total / os.sysconf('SC_CLK_TCK')
+
+
+def one_round(side, count, root):
+    """``(create seconds, delete seconds, CPU seconds)`` of ``count`` at
+    once; CPU seconds of process ``root`` (hurtle-all) and its
+    descendants during both."""
     side.count = count
+    cpu = cpu_seconds(root)
     handles, create_s = at_once(count, side.create)
     _none, delete_s = at_once(count, lambda i: side.delete(handles[i]))
-    return create_s, delete_s
+    return create_s, delete_s, cpu_seconds(root) - cpu
 
 
 def phase_medians(seen):
@@ -250,8 +283,9 @@ def main():
                   args.poll_interval, args.parallel_starts or 'default'))
         sides = {'hurtle': HurtleSide(hurtle), 'heat': HeatSide(hurtle)}
         summary = []
-        print('%4s %3s %9s %9s %9s %9s' % ('n', 'rep', 'hurtle_s', 'heat_s',
-                                           'h_del_s', 'heat_del_s'))
+        print('%4s %3s %9s %9s %9s %10s %9s %9s' % (
+            'n', 'rep', 'hurtle_s', 'heat_s', 'h_del_s', 'heat_del_s',
+            'h_cpu_s', 'heat_cpu_s'))
         for count in counts:
             rows = []
             sides['hurtle'].seen = []
@@ -262,11 +296,13 @@ def main():
                          else ['heat', 'hurtle'])
                 result = {}
                 for name in order:
-                    result[name] = one_round(sides[name], count)
+                    result[name] = one_round(sides[name], count,
+                                             hurtle.proc.pid)
                 rows.append(result)
-                print('%4d %3d %9.2f %9.2f %9.2f %9.2f' % (
+                print('%4d %3d %9.2f %9.2f %9.2f %10.2f %9.2f %9.2f' % (
                     count, repeat, result['hurtle'][0], result['heat'][0],
-                    result['hurtle'][1], result['heat'][1]), flush=True)
+                    result['hurtle'][1], result['heat'][1],
+                    result['hurtle'][2], result['heat'][2]), flush=True)
             summary.append((count, rows, phase_medians(sides['hurtle'].seen)))
         print('\nper N: seconds (min/median/max), ratio hurtle/heat, '
               'hurtle seconds per instance (median)')
@@ -287,6 +323,12 @@ def main():
         print('(heat_delete per N: %s)' % ', '.join(
             '%d: %s' % (count, spread([r['heat'][1] for r in rows]))
             for count, rows, _phases in summary))
+        print('CPU seconds of hurtle-all and its children per create + '
+              'delete of N (median): %s' % ', '.join(
+                  '%d: hurtle %.1f, heat %.1f' % (
+                      count, statistics.median(r['hurtle'][2] for r in rows),
+                      statistics.median(r['heat'][2] for r in rows))
+                  for count, rows, _phases in summary))
         print('hurtle seconds from first seeing a state to first seeing '
               'the next (median over the instances; polled every %.2f-%.2f '
               's):' % (STEP, MAX_STEP))
