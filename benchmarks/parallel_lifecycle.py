@@ -190,42 +190,72 @@ class HeatSide(object):
         self._status(heat, stack_id, 'DELETE_COMPLETE')
 
 
-def cpu_seconds(root):
-    """CPU seconds (user + system) used so far by process ``root`` and
-    its descendants, the exited ones its processes waited for included
-    (``/proc/<pid>/stat``: utime, stime, cutime, cstime)."""
-    stats = {}
+#: The parts of hurtle-all whose CPU seconds are told apart: the module
+#: each runs (``python -m ...``) -> its name. The SOs are the CC's
+#: children.
+PARTS = {'hurtle.cmd.heat': 'heat', 'hurtle.cmd.cc': 'cc',
+         'hurtle.cmd.sm': 'sm', 'hurtle.cmd.so': 'so'}
+
+
+def _processes():
+    """``{pid: (ppid, part, own ticks, waited-for children's ticks)}``
+    from ``/proc/<pid>/stat`` (utime + stime, cutime + cstime) and
+    ``cmdline`` (:data:`PARTS`; other: None)."""
+    found = {}
     for name in os.listdir('/proc'):
         if not name.isdigit():
             continue
         try:
             with open('/proc/%s/stat' % name) as handle:
                 fields = handle.read().rsplit(')', 1)[1].split()
+            with open('/proc/%s/cmdline' % name, 'rb') as handle:
+                args = handle.read().decode('utf-8', 'replace').split('\0')
         except OSError:
             continue    # exited meanwhile
+        part = next((PARTS[a] for a in args if a in PARTS), None)
         # After "pid (comm)": state ppid ...; utime..cstime are 12-15.
-        stats[int(name)] = (int(fields[1]),
-                            sum(int(value) for value in fields[11:15]))
+        found[int(name)] = (int(fields[1]), part,
+                            int(fields[11]) + int(fields[12]),
+                            int(fields[13]) + int(fields[14]))
+    return found
+
+
+def cpu_seconds(root):
+    """CPU seconds (user + system) used so far by process ``root`` and
+    its descendants, the exited ones their parents waited for included,
+    by part: ``{'heat', 'cc', 'sm', 'so', 'other'}`` (an SO that exited
+    counts in its parent's children's time: the CC's)."""
+    processes = _processes()
     children = {}
-    for pid, (ppid, _ticks) in stats.items():
+    for pid, (ppid, _part, _own, _waited) in processes.items():
         children.setdefault(ppid, []).append(pid)
-    total, todo = 0, [root]
+    totals = dict.fromkeys(('heat', 'cc', 'sm', 'so', 'other'), 0)
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += stats.get(pid, (0, 0))[1]
         todo.extend(children.get(pid, []))
-    return total / os.sysconf('SC_CLK_TCK')
+        if pid not in processes:
+            continue
+        _ppid, part, own, waited = processes[pid]
+        totals[part or 'other'] += own
+        # The CC's waited-for children are SOs; hurtle-all's are parts
+        # that exited (none while it serves).
+        totals['so' if part == 'cc' else 'other'] += waited
+    tick = os.sysconf('SC_CLK_TCK')
+    return {part: ticks / tick for part, ticks in totals.items()}
 
 
 def one_round(side, count, root):
-    """``(create seconds, delete seconds, CPU seconds)`` of ``count`` at
-    once; CPU seconds of process ``root`` (hurtle-all) and its
-    descendants during both."""
+    """``(create seconds, delete seconds, CPU seconds, {part: CPU
+    seconds})`` of ``count`` at once; CPU seconds of process ``root``
+    (hurtle-all) and its descendants during both (:func:`cpu_seconds`)."""
     side.count = count
-    cpu = cpu_seconds(root)
+    before = cpu_seconds(root)
     handles, create_s = at_once(count, side.create)
     _none, delete_s = at_once(count, lambda i: side.delete(handles[i]))
-    return create_s, delete_s, cpu_seconds(root) - cpu
+    after = cpu_seconds(root)
+    parts = {part: after[part] - before[part] for part in after}
+    return create_s, delete_s, sum(parts.values()), parts
 
 
 def phase_medians(seen):
@@ -329,6 +359,12 @@ def main():
                       count, statistics.median(r['hurtle'][2] for r in rows),
                       statistics.median(r['heat'][2] for r in rows))
                   for count, rows, _phases in summary))
+        print('of which, per part (median, hurtle side): %s' % ', '.join(
+            '%d: %s' % (count, ' '.join(
+                '%s %.1f' % (part, statistics.median(
+                    r['hurtle'][3][part] for r in rows))
+                for part in sorted(rows[0]['hurtle'][3])))
+            for count, rows, _phases in summary))
         print('hurtle seconds from first seeing a state to first seeing '
               'the next (median over the instances; polled every %.2f-%.2f '
               's):' % (STEP, MAX_STEP))
