@@ -50,6 +50,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 from heatclient import exc as heat_exc  # noqa: E402
+from keystoneauth1 import exceptions as ks_exc  # noqa: E402
 
 from hurtle.conf import sm as sm_conf  # noqa: E402
 from hurtle.occi import client as occi_client  # noqa: E402
@@ -165,6 +166,12 @@ class HeatSide(object):
                 status = heat.stacks.get(stack_id).stack_status
             except heat_exc.HTTPNotFound:
                 status = 'DELETE_COMPLETE'
+            except ks_exc.ConnectionError as exc:
+                # A poll that timed out is polled again, as the SM's
+                # calls are retried (the machine may be overloaded).
+                print('stack %s: %s; polled again'
+                      % (stack_id, type(exc).__name__), flush=True)
+                return None
             if status == wanted:
                 return status
             if status.endswith('_FAILED'):
