@@ -12,9 +12,10 @@
 """N instances created at once, beside N Heat stacks created at once.
 
 Starts the embedded default (``hurtle-all`` on free loopback ports, a
-temporary state directory, the ``[sm] workers`` and ``poll_interval``
-and ``[cc] parallel_starts`` at their defaults unless ``--workers``,
-``--poll-interval`` or ``--parallel-starts`` say otherwise), then for each N of
+temporary state directory, ``[sm] workers``, ``poll_interval`` and
+``watch_interval`` and ``[cc] parallel_starts`` at their defaults unless
+``--workers``, ``--poll-interval``, ``--watch-interval`` or
+``--parallel-starts`` say otherwise), then for each N of
 ``--counts``, ``--repeats`` times, takes turns between:
 
 * ``hurtle``: N threads each ``POST /sample/`` at once; wall-clock
@@ -297,6 +298,10 @@ def main():
                         default=_default('poll_interval'),
                         help='[sm] poll_interval (default: its default, '
                              '%(default)s)')
+    parser.add_argument('--watch-interval', type=float,
+                        default=_default('watch_interval'),
+                        help='[sm] watch_interval (default: its default, '
+                             '%(default)s)')
     parser.add_argument('--parallel-starts', type=int,
                         help='[cc] parallel_starts (default: its default, '
                              'the number of CPUs)')
@@ -307,7 +312,8 @@ def main():
     # operator's (the later value of an option wins).
     hurtle = hurtle_fixture.HurtleAll(
         manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-        phase_timeout=LIMIT, extra_conf='[sm]\nworkers = %d\n'
+        phase_timeout=LIMIT, watch_interval=args.watch_interval,
+        extra_conf='[sm]\nworkers = %d\n'
         'poll_interval = %s\n%s' % (
             args.workers, args.poll_interval,
             '[cc]\nparallel_starts = %d\n' % args.parallel_starts
@@ -315,9 +321,10 @@ def main():
     hurtle.setUp()
     try:
         print('hurtle-all ready in %.1f s ([sm] workers %d, poll_interval '
-              '%s; [cc] parallel_starts %s)' % (
+              '%s, watch_interval %s; [cc] parallel_starts %s)' % (
                   time.monotonic() - started, args.workers,
-                  args.poll_interval, args.parallel_starts or 'default'))
+                  args.poll_interval, args.watch_interval,
+                  args.parallel_starts or 'default'))
         sides = {'hurtle': HurtleSide(hurtle), 'heat': HeatSide(hurtle)}
         summary = []
         print('%4s %3s %9s %9s %9s %10s %9s %9s' % (
