@@ -40,6 +40,7 @@ SUITE = [
     ('wsgi_servers', ['--seconds', '2', '--repeats', '2'], 240),
     ('lifecycle', ['--runs', '3'], 240),
     ('sm_churn', ['--instances', '10', '--rounds', '2'], 300),
+    ('parallel_lifecycle', ['--counts', '1,5,10', '--repeats', '1'], 300),
     ('deployer_drivers', ['--runs', '3'], 240),
     ('so_restart', ['--runs', '2'], 180),
     ('all_start', ['--runs', '2'], 240),

@@ -33,6 +33,14 @@ cc_opts = [
     cfg.IntOpt('so_start_timeout', default=60, min=1,
                help='Seconds an SO process may take to answer on its '
                     'port.'),
+    cfg.IntOpt('parallel_starts', min=1,
+               sample_default='<4 x the number of CPUs>',
+               help='SO processes the local runtime starts at once (from '
+                    'its start until it answers); further starts wait for '
+                    'one of them, and so_start_timeout counts from when a '
+                    'start begins. Starting an SO is mostly CPU: many more '
+                    'at once than CPUs only makes each answer later. '
+                    'Default: 4 times the number of CPUs.'),
     cfg.HostAddressOpt('so_host', default='127.0.0.1',
                        help='Address local SO processes bind to.'),
     cfg.ListOpt('allowed_images', default=[],

@@ -49,7 +49,14 @@ sm_opts = [
                help='Retries of a call to the CC or an SO that fails with '
                     'a connection error or 503.'),
     cfg.IntOpt('workers', default=8, min=1,
-               help='Threads running instance lifecycles.'),
+               help='Threads running instance lifecycles: at most this '
+                    'many instances are created, updated or deleted at '
+                    'once, the others wait for a thread. A lifecycle '
+                    'thread mostly waits for its SO and the stack, so '
+                    'this may exceed the number of CPUs; but it also '
+                    'bounds the stacks Heat creates at once (the embedded '
+                    'Heat on SQLite fails stacks with "database is '
+                    'locked" with about 50).'),
     cfg.ListOpt('service_catalogue', default=[],
                 help='SMs of other services, for composition: entries '
                      '<service_type>=<collection URL>, e.g. '

@@ -46,6 +46,14 @@ keeps its state across restarts, as ``hurtle-so`` does; kept when the SO
 stops); a bad ``bundle.json`` fails the start with the reason (the CC
 answers 409).
 
+At most ``[cc] parallel_starts`` SOs (default: 4 times the number of
+CPUs) are
+between their start and their first answer at once; a further start
+waits for one of them (an SO's start is mostly CPU: starting many more
+at once than CPUs makes each answer later, and many miss ``[cc]
+so_start_timeout`` together; a few per CPU still overlap its waits for
+the disk and takes a fair share of a CPU shared with other programs).
+
 ``python`` is :func:`python_executable`: the CC's own interpreter, also
 when the CC runs embedded in a WSGI server (uwsgi), whose
 ``sys.executable`` is the server's binary.
@@ -57,6 +65,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import requests
 
@@ -98,6 +107,10 @@ class LocalRuntime(base.Runtime):
         #: pid -> ref of the SOs to stop at CC shutdown: started by this
         #: process, or adopted from an earlier one (:meth:`reconcile`).
         self._refs = {}
+        #: Held from an SO's start until it answers (``[cc]
+        #: parallel_starts``).
+        self._starting = threading.BoundedSemaphore(
+            conf.cc.parallel_starts or 4 * (os.cpu_count() or 1))
 
     def _command(self, image, port_file):
         cmd = [python_executable(), '-P', '-m', 'hurtle.cmd.so', '--bundle',
@@ -158,6 +171,13 @@ class LocalRuntime(base.Runtime):
 
     def start(self, app_id, image, env):
         argv = self._bundle_command(image)
+        # At most [cc] parallel_starts SOs start at once: an SO's start
+        # is mostly CPU, so many more would only all answer later (and
+        # miss so_start_timeout together).
+        with self._starting:
+            return self._start(app_id, image, env, argv)
+
+    def _start(self, app_id, image, env, argv):
         os.makedirs(self.workdir, exist_ok=True)
         port_file = os.path.join(self.workdir, '%s.port' % app_id)
         log_path = os.path.join(self.workdir, '%s.log' % app_id)
