@@ -29,10 +29,33 @@ that app's lock, so API calls (DELETE, actions) and the watcher never act
 on one app at once.
 """
 import logging
+import os
 import threading
 import time
 
+from hurtle import process_lock
+
 LOG = logging.getLogger(__name__)
+
+#: In ``[DEFAULT] state_path``: locked (:mod:`hurtle.process_lock`) by
+#: the one process serving the CC of that state. It adopts, restarts and
+#: stops the SOs there; a second CC would do each twice (two SOs for one
+#: app, or another CC's SOs stopped when it exits).
+LOCK_FILE = 'hurtle-cc.lock'
+
+
+def hold_cc_lock(conf):
+    """Lock ``<state_path>/hurtle-cc.lock`` for this process's life.
+
+    :returns: the open lock file (keep a reference to it).
+    :raises RuntimeError: another process holds it; the message says so.
+    """
+    path = os.path.join(conf.state_path, LOCK_FILE)
+    try:
+        return process_lock.hold(path)
+    except process_lock.Held:
+        raise RuntimeError('another process serves the CC of %s (it holds '
+                           '%s)' % (conf.state_path, path))
 
 
 class Schedule(object):

@@ -17,7 +17,8 @@ runtime's SOs outlive a killed CC) and restarts the SOs of apps recorded
 as ``active`` whose process is gone, then watches the SOs
 (``hurtle.cc.recovery.Watcher``: a dead SO is restarted with bounded
 attempts); on SIGTERM it stops the watcher and the SOs it started or
-adopted.
+adopted. One process serves the CC of a ``state_path``: a second
+refuses to start (``hurtle.cc.recovery.LOCK_FILE``).
 """
 import logging
 import sys
@@ -39,6 +40,11 @@ def main(argv=None):
     except RuntimeError as exc:   # an unknown or broken driver
         LOG.error('%s', exc)
         sys.exit('hurtle-cc: %s' % exc)
+    try:
+        lock = recovery.hold_cc_lock(conf)  # noqa: F841 (held till exit)
+    except RuntimeError as exc:
+        LOG.error('%s', exc)
+        sys.exit('hurtle-cc: cannot start: %s' % exc)
     backend.recover()
     watcher = recovery.Watcher(conf, backend).start()
 

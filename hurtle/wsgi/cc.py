@@ -14,9 +14,10 @@
 The ``local`` runtime starts SOs from the serving process and one
 watcher restarts them, so one process must serve the CC of a
 ``state_path``: the first worker takes an exclusive lock,
-``<state_path>/hurtle-cc.wsgi.lock``, and any other refuses to start (the
-WSGI server stops, see ``hurtle.wsgi._common.refuse``). Run one worker
-process (with threads if wanted). When the worker exits (the server
+``<state_path>/hurtle-cc.lock`` (as ``hurtle-cc`` does), and any other
+refuses to start (the WSGI server stops, see
+``hurtle.wsgi._common.refuse``). Run one worker process (with threads if
+wanted). When the worker exits (the server
 stops it), the watcher and the SOs it started or adopted stop (see
 ``hurtle.cmd.cc``: the same recovery runs at load). The configuration
 comes from ``HURTLE_CONFIG_FILES``.
@@ -25,23 +26,19 @@ import atexit
 import os
 
 from hurtle.cc import recovery
-from hurtle import process_lock
 from hurtle.wsgi import _common
 
 NAME = 'hurtle-cc'
-LOCK_FILE = 'hurtle-cc.wsgi.lock'
 
 
 def _hold_lock(conf):
-    """Lock ``<state_path>/hurtle-cc.wsgi.lock`` for this process's
-    life, or refuse to start."""
-    path = os.path.join(conf.state_path, LOCK_FILE)
+    """Lock ``<state_path>/hurtle-cc.lock`` for this process's life, or
+    refuse to start."""
     try:
-        return process_lock.hold(path)
-    except process_lock.Held:
-        _common.refuse(NAME, 'another process serves the CC of %s (it '
-                       'holds %s): run the CC with one worker process'
-                       % (conf.state_path, path))
+        return recovery.hold_cc_lock(conf)
+    except RuntimeError as exc:
+        _common.refuse(NAME, '%s: run the CC with one worker process'
+                       % exc)
 
 
 with _common.starting(NAME):

@@ -172,3 +172,26 @@ class KilledCCTest(testtools.TestCase):
         self.assertFalse(self.serves(url))
         self.assertFalse(os.path.exists(pid_files.path(
             os.path.join(self.state, 'so'), 'adopted')))
+
+    def test_a_second_cc_on_the_same_state_refuses_to_start(self):
+        url, pid = self.create('only')
+        other = os.path.join(self.state, 'other-port.conf')
+        with open(other, 'w') as handle:
+            handle.write('[cc]\nport = %d\n' % net.held_port(self))
+        second = all_cmd.Child(
+            'hurtle-cc-2', 'hurtle.cmd.cc', 'http://127.0.0.1:1/',
+            types.SimpleNamespace(state_path=self.state,
+                                  config_file=[self.cc.args[-1], other]))
+        second.start()
+        self.addCleanup(second.stop)
+        self.assertNotEqual(0, second.proc.wait(TIMEOUT))
+        with open(second.log_path, 'rb') as handle:
+            log = handle.read().decode('utf-8', 'replace')
+        self.assertIn('hurtle-cc: cannot start: another process serves the '
+                      'CC of %s' % self.state, log)
+        self.assertNotIn('Traceback', log)
+        # The first CC and its SO are untouched.
+        self.assertTrue(self.is_so(pid, 'only'))
+        self.assertTrue(self.serves(url))
+        self.assertEqual('active', self.client.get('/app/only').attributes[
+            'occi.app.state'])
