@@ -325,6 +325,8 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             if self.stacks is not None:
                 self.stacks.dispose_app(app_id, entity.app_env)
             self._stop(entity)
+            # An SO killed in mid-delete never removed its state file.
+            self.runtime.forget(app_id)
             # Removed under the lock: the watcher never restarts it.
             self.store.delete(entity.identifier, extras)
         LOG.info('app %s stopped and removed',

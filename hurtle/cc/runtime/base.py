@@ -107,6 +107,15 @@ class Runtime(abc.ABC):
         the CC and that find them by the instance label (``kubernetes``).
         """
 
+    def forget(self, app_id):
+        """The app ``app_id`` is deleted (its SO stopped): remove what the
+        runtime keeps of it for a restarted SO, such as the SO's state
+        file, so that a later app with the same id starts afresh.
+
+        The default does nothing: right where that state goes with the
+        SO (a pod's volume).
+        """
+
     def status(self, ref):
         """Return the :data:`Status` of the SO identified by ``ref``.
 

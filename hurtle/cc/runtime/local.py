@@ -304,6 +304,15 @@ class LocalRuntime(base.Runtime):
             return False
         return _is_so(pid, ref.get('app'))
 
+    def forget(self, app_id):
+        """Remove the state file of app ``app_id``'s SO
+        (``<state_path>/so/<app id>.json``, also its ``.tmp``): the SO
+        removes it itself after a dispose, but not if it was killed in
+        the middle of one."""
+        stem = os.path.join(self.workdir, '%s.json' % app_id)
+        _unlink(stem)
+        _unlink(stem + '.tmp')
+
     def stop_all(self):
         """Stop every SO this process started or adopted (CC shutdown),
         removing their port and pid files."""

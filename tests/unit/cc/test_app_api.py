@@ -134,6 +134,20 @@ class AppAPITest(testtools.TestCase):
         self.assertTrue(second_in.is_set())
         self.assertEqual({}, self.backend._locks)
 
+    def test_delete_removes_the_state_file_a_killed_so_left(self):
+        location = self.create()
+        app_id = location.rstrip('/').rsplit('/', 1)[-1]
+        state_file = os.path.join(self.conf.state_path, 'so',
+                                  app_id + '.json')
+        # What an SO killed in the middle of its dispose leaves behind.
+        with open(state_file, 'w') as handle:
+            handle.write('{"so": {"stack_id": "gone"}}')
+        # Stopping keeps it: the SO restarts from it.
+        self.client.action(location, STOP)
+        self.assertTrue(os.path.exists(state_file))
+        self.client.delete(location)
+        self.assertFalse(os.path.exists(state_file))
+
     def test_stop_and_start_actions(self):
         location = self.create()
         self.client.action(location, STOP)
