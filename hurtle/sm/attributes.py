@@ -67,6 +67,17 @@ def _types(schema):
     return [declared] if isinstance(declared, str) else list(declared)
 
 
+def _whole(value, schema):
+    """``value`` as an ``int`` if it is a whole float (``8.0``) and the
+    schema's type is ``integer``: JSON Schema counts 8.0 as an integer,
+    but an SO would be handed "8.0"."""
+    types = _types(schema)
+    if (isinstance(value, float) and value.is_integer() and
+            'integer' in types and 'number' not in types):
+        return int(value)
+    return value
+
+
 def _coerce(value, schema):
     """``value`` turned into the declared type if unambiguous, else as is."""
     types = _types(schema)
@@ -152,5 +163,5 @@ class AttributeChecker(object):
                     'attribute %s%s: %s breaks the rule %s %s'
                     % (name, where, _short(error.instance), rule,
                        _short(error.validator_value)))
-            result[name] = value
+            result[name] = _whole(value, self.schemas[name])
         return result

@@ -193,6 +193,16 @@ class AttributeApiTest(testtools.TestCase):
         self.assertIs(True, rendered['svc.flag'])
         self.assertEqual([1, 2], rendered['svc.free'])
 
+    def test_whole_floats_of_integer_attributes_are_stored_as_int(self):
+        # JSON Schema calls 8.0 an integer; the SO must get 8, not "8.0".
+        for response in (self.text('POST', '/svc/', 'svc.count=8.0'),
+                         self.json('POST', '/svc/', {'svc.count': 8.0})):
+            count = self.row(self.created(response)).attributes['svc.count']
+            self.assertEqual(8, count)
+            self.assertIs(int, type(count))
+        self.refused(self.json('POST', '/svc/', {'svc.count': 8.5}),
+                     'svc.count', 'type', 'integer')
+
     def test_json_null_is_400_never_a_default(self):
         self.refused(self.json('POST', '/svc/', {'svc.count': None}),
                      'svc.count', 'null')
