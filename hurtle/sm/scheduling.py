@@ -29,7 +29,9 @@ superseded by a request another replica accepted.
 How work ends: it returns (done), raises :class:`Superseded` or
 :class:`Stopping` (stopped quietly), or fails: :class:`PhaseError`,
 ``hurtle.polling.Timeout``, ``hurtle.occi.errors.OCCIError`` or a
-Keystone error record ``failed`` with the reason; any other exception is
+Keystone error record ``failed`` with the reason (unless the SM is
+stopping: such an error is then most likely the shutdown's own doing,
+and the next start resumes the operation); any other exception is
 logged and recorded as "internal error in the SM".
 """
 import concurrent.futures
@@ -227,19 +229,33 @@ class Scheduler(object):
                      'for the next start to resume', op.instance_id,
                      op.number)
             return False, None
-        except (PhaseError, polling.Timeout) as exc:
-            reason = str(exc)
-        except errors.OCCIError as exc:
-            reason = exc.message
-        except ks_exc.ClientException as exc:
-            reason = ('Keystone authentication for the CC failed: %s'
-                      % type(exc).__name__)
+        except (PhaseError, polling.Timeout, errors.OCCIError,
+                ks_exc.ClientException) as exc:
+            if self.stopping.is_set():
+                # Most likely caused by the shutdown itself (the CC or an
+                # SO stopping beside this SM): the next start resumes
+                # the operation instead of recording it failed.
+                LOG.info('instance %s: operation %d interrupted by the SM '
+                         'stopping (%s); left for the next start to resume',
+                         op.instance_id, op.number, type(exc).__name__)
+                return False, None
+            reason = self._reason(exc)
         except Exception:  # never lose a worker thread silently
             LOG.exception('lifecycle of instance %s crashed', op.instance_id)
             reason = 'internal error in the SM'
         else:
             return True, None
         return self.fail(op, reason), reason
+
+    @staticmethod
+    def _reason(exc):
+        """The failure reason users see for a lifecycle error."""
+        if isinstance(exc, errors.OCCIError):
+            return exc.message
+        if isinstance(exc, ks_exc.ClientException):
+            return ('Keystone authentication for the CC failed: %s'
+                    % type(exc).__name__)
+        return str(exc)
 
     def fail(self, op, reason):
         """Record ``failed`` with ``reason`` if ``op`` still owns the

@@ -71,3 +71,17 @@ class SchedulerForgetsEndedJobsTest(test_leases._Base):
         self.assertEqual(['c1', 'i1', 'i1', 'i2'], sorted(ran))
         self.assertEqual([], self.scheduler.held())
         self.assertEqual(states.FAILED, self.store.load('i2').state)
+
+    def test_an_error_while_the_sm_stops_is_left_to_the_next_start(self):
+        self.add(self.store, 'i3')
+        before = self.store.load('i3').state
+
+        def cc_gone(op):
+            # The CC stopped beside this SM, which is stopping too.
+            self.scheduler.stopping.set()
+            raise scheduling.PhaseError('dispose failed: CC unavailable')
+        self.join(self.scheduler.dispatch(cc_gone, 'i3',
+                                          states.FIRST_OPERATION))
+        row = self.store.load('i3')
+        self.assertEqual(before, row.state)
+        self.assertNotEqual(states.FAILED, row.state)
