@@ -143,8 +143,11 @@ class Leases(object):
 
     def release(self, instance_ids):
         """Give up this replica's leases of ``instance_ids``."""
+        instance_ids = list(instance_ids)
+        if not instance_ids:
+            return
         try:
-            self.store.release(list(instance_ids), self.owner)
+            self.store.release(instance_ids, self.owner)
         except Exception:   # they expire anyway
             LOG.exception('releasing the leases of %s failed',
                           ', '.join(instance_ids))

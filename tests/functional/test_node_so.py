@@ -95,8 +95,10 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         except OSError:
             return '(no SO log)'
 
-    def node_so(self, instance_id):
-        """``(pid, environ)`` of the instance's Node.js SO."""
+    def node_so(self, instance_id, required=True):
+        """``(pid, environ)`` of the instance's Node.js SO; with
+        ``required=False`` ``(None, None)`` when there is none (between a
+        killed SO and its restart)."""
         for name in os.listdir('/proc'):
             if not name.isdigit():
                 continue
@@ -104,6 +106,8 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
             if environ.get('HURTLE_INSTANCE_ID') == instance_id and \
                     environ.get('HURTLE_SO_PORT_FILE'):
                 return int(name), environ
+        if not required:
+            return None, None
         self.fail('no SO process for %s' % instance_id)
 
     def state_file(self, instance_id):
@@ -134,8 +138,10 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
             app = cc.get('/app/%s' % instance_id).attributes
             if app['occi.app.state'] != 'active':
                 return None
-            pid = self.node_so(instance_id)[0]
-            if pid != old_pid:
+            # The CC may still say active for the SO just killed, before
+            # its restart exists.
+            pid = self.node_so(instance_id, required=False)[0]
+            if pid is not None and pid != old_pid:
                 return pid, app['occi.app.url'].rstrip('/') + \
                     '/orchestrator/default'
         return self.wait_for(restarted, 'SO restarted')
