@@ -29,6 +29,14 @@ sm_opts = [
                     'built from it. Unset: from the request\'s Host '
                     'header, which must then be a valid host[:port] '
                     '(else 400).'),
+    cfg.ListOpt('allowed_hosts', default=[],
+                help='Host names (as in the Host header, port left aside) '
+                     'the SM answers to besides IP addresses, localhost '
+                     'and the host of public_url; "*" for any. Other '
+                     'names are answered 400, which stops a web page '
+                     'from reaching the SM through DNS rebinding. Checked '
+                     'with auth_strategy = noauth, and with keystone when '
+                     'set.'),
     cfg.URIOpt('cc_url', default='http://127.0.0.1:8887/',
                help='Endpoint of the Cloud Controller app API.'),
     cfg.StrOpt('service_project', default='service',

@@ -67,6 +67,7 @@ from hurtle.conf import deployer as deployer_conf
 from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors
+from hurtle.occi import hosts
 from hurtle.occi import registry as occi_registry
 from hurtle import policy
 from hurtle.sm import attributes as attributes_mod
@@ -380,6 +381,10 @@ def make_application(conf, manifests):
         registry, public_url=conf.sm.public_url,
         max_page=conf.occi.max_page,
         category_locations=conf.occi.category_locations)
+    if conf.auth_strategy == 'noauth' or conf.sm.allowed_hosts:
+        application.checks.append(hosts.HostGuard(
+            conf.sm.allowed_hosts, conf.sm.public_url,
+            '[sm] allowed_hosts'))
     for term, kind in kinds.items():
         application.register_backend(
             kind, ServiceBackend(by_term[term], store, lifecycle))

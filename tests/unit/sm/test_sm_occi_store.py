@@ -183,7 +183,7 @@ class TestOCCIChangesPersist(testtools.TestCase):
             'X-Project-Id': 'p1', 'Content-Type': 'text/occi',
             'Category': 'svc; scheme="http://example.org/occi/sm#"; '
                         'class="kind"',
-            'X-OCCI-Attribute': 'svc.size=1', 'Host': 'evil.example'},
+            'X-OCCI-Attribute': 'svc.size=1', 'Host': '10.0.0.5:8888'},
             timeout=10)
         self.assertEqual(201, resp.status_code, resp.text)
         self.assertTrue(resp.headers['Location'].startswith(
@@ -191,3 +191,51 @@ class TestOCCIChangesPersist(testtools.TestCase):
         query = requests.get(self.url + '-/', headers={
             'X-Project-Id': 'p1', 'Accept': 'text/plain'}, timeout=10)
         self.assertIn('location="/base/svc/"', query.text)
+
+
+class DNSRebindingTest(testtools.TestCase):
+    """A page whose DNS name was pointed at 127.0.0.1 reaches the noauth
+    SM with its own name in ``Host``: refused, nothing stored."""
+
+    def setUp(self):
+        super().setUp()
+        self.sm = self.useFixture(sm_server.SMServer(
+            {'svc.size': 'required'}))
+
+    def post(self, host):
+        return requests.post(self.sm.url + 'svc/', headers={
+            'Content-Type': 'text/occi', 'Host': host,
+            'Category': 'svc; scheme="http://example.org/occi/sm#"; '
+                        'class="kind"',
+            'X-OCCI-Attribute': 'svc.size=1'}, timeout=10)
+
+    def test_a_foreign_name_is_refused_and_nothing_is_stored(self):
+        port = self.sm.url.split(':')[2].split('/')[0]
+        for method in ('GET', 'POST'):
+            resp = requests.request(
+                method, self.sm.url + 'svc/',
+                headers={'Host': 'rebound.example:%s' % port,
+                         'Origin': 'http://rebound.example:%s' % port},
+                timeout=10)
+            self.assertEqual(400, resp.status_code)
+            self.assertIn('[sm] allowed_hosts', resp.text)
+        self.assertEqual(400, self.post('rebound.example').status_code)
+        self.assertEqual([], self.sm.client.list('/svc/'))
+        self.assertEqual(201, self.post('localhost:%s' % port).status_code)
+        self.assertEqual(1, len(self.sm.client.list('/svc/')))
+
+    def test_allowed_hosts_lets_a_name_through(self):
+        self.sm.conf.set_override('allowed_hosts', ['sm.internal'],
+                                  group='sm')
+        self.sm.start()
+        self.assertEqual(201, self.post('sm.internal').status_code)
+        self.assertEqual(400, self.post('evil.example').status_code)
+
+    def test_keystone_mode_does_not_check_unless_configured(self):
+        self.sm.conf.set_override('auth_strategy', 'keystone')
+        self.sm.conf.set_override('trusts', False, group='deployer')
+        self.sm.start()
+        # (The test server's middleware is still noauth: only the SM's
+        # own guard is switched by auth_strategy.)
+        resp = self.post('sm.example')
+        self.assertEqual(201, resp.status_code, resp.text)
