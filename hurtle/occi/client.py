@@ -372,8 +372,20 @@ class OCCIClient(object):
 
     def _render(self, categories, attributes=None, extra=None,
                 content_type=None):
-        """Headers and body for a request carrying OCCI data."""
-        if (content_type or self.content_type) == OCCI_JSON:
+        """Headers and body for a request carrying OCCI data.
+
+        A string attribute with a CR or LF goes as ``application/occi+json``
+        (when no ``extra`` header lines come with it) whatever the client's
+        rendering: the header renderings would turn its newlines into
+        spaces, and every OCCI server of Hurtle's, SOs included
+        (doc/source/contributor/so-api.rst), accepts JSON.
+        """
+        content_type = content_type or self.content_type
+        if content_type != OCCI_JSON and not extra and any(
+                isinstance(value, str) and ('\n' in value or '\r' in value)
+                for value in (attributes or {}).values()):
+            content_type = OCCI_JSON
+        if content_type == OCCI_JSON:
             return {'Content-Type': OCCI_JSON}, _json_request(
                 categories, attributes)
         lines = [('Category', str(c)) for c in categories]
@@ -383,7 +395,7 @@ class OCCIClient(object):
             lines.append(('X-OCCI-Attribute',
                           parsing.render_attribute(name, value)))
         lines.extend(extra or [])
-        if (content_type or self.content_type) == TEXT_PLAIN:
+        if content_type == TEXT_PLAIN:
             body = ''.join('%s: %s\n' % line for line in lines)
             return {'Content-Type': TEXT_PLAIN}, body
         headers = {'Content-Type': TEXT_OCCI}

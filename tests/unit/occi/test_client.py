@@ -96,6 +96,21 @@ class ClientTestMixin(object):
             self.assertEqual(value, got)
             self.assertIs(type(value), type(got))
 
+    def test_newlines_reach_the_server_whatever_the_rendering(self):
+        # The header renderings cannot carry a CR or LF: such a request
+        # goes as JSON, and the value arrives as sent.
+        reader = client.OCCIClient(self.base, headers={'X-Project-Id': 'p1'},
+                                   retries=0, accept=client.OCCI_JSON)
+        script = '#!/bin/sh\necho one\r\necho two\n'
+        loc = self.client.create('/app/', APP, {
+            'occi.app.name': 'n', 'occi.app.image': 'img',
+            'occi.app.env': script})
+        self.assertEqual(script,
+                         reader.get(loc).attributes['occi.app.env'])
+        self.client.update(loc, APP, {'occi.app.env': 'A=1\nB=2'})
+        self.assertEqual('A=1\nB=2',
+                         reader.get(loc).attributes['occi.app.env'])
+
     def test_non_ascii_values_round_trip(self):
         # The server sends header values as UTF-8 bytes; the client must
         # not read them as latin-1 ('h\xc3\xa9llo').
