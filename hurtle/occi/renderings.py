@@ -202,11 +202,27 @@ def _data_from_header_map(header_map):
         data.categories.append(parsing.parse_category(value))
     for value in values['X-OCCI-Attribute']:
         name, val = parsing.parse_attribute(value)
+        if name in data.attributes:
+            # Which one was meant cannot be told: never keep one silently.
+            raise errors.BadRequest('attribute %s is given more than once'
+                                    % name[:100])
         data.attributes[name] = val
     for value in values['Link']:
         data.links.append(parsing.parse_link(value))
     data.locations.extend(values['X-OCCI-Location'])
     return data
+
+
+def _unique_members(pairs):
+    """A JSON object's dict; :raises ValueError: a member name repeats
+    (RFC 8259 4 leaves which one counts to each parser)."""
+    doc = {}
+    for name, value in pairs:
+        if name in doc:
+            raise ValueError('member %s is given more than once'
+                             % json.dumps(name)[:100])
+        doc[name] = value
+    return doc
 
 
 class _TextRendering(BaseRendering):
@@ -450,7 +466,7 @@ class JsonRendering(BaseRendering):
         if not body or not body.strip():
             return OCCIData()
         try:
-            doc = json.loads(body)
+            doc = json.loads(body, object_pairs_hook=_unique_members)
         except ValueError as exc:
             raise errors.BadRequest('Invalid JSON: %s' % exc)
         except RecursionError:

@@ -54,6 +54,30 @@ class TestErrorPaths(base.ServedAppTestCase):
                         body)
         self.assertError(resp, 400)
 
+    def test_an_attribute_given_twice_is_400_and_creates_nothing(self):
+        # A client cannot mean both values; keeping one would be a guess.
+        posts = [
+            ({'Content-Type': 'text/occi', 'Category': base.APP_CAT,
+              'X-OCCI-Attribute': 'occi.app.name="a", '
+                                  'occi.app.image="i", occi.app.name="b"'},
+             None),
+            ({'Content-Type': 'text/plain'},
+             'Category: %s\nX-OCCI-Attribute: occi.app.name="a"\n'
+             'X-OCCI-Attribute: occi.app.image="i"\n'
+             'X-OCCI-Attribute: occi.app.name="b"\n' % base.APP_CAT),
+            ({'Content-Type': 'application/occi+json'},
+             '{"kind": "http://schemas.ogf.org/occi/platform#app", '
+             '"attributes": {"occi.app.name": "a", "occi.app.image": "i", '
+             '"occi.app.name": "b"}}'),
+        ]
+        for headers, body in posts:
+            resp = self.req('POST', '/app/', headers, body)
+            self.assertError(resp, 400)
+            self.assertIn('occi.app.name', resp.text)
+            self.assertIn('more than once', resp.text)
+        resp = self.req('GET', '/app/', {'Accept': 'text/uri-list'})
+        self.assertEqual('', resp.text.strip())
+
     def test_delete_of_no_collection_is_404(self):
         loc = self.create_app()
         for path in ('/nonexistent/', loc + '/'):
