@@ -34,6 +34,7 @@ In the noauth mode the CC client also sends the local secret
 (``hurtle.local_secret``) as ``X-Auth-Token``; only the CC gets it.
 """
 import collections
+import http.cookiejar
 import logging
 import threading
 
@@ -111,6 +112,22 @@ class Peers(object):
         self._keystone = None
         self._trusts = collections.OrderedDict()   # trust id -> session
         self._trusts_lock = threading.Lock()
+        self._local = threading.local()
+
+    def http_session(self):
+        """The calling thread's :class:`requests.Session` for every peer
+        (its connections are kept alive between the calls of one
+        lifecycle; one per thread because requests does not promise a
+        session is safe to share). It accepts no cookies: peers on the
+        same host would otherwise get each other's (cookies ignore
+        ports)."""
+        session = getattr(self._local, 'session', None)
+        if session is None:
+            session = requests.Session()
+            session.cookies.set_policy(
+                http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+            self._local.session = session
+        return session
 
     def _client(self, component, url, headers, probe=False,
                 service_token=False, keystone=None):
@@ -121,7 +138,8 @@ class Peers(object):
             timeout = self.conf.sm.phase_timeout
             retries = self.conf.sm.call_retries
         kwargs = dict(headers=headers, verify=not self.conf.sm.insecure,
-                      timeout=timeout, retries=retries)
+                      timeout=timeout, retries=retries,
+                      session=self.http_session())
         if service_token and self.conf.auth_strategy == 'keystone':
             return ServiceTokenClient(
                 component, keystone or self.keystone_session(), url,
