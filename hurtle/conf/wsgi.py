@@ -37,10 +37,12 @@ wsgi_opts = [
                  help='Seconds a client may take to send a request body '
                       'once its headers arrived (408 and close after).'),
     cfg.IntOpt('wsgi_default_pool_size', default=100, min=1,
-               help='Connections served at once (one thread each, kept-'
-                    'alive idle connections included). A connection '
-                    'arriving when all are busy is answered 503 with '
-                    'Retry-After and closed.'),
+               help='Connections served at once (one thread each). '
+                    'When all are taken, a new connection closes the one '
+                    'idle longest (kept alive between requests, or not '
+                    'yet sending) and takes its thread; only when every '
+                    'connection is within a request is it answered 503 '
+                    'with Retry-After and closed.'),
     cfg.IntOpt('backlog', default=128, min=1,
                help='Listen backlog of the API sockets.'),
     cfg.BoolOpt('wsgi_keep_alive', default=True,

@@ -29,6 +29,13 @@ against slow and stalled clients.
   or when a response has no ``Content-Length``.  An idle keep-alive
   connection holds its worker (hence the short idle timeout), so the pool
   bounds those too.
+* **Idle connections make room**: when every worker is taken, a new
+  connection closes the connection that has waited longest for the
+  first byte of a request (a kept-alive connection between requests, or
+  one that has sent nothing yet) and takes its worker, as nginx reuses
+  idle keep-alive connections.  Clients holding many idle connections
+  thus cannot lock others out; only connections in the middle of a
+  request count against ``pool_size`` and lead to the ``503``.
 * ``Transfer-Encoding: chunked`` request bodies are decoded here (within
   the body deadline); ``wsgi.input`` then yields the decoded bytes up to
   the end of the body, ``CONTENT_LENGTH`` is absent and
@@ -317,22 +324,31 @@ class _Handler(simple_server.WSGIRequestHandler):
 
     def handle(self):
         self.close_connection = True
-        self._serve_one()
-        while not self.close_connection and self._next_request():
+        if not self._await_request(self.server.header_timeout):
+            return
+        # The first request's head is due header_timeout after the
+        # connection opened, not after its first byte.
+        self._serve_one(deadline=self.raw_in.deadline)
+        while not self.close_connection and \
+                self._await_request(self.server.idle_timeout):
             self._serve_one()
 
-    def _next_request(self):
-        """Wait up to ``idle_timeout`` for the next request on a kept-alive
-        connection; False (close quietly) if none starts."""
-        self.raw_in.deadline = time.monotonic() + self.server.idle_timeout
+    def _await_request(self, timeout):
+        """Wait up to ``timeout`` seconds for the first byte of the next
+        request, idle meanwhile (the server may close this connection for
+        a new one); False (close quietly) if none starts."""
+        self.raw_in.deadline = time.monotonic() + timeout
+        self.server.idle_begin(self)
         try:
-            return bool(self.rfile.peek(1))
+            started = bool(self.rfile.peek(1))
         except (TimeoutError, OSError, ValueError):
-            return False
+            started = False
+        return self.server.idle_end(self) and started
 
-    def _serve_one(self):
+    def _serve_one(self, deadline=None):
         self.responded = False
-        self.raw_in.deadline = time.monotonic() + self.server.header_timeout
+        self.raw_in.deadline = deadline or \
+            time.monotonic() + self.server.header_timeout
         self.requestline = ''
         self.request_version = ''
         self.command = ''
@@ -503,9 +519,47 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
         self._slots = threading.BoundedSemaphore(self.pool_size)
         self._refused = queue.Queue(maxsize=max(self.request_queue_size, 1))
         self._refuser = None
+        self._idle_lock = threading.Lock()
+        self._idle = {}     # handler -> monotonic time it became idle
+
+    def idle_begin(self, handler):
+        """``handler`` waits for the first byte of a request."""
+        with self._idle_lock:
+            self._idle[handler] = time.monotonic()
+
+    def idle_end(self, handler):
+        """``handler`` stopped waiting; False if its connection was taken
+        for a new one meanwhile (it must close)."""
+        with self._idle_lock:
+            return self._idle.pop(handler, None) is not None
+
+    def _reclaim(self):
+        """Close the connection idle the longest; True if there was one
+        (its worker is released once its thread sees the close)."""
+        with self._idle_lock:
+            if not self._idle:
+                return False
+            handler = min(self._idle, key=self._idle.get)
+            del self._idle[handler]
+        try:
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return True
+
+    def _take_slot(self):
+        """A worker slot, closing an idle connection for it if all are
+        taken; False if every worker is in a request."""
+        if self._slots.acquire(blocking=False):
+            return True
+        while self._reclaim():
+            # The reclaimed worker ends within milliseconds.
+            if self._slots.acquire(timeout=0.5):
+                return True
+        return False
 
     def process_request(self, request, client_address):
-        if not self._slots.acquire(blocking=False):
+        if not self._take_slot():
             self._refuse(request, client_address)
             return
         try:

@@ -51,6 +51,29 @@ def _read_all(sock, limit=30):
     return b''.join(chunks)
 
 
+def _read_response(sock):
+    """One whole response (head and Content-Length body) from a kept-alive
+    connection, leaving the connection open."""
+    data = b''
+    while b'\r\n\r\n' not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _sep, body = data.partition(b'\r\n\r\n')
+    length = 0
+    for line in head.split(b'\r\n')[1:]:
+        name, _colon, value = line.partition(b':')
+        if name.strip().lower() == b'content-length':
+            length = int(value)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b'\r\n\r\n' + body
+
+
 def _status(raw):
     return int(raw.split(b' ', 2)[1]) if raw.startswith(b'HTTP/') else None
 
@@ -137,6 +160,41 @@ class TestStalledClients(ServerTest):
         answer = _read_all(sock)
         self.assertEqual(503, _status(answer))
         self.assertIn(b'retry-after: 1', answer.lower())
+
+    def test_idle_connections_make_room_for_new_ones(self):
+        # 150 connections on a pool of 100, idle after a request (kept
+        # alive) or before any: a new client is still served, and the
+        # connections taken for it were the ones idle longest.
+        self.serve(pool_size=100, idle_timeout=60, header_timeout=60)
+        kept = []
+        for _ in range(75):
+            sock = self.raw(b'GET /-/ HTTP/1.1\r\nHost: x\r\n'
+                            b'X-Project-Id: p\r\n\r\n')
+            sock.settimeout(10)
+            self.assertEqual(200, _status(_read_response(sock)))
+            kept.append(sock)
+        silent = [self.raw(b'') for _ in range(75)]
+        for _ in range(5):
+            resp = requests.get(self.base + '/-/', timeout=10,
+                                headers={'X-Project-Id': 'p'})
+            self.assertEqual(200, resp.status_code)
+        # The oldest idle connections were closed, quietly.
+        self.assertEqual(b'', _read_all(kept[0], limit=10))
+        # The newest still serves its next request.
+        silent[-1].sendall(b'GET /-/ HTTP/1.1\r\nHost: x\r\n'
+                           b'X-Project-Id: p\r\nConnection: close\r\n\r\n')
+        self.assertEqual(200, _status(_read_all(silent[-1])))
+
+    def test_connections_within_a_request_are_not_taken(self):
+        self.serve(header_timeout=10, body_timeout=10, pool_size=2)
+        busy = [self.raw(b'GET /-/ HTTP/1.1\r\nHost: x\r\n')
+                for _ in range(2)]
+        time.sleep(0.3)     # let both connections take their workers
+        sock = self.raw(b'GET /-/ HTTP/1.1\r\nHost: x\r\n\r\n')
+        self.assertEqual(503, _status(_read_all(sock)))
+        # The partial requests are still being read: they complete.
+        busy[0].sendall(b'X-Project-Id: p\r\nConnection: close\r\n\r\n')
+        self.assertEqual(200, _status(_read_all(busy[0])))
 
     def test_listen_backlog_is_at_least_128(self):
         srv = self.serve()
