@@ -75,9 +75,11 @@ class _StdlibHandler(http.server.BaseHTTPRequestHandler):
 
 def _bare_wsgi(canned):
     def app(environ, start_response):
-        status, headers, body = canned.get(environ['PATH_INFO'],
-                                           canned['*'])
-        start_response('%d OK' % status, list(headers) + [
+        path = environ['PATH_INFO']
+        status, headers, body = canned[path if path in canned else '*']
+        start_response('%d OK' % status, [
+            (name, value) for name, value in headers
+            if name.lower() != 'content-length'] + [
             ('Content-Length', str(len(body)))])
         return [body]
     return app

@@ -79,11 +79,23 @@ class HostGuard(object):
         if public_url:
             self.allowed.add(_name(urllib.parse.urlsplit(public_url).netloc))
         self.option = option
+        self._seen = {}
+
+    #: Host values remembered per guard (a service sees few distinct ones).
+    CACHED = 64
 
     def allows(self, host):
         """Whether a ``Host`` header value (str) may be served."""
         if self.any:
             return True
+        known = self._seen.get(host)
+        if known is None:
+            known = self._allows(host)
+            if len(self._seen) < self.CACHED:
+                self._seen[host] = known
+        return known
+
+    def _allows(self, host):
         name = _name(host)
         if name is None:
             # A malformed Host is the request parser's 400.
