@@ -38,6 +38,14 @@ class SQLMixinStore(registry.MixinStore):
 
     def __init__(self, url):
         self._sessions = db_engine.sessionmaker(url)
+        self._engine = db_engine.get_engine(url)
+        table = models.UserMixin
+        # Built once, with a bound parameter: listing runs on every query
+        # interface request (GET /-/).
+        self._listing = sa.select(
+            table.scheme, table.term, table.title, table.location,
+            table.related).where(
+                table.project == sa.bindparam('project')).order_by(table.id)
 
     def _query(self, project):
         return sa.select(models.UserMixin).where(
@@ -45,9 +53,9 @@ class SQLMixinStore(registry.MixinStore):
                 models.UserMixin.id)
 
     def list(self, project):
-        with self._sessions() as session:
-            return [_definition(row)
-                    for row in session.scalars(self._query(project))]
+        with self._engine.connect() as connection:
+            return [_definition(row) for row in connection.execute(
+                self._listing, {'project': project})]
 
     def add(self, project, definitions, limit):
         try:
