@@ -289,6 +289,9 @@ class _ServerHandler(simple_server.ServerHandler):
 
     def close(self):
         try:
+            # A response without a body (HEAD, an empty one) is never
+            # flushed by wsgiref: its head would wait in the buffer.
+            self._flush()
             super().close()
         finally:
             self.request_handler.responded = True

@@ -17,6 +17,7 @@ bodies are decoded with the same size limit, keep-alive serves several
 requests on one connection.
 """
 
+import http.client
 import socket
 import threading
 import time
@@ -226,6 +227,25 @@ class TestKeepAlive(ServerTest):
                 sock.sendall(b'GET /-/ HTTP/1.1\r\nHost: x\r\n'
                              b'X-Project-Id: p\r\n\r\n')
         self.assertEqual([200, 200, 200], statuses)
+
+    def test_responses_without_a_body_leave_at_once(self):
+        # Responses are buffered and sent in one piece: one without a
+        # body (204, HEAD) must be sent too, not wait for the next one.
+        def empty(environ, start_response):
+            start_response('204 No Content', [])
+            return []
+        srv, thread = server.serve_in_thread(empty)
+        self.addCleanup(thread.join, 5)
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        conn = http.client.HTTPConnection('127.0.0.1', srv.server_port,
+                                          timeout=10)
+        self.addCleanup(conn.close)
+        for method in ('GET', 'HEAD', 'GET'):
+            conn.request(method, '/')
+            resp = conn.getresponse()
+            self.assertEqual(b'', resp.read())
+            self.assertEqual(204, resp.status)
 
     def test_idle_connection_closed_quietly_and_worker_freed(self):
         self.serve(pool_size=1, idle_timeout=0.5, header_timeout=10)
