@@ -316,6 +316,13 @@ class _Handler(simple_server.WSGIRequestHandler):
     #: no status line.
     error_message_format = '%(code)d %(message)s: %(explain)s\n'
 
+    def handle_expect_100(self):
+        """Send ``100 Continue`` at once (the writes are buffered; a
+        client such as curl would wait a second for it)."""
+        answer = super().handle_expect_100()
+        self.wfile.flush()
+        return answer
+
     def setup(self):
         super().setup()
         self.raw_in = _DeadlineSocketIO(self.connection)

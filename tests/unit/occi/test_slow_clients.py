@@ -247,6 +247,17 @@ class TestKeepAlive(ServerTest):
             self.assertEqual(b'', resp.read())
             self.assertEqual(204, resp.status)
 
+    def test_expect_100_continue_is_answered_before_the_body(self):
+        self.serve()
+        body = b'Category: %s\n' % base.APP_CAT.encode()
+        sock = self.raw(b'POST /app/ HTTP/1.1\r\nHost: x\r\n'
+                        b'X-Project-Id: p\r\nContent-Type: text/plain\r\n'
+                        b'Expect: 100-continue\r\nContent-Length: %d\r\n'
+                        b'\r\n' % len(body))
+        sock.settimeout(10)
+        self.assertEqual(b'HTTP/1.1 100 Continue\r\n\r\n',
+                         sock.recv(65536))
+
     def test_idle_connection_closed_quietly_and_worker_freed(self):
         self.serve(pool_size=1, idle_timeout=0.5, header_timeout=10)
         sock = self.raw(b'GET /-/ HTTP/1.1\r\nHost: x\r\nX-Project-Id: p\r\n'
