@@ -17,6 +17,8 @@ the CC's local runtime for an SO to answer or exit, and the command-line
 tools for servers and instances. A shared library: it imports nothing of
 a process package.
 """
+import time
+
 import tenacity
 
 
@@ -24,9 +26,22 @@ class Timeout(Exception):
     """:func:`poll_until` gave up; ``str()`` says on what."""
 
 
-def poll_until(check, timeout, interval, what):
+#: How much each wait grows over the previous one with ``first``.
+GROWTH = 1.5
+
+
+def poll_until(check, timeout, interval, what, first=None,
+               sleep=time.sleep):
     """Call ``check()`` every ``interval`` seconds until it returns a value
     other than None, and return that value.
+
+    With ``first`` (seconds, below ``interval``) the first wait is
+    ``first`` and each next one :data:`GROWTH` times longer, up to
+    ``interval``: a condition that comes true soon is seen soon (a stack
+    of a few seconds is not seen up to ``interval`` late), a slow one is
+    looked at no more often than every ``interval`` once it has taken a
+    while (0.1 s first and a 1 s interval: 6 looks in the first 3 s,
+    then one a second).
 
     ``check`` runs at least once; after an attempt that returned None
     at ``timeout`` seconds or more since the first, :class:`Timeout` is
@@ -36,6 +51,7 @@ def poll_until(check, timeout, interval, what):
     :param interval: seconds between two attempts (float).
     :param what: end of the sentence "... did not happen within N s",
         e.g. ``'stack of deploy complete'``.
+    :param sleep: ``sleep(seconds)``, what waits between two attempts.
     :raises Timeout: ``check`` returned None until the deadline.
     Exceptions of ``check`` propagate at once (that is how it fails
     early).
@@ -48,6 +64,8 @@ def poll_until(check, timeout, interval, what):
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_result(lambda result: result is None),
         stop=tenacity.stop_after_delay(timeout),
-        wait=tenacity.wait_fixed(interval),
-        retry_error_callback=give_up)
+        wait=tenacity.wait_fixed(interval) if first is None or
+        first >= interval else tenacity.wait_exponential(
+            multiplier=first, exp_base=GROWTH, max=interval),
+        retry_error_callback=give_up, sleep=sleep)
     return retrying(check)

@@ -25,6 +25,9 @@ from hurtle import drivers
 from hurtle import polling
 
 NAMESPACE = 'hurtle.so.deployers'
+#: Seconds before the second look at a stack being deleted; the waits
+#: then grow to the caller's interval (``hurtle.polling.poll_until``).
+FIRST_LOOK = 0.1
 
 
 class DeployerError(Exception):
@@ -135,7 +138,8 @@ class Deployer(abc.ABC):
         """Delete a stack and wait until it is gone.
 
         :param timeout: seconds to wait for the deletion.
-        :param interval: seconds between two looks at the stack.
+        :param interval: most seconds between two looks at the stack
+            (the first come sooner: :data:`FIRST_LOOK`).
         :raises DeployerError: the deletion was refused, or the stack
             reached ``DELETE_FAILED`` (the message quotes its reason).
         :raises hurtle.polling.Timeout: the stack still exists after
@@ -157,7 +161,8 @@ class Deployer(abc.ABC):
                                     % (stack_id, details.reason))
             return None
         polling.poll_until(gone, timeout, interval,
-                           'deletion of stack %s' % stack_id)
+                           'deletion of stack %s' % stack_id,
+                           first=FIRST_LOOK)
 
 
 def load(conf, project, trust_id=None, so_identity=None, region=None):

@@ -49,6 +49,10 @@ APP_STOP = occi_client.CategoryRef(categories.APP_ACTION_SCHEME, 'stop',
 _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
                           'occi.core.summary', 'occi.mcn.stack.reason',
                           'occi.mcn.dns.reason'])
+#: Seconds before the second look at a stack; the waits then grow to
+#: ``[sm] poll_interval`` (``hurtle.polling.poll_until``): a stack of a
+#: few seconds is seen done within a fraction of a second.
+FIRST_POLL = 0.1
 #: How the reason of a DNS name the SO could not register begins.
 DNS_REASON_PREFIX = 'DNS name '
 
@@ -269,7 +273,7 @@ class SOCalls(object):
         try:
             return polling.poll_until(
                 at_rest, self.conf.sm.phase_timeout,
-                self.conf.sm.poll_interval, phase)
+                self.conf.sm.poll_interval, phase, first=FIRST_POLL)
         except polling.Timeout:
             if seen.get('unavailable'):
                 raise scheduling.PhaseError(

@@ -44,3 +44,21 @@ class TestPollUntil(testtools.TestCase):
             raise KeyError('k')
         self.assertRaises(KeyError, polling.poll_until, check, 5, 0.01, 'x')
         self.assertEqual(1, len(calls))
+
+    def test_waits_grow_from_first_to_interval(self):
+        waits = []
+        answers = iter([None] * 8 + ['done'])
+        self.assertEqual('done', polling.poll_until(
+            lambda: next(answers), 60, 1.0, 'x', first=0.1,
+            sleep=waits.append))
+        expected = [0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375, 1.0, 1.0]
+        self.assertEqual(len(expected), len(waits))
+        for want, got in zip(expected, waits):
+            self.assertAlmostEqual(want, got)
+
+    def test_without_first_every_wait_is_the_interval(self):
+        waits = []
+        answers = iter([None, None, 'done'])
+        polling.poll_until(lambda: next(answers), 60, 0.7, 'x',
+                           sleep=waits.append)
+        self.assertEqual([0.7, 0.7], waits)
