@@ -39,8 +39,8 @@ import threading
 
 from hurtle.conf import wsgi as wsgi_conf
 from hurtle.occi import server as occi_server
-from hurtle import so_host_protocol as protocol
 from hurtle.so import instance as so_instance
+from hurtle import so_host_protocol as protocol
 
 LOG = logging.getLogger(__name__)
 

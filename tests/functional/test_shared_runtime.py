@@ -267,7 +267,8 @@ class SharedHostTest(testtools.TestCase):
             self.assertIn(wanted, str(error), message)
         self.assertEqual({'ok': True, 'stopped': False},
                          self.host_call({'op': 'stop', 'app': 'nobody'}))
-        self.assertEqual(['alpha'], list(self.host_call({'op': 'list'})['sos']))
+        self.assertEqual(['alpha'],
+                         list(self.host_call({'op': 'list'})['sos']))
         self.assertTrue(net.so_serves(url, 'secret-alpha'))
         self.assertNotIn('Traceback', self.host_log())
 
