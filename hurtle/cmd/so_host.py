@@ -29,17 +29,15 @@ import threading
 
 from oslo_config import cfg
 
+from hurtle.cmd import so as so_cmd
 from hurtle import service
 from hurtle.so import bundle as so_bundle
 from hurtle.so import host as so_host
 
 LOG = logging.getLogger(__name__)
 
-cli_opts = [
-    cfg.StrOpt('bundle', required=True,
-               help='SO bundle directory (contains so.py).'),
-    cfg.HostAddressOpt('host', default='127.0.0.1',
-                       help='Address every SO API binds to.'),
+#: ``--bundle`` and ``--host`` as ``hurtle-so`` takes them, and the socket.
+cli_opts = so_cmd.cli_opts[:2] + [
     cfg.StrOpt('socket', required=True,
                help='Unix socket to take the CC\'s commands on.'),
 ]

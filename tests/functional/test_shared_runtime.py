@@ -25,20 +25,18 @@ import os
 import signal
 import socket
 import sys
-import types
 
 import fixtures
 import requests
 import testtools
 
 from hurtle.cc import store as app_store
-from hurtle.cmd import all as all_cmd
-from hurtle import local_secret
 from hurtle.occi import categories
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle import polling
 from hurtle import so_host_protocol as protocol
+from tests.functional import cc_process
 from tests.functional import hurtle_fixture
 from tests import net
 from tests.unit.cc import test_command_bundle
@@ -52,14 +50,8 @@ DEPLOY = occi_client.CategoryRef.of(categories.DEPLOY)
 SO_PATH = '/orchestrator/default'
 TIMEOUT = 60
 
-CONF = """
-[DEFAULT]
-state_path = {state}
-auth_strategy = noauth
-
-[cc]
-port = {port}
-runtime = shared
+#: [cc] options (tests.functional.cc_process).
+CC_OPTIONS = """runtime = shared
 allowed_images = {bundle},{command_bundle}
 watch_interval = 0.5
 restart_backoff = 0.2
@@ -100,32 +92,14 @@ class SharedHostTest(testtools.TestCase):
         with open(os.path.join(self.command_bundle, 'bundle.json'),
                   'w') as out:
             json.dump({'command': [sys.executable, 'so.py']}, out)
-        ports = net.Ports()
-        self.addCleanup(ports.release)
-        port = ports.take()
-        self.conf_path = os.path.join(self.state, 'hurtle.conf')
-        with open(self.conf_path, 'w') as handle:
-            handle.write(CONF.format(state=self.state, port=port,
-                                     bundle=BUNDLE,
-                                     command_bundle=self.command_bundle))
-        self.url = 'http://127.0.0.1:%d/' % port
-        self.cc = all_cmd.Child(
-            'hurtle-cc', 'hurtle.cmd.cc', self.url + '-/',
-            types.SimpleNamespace(state_path=self.state,
-                                  config_file=[self.conf_path]))
         self.addCleanup(self.kill_hosts)
-        self.addCleanup(self.cc.stop)
-        self.start_cc()
-        self.client = occi_client.OCCIClient(
-            self.url, retries=0, headers=dict(
-                local_secret.headers(self.state), **{
-                    'X-Project-Id': 'service'}))
+        cc = self.useFixture(cc_process.CCProcess(
+            self.state, CC_OPTIONS, bundle=BUNDLE,
+            command_bundle=self.command_bundle))
+        self.cc, self.url, self.client = cc.child, cc.url, cc.client
+        self.start_cc, self.cc_log = cc.start, cc.log
 
     # helpers ----------------------------------------------------------
-    def start_cc(self):
-        self.cc.start()
-        self.cc.wait_ready(TIMEOUT)
-
     def kill_hosts(self):
         for pid in host_pids(self.state):
             os.kill(pid, signal.SIGKILL)
@@ -158,10 +132,6 @@ class SharedHostTest(testtools.TestCase):
         path = os.path.join(protocol.hosts_dir(self.state),
                             protocol.key(BUNDLE) + '.log')
         with open(path, 'rb') as handle:
-            return handle.read().decode('utf-8', 'replace')
-
-    def cc_log(self):
-        with open(self.cc.log_path, 'rb') as handle:
             return handle.read().decode('utf-8', 'replace')
 
     def active_again(self, app_id, old_url):

@@ -199,16 +199,7 @@ class LocalRuntime(base.Runtime):
             child_env.update(bundle_command.environment(
                 self.conf.cc.so_host, 0, port_file,
                 os.path.join(self.workdir, '%s.json' % app_id)))
-        try:
-            with open(log_path, 'ab') as log:
-                proc = subprocess.Popen(argv, cwd=cwd, env=child_env,
-                                        stdout=log,
-                                        stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
-        except OSError as exc:
-            raise base.RuntimeError_('cannot run %s: %s'
-                                     % (argv[0], exc.strerror))
+        proc = spawn(argv, child_env, log_path, cwd)
         self._children[proc.pid] = proc
         # 'app' guards against pid reuse (see _is_so).
         ref = {'pid': proc.pid, 'log': log_path, 'app': str(app_id)}
@@ -385,6 +376,24 @@ class LocalRuntime(base.Runtime):
         except OSError as exc:
             LOG.warning('cannot record the SO of app %s in %s: %s',
                         app_id, self.workdir, exc.strerror)
+
+
+def spawn(argv, env, log_path, cwd=None):
+    """Start ``argv`` in a session of its own with environment ``env``,
+    no stdin, its output appended to ``log_path``.
+
+    :returns: the ``subprocess.Popen``.
+    :raises RuntimeError_: it cannot be run (says why).
+    """
+    try:
+        with open(log_path, 'ab') as log:
+            return subprocess.Popen(argv, cwd=cwd, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+    except OSError as exc:
+        raise base.RuntimeError_('cannot run %s: %s'
+                                 % (argv[0], exc.strerror))
 
 
 def _unlink(path):

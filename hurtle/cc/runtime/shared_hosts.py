@@ -26,7 +26,6 @@ pid is never signalled.
 """
 import os
 import signal
-import subprocess
 
 from hurtle.cc.runtime import base
 from hurtle.cc.runtime import local
@@ -110,15 +109,7 @@ def start(conf, image, key, config_args):
             '--bundle', image, '--host', conf.cc.so_host,
             '--socket', path] + list(config_args)
     log_path = os.path.join(workdir, key + '.log')
-    try:
-        with open(log_path, 'ab') as log:
-            proc = subprocess.Popen(argv, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
-    except OSError as exc:
-        raise base.RuntimeError_('cannot run %s: %s'
-                                 % (argv[0], exc.strerror))
+    proc = local.spawn(argv, env, log_path)
     host = HostProcess(conf, key, proc.pid, proc)
     try:
         pid_files.write(workdir, key, proc.pid)
