@@ -269,6 +269,30 @@ class SharedHostTest(testtools.TestCase):
                            TIMEOUT, 0.1, 'host stopped')
         self.assertFalse(net.so_serves(url, 'secret-kept'))
 
+    def test_restarted_cc_starts_a_new_host_if_its_host_died_too(self):
+        urls = {app: self.create(app) for app in ('alpha', 'beta')}
+        self.so(urls['alpha'], 'alpha').put(SO_PATH, SO_KIND,
+                                            {'echo.value': 'kept'})
+        [host] = host_pids(self.state)
+        self.cc.proc.kill()
+        self.cc.proc.wait()
+        os.kill(host, signal.SIGKILL)
+        self.start_cc()
+        # Restarted at start-up (recover), once each, in one new host.
+        [new_host] = host_pids(self.state)
+        self.assertNotEqual(host, new_host)
+        self.assertEqual({'alpha', 'beta'},
+                         set(self.host_call({'op': 'list'})['sos']))
+        for app, url in urls.items():
+            attrs = self.client.get('/app/%s' % app).attributes
+            self.assertEqual('active', attrs['occi.app.state'])
+            self.assertNotEqual(url, attrs['occi.app.url'])
+            self.assertTrue(net.so_serves(attrs['occi.app.url'],
+                                          'secret-' + app))
+        attrs = self.so(self.client.get('/app/alpha').attributes[
+            'occi.app.url'], 'alpha').get(SO_PATH).attributes
+        self.assertEqual('kept', attrs['echo.value'])
+
     def test_a_bundle_with_its_own_command_runs_as_a_process(self):
         url = self.create('command', image=self.command_bundle)
         [pid] = so_process_pids('command')
