@@ -27,8 +27,10 @@ It prints the medians (min/median/max over the repeats) of: the local
 SO's RSS; the empty host's; the host's with N SOs; the memory each SO
 adds, ``(host − empty host) / N``; that of the second half of the SOs
 alone (what one more SO costs once the first ones loaded what all
-need); the host's RSS per SO, ``host / N``; and the ratios of the local
-SO's RSS to the last three.
+need); the host's RSS per SO, ``host / N``; the ratios of the local
+SO's RSS to the last three; and, by the way, the seconds from asking the
+runtime to start an SO until it answered (local: the process's start;
+shared: the median over the SOs started in the running host).
 
 Usage: ``python benchmarks/so_memory.py [--sos N] [--repeats R]`` from
 the repository root, with Hurtle and its test requirements installed.
@@ -37,6 +39,7 @@ import argparse
 import os
 import statistics
 import sys
+import time
 
 import requests
 
@@ -71,31 +74,36 @@ def _ask(url):
 
 
 def local_rss(conf, repeat):
-    """RSS (MiB) of one ``hurtle-so`` once it answered."""
+    """``(RSS in MiB, seconds to start and answer)`` of one
+    ``hurtle-so``."""
     runtime = local.LocalRuntime(conf)
+    started = time.monotonic()
     url, ref = runtime.start('local-%d' % repeat, SAMPLE_BUNDLE,
                              _env('local-%d' % repeat))
     try:
         _ask(url)
-        return _harness.rss_mib(ref['pid'])
+        return _harness.rss_mib(ref['pid']), time.monotonic() - started
     finally:
         runtime.stop_all()
 
 
 def shared_rss(conf, repeat, count):
-    """``(empty, [RSS after SO 1..count])`` (MiB) of a new host."""
+    """``(empty, [RSS after SO 1..count], median seconds to start and
+    answer)`` (MiB) of a new host."""
     runtime = shared.SharedRuntime(conf)
     try:
         host = runtime._host(SAMPLE_BUNDLE)
         host.call({'op': 'list'})
         empty = _harness.rss_mib(host.pid)
-        after = []
+        after, seconds = [], []
         for index in range(count):
             app_id = 'shared-%d-%d' % (repeat, index)
+            started = time.monotonic()
             url, ref = runtime.start(app_id, SAMPLE_BUNDLE, _env(app_id))
             _ask(url)
+            seconds.append(time.monotonic() - started)
             after.append(_harness.rss_mib(ref['host_pid']))
-        return empty, after
+        return empty, after, statistics.median(seconds)
     finally:
         runtime.stop_all()
 
@@ -108,14 +116,18 @@ def main():
     args = parser.parse_args()
     count = max(args.sos, 2)
     rows = {name: [] for name in ('local', 'empty', 'full', 'added',
-                                  'added_late', 'per_so')}
+                                  'added_late', 'per_so', 'local_start',
+                                  'shared_start')}
     for repeat in range(args.repeats):
         fixture = conf_fixture.HurtleConf(
             cc__allowed_images=[SAMPLE_BUNDLE], cc__so_start_timeout=60)
         fixture.setUp()
         try:
-            rows['local'].append(local_rss(fixture.conf, repeat))
-            empty, after = shared_rss(fixture.conf, repeat, count)
+            rss, seconds = local_rss(fixture.conf, repeat)
+            rows['local'].append(rss)
+            rows['local_start'].append(seconds)
+            empty, after, seconds = shared_rss(fixture.conf, repeat, count)
+            rows['shared_start'].append(seconds)
         finally:
             fixture.cleanUp()
         half = count // 2
@@ -134,6 +146,10 @@ def main():
             ('per_so', 'shared: host / %d' % count)):
         print('%-32s RSS (MiB) %s' % (label, _harness.summary(rows[name],
                                                               '%.1f')))
+    for name, label in (('local_start', 'local: start'),
+                        ('shared_start', 'shared: start in the host')):
+        print('%-32s seconds  %s' % (label, _harness.summary(rows[name],
+                                                             '%.3f')))
     for name in ('added', 'added_late', 'per_so'):
         ratios = [lo / max(sh, 0.01)
                   for lo, sh in zip(rows['local'], rows[name])]

@@ -215,6 +215,13 @@ class SharedHostTest(testtools.TestCase):
             answer = json.loads(sock.makefile('rb').readline())
         self.assertEqual(False, answer['ok'])
         self.assertIn('bad command', answer['error'])
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(path)
+            # One byte past the limit, all of which the host reads.
+            sock.sendall(b'x' * (protocol.MAX_MESSAGE + 1))
+            answer = json.loads(sock.makefile('rb').readline())
+        self.assertIn('message longer than', answer['error'])
         for message, wanted in (
                 ({'op': 'reboot'}, 'unknown op'),
                 ({'op': 'start', 'app': '../etc', 'env': {}}, '"app"'),
