@@ -33,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUITE = [
     ('occi_render', ['--kinds', '500', '--entities', '5000'], 120),
     ('so_start', ['--runs', '5'], 120),
+    ('so_memory', ['--repeats', '2'], 120),
     ('slow_clients', [], 120),
     ('get_instance', ['--seconds', '2', '--repeats', '3'], 120),
     ('listing', ['--rows', '10000', '--repeats', '3'], 240),

@@ -30,7 +30,6 @@ the CC's ``stack`` kind with them and the secret). The SO's snapshot is
 kept in
 ``<state_path>/so/<instance id>.json`` so a restarted SO resumes.
 """
-import json
 import logging
 import os
 import sys
@@ -38,15 +37,9 @@ import sys
 from oslo_config import cfg
 
 from hurtle.cmd import common
-from hurtle.conf import monitoring as monitoring_conf
-from hurtle.sdk import context as so_context
-from hurtle.sdk import deployer as deployers
-from hurtle.sdk import dns as sdk_dns
-from hurtle.sdk import monitoring as sdk_monitoring
 from hurtle import service
-from hurtle.so import api as so_api
 from hurtle.so import bundle as so_bundle
-from hurtle.so import secret as so_secret
+from hurtle.so import instance as so_instance
 
 LOG = logging.getLogger(__name__)
 
@@ -68,65 +61,22 @@ def _write_port(path, port):
     os.replace(tmp, path)
 
 
-def _json_env(name):
-    """The JSON object in environment variable ``name`` ({} if unset);
-    exits naming the variable if it is not one."""
-    try:
-        value = json.loads(os.environ.get(name) or '{}')
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        sys.exit('hurtle-so: %s is not a JSON object' % name)
-    return value
-
-
 def main(argv=None):
     service.CONF.register_cli_opts(cli_opts)
     conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
                                    'Hurtle Service Orchestrator runtime',
                                    database=False)
-    secret = os.environ.get(so_secret.ENV_VAR, '')
-    if not secret:
-        sys.exit('hurtle-so: %s is not set; an SO never serves without its '
-                 'secret' % so_secret.ENV_VAR)
+    env = dict(os.environ)
     bundle_dir = os.path.abspath(conf.bundle)
     try:
         so_class = so_bundle.load_class(bundle_dir)
     except so_bundle.BundleError as exc:
         sys.exit('hurtle-so: %s' % exc)
-    instance_id = os.environ.get('HURTLE_INSTANCE_ID', 'default')
-    project = os.environ.get('HURTLE_PROJECT', conf.deployer.heat_project)
-    templates = _json_env('HURTLE_SO_TEMPLATES')
-    regions = _json_env('HURTLE_SO_REGIONS')
-    trust_id = os.environ.get('HURTLE_TRUST_ID')
     try:
-        deployer = deployers.load(conf, project, trust_id=trust_id)
-        regional = {region: deployers.load(conf, project, trust_id=trust_id,
-                                           region=region)
-                    for region in regions}
-        dns = sdk_dns.load(conf)
-    except RuntimeError as exc:   # also an unknown driver name
+        application = so_instance.build(conf, bundle_dir, so_class, env)
+    except so_instance.InstanceError as exc:
         sys.exit('hurtle-so: %s' % exc)
-    # The CC's monitoring service, where the CC said it is (HURTLE_CC_URL,
-    # [cc] url): an SO given only so.conf knows no [cc] host and port.
-    cc_url = (os.environ.get('HURTLE_CC_URL', '').rstrip('/') or
-              monitoring_conf.webhook_base(conf))
-    monitoring = sdk_monitoring.Monitoring(cc_url + '/monitoring',
-                                           instance_id, secret)
-
-    def factory():
-        return so_class(so_context.SOContext(
-            instance_id=instance_id, bundle_dir=bundle_dir,
-            templates=templates, deployer=deployer, project=project,
-            monitoring=monitoring, dns=dns, regions=regions,
-            regional_deployers=regional))
-
-    state_dir = os.path.join(conf.state_path, 'so')
-    os.makedirs(state_dir, exist_ok=True)
-    application = so_secret.SecretMiddleware(
-        so_api.make_application(
-            factory, os.path.join(state_dir, '%s.json' % instance_id)),
-        secret)
+    instance_id = so_instance.instance_id(env)
 
     def on_bound(port):
         if conf.port_file:

@@ -27,9 +27,12 @@ cc_opts = [
     cfg.StrOpt('runtime', default='local',
                help='Runtime driver deploying SOs (entry point in '
                     'hurtle.cc.runtime): "local" runs each SO as a process '
-                    'on so_host; "kubernetes" as a Deployment on a cluster '
-                    '(options in [kubernetes]). An unknown name stops '
-                    'hurtle-cc with the list of installed drivers.'),
+                    'on so_host; "shared" runs the Python SOs of one bundle '
+                    'in one host process (hurtle-so-host), each on its own '
+                    'port of so_host, and other SOs as "local" does; '
+                    '"kubernetes" as a Deployment on a cluster (options in '
+                    '[kubernetes]). An unknown name stops hurtle-cc with '
+                    'the list of installed drivers.'),
     cfg.IntOpt('so_start_timeout', default=60, min=1,
                help='Seconds an SO process may take to answer on its '
                     'port.'),

@@ -29,8 +29,8 @@ import testtools
 from hurtle.cc.runtime import pid_files
 from hurtle.cc import store as app_store
 from hurtle.cmd import all as all_cmd
-from hurtle import local_secret
 from hurtle.occi import client as occi_client
+from tests.functional import cc_process
 from tests.functional import hurtle_fixture
 from tests import net
 
@@ -40,14 +40,8 @@ APP = occi_client.CategoryRef('http://schemas.ogf.org/occi/platform#',
 SECRET = 'orphan-functional-secret'
 TIMEOUT = 60
 
-CONF = """
-[DEFAULT]
-state_path = {state}
-auth_strategy = noauth
-
-[cc]
-port = {port}
-allowed_images = {bundle}
+#: [cc] options (tests.functional.cc_process).
+CC_OPTIONS = """allowed_images = {bundle}
 watch_interval = 0.5
 """
 
@@ -72,32 +66,10 @@ class KilledCCTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.state = self.useFixture(fixtures.TempDir()).path
-        ports = net.Ports()
-        self.addCleanup(ports.release)
-        port = ports.take()
-        conf_path = os.path.join(self.state, 'hurtle.conf')
-        with open(conf_path, 'w') as handle:
-            handle.write(CONF.format(state=self.state, port=port,
-                                     bundle=BUNDLE))
-        self.url = 'http://127.0.0.1:%d/' % port
-        self.cc = all_cmd.Child(
-            'hurtle-cc', 'hurtle.cmd.cc', self.url + '-/',
-            types.SimpleNamespace(state_path=self.state,
-                                  config_file=[conf_path]))
-        self.addCleanup(self.cc.stop)
-        self.start_cc()
-        self.client = occi_client.OCCIClient(
-            self.url, retries=0, headers=dict(
-                local_secret.headers(self.state), **{
-                    'X-Project-Id': 'service'}))
-
-    def start_cc(self):
-        self.cc.start()
-        self.cc.wait_ready(TIMEOUT)
-
-    def kill_cc(self):
-        self.cc.proc.kill()
-        self.cc.proc.wait()
+        cc = self.useFixture(cc_process.CCProcess(self.state, CC_OPTIONS,
+                                                  bundle=BUNDLE))
+        self.cc, self.url, self.client = cc.child, cc.url, cc.client
+        self.start_cc, self.kill_cc, self.cc_log = cc.start, cc.kill, cc.log
 
     def create(self, app_id):
         """Create app ``app_id``; returns ``(url, pid)`` of its SO."""
@@ -129,10 +101,6 @@ class KilledCCTest(testtools.TestCase):
             if time.monotonic() > deadline:
                 self.fail('SO %d of %s still runs' % (pid, app_id))
             time.sleep(0.1)
-
-    def cc_log(self):
-        with open(self.cc.log_path, 'rb') as handle:
-            return handle.read().decode('utf-8', 'replace')
 
     def test_orphan_of_a_killed_cc_is_stopped_at_its_next_start(self):
         url, pid = self.create('doomed')

@@ -113,15 +113,21 @@ class LocalRuntime(base.Runtime):
             conf.cc.parallel_starts or 4 * (os.cpu_count() or 1))
 
     def _command(self, image, port_file):
-        cmd = [python_executable(), '-P', '-m', 'hurtle.cmd.so', '--bundle',
-               image,
-               '--host', self.conf.cc.so_host, '--port', '0',
-               '--port-file', port_file]
+        return [python_executable(), '-P', '-m', 'hurtle.cmd.so', '--bundle',
+                image,
+                '--host', self.conf.cc.so_host, '--port', '0',
+                '--port-file', port_file] + self.config_args()
+
+    def config_args(self):
+        """The ``--config-file`` arguments of an SO process: ``so.conf``
+        (written now, :meth:`write_so_conf`) when SOs deploy through the
+        CC, else the CC's own configuration files."""
         if deployer_conf.through_cc(self.conf):
-            return cmd + ['--config-file', self.write_so_conf()]
+            return ['--config-file', self.write_so_conf()]
+        args = []
         for path in self.conf.config_file or []:
-            cmd += ['--config-file', os.path.abspath(path)]
-        return cmd
+            args += ['--config-file', os.path.abspath(path)]
+        return args
 
     def write_so_conf(self):
         """Write ``<state_path>/so/so.conf`` (0600, atomically) from the
@@ -148,7 +154,7 @@ class LocalRuntime(base.Runtime):
         state_dir.write_private(path, text.getvalue())
         return path
 
-    def _bundle_command(self, image):
+    def bundle_argv(self, image):
         """The argv of ``image``'s ``bundle.json``, or None for a Python
         bundle (``so.py``).
 
@@ -170,7 +176,7 @@ class LocalRuntime(base.Runtime):
         return argv
 
     def start(self, app_id, image, env):
-        argv = self._bundle_command(image)
+        argv = self.bundle_argv(image)
         # At most [cc] parallel_starts SOs start at once: an SO's start
         # is mostly CPU, so many more would only all answer later (and
         # miss so_start_timeout together).
@@ -193,16 +199,7 @@ class LocalRuntime(base.Runtime):
             child_env.update(bundle_command.environment(
                 self.conf.cc.so_host, 0, port_file,
                 os.path.join(self.workdir, '%s.json' % app_id)))
-        try:
-            with open(log_path, 'ab') as log:
-                proc = subprocess.Popen(argv, cwd=cwd, env=child_env,
-                                        stdout=log,
-                                        stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
-        except OSError as exc:
-            raise base.RuntimeError_('cannot run %s: %s'
-                                     % (argv[0], exc.strerror))
+        proc = spawn(argv, child_env, log_path, cwd)
         self._children[proc.pid] = proc
         # 'app' guards against pid reuse (see _is_so).
         ref = {'pid': proc.pid, 'log': log_path, 'app': str(app_id)}
@@ -228,7 +225,7 @@ class LocalRuntime(base.Runtime):
             if proc.poll() is not None:
                 raise base.RuntimeError_(
                     'SO process exited with code %s: %s'
-                    % (proc.returncode, _tail(log_path)))
+                    % (proc.returncode, tail(log_path)))
             if 'url' not in found and os.path.exists(port_file):
                 with open(port_file) as handle:
                     port = handle.read().strip()
@@ -381,6 +378,24 @@ class LocalRuntime(base.Runtime):
                         app_id, self.workdir, exc.strerror)
 
 
+def spawn(argv, env, log_path, cwd=None):
+    """Start ``argv`` in a session of its own with environment ``env``,
+    no stdin, its output appended to ``log_path``.
+
+    :returns: the ``subprocess.Popen``.
+    :raises RuntimeError_: it cannot be run (says why).
+    """
+    try:
+        with open(log_path, 'ab') as log:
+            return subprocess.Popen(argv, cwd=cwd, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+    except OSError as exc:
+        raise base.RuntimeError_('cannot run %s: %s'
+                                 % (argv[0], exc.strerror))
+
+
 def _unlink(path):
     try:
         os.unlink(path)
@@ -399,18 +414,18 @@ def _is_so(pid, app_id=None):
     """True if ``pid`` has ``HURTLE_APP_ID=<app_id>`` in its environment
     or, without ``app_id`` (references of an older Hurtle), runs
     hurtle.cmd.so (guards against pid reuse)."""
+    if app_id is not None:
+        return pid_files.has_env(pid, 'HURTLE_APP_ID', app_id)
     try:
-        if app_id is not None:
-            with open('/proc/%d/environ' % pid, 'rb') as handle:
-                wanted = ('HURTLE_APP_ID=%s' % app_id).encode()
-                return wanted in handle.read().split(b'\0')
         with open('/proc/%d/cmdline' % pid, 'rb') as handle:
             return b'hurtle.cmd.so' in handle.read()
     except OSError:
         return False
 
 
-def _tail(path, limit=800):
+def tail(path, limit=800):
+    """The last ``limit`` bytes of the log at ``path`` (text), or ``(no
+    log)``."""
     try:
         with open(path, 'rb') as handle:
             handle.seek(0, os.SEEK_END)

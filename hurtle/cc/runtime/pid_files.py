@@ -84,3 +84,15 @@ def records(workdir):
         if suffix == SUFFIX and app_id and not name.startswith('.'):
             found.append((app_id, read(os.path.join(workdir, name))))
     return found
+
+
+def has_env(pid, name, value):
+    """True if process ``pid`` runs with ``<name>=<value>`` in its
+    environment (read from ``/proc``; False if it is gone or not ours):
+    how a recorded pid is told from a reused one."""
+    try:
+        with open('/proc/%d/environ' % pid, 'rb') as handle:
+            wanted = ('%s=%s' % (name, value)).encode()
+            return wanted in handle.read().split(b'\0')
+    except OSError:
+        return False
