@@ -13,7 +13,10 @@
 beside Heat's own time for the same stack.
 
 Starts the embedded default (``hurtle-all`` on free loopback ports, a
-temporary state directory), then ``--runs`` times takes turns between:
+temporary state directory, an operator's defaults unless ``--workers``,
+``--poll-interval``, ``--watch-interval``, ``--runtime`` or
+``--parallel-starts`` say otherwise), then ``--runs`` times takes turns
+between:
 
 * ``hurtle``: one instance of the sample service: wall-clock seconds from
   the ``POST`` until ``mcn.service.state`` is ``active`` (SO start,
@@ -43,8 +46,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 
 import parallel_lifecycle  # noqa: E402
 
-from tests.functional import hurtle_fixture  # noqa: E402
-
 
 def timed(work, *args):
     """``(result, wall-clock seconds)`` of ``work(*args)``."""
@@ -56,12 +57,14 @@ def timed(work, *args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=5)
+    parallel_lifecycle.add_options(parser)
     args = parser.parse_args()
     started = time.monotonic()
-    hurtle = hurtle_fixture.HurtleAll()
+    hurtle = parallel_lifecycle.make_hurtle(args)
     hurtle.setUp()
     try:
-        print('hurtle-all ready in %.1f s' % (time.monotonic() - started))
+        print('hurtle-all ready in %.1f s (%s)' % (
+            time.monotonic() - started, parallel_lifecycle.settings(args)))
         sides = {'hurtle': parallel_lifecycle.HurtleSide(hurtle),
                  'heat': parallel_lifecycle.HeatSide(hurtle)}
         # One of each first, unmeasured: imports, caches, first SO.

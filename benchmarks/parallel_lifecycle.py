@@ -285,12 +285,8 @@ def spread(values):
                                max(values))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--counts', default='1,5,10,20,50',
-                        help='comma-separated numbers of instances created '
-                             'at once (default: %(default)s)')
-    parser.add_argument('--repeats', type=int, default=3)
+def add_options(parser):
+    """The ``hurtle-all`` settings options (an operator's defaults)."""
     parser.add_argument('--workers', type=int, default=_default('workers'),
                         help='[sm] workers (default: its default, '
                              '%(default)s)')
@@ -302,29 +298,50 @@ def main():
                         default=_default('watch_interval'),
                         help='[sm] watch_interval (default: its default, '
                              '%(default)s)')
+    parser.add_argument('--runtime', default='local',
+                        help='[cc] runtime (default: %(default)s)')
     parser.add_argument('--parallel-starts', type=int,
                         help='[cc] parallel_starts (default: its default, '
                              'the number of CPUs)')
+
+
+def make_hurtle(args):
+    """``hurtle-all`` (not set up) with the settings of ``args``; the
+    fixture's own ``[sm]`` settings suit tests (one worker), these are an
+    operator's (the later value of an option wins)."""
+    return hurtle_fixture.HurtleAll(
+        manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
+        phase_timeout=LIMIT, watch_interval=args.watch_interval,
+        extra_conf='[sm]\nworkers = %d\npoll_interval = %s\n'
+        '[cc]\nruntime = %s\n%s' % (
+            args.workers, args.poll_interval, args.runtime,
+            'parallel_starts = %d\n' % args.parallel_starts
+            if args.parallel_starts else ''))
+
+
+def settings(args):
+    """The settings of ``args`` as one line."""
+    return ('[sm] workers %d, poll_interval %s, watch_interval %s; [cc] '
+            'runtime %s, parallel_starts %s' % (
+                args.workers, args.poll_interval, args.watch_interval,
+                args.runtime, args.parallel_starts or 'default'))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--counts', default='1,5,10,20,50',
+                        help='comma-separated numbers of instances created '
+                             'at once (default: %(default)s)')
+    parser.add_argument('--repeats', type=int, default=3)
+    add_options(parser)
     args = parser.parse_args()
     counts = [int(value) for value in args.counts.split(',')]
     started = time.monotonic()
-    # The fixture's [sm] settings suit tests (one worker); these are an
-    # operator's (the later value of an option wins).
-    hurtle = hurtle_fixture.HurtleAll(
-        manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-        phase_timeout=LIMIT, watch_interval=args.watch_interval,
-        extra_conf='[sm]\nworkers = %d\n'
-        'poll_interval = %s\n%s' % (
-            args.workers, args.poll_interval,
-            '[cc]\nparallel_starts = %d\n' % args.parallel_starts
-            if args.parallel_starts else ''))
+    hurtle = make_hurtle(args)
     hurtle.setUp()
     try:
-        print('hurtle-all ready in %.1f s ([sm] workers %d, poll_interval '
-              '%s, watch_interval %s; [cc] parallel_starts %s)' % (
-                  time.monotonic() - started, args.workers,
-                  args.poll_interval, args.watch_interval,
-                  args.parallel_starts or 'default'))
+        print('hurtle-all ready in %.1f s (%s)' % (
+            time.monotonic() - started, settings(args)))
         sides = {'hurtle': HurtleSide(hurtle), 'heat': HeatSide(hurtle)}
         summary = []
         print('%4s %3s %9s %9s %9s %10s %9s %9s' % (
