@@ -25,7 +25,9 @@ embedded Heat wants the local secret (``hurtle.local_secret``, under
 ``state_path``) as ``X-Auth-Token``: SOs run with the CC's configuration,
 so they read the same file.
 """
+import collections
 import logging
+import threading
 
 from heatclient import exc as heat_exc
 from heatclient.v1 import client as heat_v1
@@ -52,6 +54,39 @@ def _unavailable(what, exc):
     detail = '%s: %s: %s' % (what, type(exc).__name__, exc)
     LOG.debug('Heat unreachable: %s', detail)
     return deployer_api.DeployerUnavailable(detail=detail)
+
+
+class _StackNames(object):
+    """Names of stacks by id, as Heat gave them (the last ``size`` seen).
+
+    Heat answers a request on ``/stacks/<id>`` with a redirect to
+    ``/stacks/<name>/<id>``: every poll of a stack cost two requests and
+    a look-up in Heat. A stack's name never changes, so once known the
+    canonical path is used directly.
+    """
+
+    def __init__(self, size=4096):
+        self.size = size
+        self._names = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, stack_id, name):
+        if not stack_id or not name:
+            return
+        with self._lock:
+            self._names[stack_id] = name
+            self._names.move_to_end(stack_id)
+            while len(self._names) > self.size:
+                self._names.popitem(last=False)
+
+    def ref(self, stack_id):
+        """``<name>/<id>`` if the name is known, else ``stack_id``."""
+        with self._lock:
+            name = self._names.get(stack_id)
+        return '%s/%s' % (name, stack_id) if name else stack_id
+
+
+_NAMES = _StackNames()
 
 
 def _outputs(stack):
@@ -149,6 +184,7 @@ class HeatDeployer(deployer_api.Deployer):
             fields['tags'] = ','.join(tags)
         body = self._call('create stack %s' % name, self.client.stacks.create,
                           **fields)
+        _NAMES.remember(body['stack']['id'], name)
         return body['stack']['id']
 
     def tagged(self, name, tag):
@@ -181,11 +217,23 @@ class HeatDeployer(deployer_api.Deployer):
         else:
             fields['template'] = template
         self._call('update stack %s' % stack_id, self.client.stacks.update,
-                   stack_id, **fields)
+                   _NAMES.ref(stack_id), **fields)
+
+    def _get(self, stack_id, resolve_outputs=False):
+        """Heat's stack ``stack_id``; outputs resolved only when asked
+        (resolving them is most of a stack GET's cost in Heat)."""
+        stack = self.client.stacks.get(_NAMES.ref(stack_id),
+                                       resolve_outputs=resolve_outputs)
+        _NAMES.remember(stack.id, stack.stack_name)
+        return stack
 
     def details(self, stack_id):
-        stack = self._call('get stack %s' % stack_id, self.client.stacks.get,
-                           stack_id)
+        stack = self._call('get stack %s' % stack_id, self._get, stack_id)
+        if stack.stack_status.endswith('_COMPLETE') and \
+                not stack.stack_status.startswith('DELETE_'):
+            # Outputs only at rest: one more request then, none per poll.
+            stack = self._call('get stack %s' % stack_id, self._get,
+                               stack_id, True)
         status = stack.stack_status
         return deployer_api.StackDetails(
             id=stack.id, status=status,
@@ -195,7 +243,7 @@ class HeatDeployer(deployer_api.Deployer):
     def dispose(self, stack_id):
         def delete():
             try:
-                self.client.stacks.delete(stack_id)
+                self.client.stacks.delete(_NAMES.ref(stack_id))
             except heat_exc.HTTPNotFound:
                 pass  # gone already
         self._call('delete stack %s' % stack_id, delete)
@@ -203,7 +251,7 @@ class HeatDeployer(deployer_api.Deployer):
     def is_gone(self, stack_id):
         def gone():
             try:
-                stack = self.client.stacks.get(stack_id)
+                stack = self._get(stack_id)
             except heat_exc.HTTPNotFound:
                 return True
             return stack.stack_status == 'DELETE_COMPLETE'
