@@ -19,6 +19,7 @@ responses); it uses their ``app`` (``app.registry``) and ``req``
 in :mod:`hurtle.occi.app` says, ``after_create`` included.
 """
 
+import collections
 import logging
 import urllib.parse
 import uuid
@@ -392,18 +393,27 @@ class EntityEngine(object):
 
     def retrieve_all(self, entities):
         """:meth:`retrieve` each of ``entities`` (a listing), looking the
-        backends of each kind and mixin set up once."""
+        backends of each kind and mixin set up once. A backend with
+        ``retrieve_many(entities, extras)`` gets its entities in one call
+        (the SM's checks its policy once, not once per instance)."""
         registry = self.app.registry
         extras = self.req.extras
         found = {}
+        groups = collections.OrderedDict()   # backends -> entities
         for entity in entities:
             if getattr(entity, 'links', None):
                 self.retrieve(entity)
                 continue
             key = tuple(str(c) for c in [entity.kind] + list(entity.mixins))
-            backs = found.get(key)
-            if backs is None:
-                backs = found[key] = registry.get_all_backends(entity,
-                                                               extras)
-            for back in backs:
-                back.retrieve(entity, extras)
+            if key not in found:
+                found[key] = registry.get_all_backends(entity, extras)
+            groups.setdefault(key, []).append(entity)
+        for key, members in groups.items():
+            for back in found[key]:
+                many = getattr(back.wrapped, 'retrieve_many', None) \
+                    if hasattr(back, 'wrapped') else None
+                if many is not None:
+                    back.retrieve_many(members, extras)
+                    continue
+                for entity in members:
+                    back.retrieve(entity, extras)

@@ -222,6 +222,11 @@ class ServiceBackend(backend.KindBackend):
         """The store renders the persisted record; only the policy check."""
         self._authorize('get', extras)
 
+    def retrieve_many(self, entities, extras):
+        """:meth:`retrieve` for the instances of a listing: one policy
+        check for all (the rule depends on the caller, not the record)."""
+        self._authorize('get', extras)
+
     def authorize_list(self, extras):
         """A listing of instances follows ``hurtle:instance:get`` too.
 
