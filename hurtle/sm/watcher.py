@@ -23,10 +23,11 @@ the problem lasts the reason follows it: a reason the watcher wrote is
 replaced when the problem changes; another one (``update not applied:
 ...``, written by the lifecycle) is kept. Once its SO answers again the
 instance is ``active`` (the CC may restart SOs on another port: the new
-URL is recorded), with no reason but the SO's DNS reason. The probe also lets the SO retry the DNS names
-it could not register: an ``active`` instance's reason follows the SO's
-``occi.mcn.dns.reason`` (set while a name is not registered, cleared
-once it is; another reason, e.g. "update rejected: ...", is kept).
+URL is recorded), with no reason but the SO's DNS reason. The probe
+also lets the SO retry the DNS names it could not register: an
+``active`` instance's reason follows the SO's ``occi.mcn.dns.reason``
+(set while a name is not registered, cleared once it is; another
+reason, e.g. "update rejected: ...", is kept).
 Every write is conditional on the state and operation number the watcher
 read, so it never interferes with an update or delete that began
 meanwhile.
