@@ -17,6 +17,8 @@ the CC's local runtime for an SO to answer or exit, and the command-line
 tools for servers and instances. A shared library: it imports nothing of
 a process package.
 """
+import time
+
 import tenacity
 
 
@@ -24,7 +26,20 @@ class Timeout(Exception):
     """:func:`poll_until` gave up; ``str()`` says on what."""
 
 
-def poll_until(check, timeout, interval, what):
+def _stop_cuts_once(stop):
+    """A ``sleep`` for tenacity that ``stop`` (an Event) ends at once, the
+    first time only (a ``check`` that does not stop is not spun)."""
+    cut = []
+
+    def sleep(seconds):
+        if cut:
+            time.sleep(seconds)
+        elif stop.wait(seconds):
+            cut.append(True)
+    return sleep
+
+
+def poll_until(check, timeout, interval, what, stop=None):
     """Call ``check()`` every ``interval`` seconds until it returns a value
     other than None, and return that value.
 
@@ -36,6 +51,10 @@ def poll_until(check, timeout, interval, what):
     :param interval: seconds between two attempts (float).
     :param what: end of the sentence "... did not happen within N s",
         e.g. ``'stack of deploy complete'``.
+    :param stop: a ``threading.Event``: once it is set, the wait between
+        two attempts ends at once, one time; the next attempt comes then
+        (``check`` decides whether to stop, e.g. by raising), and later
+        waits take ``interval`` again.
     :raises Timeout: ``check`` returned None until the deadline.
     Exceptions of ``check`` propagate at once (that is how it fails
     early).
@@ -45,9 +64,10 @@ def poll_until(check, timeout, interval, what):
 
     # tenacity retries on the result only (None); an exception of check
     # is not retried and propagates (Retrying re-raises the outcome).
+    extra = {'sleep': _stop_cuts_once(stop)} if stop is not None else {}
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_result(lambda result: result is None),
         stop=tenacity.stop_after_delay(timeout),
         wait=tenacity.wait_fixed(interval),
-        retry_error_callback=give_up)
+        retry_error_callback=give_up, **extra)
     return retrying(check)
