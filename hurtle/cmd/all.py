@@ -27,14 +27,14 @@ and fails as soon as one exits. Their logs go to
   (:func:`stop_all`): each stops cleanly on its own (the SM leaves the
   work in progress for its next start, ``hurtle.sm.scheduling``), so
   none waits for another.
+* ``--demo`` runs the walk-through of ``hurtle.cmd.demo`` (create an
+  instance of the first service, watch it become active, delete it) and
+  exits with its status; with ``--serve`` too, it keeps serving after.
 
 The children end with hurtle-all even when it cannot stop them (killed
 with SIGKILL): each gets SIGTERM from the kernel when hurtle-all dies
 (``hurtle.parent_death``), and stops as it would on a clean stop, the CC
 stopping its SOs.
-* ``--demo`` runs the walk-through of ``hurtle.cmd.demo`` (create an
-  instance of the first service, watch it become active, delete it) and
-  exits with its status; with ``--serve`` too, it keeps serving after.
 
 Exit status: 0 on success, 1 if a service does not start (its log's tail
 is printed) or the demo fails.

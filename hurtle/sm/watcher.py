@@ -99,7 +99,8 @@ class SOWatcher(object):
         if problem and row.state == states.ACTIVE:
             LOG.warning('instance %s degraded: %s', row.id, problem)
             state, reason = states.DEGRADED, problem
-        elif problem and is_watchers(row.reason) and problem != row.reason:
+        elif problem and problem != row.reason and (
+                not row.reason or is_watchers(row.reason)):
             LOG.warning('instance %s still degraded: %s', row.id, problem)
             reason = problem
         elif not problem and row.state == states.DEGRADED:
