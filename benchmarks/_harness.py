@@ -40,6 +40,18 @@ def summary(values, fmt='%.4f'):
                                       max(values)))
 
 
+def print_against(seen, subject, baseline, what):
+    """Print min/median/max of each list of seconds in ``seen`` (``{name:
+    [seconds of each run]}``) and of the ratio ``subject`` /
+    ``baseline`` run by run; ``what`` says what the seconds are
+    (``answering after``)."""
+    for name, values in seen.items():
+        print('%-11s  %s (s) %s' % (name, what, summary(values, '%.2f')))
+    ratios = [a / b for a, b in zip(seen[subject], seen[baseline])]
+    print('ratio %s / %s %s (min/median/max)'
+          % (subject, baseline, summary(ratios, '%.2f')))
+
+
 def rss_mib(pid):
     """Resident set size of process ``pid`` in MiB (``VmRSS``; 0.0 if the
     kernel gives none)."""

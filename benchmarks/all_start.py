@@ -91,13 +91,8 @@ def main():
             seen[name].append(seconds)
             print('run %d  %-11s answering after %.2f s'
                   % (n + 1, name, seconds), flush=True)
-    for name, values in seen.items():
-        print('%-11s  answering after (s) %s' % (
-            name, _harness.summary(values, '%.2f')))
-    ratios = [a / h for a, h in zip(seen['hurtle-all'],
-                                    seen['hurtle-heat'])]
-    print('ratio hurtle-all / hurtle-heat %s (min/median/max)'
-          % _harness.summary(ratios, '%.2f'))
+    _harness.print_against(seen, 'hurtle-all', 'hurtle-heat',
+                           'answering after')
 
 
 if __name__ == '__main__':

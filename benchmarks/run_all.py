@@ -45,6 +45,7 @@ SUITE = [
     ('deployer_drivers', ['--runs', '3'], 240),
     ('so_restart', ['--runs', '2'], 180),
     ('all_start', ['--runs', '2'], 240),
+    ('all_stop', ['--runs', '2', '--instances', '2'], 300),
     ('kubernetes_runtime', ['--runs', '2'], 180),
     ('keystone_mode', ['--runs', '2'], 420),
 ]

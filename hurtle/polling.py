@@ -30,7 +30,20 @@ class Timeout(Exception):
 GROWTH = 1.5
 
 
-def poll_until(check, timeout, interval, what, first=None,
+def _stop_cuts_once(stop, sleep):
+    """A ``sleep`` for tenacity that ``stop`` (an Event) ends at once, the
+    first time only (a ``check`` that does not stop is not spun)."""
+    cut = []
+
+    def cut_sleep(seconds):
+        if cut:
+            sleep(seconds)
+        elif stop.wait(seconds):
+            cut.append(True)
+    return cut_sleep
+
+
+def poll_until(check, timeout, interval, what, first=None, stop=None,
                sleep=time.sleep):
     """Call ``check()`` every ``interval`` seconds until it returns a value
     other than None, and return that value.
@@ -51,6 +64,10 @@ def poll_until(check, timeout, interval, what, first=None,
     :param interval: seconds between two attempts (float).
     :param what: end of the sentence "... did not happen within N s",
         e.g. ``'stack of deploy complete'``.
+    :param stop: a ``threading.Event``: once it is set, the wait between
+        two attempts ends at once, one time; the next attempt comes then
+        (``check`` decides whether to stop, e.g. by raising), and later
+        waits take their time again.
     :param sleep: ``sleep(seconds)``, what waits between two attempts.
     :raises Timeout: ``check`` returned None until the deadline.
     Exceptions of ``check`` propagate at once (that is how it fails
@@ -67,5 +84,6 @@ def poll_until(check, timeout, interval, what, first=None,
         wait=tenacity.wait_fixed(interval) if first is None or
         first >= interval else tenacity.wait_exponential(
             multiplier=first, exp_base=GROWTH, max=interval),
-        retry_error_callback=give_up, sleep=sleep)
+        retry_error_callback=give_up,
+        sleep=sleep if stop is None else _stop_cuts_once(stop, sleep))
     return retrying(check)

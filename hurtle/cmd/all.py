@@ -23,11 +23,18 @@ and fails as soon as one exits. Their logs go to
 ``<state_path>/log/<name>.log``.
 
 * ``hurtle-all --config-file etc/hurtle/hurtle.conf`` serves until SIGTERM
-  or Ctrl-C, then stops SM, CC (which stops its SOs) and Heat, in that
-  order.
+  or Ctrl-C, then stops SM, CC (which stops its SOs) and Heat together
+  (:func:`stop_all`): each stops cleanly on its own (the SM leaves the
+  work in progress for its next start, ``hurtle.sm.scheduling``), so
+  none waits for another.
 * ``--demo`` runs the walk-through of ``hurtle.cmd.demo`` (create an
   instance of the first service, watch it become active, delete it) and
   exits with its status; with ``--serve`` too, it keeps serving after.
+
+The children end with hurtle-all even when it cannot stop them (killed
+with SIGKILL): each gets SIGTERM from the kernel when hurtle-all dies
+(``hurtle.parent_death``), and stops as it would on a clean stop, the CC
+stopping its SOs.
 
 Exit status: 0 on success, 1 if a service does not start (its log's tail
 is printed) or the demo fails.
@@ -38,10 +45,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from oslo_config import cfg
 import requests
 
+from hurtle import parent_death
 from hurtle import polling
 from hurtle import service
 
@@ -55,6 +64,8 @@ cli_opts = [
 ]
 
 START_TIMEOUT = 180.0
+#: Seconds a child may take to stop after SIGTERM before it is killed.
+STOP_GRACE = 30.0
 
 
 class Child(object):
@@ -75,11 +86,14 @@ class Child(object):
         self.proc = None
 
     def start(self):
+        """Start the child; it gets SIGTERM when this process (the
+        thread calling this) dies (``hurtle.parent_death``)."""
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         with open(self.log_path, 'ab') as log:
-            self.proc = subprocess.Popen(self.args, stdout=log,
-                                         stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                self.args, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=parent_death.preexec())
 
     def answers(self):
         """True once the child answers HTTP on ``probe_url`` (any
@@ -107,17 +121,26 @@ class Child(object):
         """
         wait_all([self], timeout)
 
-    def stop(self, grace=30.0):
-        if self.proc is None or self.proc.poll() is not None:
+    def terminate(self):
+        """Send SIGTERM (nothing if it is not running)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, grace):
+        """Wait up to ``grace`` seconds for the child to exit; SIGKILL it
+        then."""
+        if self.proc is None:
             return
-        self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(grace)
+            self.proc.wait(max(grace, 0))
         except subprocess.TimeoutExpired:
-            LOG.warning('%s ignored SIGTERM for %.0f s; killing it',
-                        self.name, grace)
+            LOG.warning('%s ignored SIGTERM; killing it', self.name)
             self.proc.kill()
             self.proc.wait()
+
+    def stop(self, grace=STOP_GRACE):
+        """SIGTERM, then SIGKILL after ``grace`` seconds."""
+        stop_all([self], grace)
 
     def tail(self, lines=15):
         try:
@@ -153,6 +176,17 @@ def wait_all(waiting, timeout=START_TIMEOUT, on_ready=None):
         raise RuntimeError('%s did not answer on %s within %.0f s:\n%s'
                            % (left[0].name, left[0].probe_url, timeout,
                               left[0].tail()))
+
+
+def stop_all(stopping, grace=STOP_GRACE):
+    """Send SIGTERM to every child of ``stopping`` at once, then wait for
+    each; those still running ``grace`` seconds after the signal are
+    killed (SIGKILL)."""
+    for child in stopping:
+        child.terminate()
+    deadline = time.monotonic() + grace
+    for child in stopping:
+        child.wait_stopped(deadline - time.monotonic())
 
 
 def _url(host, port, path):
@@ -267,8 +301,7 @@ def main(argv=None):
     finally:
         for sock in held.values():
             sock.close()
-        for child in reversed(started):
-            child.stop()
+        stop_all(list(reversed(started)))
         print('stopped', flush=True)
 
 

@@ -52,7 +52,10 @@ def main(argv=None):
         watcher.stop(timeout=conf.cc.so_start_timeout + 15)
         backend.runtime.stop_all()
 
+    # On the signal the watcher stops restarting SOs (it would restart
+    # those stopped beside it); its running check is waited for after.
     common.serve(conf, application, conf.cc.host, conf.cc.port, 'hurtle-cc',
+                 on_signal=lambda: watcher.stop(timeout=0),
                  on_stop=_on_stop)
 
 

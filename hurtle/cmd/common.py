@@ -22,12 +22,21 @@ from hurtle.occi import server as occi_server
 LOG = logging.getLogger(__name__)
 
 
+#: Seconds between two looks of the accept loop for a stop request: a
+#: stop waits for it (socketserver's default is 0.5).
+POLL_INTERVAL = 0.2
+
+
 def serve(conf, application, host, port, name, on_bound=None,
-          on_stop=None):
+          on_stop=None, on_signal=None):
     """Serve ``application`` on ``host:port`` until SIGTERM or SIGINT,
     with the ``[wsgi]`` options of ``conf``.
 
     :param on_bound: called with the bound port before serving.
+    :param on_signal: called as soon as the signal arrives, in the signal
+        handler (so it must only set flags, e.g. ``Event.set``):
+        work in progress learns at once that this process stops, before
+        the services beside it, stopped at the same moment, go away.
     :param on_stop: called after the server stopped.
     Exits with status 1 and a message if the address is in use.
     """
@@ -42,6 +51,8 @@ def serve(conf, application, host, port, name, on_bound=None,
     def _stop(signum, frame):
         if not stopping.is_set():
             stopping.set()
+            if on_signal is not None:
+                on_signal()
             LOG.info('%s: signal %d, stopping', name, signum)
             threading.Thread(target=server.shutdown, daemon=True).start()
 
@@ -52,7 +63,7 @@ def serve(conf, application, host, port, name, on_bound=None,
     if on_bound is not None:
         on_bound(bound)
     try:
-        server.serve_forever()
+        server.serve_forever(poll_interval=POLL_INTERVAL)
     finally:
         server.server_close()
         if on_stop is not None:

@@ -54,6 +54,7 @@ def main(argv=None):
     common.serve(conf, application, conf.sm.host, conf.sm.port, 'hurtle-sm',
                  on_bound=lambda port: lifecycle.recover(
                      peers_ready=lifecycle.wait_for_cc),
+                 on_signal=lifecycle.stop_work,
                  on_stop=lambda: lifecycle.shutdown(wait=False))
 
 

@@ -266,11 +266,15 @@ class OCCIClient(object):
         newlines and JSON types; the header renderings turn a newline
         into a space).
     :param accept: rendering asked for single entities.
+    :param stop: a ``threading.Event``: once it is set, a failure is not
+        retried (a backoff under way ends at once), so that a process
+        shutting down does not wait for the retries of a peer stopping
+        beside it.
     """
 
     def __init__(self, endpoint, session=None, headers=None, verify=True,
                  timeout=30.0, retries=3, backoff=0.5,
-                 content_type=TEXT_OCCI, accept=TEXT_OCCI):
+                 content_type=TEXT_OCCI, accept=TEXT_OCCI, stop=None):
         if not endpoint or '://' not in endpoint:
             raise ValueError('endpoint must be an absolute URL: %r'
                              % endpoint)
@@ -284,6 +288,7 @@ class OCCIClient(object):
         self.backoff = backoff
         self.content_type = content_type
         self.accept = accept
+        self.stop = stop
 
     # plumbing ----------------------------------------------------------------
     def url(self, path):
@@ -336,12 +341,17 @@ class OCCIClient(object):
         if isinstance(body, str):
             body = body.encode('utf-8')
 
+        stop = tenacity.stop_after_attempt(self.retries + 1)
+        extra = {}
+        if self.stop is not None:
+            stop = stop | tenacity.stop_when_event_set(self.stop)
+            extra['sleep'] = self.stop.wait
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.retries + 1),
+            stop=stop,
             wait=tenacity.wait_exponential(multiplier=self.backoff,
                                            max=10),
             retry=tenacity.retry_if_exception_type(_Retry),
-            reraise=True)
+            reraise=True, **extra)
         try:
             resp = retrying(self._send, method.upper(), url, all_headers,
                             body)

@@ -86,7 +86,7 @@ class Composition(object):
             return polling.poll_until(
                 active, self.conf.sm.phase_timeout,
                 self.conf.sm.poll_interval, 'dependency %s active'
-                % service_type)
+                % service_type, stop=op.stopping)
         except polling.Timeout:
             raise scheduling.PhaseError(
                 'dependency %s not active within %d s'

@@ -173,12 +173,23 @@ class Lifecycle(object):
         return self.scheduler.dispatch(work, instance_id, operation,
                                        on_end=done if report else None)
 
+    def stop_work(self):
+        """Tell the running lifecycles, the take-over scan and the SO
+        watcher to stop at their next step; a lifecycle error from now on
+        is left for the next start to resume, not recorded as a failure
+        (``hurtle.sm.scheduling``), and no call to a peer is retried.
+        Only sets events: ``hurtle-sm`` calls
+        it from its signal handler, before the CC and the SOs stopped
+        beside it (``hurtle-all``) stop answering."""
+        self.scheduler.stopping.set()
+        self.peers.stopping.set()
+        self._scan_stop.set()
+        self.watcher.stop()
+
     def shutdown(self, wait=True):
         """Stop: running lifecycles end at their next step (their records
         say where they are; the next start resumes them)."""
-        self.scheduler.stopping.set()
-        self._scan_stop.set()
-        self.watcher.stop()
+        self.stop_work()
         self.scheduler.shutdown(wait=wait)
         self.leases.stop()
 

@@ -26,7 +26,8 @@
 Every OCCI client retries connection errors and 503 (``[sm]
 call_retries``) and times out after ``[sm] phase_timeout`` seconds; a
 ``probe`` client (the SO watcher's) tries once and waits at most
-``PROBE_TIMEOUT`` seconds. A peer that cannot be reached raises
+``PROBE_TIMEOUT`` seconds. Once the SM stops (:attr:`Peers.stopping`
+set) no call is retried any more. A peer that cannot be reached raises
 ``ConnectionFailed("<component> unreachable")``: that sentence is what
 users see as a reason, the URL and exception go to the log only.
 
@@ -109,6 +110,8 @@ class Peers(object):
 
     def __init__(self, conf):
         self.conf = conf
+        #: Set when the SM stops: its clients retry nothing from then on.
+        self.stopping = threading.Event()
         self._keystone = None
         self._trusts = collections.OrderedDict()   # trust id -> session
         self._trusts_lock = threading.Lock()
@@ -138,7 +141,7 @@ class Peers(object):
             timeout = self.conf.sm.phase_timeout
             retries = self.conf.sm.call_retries
         kwargs = dict(headers=headers, verify=not self.conf.sm.insecure,
-                      timeout=timeout, retries=retries,
+                      timeout=timeout, retries=retries, stop=self.stopping,
                       session=self.http_session())
         if service_token and self.conf.auth_strategy == 'keystone':
             return ServiceTokenClient(

@@ -237,7 +237,7 @@ class SOCalls(object):
         try:
             return polling.poll_until(
                 attempt, self.conf.sm.phase_timeout,
-                self.conf.sm.poll_interval, phase)[0]
+                self.conf.sm.poll_interval, phase, stop=op.stopping)[0]
         except polling.Timeout:
             raise scheduling.PhaseError(
                 '%s did not complete within %d s: %s'
@@ -273,7 +273,8 @@ class SOCalls(object):
         try:
             return polling.poll_until(
                 at_rest, self.conf.sm.phase_timeout,
-                self.conf.sm.poll_interval, phase, first=FIRST_POLL)
+                self.conf.sm.poll_interval, phase, first=FIRST_POLL,
+                stop=op.stopping)
         except polling.Timeout:
             if seen.get('unavailable'):
                 raise scheduling.PhaseError(

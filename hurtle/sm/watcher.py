@@ -14,13 +14,20 @@
 Every ``[sm] watch_interval`` seconds the watcher asks the CC for the app
 of each ``active`` or ``degraded`` instance and probes its SO
 (``GET <so>/orchestrator/default``, one try, short timeout). An instance
-whose app is gone, not active, or whose SO does not answer becomes
-``degraded`` with ``mcn.service.state.reason`` saying which; once its SO
-answers again it is ``active`` (the CC may restart SOs on another port:
-the new URL is recorded). The probe also lets the SO retry the DNS names
-it could not register: an ``active`` instance's reason follows the SO's
-``occi.mcn.dns.reason`` (set while a name is not registered, cleared
-once it is; another reason, e.g. "update rejected: ...", is kept).
+whose app is gone, not active, or whose SO does not answer or answers
+with an error becomes ``degraded`` with ``mcn.service.state.reason``
+saying which, in the words of the SO (or the CC) when it answered with an
+error (``the SO answers 409: the SO's saved state is unusable (it is not
+JSON)``; its message made safe to show by ``hurtle.sm.reasons``). While
+the problem lasts the reason follows it: a reason the watcher wrote is
+replaced when the problem changes; another one (``update not applied:
+...``, written by the lifecycle) is kept. Once its SO answers again the
+instance is ``active`` (the CC may restart SOs on another port: the new
+URL is recorded), with no reason but the SO's DNS reason. The probe
+also lets the SO retry the DNS names it could not register: an
+``active`` instance's reason follows the SO's ``occi.mcn.dns.reason``
+(set while a name is not registered, cleared once it is; another
+reason, e.g. "update rejected: ...", is kept).
 Every write is conditional on the state and operation number the watcher
 read, so it never interferes with an update or delete that began
 meanwhile.
@@ -29,10 +36,19 @@ import logging
 import threading
 
 from hurtle.occi import errors
+from hurtle.sm import reasons
 from hurtle.sm import so_client
 from hurtle.sm import states
 
 LOG = logging.getLogger(__name__)
+
+#: How every reason the watcher writes begins (:meth:`SOWatcher.problem`).
+PREFIXES = ('the SO ', 'the CC ')
+
+
+def is_watchers(reason):
+    """Whether ``reason`` is one the watcher wrote (it may replace it)."""
+    return bool(reason) and reason.startswith(PREFIXES)
 
 
 class SOWatcher(object):
@@ -70,9 +86,10 @@ class SOWatcher(object):
                                   row.id)
 
     def check(self, row):
-        """Mark ``row`` ``degraded`` (with the reason) while its SO is down
-        or unreachable, ``active`` again once it answers. Changes nothing
-        if an operation began meanwhile."""
+        """Mark ``row`` ``degraded`` (with the reason, refreshed when the
+        problem changes) while its SO is down, unreachable or answers with
+        an error, ``active`` again once it answers. Changes nothing if an
+        operation began meanwhile."""
         problem, so_url, info = self.problem(row)
         dns_reason = info and so_client.dns_reason(info)
         fields = {}
@@ -82,14 +99,18 @@ class SOWatcher(object):
         if problem and row.state == states.ACTIVE:
             LOG.warning('instance %s degraded: %s', row.id, problem)
             state, reason = states.DEGRADED, problem
+        elif problem and problem != row.reason and (
+                not row.reason or is_watchers(row.reason)):
+            LOG.warning('instance %s still degraded: %s', row.id, problem)
+            reason = problem
         elif not problem and row.state == states.DEGRADED:
             LOG.info('instance %s: its SO answers again', row.id)
             state, reason = states.ACTIVE, dns_reason
         elif not problem and (not row.reason or row.reason.startswith(
                 so_client.DNS_REASON_PREFIX)):
             reason = dns_reason
-        # (A degraded instance keeps its reason, e.g. "update not
-        # applied: ...", while the problem lasts.)
+        # (A degraded instance keeps a reason that is not the watcher's,
+        # e.g. "update not applied: ...", while the problem lasts.)
         if (state, reason) != (row.state, row.reason) or fields:
             self.store.transition(row.id, state, reason=reason,
                                   expect={row.state},
@@ -97,7 +118,12 @@ class SOWatcher(object):
 
     def problem(self, row):
         """``(sentence saying what is wrong or None, the SO's current URL
-        or None, the SO's ``EntityInfo`` when it answered or None)``."""
+        or None, the SO's ``EntityInfo`` when it answered or None)``.
+
+        The sentence begins with one of :data:`PREFIXES`; when the CC or
+        the SO answered with an error it carries the HTTP code and their
+        message (``reasons.shown``); addresses never appear.
+        """
         if not row.app_url:
             return None, None, None
         try:
@@ -109,8 +135,8 @@ class SOWatcher(object):
             return ('the CC does not answer: the SO cannot be checked',
                     None, None)
         except errors.OCCIError as exc:
-            return ('the CC answers %s: the SO cannot be checked'
-                    % exc.code, None, None)
+            return ('the CC answers %s: the SO cannot be checked (%s)'
+                    % (exc.code, reasons.shown(exc.message)), None, None)
         state = app.attributes.get('occi.app.state')
         url = app.attributes.get('occi.app.url') or None
         if state != 'active' or not url:
@@ -122,5 +148,6 @@ class SOWatcher(object):
         except errors.ConnectionFailed:
             return 'the SO does not answer', url, None
         except errors.OCCIError as exc:
-            return 'the SO answers %s' % exc.code, url, None
+            return ('the SO answers %s: %s'
+                    % (exc.code, reasons.shown(exc.message)), url, None)
         return None, url, info

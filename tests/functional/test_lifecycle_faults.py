@@ -328,6 +328,56 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
         self.assert_nothing_left(instance_id)
         self.assertEqual([], self.hurtle.so_pids(instance_id))
 
+    def wait_reason(self, location, state, words, timeout=60):
+        """The attributes once the instance is ``state`` with a reason
+        holding ``words``."""
+        deadline = time.monotonic() + timeout
+        attrs = {}
+        while time.monotonic() < deadline:
+            attrs = self.client.get(location).attributes
+            if attrs['mcn.service.state'] == state and words in (
+                    attrs.get('mcn.service.state.reason') or ''):
+                return attrs
+            time.sleep(0.1)
+        self.fail('%s never %s with %r (last %s: %s)' % (
+            location, state, words, attrs.get('mcn.service.state'),
+            attrs.get('mcn.service.state.reason')))
+
+    def test_so_error_degrades_with_its_message_until_it_is_fixed(self):
+        # An SO whose saved state is unusable answers every request 409
+        # saying why (hurtle.so.api); the watcher shows that sentence,
+        # follows it when it changes, and the instance is active again
+        # with no reason once the SO answers.
+        location = self.create()
+        attrs = self.wait_state(location, {'active'})
+        instance_id = attrs['occi.core.id']
+        path = os.path.join(self.hurtle.state, 'so', '%s.json' % instance_id)
+        with open(path) as handle:
+            good = handle.read()
+        with open(path, 'w') as handle:
+            handle.write('{"so": ')
+        # Restarted by the CC with the corrupt file.
+        self.kill_so(instance_id)
+        attrs = self.wait_reason(location, 'degraded',
+                                 "the SO's saved state is unusable (it is "
+                                 "not JSON)")
+        reason = attrs['mcn.service.state.reason']
+        self.assertTrue(reason.startswith('the SO answers 409: '), reason)
+        self.assertNotIn(self.hurtle.state, reason)
+        # Another problem: the reason follows.
+        os.unlink(path)
+        os.mkdir(path)
+        self.wait_reason(location, 'degraded', '(it cannot be read (EISDIR))')
+        # Fixed: active, no reason.
+        os.rmdir(path)
+        with open(path, 'w') as handle:
+            handle.write(good)
+        attrs = self.wait_state(location, {'active'}, timeout=60)
+        self.assertNotIn('mcn.service.state.reason', attrs)
+        self.assertEqual(202, self.delete(location).status_code)
+        self.wait_gone(location)
+        self.assert_nothing_left(instance_id)
+
     def test_so_killed_during_create_is_followed_to_its_new_url(self):
         # The CC restarts the SO on another port; the create carries on
         # with it instead of polling the dead port until its deadline.

@@ -10,6 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """hurtle.polling.poll_until: the one polling loop."""
+import threading
+
 import testtools
 
 from hurtle import polling
@@ -62,3 +64,30 @@ class TestPollUntil(testtools.TestCase):
         polling.poll_until(lambda: next(answers), 60, 0.7, 'x',
                            sleep=waits.append)
         self.assertEqual([0.7, 0.7], waits)
+
+    def test_a_stop_ends_the_wait_once(self):
+        stop = threading.Event()
+        stop.set()
+        calls = []
+
+        def check():
+            calls.append(stop.is_set())
+            if len(calls) == 2:
+                raise ValueError('stopping')
+            return None
+        # An hour between attempts: only the stop brings the second.
+        self.assertRaises(ValueError, polling.poll_until, check, 7200,
+                          3600, 'never', stop=stop)
+        self.assertEqual([True, True], calls)
+
+    def test_a_check_that_does_not_stop_is_not_spun(self):
+        stop = threading.Event()
+        stop.set()
+        calls = []
+
+        def check():
+            calls.append(1)
+        self.assertRaises(polling.Timeout, polling.poll_until, check, 0.3,
+                          0.1, 'never', stop=stop)
+        # Once at once, then every 0.1 s: a handful, never thousands.
+        self.assertLess(len(calls), 50)

@@ -246,6 +246,31 @@ class TestClientRetries(base.ServedAppTestCase):
         self.assertEqual('Try again later.', err.message)
         self.assertEqual(3, self.flaky.seen)
 
+    def test_no_retry_once_stopping(self):
+        self.flaky.failures = 100
+        stop = threading.Event()
+        c = client.OCCIClient(self.base, retries=5, backoff=0.01, stop=stop)
+        self.assertRaises(errors.ServiceUnavailable, c.list, '/app/')
+        self.assertEqual(6, self.flaky.seen)
+        # Stopping: one try, its error at once.
+        stop.set()
+        self.flaky.seen = 0
+        err = self.assertRaises(errors.ServiceUnavailable, c.list, '/app/')
+        self.assertEqual('Try again later.', err.message)
+        self.assertEqual(1, self.flaky.seen)
+
+    def test_a_stop_ends_the_backoff(self):
+        # Backoffs of 10 s; the stop comes during the first: one more try
+        # at most (the stop may also come before the first try ended).
+        self.flaky.failures = 100
+        stop = threading.Event()
+        c = client.OCCIClient(self.base, retries=3, backoff=1000, stop=stop)
+        timer = threading.Timer(0.2, stop.set)
+        timer.start()
+        self.addCleanup(timer.cancel)
+        self.assertRaises(errors.ServiceUnavailable, c.list, '/app/')
+        self.assertLessEqual(self.flaky.seen, 2)
+
     def test_4xx_not_retried(self):
         self.flaky.failures = 0
         c = client.OCCIClient(self.base, retries=3, backoff=0.01)

@@ -196,6 +196,40 @@ class SMTest(testtools.TestCase):
         self.assertEqual('update rejected: no',
                          reason_after_check('update rejected: no', lost))
 
+    def test_watcher_reason_follows_the_problem(self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        self.wait_state(location, {states.FAILED})
+        instance_id = location.rsplit('/', 1)[-1]
+        problem = {}
+        # What the CC and the SO would say to the probe.
+        self.lifecycle.watcher.problem = lambda row: (
+            problem.get('now'), None, None if problem.get('now') else
+            occi_client.EntityInfo(location, attributes={}))
+
+        def after_check(state, before, now):
+            self.store.transition(instance_id, state, reason=before)
+            problem['now'] = now
+            self.lifecycle.watcher.check(self.store.load(instance_id))
+            attrs = self.client.get(location).attributes
+            return (attrs['mcn.service.state'],
+                    attrs.get('mcn.service.state.reason'))
+
+        first = "the SO answers 409: the SO's saved state is unusable (a)"
+        then = "the SO answers 409: the SO's saved state is unusable (b)"
+        self.assertEqual((states.DEGRADED, first),
+                         after_check(states.ACTIVE, None, first))
+        # The problem changed: so does the reason.
+        self.assertEqual((states.DEGRADED, then),
+                         after_check(states.DEGRADED, first, then))
+        # The lifecycle's reason stays while the problem lasts.
+        self.assertEqual(
+            (states.DEGRADED, 'update not applied: the SO is gone'),
+            after_check(states.DEGRADED,
+                        'update not applied: the SO is gone', then))
+        # The SO answers: active, no reason.
+        self.assertEqual((states.ACTIVE, None),
+                         after_check(states.DEGRADED, then, None))
+
     def test_watcher_degrades_an_instance_whose_so_cannot_be_reached(self):
         location = self.client.create('/svc/', KIND, {'svc.size': 1})
         self.wait_state(location, {states.FAILED})

@@ -62,6 +62,7 @@ class _Operation(object):
     """The lifecycle's view of an operation that is never superseded."""
 
     instance_id = 'i1'
+    stopping = None
 
     def row(self):
         return None
