@@ -46,6 +46,24 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 
 import parallel_lifecycle  # noqa: E402
 
+from hurtle.occi import errors  # noqa: E402
+
+
+def delete_seconds(client, location):
+    """Seconds from DELETE of ``location`` (an ``OCCIClient``) to the
+    SM's 404 (also ``keystone_mode.py``'s)."""
+    started = time.monotonic()
+    client.delete(location)
+
+    def gone():
+        try:
+            client.get(location)
+        except errors.NotFound:
+            return True
+        return None
+    parallel_lifecycle.wait(gone, 'instance %s gone' % location, 1)
+    return time.monotonic() - started
+
 
 def timed(work, *args):
     """``(result, wall-clock seconds)`` of ``work(*args)``."""
