@@ -21,6 +21,7 @@
 * :func:`summary`: ``min/median/max`` of a list.
 * :func:`rss_mib`: a process's resident memory.
 """
+import gc
 import http.server
 import multiprocessing
 import os
@@ -116,6 +117,8 @@ def _child(conn, rows):
             operation=states.FIRST_OPERATION)
             for i, ident in enumerate(ids))
     canned = {}
+    # As hurtle.cmd.common.serve does before serving.
+    gc.freeze()
     same, _t = server.serve_in_thread(_bare_wsgi(canned))
     stdlib = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
                                              _StdlibHandler)

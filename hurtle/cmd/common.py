@@ -11,6 +11,7 @@
 # under the License.
 """Serving loop shared by Hurtle's console scripts (start-up is in
 :mod:`hurtle.service`)."""
+import gc
 import logging
 import signal
 import sys
@@ -62,6 +63,12 @@ def serve(conf, application, host, port, name, on_bound=None,
     LOG.info('%s listening on http://%s:%d/', name, host, bound)
     if on_bound is not None:
         on_bound(bound)
+    # What start-up made (modules, configuration, the application) lives
+    # as long as the process: kept out of the garbage collector's full
+    # collections, which otherwise scan it again and again while a
+    # request builds many objects (a listing of 10,000 instances in JSON:
+    # a third of its time).
+    gc.freeze()
     try:
         server.serve_forever(poll_interval=POLL_INTERVAL)
     finally:

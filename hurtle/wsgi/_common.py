@@ -28,6 +28,7 @@ do not survive a fork. :func:`fork_guard` answers 503 with the reason in
 a process forked after loading.
 """
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -108,6 +109,9 @@ def load(name, description):
     conf = service.prepare_service(config_args(), description)
     service.upgrade_database(conf)
     application, built = wsgi_app.load_app(conf, name)
+    # Start-up's objects out of full collections, as hurtle.cmd.common
+    # does for the built-in server.
+    gc.freeze()
     return conf, fork_guard(application, name), built
 
 
