@@ -14,12 +14,14 @@
 Starts, as child processes on 127.0.0.1: the embedded Heat
 (``hurtle-heat``, [embedded_heat] port, 8004), the CC (``hurtle-cc``,
 8887) and the SM (``hurtle-sm``, 8888), each with the same
-``--config-file``s, all at once: Heat first, then (once hurtle-all has
-brought the database to the newest schema, which Heat does not use) the
-CC and the SM. None needs another to answer at start (the SM resumes its
-work in progress once the CC answers, ``hurtle.cmd.sm``; SOs answer 503
-while Heat cannot be reached). It then waits until every one answers,
-and fails as soon as one exits. Their logs go to
+``--config-file``s, all at once. The CC and the SM each bring the
+database to the newest schema as they start (on SQLite and PostgreSQL
+the second waits for the first); on any other database hurtle-all does
+it once before starting them. None needs another to answer at start
+(the SM resumes its work in progress once the CC answers,
+``hurtle.cmd.sm``; SOs answer 503 while Heat cannot be reached). It
+then waits until every one answers, and fails as soon as one exits.
+Their logs go to
 ``<state_path>/log/<name>.log``.
 
 * ``hurtle-all --config-file etc/hurtle/hurtle.conf`` serves until SIGTERM
@@ -242,6 +244,14 @@ def _reserve_ports(conf):
     return held
 
 
+def _migrations_serialised(url):
+    """Whether two processes migrating the database ``url`` at once are
+    serialised (SQLite, PostgreSQL: ``hurtle.db.migration``); read from
+    the URL's scheme, without importing SQLAlchemy."""
+    scheme = url.split(':', 1)[0].split('+', 1)[0].lower()
+    return scheme in ('sqlite', 'postgresql')
+
+
 def _start(child, started):
     print('starting %s (log: %s)' % (child.name, child.log_path), flush=True)
     child.start()
@@ -266,10 +276,13 @@ def main(argv=None):
         held = _reserve_ports(conf)
         heat, *others = children(conf)
         _start(heat, started)
-        # While Heat starts; once, before the CC and the SM: on MySQL two
-        # processes migrating at once are not serialised
-        # (hurtle.db.migration).
-        service.upgrade_database(conf)
+        if not _migrations_serialised(conf.database.connection):
+            # Once, before the CC and the SM: two processes migrating
+            # at once would race here.
+            service.upgrade_database(conf)
+        # Else the CC and the SM each bring the schema up to date as they
+        # start, the second waiting for the first: they start at once,
+        # beside Heat.
         for child in others:
             _start(child, started)
         # Each port is held until its child answers (_reserve_ports).
