@@ -63,6 +63,7 @@ passed in a query reaches the logs.
 import io
 import logging
 import queue
+import select
 import socket
 import threading
 import time
@@ -350,14 +351,35 @@ class _Handler(simple_server.WSGIRequestHandler):
     def _await_request(self, timeout):
         """Wait up to ``timeout`` seconds for the first byte of the next
         request, idle meanwhile (the server may close this connection for
-        a new one); False (close quietly) if none starts."""
-        self.raw_in.deadline = time.monotonic() + timeout
-        self.server.idle_begin(self)
+        a new one); False (close quietly) if none starts.
+
+        The wait polls the socket without reading it: bytes that arrived
+        stay in the socket, where the server sees them
+        (``_reclaim``), until this connection is no longer idle.
+        """
+        deadline = time.monotonic() + timeout
+        # Bytes of the next request read with the last one (pipelining)?
+        self.raw_in.deadline = time.monotonic() - 1     # read nothing now
         try:
-            started = bool(self.rfile.peek(1))
+            if self.rfile.peek(1):
+                return True
         except (TimeoutError, OSError, ValueError):
-            started = False
-        return self.server.idle_end(self) and started
+            pass
+        self.server.idle_begin(self)
+        poller = select.poll()
+        poller.register(self.connection, select.POLLIN)
+        try:
+            ready = bool(poller.poll(max(0.0, deadline - time.monotonic())
+                                     * 1000))
+        except OSError:
+            ready = False
+        if not self.server.idle_end(self) or not ready:
+            return False
+        self.raw_in.deadline = deadline
+        try:
+            return bool(self.rfile.peek(1))
+        except (TimeoutError, OSError, ValueError):
+            return False
 
     def _serve_one(self, deadline=None):
         self.responded = False
@@ -549,12 +571,15 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
 
     def _reclaim(self):
         """Close the connection idle the longest; True if there was one
-        (its worker is released once its thread sees the close)."""
+        (its worker is released once its thread sees the close). One
+        whose request has arrived but not been read yet is not idle."""
         with self._idle_lock:
-            if not self._idle:
+            for handler in sorted(self._idle, key=self._idle.get):
+                if not _has_bytes(handler.connection):
+                    del self._idle[handler]
+                    break
+            else:
                 return False
-            handler = min(self._idle, key=self._idle.get)
-            del self._idle[handler]
         try:
             handler.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -642,6 +667,18 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
                 self._refused.put_nowait(None)
             except queue.Full:
                 pass
+
+
+def _has_bytes(sock):
+    """Whether ``sock`` is readable now: bytes received and not read yet,
+    or the client's close (its thread ends on its own then). Never waits
+    (a ``recv`` would, for the socket's timeout, whatever its flags)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    try:
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return False
 
 
 class _ThreadingWSGIServerV6(ThreadingWSGIServer):

@@ -109,11 +109,11 @@ class ServerLimitsTest(testtools.TestCase):
 
     def test_stalled_clients_saturation_and_recovery(self):
         # (no request before: its worker might not be free yet)
-        stalled = [self.stall(b'GET /-/ HTTP/1.1\r\nHost: x\r\nAcc'),
-                   self.stall(b'GET /-/ HTTP/1.1\r\nHost: x\r\nAcc'),
-                   self.stall(b'POST /sample/ HTTP/1.1\r\nHost: x\r\n'
+        stalled = [self.stall(b'GET /-/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAcc'),
+                   self.stall(b'GET /-/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAcc'),
+                   self.stall(b'POST /sample/ HTTP/1.1\r\nHost: 127.0.0.1\r\n'
                               b'Content-Length: 100\r\n\r\nab')]
-        busy = self.stall(b'GET /-/ HTTP/1.1\r\nHost: x\r\n\r\n')
+        busy = self.stall(b'GET /-/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
         answer = _read_all(busy)
         self.assertTrue(answer.startswith(b'HTTP/1.1 503'), answer[:80])
         self.assertIn(b'retry-after: 7', answer.lower())
