@@ -19,7 +19,6 @@ reports each deprecation once per process), against a recording HTTP
 server on 127.0.0.1 standing in for Heat.
 """
 import http.server
-import json
 import os
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import testtools
 
 from hurtle.sdk import deployer as deployers
 from tests import conf_fixture
+from tests import http_answers
 
 LOAD = textwrap.dedent('''
     import sys
@@ -54,12 +54,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.requests.append((self.path, dict(self.headers)))
-        body = json.dumps({'error': {'message': 'not found'}}).encode()
-        self.send_response(404)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        http_answers.send_json(self, 404, {'error': {'message': 'not found'}})
 
     def log_message(self, *args):
         pass

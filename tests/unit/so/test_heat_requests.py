@@ -18,7 +18,6 @@ its outputs unless ``resolve_outputs=False``. The functional tests run
 the deployer against the real embedded Heat.
 """
 import http.server
-import json
 import threading
 import urllib.parse
 
@@ -26,6 +25,7 @@ import testtools
 
 from hurtle.sdk import deployer as deployers
 from tests import conf_fixture
+from tests import http_answers
 
 STACK_ID = '6bd6d4ea-1b43-4c5e-9d5e-8c3a4b1e2f70'
 
@@ -54,12 +54,7 @@ class _Heat(http.server.BaseHTTPRequestHandler):
         if 'resolve_outputs=False' not in (url.query or ''):
             stack['outputs'] = [{'output_key': 'url',
                                  'output_value': 'http://web/'}]
-        body = json.dumps({'stack': stack}).encode()
-        self.send_response(200)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        http_answers.send_json(self, 200, {'stack': stack})
 
     def log_message(self, *args):
         pass
