@@ -53,6 +53,11 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds a probe of the CC or an SO may take.
 PROBE_TIMEOUT = 10
+#: What the SM asks SOs and other SMs to answer in: JSON keeps line
+#: breaks in values (a multi-line stack output) that the header rendering
+#: turns into spaces; an SO that does only ``text/occi`` answers in it
+#: (doc/source/contributor/so-api.rst).
+PEER_ACCEPT = '%s, %s;q=0.5' % (occi_client.OCCI_JSON, occi_client.TEXT_OCCI)
 
 #: Trust-scoped keystoneauth1 sessions :class:`Peers` keeps (least
 #: recently used dropped first); each renews its own token.
@@ -133,7 +138,7 @@ class Peers(object):
         return session
 
     def _client(self, component, url, headers, probe=False,
-                service_token=False, keystone=None):
+                service_token=False, keystone=None, accept=None):
         if probe:
             timeout = min(PROBE_TIMEOUT, self.conf.sm.phase_timeout)
             retries = 0
@@ -143,6 +148,8 @@ class Peers(object):
         kwargs = dict(headers=headers, verify=not self.conf.sm.insecure,
                       timeout=timeout, retries=retries, stop=self.stopping,
                       session=self.http_session())
+        if accept:
+            kwargs['accept'] = accept
         if service_token and self.conf.auth_strategy == 'keystone':
             return ServiceTokenClient(
                 component, keystone or self.keystone_session(), url,
@@ -216,7 +223,8 @@ class Peers(object):
         ``row.so_url`` (one must be set)."""
         return self._client('service orchestrator (SO)', url or row.so_url,
                             {'X-Auth-Token': row.so_secret,
-                             'X-Tenant-Name': row.project}, probe)
+                             'X-Tenant-Name': row.project}, probe,
+                            accept=PEER_ACCEPT)
 
     def sm(self, row, url):
         """An OCCI client of the SM at ``url``, as ``row``'s project.
@@ -234,9 +242,10 @@ class Peers(object):
             session = self.trust_session(trust_id)
             return self._client(component, url,
                                 {'X-Auth-Token': session.get_token()},
-                                service_token=True, keystone=session)
+                                service_token=True, keystone=session,
+                                accept=PEER_ACCEPT)
         return self._client(component, url, self.auth_headers(row.project),
-                            service_token=True)
+                            service_token=True, accept=PEER_ACCEPT)
 
     def deployer(self, row, region=None):
         """The ``hurtle.sdk.Deployer`` of ``row``'s project; the ``cc``

@@ -21,6 +21,7 @@ The same tests run in noauth mode (``X-Project-Id``) and, with
 ``tests.functional.test_keystone_suite``), with the tokens of a real
 Keystone's users, stacks in the user's project (``HurtleTestCase``).
 """
+import json
 import time
 
 import requests
@@ -31,6 +32,7 @@ from tests.functional import hurtle_fixture
 
 SCHEME = 'http://schemas.hurtle.it/occi/sm#'
 KIND = 'sample; scheme="%s"; class="kind"' % SCHEME
+KIND_ID = SCHEME + 'sample'
 TIMEOUT = 120
 
 
@@ -132,6 +134,21 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.assertIn('greeting=bonjour',
                       entity.attributes['mcn.endpoint.sample'])
         self.assertEqual('bonjour', entity.attributes['sample.greeting'])
+
+        # a line break travels to the stack and back in JSON (the header
+        # renderings cannot carry it)
+        resp = requests.post(location, headers=dict(
+            self.headers(), **{'Content-Type': 'application/occi+json'}),
+            data=json.dumps({'kind': KIND_ID, 'attributes': {
+                'sample.greeting': 'line one\nline two'}}), timeout=30)
+        self.assertIn(resp.status_code, (200, 202), resp.text)
+        self.wait_state(location, {'active', 'failed'})
+        attrs = requests.get(location, headers=dict(
+            self.headers(), Accept='application/occi+json'),
+            timeout=30).json()['attributes']
+        self.assertEqual('line one\nline two', attrs['sample.greeting'])
+        self.assertIn('greeting=line one\nline two',
+                      attrs['mcn.endpoint.sample'])
 
         # the instance disappears, with its stack and its SO process
         resp = requests.delete(location, headers=self.headers(), timeout=30)
