@@ -467,6 +467,13 @@ class JsonRendering(BaseRendering):
             return OCCIData()
         try:
             doc = json.loads(body, object_pairs_hook=_unique_members)
+            # "\ud800" is valid JSON but no character: refused here, not
+            # when it is stored or rendered.
+            json.dumps(doc, ensure_ascii=False).encode('utf-8')
+        except UnicodeEncodeError:
+            raise errors.BadRequest('Invalid JSON: a string holds a lone '
+                                    'UTF-16 surrogate (\\ud800-\\udfff), '
+                                    'which is no character.')
         except ValueError as exc:
             raise errors.BadRequest('Invalid JSON: %s' % exc)
         except RecursionError:

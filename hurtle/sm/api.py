@@ -80,6 +80,10 @@ from hurtle.sm import states
 from hurtle.sm import store as store_mod
 from hurtle.sm import trusts
 
+#: Characters no attribute value may hold: C0 controls but tab, LF and CR
+#: (headers would carry them raw; PostgreSQL refuses NUL), and DEL.
+_CONTROL = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
+
 LOG = logging.getLogger(__name__)
 
 #: Longest attribute value (characters) the SM accepts: values travel on
@@ -131,6 +135,13 @@ class ServiceBackend(backend.KindBackend):
             raise errors.BadRequest(
                 'attribute values are limited to %d characters: %s'
                 % (MAX_VALUE_LENGTH, ', '.join(too_long)))
+        controls = sorted(k for k, v in attributes.items()
+                          if _CONTROL.search(str(v)))
+        if controls:
+            raise errors.BadRequest(
+                'attribute values may not hold control characters other '
+                'than tab, line feed and carriage return: %s'
+                % ', '.join(controls))
 
     def _typed(self, attributes, extras):
         """Check declared types and rules; values coerced from text."""

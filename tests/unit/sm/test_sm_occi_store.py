@@ -239,3 +239,40 @@ class DNSRebindingTest(testtools.TestCase):
         # own guard is switched by auth_strategy.)
         resp = self.post('sm.example')
         self.assertEqual(201, resp.status_code, resp.text)
+
+
+class UnstorableValuesTest(testtools.TestCase):
+    """Values that cannot travel in a header or be stored answer 400 and
+    store nothing (trial findings: they were stored, then failed the
+    lifecycle or any text rendering with a 500)."""
+
+    def setUp(self):
+        super().setUp()
+        self.sm = self.useFixture(sm_server.SMServer(
+            {'svc.size': 'required'}))
+
+    def post_json(self, body):
+        return requests.post(self.sm.url + 'svc/', data=body, headers={
+            'Content-Type': 'application/occi+json'}, timeout=10)
+
+    def test_control_characters_and_lone_surrogates_are_refused(self):
+        kind = '"kind": "http://example.org/occi/sm#svc"'
+        for value, what in (('"a\\u0001b"', 'control characters'),
+                            ('"a\\u0000b"', 'control characters'),
+                            ('"a\\u007fb"', 'control characters'),
+                            ('"a\\ud800b"', 'surrogate')):
+            resp = self.post_json('{%s, "attributes": {"svc.size": %s}}'
+                                  % (kind, value))
+            self.assertEqual(400, resp.status_code, value)
+            self.assertIn(what, resp.text)
+        resp = requests.post(self.sm.url + 'svc/', headers={
+            'Content-Type': 'text/occi',
+            'Category': 'svc; scheme="http://example.org/occi/sm#"; '
+                        'class="kind"',
+            'X-OCCI-Attribute': 'svc.size="a\x01b"'}, timeout=10)
+        self.assertEqual(400, resp.status_code)
+        self.assertEqual([], self.sm.client.list('/svc/'))
+        # Tab, line feed and carriage return are text.
+        resp = self.post_json('{%s, "attributes": {"svc.size": '
+                              '"a\\tb\\nc\\r"}}' % kind)
+        self.assertEqual(201, resp.status_code, resp.text)
