@@ -21,6 +21,7 @@
 * :func:`summary`: ``min/median/max`` of a list.
 * :func:`rss_mib`: a process's resident memory.
 """
+import contextlib
 import gc
 import http.server
 import multiprocessing
@@ -28,6 +29,7 @@ import os
 import statistics
 import sys
 import threading
+import types
 
 sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -39,6 +41,31 @@ def summary(values, fmt='%.4f'):
     """``min/median/max`` of ``values`` formatted with ``fmt``."""
     return '/'.join(fmt % v for v in (min(values), statistics.median(values),
                                       max(values)))
+
+
+@contextlib.contextmanager
+def lone_child(name, module, probe, extra_conf=''):
+    """One Hurtle process (``python -P -m <module>``, as
+    ``hurtle.cmd.all.Child`` starts it) on a fresh state directory and
+    configuration (``tests/functional/hurtle_fixture.py``'s, plus
+    ``extra_conf``), not started yet: yields ``(setup, child)``, where
+    ``probe(setup)`` is the URL the child answers on; the child is
+    stopped (killed after 60 s) and the state removed after."""
+    from hurtle.cmd import all as all_cmd
+    from tests.functional import hurtle_fixture
+    setup = hurtle_fixture.HurtleConfig(extra_conf=extra_conf)
+    setup.setUp()
+    try:
+        child = all_cmd.Child(name, module, probe(setup),
+                              types.SimpleNamespace(
+                                  state_path=setup.state,
+                                  config_file=[setup.conf_path]))
+        try:
+            yield setup, child
+        finally:
+            child.stop(grace=60)
+    finally:
+        setup.cleanUp()
 
 
 def print_against(seen, subject, baseline, what):

@@ -35,16 +35,12 @@ import argparse
 import os
 import sys
 import time
-import types
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 import _harness  # noqa: E402
 import requests  # noqa: E402
-
-from hurtle.cmd import all as all_cmd  # noqa: E402
-from tests.functional import hurtle_fixture  # noqa: E402
 
 START_TIMEOUT = 240.0
 
@@ -68,32 +64,20 @@ def one_start(name, module, probe, also=None):
     :raises RuntimeError: the process exited or did not answer in time
         (its log's tail is in the message).
     """
-    setup = hurtle_fixture.HurtleConfig()
-    setup.setUp()
-    try:
-        child = all_cmd.Child(name, module, probe(setup),
-                              types.SimpleNamespace(
-                                  state_path=setup.state,
-                                  config_file=[setup.conf_path]))
+    with _harness.lone_child(name, module, probe) as (setup, child):
         other = also(setup) if also is not None else None
         started = time.monotonic()
         child.start()
-        try:
-            first = None
-            while True:
-                if time.monotonic() - started > START_TIMEOUT:
-                    raise RuntimeError('%s did not start:\n%s'
-                                       % (name, child.tail()))
-                if first is None and child.answers():
-                    first = time.monotonic() - started
-                if first is not None and (other is None or
-                                          _answers(other)):
-                    return first, time.monotonic() - started
-                time.sleep(0.02)
-        finally:
-            child.stop(grace=60)
-    finally:
-        setup.cleanUp()
+        first = None
+        while True:
+            if time.monotonic() - started > START_TIMEOUT:
+                raise RuntimeError('%s did not start:\n%s'
+                                   % (name, child.tail()))
+            if first is None and child.answers():
+                first = time.monotonic() - started
+            if first is not None and (other is None or _answers(other)):
+                return first, time.monotonic() - started
+            time.sleep(0.02)
 
 
 def main():

@@ -38,14 +38,12 @@ import os
 import signal
 import sys
 import time
-import types
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
 import _harness  # noqa: E402
 
-from hurtle.cmd import all as all_cmd  # noqa: E402
 from hurtle.occi import client as occi_client  # noqa: E402
 from hurtle import polling  # noqa: E402
 from tests.functional import hurtle_fixture  # noqa: E402
@@ -93,32 +91,23 @@ def all_stop(instances, busy):
 def heat_stop():
     """Seconds from SIGTERM to the exit of ``hurtle-heat`` alone, after
     one stack was created through its API."""
-    setup = hurtle_fixture.HurtleConfig(extra_conf=DEFAULTS)
-    setup.setUp()
-    try:
-        child = all_cmd.Child('hurtle-heat', 'hurtle.cmd.heat',
-                              setup.heat_url + '/', types.SimpleNamespace(
-                                  state_path=setup.state,
-                                  config_file=[setup.conf_path]))
+    with _harness.lone_child('hurtle-heat', 'hurtle.cmd.heat',
+                             lambda s: s.heat_url + '/',
+                             extra_conf=DEFAULTS) as (setup, child):
         child.start()
-        try:
-            child.wait_ready(TIMEOUT)
-            heat = setup.heat_client('demo')
-            with open(TEMPLATE) as handle:
-                heat.stacks.create(stack_name='bench', template=handle.read())
+        child.wait_ready(TIMEOUT)
+        heat = setup.heat_client('demo')
+        with open(TEMPLATE) as handle:
+            heat.stacks.create(stack_name='bench', template=handle.read())
 
-            def created():
-                return heat.stacks.get('bench').stack_status.endswith(
-                    'COMPLETE') or None
-            polling.poll_until(created, TIMEOUT, 0.1, 'stack created')
-            started = time.monotonic()
-            child.proc.send_signal(signal.SIGTERM)
-            child.proc.wait(TIMEOUT)
-            return time.monotonic() - started
-        finally:
-            child.stop(grace=60)
-    finally:
-        setup.cleanUp()
+        def created():
+            return heat.stacks.get('bench').stack_status.endswith(
+                'COMPLETE') or None
+        polling.poll_until(created, TIMEOUT, 0.1, 'stack created')
+        started = time.monotonic()
+        child.proc.send_signal(signal.SIGTERM)
+        child.proc.wait(TIMEOUT)
+        return time.monotonic() - started
 
 
 def main():
