@@ -197,7 +197,7 @@ class StackAPITest(_HeatTestCase):
             content_type=occi_client.OCCI_JSON).get('/stack/regional')
         self.assertEqual('RegionTwo', info.attributes['hurtle.stack.region'])
         deployer.dispose_and_wait(heat_id, 60, 0.2)
-        self.assertNotIn('regional', self.heat_names())
+        self.assert_gone_from_heat('regional')
         # Any other region (or none) goes to heat_url: unreachable here.
         for region in (None, 'RegionOne'):
             elsewhere = cc_deployer.CCDeployer(conf, so_identity=identity,
@@ -290,6 +290,7 @@ class StackAPITest(_HeatTestCase):
                        **{'X-Project-Id': 'service'})
         resp = requests.delete(self.url + 'app/a1', headers=headers)
         self.assertEqual(200, resp.status_code, resp.text)
+        self.assert_gone_from_heat('web')
         self.assertEqual(['kept'], self.heat_names())
         self.assertEqual(401, requests.get(
             location, headers=self.so().headers).status_code)
