@@ -277,8 +277,10 @@ class Application(object):
             rendering = self.renderings['text/plain']
         if rendering.mime_type == 'text/html':
             # A browser shows the page, not the status line.
-            message = '%d %s: %s' % (code, _phrase(code), message)
-        headers, body = rendering.message(message)
+            headers, body = rendering.message(
+                message, title='%d %s' % (code, _phrase(code)))
+        else:
+            headers, body = rendering.message(message)
         return code, [('Content-Type', self._content_type(rendering))], body
 
     def __call__(self, environ, start_response):

@@ -34,6 +34,9 @@ _NUMBER = re.compile(r'^-?(?:\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?$')
 _TOKEN = re.compile(r'^[A-Za-z0-9._\-~:/#]+$')
 _ATTR_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._\-]*$')
 _ATTR_DEF = re.compile(r'([^\s{}]+)(?:\{([^}]*)\})?')
+#: Digits an integer value may have: Python's own limit on converting
+#: text to ``int`` (``sys.get_int_max_str_digits()``, 4300 by default).
+MAX_INT_DIGITS = 4300
 
 
 def _split(value, sep):
@@ -133,15 +136,38 @@ def parse_typed(raw):
         return False
     if _NUMBER.match(raw):
         if re.match(r'^-?\d+$', raw):
-            return int(raw)
-        value = float(raw)
-        if math.isinf(value):
-            raise errors.BadRequest('Number out of range: ' + _short(raw))
-        return value
+            return parse_int(raw)
+        return parse_float(raw)
     if raw == '':
         raise errors.BadRequest('Empty attribute value')
     # Lenient: old clients send bare tokens; keep them as strings.
     return raw
+
+
+def parse_int(text):
+    """``int`` of the decimal ``text`` (optionally signed).
+
+    :raises BadRequest: more than :data:`MAX_INT_DIGITS` digits (Python
+        would refuse it with advice meant for its programmer, not for
+        an OCCI client).
+    """
+    digits = len(text.lstrip('+-'))
+    if digits > MAX_INT_DIGITS:
+        raise errors.BadRequest('Number out of range: an integer of %d '
+                                'digits (at most %d are accepted)'
+                                % (digits, MAX_INT_DIGITS))
+    return int(text)
+
+
+def parse_float(text):
+    """``float`` of the decimal ``text``.
+
+    :raises BadRequest: out of a double's range (``1e999``).
+    """
+    value = float(text)
+    if math.isinf(value):
+        raise errors.BadRequest('Number out of range: ' + _short(text))
+    return value
 
 
 def render_typed(value):

@@ -365,6 +365,13 @@ def _json_attr_defs(category):
     return out
 
 
+def _not_json(name):
+    """Python's ``json`` reads ``NaN`` and ``Infinity``; RFC 8259 has
+    no such values."""
+    raise errors.BadRequest('Invalid JSON: %s is no JSON value (RFC 8259 '
+                            'section 6)' % name)
+
+
 class JsonRendering(BaseRendering):
     """``application/occi+json``: OCCI 1.2 JSON rendering (GFD.226)."""
 
@@ -466,7 +473,10 @@ class JsonRendering(BaseRendering):
         if not body or not body.strip():
             return OCCIData()
         try:
-            doc = json.loads(body, object_pairs_hook=_unique_members)
+            doc = json.loads(body, object_pairs_hook=_unique_members,
+                             parse_int=parsing.parse_int,
+                             parse_float=parsing.parse_float,
+                             parse_constant=_not_json)
             # "\ud800" is valid JSON but no character: refused here, not
             # when it is stored or rendered.
             json.dumps(doc, ensure_ascii=False).encode('utf-8')
@@ -501,10 +511,21 @@ class JsonRendering(BaseRendering):
             for item in self._member(doc, 'resources', list) + \
                     self._member(doc, 'links', list):
                 data.locations.append(self._item_location(item))
+        elif 'attributes' in doc:
+            # Attributes alone: a partial update (GFD.223 3.4.2) names
+            # no category, as its text rendering sends X-OCCI-Attribute
+            # headers alone.
+            self._attrs(doc, data)
         elif not doc:
             pass
         else:
-            raise errors.BadRequest('Unrecognised OCCI JSON document.')
+            raise errors.BadRequest(
+                'Unrecognised OCCI JSON document: expected an entity '
+                '("kind"), an action ("action"), attributes alone '
+                '("attributes"), categories ("kinds", "mixins", '
+                '"actions"), a collection ("resources", "links") or a '
+                'list of locations; got the member(s) %s.'
+                % ', '.join('"%s"' % key for key in sorted(doc)[:5]))
         return data
 
     def _item_location(self, item):
@@ -782,8 +803,12 @@ class HtmlRendering(BaseRendering):
         items = ''.join('<li>%s</li>' % pages.link(loc) for loc in locations)
         return self._page('Locations', '<ul>%s</ul>' % items)
 
-    def message(self, text):
-        return self._page(text, '')
+    def message(self, text, title=None):
+        """A page saying ``text``; with ``title`` (an error's status),
+        the title heads the page and ``text`` is its paragraph."""
+        if title is None:
+            return self._page(text, '')
+        return self._page(title, '<p>%s</p>' % pages.esc(text))
 
 
 RENDERINGS = (TextPlainRendering, TextOcciRendering, UriListRendering,

@@ -39,6 +39,7 @@ import re
 import jsonschema
 
 from hurtle.occi import errors
+from hurtle.occi import parsing
 
 _INTEGER = re.compile(r'^\s*-?\d+\s*$')
 _NUMBER = re.compile(r'^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$')
@@ -86,11 +87,10 @@ def _coerce(value, schema):
         return value
     if isinstance(value, str):
         for wanted in types:
-            if wanted == 'integer' and _INTEGER.match(value):
-                return int(value)
+            if wanted in ('integer', 'number') and _INTEGER.match(value):
+                return parsing.parse_int(value.strip())
             if wanted == 'number' and _NUMBER.match(value):
-                number = float(value)
-                return int(number) if _INTEGER.match(value) else number
+                return parsing.parse_float(value.strip())
             if wanted == 'boolean' and value in ('true', 'false'):
                 return value == 'true'
             if wanted in _JSON_TYPES:

@@ -176,7 +176,8 @@ class TestErrorPaths(base.ServedAppTestCase):
         resp = self.req('GET', '/app/none', {'Accept': 'text/html'})
         self.assertEqual(404, resp.status_code)   # a whole page
         self.assertIn('text/html', resp.headers['Content-Type'])
-        self.assertIn('404 Not Found: ', resp.text)
+        self.assertIn('<title>404 Not Found</title>', resp.text)
+        self.assertIn('<h1>404 Not Found</h1><p>', resp.text)
         # Other renderings keep the bare message.
         resp = self.req('GET', '/app/none', {'Accept': 'text/plain'})
         self.assertNotIn('404 Not Found', resp.text)

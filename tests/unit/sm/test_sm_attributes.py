@@ -219,6 +219,46 @@ class AttributeApiTest(testtools.TestCase):
         self.assertEqual({'svc.free': True, 'svc.fixed': 'x'},
                          self.row(location).attributes)
 
+    def test_numbers_beyond_range_are_400_in_words_for_a_client(self):
+        huge = '9' * 5000
+        for resp in (self.text('POST', '/svc/', 'svc.count=' + huge),
+                     self.text('POST', '/svc/', 'svc.count="%s"' % huge),
+                     self.text('POST', '/svc/', 'svc.ratio="%s"' % huge),
+                     self.text('POST', '/svc/', 'svc.ratio="1e999"'),
+                     self.text('POST', '/svc/', 'svc.ratio=1e999'),
+                     self._raw_json('{"kind": "%ssvc", "attributes": '
+                                    '{"svc.fixed": "x", "svc.count": %s}}'
+                                    % (SCHEME, huge)),
+                     self._raw_json('{"kind": "%ssvc", "attributes": '
+                                    '{"svc.fixed": "x", "svc.ratio": 1e999}}'
+                                    % SCHEME)):
+            self.refused(resp, 'Number out of range')
+            # Python's advice to its programmer stays out of the answer.
+            self.assertNotIn('sys.set_int_max_str_digits', resp.text)
+        self.assertNothingCreated()
+
+    def test_nan_and_infinity_are_no_json(self):
+        for constant in ('NaN', 'Infinity', '-Infinity'):
+            self.refused(self._raw_json(
+                '{"kind": "%ssvc", "attributes": {"svc.fixed": "x", '
+                '"svc.ratio": %s}}' % (SCHEME, constant)),
+                constant, 'no JSON value')
+        self.assertNothingCreated()
+
+    def test_an_unknown_json_document_names_what_was_expected(self):
+        resp = self._raw_json('{"category": "svc"}')
+        self.refused(resp)
+        message = resp.json()['message']
+        self.assertIn('Unrecognised OCCI JSON document', message)
+        self.assertIn('("kind")', message)
+        self.assertIn('"category"', message)
+        self.assertNothingCreated()
+
+    def _raw_json(self, body, path='/svc/'):
+        return requests.post(self.url + path, data=body,
+                             headers={'Content-Type': JSON, 'Accept': JSON},
+                             timeout=30)
+
     # updates ----------------------------------------------------------------
     def test_update_values_are_checked_and_coerced(self):
         location = self.active('svc.count=5')
@@ -239,6 +279,17 @@ class AttributeApiTest(testtools.TestCase):
         resp = self.text('POST', path, 'svc.count="6"')
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertIn('svc.count=6', resp.text)
+
+    def test_json_attributes_alone_are_a_partial_update(self):
+        location = self.active('svc.count=5', 'svc.name="a"')
+        path = location[len(self.url):]
+        resp = self._raw_json('{"attributes": {"svc.count": 6}}', path)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(6, resp.json()['attributes']['svc.count'])
+        self.assertEqual('a', resp.json()['attributes']['svc.name'])
+        # Checked as any update is.
+        self.refused(self._raw_json('{"attributes": {"svc.count": 1}}',
+                                    path), 'svc.count', 'minimum')
 
     # PUT on an existing instance: full update --------------------------------
     def test_put_is_a_full_update(self):
