@@ -32,7 +32,7 @@ POLL_INTERVAL = 0.2
 def release_free_memory():
     """Give the C heap's free pages back to the kernel (glibc's
     ``malloc_trim(0)``), once start-up is over: importing leaves
-    megabytes freed but still resident (1.2 MiB of an SO's, see
+    megabytes freed but still resident (1.1 MiB of an SO's, see
     benchmarks/so_memory.py).
 
     :returns: False where the C library has no ``malloc_trim`` (not

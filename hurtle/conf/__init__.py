@@ -36,7 +36,7 @@ _SKIP = frozenset(['opts', 'types'])
 
 #: Option modules only the API servers (SM, CC, WSGI) read. Their imports
 #: (oslo.db; oslo.middleware with WebOb, Jinja2, Paste and greenlet;
-#: keystoneauth1 with osprofiler and oslo.concurrency) were 6 MiB of every
+#: keystoneauth1 with osprofiler and oslo.concurrency) were 7 MiB of every
 #: SO's resident memory (benchmarks/so_memory.py). ``[service_credentials]``
 #: is registered by the one SO part that reads it, the ``heat`` deployer
 #: (``hurtle.so.deployers.heat``).
