@@ -38,8 +38,9 @@ _SKIP = frozenset(['opts', 'types'])
 #: (oslo.db; oslo.middleware with WebOb, Jinja2, Paste and greenlet;
 #: keystoneauth1 with osprofiler and oslo.concurrency) were 7 MiB of every
 #: SO's resident memory (benchmarks/so_memory.py). ``[service_credentials]``
-#: is registered by the one SO part that reads it, the ``heat`` deployer
-#: (``hurtle.so.deployers.heat``).
+#: is registered by the SO parts that read it, when they are loaded: the
+#: ``heat`` deployer and ``hurtle.client_session`` (the ``designate`` DNS
+#: driver's sessions).
 SERVER_ONLY = frozenset(['database', 'healthcheck', 'service_credentials'])
 
 

@@ -13,9 +13,9 @@
 (its real entry point, ``hurtle.cmd.so.main``, in a fresh interpreter,
 until it answers ``GET /-/``) holds none of the libraries only the API
 servers use (each was megabytes of every SO's resident memory,
-benchmarks/so_memory.py); and the one SO part that reads a left-out
-option group, the ``heat`` deployer, still gets its
-``[service_credentials]`` from the SO's configuration file."""
+benchmarks/so_memory.py); and the SO parts that read a left-out option
+group, the ``heat`` deployer and the ``designate`` DNS driver, still get
+their ``[service_credentials]`` from the SO's configuration file."""
 import json
 import os
 import subprocess
@@ -75,6 +75,23 @@ print(json.dumps({'interface': heat.client.http_client.interface,
                   'auth_url': auth.auth_url, 'username': auth._username}))
 '''
 
+# The same for the designate DNS driver: its Keystone session's options.
+DNS_CHILD = r'''
+import json, sys
+from hurtle import service
+from hurtle.sdk import dns
+conf = service.prepare_service(['--config-file', sys.argv[1]], 'test',
+                               database=False, server=False)
+session = dns.load(conf).client.session.session
+print(json.dumps({'timeout': session.timeout,
+                  'auth_url': session.auth.auth_url}))
+'''
+
+CREDENTIALS = ('[service_credentials]\nauth_type = password\n'
+               'auth_url = http://keystone.test/v3\nusername = hurtle\n'
+               'password = pw\nproject_name = service\n'
+               'user_domain_id = default\nproject_domain_id = default\n')
+
 
 class LeanImportsTest(testtools.TestCase):
 
@@ -112,16 +129,22 @@ class LeanImportsTest(testtools.TestCase):
     def test_the_heat_deployer_reads_its_service_credentials(self):
         conf = self.write_conf(
             'auth_strategy = keystone\n'
-            '[deployer]\ndriver = heat\nheat_url = http://heat.test/v1\n'
-            '[service_credentials]\nauth_type = password\n'
-            'auth_url = http://keystone.test/v3\nusername = hurtle\n'
-            'password = pw\nproject_name = service\n'
-            'user_domain_id = default\nproject_domain_id = default\n'
-            'interface = internal\n')
-        out = subprocess.run([sys.executable, '-P', '-c', HEAT_CHILD, conf],
-                             capture_output=True, text=True, timeout=60,
-                             check=True)
+            '[deployer]\ndriver = heat\nheat_url = http://heat.test/v1\n' +
+            CREDENTIALS + 'interface = internal\n')
         self.assertEqual({'interface': 'internal',
                           'auth_url': 'http://keystone.test/v3',
-                          'username': 'hurtle'},
-                         json.loads(out.stdout.strip().splitlines()[-1]))
+                          'username': 'hurtle'}, self.child(HEAT_CHILD, conf))
+
+    def test_the_designate_driver_reads_its_service_credentials(self):
+        conf = self.write_conf(
+            'auth_strategy = keystone\n'
+            '[dns]\ndriver = designate\nzone = example.test.\n' +
+            CREDENTIALS + 'timeout = 7\n')
+        self.assertEqual({'timeout': 7, 'auth_url': 'http://keystone.test/v3'},
+                         self.child(DNS_CHILD, conf))
+
+    def child(self, script, conf):
+        out = subprocess.run([sys.executable, '-P', '-c', script, conf],
+                             capture_output=True, text=True, timeout=60,
+                             check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
