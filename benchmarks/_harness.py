@@ -19,7 +19,8 @@
   with keep-alive (``stdlib``). Client and servers are in separate
   processes, so the client's threads do not share the servers' GIL.
 * :func:`summary`: ``min/median/max`` of a list.
-* :func:`rss_mib`: a process's resident memory.
+* :func:`rss_mib`: a process's resident memory; :func:`memory_mib`: its
+  RSS, PSS and USS.
 """
 import contextlib
 import gc
@@ -88,6 +89,23 @@ def rss_mib(pid):
             if line.startswith('VmRSS:'):
                 return int(line.split()[1]) / 1024.0
     return 0.0
+
+
+def memory_mib(pid):
+    """``{'rss', 'pss', 'uss'}`` of process ``pid`` in MiB, from
+    ``/proc/<pid>/smaps_rollup``: resident memory; its proportional share
+    (each page shared with other processes, such as the interpreter's and
+    the libraries' file pages, counted 1/n); the unique part (private
+    pages: what stopping it would free)."""
+    fields = {}
+    with open('/proc/%d/smaps_rollup' % pid) as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == 'kB':
+                fields[parts[0].rstrip(':')] = int(parts[1]) / 1024.0
+    return {'rss': fields.get('Rss', 0.0), 'pss': fields.get('Pss', 0.0),
+            'uss': (fields.get('Private_Clean', 0.0) +
+                    fields.get('Private_Dirty', 0.0))}
 
 
 class _StdlibHandler(http.server.BaseHTTPRequestHandler):

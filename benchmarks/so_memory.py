@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Memory per SO: the CC's ``shared`` runtime against ``local``.
+"""Memory per SO: the CC's ``local`` runtime, and ``shared`` against it.
 
 Each repeat (``--repeats``), taking turns, through the runtime drivers
 the CC uses (``hurtle.cc.runtime``), with the sample service's bundle
@@ -18,26 +18,32 @@ the CC uses (``hurtle.cc.runtime``), with the sample service's bundle
 * ``local``: one ``hurtle-so`` process started, asked ``GET /-/`` and
   given its entity (``PUT /orchestrator/default``: the SO object is
   made; no deploy, which needs a CC and Heat); its resident memory
-  (``VmRSS``) is the baseline;
+  (RSS), proportional share (PSS) and unique memory (USS, what stopping
+  it frees), from ``/proc/<pid>/smaps_rollup``; the baseline is a bare
+  interpreter (``python -P -c`` waiting on its input, the runtime's
+  Python) alive at the same time;
 * ``shared``: a new ``hurtle-so-host`` whose RSS is read empty (it took
   one ``list`` command), then after each of ``--sos`` SOs was started in
   it and asked the same.
 
 It prints the medians (min/median/max over the repeats) of: the local
-SO's RSS; the empty host's; the host's with N SOs; the memory each SO
-adds, ``(host − empty host) / N``; that of the second half of the SOs
-alone (what one more SO costs once the first ones loaded what all
-need); the host's RSS per SO, ``host / N``; the ratios of the local
-SO's RSS to the last three; and, by the way, the seconds from asking the
-runtime to start an SO until it answered (local: the process's start;
-shared: the median over the SOs started in the running host).
+SO's and the bare interpreter's RSS, PSS and USS and their ratios; the
+empty host's RSS; the host's with N SOs; the memory each SO adds,
+``(host − empty host) / N``; that of the second half of the SOs alone
+(what one more SO costs once the first ones loaded what all need); the
+host's RSS per SO, ``host / N``; the ratios of the local SO's RSS to the
+last three; and, by the way, the seconds from asking the runtime to
+start an SO until it answered (local: the process's start; shared: the
+median over the SOs started in the running host).
 
-Usage: ``python benchmarks/so_memory.py [--sos N] [--repeats R]`` from
-the repository root, with Hurtle and its test requirements installed.
+Usage: ``python benchmarks/so_memory.py [--runtime all|local|shared]
+[--sos N] [--repeats R]`` from the repository root, with Hurtle and its
+test requirements installed.
 """
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -73,18 +79,30 @@ def _ask(url):
         '/orchestrator/default', SO_KIND, {})
 
 
-def local_rss(conf, repeat):
-    """``(RSS in MiB, seconds to start and answer)`` of one
-    ``hurtle-so``."""
+def local_memory(conf, repeat):
+    """``(memory, bare, seconds to start and answer)`` of one
+    ``hurtle-so``: its and a bare interpreter's
+    :func:`_harness.memory_mib`, read at the same moment."""
     runtime = local.LocalRuntime(conf)
-    started = time.monotonic()
-    url, ref = runtime.start('local-%d' % repeat, SAMPLE_BUNDLE,
-                             _env('local-%d' % repeat))
+    bare = subprocess.Popen(
+        [local.python_executable(), '-P', '-c',
+         'import sys; sys.stdout.write("up\\n"); sys.stdout.flush(); '
+         'sys.stdin.read()'],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        _ask(url)
-        return _harness.rss_mib(ref['pid']), time.monotonic() - started
+        bare.stdout.readline()
+        started = time.monotonic()
+        url, ref = runtime.start('local-%d' % repeat, SAMPLE_BUNDLE,
+                                 _env('local-%d' % repeat))
+        try:
+            _ask(url)
+            seconds = time.monotonic() - started
+            return (_harness.memory_mib(ref['pid']),
+                    _harness.memory_mib(bare.pid), seconds)
+        finally:
+            runtime.stop_all()
     finally:
-        runtime.stop_all()
+        bare.communicate(b'')
 
 
 def shared_rss(conf, repeat, count):
@@ -108,37 +126,25 @@ def shared_rss(conf, repeat, count):
         runtime.stop_all()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--sos', type=int, default=10,
-                        help='SOs in the shared host (at least 2)')
-    parser.add_argument('--repeats', type=int, default=3)
-    args = parser.parse_args()
-    count = max(args.sos, 2)
-    rows = {name: [] for name in ('local', 'empty', 'full', 'added',
-                                  'added_late', 'per_so', 'local_start',
-                                  'shared_start')}
-    for repeat in range(args.repeats):
-        fixture = conf_fixture.HurtleConf(
-            cc__allowed_images=[SAMPLE_BUNDLE], cc__so_start_timeout=60)
-        fixture.setUp()
-        try:
-            rss, seconds = local_rss(fixture.conf, repeat)
-            rows['local'].append(rss)
-            rows['local_start'].append(seconds)
-            empty, after, seconds = shared_rss(fixture.conf, repeat, count)
-            rows['shared_start'].append(seconds)
-        finally:
-            fixture.cleanUp()
-        half = count // 2
-        rows['empty'].append(empty)
-        rows['full'].append(after[-1])
-        rows['added'].append((after[-1] - empty) / count)
-        rows['added_late'].append((after[-1] - after[half - 1]) /
-                                  (count - half))
-        rows['per_so'].append(after[-1] / count)
+def _print_local(rows):
+    for name in ('rss', 'pss', 'uss'):
+        print('%-32s %s (MiB) %s' % ('local: one hurtle-so', name.upper(),
+                                     _harness.summary(rows['so_' + name],
+                                                      '%.1f')))
+        print('%-32s %s (MiB) %s' % ('bare python -P -c', name.upper(),
+                                     _harness.summary(rows['bare_' + name],
+                                                      '%.1f')))
+        ratios = [so / max(bare, 0.01) for so, bare in
+                  zip(rows['so_' + name], rows['bare_' + name])]
+        print('ratio hurtle-so / bare %s    %s' % (
+            name.upper(), _harness.summary(ratios, '%.2f')))
+    print('%-32s seconds  %s' % ('local: start', _harness.summary(
+        rows['local_start'], '%.3f')))
+
+
+def _print_shared(rows, count):
+    half = count // 2
     for name, label in (
-            ('local', 'local: one hurtle-so'),
             ('empty', 'shared: empty host'),
             ('full', 'shared: host with %d SOs' % count),
             ('added', 'shared: (host - empty) / %d' % count),
@@ -146,16 +152,63 @@ def main():
             ('per_so', 'shared: host / %d' % count)):
         print('%-32s RSS (MiB) %s' % (label, _harness.summary(rows[name],
                                                               '%.1f')))
-    for name, label in (('local_start', 'local: start'),
-                        ('shared_start', 'shared: start in the host')):
-        print('%-32s seconds  %s' % (label, _harness.summary(rows[name],
-                                                             '%.3f')))
+    print('%-32s seconds  %s' % ('shared: start in the host',
+                                 _harness.summary(rows['shared_start'],
+                                                  '%.3f')))
+    if not rows['so_rss']:
+        return
     for name in ('added', 'added_late', 'per_so'):
         ratios = [lo / max(sh, 0.01)
-                  for lo, sh in zip(rows['local'], rows[name])]
+                  for lo, sh in zip(rows['so_rss'], rows[name])]
         print('ratio local SO / %-10s %s (median %.1f)' % (
             name, _harness.summary(ratios, '%.1f'),
             statistics.median(ratios)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--runtime', choices=('all', 'local', 'shared'),
+                        default='all', help='the runtimes to measure')
+    parser.add_argument('--sos', type=int, default=10,
+                        help='SOs in the shared host (at least 2)')
+    parser.add_argument('--repeats', type=int, default=3)
+    args = parser.parse_args()
+    count = max(args.sos, 2)
+    with_local = args.runtime in ('all', 'local')
+    with_shared = args.runtime in ('all', 'shared')
+    rows = {name: [] for name in (
+        'so_rss', 'so_pss', 'so_uss', 'bare_rss', 'bare_pss', 'bare_uss',
+        'empty', 'full', 'added', 'added_late', 'per_so', 'local_start',
+        'shared_start')}
+    for repeat in range(args.repeats):
+        fixture = conf_fixture.HurtleConf(
+            cc__allowed_images=[SAMPLE_BUNDLE], cc__so_start_timeout=60)
+        fixture.setUp()
+        try:
+            if with_local:
+                memory, bare, seconds = local_memory(fixture.conf, repeat)
+                for name in ('rss', 'pss', 'uss'):
+                    rows['so_' + name].append(memory[name])
+                    rows['bare_' + name].append(bare[name])
+                rows['local_start'].append(seconds)
+            if with_shared:
+                empty, after, seconds = shared_rss(fixture.conf, repeat,
+                                                   count)
+                rows['shared_start'].append(seconds)
+        finally:
+            fixture.cleanUp()
+        if with_shared:
+            half = count // 2
+            rows['empty'].append(empty)
+            rows['full'].append(after[-1])
+            rows['added'].append((after[-1] - empty) / count)
+            rows['added_late'].append((after[-1] - after[half - 1]) /
+                                      (count - half))
+            rows['per_so'].append(after[-1] / count)
+    if with_local:
+        _print_local(rows)
+    if with_shared:
+        _print_shared(rows, count)
 
 
 if __name__ == '__main__':

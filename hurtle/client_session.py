@@ -53,6 +53,9 @@ def load(conf, endpoint, what, insecure=False, token=None):
         (``'[monitoring] endpoint'``).
     :raises RuntimeError: noauth mode and no endpoint.
     """
+    # An SO process leaves the group out of its start-up
+    # (hurtle.conf.SERVER_ONLY): registered by what reads it.
+    service_credentials.register_opts(conf)
     if conf.auth_strategy == 'keystone':
         session = service_credentials.load_session(conf)
         if insecure:

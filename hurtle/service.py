@@ -32,9 +32,11 @@ from hurtle import version
 CONF = hurtle_conf.CONF
 
 
-def _register(conf):
-    """Register Hurtle's and oslo.log's options on ``conf`` (idempotent)."""
-    hurtle_conf.register_all(conf)
+def _register(conf, skip=()):
+    """Register Hurtle's (but the modules named in ``skip``, see
+    ``hurtle.conf.register_all``) and oslo.log's options on ``conf``
+    (idempotent)."""
+    hurtle_conf.register_all(conf, skip)
     oslo_log.register_options(conf)
     oslo_log.set_defaults(default_log_levels=(
         oslo_log.get_default_log_levels() +
@@ -42,7 +44,7 @@ def _register(conf):
 
 
 def prepare_service(argv, description, conf=CONF, state=True,
-                    database=True):
+                    database=True, server=True):
     """Parse ``argv`` (without the program name) into ``conf``, make
     ``state_path`` private (umask 077, mode 0700, see
     ``hurtle.state_dir``), set up logging and the encryption of secrets at
@@ -53,12 +55,16 @@ def prepare_service(argv, description, conf=CONF, state=True,
     :param database: False for a process that never opens the database
         (``hurtle-so``): no encryption key, and SQLAlchemy is not imported
         (about half of an SO's start-up time, see benchmarks/so_start.py).
+    :param server: False for an SO process (``hurtle-so``,
+        ``hurtle-so-host``): the option groups only the API servers read
+        (``hurtle.conf.SERVER_ONLY``) are not registered, and the
+        libraries behind them not imported (see benchmarks/so_memory.py).
     :returns: ``conf``.
     Exits with status 2 and a message on bad configuration.
     """
     # Before any file (log, database, secret) is created.
     os.umask(state_dir.PRIVATE_MASK)
-    _register(conf)
+    _register(conf, () if server else hurtle_conf.SERVER_ONLY)
     try:
         conf(argv, project='hurtle', description=description,
              version=version.version_string())

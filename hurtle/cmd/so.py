@@ -65,7 +65,7 @@ def main(argv=None):
     service.CONF.register_cli_opts(cli_opts)
     conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
                                    'Hurtle Service Orchestrator runtime',
-                                   database=False)
+                                   database=False, server=False)
     env = dict(os.environ)
     bundle_dir = os.path.abspath(conf.bundle)
     try:

@@ -46,7 +46,8 @@ cli_opts = so_cmd.cli_opts[:2] + [
 def main(argv=None):
     service.CONF.register_cli_opts(cli_opts)
     conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
-                                   'Hurtle shared SO host', database=False)
+                                   'Hurtle shared SO host', database=False,
+                                   server=False)
     so_host.install_log_tags()
     bundle_dir = os.path.abspath(conf.bundle)
     try:

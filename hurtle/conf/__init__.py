@@ -19,6 +19,10 @@ package registers nothing: Heat plugins import ``hurtle.conf.sdc`` inside
 heat-engine, whose global CONF must keep Heat's own defaults (``[database]
 connection`` above all). ``opts.list_opts`` feeds oslo-config-generator.
 ``types`` holds parsers of option values and owns no group.
+
+An SO process (``hurtle-so``, ``hurtle-so-host``) registers all groups but
+:data:`SERVER_ONLY`, whose modules import libraries an SO never uses
+(see ``register_all``).
 """
 import importlib
 import os
@@ -30,18 +34,33 @@ CONF = cfg.CONF
 
 _SKIP = frozenset(['opts', 'types'])
 
+#: Option modules only the API servers (SM, CC, WSGI) read. Their imports
+#: (oslo.db; oslo.middleware with WebOb, Jinja2, Paste and greenlet;
+#: keystoneauth1 with osprofiler and oslo.concurrency) were 7 MiB of every
+#: SO's resident memory (benchmarks/so_memory.py). ``[service_credentials]``
+#: is registered by the SO parts that read it, when they are loaded: the
+#: ``heat`` deployer and ``hurtle.client_session`` (the ``designate`` DNS
+#: driver's sessions).
+SERVER_ONLY = frozenset(['database', 'healthcheck', 'service_credentials'])
 
-def option_modules():
-    """Yield every option module of this package, sorted by name."""
+
+def option_modules(skip=()):
+    """Yield every option module of this package, sorted by name, but
+    those named in ``skip`` (module names, e.g. :data:`SERVER_ONLY`):
+    these are not imported."""
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if info.name.startswith('_') or info.name in _SKIP:
+        if (info.name.startswith('_') or info.name in _SKIP or
+                info.name in skip):
             continue
         yield importlib.import_module('%s.%s' % (__name__, info.name))
 
 
-def register_all(conf):
-    """Register every Hurtle option group on ``conf`` (idempotent)."""
-    for module in option_modules():
+def register_all(conf, skip=()):
+    """Register every Hurtle option group on ``conf`` (idempotent), but
+    those of the modules named in ``skip`` (see :func:`option_modules`).
+    A group left out is not in ``conf``: its section in a configuration
+    file is ignored, and reading it raises ``cfg.NoSuchOptError``."""
+    for module in option_modules(skip):
         module.register_opts(conf)
 
 

@@ -120,6 +120,9 @@ class HeatDeployer(deployer_api.Deployer):
             heat_region_urls`` entry of that region, else ``heat_url``.
         :param so_identity: ignored (this driver talks to Heat itself).
         """
+        # An SO process leaves this group out of its start-up
+        # (hurtle.conf.SERVER_ONLY); this driver is what reads it.
+        service_credentials.register_opts(conf)
         self.project = project
         self._missing = service_credentials.missing_endpoint(
             conf, 'orchestration')
