@@ -55,6 +55,9 @@ def rendered_attributes(ident, title, summary, attributes):
         rendered['occi.core.title'] = title
     if summary:
         rendered['occi.core.summary'] = summary
+    if None not in attributes.values():
+        rendered.update(attributes)     # at once: the common case
+        return rendered
     for name, value in attributes.items():
         if value is not None:
             rendered[name] = value
