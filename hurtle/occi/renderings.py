@@ -280,9 +280,6 @@ class _TextRendering(BaseRendering):
         return self._emit([('Category', parsing.render_category(
             c, host, related=related_of(c))) for c in categories])
 
-    def locations(self, locations):
-        return self._emit([('X-OCCI-Location', loc) for loc in locations])
-
 
 class TextPlainRendering(_TextRendering):
     """``text/plain``: one ``Name: value`` line per value in the body."""
@@ -332,18 +329,33 @@ class TextOcciRendering(_TextRendering):
             grouped.setdefault(name, []).append(value)
         headers = []
         for name, values in grouped.items():
-            chunk = []
-            size = 0
-            for value in values:
-                if chunk and size + len(value) + 2 > self.max_line:
-                    headers.append((name, ', '.join(chunk)))
-                    chunk = []
-                    size = 0
-                chunk.append(value)
-                size += len(value) + 2
-            if chunk:
-                headers.append((name, ', '.join(chunk)))
+            headers.extend(self._header(name, values))
         return headers, 'OK'
+
+    def _header(self, name, values):
+        """``[(name, value)]``: ``values`` joined with ``, `` into as few
+        header lines as :attr:`max_line` allows (a value longer than it
+        gets a line of its own)."""
+        headers = []
+        chunk = []
+        size = 0
+        limit = self.max_line
+        for value in values:
+            length = len(value) + 2
+            if chunk and size + length > limit:
+                headers.append((name, ', '.join(chunk)))
+                chunk = []
+                size = 0
+            chunk.append(value)
+            size += length
+        if chunk:
+            headers.append((name, ', '.join(chunk)))
+        return headers
+
+    def locations(self, locations):
+        """``X-OCCI-Location`` headers (what :meth:`_emit` makes of
+        them, without grouping: a listing has thousands)."""
+        return self._header('X-OCCI-Location', locations), 'OK'
 
 
 class UriListRendering(BaseRendering):
