@@ -392,6 +392,21 @@ class EntityEngine(object):
         for back in registry.get_all_backends(entity, extras):
             back.retrieve(entity, extras)
 
+    def backends_of(self, categories):
+        """The (guarded) backends of ``categories`` (kinds, mixins), each
+        once, in order; categories without one are left out."""
+        registry = self.app.registry
+        extras = self.req.extras
+        found = []
+        for category in categories:
+            try:
+                back = registry.get_backend(category, extras)
+            except AttributeError:
+                continue
+            if not any(back.wrapped is other.wrapped for other in found):
+                found.append(back)
+        return found
+
     def retrieve_free(self, categories):
         """Whether entities of ``categories`` (kinds and mixins; ``None``:
         unknown) can be rendered without calling their backends'
@@ -405,18 +420,9 @@ class EntityEngine(object):
         """
         if categories is None:
             return False
-        registry = self.app.registry
         extras = self.req.extras
-        seen = []
-        for category in categories:
-            try:
-                back = registry.get_backend(category, extras)
-            except AttributeError:
-                continue
+        for back in self.backends_of(categories):
             wrapped = back.wrapped
-            if any(wrapped is other for other in seen):
-                continue
-            seen.append(wrapped)
             if getattr(wrapped, 'retrieve_checks_only', False):
                 if hasattr(wrapped, 'authorize_list'):
                     back.authorize_list(extras)

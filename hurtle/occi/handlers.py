@@ -346,15 +346,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         else:
             kinds = [cat] if repr(cat) == 'kind' else []
         kinds += [entity.kind for entity in members]
-        seen = []
-        for kind in kinds:
-            try:
-                back = registry.get_backend(kind, extras)
-            except AttributeError:
-                continue
-            if any(back.wrapped is other for other in seen):
-                continue
-            seen.append(back.wrapped)
+        for back in self.backends_of(kinds):
             if hasattr(back.wrapped, 'authorize_list'):
                 back.authorize_list(extras)
 
