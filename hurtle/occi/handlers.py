@@ -403,8 +403,8 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                 extras, kind, limit=limit, marker=marker, keys_only=True)
             headers = self._next_link(key, limit, items[-1]) if more else []
             return self.respond(200, 'locations',
-                                renderings.absolute_all(self.out.host,
-                                                        items),
+                                renderings.absolute_paths(self.out.host,
+                                                          items),
                                 headers=headers)
         if self.retrieve_free([kind]):
             items, more = registry.list_resources(

@@ -95,11 +95,10 @@ def absolute(hostname, location):
     return hostname + location
 
 
-def absolute_all(hostname, locations):
-    """:func:`absolute` of each of ``locations`` (str, none ``None``):
-    a new list."""
-    return [loc if loc.startswith(('http://', 'https://')) else
-            hostname + loc for loc in locations]
+def absolute_paths(hostname, paths):
+    """:func:`absolute` of each of ``paths`` (str, each a path such as
+    an ``EntityStore`` key: ``/app/<id>``): a new list."""
+    return [hostname + path for path in paths]
 
 
 def entity_attributes(entity):
