@@ -37,6 +37,13 @@ class ServiceInstance(Base):
     """One instance of a Hurtle service, as the SM knows it."""
 
     __tablename__ = 'sm_instances'
+    #: A project's instances of a service in listing order (creation,
+    #: then id): a listing or a page of it is read in index order, not
+    #: sorted (``hurtle.sm.store.InstanceStore.listing``).
+    __table_args__ = (
+        sa.Index('ix_sm_instances_listing', 'project', 'service',
+                 'created_at', 'id'),
+    )
 
     id = sa.Column(sa.String(36), primary_key=True)
     project = sa.Column(sa.String(255), nullable=False, index=True)

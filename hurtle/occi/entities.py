@@ -24,6 +24,7 @@ import logging
 import urllib.parse
 import uuid
 
+from occi import backend as occi_backend
 from occi import core_model
 
 from hurtle.occi import errors
@@ -390,6 +391,45 @@ class EntityEngine(object):
                     back.retrieve(link, extras)
         for back in registry.get_all_backends(entity, extras):
             back.retrieve(entity, extras)
+
+    def backends_of(self, categories):
+        """The (guarded) backends of ``categories`` (kinds, mixins), each
+        once, in order; categories without one are left out."""
+        registry = self.app.registry
+        extras = self.req.extras
+        found = []
+        for category in categories:
+            try:
+                back = registry.get_backend(category, extras)
+            except AttributeError:
+                continue
+            if not any(back.wrapped is other.wrapped for other in found):
+                found.append(back)
+        return found
+
+    def retrieve_free(self, categories):
+        """Whether entities of ``categories`` (kinds and mixins; ``None``:
+        unknown) can be rendered without calling their backends'
+        ``retrieve``: every backend of them keeps PySSF's (which does
+        nothing) or declares ``retrieve_checks_only = True`` (its
+        ``retrieve`` only checks the caller, as its ``authorize_list``
+        does, and changes nothing; that check runs here, once). A
+        category without a backend retrieves nothing.
+
+        :raises Forbidden: an ``authorize_list`` refuses the caller.
+        """
+        if categories is None:
+            return False
+        extras = self.req.extras
+        for back in self.backends_of(categories):
+            wrapped = back.wrapped
+            if getattr(wrapped, 'retrieve_checks_only', False):
+                if hasattr(wrapped, 'authorize_list'):
+                    back.authorize_list(extras)
+            elif type(wrapped).retrieve is not \
+                    occi_backend.KindBackend.retrieve:
+                return False
+        return True
 
     def retrieve_all(self, entities):
         """:meth:`retrieve` each of ``entities`` (a listing), looking the

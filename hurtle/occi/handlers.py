@@ -28,6 +28,7 @@ from occi import handlers as occi_handlers
 
 from hurtle.occi import entities
 from hurtle.occi import errors
+from hurtle.occi import members as occi_members
 from hurtle.occi import registry as occi_registry
 from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
@@ -345,15 +346,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         else:
             kinds = [cat] if repr(cat) == 'kind' else []
         kinds += [entity.kind for entity in members]
-        seen = []
-        for kind in kinds:
-            try:
-                back = registry.get_backend(kind, extras)
-            except AttributeError:
-                continue
-            if any(back.wrapped is other for other in seen):
-                continue
-            seen.append(back.wrapped)
+        for back in self.backends_of(kinds):
             if hasattr(back.wrapped, 'authorize_list'):
                 back.authorize_list(extras)
 
@@ -397,19 +390,33 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
 
     def _get_kind(self, key, kind, limit, marker):
         """GET of a kind's collection without filters: the store selects
-        the page; text renderings get locations only (no entities)."""
+        the page; text renderings get locations only (no entities), the
+        others the members' records
+        (:class:`hurtle.occi.members.Member`) when no backend needs to
+        retrieve them (:meth:`retrieve_free`), else entities."""
         self.authorize_listing(key, [])
-        keys_only = not isinstance(self.out, (renderings.JsonRendering,
-                                              renderings.HtmlRendering))
-        items, more = self.app.registry.list_resources(
-            self.req.extras, kind, limit=limit, marker=marker,
-            keys_only=keys_only)
-        headers = self._next_link(key, limit, items[-1]) if more else []
-        if keys_only:
-            host = self.out.host
+        registry = self.app.registry
+        extras = self.req.extras
+        if not isinstance(self.out, (renderings.JsonRendering,
+                                     renderings.HtmlRendering)):
+            items, more = registry.list_resources(
+                extras, kind, limit=limit, marker=marker, keys_only=True)
+            headers = self._next_link(key, limit, items[-1]) if more else []
             return self.respond(200, 'locations',
-                                [renderings.absolute(host, k)
-                                 for k in items], headers=headers)
+                                renderings.absolute_paths(self.out.host,
+                                                          items),
+                                headers=headers)
+        if self.retrieve_free([kind]):
+            items, more = registry.list_resources(
+                extras, kind, limit=limit, marker=marker, members=True)
+            if self.retrieve_free(occi_members.mixins_of(items)):
+                headers = self._next_link(key, limit, items[-1]) \
+                    if more else []
+                return self.respond(200, 'members', items, key,
+                                    headers=headers)
+        items, more = registry.list_resources(extras, kind, limit=limit,
+                                              marker=marker)
+        headers = self._next_link(key, limit, items[-1]) if more else []
         self.retrieve_all(items)
         return self.respond(200, 'collection', items, key, headers=headers)
 

@@ -39,6 +39,7 @@ from occi import exceptions as occi_exceptions
 from occi import registry as occi_registry
 
 from hurtle.occi import errors
+from hurtle.occi import members as occi_members
 
 LOG = logging.getLogger(__name__)
 
@@ -105,10 +106,11 @@ class EntityStore(abc.ABC):
         """All entities visible to this project, in insertion order."""
 
     def listing(self, extras, kind, limit=None, marker=None,
-                keys_only=False):
+                keys_only=False, members=False):
         """One page of the members of ``kind``'s collection, in insertion
         order. Stores that can (a database) override it to filter and
-        page where the data is; this default pages :meth:`values`.
+        page where the data is, and to read ``members`` straight from
+        their rows; this default pages :meth:`values`.
 
         :param kind: the ``Kind``; members are its instances (or carry
             it as a mixin).
@@ -116,16 +118,22 @@ class EntityStore(abc.ABC):
         :param marker: the id (last path segment) of the last member of
             the previous page; the page starts after it.
         :param keys_only: return keys (paths) instead of entities.
-        :returns: ``(items, more)``: entities or keys, and whether
-            members follow the page.
+        :param members: return :class:`hurtle.occi.members.Member`
+            records instead of entities (resources with links stay
+            entities).
+        :returns: ``(items, more)``: entities, keys or members, and
+            whether members follow the page.
         :raises hurtle.occi.errors.BadRequest: ``marker`` is no member
             of this collection for this project.
         """
-        members = [e for e in self.values(extras)
-                   if e.kind == kind or kind in e.mixins]
-        items, more = page_of(members, limit, marker)
+        found = [e for e in self.values(extras)
+                 if e.kind == kind or kind in e.mixins]
+        items, more = page_of(found, limit, marker)
         if keys_only:
             items = [e.identifier for e in items]
+        elif members:
+            items = [e if getattr(e, 'links', None) else
+                     occi_members.of_entity(e) for e in items]
         return items, more
 
 
@@ -231,7 +239,7 @@ class PrefixStore(EntityStore):
                 for entity in store.values(extras)]
 
     def listing(self, extras, kind, limit=None, marker=None,
-                keys_only=False):
+                keys_only=False, members=False):
         """A kind whose location is one of the prefixes lists its own
         store only (so ``GET /app/`` never reads the stacks, nor asks the
         design service's Keystone catalog); any other collection (a
@@ -239,9 +247,9 @@ class PrefixStore(EntityStore):
         store = self.stores.get(getattr(kind, 'location', None))
         if store is None:
             return super().listing(extras, kind, limit=limit, marker=marker,
-                                   keys_only=keys_only)
+                                   keys_only=keys_only, members=members)
         return store.listing(extras, kind, limit=limit, marker=marker,
-                             keys_only=keys_only)
+                             keys_only=keys_only, members=members)
 
 
 class MixinStore(abc.ABC):
@@ -550,8 +558,8 @@ class Registry(occi_registry.NonePersistentRegistry):
         return self.store.values(extras)
 
     def list_resources(self, extras, kind, limit=None, marker=None,
-                       keys_only=False):
+                       keys_only=False, members=False):
         """One page of ``kind``'s collection: see
         :meth:`EntityStore.listing`."""
         return self.store.listing(extras, kind, limit=limit, marker=marker,
-                                  keys_only=keys_only)
+                                  keys_only=keys_only, members=members)

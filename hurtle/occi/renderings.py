@@ -33,6 +33,7 @@ import urllib.parse
 from occi import core_model
 
 from hurtle.occi import errors
+from hurtle.occi import members as occi_members
 from hurtle.occi import pages
 from hurtle.occi import parsing
 from hurtle.occi import registry as occi_registry
@@ -94,21 +95,19 @@ def absolute(hostname, location):
     return hostname + location
 
 
+def absolute_paths(hostname, paths):
+    """:func:`absolute` of each of ``paths`` (str, each a path such as
+    an ``EntityStore`` key: ``/app/<id>``): a new list."""
+    return [hostname + path for path in paths]
+
+
 def entity_attributes(entity):
-    """Attributes to render: the entity's plus ``occi.core.*`` defaults."""
-    attrs = collections.OrderedDict()
-    ident = entity.identifier or ''
-    attrs['occi.core.id'] = ident.rstrip('/').rsplit('/', 1)[-1]
-    if getattr(entity, 'title', None):
-        attrs['occi.core.title'] = entity.title
-    if getattr(entity, 'summary', None):
-        attrs['occi.core.summary'] = entity.summary
-    for name in entity.attributes:
-        value = entity.attributes[name]
-        if value is None:
-            continue
-        attrs[name] = value
-    return attrs
+    """Attributes to render: the entity's plus ``occi.core.*`` defaults
+    (:func:`hurtle.occi.members.rendered_attributes`; a new dict)."""
+    ident = (entity.identifier or '').rstrip('/').rsplit('/', 1)[-1]
+    return occi_members.rendered_attributes(
+        ident, getattr(entity, 'title', None),
+        getattr(entity, 'summary', None), entity.attributes)
 
 
 def _is_link(entity):
@@ -176,6 +175,15 @@ class BaseRendering(object):
     def collection(self, entities, path):
         raise errors.BadRequest('%s cannot render a collection.'
                                 % self.mime_type)
+
+    def members(self, members, path):
+        """Render a kind's collection at ``path`` from its members
+        (:class:`hurtle.occi.members.Member` records, resources without
+        links): the same ``(headers, body)`` as :meth:`collection` of
+        their entities. Default: :meth:`collection` (a ``Member`` has
+        the ``identifier``, ``kind``, ``mixins`` and ``actions`` of its
+        entity; its ``attributes`` are the rendered ones)."""
+        return self.collection(members, path)
 
     def categories(self, categories):
         raise errors.BadRequest('%s cannot render the query interface.'
@@ -271,9 +279,6 @@ class _TextRendering(BaseRendering):
         return self._emit([('Category', parsing.render_category(
             c, host, related=related_of(c))) for c in categories])
 
-    def locations(self, locations):
-        return self._emit([('X-OCCI-Location', loc) for loc in locations])
-
 
 class TextPlainRendering(_TextRendering):
     """``text/plain``: one ``Name: value`` line per value in the body."""
@@ -293,6 +298,14 @@ class TextPlainRendering(_TextRendering):
         # text/plain rendering of no lines.
         body = '\n'.join('%s: %s' % (name, value) for name, value in lines)
         return [], (body + '\n') if body else ''
+
+    def locations(self, locations):
+        """``X-OCCI-Location: <location>`` lines (what :meth:`_emit`
+        makes of them, joined at once: a listing has thousands)."""
+        if not locations:
+            return [], ''
+        return [], ('X-OCCI-Location: ' +
+                    '\nX-OCCI-Location: '.join(locations) + '\n')
 
 
 class TextOcciRendering(_TextRendering):
@@ -315,18 +328,33 @@ class TextOcciRendering(_TextRendering):
             grouped.setdefault(name, []).append(value)
         headers = []
         for name, values in grouped.items():
-            chunk = []
-            size = 0
-            for value in values:
-                if chunk and size + len(value) + 2 > self.max_line:
-                    headers.append((name, ', '.join(chunk)))
-                    chunk = []
-                    size = 0
-                chunk.append(value)
-                size += len(value) + 2
-            if chunk:
-                headers.append((name, ', '.join(chunk)))
+            headers.extend(self._header(name, values))
         return headers, 'OK'
+
+    def _header(self, name, values):
+        """``[(name, value)]``: ``values`` joined with ``, `` into as few
+        header lines as :attr:`max_line` allows (a value longer than it
+        gets a line of its own)."""
+        headers = []
+        chunk = []
+        size = 0
+        limit = self.max_line
+        for value in values:
+            length = len(value) + 2
+            if chunk and size + length > limit:
+                headers.append((name, ', '.join(chunk)))
+                chunk = []
+                size = 0
+            chunk.append(value)
+            size += length
+        if chunk:
+            headers.append((name, ', '.join(chunk)))
+        return headers
+
+    def locations(self, locations):
+        """``X-OCCI-Location`` headers (what :meth:`_emit` makes of
+        them, without grouping: a listing has thousands)."""
+        return self._header('X-OCCI-Location', locations), 'OK'
 
 
 class UriListRendering(BaseRendering):
@@ -348,7 +376,9 @@ class UriListRendering(BaseRendering):
                                for e in entities])
 
     def locations(self, locations):
-        return [], ''.join(loc + '\r\n' for loc in locations)
+        if not locations:
+            return [], ''
+        return [], '\r\n'.join(locations) + '\r\n'
 
 
 # --------------------------------------------------------------------------
@@ -404,22 +434,36 @@ class JsonRendering(BaseRendering):
                 data['applies'] = applies
         return data
 
-    def _entity(self, entity):
-        """GFD.226 resource or link instance (no extra members)."""
-        host = self.host
-        data = collections.OrderedDict()
-        data['kind'] = str(entity.kind)
-        if entity.mixins:
-            data['mixins'] = [str(m) for m in entity.mixins]
-        attrs = entity_attributes(entity)
+    @staticmethod
+    def _instance(kind, mixins, attributes, actions, link=False):
+        """The GFD.226 members every resource and link instance has, as
+        a new dict: ``kind``, ``mixins``, ``id``, ``title``, ``summary``
+        (a resource's; a link's stays an attribute), ``attributes`` and
+        ``actions`` (the last three left out when empty).
+
+        :param attributes: the rendered attributes
+            (:func:`entity_attributes`; not changed).
+        """
+        data = {'kind': str(kind)}
+        if mixins:
+            data['mixins'] = [str(m) for m in mixins]
+        attrs = dict(attributes)
         data['id'] = str(attrs.pop('occi.core.id'))
         if 'occi.core.title' in attrs:
             data['title'] = str(attrs.pop('occi.core.title'))
-        if 'occi.core.summary' in attrs and not _is_link(entity):
+        if not link and 'occi.core.summary' in attrs:
             data['summary'] = str(attrs.pop('occi.core.summary'))
         data['attributes'] = attrs
-        if entity.actions:
-            data['actions'] = [str(a) for a in entity.actions]
+        if actions:
+            data['actions'] = [str(a) for a in actions]
+        return data
+
+    def _entity(self, entity):
+        """GFD.226 resource or link instance (no extra members)."""
+        host = self.host
+        data = self._instance(entity.kind, entity.mixins,
+                              entity_attributes(entity), entity.actions,
+                              link=_is_link(entity))
         if _is_link(entity):
             src, src_kind = _link_source(entity)
             tgt, tgt_kind = _link_target(entity)
@@ -444,12 +488,21 @@ class JsonRendering(BaseRendering):
         # empty collection is ``{}``.
         resources = [self._entity(e) for e in entities if not _is_link(e)]
         links = [self._entity(e) for e in entities if _is_link(e)]
-        data = collections.OrderedDict()
+        data = {}
         if resources:
             data['resources'] = resources
         if links:
             data['links'] = links
         return self._dump(data)
+
+    def members(self, members, path):
+        """GFD.226 collection of resource instances from their
+        :class:`~hurtle.occi.members.Member` records; one ``json.dumps``
+        of the whole document."""
+        instance = self._instance
+        resources = [instance(m.kind, m.mixins, m.attributes, m.actions)
+                     for m in members]
+        return self._dump({'resources': resources} if resources else {})
 
     def categories(self, categories):
         data = collections.OrderedDict()

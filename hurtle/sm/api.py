@@ -110,6 +110,11 @@ def _user_attributes(entity):
 class ServiceBackend(backend.KindBackend):
     """Backend of one service kind: records instances, drives lifecycles."""
 
+    #: :meth:`retrieve` is :meth:`authorize_list`'s check and changes
+    #: nothing: listings render the store's records as they are
+    #: (``hurtle.occi.entities.EntityEngine.retrieve_free``).
+    retrieve_checks_only = True
+
     def __init__(self, manifest, store, lifecycle):
         self.manifest = manifest
         self.store = store

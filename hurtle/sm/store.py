@@ -21,6 +21,7 @@ OCCI layer itself changes on an instance: its title and summary
 (GFD.185 3.4.3; ids in ``sm_instances.mixins``, resolved against the project's
 visible mixins by ``mixins_of``; ids of deleted mixins are dropped).
 """
+import json
 import urllib.parse
 
 from occi import core_model
@@ -30,6 +31,7 @@ from sqlalchemy import exc as sa_exc
 from hurtle.db import engine as db_engine
 from hurtle.db import models
 from hurtle.occi import errors
+from hurtle.occi import members as occi_members
 from hurtle.occi import registry
 from hurtle.sm import states
 from hurtle.sm import trusts
@@ -86,32 +88,44 @@ class InstanceStore(registry.EntityStore):
         columns by name cost more than building the entity)."""
         (instance_id, service, project, state, reason, so_url, attributes,
          title, summary, names) = values
-        members = []
-        if names:
-            if mixins is None:
-                mixins = self.mixins_of(project)
-            members = [mixins[m] for m in names if m in mixins]
+        if names and mixins is None:
+            mixins = self.mixins_of(project)
+        shown = _shown(instance_id, state, reason, so_url,
+                       dict(attributes) if attributes else {}, title,
+                       summary)
         entity = core_model.Resource('/%s/%s' % (service, instance_id),
-                                     self.kinds[service], members)
-        attributes = dict(attributes) if attributes else {}
-        attributes.pop(trusts.ATTRIBUTE, None)   # kept, never rendered
-        entity.title = attributes.pop('occi.core.title', None)
-        entity.summary = attributes.pop('occi.core.summary', None)
-        # Updated values live in their own columns ('' when cleared).
-        if title is not None:
-            entity.title = title or None
-        if summary is not None:
-            entity.summary = summary or None
-        attributes['occi.core.id'] = instance_id
-        attributes['mcn.service.state'] = state
-        if reason:
-            attributes['mcn.service.state.reason'] = reason
-        if so_url:
-            attributes['occi.so.url'] = so_url
-        entity.attributes = attributes
+                                     self.kinds[service],
+                                     _mixins(names, mixins))
+        entity.title, entity.summary, entity.attributes = shown
         entity.extras = project
         entity.actions = []
         return entity
+
+    def _members(self, service, rows, mixins):
+        """The :class:`hurtle.occi.members.Member` records of ``rows``
+        (values of :data:`_MEMBER_COLUMNS`) of ``service``'s instances:
+        what :meth:`_entity` makes of the same rows, without entities.
+        The stored attributes of all rows are parsed in one
+        ``json.loads``.
+
+        :param mixins: ``{category id: Mixin}`` visible to the project.
+        """
+        prefix = '/%s/' % service
+        kind = self.kinds[service]
+        stored = json.loads('[%s]' % ','.join(row[4] for row in rows))
+        result = []
+        for (instance_id, state, reason, so_url, _text, title, summary,
+             names), attributes in zip(rows, stored):
+            title, summary, attributes = _shown(
+                instance_id, state, reason, so_url, attributes or {},
+                title, summary)
+            result.append(occi_members.Member(
+                prefix + instance_id, kind,
+                _mixins(json.loads(names) if names else None, mixins),
+                occi_members.rendered_attributes(instance_id, title,
+                                                 summary, attributes),
+                []))
+        return result
 
     # EntityStore -------------------------------------------------------------
     def get(self, key, extras):
@@ -209,10 +223,12 @@ class InstanceStore(registry.EntityStore):
         return [self.to_entity(r, mixins) for r in rows]
 
     def listing(self, extras, kind, limit=None, marker=None,
-                keys_only=False):
+                keys_only=False, members=False):
         """One page of ``kind``'s instances of the project, filtered,
         ordered (creation time, then id) and cut in SQL; ``keys_only``
-        reads only the ``service`` and ``id`` columns. See
+        reads only the ``id`` column, ``members`` the rendered columns
+        (:data:`_MEMBER_COLUMNS`) into
+        :class:`hurtle.occi.members.Member` records. See
         :meth:`hurtle.occi.registry.EntityStore.listing`.
 
         :raises hurtle.occi.errors.BadRequest: ``marker`` is not an
@@ -222,12 +238,14 @@ class InstanceStore(registry.EntityStore):
         service = next((term for term, known in self.kinds.items()
                         if known == kind), None)
         if service is None:
-            return super().listing(extras, kind, limit, marker, keys_only)
+            return super().listing(extras, kind, limit, marker, keys_only,
+                                   members)
         table = models.ServiceInstance
         where = [table.project == registry.project_of(extras),
                  table.service == service]
         # Core, not the ORM session: its row loading cost a third of a
         # 10,000-row listing.
+        project = registry.project_of(extras)
         with self._engine.connect() as session:
             if marker is not None:
                 last = session.execute(
@@ -241,18 +259,24 @@ class InstanceStore(registry.EntityStore):
                             table.id > last.id)))
             # Columns, not ORM objects: building 10,000 of those cost
             # more than the query.
-            query = sa.select(*((table.service, table.id) if keys_only
-                                else _ENTITY_COLUMNS)).where(
-                *where).order_by(table.created_at, table.id)
+            columns = (table.id,) if keys_only else \
+                _MEMBER_COLUMNS if members else _ENTITY_COLUMNS
+            query = sa.select(*columns).where(*where).order_by(
+                table.created_at, table.id)
             if limit is not None:
                 query = query.limit(limit + 1)
-            rows = session.execute(query).all()
+            result = session.execute(query)
+            rows = result.scalars().all() if keys_only else result.all()
         more = limit is not None and len(rows) > limit
         rows = rows[:limit] if limit is not None else rows
         if keys_only:
-            return ['/%s/%s' % (r.service, r.id) for r in rows], more
-        mixins = self.mixins_of(registry.project_of(extras)) \
-            if any(r.mixins for r in rows) else {}
+            prefix = '/%s/' % service
+            return [prefix + instance_id for instance_id in rows], more
+        names = 7 if members else 9
+        mixins = self.mixins_of(project) \
+            if any(r[names] for r in rows) else {}
+        if members:
+            return self._members(service, rows, mixins), more
         return [self._entity(r, mixins) for r in rows], more
 
     # lifecycle
@@ -463,6 +487,47 @@ _ENTITY_NAMES = ('id', 'service', 'project', 'state', 'reason', 'so_url',
                  'attributes', 'title', 'summary', 'mixins')
 _ENTITY_COLUMNS = tuple(getattr(models.ServiceInstance, name)
                         for name in _ENTITY_NAMES)
+#: What ``InstanceStore.listing(..., members=True)`` reads of a row, in
+#: this order: ``id``, ``state``, ``reason``, ``so_url``, ``attributes``
+#: as its JSON text (a page's are parsed in one go), ``title``,
+#: ``summary``, ``mixins`` as its JSON text (or None).
+_MEMBER_COLUMNS = (
+    models.ServiceInstance.id, models.ServiceInstance.state,
+    models.ServiceInstance.reason, models.ServiceInstance.so_url,
+    sa.cast(models.ServiceInstance.attributes, sa.Text),
+    models.ServiceInstance.title, models.ServiceInstance.summary,
+    sa.cast(models.ServiceInstance.mixins, sa.Text))
+
+
+def _shown(instance_id, state, reason, so_url, attributes, title, summary):
+    """``(title, summary, attributes)`` of an instance as its entity
+    has them: the stored ``attributes`` (a dict, changed in place and
+    returned) without the trust (kept, never rendered) and the title and
+    summary given at creation, which the ``title``/``summary`` columns
+    override once updated (``''``: cleared); then ``occi.core.id``,
+    ``mcn.service.state`` and, when set, ``mcn.service.state.reason``
+    and ``occi.so.url``."""
+    attributes.pop(trusts.ATTRIBUTE, None)
+    created_title = attributes.pop('occi.core.title', None)
+    created_summary = attributes.pop('occi.core.summary', None)
+    attributes['occi.core.id'] = instance_id
+    attributes['mcn.service.state'] = state
+    if reason:
+        attributes['mcn.service.state.reason'] = reason
+    if so_url:
+        attributes['occi.so.url'] = so_url
+    return (created_title if title is None else title or None,
+            created_summary if summary is None else summary or None,
+            attributes)
+
+
+def _mixins(names, mixins):
+    """The ``Mixin``s among ``mixins`` (``{category id: Mixin}``) that
+    the ids ``names`` (list or None) name; ids of deleted mixins drop
+    out."""
+    if not names:
+        return []
+    return [mixins[name] for name in names if name in mixins]
 
 
 def _equal(column, value):

@@ -265,9 +265,36 @@ class _Stacks(_Case):
         savepoint.rollback()
 
 
+class _ListingIndex(_Stacks):
+    """0007: ``ix_sm_instances_listing``; rows of 0006 kept, and a
+    project's instances of a service are read in listing order."""
+
+    def insert(self, connection):
+        super().insert(connection)
+        _insert(connection, 'cc_stacks', self.STACK)
+
+    def check(self, testcase, connection):
+        row, = _rows(connection, 'sm_instances')
+        _same(testcase, INSTANCE_0003, row)
+        testcase.assertEqual('sm-a', row['owner'])
+        _same(testcase, self.STACK, _rows(connection, 'cc_stacks')[0])
+        names = [index['name'] for index in
+                 sqlalchemy.inspect(connection).get_indexes('sm_instances')]
+        testcase.assertIn('ix_sm_instances_listing', names)
+        for ident, created in (('b', '2026-01-01 00:00:00'),
+                               ('a', '2026-01-01 00:00:00'),
+                               ('c', '2025-12-31 00:00:00')):
+            _insert(connection, 'sm_instances',
+                    dict(self.LEASED, id=ident, created_at=created))
+        listed = connection.execute(sqlalchemy.text(
+            "SELECT id FROM sm_instances WHERE project = 'p1' AND "
+            "service = 'sample' ORDER BY created_at, id")).scalars().all()
+        testcase.assertEqual(['c', 'a', 'b', self.LEASED['id']], listed)
+
+
 CASES = {'0001': _Initial(), '0002': _Dependencies(),
          '0003': _Operations(), '0004': _UserMixins(), '0005': _Leases(),
-         '0006': _Stacks()}
+         '0006': _Stacks(), '0007': _ListingIndex()}
 
 
 def _database(testcase, backend):

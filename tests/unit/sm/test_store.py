@@ -28,6 +28,7 @@ from hurtle.db import migration
 from hurtle.db import models
 from hurtle.occi import categories
 from hurtle.occi import errors
+from hurtle.occi import members
 from hurtle.sm import states
 from hurtle.sm import store as store_mod
 from tests import pg_fixture
@@ -154,6 +155,29 @@ class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
                                               operation=number,
                                               pending=None))
         self.assertIsNone(self.store.load('i1').pending)
+
+    def test_listing_members_are_what_the_entities_render(self):
+        kind = self.store.kinds['svc']
+        titled = Entity({'svc.a': '\u00fc\u2603 "q" \\', 'n': None,
+                         'typed': [1, {'x': 2.5, 'y': True}]})
+        titled.title = 'T'
+        self.store.add('/svc/i2', titled, {'project': 'p1'})
+        self.store.add('/svc/j1', Entity({}), {'project': 'p2'})
+        self.store.transition('i2', states.FAILED, reason='why',
+                              so_url='http://127.0.0.1:1/')
+        p1 = {'project': 'p1'}
+        entities, _more = self.store.listing(p1, kind)
+        found, more = self.store.listing(p1, kind, members=True)
+        self.assertEqual([members.of_entity(e) for e in entities], found)
+        self.assertEqual(['/svc/i1', '/svc/i2'],
+                         [m.identifier for m in found])
+        self.assertEqual('why', found[1].attributes[
+            'mcn.service.state.reason'])
+        self.assertFalse(more)
+        self.assertEqual((found[1:], False), self.store.listing(
+            p1, kind, marker='i1', members=True))
+        self.assertEqual((found[:1], True), self.store.listing(
+            p1, kind, limit=1, members=True))
 
     def test_listing_pages_in_a_stable_order(self):
         # Rows created in the same instant are ordered by id.
