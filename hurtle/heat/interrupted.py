@@ -30,6 +30,8 @@ updated or deleted as usual, and the SM reports the failure at once.
 """
 from oslo_log import log as logging
 
+from hurtle.sdk import deployer as deployer_api
+
 LOG = logging.getLogger(__name__)
 
 #: In the Heat state directory: held by the process running its engine
@@ -61,6 +63,6 @@ def fail_interrupted_stacks():
                  'Heat process ended; marking it FAILED', stack.id,
                  stack.action)
         stack.reset_stack_and_resources_in_progress(
-            'Engine went down during stack %s' % stack.action)
+            deployer_api.ENGINE_DOWN + stack.action)
         marked.append(stack.id)
     return marked
