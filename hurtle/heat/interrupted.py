@@ -26,7 +26,9 @@ reaches no other process, so at start every stack in progress is one
 whose engine died. :func:`fail_interrupted_stacks` marks them, and their
 resources in progress, ``FAILED`` with the reason Heat itself gives
 (``Engine went down during stack CREATE``). The stack can then be
-updated or deleted as usual, and the SM reports the failure at once.
+updated or deleted as usual, and the SM sees the failure at once: it
+requests the phase again (``hurtle.sm.so_client.request_and_wait``, the
+SO making the stack again), at most a few times.
 """
 from oslo_log import log as logging
 
