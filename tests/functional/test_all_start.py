@@ -22,7 +22,6 @@ import sys
 import testtools
 
 from hurtle.occi import client as occi_client
-from hurtle import polling
 from tests.functional import hurtle_fixture
 from tests.functional import test_all_stop
 
@@ -81,10 +80,7 @@ class StopDuringStartTest(testtools.TestCase):
     SOs its CC started) is left."""
 
     def wait_for(self, probe, what):
-        try:
-            return polling.poll_until(probe, TIMEOUT, 0.1, what)
-        except polling.Timeout as exc:
-            self.fail(str(exc))
+        return hurtle_fixture.wait_for(self, probe, what, TIMEOUT, 0.1)
 
     def start(self, setup):
         """hurtle-all on ``setup``'s configuration, in a session of its
@@ -153,12 +149,8 @@ class StopDuringStartTest(testtools.TestCase):
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,)))
         sm = hurtle.sm_client('demo')
         location = sm.create('/sample/', SAMPLE, {})
-
-        def settled():
-            attrs = sm.get(location).attributes
-            return attrs if attrs['mcn.service.state'] in (
-                'active', 'failed') else None
-        attrs = self.wait_for(settled, 'instance settled')
+        attrs = self.wait_for(hurtle_fixture.settled(sm, location),
+                              'instance settled')
         self.assertEqual('active', attrs['mcn.service.state'],
                          attrs.get('mcn.service.state.reason'))
         instance_id = attrs['occi.core.id']

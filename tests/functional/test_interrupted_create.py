@@ -10,18 +10,18 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """The embedded Heat killed while it creates an instance's stack (then
-``hurtle-all`` stops the rest and exits): at the next start Heat marks that stack ``CREATE_FAILED`` ("Engine
-went down during stack CREATE", ``hurtle.heat.interrupted``); the SM
-resumes the create, the SO deletes that stack and creates it again, and
-the instance becomes ``active`` with one stack. A stack that fails for a
-reason of its own still fails the instance with Heat's reason."""
+``hurtle-all`` stops the rest and exits): at the next start Heat marks
+that stack ``CREATE_FAILED`` ("Engine went down during stack CREATE",
+``hurtle.heat.interrupted``); the SM resumes the create, the SO deletes
+that stack and creates it again, and the instance becomes ``active``
+with one stack. A stack that fails for a reason of its own still fails
+the instance with Heat's reason."""
 import os
 import signal
 
 import testtools
 
 from hurtle.occi import client as occi_client
-from hurtle import polling
 from tests.functional import hurtle_fixture
 from tests.functional import test_all_stop
 
@@ -43,17 +43,11 @@ class InterruptedCreateTest(testtools.TestCase):
         self.sm = self.hurtle.sm_client('demo')
 
     def wait_for(self, probe, what):
-        try:
-            return polling.poll_until(probe, TIMEOUT, 0.2, what)
-        except polling.Timeout as exc:
-            self.fail(str(exc))
+        return hurtle_fixture.wait_for(self, probe, what, TIMEOUT)
 
     def settled(self, location):
-        def at_rest():
-            attrs = self.sm.get(location).attributes
-            return attrs if attrs['mcn.service.state'] in (
-                'active', 'failed') else None
-        return self.wait_for(at_rest, 'instance settled')
+        return self.wait_for(hurtle_fixture.settled(self.sm, location),
+                             'instance settled')
 
     def stacks(self, instance_id):
         """The instance's stacks in Heat (any state but deleted)."""

@@ -21,7 +21,6 @@ import threading
 
 import testtools
 
-from hurtle.occi import server
 from hurtle.sdk import deployer as deployer_api
 from hurtle.sm import scheduling
 from hurtle.sm import so_client
