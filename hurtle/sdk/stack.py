@@ -151,7 +151,8 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         """Details of ``region``'s known stack if its create failed only
         because the deployer's engine went down
         (:attr:`~hurtle.sdk.deployer.StackDetails.interrupted`), else None.
-        A stack the deployer no longer knows is forgotten.
+        A stack the deployer no longer knows, or knows deleted (a delete
+        of such a stack that was cut short), is forgotten.
 
         :raises DeployerError: the deployer could not tell.
         """
@@ -162,6 +163,8 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         except deployer_api.DeployerError as exc:
             if exc.status != 404:
                 raise
+            details = None
+        if details is None or details.status == 'DELETE_COMPLETE':
             self.stack_ids[region] = None
             return None
         if details.status == 'CREATE_FAILED' and details.interrupted:

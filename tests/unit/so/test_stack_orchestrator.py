@@ -29,7 +29,8 @@ from tests import net
 
 
 class MemoryDeployer(deployer_api.Deployer):
-    """Stacks in a dict; names unique; ``size`` at most 10."""
+    """Stacks in a dict; names unique (but for deleted stacks); ``size``
+    at most 10."""
 
     def __init__(self):
         self.stacks = {}   # id -> {'name', 'status', 'parameters'}
@@ -39,7 +40,8 @@ class MemoryDeployer(deployer_api.Deployer):
             raise deployer_api.DeployerError('size: at most 10')
 
     def deploy(self, name, template, parameters=None):
-        if any(s['name'] == name for s in self.stacks.values()):
+        if any(s['name'] == name and s['status'] != 'DELETE_COMPLETE'
+               for s in self.stacks.values()):
             raise deployer_api.DeployerError('stack %s exists' % name)
         self._check(parameters)
         stack_id = str(uuid.uuid4())
@@ -278,6 +280,16 @@ class InterruptedCreateTest(_SOCase):
         so.deploy({'size': 3})
         self.assertNotEqual(old, so.stack_id)
         self.assertEqual([so.stack_id], list(self.deployer.stacks))
+
+    def test_a_stack_deleted_meanwhile_is_made_again(self):
+        # The SO died deleting its interrupted stack, before it made the
+        # new one: its snapshot names a deleted stack.
+        old, so = self.failed('Engine went down during stack CREATE')
+        self.deployer.stacks[old]['status'] = 'DELETE_COMPLETE'
+        so.deploy({})
+        self.assertNotEqual(old, so.stack_id)
+        self.assertEqual('CREATE_COMPLETE',
+                         self.deployer.stacks[so.stack_id]['status'])
 
     def test_a_stack_failed_for_its_own_reason_is_kept(self):
         reason = 'Resource CREATE failed: Quota exceeded'
