@@ -426,7 +426,7 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             schedule.forget(app_id)
             return 'restarted'
 
-    def recover(self):
+    def recover(self, stop=None):
         """CC start-up: let the runtime adopt the SOs of the recorded apps
         that still run and stop those no app records
         (``Runtime.reconcile``: a CC killed while starting an SO leaves
@@ -435,12 +435,21 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         An app that cannot be restarted is recorded in state ``error``
         (the watcher, ``hurtle.cc.recovery.Watcher``, retries it).
 
+        :param stop: a ``threading.Event``: once set (the CC is asked to
+            stop), no further app is restarted.
         :returns: the number of apps restarted.
         """
         rows = self.store.all_rows()
         self.runtime.reconcile({row.id: app_store.runtime_ref(row)
                                 for row in rows})
-        return sum(1 for row in rows if self.restart_if_gone(row))
+        restarted = 0
+        for done, row in enumerate(rows):
+            if stop is not None and stop.is_set():
+                LOG.info('stop requested: %d app(s) left for the next '
+                         'start', len(rows) - done)
+                break
+            restarted += bool(self.restart_if_gone(row))
+        return restarted
 
     def restart_if_gone(self, row):
         """Start again the SO of an ``active`` app whose SO is gone (CC

@@ -28,7 +28,12 @@ Their logs go to
   or Ctrl-C, then stops SM, CC (which stops its SOs) and Heat together
   (:func:`stop_all`): each stops cleanly on its own (the SM leaves the
   work in progress for its next start, ``hurtle.sm.scheduling``), so
-  none waits for another.
+  none waits for another. A stop requested during start-up ends the
+  start-up at once (:class:`StopRequested`) and stops the children
+  started so far the same way. The children run in a process group of
+  their own, so a Ctrl-C at the terminal reaches hurtle-all only, which
+  stops them all with SIGTERM (their clean stop, the CC stopping its
+  SOs) whatever point of their start they are at.
 * ``--demo`` runs the walk-through of ``hurtle.cmd.demo`` (create an
   instance of the first service, watch it become active, delete it) and
   exits with its status; with ``--serve`` too, it keeps serving after.
@@ -38,8 +43,8 @@ with SIGKILL): each gets SIGTERM from the kernel when hurtle-all dies
 (``hurtle.parent_death``), and stops as it would on a clean stop, the CC
 stopping its SOs.
 
-Exit status: 0 on success, 1 if a service does not start (its log's tail
-is printed) or the demo fails.
+Exit status: 0 on success (also when stopped during start-up), 1 if a
+service does not start (its log's tail is printed) or the demo fails.
 """
 import logging
 import os
@@ -70,6 +75,11 @@ START_TIMEOUT = 180.0
 STOP_GRACE = 30.0
 
 
+class StopRequested(Exception):
+    """SIGTERM or SIGINT came while hurtle-all was starting its
+    children."""
+
+
 class Child(object):
     """One Hurtle service run as a child process."""
 
@@ -88,13 +98,15 @@ class Child(object):
         self.proc = None
 
     def start(self):
-        """Start the child; it gets SIGTERM when this process (the
-        thread calling this) dies (``hurtle.parent_death``)."""
+        """Start the child in a process group of its own (a Ctrl-C at the
+        terminal signals hurtle-all only: it stops the children itself,
+        :func:`stop_all`); it gets SIGTERM when this process (the thread
+        calling this) dies (``hurtle.parent_death``)."""
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         with open(self.log_path, 'ab') as log:
             self.proc = subprocess.Popen(
                 self.args, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, process_group=0,
                 preexec_fn=parent_death.preexec())
 
     def answers(self):
@@ -153,11 +165,14 @@ class Child(object):
         return '\n'.join(text.splitlines()[-lines:])
 
 
-def wait_all(waiting, timeout=START_TIMEOUT, on_ready=None):
+def wait_all(waiting, timeout=START_TIMEOUT, on_ready=None, stop=None):
     """Wait until every started child of ``waiting`` answers, checking
     each in turn every 0.1 s; ``on_ready(child)`` is called once for each
     as soon as it answers.
 
+    :param stop: a ``threading.Event``: once set, the wait ends at its
+        next check (within 0.1 s, or a probe's 2 s at most).
+    :raises StopRequested: ``stop`` was set.
     :raises RuntimeError: a child exited (at once, whatever the others
         do), or did not answer within ``timeout`` seconds (with its log's
         tail).
@@ -166,6 +181,8 @@ def wait_all(waiting, timeout=START_TIMEOUT, on_ready=None):
 
     def all_answer():
         for child in list(left):
+            if stop is not None and stop.is_set():
+                raise StopRequested()
             if child.answers():
                 left.remove(child)
                 if on_ready is not None:
@@ -173,7 +190,8 @@ def wait_all(waiting, timeout=START_TIMEOUT, on_ready=None):
         return not left or None
     try:
         polling.poll_until(all_answer, timeout, 0.1,
-                           ', '.join(c.name for c in left) + ' answering')
+                           ', '.join(c.name for c in left) + ' answering',
+                           stop=stop)
     except polling.Timeout:
         raise RuntimeError('%s did not answer on %s within %.0f s:\n%s'
                            % (left[0].name, left[0].probe_url, timeout,
@@ -252,7 +270,12 @@ def _migrations_serialised(url):
     return scheme in ('sqlite', 'postgresql')
 
 
-def _start(child, started):
+def _start(child, started, stop):
+    """Start ``child`` and add it to ``started``.
+
+    :raises StopRequested: ``stop`` is set (before the child starts)."""
+    if stop.is_set():
+        raise StopRequested()
     print('starting %s (log: %s)' % (child.name, child.log_path), flush=True)
     child.start()
     started.append(child)
@@ -275,7 +298,7 @@ def main(argv=None):
     try:
         held = _reserve_ports(conf)
         heat, *others = children(conf)
-        _start(heat, started)
+        _start(heat, started, stop)
         if not _migrations_serialised(conf.database.connection):
             # Once, before the CC and the SM: two processes migrating
             # at once would race here.
@@ -284,10 +307,11 @@ def main(argv=None):
         # start, the second waiting for the first: they start at once,
         # beside Heat.
         for child in others:
-            _start(child, started)
+            _start(child, started, stop)
         # Each port is held until its child answers (_reserve_ports).
         wait_all(started,
-                 on_ready=lambda child: held.pop(child.name).close())
+                 on_ready=lambda child: held.pop(child.name).close(),
+                 stop=stop)
         sm_url = _url(conf.sm.host, conf.sm.port, '/')
         print('Hurtle serves: SM %s, CC %s, Heat %s'
               % (sm_url, _url(conf.cc.host, conf.cc.port, '/'),
@@ -308,6 +332,9 @@ def main(argv=None):
                 status = 1
                 break
         return status
+    except StopRequested:
+        print('hurtle-all: stop requested during start-up', flush=True)
+        return 0
     except RuntimeError as exc:
         print('hurtle-all: %s' % exc, file=sys.stderr)
         return 1

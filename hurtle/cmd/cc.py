@@ -17,8 +17,10 @@ runtime's SOs outlive a killed CC) and restarts the SOs of apps recorded
 as ``active`` whose process is gone, then watches the SOs
 (``hurtle.cc.recovery.Watcher``: a dead SO is restarted with bounded
 attempts); on SIGTERM it stops the watcher and the SOs it started or
-adopted. One process serves the CC of a ``state_path``: a second
-refuses to start (``hurtle.cc.recovery.LOCK_FILE``).
+adopted; a SIGTERM or SIGINT during that start-up ends it early (no
+further SO restarted) and stops the SOs started so far the same way. One
+process serves the CC of a ``state_path``: a second refuses to start
+(``hurtle.cc.recovery.LOCK_FILE``).
 """
 import logging
 import sys
@@ -45,7 +47,11 @@ def main(argv=None):
     except RuntimeError as exc:
         LOG.error('%s', exc)
         sys.exit('hurtle-cc: cannot start: %s' % exc)
-    backend.recover()
+    # A stop from here on is kept for serve (the SOs recover starts must
+    # be stopped with the CC, not left behind); recover starts no more
+    # SOs once it came.
+    stop_requested = common.catch_stop()
+    backend.recover(stop=stop_requested)
     watcher = recovery.Watcher(conf, backend).start()
 
     def _on_stop():
@@ -56,7 +62,7 @@ def main(argv=None):
     # those stopped beside it); its running check is waited for after.
     common.serve(conf, application, conf.cc.host, conf.cc.port, 'hurtle-cc',
                  on_signal=lambda: watcher.stop(timeout=0),
-                 on_stop=_on_stop)
+                 on_stop=_on_stop, stop_requested=stop_requested)
 
 
 if __name__ == '__main__':

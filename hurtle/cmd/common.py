@@ -46,8 +46,30 @@ def release_free_memory():
     return True
 
 
+def catch_stop():
+    """Remember a SIGTERM or SIGINT that comes during start-up, before
+    :func:`serve` handles them: the process does not die in the middle of
+    its start-up (e.g. the CC starting SOs, which would then outlive
+    it), it finishes or cuts short what it does and stops once it
+    serves.
+
+    :returns: a ``threading.Event``, set by the signal; give it to
+        :func:`serve` (``stop_requested``).
+    """
+    requested = threading.Event()
+
+    def _remember(signum, frame):
+        if not requested.is_set():
+            LOG.info('signal %d during start-up: stopping once started',
+                     signum)
+        requested.set()
+    signal.signal(signal.SIGTERM, _remember)
+    signal.signal(signal.SIGINT, _remember)
+    return requested
+
+
 def serve(conf, application, host, port, name, on_bound=None,
-          on_stop=None, on_signal=None):
+          on_stop=None, on_signal=None, stop_requested=None):
     """Serve ``application`` on ``host:port`` until SIGTERM or SIGINT,
     with the ``[wsgi]`` options of ``conf``.
 
@@ -57,6 +79,9 @@ def serve(conf, application, host, port, name, on_bound=None,
         work in progress learns at once that this process stops, before
         the services beside it, stopped at the same moment, go away.
     :param on_stop: called after the server stopped.
+    :param stop_requested: the Event of :func:`catch_stop`: if a signal
+        set it during start-up, the server stops as soon as it started
+        (``on_signal``, then ``on_stop``, as for a signal now).
     Exits with status 1 and a message if the address is in use.
     """
     try:
@@ -77,6 +102,8 @@ def serve(conf, application, host, port, name, on_bound=None,
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if stop_requested is not None and stop_requested.is_set():
+        _stop(signal.SIGTERM, None)
     bound = server.server_port
     LOG.info('%s listening on http://%s:%d/', name, host, bound)
     if on_bound is not None:

@@ -26,9 +26,13 @@ reaches no other process, so at start every stack in progress is one
 whose engine died. :func:`fail_interrupted_stacks` marks them, and their
 resources in progress, ``FAILED`` with the reason Heat itself gives
 (``Engine went down during stack CREATE``). The stack can then be
-updated or deleted as usual, and the SM reports the failure at once.
+updated or deleted as usual, and the SM sees the failure at once: it
+requests the phase again (``hurtle.sm.so_client.request_and_wait``, the
+SO making the stack again), at most a few times.
 """
 from oslo_log import log as logging
+
+from hurtle.sdk import deployer as deployer_api
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +65,6 @@ def fail_interrupted_stacks():
                  'Heat process ended; marking it FAILED', stack.id,
                  stack.action)
         stack.reset_stack_and_resources_in_progress(
-            'Engine went down during stack %s' % stack.action)
+            deployer_api.ENGINE_DOWN + stack.action)
         marked.append(stack.id)
     return marked

@@ -28,6 +28,27 @@ NAMESPACE = 'hurtle.so.deployers'
 #: Seconds before the second look at a stack being deleted; the waits
 #: then grow to the caller's interval (``hurtle.polling.poll_until``).
 FIRST_LOOK = 0.1
+#: How the reason of a stack begins when Heat marked it ``*_FAILED``
+#: only because the engine working on it went down (the process died):
+#: ``Engine went down during stack CREATE`` (Heat's
+#: ``EngineService.reset_stack_status``, and the embedded Heat's
+#: ``hurtle.heat.interrupted``). Nothing in the stack itself failed.
+ENGINE_DOWN = 'Engine went down during stack '
+
+
+def interrupted(status, reason):
+    """Whether a stack in ``status`` (e.g. ``CREATE_FAILED``) with
+    ``reason`` (Heat's status reason) failed only because the engine
+    went down (:data:`ENGINE_DOWN`), not for a reason of its own (a bad
+    template, a quota, a resource that failed): the same request may
+    then succeed when made again.
+
+    :param status: Heat's stack status (str).
+    :param reason: Heat's status reason (str or None).
+    :returns: bool.
+    """
+    return (str(status or '').endswith('_FAILED') and
+            str(reason or '').startswith(ENGINE_DOWN))
 
 
 class DeployerError(Exception):
@@ -91,6 +112,11 @@ class StackDetails:
     @property
     def failed(self):
         return self.status.endswith('_FAILED')
+
+    @property
+    def interrupted(self):
+        """Failed only because the engine went down (:func:`interrupted`)."""
+        return interrupted(self.status, self.reason)
 
 
 class Deployer(abc.ABC):

@@ -20,7 +20,10 @@ outputs. Subclasses choose the template parameters by overriding
 Repeating a call is safe (an SM resuming after a restart does): ``deploy``
 of an SO that has a stack, or whose stack ``hurtle-<instance id>`` exists
 already in the deployer (the SO died before remembering it), adopts that
-stack instead of creating a second one; when the deployer cannot tell
+stack instead of creating a second one, unless its create failed only
+because the deployer's engine went down (``Engine went down during stack
+CREATE``: Heat killed mid-create): that stack is deleted and created
+again, one stack still; when the deployer cannot tell
 (unreachable, or that stack's create not answered yet) ``deploy`` fails
 with its ``DeployerError`` and creates nothing (the SM tries again).
 ``state`` looks a stack id the deployer no longer knows (404) up by name
@@ -144,20 +147,65 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
             return None
         return details.id
 
+    def _interrupted(self, region):
+        """Details of ``region``'s known stack if its create failed only
+        because the deployer's engine went down
+        (:attr:`~hurtle.sdk.deployer.StackDetails.interrupted`), else None.
+        A stack the deployer no longer knows, or knows deleted (a delete
+        of such a stack that was cut short), is forgotten.
+
+        :raises DeployerError: the deployer could not tell.
+        """
+        if self.stack_ids.get(region) is None:
+            return None
+        try:
+            details = self._in(region, self._details, region)
+        except deployer_api.DeployerError as exc:
+            if exc.status != 404:
+                raise
+            details = None
+        if details is None or details.status == 'DELETE_COMPLETE':
+            self.stack_ids[region] = None
+            return None
+        if details.status == 'CREATE_FAILED' and details.interrupted:
+            return details
+        return None
+
     def deploy(self, attributes):
+        """Create the stack of each region that has none; a stack whose
+        create failed only because the deployer's engine went down (e.g.
+        the embedded Heat killed mid-create: ``Engine went down during
+        stack CREATE``) is deleted, waited for until gone, and created
+        again from the same template and parameters. Any other stack
+        found is kept as it is (adopted).
+
+        :raises DeployerError: refused, or the deployer could not tell
+            whether a stack exists.
+        :raises ValueError: ``parameters`` refused a value.
+        """
         merged = dict(self.attributes, **attributes)
         todo = []
+        again = {}
         for region in self.regions():
             if self.stack_ids.get(region) is None:
                 found = self._existing_stack(region)
                 if found is not None:
                     self.stack_ids[region] = found
-            if self.stack_ids.get(region) is None:
+            details = self._interrupted(region)
+            if details is not None:
+                again[region] = details
+            if region in again or self.stack_ids.get(region) is None:
                 todo.append(region)
         # Every region's inputs first: a refused value creates nothing.
         inputs = [(region, self._template('deployment', region),
                    self.region_parameters('deployment', merged, region))
                   for region in todo]
+        for region, details in again.items():
+            self.context.log.warning(
+                'stack %s (%s) failed: %s; deleting it to create it again',
+                self.stack_name(region), details.id, details.reason)
+            self._dispose(region, details.id)
+            self.stack_ids[region] = None
         for region, template, parameters in inputs:
             self.stack_ids[region] = self._in(
                 region, self.context.deployer_in(region).deploy,

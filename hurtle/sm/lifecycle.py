@@ -66,7 +66,10 @@ Phases and the calls they make (all through ``hurtle.occi.client``, see
   requested, ``POST <so>/orchestrator/default?action=...``; then poll
   ``GET`` until ``occi.mcn.stack.state`` is ``*_COMPLETE`` (next phase) or
   ``*_FAILED``/``ROLLBACK_*`` (instance failed with the stack's reason), at
-  most ``[sm] phase_timeout`` seconds.
+  most ``[sm] phase_timeout`` seconds. A stack that failed only because
+  Heat's engine went down (Heat died mid-create: "Engine went down during
+  stack CREATE") has the phase requested again, at most
+  ``so_client.INTERRUPTED_RETRIES`` times (the SO makes the stack again).
 * update: ``POST`` the changed attributes to the SO, poll as above. If the
   SO or its deployer refuses them (400, 409: the stack did not change) or
   the stack update is rolled back, the instance goes back to ``active``

@@ -177,30 +177,32 @@ class Phases(object):
             return self.so_calls.transient(
                 op, so, lambda: so.get(SO_PATH),
                 states.DEPLOY).attributes.get('occi.mcn.stack.id')
-        if not current_stack_id():
-            # Not deployed yet (a repeated deploy is no error either).
-            self.so_calls.transient(op, so, lambda: so.action(
+
+        def record_stack_id():
+            stack_id = current_stack_id()
+            if stack_id:   # recorded at once: a DELETE can dispose it by id
+                op.move(states.DEPLOY, attributes={'occi.mcn.stack.id':
+                                                   stack_id})
+        # Not deployed yet (a repeated deploy is no error either).
+        info = self.so_calls.request_and_wait(
+            op, so, states.DEPLOY, lambda: so.action(
                 SO_PATH, so_client.DEPLOY, self._params(row, states.DEPLOY)),
-                states.DEPLOY)
-        stack_id = current_stack_id()
-        if stack_id:   # recorded at once: a DELETE can dispose it by id
-            op.move(states.DEPLOY, attributes={'occi.mcn.stack.id':
-                                               stack_id})
-        info = self.so_calls.wait_stack(op, so, states.DEPLOY)
+            requested=bool(current_stack_id()), on_requested=record_stack_id)
         so_client.require_complete(info, states.DEPLOY)
         op.move(states.DEPLOY, attributes=so_client.outputs(info))
 
     def _provision(self, op, manifest):
         row = op.move(states.PROVISION)
         so = self.so_calls.follow(op, row)
-        if not so_client.stack_state(self.so_calls.transient(
-                op, so, lambda: so.get(SO_PATH),
-                states.PROVISION)).startswith('UPDATE_'):
-            # Not requested yet (a provision makes the stack UPDATE_*).
-            self.so_calls.transient(op, so, lambda: so.action(
+        # Not requested yet unless the stack is UPDATE_* (a provision
+        # updates it).
+        info = self.so_calls.request_and_wait(
+            op, so, states.PROVISION, lambda: so.action(
                 SO_PATH, so_client.PROVISION,
-                self._params(row, states.PROVISION)), states.PROVISION)
-        info = self.so_calls.wait_stack(op, so, states.PROVISION)
+                self._params(row, states.PROVISION)),
+            requested=so_client.stack_state(self.so_calls.transient(
+                op, so, lambda: so.get(SO_PATH),
+                states.PROVISION)).startswith('UPDATE_'))
         so_client.require_complete(info, states.PROVISION)
         op.move(states.ACTIVE, attributes=so_client.outputs(info),
                 reason=so_client.dns_reason(info))

@@ -18,7 +18,11 @@
 * :meth:`SOCalls.transient`: a call retried while the SO answers 503 (its
   deployer cannot reach Heat) or cannot be reached, until the phase
   deadline;
-* :meth:`SOCalls.wait_stack`: polling until the SO's stack is at rest.
+* :meth:`SOCalls.wait_stack`: polling until the SO's stack is at rest;
+* :meth:`SOCalls.request_and_wait`: a phase's action, then that wait; a
+  stack that failed only because Heat's engine went down (Heat killed
+  mid-create: ``Engine went down during stack CREATE``) has the action
+  requested again, at most :data:`INTERRUPTED_RETRIES` times.
 
 Every wait asks the operation for its record before each attempt, so a
 superseded operation or an SM shutting down stops there
@@ -30,6 +34,7 @@ from hurtle.occi import categories
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle import polling
+from hurtle.sdk import deployer as deployer_api
 from hurtle.sm import scheduling
 
 LOG = logging.getLogger(__name__)
@@ -55,6 +60,10 @@ _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
 FIRST_POLL = 0.1
 #: How the reason of a DNS name the SO could not register begins.
 DNS_REASON_PREFIX = 'DNS name '
+#: How many times a deploy or provision whose stack failed only because
+#: the engine went down (:func:`interrupted`) is requested again before
+#: the instance fails with that reason.
+INTERRUPTED_RETRIES = 3
 
 
 class SOUnavailable(scheduling.PhaseError):
@@ -69,6 +78,15 @@ def stack_state(info):
 def stack_reason(info):
     """``occi.mcn.stack.reason`` of the SO's ``EntityInfo`` ('' if none)."""
     return str(info.attributes.get('occi.mcn.stack.reason', '') or '')
+
+
+def interrupted(info):
+    """Whether the SO's stack (its ``EntityInfo``) failed only because
+    the engine working on it went down (Heat's reason ``Engine went down
+    during stack <action>``, :data:`hurtle.sdk.deployer.ENGINE_DOWN`):
+    nothing of the stack itself failed, and the same request may succeed
+    when made again."""
+    return deployer_api.interrupted(stack_state(info), stack_reason(info))
 
 
 def dns_reason(info):
@@ -285,3 +303,32 @@ class SOCalls(object):
                 '%s did not complete within %d s (stack state %s)'
                 % (phase, self.conf.sm.phase_timeout,
                    seen.get('state') or 'unknown'))
+
+    def request_and_wait(self, op, so, phase, request, requested=False,
+                         on_requested=None):
+        """Request a phase (``request()``, retried by :meth:`transient`)
+        unless ``requested`` already, call ``on_requested()``, then
+        :meth:`wait_stack`. A stack that failed only because the engine
+        went down (:func:`interrupted`: Heat died while working on it)
+        has the phase requested again, at most
+        :data:`INTERRUPTED_RETRIES` times (the SO makes the stack again:
+        ``hurtle.sdk.StackOrchestrator``); any other failure is returned
+        as it is.
+
+        :returns: the SO's ``EntityInfo`` once its stack is at rest.
+        :raises PhaseError: see :meth:`transient`, :meth:`wait_stack`.
+        :raises Superseded: another operation took over meanwhile.
+        """
+        for attempt in range(INTERRUPTED_RETRIES + 1):
+            if not requested:
+                self.transient(op, so, request, phase)
+            if on_requested is not None:
+                on_requested()
+            info = self.wait_stack(op, so, phase)
+            if not interrupted(info) or attempt == INTERRUPTED_RETRIES:
+                return info
+            LOG.warning('instance %s, %s: stack %s: %s; requesting %s '
+                        'again (%d of %d)', op.instance_id, phase,
+                        stack_state(info), stack_reason(info), phase,
+                        attempt + 1, INTERRUPTED_RETRIES)
+            requested = False

@@ -396,6 +396,27 @@ class HurtleParts(HurtleAll):
                          for c in self.children)
 
 
+def wait_for(case, probe, what, timeout=120, interval=0.2):
+    """``probe()``'s first value other than None, polled every
+    ``interval`` seconds; fails ``case`` (a test case) after ``timeout``
+    seconds."""
+    try:
+        return polling.poll_until(probe, timeout, interval, what)
+    except polling.Timeout as exc:
+        case.fail(str(exc))
+
+
+def settled(client, location):
+    """A probe for :func:`wait_for`: the attributes of the instance at
+    ``location`` (``client``: the SM's OCCI client) once ``active`` or
+    ``failed``, None before."""
+    def probe():
+        attrs = client.get(location).attributes
+        return attrs if attrs['mcn.service.state'] in (
+            'active', 'failed') else None
+    return probe
+
+
 def _wait_gone(client, location, timeout):
     """Wait until ``client`` gets 404 for ``location``.
 

@@ -71,10 +71,7 @@ def _alive(pid):
 class AllStopTest(testtools.TestCase):
 
     def wait_for(self, probe, what, timeout=TIMEOUT):
-        try:
-            return polling.poll_until(probe, timeout, 0.2, what)
-        except polling.Timeout as exc:
-            self.fail(str(exc))
+        return hurtle_fixture.wait_for(self, probe, what, timeout)
 
     def test_killed_hurtle_all_takes_its_children_along(self):
         hurtle = self.useFixture(hurtle_fixture.HurtleAll(
@@ -82,11 +79,7 @@ class AllStopTest(testtools.TestCase):
         self.addOnException(lambda exc_info: hurtle.keep_logs(self.id()))
         sm = hurtle.sm_client('demo')
         location = sm.create('/sample/', SAMPLE, {})
-
-        def settled():
-            attrs = sm.get(location).attributes
-            return attrs if attrs['mcn.service.state'] in (
-                'active', 'failed') else None
+        settled = hurtle_fixture.settled(sm, location)
         attrs = self.wait_for(settled, 'instance settled')
         self.assertEqual('active', attrs['mcn.service.state'],
                          attrs.get('mcn.service.state.reason'))

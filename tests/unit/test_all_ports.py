@@ -9,10 +9,15 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""hurtle-all holds its children's ports until each child listens."""
+"""hurtle-all holds its children's ports until each child listens, and
+its wait for them ends when a stop is requested."""
 import socket
+import subprocess
+import sys
+import threading
 import types
 
+import fixtures
 import testtools
 
 from hurtle.cmd import all as all_cmd
@@ -65,3 +70,37 @@ class ReservePortsTest(testtools.TestCase):
         # The Heat port it had taken first was given back.
         with socket.socket() as other:
             other.bind(('127.0.0.1', self.ports[0]))
+
+
+class WaitAllStopTest(testtools.TestCase):
+    """``wait_all`` of a child that never answers (its port held, not
+    listening) ends on a stop request, not at its timeout."""
+
+    def setUp(self):
+        super().setUp()
+        port = net.held_port(self)
+        self.child = all_cmd.Child(
+            'silent', None, 'http://127.0.0.1:%d/' % port,
+            types.SimpleNamespace(state_path=self.useFixture(
+                fixtures.TempDir()).path, config_file=[]))
+        self.child.proc = subprocess.Popen(
+            [sys.executable, '-c', 'import time; time.sleep(120)'])
+        self.addCleanup(self.child.proc.wait)
+        self.addCleanup(self.child.proc.kill)
+
+    def test_a_stop_set_before_ends_the_wait(self):
+        stop = threading.Event()
+        stop.set()
+        self.assertRaises(all_cmd.StopRequested, all_cmd.wait_all,
+                          [self.child], timeout=600, stop=stop)
+
+    def test_a_stop_set_meanwhile_ends_the_wait(self):
+        stop = threading.Event()
+        threading.Timer(0.3, stop.set).start()
+        self.assertRaises(all_cmd.StopRequested, all_cmd.wait_all,
+                          [self.child], timeout=600, stop=stop)
+
+    def test_without_a_stop_the_timeout_still_applies(self):
+        err = self.assertRaises(RuntimeError, all_cmd.wait_all,
+                                [self.child], timeout=0.3)
+        self.assertIn('silent did not answer', str(err))

@@ -260,6 +260,23 @@ class AppAPITest(testtools.TestCase):
         self.assertNotEqual(app.attributes['occi.app.url'],
                             restarted['occi.app.url'])
 
+    def test_recovery_asked_to_stop_restarts_no_further_so(self):
+        location = self.create()
+        children = self.backend.runtime._children
+        pid = next(iter(children))
+        os.kill(pid, signal.SIGKILL)
+        children[pid].wait()
+        stop = threading.Event()
+        stop.set()
+        # A CC stopped during its start-up: the app stays recorded as
+        # active for the next start, its SO is not started now.
+        self.assertEqual(0, self.backend.recover(stop=stop))
+        self.assertEqual([], [p for p, proc in children.items()
+                              if proc.poll() is None])
+        self.assertEqual(1, self.backend.recover())
+        self.assertEqual('active', self.client.get(location).attributes[
+            'occi.app.state'])
+
 
 class RegisteredImagesTest(testtools.TestCase):
     """Only registered SO bundles start; only documented env keys pass."""

@@ -29,7 +29,8 @@ from tests import net
 
 
 class MemoryDeployer(deployer_api.Deployer):
-    """Stacks in a dict; names unique; ``size`` at most 10."""
+    """Stacks in a dict; names unique (but for deleted stacks); ``size``
+    at most 10."""
 
     def __init__(self):
         self.stacks = {}   # id -> {'name', 'status', 'parameters'}
@@ -39,7 +40,8 @@ class MemoryDeployer(deployer_api.Deployer):
             raise deployer_api.DeployerError('size: at most 10')
 
     def deploy(self, name, template, parameters=None):
-        if any(s['name'] == name for s in self.stacks.values()):
+        if any(s['name'] == name and s['status'] != 'DELETE_COMPLETE'
+               for s in self.stacks.values()):
             raise deployer_api.DeployerError('stack %s exists' % name)
         self._check(parameters)
         stack_id = str(uuid.uuid4())
@@ -63,6 +65,7 @@ class MemoryDeployer(deployer_api.Deployer):
     def details(self, stack_id):
         sid, stack = self._find(stack_id)
         return deployer_api.StackDetails(id=sid, status=stack['status'],
+                                         reason=stack.get('reason', ''),
                                          outputs=dict(stack['parameters']))
 
     def dispose(self, stack_id):
@@ -240,6 +243,71 @@ class DisposeTest(_SOCase):
         self.assertEqual('stack %s still exists after 0 s' % so.stack_id,
                          str(err))
         self.assertIsNotNone(so.stack_id)
+
+
+class InterruptedCreateTest(_SOCase):
+    """A repeated ``deploy`` makes again a stack whose create failed only
+    because the engine went down (Heat killed mid-create), deleting it
+    first: one stack; any other failed stack is kept as it is."""
+
+    def failed(self, reason, snapshot=True):
+        """A stack deployed with size 3, then failed with ``reason``; a new
+        SO, restored from the first one's snapshot when ``snapshot``."""
+        self.deployer = SlowDeleteDeployer(polls=2)
+        first = self.so()
+        first.deploy({'size': 3})
+        stack = self.deployer.stacks[first.stack_id]
+        stack.update(status='CREATE_FAILED', reason=reason)
+        again = self.so()
+        again.poll_interval = 0.01
+        if snapshot:
+            again.restore(first.snapshot())
+        return first.stack_id, again
+
+    def test_a_stack_failed_by_engine_down_is_made_again(self):
+        old, so = self.failed('Engine went down during stack CREATE')
+        so.deploy({})
+        self.assertNotEqual(old, so.stack_id)
+        self.assertEqual([so.stack_id], list(self.deployer.stacks))
+        stack = self.deployer.stacks[so.stack_id]
+        self.assertEqual(('CREATE_COMPLETE', {'size': 3, 'colour': ''}),
+                         (stack['status'], stack['parameters']))
+        self.assertEqual('CREATE_COMPLETE', so.state().stack_state)
+
+    def test_the_stack_of_a_forgetful_so_is_made_again_too(self):
+        old, so = self.failed('Engine went down during stack CREATE',
+                              snapshot=False)
+        so.deploy({'size': 3})
+        self.assertNotEqual(old, so.stack_id)
+        self.assertEqual([so.stack_id], list(self.deployer.stacks))
+
+    def test_a_stack_deleted_meanwhile_is_made_again(self):
+        # The SO died deleting its interrupted stack, before it made the
+        # new one: its snapshot names a deleted stack.
+        old, so = self.failed('Engine went down during stack CREATE')
+        self.deployer.stacks[old]['status'] = 'DELETE_COMPLETE'
+        so.deploy({})
+        self.assertNotEqual(old, so.stack_id)
+        self.assertEqual('CREATE_COMPLETE',
+                         self.deployer.stacks[so.stack_id]['status'])
+
+    def test_a_stack_failed_for_its_own_reason_is_kept(self):
+        reason = 'Resource CREATE failed: Quota exceeded'
+        old, so = self.failed(reason)
+        so.deploy({})
+        self.assertEqual([old], list(self.deployer.stacks))
+        self.assertEqual(old, so.stack_id)
+        state = so.state()
+        self.assertEqual(('CREATE_FAILED', reason),
+                         (state.stack_state, state.reason))
+
+    def test_a_stack_failed_by_engine_down_while_updating_is_kept(self):
+        # Only a create is made again; provision and update send their
+        # own request again (hurtle.sm.so_client.request_and_wait).
+        old, so = self.failed('Engine went down during stack UPDATE')
+        self.deployer.stacks[old]['status'] = 'UPDATE_FAILED'
+        so.deploy({})
+        self.assertEqual([old], list(self.deployer.stacks))
 
 
 class DisposeAlarmsTest(_SOCase):
