@@ -70,6 +70,7 @@ from occi import exceptions as occi_exceptions
 from hurtle.occi import errors
 from hurtle.occi import forms
 from hurtle.occi import handlers
+from hurtle.occi import memo
 from hurtle.occi import registry as occi_registry
 from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
@@ -126,6 +127,10 @@ class Application(object):
         #: Callables ``check(environ)`` run before each request is routed;
         #: an ``OCCIError`` one raises is the answer (rendered as usual).
         self.checks = []
+        #: Rendered answers reused while what they depend on is
+        #: unchanged (the key says it all, e.g. the query interface's:
+        #: :class:`hurtle.occi.handlers.QueryHandler`).
+        self.answers = memo.Memo(size=256)
 
     @property
     def public_url(self):
