@@ -131,6 +131,7 @@ class Application(object):
         #: unchanged (the key says it all, e.g. the query interface's:
         #: :class:`hurtle.occi.handlers.QueryHandler`).
         self.answers = memo.Memo(size=256)
+        self._negotiated = memo.Memo(size=256)
 
     @property
     def public_url(self):
@@ -185,6 +186,11 @@ class Application(object):
         :raises BadRequest: only ``text/uri-list`` is acceptable and the
             answer is not a collection (GFD.185 3.6.3).
         """
+        # Clients send few distinct Accept headers: each is parsed once.
+        return self._negotiated.get(
+            (accept, what), lambda: self._negotiate(accept, what))
+
+    def _negotiate(self, accept, what):
         if not accept or not accept.strip():
             return self.renderings['text/plain']
         candidates = []
