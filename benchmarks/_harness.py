@@ -130,9 +130,9 @@ def _paste_pipeline(sm):
     api-paste.ini serves it (``noauth`` pipeline: request id, proxy
     headers, noauth, the SM; ``/healthcheck`` beside it), around the
     application ``sm`` built (its ``start`` is not repeated)."""
-    from paste.deploy import loadwsgi
     from hurtle.sm import service
     from hurtle.wsgi import app as wsgi_app
+    from paste.deploy import loadwsgi
     sm.conf.set_override('auth_strategy', 'noauth')
     sm.conf.set_override('noauth_default_project', 'p1')
     built = (sm.application, sm.lifecycle)
