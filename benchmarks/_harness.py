@@ -143,7 +143,26 @@ def _bare_wsgi(canned):
     return app
 
 
-def _child(conn, rows):
+def _paste_pipeline(sm):
+    """The SM's application as ``hurtle-sm`` in the packaged
+    api-paste.ini serves it (``noauth`` pipeline: request id, proxy
+    headers, noauth, the SM; ``/healthcheck`` beside it), around the
+    application ``sm`` built (its ``start`` is not repeated)."""
+    from hurtle.sm import service
+    from hurtle.wsgi import app as wsgi_app
+    from paste.deploy import loadwsgi
+    sm.conf.set_override('auth_strategy', 'noauth')
+    sm.conf.set_override('noauth_default_project', 'p1')
+    built = (sm.application, sm.lifecycle)
+    service.build = lambda conf: built
+    loader = loadwsgi.ConfigLoader(wsgi_app.PACKAGED_PASTE)
+    return loader.get_context(
+        loadwsgi.APP, 'hurtle-sm',
+        global_conf={wsgi_app.CONF_KEY: sm.conf,
+                     wsgi_app.BUILT_KEY: lambda built: None}).create()
+
+
+def _child(conn, rows, paste):
     from hurtle.db import models
     from hurtle.occi import server
     from hurtle.sm import states
@@ -152,6 +171,9 @@ def _child(conn, rows):
         {}, service_type='http://schemas.hurtle.it/occi/sm#sample')
     sm.setUp()
     store = sm.store
+    if paste:
+        srv, _t = server.serve_in_thread(_paste_pipeline(sm))
+        sm.url = 'http://127.0.0.1:%d/' % srv.server_port
     ids = ['i%06d' % i for i in range(rows)]
     # One transaction through the store's sessions (a commit per row
     # would take minutes); the columns ``InstanceStore.add`` writes.
@@ -186,12 +208,14 @@ def _child(conn, rows):
 
 class Servers(object):
     """The child process; ``urls`` (``sm``, ``same``, ``stdlib``) and
-    ``ids`` (a few instance ids) once started."""
+    ``ids`` (a few instance ids) once started. ``paste``: the SM is
+    served through its api-paste.ini pipeline (as ``hurtle-sm`` serves
+    it), else behind the noauth middleware alone."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, paste=False):
         ctx = multiprocessing.get_context('fork')
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_child, args=(child, rows),
+        self._proc = ctx.Process(target=_child, args=(child, rows, paste),
                                  daemon=True)
         self._proc.start()
         info = self._conn.recv()

@@ -12,7 +12,9 @@
 # under the License.
 """Requests per second of ``GET /sample/<id>`` and ``GET /-/``.
 
-An SM (SQLite, noauth, ``--rows`` instances written through its store)
+An SM (SQLite, noauth, ``--rows`` instances written through its store;
+behind its api-paste.ini pipeline, or ``--pipeline noauth``: the noauth
+middleware alone)
 and a bare WSGI app returning the SM's exact response (status, headers,
 body) on a stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 keep-alive
 run in a child process. ``--clients`` threads (default 8), each with one
@@ -22,7 +24,7 @@ min/median/max of each and the ratio SM/bare of each pair (1.0: as fast
 as a bare server; higher is better).
 
 Usage: ``python benchmarks/get_instance.py [--clients 8] [--seconds 3]
-[--repeats 3] [--rows 100]``
+[--repeats 3] [--rows 100] [--pipeline paste|noauth]``
 """
 import argparse
 import http.client
@@ -74,8 +76,13 @@ def main():
     parser.add_argument('--seconds', type=float, default=3)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--rows', type=int, default=100)
+    parser.add_argument('--pipeline', choices=('paste', 'noauth'),
+                        default='paste',
+                        help='paste: the SM behind its api-paste.ini '
+                        'pipeline, as hurtle-sm serves it (default); '
+                        'noauth: behind the noauth middleware alone')
     args = parser.parse_args()
-    servers = _harness.Servers(args.rows)
+    servers = _harness.Servers(args.rows, paste=args.pipeline == 'paste')
     row = '%-22s %24s %24s %18s'
     print(row % ('GET', 'sm req/s min/med/max', 'bare req/s min/med/max',
                  'ratio min/med/max'))

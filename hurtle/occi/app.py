@@ -70,6 +70,7 @@ from occi import exceptions as occi_exceptions
 from hurtle.occi import errors
 from hurtle.occi import forms
 from hurtle.occi import handlers
+from hurtle.occi import memo
 from hurtle.occi import registry as occi_registry
 from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
@@ -126,6 +127,11 @@ class Application(object):
         #: Callables ``check(environ)`` run before each request is routed;
         #: an ``OCCIError`` one raises is the answer (rendered as usual).
         self.checks = []
+        #: Rendered answers reused while what they depend on is
+        #: unchanged (the key says it all, e.g. the query interface's:
+        #: :class:`hurtle.occi.handlers.QueryHandler`).
+        self.answers = memo.Memo(size=256)
+        self._negotiated = memo.Memo(size=256)
 
     @property
     def public_url(self):
@@ -180,6 +186,11 @@ class Application(object):
         :raises BadRequest: only ``text/uri-list`` is acceptable and the
             answer is not a collection (GFD.185 3.6.3).
         """
+        # Clients send few distinct Accept headers: each is parsed once.
+        return self._negotiated.get(
+            (accept, what), lambda: self._negotiate(accept, what))
+
+    def _negotiate(self, accept, what):
         if not accept or not accept.strip():
             return self.renderings['text/plain']
         candidates = []

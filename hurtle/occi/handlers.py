@@ -166,6 +166,12 @@ class _Context(entities.EntityEngine):
         return func(key)
 
 
+def _ordered(categories):
+    """Kinds, then mixins, then actions, each by category id."""
+    return sorted(categories, key=lambda c: ({'kind': 0, 'mixin': 1}.get(
+        repr(c), 2), str(c)))
+
+
 class QueryHandler(_Context, occi_handlers.QueryHandler):
     """Query interface (GFD.185 3.4.1)."""
 
@@ -173,15 +179,32 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
 
     def do_get(self, key):
         data = self.data()
+        if not data.categories and self.out.categories_cacheable:
+            return self._all_categories()
         cats = self.app.registry.get_categories(self.req.extras)
         wanted = [(c.scheme, c.term) for c in
                   (self.resolve(c, missing=errors.NotFound)
                    for c in data.categories)]
         if wanted:
             cats = [c for c in cats if (c.scheme, c.term) in wanted]
-        cats = sorted(cats, key=lambda c: ({'kind': 0, 'mixin': 1}.get(
-            repr(c), 2), str(c)))
-        return self.respond(200, 'categories', cats)
+        return self.respond(200, 'categories', _ordered(cats))
+
+    def _all_categories(self):
+        """The unfiltered query interface, rendered once per project,
+        registry generation, user mixin definitions (read from the store
+        on every request), rendering and category location prefix
+        (:attr:`hurtle.occi.app.Application.answers`)."""
+        version, make = self.app.registry.categories_version(
+            self.req.extras)
+        out = self.out
+
+        def render():
+            headers, body = out.categories(_ordered(make()))
+            return tuple(headers), body
+        headers, body = self.app.answers.get(
+            ('categories', version, out.mime_type, out.category_host),
+            render)
+        return 200, list(headers), body
 
     do_head = do_get
 

@@ -374,6 +374,8 @@ class Registry(occi_registry.NonePersistentRegistry):
         self._user_backend = occi_backend.UserDefinedMixinBackend()
         self._local = threading.local()
         self._lock = threading.RLock()
+        #: bumped whenever a category is registered (:meth:`set_backend`)
+        self._generation = 0
 
     @property
     def lock(self):
@@ -394,6 +396,7 @@ class Registry(occi_registry.NonePersistentRegistry):
     def set_backend(self, category, backend, extras):
         with self._lock:
             super(Registry, self).set_backend(category, backend, extras)
+            self._generation += 1
 
     # user-defined mixins ---------------------------------------------------
     def user_mixins(self, extras):
@@ -402,10 +405,14 @@ class Registry(occi_registry.NonePersistentRegistry):
         project = project_of(extras)
         if project is None:
             return []
+        return self._user_mixins(project, self.mixin_store.list(project))
+
+    def _user_mixins(self, project, items):
+        """:meth:`user_mixins` of ``project`` from its stored definitions
+        ``items``."""
         known = dict((str(c), c) for c, _b in self._items()
                      if c.extras is None)
         known.update((str(c), c) for c in CORE_KINDS)
-        items = self.mixin_store.list(project)
         result = []
         for item in items:
             mixin = core_model.Mixin(
@@ -516,10 +523,32 @@ class Registry(occi_registry.NonePersistentRegistry):
         (GFD.185 3.4.1; clients resolve kind parents through them), bound
         to no location.
         """
+        return self.categories_version(extras)[1]()
+
+    def categories_version(self, extras):
+        """What :meth:`get_categories` gives, and a key that tells it
+        apart, from one read of the project's user mixins.
+
+        :returns: ``(key, make)``: ``key`` (hashable) holds the project,
+            a generation of the registered categories and the project's
+            user mixin definitions as stored now, so two calls give equal
+            keys only if their categories are the same (in any process
+            sharing the mixin store); ``make()`` returns the list of
+            :meth:`get_categories` from the definitions read for ``key``.
+        """
         project = project_of(extras)
+        items = self.mixin_store.list(project) if project is not None \
+            else []
+        key = (project, self._generation, tuple(
+            (item['scheme'], item['term'], item.get('title') or '',
+             item['location'], tuple(item.get('related') or ()))
+            for item in items))
+        return key, lambda: self._categories(project, items)
+
+    def _categories(self, project, items):
         result = [cat for cat, _back in self._items()
                   if cat.extras is None or cat.extras == project]
-        result.extend(self.user_mixins(extras))
+        result.extend(self._user_mixins(project, items))
         seen = set((c.scheme, c.term) for c in result)
         for core in CORE_KINDS:
             if (core.scheme, core.term) not in seen:

@@ -138,6 +138,9 @@ class BaseRendering(object):
     #: render category locations as paths (``[occi] category_locations
     #: = path``), else as absolute URLs
     category_paths = False
+    #: :meth:`categories` depends only on the categories given, the
+    #: class and :attr:`category_host` (its answer may be reused)
+    categories_cacheable = True
 
     def __init__(self, registry):
         self.registry = registry
@@ -738,6 +741,8 @@ class HtmlRendering(BaseRendering):
     """
 
     mime_type = 'text/html'
+    #: pages link to :attr:`home`, attribute information may change
+    categories_cacheable = False
 
     def __init__(self, registry):
         super().__init__(registry)

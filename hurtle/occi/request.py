@@ -22,6 +22,7 @@ import re
 import urllib.parse
 
 from hurtle.occi import errors
+from hurtle.occi import memo
 
 
 LOG = logging.getLogger(__name__)
@@ -62,6 +63,12 @@ _HOST = re.compile(
     r'|[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?'
     r'(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?)'
     r'(?::(\d{1,5}))?$')
+
+
+#: ``(scheme, Host, SCRIPT_NAME) -> base URL`` of valid requests, and
+#: ``base URL -> path prefix`` (:class:`Request`).
+_HOSTNAMES = memo.Memo(size=1024)
+_PREFIXES = memo.Memo(size=1024)
 
 
 def valid_host(value):
@@ -144,7 +151,8 @@ class Request(object):
             raise errors.BadRequest('Request path is not UTF-8.')
         qs = environ.get('QUERY_STRING', '') or ''
         try:
-            self.query = urllib.parse.parse_qs(qs, keep_blank_values=True)
+            self.query = urllib.parse.parse_qs(
+                qs, keep_blank_values=True) if qs else {}
         except ValueError:
             raise errors.BadRequest('Malformed query string.')
         self.headers = {}
@@ -173,7 +181,9 @@ class Request(object):
         self.form = None
         #: path prefix of every location (``SCRIPT_NAME`` or the public
         #: URL's path), without the trailing slash
-        self.prefix = urllib.parse.urlsplit(self.hostname).path.rstrip('/')
+        self.prefix = _PREFIXES.get(
+            self.hostname,
+            lambda: urllib.parse.urlsplit(self.hostname).path.rstrip('/'))
 
     @staticmethod
     def _text(value, name):
@@ -290,12 +300,19 @@ class Request(object):
             port = str(environ.get('SERVER_PORT', ''))
             if port and port not in ('80', '443'):
                 host += ':' + port
+        script = environ.get('SCRIPT_NAME', '')
+        # Few distinct values reach a service: each is checked once.
+        return _HOSTNAMES.get((scheme, host, script), lambda: Request._base(
+            scheme, host, script))
+
+    @staticmethod
+    def _base(scheme, host, script):
+        """:meth:`_hostname` of these values (uncached)."""
         if not valid_host(host):
             raise errors.BadRequest('Invalid Host header: it must be '
                                     'host[:port].')
         script = urllib.parse.quote(
-            Request._text(environ.get('SCRIPT_NAME', ''),
-                          'SCRIPT_NAME').rstrip('/'))
+            Request._text(script, 'SCRIPT_NAME').rstrip('/'))
         return '%s://%s%s' % (scheme, host, script)
 
     @property

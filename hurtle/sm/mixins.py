@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 
 from hurtle.db import engine as db_engine
 from hurtle.db import models
+from hurtle.db import prepared
 from hurtle.occi import errors
 from hurtle.occi import registry
 
@@ -40,12 +41,12 @@ class SQLMixinStore(registry.MixinStore):
         self._sessions = db_engine.sessionmaker(url)
         self._engine = db_engine.get_engine(url)
         table = models.UserMixin
-        # Built once, with a bound parameter: listing runs on every query
+        # Prepared once (hurtle.db.prepared): listing runs on every query
         # interface request (GET /-/).
-        self._listing = sa.select(
+        self._listing = prepared.PreparedSelect(self._engine, sa.select(
             table.scheme, table.term, table.title, table.location,
             table.related).where(
-                table.project == sa.bindparam('project')).order_by(table.id)
+                table.project == sa.bindparam('project')).order_by(table.id))
 
     def _query(self, project):
         return sa.select(models.UserMixin).where(
@@ -53,9 +54,8 @@ class SQLMixinStore(registry.MixinStore):
                 models.UserMixin.id)
 
     def list(self, project):
-        with self._engine.connect() as connection:
-            return [_definition(row) for row in connection.execute(
-                self._listing, {'project': project})]
+        return [_definition(row) for row in self._listing.all(
+            project=project)]
 
     def add(self, project, definitions, limit):
         try:

@@ -30,6 +30,7 @@ from sqlalchemy import exc as sa_exc
 
 from hurtle.db import engine as db_engine
 from hurtle.db import models
+from hurtle.db import prepared
 from hurtle.occi import errors
 from hurtle.occi import members as occi_members
 from hurtle.occi import registry
@@ -55,8 +56,9 @@ class InstanceStore(registry.EntityStore):
     def __init__(self, url, kinds):
         self._sessions = db_engine.sessionmaker(url)
         self._engine = db_engine.get_engine(url)
-        self._by_id = sa.select(*_ENTITY_COLUMNS).where(
-            models.ServiceInstance.id == sa.bindparam('instance_id'))
+        self._by_id = prepared.PreparedSelect(
+            self._engine, sa.select(*_ENTITY_COLUMNS).where(
+                models.ServiceInstance.id == sa.bindparam('instance_id')))
         self.kinds = dict(kinds)
         #: ``project -> {category id: Mixin}`` of the mixins visible to a
         #: project (set by the application: its registry's)
@@ -286,13 +288,12 @@ class InstanceStore(registry.EntityStore):
     # SQLite, where SELECT ... FOR UPDATE is a no-op, and on PostgreSQL alike.
     def read(self, instance_id):
         """What :meth:`to_entity` needs of ``instance_id`` (any project)
-        as a read-only ``sqlalchemy.engine.Row`` (the attribute names of
+        as a read-only named tuple (the attribute names of
         :class:`hurtle.db.models.ServiceInstance`; no secret, so nothing
-        to decrypt), or None. Core instead of the ORM, a third of the
+        to decrypt), or None. A prepared select on the pool's connection
+        (:mod:`hurtle.db.prepared`) instead of the ORM, a fifth of the
         time, for the API's reads (``GET`` of one instance)."""
-        with self._engine.connect() as connection:
-            return connection.execute(
-                self._by_id, {'instance_id': instance_id}).one_or_none()
+        return self._by_id.one_or_none(instance_id=instance_id)
 
     def load(self, instance_id):
         """Return the row of ``instance_id`` (any project) or None."""

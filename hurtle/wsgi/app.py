@@ -74,6 +74,35 @@ def noauth_filter_factory(global_conf, **local_conf):
     return _filter
 
 
+def http_proxy_filter_factory(global_conf, **local_conf):
+    """oslo.middleware's ``HTTPProxyToWSGI`` (``Forwarded`` /
+    ``X-Forwarded-*`` headers override the request's scheme, host, client
+    address and script name) when ``[oslo_middleware]
+    enable_proxy_headers_parsing`` is true (or the filter's section sets
+    ``enable_proxy_headers_parsing = true``); when it is false, as by
+    default, the filter is left out of the pipeline: oslo's would wrap
+    every request in webob objects to read the option and do nothing.
+    The option is read once, at start-up.
+    """
+    from oslo_middleware import http_proxy_to_wsgi
+    from oslo_utils import strutils
+    conf = global_conf[CONF_KEY]
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
+    given = local_conf.get('enable_proxy_headers_parsing')
+    if given is not None:
+        # As oslo's factory does with the section's value.
+        conf.set_override('enable_proxy_headers_parsing',
+                          strutils.bool_from_string(given),
+                          group='oslo_middleware')
+    enabled = conf.oslo_middleware.enable_proxy_headers_parsing
+
+    def _filter(app):
+        if not enabled:
+            return app
+        return http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
+    return _filter
+
+
 def local_secret_filter_factory(global_conf, **local_conf):
     """The local-secret check of the embedded default (see
     :mod:`hurtle.local_secret`): ``<state_path>/local_secret``, created at

@@ -38,6 +38,7 @@ DEFAULT_TYPE = 'http://example.org/occi/sm#svc'
 class SMServer(fixtures.Fixture):
     """Attributes after setUp: ``conf``, ``manifest``, ``url`` (with a
     trailing slash), ``client`` (OCCI client as project ``p1``),
+    ``application`` (the SM's OCCI application, without middleware),
     ``lifecycle`` and ``store`` of the application serving now.
 
     :param service_attributes: the manifest's ``service_attributes``.
@@ -74,6 +75,7 @@ class SMServer(fixtures.Fixture):
         restart does); the previous one keeps serving until cleanUp."""
         application, self.lifecycle = api.make_application(
             self.conf, [self.manifest])
+        self.application = application
         self.addCleanup(self.lifecycle.shutdown)
         srv, _thread = server.serve_in_thread(
             middleware.NoAuthMiddleware(application, default_project='p1'))
