@@ -20,8 +20,11 @@ dependencies clash with ours, so it lives in its own virtualenv,
 :data:`VENV` (``.tox/keystone`` in the checkout, or ``$HURTLE_KEYSTONE_VENV``),
 created with pip on first use and reused afterwards (:func:`ensure_venv`).
 
-Set-up is ``keystone-manage fernet_setup``, ``credential_setup``,
-``db_sync`` and ``bootstrap`` (admin user and project, roles ``admin``,
+Set-up is ``keystone-manage fernet_setup``, ``credential_setup`` and
+``db_sync``, made once per virtualenv (:func:`initial_state`: the migrated
+database and the key repositories, copied into each new Keystone's
+directory: every test Keystone has the same fernet keys), then
+``keystone-manage bootstrap`` (admin user and project, roles ``admin``,
 ``member``, ``reader``, identity endpoints on the public and internal
 interfaces); then, through the API with python-keystoneclient, the accounts
 devstack makes: the ``service`` project, the ``service`` role, Hurtle's
@@ -41,6 +44,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import fixtures
@@ -150,6 +154,65 @@ def ensure_venv(venv=None, requirements=None):
     return bindir
 
 
+#: What :func:`initial_state` keeps: the database and key repositories.
+INITIAL_FILES = ('keystone.sqlite', 'fernet-keys', 'credential-keys')
+
+
+def _manage(bindir, conf_path, *args):
+    """Run ``keystone-manage`` of ``bindir`` with ``conf_path``.
+
+    :raises RuntimeError: it failed (its output in the message).
+    """
+    result = subprocess.run(
+        [os.path.join(bindir, 'keystone-manage'), '--config-file',
+         conf_path] + list(args),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if result.returncode:
+        raise RuntimeError('keystone-manage %s failed (%d):\n%s' % (
+            args[0], result.returncode,
+            result.stdout.decode('utf-8', 'replace')))
+
+
+def initial_state(bindir, venv=None):
+    """The directory, inside ``venv`` (default :data:`VENV`), holding a
+    new Keystone's :data:`INITIAL_FILES`: made once (``keystone-manage
+    fernet_setup``, ``credential_setup``, ``db_sync``: three processes of
+    several seconds each) and reused by every :class:`Keystone`, which
+    copies them; safe when test workers call it at once (a lock file). It
+    goes with the virtualenv, which is made again when the Keystone
+    release changes.
+
+    :raises RuntimeError: a ``keystone-manage`` command failed.
+    """
+    venv = venv or VENV
+    initial = os.path.join(venv, 'hurtle-keystone-initial')
+    with open(venv + '.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isdir(initial):
+            return initial
+        work = tempfile.mkdtemp(prefix='hurtle-keystone-initial.', dir=venv)
+        try:
+            conf_path = os.path.join(work, 'keystone.conf')
+            with open(conf_path, 'w') as handle:
+                handle.write(CONF_TEMPLATE.format(dir=work, expiration=3600))
+            owner = []
+            if os.geteuid() == 0:
+                # keystone-manage wants the owner of the key repositories.
+                owner = ['--keystone-user', 'root', '--keystone-group',
+                         'root']
+            _manage(bindir, conf_path, 'fernet_setup', *owner)
+            _manage(bindir, conf_path, 'credential_setup', *owner)
+            _manage(bindir, conf_path, 'db_sync')
+            for name in os.listdir(work):
+                if name not in INITIAL_FILES:
+                    os.unlink(os.path.join(work, name))
+            os.rename(work, initial)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    return initial
+
+
 def require():
     """Make sure :data:`VENV` exists (:func:`ensure_venv`); if it cannot
     be made (no Python venv module, no access to PyPI), skip the test or
@@ -203,13 +266,14 @@ class Keystone(fixtures.Fixture):
         with open(os.path.join(self.dir, 'hurtle_keystone_wsgi.py'),
                   'w') as handle:
             handle.write(WSGI_SHIM)
-        owner = []
-        if os.geteuid() == 0:
-            # keystone-manage wants the owner of the key repositories.
-            owner = ['--keystone-user', 'root', '--keystone-group', 'root']
-        self.manage('fernet_setup', *owner)
-        self.manage('credential_setup', *owner)
-        self.manage('db_sync')
+        initial = initial_state(self.bindir)
+        for name in INITIAL_FILES:
+            source = os.path.join(initial, name)
+            target = os.path.join(self.dir, name)
+            if os.path.isdir(source):
+                shutil.copytree(source, target)
+            else:
+                shutil.copy2(source, target)
         bootstrap = ['bootstrap', '--bootstrap-password', PASSWORD,
                      '--bootstrap-region-id', REGION,
                      '--bootstrap-public-url', self.url + '/v3']
@@ -222,14 +286,7 @@ class Keystone(fixtures.Fixture):
 
     def manage(self, *args):
         """Run ``keystone-manage`` with this Keystone's configuration."""
-        result = subprocess.run(
-            [os.path.join(self.bindir, 'keystone-manage'), '--config-file',
-             self.conf_path] + list(args),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if result.returncode:
-            raise RuntimeError('keystone-manage %s failed (%d):\n%s' % (
-                args[0], result.returncode,
-                result.stdout.decode('utf-8', 'replace')))
+        _manage(self.bindir, self.conf_path, *args)
 
     # -- process -------------------------------------------------------------
     def start(self):

@@ -12,7 +12,9 @@
 """A throw-away PostgreSQL cluster for tests (doc/source/
 contributor/testing.rst).
 
-``PostgreSQL`` runs ``initdb`` and ``pg_ctl`` (Debian's ``postgresql``
+``PostgreSQL`` copies a data directory made once per test process by
+``initdb`` (:func:`_initial_data`: some seconds each time under load) and
+runs ``pg_ctl`` (Debian's ``postgresql``
 package: ``/usr/lib/postgresql/*/bin``) on a temporary directory, listening
 only on a Unix socket there, and gives ``.url``, a SQLAlchemy URL of an
 empty database. As root (PostgreSQL refuses to run as root) the server
@@ -21,12 +23,14 @@ here, or None; ``require()`` skips the test then, or fails it in
 CI (``tests.absent``). ``PostgreSQL.create_database()`` adds another empty
 database to a running cluster.
 """
+import atexit
 import glob
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+import threading
 
 import fixtures
 
@@ -70,25 +74,56 @@ def require():
         absent.skip_or_fail(why, HINT)
 
 
+_initial = {}
+_initial_lock = threading.Lock()
+
+
+def _as_postgres():
+    """The command prefix that runs a PostgreSQL program as ``postgres``
+    when we are root (PostgreSQL refuses to run as root), else ``[]``."""
+    return ['runuser', '-u', 'postgres', '--'] if os.geteuid() == 0 else []
+
+
+def _temp_dir():
+    """A new temporary directory, owned by ``postgres`` when we are
+    root."""
+    path = tempfile.mkdtemp(prefix='hurtle-pg-')
+    if os.geteuid() == 0:
+        user = pwd.getpwnam('postgres')
+        os.chown(path, user.pw_uid, user.pw_gid)
+    return path
+
+
+def _initial_data(bindir):
+    """The path of a data directory ``initdb`` made for this process
+    (once; removed when the process exits): each cluster starts from a
+    copy of it."""
+    with _initial_lock:
+        if bindir not in _initial:
+            parent = _temp_dir()
+            atexit.register(shutil.rmtree, parent, True)
+            data = os.path.join(parent, 'data')
+            subprocess.run(_as_postgres() + [
+                os.path.join(bindir, 'initdb'), '-D', data, '-A', 'trust',
+                '-U', 'hurtle', '--no-sync'],
+                check=True, stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT)
+            _initial[bindir] = data
+        return _initial[bindir]
+
+
 class PostgreSQL(fixtures.Fixture):
     """A PostgreSQL server on a Unix socket; ``.url`` of database
     ``hurtle``."""
 
     def _setUp(self):
         bindir = _bindir()
-        self.dir = tempfile.mkdtemp(prefix='hurtle-pg-')
+        self.dir = _temp_dir()
         self.addCleanup(shutil.rmtree, self.dir, True)
-        prefix = []
-        if os.geteuid() == 0:
-            user = pwd.getpwnam('postgres')
-            os.chown(self.dir, user.pw_uid, user.pw_gid)
-            prefix = ['runuser', '-u', 'postgres', '--']
+        prefix = _as_postgres()
         data = os.path.join(self.dir, 'data')
-        subprocess.run(prefix + [os.path.join(bindir, 'initdb'), '-D', data,
-                                 '-A', 'trust', '-U', 'hurtle',
-                                 '--no-sync'],
-                       check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.STDOUT)
+        subprocess.run(prefix + ['cp', '-a', _initial_data(bindir), data],
+                       check=True)
         pg_ctl = os.path.join(bindir, 'pg_ctl')
         subprocess.run(prefix + [pg_ctl, '-D', data, '-w', '-l',
                                  os.path.join(self.dir, 'log'), '-o',

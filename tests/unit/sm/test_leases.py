@@ -180,11 +180,14 @@ class ClaimTest(_Base):
         self.assertEqual('sm-b', self.store.load('i2').owner)
 
     def test_the_renewal_thread_extends_held_leases(self):
-        self.add(self.store)
-        first = self.store.load('i1').lease_expires
+        # The record is created with the renewing replica's 2-s lease (a
+        # 30-s one would outlast the first renewals: nothing to see for
+        # 28 s).
         renewing = leases_mod.Leases(
             self.conf('sm-a', sm__lease_time=2), self.store,
             held=lambda: ['i1'])
+        self.add(self.store)
+        first = self.store.load('i1').lease_expires
         renewing.start()
         self.addCleanup(renewing.stop)
         deadline = time.monotonic() + WAIT
