@@ -110,8 +110,10 @@ def parse_env(value, allowed=ENV_KEYS):
     """Parse ``occi.app.env``: a JSON object of strings, or empty.
 
     :param allowed: the keys it may hold.
-    :raises hurtle.occi.errors.BadRequest: not a JSON object of scalars,
-        or a key not in ``allowed`` (the message names it).
+    :raises hurtle.occi.errors.BadRequest: not a JSON object of strings
+        (a number or a boolean is refused too: the SO would get its
+        Python spelling), or a key not in ``allowed`` (the message names
+        it).
     """
     if value in (None, ''):
         return {}
@@ -123,16 +125,21 @@ def parse_env(value, allowed=ENV_KEYS):
         except (TypeError, ValueError):
             raise errors.BadRequest('occi.app.env must be a JSON object, '
                                     'e.g. {"KEY": "value"}')
-    if not isinstance(env, dict) or not all(
-            isinstance(v, (str, int, float, bool)) for v in env.values()):
+    if not isinstance(env, dict):
         raise errors.BadRequest('occi.app.env must be a JSON object of '
                                 'strings')
+    not_strings = sorted(str(k)[:64] for k, v in env.items()
+                         if not isinstance(v, str))
+    if not_strings:
+        raise errors.BadRequest('occi.app.env must be a JSON object of '
+                                'strings; not a string: %s'
+                                % ', '.join(not_strings))
     refused = sorted(str(k)[:64] for k in env if str(k) not in allowed)
     if refused:
         raise errors.BadRequest(
             'occi.app.env may not set %s: allowed keys are %s'
             % (', '.join(refused), ', '.join(sorted(allowed))))
-    return {str(k): str(v) for k, v in env.items()}
+    return {str(k): v for k, v in env.items()}
 
 
 class AppBackend(backend.KindBackend, backend.ActionBackend):

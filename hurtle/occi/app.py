@@ -63,6 +63,7 @@ instantiated is not bound to one) unless a backend serves them.
 
 import http
 import logging
+import re
 
 from occi import backend as occi_backend
 from occi import exceptions as occi_exceptions
@@ -76,6 +77,18 @@ from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
 
 LOG = logging.getLogger(__name__)
+
+#: Control characters but line feed and tab, which an error message may
+#: quote from the request (a path with ``%00``, a marker with ``%0d``):
+#: shown escaped. A line feed may separate the lines of a log tail.
+_CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f]')
+
+
+def _controls_escaped(message):
+    """``message`` with its control characters as ``\\xNN`` (other
+    characters, non-ASCII ones too, as they are)."""
+    return _CONTROL.sub(lambda found: '\\x%02x' % ord(found.group()),
+                        message)
 
 
 def _printable(text):
@@ -279,6 +292,7 @@ class Application(object):
         return rendering.mime_type
 
     def _error(self, environ, code, message):
+        message = _controls_escaped(message)
         try:
             rendering = self.negotiate(environ.get('HTTP_ACCEPT', ''),
                                        'message')

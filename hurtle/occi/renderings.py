@@ -572,6 +572,7 @@ class JsonRendering(BaseRendering):
             # no category, as its text rendering sends X-OCCI-Attribute
             # headers alone.
             self._attrs(doc, data)
+            self._core_members(doc, data)
         elif not doc:
             pass
         else:
@@ -645,6 +646,25 @@ class JsonRendering(BaseRendering):
         data.categories.append(cat)
         self._attrs(doc, data)
 
+    def _core_members(self, doc, data):
+        """GFD.226's ``id``, ``title`` and ``summary`` members as the
+        attributes ``occi.core.*`` they stand for.
+
+        :raises BadRequest: not a string, or also given, with another
+            value, in ``attributes``.
+        """
+        for key, attr in (('id', 'occi.core.id'),
+                          ('title', 'occi.core.title'),
+                          ('summary', 'occi.core.summary')):
+            if doc.get(key) is None:
+                continue
+            value = self._str(doc[key], key)
+            if data.attributes.get(attr, value) != value:
+                raise errors.BadRequest(
+                    'attribute %s given twice: as the member "%s" and in '
+                    '"attributes", with different values' % (attr, key))
+            data.attributes[attr] = value
+
     def _parse_entity(self, doc, data):
         kind = split_category_id(self._str(doc['kind'], 'kind'))
         kind['class'] = 'kind'
@@ -654,11 +674,7 @@ class JsonRendering(BaseRendering):
             cat['class'] = 'mixin'
             data.categories.append(cat)
         self._attrs(doc, data)
-        for key, attr in (('id', 'occi.core.id'),
-                          ('title', 'occi.core.title'),
-                          ('summary', 'occi.core.summary')):
-            if doc.get(key) is not None:
-                data.attributes[attr] = self._str(doc[key], key)
+        self._core_members(doc, data)
         if 'source' in doc:
             data.attributes['occi.core.source'] = self._ref(doc['source'])
         if 'target' in doc:

@@ -177,7 +177,8 @@ class AppAPITest(testtools.TestCase):
         self.assertEqual([], self.client.list('/app/'))
 
     def test_bad_env_is_400(self):
-        for env in ('not json', '[1, 2]', '{"a": {"nested": 1}}'):
+        for env in ('not json', '[1, 2]', '{"a": {"nested": 1}}',
+                    '{"HURTLE_PROJECT": 5}', '{"HURTLE_SO_SECRET": true}'):
             err = self.assertRaises(errors.BadRequest, self.create,
                                     **{'occi.app.env': env})
             self.assertIn('occi.app.env', err.message)

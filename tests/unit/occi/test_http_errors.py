@@ -172,6 +172,13 @@ class TestErrorPaths(base.ServedAppTestCase):
                          resp.headers['Content-Type'])
         self.assertIn('message', json.loads(resp.text))
 
+    def test_control_characters_quoted_in_a_message_are_escaped(self):
+        resp = self.req('GET', '/app/a%00b%0dc', {'Accept': 'text/plain'})
+        self.assertError(resp, 404)
+        self.assertIn('/app/a\\x00b\\x0dc', resp.text)
+        self.assertNotIn('\x00', resp.text)
+        self.assertNotIn('\r', resp.text)
+
     def test_error_page_names_the_status(self):
         resp = self.req('GET', '/app/none', {'Accept': 'text/html'})
         self.assertEqual(404, resp.status_code)   # a whole page

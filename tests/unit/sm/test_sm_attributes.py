@@ -291,6 +291,30 @@ class AttributeApiTest(testtools.TestCase):
         self.refused(self._raw_json('{"attributes": {"svc.count": 1}}',
                                     path), 'svc.count', 'minimum')
 
+    def test_json_partial_update_naming_another_id_is_400(self):
+        location = self.active('svc.count=5')
+        path = location[len(self.url):]
+        for other in ('zzz', location.rsplit('/', 1)[-1] + 'x'):
+            resp = self._raw_json('{"id": "%s", "attributes": '
+                                  '{"svc.count": 6}}' % other, path)
+            self.refused(resp, 'occi.core.id')
+        self.assertEqual({'svc.count': 5, 'svc.fixed': 'x'},
+                         self.row(location).attributes)
+
+    def test_a_core_member_and_its_attribute_must_agree(self):
+        resp = self._raw_json(
+            '{"kind": "%ssvc", "title": "x", "attributes": {"svc.fixed": '
+            '"x", "occi.core.title": "y"}}' % SCHEME)
+        self.refused(resp)
+        self.assertIn('occi.core.title given twice', resp.json()['message'])
+        self.assertNothingCreated()
+        # The same value twice is one value.
+        location = self.created(self._raw_json(
+            '{"kind": "%ssvc", "title": "x", "attributes": {"svc.fixed": '
+            '"x", "occi.core.title": "x"}}' % SCHEME))
+        self.assertEqual('x', requests.get(
+            location, headers={'Accept': JSON}, timeout=30).json()['title'])
+
     # PUT on an existing instance: full update --------------------------------
     def test_put_is_a_full_update(self):
         location = self.active('svc.count=5', 'svc.name="a"')
