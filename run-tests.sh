@@ -18,6 +18,17 @@
 #   ./run-tests.sh tests.unit.sm
 set -euo pipefail
 cd "$(dirname "$0")"
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+    cat <<'USAGE'
+Usage: ./run-tests.sh [STESTR-FILTER...]
+
+Lints (tox -e pep8), builds the docs and release notes, then runs the
+tests with stestr (tox -e py3). Filters are stestr's regular
+expressions, e.g. ./run-tests.sh tests.unit or
+./run-tests.sh tests.unit.occi.test_parsing; none runs every test.
+USAGE
+    exit 0
+fi
 if [ ! -x .venv-tox/bin/tox ]; then
     python3 -m venv .venv-tox
     .venv-tox/bin/python -m pip install -q --upgrade pip
