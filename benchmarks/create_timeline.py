@@ -128,12 +128,7 @@ def main():
                              '(default: %(default)s)')
     parallel_lifecycle.add_options(parser)
     args = parser.parse_args()
-    started = time.monotonic()
-    hurtle = parallel_lifecycle.make_hurtle(args)
-    hurtle.setUp()
-    try:
-        print('hurtle-all ready in %.1f s (%s)' % (
-            time.monotonic() - started, parallel_lifecycle.settings(args)))
+    with parallel_lifecycle.running(args) as hurtle:
         client = occi_client.OCCIClient(hurtle.sm_url,
                                         headers={'X-Project-Id': 'bench'})
         side = parallel_lifecycle.HurtleSide(hurtle)
@@ -158,8 +153,6 @@ def main():
             ' + '.join(OWN), parallel_lifecycle.spread(own),
             parallel_lifecycle.spread(
                 [part / row['total'] for part, row in zip(own, rows)])))
-    finally:
-        hurtle.cleanUp()
 
 
 if __name__ == '__main__':

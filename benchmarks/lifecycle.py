@@ -77,12 +77,7 @@ def main():
     parser.add_argument('--runs', type=int, default=5)
     parallel_lifecycle.add_options(parser)
     args = parser.parse_args()
-    started = time.monotonic()
-    hurtle = parallel_lifecycle.make_hurtle(args)
-    hurtle.setUp()
-    try:
-        print('hurtle-all ready in %.1f s (%s)' % (
-            time.monotonic() - started, parallel_lifecycle.settings(args)))
+    with parallel_lifecycle.running(args) as hurtle:
         sides = {'hurtle': parallel_lifecycle.HurtleSide(hurtle),
                  'heat': parallel_lifecycle.HeatSide(hurtle)}
         # One of each first, unmeasured: imports, caches, first SO.
@@ -111,8 +106,6 @@ def main():
                 what, parallel_lifecycle.spread(seconds['hurtle', what]),
                 parallel_lifecycle.spread(seconds['heat', what]),
                 parallel_lifecycle.spread(ratios)))
-    finally:
-        hurtle.cleanUp()
 
 
 if __name__ == '__main__':

@@ -42,6 +42,7 @@ Usage: ``python benchmarks/parallel_lifecycle.py [--counts 1,5,10,20,50]
 """
 import argparse
 import concurrent.futures
+import contextlib
 import os
 import statistics
 import sys
@@ -319,6 +320,21 @@ def make_hurtle(args):
             if args.parallel_starts else ''))
 
 
+@contextlib.contextmanager
+def running(args):
+    """``hurtle-all`` with the settings of ``args``, set up (its start
+    time printed) for the ``with`` block and cleaned up after it."""
+    started = time.monotonic()
+    hurtle = make_hurtle(args)
+    hurtle.setUp()
+    try:
+        print('hurtle-all ready in %.1f s (%s)' % (
+            time.monotonic() - started, settings(args)))
+        yield hurtle
+    finally:
+        hurtle.cleanUp()
+
+
 def settings(args):
     """The settings of ``args`` as one line."""
     return ('[sm] workers %d, poll_interval %s, watch_interval %s; [cc] '
@@ -336,12 +352,7 @@ def main():
     add_options(parser)
     args = parser.parse_args()
     counts = [int(value) for value in args.counts.split(',')]
-    started = time.monotonic()
-    hurtle = make_hurtle(args)
-    hurtle.setUp()
-    try:
-        print('hurtle-all ready in %.1f s (%s)' % (
-            time.monotonic() - started, settings(args)))
+    with running(args) as hurtle:
         sides = {'hurtle': HurtleSide(hurtle), 'heat': HeatSide(hurtle)}
         summary = []
         print('%4s %3s %9s %9s %9s %10s %9s %9s' % (
@@ -402,8 +413,6 @@ def main():
         for count, _rows, phases in summary:
             print('%4d %s' % (count, '  '.join(
                 '%s %.2f' % item for item in phases)))
-    finally:
-        hurtle.cleanUp()
 
 
 if __name__ == '__main__':
