@@ -282,14 +282,20 @@ class Application(object):
                 form, request, rendering, status, headers)
             body = body if page is None else page
         headers = [h for h in headers if h[0].lower() != 'content-type']
-        headers.append(('Content-Type', self._content_type(rendering)))
+        headers.extend(self._type_headers(rendering))
         return status, headers, body
 
     @staticmethod
-    def _content_type(rendering):
+    def _type_headers(rendering):
+        """``Content-Type`` of ``rendering``; for HTML pages also the
+        headers that keep another site from framing them (their forms
+        create and delete: clickjacking) and browsers from sniffing."""
         if rendering.mime_type == 'text/html':
-            return 'text/html; charset=utf-8'
-        return rendering.mime_type
+            return [('Content-Type', 'text/html; charset=utf-8'),
+                    ('X-Frame-Options', 'DENY'),
+                    ('Content-Security-Policy', "frame-ancestors 'none'"),
+                    ('X-Content-Type-Options', 'nosniff')]
+        return [('Content-Type', rendering.mime_type)]
 
     def _error(self, environ, code, message):
         message = _controls_escaped(message)
@@ -306,7 +312,7 @@ class Application(object):
                 message, title='%d %s' % (code, _phrase(code)))
         else:
             headers, body = rendering.message(message)
-        return code, [('Content-Type', self._content_type(rendering))], body
+        return code, self._type_headers(rendering), body
 
     def __call__(self, environ, start_response):
         try:

@@ -71,6 +71,19 @@ class BrowserTest(testtools.TestCase):
         self.assertIn(BASE + '/sample/',
                       [a.get('href') for a in page.named('a')])
 
+    def test_pages_may_not_be_framed_by_another_site(self):
+        # The pages' forms create and delete: no clickjacking.
+        for resp in (self.call('GET', '/'), self.call('GET', '/sample/'),
+                     self.call('GET', '/sample/nosuch')):
+            self.assertEqual('DENY', resp.headers['X-Frame-Options'])
+            self.assertEqual("frame-ancestors 'none'",
+                             resp.headers['Content-Security-Policy'])
+            self.assertEqual('nosniff',
+                             resp.headers['X-Content-Type-Options'])
+        # Not an HTML page: no such headers.
+        resp = self.call('GET', '/sample/', Accept='text/uri-list')
+        self.assertNotIn('X-Frame-Options', resp.headers)
+
     def test_form_offers_the_users_attributes_typed(self):
         page = Tags(self.call('GET', '/sample/').text)
         controls = {a['name']: (tag, a) for tag, a in page.tags
