@@ -38,6 +38,7 @@ import ipaddress
 import urllib.parse
 
 from hurtle.occi import errors
+from hurtle.occi import memo
 
 
 def _name(host):
@@ -79,7 +80,7 @@ class HostGuard(object):
         if public_url:
             self.allowed.add(_name(urllib.parse.urlsplit(public_url).netloc))
         self.option = option
-        self._seen = {}
+        self._seen = memo.Memo(size=self.CACHED)
 
     #: Host values remembered per guard (a service sees few distinct ones).
     CACHED = 64
@@ -88,12 +89,7 @@ class HostGuard(object):
         """Whether a ``Host`` header value (str) may be served."""
         if self.any:
             return True
-        known = self._seen.get(host)
-        if known is None:
-            known = self._allows(host)
-            if len(self._seen) < self.CACHED:
-                self._seen[host] = known
-        return known
+        return self._seen.get(host, lambda: self._allows(host))
 
     def _allows(self, host):
         name = _name(host)

@@ -13,7 +13,9 @@
 
 Keys must say everything the answer depends on: nothing is ever
 invalidated, an answer is only forgotten when ``size`` newer keys were
-used since (least recently used first).
+used since (least recently used first). Not ``functools.lru_cache``:
+the key is chosen by the caller apart from the arguments ``make``
+closes over, and each owner (an application, a guard) has its own.
 """
 import collections
 import threading
