@@ -329,14 +329,27 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             result.append(entity)
         return result
 
+    def _single(self, name, default=None):
+        """The one value of query parameter ``name`` (``default`` when
+        absent).
+
+        :raises BadRequest: given more than once (which one was meant?).
+        """
+        values = self.req.query.get(name)
+        if values is None:
+            return default
+        if len(values) > 1:
+            raise errors.BadRequest('%s given %d times in the query; give '
+                                    'it once.' % (name, len(values)))
+        return values[0]
+
     def _page(self, entities):
         query = self.req.query
         if 'page' not in query and 'number' not in query:
             return entities
         try:
-            page = int(query.get('page', ['1'])[-1])
-            number = int(query.get('number',
-                                   [str(self.app.max_page)])[-1])
+            page = int(self._single('page', '1'))
+            number = int(self._single('number', str(self.app.max_page)))
         except ValueError:
             raise errors.BadRequest('page and number must be integers.')
         if page < 1 or number < 1:
@@ -378,21 +391,21 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         ``limit`` above ``max_page`` is cut to it (as OpenStack APIs
         cut to their ``max_limit``).
 
-        :raises BadRequest: ``limit`` is not an integer >= 1, or
-            ``marker`` is empty.
+        :raises BadRequest: ``limit`` is not an integer >= 1,
+            ``marker`` is empty, or either is given twice.
         """
         query = self.req.query
         limit = marker = None
         if 'limit' in query:
             try:
-                limit = int(query['limit'][-1])
+                limit = int(self._single('limit'))
             except ValueError:
                 limit = 0
             if limit < 1:
                 raise errors.BadRequest('limit must be an integer >= 1.')
             limit = min(limit, self.app.max_page)
         if 'marker' in query:
-            marker = query['marker'][-1]
+            marker = self._single('marker')
             if not marker:
                 raise errors.BadRequest('marker must be the id of the '
                                         'last member of the previous '

@@ -114,6 +114,14 @@ class TestListingPages(testtools.TestCase):
                 self.assertEqual(400, resp.status_code, path + value)
                 self.assertIn('limit', resp.text)
 
+    def test_parameter_given_twice_is_400(self):
+        # Which one was meant? (The last one was taken silently.)
+        for query in ('limit=2&limit=3', 'marker=p1-0&marker=p1-1',
+                      'page=1&page=2', 'number=2&number=2'):
+            resp = self.get('svc/?' + query)
+            self.assertEqual(400, resp.status_code, query)
+            self.assertIn('given 2 times', resp.text)
+
     def test_empty_or_unknown_marker_is_400(self):
         for path in ('svc/?marker=', 'svc/?marker=nope',
                      '?marker=nope', 'svc/?limit=2&marker=nope'):
