@@ -289,7 +289,8 @@ class TextPlainRendering(_TextRendering):
     mime_type = 'text/plain'
 
     def parse(self, headers, body):
-        header_map = parsing.header_lines_from_body(body or '')
+        header_map = parsing.header_lines_from_body(
+            body or '', strict=True)
         data = _data_from_header_map(header_map)
         if data.is_empty():
             data = _data_from_header_map(
