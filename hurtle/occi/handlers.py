@@ -138,9 +138,18 @@ class _Context(entities.EntityEngine):
         return data
 
     # responses ------------------------------------------------------------
-    def respond(self, status, what, *args, headers=None):
+    def respond(self, status, what, *args, headers=None, next_url=None):
+        """Render ``what`` (a rendering's method name) of ``args``.
+
+        :param next_url: the next page of a paged collection; renderings
+            that show links (HTML) show it beside the ``Link`` header.
+        """
         render = getattr(self.out, what)
-        out_headers, body = render(*args)
+        if next_url is not None and getattr(self.out, 'shows_next_page',
+                                            False):
+            out_headers, body = render(*args, next_url=next_url)
+        else:
+            out_headers, body = render(*args)
         return status, list(headers or []) + list(out_headers), body
 
     def ok(self, status=200, headers=None):
@@ -412,17 +421,27 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                                         'page.')
         return limit, marker
 
-    def _next_link(self, key, limit, last):
-        """The ``Link: <...>; rel="next"`` header of a page whose last
-        member is ``last`` (an entity or its key)."""
+    def _next_url(self, key, limit, last):
+        """The URL of the page after one whose last member is ``last``
+        (an entity or its key)."""
         query = {k: v for k, v in self.req.query.items()
                  if k not in ('limit', 'marker')}
         query['limit'] = [str(limit)]
         query['marker'] = [getattr(last, 'identifier', last)
                            .rsplit('/', 1)[-1]]
-        url = renderings.absolute(self.req.hostname, key) + '?' + \
+        return renderings.absolute(self.req.hostname, key) + '?' + \
             urllib.parse.urlencode(query, doseq=True)
-        return [('Link', '<%s>; rel="next"' % url)]
+
+    def _paged(self, status, what, items, key, limit, more, *args):
+        """:meth:`respond` with ``what`` of ``items`` (and ``args``),
+        with a ``Link: <...>; rel="next"`` header (and ``next_url``)
+        when ``more`` members follow."""
+        if not more:
+            return self.respond(status, what, items, *args)
+        url = self._next_url(key, limit, items[-1])
+        return self.respond(status, what, items, *args,
+                            headers=[('Link', '<%s>; rel="next"' % url)],
+                            next_url=url)
 
     def _get_kind(self, key, kind, limit, marker):
         """GET of a kind's collection without filters: the store selects
@@ -437,7 +456,8 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                                      renderings.HtmlRendering)):
             items, more = registry.list_resources(
                 extras, kind, limit=limit, marker=marker, keys_only=True)
-            headers = self._next_link(key, limit, items[-1]) if more else []
+            headers = [('Link', '<%s>; rel="next"' % self._next_url(
+                key, limit, items[-1]))] if more else []
             return self.respond(200, 'locations',
                                 renderings.absolute_paths(self.out.host,
                                                           items),
@@ -446,15 +466,12 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             items, more = registry.list_resources(
                 extras, kind, limit=limit, marker=marker, members=True)
             if self.retrieve_free(occi_members.mixins_of(items)):
-                headers = self._next_link(key, limit, items[-1]) \
-                    if more else []
-                return self.respond(200, 'members', items, key,
-                                    headers=headers)
+                return self._paged(200, 'members', items, key, limit, more,
+                                   key)
         items, more = registry.list_resources(extras, kind, limit=limit,
                                               marker=marker)
-        headers = self._next_link(key, limit, items[-1]) if more else []
         self.retrieve_all(items)
-        return self.respond(200, 'collection', items, key, headers=headers)
+        return self._paged(200, 'collection', items, key, limit, more, key)
 
     def do_get(self, key):
         """List a collection (GFD.185 3.4.2, 3.4.4), filtered by the
@@ -489,9 +506,8 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         if isinstance(self.out, renderings.JsonRendering) or \
                 isinstance(self.out, renderings.HtmlRendering):
             self.retrieve_all(entities)
-        headers = self._next_link(key, limit, entities[-1]) if more else []
-        return self.respond(200, 'collection', entities, key,
-                            headers=headers)
+        return self._paged(200, 'collection', entities, key, limit, more,
+                           key)
 
     do_head = do_get
 
