@@ -20,8 +20,8 @@ import testtools
 from hurtle.occi import client as occi_client
 from hurtle.occi import server
 from hurtle.sdk import orchestrator
-from hurtle.so import api
 from hurtle.sm import so_client
+from hurtle.so import api
 
 
 class _SO(orchestrator.ServiceOrchestrator):
