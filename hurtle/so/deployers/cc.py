@@ -30,8 +30,8 @@ may still be refused, and its CC id would then name nothing.
 Reads are conditional (``If-None-Match`` with the stack's last ``ETag``:
 a ``304`` reuses the last answer), and :meth:`CCDeployer.wait_change`
 asks the CC to hold the GET until the stack changes (``Prefer:
-wait=N``); a CC that answers at once is looked at again every
-:data:`STEP` seconds.
+wait=N``); a CC that answers at once is looked at again after 0.1 s,
+then at waits growing up to :data:`STEP` seconds.
 """
 import json
 import logging
@@ -42,6 +42,7 @@ import urllib.parse
 
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
+from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
 
 LOG = logging.getLogger(__name__)
@@ -53,10 +54,13 @@ COLLECTION = '/stack/'
 #: slow create ends with the CC's answer (201, or 503 once Heat timed
 #: out) rather than a timeout of the SO's that leaves the outcome open.
 TIMEOUT = 90.0
-#: Seconds :meth:`CCDeployer.wait_change` waits between two looks when
-#: the CC answers at once (a CC that does not hold GETs, or one that
-#: refused to hold this one).
+#: Most seconds :meth:`CCDeployer.wait_change` waits between two looks
+#: when the CC answers at once (a CC that does not hold GETs, or one that
+#: refused to hold this one). After a change the first wait is
+#: :data:`FIRST_STEP`, each next one :data:`hurtle.polling.GROWTH` times
+#: longer up to this: a stack of a second is seen done soon.
 STEP = 0.5
+FIRST_STEP = 0.1
 #: Most stacks whose last answer is remembered (for conditional GETs).
 REMEMBERED = 64
 #: Environment variables naming the CC, the SO's app and its secret.
@@ -146,6 +150,8 @@ class CCDeployer(deployer_api.Deployer):
         self._lock = threading.Lock()
         #: stack id -> (ETag, EntityInfo) of the CC's last 200.
         self._last = {}
+        #: stack id -> seconds of its next wait when the CC answers at once
+        self._steps = {}
 
     def _remember(self, stack_id, look):
         with self._lock:
@@ -230,9 +236,9 @@ class CCDeployer(deployer_api.Deployer):
     def wait_change(self, stack_id, timeout):
         """Hold a GET of the stack at the CC up to ``timeout`` seconds,
         until it differs from the last answer (``details``) or is gone;
-        a CC that answers at once is given :data:`STEP` seconds before the
-        next look. Errors end the wait (the next ``details`` reports
-        them).
+        a CC that answers at once is given a pause before the next look
+        (:data:`FIRST_STEP` after a change, growing to :data:`STEP`).
+        Errors end the wait (the next ``details`` reports them).
         """
         start = time.monotonic()
         look = None
@@ -246,12 +252,19 @@ class CCDeployer(deployer_api.Deployer):
             return
         except errors.OCCIError as exc:
             LOG.debug('waiting for stack %s: %s', stack_id, exc.message)
-        if look is not None and (look.held or look.changed):
+        if look is not None and look.changed:
+            self._steps.pop(stack_id, None)
+            return
+        if look is not None and look.held:
             return
         # Answered at once without a change: not held (a stack kind that
         # cannot wait, every hold taken), failed, or an older CC.
+        step = self._steps.get(stack_id, FIRST_STEP)
+        if len(self._steps) >= REMEMBERED and stack_id not in self._steps:
+            self._steps.clear()
+        self._steps[stack_id] = min(step * polling.GROWTH, STEP)
         left = timeout - (time.monotonic() - start)
-        time.sleep(max(0.0, min(left, STEP)))
+        time.sleep(max(0.0, min(left, step)))
 
     def dispose(self, stack_id):
         try:

@@ -51,12 +51,15 @@ class CCDeployerWaitTest(stack_api._HeatTestCase):
             self.assertLess(time.monotonic() - start, 2.5)
         first = deployer.details(stack_id)
         # Complete now: nothing changes, every wait takes its step at
-        # least (or the CC's hold), never returns at once.
-        for _ in range(3):
+        # least (or the CC's hold), never returns at once; the steps grow
+        # to STEP.
+        took = []
+        for _ in range(6):
             start = time.monotonic()
             deployer.wait_change(stack_id, 2.0)
-            self.assertGreater(time.monotonic() - start,
-                               cc_deployer.STEP * 0.9)
+            took.append(time.monotonic() - start)
+        self.assertGreater(min(took), cc_deployer.FIRST_STEP * 0.9, took)
+        self.assertGreater(took[-1], cc_deployer.STEP * 0.9, took)
         again = deployer.details(stack_id)
         self.assertEqual(first.status, again.status)
         self.assertEqual(first.outputs, again.outputs)
