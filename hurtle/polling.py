@@ -44,7 +44,7 @@ def _stop_cuts_once(stop, sleep):
 
 
 def poll_until(check, timeout, interval, what, first=None, stop=None,
-               sleep=time.sleep):
+               sleep=time.sleep, again_now=None):
     """Call ``check()`` every ``interval`` seconds until it returns a value
     other than None, and return that value.
 
@@ -69,6 +69,9 @@ def poll_until(check, timeout, interval, what, first=None, stop=None,
         (``check`` decides whether to stop, e.g. by raising), and later
         waits take their time again.
     :param sleep: ``sleep(seconds)``, what waits between two attempts.
+    :param again_now: a callable: when it returns True after an attempt,
+        the next one comes at once (that attempt waited itself, e.g. a
+        GET held by the server until something changed).
     :raises Timeout: ``check`` returned None until the deadline.
     Exceptions of ``check`` propagate at once (that is how it fails
     early).
@@ -85,5 +88,17 @@ def poll_until(check, timeout, interval, what, first=None, stop=None,
         first >= interval else tenacity.wait_exponential(
             multiplier=first, exp_base=GROWTH, max=interval),
         retry_error_callback=give_up,
-        sleep=sleep if stop is None else _stop_cuts_once(stop, sleep))
+        sleep=_paced(sleep if stop is None else _stop_cuts_once(stop, sleep),
+                     again_now))
     return retrying(check)
+
+
+def _paced(sleep, again_now):
+    """``sleep`` skipped while ``again_now()`` says so."""
+    if again_now is None:
+        return sleep
+
+    def paced(seconds):
+        if not again_now():
+            sleep(seconds)
+    return paced

@@ -58,6 +58,19 @@ wsgi_opts = [
     cfg.IntOpt('retry_after', default=1, min=0,
                help='Retry-After (seconds) of the 503 sent when every '
                     'worker is busy.'),
+    cfg.FloatOpt('max_wait', default=20.0, min=0.0, max=3600.0,
+                 help='Most seconds a conditional GET of one entity '
+                      '(If-None-Match with Prefer: wait=N) is held '
+                      'waiting for the entity to change, whatever N the '
+                      'client asks for; 0 never holds (such a GET is '
+                      'answered 304 at once). Only entities whose kind '
+                      'can tell of a change are held (the SO\'s '
+                      'orchestrator, the CC\'s stack).'),
+    cfg.IntOpt('max_held_requests', min=0,
+               help='Most GETs held at once (each takes a worker of '
+                    'wsgi_default_pool_size); past it a GET is answered '
+                    'at once and its client looks again later. Unset: '
+                    'half of wsgi_default_pool_size.'),
 ]
 
 
@@ -81,4 +94,6 @@ def server_options(conf):
             'keep_alive': group.wsgi_keep_alive,
             'retry_after': group.retry_after,
             'idle_timeout': group.keep_alive_timeout,
-            'max_header_size': group.max_header_size}
+            'max_header_size': group.max_header_size,
+            'max_wait': group.max_wait,
+            'max_held': group.max_held_requests}

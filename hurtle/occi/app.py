@@ -34,6 +34,13 @@ exists (a background lifecycle) starts there. It cannot refuse any more:
 an exception in it is logged, the entity stays stored and the answer is
 still 201, so the hook records its own failure on the entity (or leaves
 it in a state from which the service resumes).
+A kind backend may define ``wait_change(entity, extras, timeout)``:
+block up to ``timeout`` seconds (float) and return (None) early when
+``entity`` may have changed (a spurious return is fine, the layer reads
+the entity again). GETs of its entities may then be held for a change
+(``If-None-Match`` + ``Prefer: wait=N``: :mod:`hurtle.occi.conditional`);
+an exception in it ends the hold with ``304``. Every GET of one entity
+answers with a strong ``ETag`` and honours ``If-None-Match`` (``304``).
 ``entity.actions`` lists the actions applicable now; the layer sets it to
 every action of the kind and mixins on create, backends change it.
 
@@ -282,7 +289,8 @@ class Application(object):
                 form, request, rendering, status, headers)
             body = body if page is None else page
         headers = [h for h in headers if h[0].lower() != 'content-type']
-        headers.extend(self._type_headers(rendering))
+        if status != 304:   # RFC 7232 4.1: no representation metadata
+            headers.extend(self._type_headers(rendering))
         return status, headers, body
 
     @staticmethod
@@ -339,10 +347,19 @@ class Application(object):
                      _printable(environ.get('PATH_INFO')), status,
                      _printable(body[:200]))
         data = body.encode('utf-8') if isinstance(body, str) else body
+        if status == 304:
+            # No body; Content-Length, if given, is the length the 200
+            # would have had (RFC 7230 3.3.2).
+            data = b''
+            dropped = ('server',)
+        else:
+            dropped = ('content-length', 'server')
         headers = [(name, self._header_value(value))
                    for name, value in headers
-                   if name.lower() not in ('content-length', 'server')]
-        headers.append(('Content-Length', str(len(data))))
+                   if name.lower() not in dropped]
+        if status != 304 or not any(name.lower() == 'content-length'
+                                    for name, _value in headers):
+            headers.append(('Content-Length', str(len(data))))
         headers.append(('Server', occi_request.SERVER))
         start_response('%d %s' % (status, _phrase(status)), headers)
         if environ.get('REQUEST_METHOD', '').upper() == 'HEAD':

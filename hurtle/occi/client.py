@@ -168,6 +168,32 @@ class EntityInfo(object):
         return 'EntityInfo(%r, kind=%r)' % (self.location, self.kind)
 
 
+class Look(object):
+    """What :meth:`OCCIClient.look` found.
+
+    :ivar info: the :class:`EntityInfo` (None when not modified).
+    :ivar etag: the entity's current tag (str or None: the server sent
+        none).
+    :ivar changed: True on a 200 (the entity differs from ``etag``, or
+        the server does not compare), False on a 304.
+    :ivar held: True when the server held the request for a change
+        (``Preference-Applied: wait``): a 304 then means nothing changed
+        for that long; False: it answered at once.
+    """
+
+    __slots__ = ('info', 'etag', 'changed', 'held')
+
+    def __init__(self, info, etag, changed, held):
+        self.info = info
+        self.etag = etag
+        self.changed = changed
+        self.held = held
+
+    def __repr__(self):
+        return 'Look(changed=%r, held=%r, etag=%r)' % (
+            self.changed, self.held, self.etag)
+
+
 class CategoryInfo(object):
     """A category from the query interface: ``scheme``, ``term``,
     ``cls``, ``title``, ``location`` (absolute or ``None``),
@@ -298,10 +324,11 @@ class OCCIClient(object):
             return path
         return self.endpoint + '/' + path.lstrip('/')
 
-    def _send(self, method, url, headers, body):
+    def _send(self, method, url, headers, body, timeout=None):
         try:
             resp = self.session.request(method, url, headers=headers,
-                                        data=body, timeout=self.timeout,
+                                        data=body,
+                                        timeout=timeout or self.timeout,
                                         verify=self.verify,
                                         allow_redirects=False)
         except requests.exceptions.ConnectionError as exc:
@@ -324,9 +351,10 @@ class OCCIClient(object):
         return resp
 
     def request(self, method, path, headers=None, body=None,
-                accept=None):
+                accept=None, timeout=None):
         """Send one request; returns the :class:`requests.Response`.
 
+        :param timeout: seconds for this request (default: the client's).
         :raises OCCIError: (a subclass) for 4xx/5xx and network errors.
         """
         url = self.url(path)
@@ -354,7 +382,7 @@ class OCCIClient(object):
             reraise=True, **extra)
         try:
             resp = retrying(self._send, method.upper(), url, all_headers,
-                            body)
+                            body, timeout)
         except _Retry as exc:
             raise exc.error
         LOG.debug('%s %s -> %s', method.upper(), url.split('?')[0],
@@ -639,6 +667,39 @@ class OCCIClient(object):
         """Read one entity. :returns: :class:`EntityInfo`."""
         resp = self.request('GET', location)
         return self.parse_entity(resp, self.url(location))
+
+    def look(self, location, etag=None, wait=None):
+        """Read one entity if it changed: a conditional GET
+        (``If-None-Match: <etag>``, RFC 7232 3.2), held up to ``wait``
+        seconds by a server that can (``Prefer: wait=N``, RFC 7240 4.3;
+        see :mod:`hurtle.occi.conditional`).
+
+        A server that does not hold answers at once (``held`` False): the
+        caller then looks again later, as it would poll. A server that
+        knows no ``ETag`` answers 200 each time (``changed`` True).
+
+        :param etag: the ``etag`` of the previous :class:`Look` (None:
+            a plain GET).
+        :param wait: seconds the server may hold the request (None or 0:
+            answer at once); the read timeout is the client's timeout
+            plus ``wait``.
+        :returns: :class:`Look`.
+        :raises OCCIError: as :meth:`get` (404 once the entity is gone).
+        """
+        headers = {}
+        if etag:
+            headers['If-None-Match'] = etag
+            if wait and wait > 0:
+                headers['Prefer'] = 'wait=%d' % max(1, int(wait))
+        timeout = self.timeout + (wait or 0) if etag else None
+        resp = self.request('GET', location, headers=headers,
+                            timeout=timeout)
+        held = 'wait' in resp.headers.get('Preference-Applied', '')
+        tag = resp.headers.get('ETag') or None
+        if resp.status_code == 304:
+            return Look(None, tag or etag, False, held)
+        return Look(self.parse_entity(resp, self.url(location)), tag, True,
+                    held)
 
     def list(self, path, categories=(), attributes=None):
         """Locations of the entities in a collection (absolute URLs).

@@ -21,11 +21,13 @@ deleting entities and running actions is :mod:`hurtle.occi.entities`.
 
 import logging
 import re
+import time
 import urllib.parse
 
 from occi import core_model
 from occi import handlers as occi_handlers
 
+from hurtle.occi import conditional
 from hurtle.occi import entities
 from hurtle.occi import errors
 from hurtle.occi import members as occi_members
@@ -662,11 +664,76 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
     """Single entities (GFD.185 3.4.2 - 3.4.5)."""
 
     def do_get(self, key):
+        """Read one entity (GFD.185 3.4.2): ``200`` with a strong
+        ``ETag``; ``304`` when ``If-None-Match`` names it; held for a
+        change with ``Prefer: wait=N`` (:mod:`hurtle.occi.conditional`).
+
+        :raises NotFound: no such entity (also once gone while held).
+        """
         entity = self.entity_or_404(key)
         self.retrieve(entity)
-        return self.respond(200, 'entity', entity)
+        answer = self._tagged(entity)
+        environ = self.req.environ
+        tags = conditional.if_none_match(environ)
+        if not conditional.matches(tags, answer[1][-1][1]):
+            return answer
+        wait = conditional.prefer_wait(environ)
+        ticket = environ.get(conditional.ENVIRON_KEY)
+        waiter = getattr(self.app.registry.get_backend(
+            entity.kind, self.req.extras), 'wait_change', None) \
+            if wait and ticket is not None else None
+        if waiter is None or min(wait, ticket.max_wait) <= 0:
+            return self._not_modified(answer)
+        with ticket.hold() as held:
+            if not held:
+                return self._not_modified(answer)
+            return self._held(key, entity, tags, answer, waiter, ticket,
+                              min(wait, ticket.max_wait))
 
     do_head = do_get
+
+    def _tagged(self, entity):
+        """The 200 answer of ``entity``, its ``ETag`` the last header."""
+        status, headers, body = self.respond(200, 'entity', entity)
+        headers.append(('ETag', conditional.etag(self.out.mime_type,
+                                                 headers, body)))
+        return status, headers, body
+
+    @staticmethod
+    def _not_modified(answer, extra=()):
+        """``304`` for a ``200`` answer: its ``ETag`` (and the length
+        its body would have had, RFC 7230 3.3.2), no body."""
+        _status, headers, body = answer
+        length = len(body.encode('utf-8') if isinstance(body, str)
+                     else body)
+        return 304, [headers[-1], ('Content-Length', str(length))] + \
+            list(extra), ''
+
+    def _held(self, key, entity, tags, answer, waiter, ticket, wait):
+        """Hold the GET up to ``wait`` seconds for a change of
+        ``entity`` (see :mod:`hurtle.occi.conditional`). Every look reads
+        the entity again as a GET does (its project, its backends'
+        checks), so a caller who lost access meanwhile is refused."""
+        applied = [('Preference-Applied', 'wait=%d' % max(1, round(wait)))]
+        deadline = time.monotonic() + wait
+        extras = self.req.extras
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or ticket.stopping.is_set():
+                return self._not_modified(answer, applied)
+            try:
+                waiter(entity, extras, min(remaining, conditional.STEP))
+            except errors.InternalError:
+                # Logged by the registry's guard: answer what is known.
+                return self._not_modified(answer, applied)
+            if ticket.stopping.is_set():
+                return self._not_modified(answer, applied)
+            entity = self.entity_or_404(key)
+            self.retrieve(entity)
+            answer = self._tagged(entity)
+            if not conditional.matches(tags, answer[1][-1][1]):
+                status, headers, body = answer
+                return status, headers + applied, body
 
     def do_post(self, key):
         entity = self.entity_or_404(key)

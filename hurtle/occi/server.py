@@ -54,6 +54,11 @@ against slow and stalled clients.
 * An HTTP/1.1 request without ``Host``, or any with several, is answered
   ``400`` (RFC 7230 5.4); HTTP/1.0 requests may leave ``Host`` out.
 * Listen backlog ``backlog`` (default 128).
+* **Held requests** (:mod:`hurtle.occi.conditional`): each request's
+  environ carries a ticket of the server's book of held GETs
+  (``hurtle.holds``): at most ``max_held`` (default: half the pool) are
+  held at once, each at most ``max_wait`` seconds; ``shutdown()`` and
+  ``server_close()`` end them at once (their connections are shut down).
 
 Request lines are logged at INFO through :mod:`logging` (logger
 ``hurtle.occi.server``) without the query string values, so no secret
@@ -70,6 +75,7 @@ import time
 import urllib.parse
 from wsgiref import simple_server
 
+from hurtle.occi import conditional
 from hurtle.occi import errors
 
 LOG = logging.getLogger(__name__)
@@ -85,6 +91,8 @@ DEFAULTS = {
     'idle_timeout': 5.0,
     'max_header_size': 65536,
     'max_body': 1024 * 1024,
+    'max_wait': 20.0,
+    'max_held': None,
 }
 
 #: Longest chunk-size line of a chunked body, trailer lines included.
@@ -402,6 +410,8 @@ class _Handler(simple_server.WSGIRequestHandler):
                 self.close_connection = True
                 return
             environ = self.get_environ()
+            environ[conditional.ENVIRON_KEY] = self.server.holds.ticket(
+                self.connection)
         except HeadTooLarge:
             self.close_connection = True
             LOG.info('%s: request head over %d bytes, answering 431',
@@ -542,7 +552,7 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
 
     def configure(self, header_timeout, body_timeout, pool_size, backlog,
                   keep_alive, retry_after, idle_timeout, max_header_size,
-                  max_body):
+                  max_body, max_wait=20.0, max_held=None):
         self.max_header_size = int(max_header_size)
         self.max_body = int(max_body)
         self.header_timeout = float(header_timeout)
@@ -557,6 +567,15 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
         self._refuser = None
         self._idle_lock = threading.Lock()
         self._idle = {}     # handler -> monotonic time it became idle
+        self.holds = conditional.Holds(
+            max_wait, max(1, self.pool_size // 2) if max_held is None
+            else max_held)
+
+    def shutdown(self):
+        """Stop serving: held requests end at once, then the accept loop
+        (``serve_forever``) returns."""
+        self.holds.stop()
+        super().shutdown()
 
     def idle_begin(self, handler):
         """``handler`` waits for the first byte of a request."""
@@ -661,6 +680,7 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
                 self.shutdown_request(request)
 
     def server_close(self):
+        self.holds.stop()
         super().server_close()
         if getattr(self, '_refuser', None) is not None:
             try:
@@ -690,7 +710,8 @@ class _ThreadingWSGIServerV6(ThreadingWSGIServer):
 def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
                 body_timeout=None, pool_size=None, backlog=None,
                 keep_alive=None, retry_after=None, idle_timeout=None,
-                max_header_size=None, max_body=None, listen=True):
+                max_header_size=None, max_body=None, listen=True,
+                max_wait=None, max_held=None):
     """Create (bind, not start) a threaded WSGI server for ``app``.
 
     :param app: the WSGI application; None to give it later with
@@ -713,6 +734,10 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
     :param max_body: largest chunked request body in bytes, checked at
         each chunk size line (413); the application may change it per
         request (``wsgi.input.max_size``).
+    :param max_wait: most seconds a GET is held for a change
+        (:mod:`hurtle.occi.conditional`; 0: never held).
+    :param max_held: most requests held at once (None: half of
+        ``pool_size``); past it a request is answered at once.
     :param listen: False binds the address without listening yet (a taken
         port fails at once, clients are refused until the caller is
         ready): call ``server.server_activate()`` before
@@ -727,7 +752,7 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
                  pool_size=pool_size, backlog=backlog,
                  keep_alive=keep_alive, retry_after=retry_after,
                  idle_timeout=idle_timeout, max_header_size=max_header_size,
-                 max_body=max_body)
+                 max_body=max_body, max_wait=max_wait, max_held=max_held)
     options = dict(DEFAULTS)
     options.update((k, v) for k, v in given.items() if v is not None)
     server_class = (_ThreadingWSGIServerV6 if ':' in host

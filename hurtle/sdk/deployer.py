@@ -20,6 +20,7 @@ disposes of a stack whose SO is gone.
 """
 import abc
 import dataclasses
+import time
 
 from hurtle import drivers
 from hurtle import polling
@@ -34,6 +35,12 @@ FIRST_LOOK = 0.1
 #: ``EngineService.reset_stack_status``, and the embedded Heat's
 #: ``hurtle.heat.interrupted``). Nothing in the stack itself failed.
 ENGINE_DOWN = 'Engine went down during stack '
+#: Seconds :meth:`Deployer.wait_change` sleeps when the deployer cannot
+#: be told of a change.
+WAIT_STEP = 0.5
+#: Most seconds one :meth:`Deployer.wait_change` is given while
+#: disposing (a deployer that can wait for a change is asked again after).
+DISPOSE_WAIT = 20.0
 
 
 def interrupted(status, reason):
@@ -160,18 +167,38 @@ class Deployer(abc.ABC):
     def is_gone(self, stack_id):
         """Return True once a stack is deleted (or never existed)."""
 
+    def wait_change(self, stack_id, timeout):
+        """Block up to ``timeout`` seconds (float) until the stack may
+        have changed (its status, outputs, or it is gone); a return before
+        it did is harmless (the caller looks again).
+
+        The default cannot be told of changes: it sleeps
+        ``min(timeout, WAIT_STEP)`` seconds. A driver whose service can
+        (the ``cc`` driver: a held GET of the CC) overrides it.
+        Never raises for a stack that is gone or a service that cannot
+        be reached: the caller's next look says so.
+        """
+        time.sleep(max(0.0, min(timeout, WAIT_STEP)))
+
     def dispose_and_wait(self, stack_id, timeout, interval):
         """Delete a stack and wait until it is gone.
 
+        A deployer that can be told of changes (one overriding
+        :meth:`wait_change`) looks again as soon as it is; any other
+        looks every ``interval`` seconds (the first looks sooner:
+        :data:`FIRST_LOOK`).
+
         :param timeout: seconds to wait for the deletion.
-        :param interval: most seconds between two looks at the stack
-            (the first come sooner: :data:`FIRST_LOOK`).
+        :param interval: most seconds between two looks at the stack for
+            a deployer that cannot be told of changes.
         :raises DeployerError: the deletion was refused, or the stack
             reached ``DELETE_FAILED`` (the message quotes its reason).
         :raises hurtle.polling.Timeout: the stack still exists after
             ``timeout`` seconds.
         """
         self.dispose(stack_id)
+        told = type(self).wait_change is not Deployer.wait_change
+        deadline = time.monotonic() + timeout
 
         def gone():
             if self.is_gone(stack_id):
@@ -186,9 +213,14 @@ class Deployer(abc.ABC):
                 raise DeployerError('deleting stack %s failed: %s'
                                     % (stack_id, details.reason))
             return None
+
+        def wait(seconds):
+            self.wait_change(stack_id, max(0.0, min(
+                deadline - time.monotonic(), DISPOSE_WAIT)))
         polling.poll_until(gone, timeout, interval,
                            'deletion of stack %s' % stack_id,
-                           first=FIRST_LOOK)
+                           first=None if told else FIRST_LOOK,
+                           sleep=wait if told else time.sleep)
 
 
 def load(conf, project, trust_id=None, so_identity=None, region=None):

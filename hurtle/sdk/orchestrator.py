@@ -22,6 +22,7 @@ SO API request                              method called
 ``POST ...?action=notify``                  ``notify``
 ``POST /orchestrator/default`` (attributes) ``update``
 ``GET /orchestrator/default``               ``state``
+``GET`` held (``Prefer: wait=N``)           ``await_change``, ``state``
 ``DELETE /orchestrator/default``            ``dispose``
 ==========================================  =====================
 
@@ -32,6 +33,10 @@ refuses (the SM gets a 409 and fails the instance with that message).
 """
 import abc
 import dataclasses
+import time
+
+#: Seconds the default :meth:`ServiceOrchestrator.await_change` sleeps.
+AWAIT_STEP = 0.5
 
 
 @dataclasses.dataclass
@@ -95,6 +100,25 @@ class ServiceOrchestrator(abc.ABC):
     @abc.abstractmethod
     def state(self):
         """Return an ``SOState``."""
+
+    def await_change(self, timeout):
+        """Block up to ``timeout`` seconds (float) until what
+        :meth:`state` reports may have changed; returning before it did
+        is harmless (:meth:`state` is read again after each return).
+
+        The SO runtime calls it while it holds a ``GET`` of the SM for a
+        change (``If-None-Match`` + ``Prefer: wait=N``,
+        doc/source/contributor/so-api.rst), outside the lock of the
+        other calls: it must not change the SO, and a ``deploy``,
+        ``update`` or ``dispose`` may run meanwhile. Exceptions are
+        logged and end the wait.
+
+        The default sleeps ``min(timeout, AWAIT_STEP)`` seconds (0.5 s):
+        the SM sees a change within that, without calling the SO itself.
+        ``StackOrchestrator`` waits through its deployer
+        (``Deployer.wait_change``).
+        """
+        time.sleep(max(0.0, min(timeout, AWAIT_STEP)))
 
     def snapshot(self):
         """Return a JSON-able dict of what this SO must remember.

@@ -327,6 +327,19 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
                 {region: details.id for region, details in states}),
             outputs=outputs, reason=reason, dns_reason=self.dns_reason)
 
+    def await_change(self, timeout):
+        """Wait up to ``timeout`` seconds for the stack to change, through
+        the deployer (``Deployer.wait_change``: the ``cc`` deployer is
+        told by the CC at once). Before ``deploy`` and with several
+        regions it sleeps a short step (the default of
+        :meth:`~hurtle.sdk.orchestrator.ServiceOrchestrator.await_change`).
+        """
+        stack_id = None if self.several_regions() else self.stack_id
+        if stack_id is None:
+            return super().await_change(timeout)
+        self.context.deployer_in(self.regions()[0]).wait_change(stack_id,
+                                                                timeout)
+
     def _details(self, region):
         """The details of ``region``'s stack. An id the deployer no longer
         knows (e.g. one kept by an earlier version of the SO) is looked up

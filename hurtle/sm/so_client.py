@@ -18,7 +18,10 @@
 * :meth:`SOCalls.transient`: a call retried while the SO answers 503 (its
   deployer cannot reach Heat) or cannot be reached, until the phase
   deadline;
-* :meth:`SOCalls.wait_stack`: polling until the SO's stack is at rest;
+* :meth:`SOCalls.wait_stack`: looking until the SO's stack is at rest,
+  each look a GET the SO holds until its state changes (``If-None-Match``
+  + ``Prefer: wait``, at most :data:`HOLD` seconds); an SO that answers
+  at once (an older one) is polled as before;
 * :meth:`SOCalls.request_and_wait`: a phase's action, then that wait; a
   stack that failed only because Heat's engine went down (Heat killed
   mid-create: ``Engine went down during stack CREATE``) has the action
@@ -29,6 +32,7 @@ superseded operation or an SM shutting down stops there
 (``hurtle.sm.scheduling``).
 """
 import logging
+import time
 
 from hurtle.occi import categories
 from hurtle.occi import client as occi_client
@@ -58,6 +62,10 @@ _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
 #: ``[sm] poll_interval`` (``hurtle.polling.poll_until``): a stack of a
 #: few seconds is seen done within a fraction of a second.
 FIRST_POLL = 0.1
+#: Most seconds the SO is asked to hold one GET for a change of its
+#: state: an SM stopping (or an operation superseded) is noticed within
+#: that when the SO itself does not stop meanwhile.
+HOLD = 2.0
 #: How the reason of a DNS name the SO could not register begins.
 DNS_REASON_PREFIX = 'DNS name '
 #: How many times a deploy or provision whose stack failed only because
@@ -263,8 +271,12 @@ class SOCalls(object):
                    seen.get('unavailable')))
 
     def wait_stack(self, op, so, phase):
-        """Poll the SO until its stack is ``*_COMPLETE`` or ``*_FAILED``;
-        return the SO's ``EntityInfo`` then. An SO answering 503 (its
+        """Look at the SO until its stack is ``*_COMPLETE`` or
+        ``*_FAILED``; return the SO's ``EntityInfo`` then. Each look after
+        the first is a GET the SO may hold until its state changes (at
+        most :data:`HOLD` seconds); after a look it did not hold, the next
+        comes after a pause (``[sm] poll_interval``, the first ones
+        sooner), as with an SO that knows no held GET. An SO answering 503 (its
         deployer cannot reach Heat) or not reachable (``so``, a
         :class:`FollowedSO`, is then followed where the CC restarted it)
         is polled again, until the deadline.
@@ -275,15 +287,24 @@ class SOCalls(object):
         :raises Superseded: another operation took over meanwhile.
         """
         seen = {}
+        last = {'etag': None, 'held': False}
+        deadline = time.monotonic() + self.conf.sm.phase_timeout
 
         def at_rest():
             op.row()
+            wait = min(HOLD, deadline - time.monotonic())
             try:
-                info = so.get(SO_PATH)
+                look = so.look(SO_PATH, etag=last['etag'],
+                               wait=wait if wait >= 1 else None)
             except errors.ServiceUnavailable as exc:
+                last.update(etag=None, held=False)
                 self._unavailable(op, so, exc, phase, seen)
                 return None
             seen.pop('unavailable', None)
+            last.update(etag=look.etag, held=look.held)
+            if look.changed:
+                seen['info'] = look.info
+            info = seen['info']
             state = seen['state'] = stack_state(info)
             if state.endswith('_COMPLETE') or state.endswith('_FAILED'):
                 return info
@@ -292,7 +313,7 @@ class SOCalls(object):
             return polling.poll_until(
                 at_rest, self.conf.sm.phase_timeout,
                 self.conf.sm.poll_interval, phase, first=FIRST_POLL,
-                stop=op.stopping)
+                stop=op.stopping, again_now=lambda: last['held'])
         except polling.Timeout:
             if seen.get('unavailable'):
                 raise scheduling.PhaseError(

@@ -30,6 +30,10 @@ One entity, ``/orchestrator/default``, of kind ``orchestrator``
   the instance is not registered, when one is not) and every stack
   output as an attribute.
 * ``DELETE`` calls ``dispose`` and removes the entity.
+* A ``GET`` with ``If-None-Match`` (the ``ETag`` of an earlier answer)
+  and ``Prefer: wait=N`` is held until ``state`` reports something else
+  (the SO's ``await_change`` says when to look again), at most N seconds
+  (``[wsgi] max_wait``): :mod:`hurtle.occi.conditional`.
 
 The state file: while it exists but cannot be used (unreadable, not
 JSON, not an SO's state, or the SO's ``restore`` refuses it), every
@@ -46,6 +50,7 @@ import json
 import logging
 import os
 import threading
+import time
 
 from occi import backend
 from occi import core_model
@@ -63,6 +68,8 @@ ACTIONS = [categories.DEPLOY, categories.PROVISION, categories.NOTIFY]
 OUTPUT_RESERVED = frozenset(['occi.core.id', 'occi.core.title'])
 #: Why a DNS name of the instance is not registered (absent when all are).
 DNS_REASON = 'occi.mcn.dns.reason'
+#: Seconds a held GET waits after the SO's ``await_change`` failed.
+FAILED_WAIT_STEP = 0.5
 
 
 def _call(what, func, *args):
@@ -195,6 +202,22 @@ class OrchestratorBackend(backend.KindBackend, backend.ActionBackend):
                 entity.attributes[key] = reason
             else:
                 entity.attributes.pop(key, None)
+
+    def wait_change(self, entity, extras, timeout):
+        """Wait up to ``timeout`` seconds until the SO's ``state`` may
+        have changed (its ``await_change``), for a held GET. Runs outside
+        the SO's lock: actions and updates go on meanwhile. An SO that is
+        not created (or disposed of meanwhile) returns at once (the GET
+        then answers 404); an exception of the SO is logged and the wait
+        ends after a short step."""
+        so = self.so
+        if so is None:
+            return
+        try:
+            so.await_change(timeout)
+        except Exception:  # the SO author's code: any error
+            LOG.exception('await_change of the SO failed')
+            time.sleep(max(0.0, min(timeout, FAILED_WAIT_STEP)))
 
     def update(self, old, new, extras):
         changed = _user_attributes(new)

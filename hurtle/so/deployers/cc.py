@@ -26,14 +26,23 @@ not depend on the driver; a stack is also found by its name. A stack the
 CC has not heard of from Heat yet (``CREATE_PENDING``, no Heat id) is
 reported as :class:`~hurtle.sdk.deployer.DeployerUnavailable`: its create
 may still be refused, and its CC id would then name nothing.
+
+Reads are conditional (``If-None-Match`` with the stack's last ``ETag``:
+a ``304`` reuses the last answer), and :meth:`CCDeployer.wait_change`
+asks the CC to hold the GET until the stack changes (``Prefer:
+wait=N``); a CC that answers at once is looked at again after 0.1 s,
+then at waits growing up to :data:`STEP` seconds.
 """
 import json
 import logging
 import os
+import threading
+import time
 import urllib.parse
 
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
+from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
 
 LOG = logging.getLogger(__name__)
@@ -45,6 +54,15 @@ COLLECTION = '/stack/'
 #: slow create ends with the CC's answer (201, or 503 once Heat timed
 #: out) rather than a timeout of the SO's that leaves the outcome open.
 TIMEOUT = 90.0
+#: Most seconds :meth:`CCDeployer.wait_change` waits between two looks
+#: when the CC answers at once (a CC that does not hold GETs, or one that
+#: refused to hold this one). After a change the first wait is
+#: :data:`FIRST_STEP`, each next one :data:`hurtle.polling.GROWTH` times
+#: longer up to this: a stack of a second is seen done soon.
+STEP = 0.5
+FIRST_STEP = 0.1
+#: Most stacks whose last answer is remembered (for conditional GETs).
+REMEMBERED = 64
 #: Environment variables naming the CC, the SO's app and its secret.
 ENV = ('HURTLE_CC_URL', 'HURTLE_APP_ID', 'HURTLE_SO_SECRET')
 
@@ -129,6 +147,44 @@ class CCDeployer(deployer_api.Deployer):
                      'X-Hurtle-App-Id': identity.app_id},
             verify=not conf.deployer.insecure, timeout=timeout,
             retries=retries, content_type=occi_client.OCCI_JSON)
+        self._lock = threading.Lock()
+        #: stack id -> (ETag, EntityInfo) of the CC's last 200.
+        self._last = {}
+        #: stack id -> seconds of its next wait when the CC answers at once
+        self._steps = {}
+
+    def _remember(self, stack_id, look):
+        with self._lock:
+            if look.etag is None:
+                self._last.pop(stack_id, None)
+                return
+            if len(self._last) >= REMEMBERED and stack_id not in self._last:
+                self._last.pop(next(iter(self._last)))
+            self._last[stack_id] = (look.etag, look.info)
+
+    def _known(self, stack_id):
+        with self._lock:
+            return stack_id in self._last
+
+    def _look(self, stack_id, wait=None):
+        """A conditional GET of the stack (held up to ``wait`` seconds):
+        ``(EntityInfo, Look)``; the info is the last one remembered when
+        the CC answered 304.
+
+        :raises OCCIError: as ``OCCIClient.look``.
+        """
+        with self._lock:
+            etag, info = self._last.get(stack_id, (None, None))
+        try:
+            look = self.client.look(_path(stack_id), etag=etag, wait=wait)
+        except errors.NotFound:
+            with self._lock:
+                self._last.pop(stack_id, None)
+            raise
+        if look.changed:
+            self._remember(stack_id, look)
+            info = look.info
+        return info, look
 
     def _call(self, what, func, *args):
         try:
@@ -163,8 +219,8 @@ class CCDeployer(deployer_api.Deployer):
                    _path(stack_id), STACK, attributes)
 
     def details(self, stack_id):
-        info = self._call('get stack %s' % stack_id, self.client.get,
-                          _path(stack_id))
+        info, _look = self._call('get stack %s' % stack_id, self._look,
+                                 stack_id)
         attrs = info.attributes
         heat_id = _heat_id(stack_id, info)
         try:
@@ -176,6 +232,39 @@ class CCDeployer(deployer_api.Deployer):
             status=attrs.get('hurtle.stack.state') or '',
             reason=attrs.get('hurtle.stack.reason') or '',
             outputs=outputs if isinstance(outputs, dict) else {})
+
+    def wait_change(self, stack_id, timeout):
+        """Hold a GET of the stack at the CC up to ``timeout`` seconds,
+        until it differs from the last answer (``details``) or is gone;
+        a CC that answers at once is given a pause before the next look
+        (:data:`FIRST_STEP` after a change, growing to :data:`STEP`).
+        Errors end the wait (the next ``details`` reports them).
+        """
+        start = time.monotonic()
+        look = None
+        try:
+            if not self._known(stack_id):
+                self._look(stack_id)
+            # A CC sending no ETag (an older one) cannot hold: poll it.
+            if self._known(stack_id):
+                _info, look = self._look(stack_id, wait=timeout)
+        except errors.NotFound:
+            return
+        except errors.OCCIError as exc:
+            LOG.debug('waiting for stack %s: %s', stack_id, exc.message)
+        if look is not None and look.changed:
+            self._steps.pop(stack_id, None)
+            return
+        if look is not None and look.held:
+            return
+        # Answered at once without a change: not held (a stack kind that
+        # cannot wait, every hold taken), failed, or an older CC.
+        step = self._steps.get(stack_id, FIRST_STEP)
+        if len(self._steps) >= REMEMBERED and stack_id not in self._steps:
+            self._steps.clear()
+        self._steps[stack_id] = min(step * polling.GROWTH, STEP)
+        left = timeout - (time.monotonic() - start)
+        time.sleep(max(0.0, min(left, step)))
 
     def dispose(self, stack_id):
         try:

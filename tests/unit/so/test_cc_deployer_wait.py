@@ -1,0 +1,80 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""``CCDeployer.wait_change`` and its conditional reads against the real
+CC (its paste pipeline) on a real embedded Heat: a CC that answers a
+held GET at once is not spun, a stack's end and its deletion are seen."""
+import time
+
+from hurtle.sdk import deployer as deployer_api
+from hurtle.so.deployers import cc as cc_deployer
+from tests import cc_fixture
+from tests import conf_fixture
+from tests.unit.cc import test_stack_api as stack_api
+
+
+class CCDeployerWaitTest(stack_api._HeatTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            state_path=self.heat.state_path,
+            deployer__heat_url=self.heat.api_url + '/v1/%(project)s')).conf
+        self.url = self.useFixture(cc_fixture.CCServer(
+            self.conf, {'a1': 'secret-one'})).url
+        self.heat_client = self.heat.client()
+        self.addCleanup(self.empty_heat)
+
+    def deployer(self):
+        return cc_deployer.CCDeployer(
+            self.conf, so_identity=deployer_api.SOIdentity(
+                self.url, 'a1', 'secret-one'), retries=0)
+
+    def test_wait_change_paces_a_cc_that_answers_at_once(self):
+        deployer = self.deployer()
+        stack_id = deployer.deploy('web', stack_api.TEMPLATE)
+        deadline = time.monotonic() + 60
+        looks = 0
+        while not deployer.details(stack_id).complete:
+            self.assertLess(time.monotonic(), deadline)
+            start = time.monotonic()
+            deployer.wait_change(stack_id, 2.0)
+            looks += 1
+            self.assertLess(time.monotonic() - start, 2.5)
+        first = deployer.details(stack_id)
+        # Complete now: nothing changes, every wait takes its step at
+        # least (or the CC's hold), never returns at once; the steps grow
+        # to STEP.
+        took = []
+        for _ in range(6):
+            start = time.monotonic()
+            deployer.wait_change(stack_id, 2.0)
+            took.append(time.monotonic() - start)
+        self.assertGreater(min(took), cc_deployer.FIRST_STEP * 0.9, took)
+        self.assertGreater(took[-1], cc_deployer.STEP * 0.9, took)
+        again = deployer.details(stack_id)
+        self.assertEqual(first.status, again.status)
+        self.assertEqual(first.outputs, again.outputs)
+        self.assertEqual({'greeting': 'hello'}, again.outputs)
+
+    def test_dispose_and_wait_sees_the_stack_gone(self):
+        deployer = self.deployer()
+        stack_id = deployer.deploy('web', stack_api.TEMPLATE)
+        deadline = time.monotonic() + 60
+        while not deployer.details(stack_id).complete:
+            self.assertLess(time.monotonic(), deadline)
+            deployer.wait_change(stack_id, 2.0)
+        deployer.dispose_and_wait(stack_id, 60, 0.5)
+        self.assertTrue(deployer.is_gone(stack_id))
+        # A gone stack ends a wait at once.
+        start = time.monotonic()
+        deployer.wait_change(stack_id, 5.0)
+        self.assertLess(time.monotonic() - start, 1.0)
