@@ -430,6 +430,10 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                                                           items),
                                 headers=headers)
         if self.retrieve_free([kind]):
+            if isinstance(self.out, renderings.JsonRendering):
+                answer = self._kept_members(key, kind, limit, marker)
+                if answer is not None:
+                    return answer
             items, more = registry.list_resources(
                 extras, kind, limit=limit, marker=marker, members=True)
             if self.retrieve_free(occi_members.mixins_of(items)):
@@ -442,6 +446,65 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         headers = self._next_link(key, limit, items[-1]) if more else []
         self.retrieve_all(items)
         return self.respond(200, 'collection', items, key, headers=headers)
+
+    def _kept_members(self, key, kind, limit, marker):
+        """A JSON page of ``kind``'s collection from the members'
+        documents kept in :attr:`hurtle.occi.app.Application.fragments`,
+        rendering (and keeping) those not kept at the version the store
+        reads now: the store reads the page's keys and versions, and the
+        rows of the others only. The context of the documents is the
+        project's categories as read now (``categories_version``: user
+        mixin definitions included), the rendering and its host.
+
+        :returns: the response, or ``None`` when the caller must render
+            as usual: the store keeps no versions, nothing may be kept,
+            a member was removed between the two reads, or a backend of
+            a member's mixins needs ``retrieve``.
+        :raises BadRequest: bad ``marker``.
+        :raises Forbidden: a mixin backend's ``authorize_list`` refuses.
+        """
+        cache = self.app.fragments
+        if not cache.max_bytes:
+            return None
+        registry = self.app.registry
+        extras = self.req.extras
+        listed = registry.list_versions(extras, kind, limit=limit,
+                                        marker=marker)
+        if listed is None:
+            return None
+        versions, more = listed
+        context, categories = registry.categories_version(extras)
+        out = self.out
+        token, found = cache.lookup((context, out.mime_type, out.host),
+                                    versions)
+        missing = [pair[0] for pair, kept in zip(versions, found)
+                   if kept is None]
+        mixins = {}
+        if missing:
+            visible = {str(c): c for c in categories()
+                       if repr(c) == 'mixin'}
+            read = registry.versioned_members(extras, kind, missing,
+                                              visible)
+            if len(read) != len(missing):
+                return None
+            rendered = [(member_key, version, out.fragment(member),
+                         tuple(member.mixins))
+                        for member_key, version, member in read]
+            cache.keep(token, rendered)
+            made = iter(rendered)
+            found = [kept or next(made)[2:] for kept in found]
+        documents = []
+        for document, member_mixins in found:
+            documents.append(document)
+            if member_mixins:
+                for mixin in member_mixins:
+                    mixins.setdefault(str(mixin), mixin)
+        if mixins and not self.retrieve_free(list(mixins.values())):
+            return None
+        headers = self._next_link(key, limit, versions[-1][0]) \
+            if more else []
+        return self.respond(200, 'fragments', documents, key,
+                            headers=headers)
 
     def do_get(self, key):
         """List a collection (GFD.185 3.4.2, 3.4.4), filtered by the

@@ -75,6 +75,10 @@ def split_category_id(text):
 #: OCCI Core's root kind (GFD.184 3.3); PySSF has no object for it.
 CORE_ENTITY = occi_registry.CORE_KINDS[0]
 
+#: The JSON rendering's encoder (what ``json.dumps(..., indent=None,
+#: separators=(',', ':'))`` makes for each call, made once).
+_COMPACT = json.JSONEncoder(separators=(',', ':'))
+
 
 def related_of(category):
     """``category.related``, with OCCI Core's ``resource`` and ``link``
@@ -481,7 +485,7 @@ class JsonRendering(BaseRendering):
         return data
 
     def _dump(self, data):
-        return [], json.dumps(data, indent=None, separators=(',', ':'))
+        return [], _COMPACT.encode(data)
 
     def entity(self, entity):
         return self._dump(self._entity(entity))
@@ -506,6 +510,21 @@ class JsonRendering(BaseRendering):
         resources = [instance(m.kind, m.mixins, m.attributes, m.actions)
                      for m in members]
         return self._dump({'resources': resources} if resources else {})
+
+    def fragment(self, member):
+        """The document of one :class:`~hurtle.occi.members.Member` as
+        :meth:`members` renders it inside the collection (str), for
+        :meth:`fragments`."""
+        return _COMPACT.encode(self._instance(
+            member.kind, member.mixins, member.attributes, member.actions))
+
+    def fragments(self, documents, path):
+        """GFD.226 collection of resource instances from their documents
+        (:meth:`fragment`; kept by :class:`hurtle.occi.fragments.Fragments`):
+        byte for byte what :meth:`members` renders of the same members."""
+        if not documents:
+            return self._dump({})
+        return [], '{"resources":[%s]}' % ','.join(documents)
 
     def categories(self, categories):
         data = collections.OrderedDict()
