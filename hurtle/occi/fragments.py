@@ -52,12 +52,29 @@ class Fragments(object):
     """
 
     def __init__(self, max_bytes):
-        self.max_bytes = max_bytes
         self._entries = collections.OrderedDict()
         self._contexts = collections.OrderedDict()
         self._next_token = 0
         self._bytes = 0
         self._lock = threading.Lock()
+        self.max_bytes = max_bytes
+
+    @property
+    def max_bytes(self):
+        """The bound (bytes); setting it drops what is past it."""
+        return self._max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value):
+        with self._lock:
+            self._max_bytes = value
+            self._trim()
+
+    def _trim(self):
+        """Forget the least recently used documents past the bound.
+        Called locked."""
+        while self._bytes > self._max_bytes:
+            self._bytes -= self._entries.popitem(last=False)[1][2]
 
     @property
     def size(self):
@@ -123,9 +140,8 @@ class Fragments(object):
                 old = entries.pop((token, key), None)
                 if old is not None:
                     self._bytes -= old[2]
-                if size > self.max_bytes:
+                if size > self._max_bytes:
                     continue
                 entries[(token, key)] = (version, (document, extra), size)
                 self._bytes += size
-            while self._bytes > self.max_bytes:
-                self._bytes -= entries.popitem(last=False)[1][2]
+            self._trim()
