@@ -84,47 +84,54 @@ class Fragments(object):
     def __len__(self):
         return len(self._entries)
 
-    def _token(self, context):
-        """A small int standing for ``context`` (hashing a long context
-        tuple once per lookup, not once per member). Called locked."""
-        token = self._contexts.get(context)
-        if token is None:
+    def context(self, context):
+        """A small int standing for ``context`` (hashed once per listing,
+        not once per member), and whether it was known already (when
+        not, nothing is kept for it yet).
+
+        :param context: hashable; see the module docstring.
+        :returns: ``(token, known)``.
+        """
+        with self._lock:
+            token = self._contexts.get(context)
+            if token is not None:
+                self._contexts.move_to_end(context)
+                return token, True
             token = self._next_token
             self._next_token += 1
             self._contexts[context] = token
             if len(self._contexts) > _CONTEXTS:
                 # Its documents are never found again: they age out.
                 self._contexts.popitem(last=False)
-        else:
-            self._contexts.move_to_end(context)
-        return token
+            return token, False
 
-    def lookup(self, context, versions):
-        """The documents kept for ``versions`` in ``context``.
+    def lookup(self, token, versions):
+        """The documents kept for ``versions`` in the context of
+        ``token`` (:meth:`context`).
 
-        :param context: hashable; see the module docstring.
         :param versions: ``[(key, version)]`` of a page, as read now.
-        :returns: ``(token, found)``: ``token`` for :meth:`keep`;
-            ``found``, in the order of ``versions``, the ``(document,
-            extra)`` kept for that key at that version, or ``None``.
+        :returns: in the order of ``versions``, the ``(document, extra)``
+            kept for that key at that version, or ``None``.
         """
         entries = self._entries
         found = []
         append = found.append
         with self._lock:
-            token = self._token(context)
+            get = entries.get
             move = entries.move_to_end
             for key, version in versions:
-                entry = entries.get((token, key))
+                kept = (token, key)
+                entry = get(kept)
                 if entry is not None and entry[0] == version:
-                    move((token, key))
+                    move(kept)
                     append(entry[1])
                 else:
                     append(None)
-        return token, found
+        return found
 
     def keep(self, token, rendered):
-        """Keep documents rendered in the context of ``token``.
+        """Keep documents rendered in the context of ``token``
+        (:meth:`context`).
 
         :param rendered: ``[(key, version, document, extra)]``:
             ``document`` a str, ``extra`` anything its user needs back

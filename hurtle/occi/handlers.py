@@ -166,6 +166,12 @@ class _Context(entities.EntityEngine):
         return func(key)
 
 
+#: Most members of a page :meth:`CollectionHandler._kept_members` reads
+#: by id when more than half of the page is not kept (beyond it, the
+#: page's rows are read at once).
+_FEW_MISSING = 50
+
+
 def _ordered(categories):
     """Kinds, then mixins, then actions, each by category id."""
     return sorted(categories, key=lambda c: ({'kind': 0, 'mixin': 1}.get(
@@ -451,10 +457,13 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         """A JSON page of ``kind``'s collection from the members'
         documents kept in :attr:`hurtle.occi.app.Application.fragments`,
         rendering (and keeping) those not kept at the version the store
-        reads now: the store reads the page's keys and versions, and the
-        rows of the others only. The context of the documents is the
-        project's categories as read now (``categories_version``: user
-        mixin definitions included), the rendering and its host.
+        reads now. The context of the documents is the project's
+        categories as read now (``categories_version``: user mixin
+        definitions included), the rendering and its host.
+
+        Reads: the page's keys and versions, then the rows of the few
+        members not kept; or, in a context not seen before or when most
+        are not kept, the page's keys, versions and rows at once.
 
         :returns: the response, or ``None`` when the caller must render
             as usual: the store keeps no versions, nothing may be kept,
@@ -468,25 +477,43 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             return None
         registry = self.app.registry
         extras = self.req.extras
-        listed = registry.list_versions(extras, kind, limit=limit,
-                                        marker=marker)
-        if listed is None:
-            return None
-        versions, more = listed
-        context, categories = registry.categories_version(extras)
         out = self.out
-        token, found = cache.lookup((context, out.mime_type, out.host),
-                                    versions)
-        missing = [pair[0] for pair, kept in zip(versions, found)
-                   if kept is None]
-        mixins = {}
-        if missing:
-            visible = {str(c): c for c in categories()
-                       if repr(c) == 'mixin'}
+        context, categories = registry.categories_version(extras)
+        token, known = cache.context((context, out.mime_type, out.host))
+        missing = None
+        if known:
+            listed = registry.list_versions(extras, kind, limit=limit,
+                                            marker=marker)
+            if listed is None:
+                return None
+            versions, more = listed
+            found = cache.lookup(token, versions)
+            missing = [pair[0] for pair, kept in zip(versions, found)
+                       if kept is None]
+            if len(missing) > _FEW_MISSING and \
+                    2 * len(missing) > len(versions):
+                missing = None      # most: read the page's rows at once
+        visible = {str(c): c for c in categories() if repr(c) == 'mixin'} \
+            if missing is None or missing else {}
+        if missing is None:
+            listed = registry.list_versions(extras, kind, limit=limit,
+                                            marker=marker, mixins=visible)
+            if listed is None:
+                return None
+            read, more = listed
+            versions = [(member_key, version)
+                        for member_key, version, _member in read]
+            found = cache.lookup(token, versions) if known else \
+                [None] * len(read)
+            read = [item for item, kept in zip(read, found) if kept is None]
+        elif missing:
             read = registry.versioned_members(extras, kind, missing,
                                               visible)
             if len(read) != len(missing):
                 return None
+        else:
+            read = ()
+        if read:
             rendered = [(member_key, version, out.fragment(member),
                          tuple(member.mixins))
                         for member_key, version, member in read]
@@ -494,6 +521,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             made = iter(rendered)
             found = [kept or next(made)[2:] for kept in found]
         documents = []
+        mixins = {}
         for document, member_mixins in found:
             documents.append(document)
             if member_mixins:

@@ -257,23 +257,31 @@ class InstanceStore(registry.EntityStore):
             return self._members(service, rows, mixins), more
         return [self._entity(r, mixins) for r in rows], more
 
-    def versions(self, extras, kind, limit=None, marker=None):
+    def versions(self, extras, kind, limit=None, marker=None, mixins=None):
         """One page of ``kind``'s instances of the project, as
         :meth:`listing` selects it, as ``(key, version)``: the version
         is the row's ``updated_at`` as the database's text (written with
         every change of a rendered column, by any SM; lease writes keep
-        it). See :meth:`hurtle.occi.registry.EntityStore.versions`.
+        it). With ``mixins``, the members too, read in the same rows. See
+        :meth:`hurtle.occi.registry.EntityStore.versions`.
 
         :raises hurtle.occi.errors.BadRequest: as :meth:`listing`.
         """
         service = self._service(kind)
         if service is None:
             return None
-        rows, more = self._page(extras, service, _VERSION_COLUMNS, limit,
-                                marker)
         prefix = '/%s/' % service
-        return [(prefix + instance_id, version)
-                for instance_id, version in rows], more
+        if mixins is None:
+            rows, more = self._page(extras, service, _VERSION_COLUMNS, limit,
+                                    marker)
+            return [(prefix + instance_id, version)
+                    for instance_id, version in rows], more
+        rows, more = self._page(extras, service,
+                                _VERSION_COLUMNS[1:] + _MEMBER_COLUMNS,
+                                limit, marker)
+        members = self._members(service, [row[1:] for row in rows], mixins)
+        return [(member.identifier, row[0], member)
+                for row, member in zip(rows, members)], more
 
     def versioned_members(self, extras, kind, keys, mixins):
         """The :class:`hurtle.occi.members.Member` records of the

@@ -27,42 +27,46 @@ def _doc(key, version):
 class FragmentsTest(testtools.TestCase):
 
     def keep(self, cache, context, items):
-        """Keep ``{key: version}`` in ``context``; return the token."""
-        token, _found = cache.lookup(context, list(items.items()))
+        """Keep ``{key: version}`` in ``context``."""
+        token, _known = cache.context(context)
         cache.keep(token, [(key, version, _doc(key, version), (key,))
                            for key, version in items.items()])
-        return token
+
+    def found(self, cache, context, versions):
+        """Whether each of ``versions`` is kept in ``context``."""
+        return [item is not None for item in
+                cache.lookup(cache.context(context)[0], versions)]
 
     def test_found_at_the_same_version_and_context_only(self):
         cache = fragments.Fragments(10 ** 6)
+        self.assertEqual((0, False), cache.context('c1'))
         self.keep(cache, 'c1', {'/a/1': 1, '/a/2': 1})
-        token, found = cache.lookup('c1', [('/a/1', 1), ('/a/2', 2),
-                                           ('/a/3', 1)])
-        self.assertEqual([(_doc('/a/1', 1), ('/a/1',)), None, None], found)
-        self.assertEqual([None, None], cache.lookup(
-            'c2', [('/a/1', 1), ('/a/2', 1)])[1])
+        token, known = cache.context('c' + '1')    # equal, built apart
+        self.assertEqual((0, True), (token, known))
+        self.assertEqual([(_doc('/a/1', 1), ('/a/1',)), None, None],
+                         cache.lookup(token, [('/a/1', 1), ('/a/2', 2),
+                                              ('/a/3', 1)]))
+        self.assertEqual([False, False],
+                         self.found(cache, 'c2', [('/a/1', 1), ('/a/2', 1)]))
         # A new version replaces the old one (not kept beside it).
         cache.keep(token, [('/a/2', 2, _doc('/a/2', 2), ())])
         self.assertEqual(2, len(cache))
         self.assertEqual([None, (_doc('/a/2', 2), ())],
-                         cache.lookup('c1', [('/a/2', 1), ('/a/2', 2)])[1])
+                         cache.lookup(token, [('/a/2', 1), ('/a/2', 2)]))
         self.assertEqual(len(_doc('/a/1', 1)) + len(_doc('/a/2', 2)) +
                          2 * OVERHEAD, cache.size)
-        # Equal contexts (built apart) find the same documents.
-        self.assertEqual(token, cache.lookup('c' + '1', [])[0])
 
     def test_bytes_stay_within_the_bound_least_recent_first(self):
         one = len(_doc('/a/1', 1)) + OVERHEAD
         cache = fragments.Fragments(3 * one)
         self.keep(cache, 'c', {'/a/1': 1, '/a/2': 1, '/a/3': 1})
         self.assertEqual(3 * one, cache.size)
-        cache.lookup('c', [('/a/1', 1)])    # now the most recent
+        self.found(cache, 'c', [('/a/1', 1)])    # now the most recent
         self.keep(cache, 'c', {'/a/4': 1})
         self.assertEqual(3, len(cache))
         self.assertLessEqual(cache.size, cache.max_bytes)
-        found = cache.lookup('c', [('/a/%d' % n, 1) for n in range(1, 5)])[1]
-        self.assertEqual([True, False, True, True],
-                         [item is not None for item in found])
+        self.assertEqual([True, False, True, True], self.found(
+            cache, 'c', [('/a/%d' % n, 1) for n in range(1, 5)]))
         # A document larger than the bound is not kept, and evicts none.
         self.keep(cache, 'c', {'/a/' + 'x' * 3 * one: 1})
         self.assertEqual(3, len(cache))
@@ -71,12 +75,11 @@ class FragmentsTest(testtools.TestCase):
     def test_a_lower_bound_drops_the_least_recent(self):
         cache = fragments.Fragments(10 ** 6)
         self.keep(cache, 'c', {'/a/1': 1, '/a/2': 1, '/a/3': 1})
-        cache.lookup('c', [('/a/1', 1)])
+        self.found(cache, 'c', [('/a/1', 1)])
         cache.max_bytes = cache.size - 1
         self.assertLessEqual(cache.size, cache.max_bytes)
-        self.assertEqual([True, False, True], [
-            item is not None for item in cache.lookup(
-                'c', [('/a/1', 1), ('/a/2', 1), ('/a/3', 1)])[1]])
+        self.assertEqual([True, False, True], self.found(
+            cache, 'c', [('/a/1', 1), ('/a/2', 1), ('/a/3', 1)]))
         cache.max_bytes = 0
         self.assertEqual((0, 0), (len(cache), cache.size))
 
@@ -84,14 +87,15 @@ class FragmentsTest(testtools.TestCase):
         cache = fragments.Fragments(0)
         self.keep(cache, 'c', {'/a/1': 1})
         self.assertEqual((0, 0), (len(cache), cache.size))
-        self.assertEqual([None], cache.lookup('c', [('/a/1', 1)])[1])
+        self.assertEqual([False], self.found(cache, 'c', [('/a/1', 1)]))
 
     def test_forgotten_contexts_lose_their_documents(self):
         cache = fragments.Fragments(10 ** 6)
         self.keep(cache, 'old', {'/a/1': 1})
         for number in range(fragments._CONTEXTS):
-            cache.lookup(('new', number), [])
-        self.assertEqual([None], cache.lookup('old', [('/a/1', 1)])[1])
+            cache.context(('new', number))
+        self.assertFalse(cache.context('old')[1])
+        self.assertEqual([False], self.found(cache, 'old', [('/a/1', 1)]))
 
     def test_parallel_keeps_and_lookups_hold_the_bound(self):
         one = len(_doc('/a/00', 1)) + OVERHEAD
@@ -105,7 +109,8 @@ class FragmentsTest(testtools.TestCase):
                              for n in range(10)}
                     context = 'c%d' % (round_ % 2)
                     self.keep(cache, context, items)
-                    found = cache.lookup(context, list(items.items()))[1]
+                    found = cache.lookup(cache.context(context)[0],
+                                         list(items.items()))
                     for key, kept in zip(items, found):
                         if kept is not None and not kept[0].startswith(
                                 '{"id":"%s"' % key):

@@ -67,14 +67,23 @@ class ListingCacheTest(testscenarios.WithScenarios, testtools.TestCase):
                               so_url='http://127.0.0.1:1/',
                               attributes={'mcn.endpoint.x': 'http://e/'})
         self.add('b1', {'n': 'theirs'}, project='p2')
-        # How often the listing read instances' rows (documents made).
+        # The instances whose rows a listing read (to render them): by
+        # key, or a whole page with the versions.
         self.reads = []
-        read = self.store.versioned_members
+        by_key = self.store.versioned_members
+        versions = self.store.versions
 
-        def counted(extras, kind, keys, mixins):
-            self.reads.append(list(keys))
-            return read(extras, kind, keys, mixins)
-        self.store.versioned_members = counted
+        def read_by_key(extras, kind, keys, mixins):
+            self.reads.append(('keys', list(keys)))
+            return by_key(extras, kind, keys, mixins)
+
+        def read_page(extras, kind, mixins=None, **page):
+            found = versions(extras, kind, mixins=mixins, **page)
+            if mixins is not None:
+                self.reads.append(('page', [item[0] for item in found[0]]))
+            return found
+        self.store.versioned_members = read_by_key
+        self.store.versions = read_page
 
     def add(self, ident, attributes, project='p1', mixins=()):
         entity = core_model.Resource('/svc/' + ident,
@@ -142,7 +151,8 @@ class ListingCacheTest(testscenarios.WithScenarios, testtools.TestCase):
     def test_kept_documents_are_the_fresh_renderings(self):
         self.assertEqual(0, len(self.kept))
         self.listing()
-        self.assertEqual([['/svc/' + ident for ident in IDS]], self.reads)
+        every = ['/svc/' + ident for ident in IDS]
+        self.assertEqual([('page', every)], self.reads)
         self.assertEqual(len(IDS), len(self.kept))
         doc = self.assert_current()
         self.assertEqual(IDS, [item['id'] for item in doc['resources']])
@@ -162,7 +172,25 @@ class ListingCacheTest(testscenarios.WithScenarios, testtools.TestCase):
         self.add('a6', {})
         self.assertEqual(IDS + ['a6'], [
             item['id'] for item in self.listing().json()['resources']])
-        self.assertEqual([['/svc/a6']], self.reads)
+        self.assertEqual([('keys', ['/svc/a6'])], self.reads)
+        self.assert_current()
+        # Most of a page not kept: its rows are read at once.
+        more = ['m%03d' % number for number in range(60)]
+        for ident in more:
+            self.add(ident, {'n': ident})
+        del self.reads[:]
+        self.assertEqual(IDS + ['a6'] + more, [
+            item['id'] for item in self.listing().json()['resources']])
+        self.assertEqual([('page', every + ['/svc/a6'] + [
+            '/svc/' + ident for ident in more])], self.reads)
+        self.assert_current()
+        # A few of them: by key.
+        for ident in more[:3]:
+            self.store.transition(ident, states.FAILED, reason='x')
+        del self.reads[:]
+        self.listing()
+        self.assertEqual([('keys', ['/svc/' + i for i in more[:3]])],
+                         self.reads)
         self.assert_current()
 
     def test_updates_through_this_sm_show_at_once(self):
@@ -297,13 +325,14 @@ class ListingCacheTest(testscenarios.WithScenarios, testtools.TestCase):
         self.listing(query='?limit=2')
         versions = self.store.versions
 
-        def then_purged(extras, kind, limit=None, marker=None):
-            found = versions(extras, kind, limit=limit, marker=marker)
+        def then_purged(*args, **kwargs):
+            found = versions(*args, **kwargs)
             self.store.purge('a4')  # another SM, in between
             return found
         self.store.versions = then_purged
         resp = self.listing()
-        self.assertEqual(['/svc/a3', '/svc/a4', '/svc/a5'], self.reads[-1])
+        self.assertEqual(('keys', ['/svc/a3', '/svc/a4', '/svc/a5']),
+                         self.reads[-1])
         self.store.versions = versions
         self.assertEqual(['a1', 'a2', 'a3', 'a5'],
                          [item['id'] for item in resp.json()['resources']])
