@@ -60,11 +60,11 @@ sm_opts = [
                     'when its record changed (read from the database on '
                     'each listing, so changes made by other SMs show at '
                     'once), or its project\'s mixins or the URL prefix '
-                    'did. An instance takes about its JSON size plus 400 '
+                    'did. An instance takes about its JSON size plus 500 '
                     'bytes; least recently listed instances are dropped '
                     'beyond the limit. Set it above the largest '
                     'project\'s collection (a 10,000-instance project of '
-                    'the sample service takes about 5 MiB), or listings '
+                    'the sample service takes about 6 MiB), or listings '
                     'larger than it render every instance each time. 0 '
                     'disables the cache.'),
     cfg.IntOpt('call_retries', default=3, min=0,
