@@ -39,11 +39,10 @@ class ServiceInstance(Base):
     __tablename__ = 'sm_instances'
     #: A project's instances of a service in listing order (creation,
     #: then id): a listing or a page of it is read in index order, not
-    #: sorted (``hurtle.sm.store.InstanceStore.listing``); with each
-    #: one's version, so ``InstanceStore.versions`` reads the index only.
+    #: sorted (``hurtle.sm.store.InstanceStore.listing``).
     __table_args__ = (
         sa.Index('ix_sm_instances_listing', 'project', 'service',
-                 'created_at', 'id', 'updated_at'),
+                 'created_at', 'id'),
     )
 
     id = sa.Column(sa.String(36), primary_key=True)

@@ -292,31 +292,9 @@ class _ListingIndex(_Stacks):
         testcase.assertEqual(['c', 'a', 'b', self.LEASED['id']], listed)
 
 
-class _ListingVersions(_ListingIndex):
-    """0008: ``ix_sm_instances_listing`` holds ``updated_at`` too; rows of
-    0007 kept, listing order unchanged, and a listing's ids and versions
-    are read from the index alone."""
-
-    def check(self, testcase, connection):
-        super().check(testcase, connection)
-        index, = [index for index in
-                  sqlalchemy.inspect(connection).get_indexes('sm_instances')
-                  if index['name'] == 'ix_sm_instances_listing']
-        testcase.assertEqual(['project', 'service', 'created_at', 'id',
-                              'updated_at'], index['column_names'])
-        if connection.dialect.name == 'sqlite':
-            plan = connection.execute(sqlalchemy.text(
-                "EXPLAIN QUERY PLAN SELECT id, CAST(updated_at AS TEXT) "
-                "FROM sm_instances WHERE project = 'p1' AND "
-                "service = 'sample' ORDER BY created_at, id")).all()
-            testcase.assertIn('COVERING INDEX ix_sm_instances_listing',
-                              ' '.join(str(row[-1]) for row in plan))
-
-
 CASES = {'0001': _Initial(), '0002': _Dependencies(),
          '0003': _Operations(), '0004': _UserMixins(), '0005': _Leases(),
-         '0006': _Stacks(), '0007': _ListingIndex(),
-         '0008': _ListingVersions()}
+         '0006': _Stacks(), '0007': _ListingIndex()}
 
 
 def _database(testcase, backend):
