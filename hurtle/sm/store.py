@@ -262,7 +262,10 @@ class InstanceStore(registry.EntityStore):
         :meth:`listing` selects it, as ``(key, version)``: the version
         is the row's ``updated_at`` as the database's text (written with
         every change of a rendered column, by any SM; lease writes keep
-        it). With ``mixins``, the members too, read in the same rows. See
+        it; in microseconds, so two writes of a row would share one only
+        in the same microsecond of their SMs' clocks, which the
+        lifecycle's compare-and-set assumes too). With ``mixins``, the
+        members too, read in the same rows. See
         :meth:`hurtle.occi.registry.EntityStore.versions`.
 
         :raises hurtle.occi.errors.BadRequest: as :meth:`listing`.
