@@ -30,6 +30,7 @@ With curl::
     curl -H "X-Auth-Token: $(cat state/local_secret)" \\
          -H 'X-Project-Id: service' http://127.0.0.1:8887/app/
 """
+import hashlib
 import hmac
 import os
 import secrets
@@ -73,6 +74,19 @@ def load_or_create(state_path):
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise LocalSecretError('cannot read or create the local secret '
                                '%s: %s' % (target, exc))
+
+
+def derived(secret, purpose):
+    """A token for one ``purpose`` (str) only, derived from the local
+    ``secret``: HMAC-SHA256 keyed with the secret, 64 hexadecimal digits.
+
+    Given where the secret itself must not go (the embedded Heat's
+    stack events to the CC, ``hurtle.heat.notifier``): whoever reads
+    the token can do that one thing, and cannot call the CC or Heat.
+    """
+    return hmac.new(secret.encode('utf-8'),
+                    ('hurtle:%s' % purpose).encode('utf-8'),
+                    hashlib.sha256).hexdigest()
 
 
 def headers(state_path):

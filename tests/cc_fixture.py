@@ -26,12 +26,17 @@ class CCServer(fixtures.Fixture):
 
     :param apps: ``{app id: SO secret}`` of the apps to record (project
         ``service``, their instance's project ``p1``).
+    :param port: the port to serve on (0: a free one).
+
+    ``.backend``: the CC's ``AppBackend`` (its ``stacks``: the stack
+    kind's backend).
     """
 
-    def __init__(self, conf, apps):
+    def __init__(self, conf, apps, port=0):
         super().__init__()
         self.conf = conf
         self.apps = dict(apps)
+        self.port = port
 
     def _setUp(self):
         url = self.conf.database.connection
@@ -43,8 +48,9 @@ class CCServer(fixtures.Fixture):
                     image='bundle', state='active',
                     env={'HURTLE_SO_SECRET': secret,
                          'HURTLE_PROJECT': 'p1'}))
-        application, _backend = wsgi_app.load_app(self.conf, 'hurtle-cc')
-        srv, _thread = server.serve_in_thread(application)
+        application, self.backend = wsgi_app.load_app(self.conf,
+                                                      'hurtle-cc')
+        srv, _thread = server.serve_in_thread(application, port=self.port)
         self.addCleanup(srv.server_close)
         self.addCleanup(srv.shutdown)
         self.url = 'http://127.0.0.1:%d/' % srv.server_port

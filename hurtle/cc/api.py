@@ -490,12 +490,14 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             return restarted
 
 
-def make_application(conf, deployer_factory=None):
+def make_application(conf, deployer_factory=None, stack_events=None):
     """Build the CC's OCCI WSGI application (no auth middleware): the
     ``app`` kind, the ``stack`` kind (:mod:`hurtle.cc.stacks`) and the
     design service's ``service`` kind (:mod:`hurtle.cc.design`).
 
     :param deployer_factory: see :class:`hurtle.cc.stacks.StackBackend`.
+    :param stack_events: the ``hurtle.cc.stack_events.Hub`` the stack
+        kind waits on (None: a hub of its own, fed by nobody).
     Returns ``(application, backend)`` (the ``AppBackend``).
     :raises hurtle.drivers.UnknownDriver: ``[cc] runtime`` or
         ``[monitoring] driver`` names no installed driver.
@@ -510,7 +512,8 @@ def make_application(conf, deployer_factory=None):
                                    stack_store.PREFIX: stacks,
                                    design.PREFIX: services})))
     application.read_only = (design.PREFIX,)
-    stack_backend = stack_api.StackBackend(conf, stacks, deployer_factory)
+    stack_backend = stack_api.StackBackend(conf, stacks, deployer_factory,
+                                           events=stack_events)
     app_backend = AppBackend(runtime, conf, store, stacks=stack_backend,
                              monitoring_driver=monitoring.load(conf))
     for category in (categories.APP, categories.APP_START,

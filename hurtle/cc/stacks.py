@@ -47,15 +47,24 @@ of the SO's instance and with the instance's trust when it has one.
   shows ``DELETE_IN_PROGRESS`` until Heat has deleted it, then 404.
 
 An SO sees only its own app's stacks (404 for others').
+
+A GET with ``If-None-Match`` and ``Prefer: wait=N`` is held by the OCCI
+server until the stack changes: it calls :meth:`StackBackend.wait_change`
+and reads the stack again after each return. That wait ends early when
+an event names the stack's Heat id (:mod:`hurtle.cc.stack_events`),
+else after ``[cc] stack_poll_interval`` (no live event source) or
+``[cc] stack_recheck_interval`` seconds (a live one).
 """
 import json
 import logging
 import re
+import time
 
 from occi import backend
 import yaml
 
 from hurtle.cc import so_auth
+from hurtle.cc import stack_events
 from hurtle.cc import stack_store
 from hurtle.occi import errors
 from hurtle import polling
@@ -77,6 +86,12 @@ APP_TAG = 'hurtle-app-%s'
 #: Seconds the CC waits for one stack of a deleted app to be deleted.
 DISPOSE_TIMEOUT = 300.0
 DISPOSE_INTERVAL = 0.5
+
+#: Seconds between two reads of a stack whose latest event announced
+#: another state than Heat's answer shows: Heat announces a state a
+#: moment before it writes it, or the event came between a read and
+#: the wait that followed it (within ``stack_events.HINT_SECONDS``).
+SETTLE_STEP = 0.05
 
 INPUTS = ('hurtle.stack.template', 'hurtle.stack.parameters',
           'hurtle.stack.files', 'hurtle.stack.environment')
@@ -160,12 +175,16 @@ class StackBackend(backend.KindBackend):
     :param deployer_factory: ``f(caller, region)`` → a
         ``hurtle.sdk.Deployer`` (default: the Heat driver, see
         :meth:`heat_deployer`).
+    :param events: the :class:`hurtle.cc.stack_events.Hub`
+        :meth:`wait_change` waits on (default: one of its own, which no
+        source feeds).
     """
 
-    def __init__(self, conf, store, deployer_factory=None):
+    def __init__(self, conf, store, deployer_factory=None, events=None):
         self.conf = conf
         self.store = store
         self.deployer_factory = deployer_factory or self.heat_deployer
+        self.events = events if events is not None else stack_events.Hub()
 
     def heat_deployer(self, caller, region):
         """The Heat deployer for ``caller``'s project, with its trust."""
@@ -300,6 +319,45 @@ class StackBackend(backend.KindBackend):
                       'hurtle.stack.outputs': json.dumps(
                           details.outputs or {}, sort_keys=True)})
         self.store.update(entity.identifier, entity, extras)
+
+    def wait_change(self, entity, extras, timeout):
+        """Block until the Heat stack of ``entity`` may have changed, for
+        ``timeout`` seconds (float) at most; returns None. The OCCI
+        server then reads the stack again (:meth:`retrieve`, with the
+        caller's credentials): an event is a hint, never data.
+
+        It returns when an event names the stack's Heat id, else after
+        ``[cc] stack_poll_interval`` seconds while no event source is
+        live, ``[cc] stack_recheck_interval`` while one is, and
+        :data:`SETTLE_STEP` while the latest event announced another
+        state than ``hurtle.stack.state`` shows. A stack without a Heat
+        id yet (``CREATE_PENDING``) is polled.
+
+        :param entity: the stack, as :meth:`retrieve` last left it.
+        :raises hurtle.occi.errors.Forbidden: the caller is no SO (403).
+        :raises hurtle.occi.errors.NotFound: the stack is not one of
+            the calling SO's app (404).
+        """
+        self._caller(extras)
+        if self.store.get(entity.identifier, extras) is None:
+            raise errors.NotFound('no stack %s' % entity.identifier)
+        timeout = float(timeout)
+        if timeout <= 0:
+            return None
+        attrs = entity.attributes
+        heat_id = attrs.get('hurtle.stack.id')
+        if not heat_id:
+            time.sleep(min(timeout, self.conf.cc.stack_poll_interval))
+            return None
+        step = self.conf.cc.stack_poll_interval
+        if self.events.live():
+            hint = self.events.hint(heat_id)
+            if hint is not None and hint != attrs.get('hurtle.stack.state'):
+                step = SETTLE_STEP
+            else:
+                step = self.conf.cc.stack_recheck_interval
+        self.events.wait(heat_id, min(timeout, step))
+        return None
 
     def update(self, old, new, extras):
         caller = self._caller(extras)

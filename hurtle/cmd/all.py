@@ -83,8 +83,11 @@ class StopRequested(Exception):
 class Child(object):
     """One Hurtle service run as a child process."""
 
-    def __init__(self, name, module, probe_url, conf):
+    def __init__(self, name, module, probe_url, conf, env=None):
         self.name = name
+        #: Environment variables set for the child, beside this
+        #: process's.
+        self.env = dict(env or {})
         self.module = module
         self.probe_url = probe_url
         self.log_path = os.path.join(conf.state_path, 'log',
@@ -105,9 +108,9 @@ class Child(object):
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         with open(self.log_path, 'ab') as log:
             self.proc = subprocess.Popen(
-                self.args, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, process_group=0,
-                preexec_fn=parent_death.preexec())
+                self.args, env=dict(os.environ, **self.env), stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                process_group=0, preexec_fn=parent_death.preexec())
 
     def answers(self):
         """True once the child answers HTTP on ``probe_url`` (any
@@ -213,13 +216,30 @@ def _url(host, port, path):
     return 'http://%s:%d%s' % (host, port, path)
 
 
+def _local_url(host, port, path):
+    """``_url`` with a wildcard ``host`` replaced by the loopback address
+    of its family."""
+    host = {'0.0.0.0': '127.0.0.1', '::': '::1', '': '127.0.0.1'}.get(
+        host, host)
+    return _url('[%s]' % host if ':' in host else host, port, path)
+
+
 def children(conf):
     """The child services of the embedded default: Heat, CC, SM (the
-    order they are started in; they are stopped in reverse)."""
+    order they are started in; they are stopped in reverse).
+
+    The embedded Heat is told the URL of the CC started beside it
+    (``[embedded_heat] cc_url``, through the environment, unless the
+    configuration sets it), to which it sends its stack events
+    (``hurtle.heat.notifier``)."""
     heat = conf.embedded_heat
+    heat_env = {}
+    if not heat.cc_url:
+        heat_env['OS_EMBEDDED_HEAT__CC_URL'] = _local_url(
+            conf.cc.host, conf.cc.port, '/')
     return [
         Child('hurtle-heat', 'hurtle.cmd.heat',
-              _url(heat.host, heat.port, '/'), conf),
+              _url(heat.host, heat.port, '/'), conf, env=heat_env),
         Child('hurtle-cc', 'hurtle.cmd.cc',
               _url(conf.cc.host, conf.cc.port, '/-/'), conf),
         Child('hurtle-sm', 'hurtle.cmd.sm',

@@ -69,6 +69,21 @@ cc_opts = [
                  help='Seconds before the first restart of a dead SO; '
                       'doubled after each failed attempt, up to '
                       'restart_backoff_max.'),
+    cfg.FloatOpt('stack_poll_interval', default=1.0, min=0.05,
+                 help='Seconds between two reads of a stack from Heat '
+                      'while an SO waits for it to change (a GET of '
+                      'the stack kind with If-None-Match and "Prefer: '
+                      'wait=N") and no stack event source is live (see '
+                      'stack_recheck_interval).'),
+    cfg.FloatOpt('stack_recheck_interval', default=10.0, min=0.05,
+                 help='Seconds between two reads of a stack from Heat '
+                      'while an SO waits for it to change and a stack '
+                      'event source is live (the embedded Heat under '
+                      'hurtle-all, which posts an event to the CC for '
+                      'each change of a stack): the stack is read again '
+                      'as soon as an event names it, and after this '
+                      'many seconds at the latest, should an event be '
+                      'lost.'),
     cfg.FloatOpt('restart_backoff_max', default=30.0, min=0,
                  help='Longest wait, in seconds, between two restarts of '
                       'a dead SO.'),

@@ -50,6 +50,16 @@ embedded_heat_opts = [
                help='Optional heat.conf file merged after the generated one '
                     '(its values win), e.g. for an [sdc] section or Heat '
                     'tuning options.'),
+    cfg.URIOpt('cc_url', schemes=['http', 'https'],
+               help='Base URL of the CC this Heat tells of every change '
+                    'of a stack (the oslo.messaging notifier driver '
+                    'hurtle_cc posts each to <cc_url>stack-events, with '
+                    'a token derived from the local secret of [DEFAULT] '
+                    'state_path), so that SOs waiting for a stack read it '
+                    'again at once. hurtle-all sets it to the CC it '
+                    'starts (environment variable '
+                    'OS_EMBEDDED_HEAT__CC_URL). Unset: no events (SOs '
+                    'poll, [cc] stack_poll_interval).'),
     cfg.BoolOpt('fix_sqlite_id_reuse',
                 default=True,
                 advanced=True,

@@ -55,6 +55,7 @@ from hurtle.heat import heatconf
 from hurtle.heat import interrupted
 from hurtle.occi import server as occi_server
 from hurtle import process_lock
+from hurtle import stack_event_format as wire
 
 LOG = logging.getLogger(__name__)
 
@@ -108,6 +109,12 @@ class Settings:
     #: ``((name, value), ...)``: keyword arguments of
     #: ``hurtle.occi.server.make_server`` (its defaults when left out).
     server_options: tuple = ()
+    #: The CC's ``/stack-events`` URL, to which Heat's notifications go
+    #: (``hurtle.heat.notifier``); None: no notifications.
+    stack_events_url: str = None
+    #: Hurtle's ``[DEFAULT] state_path`` (the local secret the stack
+    #: events token is derived from).
+    hurtle_state_path: str = None
 
     @classmethod
     def from_conf(cls, conf, service_catalogue=(), groups=None):
@@ -115,6 +122,9 @@ class Settings:
         ``[embedded_heat]``, ``[wsgi]`` and the oslo.log options."""
         group = conf.embedded_heat
         state_dir = group.state_path or os.path.join(conf.state_path, 'heat')
+        events_url = None
+        if group.cc_url:
+            events_url = group.cc_url.rstrip('/') + wire.PATH
         return cls(host=group.host, port=group.port,
                    state_dir=os.path.abspath(state_dir),
                    hurtle_plugins=group.hurtle_plugins,
@@ -127,7 +137,9 @@ class Settings:
                    groups=tuple((name, tuple(options.items()))
                                 for name, options in (groups or {}).items()),
                    server_options=tuple(sorted(
-                       wsgi_conf.server_options(conf).items())))
+                       wsgi_conf.server_options(conf).items())),
+                   stack_events_url=events_url,
+                   hurtle_state_path=os.path.abspath(conf.state_path))
 
 
 def _select_threading_backend():
@@ -210,6 +222,15 @@ class EmbeddedHeat(object):
             raise LaunchError('cannot bind %s:%d: %s'
                               % (host, port, exc.strerror or exc))
 
+    def _stack_events(self):
+        s = self.settings
+        if not s.stack_events_url:
+            return None
+        if not s.hurtle_state_path:
+            raise heatconf.ConfigError('stack events need Hurtle\'s '
+                                       'state_path (the local secret)')
+        return {'url': s.stack_events_url, 'state_path': s.hurtle_state_path}
+
     def _prepare_files(self):
         s = self.settings
         try:
@@ -223,7 +244,8 @@ class EmbeddedHeat(object):
                 service_catalogue=s.service_catalogue,
                 groups={name: dict(options) for name, options in s.groups},
                 keystone={name: dict(options)
-                          for name, options in s.keystone})
+                          for name, options in s.keystone},
+                stack_events=self._stack_events())
             self.conf_file = heatconf.write(s.state_dir, text)
         except heatconf.ConfigError as exc:
             raise LaunchError(str(exc))

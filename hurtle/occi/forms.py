@@ -118,6 +118,11 @@ def check_origin(environ, own_url, form):
                                % (origin(referer) or 'elsewhere', own))
 
 
+class NotUTF8(errors.BadRequest):
+    """A form post's field does not decode as UTF-8 once its %XX
+    escapes are decoded (400)."""
+
+
 def _fields(body):
     """``[(name, value)]`` of an urlencoded body.
 
@@ -127,6 +132,9 @@ def _fields(body):
         return urllib.parse.parse_qsl(body or '', keep_blank_values=True,
                                       errors='strict',
                                       max_num_fields=MAX_FIELDS)
+    except UnicodeDecodeError as exc:
+        raise NotUTF8('malformed form: a percent-encoded field is not '
+                      'UTF-8 (byte %%%02X)' % exc.object[exc.start])
     except ValueError as exc:
         raise errors.BadRequest('malformed form: %s' % exc)
 
@@ -137,6 +145,10 @@ def is_form(request):
         return False
     try:
         names = [name for name, _value in _fields(request.body)]
+    except NotUTF8:
+        # Neither a form nor an OCCI text body (curl -d sends this type)
+        # can be read then: say so, rather than "no kind given".
+        raise
     except errors.BadRequest:
         return False
     return pages.FORM_FIELD in names or pages.METHOD_FIELD in names

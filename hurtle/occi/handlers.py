@@ -138,9 +138,18 @@ class _Context(entities.EntityEngine):
         return data
 
     # responses ------------------------------------------------------------
-    def respond(self, status, what, *args, headers=None):
+    def respond(self, status, what, *args, headers=None, next_url=None):
+        """Render ``what`` (a rendering's method name) of ``args``.
+
+        :param next_url: the next page of a paged collection; renderings
+            that show links (HTML) show it beside the ``Link`` header.
+        """
         render = getattr(self.out, what)
-        out_headers, body = render(*args)
+        if next_url is not None and getattr(self.out, 'shows_next_page',
+                                            False):
+            out_headers, body = render(*args, next_url=next_url)
+        else:
+            out_headers, body = render(*args)
         return status, list(headers or []) + list(out_headers), body
 
     def ok(self, status=200, headers=None):
@@ -335,14 +344,27 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             result.append(entity)
         return result
 
+    def _single(self, name, default=None):
+        """The one value of query parameter ``name`` (``default`` when
+        absent).
+
+        :raises BadRequest: given more than once (which one was meant?).
+        """
+        values = self.req.query.get(name)
+        if values is None:
+            return default
+        if len(values) > 1:
+            raise errors.BadRequest('%s given %d times in the query; give '
+                                    'it once.' % (name, len(values)))
+        return values[0]
+
     def _page(self, entities):
         query = self.req.query
         if 'page' not in query and 'number' not in query:
             return entities
         try:
-            page = int(query.get('page', ['1'])[-1])
-            number = int(query.get('number',
-                                   [str(self.app.max_page)])[-1])
+            page = int(self._single('page', '1'))
+            number = int(self._single('number', str(self.app.max_page)))
         except ValueError:
             raise errors.BadRequest('page and number must be integers.')
         if page < 1 or number < 1:
@@ -384,38 +406,48 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         ``limit`` above ``max_page`` is cut to it (as OpenStack APIs
         cut to their ``max_limit``).
 
-        :raises BadRequest: ``limit`` is not an integer >= 1, or
-            ``marker`` is empty.
+        :raises BadRequest: ``limit`` is not an integer >= 1,
+            ``marker`` is empty, or either is given twice.
         """
         query = self.req.query
         limit = marker = None
         if 'limit' in query:
             try:
-                limit = int(query['limit'][-1])
+                limit = int(self._single('limit'))
             except ValueError:
                 limit = 0
             if limit < 1:
                 raise errors.BadRequest('limit must be an integer >= 1.')
             limit = min(limit, self.app.max_page)
         if 'marker' in query:
-            marker = query['marker'][-1]
+            marker = self._single('marker')
             if not marker:
                 raise errors.BadRequest('marker must be the id of the '
                                         'last member of the previous '
                                         'page.')
         return limit, marker
 
-    def _next_link(self, key, limit, last):
-        """The ``Link: <...>; rel="next"`` header of a page whose last
-        member is ``last`` (an entity or its key)."""
+    def _next_url(self, key, limit, last):
+        """The URL of the page after one whose last member is ``last``
+        (an entity or its key)."""
         query = {k: v for k, v in self.req.query.items()
                  if k not in ('limit', 'marker')}
         query['limit'] = [str(limit)]
         query['marker'] = [getattr(last, 'identifier', last)
                            .rsplit('/', 1)[-1]]
-        url = renderings.absolute(self.req.hostname, key) + '?' + \
+        return renderings.absolute(self.req.hostname, key) + '?' + \
             urllib.parse.urlencode(query, doseq=True)
-        return [('Link', '<%s>; rel="next"' % url)]
+
+    def _paged(self, status, what, items, key, limit, more, *args):
+        """:meth:`respond` with ``what`` of ``items`` (and ``args``),
+        with a ``Link: <...>; rel="next"`` header (and ``next_url``)
+        when ``more`` members follow."""
+        if not more:
+            return self.respond(status, what, items, *args)
+        url = self._next_url(key, limit, items[-1])
+        return self.respond(status, what, items, *args,
+                            headers=[('Link', '<%s>; rel="next"' % url)],
+                            next_url=url)
 
     def _get_kind(self, key, kind, limit, marker):
         """GET of a kind's collection without filters: the store selects
@@ -430,7 +462,8 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                                      renderings.HtmlRendering)):
             items, more = registry.list_resources(
                 extras, kind, limit=limit, marker=marker, keys_only=True)
-            headers = self._next_link(key, limit, items[-1]) if more else []
+            headers = [('Link', '<%s>; rel="next"' % self._next_url(
+                key, limit, items[-1]))] if more else []
             return self.respond(200, 'locations',
                                 renderings.absolute_paths(self.out.host,
                                                           items),
@@ -443,15 +476,12 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             items, more = registry.list_resources(
                 extras, kind, limit=limit, marker=marker, members=True)
             if self.retrieve_free(occi_members.mixins_of(items)):
-                headers = self._next_link(key, limit, items[-1]) \
-                    if more else []
-                return self.respond(200, 'members', items, key,
-                                    headers=headers)
+                return self._paged(200, 'members', items, key, limit, more,
+                                   key)
         items, more = registry.list_resources(extras, kind, limit=limit,
                                               marker=marker)
-        headers = self._next_link(key, limit, items[-1]) if more else []
         self.retrieve_all(items)
-        return self.respond(200, 'collection', items, key, headers=headers)
+        return self._paged(200, 'collection', items, key, limit, more, key)
 
     def _kept_members(self, key, kind, limit, marker):
         """A JSON page of ``kind``'s collection from the members'
@@ -567,9 +597,8 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         if isinstance(self.out, renderings.JsonRendering) or \
                 isinstance(self.out, renderings.HtmlRendering):
             self.retrieve_all(entities)
-        headers = self._next_link(key, limit, entities[-1]) if more else []
-        return self.respond(200, 'collection', entities, key,
-                            headers=headers)
+        return self._paged(200, 'collection', entities, key, limit, more,
+                           key)
 
     do_head = do_get
 

@@ -338,20 +338,35 @@ def render_link(target, rel, self_loc=None, categories=(), attributes=None):
     return '; '.join(out)
 
 
-def header_lines_from_body(body):
+#: A header line's name (RFC 7230 3.2: a token).
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def header_lines_from_body(body, strict=False):
     """Collect OCCI header lines from a text/plain body (GFD.185 3.6.2).
 
+    Lines with other header names are ignored, as unknown HTTP headers
+    are; empty lines and ``#`` comments too.
+
+    :param strict: a line that is not ``Name: value`` at all is an
+        error (a request body: it is junk, or not the rendering its
+        ``Content-Type`` says); else it is skipped (a response of a peer).
     :returns: dict header name -> list of raw values (lines may carry
         comma-joined values; they are split quote-aware later).
+    :raises BadRequest: ``strict`` and such a line (1-based number given).
     """
     found = {name: [] for name in OCCI_HEADERS}
     lower = {name.lower(): name for name in OCCI_HEADERS}
-    for line in body.split('\n'):
+    for number, line in enumerate(body.split('\n'), 1):
         line = line.strip()
         if not line or line.startswith('#'):
             continue
         name, sep, rest = line.partition(':')
         key = lower.get(name.strip().lower())
+        if strict and not (sep and _HEADER_NAME.match(name.strip())):
+            raise errors.BadRequest(
+                'text/plain body line %d is not a header line ("Name: '
+                'value"): %s' % (number, _short(line)))
         if not sep or key is None:
             # Unknown lines are ignored like unknown HTTP headers.
             continue

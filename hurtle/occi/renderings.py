@@ -165,6 +165,9 @@ class BaseRendering(object):
     #: :meth:`categories` depends only on the categories given, the
     #: class and :attr:`category_host` (its answer may be reused)
     categories_cacheable = True
+    #: :meth:`collection` takes ``next_url`` (the next page of a paged
+    #: collection) and shows it
+    shows_next_page = False
 
     def __init__(self, registry):
         self.registry = registry
@@ -203,14 +206,15 @@ class BaseRendering(object):
         raise errors.BadRequest('%s cannot render a collection.'
                                 % self.mime_type)
 
-    def members(self, members, path):
+    def members(self, members, path, **options):
         """Render a kind's collection at ``path`` from its members
         (:class:`hurtle.occi.members.Member` records, resources without
         links): the same ``(headers, body)`` as :meth:`collection` of
         their entities. Default: :meth:`collection` (a ``Member`` has
         the ``identifier``, ``kind``, ``mixins`` and ``actions`` of its
-        entity; its ``attributes`` are the rendered ones)."""
-        return self.collection(members, path)
+        entity; its ``attributes`` are the rendered ones); ``options``
+        go to it (``next_url`` where :attr:`shows_next_page`)."""
+        return self.collection(members, path, **options)
 
     def categories(self, categories):
         raise errors.BadRequest('%s cannot render the query interface.'
@@ -313,7 +317,8 @@ class TextPlainRendering(_TextRendering):
     mime_type = 'text/plain'
 
     def parse(self, headers, body):
-        header_map = parsing.header_lines_from_body(body or '')
+        header_map = parsing.header_lines_from_body(
+            body or '', strict=True)
         data = _data_from_header_map(header_map)
         if data.is_empty():
             data = _data_from_header_map(
@@ -798,6 +803,8 @@ class HtmlRendering(BaseRendering):
     mime_type = 'text/html'
     #: pages link to :attr:`home`, attribute information may change
     categories_cacheable = False
+    #: a page of a collection links to the next one (``next_url``)
+    shows_next_page = True
 
     def __init__(self, registry):
         super().__init__(registry)
@@ -847,7 +854,7 @@ class HtmlRendering(BaseRendering):
         return [c for c in self.registry.get_categories(None)
                 if repr(c) == 'kind' and getattr(c, 'location', None)]
 
-    def _instances(self, entities):
+    def _instances(self, entities, next_url=None):
         rows = []
         for entity in entities:
             url = absolute(self.host, entity.identifier)
@@ -860,8 +867,11 @@ class HtmlRendering(BaseRendering):
                             pages.esc('' if state is None else state)))
         if not rows:
             return '<p id="no-instances">No instances.</p>'
+        more = '<p id="next-page">%s</p>' % pages.link(
+            next_url, 'Next page') if next_url else ''
         return ('<table class="instances"><tr><th>Instance</th><th>Kind'
-                '</th><th>State</th></tr>%s</table>' % ''.join(rows))
+                '</th><th>State</th></tr>%s</table>%s' % (''.join(rows),
+                                                          more))
 
     def entity(self, entity):
         kind = entity.kind
@@ -889,14 +899,16 @@ class HtmlRendering(BaseRendering):
         return self._page(entity.identifier, inner,
                           refresh=self._busy(entity))
 
-    def collection(self, entities, path):
+    def collection(self, entities, path, next_url=None):
+        """The page of a collection; ``next_url``: its next page (a
+        link below the instances)."""
         cat = self.registry.get_category(path, None)
         busy = any(self._busy(e) for e in entities)
+        listed = '<h2>Instances</h2>' + self._instances(entities, next_url)
         if path == '/':
             inner = ''.join(self._kind_section(k) for k in self._kinds())
-            inner += '<h2>Instances</h2>' + self._instances(entities)
-            return self._page('Services', inner, refresh=busy)
-        inner = '<h2>Instances</h2>' + self._instances(entities)
+            return self._page('Services', inner + listed, refresh=busy)
+        inner = listed
         if cat is not None and repr(cat) == 'kind':
             inner = self._kind_section(cat, with_form=True) + inner
             return self._page(cat.title or cat.term, inner, refresh=busy)

@@ -285,9 +285,10 @@ class ServiceBackend(backend.KindBackend):
                                      lease=self.lifecycle.leases.lease())
         if operation is None:
             row = self.store.load(instance_id)
-            raise errors.Conflict('instance is in state %s; only an active '
-                                  'instance can be updated'
-                                  % (row.state if row else 'destroy'))
+            raise errors.Conflict(
+                'instance is in state %s; only an instance in state %s can '
+                'be updated' % (row.state if row else 'destroy',
+                                ' or '.join(sorted(states.UPDATABLE))))
         old.attributes.update(changed)
         old.attributes['mcn.service.state'] = states.UPDATE
         self.lifecycle.update(instance_id, changed, operation)

@@ -44,6 +44,10 @@ BUILT_KEY = 'hurtle.built'
 #: ``global_conf`` key of the pipeline's application itself, given to the
 #: filter factories: ``so_auth`` sends authenticated SOs straight there.
 APPLICATION_KEY = 'hurtle.application'
+#: ``global_conf`` key of the CC's stack events hub
+#: (``hurtle.cc.stack_events.Hub``), shared by the stack kind, which
+#: waits on it, and ``/stack-events``, which feeds it.
+STACK_EVENTS_KEY = 'hurtle.stack_events'
 
 PASTE_FILE = 'api-paste.ini'
 #: The pipelines installed with the package.
@@ -146,7 +150,8 @@ def cc_app_factory(global_conf, **local_conf):
     :func:`load_app`."""
     from hurtle.cc import api
     conf = global_conf[CONF_KEY]
-    application, backend = api.make_application(conf)
+    application, backend = api.make_application(
+        conf, stack_events=global_conf.get(STACK_EVENTS_KEY))
     application.category_locations = conf.occi.category_locations
     global_conf[BUILT_KEY](backend)
     return application
@@ -162,6 +167,18 @@ def cc_monitoring_app_factory(global_conf, **local_conf):
     conf = global_conf[CONF_KEY]
     return service.MonitoringService(
         conf, monitoring.load(conf), store.AppStore(conf.database.connection))
+
+
+def cc_stack_events_app_factory(global_conf, **local_conf):
+    """``POST /stack-events`` of the CC (:mod:`hurtle.cc.stack_events_api`)
+    feeding the hub the stack kind waits on; its token is derived from
+    the local secret of ``[DEFAULT] state_path``."""
+    from hurtle.cc import stack_events_api
+    from hurtle import local_secret
+    conf = global_conf[CONF_KEY]
+    return stack_events_api.StackEventsApp(
+        global_conf[STACK_EVENTS_KEY],
+        local_secret.load_or_create(conf.state_path))
 
 
 def healthcheck_app_factory(global_conf, **local_conf):
@@ -219,8 +236,10 @@ def load_app(conf, name):
     # ConfigLoader.get_context rather than paste.deploy.loadapp: loadapp
     # would copy global_conf into the ini parser's defaults, which hold
     # strings only.
+    from hurtle.cc import stack_events
     loader = loadwsgi.ConfigLoader(find_paste_config(conf))
     application = loader.get_context(
         loadwsgi.APP, name,
-        global_conf={CONF_KEY: conf, BUILT_KEY: built.append}).create()
+        global_conf={CONF_KEY: conf, BUILT_KEY: built.append,
+                     STACK_EVENTS_KEY: stack_events.Hub()}).create()
     return application, built[0]

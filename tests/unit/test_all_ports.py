@@ -104,3 +104,28 @@ class WaitAllStopTest(testtools.TestCase):
         err = self.assertRaises(RuntimeError, all_cmd.wait_all,
                                 [self.child], timeout=0.3)
         self.assertIn('silent did not answer', str(err))
+
+
+class HeatChildTest(testtools.TestCase):
+    """hurtle-all tells its embedded Heat the URL of its CC (stack
+    events, hurtle.heat.notifier), through the environment."""
+
+    def conf(self, **overrides):
+        from tests import conf_fixture
+        return self.useFixture(conf_fixture.HurtleConf(**overrides)).conf
+
+    def test_the_heat_child_gets_the_cc_url(self):
+        conf = self.conf(cc__host='0.0.0.0', cc__port=9887)
+        heat, cc, sm = all_cmd.children(conf)
+        self.assertEqual({'OS_EMBEDDED_HEAT__CC_URL':
+                          'http://127.0.0.1:9887/'}, heat.env)
+        self.assertEqual({}, cc.env)
+        self.assertEqual({}, sm.env)
+
+    def test_ipv6_and_a_configured_url(self):
+        heat = all_cmd.children(self.conf(cc__host='::1'))[0]
+        self.assertEqual('http://[::1]:8887/',
+                         heat.env['OS_EMBEDDED_HEAT__CC_URL'])
+        heat = all_cmd.children(self.conf(
+            embedded_heat__cc_url='http://cc.example/'))[0]
+        self.assertEqual({}, heat.env)

@@ -291,6 +291,16 @@ class ServedFormsTest(base.ServedAppTestCase):
         self.assertEqual(200, self.req('GET', where).status_code)
         self.assertEqual(1, len(self.created()))
 
+    def test_percent_encoded_field_not_utf8_is_400_saying_so(self):
+        # %E9 is Latin-1 "e acute": the form cannot be read, and the
+        # message says why (it said "No kind given" as an OCCI body).
+        resp = self.req('POST', '/app/', dict(
+            HTML, **{'Content-Type': forms.FORM_TYPE, 'Origin': self.base}),
+            '_form=create&occi.app.name=caf%E9&occi.app.image=i')
+        self.assertEqual(400, resp.status_code)
+        self.assertIn('not UTF-8 (byte %E9)', resp.text)
+        self.assertEqual([], self.created())
+
     def test_urlencoded_occi_without_form_fields_is_text_plain(self):
         # curl -d sends this Content-Type: it stays the OCCI text/plain
         # rendering, answered 201 as before.

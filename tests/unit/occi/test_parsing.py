@@ -133,6 +133,23 @@ class TestGrammar(testtools.TestCase):
         self.assertEqual(['x=1', 'y="2"', 'z=3'],
                          values['X-OCCI-Attribute'])
 
+    def test_body_lines_strict_refuses_junk(self):
+        body = 'Category: a; scheme="s#"\nnot a header\n'
+        self.assertEqual(['a; scheme="s#"'], parsing.header_lines_from_body(
+            body)['Category'])
+        exc = self.assertRaises(errors.BadRequest,
+                                parsing.header_lines_from_body, body,
+                                strict=True)
+        self.assertIn('line 2 is not a header line', exc.message)
+        for junk in ('a=b&c=d', ': no name', 'two words: x'):
+            self.assertRaises(errors.BadRequest,
+                              parsing.header_lines_from_body, junk,
+                              strict=True)
+        # Other header names, comments and blank lines stay allowed.
+        found = parsing.header_lines_from_body(
+            '# c\n\nUser-Agent: x\nX-OCCI-Attribute: a=1\n', strict=True)
+        self.assertEqual(['a=1'], found['X-OCCI-Attribute'])
+
     def test_accept_order(self):
         self.assertEqual(
             ['text/occi', 'application/occi+json', 'text/*', '*/*'],

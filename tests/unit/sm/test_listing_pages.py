@@ -16,6 +16,7 @@ rendering and together list exactly the whole collection in its order;
 bad input is a 400, and another project's id as marker is refused as an
 unknown one (nothing tells it exists).
 """
+import html
 import re
 import urllib.parse
 
@@ -84,6 +85,22 @@ class TestListingPages(testtools.TestCase):
             self.assertEqual([whole[0:2], whole[2:4], whole[4:5]], pages,
                              accept)
 
+    def test_html_pages_link_to_the_next_one(self):
+        # A browser shows no Link header: the page itself links on.
+        pages, url = [], 'svc/?limit=2'
+        while url:
+            resp = self.get(url, 'text/html')
+            self.assertEqual(200, resp.status_code, resp.text)
+            pages.append(re.findall(r'<td><a href="[^"]*(/svc/p1-\d)"',
+                                    resp.text))
+            found = re.search(r'<p id="next-page"><a href="([^"]+)">',
+                              resp.text)
+            url = found and html.unescape(found.group(1))
+            self.assertEqual(url, self.next_url(resp))
+        self.assertEqual([['/svc/p1-0', '/svc/p1-1'],
+                          ['/svc/p1-2', '/svc/p1-3'], ['/svc/p1-4']], pages)
+        self.assertNotIn('next-page', self.get('svc/', 'text/html').text)
+
     def test_marker_starts_after_it_and_last_page_has_no_next(self):
         resp = self.get('svc/?limit=2&marker=p1-2')
         self.assertEqual(['/svc/p1-3', '/svc/p1-4'], self.paths(resp))
@@ -113,6 +130,14 @@ class TestListingPages(testtools.TestCase):
                 resp = self.get(path + value)
                 self.assertEqual(400, resp.status_code, path + value)
                 self.assertIn('limit', resp.text)
+
+    def test_parameter_given_twice_is_400(self):
+        # Which one was meant? (The last one was taken silently.)
+        for query in ('limit=2&limit=3', 'marker=p1-0&marker=p1-1',
+                      'page=1&page=2', 'number=2&number=2'):
+            resp = self.get('svc/?' + query)
+            self.assertEqual(400, resp.status_code, query)
+            self.assertIn('given 2 times', resp.text)
 
     def test_empty_or_unknown_marker_is_400(self):
         for path in ('svc/?marker=', 'svc/?marker=nope',

@@ -72,7 +72,8 @@ class SMTest(testtools.TestCase):
         self.wait_state(location, {states.FAILED})
         err = self.assertRaises(errors.Conflict, self.client.update,
                                 location, KIND, {'svc.colour': 'red'})
-        self.assertIn('only an active instance', err.message)
+        self.assertIn('only an instance in state active or degraded can '
+                      'be updated', err.message)
         self.client.delete(location)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -140,7 +141,8 @@ class SMTest(testtools.TestCase):
         err = self.assertRaises(errors.Conflict, self.client.put,
                                 '/svc/dupx', KIND, {'svc.size': 1,
                                                     'svc.colour': 'red'})
-        self.assertIn('only an active instance', err.message)
+        self.assertIn('only an instance in state active or degraded can '
+                      'be updated', err.message)
         self.assertRaises(errors.Conflict, other.put, '/svc/dupx', KIND,
                           {'svc.size': 2})
         self.assertEqual(before, self.client.get(location).attributes)

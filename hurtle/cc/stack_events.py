@@ -1,0 +1,145 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The CC's in-process hub of Heat stack events
+(doc/source/contributor/cc-api.rst, "Waiting for a stack").
+
+An event says only that Heat's stack ``<id>`` may have changed (with the
+state Heat announced, as a hint): whoever waits re-reads the stack from
+Heat with its own credentials. Events come from the embedded Heat's
+notifier driver (:mod:`hurtle.heat.notifier`, through
+:mod:`hurtle.cc.stack_events_api`) or from a notification listener.
+
+* :meth:`Hub.wait` blocks a thread until an event for one stack, or a
+  timeout;
+* :meth:`Hub.notify` wakes every thread waiting for that stack;
+* :meth:`Hub.live` tells whether an event source spoke recently
+  (:meth:`Hub.source_seen`): without one, waiters poll.
+
+Memory is bounded: a stack has an entry while a thread waits for it,
+and the latest hints are kept for :data:`HINT_SECONDS` and for
+:data:`MAX_HINTS` stacks at most.
+"""
+import collections
+import threading
+import time
+
+#: Seconds the latest announced state of a stack is remembered.
+HINT_SECONDS = 2.0
+#: Stacks whose latest announced state is remembered, at most.
+MAX_HINTS = 4096
+#: Seconds a source counts as live after it last spoke; the embedded
+#: Heat's driver speaks at least every ``hurtle.heat.notifier.HEARTBEAT``.
+LIVE_SECONDS = 15.0
+
+
+class _Waiters(object):
+    """The threads waiting for one stack: one Event, and how many wait."""
+
+    __slots__ = ('event', 'count')
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.count = 0
+
+
+class Hub(object):
+    """Wakes the threads waiting for a Heat stack when it may have
+    changed (thread-safe).
+
+    :param clock: ``time.monotonic`` or a stand-in returning seconds.
+    """
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._waiting = {}
+        self._hints = collections.OrderedDict()
+        self._source_at = None
+        #: Events received (for figures and tests).
+        self.received = 0
+
+    def wait(self, stack_id, timeout):
+        """Block until :meth:`notify` of ``stack_id`` or ``timeout``
+        seconds (float; <= 0: no wait).
+
+        :returns: True when woken by an event, False on timeout.
+        """
+        if timeout <= 0:
+            return False
+        with self._lock:
+            waiters = self._waiting.get(stack_id)
+            if waiters is None:
+                waiters = self._waiting[stack_id] = _Waiters()
+            waiters.count += 1
+        try:
+            return waiters.event.wait(timeout)
+        finally:
+            with self._lock:
+                waiters.count -= 1
+                if (waiters.count == 0 and
+                        self._waiting.get(stack_id) is waiters):
+                    del self._waiting[stack_id]
+
+    def notify(self, stack_id, state=None):
+        """Wake every thread waiting for Heat's stack ``stack_id`` (str);
+        remember ``state`` (Heat's announced ``<ACTION>_<STATUS>``, a
+        hint) for :meth:`hint`. Also counts as the source speaking."""
+        now = self._clock()
+        with self._lock:
+            self.received += 1
+            self._source_at = now
+            if state:
+                self._hints[stack_id] = (state, now)
+                self._hints.move_to_end(stack_id)
+            self._forget_hints(now)
+            waiters = self._waiting.pop(stack_id, None)
+        if waiters is not None:
+            waiters.event.set()
+
+    def _forget_hints(self, now):
+        # Oldest first: drop past the age or the count (lock held).
+        while self._hints:
+            stack_id, (_state, at) = next(iter(self._hints.items()))
+            if len(self._hints) <= MAX_HINTS and now - at <= HINT_SECONDS:
+                break
+            del self._hints[stack_id]
+
+    def hint(self, stack_id):
+        """The state last announced for ``stack_id`` within
+        :data:`HINT_SECONDS`, or None."""
+        now = self._clock()
+        with self._lock:
+            found = self._hints.get(stack_id)
+        if found is None or now - found[1] > HINT_SECONDS:
+            return None
+        return found[0]
+
+    def source_seen(self):
+        """An event source spoke (a heartbeat without events)."""
+        with self._lock:
+            self._source_at = self._clock()
+
+    def live(self):
+        """Whether an event source spoke within :data:`LIVE_SECONDS`."""
+        with self._lock:
+            at = self._source_at
+        return at is not None and self._clock() - at <= LIVE_SECONDS
+
+    def waiting(self):
+        """Number of stacks some thread waits for (for tests)."""
+        with self._lock:
+            return len(self._waiting)
+
+    def hints(self):
+        """Number of stacks with a remembered hint (for tests)."""
+        with self._lock:
+            return len(self._hints)
