@@ -559,8 +559,8 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                     mixins.setdefault(str(mixin), mixin)
         if mixins and not self.retrieve_free(list(mixins.values())):
             return None
-        headers = self._next_link(key, limit, versions[-1][0]) \
-            if more else []
+        headers = [('Link', '<%s>; rel="next"' % self._next_url(
+            key, limit, versions[-1][0]))] if more else []
         return self.respond(200, 'fragments', documents, key,
                             headers=headers)
 
