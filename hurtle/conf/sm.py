@@ -53,6 +53,20 @@ sm_opts = [
                     'instance is failed.'),
     cfg.FloatOpt('poll_interval', default=1.0, min=0.05,
                  help='Seconds between two polls of an SO or the CC.'),
+    cfg.IntOpt('listing_cache_mb', default=32, min=0,
+               help='MiB of rendered instances the SM keeps for JSON '
+                    'listings (GET /<service>/ as application/occi+json, '
+                    'whole or paged): an instance is rendered again only '
+                    'when its record changed (read from the database on '
+                    'each listing, so changes made by other SMs show at '
+                    'once), or its project\'s mixins or the URL prefix '
+                    'did. An instance takes about its JSON size plus 500 '
+                    'bytes; least recently listed instances are dropped '
+                    'beyond the limit. Set it above the largest '
+                    'project\'s collection (a 10,000-instance project of '
+                    'the sample service takes about 6 MiB), or listings '
+                    'larger than it render every instance each time. 0 '
+                    'disables the cache.'),
     cfg.IntOpt('call_retries', default=3, min=0,
                help='Retries of a call to the CC or an SO that fails with '
                     'a connection error or 503.'),

@@ -77,6 +77,7 @@ from occi import exceptions as occi_exceptions
 
 from hurtle.occi import errors
 from hurtle.occi import forms
+from hurtle.occi import fragments
 from hurtle.occi import handlers
 from hurtle.occi import memo
 from hurtle.occi import registry as occi_registry
@@ -124,12 +125,17 @@ class Application(object):
     :param category_locations: ``'absolute'`` (default) or ``'path'``:
         how the query interface renders category locations (see the
         module docstring).
+    :param listing_cache: most bytes of rendered collection members
+        kept for JSON listings (:attr:`fragments`; used with a store that
+        has versions, :meth:`hurtle.occi.registry.EntityStore.versions`);
+        0 keeps none.
     :raises ValueError: unknown ``category_locations`` or a
         ``public_url`` that is not an http(s) URL.
     """
 
     def __init__(self, registry=None, max_body=1024 * 1024, max_page=1000,
-                 public_url=None, category_locations='absolute'):
+                 public_url=None, category_locations='absolute',
+                 listing_cache=32 * 1024 * 1024):
         self.registry = registry if registry is not None else \
             occi_registry.Registry()
         self.max_body = max_body
@@ -152,6 +158,10 @@ class Application(object):
         #: :class:`hurtle.occi.handlers.QueryHandler`).
         self.answers = memo.Memo(size=256)
         self._negotiated = memo.Memo(size=256)
+        #: Rendered members of JSON listings, reused while their rows'
+        #: versions and context are unchanged
+        #: (:meth:`hurtle.occi.handlers.CollectionHandler._get_kind`).
+        self.fragments = fragments.Fragments(listing_cache)
 
     @property
     def public_url(self):

@@ -177,6 +177,12 @@ class _Context(entities.EntityEngine):
         return func(key)
 
 
+#: Most members of a page :meth:`CollectionHandler._kept_members` reads
+#: by id when more than half of the page is not kept (beyond it, the
+#: page's rows are read at once).
+_FEW_MISSING = 50
+
+
 def _ordered(categories):
     """Kinds, then mixins, then actions, each by category id."""
     return sorted(categories, key=lambda c: ({'kind': 0, 'mixin': 1}.get(
@@ -465,6 +471,10 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                                                           items),
                                 headers=headers)
         if self.retrieve_free([kind]):
+            if isinstance(self.out, renderings.JsonRendering):
+                answer = self._kept_members(key, kind, limit, marker)
+                if answer is not None:
+                    return answer
             items, more = registry.list_resources(
                 extras, kind, limit=limit, marker=marker, members=True)
             if self.retrieve_free(occi_members.mixins_of(items)):
@@ -474,6 +484,87 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                                               marker=marker)
         self.retrieve_all(items)
         return self._paged(200, 'collection', items, key, limit, more, key)
+
+    def _kept_members(self, key, kind, limit, marker):
+        """A JSON page of ``kind``'s collection from the members'
+        documents kept in :attr:`hurtle.occi.app.Application.fragments`,
+        rendering (and keeping) those not kept at the version the store
+        reads now. The context of the documents is the project's
+        categories as read now (``categories_version``: user mixin
+        definitions included), the rendering and its host.
+
+        Reads: the page's keys and versions, then the rows of the few
+        members not kept; or, in a context not seen before or when most
+        are not kept, the page's keys, versions and rows at once.
+
+        :returns: the response, or ``None`` when the caller must render
+            as usual: the store keeps no versions, nothing may be kept,
+            a member was removed between the two reads, or a backend of
+            a member's mixins needs ``retrieve``.
+        :raises BadRequest: bad ``marker``.
+        :raises Forbidden: a mixin backend's ``authorize_list`` refuses.
+        """
+        cache = self.app.fragments
+        if not cache.max_bytes:
+            return None
+        registry = self.app.registry
+        extras = self.req.extras
+        out = self.out
+        context, categories = registry.categories_version(extras)
+        token, known = cache.context((context, out.mime_type, out.host))
+        missing = None
+        if known:
+            listed = registry.list_versions(extras, kind, limit=limit,
+                                            marker=marker)
+            if listed is None:
+                return None
+            versions, more = listed
+            found = cache.lookup(token, versions)
+            missing = [pair[0] for pair, kept in zip(versions, found)
+                       if kept is None]
+            if len(missing) > _FEW_MISSING and \
+                    2 * len(missing) > len(versions):
+                missing = None      # most: read the page's rows at once
+        visible = {str(c): c for c in categories() if repr(c) == 'mixin'} \
+            if missing is None or missing else {}
+        if missing is None:
+            listed = registry.list_versions(extras, kind, limit=limit,
+                                            marker=marker, mixins=visible)
+            if listed is None:
+                return None
+            read, more = listed
+            versions = [(member_key, version)
+                        for member_key, version, _member in read]
+            found = cache.lookup(token, versions) if known else \
+                [None] * len(read)
+            read = [item for item, kept in zip(read, found) if kept is None]
+        elif missing:
+            read = registry.versioned_members(extras, kind, missing,
+                                              visible)
+            if len(read) != len(missing):
+                return None
+        else:
+            read = ()
+        if read:
+            rendered = [(member_key, version, out.fragment(member),
+                         tuple(member.mixins))
+                        for member_key, version, member in read]
+            cache.keep(token, rendered)
+            made = iter(rendered)
+            found = [kept or next(made)[2:] for kept in found]
+        documents = []
+        mixins = {}
+        for document, member_mixins in found:
+            documents.append(document)
+            if member_mixins:
+                for mixin in member_mixins:
+                    mixins.setdefault(str(mixin), mixin)
+        if mixins and not self.retrieve_free(list(mixins.values())):
+            return None
+        headers = [('Link', '<%s>; rel="next"' % self._next_url(
+            key, limit, versions[-1][0]))] if more else []
+        return self.respond(200, 'fragments', documents, key,
+                            headers=headers)
 
     def do_get(self, key):
         """List a collection (GFD.185 3.4.2, 3.4.4), filtered by the

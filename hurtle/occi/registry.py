@@ -136,6 +136,36 @@ class EntityStore(abc.ABC):
                      occi_members.of_entity(e) for e in items]
         return items, more
 
+    def versions(self, extras, kind, limit=None, marker=None, mixins=None):
+        """One page of ``kind``'s collection as :meth:`listing` selects
+        it, each member with a version that changes whenever what is
+        rendered of it could (for
+        :class:`hurtle.occi.fragments.Fragments`); ``None`` when the store
+        keeps no versions (this default).
+
+        :param mixins: if given, ``{category id: Mixin}`` visible to the
+            project: each member's :class:`hurtle.occi.members.Member`
+            record too, its mixins resolved against these.
+        :returns: ``([(key, version)], more)`` (``version`` hashable),
+            ``([(key, version, Member)], more)`` with ``mixins``, or
+            ``None``.
+        :raises hurtle.occi.errors.BadRequest: as :meth:`listing`.
+        """
+        return None
+
+    def versioned_members(self, extras, kind, keys, mixins):
+        """The :class:`hurtle.occi.members.Member` records of ``keys``
+        (from :meth:`versions`), with the version each is read at; a key
+        that is no longer a member of the project's collection is left
+        out. Stores whose :meth:`versions` gives ``None`` need not
+        implement it.
+
+        :param mixins: ``{category id: Mixin}`` visible to the project
+            (the members' mixins are resolved against these).
+        :returns: ``[(key, version, Member)]`` in the order of ``keys``.
+        """
+        raise NotImplementedError()
+
 
 def page_of(entities, limit=None, marker=None):
     """``(page, more)``: the entities after the one whose id (last path
@@ -250,6 +280,18 @@ class PrefixStore(EntityStore):
                                    keys_only=keys_only, members=members)
         return store.listing(extras, kind, limit=limit, marker=marker,
                              keys_only=keys_only, members=members)
+
+    def versions(self, extras, kind, limit=None, marker=None, mixins=None):
+        """The versions of the kind's own store, if its location is one
+        of the prefixes (else ``None``). See
+        :meth:`EntityStore.versions`."""
+        store = self.stores.get(getattr(kind, 'location', None))
+        return None if store is None else store.versions(
+            extras, kind, limit=limit, marker=marker, mixins=mixins)
+
+    def versioned_members(self, extras, kind, keys, mixins):
+        return self.stores[kind.location].versioned_members(
+            extras, kind, keys, mixins)
 
 
 class MixinStore(abc.ABC):
@@ -592,3 +634,15 @@ class Registry(occi_registry.NonePersistentRegistry):
         :meth:`EntityStore.listing`."""
         return self.store.listing(extras, kind, limit=limit, marker=marker,
                                   keys_only=keys_only, members=members)
+
+    def list_versions(self, extras, kind, limit=None, marker=None,
+                      mixins=None):
+        """One page of ``kind``'s collection as ``(key, version)`` pairs
+        (with ``mixins``: ``(key, version, Member)``), or ``None``: see
+        :meth:`EntityStore.versions`."""
+        return self.store.versions(extras, kind, limit=limit, marker=marker,
+                                   mixins=mixins)
+
+    def versioned_members(self, extras, kind, keys, mixins):
+        """See :meth:`EntityStore.versioned_members`."""
+        return self.store.versioned_members(extras, kind, keys, mixins)

@@ -402,7 +402,8 @@ def make_application(conf, manifests):
     application = occi_app.Application(
         registry, public_url=conf.sm.public_url,
         max_page=conf.occi.max_page,
-        category_locations=conf.occi.category_locations)
+        category_locations=conf.occi.category_locations,
+        listing_cache=conf.sm.listing_cache_mb * 1024 * 1024)
     if conf.auth_strategy == 'noauth' or conf.sm.allowed_hosts:
         application.checks.append(hosts.HostGuard(
             conf.sm.allowed_hosts, conf.sm.public_url,

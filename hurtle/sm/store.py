@@ -237,20 +237,104 @@ class InstanceStore(registry.EntityStore):
             instance of this kind in this project (unknown and another
             project's alike).
         """
-        service = next((term for term, known in self.kinds.items()
-                        if known == kind), None)
+        service = self._service(kind)
         if service is None:
             return super().listing(extras, kind, limit, marker, keys_only,
                                    members)
+        # Columns, not ORM objects: building 10,000 of those cost more
+        # than the query.
+        columns = (models.ServiceInstance.id,) if keys_only else \
+            _MEMBER_COLUMNS if members else _ENTITY_COLUMNS
+        rows, more = self._page(extras, service, columns, limit, marker,
+                                scalars=keys_only)
+        if keys_only:
+            prefix = '/%s/' % service
+            return [prefix + instance_id for instance_id in rows], more
+        names = 7 if members else 9
+        mixins = self.mixins_of(registry.project_of(extras)) \
+            if any(r[names] for r in rows) else {}
+        if members:
+            return self._members(service, rows, mixins), more
+        return [self._entity(r, mixins) for r in rows], more
+
+    def versions(self, extras, kind, limit=None, marker=None, mixins=None):
+        """One page of ``kind``'s instances of the project, as
+        :meth:`listing` selects it, as ``(key, version)``: the version
+        is the row's ``updated_at`` as the database's text (written with
+        every change of a rendered column, by any SM; lease writes keep
+        it; in microseconds, so two writes of a row would share one only
+        in the same microsecond of their SMs' clocks, which the
+        lifecycle's compare-and-set assumes too). With ``mixins``, the
+        members too, read in the same rows. See
+        :meth:`hurtle.occi.registry.EntityStore.versions`.
+
+        :raises hurtle.occi.errors.BadRequest: as :meth:`listing`.
+        """
+        service = self._service(kind)
+        if service is None:
+            return None
+        prefix = '/%s/' % service
+        if mixins is None:
+            rows, more = self._page(extras, service, _VERSION_COLUMNS, limit,
+                                    marker)
+            return [(prefix + instance_id, version)
+                    for instance_id, version in rows], more
+        rows, more = self._page(extras, service,
+                                _VERSION_COLUMNS[1:] + _MEMBER_COLUMNS,
+                                limit, marker)
+        members = self._members(service, [row[1:] for row in rows], mixins)
+        return [(member.identifier, row[0], member)
+                for row, member in zip(rows, members)], more
+
+    def versioned_members(self, extras, kind, keys, mixins):
+        """The :class:`hurtle.occi.members.Member` records of the
+        instances at ``keys`` (paths) still in the project's ``kind``
+        collection, each with its version (as :meth:`versions`) read
+        in the same row. See
+        :meth:`hurtle.occi.registry.EntityStore.versioned_members`.
+
+        :returns: ``[(key, version, Member)]`` in the order of ``keys``.
+        """
+        service = self._service(kind)
+        table = models.ServiceInstance
+        prefix = '/%s/' % service
+        ids = [key[len(prefix):] for key in keys if key.startswith(prefix)]
+        rows = []
+        with self._engine.connect() as connection:
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                rows.extend(connection.execute(
+                    sa.select(*(_VERSION_COLUMNS[1:] + _MEMBER_COLUMNS))
+                    .where(table.project == registry.project_of(extras),
+                           table.service == service,
+                           table.id.in_(ids[start:start + _IDS_PER_QUERY]))
+                ).all())
+        order = {instance_id: index for index, instance_id in enumerate(ids)}
+        rows.sort(key=lambda row: order[row[1]])
+        members = self._members(service, [row[1:] for row in rows], mixins)
+        return [(member.identifier, row[0], member)
+                for row, member in zip(rows, members)]
+
+    def _service(self, kind):
+        """The service term of ``kind`` (None: not one of this SM's)."""
+        return next((term for term, known in self.kinds.items()
+                     if known == kind), None)
+
+    def _page(self, extras, service, columns, limit, marker,
+              scalars=False):
+        """``(rows, more)``: ``columns`` of one page of the project's
+        instances of ``service`` in listing order (creation time, then
+        id), read in index order (``ix_sm_instances_listing``).
+
+        :raises hurtle.occi.errors.BadRequest: bad ``marker``.
+        """
         table = models.ServiceInstance
         where = [table.project == registry.project_of(extras),
                  table.service == service]
         # Core, not the ORM session: its row loading cost a third of a
         # 10,000-row listing.
-        project = registry.project_of(extras)
-        with self._engine.connect() as session:
+        with self._engine.connect() as connection:
             if marker is not None:
-                last = session.execute(
+                last = connection.execute(
                     sa.select(table.created_at, table.id)
                     .where(table.id == marker, *where)).first()
                 if last is None:
@@ -259,27 +343,14 @@ class InstanceStore(registry.EntityStore):
                     table.created_at > last.created_at,
                     sa.and_(table.created_at == last.created_at,
                             table.id > last.id)))
-            # Columns, not ORM objects: building 10,000 of those cost
-            # more than the query.
-            columns = (table.id,) if keys_only else \
-                _MEMBER_COLUMNS if members else _ENTITY_COLUMNS
             query = sa.select(*columns).where(*where).order_by(
                 table.created_at, table.id)
             if limit is not None:
                 query = query.limit(limit + 1)
-            result = session.execute(query)
-            rows = result.scalars().all() if keys_only else result.all()
+            result = connection.execute(query)
+            rows = result.scalars().all() if scalars else result.all()
         more = limit is not None and len(rows) > limit
-        rows = rows[:limit] if limit is not None else rows
-        if keys_only:
-            prefix = '/%s/' % service
-            return [prefix + instance_id for instance_id in rows], more
-        names = 7 if members else 9
-        mixins = self.mixins_of(project) \
-            if any(r[names] for r in rows) else {}
-        if members:
-            return self._members(service, rows, mixins), more
-        return [self._entity(r, mixins) for r in rows], more
+        return (rows[:limit] if limit is not None else rows), more
 
     # lifecycle
     # One operation at a time (doc/source/contributor/lifecycle.rst):
@@ -498,6 +569,16 @@ _MEMBER_COLUMNS = (
     sa.cast(models.ServiceInstance.attributes, sa.Text),
     models.ServiceInstance.title, models.ServiceInstance.summary,
     sa.cast(models.ServiceInstance.mixins, sa.Text))
+
+
+#: What ``InstanceStore.versions`` reads of a row: ``id`` and the
+#: version, ``updated_at`` as text (no date parsing; compared, never read).
+_VERSION_COLUMNS = (models.ServiceInstance.id,
+                    sa.cast(models.ServiceInstance.updated_at, sa.Text))
+
+#: Most ids in one ``IN`` of ``versioned_members`` (SQLite before 3.32
+#: allows 999 bound parameters).
+_IDS_PER_QUERY = 900
 
 
 def _shown(instance_id, state, reason, so_url, attributes, title, summary):

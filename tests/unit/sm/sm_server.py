@@ -45,11 +45,16 @@ class SMServer(fixtures.Fixture):
     :param so_bundle: the manifest's ``so_bundle`` (default: an empty
         directory).
     :param cc_url: ``[sm] cc_url`` (default: a closed port).
+    :param overrides: more ``group__option=value`` of the configuration
+        (e.g. ``database__connection``: another database than the SQLite
+        one under ``state_path``).
     """
 
     def __init__(self, service_attributes, service_type=DEFAULT_TYPE,
-                 description='test service', so_bundle=None, cc_url=None):
+                 description='test service', so_bundle=None, cc_url=None,
+                 **overrides):
         super().__init__()
+        self.overrides = overrides
         self.document = {'service_type': service_type,
                          'service_description': description,
                          'service_attributes': service_attributes}
@@ -60,7 +65,8 @@ class SMServer(fixtures.Fixture):
         self.conf = self.useFixture(conf_fixture.HurtleConf(
             sm__cc_url=self.cc_url or
             'http://127.0.0.1:%d/' % net.held_port(self),
-            sm__call_retries=0, sm__poll_interval=0.05)).conf
+            sm__call_retries=0, sm__poll_interval=0.05,
+            **self.overrides)).conf
         migration.upgrade(self.conf.database.connection)
         tmp = self.useFixture(fixtures.TempDir()).path
         path = os.path.join(tmp, 'manifest.json')

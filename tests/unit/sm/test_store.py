@@ -29,6 +29,7 @@ from hurtle.db import models
 from hurtle.occi import categories
 from hurtle.occi import errors
 from hurtle.occi import members
+from hurtle.sm import leases
 from hurtle.sm import states
 from hurtle.sm import store as store_mod
 from tests import pg_fixture
@@ -202,3 +203,63 @@ class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
         for marker in ('j1', 'nope'):
             self.assertRaises(errors.BadRequest, self.store.listing, p1,
                               kind, marker=marker)
+
+    def test_versions_change_with_what_is_rendered_only(self):
+        kind = self.store.kinds['svc']
+        p1 = {'project': 'p1'}
+        self.store.add('/svc/i2', Entity({}), p1)
+
+        def version(ident):
+            versions, _more = self.store.versions(p1, kind)
+            return dict(versions)['/svc/' + ident]
+
+        seen = [version('i1')]
+        # Lease writes keep it: nothing rendered changed.
+        now = datetime.datetime(2030, 1, 1)
+        lease = leases.Lease('sm-a', now, now + datetime.timedelta(1))
+        self.assertTrue(self.store.claim('i1', lease))
+        self.assertEqual(1, self.store.renew(['i1'], lease))
+        self.assertEqual(1, self.store.release(['i1'], 'sm-a'))
+        self.assertEqual(seen[0], version('i1'))
+        # Each write of a rendered column gives a new one.
+        titled = Entity({})
+        titled.title = 'T'
+        for change in (
+                lambda: self.store.update('/svc/i1', titled, p1),
+                lambda: self.store.transition('i1', states.FAILED,
+                                              reason='why'),
+                lambda: self.store.transition('i1', states.FAILED,
+                                              reason='again')):
+            change()
+            seen.append(version('i1'))
+        self.assertEqual(len(seen), len(set(seen)), seen)
+        # A page, and another project's view, as listing() gives them.
+        self.assertEqual(([('/svc/i1', seen[-1])], True),
+                         self.store.versions(p1, kind, limit=1))
+        self.assertEqual(([], False),
+                         self.store.versions({'project': 'p2'}, kind))
+        self.assertRaises(errors.BadRequest, self.store.versions, p1, kind,
+                          marker='nope')
+
+    def test_versioned_members_are_the_listings_members(self):
+        kind = self.store.kinds['svc']
+        p1 = {'project': 'p1'}
+        for ident in ('i2', 'i3'):
+            self.store.add('/svc/' + ident, Entity({'svc.a': ident}), p1)
+        self.store.add('/svc/j1', Entity({}), {'project': 'p2'})
+        self.store.transition('i3', states.FAILED, reason='why')
+        listed, _more = self.store.listing(p1, kind, members=True)
+        versions = dict(self.store.versions(p1, kind)[0])
+        # In the order asked; another project's, unknown and other
+        # services' keys are left out.
+        keys = ['/svc/i3', '/svc/j1', '/svc/i1', '/svc/nope', '/other/i2']
+        found = self.store.versioned_members(p1, kind, keys, {})
+        self.assertEqual([('/svc/i3', versions['/svc/i3'], listed[2]),
+                          ('/svc/i1', versions['/svc/i1'], listed[0])],
+                         found)
+        self.assertEqual([], self.store.versioned_members(p1, kind, [], {}))
+        # More ids than one IN holds.
+        many = ['/svc/x%04d' % n for n in range(store_mod._IDS_PER_QUERY)]
+        self.assertEqual(['/svc/i2'], [key for key, _v, _m in (
+            self.store.versioned_members(p1, kind, many + ['/svc/i2'],
+                                         {}))])
