@@ -44,7 +44,8 @@ of the SO's instance and with the instance's trust when it has one.
   template Heat keeps the current one). The title and region cannot
   change (400).
 * ``DELETE /stack/<ref>`` answers 202 and deletes the Heat stack; GET
-  shows ``DELETE_IN_PROGRESS`` until Heat has deleted it, then 404.
+  shows ``DELETE_IN_PROGRESS`` until Heat has deleted it and freed its
+  name (Heat reports ``DELETE_COMPLETE`` a moment before), then 404.
 
 An SO sees only its own app's stacks (404 for others').
 
@@ -55,6 +56,7 @@ an event names the stack's Heat id (:mod:`hurtle.cc.stack_events`),
 else after ``[cc] stack_poll_interval`` (no live event source) or
 ``[cc] stack_recheck_interval`` seconds (a live one).
 """
+import dataclasses
 import json
 import logging
 import re
@@ -279,6 +281,17 @@ class StackBackend(backend.KindBackend):
             return heat_id
 
     @staticmethod
+    def _name_held(deployer, title, heat_id):
+        """Whether Heat still resolves ``title`` to the deleted stack
+        ``heat_id`` (``HeatDeployer.holds_name``); False when it cannot
+        tell now (the stack is DELETE_COMPLETE: gone is the safe answer
+        for a read)."""
+        try:
+            return deployer.holds_name(title, heat_id)
+        except deployers.DeployerError:
+            return False
+
+    @staticmethod
     def _made_for(deployer, title, caller):
         """Heat's id of the live stack ``title`` the CC created for
         ``caller``'s app (tagged :data:`APP_TAG`), or None (also when Heat
@@ -309,6 +322,12 @@ class StackBackend(backend.KindBackend):
             if getattr(exc, 'status', None) != 404:
                 raise _refused(exc)
             details = None
+        if details is not None and details.status == 'DELETE_COMPLETE' \
+                and self._name_held(deployer, entity.title, heat_id):
+            # Heat frees the name just after: until then the stack is not
+            # gone (a new stack of that name would be refused).
+            details = dataclasses.replace(details,
+                                          status='DELETE_IN_PROGRESS')
         if details is None or details.status == 'DELETE_COMPLETE':
             self.store.delete(entity.identifier, extras)
             LOG.info('stack %s (%s) of app %s: gone from Heat, forgotten',

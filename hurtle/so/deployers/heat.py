@@ -190,6 +190,25 @@ class HeatDeployer(deployer_api.Deployer):
         _NAMES.remember(body['stack']['id'], name)
         return body['stack']['id']
 
+    def holds_name(self, name, stack_id):
+        """Whether Heat still resolves ``name`` to stack ``stack_id``.
+
+        Heat marks a stack ``DELETE_COMPLETE`` (and announces it) a moment
+        before it frees the stack's name: a stack of that name created in
+        between is refused with 409 "already exists". A stack is gone
+        only once both hold.
+
+        :raises DeployerUnavailable: Heat could not be reached.
+        :raises DeployerError: Heat refused the look-up (not a 404).
+        """
+        def find():
+            try:
+                return self.client.stacks.get(name)
+            except heat_exc.HTTPNotFound:
+                return None
+        stack = self._call('get stack %s' % name, find)
+        return stack is not None and stack.id == stack_id
+
     def tagged(self, name, tag):
         """Heat's id of the stack ``name`` if it exists, is not being
         deleted and carries ``tag``; else None.
@@ -257,5 +276,6 @@ class HeatDeployer(deployer_api.Deployer):
                 stack = self._get(stack_id)
             except heat_exc.HTTPNotFound:
                 return True
-            return stack.stack_status == 'DELETE_COMPLETE'
+            return (stack.stack_status == 'DELETE_COMPLETE' and
+                    not self.holds_name(stack.stack_name, stack.id))
         return self._call('get stack %s' % stack_id, gone)

@@ -155,6 +155,26 @@ class StackAPITest(_HeatTestCase):
         self.assert_gone_from_heat('web')
         self.assertEqual([], self.so().list('/stack/'))
 
+    def test_a_stack_404_after_delete_frees_its_name_at_once(self):
+        # Heat says DELETE_COMPLETE a moment before it frees the name; the
+        # CC answers 404 only after both, so a stack of the same name can
+        # be made at once (an SO making a failed stack again relies on it):
+        # each create below comes right after the previous one's 404.
+        for _ in range(4):
+            location = self.create('again')
+            self.wait_state(location, 'CREATE_COMPLETE')
+            requests.delete(location, headers=self.so().headers,
+                            timeout=30).raise_for_status()
+
+            def gone():
+                try:
+                    self.so().get(location)
+                except errors.NotFound:
+                    return True
+                return None
+            polling.poll_until(gone, 60, 0.01, 'stack deleted')
+            self.assertNotIn('again', self.heat_names())
+
     def test_the_cc_deployer_driver_runs_a_stack_through(self):
         deployer = self.deployer()
         heat_id = deployer.deploy('via-driver', TEMPLATE, {'greeting': 'x'},
