@@ -210,30 +210,27 @@ class Phases(object):
     # update
     def update(self, op, changed):
         """Send ``changed`` attributes to the SO and wait for its stack;
-        back to ``active`` (or ``degraded`` when the SO is unavailable)
-        with a reason when they were refused or rolled back."""
-        row = op.row()
-        try:
-            row = self.so_calls.current(op, row)
-            so = self.so_calls.follow(op, row)
-            if so_client.stack_state(so.get(SO_PATH)).endswith(
-                    '_IN_PROGRESS'):
-                # A resumed update may find the stack still busy.
-                self.so_calls.wait_stack(op, so, states.UPDATE)
-            attributes = dict(changed)
-            attributes.update(self._params(row, 'update'))
-            so.update(SO_PATH, so_client.ORCHESTRATOR, attributes)
-        except (errors.BadRequest, errors.Conflict) as exc:
-            # The SO or its deployer refused the values before the stack
-            # changed: still active, the refused values not recorded.
-            op.move(states.ACTIVE, reason='update rejected: %s'
-                    % exc.message, pending=None)
-            return
-        except (so_client.SOUnavailable, errors.ConnectionFailed) as exc:
-            op.move(states.DEGRADED, reason='update not applied: %s'
-                    % so_client.message(exc), pending=None)
-            return
-        info = self.so_calls.wait_stack(op, so, states.UPDATE)
+        back to ``active`` with a reason when they were refused or rolled
+        back; ``degraded`` ("update not applied: ...") when the SO is gone
+        for good, or the CC or the SO could not be reached until ``[sm]
+        phase_timeout``. Until then an unreachable CC or SO is tried again
+        every ``[sm] poll_interval`` seconds, so an update that a crash
+        interrupts (the SM stopping meanwhile) keeps its pending
+        attributes and is resumed at the next start. A stack whose update
+        failed only because Heat's engine went down is updated again, at
+        most ``so_client.INTERRUPTED_RETRIES`` times."""
+        for attempt in range(so_client.INTERRUPTED_RETRIES + 1):
+            so = self._send_update(op, changed)
+            if so is None:
+                return
+            info = self.so_calls.wait_stack(op, so, states.UPDATE)
+            if not so_client.interrupted(info) or \
+                    attempt == so_client.INTERRUPTED_RETRIES:
+                break
+            LOG.warning('instance %s, update: stack %s: %s; sending the '
+                        'update again', op.instance_id,
+                        so_client.stack_state(info),
+                        so_client.stack_reason(info))
         state = so_client.stack_state(info)
         if state.startswith('ROLLBACK_') and state.endswith('_COMPLETE'):
             op.move(states.ACTIVE, reason='update rolled back: %s'
@@ -245,6 +242,56 @@ class Phases(object):
         outputs.update(changed)
         op.move(states.ACTIVE, attributes=outputs, pending=None,
                 reason=so_client.dns_reason(info))
+
+    def _send_update(self, op, changed):
+        """Send ``changed`` to the instance's SO (after a stack still busy
+        from an earlier attempt is at rest); return the
+        :class:`so_client.FollowedSO`, or None once the instance was moved
+        (refused: ``active``; not applied: ``degraded``).
+
+        :raises Superseded: another operation took over, or the SM stops
+            (the operation is then resumed with its pending attributes).
+        """
+        seen = {}
+
+        def attempt():
+            row = op.row()
+            try:
+                row = self.so_calls.current(op, row)
+                so = self.so_calls.follow(op, row)
+                if so_client.stack_state(so.get(SO_PATH)).endswith(
+                        '_IN_PROGRESS'):
+                    # A resumed update may find the stack still busy.
+                    self.so_calls.wait_stack(op, so, states.UPDATE)
+                attributes = dict(changed)
+                attributes.update(self._params(row, 'update'))
+                so.update(SO_PATH, so_client.ORCHESTRATOR, attributes)
+                return (so,)
+            except errors.ServiceUnavailable as exc:
+                # The CC or the SO cannot be reached (or answers 503):
+                # most likely restarting; the deadline decides.
+                seen['why'] = so_client.message(exc)
+                LOG.info('instance %s, update: %s; trying again',
+                         op.instance_id, seen['why'])
+                return None
+        try:
+            return polling.poll_until(
+                attempt, self.conf.sm.phase_timeout,
+                self.conf.sm.poll_interval, 'update sent',
+                stop=op.stopping)[0]
+        except (errors.BadRequest, errors.Conflict) as exc:
+            # The SO or its deployer refused the values before the stack
+            # changed: still active, the refused values not recorded.
+            op.move(states.ACTIVE, reason='update rejected: %s'
+                    % exc.message, pending=None)
+        except so_client.SOUnavailable as exc:
+            op.move(states.DEGRADED, reason='update not applied: %s'
+                    % so_client.message(exc), pending=None)
+        except polling.Timeout:
+            op.move(states.DEGRADED, reason='update not applied: %s'
+                    % seen.get('why', 'the SO did not answer'),
+                    pending=None)
+        return None
 
     # destroy
     def destroy(self, op):

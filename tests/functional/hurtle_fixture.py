@@ -391,6 +391,16 @@ class HurtleParts(HurtleAll):
         self.sms[index].start()
         self.sms[index].wait_ready(self.start_timeout)
 
+    def kill_cc(self):
+        """SIGKILL the CC (by its pid) and reap it."""
+        self.children[1].proc.kill()
+        self.children[1].proc.wait()
+
+    def start_cc(self):
+        """Start the CC again; return once it answers."""
+        self.children[1].start()
+        self.children[1].wait_ready(self.start_timeout)
+
     def output(self):
         return '\n'.join('== %s ==\n%s' % (c.name, c.tail(40))
                          for c in self.children)

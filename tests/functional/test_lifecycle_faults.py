@@ -298,6 +298,33 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
         # The long phases are always caught in the act.
         self.assertTrue({'deploy', 'provision', 'update'} <= hit, hit)
 
+    def test_update_waits_for_a_cc_that_is_down_and_is_applied(self):
+        # The CC down (killed, about to be restarted) when an update
+        # starts: the SM tries again until it answers, and the update is
+        # applied; it was "update not applied" at once, its values lost.
+        location = self.create()
+        self.wait_state(location, {'active'})
+        instance_id = location.rsplit('/', 1)[-1]
+        self.hurtle.kill_cc()
+        try:
+            self.assertEqual(200, self.post_update(
+                location, 'sample.greeting="cc-was-down"').status_code)
+            # Longer than the SM's own call retries (0.5 + 1 + 2 s).
+            time.sleep(8)
+            self.assertEqual('update', self.client.get(
+                location).attributes['mcn.service.state'])
+        finally:
+            self.hurtle.start_cc()
+        attrs = self.wait_state(location, {'active', 'degraded', 'failed'})
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        self.assertEqual('cc-was-down', attrs['sample.greeting'])
+        self.assertIn('greeting=cc-was-down', attrs['mcn.endpoint.sample'])
+        self.assertEqual(1, len(self.stacks_of(instance_id)))
+        self.delete(location)
+        self.wait_gone(location)
+        self.assert_nothing_left(instance_id)
+
     # 7. a dead SO
     def test_dead_so_degrades_the_instance_until_it_is_back(self):
         location = self.create()

@@ -243,10 +243,18 @@ class SMTest(testtools.TestCase):
         attrs = self.client.get(location).attributes
         self.assertEqual(states.DEGRADED, attrs['mcn.service.state'])
         self.assertIn('does not answer', attrs['mcn.service.state.reason'])
-        # Degraded instances can be updated (here it fails: no CC) and
-        # deleted.
+        # Degraded instances can be updated and deleted. Here the update
+        # cannot be sent (no CC): tried again until the phase deadline
+        # (the CC may be restarting), then not applied, saying why.
+        self.conf.set_override('phase_timeout', 2, 'sm')
+        self.conf.set_override('poll_interval', 0.2, 'sm')
+        sent = time.monotonic()
         self.client.update(location, KIND, {'svc.colour': 'red'})
+        self.assertEqual(states.UPDATE, self.client.get(
+            location).attributes['mcn.service.state'])
         attrs = self.wait_state(location, {states.DEGRADED, states.FAILED,
                                            states.ACTIVE})
-        self.assertIn(attrs['mcn.service.state'],
-                      (states.DEGRADED, states.FAILED))
+        self.assertGreaterEqual(time.monotonic() - sent, 2)
+        self.assertEqual(states.DEGRADED, attrs['mcn.service.state'])
+        self.assertIn('update not applied',
+                      attrs['mcn.service.state.reason'])
