@@ -78,6 +78,8 @@ def parse(data):
         data = json.loads(data.decode('utf-8'))
     except (UnicodeDecodeError, ValueError):
         raise BadEvents('the body is not JSON')
+    except RecursionError:
+        raise BadEvents('the body is nested too deeply')
     if not isinstance(data, dict) or set(data) != {'events'}:
         raise BadEvents('the body must be an object with one member, '
                         '"events"')

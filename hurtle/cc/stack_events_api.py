@@ -25,6 +25,7 @@ keeps the source live; nothing is stored or trusted.
 import hmac
 import logging
 
+from hurtle.occi import errors
 from hurtle import stack_event_format as wire
 
 LOG = logging.getLogger(__name__)
@@ -77,7 +78,30 @@ class StackEventsApp(object):
             return self._answer(start_response,
                                 '413 Request Entity Too Large',
                                 'at most %d bytes' % wire.MAX_BODY)
-        body = environ['wsgi.input'].read(length) if length > 0 else b''
+        if environ.get('HTTP_TRANSFER_ENCODING'):
+            # hurtle.occi.server decodes a chunked body and marks it
+            # wsgi.input_terminated: read it to its end, one byte past
+            # the limit to tell a body that is too large.
+            if not environ.get('wsgi.input_terminated'):
+                return self._answer(start_response, '411 Length Required',
+                                    'send the body with a Content-Length')
+            stream = environ['wsgi.input']
+            if hasattr(stream, 'max_size'):
+                stream.max_size = wire.MAX_BODY
+            try:
+                body = stream.read(wire.MAX_BODY + 1)
+            except errors.RequestEntityTooLarge:
+                body = b'x' * (wire.MAX_BODY + 1)
+            except (ValueError, TimeoutError):
+                return self._answer(start_response, '400 Bad Request',
+                                    'malformed or incomplete chunked body')
+            if len(body) > wire.MAX_BODY:
+                return self._answer(start_response,
+                                    '413 Request Entity Too Large',
+                                    'at most %d bytes' % wire.MAX_BODY)
+        else:
+            body = environ['wsgi.input'].read(length) if length > 0 \
+                else b''
         try:
             events = wire.parse(body)
         except wire.BadEvents as exc:

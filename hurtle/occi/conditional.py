@@ -51,7 +51,7 @@ ENVIRON_KEY = 'hurtle.holds'
 STEP = 5.0
 
 _ENTITY_TAG = re.compile(r'\s*(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*$')
-_WAIT = re.compile(r'^\s*wait\s*=\s*"?(\d{1,9}(?:\.\d+)?)"?\s*$',
+_WAIT = re.compile(r'^\s*wait\s*=\s*"?(\d{1,30}(?:\.\d{1,9})?)"?\s*$',
                    re.IGNORECASE)
 
 

@@ -132,7 +132,7 @@ class ReceiverTest(testtools.TestCase):
             self.conf.state_path))
 
     def post(self, body, token=None, **kwargs):
-        if not isinstance(body, (bytes, str)):
+        if isinstance(body, (dict, list)):
             body = json.dumps(body)
         headers = {'Content-Type': 'application/json'}
         if token is not False:
@@ -189,6 +189,23 @@ class ReceiverTest(testtools.TestCase):
     def test_413_for_a_huge_body(self):
         answer = self.post(b'{' + b' ' * (wire.MAX_BODY + 1) + b'}')
         self.assertEqual(413, answer.status_code)
+
+    def test_deeply_nested_json_is_400_not_500(self):
+        answer = self.post(b'[' * 8000 + b']' * 8000)
+        self.assertEqual(400, answer.status_code)
+        self.assertIn('nested too deeply', answer.text)
+
+    def test_chunked_bodies_are_read_and_bounded(self):
+        def chunks(data, size=100):
+            for start in range(0, len(data), size):
+                yield data[start:start + size]
+        event = json.dumps({'events': [
+            {'stack_id': HEAT_ID, 'state': 'CREATE_COMPLETE'}]}).encode()
+        self.assertEqual(204, self.post(chunks(event)).status_code)
+        self.assertEqual('CREATE_COMPLETE', self.hub.hint(HEAT_ID))
+        huge = b'{' + b' ' * (wire.MAX_BODY + 1) + b'}'
+        self.assertEqual(413, self.post(chunks(huge, 4096)).status_code)
+        self.assertEqual(413, self.post(chunks(huge, len(huge))).status_code)
 
     def test_405_for_other_methods_and_404_below(self):
         headers = {'X-Auth-Token': self.token}

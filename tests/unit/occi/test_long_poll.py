@@ -337,7 +337,11 @@ class TestParsing(testtools.TestCase):
                               ('respond-async, wait=3', 3.0),
                               ('wait="4"', 4.0), ('wait=3; x=y', 3.0),
                               (None, None), ('wait=-1', None),
-                              ('wait=x', None), ('handling=lenient', None)):
+                              ('wait=x', None), ('handling=lenient', None),
+                              # Long values are capped by max_wait later,
+                              # not ignored.
+                              ('wait=99999999999', 99999999999.0),
+                              ('wait=' + '9' * 31, None)):
             environ = {} if value is None else {'HTTP_PREFER': value}
             self.assertEqual(wanted, conditional.prefer_wait(environ),
                              value)
