@@ -64,17 +64,7 @@ class InterruptedCreateTest(testtools.TestCase):
             return stacks if stacks and (
                 stacks[0].stack_status == 'CREATE_IN_PROGRESS') else None
         first = self.wait_for(creating, 'stack being created')[0]
-        children = self.hurtle.pids()
-        # The embedded Heat dies at once (a clean stop would finish the
-        # create first); hurtle-all then stops the others and exits.
-        heat = [pid for pid, args in hurtle_fixture.processes()
-                if pid in children and b'hurtle.cmd.heat' in args]
-        self.assertEqual(1, len(heat), heat)
-        os.kill(heat[0], signal.SIGKILL)
-        self.assertEqual(1, self.hurtle.proc.wait(TIMEOUT))
-        self.wait_for(lambda: not [p for p in children
-                                   if test_all_stop._alive(p)] or None,
-                      'every process of the killed hurtle-all gone')
+        self.kill_heat()
 
         self.hurtle._start()
         attrs = self.settled(location)
@@ -90,6 +80,44 @@ class InterruptedCreateTest(testtools.TestCase):
         self.assertIn('Engine went down during stack CREATE; deleting it '
                       'to create it again', self.so_logs())
         self.assertEqual(1, len(self.hurtle.so_pids(instance_id)))
+
+    def test_an_update_interrupted_by_a_crash_is_applied(self):
+        location = self.sm.create('/slow/', SLOW, {})
+        instance_id = location.rstrip('/').rsplit('/', 1)[1]
+        self.assertEqual('active', self.settled(location)[
+            'mcn.service.state'])
+        self.sm.update(location, SLOW, {'slow.value': 'after'})
+
+        def updating():
+            stacks = self.stacks(instance_id)
+            return stacks if stacks and (
+                stacks[0].stack_status == 'UPDATE_IN_PROGRESS') else None
+        first = self.wait_for(updating, 'stack being updated')[0]
+        self.kill_heat()
+
+        self.hurtle._start()
+        attrs = self.settled(location)
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        self.assertEqual('after', attrs['slow.value'])
+        stacks = self.stacks(instance_id)
+        self.assertEqual([first.id], [s.id for s in stacks])
+        self.assertEqual('UPDATE_COMPLETE', stacks[0].stack_status)
+        self.assertEqual('after', self.hurtle.heat_client().stacks.get(
+            first.id).parameters['value'])
+
+    def kill_heat(self):
+        """SIGKILL the embedded Heat (a clean stop would finish its work
+        first); hurtle-all then stops the others and exits."""
+        children = self.hurtle.pids()
+        heat = [pid for pid, args in hurtle_fixture.processes()
+                if pid in children and b'hurtle.cmd.heat' in args]
+        self.assertEqual(1, len(heat), heat)
+        os.kill(heat[0], signal.SIGKILL)
+        self.assertEqual(1, self.hurtle.proc.wait(TIMEOUT))
+        self.wait_for(lambda: not [p for p in children
+                                   if test_all_stop._alive(p)] or None,
+                      'every process of the killed hurtle-all gone')
 
     def so_logs(self):
         text = ''

@@ -10,8 +10,9 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """SO of the test service ``slow``: one stack whose resource takes
-seconds to create (``hurtle.sdk.StackOrchestrator``), or fails when
-``slow.fail`` is true."""
+seconds to create and to update to a new ``slow.value``
+(``hurtle.sdk.StackOrchestrator``), or fails when ``slow.fail`` is
+true."""
 from hurtle import sdk
 
 
@@ -19,4 +20,5 @@ class SlowOrchestrator(sdk.StackOrchestrator):
     """SO of ``http://schemas.hurtle.it/occi/sm#slow``."""
 
     def parameters(self, phase, attributes):
-        return {'fail': attributes.get('slow.fail') in (True, 'true')}
+        return {'fail': attributes.get('slow.fail') in (True, 'true'),
+                'value': str(attributes.get('slow.value') or 'slow')}
