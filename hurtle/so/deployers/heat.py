@@ -190,6 +190,16 @@ class HeatDeployer(deployer_api.Deployer):
         _NAMES.remember(body['stack']['id'], name)
         return body['stack']['id']
 
+    def _by_name(self, name):
+        """Heat's live stack called ``name`` (Heat resolves a name only
+        to a stack not yet deleted), or None."""
+        def find():
+            try:
+                return self.client.stacks.get(name)
+            except heat_exc.HTTPNotFound:
+                return None
+        return self._call('get stack %s' % name, find)
+
     def holds_name(self, name, stack_id):
         """Whether Heat still resolves ``name`` to stack ``stack_id``.
 
@@ -201,12 +211,7 @@ class HeatDeployer(deployer_api.Deployer):
         :raises DeployerUnavailable: Heat could not be reached.
         :raises DeployerError: Heat refused the look-up (not a 404).
         """
-        def find():
-            try:
-                return self.client.stacks.get(name)
-            except heat_exc.HTTPNotFound:
-                return None
-        stack = self._call('get stack %s' % name, find)
+        stack = self._by_name(name)
         return stack is not None and stack.id == stack_id
 
     def tagged(self, name, tag):
@@ -216,12 +221,7 @@ class HeatDeployer(deployer_api.Deployer):
         :raises DeployerUnavailable: Heat could not be reached.
         :raises DeployerError: Heat refused the look-up (not a 404).
         """
-        def find():
-            try:
-                return self.client.stacks.get(name)
-            except heat_exc.HTTPNotFound:
-                return None
-        stack = self._call('get stack %s' % name, find)
+        stack = self._by_name(name)
         if (stack is None or stack.stack_status.startswith('DELETE_') or
                 tag not in (getattr(stack, 'tags', None) or [])):
             return None

@@ -76,7 +76,11 @@ class _HeatTestCase(testtools.TestCase):
                            'stacks deleted')
 
 
-class StackAPITest(_HeatTestCase):
+class _CCTestCase(_HeatTestCase):
+    """A CC (``self.url``) deploying to the class's Heat, serving the SOs
+    of :attr:`APPS` (``{app id: secret}``)."""
+
+    APPS = {'a1': 'secret-one', 'a2': 'secret-two'}
 
     def setUp(self):
         super().setUp()
@@ -84,8 +88,11 @@ class StackAPITest(_HeatTestCase):
             state_path=self.heat.state_path,
             deployer__heat_url=self.heat.api_url + '/v1/%(project)s')).conf
         self.url = self.useFixture(cc_fixture.CCServer(
-            self.conf, {'a1': 'secret-one', 'a2': 'secret-two'})).url
+            self.conf, dict(self.APPS))).url
         self.heat_client = self.heat.client()
+
+
+class StackAPITest(_CCTestCase):
 
     def so(self, app_id='a1', secret='secret-one'):
         """An OCCI client acting as the SO of ``app_id``."""

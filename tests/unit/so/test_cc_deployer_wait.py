@@ -16,21 +16,15 @@ import time
 
 from hurtle.sdk import deployer as deployer_api
 from hurtle.so.deployers import cc as cc_deployer
-from tests import cc_fixture
-from tests import conf_fixture
 from tests.unit.cc import test_stack_api as stack_api
 
 
-class CCDeployerWaitTest(stack_api._HeatTestCase):
+class CCDeployerWaitTest(stack_api._CCTestCase):
+
+    APPS = {'a1': 'secret-one'}
 
     def setUp(self):
         super().setUp()
-        self.conf = self.useFixture(conf_fixture.HurtleConf(
-            state_path=self.heat.state_path,
-            deployer__heat_url=self.heat.api_url + '/v1/%(project)s')).conf
-        self.url = self.useFixture(cc_fixture.CCServer(
-            self.conf, {'a1': 'secret-one'})).url
-        self.heat_client = self.heat.client()
         self.addCleanup(self.empty_heat)
 
     def deployer(self):
