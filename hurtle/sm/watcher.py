@@ -79,6 +79,10 @@ class SOWatcher(object):
     def _loop(self):
         while not self._stopping.wait(self.conf.sm.watch_interval):
             for row in self.store.in_states(states.WATCHED):
+                if self._stopping.is_set():
+                    # The SM stops (and its peers with it, under
+                    # hurtle-all): their silence now is no news.
+                    break
                 try:
                     self.check(row)
                 except Exception:
@@ -96,15 +100,17 @@ class SOWatcher(object):
         if so_url and so_url != row.so_url:
             fields['so_url'] = so_url
         state, reason = row.state, row.reason
+        news = None
         if problem and row.state == states.ACTIVE:
-            LOG.warning('instance %s degraded: %s', row.id, problem)
+            news = (logging.WARNING, 'instance %s degraded: %s', problem)
             state, reason = states.DEGRADED, problem
         elif problem and problem != row.reason and (
                 not row.reason or is_watchers(row.reason)):
-            LOG.warning('instance %s still degraded: %s', row.id, problem)
+            news = (logging.WARNING, 'instance %s still degraded: %s',
+                    problem)
             reason = problem
         elif not problem and row.state == states.DEGRADED:
-            LOG.info('instance %s: its SO answers again', row.id)
+            news = (logging.INFO, 'instance %s: its SO answers again%s', '')
             state, reason = states.ACTIVE, dns_reason
         elif not problem and (not row.reason or row.reason.startswith(
                 so_client.DNS_REASON_PREFIX)):
@@ -112,9 +118,14 @@ class SOWatcher(object):
         # (A degraded instance keeps a reason that is not the watcher's,
         # e.g. "update not applied: ...", while the problem lasts.)
         if (state, reason) != (row.state, row.reason) or fields:
-            self.store.transition(row.id, state, reason=reason,
-                                  expect={row.state},
-                                  operation=row.operation, **fields)
+            changed = self.store.transition(row.id, state, reason=reason,
+                                            expect={row.state},
+                                            operation=row.operation,
+                                            **fields)
+            # Said only when it happened: an operation that began
+            # meanwhile (an update, a delete) keeps the instance.
+            if changed and news is not None:
+                LOG.log(news[0], news[1], row.id, news[2])
 
     def problem(self, row):
         """``(sentence saying what is wrong or None, the SO's current URL

@@ -17,6 +17,7 @@ instance fails in ``initialise`` with the reason; the API's own rules
 """
 import time
 
+import fixtures
 import testtools
 
 from hurtle.occi import client as occi_client
@@ -231,6 +232,24 @@ class SMTest(testtools.TestCase):
         # The SO answers: active, no reason.
         self.assertEqual((states.ACTIVE, None),
                          after_check(states.DEGRADED, then, None))
+
+    def test_watcher_leaves_and_does_not_report_an_instance_taken_meanwhile(
+            self):
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        self.wait_state(location, {states.FAILED})
+        instance_id = location.rsplit('/', 1)[-1]
+        self.store.transition(instance_id, states.ACTIVE,
+                              app_url=self.conf.sm.cc_url + 'app/x')
+        seen = self.store.load(instance_id)
+        # A delete begins after the watcher read the row, before it wrote.
+        self.assertIsNotNone(self.store.begin(
+            instance_id, states.DESTROY, {states.ACTIVE}))
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='hurtle.sm.watcher'))
+        self.lifecycle.watcher.check(seen)
+        self.assertEqual(states.DESTROY,
+                         self.store.load(instance_id).state)
+        self.assertNotIn('degraded', logger.output)
 
     def test_watcher_degrades_an_instance_whose_so_cannot_be_reached(self):
         location = self.client.create('/svc/', KIND, {'svc.size': 1})
