@@ -163,8 +163,11 @@ class EntityStore(abc.ABC):
         :param mixins: ``{category id: Mixin}`` visible to the project
             (the members' mixins are resolved against these).
         :returns: ``[(key, version, Member)]`` in the order of ``keys``.
+        :raises NotImplementedError: a store that gives versions without
+            this (a programming error: the two go together).
         """
-        raise NotImplementedError()
+        raise NotImplementedError('%s gives versions() but no '
+                                  'versioned_members()' % type(self).__name__)
 
 
 def page_of(entities, limit=None, marker=None):

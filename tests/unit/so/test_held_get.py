@@ -99,12 +99,18 @@ class HeldGetTest(testtools.TestCase):
         self.assertLess(took, 3)
         self.assertTrue(so.awaited)
 
+    @staticmethod
+    def second_client(client):
+        """Another client of the same SO (acting while ``client``'s GET
+        is held)."""
+        return occi_client.OCCIClient(client.endpoint, timeout=5,
+                                      retries=0)
+
     def test_a_held_get_does_not_block_actions(self):
         so = _TellingSO()
         client = self.serve(so)
         first = client.look(so_client.SO_PATH)
-        other = occi_client.OCCIClient(client.endpoint, timeout=5,
-                                       retries=0)
+        other = self.second_client(client)
         self.later(0.3, other.action, so_client.SO_PATH, so_client.DEPLOY,
                    {})
         start = time.monotonic()
@@ -130,8 +136,7 @@ class HeldGetTest(testtools.TestCase):
         so = _TellingSO()
         client = self.serve(so)
         first = client.look(so_client.SO_PATH)
-        other = occi_client.OCCIClient(client.endpoint, timeout=5,
-                                       retries=0)
+        other = self.second_client(client)
 
         def dispose():
             other.delete(so_client.SO_PATH)
