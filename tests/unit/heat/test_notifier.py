@@ -120,6 +120,14 @@ class DriverTest(testtools.TestCase):
         self.assertEqual([(HEAT_ID, None)], self.cc.events())
         self.assertEqual(1, self.driver.sender.queued)
 
+    def test_in_progress_states_are_forwarded(self):
+        # IN_PROGRESS has a "_" of its own; a waiter's hint needs it (not
+        # null), or the state announced before stays the hint.
+        self.notifier.info({}, 'orchestration.stack.update.start', {
+            'stack_identity': HEAT_ID, 'state': 'UPDATE_IN_PROGRESS'})
+        self.assertEqual([(HEAT_ID, 'UPDATE_IN_PROGRESS')],
+                         self.cc.events())
+
 
 class SenderTest(testtools.TestCase):
 
