@@ -33,7 +33,9 @@ of the SO's instance and with the instance's trust when it has one.
   (409) for a stack of that name the CC made for the same app, keeps
   that stack (see :meth:`StackBackend._create`).
 * ``GET /stack/<ref>`` (``ref``: the CC's id, Heat's id or the name)
-  reads the stack from Heat: ``hurtle.stack.state`` (Heat's status),
+  reads the stack from Heat (one request with its outputs when an event
+  just announced it complete, ``Deployer.details_at_rest``):
+  ``hurtle.stack.state`` (Heat's status),
   ``hurtle.stack.reason``, ``hurtle.stack.outputs`` (a JSON object, once
   complete) and ``hurtle.stack.id`` (Heat's id). A stack deleted in
   Heat answers 404 and is forgotten. A stack whose create has no answer
@@ -316,8 +318,13 @@ class StackBackend(backend.KindBackend):
             LOG.info('stack %s of app %s: found in Heat (%s) before its '
                      'create answered', entity.title, caller.app_id,
                      heat_id)
+        # An event announced the stack complete: its status and outputs
+        # in one read of Heat.
+        read = deployer.details
+        if deployers.outputs_due(self.events.hint(heat_id)):
+            read = getattr(deployer, 'details_at_rest', read)
         try:
-            details = deployer.details(heat_id)
+            details = read(heat_id)
         except deployers.DeployerError as exc:
             if getattr(exc, 'status', None) != 404:
                 raise _refused(exc)
