@@ -184,16 +184,21 @@ class Phases(object):
                 op, so, lambda: so.get(SO_PATH),
                 states.DEPLOY).attributes.get('occi.mcn.stack.id')
 
-        def record_stack_id():
-            stack_id = current_stack_id()
-            if stack_id:   # recorded at once: a DELETE can dispose it by id
+        recorded = {}
+
+        def record_stack_id(info):
+            # Recorded as soon as a look shows it: a DELETE can dispose
+            # of the stack by id.
+            stack_id = info.attributes.get('occi.mcn.stack.id')
+            if stack_id and stack_id != recorded.get('id'):
                 op.move(states.DEPLOY, attributes={'occi.mcn.stack.id':
                                                    stack_id})
+                recorded['id'] = stack_id
         # Not deployed yet (a repeated deploy is no error either).
         look = self.so_calls.request_and_wait(
             op, so, states.DEPLOY, lambda: so.action(
                 SO_PATH, so_client.DEPLOY, self._params(row, states.DEPLOY)),
-            requested=bool(current_stack_id()), on_requested=record_stack_id)
+            requested=bool(current_stack_id()), on_look=record_stack_id)
         so_client.require_complete(look.info, states.DEPLOY)
         op.move(states.DEPLOY, attributes=so_client.outputs(look.info))
         return look

@@ -277,7 +277,7 @@ class SOCalls(object):
         """:meth:`wait_rest`, returning the SO's ``EntityInfo`` at rest."""
         return self.wait_rest(op, so, phase, known=known).info
 
-    def wait_rest(self, op, so, phase, known=None):
+    def wait_rest(self, op, so, phase, known=None, on_look=None):
         """Look at the SO until its stack is ``*_COMPLETE`` or
         ``*_FAILED``; return the last look then.
 
@@ -299,6 +299,9 @@ class SOCalls(object):
             phase that changed nothing of the SO's answer, e.g. an SO
             whose provision leaves its stack as it is, is at rest at
             once), so the second, held one goes out at once.
+        :param on_look: ``f(info)`` called with the SO's ``EntityInfo``
+            after each look that brought a change (before the state is
+            judged; an exception of it ends the wait).
         :returns: ``hurtle.occi.client.Look``: ``info`` the SO's
             ``EntityInfo`` at rest, ``etag`` its ``ETag`` (or None).
         :raises PhaseError: not at rest within ``[sm] phase_timeout``; the
@@ -332,6 +335,8 @@ class SOCalls(object):
                                not last['again']))
             if look.changed:
                 seen['info'] = look.info
+                if on_look is not None:
+                    on_look(look.info)
             info = seen['info']
             state = seen['state'] = stack_state(info)
             if state.endswith('_COMPLETE') or state.endswith('_FAILED'):
@@ -356,12 +361,13 @@ class SOCalls(object):
                    seen.get('state') or 'unknown'))
 
     def request_and_wait(self, op, so, phase, request, requested=False,
-                         on_requested=None, known=None):
+                         on_look=None, known=None):
         """Request a phase (``request()``, retried by :meth:`transient`)
-        unless ``requested`` already, call ``on_requested()``, then
-        :meth:`wait_stack`. A stack that failed only because the engine
-        went down (:func:`interrupted`: Heat died while working on it)
-        has the phase requested again, at most
+        unless ``requested`` already, then :meth:`wait_rest` (with
+        ``on_look``: ``f(info)`` after each look that brought a
+        change). A stack that failed only because the engine went down
+        (:func:`interrupted`: Heat died while working on it) has the
+        phase requested again, at most
         :data:`INTERRUPTED_RETRIES` times (the SO makes the stack again:
         ``hurtle.sdk.StackOrchestrator``); any other failure is returned
         as it is.
@@ -376,9 +382,8 @@ class SOCalls(object):
         for attempt in range(INTERRUPTED_RETRIES + 1):
             if not requested:
                 self.transient(op, so, request, phase)
-            if on_requested is not None:
-                on_requested()
-            look = self.wait_rest(op, so, phase, known=known)
+            look = self.wait_rest(op, so, phase, known=known,
+                                  on_look=on_look)
             info = look.info
             if not interrupted(info) or attempt == INTERRUPTED_RETRIES:
                 return look

@@ -189,3 +189,30 @@ class HeldWaitStackTest(transient._LifecycleCase):
         self.assertEqual('CREATE_COMPLETE', so_client.stack_state(info))
         self.assertLessEqual(app.gets, 10)
         self.assertGreater(took, 1.9)
+
+    def test_on_look_sees_each_change(self):
+        so = held._TellingSO()
+        client, counted = self.serve_so(so)
+        for status, at in (('CREATE_IN_PROGRESS', 0.3),
+                           ('CREATE_COMPLETE', 0.6)):
+            timer = threading.Timer(at, so.set, (status,))
+            timer.start()
+            self.addCleanup(timer.join)
+        so.set('NOT_DEPLOYED_YET')
+        seen = []
+        look = self.lifecycle.phases.so_calls.wait_rest(
+            transient._Operation(), client, 'deploy',
+            on_look=lambda info: seen.append(so_client.stack_state(info)))
+        self.assertEqual(['NOT_DEPLOYED_YET', 'CREATE_IN_PROGRESS',
+                          'CREATE_COMPLETE'], seen)
+        self.assertEqual('CREATE_COMPLETE', so_client.stack_state(look.info))
+
+    def test_an_error_of_on_look_ends_the_wait(self):
+        client, _counted = self.serve_so(held._TellingSO())
+
+        def refuse(info):
+            raise RuntimeError('superseded')
+        self.assertRaises(RuntimeError,
+                          self.lifecycle.phases.so_calls.wait_rest,
+                          transient._Operation(), client, 'deploy',
+                          on_look=refuse)
