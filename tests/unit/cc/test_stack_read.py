@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """``StackBackend.retrieve`` reads a stack an event announced complete
-in one Heat request, its outputs with it (``Deployer.details_at_rest``).
+in one Heat request, its outputs with it (``Deployer.details_at_rest``),
+and reuses a read nothing can have outdated (``hurtle.cc.stack_reads``).
 
 The CC's real backend, store (SQLite) and Heat deployer driver talk to a
 recording server on 127.0.0.1 that answers as Heat's v1 API does (see
@@ -20,8 +21,10 @@ functional tests.
 import http.server
 import json
 import threading
+import types
 import urllib.parse
 
+import fixtures
 import testtools
 
 from hurtle.cc import so_auth
@@ -51,11 +54,22 @@ class _Heat(http.server.BaseHTTPRequestHandler):
                                  'output_value': 'http://web/'}]
         http_answers.send_json(self, 200, {'stack': stack})
 
+    def do_PUT(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        self.rfile.read(length)
+        self.server.requests.append(self.command + ' ' + self.path)
+        self.send_response(202)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
+    do_PATCH = do_PUT
+
     def log_message(self, *args):
         pass
 
 
-class ReadAtRestTest(testtools.TestCase):
+class _StackReadCase(testtools.TestCase):
+    """The CC's stack backend on a recording Heat, one stack ``web``."""
 
     def setUp(self):
         super().setUp()
@@ -89,6 +103,9 @@ class ReadAtRestTest(testtools.TestCase):
         entity = self.store.get('/stack/web', self.extras)
         self.backend.retrieve(entity, self.extras)
         return entity.attributes, list(self.heat.requests)
+
+
+class ReadAtRestTest(_StackReadCase):
 
     def test_announced_complete_is_one_request_with_outputs(self):
         self.heat.status = 'CREATE_COMPLETE'
@@ -142,3 +159,97 @@ class ReadAtRestTest(testtools.TestCase):
         self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
         self.assertEqual(['resolve_outputs=False' in p for p in sent],
                          [True])
+
+
+class ReuseTest(_StackReadCase):
+    """Reads reused while the event source is live and silent."""
+
+    def setUp(self):
+        super().setUp()
+        self.heat.status = 'CREATE_COMPLETE'
+        self.hub.source_seen()
+        self.read()
+
+    def test_a_read_right_after_another_is_reused(self):
+        attrs, sent = self.read()
+        self.assertEqual([], sent)
+        self.assertEqual('CREATE_COMPLETE', attrs['hurtle.stack.state'])
+        self.assertEqual({'url': 'http://web/'},
+                         json.loads(attrs['hurtle.stack.outputs']))
+        self.assertEqual(1, self.backend.reads.reused)
+
+    def test_an_event_since_reads_again(self):
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        self.assertEqual(1, len(self.read()[1]))
+        self.assertEqual([], self.read()[1])
+
+    def test_an_event_without_state_reads_again(self):
+        self.hub.notify(HEAT_ID, None)
+        self.assertEqual(2, len(self.read()[1]))
+
+    def test_another_stack_s_event_does_not(self):
+        self.hub.notify('other', 'UPDATE_IN_PROGRESS')
+        self.assertEqual([], self.read()[1])
+
+    def test_no_live_source_reads_again(self):
+        self.hub = stack_events.Hub()
+        self.backend.events = self.hub
+        self.backend.reads.hub = self.hub
+        self.assertEqual(2, len(self.read()[1]))
+
+    def test_an_announced_state_not_read_yet_reads_again(self):
+        # The event came before the read (Heat announces, then writes):
+        # while the hint and the read differ, Heat is asked again.
+        self.heat.status = 'UPDATE_IN_PROGRESS'
+        self.hub.notify(HEAT_ID, 'UPDATE_COMPLETE')
+        self.read()
+        self.assertEqual(1, len(self.read()[1]))
+
+    def test_an_old_read_is_not_reused(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.cc.stack_reads.REUSE_SECONDS', 0.0))
+        self.assertEqual(2, len(self.read()[1]))
+
+    def test_an_update_through_the_cc_reads_again(self):
+        old = self.store.get('/stack/web', self.extras)
+        self.backend.update(old, types.SimpleNamespace(
+            title=None, attributes={'hurtle.stack.parameters': {}}),
+            self.extras)
+        self.heat.status = 'UPDATE_IN_PROGRESS'
+        attrs, sent = self.read()
+        self.assertEqual('UPDATE_IN_PROGRESS', attrs['hurtle.stack.state'])
+        self.assertEqual(1, len(sent))
+
+    def test_a_read_overlapping_a_write_is_not_kept(self):
+        reads = self.backend.reads
+        began = reads.begin()
+        with reads.writing():
+            pass
+        details = deployers.StackDetails(HEAT_ID, 'CREATE_COMPLETE')
+        reads.put('a1', HEAT_ID, details, began)
+        self.assertIsNone(reads.get('a1', HEAT_ID))
+        reads.put('a1', HEAT_ID, details, reads.begin())
+        self.assertIs(details, reads.get('a1', HEAT_ID))
+        # Another app's read of the same stack is its own.
+        self.assertIsNone(reads.get('a2', HEAT_ID))
+
+    def test_deleting_stacks_are_not_kept(self):
+        reads = self.backend.reads
+        reads.put('a1', 'x', deployers.StackDetails('x', 'DELETE_COMPLETE'),
+                  reads.begin())
+        self.assertIsNone(reads.get('a1', 'x'))
+
+
+class HubChangedSinceTest(testtools.TestCase):
+
+    def test_events_and_what_the_hub_cannot_tell(self):
+        now = [100.0]
+        hub = stack_events.Hub(clock=lambda: now[0])
+        self.assertFalse(hub.changed_since('s', 100.0))
+        now[0] = 100.5
+        hub.notify('s', 'CREATE_COMPLETE')
+        self.assertTrue(hub.changed_since('s', 100.0))
+        self.assertFalse(hub.changed_since('s', 100.6))
+        self.assertFalse(hub.changed_since('t', 100.0))
+        now[0] = 100.0 + stack_events.HINT_SECONDS + 1
+        self.assertTrue(hub.changed_since('t', 100.0))
