@@ -42,6 +42,8 @@ STACK_ID = re.compile(r'^[A-Za-z0-9-]{1,64}$')
 #: ``<ACTION>_<STATUS>``; Heat's ``IN_PROGRESS`` status has a ``_`` of
 #: its own, so a status is one or two words.
 STATE = re.compile(r'^[A-Z]{1,20}_[A-Z]{1,20}(?:_[A-Z]{1,20})?$')
+#: What a CC before that took (400 for a two-word status).
+OLDER_STATE = re.compile(r'^[A-Z]{1,20}_[A-Z]{1,20}$')
 
 
 class BadEvents(ValueError):
@@ -63,6 +65,15 @@ def valid_state(state):
     ``CREATE_IN_PROGRESS``, ``DELETE_COMPLETE``)."""
     return state is None or (isinstance(state, str) and
                              bool(STATE.match(state)))
+
+
+def for_older(events):
+    """``events`` (``[(stack_id, state or None), ...]``) with the states
+    an older CC refuses (a two-word status, e.g. ``CREATE_IN_PROGRESS``)
+    as null, and whether any was."""
+    older = [(stack_id, state if state is None or OLDER_STATE.match(state)
+              else None) for stack_id, state in events]
+    return older, older != list(events)
 
 
 def body(events):
