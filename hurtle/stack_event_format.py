@@ -21,7 +21,9 @@ member::
                  "state": "CREATE_COMPLETE"}, ...]}
 
 holding at most :data:`MAX_EVENTS` events; none is a heartbeat (the
-source is alive). ``state`` is ``<ACTION>_<STATUS>`` or null, a hint.
+source is alive). ``state`` is ``<ACTION>_<STATUS>`` (Heat's, e.g.
+``CREATE_IN_PROGRESS``, ``UPDATE_COMPLETE``: a status may hold one
+``_``) or null, a hint.
 """
 import json
 import re
@@ -37,7 +39,11 @@ MAX_BODY = 16 * 1024
 #: Events per request, at most.
 MAX_EVENTS = 100
 STACK_ID = re.compile(r'^[A-Za-z0-9-]{1,64}$')
-STATE = re.compile(r'^[A-Z]{1,20}_[A-Z]{1,20}$')
+#: ``<ACTION>_<STATUS>``; Heat's ``IN_PROGRESS`` status has a ``_`` of
+#: its own, so a status is one or two words.
+STATE = re.compile(r'^[A-Z]{1,20}_[A-Z]{1,20}(?:_[A-Z]{1,20})?$')
+#: What a CC before that took (400 for a two-word status).
+OLDER_STATE = re.compile(r'^[A-Z]{1,20}_[A-Z]{1,20}$')
 
 
 class BadEvents(ValueError):
@@ -55,9 +61,19 @@ def valid_id(stack_id):
 
 
 def valid_state(state):
-    """Whether ``state`` is null or ``<ACTION>_<STATUS>``."""
+    """Whether ``state`` is null or ``<ACTION>_<STATUS>`` (e.g.
+    ``CREATE_IN_PROGRESS``, ``DELETE_COMPLETE``)."""
     return state is None or (isinstance(state, str) and
                              bool(STATE.match(state)))
+
+
+def for_older(events):
+    """``events`` (``[(stack_id, state or None), ...]``) with the states
+    an older CC refuses (a two-word status, e.g. ``CREATE_IN_PROGRESS``)
+    as null, and whether any was."""
+    older = [(stack_id, state if state is None or OLDER_STATE.match(state)
+              else None) for stack_id, state in events]
+    return older, older != list(events)
 
 
 def body(events):

@@ -22,11 +22,13 @@ notifier driver (:mod:`hurtle.heat.notifier`, through
   timeout;
 * :meth:`Hub.notify` wakes every thread waiting for that stack;
 * :meth:`Hub.live` tells whether an event source spoke recently
-  (:meth:`Hub.source_seen`): without one, waiters poll.
+  (:meth:`Hub.source_seen`): without one, waiters poll;
+* :meth:`Hub.changed_since` tells whether a stack may have changed since
+  a moment (an event named it, or the hub cannot tell).
 
 Memory is bounded: a stack has an entry while a thread waits for it,
-and the latest hints are kept for :data:`HINT_SECONDS` and for
-:data:`MAX_HINTS` stacks at most.
+and the latest hints and event times are kept for :data:`HINT_SECONDS`
+and for :data:`MAX_HINTS` stacks at most.
 """
 import collections
 import threading
@@ -63,6 +65,10 @@ class Hub(object):
         self._lock = threading.Lock()
         self._waiting = {}
         self._hints = collections.OrderedDict()
+        #: stack id -> monotonic seconds of its latest event (any state)
+        self._events_at = collections.OrderedDict()
+        #: The latest event time forgotten before HINT_SECONDS (count).
+        self._forgot_at = None
         self._source_at = None
         #: Events received (for figures and tests).
         self.received = 0
@@ -100,6 +106,8 @@ class Hub(object):
             if state:
                 self._hints[stack_id] = (state, now)
                 self._hints.move_to_end(stack_id)
+            self._events_at[stack_id] = now
+            self._events_at.move_to_end(stack_id)
             self._forget_hints(now)
             waiters = self._waiting.pop(stack_id, None)
         if waiters is not None:
@@ -112,6 +120,32 @@ class Hub(object):
             if len(self._hints) <= MAX_HINTS and now - at <= HINT_SECONDS:
                 break
             del self._hints[stack_id]
+        while self._events_at:
+            stack_id, at = next(iter(self._events_at.items()))
+            if now - at <= HINT_SECONDS:
+                if len(self._events_at) <= MAX_HINTS:
+                    break
+                self._forgot_at = at
+            del self._events_at[stack_id]
+
+    def changed_since(self, stack_id, at):
+        """Whether Heat's stack ``stack_id`` may have changed since
+        ``at`` (seconds of this hub's clock): an event named it since,
+        or the hub cannot tell (``at`` is more than :data:`HINT_SECONDS`
+        ago, or events of that time were forgotten for
+        :data:`MAX_HINTS`). Says nothing of a source that is not live
+        (see :meth:`live`)."""
+        now = self._clock()
+        with self._lock:
+            if now - at > HINT_SECONDS or (self._forgot_at is not None and
+                                           self._forgot_at >= at):
+                return True
+            last = self._events_at.get(stack_id)
+        return last is not None and last >= at
+
+    def now(self):
+        """Seconds of this hub's clock (for :meth:`changed_since`)."""
+        return self._clock()
 
     def hint(self, stack_id):
         """The state last announced for ``stack_id`` within

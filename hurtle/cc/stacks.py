@@ -33,7 +33,9 @@ of the SO's instance and with the instance's trust when it has one.
   (409) for a stack of that name the CC made for the same app, keeps
   that stack (see :meth:`StackBackend._create`).
 * ``GET /stack/<ref>`` (``ref``: the CC's id, Heat's id or the name)
-  reads the stack from Heat: ``hurtle.stack.state`` (Heat's status),
+  reads the stack from Heat (one request with its outputs when an event
+  just announced it complete, ``Deployer.details_at_rest``):
+  ``hurtle.stack.state`` (Heat's status),
   ``hurtle.stack.reason``, ``hurtle.stack.outputs`` (a JSON object, once
   complete) and ``hurtle.stack.id`` (Heat's id). A stack deleted in
   Heat answers 404 and is forgotten. A stack whose create has no answer
@@ -67,6 +69,7 @@ import yaml
 
 from hurtle.cc import so_auth
 from hurtle.cc import stack_events
+from hurtle.cc import stack_reads
 from hurtle.cc import stack_store
 from hurtle.occi import errors
 from hurtle import polling
@@ -187,6 +190,7 @@ class StackBackend(backend.KindBackend):
         self.store = store
         self.deployer_factory = deployer_factory or self.heat_deployer
         self.events = events if events is not None else stack_events.Hub()
+        self.reads = stack_reads.RecentReads(self.events)
 
     def heat_deployer(self, caller, region):
         """The Heat deployer for ``caller``'s project, with its trust."""
@@ -236,7 +240,8 @@ class StackBackend(backend.KindBackend):
         deployer = self._deployer(caller, entity)
         self.store.claim(stack_id, caller.app_id, title, region)
         try:
-            heat_id = self._create(deployer, caller, title, given)
+            with self.reads.writing():
+                heat_id = self._create(deployer, caller, title, given)
         except BaseException:
             self.store.discard(stack_id)
             raise
@@ -316,12 +321,7 @@ class StackBackend(backend.KindBackend):
             LOG.info('stack %s of app %s: found in Heat (%s) before its '
                      'create answered', entity.title, caller.app_id,
                      heat_id)
-        try:
-            details = deployer.details(heat_id)
-        except deployers.DeployerError as exc:
-            if getattr(exc, 'status', None) != 404:
-                raise _refused(exc)
-            details = None
+        details = self._read(deployer, caller, heat_id)
         if details is not None and details.status == 'DELETE_COMPLETE' \
                 and self._name_held(deployer, entity.title, heat_id):
             # Heat frees the name just after: until then the stack is not
@@ -338,6 +338,32 @@ class StackBackend(backend.KindBackend):
                       'hurtle.stack.outputs': json.dumps(
                           details.outputs or {}, sort_keys=True)})
         self.store.update(entity.identifier, entity, extras)
+
+    def _read(self, deployer, caller, heat_id):
+        """Heat's ``StackDetails`` of ``heat_id``, or None when Heat has
+        no such stack (404): a read of it that still stands
+        (:mod:`hurtle.cc.stack_reads`), else a read of Heat, in one
+        request with the outputs when an event just announced the stack
+        complete.
+
+        :raises hurtle.occi.errors.OCCIError: Heat refused or cannot be
+            reached (:func:`_refused`).
+        """
+        details = self.reads.get(caller.app_id, heat_id)
+        if details is not None:
+            return details
+        began = self.reads.begin()
+        read = deployer.details
+        if deployers.outputs_due(self.events.hint(heat_id)):
+            read = getattr(deployer, 'details_at_rest', read)
+        try:
+            details = read(heat_id)
+        except deployers.DeployerError as exc:
+            if getattr(exc, 'status', None) != 404:
+                raise _refused(exc)
+            return None
+        self.reads.put(caller.app_id, heat_id, details, began)
+        return details
 
     def wait_change(self, entity, extras, timeout):
         """Block until the Heat stack of ``entity`` may have changed, for
@@ -395,9 +421,10 @@ class StackBackend(backend.KindBackend):
                 '.parameters, .files or .environment')
         deployer = self._deployer(caller, old)
         try:
-            deployer.update(old.attributes['hurtle.stack.id'],
-                            given['template'], given['parameters'],
-                            given['files'], given['environment'])
+            with self.reads.writing():
+                deployer.update(old.attributes['hurtle.stack.id'],
+                                given['template'], given['parameters'],
+                                given['files'], given['environment'])
         except deployers.DeployerError as exc:
             raise _refused(exc)
         old.attributes['hurtle.stack.state'] = 'UPDATE_IN_PROGRESS'
@@ -417,7 +444,8 @@ class StackBackend(backend.KindBackend):
             self.store.delete(entity.identifier, extras)
             return None
         try:
-            self._deployer(caller, entity).dispose(heat_id)
+            with self.reads.writing():
+                self._deployer(caller, entity).dispose(heat_id)
         except deployers.DeployerError as exc:
             raise _refused(exc)
         entity.attributes['hurtle.stack.state'] = 'DELETE_IN_PROGRESS'
@@ -440,6 +468,7 @@ class StackBackend(backend.KindBackend):
         caller = so_auth.SOCaller(app_id=app_id,
                                   project=env.get('HURTLE_PROJECT'),
                                   trust_id=env.get('HURTLE_TRUST_ID'))
+        self.reads.written()
         for row in self.store.rows_of(app_id):
             deployer = self.deployer_factory(caller, row.region)
             # A row still waiting for Heat's answer may have a stack.

@@ -104,6 +104,9 @@ class Sender(object):
         self.requests = 0
         self._warned_at = None
         self._refused = None
+        #: The CC refused an IN_PROGRESS state (an older one): such
+        #: states are sent as null from then on.
+        self.older_cc = False
         self._thread = threading.Thread(target=self._run,
                                         name='hurtle-stack-events',
                                         daemon=True)
@@ -174,18 +177,20 @@ class Sender(object):
 
     def _post(self, events):
         """Post ``events`` (a heartbeat when empty); True when the CC
-        took them."""
-        try:
-            if self._token is None:
-                self._token = self._token_source()
-            self.requests += 1
-            answer = self._session.post(
-                self.url, data=wire.body(events), timeout=TIMEOUT,
-                headers={'X-Auth-Token': self._token,
-                         'Content-Type': 'application/json'})
-        except Exception as exc:   # the CC not started yet, restarting
-            LOG.debug('stack events: CC not reached (%s)',
-                      type(exc).__name__)
+        took them. A CC that refuses them (400) while they hold states
+        an older CC does not take (``<ACTION>_IN_PROGRESS``) is sent them
+        again with those states null, and so from then on."""
+        if self.older_cc:
+            events = wire.for_older(events)[0]
+        answer = self._send(events)
+        if answer is not None and answer.status_code == 400 and \
+                not self.older_cc and wire.for_older(events)[1]:
+            self.older_cc = True
+            LOG.info('stack events: the CC refuses IN_PROGRESS states (an '
+                     'older CC); they are sent as null')
+            events = wire.for_older(events)[0]
+            answer = self._send(events)
+        if answer is None:
             self.lost += len(events)
             return False
         if answer.status_code == 204:
@@ -205,6 +210,22 @@ class Sender(object):
                         'poll their stacks instead', self.url,
                         answer.status_code)
         return False
+
+    def _send(self, events):
+        """One request with ``events``: the CC's answer, or None when
+        the CC could not be reached."""
+        try:
+            if self._token is None:
+                self._token = self._token_source()
+            self.requests += 1
+            return self._session.post(
+                self.url, data=wire.body(events), timeout=TIMEOUT,
+                headers={'X-Auth-Token': self._token,
+                         'Content-Type': 'application/json'})
+        except Exception as exc:   # the CC not started yet, restarting
+            LOG.debug('stack events: CC not reached (%s)',
+                      type(exc).__name__)
+            return None
 
 
 class CCNotifier(notifier.Driver):

@@ -58,6 +58,19 @@ def interrupted(status, reason):
             str(reason or '').startswith(ENGINE_DOWN))
 
 
+def outputs_due(status):
+    """Whether a stack in ``status`` (e.g. Heat's ``UPDATE_COMPLETE``) has
+    outputs to report: it is at rest and complete, and not deleted
+    (``*_COMPLETE`` except ``DELETE_COMPLETE``). A stack in progress,
+    failed or deleted reports none.
+
+    :param status: the deployer's state string (str or None).
+    :returns: bool.
+    """
+    status = str(status or '')
+    return status.endswith('_COMPLETE') and not status.startswith('DELETE_')
+
+
 class DeployerError(Exception):
     """A deployment request was refused or failed; ``str()`` says why.
 
@@ -125,6 +138,12 @@ class StackDetails:
         """Failed only because the engine went down (:func:`interrupted`)."""
         return interrupted(self.status, self.reason)
 
+    @property
+    def outputs_due(self):
+        """Complete and not deleted: outputs are reported
+        (:func:`outputs_due`)."""
+        return outputs_due(self.status)
+
 
 class Deployer(abc.ABC):
     """Deploys and disposes stacks of resources for one project."""
@@ -158,6 +177,16 @@ class Deployer(abc.ABC):
 
         :raises DeployerError: the stack does not exist.
         """
+
+    def details_at_rest(self, stack_id):
+        """``details(stack_id)`` of a stack expected at rest with its
+        outputs (an event announced a state for which :func:`outputs_due`
+        holds): a driver that reads outputs apart from the status (the
+        Heat driver) reads both at once. The default is :meth:`details`.
+
+        :raises DeployerError: as :meth:`details`.
+        """
+        return self.details(stack_id)
 
     @abc.abstractmethod
     def dispose(self, stack_id):

@@ -96,9 +96,15 @@ class Phases(object):
                  (states.DEPLOY, self._deploy),
                  (states.PROVISION, self._provision)]
         first = states.CREATE_ORDER.index(start)
+        known = None
         for state, step in steps:
-            if states.CREATE_ORDER.index(state) >= first:
-                step(op, manifest)
+            if states.CREATE_ORDER.index(state) < first:
+                continue
+            if state == states.PROVISION:
+                # The deploy's last answer of the SO, when it ran now.
+                step(op, manifest, known=known)
+            else:
+                known = step(op, manifest)
 
     def _start_so(self, op, manifest):
         """Start (or find again) the SO's app at ``<cc>/app/<instance id>``.
@@ -178,31 +184,48 @@ class Phases(object):
                 op, so, lambda: so.get(SO_PATH),
                 states.DEPLOY).attributes.get('occi.mcn.stack.id')
 
-        def record_stack_id():
-            stack_id = current_stack_id()
-            if stack_id:   # recorded at once: a DELETE can dispose it by id
+        recorded = {}
+
+        def record_stack_id(info):
+            # Recorded as soon as a look shows it: a DELETE can dispose
+            # of the stack by id.
+            stack_id = info.attributes.get('occi.mcn.stack.id')
+            if stack_id and stack_id != recorded.get('id'):
                 op.move(states.DEPLOY, attributes={'occi.mcn.stack.id':
                                                    stack_id})
+                recorded['id'] = stack_id
         # Not deployed yet (a repeated deploy is no error either).
-        info = self.so_calls.request_and_wait(
+        look = self.so_calls.request_and_wait(
             op, so, states.DEPLOY, lambda: so.action(
                 SO_PATH, so_client.DEPLOY, self._params(row, states.DEPLOY)),
-            requested=bool(current_stack_id()), on_requested=record_stack_id)
-        so_client.require_complete(info, states.DEPLOY)
-        op.move(states.DEPLOY, attributes=so_client.outputs(info))
+            requested=bool(current_stack_id()), on_look=record_stack_id)
+        so_client.require_complete(look.info, states.DEPLOY)
+        op.move(states.DEPLOY, attributes=so_client.outputs(look.info))
+        return look
 
-    def _provision(self, op, manifest):
+    def _provision(self, op, manifest, known=None):
+        """Provision: the SO's ``provision``, then its stack at rest.
+
+        :param known: the deploy phase's last look at the SO (its answer
+            and ``ETag``) when the deploy ran just before: it says the
+            provision is not requested yet and starts the wait. Without
+            it (a create resumed at ``provision``) the SO is asked.
+        """
         row = op.move(states.PROVISION)
         so = self.so_calls.follow(op, row)
         # Not requested yet unless the stack is UPDATE_* (a provision
         # updates it).
+        if known is None:
+            current = self.so_calls.transient(
+                op, so, lambda: so.get(SO_PATH), states.PROVISION)
+        else:
+            current = known.info
         info = self.so_calls.request_and_wait(
             op, so, states.PROVISION, lambda: so.action(
                 SO_PATH, so_client.PROVISION,
                 self._params(row, states.PROVISION)),
-            requested=so_client.stack_state(self.so_calls.transient(
-                op, so, lambda: so.get(SO_PATH),
-                states.PROVISION)).startswith('UPDATE_'))
+            requested=so_client.stack_state(current).startswith('UPDATE_'),
+            known=known).info
         so_client.require_complete(info, states.PROVISION)
         op.move(states.ACTIVE, attributes=so_client.outputs(info),
                 reason=so_client.dns_reason(info))

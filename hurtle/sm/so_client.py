@@ -20,8 +20,11 @@
   deadline;
 * :meth:`SOCalls.wait_stack`: looking until the SO's stack is at rest,
   each look a GET the SO holds until its state changes (``If-None-Match``
-  + ``Prefer: wait``, at most :data:`HOLD` seconds); an SO that answers
-  at once (an older one) is polled as before;
+  + ``Prefer: wait``, at most :data:`HOLD` seconds), the next look going
+  out at once after one the SO held or that brought a change; given the
+  SO's answer from just before (``known``: the last look of the phase
+  before), the first look already sends its ``ETag``; an SO that
+  answers at once (an older one) is polled as before;
 * :meth:`SOCalls.request_and_wait`: a phase's action, then that wait; a
   stack that failed only because Heat's engine went down (Heat killed
   mid-create: ``Engine went down during stack CREATE``) has the action
@@ -270,50 +273,82 @@ class SOCalls(object):
                 % (phase, self.conf.sm.phase_timeout,
                    seen.get('unavailable')))
 
-    def wait_stack(self, op, so, phase):
+    def wait_stack(self, op, so, phase, known=None):
+        """:meth:`wait_rest`, returning the SO's ``EntityInfo`` at rest."""
+        return self.wait_rest(op, so, phase, known=known).info
+
+    def wait_rest(self, op, so, phase, known=None, on_look=None):
         """Look at the SO until its stack is ``*_COMPLETE`` or
-        ``*_FAILED``; return the SO's ``EntityInfo`` then. Each look after
-        the first is a GET the SO may hold until its state changes (at
-        most :data:`HOLD` seconds); after a look it did not hold, the next
+        ``*_FAILED``; return the last look then.
+
+        Each look is a conditional GET (``If-None-Match``) once an
+        ``ETag`` is known, held by the SO until its state changes (at most
+        :data:`HOLD` seconds). The next look goes out at once after a
+        look the SO held, and after one that brought a change (not twice
+        in a row: an SO whose every answer differs is not spun); after
+        any other (an SO that answers at once, or knows no ``ETag``) it
         comes after a pause (``[sm] poll_interval``, the first ones
-        sooner), as with an SO that knows no held GET. An SO answering 503 (its
-        deployer cannot reach Heat) or not reachable (``so``, a
+        sooner), as with an SO that knows no held GET. An SO answering
+        503 (its deployer cannot reach Heat) or not reachable (``so``, a
         :class:`FollowedSO`, is then followed where the CC restarted it)
         is polled again, until the deadline.
 
+        :param known: the ``hurtle.occi.client.Look`` of the SO's answer
+            from just before (the last look of the phase before, with
+            its ``info``): the first look sends its ``ETag``, unheld (a
+            phase that changed nothing of the SO's answer, e.g. an SO
+            whose provision leaves its stack as it is, is at rest at
+            once), so the second, held one goes out at once.
+        :param on_look: ``f(info)`` called with the SO's ``EntityInfo``
+            after each look that brought a change (before the state is
+            judged; an exception of it ends the wait).
+        :returns: ``hurtle.occi.client.Look``: ``info`` the SO's
+            ``EntityInfo`` at rest, ``etag`` its ``ETag`` (or None).
         :raises PhaseError: not at rest within ``[sm] phase_timeout``; the
             reason names the stack state, or the component that was
             unavailable at the end.
         :raises Superseded: another operation took over meanwhile.
         """
         seen = {}
-        last = {'etag': None, 'held': False}
+        last = {'etag': None, 'held': False, 'again': False,
+                'hold': True}
+        if known is not None and known.info is not None and known.etag:
+            seen['info'] = known.info
+            last.update(etag=known.etag, hold=False)
         deadline = time.monotonic() + self.conf.sm.phase_timeout
 
         def at_rest():
             op.row()
             wait = min(HOLD, deadline - time.monotonic())
+            hold = last['hold']
+            last['hold'] = True
             try:
                 look = so.look(SO_PATH, etag=last['etag'],
-                               wait=wait if wait >= 1 else None)
+                               wait=wait if hold and wait >= 1 else None)
             except errors.ServiceUnavailable as exc:
-                last.update(etag=None, held=False)
+                last.update(etag=None, held=False, again=False)
                 self._unavailable(op, so, exc, phase, seen)
                 return None
             seen.pop('unavailable', None)
-            last.update(etag=look.etag, held=look.held)
+            last.update(etag=look.etag, held=look.held,
+                        again=(look.changed and look.etag is not None and
+                               not last['again']))
             if look.changed:
                 seen['info'] = look.info
+                if on_look is not None:
+                    on_look(look.info)
             info = seen['info']
             state = seen['state'] = stack_state(info)
             if state.endswith('_COMPLETE') or state.endswith('_FAILED'):
-                return info
+                return occi_client.Look(info, look.etag, look.changed,
+                                        look.held)
             return None
         try:
             return polling.poll_until(
                 at_rest, self.conf.sm.phase_timeout,
                 self.conf.sm.poll_interval, phase, first=FIRST_POLL,
-                stop=op.stopping, again_now=lambda: last['held'])
+                stop=op.stopping,
+                again_now=lambda: last['held'] or last['again'])
         except polling.Timeout:
             if seen.get('unavailable'):
                 raise scheduling.PhaseError(
@@ -326,30 +361,35 @@ class SOCalls(object):
                    seen.get('state') or 'unknown'))
 
     def request_and_wait(self, op, so, phase, request, requested=False,
-                         on_requested=None):
+                         on_look=None, known=None):
         """Request a phase (``request()``, retried by :meth:`transient`)
-        unless ``requested`` already, call ``on_requested()``, then
-        :meth:`wait_stack`. A stack that failed only because the engine
-        went down (:func:`interrupted`: Heat died while working on it)
-        has the phase requested again, at most
+        unless ``requested`` already, then :meth:`wait_rest` (with
+        ``on_look``: ``f(info)`` after each look that brought a
+        change). A stack that failed only because the engine went down
+        (:func:`interrupted`: Heat died while working on it) has the
+        phase requested again, at most
         :data:`INTERRUPTED_RETRIES` times (the SO makes the stack again:
         ``hurtle.sdk.StackOrchestrator``); any other failure is returned
         as it is.
 
-        :returns: the SO's ``EntityInfo`` once its stack is at rest.
+        :param known: the SO's answer from just before, for the first
+            :meth:`wait_rest`.
+        :returns: the :meth:`wait_rest` look (its ``info`` the SO's
+            ``EntityInfo``) once its stack is at rest.
         :raises PhaseError: see :meth:`transient`, :meth:`wait_stack`.
         :raises Superseded: another operation took over meanwhile.
         """
         for attempt in range(INTERRUPTED_RETRIES + 1):
             if not requested:
                 self.transient(op, so, request, phase)
-            if on_requested is not None:
-                on_requested()
-            info = self.wait_stack(op, so, phase)
+            look = self.wait_rest(op, so, phase, known=known,
+                                  on_look=on_look)
+            info = look.info
             if not interrupted(info) or attempt == INTERRUPTED_RETRIES:
-                return info
+                return look
             LOG.warning('instance %s, %s: stack %s: %s; requesting %s '
                         'again (%d of %d)', op.instance_id, phase,
                         stack_state(info), stack_reason(info), phase,
                         attempt + 1, INTERRUPTED_RETRIES)
             requested = False
+            known = look

@@ -32,6 +32,12 @@ a ``304`` reuses the last answer), and :meth:`CCDeployer.wait_change`
 asks the CC to hold the GET until the stack changes (``Prefer:
 wait=N``); a CC that answers at once is looked at again after 0.1 s,
 then at waits growing up to :data:`STEP` seconds.
+
+The answer a held wait brought is the stack as it is: the
+:meth:`CCDeployer.details` that follows it (the SO's ``state``, read
+by its own held GET right after its ``await_change``) reuses it while
+it is :data:`FRESH` and no write (create, update, delete) of this
+deployer began since, instead of asking the CC (and the CC Heat) again.
 """
 import json
 import logging
@@ -63,6 +69,10 @@ STEP = 0.5
 FIRST_STEP = 0.1
 #: Most stacks whose last answer is remembered (for conditional GETs).
 REMEMBERED = 64
+#: Seconds the answer of a held wait (:meth:`CCDeployer.wait_change`)
+#: stands for the stack in the next :meth:`CCDeployer.details`, when no
+#: write of the deployer began since.
+FRESH = 1.0
 #: Environment variables naming the CC, the SO's app and its secret.
 ENV = ('HURTLE_CC_URL', 'HURTLE_APP_ID', 'HURTLE_SO_SECRET')
 
@@ -152,6 +162,38 @@ class CCDeployer(deployer_api.Deployer):
         self._last = {}
         #: stack id -> seconds of its next wait when the CC answers at once
         self._steps = {}
+        #: Writes begun (creates, updates, deletes), and those not ended.
+        self._writes = 0
+        self._writing = 0
+        #: stack id -> (monotonic seconds, ``_writes``) of the answer the
+        #: last held wait brought (see :meth:`_fresh_info`).
+        self._fresh = {}
+
+    def _write(self, what, func, *args):
+        """``self._call(what, func, *args)``, counted as a write: an
+        answer of a wait that overlaps it is never reused."""
+        with self._lock:
+            self._writes += 1
+            self._writing += 1
+            self._fresh.clear()
+        try:
+            return self._call(what, func, *args)
+        finally:
+            with self._lock:
+                self._writing -= 1
+
+    def _fresh_info(self, stack_id):
+        """The ``EntityInfo`` the last held wait brought for
+        ``stack_id``, once, when it is at most :data:`FRESH` seconds old
+        and no write began since (nor was under way when that wait
+        began); else None."""
+        with self._lock:
+            found = self._fresh.pop(stack_id, None)
+            if found is None or found[1] != self._writes or \
+                    time.monotonic() - found[0] > FRESH:
+                return None
+            last = self._last.get(stack_id)
+            return last[1] if last is not None else None
 
     def _remember(self, stack_id, look):
         with self._lock:
@@ -204,8 +246,8 @@ class CCDeployer(deployer_api.Deployer):
         if self.region:
             attributes['hurtle.stack.region'] = self.region
         what = 'create stack %s' % name
-        location = self._call(what, self.client.create, COLLECTION, STACK,
-                              attributes)
+        location = self._write(what, self.client.create, COLLECTION, STACK,
+                               attributes)
         return _heat_id(name, self._call(what, self.client.get, location))
 
     def update(self, stack_id, template=None, parameters=None, files=None,
@@ -215,12 +257,16 @@ class CCDeployer(deployer_api.Deployer):
                             ('environment', environment)):
             if value:
                 attributes['hurtle.stack.' + name] = value
-        self._call('update stack %s' % stack_id, self.client.update,
-                   _path(stack_id), STACK, attributes)
+        self._write('update stack %s' % stack_id, self.client.update,
+                    _path(stack_id), STACK, attributes)
 
     def details(self, stack_id):
-        info, _look = self._call('get stack %s' % stack_id, self._look,
-                                 stack_id)
+        """The stack's ``StackDetails``: a conditional GET of the CC, or
+        the answer a held wait just brought (:data:`FRESH`)."""
+        info = self._fresh_info(stack_id)
+        if info is None:
+            info, _look = self._call('get stack %s' % stack_id, self._look,
+                                     stack_id)
         attrs = info.attributes
         heat_id = _heat_id(stack_id, info)
         try:
@@ -247,7 +293,14 @@ class CCDeployer(deployer_api.Deployer):
                 self._look(stack_id)
             # A CC sending no ETag (an older one) cannot hold: poll it.
             if self._known(stack_id):
+                with self._lock:
+                    writes = None if self._writing else self._writes
                 _info, look = self._look(stack_id, wait=timeout)
+                if writes is not None and (look.changed or look.held):
+                    with self._lock:
+                        self._fresh[stack_id] = (time.monotonic(), writes)
+                        while len(self._fresh) > REMEMBERED:
+                            self._fresh.pop(next(iter(self._fresh)))
         except errors.NotFound:
             return
         except errors.OCCIError as exc:
@@ -267,12 +320,12 @@ class CCDeployer(deployer_api.Deployer):
         time.sleep(max(0.0, min(left, step)))
 
     def dispose(self, stack_id):
-        try:
-            self.client.delete(_path(stack_id))
-        except errors.NotFound:
-            pass   # gone already
-        except errors.OCCIError as exc:
-            raise _failure('delete stack %s' % stack_id, exc)
+        def delete():
+            try:
+                self.client.delete(_path(stack_id))
+            except errors.NotFound:
+                pass   # gone already
+        self._write('delete stack %s' % stack_id, delete)
 
     def is_gone(self, stack_id):
         try:

@@ -249,18 +249,29 @@ class HeatDeployer(deployer_api.Deployer):
         _NAMES.remember(stack.id, stack.stack_name)
         return stack
 
-    def details(self, stack_id):
-        stack = self._call('get stack %s' % stack_id, self._get, stack_id)
-        if stack.stack_status.endswith('_COMPLETE') and \
-                not stack.stack_status.startswith('DELETE_'):
-            # Outputs only at rest: one more request then, none per poll.
+    def details(self, stack_id, expect_rest=False):
+        """The stack's ``StackDetails``, outputs read only once
+        :func:`~hurtle.sdk.deployer.outputs_due` holds (resolving them is
+        most of Heat's cost of a stack read): a stack in progress is one
+        request without them, one found complete a second request with
+        them, or, with ``expect_rest`` (an event announced it complete),
+        one request with them whatever the state.
+        """
+        stack = self._call('get stack %s' % stack_id, self._get, stack_id,
+                           expect_rest)
+        if not expect_rest and deployer_api.outputs_due(stack.stack_status):
             stack = self._call('get stack %s' % stack_id, self._get,
                                stack_id, True)
         status = stack.stack_status
         return deployer_api.StackDetails(
             id=stack.id, status=status,
             reason=stack.stack_status_reason or '',
-            outputs=_outputs(stack) if status.endswith('_COMPLETE') else {})
+            outputs=_outputs(stack) if deployer_api.outputs_due(status)
+            else {})
+
+    def details_at_rest(self, stack_id):
+        """:meth:`details` with ``expect_rest``: one request."""
+        return self.details(stack_id, expect_rest=True)
 
     def dispose(self, stack_id):
         def delete():

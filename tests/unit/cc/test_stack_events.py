@@ -186,6 +186,21 @@ class ReceiverTest(testtools.TestCase):
         self.assertEqual(0, self.hub.received)
         self.assertFalse(self.hub.live())
 
+    def test_in_progress_states_are_hints_too(self):
+        # Heat's IN_PROGRESS status has a "_" of its own: the CC takes it
+        # as a hint, as it takes COMPLETE and FAILED.
+        for state in ('CREATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS',
+                      'ROLLBACK_FAILED'):
+            answer = self.post({'events': [{'stack_id': HEAT_ID,
+                                            'state': state}]})
+            self.assertEqual(204, answer.status_code, answer.text)
+            self.assertEqual(state, self.hub.hint(HEAT_ID))
+        for state in ('CREATE_IN_PROGRESS_X', 'CREATE__PROGRESS',
+                      'CREATE_IN_', '_COMPLETE', 'create_complete'):
+            answer = self.post({'events': [{'stack_id': HEAT_ID,
+                                            'state': state}]})
+            self.assertEqual(400, answer.status_code, state)
+
     def test_413_for_a_huge_body(self):
         answer = self.post(b'{' + b' ' * (wire.MAX_BODY + 1) + b'}')
         self.assertEqual(413, answer.status_code)
@@ -291,6 +306,18 @@ class WaitChangeTest(testtools.TestCase):
         # Once the read shows the announced state, wait for the next.
         self.conf.set_override('stack_recheck_interval', 0.3, group='cc')
         self.entity.attributes['hurtle.stack.state'] = 'CREATE_COMPLETE'
+        self.assertGreaterEqual(self.timed_wait(), 0.3)
+
+    def test_an_announced_in_progress_state_is_waited_on(self):
+        # The update's UPDATE_IN_PROGRESS, once announced, replaces the
+        # create's CREATE_COMPLETE: the read shows it, so the wait is for
+        # the next event, not a re-read every SETTLE_STEP.
+        self.conf.set_override('stack_recheck_interval', 0.3, group='cc')
+        self.hub.source_seen()
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        self.entity.attributes['hurtle.stack.state'] = 'UPDATE_IN_PROGRESS'
+        self.assertLess(self.timed_wait(), 0.3)
+        self.hub.notify(HEAT_ID, 'UPDATE_IN_PROGRESS')
         self.assertGreaterEqual(self.timed_wait(), 0.3)
 
     def test_the_timeout_bounds_the_step(self):

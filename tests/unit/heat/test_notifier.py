@@ -16,6 +16,7 @@ CC; and the heat.conf that selects it."""
 import json
 import os
 import queue
+import re
 import threading
 import time
 
@@ -65,6 +66,25 @@ class FakeCC(object):
                 timeout=max(0.01, deadline - time.monotonic()))
             if events:
                 return events
+
+
+class OlderCC(FakeCC):
+    """A CC from before IN_PROGRESS states: 400 for a two-word status
+    (its whole request refused), else as :class:`FakeCC`."""
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+        body = environ['wsgi.input'].read(length)
+        events = wire.parse(body)
+        if any(state and not re.match(r'^[A-Z]{1,20}_[A-Z]{1,20}$', state)
+               for _id, state in events):
+            self.refused = getattr(self, 'refused', 0) + 1
+            start_response('400 Bad Request', [('Content-Length', '0')])
+            return [b'']
+        self.tokens.append(environ.get('HTTP_X_AUTH_TOKEN'))
+        self.requests.put((environ.get('HTTP_X_AUTH_TOKEN'), events))
+        start_response(self.status, [('Content-Length', '0')])
+        return [b'']
 
 
 def serve(case, app, port=0):
@@ -120,6 +140,14 @@ class DriverTest(testtools.TestCase):
         self.assertEqual([(HEAT_ID, None)], self.cc.events())
         self.assertEqual(1, self.driver.sender.queued)
 
+    def test_in_progress_states_are_forwarded(self):
+        # IN_PROGRESS has a "_" of its own; a waiter's hint needs it (not
+        # null), or the state announced before stays the hint.
+        self.notifier.info({}, 'orchestration.stack.update.start', {
+            'stack_identity': HEAT_ID, 'state': 'UPDATE_IN_PROGRESS'})
+        self.assertEqual([(HEAT_ID, 'UPDATE_IN_PROGRESS')],
+                         self.cc.events())
+
 
 class SenderTest(testtools.TestCase):
 
@@ -146,6 +174,23 @@ class SenderTest(testtools.TestCase):
         self.assertEqual([('s0', 'A_F'), ('s1', 'A_E')], sorted(cc.events()))
         polling.poll_until(lambda: sender.posted == 2 or None, 10, 0.01,
                            'posted counted')
+
+    def test_an_older_cc_gets_in_progress_states_as_null(self):
+        cc = OlderCC()
+        sender = self.sender(serve(self, cc), heartbeat=30)
+        sender.offer(self.message(state='UPDATE_IN_PROGRESS'))
+        self.assertEqual([(HEAT_ID, None)], cc.events())
+        self.assertTrue(sender.older_cc)
+        self.assertEqual(1, cc.refused)
+        # From then on without a refusal first; other states as they are.
+        sender.offer(self.message('s2', 'CREATE_IN_PROGRESS'))
+        self.assertEqual([('s2', None)], cc.events())
+        sender.offer(self.message('s3', 'CREATE_COMPLETE'))
+        self.assertEqual([('s3', 'CREATE_COMPLETE')], cc.events())
+        self.assertEqual(1, cc.refused)
+        polling.poll_until(lambda: sender.posted == 3 or None, 10, 0.01,
+                           'posted counted')
+        self.assertEqual(0, sender.lost)
 
     def test_overflow_drops_and_counts_without_blocking(self):
         cc = FakeCC()

@@ -16,7 +16,10 @@ spun)."""
 import threading
 import time
 
+import fixtures
+
 from hurtle.occi import server
+from hurtle.sdk import orchestrator
 from hurtle.sm import so_client
 from hurtle.so import api
 from tests.unit.sm import test_interrupted_stacks as scripted
@@ -25,16 +28,30 @@ from tests.unit.so import test_held_get as held
 
 
 class _Counted(object):
-    """WSGI middleware counting GETs."""
+    """WSGI middleware counting GETs (``tags``: the ``If-None-Match`` of
+    each, None when absent)."""
 
     def __init__(self, app):
         self.app = app
         self.gets = 0
+        self.tags = []
 
     def __call__(self, environ, start_response):
         if environ['REQUEST_METHOD'] == 'GET':
             self.gets += 1
+            self.tags.append(environ.get('HTTP_IF_NONE_MATCH'))
         return self.app(environ, start_response)
+
+
+class _ChangingSO(held._SO):
+    """Every answer differs (an output counts the reads)."""
+
+    reads = 0
+
+    def state(self):
+        self.reads += 1
+        return orchestrator.SOState(stack_state=self.status, stack_id='s1',
+                                    outputs={'reads': str(self.reads)})
 
 
 class HeldWaitStackTest(transient._LifecycleCase):
@@ -54,10 +71,80 @@ class HeldWaitStackTest(transient._LifecycleCase):
         client.put(so_client.SO_PATH, so_client.ORCHESTRATOR, {})
         return client, counted
 
-    def timed_wait(self, client):
+    def timed_wait(self, client, known=None):
         start = time.monotonic()
-        info = self.wait_stack(transient._Operation(), client, 'deploy')
+        info = self.wait_stack(transient._Operation(), client, 'deploy',
+                               known=known)
         return info, time.monotonic() - start
+
+    def no_pauses(self):
+        """Pauses between looks far longer than the tests take."""
+        self.conf.set_override('poll_interval', 30.0, group='sm')
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.sm.so_client.FIRST_POLL', 20.0))
+
+    def test_the_first_held_look_goes_out_at_once(self):
+        # The first look (no ETag yet) brought the state: the held look
+        # follows without a pause.
+        self.no_pauses()
+        so = held._TellingSO()
+        client, counted = self.serve_so(so)
+        timer = threading.Timer(0.5, so.set, ('CREATE_COMPLETE',))
+        timer.start()
+        self.addCleanup(timer.join)
+        info, took = self.timed_wait(client)
+        self.assertEqual('CREATE_COMPLETE', so_client.stack_state(info))
+        self.assertLess(took, 5)
+        # A plain GET, then held ones.
+        self.assertIsNone(counted.tags[0])
+        self.assertIsNotNone(counted.tags[1])
+
+    def test_a_known_answer_sends_its_etag_first(self):
+        self.no_pauses()
+        so = held._TellingSO()
+        client, counted = self.serve_so(so)
+        known = client.look(so_client.SO_PATH)
+        sent = counted.gets
+        timer = threading.Timer(0.5, so.set, ('UPDATE_COMPLETE',))
+        timer.start()
+        self.addCleanup(timer.join)
+        look = self.lifecycle.phases.so_calls.wait_rest(
+            transient._Operation(), client, 'provision', known=known)
+        self.assertEqual('UPDATE_COMPLETE', so_client.stack_state(look.info))
+        self.assertEqual(known.etag, counted.tags[sent])
+        self.assertIsNotNone(look.etag)
+        self.assertNotEqual(known.etag, look.etag)
+
+    def test_a_known_answer_at_rest_is_not_held(self):
+        # A phase that changed nothing of the SO's answer (an SO whose
+        # provision leaves its stack): at rest at the first look, which
+        # the SO answers at once (304), not after a hold.
+        so = held._TellingSO()
+        so.status = 'CREATE_COMPLETE'
+        client, counted = self.serve_so(so)
+        known = client.look(so_client.SO_PATH)
+        sent = counted.gets
+        start = time.monotonic()
+        look = self.lifecycle.phases.so_calls.wait_rest(
+            transient._Operation(), client, 'provision', known=known)
+        self.assertLess(time.monotonic() - start, so_client.HOLD / 2)
+        self.assertEqual('CREATE_COMPLETE', so_client.stack_state(look.info))
+        self.assertEqual(known.etag, look.etag)
+        self.assertEqual(sent + 1, counted.gets)
+        self.assertEqual([], so.awaited)
+
+    def test_an_so_whose_every_answer_differs_is_not_spun(self):
+        so = _ChangingSO()
+        client, counted = self.serve_so(so, max_wait=0)
+        timer = threading.Timer(2.0, setattr,
+                                (so, 'status', 'CREATE_COMPLETE'))
+        timer.start()
+        self.addCleanup(timer.join)
+        info, took = self.timed_wait(client)
+        self.assertEqual('CREATE_COMPLETE', so_client.stack_state(info))
+        # Two looks per pause at most (0.1 s growing to 1 s).
+        self.assertLessEqual(counted.gets, 20)
+        self.assertGreater(took, 1.9)
 
     def test_end_seen_when_the_so_tells(self):
         so = held._TellingSO()
@@ -102,3 +189,30 @@ class HeldWaitStackTest(transient._LifecycleCase):
         self.assertEqual('CREATE_COMPLETE', so_client.stack_state(info))
         self.assertLessEqual(app.gets, 10)
         self.assertGreater(took, 1.9)
+
+    def test_on_look_sees_each_change(self):
+        so = held._TellingSO()
+        client, counted = self.serve_so(so)
+        for status, at in (('CREATE_IN_PROGRESS', 0.3),
+                           ('CREATE_COMPLETE', 0.6)):
+            timer = threading.Timer(at, so.set, (status,))
+            timer.start()
+            self.addCleanup(timer.join)
+        so.set('NOT_DEPLOYED_YET')
+        seen = []
+        look = self.lifecycle.phases.so_calls.wait_rest(
+            transient._Operation(), client, 'deploy',
+            on_look=lambda info: seen.append(so_client.stack_state(info)))
+        self.assertEqual(['NOT_DEPLOYED_YET', 'CREATE_IN_PROGRESS',
+                          'CREATE_COMPLETE'], seen)
+        self.assertEqual('CREATE_COMPLETE', so_client.stack_state(look.info))
+
+    def test_an_error_of_on_look_ends_the_wait(self):
+        client, _counted = self.serve_so(held._TellingSO())
+
+        def refuse(info):
+            raise RuntimeError('superseded')
+        self.assertRaises(RuntimeError,
+                          self.lifecycle.phases.so_calls.wait_rest,
+                          transient._Operation(), client, 'deploy',
+                          on_look=refuse)

@@ -98,7 +98,7 @@ class RequestAgainTest(transient._LifecycleCase):
         return calls.request_and_wait(
             transient._Operation(), so, 'deploy',
             lambda: so.action(so_client.SO_PATH, so_client.DEPLOY, {}),
-            requested=requested)
+            requested=requested).info
 
     def test_a_stack_failed_by_engine_down_is_deployed_again(self):
         app = _ScriptedSO(('CREATE_FAILED', ENGINE_DOWN),

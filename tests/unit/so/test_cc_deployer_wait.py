@@ -14,6 +14,8 @@ CC (its paste pipeline) on a real embedded Heat: a CC that answers a
 held GET at once is not spun, a stack's end and its deletion are seen."""
 import time
 
+import fixtures
+
 from hurtle.sdk import deployer as deployer_api
 from hurtle.so.deployers import cc as cc_deployer
 from tests.unit.cc import test_stack_api as stack_api
@@ -72,3 +74,71 @@ class CCDeployerWaitTest(stack_api._CCTestCase):
         start = time.monotonic()
         deployer.wait_change(stack_id, 5.0)
         self.assertLess(time.monotonic() - start, 1.0)
+
+
+class FreshAnswerTest(stack_api._CCTestCase):
+    """``CCDeployer.details`` right after a held wait reuses its answer
+    (``cc.FRESH``), never across a write of the deployer."""
+
+    APPS = {'a1': 'secret-one'}
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.empty_heat)
+        self.deployer = cc_deployer.CCDeployer(
+            self.conf, so_identity=deployer_api.SOIdentity(
+                self.url, 'a1', 'secret-one'), retries=0)
+        self.sent = []
+        request = self.deployer.client.request
+
+        def counted(method, path, *args, **kwargs):
+            self.sent.append((method, path))
+            return request(method, path, *args, **kwargs)
+        self.deployer.client.request = counted
+        self.stack_id = self.deployer.deploy('web', stack_api.TEMPLATE)
+        self.until_complete()
+
+    def until_complete(self):
+        deadline = time.monotonic() + 60
+        while True:
+            details = self.deployer.details(self.stack_id)
+            if details.complete:
+                return details
+            self.assertFalse(details.failed, details.reason)
+            self.assertLess(time.monotonic(), deadline)
+            self.deployer.wait_change(self.stack_id, 5.0)
+
+    def held_change(self):
+        """Update the stack and hold a wait until the CC shows it."""
+        self.deployer.update(self.stack_id,
+                             parameters={'greeting': 'bonjour'})
+        self.deployer.wait_change(self.stack_id, 5.0)
+
+    def test_details_after_a_held_wait_asks_nothing_once(self):
+        self.held_change()
+        before = len(self.sent)
+        details = self.deployer.details(self.stack_id)
+        self.assertEqual(before, len(self.sent))
+        self.assertTrue(details.status.startswith('UPDATE_'), details)
+        # Used once: the next details asks the CC.
+        self.deployer.details(self.stack_id)
+        self.assertEqual(before + 1, len(self.sent))
+        self.assertEqual({'greeting': 'bonjour'},
+                         self.until_complete().outputs)
+
+    def test_a_write_since_the_wait_asks_again(self):
+        self.held_change()
+        self.deployer.deploy('db', stack_api.TEMPLATE)
+        before = len(self.sent)
+        self.deployer.details(self.stack_id)
+        self.assertEqual(before + 1, len(self.sent))
+        self.until_complete()
+
+    def test_an_old_answer_asks_again(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.so.deployers.cc.FRESH', 0.0))
+        self.held_change()
+        before = len(self.sent)
+        self.deployer.details(self.stack_id)
+        self.assertEqual(before + 1, len(self.sent))
+        self.until_complete()

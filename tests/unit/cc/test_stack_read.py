@@ -1,0 +1,255 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""``StackBackend.retrieve`` reads a stack an event announced complete
+in one Heat request, its outputs with it (``Deployer.details_at_rest``),
+and reuses a read nothing can have outdated (``hurtle.cc.stack_reads``).
+
+The CC's real backend, store (SQLite) and Heat deployer driver talk to a
+recording server on 127.0.0.1 that answers as Heat's v1 API does (see
+tests/unit/so/test_heat_requests.py); the embedded Heat is in the
+functional tests.
+"""
+import http.server
+import json
+import threading
+import types
+import urllib.parse
+
+import fixtures
+import testtools
+
+from hurtle.cc import so_auth
+from hurtle.cc import stack_events
+from hurtle.cc import stack_store
+from hurtle.cc import stacks
+from hurtle.db import migration
+from hurtle.sdk import deployer as deployers
+from tests import conf_fixture
+from tests import http_answers
+
+HEAT_ID = '0c6f6a3e-8d1b-4a52-9e3f-7b2d4c5e6f71'
+
+
+class _Heat(http.server.BaseHTTPRequestHandler):
+    """``GET /v1/p/stacks/web/<id>``: the stack in ``server.status``,
+    its outputs unless ``resolve_outputs=False``."""
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        self.server.requests.append(self.path)
+        stack = {'id': HEAT_ID, 'stack_name': 'web',
+                 'stack_status': self.server.status,
+                 'stack_status_reason': ''}
+        if 'resolve_outputs=False' not in (url.query or ''):
+            stack['outputs'] = [{'output_key': 'url',
+                                 'output_value': 'http://web/'}]
+        http_answers.send_json(self, 200, {'stack': stack})
+
+    def do_PUT(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        self.rfile.read(length)
+        self.server.requests.append(self.command + ' ' + self.path)
+        self.send_response(202)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
+    do_PATCH = do_PUT
+
+    def log_message(self, *args):
+        pass
+
+
+class _StackReadCase(testtools.TestCase):
+    """The CC's stack backend on a recording Heat, one stack ``web``."""
+
+    def setUp(self):
+        super().setUp()
+        heat = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Heat)
+        heat.requests, heat.status = [], 'CREATE_IN_PROGRESS'
+        threading.Thread(target=heat.serve_forever, daemon=True).start()
+        self.addCleanup(heat.server_close)
+        self.addCleanup(heat.shutdown)
+        self.heat = heat
+        self.conf = self.useFixture(conf_fixture.HurtleConf(
+            deployer__heat_url='http://127.0.0.1:%d/v1/%%(project)s'
+            % heat.server_port, deployer__heat_project='p')).conf
+        url = self.conf.database.connection
+        migration.upgrade(url)
+        self.store = stack_store.StackStore(url)
+        self.hub = stack_events.Hub()
+        self.backend = stacks.StackBackend(self.conf, self.store,
+                                           events=self.hub)
+        self.extras = {'environ': {so_auth.ENVIRON_KEY: so_auth.SOCaller(
+            app_id='a1', project='p')}}
+        self.store.claim('web', 'a1', 'web', None)
+        entity = self.store.get('/stack/web', self.extras)
+        entity.attributes.update({'hurtle.stack.id': HEAT_ID,
+                                  'hurtle.stack.state':
+                                  'CREATE_IN_PROGRESS'})
+        self.store.update('/stack/web', entity, self.extras)
+
+    def read(self):
+        """``retrieve`` of the stack: (its attributes, Heat requests)."""
+        del self.heat.requests[:]
+        entity = self.store.get('/stack/web', self.extras)
+        self.backend.retrieve(entity, self.extras)
+        return entity.attributes, list(self.heat.requests)
+
+
+class ReadAtRestTest(_StackReadCase):
+
+    def test_announced_complete_is_one_request_with_outputs(self):
+        self.heat.status = 'CREATE_COMPLETE'
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        attrs, sent = self.read()
+        self.assertEqual('CREATE_COMPLETE', attrs['hurtle.stack.state'])
+        self.assertEqual({'url': 'http://web/'},
+                         json.loads(attrs['hurtle.stack.outputs']))
+        self.assertEqual(1, len(sent), sent)
+        self.assertNotIn('resolve_outputs=False', sent[0])
+
+    def test_found_complete_without_an_event_is_two_requests(self):
+        self.heat.status = 'UPDATE_COMPLETE'
+        attrs, sent = self.read()
+        self.assertEqual({'url': 'http://web/'},
+                         json.loads(attrs['hurtle.stack.outputs']))
+        self.assertEqual(2, len(sent), sent)
+        self.assertIn('resolve_outputs=False', sent[0])
+        self.assertNotIn('resolve_outputs=False', sent[1])
+
+    def test_in_progress_is_one_request_without_outputs(self):
+        self.hub.notify(HEAT_ID, 'UPDATE_IN_PROGRESS')
+        attrs, sent = self.read()
+        self.assertEqual('CREATE_IN_PROGRESS', attrs['hurtle.stack.state'])
+        self.assertEqual([True], ['resolve_outputs=False' in path
+                                  for path in sent])
+
+    def test_an_announcement_ahead_of_heat_reports_no_outputs(self):
+        # Heat announces before it writes: the read may still show the
+        # stack in progress; its outputs (resolved all the same) are not
+        # reported until it is complete.
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        attrs, sent = self.read()
+        self.assertEqual('CREATE_IN_PROGRESS', attrs['hurtle.stack.state'])
+        self.assertEqual({}, json.loads(attrs['hurtle.stack.outputs']))
+        self.assertEqual(1, len(sent), sent)
+
+    def test_deleted_stacks_have_no_outputs_due(self):
+        self.assertFalse(deployers.outputs_due('DELETE_COMPLETE'))
+        self.assertFalse(deployers.outputs_due('UPDATE_IN_PROGRESS'))
+        self.assertFalse(deployers.outputs_due('CREATE_FAILED'))
+        self.assertFalse(deployers.outputs_due(None))
+        for status in ('CREATE_COMPLETE', 'UPDATE_COMPLETE',
+                       'ROLLBACK_COMPLETE'):
+            self.assertTrue(deployers.outputs_due(status), status)
+            self.assertTrue(deployers.StackDetails('s', status).outputs_due)
+        # A hint of a deleted stack reads it as usual.
+        self.heat.status = 'DELETE_IN_PROGRESS'
+        self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
+        attrs, sent = self.read()
+        self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
+        self.assertEqual(['resolve_outputs=False' in p for p in sent],
+                         [True])
+
+
+class ReuseTest(_StackReadCase):
+    """Reads reused while the event source is live and silent."""
+
+    def setUp(self):
+        super().setUp()
+        self.heat.status = 'CREATE_COMPLETE'
+        self.hub.source_seen()
+        self.read()
+
+    def test_a_read_right_after_another_is_reused(self):
+        attrs, sent = self.read()
+        self.assertEqual([], sent)
+        self.assertEqual('CREATE_COMPLETE', attrs['hurtle.stack.state'])
+        self.assertEqual({'url': 'http://web/'},
+                         json.loads(attrs['hurtle.stack.outputs']))
+        self.assertEqual(1, self.backend.reads.reused)
+
+    def test_an_event_since_reads_again(self):
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        self.assertEqual(1, len(self.read()[1]))
+        self.assertEqual([], self.read()[1])
+
+    def test_an_event_without_state_reads_again(self):
+        self.hub.notify(HEAT_ID, None)
+        self.assertEqual(2, len(self.read()[1]))
+
+    def test_another_stack_s_event_does_not(self):
+        self.hub.notify('other', 'UPDATE_IN_PROGRESS')
+        self.assertEqual([], self.read()[1])
+
+    def test_no_live_source_reads_again(self):
+        self.hub = stack_events.Hub()
+        self.backend.events = self.hub
+        self.backend.reads.hub = self.hub
+        self.assertEqual(2, len(self.read()[1]))
+
+    def test_an_announced_state_not_read_yet_reads_again(self):
+        # The event came before the read (Heat announces, then writes):
+        # while the hint and the read differ, Heat is asked again.
+        self.heat.status = 'UPDATE_IN_PROGRESS'
+        self.hub.notify(HEAT_ID, 'UPDATE_COMPLETE')
+        self.read()
+        self.assertEqual(1, len(self.read()[1]))
+
+    def test_an_old_read_is_not_reused(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.cc.stack_reads.REUSE_SECONDS', 0.0))
+        self.assertEqual(2, len(self.read()[1]))
+
+    def test_an_update_through_the_cc_reads_again(self):
+        old = self.store.get('/stack/web', self.extras)
+        self.backend.update(old, types.SimpleNamespace(
+            title=None, attributes={'hurtle.stack.parameters': {}}),
+            self.extras)
+        self.heat.status = 'UPDATE_IN_PROGRESS'
+        attrs, sent = self.read()
+        self.assertEqual('UPDATE_IN_PROGRESS', attrs['hurtle.stack.state'])
+        self.assertEqual(1, len(sent))
+
+    def test_a_read_overlapping_a_write_is_not_kept(self):
+        reads = self.backend.reads
+        began = reads.begin()
+        with reads.writing():
+            pass
+        details = deployers.StackDetails(HEAT_ID, 'CREATE_COMPLETE')
+        reads.put('a1', HEAT_ID, details, began)
+        self.assertIsNone(reads.get('a1', HEAT_ID))
+        reads.put('a1', HEAT_ID, details, reads.begin())
+        self.assertIs(details, reads.get('a1', HEAT_ID))
+        # Another app's read of the same stack is its own.
+        self.assertIsNone(reads.get('a2', HEAT_ID))
+
+    def test_deleting_stacks_are_not_kept(self):
+        reads = self.backend.reads
+        reads.put('a1', 'x', deployers.StackDetails('x', 'DELETE_COMPLETE'),
+                  reads.begin())
+        self.assertIsNone(reads.get('a1', 'x'))
+
+
+class HubChangedSinceTest(testtools.TestCase):
+
+    def test_events_and_what_the_hub_cannot_tell(self):
+        now = [100.0]
+        hub = stack_events.Hub(clock=lambda: now[0])
+        self.assertFalse(hub.changed_since('s', 100.0))
+        now[0] = 100.5
+        hub.notify('s', 'CREATE_COMPLETE')
+        self.assertTrue(hub.changed_since('s', 100.0))
+        self.assertFalse(hub.changed_since('s', 100.6))
+        self.assertFalse(hub.changed_since('t', 100.0))
+        now[0] = 100.0 + stack_events.HINT_SECONDS + 1
+        self.assertTrue(hub.changed_since('t', 100.0))
