@@ -599,6 +599,8 @@ class _Handler(simple_server.WSGIRequestHandler):
             pass
 
     def log_request(self, code='-', size='-'):
+        if not LOG.isEnabledFor(logging.INFO):
+            return      # not even the request line's parsing
         # A request line that did not parse (sent back as 400/414/505 by
         # http.server) leaves no path and no command.
         path = getattr(self, 'path', None) or ''

@@ -237,3 +237,30 @@ class ServerIOTest(testtools.TestCase):
         _read_response(sock)
         self.assertEqual(1, len(handlers))
         self.assertEqual(0.0, handlers[0].connection.gettimeout())
+
+    def test_request_lines_logged_at_info_without_query_values(self):
+        sock = self.connect(self.serve())
+        sock.sendall(b'GET /q?token=s3cret&action=start HTTP/1.1\r\n'
+                     b'Host: x\r\n\r\n')
+        _read_response(sock)
+        deadline = time.monotonic() + 5
+        while 'GET /q' not in self.log.output and \
+                time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertIn('"GET /q?token=...&action=start" 200', self.log.output)
+        self.assertNotIn('s3cret', self.log.output)
+
+    def test_no_request_line_work_when_info_is_off(self):
+        logging.getLogger('hurtle.occi.server').setLevel(logging.WARNING)
+        parsed = []
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.occi.server.urllib.parse.parse_qs',
+            lambda *args, **kwargs: parsed.append(args) or {}))
+        sock = self.connect(self.serve())
+        for _ in range(2):
+            # The second answer comes after the first request's log.
+            sock.sendall(b'GET /q?token=s3cret HTTP/1.1\r\n'
+                         b'Host: x\r\n\r\n')
+            self.assertEqual(b'/q', _read_response(sock)[1])
+        self.assertEqual([], parsed)
+        self.assertNotIn('GET /q', self.log.output)
