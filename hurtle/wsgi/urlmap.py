@@ -18,7 +18,9 @@ its domain-aware table: 5 % of the CPU of a ``GET`` of one instance
 (py-spy, ``benchmarks/get_instance.py``). Here the table is sorted
 once, longest prefix first, and a request costs a few ``startswith``.
 What a request sees is what Paste's gives it: repeated slashes in
-``PATH_INFO`` are collapsed (only when there are some), the matched
+``PATH_INFO`` are collapsed (only when there are some), the scheme and
+host of an absolute-form target (``GET http://host/path``) dropped, the
+matched
 prefix moves from ``PATH_INFO`` to the end of ``SCRIPT_NAME``, and a
 path under no prefix is answered 404 (plain text). Paste's domain and
 port keys (``domain example.org /``) are refused at load; an old
@@ -35,6 +37,9 @@ Paste::
 import re
 
 _SLASHES = re.compile('//+')
+#: The scheme and authority of an absolute-form request target
+#: (``GET http://host/path``), which wsgiref leaves in ``PATH_INFO``.
+_ABSOLUTE = re.compile('^https?://[^/]*')
 
 NOT_FOUND_BODY = b'404 Not Found: no application at this path.\n'
 
@@ -66,6 +71,10 @@ class URLMap(object):
 
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO') or ''
+        if path[:1] != '/' and path:
+            found = _ABSOLUTE.match(path)
+            if found:
+                path = path[found.end():]
         if '//' in path:
             path = _SLASHES.sub('/', path)
         for prefix, under, application in self.routes:

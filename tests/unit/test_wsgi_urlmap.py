@@ -76,6 +76,15 @@ class URLMapTest(testtools.TestCase):
         self.assertEqual((200, 'health /healthcheck /a/b'),
                          _call(self.ours, '//healthcheck//a///b'))
 
+    def test_an_absolute_form_target_is_dispatched_by_its_path(self):
+        self.assertEqual((200, 'health /healthcheck /x'),
+                         _call(self.ours, 'http://example.org/healthcheck/x'))
+
+    def test_a_path_not_starting_with_a_slash_is_404_not_500(self):
+        # (Paste's asserts, a 500.)
+        self.assertEqual(404, _call(self.ours, '*')[0])
+        self.assertEqual(404, _call(self.ours, 'sample/i1')[0])
+
     def test_a_path_under_no_prefix_is_404(self):
         bare = urlmap.URLMap({'/healthcheck': _recorder('health')})
         status, body = _call(bare, '/sample/')
@@ -98,7 +107,9 @@ class URLMapTest(testtools.TestCase):
         for path in ('/', '', '/healthcheck', '/healthcheck/', '/healthch',
                      '/monitoring', '/monitoring/deep', '/monitoring/deep/',
                      '//monitoring//x', '/sample/i1?x', '/-/',
-                     '/%2Fhealthcheck'):
+                     '/%2Fhealthcheck', 'http://example.org/healthcheck/x',
+                     'https://example.org', 'http://example.org/',
+                     'http://h//monitoring'):
             for script_name in ('', '/api'):
                 self.assertEqual(_call(paste, path, script_name),
                                  _call(self.ours, path, script_name),
