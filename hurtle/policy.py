@@ -83,41 +83,65 @@ _DECISIONS = 'hurtle.policy.decisions'
 
 class _Enforcer(policy.Enforcer):
     """An ``Enforcer`` that looks for policy file changes at most every
-    :data:`RECHECK` seconds rather than on every check, and keeps its
-    decisions until then (a decision depends only on the rules, the
-    rule's name, the target and the credentials; oslo.policy spends most
-    of a check inspecting the signatures of its check classes)."""
+    :data:`RECHECK` seconds rather than on every check, and remembers its
+    decisions (oslo.policy spends most of a check inspecting the
+    signatures of its check classes).
+
+    A decision depends only on the rules and on the rule's name, the
+    project, the user, the roles and the kind of caller
+    (:func:`authorize`'s target and credentials are made of these): it is
+    kept under that key, at most :data:`MAX_DECISIONS` of them, until the
+    rules change (the policy file or ``policy.d`` changed on disk and
+    oslo.policy read it again, or defaults were registered).
+    """
 
     _next_load = None
 
-    #: Most decisions kept between two looks at the file.
+    #: Most decisions kept (all are dropped when the limit is reached).
     MAX_DECISIONS = 4096
 
     def __init__(self, conf):
         super().__init__(conf)
         self._decisions = {}
+        self._fingerprint = None
 
     def load_rules(self, force_reload=False):
         now = time.monotonic()
         if force_reload or self._next_load is None or \
                 now >= self._next_load or not self.rules:
             super().load_rules(force_reload)
-            self._decisions = {}
             self._next_load = now + RECHECK
+            fingerprint = (str(self.rules.default_rule), tuple(sorted(
+                (name, str(check)) for name, check in self.rules.items())))
+            if fingerprint != self._fingerprint:
+                self._fingerprint = fingerprint
+                self._decisions = {}
 
-    def decide(self, rule, target, creds):
-        """``enforce(rule, target, creds)`` as a bool, remembered until
-        the rules are looked at again."""
+    def register_defaults(self, defaults):
+        super().register_defaults(defaults)
+        self._decisions = {}
+
+    def forget(self):
+        """Drop every remembered decision."""
+        self._decisions = {}
+
+    def decide(self, key):
+        """Whether the rules allow ``key`` (``(rule, project, user,
+        roles, caller)``: roles a tuple, caller None when not set), as
+        :func:`authorize` asks it; remembered until the rules change."""
         self.load_rules()
-        key = (rule, tuple(sorted(target.items())),
-               tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
-                            for k, v in creds.items())))
         decisions = self._decisions
         allowed = decisions.get(key)
         if allowed is None:
-            allowed = bool(self.enforce(rule, target, creds))
+            rule, project, user, roles, caller = key
+            creds = {'roles': list(roles), 'project_id': project,
+                     'user_id': user}
+            if caller is not None:
+                creds['hurtle_caller'] = caller
+            allowed = bool(self.enforce(rule, {'project_id': project},
+                                        creds))
             if len(decisions) >= self.MAX_DECISIONS:
-                decisions.clear()
+                decisions = self._decisions = {}
             decisions[key] = allowed
         return allowed
 
@@ -129,6 +153,9 @@ def list_rules():
 
 def get_enforcer(conf):
     """The enforcer of ``conf`` (one per configuration object)."""
+    enforcer = _ENFORCERS.get(id(conf))
+    if enforcer is not None:
+        return enforcer
     with _LOCK:
         enforcer = _ENFORCERS.get(id(conf))
         if enforcer is None:
@@ -151,20 +178,15 @@ def authorize(conf, rule, extras, caller=None):
     :raises hurtle.occi.errors.Forbidden: the rule denies the caller.
     """
     extras = extras or {}
-    creds = {'roles': list(extras.get('roles') or []),
-             'project_id': extras.get('project'),
-             'user_id': extras.get('user')}
-    if caller is not None:
-        creds['hurtle_caller'] = caller
-    target = {'project_id': extras.get('project')}
     environ = extras.get('environ')
     decisions = environ.setdefault(_DECISIONS, {}) \
         if isinstance(environ, dict) else {}
     allowed = decisions.get(rule)
+    roles = tuple(extras.get('roles') or ())
     if allowed is None:
         allowed = decisions[rule] = get_enforcer(conf).decide(
-            rule, target, creds)
+            (rule, extras.get('project'), extras.get('user'), roles,
+             caller))
     if not allowed:
         raise errors.Forbidden('policy does not allow %s for roles %s'
-                               % (rule, ', '.join(creds['roles']) or
-                                  '(none)'))
+                               % (rule, ', '.join(roles) or '(none)'))

@@ -16,8 +16,14 @@ header and id format, which other OpenStack services and clients
 rely on), as a plain PEP 3333 wrapper: oslo's builds a webob request
 and response around every call, a fifth of a ``GET`` of one instance.
 
-* ``environ['openstack.request_id']``: a new ``req-<uuid4>``
-  (``oslo_context.context.generate_request_id``);
+* ``environ['openstack.request_id']``: a new ``req-<uuid4>`` (the form
+  of ``oslo_context.context.generate_request_id``), made by
+  :func:`generate` from :func:`random.getrandbits` rather than
+  ``uuid4``'s ``os.urandom`` system call: a request id names a request
+  in logs and answers, it is no secret (nothing may rely on it being
+  unguessable). CPython reseeds :mod:`random` in a forked child
+  (``os.register_at_fork``), so processes forked from one parent do not
+  repeat each other's ids;
 * an ``X-OpenStack-Request-Id`` header of that form sent by the caller
   (its global request id) → ``environ['openstack.global_request_id']``;
   any other value is ignored;
@@ -30,9 +36,9 @@ Paste::
     [filter:request_id]
     paste.filter_factory = hurtle.request_id:filter_factory
 """
+import random
 import re
 
-from oslo_context import context
 from oslo_middleware import request_id as oslo_request_id
 
 #: ``environ`` key of this request's id (``req-<uuid4>``).
@@ -44,6 +50,18 @@ HEADER = oslo_request_id.HTTP_RESP_HEADER_REQUEST_ID
 
 _INBOUND = 'HTTP_' + oslo_request_id.INBOUND_HEADER.upper().replace('-', '_')
 _ID_FORMAT = re.compile(oslo_request_id.ID_FORMAT)
+
+# Bits of a random UUID (RFC 4122 4.4): version 4, variant 10.
+_UUID_KEEP = ~((0xf << 76) | (0x3 << 62))
+_UUID_SET = (0x4 << 76) | (0x2 << 62)
+
+
+def generate():
+    """A new request id, ``req-`` and a random UUID (version 4) as
+    text; not a secret (see the module docstring)."""
+    text = '%032x' % (random.getrandbits(128) & _UUID_KEEP | _UUID_SET)
+    return 'req-%s-%s-%s-%s-%s' % (text[:8], text[8:12], text[12:16],
+                                   text[16:20], text[20:])
 
 
 class RequestIdMiddleware(object):
@@ -59,7 +77,7 @@ class RequestIdMiddleware(object):
         inbound = environ.get(_INBOUND)
         if inbound and _ID_FORMAT.match(inbound):
             environ[ENV_GLOBAL_REQUEST_ID] = inbound
-        request_id = context.generate_request_id()
+        request_id = generate()
         environ[ENV_REQUEST_ID] = request_id
 
         def _start_response(status, headers, exc_info=None):

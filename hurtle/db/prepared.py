@@ -21,10 +21,135 @@ engine's ``connect`` events, ``pool_pre_ping`` and the rollback on return
 apply as to any other use), executes the SQL in the dialect's parameter
 style and passes each value through its column type's result processor
 (JSON decoding, dates, ...), as Core would.
+
+On a SQLite file, the selects of one engine keep their own idle DBAPI
+connections (:class:`IdleConnections`, at most :data:`MAX_IDLE`): the
+pool's checkout and return (its events, the reset on return, the
+overflow connections it closes and opens again when more than its
+``pool_size`` threads read at once, each open running the engine's
+``connect`` events and SQLite's ``PRAGMA`` statements) cost more than the read
+itself. Each connection is made by the engine's pool and detached from
+it, so it is configured as any other. PostgreSQL (and in-memory SQLite,
+whose pool gives each thread its own database) keeps going through the
+engine's pool.
 """
 import collections
+import os
+import threading
+import weakref
 
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import pool as sa_pool
+
+#: Most idle connections :class:`IdleConnections` keeps per engine (the
+#: size of SQLAlchemy's default pool with its overflow: 5 + 10).
+MAX_IDLE = 15
+
+_IDLE_LOCK = threading.Lock()
+_IDLE = weakref.WeakKeyDictionary()     # engine -> IdleConnections
+#: Connections made by another process (before a fork): never used nor
+#: closed here (closing could disturb the maker's SQLite locks); at most
+#: MAX_IDLE per engine and fork.
+_INHERITED = []
+
+
+class IdleConnections(object):
+    """Idle DBAPI connections of one SQLite ``engine``, reused by its
+    :class:`PreparedSelect` objects; :func:`idle_connections` gives the
+    engine's one.
+
+    * :meth:`get` gives an idle connection, or a new one made by the
+      engine's pool and detached from it (the engine's ``connect``
+      events applied);
+    * :meth:`put` keeps it for the next read, unless ``limit`` are idle
+      already or the engine was disposed since it was handed out (it is
+      closed then);
+    * fork-safe: a connection made in another process is dropped, never
+      used (nor closed) in this one;
+    * ``engine.dispose()`` closes the idle ones.
+
+    :param engine: a SQLAlchemy ``Engine`` on a SQLite file.
+    :param limit: most idle connections kept (int).
+    """
+
+    def __init__(self, engine, limit=MAX_IDLE):
+        self._engine = engine
+        self.limit = int(limit)
+        self._lock = threading.Lock()
+        self._idle = []             # [(pid, generation, connection)]
+        self._generation = 0
+        #: Connections made so far (diagnostics and tests).
+        self.made = 0
+        event.listen(engine, 'engine_disposed', self._disposed)
+
+    @property
+    def idle(self):
+        """Connections idle now (int)."""
+        return len(self._idle)
+
+    def get(self):
+        """``(connection, generation)``: a DBAPI connection for one read,
+        to hand back with :meth:`put` (or close on a lost connection).
+
+        :raises sqlalchemy.exc.DBAPIError: no new connection could be
+            made.
+        """
+        pid = os.getpid()
+        with self._lock:
+            while self._idle:
+                made_in, generation, connection = self._idle.pop()
+                if made_in == pid:
+                    return connection, generation
+                # Forked: everything idle was made by the parent.
+                _INHERITED.append(connection)
+                _INHERITED.extend(item[2] for item in self._idle)
+                del self._idle[:]
+            generation = self._generation
+        fairy = self._engine.raw_connection()
+        fairy.detach()
+        self.made += 1
+        return fairy.dbapi_connection, generation
+
+    def put(self, connection, generation):
+        """Keep ``connection`` (from :meth:`get`) idle, or close it."""
+        try:
+            if connection.in_transaction:
+                connection.rollback()
+        except Exception:
+            connection.close()
+            return
+        with self._lock:
+            if generation == self._generation and \
+                    len(self._idle) < self.limit:
+                self._idle.append((os.getpid(), generation, connection))
+                return
+        connection.close()
+
+    def _disposed(self, engine):
+        pid = os.getpid()
+        with self._lock:
+            self._generation += 1
+            idle, self._idle = self._idle, []
+        for made_in, _generation, connection in idle:
+            if made_in == pid:
+                connection.close()
+            else:
+                _INHERITED.append(connection)
+
+
+def idle_connections(engine):
+    """The :class:`IdleConnections` of ``engine``, or None when its reads
+    go through its pool (not SQLite, or an in-memory SQLite database:
+    its pool gives each thread its own database)."""
+    if engine.dialect.name != 'sqlite' or \
+            not isinstance(engine.pool, sa_pool.QueuePool):
+        return None
+    with _IDLE_LOCK:
+        idle = _IDLE.get(engine)
+        if idle is None:
+            idle = _IDLE[engine] = IdleConnections(engine)
+        return idle
 
 
 class PreparedSelect(object):
@@ -41,6 +166,7 @@ class PreparedSelect(object):
         compiled = statement.compile(dialect=dialect)
         self._engine = engine
         self._dialect = dialect
+        self._idle = idle_connections(engine)
         self._sql = compiled.string
         self._order = list(compiled.positiontup) if compiled.positional \
             else None
@@ -74,29 +200,59 @@ class PreparedSelect(object):
             connection is discarded from the pool).
         """
         params = self._parameters(values)
+        if self._idle is not None:
+            rows = self._run_idle(params)
+        else:
+            rows = self._run_pooled(params)
+        processors = self._processors
+        row = self._row
+        return [row(*[value if process is None else process(value)
+                      for process, value in zip(processors, values)])
+                for values in rows]
+
+    def _error(self, exc, params):
+        return sa_exc.DBAPIError.instance(
+            self._sql, params, exc, self._dialect.loaded_dbapi.Error,
+            dialect=self._dialect)
+
+    def _run_pooled(self, params):
         dbapi_error = self._dialect.loaded_dbapi.Error
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
                 cursor.execute(self._sql, params)
-                rows = cursor.fetchall()
+                return cursor.fetchall()
             finally:
                 cursor.close()
         except dbapi_error as exc:
             if self._dialect.is_disconnect(
                     exc, connection.dbapi_connection, None):
                 connection.invalidate(exc)
-            raise sa_exc.DBAPIError.instance(
-                self._sql, params, exc, dbapi_error,
-                dialect=self._dialect) from exc
+            raise self._error(exc, params) from exc
         finally:
             connection.close()
-        processors = self._processors
-        row = self._row
-        return [row(*[value if process is None else process(value)
-                      for process, value in zip(processors, values)])
-                for values in rows]
+
+    def _run_idle(self, params):
+        dbapi_error = self._dialect.loaded_dbapi.Error
+        connection, generation = self._idle.get()
+        try:
+            cursor = connection.execute(self._sql, params)
+            try:
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        except dbapi_error as exc:
+            if self._dialect.is_disconnect(exc, connection, None):
+                connection.close()
+            else:
+                self._idle.put(connection, generation)
+            raise self._error(exc, params) from exc
+        except BaseException:
+            connection.close()
+            raise
+        self._idle.put(connection, generation)
+        return rows
 
     def one_or_none(self, **values):
         """The only row, or None.

@@ -65,11 +65,13 @@ Request lines are logged at INFO through :mod:`logging` (logger
 passed in a query reaches the logs.
 """
 
+import email.utils
 import io
 import logging
 import queue
 import select
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -98,32 +100,91 @@ DEFAULTS = {
 #: Longest chunk-size line of a chunked body, trailer lines included.
 MAX_CHUNK_LINE = 1024
 
+_date = [None, '']      # [second, 'Date: ...\r\n'] of the last response
+
+
+def _date_line():
+    """The ``Date`` header line of a response sent now (RFC 7231 7.1.1.2),
+    formatted once per second."""
+    now = int(time.time())
+    second, line = _date
+    if second != now:
+        line = 'Date: %s\r\n' % email.utils.formatdate(now, usegmt=True)
+        _date[:] = [now, line]
+    return line
+
 
 class _DeadlineSocketIO(io.RawIOBase):
-    """Raw reader of a socket whose reads end at ``deadline``.
+    """Raw reader and writer of a non-blocking socket.
 
-    Every ``recv`` waits at most until ``deadline`` (``time.monotonic``),
-    so a whole request line, header block or body is bounded in time,
-    not each read alone.
+    The socket stays non-blocking for its whole life: a read or write is
+    tried at once and the socket is polled only when it would block
+    (on a kept-alive connection the next request is often there
+    already), and no ``settimeout`` (an ``ioctl`` each) runs per
+    request.
 
-    :raises TimeoutError: the deadline passed.
+    * Reads end at ``deadline`` (``time.monotonic``), so a whole request
+      line, header block or body is bounded in time, not each read
+      alone; without a deadline each wait lasts at most ``timeout``
+      seconds. With ``now_only`` a read takes only bytes already
+      received (never waits).
+    * Writes wait at most ``timeout`` seconds for each part of the
+      data to leave.
+
+    :param sock: the connection's socket (set non-blocking here).
+    :param timeout: seconds a read without deadline, or a write, may
+        wait for the socket (None: no limit).
+    :raises TimeoutError: the deadline or the timeout passed (or, with
+        ``now_only``, nothing had arrived).
     """
 
-    def __init__(self, sock):
+    def __init__(self, sock, timeout=None):
         super().__init__()
+        sock.setblocking(False)
         self._sock = sock
+        self._fileno = sock.fileno()
         self.deadline = None
+        self.timeout = timeout
+        self.now_only = False
 
     def readable(self):
         return True
 
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self._fileno
+
+    def _wait(self, event, seconds):
+        """Poll for ``event`` up to ``seconds`` (None: no limit)."""
+        if seconds is not None and seconds <= 0:
+            raise TimeoutError('socket deadline passed')
+        poller = select.poll()
+        poller.register(self._fileno, event)
+        if not poller.poll(None if seconds is None else seconds * 1000):
+            raise TimeoutError('socket timed out')
+
     def readinto(self, buf):
-        if self.deadline is not None:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError('read deadline passed')
-            self._sock.settimeout(remaining)
-        return self._sock.recv_into(buf)
+        while True:
+            try:
+                return self._sock.recv_into(buf)
+            except (BlockingIOError, InterruptedError):
+                pass
+            if self.now_only:
+                raise TimeoutError('nothing received yet')
+            if self.deadline is not None:
+                self._wait(select.POLLIN, self.deadline - time.monotonic())
+            else:
+                self._wait(select.POLLIN, self.timeout)
+
+    def write(self, data):
+        while True:
+            try:
+                return self._sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                pass
+            self._wait(select.POLLOUT, self.timeout)
 
 
 class _BodyReader(object):
@@ -287,7 +348,6 @@ class _ServerHandler(simple_server.ServerHandler):
         super().cleanup_headers()
         handler = self.request_handler
         handler.raw_in.deadline = None
-        handler.connection.settimeout(handler.server.header_timeout)
         if not handler.body_done() or \
                 'Content-Length' not in self.headers:
             handler.close_connection = True
@@ -295,6 +355,19 @@ class _ServerHandler(simple_server.ServerHandler):
             self.headers['Connection'] = 'close'
         elif handler.request_version == 'HTTP/1.0':
             self.headers['Connection'] = 'keep-alive'
+
+    def send_preamble(self):
+        """The status line, ``Date`` (unless the application gave one;
+        formatted once per second) and ``Server``, as wsgiref writes
+        them."""
+        if not self.client_is_modern():
+            return
+        head = 'HTTP/%s %s\r\n' % (self.http_version, self.status)
+        if 'Date' not in self.headers:
+            head += _date_line()
+        if self.server_software and 'Server' not in self.headers:
+            head += 'Server: %s\r\n' % self.server_software
+        self._write(head.encode('iso-8859-1'))
 
     def close(self):
         try:
@@ -333,9 +406,16 @@ class _Handler(simple_server.WSGIRequestHandler):
         return answer
 
     def setup(self):
-        super().setup()
-        self.raw_in = _DeadlineSocketIO(self.connection)
+        # StreamRequestHandler.setup's socket files would be replaced at
+        # once: the connection is non-blocking (_DeadlineSocketIO).
+        self.connection = self.request
+        if self.disable_nagle_algorithm:
+            self.connection.setsockopt(socket.IPPROTO_TCP,
+                                       socket.TCP_NODELAY, True)
+        self.raw_in = _DeadlineSocketIO(self.connection,
+                                        self.server.header_timeout)
         self.rfile = io.BufferedReader(self.raw_in, 65536)
+        self.wfile = io.BufferedWriter(self.raw_in, self.wbufsize)
         if self.server.keep_alive:
             self.protocol_version = 'HTTP/1.1'
 
@@ -361,18 +441,25 @@ class _Handler(simple_server.WSGIRequestHandler):
         request, idle meanwhile (the server may close this connection for
         a new one); False (close quietly) if none starts.
 
-        The wait polls the socket without reading it: bytes that arrived
+        Bytes already there (read with the last request, or received
+        since) start the next request at once, without a poll. Else the
+        wait polls the socket without reading it: bytes that arrive
         stay in the socket, where the server sees them
         (``_reclaim``), until this connection is no longer idle.
         """
         deadline = time.monotonic() + timeout
-        # Bytes of the next request read with the last one (pipelining)?
-        self.raw_in.deadline = time.monotonic() - 1     # read nothing now
+        # Bytes of the next request buffered or received already?
+        self.raw_in.now_only = True
         try:
             if self.rfile.peek(1):
                 return True
-        except (TimeoutError, OSError, ValueError):
+            return False    # the client closed the connection
+        except (TimeoutError, ValueError):
             pass
+        except OSError:
+            return False
+        finally:
+            self.raw_in.now_only = False
         self.server.idle_begin(self)
         poller = select.poll()
         poller.register(self.connection, select.POLLIN)
@@ -500,7 +587,7 @@ class _Handler(simple_server.WSGIRequestHandler):
                  self.client_address[0], what, self.server.header_timeout)
 
         try:
-            self.connection.settimeout(1)
+            self.raw_in.timeout = 1
             body = b'Request timeout.\n'
             self.wfile.write(b'HTTP/1.1 408 Request Timeout\r\n'
                              b'Content-Type: text/plain\r\n'
@@ -512,6 +599,8 @@ class _Handler(simple_server.WSGIRequestHandler):
             pass
 
     def log_request(self, code='-', size='-'):
+        if not LOG.isEnabledFor(logging.INFO):
+            return      # not even the request line's parsing
         # A request line that did not parse (sent back as 400/414/505 by
         # http.server) leaves no path and no command.
         path = getattr(self, 'path', None) or ''
@@ -638,6 +727,14 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
             self._slots.release()
 
     def handle_error(self, request, client_address):
+        """Log what ended a connection: a client that went away (broken
+        pipe, reset) is no error of ours (one debug line); anything else
+        is logged with its traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            LOG.debug('%s went away: %s', client_address[0],
+                      error.__class__.__name__)
+            return
         LOG.exception('Error serving a connection from %s',
                       client_address[0])
 

@@ -27,6 +27,7 @@ import webob
 from hurtle.cc import api as cc_api
 from hurtle.db import migration
 from hurtle import manifest
+from hurtle.occi import errors
 from hurtle import policy
 from hurtle.sm import api as sm_api
 from tests import conf_fixture
@@ -172,9 +173,8 @@ class PolicyFileTest(testtools.TestCase):
         # Within RECHECK (1 s) the rules read before still hold.
         self.assertEqual(200, self.get('service'))
 
-    def test_a_listing_asks_the_enforcer_once(self):
-        # Rules looked at on every request: no decision outlives one.
-        self.useFixture(fixtures.MonkeyPatch('hurtle.policy.RECHECK', 0))
+    def count_enforce(self):
+        """The rules oslo.policy is asked to check from now on."""
         calls = []
         enforce = oslo_policy.Enforcer.enforce
 
@@ -183,16 +183,81 @@ class PolicyFileTest(testtools.TestCase):
             return enforce(enforcer, rule, *args, **kwargs)
         self.useFixture(fixtures.MonkeyPatch(
             'oslo_policy.policy.Enforcer.enforce', counting))
+        return calls
+
+    def test_a_listing_asks_the_enforcer_once(self):
+        self.useFixture(fixtures.MonkeyPatch('hurtle.policy.RECHECK', 0))
+        calls = self.count_enforce()
         store = self.sm.registry.store
         for number in range(3):
             store.add('/sample/i%d' % number, _resource(store, number),
                       {'project': 'p1'})
         for accept in ('text/uri-list', 'application/occi+json'):
             del calls[:]
+            # No decision remembered from an earlier request.
+            policy.get_enforcer(self.conf).forget()
             self.assertEqual(200, self.get('service', accept=accept))
             self.assertEqual(['hurtle:instance:get'], calls, accept)
         self.assertIs(policy.get_enforcer(self.conf),
                       policy.get_enforcer(self.conf))
+
+    def test_decisions_are_remembered_until_the_rules_change(self):
+        self.useFixture(fixtures.MonkeyPatch('hurtle.policy.RECHECK', 0))
+        calls = self.count_enforce()
+        self.assertEqual(200, self.get('service'))
+        self.assertEqual(403, self.get('reader'))
+        self.assertEqual(2, len(calls))
+        # Asked again: remembered, oslo.policy is not asked.
+        for _ in range(3):
+            self.assertEqual(200, self.get('service'))
+            self.assertEqual(403, self.get('reader'))
+        self.assertEqual(2, len(calls))
+        # The file touched, the rules the same: still remembered.
+        self.write('role:service', 5)
+        self.assertEqual(200, self.get('service'))
+        self.assertEqual(2, len(calls))
+        # The rules changed: decided again, by the new rules.
+        self.write('role:reader', 10)
+        self.assertEqual(403, self.get('service'))
+        self.assertEqual(200, self.get('reader'))
+        self.assertEqual(4, len(calls))
+
+    def test_the_key_is_rule_project_user_roles_and_caller(self):
+        enforcer = policy.get_enforcer(self.conf)
+        enforcer.forget()
+        calls = self.count_enforce()
+        extras = {'project': 'p1', 'user': 'u1', 'roles': ['service']}
+        policy.authorize(self.conf, 'hurtle:instance:get', extras)
+        policy.authorize(self.conf, 'hurtle:instance:get', dict(extras))
+        self.assertEqual(1, len(calls))
+        for changed in ({'project': 'p2'}, {'user': 'u2'},
+                        {'roles': ['service', 'reader']}):
+            policy.authorize(self.conf, 'hurtle:instance:get',
+                             dict(extras, **changed))
+        self.assertEqual(4, len(calls))
+        # An SO caller is another key: the CC's design service allows it.
+        self.assertRaises(errors.Forbidden, policy.authorize, self.conf,
+                          'hurtle:service:get', extras)
+        policy.authorize(self.conf, 'hurtle:service:get', extras,
+                         caller='so')
+        self.assertEqual(6, len(calls))
+        self.assertEqual(
+            {('hurtle:service:get', 'p1', 'u1', ('service',), 'so'): True,
+             ('hurtle:service:get', 'p1', 'u1', ('service',), None): False},
+            {key: value for key, value in enforcer._decisions.items()
+             if key[0] == 'hurtle:service:get'})
+
+    def test_at_most_max_decisions_are_kept(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.policy._Enforcer.MAX_DECISIONS', 5))
+        enforcer = policy.get_enforcer(self.conf)
+        for number in range(23):
+            policy.authorize(self.conf, 'hurtle:instance:get', {
+                'project': 'p1', 'user': 'u%d' % number,
+                'roles': ['service']})
+            self.assertLessEqual(len(enforcer._decisions), 5)
+        self.assertIn(('hurtle:instance:get', 'p1', 'u22', ('service',),
+                       None), enforcer._decisions)
 
 
 def _resource(store, number):

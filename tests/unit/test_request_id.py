@@ -12,7 +12,9 @@
 """``hurtle.request_id`` keeps oslo.middleware ``RequestId``'s contract,
 and ``http_proxy_to_wsgi`` in the packaged pipelines follows
 ``[oslo_middleware] enable_proxy_headers_parsing``."""
+import os
 import re
+import uuid
 
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id as oslo_request_id
@@ -63,6 +65,34 @@ class RequestIdTest(testtools.TestCase):
         seen = {webob.Request.blank('/').get_response(app)
                 .headers['x-openstack-request-id'] for _ in range(5)}
         self.assertEqual(5, len(seen))
+
+    def test_ids_are_random_uuid4s_in_oslos_form(self):
+        seen = set()
+        for _ in range(2000):
+            value = request_id.generate()
+            self.assertRegex(value, '^%s$' % oslo_request_id.ID_FORMAT)
+            parsed = uuid.UUID(value[len('req-'):])
+            self.assertEqual(4, parsed.version)
+            self.assertEqual(uuid.RFC_4122, parsed.variant)
+            seen.add(value)
+        self.assertEqual(2000, len(seen))
+
+    def test_a_forked_child_does_not_repeat_its_parents_ids(self):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:    # pragma: no cover - the child reports by its pipe
+            try:
+                os.write(write, ' '.join(
+                    request_id.generate() for _ in range(5)).encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        child = os.read(read, 4096).decode().split()
+        os.close(read)
+        os.waitpid(pid, 0)
+        parent = [request_id.generate() for _ in range(5)]
+        self.assertEqual(5, len(child))
+        self.assertEqual(set(), set(child) & set(parent))
 
     def test_a_valid_global_request_id_is_passed_on(self):
         ours, theirs = self._both(

@@ -13,6 +13,9 @@
 for the same statement, on SQLite and PostgreSQL, and hands its
 connection back to the pool whatever happens."""
 import datetime
+import os
+import sqlite3
+import threading
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -110,3 +113,140 @@ class PreparedSelectTest(testscenarios.WithScenarios, testtools.TestCase):
             connection.execute(sa.update(TABLE).where(TABLE.id == 'i1')
                                .values(state='destroy'))
         self.assertEqual('destroy', select.one_or_none(i='i1').state)
+
+
+class IdleConnectionsTest(testtools.TestCase):
+    """On a SQLite file the prepared selects keep their own idle
+    connections: reused, bounded, dropped across a fork, closed when the
+    engine is disposed."""
+
+    def setUp(self):
+        super().setUp()
+        url = test_migrations._database(self, 'sqlite')
+        migration.upgrade(url)
+        self.engine = db_engine.get_engine(url)
+        with db_engine.sessionmaker(url).begin() as session:
+            session.add(TABLE(id='i0', project='p1', service='svc',
+                              state='active', attributes={}, operation=0))
+        self.select = prepared.PreparedSelect(self.engine, sa.select(
+            TABLE.state).where(TABLE.id == sa.bindparam('i')))
+        self.idle = prepared.idle_connections(self.engine)
+
+    def test_one_idle_set_per_sqlite_file_engine(self):
+        self.assertIsNotNone(self.idle)
+        self.assertIs(self.idle, prepared.idle_connections(self.engine))
+        memory = sa.create_engine('sqlite://')
+        self.addCleanup(memory.dispose)
+        self.assertIsNone(prepared.idle_connections(memory))
+
+    def test_a_connection_is_reused_not_made_again(self):
+        made = self.idle.made
+        for _ in range(50):
+            self.assertEqual('active', self.select.one_or_none(i='i0').state)
+        self.assertLessEqual(self.idle.made - made, 1)
+        self.assertEqual(1, self.idle.idle)
+        # Not the pool's: nothing checked out, nothing left there.
+        self.assertEqual(0, self.engine.pool.checkedout())
+
+    def test_made_as_the_engine_makes_them(self):
+        # The engine's connect events ran: WAL and the busy timeout.
+        connection, generation = self.idle.get()
+        try:
+            self.assertEqual('wal', connection.execute(
+                'PRAGMA journal_mode').fetchone()[0])
+            self.assertEqual(db_engine.SQLITE_BUSY_TIMEOUT_MS,
+                             connection.execute(
+                                 'PRAGMA busy_timeout').fetchone()[0])
+        finally:
+            self.idle.put(connection, generation)
+
+    def test_at_most_limit_idle(self):
+        taken = [self.idle.get() for _ in range(prepared.MAX_IDLE + 5)]
+        for connection, generation in taken:
+            self.idle.put(connection, generation)
+        self.assertEqual(prepared.MAX_IDLE, self.idle.idle)
+        # The ones over the limit were closed.
+        self.assertRaises(sqlite3.ProgrammingError,
+                          taken[-1][0].execute, 'SELECT 1')
+        self.assertEqual(1, taken[0][0].execute('SELECT 1').fetchone()[0])
+
+    def test_parallel_readers_share_the_idle_connections(self):
+        made = self.idle.made
+        errors = []
+
+        def read():
+            try:
+                for _ in range(100):
+                    self.select.one_or_none(i='i0')
+            except Exception as exc:     # pragma: no cover - reported
+                errors.append(exc)
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual([], errors)
+        self.assertLessEqual(self.idle.made - made, 8)
+        self.assertLessEqual(self.idle.idle, prepared.MAX_IDLE)
+
+    def test_a_connection_of_the_parent_is_not_used_after_fork(self):
+        self.select.one_or_none(i='i0')
+        self.assertEqual(1, self.idle.idle)
+        parent_connection = self.idle._idle[-1][2]
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:    # pragma: no cover - the child reports by its pipe
+            try:
+                made = self.idle.made
+                state = self.select.one_or_none(i='i0').state
+                ok = (state == 'active' and self.idle.made == made + 1 and
+                      parent_connection in prepared._INHERITED and
+                      self.idle._idle[-1][2] is not parent_connection)
+                os.write(write, b'ok' if ok else b'bad')
+            finally:
+                os._exit(0)
+        os.close(write)
+        answer = os.read(read, 10)
+        os.close(read)
+        os.waitpid(pid, 0)
+        self.assertEqual(b'ok', answer)
+        # The parent's connection still works in the parent.
+        self.assertEqual('active', self.select.one_or_none(i='i0').state)
+        self.assertIs(parent_connection, self.idle._idle[-1][2])
+
+    def test_dispose_closes_the_idle_ones(self):
+        connection, first = self.idle.get()
+        taken, generation = self.idle.get()
+        self.idle.put(connection, first)
+        self.assertEqual(1, self.idle.idle)
+        self.engine.dispose()
+        self.assertEqual(0, self.idle.idle)
+        self.assertRaises(sqlite3.ProgrammingError,
+                          connection.execute, 'SELECT 1')
+        # One handed out before the dispose is closed when handed back.
+        self.idle.put(taken, generation)
+        self.assertEqual(0, self.idle.idle)
+        self.assertRaises(sqlite3.ProgrammingError,
+                          taken.execute, 'SELECT 1')
+        # Reads go on with new connections.
+        self.assertEqual('active', self.select.one_or_none(i='i0').state)
+        self.assertEqual(1, self.idle.idle)
+
+    def test_a_failing_read_keeps_a_sound_connection(self):
+        broken = prepared.PreparedSelect(self.engine, sa.select(
+            sa.column('nothing')).select_from(sa.table('no_such_table')))
+        self.select.one_or_none(i='i0')
+        made = self.idle.made
+        for _ in range(3):
+            self.assertRaises(sa_exc.DBAPIError, broken.all)
+        self.assertEqual(made, self.idle.made)
+        self.assertEqual('active', self.select.one_or_none(i='i0').state)
+
+    def test_a_lost_connection_is_not_kept(self):
+        self.select.one_or_none(i='i0')
+        self.idle._idle[-1][2].close()
+        # The closed connection fails (a disconnect for the dialect) and
+        # is dropped; the next read makes a new one.
+        self.assertRaises(sa_exc.DBAPIError, self.select.all, i='i0')
+        self.assertEqual(0, self.idle.idle)
+        self.assertEqual('active', self.select.one_or_none(i='i0').state)
