@@ -234,6 +234,19 @@ class ForkedSOTest(testtools.TestCase):
         self.assertFalse(net.so_serves(url, SECRET))
         self.assertFalse(pid_files.alive(ref['pid'], ref['start']))
 
+    def test_a_fork_server_that_does_not_answer_is_replaced(self):
+        self.start('stop-1')
+        server = self.runtime.fork_server._proc
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.cc.runtime.fork_server.TIMEOUT', 0.5))
+        os.kill(server.pid, signal.SIGSTOP)
+        self.addCleanup(server.kill)   # a no-op once it was reaped
+        _url, ref = self.start('stop-2')
+        self.assertSpawned(ref, 'the fork server did not answer')
+        # Stopped (SIGKILL once it did not end within 5 s) and reaped.
+        self.assertIsNotNone(server.returncode)
+        self.assertIsNone(self.runtime.fork_server.pid)
+
     def test_a_restarted_cc_adopts_forked_sos(self):
         url, ref = self.start('adopt-1')
         server = self.runtime.fork_server.pid
