@@ -33,7 +33,8 @@ of the server's, nor of earlier requests), and rewrites the memory
 and the CC's checks (``HURTLE_APP_ID`` in ``environ``,
 ``hurtle.cmd.so`` in ``cmdline``) see the SO's own. A process cannot
 grow those areas, hence the padding the server is started with (its
-argv and environment: the room). What follows the SO's strings in them
+argv and environment: the room; ``ps`` shows the server's argv with the
+padding's length instead of the padding). What follows the SO's strings in them
 are NUL bytes (empty strings to a reader splitting on NUL).
 
 The server stays single-threaded (a fork copies only the forking
@@ -289,10 +290,13 @@ def main(argv=None):
     server = Server(sock)
     try:
         # Check once that this kernel lets the areas be rewritten (an
-        # error here, not in a child): write back what is there.
-        with open('/proc/self/cmdline', 'rb') as handle:
-            own = handle.read().split(b'\0')[:-1]
-        rewrite(server.argv_area, [os.fsdecode(a) for a in own])
+        # error here, not in a child), and show the room's size, not its
+        # padding, in ps.
+        shown = list(sys.orig_argv)
+        if protocol.ROOM_ARG in shown[:-1]:
+            at = shown.index(protocol.ROOM_ARG) + 1
+            shown[at] = str(len(shown[at]))
+        rewrite(server.argv_area, shown)
     except (OSError, ValueError) as exc:
         _say('cannot rewrite /proc/self/cmdline (%s): no room for '
              'children' % exc)

@@ -140,6 +140,11 @@ class ForkedSOTest(testtools.TestCase):
                          _environ(ref2['pid'])['HURTLE_SO_SECRET'])
         self.assertEqual(1, len(os.listdir(
             '/proc/%d/task' % self.runtime.fork_server.pid)))
+        # ps shows the size of the server's room, not its padding.
+        self.assertEqual(['-m', 'hurtle.cmd.so_fork_server', '--fd'],
+                         _cmdline(self.runtime.fork_server.pid)[2:5])
+        self.assertEqual(['--room', str(fork_server.ARGV_ROOM)],
+                         _cmdline(self.runtime.fork_server.pid)[-2:])
         self.runtime.stop(ref)
         self.assertFalse(self.runtime.is_running(ref))
         self.assertFalse(net.so_serves(url, SECRET))
