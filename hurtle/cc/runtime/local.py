@@ -42,9 +42,9 @@ With ``[cc] so_fork_server`` (the default) a Python SO is not spawned
 but forked by the runtime's SO fork server
 (:mod:`hurtle.cc.runtime.fork_server`), which imported what
 ``hurtle-so`` needs once: the same command line and environment (as
-``/proc`` shows them), session, output and files, about a third of the
-start time and less memory. Whenever it cannot be used the SO is spawned
-as described here.
+``/proc`` shows them), session, output and files, in about a fifth of
+the start time and with less than half the private memory. Whenever it
+cannot be used the SO is spawned as described here.
 
 A bundle with a ``bundle.json`` (:mod:`hurtle.bundle_command`) is an SO in
 any language: its command runs instead, in the bundle directory, with the
@@ -447,7 +447,8 @@ def _is_so(pid, app_id=None):
         return pid_files.has_env(pid, 'HURTLE_APP_ID', app_id)
     try:
         with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-            return b'hurtle.cmd.so' in handle.read()
+            # An argument of its own: not hurtle.cmd.so_fork_server.
+            return b'hurtle.cmd.so' in handle.read().split(b'\0')
     except OSError:
         return False
 

@@ -140,6 +140,10 @@ class ForkedSOTest(testtools.TestCase):
                          _environ(ref2['pid'])['HURTLE_SO_SECRET'])
         self.assertEqual(1, len(os.listdir(
             '/proc/%d/task' % self.runtime.fork_server.pid)))
+        # Without an app id (references of an older Hurtle) the command
+        # line tells an SO, and the fork server is none.
+        self.assertTrue(local._is_so(ref2['pid']))
+        self.assertFalse(local._is_so(self.runtime.fork_server.pid))
         # ps shows the size of the server's room, not its padding.
         self.assertEqual(['-m', 'hurtle.cmd.so_fork_server', '--fd'],
                          _cmdline(self.runtime.fork_server.pid)[2:5])
