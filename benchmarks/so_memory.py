@@ -15,7 +15,9 @@ Each repeat (``--repeats``), taking turns, through the runtime drivers
 the CC uses (``hurtle.cc.runtime``), with the sample service's bundle
 (samples/sample/so) and the ``so.conf`` the CC writes:
 
-* ``local``: one ``hurtle-so`` process started, asked ``GET /-/`` and
+* ``local``: one ``hurtle-so`` process started (forked by the runtime's
+  SO fork server, ``[cc] so_fork_server``, started and used once before;
+  ``--no-fork-server``: spawned), asked ``GET /-/`` and
   given its entity (``PUT /orchestrator/default``: the SO object is
   made; no deploy, which needs a CC and Heat); its resident memory
   (RSS), proportional share (PSS) and unique memory (USS, what stopping
@@ -36,9 +38,12 @@ last three; and, by the way, the seconds from asking the runtime to
 start an SO until it answered (local: the process's start; shared: the
 median over the SOs started in the running host).
 
+With the fork server it also prints the fork server's own memory (what
+the first SO costs more, shared by all).
+
 Usage: ``python benchmarks/so_memory.py [--runtime all|local|shared]
-[--sos N] [--repeats R]`` from the repository root, with Hurtle and its
-test requirements installed.
+[--sos N] [--repeats R] [--no-fork-server]`` from the repository root,
+with Hurtle and its test requirements installed.
 """
 import argparse
 import os
@@ -80,10 +85,16 @@ def _ask(url):
 
 
 def local_memory(conf, repeat):
-    """``(memory, bare, seconds to start and answer)`` of one
+    """``(memory, bare, seconds to start and answer, server)`` of one
     ``hurtle-so``: its and a bare interpreter's
-    :func:`_harness.memory_mib`, read at the same moment."""
+    :func:`_harness.memory_mib`, read at the same moment, and the fork
+    server's (None without one)."""
     runtime = local.LocalRuntime(conf)
+    if runtime.fork_server is not None:
+        # The fork server runs (and has forked once) before the SO
+        # measured: started once for all SOs of the CC.
+        app_id = 'warm-%d' % repeat
+        runtime.stop(runtime.start(app_id, SAMPLE_BUNDLE, _env(app_id))[1])
     bare = subprocess.Popen(
         [local.python_executable(), '-P', '-c',
          'import sys; sys.stdout.write("up\\n"); sys.stdout.flush(); '
@@ -97,8 +108,10 @@ def local_memory(conf, repeat):
         try:
             _ask(url)
             seconds = time.monotonic() - started
+            server = runtime.fork_server and runtime.fork_server.pid
             return (_harness.memory_mib(ref['pid']),
-                    _harness.memory_mib(bare.pid), seconds)
+                    _harness.memory_mib(bare.pid), seconds,
+                    server and _harness.memory_mib(server))
         finally:
             runtime.stop_all()
     finally:
@@ -138,6 +151,11 @@ def _print_local(rows):
                   zip(rows['so_' + name], rows['bare_' + name])]
         print('ratio hurtle-so / bare %s    %s' % (
             name.upper(), _harness.summary(ratios, '%.2f')))
+    for name in ('rss', 'pss', 'uss'):
+        if rows['server_' + name]:
+            print('%-32s %s (MiB) %s' % (
+                'local: the fork server', name.upper(),
+                _harness.summary(rows['server_' + name], '%.1f')))
     print('%-32s seconds  %s' % ('local: start', _harness.summary(
         rows['local_start'], '%.3f')))
 
@@ -172,6 +190,11 @@ def main():
     parser.add_argument('--sos', type=int, default=10,
                         help='SOs in the shared host (at least 2)')
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--fork-server', default=True,
+                        action=argparse.BooleanOptionalAction,
+                        help='local: fork the SO from the SO fork server '
+                             '([cc] so_fork_server, the default) or spawn '
+                             'it')
     args = parser.parse_args()
     count = max(args.sos, 2)
     with_local = args.runtime in ('all', 'local')
@@ -179,17 +202,21 @@ def main():
     rows = {name: [] for name in (
         'so_rss', 'so_pss', 'so_uss', 'bare_rss', 'bare_pss', 'bare_uss',
         'empty', 'full', 'added', 'added_late', 'per_so', 'local_start',
-        'shared_start')}
+        'shared_start', 'server_rss', 'server_pss', 'server_uss')}
     for repeat in range(args.repeats):
         fixture = conf_fixture.HurtleConf(
-            cc__allowed_images=[SAMPLE_BUNDLE], cc__so_start_timeout=60)
+            cc__allowed_images=[SAMPLE_BUNDLE], cc__so_start_timeout=60,
+            cc__so_fork_server=args.fork_server)
         fixture.setUp()
         try:
             if with_local:
-                memory, bare, seconds = local_memory(fixture.conf, repeat)
+                memory, bare, seconds, server = local_memory(fixture.conf,
+                                                             repeat)
                 for name in ('rss', 'pss', 'uss'):
                     rows['so_' + name].append(memory[name])
                     rows['bare_' + name].append(bare[name])
+                    if server:
+                        rows['server_' + name].append(server[name])
                 rows['local_start'].append(seconds)
             if with_shared:
                 empty, after, seconds = shared_rss(fixture.conf, repeat,

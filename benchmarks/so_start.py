@@ -15,7 +15,10 @@ Starts, through ``hurtle.cc.runtime.local.LocalRuntime.start`` (the call
 the CC makes for every instance), ``--runs`` times each, taking turns:
 
 * ``hurtle-so`` serving the sample service's bundle (samples/sample/so)
-  with the ``so.conf`` the CC writes;
+  with the ``so.conf`` the CC writes, forked by the runtime's SO fork
+  server (``[cc] so_fork_server``; started by one SO start before, not
+  counted; its seconds are printed) or, with ``--no-fork-server``,
+  spawned;
 * the baseline: a bundle whose ``bundle.json`` runs this interpreter on a
   minimal SO (``tests.unit.cc.test_command_bundle.SERVER``: stdlib
   ``http.server``, the same port contract), so process
@@ -27,7 +30,8 @@ CPU seconds the SO process used until then (user + system, from
 ``/proc/<pid>/stat``) and its resident memory then (``VmRSS``, MiB), then
 the ratios hurtle-so / baseline.
 
-Usage: ``python benchmarks/so_start.py [--runs N]`` from the repository
+Usage: ``python benchmarks/so_start.py [--runs N] [--no-fork-server]``
+from the repository
 root, with Hurtle and its test requirements installed.
 """
 import argparse
@@ -75,6 +79,10 @@ def one_start(runtime, app_id, bundle):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--runs', type=int, default=10)
+    parser.add_argument('--fork-server', default=True,
+                        action=argparse.BooleanOptionalAction,
+                        help='fork hurtle-so from the SO fork server ([cc] '
+                             'so_fork_server, the default) or spawn it')
     args = parser.parse_args()
     baseline = tempfile.mkdtemp(prefix='so-start-')
     with open(os.path.join(baseline, 'so.py'), 'w') as handle:
@@ -85,16 +93,22 @@ def main():
         json.dump({'command': [sys.executable, 'so.py']}, handle)
     fixture = conf_fixture.HurtleConf(
         cc__allowed_images=[SAMPLE_BUNDLE, baseline],
-        cc__so_start_timeout=60)
+        cc__so_start_timeout=60, cc__so_fork_server=args.fork_server)
     fixture.setUp()
     try:
         runtime = local.LocalRuntime(fixture.conf)
+        if args.fork_server:
+            wall, _cpu, _rss = one_start(runtime, 'bench-warm',
+                                         SAMPLE_BUNDLE)
+            print('fork server start + first SO: %.3f s (not counted)'
+                  % wall)
         seen = {'hurtle-so': [], 'baseline': []}
         for n in range(args.runs):
             for name, bundle in (('hurtle-so', SAMPLE_BUNDLE),
                                  ('baseline', baseline)):
                 seen[name].append(one_start(runtime, 'bench-%d' % n,
                                             bundle))
+        runtime.stop_all()
     finally:
         fixture.cleanUp()
     for name, values in seen.items():

@@ -10,7 +10,11 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """The ``local`` runtime's record of each SO process it starts:
-``<state_path>/so/<app id>.pid`` (mode 0600), the pid in decimal.
+``<state_path>/so/<app id>.pid`` (mode 0600): ``<pid> <start>\n``, the
+pid and the process's start time (field 22 of ``/proc/<pid>/stat``, clock
+ticks since boot) in decimal. A pid the kernel gave to another process
+since has another start time, so it is never taken for the SO. Files of
+an older Hurtle hold the pid alone; they are still read (start None).
 
 The runtime writes it right after starting the process, before the SO
 answers and before the CC records the app, and removes it when it stops
@@ -34,24 +38,39 @@ def path(workdir, app_id):
     return os.path.join(workdir, app_id + SUFFIX)
 
 
-def write(workdir, app_id, pid):
-    """Record that the SO of app ``app_id`` runs as process ``pid`` (int),
+def write(workdir, app_id, pid, start=None):
+    """Record that the SO of app ``app_id`` runs as process ``pid`` (int)
+    started at ``start`` (default: read now, :func:`start_time`),
     atomically, replacing an earlier record.
 
     :raises OSError: the file cannot be written.
     """
-    state_dir.write_private(path(workdir, app_id), '%d\n' % pid)
+    if start is None:
+        start = start_time(pid)
+    text = '%d\n' % pid if start is None else '%d %d\n' % (pid, start)
+    state_dir.write_private(path(workdir, app_id), text)
+
+
+def read_record(file_path):
+    """``(pid, start)`` a pid file holds: positive ints, ``start`` None
+    for a file of an older Hurtle (the pid alone); ``(None, None)`` if
+    it is gone, unreadable or holds anything else."""
+    try:
+        with open(file_path, encoding='ascii') as handle:
+            words = handle.read(64).split()
+    except (OSError, UnicodeDecodeError):
+        return None, None
+    if not 1 <= len(words) <= 2 or not all(w.isdigit() for w in words):
+        return None, None
+    pid = int(words[0])
+    start = int(words[1]) if len(words) == 2 else None
+    return (pid, start) if pid > 0 else (None, None)
 
 
 def read(file_path):
     """The pid (a positive int) a pid file holds, or None if it is gone,
-    unreadable or holds anything else."""
-    try:
-        with open(file_path, encoding='ascii') as handle:
-            text = handle.read(32).strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    unreadable or holds anything else (see :func:`read_record`)."""
+    return read_record(file_path)[0]
 
 
 def remove(workdir, app_id, pid=None):
@@ -71,9 +90,10 @@ def remove(workdir, app_id, pid=None):
 
 
 def records(workdir):
-    """``[(app_id, pid)]`` of every pid file in ``workdir``, sorted by app
-    id; ``pid`` is None for a file that holds no pid (see :func:`read`).
-    A missing ``workdir`` has none."""
+    """``[(app_id, pid, start)]`` of every pid file in ``workdir``, sorted
+    by app id; ``pid`` and ``start`` as :func:`read_record` gives them
+    (None for a file that holds no pid). A missing ``workdir`` has
+    none."""
     try:
         names = os.listdir(workdir)
     except FileNotFoundError:
@@ -82,7 +102,8 @@ def records(workdir):
     for name in sorted(names):
         app_id, suffix = os.path.splitext(name)
         if suffix == SUFFIX and app_id and not name.startswith('.'):
-            found.append((app_id, read(os.path.join(workdir, name))))
+            found.append((app_id,) + read_record(os.path.join(workdir,
+                                                              name)))
     return found
 
 
@@ -96,3 +117,33 @@ def has_env(pid, name, value):
             return wanted in handle.read().split(b'\0')
     except OSError:
         return False
+
+
+def _stat_fields(pid):
+    """The fields of ``/proc/<pid>/stat`` from field 3 (state) on, or
+    None if the process is gone. (Field 2, the command name in
+    parentheses, may hold spaces and parentheses: split after the last
+    ``)``.)"""
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as handle:
+            return handle.read().rsplit(b')', 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def start_time(pid):
+    """The start time of process ``pid`` (field 22 of
+    ``/proc/<pid>/stat``: clock ticks after boot), or None if it is gone
+    or exited (a zombie)."""
+    fields = _stat_fields(pid)
+    if not fields or fields[0] == b'Z':
+        return None
+    return int(fields[19])
+
+
+def alive(pid, start=None):
+    """True if process ``pid`` runs (a zombie does not) and, with
+    ``start``, was started at ``start`` (:func:`start_time`): not a later
+    process that got the same pid."""
+    now = start_time(pid)
+    return now is not None and (start is None or now == start)

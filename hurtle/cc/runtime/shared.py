@@ -186,7 +186,7 @@ class SharedRuntime(base.Runtime):
         """
         self.local.reconcile({app_id: ref if ref and 'host' not in ref
                               else None for app_id, ref in refs.items()})
-        for key, _pid in pid_files.records(self.hosts_dir):
+        for key, _pid, _start in pid_files.records(self.hosts_dir):
             host = self._known(key)
             if host is None:
                 pid_files.remove(self.hosts_dir, key)

@@ -164,11 +164,13 @@ class OrphanSOTest(testtools.TestCase):
         with open(self.pid_file('zero-1'), 'w') as handle:
             handle.write('0\n')
         os.mkdir(self.pid_file('odd-1'))   # cannot be removed: a warning
-        self.assertEqual([('dead-1', dead.pid), ('junk-1', None),
-                          ('odd-1', None), ('zero-1', None)],
+        self.assertEqual([('dead-1', dead.pid, None),
+                          ('junk-1', None, None), ('odd-1', None, None),
+                          ('zero-1', None, None)],
                          pid_files.records(self.workdir))
         self.assertEqual(0, self.restarted_cc().recover())
-        self.assertEqual([('odd-1', None)], pid_files.records(self.workdir))
+        self.assertEqual([('odd-1', None, None)],
+                         pid_files.records(self.workdir))
         self.assertIn('cannot remove %s' % self.pid_file('odd-1'),
                       self.log.output)
         self.assertNotIn('orphan SO', self.log.output)
