@@ -133,8 +133,9 @@ class HeldWaitStackTest(transient._LifecycleCase):
         self.assertEqual(sent + 1, counted.gets)
         self.assertEqual([], so.awaited)
 
-    def test_an_so_whose_every_answer_differs_is_not_spun(self):
-        so = _ChangingSO()
+    def assert_polled_not_spun(self, so, most_gets):
+        """``so`` answers at once (not held) and reaches CREATE_COMPLETE
+        after 2 s: the wait sees it after at most ``most_gets`` GETs."""
         client, counted = self.serve_so(so, max_wait=0)
         timer = threading.Timer(2.0, setattr,
                                 (so, 'status', 'CREATE_COMPLETE'))
@@ -142,9 +143,12 @@ class HeldWaitStackTest(transient._LifecycleCase):
         self.addCleanup(timer.join)
         info, took = self.timed_wait(client)
         self.assertEqual('CREATE_COMPLETE', so_client.stack_state(info))
-        # Two looks per pause at most (0.1 s growing to 1 s).
-        self.assertLessEqual(counted.gets, 20)
+        self.assertLessEqual(counted.gets, most_gets)
         self.assertGreater(took, 1.9)
+
+    def test_an_so_whose_every_answer_differs_is_not_spun(self):
+        # Two looks per pause at most (0.1 s growing to 1 s).
+        self.assert_polled_not_spun(_ChangingSO(), 20)
 
     def test_end_seen_when_the_so_tells(self):
         so = held._TellingSO()
@@ -160,18 +164,9 @@ class HeldWaitStackTest(transient._LifecycleCase):
         self.assertLessEqual(counted.gets, 1 + 3.2 / so_client.HOLD + 1)
 
     def test_so_that_answers_at_once_is_polled_not_spun(self):
-        so = held._SO()
-        # max_wait 0: the SO answers 304 at once (not held).
-        client, counted = self.serve_so(so, max_wait=0)
-        timer = threading.Timer(2.0, setattr,
-                                (so, 'status', 'CREATE_COMPLETE'))
-        timer.start()
-        self.addCleanup(timer.join)
-        info, took = self.timed_wait(client)
-        self.assertEqual('CREATE_COMPLETE', so_client.stack_state(info))
-        # Pauses of 0.1 s growing to 1 s: about 6 looks in 2 s.
-        self.assertLessEqual(counted.gets, 10)
-        self.assertGreater(took, 1.9)
+        # max_wait 0: the SO answers 304 at once (not held). Pauses of
+        # 0.1 s growing to 1 s: about 6 looks in 2 s.
+        self.assert_polled_not_spun(held._SO(), 10)
 
     def test_an_old_so_without_etags_is_polled_as_before(self):
         app = _Counted(scripted._ScriptedSO(('CREATE_IN_PROGRESS', ''), []))
