@@ -34,7 +34,9 @@ of the SO's instance and with the instance's trust when it has one.
   that stack (see :meth:`StackBackend._create`).
 * ``GET /stack/<ref>`` (``ref``: the CC's id, Heat's id or the name)
   reads the stack from Heat (one request with its outputs when an event
-  just announced it complete, ``Deployer.details_at_rest``):
+  just announced it complete, ``Deployer.details_at_rest``; when one
+  announced it ``DELETE_COMPLETE``, a look-up of its name first, and no
+  read once the name is free):
   ``hurtle.stack.state`` (Heat's status),
   ``hurtle.stack.reason``, ``hurtle.stack.outputs`` (a JSON object, once
   complete) and ``hurtle.stack.id`` (Heat's id). A stack deleted in
@@ -286,15 +288,16 @@ class StackBackend(backend.KindBackend):
             return heat_id
 
     @staticmethod
-    def _name_held(deployer, title, heat_id):
-        """Whether Heat still resolves ``title`` to the deleted stack
-        ``heat_id`` (``HeatDeployer.holds_name``); False when it cannot
-        tell now (the stack is DELETE_COMPLETE: gone is the safe answer
-        for a read)."""
+    def _name_held(deployer, title, heat_id, unknown=False):
+        """Whether Heat still resolves ``title`` to the stack ``heat_id``
+        (``HeatDeployer.holds_name``: one look-up by name, which Heat
+        resolves to live stacks only, so False means that stack is
+        deleted); ``unknown`` when it cannot tell now (False by default:
+        for a stack read DELETE_COMPLETE gone is the safe answer)."""
         try:
             return deployer.holds_name(title, heat_id)
         except deployers.DeployerError:
-            return False
+            return unknown
 
     @staticmethod
     def _made_for(deployer, title, caller):
@@ -321,9 +324,17 @@ class StackBackend(backend.KindBackend):
             LOG.info('stack %s of app %s: found in Heat (%s) before its '
                      'create answered', entity.title, caller.app_id,
                      heat_id)
-        details = self._read(deployer, caller, heat_id)
+        held = None
+        if self.events.hint(heat_id) == 'DELETE_COMPLETE':
+            # Heat announced the end of the delete: whether the name is
+            # free is one look-up, and the stack is gone if it is.
+            held = self._name_held(deployer, entity.title, heat_id,
+                                   unknown=None)
+        details = None if held is False else \
+            self._read(deployer, caller, heat_id)
         if details is not None and details.status == 'DELETE_COMPLETE' \
-                and self._name_held(deployer, entity.title, heat_id):
+                and (held if held is not None else
+                     self._name_held(deployer, entity.title, heat_id)):
             # Heat frees the name just after: until then the stack is not
             # gone (a new stack of that name would be refused).
             details = dataclasses.replace(details,

@@ -196,6 +196,25 @@ class Deployer(abc.ABC):
     def is_gone(self, stack_id):
         """Return True once a stack is deleted (or never existed)."""
 
+    def deletion(self, stack_id):
+        """One look at a stack being deleted: None once it is gone (as
+        :meth:`is_gone` says), else its ``StackDetails`` (for a
+        ``DELETE_FAILED``). The default asks :meth:`is_gone`, then
+        :meth:`details`; a driver that can tell both from one read
+        overrides it (:meth:`dispose_and_wait` looks with it).
+
+        :raises DeployerError: as :meth:`is_gone` and :meth:`details`
+            (a 404 of :meth:`details` is gone).
+        """
+        if self.is_gone(stack_id):
+            return None
+        try:
+            return self.details(stack_id)
+        except DeployerError as exc:
+            if exc.status == 404:   # gone since is_gone looked
+                return None
+            raise
+
     def wait_change(self, stack_id, timeout):
         """Block up to ``timeout`` seconds (float) until the stack may
         have changed (its status, outputs, or it is gone); a return before
@@ -212,8 +231,9 @@ class Deployer(abc.ABC):
     def dispose_and_wait(self, stack_id, timeout, interval):
         """Delete a stack and wait until it is gone.
 
-        A deployer that can be told of changes (one overriding
-        :meth:`wait_change`) looks again as soon as it is; any other
+        Each look is one :meth:`deletion`. A deployer that can be told
+        of changes (one overriding :meth:`wait_change`) looks again as
+        soon as it is; any other
         looks every ``interval`` seconds (the first looks sooner:
         :data:`FIRST_LOOK`).
 
@@ -230,14 +250,9 @@ class Deployer(abc.ABC):
         deadline = time.monotonic() + timeout
 
         def gone():
-            if self.is_gone(stack_id):
+            details = self.deletion(stack_id)
+            if details is None:
                 return True
-            try:
-                details = self.details(stack_id)
-            except DeployerError as exc:
-                if exc.status == 404:   # gone since is_gone looked
-                    return True
-                raise
             if details.status == 'DELETE_FAILED':
                 raise DeployerError('deleting stack %s failed: %s'
                                     % (stack_id, details.reason))

@@ -328,10 +328,16 @@ class CCDeployer(deployer_api.Deployer):
         self._write('delete stack %s' % stack_id, delete)
 
     def is_gone(self, stack_id):
+        return self.deletion(stack_id) is None
+
+    def deletion(self, stack_id):
+        """One :meth:`details`: the CC answers 404 once the stack is
+        deleted and its name free (``DELETE_COMPLETE`` from an older CC:
+        gone too)."""
         try:
             details = self.details(stack_id)
         except deployer_api.DeployerError as exc:
             if exc.status == 404:
-                return True
+                return None
             raise
-        return details.status == 'DELETE_COMPLETE'
+        return None if details.status == 'DELETE_COMPLETE' else details

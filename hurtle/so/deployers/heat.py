@@ -28,6 +28,7 @@ so they read the same file.
 import collections
 import logging
 import threading
+import urllib.parse
 
 from heatclient import exc as heat_exc
 from heatclient.v1 import client as heat_v1
@@ -201,7 +202,8 @@ class HeatDeployer(deployer_api.Deployer):
         return self._call('get stack %s' % name, find)
 
     def holds_name(self, name, stack_id):
-        """Whether Heat still resolves ``name`` to stack ``stack_id``.
+        """Whether Heat still resolves ``name`` to stack ``stack_id``
+        (one look-up, the stack itself not read).
 
         Heat marks a stack ``DELETE_COMPLETE`` (and announces it) a moment
         before it frees the stack's name: a stack of that name created in
@@ -211,8 +213,24 @@ class HeatDeployer(deployer_api.Deployer):
         :raises DeployerUnavailable: Heat could not be reached.
         :raises DeployerError: Heat refused the look-up (not a 404).
         """
-        stack = self._by_name(name)
-        return stack is not None and stack.id == stack_id
+        def lookup():
+            # Heat answers a look-up by name with a redirect to the
+            # stack's path (.../stacks/<name>/<id>), or 404 once no live
+            # stack has that name: the redirect is not followed (that
+            # would read the whole stack).
+            try:
+                resp = self.client.http_client.get(
+                    '/stacks/%s' % urllib.parse.quote(name, safe=''),
+                    redirect=False)
+            except heat_exc.HTTPNotFound:
+                return None
+            if resp.status_code in (301, 302, 303, 307):
+                location = urllib.parse.urlsplit(
+                    resp.headers.get('Location') or '').path
+                return urllib.parse.unquote(location.rstrip('/')
+                                            .rsplit('/', 1)[-1])
+            return ((resp.json() or {}).get('stack') or {}).get('id')
+        return self._call('look up stack %s' % name, lookup) == stack_id
 
     def tagged(self, name, tag):
         """Heat's id of the stack ``name`` if it exists, is not being
@@ -282,11 +300,21 @@ class HeatDeployer(deployer_api.Deployer):
         self._call('delete stack %s' % stack_id, delete)
 
     def is_gone(self, stack_id):
-        def gone():
+        return self.deletion(stack_id) is None
+
+    def deletion(self, stack_id):
+        """One read of the stack (without outputs), and a look-up of its
+        name once it is ``DELETE_COMPLETE``: None when Heat has no such
+        stack, or it is deleted and its name free."""
+        def look():
             try:
                 stack = self._get(stack_id)
             except heat_exc.HTTPNotFound:
-                return True
-            return (stack.stack_status == 'DELETE_COMPLETE' and
-                    not self.holds_name(stack.stack_name, stack.id))
-        return self._call('get stack %s' % stack_id, gone)
+                return None
+            if (stack.stack_status == 'DELETE_COMPLETE' and
+                    not self.holds_name(stack.stack_name, stack.id)):
+                return None
+            return deployer_api.StackDetails(
+                id=stack.id, status=stack.stack_status,
+                reason=stack.stack_status_reason or '')
+        return self._call('get stack %s' % stack_id, look)

@@ -32,6 +32,7 @@ from hurtle import polling
 from hurtle import sdk
 from hurtle.sdk import deployer as deployer_api
 from hurtle.so.deployers import cc as cc_deployer
+from hurtle.so.deployers import heat as heat_deployer
 from tests import cc_fixture
 from tests import conf_fixture
 from tests.functional import heat_fixture
@@ -344,6 +345,51 @@ class StackAPITest(_CCTestCase):
     def tearDown(self):
         self.empty_heat()
         super().tearDown()
+
+
+class HeatNameLookUpTest(_HeatTestCase):
+    """``HeatDeployer.holds_name`` (the CC's check that a deleted stack
+    freed its name) asks Heat's look-up by name only, on the real
+    embedded Heat: the redirect to the stack is not followed."""
+
+    def setUp(self):
+        super().setUp()
+        self.heat_client = self.heat.client()
+        self.addCleanup(self.empty_heat)
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            state_path=self.heat.state_path,
+            deployer__heat_url=self.heat.api_url + '/v1/%(project)s')).conf
+        self.deployer = heat_deployer.HeatDeployer(conf, 'p1')
+
+    def test_a_name_is_held_by_its_live_stack_only(self):
+        heat_id = self.deployer.deploy('named', TEMPLATE)
+        polling.poll_until(
+            lambda: self.deployer.details(heat_id).complete or None, 60,
+            0.1, 'created')
+
+        def no_read(*args, **kwargs):
+            raise AssertionError('the stack was read')
+        self.useFixture(fixtures.MockPatchObject(
+            self.deployer.client.stacks, 'get', no_read))
+        self.assertTrue(self.deployer.holds_name('named', heat_id))
+        self.assertFalse(self.deployer.holds_name('named', 'another-id'))
+        self.assertFalse(self.deployer.holds_name('unknown', heat_id))
+        self.assertFalse(self.deployer.holds_name('a name/with?odd#chars',
+                                                  heat_id))
+        self.deployer.dispose(heat_id)
+        polling.poll_until(
+            lambda: (not self.deployer.holds_name('named', heat_id)) or None,
+            60, 0.05, 'name freed')
+        self.assertNotIn('named', self.heat_names())
+
+    def test_heat_unreachable_is_unavailable(self):
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            state_path=self.heat.state_path,
+            deployer__heat_url='http://127.0.0.1:%d/v1/%%(project)s'
+            % net.held_port(self))).conf
+        deployer = heat_deployer.HeatDeployer(conf, 'p1')
+        self.assertRaises(deployer_api.DeployerUnavailable,
+                          deployer.holds_name, 'named', 'some-id')
 
 
 class HeatUnreachableTest(testtools.TestCase):

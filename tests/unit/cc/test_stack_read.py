@@ -32,6 +32,7 @@ from hurtle.cc import stack_events
 from hurtle.cc import stack_store
 from hurtle.cc import stacks
 from hurtle.db import migration
+from hurtle.occi import errors
 from hurtle.sdk import deployer as deployers
 from tests import conf_fixture
 from tests import http_answers
@@ -41,11 +42,28 @@ HEAT_ID = '0c6f6a3e-8d1b-4a52-9e3f-7b2d4c5e6f71'
 
 class _Heat(http.server.BaseHTTPRequestHandler):
     """``GET /v1/p/stacks/web/<id>``: the stack in ``server.status``,
-    its outputs unless ``resolve_outputs=False``."""
+    its outputs unless ``resolve_outputs=False``; ``GET
+    /v1/p/stacks/web`` (the look-up by name): ``server.lookup_status``
+    if set, else 404 when ``server.name_free``, else the redirect to the
+    stack, as Heat's."""
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         self.server.requests.append(self.path)
+        if url.path == '/v1/p/stacks/web':
+            if self.server.lookup_status:
+                http_answers.send_json(self, self.server.lookup_status,
+                                       {'code': self.server.lookup_status})
+                return
+            if self.server.name_free:
+                http_answers.send_json(self, 404, {'code': 404})
+                return
+            self.send_response(302)
+            self.send_header('Location', 'http://127.0.0.1:%d/v1/p/stacks/'
+                             'web/%s' % (self.server.server_port, HEAT_ID))
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
         stack = {'id': HEAT_ID, 'stack_name': 'web',
                  'stack_status': self.server.status,
                  'stack_status_reason': ''}
@@ -75,6 +93,7 @@ class _StackReadCase(testtools.TestCase):
         super().setUp()
         heat = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Heat)
         heat.requests, heat.status = [], 'CREATE_IN_PROGRESS'
+        heat.name_free, heat.lookup_status = False, None
         threading.Thread(target=heat.serve_forever, daemon=True).start()
         self.addCleanup(heat.server_close)
         self.addCleanup(heat.shutdown)
@@ -152,13 +171,61 @@ class ReadAtRestTest(_StackReadCase):
                        'ROLLBACK_COMPLETE'):
             self.assertTrue(deployers.outputs_due(status), status)
             self.assertTrue(deployers.StackDetails('s', status).outputs_due)
-        # A hint of a deleted stack reads it as usual.
+        # A hint of a deleted stack whose name is still held: the stack
+        # is read as usual, without outputs.
         self.heat.status = 'DELETE_IN_PROGRESS'
         self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
         attrs, sent = self.read()
         self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
-        self.assertEqual(['resolve_outputs=False' in p for p in sent],
-                         [True])
+        self.assertEqual(['/v1/p/stacks/web', True],
+                         [p if i == 0 else 'resolve_outputs=False' in p
+                          for i, p in enumerate(sent)])
+
+
+class DeletedTest(_StackReadCase):
+    """A stack Heat announced ``DELETE_COMPLETE``: one look-up of its
+    name says whether it is gone, before any read."""
+
+    def test_announced_deleted_and_name_free_is_gone_without_a_read(self):
+        self.heat.status = 'DELETE_COMPLETE'
+        self.heat.name_free = True
+        self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
+        del self.heat.requests[:]
+        entity = self.store.get('/stack/web', self.extras)
+        self.assertRaises(errors.NotFound, self.backend.retrieve, entity,
+                          self.extras)
+        self.assertEqual(['/v1/p/stacks/web'], self.heat.requests)
+        self.assertIsNone(self.store.get('/stack/web', self.extras))
+
+    def test_deleted_with_its_name_held_is_still_being_deleted(self):
+        # Heat announces DELETE_COMPLETE, then frees the name: until then
+        # the CC answers DELETE_IN_PROGRESS (one look-up, one read).
+        self.heat.status = 'DELETE_COMPLETE'
+        self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
+        attrs, sent = self.read()
+        self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
+        self.assertEqual(2, len(sent), sent)
+        self.heat.name_free = True
+        self.assertRaises(errors.NotFound, self.read)
+
+    def test_name_free_without_an_event_reads_first(self):
+        # No hint: the read comes first; DELETE_COMPLETE is then checked
+        # with the look-up.
+        self.heat.status = 'DELETE_COMPLETE'
+        self.heat.name_free = True
+        self.assertRaises(errors.NotFound, self.read)
+        self.assertEqual(2, len(self.heat.requests))
+        self.assertIn('resolve_outputs=False', self.heat.requests[0])
+
+    def test_a_look_up_that_fails_reads_the_stack(self):
+        # Heat cannot tell (an error of the look-up): not taken as gone.
+        self.heat.status = 'DELETE_IN_PROGRESS'
+        self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
+        self.heat.lookup_status = 500
+        attrs, sent = self.read()
+        self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
+        self.assertEqual(2, len(sent), sent)
+        self.assertIn('resolve_outputs=False', sent[1])
 
 
 class ReuseTest(_StackReadCase):

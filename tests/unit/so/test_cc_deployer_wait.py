@@ -93,7 +93,9 @@ class FreshAnswerTest(stack_api._CCTestCase):
 
         def counted(method, path, *args, **kwargs):
             self.sent.append((method, path))
+            self.held.append('Prefer' in (kwargs.get('headers') or {}))
             return request(method, path, *args, **kwargs)
+        self.held = []
         self.deployer.client.request = counted
         self.stack_id = self.deployer.deploy('web', stack_api.TEMPLATE)
         self.until_complete()
@@ -142,3 +144,18 @@ class FreshAnswerTest(stack_api._CCTestCase):
         self.deployer.details(self.stack_id)
         self.assertEqual(before + 1, len(self.sent))
         self.until_complete()
+
+    def test_dispose_and_wait_looks_once_between_waits(self):
+        # Each look at the stack being deleted is one GET (not is_gone's
+        # and then details'): after the DELETE, no two unheld GETs in a
+        # row.
+        before = len(self.sent)
+        self.deployer.dispose_and_wait(self.stack_id, 60, 0.5)
+        sent = self.sent[before:]
+        held = self.held[before:]
+        self.assertEqual('DELETE', sent[0][0])
+        kinds = ['held' if h else m for (m, _p), h in zip(sent, held)][1:]
+        self.assertNotIn(('GET', 'GET'), list(zip(kinds, kinds[1:])),
+                         kinds)
+        self.assertIn('held', kinds)
+        self.assertTrue(self.deployer.is_gone(self.stack_id))
