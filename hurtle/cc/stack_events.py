@@ -24,7 +24,8 @@ notifier driver (:mod:`hurtle.heat.notifier`, through
 * :meth:`Hub.live` tells whether an event source spoke recently
   (:meth:`Hub.source_seen`): without one, waiters poll;
 * :meth:`Hub.changed_since` tells whether a stack may have changed since
-  a moment (an event named it, or the hub cannot tell).
+  a moment (an event named it, or the hub cannot tell);
+  :meth:`Hub.named_since` whether an event named it since.
 
 Memory is bounded: a stack has an entry while a thread waits for it,
 and the latest hints and event times are kept for :data:`HINT_SECONDS`
@@ -140,6 +141,17 @@ class Hub(object):
             if now - at > HINT_SECONDS or (self._forgot_at is not None and
                                            self._forgot_at >= at):
                 return True
+            last = self._events_at.get(stack_id)
+        return last is not None and last >= at
+
+    def named_since(self, stack_id, at):
+        """Whether an event named Heat's stack ``stack_id`` at or after
+        ``at`` (seconds of this hub's clock), as far as the hub still
+        remembers (:data:`HINT_SECONDS`): unlike :meth:`changed_since`,
+        False when it cannot tell."""
+        if at is None:
+            return False
+        with self._lock:
             last = self._events_at.get(stack_id)
         return last is not None and last >= at
 

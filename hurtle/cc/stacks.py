@@ -94,6 +94,9 @@ APP_TAG = 'hurtle-app-%s'
 DISPOSE_TIMEOUT = 300.0
 DISPOSE_INTERVAL = 0.5
 
+#: Where :meth:`StackBackend.retrieve` notes on the entity when its read
+#: began (the hub's clock), for :meth:`StackBackend.wait_change`.
+READ_AT = '_hurtle_read_at'
 #: Seconds between two reads of a stack whose latest event announced
 #: another state than Heat's answer shows: Heat announces a state a
 #: moment before it writes it, or the event came between a read and
@@ -311,6 +314,8 @@ class StackBackend(backend.KindBackend):
 
     def retrieve(self, entity, extras):
         caller = self._caller(extras)
+        # For wait_change: an event after this moment may be news.
+        setattr(entity, READ_AT, self.events.now())
         attrs = entity.attributes
         heat_id = attrs.get('hurtle.stack.id')
         deployer = self._deployer(caller, entity)
@@ -382,7 +387,9 @@ class StackBackend(backend.KindBackend):
         server then reads the stack again (:meth:`retrieve`, with the
         caller's credentials): an event is a hint, never data.
 
-        It returns when an event names the stack's Heat id, else after
+        It returns at once when an event named the stack since the
+        :meth:`retrieve` of ``entity`` began (that read may predate the
+        change), when an event names the stack's Heat id, else after
         ``[cc] stack_poll_interval`` seconds while no event source is
         live, ``[cc] stack_recheck_interval`` while one is, and
         :data:`SETTLE_STEP` while the latest event announced another
@@ -404,6 +411,10 @@ class StackBackend(backend.KindBackend):
         heat_id = attrs.get('hurtle.stack.id')
         if not heat_id:
             time.sleep(min(timeout, self.conf.cc.stack_poll_interval))
+            return None
+        if self.events.named_since(heat_id, getattr(entity, READ_AT, None)):
+            # An event came while the stack was read: read it again now
+            # (the read may have been made before the change).
             return None
         step = self.conf.cc.stack_poll_interval
         if self.events.live():

@@ -340,6 +340,10 @@ class EmbeddedHeat(object):
                                   % (', '.join(self.plugin_dirs()),
                                      type(exc).__name__, exc))
             _idle_workers_notice_stop(SERVING_IDLE_FOR)
+            if self.settings.stack_events_url:
+                # Imports oslo.messaging: after the backend is selected.
+                from hurtle.heat import freed_names
+                freed_names.install()
             self._engine.start()
             interrupted.fail_interrupted_stacks()
 

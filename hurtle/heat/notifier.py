@@ -40,6 +40,7 @@ import logging
 import queue
 import threading
 import time
+import weakref
 
 from oslo_config import cfg
 from oslo_messaging.notify import notifier
@@ -72,6 +73,17 @@ TIMEOUT = (1.0, 3.0)
 WARN_EVERY = 60.0
 EVENT_PREFIX = 'orchestration.stack.'
 _STOP = object()
+#: The senders of this process's drivers (:func:`offer_all`).
+_SENDERS = weakref.WeakSet()
+
+
+def offer_all(message):
+    """Offer ``message`` (as Heat's notifier would pass it: a dict with
+    ``event_type`` and ``payload``) to the sender of every ``hurtle_cc``
+    driver of this process (``hurtle.heat.freed_names``); never blocks,
+    never raises."""
+    for sender in list(_SENDERS):
+        sender.offer(message)
 
 
 class Sender(object):
@@ -242,6 +254,7 @@ class CCNotifier(notifier.Driver):
         state_path = group.state_path
         self.sender = Sender(group.url, lambda: wire.token(
             local_secret.load_or_create(state_path)))
+        _SENDERS.add(self.sender)
 
     def notify(self, ctxt, message, priority, retry):
         self.sender.offer(message)

@@ -18,11 +18,14 @@ import statistics
 import threading
 import time
 
+import fixtures
+from heatclient import exc as heat_exc
 import testtools
 from testtools import content
 
 from hurtle.cc import so_auth
 from hurtle.cc import stack_store
+from hurtle.occi import errors
 from hurtle import polling
 from hurtle.so.deployers import cc as cc_deployer
 from tests import cc_fixture
@@ -146,3 +149,33 @@ class StackEventsTest(testtools.TestCase):
         self.assertEqual('UPDATE_COMPLETE',
                          entity.attributes['hurtle.stack.state'])
         self.assertLess(time.monotonic() - t0, FALLBACK / 3)
+
+    def test_a_deleted_stack_is_gone_once_its_name_is_free(self):
+        # Heat announces DELETE_COMPLETE before it frees the name, which
+        # the CC waits for; the embedded Heat announces the stack again
+        # once the name is free (hurtle.heat.freed_names). With the CC's
+        # own re-look put off (SETTLE_STEP), only that second event can
+        # end the wait in time.
+        self.useFixture(fixtures.MonkeyPatch('hurtle.cc.stacks.SETTLE_STEP',
+                                             FALLBACK))
+        deployer = self.deployer()
+        heat = self.heat.client(project='p1')
+        for n in range(3):
+            heat_id = deployer.deploy('d%d' % n, TEMPLATE)
+            entity = self.stacks.store.get(stack_store.PREFIX + heat_id,
+                                           self.extras)
+            self.wait_for(entity, 'CREATE_IN_PROGRESS')
+            deployer.dispose(heat_id)
+            t0 = time.monotonic()
+            deadline = t0 + 2 * FALLBACK
+            while True:
+                try:
+                    self.stacks.retrieve(entity, self.extras)
+                except errors.NotFound:
+                    break
+                left = deadline - time.monotonic()
+                self.assertGreater(left, 0, 'the stack never went')
+                self.stacks.wait_change(entity, self.extras, left)
+            self.assertLess(time.monotonic() - t0, FALLBACK / 3)
+            self.assertRaises(heat_exc.HTTPNotFound, heat.stacks.get,
+                              'd%d' % n)

@@ -86,6 +86,23 @@ class HubTest(testtools.TestCase):
         hub.notify('a', 'CREATE_COMPLETE')
         self.assertFalse(hub.wait('a', 0.05))
 
+    def test_named_since_tells_an_event_after_a_moment(self):
+        clock = FakeClock()
+        hub = stack_events.Hub(clock)
+        at = hub.now()
+        self.assertFalse(hub.named_since('a', at))
+        self.assertFalse(hub.named_since('a', None))
+        clock.now += 0.5
+        hub.notify('b', 'DELETE_COMPLETE')
+        self.assertFalse(hub.named_since('a', at))
+        hub.notify('a', None)
+        self.assertTrue(hub.named_since('a', at))
+        self.assertFalse(hub.named_since('a', clock.now + 0.1))
+        # Forgotten after HINT_SECONDS: cannot tell, so False.
+        clock.now += stack_events.HINT_SECONDS + 1
+        hub.notify('c', None)
+        self.assertFalse(hub.named_since('a', at))
+
     def test_no_growth_with_stacks_nobody_waits_for(self):
         clock = FakeClock()
         hub = stack_events.Hub(clock)
@@ -318,6 +335,20 @@ class WaitChangeTest(testtools.TestCase):
         self.entity.attributes['hurtle.stack.state'] = 'UPDATE_IN_PROGRESS'
         self.assertLess(self.timed_wait(), 0.3)
         self.hub.notify(HEAT_ID, 'UPDATE_IN_PROGRESS')
+        self.assertGreaterEqual(self.timed_wait(), 0.3)
+
+    def test_an_event_during_the_read_ends_the_wait_at_once(self):
+        # The read began, an event came (Heat freed a deleted stack's
+        # name while it was looked up), then the wait: read again now.
+        self.conf.set_override('stack_recheck_interval', 30.0, group='cc')
+        self.hub.source_seen()
+        self.hub.notify(HEAT_ID, 'CREATE_IN_PROGRESS')
+        setattr(self.entity, stacks.READ_AT, self.hub.now())
+        self.hub.notify(HEAT_ID, 'CREATE_IN_PROGRESS')
+        self.assertLess(self.timed_wait(), 10)
+        # One read later, no event since: the wait is for the next one.
+        self.conf.set_override('stack_recheck_interval', 0.3, group='cc')
+        setattr(self.entity, stacks.READ_AT, self.hub.now() + 0.001)
         self.assertGreaterEqual(self.timed_wait(), 0.3)
 
     def test_the_timeout_bounds_the_step(self):

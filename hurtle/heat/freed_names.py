@@ -1,0 +1,80 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The embedded Heat announces a deleted stack again once its name is
+free (doc/source/contributor/embedded-heat.rst).
+
+Heat announces ``DELETE_COMPLETE`` (``orchestration.stack.delete.end``)
+just before it writes that state, and frees the stack's name tens of
+milliseconds later (more while the machine is busy), when it marks the
+stack's row deleted: ``heat.objects.stack.Stack.delete``, which the
+engine calls at the end of a delete (``Stack.delete``, and
+``Stack.purge_db`` with convergence). The CC answers a stack gone only
+once its name is free (``hurtle.cc.stacks``: a stack of the same name
+may be made at once after), so an SO woken by the announcement found the
+name held and was looked at again every ``hurtle.cc.stacks.SETTLE_STEP``.
+
+:func:`install` wraps that method so that, once it has returned, the
+stack's ``DELETE_COMPLETE`` is announced again through the ``hurtle_cc``
+notifier drivers of this process (:func:`hurtle.heat.notifier.offer_all`,
+which never blocks): the waiter's next look finds the name free. A Heat
+without that method is left alone (the CC then looks as before).
+"""
+import functools
+import logging
+
+from hurtle.heat import notifier
+
+LOG = logging.getLogger(__name__)
+
+#: Set on the wrapper, so that :func:`install` wraps once.
+_MARK = '_hurtle_announces_freed_name'
+#: What Heat's notification of a delete's end carries (the parts the
+#: notifier driver reads).
+EVENT_TYPE = notifier.EVENT_PREFIX + 'delete.end'
+STATE = 'DELETE_COMPLETE'
+
+
+def announce(stack_id):
+    """Announce ``DELETE_COMPLETE`` of Heat's stack ``stack_id`` (str)
+    through every ``hurtle_cc`` driver of this process; never raises."""
+    notifier.offer_all({'event_type': EVENT_TYPE,
+                        'payload': {'stack_identity': stack_id,
+                                    'state': STATE}})
+
+
+def install():
+    """Wrap ``heat.objects.stack.Stack.delete`` (see the module doc), once
+    per process; call it after Heat is imported, before its engine
+    starts.
+
+    :returns: True when the wrapper is in place (now or already), False
+        when this Heat has no such method (nothing changed).
+    """
+    try:
+        from heat.objects import stack as stack_object
+        original = vars(stack_object.Stack)['delete']
+        func = original.__func__
+    except (ImportError, KeyError, AttributeError):
+        LOG.info('this Heat has no heat.objects.stack.Stack.delete: a '
+                 'deleted stack\'s free name is not announced')
+        return False
+    if getattr(func, _MARK, False):
+        return True
+
+    @functools.wraps(func)
+    def delete(cls, context, stack_id):
+        result = func(cls, context, stack_id)
+        announce(stack_id)
+        return result
+    setattr(delete, _MARK, True)
+    stack_object.Stack.delete = classmethod(delete)
+    return True
