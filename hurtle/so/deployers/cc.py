@@ -37,7 +37,10 @@ The answer a held wait brought is the stack as it is: the
 :meth:`CCDeployer.details` that follows it (the SO's ``state``, read
 by its own held GET right after its ``await_change``) reuses it while
 it is :data:`FRESH` and no write (create, update, delete) of this
-deployer began since, instead of asking the CC (and the CC Heat) again.
+deployer began since, instead of asking the CC (and the CC Heat) again;
+a held wait that found the stack gone (404) makes the next
+:meth:`CCDeployer.details` of it a 404 without asking (a dispose's last
+look).
 """
 import json
 import logging
@@ -168,6 +171,8 @@ class CCDeployer(deployer_api.Deployer):
         #: stack id -> (monotonic seconds, ``_writes``) of the answer the
         #: last held wait brought (see :meth:`_fresh_info`).
         self._fresh = {}
+        #: Stacks a held wait found gone (404), for the next details.
+        self._gone = set()
 
     def _write(self, what, func, *args):
         """``self._call(what, func, *args)``, counted as a write: an
@@ -263,6 +268,14 @@ class CCDeployer(deployer_api.Deployer):
     def details(self, stack_id):
         """The stack's ``StackDetails``: a conditional GET of the CC, or
         the answer a held wait just brought (:data:`FRESH`)."""
+        with self._lock:
+            gone = stack_id in self._gone
+            self._gone.discard(stack_id)
+        if gone:
+            # A deleted stack (Heat's ids are never reused) stays gone.
+            raise deployer_api.DeployerError(
+                'get stack %s: the CC has no such stack' % stack_id,
+                status=404)
         info = self._fresh_info(stack_id)
         if info is None:
             info, _look = self._call('get stack %s' % stack_id, self._look,
@@ -302,6 +315,10 @@ class CCDeployer(deployer_api.Deployer):
                         while len(self._fresh) > REMEMBERED:
                             self._fresh.pop(next(iter(self._fresh)))
         except errors.NotFound:
+            with self._lock:
+                if len(self._gone) >= REMEMBERED:
+                    self._gone.clear()
+                self._gone.add(stack_id)
             return
         except errors.OCCIError as exc:
             LOG.debug('waiting for stack %s: %s', stack_id, exc.message)
