@@ -27,16 +27,19 @@ class CCServer(fixtures.Fixture):
     :param apps: ``{app id: SO secret}`` of the apps to record (project
         ``service``, their instance's project ``p1``).
     :param port: the port to serve on (0: a free one).
+    :param server_options: more keywords of
+        ``hurtle.occi.server.make_server`` (e.g. ``keep_alive=False``).
 
     ``.backend``: the CC's ``AppBackend`` (its ``stacks``: the stack
     kind's backend).
     """
 
-    def __init__(self, conf, apps, port=0):
+    def __init__(self, conf, apps, port=0, **server_options):
         super().__init__()
         self.conf = conf
         self.apps = dict(apps)
         self.port = port
+        self.server_options = server_options
 
     def _setUp(self):
         url = self.conf.database.connection
@@ -50,7 +53,8 @@ class CCServer(fixtures.Fixture):
                          'HURTLE_PROJECT': 'p1'}))
         application, self.backend = wsgi_app.load_app(self.conf,
                                                       'hurtle-cc')
-        srv, _thread = server.serve_in_thread(application, port=self.port)
+        srv, _thread = server.serve_in_thread(application, port=self.port,
+                                              **self.server_options)
         self.addCleanup(srv.server_close)
         self.addCleanup(srv.shutdown)
         self.url = 'http://127.0.0.1:%d/' % srv.server_port

@@ -64,8 +64,13 @@ class StackEventsTest(testtools.TestCase):
             deployer__heat_url=self.heat.api_url + '/v1/%(project)s',
             cc__stack_poll_interval=FALLBACK,
             cc__stack_recheck_interval=FALLBACK)).conf
+        # Without keep-alive: a connection the embedded Heat's driver
+        # kept to the previous test's CC would still be served by that
+        # CC's worker (its idle timeout, 5 s, raced by the driver's
+        # heartbeat every 5 s), and this CC would not hear the events.
         cc = self.useFixture(cc_fixture.CCServer(
-            self.conf, {'a1': 'secret-one'}, port=self.cc_port))
+            self.conf, {'a1': 'secret-one'}, port=self.cc_port,
+            keep_alive=False))
         self.url = cc.url
         self.stacks = cc.backend.stacks
         self.extras = {'environ': {so_auth.ENVIRON_KEY: so_auth.SOCaller(
