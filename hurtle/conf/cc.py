@@ -60,6 +60,13 @@ cc_opts = [
                      'server cannot be used (it is restarted at most once '
                      'a minute). False: spawn every SO (a new '
                      'interpreter each).'),
+    cfg.IntOpt('so_log_keep_days', default=7, min=-1,
+               help='Days the local and shared runtimes keep the log of a '
+                    'deleted app\'s SO (<state_path>/so/<app id>.log) '
+                    'after its last write: the watcher removes older ones '
+                    'of apps no longer recorded, once an hour. 0: remove '
+                    'the log with its app; -1: keep every log (rotate or '
+                    'remove them yourself).'),
     cfg.HostAddressOpt('so_host', default='127.0.0.1',
                        help='Address local SO processes bind to.'),
     cfg.ListOpt('allowed_images', default=[],

@@ -116,6 +116,16 @@ class Runtime(abc.ABC):
         SO (a pod's volume).
         """
 
+    def prune(self, known):
+        """Remove what the runtime still keeps of deleted apps and may
+        drop now (the ``local`` runtime: SO logs older than ``[cc]
+        so_log_keep_days``); ``known`` are the ids of the apps the CC
+        records. Called by the watcher about once an hour.
+
+        The default does nothing: right for runtimes that keep nothing
+        of a deleted app (a pod's logs go with the pod).
+        """
+
     def status(self, ref):
         """Return the :data:`Status` of the SO identified by ``ref``.
 

@@ -82,6 +82,7 @@ from hurtle import bundle_command
 from hurtle.cc.runtime import base
 from hurtle.cc.runtime import fork_server
 from hurtle.cc.runtime import pid_files
+from hurtle.cc.runtime import so_logs
 from hurtle.conf import deployer as deployer_conf
 from hurtle import polling
 from hurtle import state_dir
@@ -201,7 +202,7 @@ class LocalRuntime(base.Runtime):
     def _start(self, app_id, image, env, argv):
         os.makedirs(self.workdir, exist_ok=True)
         port_file = os.path.join(self.workdir, '%s.port' % app_id)
-        log_path = os.path.join(self.workdir, '%s.log' % app_id)
+        log_path = so_logs.log_path(self.workdir, app_id)
         if os.path.exists(port_file):
             os.unlink(port_file)
         child_env = {k: v for k, v in os.environ.items()
@@ -328,10 +329,17 @@ class LocalRuntime(base.Runtime):
         """Remove the state file of app ``app_id``'s SO
         (``<state_path>/so/<app id>.json``, also its ``.tmp``): the SO
         removes it itself after a dispose, but not if it was killed in
-        the middle of one."""
+        the middle of one; and its log when ``[cc] so_log_keep_days`` is
+        0 (:mod:`hurtle.cc.runtime.so_logs`)."""
         stem = os.path.join(self.workdir, '%s.json' % app_id)
         _unlink(stem)
         _unlink(stem + '.tmp')
+        so_logs.remove(self.workdir, app_id, self.conf.cc.so_log_keep_days)
+
+    def prune(self, known):
+        """Remove the SO logs of deleted apps older than ``[cc]
+        so_log_keep_days`` (:func:`hurtle.cc.runtime.so_logs.prune`)."""
+        so_logs.prune(self.workdir, known, self.conf.cc.so_log_keep_days)
 
     def stop_all(self):
         """Stop every SO this process started or adopted (CC shutdown),
