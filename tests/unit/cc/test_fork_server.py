@@ -225,7 +225,12 @@ class ForkedSOTest(testtools.TestCase):
         url, ref = self.start('kill-1')
         server = self.runtime.fork_server.pid
         os.kill(server, signal.SIGKILL)
-        # The CC reaps it (its child) on the next start; the SO runs on.
+        # Dead before the next start (under load the signal may take a
+        # moment: the start would then meet a reset connection, another
+        # reason to spawn). The CC reaps it (its child); the SO runs on.
+        polling.poll_until(
+            lambda: self.runtime.fork_server._proc.poll() is not None or None,
+            10, 0.02, 'the fork server dead')
         self.assertTrue(net.so_serves(url, SECRET))
         self.assertTrue(self.runtime.is_running(ref))
         # Within RESTART_INTERVAL of the last start: spawned.
