@@ -35,7 +35,12 @@ and the CC's checks (``HURTLE_APP_ID`` in ``environ``,
 grow those areas, hence the padding the server is started with (its
 argv and environment: the room; ``ps`` shows the server's argv with the
 padding's length instead of the padding). What follows the SO's strings in them
-are NUL bytes (empty strings to a reader splitting on NUL).
+are NUL bytes (empty strings to a reader splitting on NUL; ``ps`` drops
+them, ``/proc/<pid>/cmdline`` and ``environ`` show them: shrinking the
+areas takes ``prctl(PR_SET_MM)``, which needs ``CAP_SYS_RESOURCE``, see
+doc/source/contributor/architecture.rst). A ``start`` with ``ready``
+brings the write end of the SO's readiness pipe (:mod:`hurtle.so_ready`),
+which the child keeps as descriptor 3 and the server closes.
 
 The server stays single-threaded (a fork copies only the forking
 thread: a lock another thread held would stay locked in the child for

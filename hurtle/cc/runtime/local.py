@@ -14,7 +14,16 @@
 The SO runs ``python -m hurtle.cmd.so --bundle <image> --port 0
 --port-file <file> --config-file <config>``; the SO binds a free port on
 ``[cc] so_host`` and writes it to the port file, so no port is ever
-guessed. With ``[deployer] driver = cc`` (the default) ``<config>`` is
+guessed, then sends it as its readiness notice (:mod:`hurtle.so_ready`:
+the write end of a pipe, named by ``HURTLE_SO_READY_FD``), which ends
+the CC's wait at once; an SO that sends none is found by its port file
+(looked at every :data:`POLL_STEP` seconds) and a ``GET /-/``. An SO
+that ends before either raises :class:`~hurtle.cc.runtime.base.SOExited`
+(how it ended, e.g. ``killed by SIGKILL``, its log's path and last
+lines with the values of secret-named variables masked), which the CC
+retries (``[cc] start_retries``).
+
+With ``[deployer] driver = cc`` (the default) ``<config>`` is
 ``<state_path>/so/so.conf`` (mode 0600, rewritten at each start), which
 holds only what an SO reads (``state_path``, ``debug``,
 ``auth_strategy``, ``noauth_default_project``, ``[deployer] driver`` and
@@ -49,7 +58,9 @@ cannot be used the SO is spawned as described here.
 A bundle with a ``bundle.json`` (:mod:`hurtle.bundle_command`) is an SO in
 any language: its command runs instead, in the bundle directory, with the
 same environment plus ``HURTLE_SO_HOST`` (``[cc] so_host``),
-``HURTLE_SO_PORT=0``, ``HURTLE_SO_PORT_FILE`` (the port file) and
+``HURTLE_SO_PORT=0``, ``HURTLE_SO_PORT_FILE`` (the port file),
+``HURTLE_SO_READY_FD`` (the readiness notice's descriptor, optional to
+use) and
 ``HURTLE_SO_STATE_FILE`` (``<state_path>/so/<app id>.json``, where the SO
 keeps its state across restarts, as ``hurtle-so`` does; kept when the SO
 stops); a bad ``bundle.json`` fails the start with the reason (the CC

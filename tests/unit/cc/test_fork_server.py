@@ -159,6 +159,38 @@ class ForkedSOTest(testtools.TestCase):
         self.assertNotIn(SECRET, self.log.output)
         self.assertNotIn('cloud-secret', self.log.output)
 
+    def test_ps_shows_the_sos_own_entries_and_proc_pads_with_nul(self):
+        # What an operator sees of a forked SO. ps shows its command line
+        # and environment only (procps drops the trailing NULs). /proc
+        # shows the same entries followed by NUL bytes up to the fork
+        # server's room: a process cannot shrink its argv or environment
+        # area without CAP_SYS_RESOURCE (prctl PR_SET_MM), so readers
+        # that split on NUL must skip empty entries (as _environ and
+        # _cmdline here, and the CC's own checks, do).
+        url, ref = self.start('ps-1')
+        pid = ref['pid']
+        port_file = os.path.join(self.runtime.workdir, 'ps-1.port')
+        argv = self.runtime._command(test_app_api.BUNDLE, port_file)
+        shown = subprocess.run(['ps', '-o', 'args=', '-p', str(pid)],
+                               capture_output=True, text=True, check=True)
+        self.assertEqual(' '.join(argv), shown.stdout.rstrip('\n'))
+        env = self.expected_env('ps-1')
+        shown = subprocess.run(['ps', 'e', '-o', 'args=', '-p', str(pid)],
+                               capture_output=True, text=True, check=True)
+        self.assertEqual(' '.join(argv + ['%s=%s' % i for i in env.items()]),
+                         shown.stdout.rstrip('\n'))
+        room = self.runtime.fork_server._room
+        for name, strings, size in (
+                ('cmdline', argv, room['argv']),
+                ('environ', ['%s=%s' % i for i in env.items()],
+                 room['env'])):
+            raw = _proc(pid, name)
+            block = b''.join(os.fsencode(s) + b'\0' for s in strings)
+            self.assertEqual(size, len(raw), name)
+            self.assertEqual(block, raw[:len(block)], name)
+            self.assertEqual(b'\0' * (size - len(block)),
+                             raw[len(block):], name)
+
     def test_no_file_of_the_server_or_of_another_so_is_inherited(self):
         _url, ref = self.start('fd-1')
         _url, ref2 = self.start('fd-2')
