@@ -107,6 +107,18 @@ cc_opts = [
                       'as soon as an event names it, and after this '
                       'many seconds at the latest, should an event be '
                       'lost.'),
+    cfg.IntOpt('start_retries', default=2, min=0,
+               help='Times the CC starts an SO again when its process '
+                    'ended (exited, or was killed) after it was started '
+                    'and before it answered, within one start (an app '
+                    'created or started, or a restart of the watcher); '
+                    'only then, when every attempt ended so, does the '
+                    'start fail (409 with how the last one ended). A '
+                    'start that fails otherwise (a bad bundle, no answer '
+                    'within so_start_timeout) is not retried.'),
+    cfg.FloatOpt('start_retry_backoff', default=0.5, min=0,
+                 help='Seconds before the first retry of an SO start '
+                      '(start_retries); doubled before each next one.'),
     cfg.FloatOpt('restart_backoff_max', default=30.0, min=0,
                  help='Longest wait, in seconds, between two restarts of '
                       'a dead SO.'),

@@ -29,6 +29,13 @@ class RuntimeError_(Exception):
     """An SO could not be started or stopped; ``str()`` says why."""
 
 
+class SOExited(RuntimeError_):
+    """The SO process ended (it exited, or was killed) after it was
+    started and before it answered: a start worth trying again (the
+    process is gone, and so are its pid and port files); ``str()`` says
+    how it ended and where its log is."""
+
+
 #: What :meth:`Runtime.status` returns. ``state``: ``'active'`` (the SO
 #: serves), ``'starting'`` (deployed, not ready yet) or ``'error'`` (gone,
 #: or not ready after having been); ``restarts``: how many times the
