@@ -14,8 +14,10 @@ hardened against slow and stalled clients.
 
 Request heads are read by :mod:`hurtle.occi.http_head` (strict RFC 9112,
 not ``http.server``'s ``email``-based parser: see there why) and the
-responses written by :class:`_Handler` itself (not wsgiref's handler);
-both cost about a third of what they did per request.
+responses written by :class:`_Handler` itself (not wsgiref's handler):
+with a bare application the server's CPU per request is about that of
+the stdlib's bare ``http.server``, half of what it was
+(``benchmarks/server_cpu.py``).
 
 * **Bounded pool**: at most ``pool_size`` connections are served at once,
   each on its own daemon thread.  A connection arriving when all are busy
