@@ -48,9 +48,13 @@ The environ gets what wsgiref's would (``REQUEST_METHOD``,
 ``SERVER_PROTOCOL``, ``PATH_INFO`` percent-decoded as latin-1,
 ``QUERY_STRING``, ``CONTENT_TYPE`` - ``text/plain`` when absent, as
 wsgiref set it -, ``CONTENT_LENGTH``, ``HTTP_*`` with repeated fields
-joined by ``,``; names with ``_`` map like ``-`` as in wsgiref); the
-server adds the rest. A single LF ends a line as CRLF does (RFC 9112 2.2
-allows it); one empty line before the request line is skipped (2.2).
+joined by ``,``); the server adds the rest. A field whose name holds
+``_`` is dropped, as Apache httpd, nginx and gunicorn drop it: wsgiref
+mapped it to the same environ key as its ``-`` spelling, so
+``X_Project_Id`` could pass for an ``X-Project-Id`` (or
+``X-Forwarded-For``) that a proxy in front strips or sets. A single
+LF ends a line as CRLF does (RFC 9112 2.2 allows it); one empty line
+before the request line is skipped (2.2).
 """
 import re
 import urllib.parse
@@ -79,6 +83,8 @@ _DIGITS = re.compile(r'[0-9]{1,18}\Z')
 #: Field name (as sent) -> environ key; bounded (names are few).
 _KEYS = {}
 _KEYS_MAX = 512
+#: Not yet in :data:`_KEYS` (None there means "dropped").
+_UNSEEN = object()
 _CGI_KEYS = {'CONTENT_TYPE': 'CONTENT_TYPE',
              'CONTENT_LENGTH': 'CONTENT_LENGTH'}
 
@@ -104,16 +110,19 @@ class Truncated(Exception):
 
 
 def _key(name):
-    """The environ key of field ``name`` (bytes); HeadError if ``name``
-    is not a token."""
-    key = _KEYS.get(name)
-    if key is None:
+    """The environ key of field ``name`` (bytes), or None for a name
+    with ``_`` (dropped); HeadError if ``name`` is not a token."""
+    key = _KEYS.get(name, _UNSEEN)
+    if key is _UNSEEN:
         if not _TOKEN.match(name):
             raise HeadError(400, 'Invalid header field name %r (RFC 9110 '
                                  '5.1: a token, no space before ":").'
                             % name[:40].decode('latin-1'))
-        upper = name.decode('ascii').upper().replace('-', '_')
-        key = _CGI_KEYS.get(upper) or 'HTTP_' + upper
+        if b'_' in name:
+            key = None
+        else:
+            upper = name.decode('ascii').upper().replace('-', '_')
+            key = _CGI_KEYS.get(upper) or 'HTTP_' + upper
         if len(_KEYS) < _KEYS_MAX:
             _KEYS[name] = key
     return key
@@ -241,6 +250,8 @@ def _read_fields(readline, budget, modern, method, target, version,
             raise HeadError(400, 'Header line without a colon: %r.'
                             % line[:40].decode('latin-1'))
         key = _key(name)
+        if key is None:
+            continue
         value = value.strip(b' \t')
         if _BAD_VALUE.search(value):
             raise HeadError(400, 'Control character in header %s.'

@@ -53,6 +53,18 @@ class TestAccepted(testtools.TestCase):
         self.assertNotIn('HTTP_CONTENT_TYPE', env)
         self.assertEqual('a,b', env['HTTP_CATEGORY'])
 
+    def test_names_with_underscores_are_dropped(self):
+        _result, env = _read(b'GET / HTTP/1.1\r\nHost: h\r\n'
+                             b'X_Project_Id: other\r\n'
+                             b'X-Project-Id: mine\r\n'
+                             b'X_Forwarded_For: 10.0.0.1\r\n\r\n')
+        self.assertEqual('mine', env['HTTP_X_PROJECT_ID'])
+        self.assertNotIn('HTTP_X_FORWARDED_FOR', env)
+        # Not even alone (a proxy that strips X-Project-Id lets it by).
+        _result, env = _read(b'GET / HTTP/1.1\r\nHost: h\r\n'
+                             b'X_Project_Id: other\r\n\r\n')
+        self.assertNotIn('HTTP_X_PROJECT_ID', env)
+
     def test_values_are_latin1_and_trimmed(self):
         _result, env = _read(b'GET / HTTP/1.1\r\nHost: h\r\n'
                              b'X-A:   \xc3\xa9t\xe9 \t\r\nX-Empty:\r\n\r\n')
