@@ -240,3 +240,16 @@ class Listener(object):
                 return
         if self._transport is not None:
             self._transport.cleanup()
+
+
+def start(conf, backend):
+    """Start the listener of the CC's ``backend`` (``hurtle.cc.api.
+    AppBackend``; its stack kind's hub), as ``hurtle-cc`` and
+    ``hurtle.wsgi.cc`` do: the started :class:`Listener`, or None when
+    the CC has no stack kind.
+
+    :raises ListenerError: see :meth:`Listener.start`.
+    """
+    if backend.stacks is None:
+        return None
+    return Listener(conf, backend.stacks.events).start()

@@ -55,14 +55,11 @@ def main(argv=None):
     # be stopped with the CC, not left behind); recover starts no more
     # SOs once it came.
     stop_requested = common.catch_stop()
-    listener = None
-    if backend.stacks is not None:
-        try:
-            listener = heat_notifications.Listener(
-                conf, backend.stacks.events).start()
-        except heat_notifications.ListenerError as exc:
-            LOG.error('%s', exc)
-            sys.exit('hurtle-cc: %s' % exc)
+    try:
+        listener = heat_notifications.start(conf, backend)
+    except heat_notifications.ListenerError as exc:
+        LOG.error('%s', exc)
+        sys.exit('hurtle-cc: %s' % exc)
     backend.recover(stop=stop_requested)
     watcher = recovery.Watcher(conf, backend).start()
 
