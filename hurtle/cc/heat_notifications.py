@@ -91,8 +91,8 @@ class Endpoint(object):
 def describe(url):
     """``<driver>://<host>:<port>,...`` of a parsed ``TransportURL``
     (no user name, no password, no virtual host)."""
-    hosts = ','.join('%s:%s' % (host.hostname, host.port or '')
-                     for host in url.hosts)
+    hosts = ','.join('%s:%s' % (host.hostname, host.port) if host.port
+                     else str(host.hostname) for host in url.hosts)
     return '%s://%s' % (url.transport, hosts)
 
 

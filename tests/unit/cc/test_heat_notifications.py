@@ -241,4 +241,8 @@ class ListenerTest(testtools.TestCase):
                              % (url.hosts[0].port, port),
                              heat_notifications.describe(url))
             self.assertTrue(heat_notifications.reachable(url))
+            no_port = oslo_messaging.TransportURL.parse(
+                conf, 'rabbit://u:%s@bus.example/' % PASSWORD)
+            self.assertEqual('rabbit://bus.example',
+                             heat_notifications.describe(no_port))
         self.assertFalse(heat_notifications.reachable(url, timeout=1))
