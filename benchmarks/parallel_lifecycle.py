@@ -201,9 +201,11 @@ class HeatSide(object):
 
 #: The parts of hurtle-all whose CPU seconds are told apart: the module
 #: each runs (``python -m ...``) -> its name. The SOs are the CC's
-#: children.
+#: children, or the SO fork server's (``[cc] so_fork_server``), whose
+#: own seconds are SO start-up and count as the SOs'.
 PARTS = {'hurtle.cmd.heat': 'heat', 'hurtle.cmd.cc': 'cc',
-         'hurtle.cmd.sm': 'sm', 'hurtle.cmd.so': 'so'}
+         'hurtle.cmd.sm': 'sm', 'hurtle.cmd.so': 'so',
+         'hurtle.cmd.so_fork_server': 'so'}
 
 
 def _processes():
@@ -247,9 +249,9 @@ def cpu_seconds(root):
             continue
         _ppid, part, own, waited = processes[pid]
         totals[part or 'other'] += own
-        # The CC's waited-for children are SOs; hurtle-all's are parts
-        # that exited (none while it serves).
-        totals['so' if part == 'cc' else 'other'] += waited
+        # The CC's and the fork server's waited-for children are SOs;
+        # hurtle-all's are parts that exited (none while it serves).
+        totals['so' if part in ('cc', 'so') else 'other'] += waited
     tick = os.sysconf('SC_CLK_TCK')
     return {part: ticks / tick for part, ticks in totals.items()}
 

@@ -30,6 +30,8 @@
 #                      enabled services
 #   stack extra        heat.conf: Hurtle's plugin directory appended to
 #                      [DEFAULT] plugin_dirs, [sdc] when SDC_* are given,
+#                      with rabbit: messagingv2 notifications, which the
+#                      CC listens to ([heat_notifications] in hurtle.conf),
 #                      heat-engine restarted if running and heat.conf
 #                      changed; then run_process hurtle-cc, hurtle-sm
 #                      (uwsgi) and wait until they answer
@@ -363,11 +365,38 @@ function configure_heat_for_hurtle {
         fi
     fi
 
+    _hurtle_configure_heat_notifications $heat_conf
+
     if [[ "$(cat "$heat_conf")" != "$before" ]] && \
             $SYSTEMCTL is-active --quiet $HURTLE_HEAT_ENGINE_UNIT; then
         echo_summary "Restarting heat-engine to load Hurtle's plugins"
         $SYSTEMCTL restart $HURTLE_HEAT_ENGINE_UNIT
     fi
+}
+
+# _hurtle_configure_heat_notifications heat_conf: with rabbit and
+# hurtle-cc enabled (and HURTLE_HEAT_NOTIFICATIONS True), Heat notifies on
+# devstack's RabbitMQ (messagingv2, unless heat.conf names a driver) and
+# the CC listens there ([heat_notifications] transport_url, secret): SOs
+# waiting for a stack see its changes at once. A driver of another kind
+# in heat.conf leaves the CC polling.
+function _hurtle_configure_heat_notifications {
+    local heat_conf=$1 driver
+    if [[ "$(trueorfalse True HURTLE_HEAT_NOTIFICATIONS)" != "True" ]] || \
+            ! is_service_enabled rabbit || ! is_service_enabled hurtle-cc; then
+        return 0
+    fi
+    driver=$(iniget $heat_conf oslo_messaging_notifications driver)
+    if [[ -z "$driver" ]]; then
+        driver=messagingv2
+        iniset $heat_conf oslo_messaging_notifications driver $driver
+    fi
+    if [[ "$driver" != "messagingv2" && "$driver" != "messaging" ]]; then
+        echo_summary "heat.conf notifies with $driver: the CC polls Heat"
+        return 0
+    fi
+    iniset $HURTLE_CONF heat_notifications transport_url \
+        "$(get_transport_url)"
 }
 
 # start_hurtle: the CC first (the SM calls it), then the SM, each under

@@ -25,7 +25,12 @@ at most :data:`MAX_MESSAGE` bytes:
   ``hurtle-so`` command line: ``<python> -P -m hurtle.cmd.so ARGS``) with
   exactly ``env``, in ``cwd``, under ``umask``, its output appended to
   ``log``; answer ``{"ok": true, "pid": int, "start": int}`` (``start``:
-  field 22 of ``/proc/<pid>/stat``).
+  field 22 of ``/proc/<pid>/stat``). With ``"ready": true`` the
+  request is followed by one byte carrying one file descriptor
+  (``SCM_RIGHTS``): the write end of the SO's readiness pipe
+  (:mod:`hurtle.so_ready`), which the child gets as descriptor
+  ``hurtle.so_ready.FORKED_FD`` (``env`` names it) and the server closes
+  after the fork (also when it refuses the request).
 * ``{"op": "exit", "pid": int}``: ``{"ok": true, "code": int | null}``,
   the child's exit status as ``subprocess`` gives it (negative: killed by
   that signal), null while it runs or for a pid the server never forked.
@@ -38,6 +43,8 @@ breaks the framing (too long, not JSON, not an object) closes the
 connection, which ends the server.
 """
 import json
+import os
+import socket
 import struct
 
 #: Largest message either side sends or accepts, in bytes.
@@ -53,6 +60,8 @@ ROOM_ENV = 'HURTLE_FORK_SERVER_ROOM'
 ROOM_ARG = '--room'
 
 _HEADER = struct.Struct('>I')
+#: The byte that carries a descriptor after a ``start`` request.
+FD_BYTE = b'F'
 
 
 class ProtocolError(Exception):
@@ -152,3 +161,30 @@ def check_start(request):
             not 0 <= umask <= 0o777):
         raise ProtocolError('umask must be an int from 0 to 0o777')
     return argv, env, cwd, umask, log
+
+
+def send_fd(sock, fd):
+    """Send descriptor ``fd`` on ``sock`` (one :data:`FD_BYTE` carrying
+    it), after a ``start`` request with ``"ready": true``.
+
+    :raises OSError: the socket failed.
+    """
+    socket.send_fds(sock, [FD_BYTE], [fd])
+
+
+def receive_fd(sock):
+    """Receive the descriptor :func:`send_fd` sent (close-on-exec here).
+
+    :returns: the descriptor.
+    :raises ProtocolError: no byte, another byte, or not exactly one
+        descriptor came with it (any that came are closed).
+    :raises OSError: the socket failed.
+    """
+    data, fds, _flags, _addr = socket.recv_fds(sock, 1, 2,
+                                               socket.MSG_CMSG_CLOEXEC)
+    if data != FD_BYTE or len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        raise ProtocolError('a start with "ready" must be followed by one '
+                            'descriptor')
+    return fds[0]

@@ -24,6 +24,10 @@ holding at most :data:`MAX_EVENTS` events; none is a heartbeat (the
 source is alive). ``state`` is ``<ACTION>_<STATUS>`` (Heat's, e.g.
 ``CREATE_IN_PROGRESS``, ``UPDATE_COMPLETE``: a status may hold one
 ``_``) or null, a hint.
+
+Both the driver and the CC's bus listener (:mod:`hurtle.cc.heat_notifications`)
+take their events from Heat's oslo.messaging notifications with
+:func:`from_notification`.
 """
 import json
 import re
@@ -46,6 +50,12 @@ STATE = re.compile(r'^[A-Z]{1,20}_[A-Z]{1,20}(?:_[A-Z]{1,20})?$')
 OLDER_STATE = re.compile(r'^[A-Z]{1,20}_[A-Z]{1,20}$')
 
 
+#: Event types of Heat's stack notifications begin so
+#: (``orchestration.stack.<action>.<start|end|error>``,
+#: ``heat.engine.notification.stack.send``).
+EVENT_PREFIX = 'orchestration.stack.'
+
+
 class BadEvents(ValueError):
     """The body is not a valid list of stack events (message says why)."""
 
@@ -65,6 +75,30 @@ def valid_state(state):
     ``CREATE_IN_PROGRESS``, ``DELETE_COMPLETE``)."""
     return state is None or (isinstance(state, str) and
                              bool(STATE.match(state)))
+
+
+def from_notification(event_type, payload):
+    """The ``(stack_id, state or None)`` of one of Heat's oslo.messaging
+    notifications, or None when it is none of a stack's.
+
+    :param event_type: the notification's event type (str), e.g.
+        ``orchestration.stack.create.end``; any other prefix: None.
+    :param payload: its payload (``heat.engine.api.
+        format_notification_body``: a dict with ``stack_identity``, Heat's
+        stack id, and ``state``, ``<ACTION>_<STATUS>`` or ``Unknown``).
+        A stack id that is not one (:func:`valid_id`): None; a state that
+        is not one (:func:`valid_state`): the event without a state.
+    Never raises.
+    """
+    if not isinstance(event_type, str) or \
+            not event_type.startswith(EVENT_PREFIX) or \
+            not isinstance(payload, dict):
+        return None
+    stack_id = payload.get('stack_identity')
+    if not valid_id(stack_id):
+        return None
+    state = payload.get('state')
+    return stack_id, state if valid_state(state) else None
 
 
 def for_older(events):

@@ -76,6 +76,7 @@ import re
 import threading
 
 from occi import backend
+import tenacity
 
 from hurtle.cc import design
 from hurtle.cc import images as app_images
@@ -208,8 +209,8 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         attrs = entity.attributes
         image = self._image(attrs.get('occi.app.image'))
         try:
-            url, ref = self.runtime.start(attrs['occi.core.id'], image,
-                                          dict(entity.app_env))
+            url, ref = self._start_so(attrs['occi.core.id'], image,
+                                      dict(entity.app_env))
         except runtime_base.RuntimeError_ as exc:
             raise errors.Conflict('cannot start app %s: %s'
                                   % (attrs.get('occi.app.name'), exc))
@@ -217,6 +218,40 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         attrs['occi.app.state'] = 'active'
         attrs['occi.app.url'] = url
         entity.actions = [categories.APP_STOP]
+
+    def _start_so(self, app_id, image, env):
+        """``runtime.start``, again after ``[cc] start_retry_backoff``
+        seconds (doubling) while the SO process ends before it answers
+        (``SOExited``: e.g. killed right after its start), at most ``[cc]
+        start_retries`` more times. The runtime removed what it kept of
+        the dead one (pid and port files), so no two SOs of one app run.
+
+        :returns: what ``runtime.start`` returns.
+        :raises RuntimeError_: the start failed otherwise, or every
+            attempt ended so (the last one's reason, and the count).
+        """
+        attempts = 1 + self.conf.cc.start_retries
+
+        def before_sleep(state):
+            LOG.warning('app %s: its SO ended before it answered (attempt '
+                        '%d of %d), starting it again in %.1f s: %s',
+                        app_id, state.attempt_number, attempts,
+                        state.next_action.sleep,
+                        state.outcome.exception())
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(runtime_base.SOExited),
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential(
+                multiplier=self.conf.cc.start_retry_backoff, exp_base=2,
+                min=self.conf.cc.start_retry_backoff),
+            before_sleep=before_sleep, reraise=True)
+        try:
+            return retrying(self.runtime.start, app_id, image, env)
+        except runtime_base.SOExited as exc:
+            if attempts == 1:
+                raise
+            raise runtime_base.SOExited('%s; %d attempts, each ended so'
+                                        % (exc, attempts))
 
     def _stop_so(self, entity):
         """Stop the app's SO; 409 with the runtime's reason if it cannot."""

@@ -23,6 +23,9 @@ recovery.rst).
   (at most ``restart_backoff_max``), at most ``[cc] restart_attempts``
   times (``hurtle.app.restarts`` counts them); then the app stays
   ``error``. The restarted SO resumes from its state file.
+* The same thread, about once an hour, lets the runtime drop what it
+  keeps of deleted apps (``Runtime.prune``: SO logs older than ``[cc]
+  so_log_keep_days``, :mod:`hurtle.cc.runtime.so_logs`).
 
 The work on one app is done by ``hurtle.cc.api.AppBackend.check`` under
 that app's lock, so API calls (DELETE, actions) and the watcher never act
@@ -33,6 +36,7 @@ import os
 import threading
 import time
 
+from hurtle.cc.runtime import so_logs
 from hurtle import process_lock
 
 LOG = logging.getLogger(__name__)
@@ -119,6 +123,8 @@ class Watcher(object):
                                  conf.cc.restart_backoff_max)
         self._stop = threading.Event()
         self._thread = None
+        #: ``time.monotonic()`` of the last prune (None: not yet).
+        self._pruned_at = None
 
     def start(self):
         self._thread = threading.Thread(target=self._run, name='so-watcher',
@@ -136,7 +142,8 @@ class Watcher(object):
         """One round over every app; returns ``{app_id: outcome}`` of the
         apps where something happened (see ``AppBackend.check``)."""
         outcomes = {}
-        for row in self.backend.store.all_rows():
+        rows = self.backend.store.all_rows()
+        for row in rows:
             if self._stop.is_set():
                 break
             try:
@@ -146,7 +153,24 @@ class Watcher(object):
                 continue
             if outcome:
                 outcomes[row.id] = outcome
+        self.prune(rows)
         return outcomes
+
+    def prune(self, rows):
+        """Let the runtime drop what it keeps of deleted apps (``Runtime.
+        prune``, such as old SO logs), at most once per
+        :data:`hurtle.cc.runtime.so_logs.PRUNE_EVERY` seconds; ``rows``
+        are the app rows just checked. Returns True when it ran."""
+        now = time.monotonic()
+        if self._pruned_at is not None and \
+                now - self._pruned_at < so_logs.PRUNE_EVERY:
+            return False
+        self._pruned_at = now
+        try:
+            self.backend.runtime.prune([row.id for row in rows])
+        except Exception:
+            LOG.exception('removing what is kept of deleted apps failed')
+        return True
 
     def _run(self):
         while not self._stop.wait(self.conf.cc.watch_interval):

@@ -16,7 +16,15 @@ An event says only that Heat's stack ``<id>`` may have changed (with the
 state Heat announced, as a hint): whoever waits re-reads the stack from
 Heat with its own credentials. Events come from the embedded Heat's
 notifier driver (:mod:`hurtle.heat.notifier`, through
-:mod:`hurtle.cc.stack_events_api`) or from a notification listener.
+:mod:`hurtle.cc.stack_events_api`) or from the listener of a cloud's
+Heat notifications on a message bus (:mod:`hurtle.cc.heat_notifications`).
+
+Only the driver makes the hub :meth:`~Hub.live`: it heartbeats, so its
+silence means no stack changed. Heat on a bus sends no heartbeat, and a
+lost or late message cannot be told from a quiet stack: its events
+(``notify(..., live=False)``) wake waiters and leave hints, but the
+waiters keep polling at ``[cc] stack_poll_interval`` and no read of a
+stack is reused on their strength (:mod:`hurtle.cc.stack_reads`).
 
 * :meth:`Hub.wait` blocks a thread until an event for one stack, or a
   timeout;
@@ -96,14 +104,22 @@ class Hub(object):
                         self._waiting.get(stack_id) is waiters):
                     del self._waiting[stack_id]
 
-    def notify(self, stack_id, state=None):
+    def notify(self, stack_id, state=None, live=True):
         """Wake every thread waiting for Heat's stack ``stack_id`` (str);
         remember ``state`` (Heat's announced ``<ACTION>_<STATUS>``, a
-        hint) for :meth:`hint`. Also counts as the source speaking."""
+        hint) for :meth:`hint`. A stack nobody waits for wakes nobody
+        (its hint is kept, bounded like the others).
+
+        :param live: the event also counts as the source speaking
+            (:meth:`source_seen`): True for a source that heartbeats
+            (the embedded Heat's driver), False for one whose silence
+            proves nothing (a message bus).
+        """
         now = self._clock()
         with self._lock:
             self.received += 1
-            self._source_at = now
+            if live:
+                self._source_at = now
             if state:
                 self._hints[stack_id] = (state, now)
                 self._hints.move_to_end(stack_id)

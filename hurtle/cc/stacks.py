@@ -392,8 +392,9 @@ class StackBackend(backend.KindBackend):
         change), when an event names the stack's Heat id, else after
         ``[cc] stack_poll_interval`` seconds while no event source is
         live, ``[cc] stack_recheck_interval`` while one is, and
-        :data:`SETTLE_STEP` while the latest event announced another
-        state than ``hurtle.stack.state`` shows. A stack without a Heat
+        :data:`SETTLE_STEP` while the latest event (of any source, a
+        message bus included) announced another state than
+        ``hurtle.stack.state`` shows. A stack without a Heat
         id yet (``CREATE_PENDING``) is polled.
 
         :param entity: the stack, as :meth:`retrieve` last left it.
@@ -418,12 +419,15 @@ class StackBackend(backend.KindBackend):
             return None
         step = self.conf.cc.stack_poll_interval
         if self.events.live():
-            hint = self.events.hint(heat_id)
-            if hint is not None and hint != attrs.get('hurtle.stack.state'):
-                step = SETTLE_STEP
-            else:
-                step = self.conf.cc.stack_recheck_interval
-        self.events.wait(heat_id, min(timeout, step))
+            step = self.conf.cc.stack_recheck_interval
+        # Any source's hint (a bus's too): Heat announces a state just
+        # before it writes it.
+        hint = self.events.hint(heat_id)
+        if hint is not None and hint != attrs.get('hurtle.stack.state'):
+            step = SETTLE_STEP
+        if self.events.wait(heat_id, min(timeout, step)):
+            LOG.debug('stack %s: woken by an event (%s)', heat_id,
+                      self.events.hint(heat_id))
         return None
 
     def update(self, old, new, extras):

@@ -20,11 +20,15 @@ attempts); on SIGTERM it stops the watcher and the SOs it started or
 adopted; a SIGTERM or SIGINT during that start-up ends it early (no
 further SO restarted) and stops the SOs started so far the same way. One
 process serves the CC of a ``state_path``: a second refuses to start
-(``hurtle.cc.recovery.LOCK_FILE``).
+(``hurtle.cc.recovery.LOCK_FILE``). With ``[heat_notifications]
+transport_url`` set it also listens to a cloud's Heat notifications on
+that bus (``hurtle.cc.heat_notifications``; start-up does not wait for
+the bus), stopped with the CC.
 """
 import logging
 import sys
 
+from hurtle.cc import heat_notifications
 from hurtle.cc import recovery
 from hurtle.cmd import common
 from hurtle import service
@@ -51,10 +55,17 @@ def main(argv=None):
     # be stopped with the CC, not left behind); recover starts no more
     # SOs once it came.
     stop_requested = common.catch_stop()
+    try:
+        listener = heat_notifications.start(conf, backend)
+    except heat_notifications.ListenerError as exc:
+        LOG.error('%s', exc)
+        sys.exit('hurtle-cc: %s' % exc)
     backend.recover(stop=stop_requested)
     watcher = recovery.Watcher(conf, backend).start()
 
     def _on_stop():
+        if listener is not None:
+            listener.stop()
         watcher.stop(timeout=conf.cc.so_start_timeout + 15)
         backend.runtime.stop_all()
 

@@ -29,6 +29,11 @@ instance's Keystone trust: the deployer deploys with it, see
 the CC's ``stack`` kind with them and the secret). The SO's snapshot is
 kept in
 ``<state_path>/so/<instance id>.json`` so a restarted SO resumes.
+
+With ``HURTLE_SO_READY_FD`` in its environment (the CC's ``local``
+runtime sets it), the SO writes its port there once it listens, after
+the port file (:mod:`hurtle.so_ready`): the CC learns at once that it
+answers.
 """
 import logging
 import os
@@ -40,6 +45,7 @@ from hurtle.cmd import common
 from hurtle import service
 from hurtle.so import bundle as so_bundle
 from hurtle.so import instance as so_instance
+from hurtle import so_ready
 
 LOG = logging.getLogger(__name__)
 
@@ -62,6 +68,9 @@ def _write_port(path, port):
 
 
 def main(argv=None):
+    # First: whatever fails below closes it by the exit, which the CC
+    # reads as this SO's end.
+    ready_fd = so_ready.take(os.environ)
     service.CONF.register_cli_opts(cli_opts)
     conf = service.prepare_service(sys.argv[1:] if argv is None else argv,
                                    'Hurtle Service Orchestrator runtime',
@@ -81,6 +90,7 @@ def main(argv=None):
     def on_bound(port):
         if conf.port_file:
             _write_port(conf.port_file, port)
+        so_ready.notify(ready_fd, port)
     common.serve(conf, application, conf.host, conf.port,
                  'hurtle-so %s' % instance_id, on_bound=on_bound)
 

@@ -35,7 +35,12 @@ and the CC's checks (``HURTLE_APP_ID`` in ``environ``,
 grow those areas, hence the padding the server is started with (its
 argv and environment: the room; ``ps`` shows the server's argv with the
 padding's length instead of the padding). What follows the SO's strings in them
-are NUL bytes (empty strings to a reader splitting on NUL).
+are NUL bytes (empty strings to a reader splitting on NUL; ``ps`` drops
+them, ``/proc/<pid>/cmdline`` and ``environ`` show them: shrinking the
+areas takes ``prctl(PR_SET_MM)``, which needs ``CAP_SYS_RESOURCE``, see
+doc/source/contributor/architecture.rst). A ``start`` with ``ready``
+brings the write end of the SO's readiness pipe (:mod:`hurtle.so_ready`),
+which the child keeps as descriptor 3 and the server closes.
 
 The server stays single-threaded (a fork copies only the forking
 thread: a lock another thread held would stay locked in the child for
@@ -64,6 +69,7 @@ import sys
 import threading
 
 from hurtle import so_fork_protocol as protocol
+from hurtle import so_ready
 
 #: Exit statuses kept for ``exit`` requests (the oldest go first).
 MAX_EXITED = 4096
@@ -138,6 +144,8 @@ class Server(object):
         #: pid -> exit status (subprocess style) of reaped children.
         self.exited = {}
         self.children = set()
+        #: True in a forked child (it keeps its readiness descriptor).
+        self.forked = False
 
     def room(self):
         return {'argv': self.argv_area[1] - self.argv_area[0],
@@ -188,7 +196,11 @@ class Server(object):
                     return None
                 if request is None:
                     return None
-                answer, job = self.handle(request)
+                try:
+                    answer, job = self.handle(request)
+                except protocol.ProtocolError as exc:
+                    _say('bad request, stopping: %s' % exc)
+                    return None
                 if job is None:
                     protocol.send(self.sock, answer)
             # In the forked child: leave the server's files.
@@ -215,8 +227,20 @@ class Server(object):
         if op != 'start':
             return {'ok': False, 'error': 'unknown op %r (known: %s)'
                     % (op, ', '.join(protocol.OPS))}, None
+        # Taken before any check: the descriptor follows the request
+        # whether it is accepted or not. A bad one breaks the framing
+        # (ProtocolError: the server stops).
+        ready_fd = (protocol.receive_fd(self.sock)
+                    if request.get('ready') is True else None)
         try:
-            job = protocol.check_start(request)
+            return self._start(request, ready_fd)
+        finally:
+            if ready_fd is not None and self.forked is False:
+                os.close(ready_fd)   # the child has it, or none will
+
+    def _start(self, request, ready_fd):
+        try:
+            job = protocol.check_start(request) + (ready_fd,)
         except protocol.ProtocolError as exc:
             return {'ok': False, 'error': str(exc)}, None
         argv, env = job[0], job[1]
@@ -232,6 +256,7 @@ class Server(object):
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
+            self.forked = True
             return None, job
         self.children.add(pid)
         try:
@@ -242,10 +267,14 @@ class Server(object):
         return {'ok': True, 'pid': pid, 'start': start}, None
 
 
-def become_so(so_cmd, argv, env, cwd, umask, log):
+def become_so(so_cmd, argv, env, cwd, umask, log, ready_fd=None):
     """In a forked child: become the SO process ``argv`` would start
     (see the module's docstring) and run it; returns what
-    ``hurtle.cmd.so.main`` returns (it exits through ``SystemExit``)."""
+    ``hurtle.cmd.so.main`` returns (it exits through ``SystemExit``).
+
+    :param ready_fd: the write end of its readiness pipe
+        (:mod:`hurtle.so_ready`), kept as descriptor
+        ``so_ready.FORKED_FD``; None: no descriptor is kept."""
     os.setsid()
     for signum in (signal.SIGCHLD, signal.SIGTERM):
         signal.signal(signum, signal.SIG_DFL)
@@ -259,7 +288,12 @@ def become_so(so_cmd, argv, env, cwd, umask, log):
     os.dup2(null, 0)
     os.dup2(out, 1)
     os.dup2(out, 2)
-    os.closerange(3, os.sysconf('SC_OPEN_MAX'))
+    first = 3
+    if ready_fd is not None:
+        if ready_fd != so_ready.FORKED_FD:
+            os.dup2(ready_fd, so_ready.FORKED_FD, inheritable=False)
+        first = so_ready.FORKED_FD + 1
+    os.closerange(first, os.sysconf('SC_OPEN_MAX'))
     os.environ.clear()
     os.environ.update(env)
     argv_area, env_area = areas()

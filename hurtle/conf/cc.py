@@ -60,6 +60,13 @@ cc_opts = [
                      'server cannot be used (it is restarted at most once '
                      'a minute). False: spawn every SO (a new '
                      'interpreter each).'),
+    cfg.IntOpt('so_log_keep_days', default=7, min=-1,
+               help='Days the local and shared runtimes keep the log of a '
+                    'deleted app\'s SO (<state_path>/so/<app id>.log) '
+                    'after its last write: the watcher removes older ones '
+                    'of apps no longer recorded, once an hour. 0: remove '
+                    'the log with its app; -1: keep every log (rotate or '
+                    'remove them yourself).'),
     cfg.HostAddressOpt('so_host', default='127.0.0.1',
                        help='Address local SO processes bind to.'),
     cfg.ListOpt('allowed_images', default=[],
@@ -100,6 +107,18 @@ cc_opts = [
                       'as soon as an event names it, and after this '
                       'many seconds at the latest, should an event be '
                       'lost.'),
+    cfg.IntOpt('start_retries', default=2, min=0,
+               help='Times the CC starts an SO again when its process '
+                    'ended (exited, or was killed) after it was started '
+                    'and before it answered, within one start (an app '
+                    'created or started, or a restart of the watcher); '
+                    'only then, when every attempt ended so, does the '
+                    'start fail (409 with how the last one ended). A '
+                    'start that fails otherwise (a bad bundle, no answer '
+                    'within so_start_timeout) is not retried.'),
+    cfg.FloatOpt('start_retry_backoff', default=0.5, min=0,
+                 help='Seconds before the first retry of an SO start '
+                      '(start_retries); doubled before each next one.'),
     cfg.FloatOpt('restart_backoff_max', default=30.0, min=0,
                  help='Longest wait, in seconds, between two restarts of '
                       'a dead SO.'),

@@ -60,6 +60,17 @@ embedded_heat_opts = [
                     'starts (environment variable '
                     'OS_EMBEDDED_HEAT__CC_URL). Unset: no events (SOs '
                     'poll, [cc] stack_poll_interval).'),
+    cfg.StrOpt('notification_transport_url',
+               secret=True,
+               help='oslo.messaging transport URL of a message bus this '
+                    'Heat sends its notifications to, as a cloud\'s Heat '
+                    'does (driver messagingv2, exchange heat, topic '
+                    'notifications), instead of posting them to cc_url. '
+                    'A CC then receives them with [heat_notifications] '
+                    'transport_url (and polls, as a bus proves no '
+                    'liveness). For tests of that path and sites whose '
+                    'other consumers (Ceilometer) want Heat\'s '
+                    'notifications. Unset: cc_url\'s driver.'),
     cfg.BoolOpt('fix_sqlite_id_reuse',
                 default=True,
                 advanced=True,

@@ -201,7 +201,8 @@ def keystone_groups(authtoken, trustee, stack_domain):
 
 def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
            log_dir=None, api_paste_config=None, service_catalogue=(),
-           groups=None, keystone=None, stack_events=None):
+           groups=None, keystone=None, stack_events=None,
+           notification_bus=None):
     """Return the text of the embedded Heat's heat.conf.
 
     :param state_dir: absolute state directory (holds the SQLite file).
@@ -223,6 +224,9 @@ def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
         'state_path': <Hurtle's state_path>}``: Heat's notifications go
         to the ``hurtle_cc`` driver (``hurtle.heat.notifier``), which
         reads ``[hurtle_stack_events]``; None: Heat's default (none).
+    :param notification_bus: an oslo.messaging transport URL: Heat's
+        notifications go there with the ``messagingv2`` driver, as a
+        cloud's Heat sends them, instead of ``stack_events``.
     :raises ConfigError: a value holds a line break.
     """
     paste = api_paste_config or find_api_paste_ini()
@@ -266,7 +270,15 @@ def render(state_dir, plugin_dirs, auth_key, debug=False, log_file=None,
         'enforce_new_defaults': 'false',
         'enforce_scope': 'false',
     }
-    if stack_events:
+    if notification_bus:
+        if '\n' in notification_bus or '\r' in notification_bus:
+            raise ConfigError('a notification transport URL cannot span '
+                              'lines')
+        parser['oslo_messaging_notifications'] = {
+            'driver': 'messagingv2',
+            # oslo.config expands $name: keep a $ of the password.
+            'transport_url': notification_bus.replace('$', '$$')}
+    elif stack_events:
         for value in stack_events.values():
             if '\n' in value or '\r' in value:
                 raise ConfigError('a stack events setting cannot span '

@@ -46,7 +46,6 @@ import errno
 import os
 import threading
 import time
-import warnings
 
 from oslo_log import log as logging
 
@@ -54,6 +53,7 @@ from hurtle.conf import wsgi as wsgi_conf
 from hurtle.heat import heatconf
 from hurtle.heat import interrupted
 from hurtle.occi import server as occi_server
+from hurtle import oslo_backend
 from hurtle import process_lock
 from hurtle import stack_event_format as wire
 
@@ -115,6 +115,8 @@ class Settings:
     #: Hurtle's ``[DEFAULT] state_path`` (the local secret the stack
     #: events token is derived from).
     hurtle_state_path: str = None
+    #: A message bus Heat notifies on instead (``messagingv2``), or None.
+    notification_transport_url: str = None
 
     @classmethod
     def from_conf(cls, conf, service_catalogue=(), groups=None):
@@ -139,15 +141,9 @@ class Settings:
                    server_options=tuple(sorted(
                        wsgi_conf.server_options(conf).items())),
                    stack_events_url=events_url,
-                   hurtle_state_path=os.path.abspath(conf.state_path))
-
-
-def _select_threading_backend():
-    # futurist imports eventlet when it is installed (oslo.service depends
-    # on it) and eventlet warns on import; nothing here uses or patches it.
-    warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
-    from oslo_service import backend
-    backend.init_backend(backend.BackendType.THREADING)
+                   hurtle_state_path=os.path.abspath(conf.state_path),
+                   notification_transport_url=(
+                       group.notification_transport_url or None))
 
 
 def _import_heat():
@@ -245,7 +241,8 @@ class EmbeddedHeat(object):
                 groups={name: dict(options) for name, options in s.groups},
                 keystone={name: dict(options)
                           for name, options in s.keystone},
-                stack_events=self._stack_events())
+                stack_events=self._stack_events(),
+                notification_bus=s.notification_transport_url)
             self.conf_file = heatconf.write(s.state_dir, text)
         except heatconf.ConfigError as exc:
             raise LaunchError(str(exc))
@@ -314,7 +311,7 @@ class EmbeddedHeat(object):
         self._server = self._bind()
         try:
             files = self._prepare_files()
-            _select_threading_backend()
+            oslo_backend.select_threading()
             conf = self._load_heat_config(files)
             self._sync_db()
 
@@ -340,7 +337,9 @@ class EmbeddedHeat(object):
                                   % (', '.join(self.plugin_dirs()),
                                      type(exc).__name__, exc))
             _idle_workers_notice_stop(SERVING_IDLE_FOR)
-            if self.settings.stack_events_url:
+            if self.settings.stack_events_url and \
+                    not self.settings.notification_transport_url:
+                # The hurtle_cc driver is loaded (not the bus's).
                 # Imports oslo.messaging: after the backend is selected.
                 from hurtle.heat import freed_names
                 freed_names.install()

@@ -71,7 +71,6 @@ QUEUE_SIZE = 1000
 TIMEOUT = (1.0, 3.0)
 #: Seconds between two warnings about dropped events.
 WARN_EVERY = 60.0
-EVENT_PREFIX = 'orchestration.stack.'
 _STOP = object()
 #: The senders of this process's drivers (:func:`offer_all`).
 _SENDERS = weakref.WeakSet()
@@ -129,17 +128,11 @@ class Sender(object):
         dict with ``event_type`` and ``payload``); ignore any other.
         Never blocks, never raises."""
         try:
-            event_type = message.get('event_type') or ''
-            if not event_type.startswith(EVENT_PREFIX):
+            event = wire.from_notification(message.get('event_type'),
+                                           message.get('payload'))
+            if event is None:
                 return
-            payload = message.get('payload') or {}
-            stack_id = payload.get('stack_identity')
-            state = payload.get('state')
-            if not wire.valid_id(stack_id):
-                return
-            if not wire.valid_state(state):
-                state = None
-            self._queue.put_nowait((stack_id, state))
+            self._queue.put_nowait(event)
             self.queued += 1
         except queue.Full:
             self.dropped += 1

@@ -26,6 +26,15 @@ The wire protocol (doc/source/contributor/so-api.rst, cc-api.rst):
   ``304`` after ``min(N, max_wait)`` seconds; a held answer carries
   ``Preference-Applied: wait=<seconds held at most>``.
 
+* ``If-Match`` (RFC 9110 13.1.1) on a POST, PUT or DELETE of an
+  entity is evaluated before anything changes (:func:`if_match`,
+  :func:`check_if_match`): ``*`` holds when the entity exists, a list of
+  tags when one of them is, by strong comparison, the tag a GET with the
+  same ``Accept`` would answer now; a false condition is ``412
+  Precondition Failed`` and nothing is done. A malformed ``If-Match`` is
+  a ``400``: ignoring it would perform the change the client meant to
+  guard. A collection has no tag: only ``*`` holds there.
+
 A server that knows none of this (another WSGI server than
 :mod:`hurtle.occi.server`, an older Hurtle) answers ``200`` at once:
 the client then looks again later, as it would without the headers.
@@ -42,6 +51,8 @@ import hashlib
 import re
 import socket
 import threading
+
+from hurtle.occi import errors
 
 #: WSGI environ key of the request's :class:`Ticket` (set by
 #: :mod:`hurtle.occi.server`; absent under other servers: no holding).
@@ -92,6 +103,63 @@ def if_none_match(environ):
             return None
         tags.append(found.group(1))
     return tags or None
+
+
+def if_match(environ):
+    """The entity tags of the request's ``If-Match``: None when absent,
+    ``['*']``, or a list of quoted tags (weak ``W/`` tags kept with their
+    prefix: they never match, since ``If-Match`` compares strongly).
+
+    :raises hurtle.occi.errors.BadRequest: a value that is neither ``*``
+        nor a comma-separated list of entity tags.
+    """
+    value = environ.get('HTTP_IF_MATCH')
+    if value is None:
+        return None
+    if value.strip() == '*':
+        return ['*']
+    tags = []
+    for item in value.split(','):
+        if not item.strip():
+            continue
+        found = _ENTITY_TAG.match(item)
+        if found is None:
+            tags = []
+            break
+        weak = item.strip().startswith('W/')
+        tags.append(('W/' if weak else '') + found.group(1))
+    if not tags:
+        raise errors.BadRequest(
+            'If-Match must be * or a comma-separated list of quoted '
+            'entity tags (as sent in ETag), not %r.' % value[:100])
+    return tags
+
+
+def check_if_match(environ, current):
+    """Evaluate the request's ``If-Match`` (RFC 9110 13.2.2, step 1).
+
+    :param environ: the WSGI environ.
+    :param current: a callable returning the quoted tag of the target's
+        current representation, ``''`` when the target exists but has no
+        tag (a collection), or None when it does not exist; called only
+        when the request has a list of tags (or ``*``).
+    :raises hurtle.occi.errors.BadRequest: a malformed ``If-Match``.
+    :raises hurtle.occi.errors.PreconditionFailed: the condition is false.
+    """
+    tags = if_match(environ)
+    if tags is None:
+        return
+    tag = current()
+    if tag is None:
+        raise errors.PreconditionFailed(
+            'If-Match: the entity does not exist (any more).')
+    if tags == ['*'] or (tag and tag in tags):
+        return
+    raise errors.PreconditionFailed(
+        'If-Match: the entity changed since it was read (its ETag is now '
+        '%s); read it again and retry.' % (tag or 'none: a collection has '
+                                           'no ETag'),
+        headers=[('ETag', tag)] if tag else None)
 
 
 def matches(tags, current):

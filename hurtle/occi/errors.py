@@ -97,6 +97,12 @@ class LengthRequired(OCCIError):
     code = 411
 
 
+class PreconditionFailed(OCCIError):
+    """412: an ``If-Match`` condition is false (RFC 9110 13.1.1): the
+    entity changed since the client read it, or is not there."""
+    code = 412
+
+
 class RequestEntityTooLarge(OCCIError):
     """413: body too large, or a page past the collection's limit."""
     code = 413
@@ -129,7 +135,7 @@ class ConnectionFailed(ServiceUnavailable):
 _BY_CODE = {cls.code: cls for cls in (
     BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed,
     NotAcceptable, RequestTimeout, Conflict, LengthRequired,
-    RequestEntityTooLarge, UnsupportedMediaType,
+    PreconditionFailed, RequestEntityTooLarge, UnsupportedMediaType,
     InternalError, NotImplementedYet, ServiceUnavailable)}
 
 

@@ -174,7 +174,16 @@ class _Context(entities.EntityEngine):
             raise errors.MethodNotAllowed(
                 'Method %s not allowed on %s.' % (method, key),
                 headers=[('Allow', ', '.join(allowed))])
+        if 'HTTP_IF_MATCH' in self.req.environ:
+            conditional.check_if_match(
+                self.req.environ, lambda: self.current_tag(method, key))
         return func(key)
+
+    def current_tag(self, method, key):
+        """The ``ETag`` a GET of ``key`` would answer now, for ``If-Match``
+        (:func:`hurtle.occi.conditional.check_if_match`): ``''`` here (a
+        collection or the query interface exists and has none)."""
+        return ''
 
 
 #: Most members of a page :meth:`CollectionHandler._kept_members` reads
@@ -782,6 +791,26 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
                               min(wait, ticket.max_wait))
 
     do_head = do_get
+
+    def current_tag(self, method, key):
+        """The ``ETag`` of entity ``key`` as a GET with this request's
+        ``Accept`` would answer it, or None when there is no entity to
+        create it with PUT (``If-Match`` is then false: 412). For other
+        methods a missing entity, or one the caller may not read, is the
+        ``404``/``403`` the request would have had anyway (RFC 9110
+        13.2.1: preconditions count only where the request would
+        otherwise succeed)."""
+        if method == 'PUT':
+            try:
+                entity = self.app.registry.get_resource(key, self.req.extras)
+            except KeyError:
+                return None
+            if entity is None:
+                return None
+        else:
+            entity = self.entity_or_404(key)
+        self.retrieve(entity)
+        return self._tagged(entity)[1][-1][1]
 
     def _tagged(self, entity):
         """The 200 answer of ``entity``, its ``ETag`` the last header."""

@@ -9,8 +9,15 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""A small multi-threaded WSGI server (stdlib ``wsgiref``), hardened
-against slow and stalled clients.
+"""A small multi-threaded WSGI server (stdlib ``socketserver``),
+hardened against slow and stalled clients.
+
+Request heads are read by :mod:`hurtle.occi.http_head` (strict RFC 9112,
+not ``http.server``'s ``email``-based parser: see there why) and the
+responses written by :class:`_Handler` itself (not wsgiref's handler):
+with a bare application the server's CPU per request is about that of
+the stdlib's bare ``http.server``, half of what it was
+(``benchmarks/server_cpu.py``).
 
 * **Bounded pool**: at most ``pool_size`` connections are served at once,
   each on its own daemon thread.  A connection arriving when all are busy
@@ -45,14 +52,19 @@ against slow and stalled clients.
   ``wsgi.input``) raises :class:`hurtle.occi.errors.RequestEntityTooLarge`
   (413) when read, before any of its bytes are awaited.  Any other transfer
   coding is answered ``501``; a request with both ``Transfer-Encoding`` and
-  ``Content-Length`` ``400`` (RFC 7230 3.3.3: a request smuggling vector).
+  ``Content-Length`` ``400`` (RFC 9112 6.3: a request smuggling vector).
 * **Head size**: the request line and headers together may be at most
   ``max_header_size`` bytes; past it the client gets ``431 Request Header
   Fields Too Large`` at once (the rest is not read) and the connection is
   closed.  A request line alone longer than that (or than 64 KiB) gets
   ``414``.
 * An HTTP/1.1 request without ``Host``, or any with several, is answered
-  ``400`` (RFC 7230 5.4); HTTP/1.0 requests may leave ``Host`` out.
+  ``400`` (RFC 9112 3.2); HTTP/1.0 requests may leave ``Host`` out.
+* **Request targets** (RFC 9112 3.2): a path (``/x?q``); an absolute
+  ``http(s)://host:port/x?q``, served by its path with ``host:port`` as
+  ``HTTP_HOST`` (3.2.2); ``OPTIONS *``, answered ``200`` (empty, no
+  ``Allow``) by the server itself. Anything else is a plain-text
+  ``400`` before any application.
 * Listen backlog ``backlog`` (default 128).
 * **Held requests** (:mod:`hurtle.occi.conditional`): each request's
   environ carries a ticket of the server's book of held GETs
@@ -66,19 +78,23 @@ passed in a query reaches the logs.
 """
 
 import email.utils
+import http
 import io
 import logging
 import queue
 import select
 import socket
+import socketserver
 import sys
 import threading
 import time
 import urllib.parse
 from wsgiref import simple_server
+from wsgiref import util
 
 from hurtle.occi import conditional
 from hurtle.occi import errors
+from hurtle.occi import http_head
 
 LOG = logging.getLogger(__name__)
 
@@ -230,31 +246,6 @@ class ChunkedError(ValueError):
     """The chunked body is malformed (answered 400 by the application)."""
 
 
-class HeadTooLarge(Exception):
-    """The request line and headers exceed ``max_header_size`` (431)."""
-
-
-class _HeadReader(object):
-    """``readline`` of the request head from ``rfile``, at most ``budget``
-    bytes in all: never reads more than one byte past the budget.
-
-    :raises HeadTooLarge: the head is longer than the budget.
-    """
-
-    def __init__(self, rfile, budget):
-        self._rfile = rfile
-        self._budget = budget
-
-    def readline(self, size=-1):
-        if size is None or size < 0 or size > self._budget + 1:
-            size = self._budget + 1
-        line = self._rfile.readline(size)
-        self._budget -= len(line)
-        if self._budget < 0:
-            raise HeadTooLarge('request head too large')
-        return line
-
-
 class _ChunkedReader(_BodyReader):
     """``wsgi.input`` decoding ``Transfer-Encoding: chunked`` (RFC 7230
     4.1); ``done`` once the last chunk and the trailers were read.  Reads
@@ -340,74 +331,57 @@ class _ChunkedReader(_BodyReader):
         return head + sep
 
 
-class _ServerHandler(simple_server.ServerHandler):
-    """wsgiref's handler answering in HTTP/1.1, closing the connection
-    when it cannot be reused."""
+#: Response fields only the server sets (PEP 3333: hop-by-hop fields).
+_HOP_BY_HOP = frozenset((
+    'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
+    'te', 'trailers', 'transfer-encoding', 'upgrade'))
 
-    def cleanup_headers(self):
-        super().cleanup_headers()
-        handler = self.request_handler
-        handler.raw_in.deadline = None
-        if not handler.body_done() or \
-                'Content-Length' not in self.headers:
-            handler.close_connection = True
-        if handler.close_connection:
-            self.headers['Connection'] = 'close'
-        elif handler.request_version == 'HTTP/1.0':
-            self.headers['Connection'] = 'keep-alive'
+#: Statuses whose responses never have content (RFC 9110 6.4.1); a
+#: ``Content-Length`` there describes the resource, not the response.
+_BODILESS = frozenset(['100', '101', '102', '103', '204', '304'])
 
-    def send_preamble(self):
-        """The status line, ``Date`` (unless the application gave one;
-        formatted once per second) and ``Server``, as wsgiref writes
-        them."""
-        if not self.client_is_modern():
-            return
-        head = 'HTTP/%s %s\r\n' % (self.http_version, self.status)
-        if 'Date' not in self.headers:
-            head += _date_line()
-        if self.server_software and 'Server' not in self.headers:
-            head += 'Server: %s\r\n' % self.server_software
-        self._write(head.encode('iso-8859-1'))
-
-    def close(self):
-        try:
-            # A response without a body (HEAD, an empty one) is never
-            # flushed by wsgiref: its head would wait in the buffer.
-            self._flush()
-            super().close()
-        finally:
-            self.request_handler.responded = True
+_ERROR_BODY = b'A server error occurred.  Please contact the administrator.'
 
 
-class _Handler(simple_server.WSGIRequestHandler):
+class _ClientGone(Exception):
+    """A write to the client failed (it went away, or stopped reading
+    for ``header_timeout``), or the response cannot go on: the
+    connection closes, nothing more is sent."""
 
-    #: wsgiref writes the head and the body apart: with Nagle's
-    #: algorithm the body waits for the client's delayed ACK (40 ms per
-    #: response on a kept-alive connection).
+
+class _Handler(socketserver.BaseRequestHandler):
+    """One connection: read a request head (:mod:`hurtle.occi.http_head`),
+    call the WSGI application, write its response; again while the
+    connection is kept alive.
+
+    This replaces ``http.server``'s request handler and wsgiref's
+    ``ServerHandler``, which parsed each head through the ``email``
+    package and built a handler, a header object and several writes per
+    response (1.5-2.5 times the CPU per request of a bare stdlib
+    server); here the head goes straight into the environ and a
+    response's head leaves with its first body block in one ``send``.
+    PEP 3333 holds: ``start_response`` once (again only with
+    ``exc_info``, re-raised once the head is sent), the ``write``
+    callable, the result's ``close()``. The head leaves with the first
+    non-empty block (or at the end); a one-block list without
+    ``Content-Length`` gets one (as wsgiref gave it), an empty body
+    ``Content-Length: 0`` (not on 1xx, 204, 304); a body shorter or
+    longer than its ``Content-Length`` is logged and closes the
+    connection (the excess is not sent); a ``HEAD`` response carries no
+    body; an exception before the head is a ``500``, after it the
+    connection closes.
+    """
+
+    #: A long body leaves in several sends: none waits for the client's
+    #: delayed ACK (Nagle's algorithm: 40 ms per response).
     disable_nagle_algorithm = True
-    #: Buffered writes: wsgiref writes the status line, each header block
-    #: and the body apart and flushes once per body chunk, so a response
-    #: leaves in one ``send`` instead of five.
-    wbufsize = 1 << 16
-
-    #: The answers the server gives itself, before any application runs
-    #: (400, 408, 413, 414, 431...): plain text like the application's
-    #: own errors (``hurtle.occi.app``), not http.server's HTML page.
-    error_content_type = 'text/plain; charset=utf-8'
-    #: The status code is in the body too: an HTTP/0.9 request line gets
-    #: no status line.
-    error_message_format = '%(code)d %(message)s: %(explain)s\n'
-
-    def handle_expect_100(self):
-        """Send ``100 Continue`` at once (the writes are buffered; a
-        client such as curl would wait a second for it)."""
-        answer = super().handle_expect_100()
-        self.wfile.flush()
-        return answer
+    #: ``SERVER_SOFTWARE``, and the ``Server`` field when the application
+    #: gives none, as wsgiref had them.
+    server_version = simple_server.WSGIRequestHandler.server_version
+    software_version = simple_server.software_version
 
     def setup(self):
-        # StreamRequestHandler.setup's socket files would be replaced at
-        # once: the connection is non-blocking (_DeadlineSocketIO).
+        # Non-blocking for the connection's whole life (_DeadlineSocketIO).
         self.connection = self.request
         if self.disable_nagle_algorithm:
             self.connection.setsockopt(socket.IPPROTO_TCP,
@@ -415,15 +389,12 @@ class _Handler(simple_server.WSGIRequestHandler):
         self.raw_in = _DeadlineSocketIO(self.connection,
                                         self.server.header_timeout)
         self.rfile = io.BufferedReader(self.raw_in, 65536)
-        self.wfile = io.BufferedWriter(self.raw_in, self.wbufsize)
-        if self.server.keep_alive:
-            self.protocol_version = 'HTTP/1.1'
+        self.command = ''
+        self.path = ''
+        self._body = None
 
     def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.rfile.close()
+        self.rfile.close()
 
     def handle(self):
         self.close_connection = True
@@ -477,132 +448,309 @@ class _Handler(simple_server.WSGIRequestHandler):
             return False
 
     def _serve_one(self, deadline=None):
-        self.responded = False
+        """Read, answer and log one request; ``close_connection`` is True
+        after it unless the connection may serve another."""
+        server = self.server
         self.raw_in.deadline = deadline or \
-            time.monotonic() + self.server.header_timeout
-        self.requestline = ''
-        self.request_version = ''
-        self.command = ''
-        limit = self.server.max_header_size
+            time.monotonic() + server.header_timeout
+        self.command = self.path = ''
+        self.close_connection = True
+        self._body = None
+        limit = server.max_header_size
+        environ = server.base_environ.copy()
         try:
-            self.raw_requestline = self.rfile.readline(min(limit, 65536) + 1)
-            if len(self.raw_requestline) > min(limit, 65536):
-                self.close_connection = True
-                self.send_error(414)
-                return
-            if not self.raw_requestline:
-                self.close_connection = True
-                return
-            if not self._parse_head(limit - len(self.raw_requestline)):
-                self.close_connection = True
-                return
-            environ = self.get_environ()
-            environ[conditional.ENVIRON_KEY] = self.server.holds.ticket(
-                self.connection)
-        except HeadTooLarge:
-            self.close_connection = True
-            LOG.info('%s: request head over %d bytes, answering 431',
-                     self.client_address[0], limit)
-            self.send_error(431, explain='Request line and headers larger '
-                                         'than %d bytes.' % limit)
+            request = http_head.read_head(
+                self.rfile.readline, min(limit, 65536), limit, environ)
+        except http_head.HeadError as error:
+            if error.request is not None:
+                self.command, self.path = error.request
+            explain = error.explain
+            if error.status == 431:
+                LOG.info('%s: request head over %d bytes, answering 431',
+                         self.client_address[0], limit)
+                explain = ('Request line and headers larger than %d bytes.'
+                           % limit)
+            self._answer(error.status, explain)
             return
         except TimeoutError:
-            self.close_connection = True
-            if self.raw_requestline:
-                self._timeout('headers')
+            self._timeout('headers')
             return
-        except (OSError, ValueError):
-            self.close_connection = True
+        except (http_head.Truncated, OSError, ValueError):
             return
-        self.raw_in.deadline = time.monotonic() + self.server.body_timeout
-        refusal = self._check_host() or self._frame_body(environ)
-        if refusal is not None:
-            self.close_connection = True
-            self.send_error(*refusal)
+        if request is None:
             return
-        handler = _ServerHandler(self._body, self.wfile, self.get_stderr(),
-                                 environ, multithread=True)
-        handler.http_version = '1.1'
-        handler.request_handler = self
-        try:
-            handler.run(self.server.get_app())
-        except OSError:
-            self.close_connection = True
-        if not self.responded:
-            self.close_connection = True
-
-    def _parse_head(self, budget):
-        """``parse_request`` reading the headers with at most ``budget``
-        bytes (:class:`HeadTooLarge` past it)."""
-        rfile = self.rfile
-        self.rfile = _HeadReader(rfile, budget)
-        try:
-            return self.parse_request()
-        finally:
-            self.rfile = rfile
-
-    def _check_host(self):
-        """``(400, message)`` for an HTTP/1.1 request without ``Host`` or
-        any request with several (RFC 7230 5.4), else ``None``."""
-        hosts = self.headers.get_all('Host') or []
-        if len(hosts) > 1:
-            return 400, 'Several Host headers'
-        if not hosts and self.request_version not in ('HTTP/0.9',
-                                                      'HTTP/1.0'):
-            return 400, 'Host header missing (required in HTTP/1.1)'
-        return None
-
-    def _frame_body(self, environ):
-        """Put the body reader in ``wsgi.input`` (set by wsgiref later)
-        or return ``(code, message)`` to refuse the request."""
-        coding = self.headers.get('Transfer-Encoding')
-        if coding is not None:
-            if self.headers.get('Content-Length') is not None:
-                return 400, 'Both Transfer-Encoding and Content-Length'
-            if coding.strip().lower() != 'chunked':
-                return 501, 'Transfer-Encoding %s not supported' % (
-                    coding[:40],)
-            environ.pop('CONTENT_LENGTH', None)
+        self.command, self.path, modern = request
+        keep = self._keep(environ.get('HTTP_CONNECTION'), modern)
+        if environ['PATH_INFO'] == http_head.ASTERISK:
+            # OPTIONS *: about the server as a whole (RFC 9110 9.3.7);
+            # the applications behind it know paths only. A body is not
+            # read: the connection closes after it.
+            bodiless = environ['CONTENT_LENGTH'] in ('', '0') and \
+                'HTTP_TRANSFER_ENCODING' not in environ
+            self._answer(200, None, keep=keep and bodiless, modern=modern)
+            return
+        self.raw_in.deadline = time.monotonic() + server.body_timeout
+        if 'HTTP_TRANSFER_ENCODING' in environ:
+            del environ['CONTENT_LENGTH']
             environ['wsgi.input_terminated'] = True
-            self._body = _ChunkedReader(self.rfile, self.server.max_body)
-            return None
-        try:
-            length = int(environ.get('CONTENT_LENGTH') or 0)
-        except ValueError:
-            return 400, 'Invalid Content-Length'
-        if length < 0:
-            return 400, 'Invalid Content-Length'
-        self._body = _BodyReader(self.rfile, length)
-        return None
+            body = _ChunkedReader(self.rfile, server.max_body)
+        else:
+            body = _BodyReader(self.rfile,
+                               int(environ['CONTENT_LENGTH'] or 0))
+        self._body = environ['wsgi.input'] = body
+        environ['REMOTE_ADDR'] = self.client_address[0]
+        environ[conditional.ENVIRON_KEY] = server.holds.ticket(
+            self.connection)
+        if modern and 'HTTP_EXPECT' in environ and \
+                environ['HTTP_EXPECT'].lower() == '100-continue':
+            try:
+                self._send(b'HTTP/1.1 100 Continue\r\n\r\n')
+            except _ClientGone:
+                return
+        self._run(server.get_app(), environ, keep, modern)
 
-    def body_done(self):
-        """Whether the request body was read to its end."""
-        try:
-            return self._body.done
-        except AttributeError:
+    def _keep(self, connection, modern):
+        """Whether the connection may serve another request after this
+        one, as the client asks (``Connection`` field value or None;
+        HTTP/1.1 or 1.0) and the server allows (``keep_alive``)."""
+        if not self.server.keep_alive:
             return False
+        if connection is None:
+            return modern
+        tokens = [token.strip() for token in connection.lower().split(',')]
+        if 'close' in tokens:
+            return False
+        return modern or 'keep-alive' in tokens
+
+    # The response (PEP 3333)
+
+    def _run(self, app, environ, keep, modern):
+        """Call ``app`` and send its response; sets ``close_connection``
+        and logs the request."""
+        self._status = None
+        self._fields = None
+        self._sent = False          # the head has left
+        self._length = None         # Content-Length (int) once sent
+        self._written = 0           # body bytes given by the application
+        self._keep_alive = keep
+        self._modern = modern
+        self._head_only = environ['REQUEST_METHOD'] == 'HEAD'
+        self._sized = False         # a one-block list: Content-Length
+        result = None
+        try:
+            try:
+                result = app(environ, self._start_response)
+                self._sized = type(result) is list and len(result) == 1
+                for data in result:
+                    if data:
+                        self._write(data)
+                if not self._sent:
+                    self._write(b'')
+            finally:
+                close = getattr(result, 'close', None)
+                if close is not None:
+                    close()
+        except _ClientGone:
+            self.close_connection = True
+            return
+        except Exception:
+            self.close_connection = True
+            if self._sent:
+                LOG.exception('%s %s: the application failed after the '
+                              'response head, closing the connection',
+                              self.command, self._log_path())
+                return
+            LOG.exception('%s %s: the application failed', self.command,
+                          self._log_path())
+            self._answer(500, None, body=_ERROR_BODY)
+            return
+        if self._length is not None and self._written < self._length \
+                and not self._head_only and \
+                self._status[:3] not in _BODILESS:
+            LOG.error('%s %s: the application sent %d of its %d body '
+                      'bytes, closing the connection', self.command,
+                      self._log_path(), self._written, self._length)
+            self._keep_alive = False
+        self.close_connection = not (self._keep_alive and self._body.done)
+        self.log_request(self._status[:3], self._written)
+
+    def _start_response(self, status, headers, exc_info=None):
+        """PEP 3333 ``start_response``: returns ``write``.
+
+        :raises AssertionError: called again without ``exc_info``, or a
+            status that is not ``'NNN reason'``.
+        """
+        if exc_info:
+            try:
+                if self._sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self._status is not None:
+            raise AssertionError('start_response called twice without '
+                                 'exc_info')
+        if type(status) is not str or len(status) < 4 or \
+                not status[:3].isdigit() or status[3] != ' ' or \
+                '\n' in status or '\r' in status:
+            raise AssertionError('Invalid status %r' % (status,))
+        self._status = status
+        self._fields = headers
+        return self._write
+
+    def _write(self, data):
+        """PEP 3333 ``write``: send body bytes (with the head first);
+        b'' sends the head alone."""
+        if type(data) is not bytes:
+            if not isinstance(data, (bytearray, memoryview)):
+                raise TypeError('Response body blocks are bytes, not %s'
+                                % type(data).__name__)
+            data = bytes(data)
+        if not self._sent:
+            if self._status is None:
+                raise AssertionError('write() before start_response()')
+            head = self._head(data)
+            self._sent = True
+            if self._head_only:
+                self._written += len(data)
+                self._send(head)
+            elif len(data) < 65536:
+                self._count(data)
+                self._send(head + data)
+            else:
+                self._count(data)
+                self._send(head)
+                self._send(data)
+            return
+        if not data:
+            return
+        self._count(data)
+        if not self._head_only:
+            self._send(data)
+
+    def _count(self, data):
+        """Count ``data`` as sent; never past the Content-Length."""
+        self._written += len(data)
+        if self._length is not None and self._written > self._length \
+                and not self._head_only:
+            self._keep_alive = False
+            LOG.error('%s %s: the application sent more than its '
+                      'Content-Length of %d, closing the connection',
+                      self.command, self._log_path(), self._length)
+            raise _ClientGone()
+
+    def _head(self, data):
+        """The response head (bytes) of the status and fields given,
+        ``data`` the first body block (b'': none, the body is empty)."""
+        self.raw_in.deadline = None
+        status = self._status
+        fields = []
+        date = server = False
+        for name, value in self._fields:
+            field = name + ': ' + value
+            if '\n' in field or '\r' in field:
+                raise AssertionError('Line break in response field %r'
+                                     % (name,))
+            fields.append(field)
+            low = name.lower()
+            if low == 'content-length':
+                if not (value.isdigit() and value.isascii()):
+                    raise AssertionError('Invalid Content-Length %r'
+                                         % (value,))
+                self._length = int(value)
+            elif low == 'date':
+                date = True
+            elif low == 'server':
+                server = True
+            elif low in _HOP_BY_HOP:
+                raise AssertionError('Hop-by-hop field %s in a response'
+                                     % (name,))
+        if self._length is None:
+            if status[:3] in _BODILESS:
+                pass
+            elif not data or self._sized:
+                self._length = len(data)
+                fields.append('Content-Length: %d' % self._length)
+            else:
+                self._keep_alive = False
+        if not self._body.done:
+            self._keep_alive = False    # the rest of the body is unread
+        if not self._keep_alive:
+            fields.append('Connection: close')
+        elif not self._modern:
+            fields.append('Connection: keep-alive')
+        fields.append('\r\n')
+        return ''.join((
+            'HTTP/1.1 ', status, '\r\n',
+            '' if date else _date_line(),
+            '' if server else 'Server: %s\r\n' % self.software_version,
+            '\r\n'.join(fields))).encode('latin-1')
+
+    def _send(self, data):
+        """Send all of ``data``; :class:`_ClientGone` if it cannot."""
+        try:
+            sent = self.raw_in.write(data)
+            if sent < len(data):
+                view = memoryview(data)
+                while sent < len(data):
+                    sent += self.raw_in.write(view[sent:])
+        except OSError as error:
+            self.close_connection = True
+            self._keep_alive = False
+            LOG.debug('%s went away: %s', self.client_address[0],
+                      error.__class__.__name__)
+            raise _ClientGone()
+
+    def _answer(self, code, explain, keep=False, modern=True, body=None):
+        """The server's own plain-text answer ``code``, ``explain`` (one
+        line) in its body; the connection closes unless ``keep``."""
+        status = http.HTTPStatus(code)
+        if body is None and code != 200:
+            body = ('%d %s: %s\n' % (code, status.phrase,
+                                     explain or status.description)
+                    ).encode('utf-8', 'replace')
+        body = body or b''
+        fields = ['HTTP/1.1 %d %s\r\n' % (code, status.phrase),
+                  _date_line(),
+                  'Server: %s\r\n' % self.software_version]
+        if body:
+            fields.append('Content-Type: text/plain; charset=utf-8\r\n')
+        fields.append('Content-Length: %d\r\n' % len(body))
+        if not keep:
+            fields.append('Connection: close\r\n')
+        elif not modern:
+            fields.append('Connection: keep-alive\r\n')
+        fields.append('\r\n')
+        head = ''.join(fields).encode('latin-1')
+        self.close_connection = not keep
+        try:
+            self._send(head if self.command == 'HEAD' else head + body)
+        except _ClientGone:
+            pass
+        self.log_request(code, len(body))
 
     def _timeout(self, what):
         LOG.info('%s: no complete request %s within %ss, closing',
                  self.client_address[0], what, self.server.header_timeout)
-
+        self.raw_in.timeout = 1
+        body = b'Request timeout.\n'
         try:
-            self.raw_in.timeout = 1
-            body = b'Request timeout.\n'
-            self.wfile.write(b'HTTP/1.1 408 Request Timeout\r\n'
-                             b'Content-Type: text/plain\r\n'
-                             b'Connection: close\r\n'
-                             b'Content-Length: %d\r\n\r\n%s'
-                             % (len(body), body))
-            self.wfile.flush()
-        except OSError:
+            self._send(b'HTTP/1.1 408 Request Timeout\r\n'
+                       b'Content-Type: text/plain\r\n'
+                       b'Connection: close\r\n'
+                       b'Content-Length: %d\r\n\r\n%s' % (len(body), body))
+        except _ClientGone:
             pass
+
+    def _log_path(self):
+        """The request's path, without its query (which may hold
+        secrets), for log lines."""
+        return self.path.partition('?')[0][:200]
 
     def log_request(self, code='-', size='-'):
         if not LOG.isEnabledFor(logging.INFO):
             return      # not even the request line's parsing
-        # A request line that did not parse (sent back as 400/414/505 by
-        # http.server) leaves no path and no command.
+        # A request line that did not parse (answered 400/414/505 here)
+        # leaves no path and no command.
         path = getattr(self, 'path', None) or ''
         parsed = urllib.parse.urlsplit(path)
         query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
@@ -614,22 +762,23 @@ class _Handler(simple_server.WSGIRequestHandler):
         LOG.info('%s "%s %s" %s %s', self.client_address[0],
                  getattr(self, 'command', None) or '-', shown, code, size)
 
-    def log_message(self, fmt, *args):
-        LOG.debug('%s %s', self.client_address[0], fmt % args)
-
-    def get_stderr(self):
-        # wsgiref writes tracebacks of broken apps here: send them to the
-        # log instead of the client or stderr.
-        return _LogStream()
-
 
 class _LogStream(object):
+    """``wsgi.errors``: lines to the log at ERROR."""
+
     def write(self, text):
         if text.strip():
             LOG.error('%s', text.rstrip())
 
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
     def flush(self):
         pass
+
+
+_LOG_STREAM = _LogStream()
 
 
 class ThreadingWSGIServer(simple_server.WSGIServer):
@@ -659,6 +808,23 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
         self.holds = conditional.Holds(
             max_wait, max(1, self.pool_size // 2) if max_held is None
             else max_held)
+
+    def setup_environ(self):
+        """The environ every request starts from: wsgiref's keys of the
+        server (``SERVER_NAME``, ``SERVER_PORT``...) and the ``wsgi.*``
+        constants; unlike wsgiref's, not a copy of ``os.environ`` (no
+        process variable reaches an application through a request)."""
+        super().setup_environ()
+        self.base_environ.update({
+            'SERVER_SOFTWARE': _Handler.server_version,
+            'wsgi.errors': _LOG_STREAM,
+            'wsgi.version': (1, 0),
+            'wsgi.run_once': False,
+            'wsgi.url_scheme': 'http',
+            'wsgi.multithread': True,
+            'wsgi.multiprocess': False,
+            'wsgi.file_wrapper': util.FileWrapper,
+        })
 
     def shutdown(self):
         """Stop serving: held requests end at once, then the accept loop

@@ -18,13 +18,16 @@ watcher restarts them, so one process must serve the CC of a
 refuses to start (the WSGI server stops, see
 ``hurtle.wsgi._common.refuse``). Run one worker process (with threads if
 wanted). When the worker exits (the server
-stops it), the watcher and the SOs it started or adopted stop (see
-``hurtle.cmd.cc``: the same recovery runs at load). The configuration
+stops it), the watcher, the listener of Heat's notifications on a bus
+(``[heat_notifications]``, ``hurtle.cc.heat_notifications``) and the SOs
+it started or adopted stop (see ``hurtle.cmd.cc``: the same recovery
+runs at load). The configuration
 comes from ``HURTLE_CONFIG_FILES``.
 """
 import atexit
 import os
 
+from hurtle.cc import heat_notifications
 from hurtle.cc import recovery
 from hurtle.wsgi import _common
 
@@ -46,6 +49,11 @@ with _common.starting(NAME):
         NAME, 'Hurtle Cloud Controller (WSGI)')
     _LOCK = _hold_lock(_conf)
     _LOADED_IN = os.getpid()
+    try:
+        #: Heat's notifications on a message bus (None: no stack kind).
+        LISTENER = heat_notifications.start(_conf, BACKEND)
+    except heat_notifications.ListenerError as exc:
+        _common.refuse(NAME, str(exc))
     BACKEND.recover()
     #: Restarts dead SOs (see hurtle.cc.recovery).
     WATCHER = recovery.Watcher(_conf, BACKEND).start()
@@ -55,5 +63,7 @@ with _common.starting(NAME):
 def _stop():
     if os.getpid() != _LOADED_IN:   # a forked copy: not its SOs
         return
+    if LISTENER is not None:
+        LISTENER.stop()
     WATCHER.stop(timeout=_conf.cc.so_start_timeout + 15)
     BACKEND.runtime.stop_all()

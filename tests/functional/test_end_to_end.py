@@ -217,6 +217,35 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.client.delete(location)
         self.wait_gone(location)
 
+    def test_if_match_guards_updates_and_deletes(self):
+        location = self.create('sample.greeting="hi"')
+        self.wait_state(location, {'active'})
+        headers = dict(self.headers(), **{
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'Accept': 'application/occi+json'})
+        tag = requests.get(location, headers=headers,
+                           timeout=30).headers['ETag']
+        resp = requests.post(location, headers=dict(headers, **{
+            'If-Match': tag, 'X-OCCI-Attribute': 'sample.greeting="one"'}),
+            timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.wait_state(location, {'active'})
+        # The tag read before that update is stale now: nothing is done.
+        resp = requests.post(location, headers=dict(headers, **{
+            'If-Match': tag, 'X-OCCI-Attribute': 'sample.greeting="two"'}),
+            timeout=30)
+        self.assertEqual(412, resp.status_code, resp.text)
+        attrs = self.client.get(location).attributes
+        self.assertEqual(('active', 'one'), (attrs['mcn.service.state'],
+                                             attrs['sample.greeting']))
+        resp = requests.delete(location, headers=dict(headers, **{
+            'If-Match': tag}), timeout=30)
+        self.assertEqual(412, resp.status_code, resp.text)
+        resp = requests.delete(location, headers=dict(headers, **{
+            'If-Match': '*'}), timeout=30)
+        self.assertEqual(202, resp.status_code, resp.text)
+        self.wait_gone(location)
+
     def test_refused_update_keeps_the_instance_active(self):
         location = self.create(term='untyped')
         before = self.wait_state(location, {'active'}).attributes

@@ -16,6 +16,7 @@ import), with ``HURTLE_CONFIG_FILES`` naming a temporary configuration,
 and answers a query-interface request through webob.
 """
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -78,6 +79,30 @@ class WSGIEntryPointTest(testtools.TestCase):
         self.assertEqual(0, result.returncode, result.stderr)
         body = result.stdout.split('STATUS ', 1)[-1]
         self.assertTrue(body.startswith('401'), result.stdout)
+
+    def heat_notifications(self, url):
+        with open(self.conf, 'a') as handle:
+            handle.write('[heat_notifications]\ntransport_url = %s\n' % url)
+
+    def test_cc_with_an_unreachable_bus_serves(self):
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]
+        self.heat_notifications('rabbit://hurtle:Pw-9x1@127.0.0.1:%d/' % port)
+        result = self.probe('cc', self.conf, self.state)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertTrue(result.stdout.split('STATUS ', 1)[-1]
+                        .startswith('200'), result.stdout)
+        self.assertNotIn('Pw-9x1', result.stdout + result.stderr)
+
+    def test_cc_with_a_bad_transport_url_refuses_to_start(self):
+        self.heat_notifications('nosuch://hurtle:Pw-9x1@127.0.0.1/')
+        result = self.probe('cc', self.conf, self.state)
+        self.assertNotEqual(0, result.returncode)
+        # (oslo.log writes the unhandled error to stdout)
+        self.assertIn('cannot start: [heat_notifications] transport_url',
+                      result.stdout + result.stderr)
+        self.assertNotIn('Pw-9x1', result.stdout + result.stderr)
 
     def test_missing_config_file_fails_with_message(self):
         result = self.probe('sm', os.path.join(self.state, 'nope.conf'))

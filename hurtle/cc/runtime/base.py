@@ -29,6 +29,13 @@ class RuntimeError_(Exception):
     """An SO could not be started or stopped; ``str()`` says why."""
 
 
+class SOExited(RuntimeError_):
+    """The SO process ended (it exited, or was killed) after it was
+    started and before it answered: a start worth trying again (the
+    process is gone, and so are its pid and port files); ``str()`` says
+    how it ended and where its log is."""
+
+
 #: What :meth:`Runtime.status` returns. ``state``: ``'active'`` (the SO
 #: serves), ``'starting'`` (deployed, not ready yet) or ``'error'`` (gone,
 #: or not ready after having been); ``restarts``: how many times the
@@ -114,6 +121,16 @@ class Runtime(abc.ABC):
 
         The default does nothing: right where that state goes with the
         SO (a pod's volume).
+        """
+
+    def prune(self, known):
+        """Remove what the runtime still keeps of deleted apps and may
+        drop now (the ``local`` runtime: SO logs older than ``[cc]
+        so_log_keep_days``); ``known`` are the ids of the apps the CC
+        records. Called by the watcher about once an hour.
+
+        The default does nothing: right for runtimes that keep nothing
+        of a deleted app (a pod's logs go with the pod).
         """
 
     def status(self, ref):

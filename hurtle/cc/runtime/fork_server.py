@@ -106,10 +106,15 @@ class ForkServer(object):
         """The running server's pid, or None."""
         return self._proc.pid if self._proc is not None else None
 
-    def start_so(self, argv, env, log_path):
+    def start_so(self, argv, env, log_path, ready_fd=None):
         """Fork the SO ``argv`` (``<python> -P -m hurtle.cmd.so ...``)
         with exactly ``env`` (dict of str), in this process's directory
         and umask, its output appended to ``log_path``.
+
+        :param ready_fd: the write end of the SO's readiness pipe
+            (:mod:`hurtle.so_ready`): the SO gets it as descriptor
+            ``so_ready.FORKED_FD`` (``env`` should name that one); this
+            process keeps its own copy.
 
         :returns: a :class:`ForkedProcess`, or None: spawn it instead
             (the reason is logged at DEBUG level).
@@ -125,11 +130,14 @@ class ForkServer(object):
             if reason is not None:
                 LOG.debug('SO spawned, not forked: %s', reason)
                 return None
+            request = {
+                'op': 'start', 'argv': list(argv), 'env': dict(env),
+                'cwd': os.getcwd(), 'umask': _umask(),
+                'log': os.path.abspath(log_path)}
+            if ready_fd is not None:
+                request['ready'] = True
             try:
-                reply = self._call({
-                    'op': 'start', 'argv': list(argv), 'env': dict(env),
-                    'cwd': os.getcwd(), 'umask': _umask(),
-                    'log': os.path.abspath(log_path)})
+                reply = self._call(request, fd=ready_fd)
             except (ForkServerError, protocol.ProtocolError) as exc:
                 LOG.debug('SO spawned, not forked: %s', exc)
                 self._discard()
@@ -225,12 +233,14 @@ class ForkServer(object):
         LOG.debug('fork server %d started (room: %s)', self._proc.pid,
                   self._room)
 
-    def _call(self, message, timeout=TIMEOUT):
+    def _call(self, message, timeout=TIMEOUT, fd=None):
         if self._sock is None:
             raise ForkServerError('the fork server is not running')
         self._sock.settimeout(timeout)
         try:
             protocol.send(self._sock, message)
+            if fd is not None:
+                protocol.send_fd(self._sock, fd)
             reply = protocol.receive(self._sock)
         except OSError as exc:
             raise ForkServerError('the fork server did not answer: %s'

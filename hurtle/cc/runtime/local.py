@@ -14,7 +14,16 @@
 The SO runs ``python -m hurtle.cmd.so --bundle <image> --port 0
 --port-file <file> --config-file <config>``; the SO binds a free port on
 ``[cc] so_host`` and writes it to the port file, so no port is ever
-guessed. With ``[deployer] driver = cc`` (the default) ``<config>`` is
+guessed, then sends it as its readiness notice (:mod:`hurtle.so_ready`:
+the write end of a pipe, named by ``HURTLE_SO_READY_FD``), which ends
+the CC's wait at once; an SO that sends none is found by its port file
+(looked at every :data:`POLL_STEP` seconds) and a ``GET /-/``. An SO
+that ends before either raises :class:`~hurtle.cc.runtime.base.SOExited`
+(how it ended, e.g. ``killed by SIGKILL``, its log's path and last
+lines with the values of secret-named variables masked), which the CC
+retries (``[cc] start_retries``).
+
+With ``[deployer] driver = cc`` (the default) ``<config>`` is
 ``<state_path>/so/so.conf`` (mode 0600, rewritten at each start), which
 holds only what an SO reads (``state_path``, ``debug``,
 ``auth_strategy``, ``noauth_default_project``, ``[deployer] driver`` and
@@ -49,7 +58,9 @@ cannot be used the SO is spawned as described here.
 A bundle with a ``bundle.json`` (:mod:`hurtle.bundle_command`) is an SO in
 any language: its command runs instead, in the bundle directory, with the
 same environment plus ``HURTLE_SO_HOST`` (``[cc] so_host``),
-``HURTLE_SO_PORT=0``, ``HURTLE_SO_PORT_FILE`` (the port file) and
+``HURTLE_SO_PORT=0``, ``HURTLE_SO_PORT_FILE`` (the port file),
+``HURTLE_SO_READY_FD`` (the readiness notice's descriptor, optional to
+use) and
 ``HURTLE_SO_STATE_FILE`` (``<state_path>/so/<app id>.json``, where the SO
 keeps its state across restarts, as ``hurtle-so`` does; kept when the SO
 stops); a bad ``bundle.json`` fails the start with the reason (the CC
@@ -75,6 +86,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import requests
 
@@ -82,12 +94,27 @@ from hurtle import bundle_command
 from hurtle.cc.runtime import base
 from hurtle.cc.runtime import fork_server
 from hurtle.cc.runtime import pid_files
+from hurtle.cc.runtime import so_logs
 from hurtle.conf import deployer as deployer_conf
 from hurtle import polling
+from hurtle import so_ready
 from hurtle import state_dir
 
 LOG = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0
+#: Seconds between two looks at the port file of an SO that sends no
+#: readiness notice (and at its process).
+POLL_STEP = 0.1
+#: Seconds an SO may take to close its notice pipe after the notice.
+CLOSE_GRACE = 1.0
+#: Seconds an SO whose notice pipe closed may take to show as exited.
+EXIT_GRACE = 1.0
+#: Lines of an SO's log an error message quotes (at most TAIL_BYTES).
+TAIL_LINES = 5
+TAIL_BYTES = 600
+#: Words of environment names whose values never reach a message.
+SECRET_WORDS = ('SECRET', 'TOKEN', 'PASSWORD', 'TRUST', 'KEY',
+                'CREDENTIAL')
 #: The configuration file of SOs deploying through the CC.
 SO_CONF = 'so.conf'
 
@@ -201,75 +228,107 @@ class LocalRuntime(base.Runtime):
     def _start(self, app_id, image, env, argv):
         os.makedirs(self.workdir, exist_ok=True)
         port_file = os.path.join(self.workdir, '%s.port' % app_id)
-        log_path = os.path.join(self.workdir, '%s.log' % app_id)
+        log_path = so_logs.log_path(self.workdir, app_id)
         if os.path.exists(port_file):
             os.unlink(port_file)
         child_env = {k: v for k, v in os.environ.items()
                      if not k.startswith('OS_')}
         child_env.update(base.so_environment(self.conf, app_id, env))
-        proc = None
-        if argv is None:
-            argv, cwd = self._command(image, port_file), None
-            if self.fork_server is not None:
-                proc = self.fork_server.start_so(argv, child_env, log_path)
-        else:
-            LOG.debug('SO of app %s spawned: it runs its bundle.json',
-                      app_id)
-            cwd = image
-            child_env.update(bundle_command.environment(
-                self.conf.cc.so_host, 0, port_file,
-                os.path.join(self.workdir, '%s.json' % app_id)))
-        if proc is None:
-            proc = spawn(argv, child_env, log_path, cwd)
-            start = pid_files.start_time(proc.pid)
-        else:
-            start = proc.start
-        self._children[proc.pid] = proc
-        # 'app' and 'start' guard against pid reuse (see _is_so).
-        ref = {'pid': proc.pid, 'log': log_path, 'app': str(app_id),
-               'start': start}
-        self._refs[proc.pid] = ref
-        try:
-            pid_files.write(self.workdir, app_id, proc.pid, start)
-        except OSError as exc:
-            self.stop(ref)
-            raise base.RuntimeError_('cannot record the SO process in %s: '
-                                     '%s' % (self.workdir, exc.strerror))
-        try:
-            url = self._wait_ready(proc, port_file, log_path)
-        except base.RuntimeError_:
-            self.stop(ref)
-            raise
+        with so_ready.Notice() as notice:
+            proc = None
+            if argv is None:
+                argv, cwd = self._command(image, port_file), None
+                if self.fork_server is not None:
+                    proc = self.fork_server.start_so(
+                        argv, dict(child_env, **{
+                            so_ready.ENV: str(so_ready.FORKED_FD)}),
+                        log_path, ready_fd=notice.write_fd)
+            else:
+                LOG.debug('SO of app %s spawned: it runs its bundle.json',
+                          app_id)
+                cwd = image
+                child_env.update(bundle_command.environment(
+                    self.conf.cc.so_host, 0, port_file,
+                    os.path.join(self.workdir, '%s.json' % app_id)))
+            if proc is None:
+                child_env[so_ready.ENV] = str(notice.write_fd)
+                proc = spawn(argv, child_env, log_path, cwd,
+                             pass_fds=(notice.write_fd,))
+                start = pid_files.start_time(proc.pid)
+            else:
+                start = proc.start
+            # The SO holds the write end: its exit is an end of file.
+            notice.sent()
+            self._children[proc.pid] = proc
+            # 'app' and 'start' guard against pid reuse (see _is_so).
+            ref = {'pid': proc.pid, 'log': log_path, 'app': str(app_id),
+                   'start': start}
+            self._refs[proc.pid] = ref
+            try:
+                pid_files.write(self.workdir, app_id, proc.pid, start)
+            except OSError as exc:
+                self.stop(ref)
+                raise base.RuntimeError_('cannot record the SO process in '
+                                         '%s: %s'
+                                         % (self.workdir, exc.strerror))
+            try:
+                url = self._wait_ready(proc, port_file, log_path, notice,
+                                       env)
+            except base.RuntimeError_:
+                self.stop(ref)
+                raise
         ref['url'] = url
         return url, ref
 
-    def _wait_ready(self, proc, port_file, log_path):
-        found = {}
+    def _url(self, port):
+        return 'http://%s:%s/' % (self.conf.cc.so_host, port)
 
-        def answers():
+    def _wait_ready(self, proc, port_file, log_path, notice, env):
+        """The SO's URL once it sent its readiness notice
+        (:mod:`hurtle.so_ready`), or, for an SO that sends none, once
+        its port file names a port that answers ``GET /-/`` (looked at
+        every :data:`POLL_STEP` seconds).
+
+        :raises SOExited: the SO ended first.
+        :raises RuntimeError_: no answer within ``[cc]
+            so_start_timeout`` seconds.
+        """
+        timeout = self.conf.cc.so_start_timeout
+        deadline = time.monotonic() + timeout
+        listening = True   # the notice may still come
+        port = None
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise base.RuntimeError_('SO did not answer within %d s'
+                                         % timeout)
+            if listening:
+                got = notice.wait(min(left, POLL_STEP))
+                if got not in (notice.NOTHING, notice.CLOSED):
+                    # It closes its end right after writing: wait for
+                    # that, so that it holds no file of ours when this
+                    # returns.
+                    notice.wait_closed(CLOSE_GRACE)
+                    return self._url(got)
+                if got == notice.CLOSED:
+                    # Mostly the SO's exit: give it time to show.
+                    listening = False
+                    _wait_exit(proc, EXIT_GRACE)
+            else:
+                time.sleep(min(left, POLL_STEP))
+            # An SO that sends no notice: its port file, as it always was.
             if proc.poll() is not None:
-                raise base.RuntimeError_(
-                    'SO process exited with code %s: %s'
-                    % (proc.returncode, tail(log_path)))
-            if 'url' not in found and os.path.exists(port_file):
+                raise base.SOExited(exit_message(proc, log_path, env))
+            if port is None and os.path.exists(port_file):
                 with open(port_file) as handle:
-                    port = handle.read().strip()
-                if port.isdigit():
-                    found['url'] = 'http://%s:%s/' % (self.conf.cc.so_host,
-                                                      port)
-            if 'url' in found:
+                    text = handle.read().strip()
+                port = int(text) if text.isdigit() else None
+            if port is not None:
                 try:
-                    requests.get(found['url'] + '-/', timeout=2)
-                    return found['url']
+                    requests.get(self._url(port) + '-/', timeout=2)
+                    return self._url(port)
                 except requests.RequestException:
                     pass
-            return None
-        try:
-            return polling.poll_until(answers, self.conf.cc.so_start_timeout,
-                                      0.1, 'SO answering')
-        except polling.Timeout:
-            raise base.RuntimeError_('SO did not answer within %d s'
-                                     % self.conf.cc.so_start_timeout)
 
     def stop(self, ref):
         """Stop the SO of ``ref`` (SIGTERM, SIGKILL after
@@ -328,10 +387,17 @@ class LocalRuntime(base.Runtime):
         """Remove the state file of app ``app_id``'s SO
         (``<state_path>/so/<app id>.json``, also its ``.tmp``): the SO
         removes it itself after a dispose, but not if it was killed in
-        the middle of one."""
+        the middle of one; and its log when ``[cc] so_log_keep_days`` is
+        0 (:mod:`hurtle.cc.runtime.so_logs`)."""
         stem = os.path.join(self.workdir, '%s.json' % app_id)
         _unlink(stem)
         _unlink(stem + '.tmp')
+        so_logs.remove(self.workdir, app_id, self.conf.cc.so_log_keep_days)
+
+    def prune(self, known):
+        """Remove the SO logs of deleted apps older than ``[cc]
+        so_log_keep_days`` (:func:`hurtle.cc.runtime.so_logs.prune`)."""
+        so_logs.prune(self.workdir, known, self.conf.cc.so_log_keep_days)
 
     def stop_all(self):
         """Stop every SO this process started or adopted (CC shutdown),
@@ -407,9 +473,10 @@ class LocalRuntime(base.Runtime):
                         app_id, self.workdir, exc.strerror)
 
 
-def spawn(argv, env, log_path, cwd=None):
+def spawn(argv, env, log_path, cwd=None, pass_fds=()):
     """Start ``argv`` in a session of its own with environment ``env``,
-    no stdin, its output appended to ``log_path``.
+    no stdin, its output appended to ``log_path``, inheriting no file
+    but ``pass_fds``.
 
     :returns: the ``subprocess.Popen``.
     :raises RuntimeError_: it cannot be run (says why).
@@ -419,6 +486,7 @@ def spawn(argv, env, log_path, cwd=None):
             return subprocess.Popen(argv, cwd=cwd, env=env, stdout=log,
                                     stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL,
+                                    pass_fds=pass_fds,
                                     start_new_session=True)
     except OSError as exc:
         raise base.RuntimeError_('cannot run %s: %s'
@@ -464,3 +532,44 @@ def tail(path, limit=800):
             return handle.read().decode('utf-8', 'replace').strip()
     except OSError:
         return '(no log)'
+
+
+def _wait_exit(proc, timeout):
+    """Wait up to ``timeout`` seconds for ``proc`` to exit."""
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def how_it_ended(code):
+    """``code`` (a ``subprocess`` exit status, or ``'unknown'``) in
+    words: ``killed by SIGKILL``, ``exited with code 1``."""
+    if isinstance(code, int) and code < 0:
+        try:
+            return 'killed by %s' % signal.Signals(-code).name
+        except ValueError:
+            return 'killed by signal %d' % -code
+    if isinstance(code, int):
+        return 'exited with code %d' % code
+    return 'exited (its status is unknown)'
+
+
+def sanitised_tail(path, env):
+    """The last :data:`TAIL_LINES` lines of the log at ``path`` (at most
+    :data:`TAIL_BYTES`), each value of ``env`` whose name has a
+    :data:`SECRET_WORDS` word replaced by ``***``."""
+    text = tail(path, TAIL_BYTES * 4)
+    for name, value in (env or {}).items():
+        if (value and len(value) >= 4 and
+                any(word in name.upper() for word in SECRET_WORDS)):
+            text = text.replace(value, '***')
+    lines = text.splitlines()[-TAIL_LINES:]
+    return ' | '.join(line.strip() for line in lines)[-TAIL_BYTES:]
+
+
+def exit_message(proc, log_path, env):
+    """Why an SO start failed: the process ended before it answered."""
+    return ('SO process %d %s before it answered (log %s: %s)'
+            % (proc.pid, how_it_ended(proc.returncode), log_path,
+               sanitised_tail(log_path, env) or 'empty'))

@@ -167,6 +167,11 @@ class SharedRuntime(base.Runtime):
     def forget(self, app_id):
         self.local.forget(app_id)
 
+    def prune(self, known):
+        # The SOs in hosts log to their host's log; only the SOs run as
+        # the local runtime does have logs of their own.
+        self.local.prune(known)
+
     def stop_all(self):
         """Stop the SO processes this CC started or adopted and the hosts
         it started or adopted (with every SO in them)."""

@@ -20,7 +20,9 @@
 // contract: HURTLE_SO_HOST, HURTLE_SO_PORT (0: any free port) and
 // HURTLE_SO_PORT_FILE (write the bound port there, atomically); and
 // HURTLE_SO_STATE_FILE, where the SO keeps its state so that a restarted
-// process resumes (see "state" below).
+// process resumes (see "state" below); HURTLE_SO_READY_FD (optional): a
+// pipe to write the bound port to once listening, then close (the
+// readiness notice: the CC needs no polling).
 'use strict';
 
 const crypto = require('crypto');
@@ -779,6 +781,16 @@ function main() {
     if (portFile) {
       // Atomically: the CC must never read half a number.
       writePrivate(portFile, String(bound));
+    }
+    const readyFd = env.HURTLE_SO_READY_FD;
+    if (/^[0-9]+$/.test(readyFd || '')) {
+      // One line, then closed: nothing of it reaches another process.
+      try {
+        fs.writeSync(Number(readyFd), bound + '\n');
+      } catch (err) {
+        log('readiness notice not sent: ' + err.message);
+      }
+      try { fs.closeSync(Number(readyFd)); } catch (err) { /* gone */ }
     }
     log('serving the SO API on ' + host + ':' + bound);
   });

@@ -111,6 +111,25 @@ class CommandBundleTest(testtools.TestCase):
                           app.attributes['occi.app.url'], timeout=5)
         self.assertFalse(runtime.is_running(ref))
 
+    def test_a_command_may_send_the_readiness_notice_instead(self):
+        # No port file: the notice alone tells the CC it listens.
+        with open(os.path.join(self.bundle, 'server.py'), 'w') as handle:
+            head, _ = SERVER.split('port_file =')
+            handle.write(head + (
+                "fd = int(os.environ['HURTLE_SO_READY_FD'])\n"
+                "os.write(fd, b'%d\\n' % srv.server_port)\n"
+                "os.close(fd)\n"
+                "srv.serve_forever()\n"))
+        self.write_bundle_json(json.dumps(
+            {'command': [sys.executable, 'server.py']}))
+        app = self.client.get(self.create())
+        self.assertEqual('active', app.attributes['occi.app.state'])
+        seen = requests.get(app.attributes['occi.app.url'],
+                            timeout=5).json()
+        self.assertIn('HURTLE_SO_READY_FD', seen['env'])
+        self.assertFalse(os.path.exists(os.path.join(
+            self.conf.state_path, 'so', 'cmd-1.port')))
+
     def assertRefused(self, expected):
         err = self.assertRaises(errors.Conflict, self.create)
         self.assertIn(expected, err.message)

@@ -24,6 +24,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
 import fixtures
 import testtools
@@ -34,6 +35,7 @@ from hurtle.cc.runtime import local
 from hurtle.cc.runtime import pid_files
 from hurtle import polling
 from hurtle import so_fork_protocol as protocol
+from hurtle import so_ready
 from tests import conf_fixture
 from tests import net
 from tests.unit.cc import test_app_api
@@ -101,6 +103,8 @@ class ForkedSOTest(testtools.TestCase):
         expected.update(base.so_environment(self.conf, app_id, dict(
             {'HURTLE_SO_SECRET': SECRET, 'HURTLE_INSTANCE_ID': app_id},
             **env)))
+        # The readiness notice's descriptor, as a forked SO has it.
+        expected[so_ready.ENV] = str(so_ready.FORKED_FD)
         return expected
 
     def forked(self, ref):
@@ -155,6 +159,38 @@ class ForkedSOTest(testtools.TestCase):
         self.assertNotIn(SECRET, self.log.output)
         self.assertNotIn('cloud-secret', self.log.output)
 
+    def test_ps_shows_the_sos_own_entries_and_proc_pads_with_nul(self):
+        # What an operator sees of a forked SO. ps shows its command line
+        # and environment only (procps drops the trailing NULs). /proc
+        # shows the same entries followed by NUL bytes up to the fork
+        # server's room: a process cannot shrink its argv or environment
+        # area without CAP_SYS_RESOURCE (prctl PR_SET_MM), so readers
+        # that split on NUL must skip empty entries (as _environ and
+        # _cmdline here, and the CC's own checks, do).
+        url, ref = self.start('ps-1')
+        pid = ref['pid']
+        port_file = os.path.join(self.runtime.workdir, 'ps-1.port')
+        argv = self.runtime._command(test_app_api.BUNDLE, port_file)
+        shown = subprocess.run(['ps', '-o', 'args=', '-p', str(pid)],
+                               capture_output=True, text=True, check=True)
+        self.assertEqual(' '.join(argv), shown.stdout.rstrip('\n'))
+        env = self.expected_env('ps-1')
+        shown = subprocess.run(['ps', 'e', '-o', 'args=', '-p', str(pid)],
+                               capture_output=True, text=True, check=True)
+        self.assertEqual(' '.join(argv + ['%s=%s' % i for i in env.items()]),
+                         shown.stdout.rstrip('\n'))
+        room = self.runtime.fork_server._room
+        for name, strings, size in (
+                ('cmdline', argv, room['argv']),
+                ('environ', ['%s=%s' % i for i in env.items()],
+                 room['env'])):
+            raw = _proc(pid, name)
+            block = b''.join(os.fsencode(s) + b'\0' for s in strings)
+            self.assertEqual(size, len(raw), name)
+            self.assertEqual(block, raw[:len(block)], name)
+            self.assertEqual(b'\0' * (size - len(block)),
+                             raw[len(block):], name)
+
     def test_no_file_of_the_server_or_of_another_so_is_inherited(self):
         _url, ref = self.start('fd-1')
         _url, ref2 = self.start('fd-2')
@@ -176,9 +212,57 @@ class ForkedSOTest(testtools.TestCase):
         error = self.assertRaises(base.RuntimeError_, self.runtime.start,
                                   'bad-1', bundle,
                                   {'HURTLE_SO_SECRET': SECRET})
-        self.assertIn('SO process exited with code 1', str(error))
+        self.assertIn('exited with code 1 before it answered', str(error))
         self.assertIn('broken on purpose', str(error))
+        self.assertIsInstance(error, base.SOExited)
         self.assertEqual({}, self.runtime._children)
+
+    def assertNotified(self, app_id, ref):
+        """The SO told the CC it listens (the CC never polled it), and
+        holds no pipe afterwards."""
+        with open(os.path.join(self.runtime.workdir,
+                               '%s.log' % app_id)) as handle:
+            self.assertNotIn('GET /-/', handle.read())
+        for name in os.listdir('/proc/%d/fd' % ref['pid']):
+            target = os.readlink('/proc/%d/fd/%s' % (ref['pid'], name))
+            self.assertFalse(target.startswith('pipe:'), target)
+
+    def test_forked_and_spawned_sos_send_the_readiness_notice(self):
+        url, ref = self.start('ready-1')
+        self.assertTrue(self.forked(ref))
+        self.assertNotified('ready-1', ref)
+        self.assertEqual(str(so_ready.FORKED_FD),
+                         _environ(ref['pid'])[so_ready.ENV])
+        self.assertTrue(net.so_serves(url, SECRET))
+        self.conf.set_override('so_fork_server', False, group='cc')
+        runtime = self.new_runtime()
+        url, ref = self.start('ready-2', runtime=runtime)
+        self.assertIsInstance(runtime._children[ref['pid']],
+                              subprocess.Popen)
+        self.assertNotified('ready-2', ref)
+        self.assertTrue(net.so_serves(url, SECRET))
+
+    def test_an_so_that_dies_before_it_listens_is_seen_at_once(self):
+        bundle = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(bundle, 'so.py'), 'w') as handle:
+            handle.write('import os, signal\n'
+                         'os.kill(os.getpid(), signal.SIGKILL)\n')
+        for fork in (True, False):
+            self.conf.set_override('so_fork_server', fork, group='cc')
+            runtime = self.new_runtime()
+            started = time.monotonic()
+            error = self.assertRaises(base.SOExited, runtime.start,
+                                      'dies-1', bundle,
+                                      {'HURTLE_SO_SECRET': SECRET})
+            # so_start_timeout is WAIT (60 s): the exit ended the wait.
+            self.assertLess(time.monotonic() - started, 10)
+            self.assertIn('killed by SIGKILL before it answered',
+                          str(error))
+            self.assertIn('dies-1.log', str(error))
+            self.assertEqual({}, runtime._children)
+            self.assertEqual([], os.listdir(runtime.workdir) and [
+                n for n in os.listdir(runtime.workdir)
+                if n.endswith(('.pid', '.port'))])
 
     def assertSpawned(self, ref, reason):
         self.assertIsInstance(self.runtime._children[ref['pid']],
@@ -225,7 +309,12 @@ class ForkedSOTest(testtools.TestCase):
         url, ref = self.start('kill-1')
         server = self.runtime.fork_server.pid
         os.kill(server, signal.SIGKILL)
-        # The CC reaps it (its child) on the next start; the SO runs on.
+        # Dead before the next start (under load the signal may take a
+        # moment: the start would then meet a reset connection, another
+        # reason to spawn). The CC reaps it (its child); the SO runs on.
+        polling.poll_until(
+            lambda: self.runtime.fork_server._proc.poll() is not None or None,
+            10, 0.02, 'the fork server dead')
         self.assertTrue(net.so_serves(url, SECRET))
         self.assertTrue(self.runtime.is_running(ref))
         # Within RESTART_INTERVAL of the last start: spawned.
@@ -373,6 +462,29 @@ class ProtocolTest(testtools.TestCase):
                          self.call({'op': 'exit', 'pid': os.getpid()}))
         self.sock.shutdown(socket.SHUT_WR)
         self.assertEnds()
+
+    def good_start(self, **change):
+        return dict({'op': 'start', 'argv': [
+            local.python_executable(), '-P', '-m', 'hurtle.cmd.so'],
+            'env': {}, 'cwd': '/', 'umask': 0o22, 'log': '/dev/null'},
+            **change)
+
+    def test_a_refused_start_closes_its_descriptor(self):
+        read_fd, write_fd = os.pipe()
+        self.addCleanup(os.close, read_fd)
+        protocol.send(self.sock, self.good_start(ready=True, umask=-1))
+        protocol.send_fd(self.sock, write_fd)
+        os.close(write_fd)
+        answer = protocol.receive(self.sock)
+        self.assertIn('umask must be', answer['error'])
+        # Nobody holds the write end any more: end of file.
+        self.assertEqual(b'', os.read(read_fd, 1))
+        self.assertTrue(self.call({'op': 'ping'})['ok'])
+
+    def test_ready_without_a_descriptor_ends_the_server(self):
+        protocol.send(self.sock, self.good_start(ready=True))
+        self.sock.sendall(protocol.FD_BYTE)
+        self.assertIn('followed by one descriptor', self.assertEnds())
 
     def test_oversized_message_ends_the_server(self):
         self.assertTrue(self.call({'op': 'ping'})['ok'])

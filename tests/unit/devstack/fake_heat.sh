@@ -21,6 +21,11 @@ if is_service_enabled h-eng; then
         rm -f $HEAT_CONF
         iniset $HEAT_CONF DEFAULT debug True
         iniset $HEAT_CONF database connection mysql+pymysql://heat
+        # A notification driver set before Hurtle's extra phase.
+        if [[ -n "${HURTLE_TEST_HEAT_NOTIFY:-}" ]]; then
+            iniset $HEAT_CONF oslo_messaging_notifications driver \
+                $HURTLE_TEST_HEAT_NOTIFY
+        fi
     elif [[ "$1" == "stack" && "${2:-}" == "extra" ]]; then
         run_process h-eng "/usr/local/bin/heat-engine --config-file=$HEAT_CONF"
     fi

@@ -212,6 +212,29 @@ function disable_service {
     DISABLED_SERVICES=${DISABLED_SERVICES#,}
 }
 
+# -- values --------------------------------------------------------------
+
+# trueorfalse default name: True or False for the value of variable name
+# (devstack's spellings), default when it is unset or anything else.
+function trueorfalse {
+    local value=${!2:-}
+    case "$value" in
+        1|yes|Yes|YES|true|True|TRUE) echo True ;;
+        0|no|No|NO|false|False|FALSE) echo False ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# get_transport_url [vhost]: devstack's RabbitMQ URL (lib/rpc_backend),
+# when rabbit is enabled or RABBIT_HOST and RABBIT_PASSWORD are set.
+function get_transport_url {
+    if is_service_enabled rabbit || \
+            [[ -n "${RABBIT_HOST:-}" && -n "${RABBIT_PASSWORD:-}" ]]; then
+        local user=${RABBIT_USERID:-stackrabbit}
+        echo "rabbit://$user:${RABBIT_PASSWORD:-}@${RABBIT_HOST:-}:5672/${1:-}"
+    fi
+}
+
 # -- the system ----------------------------------------------------------
 
 function sudo {

@@ -175,3 +175,53 @@ class SdcTest(harness.PluginCase):
         proc = self.run_phases(*STACK, expect_status=1, SDC_ACCOUNT='acme',
                                SDC_KEY_FILE=self.key)
         self.assertIn('missing SDC_URL', proc.stderr)
+
+
+class NotificationsTest(harness.PluginCase):
+    """With rabbit: Heat notifies on devstack's RabbitMQ, the CC listens."""
+
+    RABBIT = dict(ENABLED_SERVICES='key,mysql,rabbit,h-eng,h-api,tempest',
+                  RABBIT_HOST='192.0.2.10', RABBIT_USERID='stackrabbit',
+                  RABBIT_PASSWORD='rabbit-secret')
+    URL = 'rabbit://stackrabbit:rabbit-secret@192.0.2.10:5672/'
+
+    def test_heat_notifies_and_the_cc_listens(self):
+        self.run_phases(*STACK * 2, **self.RABBIT)
+        heat = read_ini(self.heat_conf)
+        self.assertEqual('messagingv2',
+                         heat['oslo_messaging_notifications']['driver'])
+        hurtle = read_ini(self.hurtle_conf)
+        self.assertEqual(self.URL,
+                         hurtle['heat_notifications']['transport_url'])
+        # What the CC reads from it.
+        from hurtle.conf import heat_notifications
+        conf = cfg.ConfigOpts()
+        heat_notifications.register_opts(conf)
+        conf(['--config-file', self.hurtle_conf], project='hurtle-test')
+        self.addCleanup(conf.reset)
+        self.assertEqual(self.URL, conf.heat_notifications.transport_url)
+        self.assertEqual('heat', conf.heat_notifications.exchange)
+
+    def test_a_driver_of_heat_conf_is_kept(self):
+        # Heat's extra phase runs before Hurtle's: a driver set there (a
+        # local.conf post-config, Ceilometer) stays.
+        proc = self.run_phases(*STACK, HURTLE_TEST_HEAT_NOTIFY='log',
+                               **self.RABBIT)
+        self.assertEqual('log', read_ini(self.heat_conf)
+                         ['oslo_messaging_notifications']['driver'])
+        self.assertFalse(read_ini(self.hurtle_conf).has_option(
+            'heat_notifications', 'transport_url'))
+        self.assertIn('heat.conf notifies with log: the CC polls Heat',
+                      proc.stdout)
+
+    def test_left_alone_without_rabbit_or_when_turned_off(self):
+        for env in ({}, dict(self.RABBIT, HURTLE_HEAT_NOTIFICATIONS='False'),
+                    dict(self.RABBIT, ENABLED_SERVICES=self.RABBIT[
+                        'ENABLED_SERVICES'] + ',hurtle-sm',
+                        DISABLED_SERVICES='hurtle-cc')):
+            self.run_phases(*STACK, **env)
+            self.assertFalse(read_ini(self.heat_conf).has_section(
+                'oslo_messaging_notifications'), env)
+            if os.path.exists(self.hurtle_conf):
+                self.assertFalse(read_ini(self.hurtle_conf).has_option(
+                    'heat_notifications', 'transport_url'), env)

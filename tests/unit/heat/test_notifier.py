@@ -284,6 +284,24 @@ class HeatConfTest(testtools.TestCase):
     def test_a_value_with_a_line_break_is_refused(self):
         self.assertRaises(heatconf.ConfigError, self.render, stack_events={
             'url': 'http://x/', 'state_path': '/a\n[DEFAULT]'})
+        self.assertRaises(heatconf.ConfigError, self.render,
+                          notification_bus='rabbit://u:p@h/\n[DEFAULT]')
+
+    def test_a_notification_bus_replaces_the_cc_driver(self):
+        # As a cloud's Heat notifies: messagingv2 on the bus, no hurtle_cc
+        # even when hurtle-all gave the CC's URL.
+        parser = self.render(
+            stack_events={'url': 'http://127.0.0.1:8887/stack-events',
+                          'state_path': '/state'},
+            notification_bus='rabbit://u:pa$s@127.0.0.1:5672/')
+        section = parser['oslo_messaging_notifications']
+        self.assertEqual('messagingv2', section['driver'])
+        # oslo.config would expand "$s": written as "$$s".
+        self.assertEqual('rabbit://u:pa$$s@127.0.0.1:5672/',
+                         section['transport_url'])
+        self.assertNotIn('hurtle_stack_events', parser)
+        # Heat's own RPC stays in-process.
+        self.assertEqual('fake://', parser['DEFAULT']['transport_url'])
 
 
 class SettingsTest(testtools.TestCase):
@@ -313,6 +331,14 @@ class SettingsTest(testtools.TestCase):
         self.assertEqual('http://127.0.0.1:8887/stack-events',
                          settings.stack_events_url)
         self.assertEqual(tmp, settings.hurtle_state_path)
+
+    def test_a_notification_bus(self):
+        settings, _tmp = self.settings(
+            notification_transport_url='rabbit://u:p@127.0.0.1:5672/')
+        self.assertEqual('rabbit://u:p@127.0.0.1:5672/',
+                         settings.notification_transport_url)
+        settings, _tmp = self.settings()
+        self.assertIsNone(settings.notification_transport_url)
 
     def test_cc_url_under_a_path(self):
         settings, _tmp = self.settings(cc_url='https://cc.example/cc')
