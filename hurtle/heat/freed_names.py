@@ -32,6 +32,7 @@ import functools
 import logging
 
 from hurtle.heat import notifier
+from hurtle import stack_event_format as wire
 
 LOG = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ LOG = logging.getLogger(__name__)
 _MARK = '_hurtle_announces_freed_name'
 #: What Heat's notification of a delete's end carries (the parts the
 #: notifier driver reads).
-EVENT_TYPE = notifier.EVENT_PREFIX + 'delete.end'
+EVENT_TYPE = wire.EVENT_PREFIX + 'delete.end'
 STATE = 'DELETE_COMPLETE'
 
 
