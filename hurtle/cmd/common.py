@@ -15,7 +15,6 @@ import ctypes
 import gc
 import logging
 import signal
-import socket
 import sys
 import threading
 
@@ -27,26 +26,8 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds between two looks of the accept loop for a stop request
 #: (socketserver's default is 0.5). A signal's stop does not wait for
-#: it: :func:`wake_accept_loop`.
+#: it: :func:`hurtle.occi.server.wake_accept_loop`.
 POLL_INTERVAL = 0.2
-
-
-def wake_accept_loop(server):
-    """Make ``server``'s accept loop (``serve_forever``, waiting up to
-    :data:`POLL_INTERVAL` seconds in ``poll``) look for a stop request
-    now: its listening socket is shut down, which wakes the ``poll`` on
-    Linux (until the stop request is seen, accepting fails at once and
-    the loop goes round). No connection is accepted after it; none would
-    be served (the server closes its socket as it stops). Never raises.
-
-    An SO stopped by the CC (SIGTERM, an instance's delete waiting for
-    it) exited 0 to 0.2 s later, half the time 0.1 s: now within
-    milliseconds.
-    """
-    try:
-        server.socket.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 def release_free_memory():
@@ -119,7 +100,7 @@ def serve(conf, application, host, port, name, on_bound=None,
                 on_signal()
             LOG.info('%s: signal %d, stopping', name, signum)
             threading.Thread(target=server.shutdown, daemon=True).start()
-            wake_accept_loop(server)
+            occi_server.wake_accept_loop(server)
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -99,6 +99,11 @@ class CommandRefused(Exception):
     """A command the host does not carry out; ``str()`` says why."""
 
 
+#: Seconds between two looks of each SO's accept loop for a stop
+#: request; :meth:`_Hosted.stop` does not wait for it.
+POLL_INTERVAL = 0.5
+
+
 class _Hosted(object):
     """One SO of the host: its server and the thread serving it."""
 
@@ -112,14 +117,20 @@ class _Hosted(object):
     def _serve(self):
         with tagged(self.instance):
             try:
-                self.server.serve_forever()
+                self.server.serve_forever(poll_interval=POLL_INTERVAL)
             except Exception:
                 LOG.exception('the OCCI server of app %s stopped',
                               self.app_id)
 
     def stop(self):
+        """Stop serving within milliseconds (not the accept loop's poll
+        interval: :func:`hurtle.occi.server.wake_accept_loop`)."""
         if self.thread.is_alive():
-            self.server.shutdown()
+            stopper = threading.Thread(target=self.server.shutdown,
+                                       daemon=True)
+            stopper.start()
+            occi_server.wake_accept_loop(self.server)
+            stopper.join()
         self.server.server_close()
 
 
@@ -229,8 +240,7 @@ class Host(object):
                 for h in hosted}
 
     def stop_all(self):
-        """Stop every SO (host shutdown), all at once: each server takes
-        up to its poll interval (0.5 s) to stop."""
+        """Stop every SO (host shutdown), all at once."""
         with self._lock:
             apps = [a for a, h in self._sos.items() if h is not None]
         stoppers = [threading.Thread(target=self._stop_quietly, args=(a,))

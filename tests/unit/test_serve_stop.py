@@ -21,10 +21,11 @@ import sys
 import time
 import urllib.request
 
+import fixtures
 import testtools
 
-from hurtle.cmd import common
 from hurtle.occi import server as occi_server
+from hurtle.so import host
 
 CHILD = r'''
 import sys
@@ -81,11 +82,30 @@ class TestWakeAcceptLoop(testtools.TestCase):
         server = occi_server.make_server(lambda e, s: [], '127.0.0.1', 0)
         self.addCleanup(server.server_close)
         port = server.server_port
-        common.wake_accept_loop(server)
+        occi_server.wake_accept_loop(server)
         self.assertRaises(OSError, socket.create_connection,
                           ('127.0.0.1', port), 5)
 
     def test_a_closed_socket_does_not_raise(self):
         server = occi_server.make_server(lambda e, s: [], '127.0.0.1', 0)
         server.server_close()
-        common.wake_accept_loop(server)
+        occi_server.wake_accept_loop(server)
+
+
+class TestHostedSOStop(testtools.TestCase):
+    """An SO of the shared runtime's host stops without waiting for its
+    accept loop's poll (``hurtle.so.host._Hosted.stop``)."""
+
+    def test_stop_does_not_wait_for_the_poll(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.so.host.POLL_INTERVAL', 60))
+        server = occi_server.make_server(lambda e, s: [], '127.0.0.1', 0)
+        hosted = host._Hosted('app-1', 'i-1', server)
+        hosted.thread.start()
+        started = time.monotonic()
+        hosted.stop()
+        # The poll interval would be 60 s.
+        self.assertLess(time.monotonic() - started, 10.0)
+        self.assertFalse(hosted.thread.is_alive())
+        self.assertRaises(OSError, socket.create_connection,
+                          ('127.0.0.1', server.server_port), 5)
