@@ -34,6 +34,10 @@ The wire protocol (doc/source/contributor/so-api.rst, cc-api.rst):
   Precondition Failed`` and nothing is done. A malformed ``If-Match`` is
   a ``400``: ignoring it would perform the change the client meant to
   guard. A collection has no tag: only ``*`` holds there.
+* ``If-None-Match`` on a POST, PUT or DELETE (RFC 9110 13.1.2,
+  :func:`check_if_none_match`): ``*`` fails (``412``) when the target
+  exists, so a ``PUT`` with it only ever creates; a list fails when it
+  names the current tag.
 
 A server that knows none of this (another WSGI server than
 :mod:`hurtle.occi.server`, an older Hurtle) answers ``200`` at once:
@@ -160,6 +164,31 @@ def check_if_match(environ, current):
         '%s); read it again and retry.' % (tag or 'none: a collection has '
                                            'no ETag'),
         headers=[('ETag', tag)] if tag else None)
+
+
+def check_if_none_match(environ, current):
+    """Evaluate the request's ``If-None-Match`` on a method other than
+    GET and HEAD (RFC 9110 13.1.2, 13.2.2 step 3): ``*`` is false when
+    the target exists (a ``PUT`` that must only create), a list of tags
+    when the current tag is among them; false is ``412``. A malformed
+    value is ignored, as on GET.
+
+    :param current: as for :func:`check_if_match`.
+    :raises hurtle.occi.errors.PreconditionFailed: the condition is false.
+    """
+    tags = if_none_match(environ)
+    if tags is None:
+        return
+    tag = current()
+    if tag is None:
+        return
+    if tags == ['*']:
+        raise errors.PreconditionFailed(
+            'If-None-Match: * and the entity exists; nothing was changed.')
+    if tag and tag in tags:
+        raise errors.PreconditionFailed(
+            'If-None-Match: the entity still has ETag %s; nothing was '
+            'changed.' % tag, headers=[('ETag', tag)])
 
 
 def matches(tags, current):

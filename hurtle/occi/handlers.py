@@ -174,9 +174,14 @@ class _Context(entities.EntityEngine):
             raise errors.MethodNotAllowed(
                 'Method %s not allowed on %s.' % (method, key),
                 headers=[('Allow', ', '.join(allowed))])
-        if 'HTTP_IF_MATCH' in self.req.environ:
+        environ = self.req.environ
+        if 'HTTP_IF_MATCH' in environ:
             conditional.check_if_match(
-                self.req.environ, lambda: self.current_tag(method, key))
+                environ, lambda: self.current_tag(method, key))
+        elif method not in ('GET', 'HEAD') and \
+                'HTTP_IF_NONE_MATCH' in environ:
+            conditional.check_if_none_match(
+                environ, lambda: self.current_tag(method, key))
         return func(key)
 
     def current_tag(self, method, key):

@@ -376,9 +376,10 @@ class _Handler(socketserver.BaseRequestHandler):
     #: delayed ACK (Nagle's algorithm: 40 ms per response).
     disable_nagle_algorithm = True
     #: ``SERVER_SOFTWARE``, and the ``Server`` field when the application
-    #: gives none, as wsgiref had them.
-    server_version = simple_server.WSGIRequestHandler.server_version
-    software_version = simple_server.software_version
+    #: gives none (the server's own answers: 400, 431, ``OPTIONS *``...):
+    #: the software's name without the Python version wsgiref showed.
+    server_version = 'hurtle'
+    software_version = 'hurtle'
 
     def setup(self):
         # Non-blocking for the connection's whole life (_DeadlineSocketIO).
@@ -465,7 +466,7 @@ class _Handler(socketserver.BaseRequestHandler):
             if error.request is not None:
                 self.command, self.path = error.request
             explain = error.explain
-            if error.status == 431:
+            if error.status == 431 and explain.startswith('Request line'):
                 LOG.info('%s: request head over %d bytes, answering 431',
                          self.client_address[0], limit)
                 explain = ('Request line and headers larger than %d bytes.'

@@ -139,7 +139,7 @@ class ForkServer(object):
             try:
                 reply = self._call(request, fd=ready_fd)
             except (ForkServerError, protocol.ProtocolError) as exc:
-                LOG.debug('SO spawned, not forked: %s', exc)
+                LOG.warning('SO spawned, not forked: %s', exc)
                 self._discard()
                 return None
         if not reply.get('ok'):
@@ -190,8 +190,11 @@ class ForkServer(object):
         if self._proc is not None and self._proc.poll() is None:
             return None
         if self._proc is not None:
-            LOG.debug('fork server %d exited with code %s', self._proc.pid,
-                      self._proc.returncode)
+            # Once per death: the server is replaced at most once per
+            # RESTART_INTERVAL, SOs are spawned meanwhile.
+            LOG.warning('SO fork server %d exited with code %s; SOs are '
+                        'spawned until a new one starts', self._proc.pid,
+                        self._proc.returncode)
             self._discard()
         now = time.monotonic()
         if (self._started_at is not None and

@@ -320,6 +320,8 @@ class ForkedSOTest(testtools.TestCase):
         # Within RESTART_INTERVAL of the last start: spawned.
         _url, spawned = self.start('kill-2')
         self.assertSpawned(spawned, 'the fork server failed less than')
+        self.assertIn('SO fork server %d exited with code -9' % server,
+                      self.log.output)
         self.assertTrue(net.so_serves(url, SECRET))
         # Later, a new fork server.
         self.useFixture(fixtures.MonkeyPatch(

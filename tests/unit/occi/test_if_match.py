@@ -115,3 +115,22 @@ class IfMatchTest(test_long_poll.LongPollTest):
         self.update('2')
         self.assertEqual(412, self.req('GET', self.loc,
                                        {'If-Match': tag}).status_code)
+
+    def test_if_none_match_star_makes_put_create_only(self):
+        headers = {'If-None-Match': '*', 'Content-Type': 'text/occi',
+                   'Category': WATCHED_CAT, 'X-OCCI-Attribute': 'x="9"'}
+        resp = self.req('PUT', self.loc, headers)
+        self.assertEqual(412, resp.status_code)
+        self.assertIn('exists', resp.text)
+        self.assertEqual('1', self.value())
+        resp = self.req('PUT', '/watched/new-1', headers)
+        self.assertEqual(201, resp.status_code, resp.text)
+
+    def test_if_none_match_naming_the_current_tag_refuses_a_change(self):
+        tag = self.tag()
+        resp = self.update('2', {'If-None-Match': tag})
+        self.assertEqual(412, resp.status_code)
+        self.assertEqual('1', self.value())
+        resp = self.update('2', {'If-None-Match': '"other"'})
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual('2', self.value())
