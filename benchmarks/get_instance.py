@@ -70,6 +70,18 @@ def _load(url, path, clients, seconds):
     return sum(counts) / (time.perf_counter() - start)
 
 
+def mirror(servers, path):
+    """Make the bare servers answer ``path`` with the SM's own answer to
+    it (status, headers, body; ``Accept: text/plain``)."""
+    conn = http.client.HTTPConnection(
+        urllib.parse.urlsplit(servers.urls['sm']).netloc)
+    conn.request('GET', path, headers={'Accept': 'text/plain'})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    servers.can(path, resp.status, resp.getheaders(), body)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--clients', type=int, default=8)
@@ -89,13 +101,7 @@ def main():
     try:
         for name, path in (('/sample/<id>', '/sample/' + servers.ids[0]),
                            ('/-/', '/-/')):
-            conn = http.client.HTTPConnection(
-                urllib.parse.urlsplit(servers.urls['sm']).netloc)
-            conn.request('GET', path, headers={'Accept': 'text/plain'})
-            resp = conn.getresponse()
-            body = resp.read()
-            conn.close()
-            servers.can(path, resp.status, resp.getheaders(), body)
+            mirror(servers, path)
             sm_rates, bare_rates = [], []
             for _ in range(args.repeats):
                 sm_rates.append(_load(servers.urls['sm'], path,

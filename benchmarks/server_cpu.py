@@ -26,10 +26,8 @@ three share the child process, hence the same load; ``same`` against
 Usage: ``python benchmarks/server_cpu.py [--clients 8] [--seconds 3]``
 """
 import argparse
-import http.client
 import os
 import time
-import urllib.parse
 
 import _harness
 import get_instance
@@ -54,13 +52,7 @@ def main():
     try:
         for name, path in (('/sample/<id>', '/sample/' + servers.ids[0]),
                            ('/-/', '/-/')):
-            conn = http.client.HTTPConnection(
-                urllib.parse.urlsplit(servers.urls['sm']).netloc)
-            conn.request('GET', path, headers={'Accept': 'text/plain'})
-            resp = conn.getresponse()
-            body = resp.read()
-            conn.close()
-            servers.can(path, resp.status, resp.getheaders(), body)
+            get_instance.mirror(servers, path)
             shown = []
             for which in ('sm', 'same', 'stdlib'):
                 cpu, wall = _cpu(pid), time.monotonic()

@@ -53,6 +53,17 @@ def require():
         absent.skip_or_fail(why, HINT)
 
 
+def start_for_class(cls):
+    """For a test class's ``setUpClass``, before its parent's: skip (or
+    fail, see :func:`require`) without RabbitMQ, else start a node as
+    ``cls.rabbit``, stopped after the class's later cleanups (those of
+    the services using it)."""
+    require()
+    cls.rabbit = RabbitMQ()
+    cls.rabbit.setUp()
+    cls.addClassCleanup(cls.rabbit.cleanUp)
+
+
 def _amqp_answers(port):
     """True once the node answers an AMQP 0-9-1 protocol header."""
     try:

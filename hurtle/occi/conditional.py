@@ -88,14 +88,14 @@ def etag(mime_type, headers, body):
     return '"%s"' % digest.hexdigest()
 
 
-def if_none_match(environ):
-    """The entity tags of the request's ``If-None-Match``: a list of
-    quoted tags (a weak ``W/`` prefix dropped: the weak comparison of
-    RFC 7232 3.2), ``['*']``, or None when absent or malformed (then
-    ignored)."""
-    value = environ.get('HTTP_IF_NONE_MATCH')
-    if value is None:
-        return None
+def _tag_list(value, keep_weak):
+    """The entity tags of a conditional field's ``value``: ``['*']``, a
+    list of quoted tags, or None when malformed or empty.
+
+    :param keep_weak: keep a ``W/`` prefix on weak tags (a strong
+        comparison then never matches them) instead of dropping it (the
+        weak comparison of RFC 9110 8.8.3.2).
+    """
     if value.strip() == '*':
         return ['*']
     tags = []
@@ -105,8 +105,18 @@ def if_none_match(environ):
         found = _ENTITY_TAG.match(item)
         if found is None:
             return None
-        tags.append(found.group(1))
+        weak = keep_weak and item.strip().startswith('W/')
+        tags.append(('W/' if weak else '') + found.group(1))
     return tags or None
+
+
+def if_none_match(environ):
+    """The entity tags of the request's ``If-None-Match``: a list of
+    quoted tags (a weak ``W/`` prefix dropped: the weak comparison of
+    RFC 7232 3.2), ``['*']``, or None when absent or malformed (then
+    ignored)."""
+    value = environ.get('HTTP_IF_NONE_MATCH')
+    return None if value is None else _tag_list(value, keep_weak=False)
 
 
 def if_match(environ):
@@ -120,19 +130,8 @@ def if_match(environ):
     value = environ.get('HTTP_IF_MATCH')
     if value is None:
         return None
-    if value.strip() == '*':
-        return ['*']
-    tags = []
-    for item in value.split(','):
-        if not item.strip():
-            continue
-        found = _ENTITY_TAG.match(item)
-        if found is None:
-            tags = []
-            break
-        weak = item.strip().startswith('W/')
-        tags.append(('W/' if weak else '') + found.group(1))
-    if not tags:
+    tags = _tag_list(value, keep_weak=True)
+    if tags is None:
         raise errors.BadRequest(
             'If-Match must be * or a comma-separated list of quoted '
             'entity tags (as sent in ETag), not %r.' % value[:100])

@@ -108,10 +108,7 @@ class HeatOnABusTest(_Case):
 
     @classmethod
     def setUpClass(cls):
-        rabbitmq_fixture.require()
-        cls.rabbit = rabbitmq_fixture.RabbitMQ()
-        cls.rabbit.setUp()
-        cls.addClassCleanup(cls.rabbit.cleanUp)   # after hurtle's
+        rabbitmq_fixture.start_for_class(cls)   # stopped after hurtle
         super().setUpClass()
 
     @classmethod
