@@ -93,16 +93,6 @@ class _Case(hurtle_fixture.HurtleTestCase):
         return polling.poll_until(check, timeout, 0.2,
                                   '%s to reach %s' % (location, wanted))
 
-    def delete(self, location, timeout=TIMEOUT):
-        self.client.delete(location)
-
-        def gone():
-            try:
-                self.client.get(location)
-            except errors.NotFound:
-                return True
-        polling.poll_until(gone, timeout, 0.2, '%s to be gone' % location)
-
 
 class HeatOnABusTest(_Case):
 
@@ -194,7 +184,7 @@ class HeatOnABusTest(_Case):
         self.assertTrue(create_spans)
         self.assertLess(max(create_spans + delete_spans),
                         2 * conditional.STEP)
-        self.delete(location)
+        self.delete_and_wait(self.client, location, TIMEOUT)
         log = _cc_log(self.hurtle.state)
         for state in ('CREATE_IN_PROGRESS', 'CREATE_COMPLETE',
                       'DELETE_COMPLETE'):
@@ -224,7 +214,7 @@ class BusAwayTest(_Case):
         location = self.create()
         self.assertEqual('active', self.wait_state(location,
                                                    {'active', 'failed'}))
-        self.delete(location)
+        self.delete_and_wait(self.client, location, TIMEOUT)
         log = _cc_log(self.hurtle.state)
         warnings = re.findall(r'WARNING hurtle\.cc\.heat_notifications .*',
                               log)

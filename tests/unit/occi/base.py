@@ -156,3 +156,17 @@ class ServedAppTestCase(testtools.TestCase):
         self.assertNotIn('Traceback', resp.text)
         self.assertTrue(resp.text.strip())
         self.assertLess(len(resp.text), 500)
+
+
+def serve_for(test, app, **options):
+    """Serve ``app`` with :func:`hurtle.occi.server.serve_in_thread` on
+    127.0.0.1 for the life of ``test`` (stopped, closed and joined in
+    its cleanup); returns the server."""
+    srv, thread = server.serve_in_thread(app, **options)
+
+    def _stop():
+        srv.shutdown()
+        srv.server_close()
+        thread.join(5)
+    test.addCleanup(_stop)
+    return srv

@@ -24,6 +24,7 @@ import fixtures
 import testtools
 
 from hurtle.occi import server
+from tests.unit.occi import base
 
 BIG = 16 * 1024 * 1024
 
@@ -83,13 +84,7 @@ class ServerIOTest(testtools.TestCase):
             name='hurtle.occi.server', level=logging.DEBUG))
 
     def serve(self, **options):
-        srv, thread = server.serve_in_thread(_app, **options)
-
-        def _stop():
-            srv.shutdown()
-            srv.server_close()
-            thread.join(5)
-        self.addCleanup(_stop)
+        srv = base.serve_for(self, _app, **options)
         self.srv = srv
         return srv.server_port
 

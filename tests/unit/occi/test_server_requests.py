@@ -21,9 +21,9 @@ import sys
 import fixtures
 import testtools
 
-from hurtle.occi import server
 from hurtle.wsgi import urlmap
 from tests import net
+from tests.unit.occi import base
 
 
 class _Recorder(object):
@@ -140,13 +140,7 @@ class ServerCase(testtools.TestCase):
         self.app = _Recorder()
 
     def serve(self, app=None, **options):
-        srv, thread = server.serve_in_thread(app or self.app, **options)
-
-        def _stop():
-            srv.shutdown()
-            srv.server_close()
-            thread.join(5)
-        self.addCleanup(_stop)
+        srv = base.serve_for(self, app or self.app, **options)
         self.port = srv.server_port
         return srv
 

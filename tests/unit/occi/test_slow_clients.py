@@ -84,13 +84,7 @@ class ServerTest(testtools.TestCase):
     def serve(self, **options):
         app, _back = base.make_app(broken=False)
         self.app = app
-        srv, thread = server.serve_in_thread(app, **options)
-
-        def _stop():
-            srv.shutdown()
-            srv.server_close()
-            thread.join(5)
-        self.addCleanup(_stop)
+        srv = base.serve_for(self, app, **options)
         self.port = srv.server_port
         self.base = 'http://127.0.0.1:%d' % self.port
         return srv
