@@ -23,7 +23,8 @@ style and passes each value through its column type's result processor
 (JSON decoding, dates, ...), as Core would.
 
 On a SQLite file, the selects of one engine keep their own idle DBAPI
-connections (:class:`IdleConnections`, at most :data:`MAX_IDLE`): the
+connections (:class:`IdleConnections`: one kept by each thread that read,
+and at most :data:`MAX_IDLE` more shared): the
 pool's checkout and return (its events, the reset on return, the
 overflow connections it closes and opens again when more than its
 ``pool_size`` threads read at once, each open running the engine's
@@ -32,6 +33,13 @@ itself. Each connection is made by the engine's pool and detached from
 it, so it is configured as any other. PostgreSQL (and in-memory SQLite,
 whose pool gives each thread its own database) keeps going through the
 engine's pool.
+
+Each thread first reuses the connection it read with last: with eight
+server threads reading at once, taking connections from one shared list
+(a lock and a list under it, twice per read, and connections moving from
+thread to thread) cost as much again as the read itself (a user mixin
+read: 36-49 against 18-25 µs of wall time per read on 2 cores,
+``benchmarks/get_instance.py``'s ``GET /-/``).
 """
 import collections
 import os
@@ -59,15 +67,17 @@ class IdleConnections(object):
     :class:`PreparedSelect` objects; :func:`idle_connections` gives the
     engine's one.
 
-    * :meth:`get` gives an idle connection, or a new one made by the
-      engine's pool and detached from it (the engine's ``connect``
-      events applied);
-    * :meth:`put` keeps it for the next read, unless ``limit`` are idle
-      already or the engine was disposed since it was handed out (it is
-      closed then);
+    * :meth:`get` gives the calling thread's own idle connection, else
+      a shared idle one, else a new one made by the engine's pool and
+      detached from it (the engine's ``connect`` events applied);
+    * :meth:`put` keeps it as the calling thread's own if the thread
+      holds none, else as a shared one unless ``limit`` are idle already;
+      a connection handed out before the engine was disposed is closed;
     * fork-safe: a connection made in another process is dropped, never
       used (nor closed) in this one;
-    * ``engine.dispose()`` closes the idle ones.
+    * ``engine.dispose()`` closes the shared idle ones; a thread's own
+      is closed at that thread's next :meth:`get`, or with the thread
+      (the DBAPI connection closes when collected).
 
     :param engine: a SQLAlchemy ``Engine`` on a SQLite file.
     :param limit: most idle connections kept (int).
@@ -78,6 +88,7 @@ class IdleConnections(object):
         self.limit = int(limit)
         self._lock = threading.Lock()
         self._idle = []             # [(pid, generation, connection)]
+        self._own = threading.local()   # .held: (pid, generation, conn)
         self._generation = 0
         #: Connections made so far (diagnostics and tests).
         self.made = 0
@@ -85,8 +96,14 @@ class IdleConnections(object):
 
     @property
     def idle(self):
-        """Connections idle now (int)."""
-        return len(self._idle)
+        """Connections idle now: the shared ones and the calling thread's
+        own (int)."""
+        return len(self._idle) + (self.own() is not None)
+
+    def own(self):
+        """The calling thread's own idle DBAPI connection, or None."""
+        held = getattr(self._own, 'held', None)
+        return held[2] if held is not None else None
 
     def get(self):
         """``(connection, generation)``: a DBAPI connection for one read,
@@ -96,6 +113,16 @@ class IdleConnections(object):
             made.
         """
         pid = os.getpid()
+        held = getattr(self._own, 'held', None)
+        if held is not None:
+            self._own.held = None
+            made_in, generation, connection = held
+            if made_in != pid:
+                _INHERITED.append(connection)
+            elif generation != self._generation:
+                connection.close()
+            else:
+                return connection, generation
         with self._lock:
             while self._idle:
                 made_in, generation, connection = self._idle.pop()
@@ -119,6 +146,10 @@ class IdleConnections(object):
         except Exception:
             connection.close()
             return
+        if generation == self._generation and \
+                getattr(self._own, 'held', None) is None:
+            self._own.held = (os.getpid(), generation, connection)
+            return
         with self._lock:
             if generation == self._generation and \
                     len(self._idle) < self.limit:
@@ -131,6 +162,10 @@ class IdleConnections(object):
         with self._lock:
             self._generation += 1
             idle, self._idle = self._idle, []
+        held = getattr(self._own, 'held', None)
+        if held is not None:
+            self._own.held = None
+            idle.append(held)
         for made_in, _generation, connection in idle:
             if made_in == pid:
                 connection.close()

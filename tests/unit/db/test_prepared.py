@@ -16,6 +16,7 @@ import datetime
 import os
 import sqlite3
 import threading
+import time
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -117,8 +118,8 @@ class PreparedSelectTest(testscenarios.WithScenarios, testtools.TestCase):
 
 class IdleConnectionsTest(testtools.TestCase):
     """On a SQLite file the prepared selects keep their own idle
-    connections: reused, bounded, dropped across a fork, closed when the
-    engine is disposed."""
+    connections: reused (first the thread's own), bounded, dropped across
+    a fork, closed when the engine is disposed."""
 
     def setUp(self):
         super().setUp()
@@ -164,7 +165,9 @@ class IdleConnectionsTest(testtools.TestCase):
         taken = [self.idle.get() for _ in range(prepared.MAX_IDLE + 5)]
         for connection, generation in taken:
             self.idle.put(connection, generation)
-        self.assertEqual(prepared.MAX_IDLE, self.idle.idle)
+        # The thread's own, and MAX_IDLE shared.
+        self.assertIs(taken[0][0], self.idle.own())
+        self.assertEqual(prepared.MAX_IDLE + 1, self.idle.idle)
         # The ones over the limit were closed.
         self.assertRaises(sqlite3.ProgrammingError,
                           taken[-1][0].execute, 'SELECT 1')
@@ -187,12 +190,68 @@ class IdleConnectionsTest(testtools.TestCase):
             thread.join()
         self.assertEqual([], errors)
         self.assertLessEqual(self.idle.made - made, 8)
-        self.assertLessEqual(self.idle.idle, prepared.MAX_IDLE)
+        self.assertLessEqual(self.idle.idle, prepared.MAX_IDLE + 1)
+
+    def test_each_thread_reads_with_its_own_connection(self):
+        self.select.one_or_none(i='i0')
+        mine = self.idle.own()
+        self.assertIsNotNone(mine)
+        seen = {}
+        ready = threading.Barrier(2)
+
+        def read(name):
+            # Both read while both hold their own connection.
+            self.select.one_or_none(i='i0')
+            ready.wait()
+            for _ in range(20):
+                self.select.one_or_none(i='i0')
+                seen.setdefault(name, set()).add(id(self.idle.own()))
+            ready.wait()
+        threads = [threading.Thread(target=read, args=(n,))
+                   for n in ('a', 'b')]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Each kept one connection of its own, not this thread's.
+        self.assertEqual(1, len(seen['a']))
+        self.assertEqual(1, len(seen['b']))
+        self.assertNotEqual(seen['a'], seen['b'])
+        self.assertNotIn(id(mine), seen['a'] | seen['b'])
+        for _ in range(5):
+            self.select.one_or_none(i='i0')
+            self.assertIs(mine, self.idle.own())
+
+    def test_a_threads_own_is_closed_at_its_next_read_after_dispose(self):
+        other = {}
+        go = threading.Event()
+        done = threading.Event()
+
+        def read():
+            self.select.one_or_none(i='i0')
+            other['before'] = self.idle.own()
+            go.wait(10)
+            other['state'] = self.select.one_or_none(i='i0').state
+            other['after'] = self.idle.own()
+            done.set()
+        thread = threading.Thread(target=read)
+        thread.start()
+        while 'before' not in other:
+            time.sleep(0.01)
+        self.engine.dispose()
+        # Still open: only its thread uses it.
+        self.assertEqual(1, other['before'].execute('SELECT 1').fetchone()[0])
+        go.set()
+        thread.join()
+        self.assertEqual('active', other['state'])
+        self.assertIsNot(other['before'], other['after'])
+        self.assertRaises(sqlite3.ProgrammingError,
+                          other['before'].execute, 'SELECT 1')
 
     def test_a_connection_of_the_parent_is_not_used_after_fork(self):
         self.select.one_or_none(i='i0')
         self.assertEqual(1, self.idle.idle)
-        parent_connection = self.idle._idle[-1][2]
+        parent_connection = self.idle.own()
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:    # pragma: no cover - the child reports by its pipe
@@ -201,7 +260,7 @@ class IdleConnectionsTest(testtools.TestCase):
                 state = self.select.one_or_none(i='i0').state
                 ok = (state == 'active' and self.idle.made == made + 1 and
                       parent_connection in prepared._INHERITED and
-                      self.idle._idle[-1][2] is not parent_connection)
+                      self.idle.own() is not parent_connection)
                 os.write(write, b'ok' if ok else b'bad')
             finally:
                 os._exit(0)
@@ -212,7 +271,7 @@ class IdleConnectionsTest(testtools.TestCase):
         self.assertEqual(b'ok', answer)
         # The parent's connection still works in the parent.
         self.assertEqual('active', self.select.one_or_none(i='i0').state)
-        self.assertIs(parent_connection, self.idle._idle[-1][2])
+        self.assertIs(parent_connection, self.idle.own())
 
     def test_dispose_closes_the_idle_ones(self):
         connection, first = self.idle.get()
@@ -244,7 +303,7 @@ class IdleConnectionsTest(testtools.TestCase):
 
     def test_a_lost_connection_is_not_kept(self):
         self.select.one_or_none(i='i0')
-        self.idle._idle[-1][2].close()
+        self.idle.own().close()
         # The closed connection fails (a disconnect for the dialect) and
         # is dropped; the next read makes a new one.
         self.assertRaises(sa_exc.DBAPIError, self.select.all, i='i0')
