@@ -23,8 +23,8 @@ style and passes each value through its column type's result processor
 (JSON decoding, dates, ...), as Core would.
 
 On a SQLite file, the selects of one engine keep their own idle DBAPI
-connections (:class:`IdleConnections`: one kept by each thread that read,
-and at most :data:`MAX_IDLE` more shared): the
+connections (:class:`IdleConnections`: one kept by each of at most
+:data:`MAX_IDLE` threads that read, and at most as many more shared): the
 pool's checkout and return (its events, the reset on return, the
 overflow connections it closes and opens again when more than its
 ``pool_size`` threads read at once, each open running the engine's
@@ -50,15 +50,16 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import pool as sa_pool
 
-#: Most idle connections :class:`IdleConnections` keeps per engine (the
-#: size of SQLAlchemy's default pool with its overflow: 5 + 10).
+#: Most threads :class:`IdleConnections` keeps an own idle connection
+#: for, and most shared idle connections it keeps, per engine (the size of
+#: SQLAlchemy's default pool with its overflow: 5 + 10).
 MAX_IDLE = 15
 
 _IDLE_LOCK = threading.Lock()
 _IDLE = weakref.WeakKeyDictionary()     # engine -> IdleConnections
 #: Connections made by another process (before a fork): never used nor
 #: closed here (closing could disturb the maker's SQLite locks); at most
-#: MAX_IDLE per engine and fork.
+#: twice MAX_IDLE per engine and fork.
 _INHERITED = []
 
 
@@ -71,16 +72,17 @@ class IdleConnections(object):
       a shared idle one, else a new one made by the engine's pool and
       detached from it (the engine's ``connect`` events applied);
     * :meth:`put` keeps it as the calling thread's own if the thread
-      holds none, else as a shared one unless ``limit`` are idle already;
-      a connection handed out before the engine was disposed is closed;
+      holds none (at most ``limit`` threads hold one: those of threads
+      that ended are closed to make room), else as a shared one unless
+      ``limit`` are shared already (it is closed then); a connection
+      handed out before the engine was disposed is closed;
     * fork-safe: a connection made in another process is dropped, never
       used (nor closed) in this one;
-    * ``engine.dispose()`` closes the shared idle ones; a thread's own
-      is closed at that thread's next :meth:`get`, or with the thread
-      (the DBAPI connection closes when collected).
+    * ``engine.dispose()`` closes every idle one, threads' own included.
 
     :param engine: a SQLAlchemy ``Engine`` on a SQLite file.
-    :param limit: most idle connections kept (int).
+    :param limit: most threads holding their own idle connection, and
+        most shared idle connections (int).
     """
 
     def __init__(self, engine, limit=MAX_IDLE):
@@ -88,7 +90,11 @@ class IdleConnections(object):
         self.limit = int(limit)
         self._lock = threading.Lock()
         self._idle = []             # [(pid, generation, connection)]
-        self._own = threading.local()   # .held: (pid, generation, conn)
+        # thread ident -> (thread, pid, generation, connection); taken
+        # and given back without the lock (one dict operation each, atomic
+        # under the GIL): only the thread of that ident touches its entry,
+        # but for pruning and dispose, which take it out first.
+        self._own = {}
         self._generation = 0
         #: Connections made so far (diagnostics and tests).
         self.made = 0
@@ -96,14 +102,13 @@ class IdleConnections(object):
 
     @property
     def idle(self):
-        """Connections idle now: the shared ones and the calling thread's
-        own (int)."""
-        return len(self._idle) + (self.own() is not None)
+        """Connections idle now: shared, and threads' own (int)."""
+        return len(self._idle) + len(self._own)
 
     def own(self):
         """The calling thread's own idle DBAPI connection, or None."""
-        held = getattr(self._own, 'held', None)
-        return held[2] if held is not None else None
+        held = self._own.get(threading.get_ident())
+        return held[3] if held is not None else None
 
     def get(self):
         """``(connection, generation)``: a DBAPI connection for one read,
@@ -113,16 +118,12 @@ class IdleConnections(object):
             made.
         """
         pid = os.getpid()
-        held = getattr(self._own, 'held', None)
+        held = self._own.pop(threading.get_ident(), None)
         if held is not None:
-            self._own.held = None
-            made_in, generation, connection = held
-            if made_in != pid:
-                _INHERITED.append(connection)
-            elif generation != self._generation:
-                connection.close()
-            else:
+            _thread, made_in, generation, connection = held
+            if made_in == pid and generation == self._generation:
                 return connection, generation
+            _drop(made_in, connection)
         with self._lock:
             while self._idle:
                 made_in, generation, connection = self._idle.pop()
@@ -146,31 +147,59 @@ class IdleConnections(object):
         except Exception:
             connection.close()
             return
-        if generation == self._generation and \
-                getattr(self._own, 'held', None) is None:
-            self._own.held = (os.getpid(), generation, connection)
+        ident = threading.get_ident()
+        entry = (threading.current_thread(), os.getpid(), generation,
+                 connection)
+        if generation == self._generation and ident not in self._own \
+                and len(self._own) < self.limit:
+            self._own[ident] = entry
             return
+        ended = []
         with self._lock:
-            if generation == self._generation and \
-                    len(self._idle) < self.limit:
-                self._idle.append((os.getpid(), generation, connection))
-                return
-        connection.close()
+            if generation == self._generation:
+                if ident not in self._own:
+                    ended = self._take_ended()
+                    if len(self._own) < self.limit:
+                        self._own[ident] = entry
+                        connection = None
+                if connection is not None and len(self._idle) < self.limit:
+                    self._idle.append(entry[1:])
+                    connection = None
+        for _thread, made_in, _generation, old in ended:
+            _drop(made_in, old)
+        if connection is not None:
+            connection.close()
+
+    def _take_ended(self):
+        """Take out the own connections of threads that ended (under the
+        lock); they are the caller's to drop."""
+        ended = []
+        for ident, held in list(self._own.items()):
+            if not held[0].is_alive():
+                taken = self._own.pop(ident, None)
+                if taken is not None:
+                    ended.append(taken)
+        return ended
 
     def _disposed(self, engine):
-        pid = os.getpid()
         with self._lock:
             self._generation += 1
             idle, self._idle = self._idle, []
-        held = getattr(self._own, 'held', None)
-        if held is not None:
-            self._own.held = None
-            idle.append(held)
+            for ident in list(self._own):
+                held = self._own.pop(ident, None)
+                if held is not None:
+                    idle.append(held[1:])
         for made_in, _generation, connection in idle:
-            if made_in == pid:
-                connection.close()
-            else:
-                _INHERITED.append(connection)
+            _drop(made_in, connection)
+
+
+def _drop(made_in, connection):
+    """Close ``connection``, or keep it unused if another process (before
+    a fork) made it."""
+    if made_in == os.getpid():
+        connection.close()
+    else:
+        _INHERITED.append(connection)
 
 
 def idle_connections(engine):

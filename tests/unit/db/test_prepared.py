@@ -190,7 +190,7 @@ class IdleConnectionsTest(testtools.TestCase):
             thread.join()
         self.assertEqual([], errors)
         self.assertLessEqual(self.idle.made - made, 8)
-        self.assertLessEqual(self.idle.idle, prepared.MAX_IDLE + 1)
+        self.assertLessEqual(self.idle.idle, 2 * prepared.MAX_IDLE)
 
     def test_each_thread_reads_with_its_own_connection(self):
         self.select.one_or_none(i='i0')
@@ -222,10 +222,9 @@ class IdleConnectionsTest(testtools.TestCase):
             self.select.one_or_none(i='i0')
             self.assertIs(mine, self.idle.own())
 
-    def test_a_threads_own_is_closed_at_its_next_read_after_dispose(self):
+    def test_dispose_closes_other_threads_own_too(self):
         other = {}
         go = threading.Event()
-        done = threading.Event()
 
         def read():
             self.select.one_or_none(i='i0')
@@ -233,20 +232,74 @@ class IdleConnectionsTest(testtools.TestCase):
             go.wait(10)
             other['state'] = self.select.one_or_none(i='i0').state
             other['after'] = self.idle.own()
-            done.set()
         thread = threading.Thread(target=read)
         thread.start()
         while 'before' not in other:
             time.sleep(0.01)
         self.engine.dispose()
-        # Still open: only its thread uses it.
-        self.assertEqual(1, other['before'].execute('SELECT 1').fetchone()[0])
-        go.set()
-        thread.join()
-        self.assertEqual('active', other['state'])
-        self.assertIsNot(other['before'], other['after'])
         self.assertRaises(sqlite3.ProgrammingError,
                           other['before'].execute, 'SELECT 1')
+        go.set()
+        thread.join()
+        # Its next read made a new one, kept as its own.
+        self.assertEqual('active', other['state'])
+        self.assertIsNot(other['before'], other['after'])
+        self.assertEqual(1, other['after'].execute('SELECT 1').fetchone()[0])
+
+    def test_own_connections_are_bounded_and_ended_threads_give_theirs_up(
+            self):
+        idle = prepared.IdleConnections(self.engine, limit=2)
+        kept = []
+        together = threading.Barrier(3)
+
+        def read_once():
+            connection, generation = idle.get()
+            kept.append(connection)
+            together.wait(10)       # all three hold one at once
+            idle.put(connection, generation)
+            together.wait(10)
+        threads = [threading.Thread(target=read_once) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Two kept as their threads' own (the limit), one shared.
+        self.assertEqual(2, len(idle._own))
+        self.assertEqual(1, len(idle._idle))
+        # A live thread's read takes the shared one; handing it back, it
+        # makes room among the ended threads' own: those are closed.
+        connection, generation = idle.get()
+        self.assertIn(connection, kept)
+        idle.put(connection, generation)
+        self.assertIs(connection, idle.own())
+        self.assertEqual(1, idle.idle)
+        for other in kept:
+            if other is not connection:
+                self.assertRaises(sqlite3.ProgrammingError,
+                                  other.execute, 'SELECT 1')
+
+    def test_threads_coming_and_going_do_not_pile_up_connections(self):
+        # Server threads end and new ones start: the open files stay
+        # bounded by the idle limits (a SQLite connection in WAL mode
+        # holds 3: the database, its -wal and -shm files).
+        idle = prepared.IdleConnections(self.engine, limit=3)
+        select = prepared.PreparedSelect(self.engine, sa.select(
+            TABLE.state).where(TABLE.id == sa.bindparam('i')))
+        select._idle = idle
+
+        def open_files():
+            return len(os.listdir('/proc/self/fd'))
+        before = open_files()
+        for _ in range(8):
+            threads = [threading.Thread(
+                target=lambda: [select.one_or_none(i='i0')
+                                for _ in range(5)]) for _ in range(10)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self.assertLessEqual(idle.idle, 6)
+            self.assertLessEqual(open_files(), before + 3 * 6)
 
     def test_a_connection_of_the_parent_is_not_used_after_fork(self):
         self.select.one_or_none(i='i0')
