@@ -166,15 +166,23 @@ class _Context(entities.EntityEngine):
         return self.respond(201, 'locations', [loc],
                             headers=[('Location', loc)])
 
+    @classmethod
+    def methods(cls):
+        """The methods this handler class answers (sorted upper-case
+        names: each has a ``do_<method>``), for ``Allow``."""
+        return sorted(name[3:].upper() for name in dir(cls)
+                      if name.startswith('do_'))
+
     def handle(self, method, key):
         func = getattr(self, 'do_' + method.lower(), None)
         if func is None:
-            allowed = sorted(name[3:].upper() for name in dir(self)
-                             if name.startswith('do_'))
             raise errors.MethodNotAllowed(
                 'Method %s not allowed on %s.' % (method, key),
-                headers=[('Allow', ', '.join(allowed))])
+                headers=[('Allow', ', '.join(self.methods()))])
         environ = self.req.environ
+        if method == 'OPTIONS':
+            # RFC 9110 13.2.1: preconditions do not apply to OPTIONS.
+            return func(key)
         if 'HTTP_IF_MATCH' in environ:
             conditional.check_if_match(
                 environ, lambda: self.current_tag(method, key))
@@ -183,6 +191,21 @@ class _Context(entities.EntityEngine):
             conditional.check_if_none_match(
                 environ, lambda: self.current_tag(method, key))
         return func(key)
+
+    def do_options(self, key):
+        """OPTIONS (RFC 9110 9.3.7): ``200`` without a body, ``Allow``
+        naming the methods ``key`` answers (:meth:`allowed`).
+
+        :raises NotFound: nothing at ``key`` (as for GET).
+        :raises Forbidden: a backend refuses the caller (as for GET).
+        """
+        return 200, [('Allow', ', '.join(self.allowed(key)))], ''
+
+    def allowed(self, key):
+        """The methods ``key`` answers (sorted upper-case names), after
+        the checks a GET of ``key`` makes; here all of :meth:`methods`
+        (the query interface always exists)."""
+        return self.methods()
 
     def current_tag(self, method, key):
         """The ``ETag`` a GET of ``key`` would answer now, for ``If-Match``
@@ -464,6 +487,25 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         return self.respond(status, what, items, *args,
                             headers=[('Link', '<%s>; rel="next"' % url)],
                             next_url=url)
+
+    def allowed(self, key):
+        """The methods of the collection at ``key`` (``PUT`` on mixin
+        collections only), after GET's checks.
+
+        :raises NotFound: no collection at ``key`` (as for GET).
+        :raises Forbidden: a backend refuses the listing.
+        """
+        cat = self.category(key)
+        if cat is not None and repr(cat) == 'kind':
+            self.authorize_listing(key, [])
+        else:
+            members = self.members(key)
+            if cat is None and not members and key != '/':
+                raise errors.NotFound('No collection at %s.' % key)
+            self.authorize_listing(key, members)
+        if cat is not None and repr(cat) == 'mixin':
+            return self.methods()
+        return [method for method in self.methods() if method != 'PUT']
 
     def _get_kind(self, key, kind, limit, marker):
         """GET of a kind's collection without filters: the store selects
@@ -796,6 +838,15 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
                               min(wait, ticket.max_wait))
 
     do_head = do_get
+
+    def allowed(self, key):
+        """The methods of entity ``key``, after GET's checks (its
+        backends' ``retrieve``).
+
+        :raises NotFound: no such entity.
+        """
+        self.retrieve(self.entity_or_404(key))
+        return self.methods()
 
     def current_tag(self, method, key):
         """The ``ETag`` of entity ``key`` as a GET with this request's

@@ -269,6 +269,35 @@ class TestTargets(ServerCase):
                          (code, fields['connection'], body))
         self.assertEqual([], self.app.environs)
 
+    def test_options_asterisk_checks_the_host_as_the_application(self):
+        # An invalid Host is the 400 an OCCI application answers for it
+        # (trial findings: OPTIONS * was 200 whatever Host said).
+        self.serve()
+        for host in (b'bad host!', b'h:99999', b'a..b', b'x' * 300):
+            code, fields, body = _split(self.raw(
+                b'OPTIONS * HTTP/1.1\r\nHost: %s\r\n\r\n' % host))
+            self.assertEqual((400, 'close'), (code, fields['connection']),
+                             host)
+            self.assertIn(b'Invalid Host header', body)
+        # HTTP/1.0 may leave Host out
+        code, _fields, _body = _split(self.raw(b'OPTIONS * HTTP/1.0\r\n\r\n'))
+        self.assertEqual(200, code)
+        self.assertEqual([], self.app.environs)
+
+    def test_options_asterisk_runs_the_host_check(self):
+        from hurtle.occi import hosts
+        self.serve(host_check=hosts.HostGuard(option='[sm] allowed_hosts'))
+        code, _fields, body = _split(self.raw(
+            b'OPTIONS * HTTP/1.1\r\nHost: rebound.example:80\r\n\r\n'))
+        self.assertEqual(400, code)
+        self.assertIn(b'[sm] allowed_hosts', body)
+        for host in (b'127.0.0.1:8888', b'localhost'):
+            code, _fields, body = _split(self.raw(
+                b'OPTIONS * HTTP/1.1\r\nHost: %s\r\n'
+                b'Connection: close\r\n\r\n' % host))
+            self.assertEqual((200, b''), (code, body), host)
+        self.assertEqual([], self.app.environs)
+
     def test_repeated_slashes_are_collapsed_by_urlmap(self):
         # GET // is GET / (as Paste's urlmap had it): an empty path
         # segment names nothing else here.

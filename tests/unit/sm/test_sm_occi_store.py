@@ -17,6 +17,7 @@ across an SM restart; mixins are per project; [sm] public_url and
 No CC runs (instances fail in ``initialise``): these are the SM API's
 own records.
 """
+import http.client
 import urllib.parse
 
 import requests
@@ -211,7 +212,7 @@ class DNSRebindingTest(testtools.TestCase):
 
     def test_a_foreign_name_is_refused_and_nothing_is_stored(self):
         port = self.sm.url.split(':')[2].split('/')[0]
-        for method in ('GET', 'POST'):
+        for method in ('GET', 'POST', 'OPTIONS'):
             resp = requests.request(
                 method, self.sm.url + 'svc/',
                 headers={'Host': 'rebound.example:%s' % port,
@@ -223,6 +224,19 @@ class DNSRebindingTest(testtools.TestCase):
         self.assertEqual([], self.sm.client.list('/svc/'))
         self.assertEqual(201, self.post('localhost:%s' % port).status_code)
         self.assertEqual(1, len(self.sm.client.list('/svc/')))
+
+    def test_options_asterisk_is_guarded_too(self):
+        port = self.sm.url.split(':')[2].split('/')[0]
+        for host, code in (('rebound.example:%s' % port, 400),
+                           ('localhost:%s' % port, 200)):
+            conn = http.client.HTTPConnection('127.0.0.1', int(port),
+                                              timeout=10)
+            self.addCleanup(conn.close)
+            conn.request('OPTIONS', '*', headers={'Host': host})
+            resp = conn.getresponse()
+            self.assertEqual(code, resp.status, host)
+            if code == 400:
+                self.assertIn(b'[sm] allowed_hosts', resp.read())
 
     def test_allowed_hosts_lets_a_name_through(self):
         self.sm.conf.set_override('allowed_hosts', ['sm.internal'],
