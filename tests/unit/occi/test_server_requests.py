@@ -198,6 +198,8 @@ class TestRefusedHeads(ServerCase):
         (b'GET sample/ HTTP/1.1\r\nHost: h\r\n\r\n', 400,
          b'starting with "/"'),
         (b'GET * HTTP/1.1\r\nHost: h\r\n\r\n', 400, b'OPTIONS only'),
+        (b'\r\n' * 9 + b'GET / HTTP/1.1\r\nHost: h\r\n\r\n', 400,
+         b'More than 8 empty lines'),
     )
 
     def test_each_refusal(self):
@@ -215,6 +217,18 @@ class TestRefusedHeads(ServerCase):
             # No Python version for a scanner to match.
             self.assertEqual('hurtle', fields['server'])
         self.assertEqual([], self.app.environs)
+
+    def test_empty_lines_before_a_request_are_skipped(self):
+        # RFC 9112 2.2, before the first request of a connection and
+        # between requests on a kept-alive one.
+        self.serve()
+        answer = self.raw(b'\r\n\r\n\r\nGET /a HTTP/1.1\r\nHost: h\r\n'
+                          b'\r\n\r\n\n'
+                          b'GET /b HTTP/1.1\r\nHost: h\r\n'
+                          b'Connection: close\r\n\r\n')
+        self.assertEqual(2, answer.count(b'HTTP/1.1 200 '), answer)
+        self.assertEqual(['/a', '/b'],
+                         [e['PATH_INFO'] for e in self.app.environs])
 
     def test_refusals_are_logged_without_the_query(self):
         self.serve()
