@@ -99,6 +99,17 @@ def check_mixin_id(cat):
                                 'characters.')
 
 
+def _origin(parts):
+    """``(scheme, host, port)`` of a split URL, lower-cased, the port
+    the scheme's default when absent.
+
+    :raises ValueError: an invalid port.
+    """
+    scheme = parts.scheme.lower()
+    port = parts.port or {'http': 80, 'https': 443}.get(scheme)
+    return scheme, (parts.hostname or '').rstrip('.'), port
+
+
 class _Context(entities.EntityEngine):
     """Shared helpers of the three handlers (mixed into PySSF's): request
     parsing and responses; the entity engine is
@@ -276,13 +287,18 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
         """Define user mixins (GFD.185 3.4.1), all or none.
 
         :raises BadRequest: not a mixin, bad scheme/term/title, location
-            missing, escaping the root, or equal to, inside or around a
+            missing, an absolute URL of another service (another
+            scheme, host or port than this service's, or outside its
+            path), escaping the root, or equal to, inside or around a
             kind's location.
         :raises Conflict: the category or location is in use.
-        :raises Forbidden: past the per-project limit.
+        :raises Forbidden: past the per-project limit; the scheme is one
+            of the provider's (:meth:`Registry.provider_schemes`: a user
+            mixin must not pass for a provider's category).
         """
         new = []
         visible = registry.get_categories(extras)
+        provider = registry.provider_schemes()
         for cat in data.categories:
             if cat.get('class', 'mixin') != 'mixin':
                 raise errors.BadRequest('Only mixins can be defined by '
@@ -290,7 +306,7 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             check_mixin_id(cat)
             if not cat.get('location'):
                 raise errors.BadRequest('A user mixin needs a location.')
-            loc = normalise_location(self.key_of(cat['location']))
+            loc = normalise_location(self._own_location(cat['location']))
             for item in visible + new:
                 if item.scheme == cat['scheme'] and \
                         item.term == cat['term']:
@@ -307,6 +323,11 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
                     raise errors.BadRequest(
                         'Mixin location %s would nest with the location %s '
                         'of kind %s.' % (loc, where, item))
+            # (after the 409 of a category that exists: GFD.185 3.4.1)
+            if cat['scheme'].lower() in provider:
+                raise errors.Forbidden(
+                    'Scheme %s is the provider\'s: define mixins in a '
+                    'scheme of your own.' % cat['scheme'])
             related = [self.resolve(renderings.split_category_id(r))
                        for r in cat.get('rel', [])]
             mixin = core_model.Mixin(cat['scheme'], cat['term'],
@@ -316,6 +337,31 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             new.append(mixin)
         registry.add_user_mixins(new, extras)
         return self.ok()
+
+    def _own_location(self, location):
+        """The path of a user mixin's ``location`` (:meth:`key_of`).
+
+        :raises BadRequest: an absolute URL that is not on this service:
+            its scheme, host or port differ from those of the request's
+            base URL (``public_url`` when set), or its path is outside
+            the base URL's path.
+        """
+        location = location.strip()
+        given = urllib.parse.urlsplit(location)
+        if given.scheme:
+            own = urllib.parse.urlsplit(self.req.hostname)
+            prefix = self.req.prefix
+            try:
+                same = _origin(given) == _origin(own)
+            except ValueError:
+                same = False
+            path = urllib.parse.unquote(given.path)
+            if not same or (prefix and not path.startswith(prefix + '/')):
+                raise errors.BadRequest(
+                    'Mixin location %s is not on this service: give a '
+                    'path, or a URL under %s.'
+                    % (location[:80], self.req.hostname))
+        return self.key_of(location)
 
     def do_delete(self, key):
         data = self.data()

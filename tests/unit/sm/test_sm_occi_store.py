@@ -140,6 +140,18 @@ class TestOCCIChangesPersist(testtools.TestCase):
         self.assertEqual(200, self.define().status_code)
         self.assertEqual([], self.members())
 
+    def test_no_mixin_in_the_sms_own_scheme(self):
+        # A user mixin must not shadow the service kinds (trial findings).
+        resp = requests.post(self.url + '-/', headers=dict(
+            self.client.headers, **{
+                'Content-Type': 'text/occi',
+                'Category': 'svc2; scheme="%s"; class="mixin"; '
+                            'location="/svc2/"' % KIND.scheme}),
+            timeout=10)
+        self.assertEqual(403, resp.status_code, resp.text)
+        self.assertIn(KIND.scheme, resp.text)
+        self.assertNotIn('svc2', [c.term for c in self.client.query()])
+
     def test_mixins_are_per_project(self):
         other = occi_client.OCCIClient(
             self.url, headers={'X-Project-Id': 'p2'}, retries=0)
