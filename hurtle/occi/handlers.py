@@ -344,7 +344,8 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
         :raises BadRequest: an absolute URL that is not on this service:
             its scheme, host or port differ from those of the request's
             base URL (``public_url`` when set), or its path is outside
-            the base URL's path.
+            the base URL's path; or one with user information, a query
+            or a fragment.
         """
         location = location.strip()
         given = urllib.parse.urlsplit(location)
@@ -352,7 +353,9 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             own = urllib.parse.urlsplit(self.req.hostname)
             prefix = self.req.prefix
             try:
-                same = _origin(given) == _origin(own)
+                same = _origin(given) == _origin(own) and \
+                    given.username is None and not given.query and \
+                    not given.fragment
             except ValueError:
                 same = False
             path = urllib.parse.unquote(given.path)

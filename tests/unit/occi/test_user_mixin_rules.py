@@ -124,7 +124,9 @@ class TestMixinRules(base.ServedAppTestCase):
                     'https://127.0.0.1:%d/x/' % port,
                     'http://127.0.0.1:1/x/',
                     'http://127.0.0.1:99999/x/',
-                    'ftp://127.0.0.1:%d/x/' % port):
+                    'ftp://127.0.0.1:%d/x/' % port,
+                    'http://user@127.0.0.1:%d/x/' % port,
+                    self.base + '/x/?a=b', self.base + '/x/#f'):
             resp = self.define('m', loc)
             self.assertError(resp, 400)
             self.assertIn('not on this service', resp.text)
