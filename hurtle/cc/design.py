@@ -34,7 +34,8 @@ checks ``hurtle.service.type``.
 
 * ``GET /service/`` lists them, ``GET /service/<term>`` shows one (404
   with a message naming the sources for an unknown term).
-* Every other method answers 405 with ``Allow: GET, HEAD``.
+* ``OPTIONS`` answers ``Allow: GET, HEAD, OPTIONS``; every other
+  method answers 405 with that ``Allow``.
 * Callers need ``hurtle:service:get`` (:mod:`hurtle.policy`: admins,
   i.e. the SM's service user, and SOs authenticated by their secret,
   :mod:`hurtle.cc.so_auth`), else 403.
@@ -53,6 +54,7 @@ from hurtle import conf as hurtle_conf
 from hurtle.conf import service_credentials
 from hurtle.conf import types as conf_types
 from hurtle import manifest as manifest_mod
+from hurtle.occi import app as occi_app
 from hurtle.occi import categories
 from hurtle.occi import errors
 from hurtle.occi import registry
@@ -62,8 +64,9 @@ LOG = logging.getLogger(__name__)
 
 PREFIX = categories.SERVICE.location
 RULE = 'hurtle:service:get'
-#: Methods the kind answers (every other one: 405).
-ALLOWED = ('GET', 'HEAD')
+#: Methods the kind answers (every other one: 405): those of a path under
+#: the application's ``read_only`` (set up in :mod:`hurtle.cc.api`).
+ALLOWED = occi_app.READ_ONLY_METHODS
 
 #: One service type and its SM.
 Service = collections.namedtuple(
@@ -230,7 +233,7 @@ class ServiceStore(registry.EntityStore):
 
 class ServiceBackend(backend.KindBackend):
     """The ``service`` kind's backend: reads are the store's; writes are
-    refused (405, ``Allow: GET, HEAD``)."""
+    refused (405, ``Allow: GET, HEAD, OPTIONS``)."""
 
     def __init__(self, conf):
         self.conf = conf

@@ -70,7 +70,8 @@ def catch_stop():
 
 
 def serve(conf, application, host, port, name, on_bound=None,
-          on_stop=None, on_signal=None, stop_requested=None):
+          on_stop=None, on_signal=None, stop_requested=None,
+          host_check=None):
     """Serve ``application`` on ``host:port`` until SIGTERM or SIGINT,
     with the ``[wsgi]`` options of ``conf``.
 
@@ -83,10 +84,14 @@ def serve(conf, application, host, port, name, on_bound=None,
     :param stop_requested: the Event of :func:`catch_stop`: if a signal
         set it during start-up, the server stops as soon as it started
         (``on_signal``, then ``on_stop``, as for a signal now).
+    :param host_check: the ``Host`` check of ``OPTIONS *``
+        (:func:`hurtle.occi.server.make_server`), e.g. the application's
+        :class:`hurtle.occi.hosts.HostGuard`.
     Exits with status 1 and a message if the address is in use.
     """
     try:
         server = occi_server.make_server(application, host, port,
+                                         host_check=host_check,
                                          **wsgi_conf.server_options(conf))
     except OSError as exc:
         sys.exit('hurtle: %s cannot listen on %s:%s: %s'

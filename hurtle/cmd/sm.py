@@ -24,6 +24,7 @@ import sys
 from hurtle.cmd import common
 from hurtle import manifest as manifest_mod
 from hurtle import service
+from hurtle.sm import api as sm_api
 from hurtle.sm import registration
 from hurtle.sm import service as sm_service
 from hurtle.wsgi import app as wsgi_app
@@ -55,7 +56,8 @@ def main(argv=None):
                  on_bound=lambda port: lifecycle.recover(
                      peers_ready=lifecycle.wait_for_cc),
                  on_signal=lifecycle.stop_work,
-                 on_stop=lambda: lifecycle.shutdown(wait=False))
+                 on_stop=lambda: lifecycle.shutdown(wait=False),
+                 host_check=sm_api.host_guard(conf))
 
 
 if __name__ == '__main__':

@@ -48,9 +48,15 @@ Answers: 201 + ``Location`` on create, 200 otherwise, 4xx with a short
 message in the negotiated rendering (``text/plain`` and ``text/occi``:
 the message as body; JSON: ``{"message": ...}``; ``text/uri-list`` and
 unacceptable ``Accept``: plain text), never a traceback.  Every 405
-carries ``Allow``.  HTML form posts (create, delete) are served as the
-OCCI requests they stand for and answered 303; cross-site posts are
-refused (403): see :mod:`hurtle.occi.forms`.
+carries ``Allow`` (``OPTIONS`` included).  ``OPTIONS`` on a path (RFC
+9110 9.3.7) answers ``200`` without a body and ``Allow`` naming the
+methods of that path (``PUT`` only on mixin collections among
+collections; ``GET, HEAD, OPTIONS`` under :attr:`Application.read_only`),
+after the checks a GET makes (``404`` for nothing there, a backend's
+``403``); preconditions are ignored (RFC 9110 13.2.1).  HTML form
+posts (create, delete) are served as the OCCI requests they stand for
+and answered 303; cross-site posts are refused (403): see
+:mod:`hurtle.occi.forms`.
 
 Locations.  Entity locations (``Location``, ``X-OCCI-Location``, link
 targets) are absolute URLs built from ``public_url`` when set, else from
@@ -105,6 +111,10 @@ def _printable(text):
     return repr(str(text or ''))[1:-1]
 
 
+#: The methods of a path under :attr:`Application.read_only`.
+READ_ONLY_METHODS = ('GET', 'HEAD', 'OPTIONS')
+
+
 def _phrase(code):
     try:
         return http.HTTPStatus(code).phrase
@@ -147,8 +157,8 @@ class Application(object):
         self.category_locations = category_locations
         self.registry.renderings = self.renderings
         self.registry.default_mime_type = 'text/plain'
-        #: Location prefixes answering only GET and HEAD (else 405 with
-        #: ``Allow: GET, HEAD``), e.g. ``('/service/',)``.
+        #: Location prefixes answering only GET, HEAD and OPTIONS (else
+        #: 405 with ``Allow: GET, HEAD, OPTIONS``), e.g. ``('/service/',)``.
         self.read_only = ()
         #: Callables ``check(environ)`` run before each request is routed;
         #: an ``OCCIError`` one raises is the answer (rendered as usual).
@@ -264,15 +274,36 @@ class Application(object):
                     'OCCI/%s.%s is not supported; this service speaks up '
                     'to OCCI/%d.%d.' % ((major, minor) + highest))
 
+    def _is_read_only(self, path):
+        """Whether ``path`` is under a prefix of :attr:`read_only`."""
+        return any(path.startswith(prefix) or path == prefix.rstrip('/')
+                   for prefix in self.read_only)
+
     def _check_read_only(self, request):
         """:raises MethodNotAllowed: a write under :attr:`read_only`."""
-        if request.method not in ('GET', 'HEAD') and any(
-                request.path.startswith(prefix) or
-                request.path == prefix.rstrip('/')
-                for prefix in self.read_only):
+        if request.method not in READ_ONLY_METHODS and \
+                self._is_read_only(request.path):
             raise errors.MethodNotAllowed(
-                '%s is read-only: only GET and HEAD are allowed.'
-                % request.path[:80], headers=[('Allow', 'GET, HEAD')])
+                '%s is read-only: only GET, HEAD and OPTIONS are '
+                'allowed.'
+                % request.path[:80],
+                headers=[('Allow', ', '.join(READ_ONLY_METHODS))])
+
+    def _options(self, handler_cls, request):
+        """Answer ``OPTIONS`` on a path (RFC 9110 9.3.7): ``200``, no
+        body (nor ``Content-Type``), ``Allow`` naming the methods the
+        path answers; no ``Accept`` negotiation, no preconditions.
+
+        :raises NotFound: nothing at the path (as for GET); and the
+            other refusals of a GET (403 of a backend).
+        """
+        handler = handler_cls(self.registry, request.headers, request.body,
+                              request.pyssf_query, request.extras)
+        handler.setup(self, request, self.renderings['text/plain'])
+        status, headers, body = handler.handle('OPTIONS', request.path)
+        if self._is_read_only(request.path):
+            headers = [('Allow', ', '.join(READ_ONLY_METHODS))]
+        return status, headers, body
 
     def handle(self, environ):
         """Serve one request: ``(status, [(name, value)], body str)``."""
@@ -285,6 +316,8 @@ class Application(object):
         form = forms.read(request, self.registry)
         self._check_read_only(request)
         handler_cls, what = self._route(request)
+        if request.method == 'OPTIONS':
+            return self._options(handler_cls, request)
         if request.method == 'PUT' and what == 'locations':
             rendering = self.negotiate(request.accept, 'entity')
         else:
@@ -387,9 +420,8 @@ class Application(object):
             handler = handlers.CollectionHandler
         else:
             handler = handlers.ResourceHandler
-        return ', '.join(sorted(name[3:].upper() for name in dir(handler)
-                                if name.startswith('do_') and
-                                name[3:].upper() != method))
+        return ', '.join(name for name in handler.methods()
+                         if name != method)
 
     @staticmethod
     def _header_value(value):

@@ -99,6 +99,17 @@ def check_mixin_id(cat):
                                 'characters.')
 
 
+def _origin(parts):
+    """``(scheme, host, port)`` of a split URL, lower-cased, the port
+    the scheme's default when absent.
+
+    :raises ValueError: an invalid port.
+    """
+    scheme = parts.scheme.lower()
+    port = parts.port or {'http': 80, 'https': 443}.get(scheme)
+    return scheme, (parts.hostname or '').rstrip('.'), port
+
+
 class _Context(entities.EntityEngine):
     """Shared helpers of the three handlers (mixed into PySSF's): request
     parsing and responses; the entity engine is
@@ -166,15 +177,23 @@ class _Context(entities.EntityEngine):
         return self.respond(201, 'locations', [loc],
                             headers=[('Location', loc)])
 
+    @classmethod
+    def methods(cls):
+        """The methods this handler class answers (sorted upper-case
+        names: each has a ``do_<method>``), for ``Allow``."""
+        return sorted(name[3:].upper() for name in dir(cls)
+                      if name.startswith('do_'))
+
     def handle(self, method, key):
         func = getattr(self, 'do_' + method.lower(), None)
         if func is None:
-            allowed = sorted(name[3:].upper() for name in dir(self)
-                             if name.startswith('do_'))
             raise errors.MethodNotAllowed(
                 'Method %s not allowed on %s.' % (method, key),
-                headers=[('Allow', ', '.join(allowed))])
+                headers=[('Allow', ', '.join(self.methods()))])
         environ = self.req.environ
+        if method == 'OPTIONS':
+            # RFC 9110 13.2.1: preconditions do not apply to OPTIONS.
+            return func(key)
         if 'HTTP_IF_MATCH' in environ:
             conditional.check_if_match(
                 environ, lambda: self.current_tag(method, key))
@@ -183,6 +202,21 @@ class _Context(entities.EntityEngine):
             conditional.check_if_none_match(
                 environ, lambda: self.current_tag(method, key))
         return func(key)
+
+    def do_options(self, key):
+        """OPTIONS (RFC 9110 9.3.7): ``200`` without a body, ``Allow``
+        naming the methods ``key`` answers (:meth:`allowed`).
+
+        :raises NotFound: nothing at ``key`` (as for GET).
+        :raises Forbidden: a backend refuses the caller (as for GET).
+        """
+        return 200, [('Allow', ', '.join(self.allowed(key)))], ''
+
+    def allowed(self, key):
+        """The methods ``key`` answers (sorted upper-case names), after
+        the checks a GET of ``key`` makes; here all of :meth:`methods`
+        (the query interface always exists)."""
+        return self.methods()
 
     def current_tag(self, method, key):
         """The ``ETag`` a GET of ``key`` would answer now, for ``If-Match``
@@ -253,13 +287,18 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
         """Define user mixins (GFD.185 3.4.1), all or none.
 
         :raises BadRequest: not a mixin, bad scheme/term/title, location
-            missing, escaping the root, or equal to, inside or around a
+            missing, an absolute URL of another service (another
+            scheme, host or port than this service's, or outside its
+            path), escaping the root, or equal to, inside or around a
             kind's location.
         :raises Conflict: the category or location is in use.
-        :raises Forbidden: past the per-project limit.
+        :raises Forbidden: past the per-project limit; the scheme is one
+            of the provider's (:meth:`Registry.provider_schemes`: a user
+            mixin must not pass for a provider's category).
         """
         new = []
         visible = registry.get_categories(extras)
+        provider = registry.provider_schemes()
         for cat in data.categories:
             if cat.get('class', 'mixin') != 'mixin':
                 raise errors.BadRequest('Only mixins can be defined by '
@@ -267,7 +306,7 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             check_mixin_id(cat)
             if not cat.get('location'):
                 raise errors.BadRequest('A user mixin needs a location.')
-            loc = normalise_location(self.key_of(cat['location']))
+            loc = normalise_location(self._own_location(cat['location']))
             for item in visible + new:
                 if item.scheme == cat['scheme'] and \
                         item.term == cat['term']:
@@ -284,6 +323,11 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
                     raise errors.BadRequest(
                         'Mixin location %s would nest with the location %s '
                         'of kind %s.' % (loc, where, item))
+            # (after the 409 of a category that exists: GFD.185 3.4.1)
+            if cat['scheme'].lower() in provider:
+                raise errors.Forbidden(
+                    'Scheme %s is the provider\'s: define mixins in a '
+                    'scheme of your own.' % cat['scheme'])
             related = [self.resolve(renderings.split_category_id(r))
                        for r in cat.get('rel', [])]
             mixin = core_model.Mixin(cat['scheme'], cat['term'],
@@ -293,6 +337,34 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
             new.append(mixin)
         registry.add_user_mixins(new, extras)
         return self.ok()
+
+    def _own_location(self, location):
+        """The path of a user mixin's ``location`` (:meth:`key_of`).
+
+        :raises BadRequest: an absolute URL that is not on this service:
+            its scheme, host or port differ from those of the request's
+            base URL (``public_url`` when set), or its path is outside
+            the base URL's path; or one with user information, a query
+            or a fragment.
+        """
+        location = location.strip()
+        given = urllib.parse.urlsplit(location)
+        if given.scheme:
+            own = urllib.parse.urlsplit(self.req.hostname)
+            prefix = self.req.prefix
+            try:
+                same = _origin(given) == _origin(own) and \
+                    given.username is None and not given.query and \
+                    not given.fragment
+            except ValueError:
+                same = False
+            path = urllib.parse.unquote(given.path)
+            if not same or (prefix and not path.startswith(prefix + '/')):
+                raise errors.BadRequest(
+                    'Mixin location %s is not on this service: give a '
+                    'path, or a URL under %s.'
+                    % (location[:80], self.req.hostname))
+        return self.key_of(location)
 
     def do_delete(self, key):
         data = self.data()
@@ -464,6 +536,25 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         return self.respond(status, what, items, *args,
                             headers=[('Link', '<%s>; rel="next"' % url)],
                             next_url=url)
+
+    def allowed(self, key):
+        """The methods of the collection at ``key`` (``PUT`` on mixin
+        collections only), after GET's checks.
+
+        :raises NotFound: no collection at ``key`` (as for GET).
+        :raises Forbidden: a backend refuses the listing.
+        """
+        cat = self.category(key)
+        if cat is not None and repr(cat) == 'kind':
+            self.authorize_listing(key, [])
+        else:
+            members = self.members(key)
+            if cat is None and not members and key != '/':
+                raise errors.NotFound('No collection at %s.' % key)
+            self.authorize_listing(key, members)
+        if cat is not None and repr(cat) == 'mixin':
+            return self.methods()
+        return [method for method in self.methods() if method != 'PUT']
 
     def _get_kind(self, key, kind, limit, marker):
         """GET of a kind's collection without filters: the store selects
@@ -796,6 +887,15 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
                               min(wait, ticket.max_wait))
 
     do_head = do_get
+
+    def allowed(self, key):
+        """The methods of entity ``key``, after GET's checks (its
+        backends' ``retrieve``).
+
+        :raises NotFound: no such entity.
+        """
+        self.retrieve(self.entity_or_404(key))
+        return self.methods()
 
     def current_tag(self, method, key):
         """The ``ETag`` of entity ``key`` as a GET with this request's

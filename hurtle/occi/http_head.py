@@ -53,14 +53,20 @@ joined by ``,``); the server adds the rest. A field whose name holds
 mapped it to the same environ key as its ``-`` spelling, so
 ``X_Project_Id`` could pass for an ``X-Project-Id`` (or
 ``X-Forwarded-For``) that a proxy in front strips or sets. A single
-LF ends a line as CRLF does (RFC 9112 2.2 allows it); one empty line
-before the request line is skipped (2.2).
+LF ends a line as CRLF does (RFC 9112 2.2 allows it). Empty lines
+before the request line are skipped (2.2: a server SHOULD ignore at
+least one; clients used to send a CRLF after a POST body), up to
+:data:`MAX_EMPTY_LINES`; more is ``400``, so that a client cannot hold a
+worker with a stream of them (the head's deadline bounds it too).
 """
 import re
 import urllib.parse
 
 #: Most field lines in one request head (``http.client``'s limit too).
 MAX_FIELDS = 100
+
+#: Most empty lines skipped before a request line (RFC 9112 2.2).
+MAX_EMPTY_LINES = 8
 
 #: ``PATH_INFO`` of an asterisk-form target (``OPTIONS *``): the server
 #: answers it itself, no application sees it.
@@ -187,8 +193,13 @@ def read_head(readline, max_line, max_head, environ):
     :raises TimeoutError: from ``readline``.
     """
     line = readline(max_line + 1)
-    if line == b'\r\n' or line == b'\n':
-        line = readline(max_line + 1)   # one empty line may precede it
+    skipped = 0
+    while line == b'\r\n' or line == b'\n':
+        skipped += 1
+        if skipped > MAX_EMPTY_LINES:
+            raise HeadError(400, 'More than %d empty lines before the '
+                                 'request line.' % MAX_EMPTY_LINES)
+        line = readline(max_line + 1)
     if not line:
         return None
     if len(line) > max_line:

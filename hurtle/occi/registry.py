@@ -495,6 +495,20 @@ class Registry(occi_registry.NonePersistentRegistry):
             m.scheme == category.scheme and m.term == category.term
             for m in self.user_mixins(extras))
 
+    def provider_schemes(self):
+        """The schemes of the provider's categories: those registered
+        for every project, OCCI Core's kinds and their actions
+        (lower-cased, a set of str). User mixins may not be defined in
+        them (:class:`hurtle.occi.handlers.QueryHandler`)."""
+        cats = [cat for cat, _back in self._items() if cat.extras is None]
+        cats.extend(CORE_KINDS)
+        schemes = set()
+        for cat in cats:
+            schemes.add(cat.scheme.lower())
+            schemes.update(action.scheme.lower() for action in
+                           getattr(cat, 'actions', None) or [])
+        return schemes
+
     def delete_mixin(self, mixin, extras):
         """Delete a user mixin of this project."""
         with self._lock:

@@ -71,6 +71,10 @@ _HOSTNAMES = memo.Memo(size=1024)
 _PREFIXES = memo.Memo(size=1024)
 
 
+#: The message of a ``Host`` that is not ``host[:port]``.
+INVALID_HOST = 'Invalid Host header: it must be host[:port].'
+
+
 def valid_host(value):
     """Whether ``value`` is a valid ``Host`` header value
     (``host[:port]``, at most 255 characters)."""
@@ -309,8 +313,7 @@ class Request(object):
     def _base(scheme, host, script):
         """:meth:`_hostname` of these values (uncached)."""
         if not valid_host(host):
-            raise errors.BadRequest('Invalid Host header: it must be '
-                                    'host[:port].')
+            raise errors.BadRequest(INVALID_HOST)
         script = urllib.parse.quote(
             Request._text(script, 'SCRIPT_NAME').rstrip('/'))
         return '%s://%s%s' % (scheme, host, script)

@@ -63,8 +63,11 @@ the stdlib's bare ``http.server``, half of what it was
 * **Request targets** (RFC 9112 3.2): a path (``/x?q``); an absolute
   ``http(s)://host:port/x?q``, served by its path with ``host:port`` as
   ``HTTP_HOST`` (3.2.2); ``OPTIONS *``, answered ``200`` (empty, no
-  ``Allow``) by the server itself. Anything else is a plain-text
-  ``400`` before any application.
+  ``Allow``) by the server itself once its ``Host`` passed the checks
+  every request to an OCCI application passes (``host_check``: a
+  ``Host`` that is not ``host[:port]``, or a name the service's
+  :class:`hurtle.occi.hosts.HostGuard` refuses, is a ``400``). Anything
+  else is a plain-text ``400`` before any application.
 * Listen backlog ``backlog`` (default 128).
 * **Held requests** (:mod:`hurtle.occi.conditional`): each request's
   environ carries a ticket of the server's book of held GETs
@@ -95,6 +98,7 @@ from wsgiref import util
 from hurtle.occi import conditional
 from hurtle.occi import errors
 from hurtle.occi import http_head
+from hurtle.occi import request as occi_request
 
 LOG = logging.getLogger(__name__)
 
@@ -486,6 +490,11 @@ class _Handler(socketserver.BaseRequestHandler):
             # OPTIONS *: about the server as a whole (RFC 9110 9.3.7);
             # the applications behind it know paths only. A body is not
             # read: the connection closes after it.
+            try:
+                server.check_host(environ)
+            except errors.OCCIError as refusal:
+                self._answer(refusal.code, refusal.message, modern=modern)
+                return
             bodiless = environ['CONTENT_LENGTH'] in ('', '0') and \
                 'HTTP_TRANSFER_ENCODING' not in environ
             self._answer(200, None, keep=keep and bodiless, modern=modern)
@@ -810,6 +819,23 @@ class ThreadingWSGIServer(simple_server.WSGIServer):
             max_wait, max(1, self.pool_size // 2) if max_held is None
             else max_held)
 
+    #: ``host_check(environ)`` of :func:`make_server`, or None.
+    host_check = None
+
+    def check_host(self, environ):
+        """Check the ``Host`` of a request no application sees
+        (``OPTIONS *``) as an OCCI application checks it: ``host[:port]``
+        (:func:`hurtle.occi.request.valid_host`; HTTP/1.0 may leave it
+        out), then :attr:`host_check`.
+
+        :raises hurtle.occi.errors.OCCIError: refused (400).
+        """
+        host = environ.get('HTTP_HOST')
+        if host is not None and not occi_request.valid_host(host):
+            raise errors.BadRequest(occi_request.INVALID_HOST)
+        if self.host_check is not None:
+            self.host_check(environ)
+
     def setup_environ(self):
         """The environ every request starts from: wsgiref's keys of the
         server (``SERVER_NAME``, ``SERVER_PORT``...) and the ``wsgi.*``
@@ -994,7 +1020,7 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
                 body_timeout=None, pool_size=None, backlog=None,
                 keep_alive=None, retry_after=None, idle_timeout=None,
                 max_header_size=None, max_body=None, listen=True,
-                max_wait=None, max_held=None):
+                max_wait=None, max_held=None, host_check=None):
     """Create (bind, not start) a threaded WSGI server for ``app``.
 
     :param app: the WSGI application; None to give it later with
@@ -1021,6 +1047,11 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
         (:mod:`hurtle.occi.conditional`; 0: never held).
     :param max_held: most requests held at once (None: half of
         ``pool_size``); past it a request is answered at once.
+    :param host_check: ``check(environ)`` run on ``OPTIONS *`` (which
+        no application sees) after the ``Host`` syntax check: raises a
+        :class:`hurtle.occi.errors.OCCIError` to refuse, as the
+        application's own checks do (e.g. the SM's
+        :class:`hurtle.occi.hosts.HostGuard`).
     :param listen: False binds the address without listening yet (a taken
         port fails at once, clients are refused until the caller is
         ready): call ``server.server_activate()`` before
@@ -1042,6 +1073,7 @@ def make_server(app, host='127.0.0.1', port=0, header_timeout=None,
                     else ThreadingWSGIServer)
     server = server_class((host, port), _Handler, bind_and_activate=False)
     server.configure(**options)
+    server.host_check = host_check
     try:
         server.server_bind()
         if listen:

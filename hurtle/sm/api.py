@@ -370,6 +370,16 @@ class ServiceBackend(backend.KindBackend):
         return 202
 
 
+def host_guard(conf):
+    """The SM's :class:`hurtle.occi.hosts.HostGuard` (noauth mode, or
+    ``[sm] allowed_hosts`` set), else None: a check of the application
+    and of the server (``OPTIONS *``, :func:`hurtle.cmd.sm.main`)."""
+    if conf.auth_strategy == 'noauth' or conf.sm.allowed_hosts:
+        return hosts.HostGuard(conf.sm.allowed_hosts, conf.sm.public_url,
+                               '[sm] allowed_hosts')
+    return None
+
+
 def make_application(conf, manifests):
     """Build the SM's OCCI WSGI application.
 
@@ -404,10 +414,9 @@ def make_application(conf, manifests):
         max_page=conf.occi.max_page,
         category_locations=conf.occi.category_locations,
         listing_cache=conf.sm.listing_cache_mb * 1024 * 1024)
-    if conf.auth_strategy == 'noauth' or conf.sm.allowed_hosts:
-        application.checks.append(hosts.HostGuard(
-            conf.sm.allowed_hosts, conf.sm.public_url,
-            '[sm] allowed_hosts'))
+    guard = host_guard(conf)
+    if guard is not None:
+        application.checks.append(guard)
     for term, kind in kinds.items():
         application.register_backend(
             kind, ServiceBackend(by_term[term], store, lifecycle))

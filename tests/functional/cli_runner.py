@@ -43,9 +43,11 @@ def clean_env(**extra):
 
 
 def error_lines(text):
-    """stderr's lines without other plugins' load warnings (cliff writes
+    """stderr's lines without other plugins' load errors: stevedore logs
     "Could not load '<command>': ..." for a broken entry point of any
-    installed client)."""
+    installed client while the openstack client loads every plugin's
+    commands (python-blazarclient 4.6.0's ``reservation_host_unset``;
+    doc/source/user/cli.rst)."""
     return [line for line in text.splitlines()
             if line.strip() and not line.startswith('Could not load ')]
 

@@ -12,7 +12,8 @@
 """``[wsgi]`` reaches a real API process: a ``hurtle-sm`` started with a
 short ``client_socket_timeout`` and a pool of 3 cuts stalled clients off
 with 408, answers 503 with Retry-After while they hold every worker, and
-serves normal requests again once they are gone.
+serves normal requests again once they are gone. It answers OPTIONS on
+its paths, and ``OPTIONS *`` after its ``Host`` guard.
 """
 import os
 import signal
@@ -126,3 +127,21 @@ class ServerLimitsTest(testtools.TestCase):
                 break
             time.sleep(0.1)
         self.assertEqual(200, resp.status_code)
+
+    def test_options(self):
+        # OPTIONS on paths (the SM's own collection and the query
+        # interface), and OPTIONS * with the SM's Host guard (noauth).
+        for path, allow in (('-/', 'DELETE, GET, HEAD, OPTIONS, POST'),
+                            ('sample/', 'DELETE, GET, HEAD, OPTIONS, POST')):
+            resp = requests.options(self.url + path, timeout=10)
+            self.assertEqual(200, resp.status_code, resp.text)
+            self.assertEqual(allow, resp.headers['Allow'])
+        self.assertEqual(404, requests.options(self.url + 'nothing/',
+                                               timeout=10).status_code)
+        for host, status in ((b'rebound.example', b'400'),
+                             (b'bad host', b'400'), (b'127.0.0.1', b'200')):
+            answer = _read_all(self.stall(
+                b'OPTIONS * HTTP/1.1\r\nHost: %s\r\nConnection: close'
+                b'\r\n\r\n' % host))
+            self.assertTrue(answer.startswith(b'HTTP/1.1 ' + status),
+                            (host, answer[:200]))

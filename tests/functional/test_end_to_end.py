@@ -23,6 +23,7 @@ Keystone's users, stacks in the user's project (``HurtleTestCase``).
 """
 import json
 import time
+import urllib.parse
 
 import requests
 
@@ -136,19 +137,26 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual('bonjour', entity.attributes['sample.greeting'])
 
         # a line break travels to the stack and back in JSON (the header
-        # renderings cannot carry it)
+        # renderings cannot carry it); in the endpoint URL the greeting
+        # is percent-encoded, spaces, "&", "#" and non-ASCII letters too
+        greeting = 'line one\nline two & #3 \u00e9t\u00e9 \u4f60\u597d'
         resp = requests.post(location, headers=dict(
             self.headers(), **{'Content-Type': 'application/occi+json'}),
             data=json.dumps({'kind': KIND_ID, 'attributes': {
-                'sample.greeting': 'line one\nline two'}}), timeout=30)
+                'sample.greeting': greeting}}), timeout=30)
         self.assertIn(resp.status_code, (200, 202), resp.text)
         self.wait_state(location, {'active', 'failed'})
         attrs = requests.get(location, headers=dict(
             self.headers(), Accept='application/occi+json'),
             timeout=30).json()['attributes']
-        self.assertEqual('line one\nline two', attrs['sample.greeting'])
-        self.assertIn('greeting=line one\nline two',
-                      attrs['mcn.endpoint.sample'])
+        self.assertEqual(greeting, attrs['sample.greeting'])
+        endpoint = attrs['mcn.endpoint.sample']
+        self.assertTrue(endpoint.endswith(
+            '.sample.invalid/?greeting=line%20one%0Aline%20two%20%26%20%233'
+            '%20%C3%A9t%C3%A9%20%E4%BD%A0%E5%A5%BD'), endpoint)
+        query = urllib.parse.urlsplit(endpoint).query
+        self.assertEqual({'greeting': [greeting]},
+                         urllib.parse.parse_qs(query))
 
         # the instance disappears, with its stack and its SO process
         resp = requests.delete(location, headers=self.headers(), timeout=30)

@@ -223,17 +223,21 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         with open(self.state_file(instance_id)) as handle:
             self.assertNotIn(environ['HURTLE_SO_SECRET'], handle.read())
 
-        # Update: a new greeting reaches the stack and the instance.
+        # Update: a new greeting reaches the stack and the instance,
+        # percent-encoded in the endpoint URL.
+        greeting = "up dated & #1 (it's) \u00e9t\u00e9"
         self.sm.update(location, SAMPLENODE,
-                       {'samplenode.greeting': 'updated'})
+                       {'samplenode.greeting': greeting})
         deadline = time.monotonic() + TIMEOUT
         while True:
             attrs = self.wait_state(location, 'active')
-            if 'greeting=updated' in attrs['mcn.endpoint.samplenode']:
+            if attrs['mcn.endpoint.samplenode'].endswith(
+                    '?greeting=up%20dated%20%26%20%231%20%28it%27s%29'
+                    '%20%C3%A9t%C3%A9'):
                 break
             self.assertLess(time.monotonic(), deadline, attrs)
             time.sleep(0.2)
-        self.assertEqual('updated', attrs['samplenode.greeting'])
+        self.assertEqual(greeting, attrs['samplenode.greeting'])
         self.assertEqual(stack_id, attrs['occi.mcn.stack.id'])
 
         # Delete: the stack, the SO process and the instance are gone.

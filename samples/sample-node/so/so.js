@@ -426,8 +426,17 @@ function parameters(phase, attrs) {
                           'to 64 characters');
     }
     params.greeting = greeting;
+    params.greeting_query = queryValue(greeting);
   }
   return params;
+}
+
+// `text` percent-encoded as a URL query value (RFC 3986): UTF-8, every
+// character but letters, digits and -._~ encoded, so that a greeting
+// cannot add query parameters or a fragment to the endpoint URL.
+function queryValue(text) {
+  return encodeURIComponent(text).replace(
+      /[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 function sameValues(a, b) {

@@ -15,7 +15,15 @@ One Heat stack from ``templates/sample.yaml``: deploy creates it, provision
 updates it with ``provisioned=true``, an update of ``sample.greeting``
 updates it again. Everything else (stack lifecycle, state, dispose) comes
 from ``hurtle.sdk.StackOrchestrator``.
+
+The greeting goes into the template twice: as it is (``greeting``, the
+``sample.greeting`` output) and percent-encoded as a URL query value
+(``greeting_query``, in ``mcn.endpoint.sample``), so that a greeting
+with spaces, ``&``, ``#`` or non-ASCII letters gives a valid URL that
+says what was asked.
 """
+import urllib.parse
+
 from hurtle import sdk
 
 
@@ -28,7 +36,11 @@ class SampleOrchestrator(sdk.StackOrchestrator):
     def parameters(self, phase, attributes):
         params = {'provisioned': phase != 'deployment'}
         if 'sample.greeting' in attributes:
-            params['greeting'] = str(attributes['sample.greeting'])
+            greeting = str(attributes['sample.greeting'])
+            params['greeting'] = greeting
+            # UTF-8, every reserved character encoded (safe=''): a
+            # greeting cannot add query parameters or a fragment.
+            params['greeting_query'] = urllib.parse.quote(greeting, safe='')
         if 'sample.name_length' in attributes:
             length = attributes['sample.name_length']
             if (isinstance(length, bool) or not str(length).isdigit() or

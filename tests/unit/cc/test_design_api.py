@@ -117,10 +117,24 @@ class DesignPipelineTest(testtools.TestCase):
             resp = requests.request(method, self.url + path,
                                     headers=self.sm_headers)
             self.assertEqual(405, resp.status_code, (method, path))
-            self.assertEqual('GET, HEAD', resp.headers['Allow'])
+            self.assertEqual('GET, HEAD, OPTIONS', resp.headers['Allow'])
             self.assertIn('read-only', resp.text)
         # Nothing changed.
         self.assertEqual(3, len(self.sm.list('/service/')))
+
+    def test_options_names_the_read_only_methods(self):
+        for path in ('service/', 'service/sample'):
+            resp = requests.options(self.url + path,
+                                    headers=self.sm_headers)
+            self.assertEqual(200, resp.status_code, path)
+            self.assertEqual('GET, HEAD, OPTIONS', resp.headers['Allow'])
+            self.assertEqual(b'', resp.content)
+        resp = requests.options(self.url + 'service/nothing',
+                                headers=self.sm_headers)
+        self.assertEqual(404, resp.status_code)
+        # Without the local secret: 401, as for GET.
+        resp = requests.options(self.url + 'service/')
+        self.assertEqual(401, resp.status_code)
 
     def test_callers_without_the_local_secret_are_401(self):
         for headers in ({}, {'X-Project-Id': 'service'},

@@ -86,8 +86,18 @@ class TestAccepted(testtools.TestCase):
         self.assertEqual('/x', env['PATH_INFO'])
         self.assertEqual('h', env['HTTP_HOST'])
 
+    def test_several_leading_empty_lines_are_skipped(self):
+        # RFC 9112 2.2 (trial findings: two were refused with 400)
+        for empty in (b'\r\n\r\n', b'\n\r\n\n',
+                      b'\r\n' * http_head.MAX_EMPTY_LINES):
+            result, env = _read(empty + b'GET /x HTTP/1.1\r\nHost: h\r\n\r\n')
+            self.assertEqual(('GET', '/x', True), result, empty)
+            self.assertEqual('/x', env['PATH_INFO'])
+
     def test_closed_before_a_request_line(self):
         self.assertEqual((None, {}), _read(b''))
+        # after empty lines too: nothing to answer
+        self.assertEqual((None, {}), _read(b'\r\n\r\n\n'))
 
     def test_closed_inside_the_head(self):
         self.assertRaises(http_head.Truncated, _read,
@@ -132,6 +142,13 @@ class TestRefused(testtools.TestCase):
         self.assertNotIn('\n', error.explain)
         self.assertNotIn('\r', error.explain)
         return error
+
+    def test_an_endless_stream_of_empty_lines_is_refused(self):
+        many = b'\r\n' * (http_head.MAX_EMPTY_LINES + 1)
+        self.assertRefused(400, many + b'GET / HTTP/1.1\r\nHost: h\r\n\r\n',
+                           'empty lines')
+        # refused as soon as there are too many, the rest is not read
+        self.assertRefused(400, many, 'empty lines')
 
     def test_bad_request_lines(self):
         for line in (b'GARBAGE', b'GET /', b'GET  / HTTP/1.1',

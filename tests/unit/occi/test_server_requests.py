@@ -198,6 +198,8 @@ class TestRefusedHeads(ServerCase):
         (b'GET sample/ HTTP/1.1\r\nHost: h\r\n\r\n', 400,
          b'starting with "/"'),
         (b'GET * HTTP/1.1\r\nHost: h\r\n\r\n', 400, b'OPTIONS only'),
+        (b'\r\n' * 9 + b'GET / HTTP/1.1\r\nHost: h\r\n\r\n', 400,
+         b'More than 8 empty lines'),
     )
 
     def test_each_refusal(self):
@@ -215,6 +217,18 @@ class TestRefusedHeads(ServerCase):
             # No Python version for a scanner to match.
             self.assertEqual('hurtle', fields['server'])
         self.assertEqual([], self.app.environs)
+
+    def test_empty_lines_before_a_request_are_skipped(self):
+        # RFC 9112 2.2, before the first request of a connection and
+        # between requests on a kept-alive one.
+        self.serve()
+        answer = self.raw(b'\r\n\r\n\r\nGET /a HTTP/1.1\r\nHost: h\r\n'
+                          b'\r\n\r\n\n'
+                          b'GET /b HTTP/1.1\r\nHost: h\r\n'
+                          b'Connection: close\r\n\r\n')
+        self.assertEqual(2, answer.count(b'HTTP/1.1 200 '), answer)
+        self.assertEqual(['/a', '/b'],
+                         [e['PATH_INFO'] for e in self.app.environs])
 
     def test_refusals_are_logged_without_the_query(self):
         self.serve()
@@ -267,6 +281,35 @@ class TestTargets(ServerCase):
         code, fields, body = _split(answer)
         self.assertEqual((200, 'close', b''),
                          (code, fields['connection'], body))
+        self.assertEqual([], self.app.environs)
+
+    def test_options_asterisk_checks_the_host_as_the_application(self):
+        # An invalid Host is the 400 an OCCI application answers for it
+        # (trial findings: OPTIONS * was 200 whatever Host said).
+        self.serve()
+        for host in (b'bad host!', b'h:99999', b'a..b', b'x' * 300):
+            code, fields, body = _split(self.raw(
+                b'OPTIONS * HTTP/1.1\r\nHost: %s\r\n\r\n' % host))
+            self.assertEqual((400, 'close'), (code, fields['connection']),
+                             host)
+            self.assertIn(b'Invalid Host header', body)
+        # HTTP/1.0 may leave Host out
+        code, _fields, _body = _split(self.raw(b'OPTIONS * HTTP/1.0\r\n\r\n'))
+        self.assertEqual(200, code)
+        self.assertEqual([], self.app.environs)
+
+    def test_options_asterisk_runs_the_host_check(self):
+        from hurtle.occi import hosts
+        self.serve(host_check=hosts.HostGuard(option='[sm] allowed_hosts'))
+        code, _fields, body = _split(self.raw(
+            b'OPTIONS * HTTP/1.1\r\nHost: rebound.example:80\r\n\r\n'))
+        self.assertEqual(400, code)
+        self.assertIn(b'[sm] allowed_hosts', body)
+        for host in (b'127.0.0.1:8888', b'localhost'):
+            code, _fields, body = _split(self.raw(
+                b'OPTIONS * HTTP/1.1\r\nHost: %s\r\n'
+                b'Connection: close\r\n\r\n' % host))
+            self.assertEqual((200, b''), (code, body), host)
         self.assertEqual([], self.app.environs)
 
     def test_repeated_slashes_are_collapsed_by_urlmap(self):

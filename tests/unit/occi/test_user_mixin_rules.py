@@ -115,3 +115,54 @@ class TestMixinRules(base.ServedAppTestCase):
         self.assertEqual(sorted([SCHEME + 'base',
                                  'http://schemas.ogf.org/occi/platform#app']),
                          sorted(child.related))
+
+    def test_absolute_locations_must_be_on_this_service(self):
+        # Trial findings: a foreign URL was silently cut to its path.
+        port = self.server.server_port
+        for loc in ('http://evil.example/x/',
+                    'http://evil.example:%d/x/' % port,
+                    'https://127.0.0.1:%d/x/' % port,
+                    'http://127.0.0.1:1/x/',
+                    'http://127.0.0.1:99999/x/',
+                    'ftp://127.0.0.1:%d/x/' % port,
+                    'http://user@127.0.0.1:%d/x/' % port,
+                    self.base + '/x/?a=b', self.base + '/x/#f'):
+            resp = self.define('m', loc)
+            self.assertError(resp, 400)
+            self.assertIn('not on this service', resp.text)
+        self.assertEqual({}, self.locations())
+        # this service's own URLs are taken, written in any case
+        self.assertEqual(200, self.define('m', self.base + '/own/')
+                         .status_code)
+        self.assertEqual(200, self.define(
+            'n', 'HTTP://127.0.0.1:%d/own2/' % port).status_code)
+        self.assertEqual({'m': self.base + '/own/',
+                          'n': self.base + '/own2/'}, self.locations())
+
+    def test_absolute_locations_under_the_public_url(self):
+        self.app.public_url = 'https://cloud.example/sm'
+        for loc in ('https://cloud.example/other/x/',
+                    'https://cloud.example/smx/',
+                    'http://cloud.example/sm/x/', self.base + '/x/'):
+            self.assertError(self.define('m', loc), 400)
+        self.assertEqual(200, self.define(
+            'm', 'https://cloud.example:443/sm/x/').status_code)
+        self.assertEqual({'m': 'https://cloud.example/sm/x/'},
+                         self.locations())
+
+    def test_provider_schemes_are_refused(self):
+        # a user mixin must not pass for one of the provider's categories
+        for scheme in ('http://example.com/test#',       # kinds, a mixin
+                       'http://schemas.ogf.org/occi/platform#',
+                       'HTTP://schemas.ogf.org/occi/PLATFORM#',
+                       'http://schemas.ogf.org/occi/platform/app/action#',
+                       'http://schemas.ogf.org/occi/core#'):
+            resp = self.define('m', '/m/', scheme=scheme)
+            self.assertError(resp, 403)
+            self.assertIn(scheme, resp.text)
+        self.assertEqual([], [c for c in client.OCCIClient(
+            self.base, retries=0, headers={'X-Project-Id': 'p1'}).query()
+            if c.term == 'm'])
+        # another scheme of the same host is the user's to take
+        self.assertEqual(200, self.define(
+            'm', '/m/', scheme='http://example.com/test/mine#').status_code)

@@ -84,7 +84,8 @@ class SMServer(fixtures.Fixture):
         self.application = application
         self.addCleanup(self.lifecycle.shutdown)
         srv, _thread = server.serve_in_thread(
-            middleware.NoAuthMiddleware(application, default_project='p1'))
+            middleware.NoAuthMiddleware(application, default_project='p1'),
+            host_check=api.host_guard(self.conf))   # as hurtle-sm
         self.addCleanup(srv.server_close)
         self.addCleanup(srv.shutdown)
         self.url = 'http://127.0.0.1:%d/' % srv.server_port

@@ -17,6 +17,7 @@ across an SM restart; mixins are per project; [sm] public_url and
 No CC runs (instances fail in ``initialise``): these are the SM API's
 own records.
 """
+import http.client
 import urllib.parse
 
 import requests
@@ -139,6 +140,18 @@ class TestOCCIChangesPersist(testtools.TestCase):
         self.assertEqual(200, self.define().status_code)
         self.assertEqual([], self.members())
 
+    def test_no_mixin_in_the_sms_own_scheme(self):
+        # A user mixin must not shadow the service kinds (trial findings).
+        resp = requests.post(self.url + '-/', headers=dict(
+            self.client.headers, **{
+                'Content-Type': 'text/occi',
+                'Category': 'svc2; scheme="%s"; class="mixin"; '
+                            'location="/svc2/"' % KIND.scheme}),
+            timeout=10)
+        self.assertEqual(403, resp.status_code, resp.text)
+        self.assertIn(KIND.scheme, resp.text)
+        self.assertNotIn('svc2', [c.term for c in self.client.query()])
+
     def test_mixins_are_per_project(self):
         other = occi_client.OCCIClient(
             self.url, headers={'X-Project-Id': 'p2'}, retries=0)
@@ -211,7 +224,7 @@ class DNSRebindingTest(testtools.TestCase):
 
     def test_a_foreign_name_is_refused_and_nothing_is_stored(self):
         port = self.sm.url.split(':')[2].split('/')[0]
-        for method in ('GET', 'POST'):
+        for method in ('GET', 'POST', 'OPTIONS'):
             resp = requests.request(
                 method, self.sm.url + 'svc/',
                 headers={'Host': 'rebound.example:%s' % port,
@@ -223,6 +236,19 @@ class DNSRebindingTest(testtools.TestCase):
         self.assertEqual([], self.sm.client.list('/svc/'))
         self.assertEqual(201, self.post('localhost:%s' % port).status_code)
         self.assertEqual(1, len(self.sm.client.list('/svc/')))
+
+    def test_options_asterisk_is_guarded_too(self):
+        port = self.sm.url.split(':')[2].split('/')[0]
+        for host, code in (('rebound.example:%s' % port, 400),
+                           ('localhost:%s' % port, 200)):
+            conn = http.client.HTTPConnection('127.0.0.1', int(port),
+                                              timeout=10)
+            self.addCleanup(conn.close)
+            conn.request('OPTIONS', '*', headers={'Host': host})
+            resp = conn.getresponse()
+            self.assertEqual(code, resp.status, host)
+            if code == 400:
+                self.assertIn(b'[sm] allowed_hosts', resp.read())
 
     def test_allowed_hosts_lets_a_name_through(self):
         self.sm.conf.set_override('allowed_hosts', ['sm.internal'],
