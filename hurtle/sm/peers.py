@@ -38,6 +38,8 @@ import collections
 import http.cookiejar
 import logging
 import threading
+import urllib.parse
+import weakref
 
 import requests
 
@@ -121,6 +123,9 @@ class Peers(object):
         self._trusts = collections.OrderedDict()   # trust id -> session
         self._trusts_lock = threading.Lock()
         self._local = threading.local()
+        # Every thread's session, for forget_endpoint.
+        self._sessions = weakref.WeakSet()
+        self._sessions_lock = threading.Lock()
 
     def http_session(self):
         """The calling thread's :class:`requests.Session` for every peer
@@ -135,7 +140,27 @@ class Peers(object):
             session.cookies.set_policy(
                 http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
             self._local.session = session
+            with self._sessions_lock:
+                self._sessions.add(session)
         return session
+
+    def forget_endpoint(self, url):
+        """``url``'s server is gone for good (an SO that was deleted):
+        close every thread's kept-alive connections to its host and port.
+        Without this each thread kept, for every SO it had called, the
+        sockets the SO had closed (CLOSE_WAIT): about 2 open files per
+        instance ever created, up to requests' bound of ten hosts per
+        session. Only idle connections are closed (urllib3's pools are
+        thread-safe; one in use by its thread is closed when handed
+        back to the closed pool)."""
+        parts = urllib.parse.urlsplit(url)
+        if not parts.hostname:
+            return
+        port = parts.port or (443 if parts.scheme == 'https' else 80)
+        with self._sessions_lock:
+            sessions = list(self._sessions)
+        for session in sessions:
+            close_pools(session, parts.hostname, port)
 
     def _client(self, component, url, headers, probe=False,
                 service_token=False, keystone=None, accept=None):
@@ -266,3 +291,19 @@ class Peers(object):
             self.conf, row.project,
             trust_id=(row.attributes or {}).get(trusts.ATTRIBUTE),
             so_identity=identity, region=region)
+
+
+def close_pools(session, host, port):
+    """Close the connection pools ``session`` (a :class:`requests.Session`)
+    keeps for ``host`` and ``port`` (on every mounted adapter, any
+    scheme). requests has no call for one host; its adapters'
+    ``poolmanager.pools`` close a pool when it is removed."""
+    host = host.lower()
+    for adapter in session.adapters.values():
+        pools = getattr(getattr(adapter, 'poolmanager', None), 'pools', None)
+        if pools is None:
+            continue
+        for key in list(pools.keys()):
+            if getattr(key, 'key_host', None) == host and \
+                    getattr(key, 'key_port', None) == port:
+                pools.pop(key, None)

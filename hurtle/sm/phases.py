@@ -337,6 +337,8 @@ class Phases(object):
                 LOG.warning('instance %s: %s; disposing its stack directly',
                             row.id, so_client.message(exc))
                 self._dispose_stack(row)
+            if row.so_url:
+                self.peers.forget_endpoint(row.so_url)
             if row.app_url:
                 try:
                     self.peers.cc().delete(row.app_url)

@@ -202,6 +202,7 @@ class SOCalls(object):
         if url != row.so_url:
             if row.so_url:
                 LOG.info('instance %s: SO moved to %s', row.id, url)
+                self.peers.forget_endpoint(row.so_url)
             else:
                 LOG.info('instance %s: SO serves at %s', row.id, url)
             row = op.move(row.state, reason=row.reason, so_url=url)

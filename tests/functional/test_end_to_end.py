@@ -165,6 +165,11 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.wait_stacks_gone([stack_id])
         self.assertRaises(requests.ConnectionError, requests.get,
                           so_url + '-/', timeout=5)
+        # and the SM keeps no connection to it (each of its threads that
+        # called the SO held one, closed by the SO: CLOSE_WAIT)
+        so_port = urllib.parse.urlsplit(so_url).port
+        self.assertEqual([], hurtle_fixture.open_connections(
+            self.hurtle.sm_pid(), so_port))
 
     def test_failed_instance_reports_reason_and_can_be_deleted(self):
         # The sample manifest's types refuse the value at once ...
@@ -291,6 +296,10 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
                          after.get('mcn.service.state.reason'))
         self.assertEqual(moved, after['occi.so.url'])
         self.assertIn('greeting=moved', after['mcn.endpoint.sample'])
+        # No connection to the old SO's port is kept.
+        self.assertEqual([], hurtle_fixture.open_connections(
+            self.hurtle.sm_pid(),
+            urllib.parse.urlsplit(attrs['occi.so.url']).port))
         self.assertEqual(attrs['occi.mcn.stack.id'],
                          after['occi.mcn.stack.id'])
         self.client.delete(location)

@@ -84,3 +84,49 @@ class PeerSessionTest(testtools.TestCase):
             thread.join()
         self.assertIsNot(sessions[0], sessions[1])
         self.assertIs(self.peers.http_session(), self.peers.http_session())
+
+    def _tcp_states(self):
+        """TCP states (hex, /proc/net/tcp) of the client sockets still
+        open towards the server's port: ESTABLISHED (01) or CLOSE_WAIT
+        (08); a socket closed here is in FIN_WAIT or TIME_WAIT, held by
+        the kernel alone."""
+        port = '%04X' % self.server.server_port
+        with open('/proc/self/net/tcp') as handle:
+            rows = [line.split() for line in handle.readlines()[1:]]
+        return [row[3] for row in rows if row[2].endswith(':' + port)
+                and row[3] in ('01', '08')]
+
+    def test_a_forgotten_endpoint_is_let_go_by_every_thread(self):
+        other_ready = threading.Event()
+        go_on = threading.Event()
+
+        def other():
+            self.get()
+            other_ready.set()
+            go_on.wait(10)      # idle, holding its kept-alive connection
+            self.get()
+        thread = threading.Thread(target=other)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(go_on.set)
+        self.get()
+        other_ready.wait(10)
+        # Two kept-alive connections (ESTABLISHED: 01), one per thread.
+        self.assertEqual(['01', '01'], self._tcp_states())
+        self.peers.forget_endpoint(
+            'http://127.0.0.1:%d/orchestrator/' % self.server.server_port)
+        # Both closed at once, the idle thread's too.
+        self.assertEqual([], self._tcp_states())
+        # Calls go on, on a new connection.
+        go_on.set()
+        thread.join()
+        self.get()
+        self.assertEqual(['01'], self._tcp_states())
+
+    def test_close_pools_leaves_other_ports_alone(self):
+        session = self.peers.http_session()
+        self.get()
+        peers.close_pools(session, '127.0.0.1', self.server.server_port + 1)
+        self.assertEqual(['01'], self._tcp_states())
+        peers.close_pools(session, '127.0.0.1', self.server.server_port)
+        self.assertEqual([], self._tcp_states())
