@@ -15,8 +15,10 @@ Starts the embedded default (``hurtle-all`` on free loopback ports, a
 temporary state directory, ``[sm] workers``, ``poll_interval`` and
 ``watch_interval`` and ``[cc] parallel_starts`` at their defaults unless
 ``--workers``, ``--poll-interval``, ``--watch-interval`` or
-``--parallel-starts`` say otherwise), then for each N of
-``--counts``, ``--repeats`` times, takes turns between:
+``--parallel-starts`` say otherwise), creates and deletes one of each
+side unmeasured (:func:`warm_up`: the first round alone would pay for
+the CC's SO fork server starting, Heat's first stack and the like), then
+for each N of ``--counts``, ``--repeats`` times, takes turns between:
 
 * ``hurtle``: N threads each ``POST /sample/`` at once; wall-clock
   seconds until every instance is ``active``; then every instance is
@@ -256,6 +258,16 @@ def cpu_seconds(root):
     return {part: ticks / tick for part, ticks in totals.items()}
 
 
+def warm_up(sides):
+    """One create and delete of each side, unmeasured: what only the
+    first round would pay (the CC's SO fork server starting with the first
+    SO, the SM's first lifecycle thread and connections, Heat's first
+    stack, the client's imports) is not counted in any round."""
+    for side in sides.values():
+        side.count = 1
+        side.delete(side.create(0))
+
+
 def one_round(side, count, root):
     """``(create seconds, delete seconds, CPU seconds, {part: CPU
     seconds})`` of ``count`` at once; CPU seconds of process ``root``
@@ -356,6 +368,7 @@ def main():
     counts = [int(value) for value in args.counts.split(',')]
     with running(args) as hurtle:
         sides = {'hurtle': HurtleSide(hurtle), 'heat': HeatSide(hurtle)}
+        warm_up(sides)
         summary = []
         print('%4s %3s %9s %9s %9s %10s %9s %9s' % (
             'n', 'rep', 'hurtle_s', 'heat_s', 'h_del_s', 'heat_del_s',
