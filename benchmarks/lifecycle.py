@@ -15,8 +15,10 @@ beside Heat's own time for the same stack.
 Starts the embedded default (``hurtle-all`` on free loopback ports, a
 temporary state directory, an operator's defaults unless ``--workers``,
 ``--poll-interval``, ``--watch-interval``, ``--runtime`` or
-``--parallel-starts`` say otherwise), then ``--runs`` times takes turns
-between:
+``--parallel-starts`` say otherwise), creates and deletes one of each
+side unmeasured (``parallel_lifecycle.warm_up``), then ``--runs`` times
+takes turns between (the side going first alternating, as in
+``parallel_lifecycle.py``):
 
 * ``hurtle``: one instance of the sample service: wall-clock seconds from
   the ``POST`` until ``mcn.service.state`` is ``active`` (SO start,
@@ -80,15 +82,16 @@ def main():
     with parallel_lifecycle.running(args) as hurtle:
         sides = {'hurtle': parallel_lifecycle.HurtleSide(hurtle),
                  'heat': parallel_lifecycle.HeatSide(hurtle)}
-        # One of each first, unmeasured: imports, caches, first SO.
-        for side in sides.values():
-            side.delete(side.create(0))
+        parallel_lifecycle.warm_up(sides)
         seconds = {(name, what): [] for name in sides
                    for what in ('create', 'delete')}
         row = '%4s %10s %10s %10s %10s'
         print(row % ('run', 'hurtle_c', 'heat_c', 'hurtle_d', 'heat_d'))
         for run in range(1, args.runs + 1):
-            for name, side in sides.items():
+            # Take turns: the side going first alternates.
+            for name in (['hurtle', 'heat'] if run % 2 else
+                         ['heat', 'hurtle']):
+                side = sides[name]
                 side.serial = run
                 made, create_s = timed(side.create, 0)
                 _none, delete_s = timed(side.delete, made)

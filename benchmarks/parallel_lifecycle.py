@@ -15,8 +15,10 @@ Starts the embedded default (``hurtle-all`` on free loopback ports, a
 temporary state directory, ``[sm] workers``, ``poll_interval`` and
 ``watch_interval`` and ``[cc] parallel_starts`` at their defaults unless
 ``--workers``, ``--poll-interval``, ``--watch-interval`` or
-``--parallel-starts`` say otherwise), then for each N of
-``--counts``, ``--repeats`` times, takes turns between:
+``--parallel-starts`` say otherwise), creates and deletes one of each
+side unmeasured (:func:`warm_up`: the first round alone would pay for
+the CC's SO fork server starting, Heat's first stack and the like), then
+for each N of ``--counts``, ``--repeats`` times, takes turns between:
 
 * ``hurtle``: N threads each ``POST /sample/`` at once; wall-clock
   seconds until every instance is ``active``; then every instance is
@@ -25,10 +27,15 @@ temporary state directory, ``[sm] workers``, ``poll_interval`` and
   the embedded Heat's API (python-heatclient) with the parameters the
   sample SO gives (``provisioned=false``), wait for CREATE_COMPLETE,
   update it (``provisioned=true``, as the SO's provision phase does) and
-  wait for UPDATE_COMPLETE: seconds until all are done (wall clock, the
-  same polling step as the Hurtle side: Heat's event timestamps have a
-  resolution of one second); then every stack is deleted at once,
-  seconds until all are gone.
+  wait for UPDATE_COMPLETE, then read its outputs once: seconds until
+  all are done (wall clock, the same polling step as the Hurtle side:
+  Heat's event timestamps have a resolution of one second); then every
+  stack is deleted at once, seconds until all are gone. It makes the
+  requests Hurtle's Heat deployer makes (``hurtle.so.deployers.heat``,
+  with which the CC makes the SOs' stacks): the stack's canonical path
+  ``/stacks/<name>/<id>`` (``/stacks/<id>`` costs a redirect after a
+  look-up in Heat, a second request every poll), polls without outputs
+  and reads them once at rest.
 
 Prints, per N, the create and delete seconds of both, their ratios
 (hurtle/heat, min/median/max over the repeats), Hurtle's seconds per
@@ -162,41 +169,53 @@ class HeatSide(object):
         self.serial = 0
         self.count = 1
 
-    def _status(self, heat, stack_id, wanted):
+    def _status(self, heat, path, wanted):
+        """Poll stack ``path`` (``<name>/<id>``) without its outputs
+        until it is ``wanted``."""
         def check():
             try:
-                status = heat.stacks.get(stack_id).stack_status
+                status = heat.stacks.get(
+                    path, resolve_outputs=False).stack_status
             except heat_exc.HTTPNotFound:
                 status = 'DELETE_COMPLETE'
             except ks_exc.ConnectionError as exc:
                 # A poll that timed out is polled again, as the SM's
                 # calls are retried (the machine may be overloaded).
                 print('stack %s: %s; polled again'
-                      % (stack_id, type(exc).__name__), flush=True)
+                      % (path, type(exc).__name__), flush=True)
                 return None
             if status == wanted:
                 return status
             if status.endswith('_FAILED'):
-                raise RuntimeError('stack %s: %s' % (stack_id, status))
+                raise RuntimeError('stack %s: %s' % (path, status))
             return None
-        return wait(check, 'stack %s %s' % (stack_id, wanted), self.count)
+        return wait(check, 'stack %s %s' % (path, wanted), self.count)
 
     def create(self, index):
+        """Create, update, then read the outputs of one stack; returns
+        its path (``<name>/<id>``)."""
         heat = self.hurtle.heat_client('bench')
+        name = 'bench-%d-%d' % (self.serial, index)
         body = heat.stacks.create(
-            stack_name='bench-%d-%d' % (self.serial, index),
-            template=self.template, parameters={'provisioned': False})
-        stack_id = body['stack']['id']
-        self._status(heat, stack_id, 'CREATE_COMPLETE')
-        heat.stacks.update(stack_id, template=self.template,
+            stack_name=name, template=self.template,
+            parameters={'provisioned': False})
+        # Heat answers /stacks/<id> with a redirect to /stacks/<name>/<id>
+        # (two requests and a look-up each time): Hurtle's Heat deployer
+        # uses the canonical path, so does this client.
+        path = '%s/%s' % (name, body['stack']['id'])
+        self._status(heat, path, 'CREATE_COMPLETE')
+        heat.stacks.update(path, template=self.template,
                            parameters={'provisioned': True})
-        self._status(heat, stack_id, 'UPDATE_COMPLETE')
-        return stack_id
+        self._status(heat, path, 'UPDATE_COMPLETE')
+        # The outputs, as the instance has them once active (Hurtle's
+        # Heat deployer, too, polls without them and reads them at rest).
+        heat.stacks.get(path)
+        return path
 
-    def delete(self, stack_id):
+    def delete(self, path):
         heat = self.hurtle.heat_client('bench')
-        heat.stacks.delete(stack_id)
-        self._status(heat, stack_id, 'DELETE_COMPLETE')
+        heat.stacks.delete(path)
+        self._status(heat, path, 'DELETE_COMPLETE')
 
 
 #: The parts of hurtle-all whose CPU seconds are told apart: the module
@@ -254,6 +273,16 @@ def cpu_seconds(root):
         totals['so' if part in ('cc', 'so') else 'other'] += waited
     tick = os.sysconf('SC_CLK_TCK')
     return {part: ticks / tick for part, ticks in totals.items()}
+
+
+def warm_up(sides):
+    """One create and delete of each side, unmeasured: what only the
+    first round would pay (the CC's SO fork server starting with the first
+    SO, the SM's first lifecycle thread and connections, Heat's first
+    stack, the client's imports) is not counted in any round."""
+    for side in sides.values():
+        side.count = 1
+        side.delete(side.create(0))
 
 
 def one_round(side, count, root):
@@ -356,6 +385,7 @@ def main():
     counts = [int(value) for value in args.counts.split(',')]
     with running(args) as hurtle:
         sides = {'hurtle': HurtleSide(hurtle), 'heat': HeatSide(hurtle)}
+        warm_up(sides)
         summary = []
         print('%4s %3s %9s %9s %9s %10s %9s %9s' % (
             'n', 'rep', 'hurtle_s', 'heat_s', 'h_del_s', 'heat_del_s',
