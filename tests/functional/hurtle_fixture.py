@@ -117,25 +117,6 @@ def processes():
     return found
 
 
-def open_connections(pid, port):
-    """TCP states (hex, as in ``/proc/net/tcp``) of the sockets process
-    ``pid`` holds open to remote port ``port`` on 127.0.0.1, connected
-    (01) or closed by the peer only (CLOSE_WAIT, 08)."""
-    inodes = set()
-    fd_dir = '/proc/%d/fd' % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-        except OSError:
-            continue
-        if target.startswith('socket:['):
-            inodes.add(target[8:-1])
-    with open('/proc/%d/net/tcp' % pid) as handle:
-        rows = [line.split() for line in handle.readlines()[1:]]
-    return [row[3] for row in rows if row[9] in inodes and
-            row[2] == '0100007F:%04X' % port and row[3] in ('01', '08')]
-
-
 class HurtleAll(fixtures.Fixture):
     """``hurtle-all`` on free ports; ``.sm_url``, ``.cc_url``,
     ``.heat_url`` (root of the Heat API), ``.state``, ``.conf_path``.

@@ -30,6 +30,7 @@ import requests
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from tests.functional import hurtle_fixture
+from tests import proc_sockets
 
 SCHEME = 'http://schemas.hurtle.it/occi/sm#'
 KIND = 'sample; scheme="%s"; class="kind"' % SCHEME
@@ -168,7 +169,7 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         # and the SM keeps no connection to it (each of its threads that
         # called the SO held one, closed by the SO: CLOSE_WAIT)
         so_port = urllib.parse.urlsplit(so_url).port
-        self.assertEqual([], hurtle_fixture.open_connections(
+        self.assertEqual([], proc_sockets.open_connections(
             self.hurtle.sm_pid(), so_port))
 
     def test_failed_instance_reports_reason_and_can_be_deleted(self):
@@ -297,7 +298,7 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(moved, after['occi.so.url'])
         self.assertIn('greeting=moved', after['mcn.endpoint.sample'])
         # No connection to the old SO's port is kept.
-        self.assertEqual([], hurtle_fixture.open_connections(
+        self.assertEqual([], proc_sockets.open_connections(
             self.hurtle.sm_pid(),
             urllib.parse.urlsplit(attrs['occi.so.url']).port))
         self.assertEqual(attrs['occi.mcn.stack.id'],

@@ -38,6 +38,7 @@ from hurtle import so_fork_protocol as protocol
 from hurtle import so_ready
 from tests import conf_fixture
 from tests import net
+from tests import proc_sockets
 from tests.unit.cc import test_app_api
 
 SECRET = 'fork-secret-1234'
@@ -58,20 +59,6 @@ def _environ(pid):
 def _cmdline(pid):
     return [a.decode() for a in _proc(pid, 'cmdline').rstrip(b'\0').split(
         b'\0')]
-
-
-def _sockets(pid):
-    """The socket inodes among process ``pid``'s open files."""
-    found = set()
-    fd_dir = '/proc/%d/fd' % pid
-    for name in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, name))
-        except OSError:
-            continue
-        if target.startswith('socket:'):
-            found.add(target)
-    return found
 
 
 class ForkedSOTest(testtools.TestCase):
@@ -194,9 +181,9 @@ class ForkedSOTest(testtools.TestCase):
     def test_no_file_of_the_server_or_of_another_so_is_inherited(self):
         _url, ref = self.start('fd-1')
         _url, ref2 = self.start('fd-2')
-        server = _sockets(self.runtime.fork_server.pid)
-        first = _sockets(ref['pid'])
-        second = _sockets(ref2['pid'])
+        server = proc_sockets.socket_inodes(self.runtime.fork_server.pid)
+        first = proc_sockets.socket_inodes(ref['pid'])
+        second = proc_sockets.socket_inodes(ref2['pid'])
         self.assertEqual(set(), server & (first | second))
         self.assertEqual(set(), first & second)
         for pid in (ref['pid'], ref2['pid']):

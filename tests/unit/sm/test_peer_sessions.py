@@ -12,6 +12,7 @@
 """The SM's peer clients share one keep-alive HTTP session per thread and
 take no cookies."""
 import http.server
+import os
 import threading
 import types
 
@@ -19,6 +20,7 @@ import testtools
 
 from hurtle.sm import peers
 from tests import conf_fixture
+from tests import proc_sockets
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -86,15 +88,9 @@ class PeerSessionTest(testtools.TestCase):
         self.assertIs(self.peers.http_session(), self.peers.http_session())
 
     def _tcp_states(self):
-        """TCP states (hex, /proc/net/tcp) of the client sockets still
-        open towards the server's port: ESTABLISHED (01) or CLOSE_WAIT
-        (08); a socket closed here is in FIN_WAIT or TIME_WAIT, held by
-        the kernel alone."""
-        port = '%04X' % self.server.server_port
-        with open('/proc/self/net/tcp') as handle:
-            rows = [line.split() for line in handle.readlines()[1:]]
-        return [row[3] for row in rows if row[2].endswith(':' + port)
-                and row[3] in ('01', '08')]
+        """TCP states of this process's sockets open to the server."""
+        return proc_sockets.open_connections(os.getpid(),
+                                             self.server.server_port)
 
     def test_a_forgotten_endpoint_is_let_go_by_every_thread(self):
         other_ready = threading.Event()
