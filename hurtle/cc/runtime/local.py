@@ -340,7 +340,8 @@ class LocalRuntime(base.Runtime):
         try:
             self._stop(pid, ref)
         finally:
-            self._refs.pop(pid, None)
+            if self._same_so(pid, ref):
+                self._refs.pop(pid, None)
             log_path = (ref or {}).get('log')
             if log_path:
                 stem = os.path.splitext(log_path)[0]
@@ -348,8 +349,34 @@ class LocalRuntime(base.Runtime):
                 pid_files.remove(os.path.dirname(stem),
                                  os.path.basename(stem), pid)
 
+    def _same_so(self, pid, ref):
+        """True unless this process's own record of ``pid`` is another
+        app's SO than ``ref`` names (another app, or another start: pids
+        are reused, and an SO this CC started may have the pid an earlier
+        CC process recorded for another app)."""
+        mine = self._refs.get(pid)
+        if mine is None or ref is None:
+            return True
+        for key in ('app', 'start'):
+            if ref.get(key) is not None and mine.get(key) is not None \
+                    and str(ref[key]) != str(mine[key]):
+                return False
+        return True
+
+    def _child(self, pid, ref):
+        """The ``subprocess.Popen`` (or forked SO) of ``pid`` if this
+        process started it as the SO ``ref`` names; else None."""
+        proc = self._children.get(pid)
+        if proc is None or not self._same_so(pid, ref):
+            return None
+        return proc
+
     def _stop(self, pid, ref):
-        proc = self._children.pop(pid, None)
+        proc = self._child(pid, ref)
+        if proc is not None:
+            self._children.pop(pid, None)
+        elif pid in self._children:
+            return      # another app's SO has this pid now: not ours
         if proc is None:
             # Started by an earlier CC process: not our child, but recorded
             # as ours in the database; signal it only while it still runs.
@@ -376,9 +403,9 @@ class LocalRuntime(base.Runtime):
         pid = (ref or {}).get('pid')
         if not pid:
             return False
-        proc = self._children.get(pid)
-        if proc is not None:
-            return proc.poll() is None
+        if pid in self._children:
+            proc = self._child(pid, ref)
+            return proc is not None and proc.poll() is None
         if not pid_files.alive(pid, ref.get('start')):
             return False
         return _is_so(pid, ref.get('app'))

@@ -106,6 +106,16 @@ class CommandBundleTest(testtools.TestCase):
         runtime = local.LocalRuntime(self.conf)
         self.assertTrue(runtime.is_running(ref))
         self.assertFalse(runtime.is_running(dict(ref, app='other')))
+        # Nor by the runtime that started it: an earlier CC process may
+        # have recorded this pid for another app, whose SO is not this
+        # one, and stopping that other app must not stop this SO.
+        runtime = self.backend.runtime
+        for other in (dict(ref, app='other'), dict(ref, start=1)):
+            self.assertFalse(runtime.is_running(other))
+            runtime.stop(other)
+            self.assertTrue(runtime.is_running(ref))
+            self.assertEqual(200, requests.get(
+                app.attributes['occi.app.url'], timeout=5).status_code)
         self.client.delete(location)
         self.assertRaises(requests.ConnectionError, requests.get,
                           app.attributes['occi.app.url'], timeout=5)
