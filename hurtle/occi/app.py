@@ -98,6 +98,20 @@ LOG = logging.getLogger(__name__)
 _CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f]')
 
 
+#: Longest error message sent (characters): messages echo what the client
+#: sent (a path, a header value), which must not come back in full.
+MAX_MESSAGE = 1024
+
+
+def _bounded(message):
+    """``message``, cut to :data:`MAX_MESSAGE` characters (saying how
+    many were left out)."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return '%s... (%d more characters)' % (
+        message[:MAX_MESSAGE], len(message) - MAX_MESSAGE)
+
+
 def _controls_escaped(message):
     """``message`` with its control characters as ``\\xNN`` (other
     characters, non-ASCII ones too, as they are)."""
@@ -349,7 +363,7 @@ class Application(object):
         return [('Content-Type', rendering.mime_type)]
 
     def _error(self, environ, code, message):
-        message = _controls_escaped(message)
+        message = _controls_escaped(_bounded(message))
         try:
             rendering = self.negotiate(environ.get('HTTP_ACCEPT', ''),
                                        'message')

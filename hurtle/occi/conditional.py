@@ -170,14 +170,23 @@ def check_if_none_match(environ, current):
     GET and HEAD (RFC 9110 13.1.2, 13.2.2 step 3): ``*`` is false when
     the target exists (a ``PUT`` that must only create), a list of tags
     when the current tag is among them; false is ``412``. A malformed
-    value is ignored, as on GET.
+    value is refused (``400``), as for ``If-Match``: ignoring it would
+    let a create-only ``PUT`` whose ``*`` was mistyped replace the entity
+    (on GET and HEAD a malformed value is ignored: it only forgoes a
+    ``304``).
 
     :param current: as for :func:`check_if_match`.
+    :raises hurtle.occi.errors.BadRequest: a malformed ``If-None-Match``.
     :raises hurtle.occi.errors.PreconditionFailed: the condition is false.
     """
-    tags = if_none_match(environ)
-    if tags is None:
+    value = environ.get('HTTP_IF_NONE_MATCH')
+    if value is None:
         return
+    tags = _tag_list(value, keep_weak=False)
+    if tags is None:
+        raise errors.BadRequest(
+            'If-None-Match must be * or a comma-separated list of quoted '
+            'entity tags (as sent in ETag), not %r.' % value[:100])
     tag = current()
     if tag is None:
         return

@@ -128,6 +128,10 @@ class EntityEngine(object):
                 if old is not None and name in current and \
                         self._same(current[name], value):
                     continue
+                if old is None:
+                    raise errors.BadRequest(
+                        'Attribute %s is set by the service; a client '
+                        'cannot give it.' % name)
                 raise errors.BadRequest('Attribute %s is immutable.' % name)
             result[name] = value
         if old is None or full:

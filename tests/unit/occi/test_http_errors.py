@@ -92,6 +92,26 @@ class TestErrorPaths(base.ServedAppTestCase):
             self.assertError(self.req(method, '/app/does-not-exist',
                                       {'Content-Type': 'text/occi'}), 404)
 
+    def test_an_immutable_attribute_on_create_is_said_set_by_the_service(
+            self):
+        resp = self.req('POST', '/app/', {
+            'Content-Type': 'text/occi', 'Category': base.APP_CAT,
+            'X-OCCI-Attribute': 'occi.app.name="a", occi.app.image="i", '
+                                'occi.app.state="active"'})
+        self.assertError(resp, 400)
+        self.assertIn('occi.app.state is set by the service', resp.text)
+        resp = self.req('GET', '/app/', {'Accept': 'text/uri-list'})
+        self.assertEqual('', resp.text.strip())
+
+    def test_an_error_echoes_at_most_1024_characters_of_the_request(self):
+        path = '/app/' + 'x' * 5000
+        resp = self.req('GET', path)
+        self.assertEqual(404, resp.status_code)
+        self.assertIn('x' * 900, resp.text)
+        self.assertNotIn('x' * 1100, resp.text)
+        self.assertIn('more characters)', resp.text)
+        self.assertLess(len(resp.text), 1200)
+
     def test_bad_accept_is_406(self):
         resp = self.req('GET', '/-/', {'Accept': 'image/png'})
         self.assertError(resp, 406)

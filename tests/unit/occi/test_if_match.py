@@ -71,6 +71,23 @@ class IfMatchTest(test_long_poll.LongPollTest):
             self.assertIn('If-Match must be', resp.text)
         self.assertEqual('1', self.value())
 
+    def test_a_malformed_if_none_match_on_a_change_is_a_400(self):
+        # A mistyped create-only PUT must not replace the entity.
+        headers = {'If-None-Match': '*,', 'Content-Type': 'text/occi',
+                   'Category': WATCHED_CAT, 'X-OCCI-Attribute': 'x="9"'}
+        resp = self.req('PUT', self.loc, headers)
+        self.assertEqual(400, resp.status_code, resp.text)
+        self.assertIn('If-None-Match must be', resp.text)
+        for value in (',,,"', 'abc'):
+            resp = self.update('2', {'If-None-Match': value})
+            self.assertEqual(400, resp.status_code, value)
+            resp = self.req('DELETE', self.loc, {'If-None-Match': value})
+            self.assertEqual(400, resp.status_code, value)
+        self.assertEqual('1', self.value())
+        # On GET it only forgoes a 304.
+        self.assertEqual(200, self.req('GET', self.loc,
+                                       {'If-None-Match': 'abc'}).status_code)
+
     def test_a_delete_with_a_stale_tag_is_refused(self):
         tag = self.tag()
         self.update('2')
