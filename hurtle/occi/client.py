@@ -32,8 +32,9 @@ Example::
 
 Errors: 4xx/5xx raise :mod:`hurtle.occi.errors` classes carrying the
 status (``.code``) and the server's message (``.message``).  Connection
-errors and 503 are retried with exponential backoff (tenacity); after the
-last attempt a network error raises
+errors and 503 are retried with exponential backoff (tenacity), waiting at
+least a 503's ``Retry-After`` seconds (at most :data:`MAX_BACKOFF`); after
+the last attempt a network error raises
 :class:`~hurtle.occi.errors.ConnectionFailed` (code 503).  A read timeout
 is retried only for idempotent methods (GET, HEAD, PUT, DELETE).
 """
@@ -55,6 +56,9 @@ TEXT_PLAIN = 'text/plain'
 OCCI_JSON = 'application/occi+json'
 _IDEMPOTENT = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
 _SECRET_HEADERS = ('x-auth-token', 'authorization', 'x-subject-token')
+#: Longest wait in seconds between two attempts of one request (the
+#: backoff's cap, and the bound of a 503's ``Retry-After``).
+MAX_BACKOFF = 10
 
 
 class CategoryRef(object):
@@ -274,6 +278,17 @@ class _Retry(Exception):
         self.error = error
 
 
+def retry_after(error):
+    """Seconds a 503 ``error`` (an :class:`~hurtle.occi.errors.OCCIError`
+    or None) asks to wait before the next attempt: its ``Retry-After``
+    in seconds (an HTTP date is not honoured), at most
+    :data:`MAX_BACKOFF`; 0 when it says nothing."""
+    for name, value in getattr(error, 'headers', None) or []:
+        if name.lower() == 'retry-after' and value.strip().isdigit():
+            return min(int(value.strip()), MAX_BACKOFF)
+    return 0
+
+
 class OCCIClient(object):
     """Client of one OCCI endpoint.
 
@@ -344,7 +359,10 @@ class OCCIClient(object):
             raise errors.ConnectionFailed('Request to %s failed: %s'
                                           % (url, type(exc).__name__))
         if resp.status_code == 503:
-            raise _Retry(errors.ServiceUnavailable(self._message(resp)))
+            after = resp.headers.get('Retry-After')
+            raise _Retry(errors.ServiceUnavailable(
+                self._message(resp),
+                headers=[('Retry-After', after)] if after else None))
         if resp.status_code >= 400:
             raise errors.error_for_status(resp.status_code,
                                           self._message(resp))
@@ -374,10 +392,14 @@ class OCCIClient(object):
         if self.stop is not None:
             stop = stop | tenacity.stop_when_event_set(self.stop)
             extra['sleep'] = self.stop.wait
+        backoff = tenacity.wait_exponential(multiplier=self.backoff,
+                                            max=MAX_BACKOFF)
+
+        def wait(retry_state):
+            error = getattr(retry_state.outcome.exception(), 'error', None)
+            return max(backoff(retry_state), retry_after(error))
         retrying = tenacity.Retrying(
-            stop=stop,
-            wait=tenacity.wait_exponential(multiplier=self.backoff,
-                                           max=10),
+            stop=stop, wait=wait,
             retry=tenacity.retry_if_exception_type(_Retry),
             reraise=True, **extra)
         try:

@@ -77,10 +77,11 @@ Phases and the calls they make (all through ``hurtle.occi.client``, see
   not recorded.
 * an SO answering 503 (its deployer cannot reach Heat) or an SO that
   cannot be reached is retried until the phase deadline (the deploy and
-  provision actions and the polling); a failure reason names the component
-  ("cloud controller (CC) unreachable", "service orchestrator (SO)
-  unreachable", "orchestration service unreachable"), the URL and
-  exception go to the log.
+  provision actions and the polling), as is a CC answering 503 to the
+  start of an SO (busy: its pool of connections full); a failure reason
+  names the component ("cloud controller (CC) unreachable", "service
+  orchestrator (SO) unreachable", "orchestration service unreachable"),
+  the URL and exception go to the log.
 * destroy (also of an instance still being created: its create stops
   first): ``DELETE`` the SO (it disposes its resources and answers when
   they are gone) or, when the SO is gone or does not answer, delete the

@@ -110,7 +110,11 @@ class Phases(object):
         """Start (or find again) the SO's app at ``<cc>/app/<instance id>``.
 
         The app's URL and the SO's secret are recorded before the CC is
-        asked, so an SM killed meanwhile finds the app by that id.
+        asked, so an SM killed meanwhile finds the app by that id. A CC
+        answering 503 (busy: its pool of connections full) is asked again
+        every ``[sm] poll_interval`` seconds until ``[sm] phase_timeout``
+        (``SOCalls.transient``); an unreachable CC fails the phase after
+        the client's ``[sm] call_retries``.
         """
         if not manifest.so_bundle:
             raise scheduling.PhaseError('service %s has no so_bundle in its '
@@ -129,37 +133,61 @@ class Phases(object):
         trust_id = (row.attributes or {}).get(trusts.ATTRIBUTE)
         if trust_id:
             env['HURTLE_TRUST_ID'] = trust_id
-        try:
+
+        def start():
             try:
-                app = cc.get(row.app_url)   # started by an earlier attempt
-            except errors.ConnectionFailed:
-                if fresh:   # the CC was asked nothing: no app to find
-                    op.move(states.INITIALISE, app_url=None, so_secret=None)
-                raise
-            except errors.NotFound:
-                try:
-                    cc.put(row.app_url, APP, {
-                        'occi.app.name': '%s-%s' % (manifest.term, row.id),
-                        'occi.app.image': manifest.so_bundle,
-                        'occi.app.env': json.dumps(env)})
-                except errors.Conflict as exc:
-                    # Started meanwhile by a concurrent attempt (the app
-                    # exists), or the CC could not start it (it keeps
-                    # nothing: the 409 says why).
-                    try:
-                        cc.get(row.app_url)
-                    except errors.NotFound:
-                        raise scheduling.PhaseError(
-                            'starting the SO failed: %s' % exc.message)
-                app = cc.get(row.app_url)
-        except errors.OCCIError as exc:
-            raise scheduling.PhaseError('starting the SO failed: %s'
-                                        % exc.message)
+                return self._start_app(op, cc, row, fresh, manifest, env)
+            except errors.ConnectionFailed as exc:
+                raise scheduling.PhaseError('starting the SO failed: %s'
+                                            % exc.message)
+            except errors.ServiceUnavailable as exc:
+                # The CC answers 503 (its pool of connections is full, or
+                # it cannot serve for now): SOCalls.transient asks again
+                # until the phase deadline.
+                raise errors.ServiceUnavailable(
+                    'the cloud controller (CC) answers 503: %s'
+                    % exc.message)
+            except errors.OCCIError as exc:
+                raise scheduling.PhaseError('starting the SO failed: %s'
+                                            % exc.message)
+        app = self.so_calls.transient(op, None, start, states.INITIALISE)
         row = self.so_calls.current(op, row)
         if not row.so_url:
             raise scheduling.PhaseError(
                 'the CC started no SO (app state %s)'
                 % app.attributes.get('occi.app.state'))
+
+    @staticmethod
+    def _start_app(op, cc, row, fresh, manifest, env):
+        """The CC's app of ``row`` (``EntityInfo``), asked for at
+        ``row.app_url`` and started there when it is not found.
+
+        :raises PhaseError: the CC could not start it (its 409 says why).
+        :raises hurtle.occi.errors.OCCIError: the CC failed.
+        """
+        try:
+            return cc.get(row.app_url)   # started by an earlier attempt
+        except errors.ConnectionFailed:
+            if fresh:   # the CC was asked nothing: no app to find
+                op.move(states.INITIALISE, app_url=None, so_secret=None)
+            raise
+        except errors.NotFound:
+            pass
+        try:
+            cc.put(row.app_url, APP, {
+                'occi.app.name': '%s-%s' % (manifest.term, row.id),
+                'occi.app.image': manifest.so_bundle,
+                'occi.app.env': json.dumps(env)})
+        except errors.Conflict as exc:
+            # Started meanwhile by a concurrent attempt (the app exists),
+            # or the CC could not start it (it keeps nothing: the 409
+            # says why).
+            try:
+                cc.get(row.app_url)
+            except errors.NotFound:
+                raise scheduling.PhaseError(
+                    'starting the SO failed: %s' % exc.message)
+        return cc.get(row.app_url)
 
     def _activate(self, op, manifest):
         row = op.move(states.ACTIVATE)

@@ -236,7 +236,7 @@ class SOCalls(object):
         seen['unavailable'] = exc.message
         LOG.info('instance %s, %s: %s; trying again', op.instance_id, phase,
                  exc.message)
-        if isinstance(exc, errors.ConnectionFailed):
+        if so is not None and isinstance(exc, errors.ConnectionFailed):
             try:
                 so.refresh()
             except (SOUnavailable, errors.OCCIError) as refresh_exc:
@@ -249,7 +249,8 @@ class SOCalls(object):
         that cannot be reached: then followed where the CC restarted it),
         until ``[sm] phase_timeout``.
 
-        :param so: the :class:`FollowedSO` that ``call`` uses.
+        :param so: the :class:`FollowedSO` that ``call`` uses (None: a
+            call to the CC, nothing to follow).
         :raises PhaseError: still failing then; the reason names the
             component ("orchestration service unreachable", "service
             orchestrator (SO) unreachable"), never a URL.

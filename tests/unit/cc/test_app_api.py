@@ -46,16 +46,21 @@ START = occi_client.CategoryRef(
     'http://schemas.ogf.org/occi/platform/app/action#', 'start', 'action')
 
 
-def serve_cc(test, **overrides):
+def serve_cc(test, server_options=None, **overrides):
     """Serve the CC's app API (noauth, project ``service``) on 127.0.0.1
     for ``test`` with the ``HurtleConf`` ``overrides``; sets ``test.conf``,
-    ``test.backend``, ``test.url`` and ``test.client``."""
+    ``test.backend``, ``test.url`` and ``test.client``.
+
+    :param server_options: more keywords of
+        ``hurtle.occi.server.make_server`` (e.g. ``pool_size``).
+    """
     test.conf = test.useFixture(conf_fixture.HurtleConf(**overrides)).conf
     migration.upgrade(test.conf.database.connection)
     application, test.backend = api.make_application(test.conf)
     test.addCleanup(test.backend.runtime.stop_all)
     srv, _thread = server.serve_in_thread(
-        middleware.NoAuthMiddleware(application, default_project='service'))
+        middleware.NoAuthMiddleware(application, default_project='service'),
+        **(server_options or {}))
     test.addCleanup(srv.server_close)
     test.addCleanup(srv.shutdown)
     test.url = 'http://127.0.0.1:%d/' % srv.server_port

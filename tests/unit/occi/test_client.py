@@ -13,6 +13,7 @@
 
 import socket
 import threading
+import time
 
 from hurtle.occi import categories
 from hurtle.occi import client
@@ -205,11 +206,13 @@ class TestLargeTextOcci(base.ServedAppTestCase):
 
 
 class _Flaky(object):
-    """WSGI app answering 503 ``failures`` times, then delegating."""
+    """WSGI app answering 503 ``failures`` times (with ``Retry-After:
+    retry_after`` when set), then delegating."""
 
     def __init__(self, app, failures):
         self.app = app
         self.failures = failures
+        self.retry_after = None
         self.seen = 0
         self.lock = threading.Lock()
 
@@ -219,9 +222,11 @@ class _Flaky(object):
             fail = self.seen <= self.failures
         if fail:
             body = b'Try again later.'
-            start_response('503 Service Unavailable', [
-                ('Content-Type', 'text/plain'),
-                ('Content-Length', str(len(body)))])
+            headers = [('Content-Type', 'text/plain'),
+                       ('Content-Length', str(len(body)))]
+            if self.retry_after:
+                headers.append(('Retry-After', self.retry_after))
+            start_response('503 Service Unavailable', headers)
             return [body]
         return self.app(environ, start_response)
 
@@ -245,6 +250,29 @@ class TestClientRetries(base.ServedAppTestCase):
         self.assertEqual(503, err.code)
         self.assertEqual('Try again later.', err.message)
         self.assertEqual(3, self.flaky.seen)
+
+    def test_retry_after_is_waited_for(self):
+        self.flaky.failures = 1
+        self.flaky.retry_after = '1'
+        c = client.OCCIClient(self.base, headers={'X-Project-Id': 'p1'},
+                              retries=1, backoff=0.01)
+        started = time.monotonic()
+        self.assertEqual([], c.list('/app/'))
+        self.assertGreaterEqual(time.monotonic() - started, 1)
+        self.assertEqual(2, self.flaky.seen)
+
+    def test_retry_after_is_bounded(self):
+        def busy(value):
+            return errors.ServiceUnavailable('busy', headers=[
+                ('Retry-After', value)])
+        self.assertEqual(client.MAX_BACKOFF, client.retry_after(busy('3600')))
+        self.assertEqual(2, client.retry_after(busy(' 2 ')))
+        # An HTTP date, garbage, or none: the backoff alone.
+        self.assertEqual(0, client.retry_after(
+            busy('Fri, 04 Dec 2026 18:00:00 GMT')))
+        self.assertEqual(0, client.retry_after(busy('-1')))
+        self.assertEqual(0, client.retry_after(errors.ServiceUnavailable()))
+        self.assertEqual(0, client.retry_after(None))
 
     def test_no_retry_once_stopping(self):
         self.flaky.failures = 100
