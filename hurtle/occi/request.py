@@ -106,11 +106,17 @@ def media_type(value):
     return (value or '').split(';', 1)[0].strip().lower()
 
 
+#: A weight (RFC 9110 12.4.2): 0 to 1, at most three decimals.
+_QVALUE = re.compile(r'^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$')
+
+
 def parse_accept(value):
     """Parse an ``Accept`` header (RFC 7231 5.3.2).
 
     :returns: list of media ranges ordered by preference (q-value, then
         specificity, then order); ranges with ``q=0`` are dropped.
+    :raises hurtle.occi.errors.BadRequest: a weight that is not a number
+        from 0 to 1 with at most three decimals (RFC 9110 12.4.2).
     """
     items = []
     for index, part in enumerate((value or '').split(',')):
@@ -123,10 +129,12 @@ def parse_accept(value):
         for param in pieces[1:]:
             name, _sep, val = param.partition('=')
             if name.strip().lower() == 'q':
-                try:
-                    qval = float(val.strip())
-                except ValueError:
-                    qval = 0.0
+                if not _QVALUE.match(val.strip()):
+                    raise errors.BadRequest(
+                        'Accept: the weight q=%s of %s is not a number from '
+                        '0 to 1 (RFC 9110 12.4.2).' % (val.strip()[:20],
+                                                       media[:80]))
+                qval = float(val.strip())
         if qval <= 0:
             continue
         specificity = 0 if media == '*/*' else 1 if media.endswith(

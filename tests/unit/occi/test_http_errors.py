@@ -118,6 +118,15 @@ class TestErrorPaths(base.ServedAppTestCase):
         resp = self.req('GET', '/app/', {'Accept': 'application/xml'})
         self.assertError(resp, 406)
 
+    def test_a_malformed_accept_weight_is_400(self):
+        for accept in ('text/plain;q=abc', 'text/plain;q=1.5',
+                       'text/plain;q=nan', 'text/occi, text/plain;q=0.1234'):
+            resp = self.req('GET', '/-/', {'Accept': accept})
+            self.assertError(resp, 400)
+            self.assertIn('is not a number from 0 to 1', resp.text)
+        resp = self.req('GET', '/-/', {'Accept': 'text/plain;q=0.500'})
+        self.assertEqual(200, resp.status_code)
+
     def test_accept_with_only_q0_is_406(self):
         resp = self.req('GET', '/-/', {'Accept': 'text/plain;q=0'})
         self.assertError(resp, 406)
