@@ -67,6 +67,23 @@ sm_opts = [
                     'the sample service takes about 6 MiB), or listings '
                     'larger than it render every instance each time. 0 '
                     'disables the cache.'),
+    cfg.IntOpt('max_instances_per_project', default=100, min=-1,
+               help='Most instances one project may have in this SM\'s '
+                    'database, all its services together; a create '
+                    'beyond it is refused with 403 "Quota exceeded". '
+                    'Each instance runs an SO process and its stacks. '
+                    'An instance counts from its create until its '
+                    'record is purged (while being deleted too); '
+                    'the instances a composed service creates as its '
+                    'dependencies count like any other, in the project '
+                    'they are created in. -1: no limit.'),
+    cfg.IntOpt('max_instances', default=1000, min=-1,
+               help='Most instances in this SM\'s database, all projects '
+                    'and services together (SMs sharing the database '
+                    'share it); a create beyond it is refused with 403 '
+                    '"Quota exceeded". It bounds what callers choosing '
+                    'their project id (auth_strategy = noauth) can '
+                    'create. -1: no limit.'),
     cfg.IntOpt('call_retries', default=3, min=0,
                help='Retries of a call to the CC or an SO that fails with '
                     'a connection error or 503.'),

@@ -23,6 +23,7 @@ import os
 import sqlalchemy
 
 from hurtle.db import engine as db_engine
+from hurtle.db import locks
 
 #: Key of the PostgreSQL advisory lock held while migrating ("hurtle").
 LOCK_KEY = 0x687572746c65
@@ -40,21 +41,14 @@ def _config(url):
 
 def _serialise(connection):
     """Make the migration in ``connection``'s transaction wait for any
-    other one on the same database, in any process, to end.
-
-    PostgreSQL: a transaction-level advisory lock (its DDL is
-    transactional, so the next migration sees the finished schema);
-    SQLite: ``BEGIN IMMEDIATE`` (the write lock, waiting up to the busy
-    timeout; without it, pysqlite runs DDL outside any transaction).
-    Other databases (MySQL) are not serialised: run ``hurtle-manage
-    db_sync`` before starting several processes.
+    other one on the same database, in any process, to end
+    (:func:`hurtle.db.locks.serialise`: on PostgreSQL its DDL is
+    transactional, so the next migration sees the finished schema; on
+    SQLite, without ``BEGIN IMMEDIATE``, pysqlite runs DDL outside any
+    transaction). Other databases (MySQL) are not serialised: run
+    ``hurtle-manage db_sync`` before starting several processes.
     """
-    name = connection.dialect.name
-    if name == 'postgresql':
-        connection.execute(sqlalchemy.text('SELECT pg_advisory_xact_lock('
-                                           ':key)'), {'key': LOCK_KEY})
-    elif name == 'sqlite':
-        connection.exec_driver_sql('BEGIN IMMEDIATE')
+    locks.serialise(connection, LOCK_KEY)
 
 
 def upgrade(url, revision='head'):

@@ -198,6 +198,8 @@ class ServiceBackend(backend.KindBackend):
         instance_id = self._instance_id(entity.identifier)
         if self.store.load(instance_id) is not None:
             raise errors.Conflict(ID_IN_USE % instance_id)
+        # Before the trust is made; the store checks again as it inserts.
+        self.store.check_quota(occi_registry.project_of(extras))
         for name in ('occi.core.title', 'occi.core.summary'):
             attributes.pop(name, None)
         if deployer_conf.uses_trusts(self.lifecycle.conf):
@@ -397,7 +399,10 @@ def make_application(conf, manifests):
             manifest.service_type, manifest.description,
             manifest.attributes)
         by_term[manifest.term] = manifest
-    store = store_mod.InstanceStore(conf.database.connection, kinds)
+    store = store_mod.InstanceStore(
+        conf.database.connection, kinds,
+        max_per_project=conf.sm.max_instances_per_project,
+        max_total=conf.sm.max_instances)
     peers = peers_mod.Peers(conf)
     lifecycle = lifecycle_mod.Lifecycle(
         conf, store, by_term,

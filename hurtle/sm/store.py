@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from hurtle.db import engine as db_engine
+from hurtle.db import locks
 from hurtle.db import models
 from hurtle.db import prepared
 from hurtle.occi import errors
@@ -45,15 +46,25 @@ MAX_TEXT = 8192
 #: against a concurrent writer whose change still meets the conditions.
 _CAS_ATTEMPTS = 10
 
+#: Key of the PostgreSQL advisory lock that serialises the creates counted
+#: against a quota (``hurtle.db.locks``; "hurtleq").
+QUOTA_LOCK_KEY = 0x687572746c6571
+
 
 class InstanceStore(registry.EntityStore):
     """EntityStore of service instances, scoped by project.
 
     :param url: SQLAlchemy URL of ``[database] connection``.
     :param kinds: ``{term: occi Kind}`` of the services this SM serves.
+    :param max_per_project: most instance records one project may have
+        (``[sm] max_instances_per_project``); -1: no limit.
+    :param max_total: most instance records in the database, all
+        projects and services (``[sm] max_instances``); -1: no limit.
     """
 
-    def __init__(self, url, kinds):
+    def __init__(self, url, kinds, max_per_project=-1, max_total=-1):
+        self.max_per_project = max_per_project
+        self.max_total = max_total
         self._sessions = db_engine.sessionmaker(url)
         self._engine = db_engine.get_engine(url)
         self._by_id = prepared.PreparedSelect(
@@ -140,12 +151,55 @@ class InstanceStore(registry.EntityStore):
             return None
         return self._entity(row)
 
+    def check_quota(self, project, session=None):
+        """Refuse one more instance for ``project`` if it would exceed
+        ``max_per_project`` or ``max_total``. Every record counts, from
+        ``initialise`` until purged (``destroy`` included).
+
+        Alone, a check ahead of the work a create does before storing
+        (a trust): :meth:`add` checks again, atomically.
+
+        :param session: the session (in a transaction) to count in.
+        :raises hurtle.occi.errors.Forbidden: over quota (403, naming the
+            limit and its option).
+        """
+        if self.max_per_project < 0 and self.max_total < 0:
+            return
+        if session is None:
+            with self._sessions() as session:
+                return self.check_quota(project, session)
+        table = models.ServiceInstance
+        count = sa.select(sa.func.count()).select_from(table)
+        if self.max_per_project >= 0:
+            have = session.scalar(count.where(table.project == project))
+            if have >= self.max_per_project:
+                raise errors.Forbidden(
+                    'Quota exceeded: project %s has %d instances (at most '
+                    '%d, [sm] max_instances_per_project).'
+                    % (project, have, self.max_per_project))
+        if self.max_total >= 0:
+            have = session.scalar(count)
+            if have >= self.max_total:
+                raise errors.Forbidden(
+                    'Quota exceeded: this service manager has %d instances '
+                    'of all projects (at most %d, [sm] max_instances).'
+                    % (have, self.max_total))
+
     def add(self, key, entity, extras):
-        """Create the record of a new instance (state ``initialise``).
+        """Create the record of a new instance (state ``initialise``),
+        within the quotas (:meth:`check_quota`).
+
+        The count and the insert are one transaction, serialised against
+        every other create under a quota on the database, in any process
+        (:func:`hurtle.db.locks.serialise`: a lock taken before counting,
+        since a row lock cannot cover rows not inserted yet), so parallel
+        creates at the limit cannot all pass.
 
         :raises hurtle.occi.errors.Conflict: the id exists already.
+        :raises hurtle.occi.errors.Forbidden: over quota; nothing stored.
         """
         service, instance_id = self._split(key)
+        project = registry.project_of(extras)
         attributes = {k: v for k, v in entity.attributes.items()
                       if k not in ('occi.core.id', 'mcn.service.state')}
         # OCCI Core title and summary live on the entity, not in its
@@ -158,8 +212,11 @@ class InstanceStore(registry.EntityStore):
         lease = self.new_lease()
         try:
             with self._sessions.begin() as session:
+                if self.max_per_project >= 0 or self.max_total >= 0:
+                    locks.serialise(session.connection(), QUOTA_LOCK_KEY)
+                    self.check_quota(project, session)
                 session.add(models.ServiceInstance(
-                    id=instance_id, project=registry.project_of(extras),
+                    id=instance_id, project=project,
                     service=service, state=states.INITIALISE,
                     attributes=attributes,
                     operation=states.FIRST_OPERATION,
