@@ -365,13 +365,15 @@ class Phases(object):
                 LOG.warning('instance %s: %s; disposing its stack directly',
                             row.id, so_client.message(exc))
                 self._dispose_stack(row)
-            if row.so_url:
-                self.peers.forget_endpoint(row.so_url)
             if row.app_url:
                 try:
                     self.peers.cc().delete(row.app_url)
                 except errors.NotFound:
                     pass
+            if row.so_url:
+                # Once the CC stopped it: a watcher's probe of the SO
+                # meanwhile would leave a connection of its own.
+                self.peers.forget_endpoint(row.so_url)
             self.composition.dispose_dependencies(row)
             trust_id = (row.attributes or {}).get(trusts.ATTRIBUTE)
             if trust_id:
