@@ -34,11 +34,22 @@ def socket_inodes(pid):
     return found
 
 
-def open_connections(pid, port):
-    """TCP states (hex) of the sockets process ``pid`` holds open
-    (:data:`HELD`) to remote port ``port`` on 127.0.0.1."""
+def _held_rows(pid, port):
     inodes = set(target[8:-1] for target in socket_inodes(pid))
     with open('/proc/%d/net/tcp' % pid) as handle:
         rows = [line.split() for line in handle.readlines()[1:]]
-    return [row[3] for row in rows if row[9] in inodes and
+    return [row for row in rows if row[9] in inodes and
             row[2] == '0100007F:%04X' % port and row[3] in HELD]
+
+
+def open_connections(pid, port):
+    """TCP states (hex) of the sockets process ``pid`` holds open
+    (:data:`HELD`) to remote port ``port`` on 127.0.0.1."""
+    return [row[3] for row in _held_rows(pid, port)]
+
+
+def local_ports(pid, port):
+    """Local ports (int) of the connections process ``pid`` holds open
+    (:data:`HELD`) to remote port ``port`` on 127.0.0.1: a connection
+    kept for reuse keeps its port, a new one has another."""
+    return {int(row[1].split(':')[1], 16) for row in _held_rows(pid, port)}

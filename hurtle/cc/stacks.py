@@ -74,6 +74,7 @@ from hurtle.cc import stack_events
 from hurtle.cc import stack_reads
 from hurtle.cc import stack_store
 from hurtle.occi import errors
+from hurtle.occi import memo
 from hurtle import polling
 from hurtle.sdk import deployer as deployers
 
@@ -81,6 +82,9 @@ LOG = logging.getLogger(__name__)
 
 #: The driver the CC deploys with (entry point in hurtle.so.deployers).
 HEAT_DRIVER = 'heat'
+#: Heat deployers the CC keeps (:meth:`StackBackend.heat_deployer`): one
+#: per project, trust (an instance's, in Keystone mode) and region.
+KEPT_DEPLOYERS = 64
 #: Heat's rule for stack names.
 STACK_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,254}$')
 #: Ids given with PUT name nothing else (no path characters).
@@ -196,14 +200,29 @@ class StackBackend(backend.KindBackend):
         self.deployer_factory = deployer_factory or self.heat_deployer
         self.events = events if events is not None else stack_events.Hub()
         self.reads = stack_reads.RecentReads(self.events)
+        self._deployers = memo.Memo(KEPT_DEPLOYERS)
 
     def heat_deployer(self, caller, region):
-        """The Heat deployer for ``caller``'s project, with its trust."""
+        """The Heat deployer for ``caller``'s project, with its trust.
+
+        One per project, trust and region, kept (the last
+        :data:`KEPT_DEPLOYERS` used): each stack call made a new one,
+        with a new HTTP session, hence a new connection to Heat, and read
+        the local secret from disk again; that was a third of the CC's
+        CPU. A kept deployer's keystoneauth session renews its token
+        itself.
+
+        :raises hurtle.occi.errors.ServiceUnavailable: the driver cannot
+            be loaded.
+        """
+        project = caller.project or self.conf.deployer.heat_project
         try:
-            return deployers.load_driver(
-                HEAT_DRIVER, self.conf,
-                caller.project or self.conf.deployer.heat_project,
-                trust_id=caller.trust_id, region=region)
+            return self._deployers.get(
+                (project, caller.trust_id, region),
+                lambda: deployers.load_driver(
+                    HEAT_DRIVER, self.conf, project,
+                    trust_id=caller.trust_id, region=region,
+                    http_pool=self.conf.wsgi.wsgi_default_pool_size))
         except RuntimeError as exc:
             LOG.error('stack: %s', exc)
             raise errors.ServiceUnavailable(

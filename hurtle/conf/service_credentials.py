@@ -72,13 +72,16 @@ def missing_endpoint(conf, service_type):
     return MISSING_ENDPOINT % (service_type, interface(conf))
 
 
-def load_trust_session(conf, trust_id):
+def load_trust_session(conf, trust_id, **session_kwargs):
     """A keystoneauth1 session of the ``[service_credentials]`` user
     scoped to the trust ``trust_id`` (its tokens are trust-scoped: with
     an impersonating trust they act as the trustor in the trust's
     project). The configured project scope is left out (a token has one
     scope).
 
+    :param session_kwargs: passed to
+        ``keystoneauth1.session.Session`` (e.g. ``session``: the
+        :class:`requests.Session` it sends with).
     :raises keystoneauth1.exceptions.ClientException: incomplete or
         invalid credentials options.
     """
@@ -88,14 +91,19 @@ def load_trust_session(conf, trust_id):
                               'system_scope'))
     auth = ks_loading.load_auth_from_conf_options(
         conf, GROUP, trust_id=trust_id, **unscoped)
-    return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth)
+    return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth,
+                                                     **session_kwargs)
 
 
-def load_session(conf):
+def load_session(conf, **session_kwargs):
     """Return a keystoneauth1 session from ``[service_credentials]``.
 
+    :param session_kwargs: passed to
+        ``keystoneauth1.session.Session`` (e.g. ``session``: the
+        :class:`requests.Session` it sends with).
     :raises keystoneauth1.exceptions.ClientException: incomplete or
         invalid credentials options.
     """
     return ks_loading.load_session_from_conf_options(
-        conf, GROUP, auth=ks_loading.load_auth_from_conf_options(conf, GROUP))
+        conf, GROUP, auth=ks_loading.load_auth_from_conf_options(conf, GROUP),
+        **session_kwargs)

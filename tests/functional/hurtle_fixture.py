@@ -168,11 +168,16 @@ class HurtleAll(fixtures.Fixture):
 
     def sm_pid(self):
         """Pid of this Hurtle's ``hurtle-sm`` process."""
+        return self.part_pid('hurtle.cmd.sm')
+
+    def part_pid(self, module):
+        """Pid of this Hurtle's process running ``module`` (e.g.
+        ``'hurtle.cmd.cc'``)."""
         for pid in self.pids():
             with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-                if b'hurtle.cmd.sm' in handle.read().split(b'\0'):
+                if module.encode() in handle.read().split(b'\0'):
                     return pid
-        raise AssertionError('no hurtle-sm process')
+        raise AssertionError('no %s process' % module)
 
     def pids(self):
         """Pids of every process started with this Hurtle's hurtle.conf

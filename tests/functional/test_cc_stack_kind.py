@@ -17,12 +17,15 @@ import configparser
 import os
 import stat
 import time
+import urllib.parse
 
 import requests
 
+from hurtle.cc import stack_reads
 from hurtle.occi import client as occi_client
 from tests.functional import hurtle_fixture
 from tests.functional import test_cc_hardening
+from tests import proc_sockets
 
 SAMPLE = test_cc_hardening.SAMPLE
 TIMEOUT = 120
@@ -125,6 +128,33 @@ class CCStackKindTest(_DeployerTest):
         self.sm.delete(location)
         self.wait_gone(location)
         self.assertNotIn(stack_id, {s.id for s in self.heat.stacks.list()})
+
+    def test_the_cc_keeps_its_connection_to_heat(self):
+        # Each stack call used to build a new Heat client, hence open a
+        # new connection to Heat (and drop it).
+        location, attrs = self.create_instance()
+        instance_id = attrs['occi.core.id']
+        environ, _args = self.so_environ(instance_id)
+        so_cc = occi_client.OCCIClient(self.hurtle.cc_url, retries=0,
+                                       headers={
+                                           'X-Auth-Token':
+                                               environ['HURTLE_SO_SECRET'],
+                                           'X-Hurtle-App-Id': instance_id})
+        stack = so_cc.list('/stack/')[0]
+        cc_pid = self.hurtle.part_pid('hurtle.cmd.cc')
+        heat_port = urllib.parse.urlsplit(self.hurtle.heat_url).port
+        seen = set()
+        for _ in range(5):
+            # Past stack_reads.REUSE_SECONDS: each GET reads from Heat.
+            time.sleep(stack_reads.REUSE_SECONDS + 0.1)
+            self.assertEqual('UPDATE_COMPLETE', so_cc.get(stack).attributes[
+                'hurtle.stack.state'])
+            held = proc_sockets.local_ports(cc_pid, heat_port)
+            self.assertTrue(held, 'the CC kept no connection to Heat')
+            seen |= held
+        self.assertLessEqual(len(seen), 2, seen)
+        self.sm.delete(location)
+        self.wait_gone(location)
 
 
 class HeatDriverTest(_DeployerTest):

@@ -111,15 +111,31 @@ def heat_message(exc):
     return str(exc)
 
 
+def _http_session(pool):
+    """A :class:`requests.Session` keeping up to ``pool`` connections
+    per host, or None (``pool`` None: keystoneauth1's own session)."""
+    if not pool:
+        return None
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=pool)
+    session.mount('http://', adapter)
+    session.mount('https://', adapter)
+    return session
+
+
 class HeatDeployer(deployer_api.Deployer):
     """``hurtle.sdk.Deployer`` over the Heat orchestration API v1."""
 
     def __init__(self, conf, project, trust_id=None, region=None,
-                 so_identity=None):
+                 so_identity=None, http_pool=None):
         """:param region: the Keystone catalog region of the Heat endpoint
             (keystone mode); with noauth, the ``[deployer]
             heat_region_urls`` entry of that region, else ``heat_url``.
         :param so_identity: ignored (this driver talks to Heat itself).
+        :param http_pool: connections to Heat kept alive for reuse (int;
+            None: requests' default, 10): a deployer shared by many
+            threads (the CC's) needs one per thread calling at once, or
+            urllib3 discards the extra ones with a warning each.
         """
         # An SO process leaves this group out of its start-up
         # (hurtle.conf.SERVER_ONLY); this driver is what reads it.
@@ -128,11 +144,13 @@ class HeatDeployer(deployer_api.Deployer):
         self._missing = service_credentials.missing_endpoint(
             conf, 'orchestration')
         if deployer_conf.strategy(conf) == 'keystone':
+            http = _http_session(http_pool)
+            sent_with = {'session': http} if http else {}
             if trust_id:
                 session = service_credentials.load_trust_session(
-                    conf, trust_id)
+                    conf, trust_id, **sent_with)
             else:
-                session = service_credentials.load_session(conf)
+                session = service_credentials.load_session(conf, **sent_with)
             endpoint = None
             heat_url = conf.deployer.heat_url
             if heat_url and '%(project)s' not in heat_url:
@@ -148,7 +166,8 @@ class HeatDeployer(deployer_api.Deployer):
             self.client = noauth_client.heat_client(
                 endpoint, project=project, user=conf.deployer.heat_user,
                 verify=not conf.deployer.insecure,
-                token=local_secret.load_or_create(conf.state_path))
+                token=local_secret.load_or_create(conf.state_path),
+                http_session=_http_session(http_pool))
 
     def _call(self, what, func, *args, **kwargs):
         """``func(*args, **kwargs)`` with Heat's failures mapped.

@@ -64,7 +64,7 @@ TIMEOUT = 30
 
 
 def heat_client(endpoint, project='admin', user='admin', timeout=TIMEOUT,
-                verify=True, token=None):
+                verify=True, token=None, http_session=None):
     """Build a python-heatclient v1 client for a noauth Heat API.
 
     :param endpoint: the v1 endpoint *including* the project,
@@ -78,6 +78,8 @@ def heat_client(endpoint, project='admin', user='admin', timeout=TIMEOUT,
     :param token: sent as ``X-Auth-Token``: the local secret for the
         embedded Heat (``hurtle.local_secret.load_or_create``); None sends
         keystoneauth1's dummy noauth token.
+    :param http_session: the :class:`requests.Session` to send with
+        (None: keystoneauth1 makes one).
     :returns: :class:`heatclient.v1.client.Client`; its calls raise
         ``heatclient.exc.HTTPException`` subclasses on 4xx/5xx and
         ``keystoneauth1.exceptions.ConnectFailure`` when nothing listens.
@@ -86,6 +88,7 @@ def heat_client(endpoint, project='admin', user='admin', timeout=TIMEOUT,
             else token_endpoint.Token(endpoint, token))
     sess = ks_session.Session(
         auth=auth,
+        session=http_session,
         timeout=timeout,
         verify=verify,
         additional_headers={'X-Auth-User': user,
