@@ -412,16 +412,24 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             self.store.update(entity.identifier, entity, extras)
 
     # -- the watcher's side (hurtle.cc.recovery) ------------------------
-    def check(self, app_id, schedule):
+    def check(self, app_id, schedule, seen=None):
         """Notice a dead SO of app ``app_id`` and restart it when due.
 
         :param schedule: ``hurtle.cc.recovery.Schedule`` of restarts.
+        :param seen: the app's ``state`` and ``runtime_ref`` as just read
+            (a row of ``AppStore.states``), or None: an active app whose
+            SO is running, the usual case, is then done with without
+            reading (and decrypting) its whole record.
         :returns: ``'died'``, ``'restarted'``, ``'failed'`` (an attempt
             failed), ``'exhausted'`` (no attempt left) or None (nothing
             to do).
         """
         if self.runtime.self_healing:
             return None  # the runtime restarts its SOs itself
+        if seen is not None and seen.state == 'active' and \
+                self.runtime.is_running(app_store.runtime_ref(seen)):
+            schedule.forget(app_id)
+            return None
         with self.lock(app_id):
             row = self.store.row(app_id)
             if row is None or row.state not in ('active', 'error'):

@@ -142,12 +142,12 @@ class Watcher(object):
         """One round over every app; returns ``{app_id: outcome}`` of the
         apps where something happened (see ``AppBackend.check``)."""
         outcomes = {}
-        rows = self.backend.store.all_rows()
+        rows = self.backend.store.states()
         for row in rows:
             if self._stop.is_set():
                 break
             try:
-                outcome = self.backend.check(row.id, self.schedule)
+                outcome = self.backend.check(row.id, self.schedule, row)
             except Exception:
                 LOG.exception('checking app %s failed', row.id)
                 continue

@@ -26,6 +26,7 @@ from sqlalchemy import exc as sa_exc
 from hurtle.cc import so_auth
 from hurtle.db import engine as db_engine
 from hurtle.db import models
+from hurtle.db import prepared
 from hurtle.occi import categories
 from hurtle.occi import errors
 from hurtle.occi import registry
@@ -64,6 +65,16 @@ class StackStore(registry.EntityStore):
 
     def __init__(self, url):
         self._sessions = db_engine.sessionmaker(url)
+        # The read of every stack GET (an SO's polls and held waits):
+        # through the ORM, up to three queries, a sixth of the CC's CPU.
+        table = models.Stack.__table__
+        ref = sa.bindparam('ref')
+        self._by_ref = prepared.PreparedSelect(
+            db_engine.get_engine(url),
+            sa.select(*table.columns).where(
+                table.c.app_id == sa.bindparam('app_id'),
+                sa.or_(table.c.id == ref, table.c.heat_id == ref,
+                       table.c.title == ref)))
 
     @staticmethod
     def _id(key):
@@ -89,10 +100,18 @@ class StackStore(registry.EntityStore):
 
     def get(self, key, extras):
         """The stack at ``key`` (``/stack/<id, Heat id or name>``) of the
-        calling SO's app, or None."""
-        with self._sessions() as session:
-            row = self._row(session, key, extras)
-            return None if row is None else to_entity(row)
+        calling SO's app, or None; found as :meth:`_row` finds it, in one
+        query."""
+        ref = self._id(key)
+        app_id = _app_of(extras)
+        if not ref or app_id is None:
+            return None
+        rows = self._by_ref.all(app_id=app_id, ref=ref)
+        for column in ('id', 'heat_id', 'title'):
+            for row in rows:
+                if getattr(row, column) == ref:
+                    return to_entity(row)
+        return None
 
     def claim(self, stack_id, app_id, title, region):
         """Record a stack about to be created (state ``CREATE_PENDING``).
