@@ -39,18 +39,39 @@ class UnknownDriver(RuntimeError):
 
 
 @functools.lru_cache(maxsize=None)
-def _installed(namespace):
+def _all_entry_points():
     # Scanning every installed distribution's entry points took half of
     # the CC's CPU when done per request (each stack call loads a
-    # deployer): once per process, as plugins change only with a restart.
+    # deployer), and half of an SO's when done once per namespace: once
+    # per process for all namespaces, as plugins change only with a
+    # restart.
+    return metadata.entry_points()
+
+
+@functools.lru_cache(maxsize=None)
+def _installed(namespace):
     return tuple(sorted({ep.name for ep in
-                         metadata.entry_points(group=namespace)}))
+                         _all_entry_points().select(group=namespace)}))
 
 
 def installed(namespace):
     """Sorted names of the drivers installed in entry point ``namespace``
     (read once per process)."""
     return list(_installed(namespace))
+
+
+def warm(namespace, *names):
+    """Read the drivers installed in ``namespace`` and import the
+    drivers ``names`` now, so that this process's children (forked by
+    the SO fork server, ``hurtle.cmd.so_fork_server``) find them read.
+
+    :raises UnknownDriver: one of ``names`` is not installed.
+    """
+    found = installed(namespace)
+    for name in names:
+        if name not in found:
+            raise UnknownDriver(namespace, name, namespace, found)
+        _plugin(namespace, name)
 
 
 @functools.lru_cache(maxsize=None)

@@ -80,10 +80,18 @@ def preload():
     forked child then skips)."""
     from hurtle.cmd import so as so_cmd
     from hurtle import conf as hurtle_conf
-    from hurtle.sdk.dns import none  # noqa: F401 (the default driver)
+    from hurtle.conf import deployer as deployer_conf
+    from hurtle import drivers
+    from hurtle.sdk import deployer
+    from hurtle.sdk.dns import base as dns_base
     # The option modules hurtle-so registers (imported, not registered:
     # the child registers them on its own configuration).
     list(hurtle_conf.option_modules(hurtle_conf.SERVER_ONLY))
+    # Every SO loads a deployer and a DNS driver: the installed ones
+    # read (half of an SO's CPU when each child read them), the default
+    # ones imported.
+    drivers.warm(deployer.NAMESPACE, deployer_conf.CC_DRIVER)
+    drivers.warm(dns_base.NAMESPACE, 'none')
     return so_cmd
 
 

@@ -11,6 +11,8 @@
 # under the License.
 """hurtle.drivers: drivers chosen by an option, entry points read once."""
 from importlib import metadata
+import subprocess
+import sys
 
 import fixtures
 import testtools
@@ -55,3 +57,34 @@ class DriversTest(testtools.TestCase):
         exc = self.assertRaises(RuntimeError, drivers.load, NAMESPACE,
                                 'none', '[dns] driver', unknown_keyword=1)
         self.assertIn('[dns] driver = none: cannot load the driver', str(exc))
+
+
+#: Run in a new process: the SO fork server's preload, then no entry
+#: point may be read (what its forked SOs then load).
+AFTER_PRELOAD = """
+from importlib import metadata
+from hurtle.cmd import so_fork_server
+from hurtle import drivers
+so_fork_server.preload()
+def scan(*args, **kwargs):
+    raise AssertionError('entry points read again')
+metadata.entry_points = scan
+drivers.metadata.entry_points = scan
+print(drivers.installed('hurtle.so.deployers'))
+print(type(drivers.load('hurtle.sdk.dns', 'none', '[dns] driver',
+                        conf=None)).__name__)
+"""
+
+
+class ForkServerPreloadTest(testtools.TestCase):
+
+    def test_the_sos_drivers_are_read_before_the_fork(self):
+        # Each forked SO read every distribution's entry points, twice:
+        # half of its CPU.
+        result = subprocess.run([sys.executable, '-c', AFTER_PRELOAD],
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(0, result.returncode, result.stderr)
+        names, dns = result.stdout.splitlines()
+        self.assertIn("'cc'", names)
+        self.assertIn("'heat'", names)
+        self.assertEqual('NoDNS', dns)
