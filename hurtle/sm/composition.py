@@ -75,7 +75,7 @@ class Composition(object):
 
     def _wait_dependency(self, op, client, location, service_type):
         def active():
-            op.row()
+            op.check()
             attrs = client.get(location).attributes
             state = attrs.get('mcn.service.state')
             if state == states.FAILED:

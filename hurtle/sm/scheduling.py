@@ -88,9 +88,17 @@ class Operation(object):
         (or it is gone), :class:`LeaseLost` if another replica holds its
         lease, or :class:`Stopping` once the SM shuts down (every wait of
         the lifecycle asks for the row before each attempt)."""
+        return self._checked(self.store.load)
+
+    def check(self):
+        """Raise as :meth:`row` does, reading only who owns the record
+        (before each attempt of a wait that needs nothing else of it)."""
+        self._checked(self.store.ownership)
+
+    def _checked(self, read):
         if self.stopping is not None and self.stopping.is_set():
             raise Stopping()
-        row = self.store.load(self.instance_id)
+        row = read(self.instance_id)
         if row is None or row.operation != self.number:
             raise Superseded()
         if self.owner is not None and row.owner != self.owner:

@@ -259,7 +259,7 @@ class SOCalls(object):
         seen = {}
 
         def attempt():
-            op.row()
+            op.check()
             try:
                 return (call(),)
             except errors.ServiceUnavailable as exc:
@@ -320,7 +320,7 @@ class SOCalls(object):
         deadline = time.monotonic() + self.conf.sm.phase_timeout
 
         def at_rest():
-            op.row()
+            op.check()
             wait = min(HOLD, deadline - time.monotonic())
             hold = last['hold']
             last['hold'] = True

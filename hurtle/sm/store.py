@@ -70,6 +70,11 @@ class InstanceStore(registry.EntityStore):
         self._by_id = prepared.PreparedSelect(
             self._engine, sa.select(*_ENTITY_COLUMNS).where(
                 models.ServiceInstance.id == sa.bindparam('instance_id')))
+        self._ownership = prepared.PreparedSelect(
+            self._engine, sa.select(
+                models.ServiceInstance.operation,
+                models.ServiceInstance.owner).where(
+                models.ServiceInstance.id == sa.bindparam('instance_id')))
         self.kinds = dict(kinds)
         #: ``project -> {category id: Mixin}`` of the mixins visible to a
         #: project (set by the application: its registry's)
@@ -422,6 +427,13 @@ class InstanceStore(registry.EntityStore):
         (:mod:`hurtle.db.prepared`) instead of the ORM, a fifth of the
         time, for the API's reads (``GET`` of one instance)."""
         return self._by_id.one_or_none(instance_id=instance_id)
+
+    def ownership(self, instance_id):
+        """``operation`` and ``owner`` of ``instance_id`` (a named
+        tuple), or None: what a lifecycle step checks before each attempt
+        of a wait, without the whole record (reading and decrypting it
+        each time was a fifth of the SM's CPU)."""
+        return self._ownership.one_or_none(instance_id=instance_id)
 
     def load(self, instance_id):
         """Return the row of ``instance_id`` (any project) or None."""

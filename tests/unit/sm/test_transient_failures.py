@@ -67,6 +67,9 @@ class _Operation(object):
     def row(self):
         return None
 
+    def check(self):
+        pass
+
 
 class _SO(peers.ComponentClient):
     """An SO client whose CC knows no other address for the SO (the
@@ -135,6 +138,8 @@ class _Store(object):
 
     def load(self, instance_id):
         return _Row()
+
+    ownership = load
 
 
 class ShutdownTest(_LifecycleCase):
