@@ -25,7 +25,11 @@ state directory: :data:`LOCK_FILE`), and its ``fake://`` messaging
 reaches no other process, so at start every stack in progress is one
 whose engine died. :func:`fail_interrupted_stacks` marks them, and their
 resources in progress, ``FAILED`` with the reason Heat itself gives
-(``Engine went down during stack CREATE``). The stack can then be
+(``Engine went down during stack CREATE``), and releases the locks the
+dead engine held on their resources (Heat's delete otherwise waits for
+that engine's workers to stop, 3 x 5 s, before it gives up on them, and
+an update asks whether that engine is alive before it takes a lock over).
+The stack can then be
 updated or deleted as usual, and the SM sees the failure at once: it
 requests the phase again (``hurtle.sm.so_client.request_and_wait``, the
 SO making the stack again), at most a few times.
@@ -66,5 +70,20 @@ def fail_interrupted_stacks():
                  stack.action)
         stack.reset_stack_and_resources_in_progress(
             deployer_api.ENGINE_DOWN + stack.action)
+        _release_resource_locks(admin, stack.id)
         marked.append(stack.id)
     return marked
+
+
+def _release_resource_locks(admin, stack_id):
+    """Clear the ``engine_id`` (the lock of the engine working on it) of
+    every resource of stack ``stack_id``: this process's engine has taken
+    no work yet (the API does not serve), so each such lock is a dead
+    engine's."""
+    from heat.objects import resource as resource_object
+
+    for resource in resource_object.Resource.get_all_by_stack(
+            admin, stack_id).values():
+        if resource.engine_id is not None:
+            resource_object.Resource.update_by_id(
+                admin, resource.id, {'engine_id': None})

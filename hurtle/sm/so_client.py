@@ -332,7 +332,9 @@ class SOCalls(object):
                 self._unavailable(op, so, exc, phase, seen)
                 return None
             seen.pop('unavailable', None)
-            last.update(etag=look.etag, held=look.held,
+            # A look sent unheld on purpose (the first one given a known
+            # answer) is followed at once by the held one.
+            last.update(etag=look.etag, held=look.held or not hold,
                         again=(look.changed and look.etag is not None and
                                not last['again']))
             if look.changed:

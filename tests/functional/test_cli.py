@@ -21,6 +21,7 @@ import os
 
 import testtools
 
+from hurtle.occi import errors
 from tests.functional import cli_runner
 from tests.functional import hurtle_fixture
 from tests import net
@@ -66,9 +67,21 @@ class CLITestCase(hurtle_fixture.HurtleTestCase):
         for attribute in attributes:
             args += ['--attribute', attribute]
         record, _err = self.ok(*args)
-        self.addCleanup(self.run_cli, 'hurtle', 'instance', 'delete',
-                        record['id'])
+        self.addCleanup(self.delete_if_left, record['location'])
         return record
+
+    def delete_if_left(self, location, wait=False):
+        """Cleanup through the SM's API (not another ``openstack`` run of
+        seconds): delete the instance at ``location`` unless it is gone
+        already; with ``wait``, until the SM answers 404."""
+        client = self.sm_client()
+        try:
+            if wait:
+                self.delete_and_wait(client, location)
+            else:
+                client.delete(location)
+        except errors.NotFound:
+            pass
 
 
 class ServiceCommandsTest(CLITestCase):
@@ -247,7 +260,7 @@ class InstanceCommandsTest(CLITestCase):
         lines = cli_runner.error_lines(result.err)
         self.assertNotIn('Traceback', result.err)
         label = lines[0].split(': ', 1)[0]
-        self.addCleanup(self.run_cli, 'hurtle', 'instance', 'delete', label)
+        self.addCleanup(self.delete_if_left, self.hurtle.sm_url + label)
         self.assertEqual('%s: failed' % label, lines[-2])
         self.assertTrue(lines[-1].startswith('%s failed: ' % label),
                         lines[-1])
@@ -260,8 +273,8 @@ class InstanceCommandsTest(CLITestCase):
         self.assertEqual(1, result.code, result.err)
         lines = cli_runner.error_lines(result.err)
         label = lines[0].split(': ', 1)[0]
-        self.addCleanup(self.run_cli, 'hurtle', 'instance', 'delete',
-                        label, '--wait')
+        self.addCleanup(self.delete_if_left, self.hurtle.sm_url + label,
+                        wait=True)
         self.assertRegex(lines[-1], r'^%s: still \w+ after 0.1 seconds '
                          r'\(--timeout\)$' % label)
         # An option error is argparse's: usage and exit code 2.

@@ -32,7 +32,10 @@ from tests import net
 
 KIND = occi_client.CategoryRef('http://schemas.hurtle.it/occi/sm#',
                                'sample', 'kind')
-PHASE_TIMEOUT = 40
+# Longer than Heat takes to start again in test_heat_restart_during_deploy
+# (3 s down, then up to ~10 s to start on a loaded machine), the time
+# test_heat_down_past_the_phase_timeout waits for.
+PHASE_TIMEOUT = 25
 SENTENCE = 'orchestration service unreachable'
 
 

@@ -34,7 +34,10 @@ SCHEME = 'http://schemas.hurtle.it/occi/sm#'
 SAMPLE = occi_client.CategoryRef(SCHEME, 'sample', 'kind')
 APP_ACTION = 'http://schemas.ogf.org/occi/platform/app/action#'
 TIMEOUT = 120
-ROUNDS = 20
+#: Rounds of PARALLEL updates at once, each asserting the same (exactly
+#: one accepted, the winner's value deployed); each round costs a whole
+#: update. benchmarks/parallel_updates.py --rounds N repeats it longer.
+ROUNDS = 10
 PARALLEL = 10
 
 

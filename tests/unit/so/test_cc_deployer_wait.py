@@ -18,6 +18,7 @@ import fixtures
 
 from hurtle.sdk import deployer as deployer_api
 from hurtle.so.deployers import cc as cc_deployer
+from tests import cc_fixture
 from tests.unit.cc import test_stack_api as stack_api
 
 
@@ -29,10 +30,10 @@ class CCDeployerWaitTest(stack_api._CCTestCase):
         super().setUp()
         self.addCleanup(self.empty_heat)
 
-    def deployer(self):
+    def deployer(self, url=None):
         return cc_deployer.CCDeployer(
             self.conf, so_identity=deployer_api.SOIdentity(
-                self.url, 'a1', 'secret-one'), retries=0)
+                url or self.url, 'a1', 'secret-one'), retries=0)
 
     def test_wait_change_paces_a_cc_that_answers_at_once(self):
         deployer = self.deployer()
@@ -46,9 +47,18 @@ class CCDeployerWaitTest(stack_api._CCTestCase):
             looks += 1
             self.assertLess(time.monotonic() - start, 2.5)
         first = deployer.details(stack_id)
-        # Complete now: nothing changes, every wait takes its step at
-        # least (or the CC's hold), never returns at once; the steps grow
-        # to STEP.
+        # Complete now: nothing changes. The CC holds a wait to its end
+        # (Prefer: wait=1).
+        start = time.monotonic()
+        deployer.wait_change(stack_id, 1.0)
+        self.assertGreater(time.monotonic() - start, 0.9)
+        # A second CC on the same database and Heat that holds no GET
+        # ([wsgi] max_wait 0) answers each at once: every wait takes its
+        # step at least, never returns at once; the steps grow to STEP
+        # (0.1 s growing 1.5x: about 1.8 s for the six, 12 s if held).
+        at_once = self.useFixture(cc_fixture.CCServer(
+            self.conf, {}, max_wait=0)).url
+        deployer = self.deployer(at_once)
         took = []
         for _ in range(6):
             start = time.monotonic()
@@ -56,6 +66,7 @@ class CCDeployerWaitTest(stack_api._CCTestCase):
             took.append(time.monotonic() - start)
         self.assertGreater(min(took), cc_deployer.FIRST_STEP * 0.9, took)
         self.assertGreater(took[-1], cc_deployer.STEP * 0.9, took)
+        self.assertLess(sum(took), 8, took)
         again = deployer.details(stack_id)
         self.assertEqual(first.status, again.status)
         self.assertEqual(first.outputs, again.outputs)
