@@ -113,8 +113,9 @@ class Phases(object):
         asked, so an SM killed meanwhile finds the app by that id. A CC
         answering 503 (busy: its pool of connections full) is asked again
         every ``[sm] poll_interval`` seconds until ``[sm] phase_timeout``
-        (``SOCalls.transient``); an unreachable CC fails the phase after
-        the client's ``[sm] call_retries``.
+        (``SOCalls.transient``), and so is a CC that cannot be reached
+        (down, or not yet listening after a restart); at the deadline the
+        phase fails with the last reason.
         """
         if not manifest.so_bundle:
             raise scheduling.PhaseError('service %s has no so_bundle in its '
@@ -134,23 +135,38 @@ class Phases(object):
         if trust_id:
             env['HURTLE_TRUST_ID'] = trust_id
 
+        reached = []
+
         def start():
             try:
-                return self._start_app(op, cc, row, fresh, manifest, env)
+                app = self._start_app(cc, row, manifest, env)
             except errors.ConnectionFailed as exc:
-                raise scheduling.PhaseError('starting the SO failed: %s'
-                                            % exc.message)
+                # The CC is down or restarting (it starts after the SM in
+                # hurtle-all): asked again until the phase deadline, as an
+                # unreachable SO or Heat is.
+                raise errors.ServiceUnavailable(exc.message)
             except errors.ServiceUnavailable as exc:
                 # The CC answers 503 (its pool of connections is full, or
-                # it cannot serve for now): SOCalls.transient asks again
-                # until the phase deadline.
+                # it cannot serve for now): asked again as well.
+                reached.append(True)
                 raise errors.ServiceUnavailable(
                     'the cloud controller (CC) answers 503: %s'
                     % exc.message)
             except errors.OCCIError as exc:
+                reached.append(True)
                 raise scheduling.PhaseError('starting the SO failed: %s'
                                             % exc.message)
-        app = self.so_calls.transient(op, None, start, states.INITIALISE)
+            reached.append(True)
+            return app
+        try:
+            app = self.so_calls.transient(op, None, start,
+                                          states.INITIALISE)
+        except scheduling.PhaseError:
+            if fresh and not reached:
+                # The CC was never reached: it has no app of this
+                # instance, and the instance's delete has none to stop.
+                op.move(states.INITIALISE, app_url=None, so_secret=None)
+            raise
         row = self.so_calls.current(op, row)
         if not row.so_url:
             raise scheduling.PhaseError(
@@ -158,19 +174,18 @@ class Phases(object):
                 % app.attributes.get('occi.app.state'))
 
     @staticmethod
-    def _start_app(op, cc, row, fresh, manifest, env):
+    def _start_app(cc, row, manifest, env):
         """The CC's app of ``row`` (``EntityInfo``), asked for at
         ``row.app_url`` and started there when it is not found.
 
         :raises PhaseError: the CC could not start it (its 409 says why).
         :raises hurtle.occi.errors.OCCIError: the CC failed.
         """
+        # An unreachable CC (ConnectionFailed) is asked again with the
+        # same app URL and secret, recorded before (the phase's retries,
+        # or a resume after a restart): they are kept.
         try:
             return cc.get(row.app_url)   # started by an earlier attempt
-        except errors.ConnectionFailed:
-            if fresh:   # the CC was asked nothing: no app to find
-                op.move(states.INITIALISE, app_url=None, so_secret=None)
-            raise
         except errors.NotFound:
             pass
         try:

@@ -49,7 +49,8 @@ START = occi_client.CategoryRef(
 def serve_cc(test, server_options=None, **overrides):
     """Serve the CC's app API (noauth, project ``service``) on 127.0.0.1
     for ``test`` with the ``HurtleConf`` ``overrides``; sets ``test.conf``,
-    ``test.backend``, ``test.url`` and ``test.client``.
+    ``test.backend``, ``test.url``, ``test.client`` and
+    ``test.cc_application`` (the WSGI application served).
 
     :param server_options: more keywords of
         ``hurtle.occi.server.make_server`` (e.g. ``pool_size``).
@@ -58,9 +59,10 @@ def serve_cc(test, server_options=None, **overrides):
     migration.upgrade(test.conf.database.connection)
     application, test.backend = api.make_application(test.conf)
     test.addCleanup(test.backend.runtime.stop_all)
-    srv, _thread = server.serve_in_thread(
-        middleware.NoAuthMiddleware(application, default_project='service'),
-        **(server_options or {}))
+    test.cc_application = middleware.NoAuthMiddleware(
+        application, default_project='service')
+    srv, _thread = server.serve_in_thread(test.cc_application,
+                                          **(server_options or {}))
     test.addCleanup(srv.server_close)
     test.addCleanup(srv.shutdown)
     test.url = 'http://127.0.0.1:%d/' % srv.server_port

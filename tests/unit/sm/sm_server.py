@@ -14,7 +14,8 @@
 ``SMServer`` writes a one-service manifest, brings an SQLite database up to
 date and serves the SM's OCCI application behind the noauth middleware
 (requests without a project header belong to ``p1``). No CC runs: ``[sm]
-cc_url`` points at a closed port, so instances fail in ``initialise`` (or,
+cc_url`` points at a closed port, so instances fail in ``initialise``
+after :data:`PHASE_TIMEOUT` (or,
 once active by hand, an update ends ``degraded``) and the tests check the
 API's own rules around that.
 """
@@ -33,6 +34,9 @@ from tests import conf_fixture
 from tests import net
 
 DEFAULT_TYPE = 'http://example.org/occi/sm#svc'
+#: ``[sm] phase_timeout`` unless given: the CC is unreachable, which an
+#: instance's start waits out until then before it fails.
+PHASE_TIMEOUT = 1
 
 
 class SMServer(fixtures.Fixture):
@@ -66,7 +70,8 @@ class SMServer(fixtures.Fixture):
             sm__cc_url=self.cc_url or
             'http://127.0.0.1:%d/' % net.held_port(self),
             sm__call_retries=0, sm__poll_interval=0.05,
-            **self.overrides)).conf
+            **dict({'sm__phase_timeout': PHASE_TIMEOUT},
+                   **self.overrides))).conf
         migration.upgrade(self.conf.database.connection)
         tmp = self.useFixture(fixtures.TempDir()).path
         path = os.path.join(tmp, 'manifest.json')

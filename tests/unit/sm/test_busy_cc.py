@@ -11,7 +11,8 @@
 # under the License.
 """A CC whose pool of connections is full answers 503 "Service busy";
 the SM's initialise asks it again until the phase deadline instead of
-failing the instance at the first 503.
+failing the instance at the first 503; so does a CC that is not
+listening (down, or not yet back after a restart).
 
 A real CC (``hurtle.cc.api`` over HTTP, the ``local`` runtime, a pool of
 :data:`POOL` connections) is made busy as a local user would: every
@@ -24,7 +25,9 @@ import urllib.parse
 import testtools
 
 from hurtle.occi import client as occi_client
+from hurtle.occi import server
 from hurtle.sm import states
+from tests import net
 from tests.unit.cc import test_app_api
 from tests.unit.sm import sm_server
 
@@ -102,3 +105,26 @@ class BusyCCTest(testtools.TestCase):
             'initialise did not complete within 3 s: the cloud controller '
             '(CC) answers 503: Service busy; retry later.',
             attrs['mcn.service.state.reason'])
+
+    def test_cc_not_listening_delays_the_start_until_it_listens(self):
+        # An SM whose CC was down, or not yet listening after a restart
+        # of hurtle-all, failed the instance after [sm] call_retries.
+        test_app_api.serve_cc(self, cc__allowed_images=[test_app_api.BUNDLE])
+        port = net.held_port(self)   # where the CC will listen
+        self.sm = self.useFixture(sm_server.SMServer(
+            {'svc.size': ''}, so_bundle=test_app_api.BUNDLE,
+            cc_url='http://127.0.0.1:%d/' % port, sm__phase_timeout=120))
+        location = self.sm.client.create('/svc/', KIND, {'svc.size': 1})
+        time.sleep(3)
+        attrs = self.state(location)
+        self.assertEqual(states.INITIALISE, attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        srv, _thread = server.serve_in_thread(self.cc_application,
+                                              port=port)
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        attrs = self.wait_until(
+            location, lambda a: a.get('occi.so.url') or
+            a['mcn.service.state'] == states.FAILED, 60)
+        self.assertNotEqual(states.FAILED, attrs['mcn.service.state'],
+                            attrs.get('mcn.service.state.reason'))

@@ -42,7 +42,8 @@ class SOStartFailureTest(testtools.TestCase):
         test_app_api.serve_cc(self, cc__allowed_images=[self.bundle],
                               cc__restart_attempts=0)
         self.sm = self.useFixture(sm_server.SMServer(
-            {'svc.size': ''}, so_bundle=self.bundle, cc_url=self.url))
+            {'svc.size': ''}, so_bundle=self.bundle, cc_url=self.url,
+            sm__phase_timeout=120))
 
     def test_so_exiting_at_start_fails_the_instance_with_its_reason(self):
         location = self.sm.client.create('/svc/', KIND, {'svc.size': 1})
