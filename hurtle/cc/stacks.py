@@ -42,7 +42,12 @@ of the SO's instance and with the instance's trust when it has one.
   complete) and ``hurtle.stack.id`` (Heat's id). A stack deleted in
   Heat answers 404 and is forgotten. A stack whose create has no answer
   from Heat yet is ``CREATE_PENDING`` without ``hurtle.stack.id``
-  (unless Heat has it by name and tag already).
+  (unless Heat has it by name and tag already). One whose create is not
+  under way in this CC process either was claimed by an earlier CC
+  process that stopped before Heat answered (only one CC runs on a
+  state): when Heat answers it has no such stack, the create was lost,
+  and the GET answers 404 and forgets the stack (create it again); when
+  Heat cannot be asked now it stays ``CREATE_PENDING``.
 * ``POST /stack/<ref>`` (partial) or ``PUT`` with any of template,
   parameters, files, environment: updates the Heat stack (without a
   template Heat keeps the current one). The title and region cannot
@@ -64,6 +69,7 @@ import dataclasses
 import json
 import logging
 import re
+import threading
 import time
 
 from occi import backend
@@ -201,6 +207,11 @@ class StackBackend(backend.KindBackend):
         self.events = events if events is not None else stack_events.Hub()
         self.reads = stack_reads.RecentReads(self.events)
         self._deployers = memo.Memo(KEPT_DEPLOYERS)
+        #: The CC's ids of the stacks whose create runs in this process
+        #: (:meth:`create`): a claimed stack not among them was claimed
+        #: by an earlier CC process (see :meth:`retrieve`).
+        self._creating = set()
+        self._creating_lock = threading.Lock()
 
     def heat_deployer(self, caller, region):
         """The Heat deployer for ``caller``'s project, with its trust.
@@ -262,13 +273,21 @@ class StackBackend(backend.KindBackend):
         if region is not None and not isinstance(region, str):
             raise errors.BadRequest('hurtle.stack.region must be a string')
         deployer = self._deployer(caller, entity)
-        self.store.claim(stack_id, caller.app_id, title, region)
+        # In flight before the claim, so no read of the claimed row takes
+        # it for a create lost with an earlier CC process.
+        with self._creating_lock:
+            self._creating.add(stack_id)
         try:
-            with self.reads.writing():
-                heat_id = self._create(deployer, caller, title, given)
-        except BaseException:
-            self.store.discard(stack_id)
-            raise
+            self.store.claim(stack_id, caller.app_id, title, region)
+            try:
+                with self.reads.writing():
+                    heat_id = self._create(deployer, caller, title, given)
+            except BaseException:
+                self.store.discard(stack_id)
+                raise
+        finally:
+            with self._creating_lock:
+                self._creating.discard(stack_id)
         for name in INPUTS:
             attrs.pop(name, None)
         attrs.update({'occi.core.id': stack_id, 'hurtle.stack.id': heat_id,
@@ -340,8 +359,9 @@ class StackBackend(backend.KindBackend):
         deployer = self._deployer(caller, entity)
         if not heat_id:
             # Claimed, no answer from Heat yet: the create runs, or died
-            # with its CC process after Heat made the stack.
-            heat_id = self._made_for(deployer, entity.title, caller)
+            # with an earlier CC process (before or after Heat made the
+            # stack).
+            heat_id = self._pending(deployer, entity, caller, extras)
             if heat_id is None:
                 return
             attrs['hurtle.stack.id'] = heat_id
@@ -373,6 +393,43 @@ class StackBackend(backend.KindBackend):
                       'hurtle.stack.outputs': json.dumps(
                           details.outputs or {}, sort_keys=True)})
         self.store.update(entity.identifier, entity, extras)
+
+    def _pending(self, deployer, entity, caller, extras):
+        """Heat's id of the claimed stack ``entity`` (no Heat id
+        recorded) if Heat has it by name and :data:`APP_TAG`, else None
+        (still ``CREATE_PENDING``).
+
+        :raises hurtle.occi.errors.NotFound: its create does not run in
+            this process, and Heat answered it has no such stack: the
+            create died with an earlier CC process before Heat made the
+            stack (only one CC runs on a state), so nothing would ever
+            make it; the record is forgotten, and the SO creates the
+            stack again (a create that reached Heat all the same is
+            taken then: :meth:`_create`).
+        """
+        stack_id = entity.identifier[len(stack_store.PREFIX):]
+        with self._creating_lock:
+            running = stack_id in self._creating
+        if running:
+            return self._made_for(deployer, entity.title, caller)
+        try:
+            heat_id = deployer.tagged(entity.title, APP_TAG % caller.app_id)
+        except deployers.DeployerError as exc:
+            # Heat cannot tell now: it may have the stack; ask again at
+            # the next read.
+            LOG.info('stack %s of app %s: claimed by an earlier CC process; '
+                     'Heat cannot tell whether it made it (%s)',
+                     entity.title, caller.app_id, exc)
+            return None
+        if heat_id is not None:
+            return heat_id
+        self.store.delete(entity.identifier, extras)
+        LOG.warning('stack %s of app %s: its create was lost when the CC '
+                    'stopped before Heat answered, and Heat has no such '
+                    'stack: forgotten', entity.title, caller.app_id)
+        raise errors.NotFound(
+            'stack %s was not created: its create was lost when the CC '
+            'stopped; create the stack again' % entity.title)
 
     def _read(self, deployer, caller, heat_id):
         """Heat's ``StackDetails`` of ``heat_id``, or None when Heat has

@@ -22,13 +22,18 @@ import os
 import signal
 import threading
 import time
+import types
 import urllib.parse
 
 import requests
 
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
+from hurtle import polling
+from hurtle.sdk import deployer as deployer_api
+from hurtle.so.deployers import cc as cc_deployer
 from tests.functional import hurtle_fixture
+from tests.functional import test_cc_hardening
 
 SCHEME = 'http://schemas.hurtle.it/occi/sm#'
 SAMPLE = occi_client.CategoryRef(SCHEME, 'sample', 'kind')
@@ -324,6 +329,60 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual('cc-was-down', attrs['sample.greeting'])
         self.assertIn('greeting=cc-was-down', attrs['mcn.endpoint.sample'])
         self.assertEqual(1, len(self.stacks_of(instance_id)))
+        self.delete(location)
+        self.wait_gone(location)
+        self.assert_nothing_left(instance_id)
+
+    def so_deployer(self, instance_id):
+        """The ``cc`` deployer of the instance's SO (its identity)."""
+        for environ in test_cc_hardening._so_processes(
+                self.hurtle.conf_path).values():
+            if environ.get('HURTLE_INSTANCE_ID') == instance_id:
+                conf = types.SimpleNamespace(
+                    deployer=types.SimpleNamespace(insecure=False))
+                return cc_deployer.CCDeployer(
+                    conf, so_identity=cc_deployer.identity_from_env(environ),
+                    retries=0)
+        return None
+
+    def test_a_create_lost_with_the_cc_is_made_again(self):
+        # The CC killed after it recorded the SO's stack, before Heat
+        # (stopped) made it, and Heat killed too: the create stayed
+        # CREATE_PENDING for good and the instance failed after [sm]
+        # phase_timeout. The restarted CC forgets it (Heat has no such
+        # stack) and the SO's next deploy makes the stack, once.
+        heat = self.hurtle.children[0]
+        os.kill(heat.proc.pid, signal.SIGSTOP)
+        try:
+            location = self.create()
+            instance_id = location.rsplit('/', 1)[-1]
+            name = 'hurtle-%s' % instance_id
+
+            def pending():
+                deployer = self.so_deployer(instance_id)
+                try:
+                    deployer.details(name)
+                except deployer_api.DeployerUnavailable as exc:
+                    return 'still being created' in str(exc) or None
+                except (deployer_api.DeployerError, AttributeError):
+                    return None
+            polling.poll_until(pending, TIMEOUT, 0.5, 'the CC claimed '
+                               'the stack while Heat is stopped')
+            self.hurtle.kill_cc()
+        finally:
+            heat.proc.kill()
+            heat.proc.wait()
+            heat.start()
+            heat.wait_ready(self.hurtle.start_timeout)
+        self.hurtle.start_cc()
+        attrs = self.wait_state(location, {'active', 'failed'})
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        [stack] = self.stacks_of(instance_id)
+        self.assertEqual(stack.id, attrs['occi.mcn.stack.id'])
+        with open(self.hurtle.children[1].log_path) as log:
+            self.assertIn('its create was lost when the CC stopped',
+                          log.read())
         self.delete(location)
         self.wait_gone(location)
         self.assert_nothing_left(instance_id)

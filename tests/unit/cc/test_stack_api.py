@@ -410,6 +410,25 @@ class HeatUnreachableTest(testtools.TestCase):
             self.assertEqual(0, s.query(models.Stack).count())
         self.assertEqual('/stack/', stack_store.PREFIX)
 
+    def test_a_create_of_an_earlier_cc_stays_pending_while_heat_is_away(
+            self):
+        # Claimed by an earlier CC process that stopped before Heat
+        # answered; Heat cannot be asked whether it made the stack.
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            deployer__heat_url='http://127.0.0.1:9/v1/%(project)s')).conf
+        url = self.useFixture(cc_fixture.CCServer(conf, {'a1': 's'})).url
+        stack_store.StackStore(conf.database.connection).claim(
+            's1', 'a1', 'web', None)
+        client = occi_client.OCCIClient(
+            url, headers={'X-Auth-Token': 's', 'X-Hurtle-App-Id': 'a1'},
+            retries=0, content_type=occi_client.OCCI_JSON)
+        info = client.get('/stack/web')
+        self.assertEqual((stack_store.PENDING, ''), (
+            info.attributes['hurtle.stack.state'],
+            info.attributes['hurtle.stack.id']))
+        with db_engine.sessionmaker(conf.database.connection)() as s:
+            self.assertEqual(['s1'], [r.id for r in s.query(models.Stack)])
+
 
 class StackSO(sdk.StackOrchestrator):
     """The usual SO, its deployment template ``TEMPLATE``."""
@@ -498,6 +517,63 @@ class LostCreateAnswerTest(_HeatTestCase):
         self.assertEqual('deployment service (CC) unavailable',
                          str(timed_out))
         self.assertIn('ReadTimeout', timed_out.detail)
+
+    def claim_as_an_earlier_cc(self, title):
+        """Leave the claim of a create that died with an earlier CC
+        process before Heat made the stack (its CC killed)."""
+        stack_store.StackStore(self.conf.database.connection).claim(
+            'earlier', 'a1', title, None)
+
+    def test_a_create_lost_with_an_earlier_cc_is_404_and_forgotten(self):
+        self.claim_as_an_earlier_cc('web')
+        self.assertEqual([('web', None, stack_store.PENDING)], self.rows())
+        err = self.assertRaises(deployer_api.DeployerError,
+                                self.deployer().details, 'web')
+        self.assertEqual(404, err.status)
+        self.assertIn('create the stack again', str(err))
+        self.assertEqual([], self.rows())
+        self.assertEqual([], self.heat_names())
+
+    def test_an_so_deploys_again_after_a_create_lost_with_an_earlier_cc(
+            self):
+        # The SM's deploy was cut short with the CC: its next request of
+        # deploy makes the SO's stack, once.
+        bundle = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(bundle, 'stack.yaml'), 'w') as handle:
+            handle.write(TEMPLATE)
+        self.claim_as_an_earlier_cc('hurtle-i1')
+        so = StackSO(sdk.SOContext(instance_id='i1', bundle_dir=bundle,
+                                   templates={}, deployer=self.deployer()))
+        self.assertEqual('NOT_DEPLOYED', so.state().stack_state)
+        so.deploy({})
+        state = polling.poll_until(
+            lambda: (lambda s: s if s.stack_state == 'CREATE_COMPLETE'
+                     else None)(so.state()), 60, 0.2, 'stack complete')
+        [stack] = list(self.heat_client.stacks.list())
+        self.assertEqual('hurtle-i1', stack.stack_name)
+        self.assertEqual(stack.id, state.stack_id)
+        self.assertEqual([('hurtle-i1', stack.id)],
+                         [(t, h) for t, h, _s in self.rows()])
+
+    def test_a_create_under_way_here_stays_pending(self):
+        # Heat has not got the create yet (held): the claim is this CC's
+        # own create, not a lost one.
+        self.gate.lose_next('POST', '/stacks', 'after', held=True)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            creating = pool.submit(self.deployer().deploy, 'web', TEMPLATE)
+            polling.poll_until(lambda: self.rows() or None, 60, 0.1,
+                               'the claim')
+            err = self.assertRaises(deployer_api.DeployerUnavailable,
+                                    self.deployer().details, 'web')
+            self.assertIn('still being created', str(err))
+            self.assertEqual([('web', None, stack_store.PENDING)],
+                             self.rows())
+            self.gate.release()
+            heat_id = creating.result(60)
+        [stack] = list(self.heat_client.stacks.list())
+        self.assertEqual(stack.id, heat_id)
+        self.assertEqual([('web', heat_id)],
+                         [(t, h) for t, h, _s in self.rows()])
 
     def test_a_stack_heat_made_is_seen_before_its_create_answers(self):
         # Heat made the stack; its answer to the CC is late, then lost.
