@@ -14,6 +14,7 @@ pipeline (``so_auth`` before ``local_secret``), deploying on a real
 embedded Heat (one per test class); SOs are represented by app rows
 holding their secret, as the SM's create of an app leaves them."""
 import concurrent.futures
+import contextlib
 import json
 import os
 
@@ -461,6 +462,17 @@ class LostCreateAnswerTest(_HeatTestCase):
             self.conf, so_identity=deployer_api.SOIdentity(
                 self.url, 'a1', 'secret-one'), timeout=timeout, retries=0)
 
+    @contextlib.contextmanager
+    def held_create(self, when, until, what):
+        """A create of stack ``web`` in a thread whose POST to Heat the gate
+        holds (``when``: as for ``HTTPGate.lose_next``), once ``until()``
+        holds; yields its future (``deploy``'s result)."""
+        self.gate.lose_next('POST', '/stacks', when, held=True)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            creating = pool.submit(self.deployer().deploy, 'web', TEMPLATE)
+            polling.poll_until(until, 60, 0.1, what)
+            yield creating
+
     def rows(self):
         """``[(title, heat id, state)]`` of the CC's stack rows."""
         with self.sessions() as session:
@@ -558,11 +570,8 @@ class LostCreateAnswerTest(_HeatTestCase):
     def test_a_create_under_way_here_stays_pending(self):
         # Heat has not got the create yet (held): the claim is this CC's
         # own create, not a lost one.
-        self.gate.lose_next('POST', '/stacks', 'after', held=True)
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            creating = pool.submit(self.deployer().deploy, 'web', TEMPLATE)
-            polling.poll_until(lambda: self.rows() or None, 60, 0.1,
-                               'the claim')
+        with self.held_create('after', lambda: self.rows() or None,
+                              'the claim') as creating:
             err = self.assertRaises(deployer_api.DeployerUnavailable,
                                     self.deployer().details, 'web')
             self.assertIn('still being created', str(err))
@@ -577,11 +586,8 @@ class LostCreateAnswerTest(_HeatTestCase):
 
     def test_a_stack_heat_made_is_seen_before_its_create_answers(self):
         # Heat made the stack; its answer to the CC is late, then lost.
-        self.gate.lose_next('POST', '/stacks', 'late', held=True)
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            creating = pool.submit(self.deployer().deploy, 'web', TEMPLATE)
-            polling.poll_until(lambda: self.heat_names() or None, 60, 0.2,
-                               'the stack made by Heat')
+        with self.held_create('late', lambda: self.heat_names() or None,
+                              'the stack made by Heat') as creating:
             [stack] = list(self.heat_client.stacks.list())
             # Found in Heat by name and tag, with Heat's id.
             details = self.deployer().details('web')
