@@ -462,6 +462,17 @@ class LostCreateAnswerTest(_HeatTestCase):
             self.conf, so_identity=deployer_api.SOIdentity(
                 self.url, 'a1', 'secret-one'), timeout=timeout, retries=0)
 
+    def deploy_once(self, so):
+        """``so.deploy({})`` until its state is ``CREATE_COMPLETE``;
+        returns that state and Heat's only stack, ``hurtle-i1``."""
+        so.deploy({})
+        state = polling.poll_until(
+            lambda: (lambda s: s if s.stack_state == 'CREATE_COMPLETE'
+                     else None)(so.state()), 60, 0.2, 'stack complete')
+        [stack] = list(self.heat_client.stacks.list())
+        self.assertEqual('hurtle-i1', stack.stack_name)
+        return state, stack
+
     @contextlib.contextmanager
     def held_create(self, when, until, what):
         """A create of stack ``web`` in a thread whose POST to Heat the gate
@@ -510,12 +521,7 @@ class LostCreateAnswerTest(_HeatTestCase):
         rows = self.settled()
         # The SM's next deploy and its polls of the SO's state: the SO
         # holds the stack Heat made, and reports it.
-        so.deploy({})
-        state = polling.poll_until(
-            lambda: (lambda s: s if s.stack_state == 'CREATE_COMPLETE'
-                     else None)(so.state()), 60, 0.2, 'stack complete')
-        [stack] = list(self.heat_client.stacks.list())
-        self.assertEqual('hurtle-i1', stack.stack_name)
+        state, stack = self.deploy_once(so)
         self.assertEqual((stack.id, stack.id), (so.stack_id, state.stack_id))
         self.assertEqual({'greeting': 'hello'}, state.outputs)
         # The CC kept the stack Heat made although the answer was lost.
@@ -557,12 +563,7 @@ class LostCreateAnswerTest(_HeatTestCase):
         so = StackSO(sdk.SOContext(instance_id='i1', bundle_dir=bundle,
                                    templates={}, deployer=self.deployer()))
         self.assertEqual('NOT_DEPLOYED', so.state().stack_state)
-        so.deploy({})
-        state = polling.poll_until(
-            lambda: (lambda s: s if s.stack_state == 'CREATE_COMPLETE'
-                     else None)(so.state()), 60, 0.2, 'stack complete')
-        [stack] = list(self.heat_client.stacks.list())
-        self.assertEqual('hurtle-i1', stack.stack_name)
+        state, stack = self.deploy_once(so)
         self.assertEqual(stack.id, state.stack_id)
         self.assertEqual([('hurtle-i1', stack.id)],
                          [(t, h) for t, h, _s in self.rows()])
