@@ -187,6 +187,12 @@ def _refused(exc):
     return cls(str(exc))
 
 
+#: The attributes of a stack entity that its row records
+#: (``StackStore.update``), written when a read of Heat changes one.
+_RECORDED = ('hurtle.stack.id', 'hurtle.stack.state', 'hurtle.stack.reason',
+             'hurtle.stack.outputs')
+
+
 class StackBackend(backend.KindBackend):
     """Creates, reads, updates and deletes the Heat stacks of SOs.
 
@@ -355,6 +361,7 @@ class StackBackend(backend.KindBackend):
         # For wait_change: an event after this moment may be news.
         setattr(entity, READ_AT, self.events.now())
         attrs = entity.attributes
+        recorded = {name: attrs.get(name) for name in _RECORDED}
         heat_id = attrs.get('hurtle.stack.id')
         deployer = self._deployer(caller, entity)
         if not heat_id:
@@ -392,7 +399,10 @@ class StackBackend(backend.KindBackend):
                       'hurtle.stack.reason': details.reason or '',
                       'hurtle.stack.outputs': json.dumps(
                           details.outputs or {}, sort_keys=True)})
-        self.store.update(entity.identifier, entity, extras)
+        if any(attrs.get(name) != value for name, value in recorded.items()):
+            # Most reads (an SO's polls and held waits) find what the row
+            # has already: writing it again was a tenth of the CC's CPU.
+            self.store.update(entity.identifier, entity, extras)
 
     def _pending(self, deployer, entity, caller, extras):
         """Heat's id of the claimed stack ``entity`` (no Heat id

@@ -106,11 +106,17 @@ class Operation(object):
         return row
 
     def move(self, state, **fields):
-        """Record ``state`` and ``fields``; return the new record."""
-        if not self.store.transition(self.instance_id, state,
-                                     operation=self.number, **fields):
+        """Record ``state`` and ``fields``; return the new record.
+
+        :raises Superseded: another operation owns the record (or it is
+            gone); :class:`LeaseLost`, :class:`Stopping` as :meth:`row`.
+        """
+        row = self.store.moved(self.instance_id, state,
+                               operation=self.number, **fields)
+        if row is None:
             raise Superseded()
-        return self.row()
+        # The record as written, checked as a new read would be.
+        return self._checked(lambda _instance_id: row)
 
 
 class Scheduler(object):

@@ -443,6 +443,8 @@ class InstanceStore(registry.EntityStore):
     def _compare_and_set(self, row, values):
         """UPDATE the row only if nobody changed it since ``row`` was read
         (its lease included: lease writes keep ``updated_at``).
+        Returns the values written (``updated_at`` added), or None if the
+        row changed.
 
         The write is the transaction's first statement, so SQLite takes
         its write lock at once (waiting ``busy_timeout``) instead of
@@ -461,7 +463,7 @@ class InstanceStore(registry.EntityStore):
                        _equal(table.lease_expires, row.lease_expires))
                 .values(**values)
                 .execution_options(synchronize_session=False))
-            return result.rowcount == 1
+            return values if result.rowcount == 1 else None
 
     def begin(self, instance_id, state, expect, reason=None, lease=None,
               lease_required=False, **fields):
@@ -493,7 +495,7 @@ class InstanceStore(registry.EntityStore):
                               lease_expires=lease.expires)
             elif lease_required:
                 return None
-            if self._compare_and_set(row, values):
+            if self._compare_and_set(row, values) is not None:
                 return number
         return None
 
@@ -510,22 +512,37 @@ class InstanceStore(registry.EntityStore):
         :returns: True if the row was changed, False if it is gone or the
             conditions do not hold.
         """
+        return self.moved(instance_id, state, reason=reason, expect=expect,
+                          operation=operation, **fields) is not None
+
+    def moved(self, instance_id, state, reason=None, expect=None,
+              operation=None, **fields):
+        """:meth:`transition`, returning the record as written (the row
+        read for the compare-and-set with the written values applied, a
+        detached object) instead of True, or None instead of False: a
+        lifecycle step goes on from it without reading the row again.
+        """
         attributes = fields.pop('attributes', None)
         for _attempt in range(_CAS_ATTEMPTS):
             row = self.load(instance_id)
             if row is None or (expect is not None and
                                row.state not in expect):
-                return False
+                return None
             if operation is not None and row.operation != operation:
-                return False
+                return None
             values = dict(fields, state=state, reason=reason)
             if attributes:
                 merged = dict(row.attributes or {})
                 merged.update(attributes)
                 values['attributes'] = merged
-            if self._compare_and_set(row, values):
-                return True
-        return False
+            written = self._compare_and_set(row, values)
+            if written is not None:
+                # The session that read the row is closed: these only
+                # change the returned copy.
+                for name, value in written.items():
+                    setattr(row, name, value)
+                return row
+        return None
 
     def purge(self, instance_id, operation=None):
         """Remove the record of a disposed instance.

@@ -17,9 +17,11 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import time
 
 import fixtures
 import requests
+import sqlalchemy
 import testtools
 from testtools import content  # noqa
 
@@ -163,6 +165,39 @@ class StackAPITest(_CCTestCase):
         polling.poll_until(gone, 60, 0.2, 'stack deleted')
         self.assert_gone_from_heat('web')
         self.assertEqual([], self.so().list('/stack/'))
+
+    def test_a_read_of_an_unchanged_stack_writes_nothing(self):
+        # The CC serves in this process: count the statements its reads
+        # send through the engine (the read of the row itself is a
+        # prepared select on a pool connection's own cursor, not counted;
+        # a write, or the ORM's look-up before one, would be).
+        engine = db_engine.get_engine(self.conf.database.connection)
+        sent = []
+
+        def count(_conn, _cursor, statement, *_args):
+            sent.append(statement)
+        sqlalchemy.event.listen(engine, 'before_cursor_execute', count)
+        self.addCleanup(sqlalchemy.event.remove, engine,
+                        'before_cursor_execute', count)
+        location = self.create(
+            **{'hurtle.stack.parameters': {'greeting': 'bonjour'}})
+        self.wait_state(location, 'CREATE_COMPLETE')
+        # Past the CC's reuse of a read (at most 1 s): each GET asks Heat,
+        # which has nothing new.
+        for _read in range(3):
+            time.sleep(1.1)
+            del sent[:]
+            self.so().get(location)
+            self.assertEqual([], [q for q in sent if 'stacks' in q.lower()])
+        # A read that finds a change records it.
+        self.so().update(location, STACK,
+                         {'hurtle.stack.parameters': {'greeting': 'hi'}})
+        self.wait_state(location, 'UPDATE_COMPLETE')
+        with db_engine.sessionmaker(
+                self.conf.database.connection)() as session:
+            row = session.query(models.Stack).one()
+            self.assertEqual(('UPDATE_COMPLETE', {'greeting': 'hi'}),
+                             (row.state, row.outputs))
 
     def test_a_stack_404_after_delete_frees_its_name_at_once(self):
         # Heat says DELETE_COMPLETE a moment before it frees the name; the

@@ -144,6 +144,27 @@ class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
                          {k: v for k, v in attributes.items()
                           if k.startswith('k')})
 
+    def test_moved_returns_the_record_as_a_new_read_gives_it(self):
+        self.store.transition('i1', states.DEPLOY,
+                              attributes={'svc.kept': 'k'})
+        operation = self.store.load('i1').operation
+        row = self.store.moved('i1', states.ACTIVE, operation=operation,
+                               attributes={'svc.out': 'o'},
+                               so_url='http://127.0.0.1:9/')
+        fresh = self.store.load('i1')
+        columns = ('state', 'reason', 'operation', 'so_url', 'attributes',
+                   'updated_at', 'owner', 'lease_expires')
+        self.assertEqual([getattr(fresh, c) for c in columns],
+                         [getattr(row, c) for c in columns])
+        self.assertEqual((states.ACTIVE, 'o', 'k'),
+                         (row.state, row.attributes['svc.out'],
+                          row.attributes['svc.kept']))
+        # A superseded operation gets nothing and changes nothing.
+        self.assertIsNone(self.store.moved('i1', states.FAILED,
+                                           operation=operation - 1))
+        self.assertIsNone(self.store.moved('nope', states.FAILED))
+        self.assertEqual(states.ACTIVE, self.store.load('i1').state)
+
     def test_expect_and_pending(self):
         self.assertFalse(self.store.transition('i1', states.ACTIVE,
                                                expect={states.DEPLOY}))
