@@ -246,7 +246,7 @@ def _header(response, name, default=None):
 def _without_status(text, code):
     """``text`` (an error body) without a leading status that repeats
     ``code``: ``"400 Bad Request: why"`` (older Hurtle servers' own
-    refusals, other servers) or ``"400 Bad Request\n\nwhy"``
+    refusals, other servers) or ``"400 Bad Request\\n\\nwhy"``
     (WebOb) give ``"why"``; the error keeps the code, and its ``str()``
     or the CLI would show the status twice. A body that is only the
     status is kept."""
