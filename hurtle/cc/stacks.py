@@ -51,7 +51,8 @@ of the SO's instance and with the instance's trust when it has one.
 * ``POST /stack/<ref>`` (partial) or ``PUT`` with any of template,
   parameters, files, environment: updates the Heat stack (without a
   template Heat keeps the current one). The title and region cannot
-  change (400).
+  change (400). Each update sends the stack's :data:`APP_TAG` again
+  (Heat would drop it on an update with a new template).
 * ``DELETE /stack/<ref>`` answers 202 and deletes the Heat stack; GET
   shows ``DELETE_IN_PROGRESS`` until Heat has deleted it and freed its
   name (Heat reports ``DELETE_COMPLETE`` a moment before), then 404.
@@ -534,9 +535,12 @@ class StackBackend(backend.KindBackend):
         deployer = self._deployer(caller, old)
         try:
             with self.reads.writing():
+                # The tag again: Heat drops the tags a PUT leaves out,
+                # and the tag finds the stack of a lost create answer.
                 deployer.update(old.attributes['hurtle.stack.id'],
                                 given['template'], given['parameters'],
-                                given['files'], given['environment'])
+                                given['files'], given['environment'],
+                                tags=[APP_TAG % caller.app_id])
         except deployers.DeployerError as exc:
             raise _refused(exc)
         old.attributes['hurtle.stack.state'] = 'UPDATE_IN_PROGRESS'

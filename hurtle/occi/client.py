@@ -39,6 +39,7 @@ the last attempt a network error raises
 is retried only for idempotent methods (GET, HEAD, PUT, DELETE).
 """
 
+import http
 import json
 import logging
 import urllib.parse
@@ -242,6 +243,23 @@ def _header(response, name, default=None):
         return value
 
 
+def _without_status(text, code):
+    """``text`` (an error body) without a leading status that repeats
+    ``code``: ``"400 Bad Request: why"`` (older Hurtle servers' own
+    refusals, other servers) or ``"400 Bad Request\\n\\nwhy"``
+    (WebOb) give ``"why"``; the error keeps the code, and its ``str()``
+    or the CLI would show the status twice. A body that is only the
+    status is kept."""
+    try:
+        phrase = http.HTTPStatus(code).phrase
+    except ValueError:
+        return text
+    for prefix in ('%d %s:' % (code, phrase), '%d %s\n' % (code, phrase)):
+        if text.startswith(prefix) and text[len(prefix):].strip():
+            return text[len(prefix):].strip()
+    return text
+
+
 def _text(response):
     """The response body as text: as its ``charset`` says, else UTF-8 (what
     the OCCI server sends; ``requests`` would guess latin-1 for ``text/*``),
@@ -428,6 +446,7 @@ class OCCIClient(object):
                 pass
         if 'html' in ctype:
             return resp.reason or 'HTTP %d' % resp.status_code
+        text = _without_status(text, resp.status_code)
         return text[:1000] or resp.reason or 'HTTP %d' % resp.status_code
 
     def _render(self, categories, attributes=None, extra=None,

@@ -16,8 +16,11 @@ A **form post** is a ``POST`` with ``Content-Type:
 application/x-www-form-urlencoded`` whose fields include a control field
 of :mod:`hurtle.occi.pages` (``_form=create`` or ``_method=DELETE``);
 other urlencoded bodies are OCCI ``text/plain`` as before (curl's
-default). A form post is turned into the OCCI request it stands for and
-served by the same handlers, backends, policy and checks:
+default); one that is neither (form fields without a control field) is
+a 400 naming the missing field (:func:`not_text_either`), in the
+rendering the client accepts. A form post is turned into the OCCI
+request it stands for and served by the same handlers, backends, policy
+and checks:
 
 * ``_form=create`` on a kind's collection: create, the other fields
   being attribute values (empty fields are left out: "not given");
@@ -152,6 +155,33 @@ def is_form(request):
     except errors.BadRequest:
         return False
     return pages.FORM_FIELD in names or pages.METHOD_FIELD in names
+
+
+def not_text_either(request, error):
+    """The 400 for an urlencoded ``POST`` that is no form post (no
+    control field) and that the OCCI ``text/plain`` rendering, which reads
+    it then (curl's ``-d``), refused with ``error`` (a ``BadRequest``):
+    when its body reads as form fields, the answer says which field a
+    form post needs, not only that it is no ``text/plain``.
+
+    :returns: the error to raise (``error`` itself for any other
+        request or body).
+    """
+    if request.method != 'POST' or request.content_type != FORM_TYPE:
+        return error
+    try:
+        names = [name for name, _value in _fields(request.body)]
+    except errors.BadRequest:
+        return error
+    if not names or '=' not in (request.body or ''):
+        return error
+    return errors.BadRequest(
+        'form post without its control field: add %s=create to create '
+        '(posted to a kind\'s collection) or %s=DELETE to delete (posted '
+        'to an entity). A %s body without either is read as OCCI '
+        'text/plain ("Name: value" lines, as curl -d sends), and this one '
+        'is not: %s' % (pages.FORM_FIELD, pages.METHOD_FIELD, FORM_TYPE,
+                        error.message))
 
 
 def parse(body):

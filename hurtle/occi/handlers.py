@@ -30,6 +30,7 @@ from occi import handlers as occi_handlers
 from hurtle.occi import conditional
 from hurtle.occi import entities
 from hurtle.occi import errors
+from hurtle.occi import forms
 from hurtle.occi import members as occi_members
 from hurtle.occi import registry as occi_registry
 from hurtle.occi import renderings
@@ -138,7 +139,10 @@ class _Context(entities.EntityEngine):
                 % req.content_type)
         else:
             rendering = self.app.renderings['text/occi']
-        data = rendering.parse(req.headers, req.body)
+        try:
+            data = rendering.parse(req.headers, req.body)
+        except errors.BadRequest as exc:
+            raise forms.not_text_either(req, exc)
         if data.is_empty() and req.method in ('GET', 'HEAD', 'DELETE') \
                 and rendering.mime_type != 'text/occi':
             # Filters of GET (and DELETE selections) may come as headers

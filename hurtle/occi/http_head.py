@@ -283,7 +283,7 @@ def _read_fields(readline, budget, modern, method, target, version,
         fields['HTTP_HOST'] = authority     # RFC 9112 3.2.2, 7.2
     length = fields.get('CONTENT_LENGTH')
     if length is not None and not _DIGITS.match(length):
-        raise HeadError(400, 'Invalid Content-Length')
+        raise HeadError(400, 'Invalid Content-Length.')
     coding = fields.get('HTTP_TRANSFER_ENCODING')
     if coding is not None:
         if length is not None:

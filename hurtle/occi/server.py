@@ -712,11 +712,15 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def _answer(self, code, explain, keep=False, modern=True, body=None):
         """The server's own plain-text answer ``code``, ``explain`` (one
-        line) in its body; the connection closes unless ``keep``."""
+        line) in its body; the connection closes unless ``keep``.
+
+        The body is the bare reason, as the applications' error messages
+        are: the status is the status line's alone (a client that shows
+        "<status>: <message>" would otherwise repeat it, "400 400 Bad
+        Request: ...")."""
         status = http.HTTPStatus(code)
         if body is None and code != 200:
-            body = ('%d %s: %s\n' % (code, status.phrase,
-                                     explain or status.description)
+            body = ('%s\n' % (explain or status.description)
                     ).encode('utf-8', 'replace')
         body = body or b''
         fields = ['HTTP/1.1 %d %s\r\n' % (code, status.phrase),

@@ -37,8 +37,10 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
 * ``PUT /<term>/<id>`` on an existing instance is a full update (GFD.185
   3.4.4) with the same checks and states as ``POST``; every mutable
   attribute the instance has must be given (400 names the missing ones),
-  immutable and SM-managed ones may be repeated unchanged. ``PUT`` on a
-  free id creates the instance there.
+  immutable and SM-managed ones may be repeated unchanged. A ``PUT`` that
+  changes nothing is an update too: 200 while ``active`` or
+  ``degraded``, else 409 naming the state (checked on a fresh read of
+  the record). ``PUT`` on a free id creates the instance there.
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
   202 Accepted: disposal runs in the background and the record disappears
   (404) once the SO and its resources are gone. Deleting an instance that
@@ -286,11 +288,7 @@ class ServiceBackend(backend.KindBackend):
                                      states.UPDATABLE, pending=changed,
                                      lease=self.lifecycle.leases.lease())
         if operation is None:
-            row = self.store.load(instance_id)
-            raise errors.Conflict(
-                'instance is in state %s; only an instance in state %s can '
-                'be updated' % (row.state if row else 'destroy',
-                                ' or '.join(sorted(states.UPDATABLE))))
+            raise _not_updatable(self.store.load(instance_id))
         old.attributes.update(changed)
         old.attributes['mcn.service.state'] = states.UPDATE
         self.lifecycle.update(instance_id, changed, operation)
@@ -309,7 +307,9 @@ class ServiceBackend(backend.KindBackend):
         Same checks and states as :meth:`update` (400, 403, 409). Every
         mutable attribute the instance has must be given (the SO cannot
         unset a value: 400 names the missing ones); immutable and
-        SM-managed attributes may be repeated unchanged or left out.
+        SM-managed attributes may be repeated unchanged or left out. One
+        that changes nothing is still held to the states: 409 outside
+        ``active``/``degraded`` (:meth:`_recheck_unchanged`).
         """
         self._authorize('update', extras)
         given = _user_attributes(new)
@@ -323,8 +323,31 @@ class ServiceBackend(backend.KindBackend):
                 % ', '.join(missing))
         changed = self._changes(old, given, extras)
         if not changed:
-            return
+            changed = self._recheck_unchanged(old, given, extras)
+            if not changed:
+                return
         self._start_update(old, changed)
+
+    def _recheck_unchanged(self, old, given, extras):
+        """The changes of a full update that changes nothing of ``old``,
+        made again on one fresh read of the record: a ``PUT`` is an update
+        whatever it changes, accepted only in :data:`states.UPDATABLE`.
+
+        The state and the comparison come from the same read, so an
+        operation that began (or an update that ended) since ``old`` was
+        read is seen: a delete under way → 409; values another update
+        changed meanwhile → they are changes again (returned, for
+        :meth:`_start_update`, whose ``begin`` is the atomic check).
+
+        :returns: the changes against the fresh record ({} if none: the
+            instance is active or degraded and already as given).
+        :raises Conflict: the instance is in no updatable state (409,
+            naming it) or gone.
+        """
+        row = self.store.read(old.attributes['occi.core.id'])
+        if row is None or row.state not in states.UPDATABLE:
+            raise _not_updatable(row)
+        return self._changes(self.store.to_entity(row), given, extras)
 
     def check_delete(self, entity, extras, batch=()):
         """Refuse (raise) a delete of ``entity`` before anything changes.
@@ -370,6 +393,15 @@ class ServiceBackend(backend.KindBackend):
                                   'deleted now' % row.state)
         self.lifecycle.destroy(instance_id, operation)
         return 202
+
+
+def _not_updatable(row):
+    """The 409 of an update refused in ``row``'s state (None: gone, its
+    destroy finished)."""
+    return errors.Conflict(
+        'instance is in state %s; only an instance in state %s can be '
+        'updated' % (row.state if row else states.DESTROY,
+                     ' or '.join(sorted(states.UPDATABLE))))
 
 
 def host_guard(conf):

@@ -350,8 +350,12 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         # composed instance's own stack.
         self.assertEqual(dependency['mcn.endpoint.sample'],
                          attrs['mcn.endpoint.sample'])
-        self.assertEqual('http://edge.composed.invalid/?backend=' +
-                         attrs['mcn.endpoint.sample'],
+        # The dependency's URL as the front end's query value,
+        # percent-encoded (it has a query of its own).
+        self.assertEqual('http://edge.composed.invalid/?' +
+                         urllib.parse.urlencode(
+                             {'backend': attrs['mcn.endpoint.sample']},
+                             quote_via=urllib.parse.quote),
                          attrs['mcn.endpoint.composed'])
         stacks = {attrs['occi.mcn.stack.id'],
                   dependency['occi.mcn.stack.id']}

@@ -265,8 +265,16 @@ class HeatDeployer(deployer_api.Deployer):
         return stack.id
 
     def update(self, stack_id, template=None, parameters=None, files=None,
-               environment=None):
+               environment=None, tags=None):
+        """Start updating a stack (see ``hurtle.sdk.Deployer.update``).
+
+        :param tags: the stack's tags (as for :meth:`deploy`), sent again:
+            Heat replaces a stack's tags with those of a full update
+            (``PUT``, a new template), none if none are given.
+        """
         fields = {'parameters': parameters or {}}
+        if tags:
+            fields['tags'] = ','.join(tags)
         if files:
             fields['files'] = files
         if environment:

@@ -14,8 +14,14 @@
 The SM creates the sample instance this service depends on before it
 starts this SO and hands over the dependency's ``mcn.endpoint.sample``
 (declared in this service's manifest) as an attribute; this SO deploys a
-one-value stack pointing at it.
+one-value stack pointing at it: ``mcn.endpoint.composed`` is
+``http://<label>.composed.invalid/?backend=<the sample's URL>``, the URL
+percent-encoded as a query value (``backend_query``), so that its own
+``?``, ``&``, ``#`` or spaces stay part of the value instead of ending it
+or adding query parameters.
 """
+import urllib.parse
+
 from hurtle import sdk
 
 
@@ -27,7 +33,11 @@ class ComposedOrchestrator(sdk.StackOrchestrator):
         if not backend:
             raise ValueError('mcn.endpoint.sample of the sample dependency '
                              'is missing')
-        params = {'backend': str(backend)}
+        backend = str(backend)
+        # One query parameter, RFC 3986 percent-encoding (UTF-8, every
+        # reserved character encoded): parse_qs gives the URL back.
+        params = {'backend_query': urllib.parse.urlencode(
+            {'backend': backend}, quote_via=urllib.parse.quote)}
         if attributes.get('composed.label'):
             params['label'] = str(attributes['composed.label'])
         return params

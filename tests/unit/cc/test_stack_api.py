@@ -26,6 +26,7 @@ import testtools
 from testtools import content  # noqa
 
 from hurtle.cc import stack_store
+from hurtle.cc import stacks
 from hurtle.db import engine as db_engine
 from hurtle.db import models
 from hurtle import local_secret
@@ -146,11 +147,27 @@ class StackAPITest(_CCTestCase):
         # Found by Heat's id and by name too.
         self.assertEqual(info.id, self.so().get('/stack/' + heat_id).id)
         self.assertEqual(info.id, self.so().get('/stack/web').id)
+        tag = stacks.APP_TAG % 'a1'
+        self.assertEqual([tag], self.heat_client.stacks.get(heat_id).tags)
         self.so().update(location, STACK,
                          {'hurtle.stack.parameters': {'greeting': 'hi'}})
         info = self.wait_state(location, 'UPDATE_COMPLETE')
         self.assertEqual({'greeting': 'hi'},
                          json.loads(info.attributes['hurtle.stack.outputs']))
+        # The tag that finds a lost create's stack survives updates: a
+        # PATCH (the template kept, above) and a PUT (a new template),
+        # which Heat would leave without tags.
+        self.assertEqual([tag], self.heat_client.stacks.get(heat_id).tags)
+        self.so().update(location, STACK, {
+            'hurtle.stack.template': TEMPLATE.replace('hello', 'salut'),
+            'hurtle.stack.parameters': {}})
+        # (UPDATE_COMPLETE already: until the new outputs show.)
+        polling.poll_until(
+            lambda: {'greeting': 'salut'} == json.loads(
+                self.wait_state(location, 'UPDATE_COMPLETE').attributes[
+                    'hurtle.stack.outputs']) or None,
+            60, 0.2, 'the second update complete')
+        self.assertEqual([tag], self.heat_client.stacks.get(heat_id).tags)
         resp = requests.delete(location, headers=self.so().headers)
         self.assertEqual(202, resp.status_code)
 

@@ -104,6 +104,14 @@ def _answers():
             ('Content-Type', 'text/html')], b'<html>bad</html>'),
         ('GET', '/conflict'): ('409 Conflict', [
             ('Content-Type', 'text/plain')], b'busy\n'),
+        ('GET', '/prefixed'): ('400 Bad Request', [
+            ('Content-Type', 'text/plain; charset=utf-8')],
+            b'400 Bad Request: Invalid Content-Length.\n'),
+        ('GET', '/webob'): ('400 Bad Request', [
+            ('Content-Type', 'text/plain; charset=UTF-8')],
+            b'400 Bad Request\n\nThe server could not comply.\n\n'),
+        ('GET', '/bare'): ('400 Bad Request', [
+            ('Content-Type', 'text/plain')], b'400 Bad Request'),
         ('GET', '/teapot'): ('418 I\'m a teapot', [
             ('Content-Type', 'text/plain')], b'short and stout'),
     }
@@ -217,3 +225,13 @@ class TestForeignServer(testtools.TestCase):
         err = self.assertRaises(errors.OCCIError, self.client.get, '/teapot')
         self.assertEqual(418, err.code)
         self.assertEqual('short and stout', err.message)
+
+    def test_a_status_in_the_body_is_not_repeated(self):
+        # The status is the error's code: a body starting with it (older
+        # Hurtle servers, WebOb) gave "400 400 Bad Request: ...".
+        for path, message in (('/prefixed', 'Invalid Content-Length.'),
+                              ('/webob', 'The server could not comply.'),
+                              ('/bare', '400 Bad Request')):
+            err = self.assertRaises(errors.BadRequest, self.client.get, path)
+            self.assertEqual(message, err.message)
+            self.assertEqual('400 ' + message, str(err))

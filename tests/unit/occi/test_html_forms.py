@@ -310,6 +310,44 @@ class ServedFormsTest(base.ServedAppTestCase):
             'X-OCCI-Attribute: occi.app.image="i"\n' % base.APP_CAT)
         self.assertEqual(201, resp.status_code, resp.text)
 
+    def test_form_without_its_control_field_is_400_naming_it(self):
+        # Fields as a form sends them, but no _form: neither a form post
+        # nor OCCI text/plain. The answer said only "text/plain body
+        # line 1 is not a header line".
+        fields = body(**{'occi.app.name': 'n', 'occi.app.image': 'i'})
+        expected = (
+            'form post without its control field: add _form=create to '
+            'create (posted to a kind\'s collection) or _method=DELETE to '
+            'delete (posted to an entity). A '
+            'application/x-www-form-urlencoded body without either is read '
+            'as OCCI text/plain ("Name: value" lines, as curl -d sends), '
+            'and this one is not: text/plain body line 1 is not a header '
+            'line ("Name: value"): %s' % fields)
+        for accept in ('text/plain', 'text/occi', '*/*'):
+            resp = self.req('POST', '/app/', {
+                'Content-Type': forms.FORM_TYPE, 'Origin': self.base,
+                'Accept': accept}, fields)
+            self.assertEqual(400, resp.status_code, resp.text)
+            self.assertEqual(expected, resp.text)
+        for accept in ('application/occi+json', 'application/json'):
+            resp = self.req('POST', '/app/', {
+                'Content-Type': forms.FORM_TYPE, 'Accept': accept}, fields)
+            self.assertEqual(400, resp.status_code, resp.text)
+            self.assertEqual('application/occi+json',
+                             resp.headers['Content-Type'])
+            self.assertEqual({'message': expected}, resp.json())
+        resp = self.form('/app/', {'occi.app.name': 'n'})
+        self.assertEqual(400, resp.status_code, resp.text)
+        self.assertIn('text/html', resp.headers['Content-Type'])
+        self.assertIn('add _form=create to create', resp.text)
+        self.assertEqual([], self.created())
+        # A body that is not form fields keeps the text/plain reason.
+        resp = self.req('POST', '/app/', {'Content-Type': forms.FORM_TYPE},
+                        'no fields here')
+        self.assertEqual(400, resp.status_code, resp.text)
+        self.assertEqual('text/plain body line 1 is not a header line '
+                         '("Name: value"): no fields here', resp.text)
+
     def test_form_from_curl_answers_in_its_rendering(self):
         resp = self.req('POST', '/app/', {
             'Content-Type': forms.FORM_TYPE, 'Origin': self.base},

@@ -212,11 +212,23 @@ class TestRefusedHeads(ServerCase):
             self.assertEqual('text/plain; charset=utf-8',
                              fields['content-type'])
             self.assertEqual(str(len(body)), fields['content-length'])
-            self.assertTrue(body.startswith(b'%d ' % status), body)
+            # The bare reason: the status is the status line's alone.
+            self.assertFalse(body[:3].isdigit(), body)
             self.assertIn(words, body)
             # No Python version for a scanner to match.
             self.assertEqual('hurtle', fields['server'])
         self.assertEqual([], self.app.environs)
+
+    def test_a_refusal_states_its_status_once(self):
+        # A client showing "<status> <message>" (OCCIClient's str(),
+        # the CLI) read "400 400 Bad Request: Invalid Content-Length".
+        self.serve()
+        answer = self.raw(b'POST / HTTP/1.1\r\nHost: h\r\n'
+                          b'Accept: text/plain\r\nContent-Length: x\r\n\r\n')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 400 Bad Request\r\n'),
+                        answer)
+        self.assertEqual(b'Invalid Content-Length.\n', _split(answer)[2])
+        self.assertEqual(1, answer.count(b'400'), answer)
 
     def test_empty_lines_before_a_request_are_skipped(self):
         # RFC 9112 2.2, before the first request of a connection and

@@ -24,6 +24,8 @@ import sqlalchemy as sa
 import testtools
 
 from hurtle.db import models
+from hurtle.occi import errors
+from hurtle.sm import api
 from hurtle.sm import states
 from tests.unit.sm import sm_server
 
@@ -374,6 +376,69 @@ class AttributeApiTest(testtools.TestCase):
                          ident=location.rsplit('/', 1)[-1])
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertEqual(states.ACTIVE, self.row(location).state)
+
+    def test_put_changing_nothing_follows_the_state_rule(self):
+        location = self.active('svc.count=5')
+        instance_id = location.rsplit('/', 1)[-1]
+        path = location[len(self.url):]
+        rendered = self.read(location)
+        rendered.pop('mcn.service.state')
+        for state in (states.ACTIVE, states.DEGRADED):
+            self.store.transition(instance_id, state)
+            resp = self.json('PUT', path, rendered, ident=instance_id)
+            self.assertEqual(200, resp.status_code, resp.text)
+            self.assertEqual(state, self.row(location).state)
+        for state in (states.UPDATE, states.FAILED, states.PROVISION):
+            self.store.transition(instance_id, state)
+            before = self.row(location)
+            for resp in (self.json('PUT', path, rendered, ident=instance_id),
+                         self.text('PUT', path, 'svc.count=5',
+                                   'svc.fixed="x"')):
+                self.assertEqual(409, resp.status_code, resp.text)
+                self.assertIn('instance is in state %s; only an instance in '
+                              'state active or degraded can be updated'
+                              % state, resp.text)
+            after = self.row(location)
+            self.assertEqual((state, before.attributes, before.updated_at),
+                             (after.state, after.attributes,
+                              after.updated_at))
+        # Being deleted: refused too, the delete goes on.
+        self.store.transition(instance_id, states.ACTIVE)
+        self.assertIsNotNone(self.store.begin(instance_id, states.DESTROY,
+                                              states.DELETABLE))
+        resp = self.json('PUT', path, rendered, ident=instance_id)
+        self.assertEqual(409, resp.status_code, resp.text)
+        self.assertIn('instance is in state destroy', resp.json()['message'])
+        self.assertEqual(states.DESTROY, self.row(location).state)
+
+    def test_put_changing_nothing_sees_an_operation_begun_meanwhile(self):
+        # The instance as the request read it (active), then a delete
+        # begins before the update is decided: the decision is the fresh
+        # record's, not the request's earlier read.
+        location = self.active('svc.count=5')
+        instance_id = location.rsplit('/', 1)[-1]
+        key = '/svc/' + instance_id
+        extras = {'project': 'p1', 'user': 'u1', 'roles': ['member']}
+        back = api.ServiceBackend(self.sm.manifest, self.store,
+                                  self.lifecycle)
+        old, new = (self.store.get(key, extras) for _ in range(2))
+        self.assertIsNotNone(self.store.begin(instance_id, states.DESTROY,
+                                              states.DELETABLE))
+        err = self.assertRaises(errors.Conflict, back.replace, old, new,
+                                extras)
+        self.assertIn('instance is in state destroy', err.message)
+        # An update that ended meanwhile: the same values are a change
+        # again, and start an update of their own.
+        self.store.transition(instance_id, states.ACTIVE)
+        old, new = (self.store.get(key, extras) for _ in range(2))
+        self.store.transition(instance_id, states.ACTIVE,
+                              attributes={'svc.count': 9})
+        operation = self.row(location).operation
+        back.replace(old, new, extras)
+        self.assertEqual((states.UPDATE, 5),
+                         (old.attributes['mcn.service.state'],
+                          old.attributes['svc.count']))
+        self.assertEqual(operation + 1, self.row(location).operation)
 
     # DELETE on a collection: all or nothing ----------------------------------
     def test_collection_delete_changes_nothing_if_one_is_refused(self):
