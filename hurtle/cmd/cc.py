@@ -14,7 +14,9 @@
 On start (``AppBackend.recover``) it adopts the SOs an earlier CC process
 left running for recorded apps, stops those no app records (the ``local``
 runtime's SOs outlive a killed CC) and restarts the SOs of apps recorded
-as ``active`` whose process is gone, then watches the SOs
+as ``active`` whose process is gone, has the runtime make ready what
+its first SO start would wait for (``Runtime.prepare``: the SO fork
+server), then watches the SOs
 (``hurtle.cc.recovery.Watcher``: a dead SO is restarted with bounded
 attempts); on SIGTERM it stops the watcher and the SOs it started or
 adopted; a SIGTERM or SIGINT during that start-up ends it early (no
@@ -27,6 +29,7 @@ the bus), stopped with the CC.
 """
 import logging
 import sys
+import threading
 
 from hurtle.cc import heat_notifications
 from hurtle.cc import recovery
@@ -62,6 +65,11 @@ def main(argv=None):
         sys.exit('hurtle-cc: %s' % exc)
     backend.recover(stop=stop_requested)
     watcher = recovery.Watcher(conf, backend).start()
+    if not stop_requested.is_set():
+        # The first SO should not wait for what the runtime can make
+        # ready now (the SO fork server); the API serves meanwhile.
+        threading.Thread(target=backend.runtime.prepare, daemon=True,
+                         name='runtime-prepare').start()
 
     def _on_stop():
         if listener is not None:

@@ -47,7 +47,7 @@ cc_opts = [
     cfg.BoolOpt('so_fork_server', default=True,
                 help='The local runtime starts Python SOs (hurtle-so) by '
                      'forking them from an SO fork server: one process, '
-                     'started on the first SO start, that imported what '
+                     'started with the CC, that imported what '
                      'an SO needs once (an SO then answers about 4 '
                      'times sooner, with a sixth of the CPU, and shares '
                      'more than half of its memory with the others). '

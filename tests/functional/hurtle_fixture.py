@@ -179,6 +179,22 @@ class HurtleAll(fixtures.Fixture):
                     return pid
         raise AssertionError('no %s process' % module)
 
+    def fork_server_pids(self):
+        """Pids of the SO fork servers this Hurtle's CC started."""
+        cc = self.part_pid('hurtle.cmd.cc')
+        found = []
+        for pid, args in processes():
+            if b'hurtle.cmd.so_fork_server' not in args:
+                continue
+            try:
+                with open('/proc/%d/stat' % pid) as handle:
+                    ppid = int(handle.read().rsplit(')', 1)[1].split()[1])
+            except OSError:
+                continue
+            if ppid == cc:
+                found.append(pid)
+        return found
+
     def pids(self):
         """Pids of every process started with this Hurtle's hurtle.conf
         (hurtle-all, its children, the SOs of the ``local`` runtime)."""

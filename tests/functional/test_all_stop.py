@@ -77,6 +77,9 @@ class AllStopTest(testtools.TestCase):
         hurtle = self.useFixture(hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,)))
         self.addOnException(lambda exc_info: hurtle.keep_logs(self.id()))
+        # The CC starts its SO fork server with it, before any SO.
+        self.wait_for(lambda: hurtle.fork_server_pids() or None,
+                      'the SO fork server started with the CC', 30)
         sm = hurtle.sm_client('demo')
         location = sm.create('/sample/', SAMPLE, {})
         settled = hurtle_fixture.settled(sm, location)
@@ -89,10 +92,13 @@ class AllStopTest(testtools.TestCase):
         sos = hurtle.so_pids(instance_id)
         self.assertEqual(1, len(sos), sos)
 
+        servers = hurtle.fork_server_pids()
+        self.assertEqual(1, len(servers), servers)
         hurtle.proc.kill()
         hurtle.proc.wait()
         # Heat, CC and SM stop; the CC stops the SO on its way out.
-        self.wait_for(lambda: not [p for p in children + sos if _alive(p)]
+        self.wait_for(lambda: not [p for p in children + sos + servers
+                                   if _alive(p)]
                       or None, 'children of the killed hurtle-all gone')
         for name in ('hurtle-sm', 'hurtle-cc'):
             with open(os.path.join(hurtle.state, 'log',

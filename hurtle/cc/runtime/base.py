@@ -101,6 +101,15 @@ class Runtime(abc.ABC):
         Drivers whose SOs outlive the CC (containers) may do nothing.
         """
 
+    def prepare(self):
+        """Make ready what the first :meth:`start` would otherwise wait
+        for (CC start-up, after :meth:`reconcile`, on a thread of its
+        own while the CC already serves). Failures are logged, never
+        raised: :meth:`start` tries again when it needs it.
+
+        The default does nothing.
+        """
+
     def reconcile(self, refs):
         """Match the SOs left by an earlier CC process with the app
         records (CC start-up, before the SOs of dead apps are started

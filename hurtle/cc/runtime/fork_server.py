@@ -85,7 +85,8 @@ def _start_vars(env):
 
 
 class ForkServer(object):
-    """One fork server of a ``local`` runtime, started on first need.
+    """One fork server of a ``local`` runtime, started with the CC
+    (:meth:`prepare`) or on first need.
 
     :param python: the interpreter (``local.python_executable()``).
     :param workdir: ``<state_path>/so`` (the server's log goes there).
@@ -105,6 +106,19 @@ class ForkServer(object):
     def pid(self):
         """The running server's pid, or None."""
         return self._proc.pid if self._proc is not None else None
+
+    def prepare(self):
+        """Start the server now if none runs (the CC's start-up), so the
+        first SO does not wait for it (about 0.5 s on two cores).
+
+        :returns: None, or why no server runs (a str; also logged): SOs
+            are then spawned, and :meth:`start_so` tries again later.
+        """
+        with self._lock:
+            reason = self._ensure()
+        if reason is not None:
+            LOG.warning('SO fork server not started: %s', reason)
+        return reason
 
     def start_so(self, argv, env, log_path, ready_fd=None):
         """Fork the SO ``argv`` (``<python> -P -m hurtle.cmd.so ...``)

@@ -426,6 +426,12 @@ class LocalRuntime(base.Runtime):
         so_log_keep_days`` (:func:`hurtle.cc.runtime.so_logs.prune`)."""
         so_logs.prune(self.workdir, known, self.conf.cc.so_log_keep_days)
 
+    def prepare(self):
+        """Start the SO fork server ([cc] so_fork_server) now, not with
+        the first SO."""
+        if self.fork_server is not None:
+            self.fork_server.prepare()
+
     def stop_all(self):
         """Stop every SO this process started or adopted (CC shutdown),
         removing their port and pid files."""

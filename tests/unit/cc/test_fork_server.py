@@ -282,6 +282,36 @@ class ForkedSOTest(testtools.TestCase):
         self.assertIn('runs its bundle.json', self.log.output)
         self.assertIsNone(self.runtime.fork_server.pid)
 
+    def test_prepare_starts_the_server_the_first_so_is_forked_from(self):
+        self.assertIsNone(self.runtime.fork_server.pid)
+        self.runtime.prepare()
+        server = self.runtime.fork_server.pid
+        self.assertIsNotNone(server)
+        self.assertIn('hurtle.cmd.so_fork_server', _cmdline(server))
+        # Once is enough: a second prepare keeps it.
+        self.runtime.prepare()
+        self.assertEqual(server, self.runtime.fork_server.pid)
+        _url, ref = self.start('prepared-1')
+        self.assertTrue(self.forked(ref))
+        self.assertEqual(server, self.runtime.fork_server.pid)
+
+    def test_prepare_that_fails_logs_why_and_the_so_is_spawned(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.cc.runtime.fork_server.ForkServer._spawn',
+            lambda server: (_ for _ in ()).throw(OSError('no room'))))
+        self.assertIsNone(self.runtime.prepare())
+        self.assertIn('SO fork server not started: the fork server did '
+                      'not start: no room', self.log.output)
+        self.assertIsNone(self.runtime.fork_server.pid)
+        _url, ref = self.start('unprepared-1')
+        self.assertSpawned(ref, 'the fork server failed less than')
+
+    def test_prepare_without_the_fork_server_does_nothing(self):
+        self.conf.set_override('so_fork_server', False, group='cc')
+        runtime = self.new_runtime()
+        self.assertIsNone(runtime.prepare())
+        self.assertIsNone(runtime.fork_server)
+
     def test_option_off_spawns_every_so(self):
         self.conf.set_override('so_fork_server', False, group='cc')
         runtime = self.new_runtime()
