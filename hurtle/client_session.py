@@ -23,25 +23,14 @@ noauth_default_project``), ``X-User-Id`` (``hurtle``) and ``X-Roles``
 (``admin``).
 
 Every request has a timeout: ``[service_credentials] timeout`` (seconds)
-when set, else :data:`DEFAULT_TIMEOUT` (keystoneauth1 would wait forever
-on a service that accepts the connection and never answers).
+when set, else ``hurtle.conf.service_credentials.DEFAULT_TIMEOUT``
+(keystoneauth1 would wait forever on a service that accepts the
+connection and never answers; ``service_credentials.timeout``).
 """
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
-from oslo_config import cfg
 
 from hurtle.conf import service_credentials
-
-#: Seconds a request may take when ``[service_credentials] timeout`` is
-#: not set.
-DEFAULT_TIMEOUT = 30.0
-
-
-def _timeout(conf):
-    try:
-        return conf[service_credentials.GROUP].timeout or DEFAULT_TIMEOUT
-    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):   # not registered
-        return DEFAULT_TIMEOUT
 
 
 def load(conf, endpoint, what, insecure=False, token=None):
@@ -60,14 +49,13 @@ def load(conf, endpoint, what, insecure=False, token=None):
         session = service_credentials.load_session(conf)
         if insecure:
             session.verify = False
-        session.timeout = _timeout(conf)
         return session, endpoint or None
     if not endpoint:
         raise RuntimeError('%s must be set when auth_strategy is noauth'
                            % what)
     session = ks_session.Session(
         auth=token_endpoint.Token(endpoint, token or 'noauth'),
-        verify=not insecure, timeout=_timeout(conf),
+        verify=not insecure, timeout=service_credentials.timeout(conf),
         additional_headers={'X-Project-Id': conf.noauth_default_project,
                             'X-User-Id': 'hurtle', 'X-Roles': 'admin'})
     return session, endpoint

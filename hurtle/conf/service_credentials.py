@@ -24,11 +24,22 @@ credentials: Keystone's own (the SM's trusts, ``hurtle.sm.trusts``) and
 Heat's (``orchestration``, the SOs' Heat deployer). A catalog without
 that interface makes the requests that need it fail with a message
 naming the option (:data:`MISSING_ENDPOINT`), 503 at the SM's API.
+
+Every request of these sessions has a timeout: ``timeout`` (seconds) when
+set, else :data:`DEFAULT_TIMEOUT` (:func:`timeout`). keystoneauth1 itself
+has none: a service that accepts the connection and never answers (a
+stopped Heat, a hung Keystone) held the caller for good, the CC's create
+of a stack and every read of that stack with it.
 """
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 GROUP = 'service_credentials'
+
+#: Seconds a request may take when ``[service_credentials] timeout`` is
+#: not set (the same as the noauth Heat client's,
+#: ``hurtle.so.deployers.heat_noauth.TIMEOUT``).
+DEFAULT_TIMEOUT = 30.0
 
 #: Message of a catalog lacking an endpoint on the configured interface:
 #: ``MISSING_ENDPOINT % (service_type, interface)``.
@@ -66,6 +77,24 @@ def interface(conf):
         return interface_opt.default
 
 
+def timeout(conf):
+    """Seconds a request of these sessions may take (float):
+    ``[service_credentials] timeout``, else :data:`DEFAULT_TIMEOUT` (also
+    when the group is not registered in ``conf``)."""
+    try:
+        return conf[GROUP].timeout or DEFAULT_TIMEOUT
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+        return DEFAULT_TIMEOUT
+
+
+def _session(conf, auth, session_kwargs):
+    """The session of ``auth``, with :func:`timeout` unless
+    ``session_kwargs`` gives one."""
+    session_kwargs.setdefault('timeout', timeout(conf))
+    return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth,
+                                                     **session_kwargs)
+
+
 def missing_endpoint(conf, service_type):
     """:data:`MISSING_ENDPOINT` for ``service_type`` and the configured
     interface."""
@@ -81,7 +110,8 @@ def load_trust_session(conf, trust_id, **session_kwargs):
 
     :param session_kwargs: passed to
         ``keystoneauth1.session.Session`` (e.g. ``session``: the
-        :class:`requests.Session` it sends with).
+        :class:`requests.Session` it sends with); its ``timeout`` is
+        :func:`timeout` unless given.
     :raises keystoneauth1.exceptions.ClientException: incomplete or
         invalid credentials options.
     """
@@ -91,8 +121,7 @@ def load_trust_session(conf, trust_id, **session_kwargs):
                               'system_scope'))
     auth = ks_loading.load_auth_from_conf_options(
         conf, GROUP, trust_id=trust_id, **unscoped)
-    return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth,
-                                                     **session_kwargs)
+    return _session(conf, auth, session_kwargs)
 
 
 def load_session(conf, **session_kwargs):
@@ -100,10 +129,10 @@ def load_session(conf, **session_kwargs):
 
     :param session_kwargs: passed to
         ``keystoneauth1.session.Session`` (e.g. ``session``: the
-        :class:`requests.Session` it sends with).
+        :class:`requests.Session` it sends with); its ``timeout`` is
+        :func:`timeout` unless given.
     :raises keystoneauth1.exceptions.ClientException: incomplete or
         invalid credentials options.
     """
-    return ks_loading.load_session_from_conf_options(
-        conf, GROUP, auth=ks_loading.load_auth_from_conf_options(conf, GROUP),
-        **session_kwargs)
+    return _session(conf, ks_loading.load_auth_from_conf_options(conf, GROUP),
+                    session_kwargs)

@@ -16,6 +16,7 @@ from keystoneauth1 import exceptions as ks_exc
 import testtools
 
 from hurtle import client_session
+from hurtle.conf import service_credentials
 from tests import conf_fixture
 
 
@@ -40,4 +41,4 @@ class TimeoutTest(testtools.TestCase):
     def test_a_default_when_none_is_set(self):
         conf = self.useFixture(conf_fixture.HurtleConf()).conf
         session, _endpoint = client_session.load(conf, self.url, '[dns] x')
-        self.assertEqual(client_session.DEFAULT_TIMEOUT, session.timeout)
+        self.assertEqual(service_credentials.DEFAULT_TIMEOUT, session.timeout)

@@ -59,7 +59,8 @@ LOG = logging.getLogger(__name__)
 STACK = occi_client.CategoryRef('http://schemas.hurtle.it/occi/cc#', 'stack')
 COLLECTION = '/stack/'
 #: Seconds a call to the CC may take: well beyond the CC's own wait for
-#: Heat (``hurtle.so.deployers.heat_noauth.TIMEOUT``, 30 s), so that a
+#: Heat (30 s a request: ``hurtle.so.deployers.heat_noauth.TIMEOUT``, and
+#: ``hurtle.conf.service_credentials.timeout`` in Keystone mode), so that a
 #: slow create ends with the CC's answer (201, or 503 once Heat timed
 #: out) rather than a timeout of the SO's that leaves the outcome open.
 TIMEOUT = 90.0
