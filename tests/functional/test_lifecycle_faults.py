@@ -345,13 +345,28 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
                     retries=0)
         return None
 
+    def running_again(self, child, stopped=None):
+        """A cleanup: ``child`` (a ``hurtle.cmd.all.Child``) runs, however
+        the test left it: its process ``stopped`` (SIGSTOPped) continued,
+        or, dead, started again."""
+        if stopped is not None and child.proc is stopped and \
+                stopped.poll() is None:
+            os.kill(stopped.pid, signal.SIGCONT)
+        elif child.proc.poll() is not None:
+            child.start()
+            child.wait_ready(self.hurtle.start_timeout)
+
     def test_a_create_lost_with_the_cc_is_made_again(self):
         # The CC killed after it recorded the SO's stack, before Heat
         # (stopped) made it, and Heat killed too: the create stayed
         # CREATE_PENDING for good and the instance failed after [sm]
         # phase_timeout. The restarted CC forgets it (Heat has no such
         # stack) and the SO's next deploy makes the stack, once.
-        heat = self.hurtle.children[0]
+        heat, cc = self.hurtle.children[:2]
+        # Whatever fails below, the class's next test finds Heat and the
+        # CC running (a stopped Heat failed it once).
+        self.addCleanup(self.running_again, cc)
+        self.addCleanup(self.running_again, heat, stopped=heat.proc)
         os.kill(heat.proc.pid, signal.SIGSTOP)
         try:
             location = self.create()
