@@ -33,7 +33,12 @@ conditional UPDATEs (``hurtle.sm.store.InstanceStore.claim``, ``renew``,
   expired lease: their replica died or stalled) and resumes them with a
   new operation number and the lease in one UPDATE, so a live replica's
   work is never taken over and the old holder, should it still run,
-  writes nothing more (its operation number is stale).
+  writes nothing more (its operation number is stale). At start it also
+  takes back the leases in its own name (a stable ``[sm] replica_id``)
+  that an earlier process took: those expiring before
+  :attr:`Leases.before_start` (taken before this process started, as
+  every lease lasts ``lease_time``), never one this process took since
+  (a create it accepted meanwhile).
 
 Leases live in the database, not in a coordination service (tooz with
 ZooKeeper, etcd or Redis): the SMs share the database anyway, the claim is
@@ -64,16 +69,31 @@ class Lease(object):
     """A lease as one write takes it: ``owner`` holds it from ``now`` until
     ``expires`` (naive UTC datetimes, as the records keep them)."""
 
-    def __init__(self, owner, now, expires):
+    def __init__(self, owner, now, expires, own_before=None):
         self.owner = owner
         self.now = now
         self.expires = expires
+        #: For :meth:`left_behind`: ``owner``'s leases expiring before
+        #: this (naive UTC datetime; None: none) were taken by an earlier
+        #: process of that replica (:attr:`Leases.before_start`).
+        self.own_before = own_before
 
     def free(self, row):
         """Whether ``owner`` may take the lease of ``row``: nobody holds
         it, it expired, or it is ``owner``'s already."""
         return (row.owner is None or row.owner == self.owner or
                 row.lease_expires is None or row.lease_expires <= self.now)
+
+    def left_behind(self, row):
+        """Whether the work of ``row`` is left behind, for ``owner`` to
+        take over: nobody holds its lease, it expired, or it is
+        ``owner``'s and expires before :attr:`own_before` (an earlier
+        process's). A lease ``owner``'s process took itself is not."""
+        if row.owner is None or row.lease_expires is None or \
+                row.lease_expires <= self.now:
+            return True
+        return (row.owner == self.owner and self.own_before is not None and
+                row.lease_expires < self.own_before)
 
 
 class LeaseBusy(Exception):
@@ -100,14 +120,22 @@ class Leases(object):
         self._stopping = threading.Event()
         self._thread = None
         self._start_lock = threading.Lock()
+        #: The lease expiry below which a lease in this replica's name
+        #: was taken before this object was made (at the SM's start,
+        #: before its API accepts work): by an earlier process of the
+        #: replica. Each lease lasts ``[sm] lease_time`` from its last
+        #: write; with a ``lease_time`` lowered since, an earlier
+        #: process's lease may end after it, and waits for its expiry.
+        self.before_start = self.lease().expires
         if store is not None:
             store.new_lease = self.lease
 
-    def lease(self):
+    def lease(self, own_before=None):
         """A :class:`Lease` of this replica for ``[sm] lease_time``
-        seconds from now."""
+        seconds from now (``own_before``: see :class:`Lease`)."""
         now = models._now()
-        return Lease(self.owner, now, now + _seconds(self.conf.sm.lease_time))
+        return Lease(self.owner, now, now + _seconds(self.conf.sm.lease_time),
+                     own_before=own_before)
 
     def claim(self, instance_id):
         """Take (or renew) the lease of ``instance_id`` if it is free;

@@ -245,8 +245,9 @@ class Lifecycle(object):
     def _resume(self):
         if self.scheduler.stopping.is_set():
             return
-        # At start, leases in this replica's name are a previous
-        # process's (a stable [sm] replica_id): taken back at once.
+        # At start, leases in this replica's name taken before this
+        # process started are a previous process's (a stable [sm]
+        # replica_id): taken back at once.
         self.take_over(mine=True)
         if self._scan_thread is None:
             self._scan_thread = threading.Thread(
@@ -264,7 +265,9 @@ class Lifecycle(object):
     def take_over(self, mine=False):
         """Resume the instances in progress whose lease nobody holds (no
         owner, or expired; with ``mine``, also those in this replica's
-        name that it has no work for): each is claimed with a new
+        name taken before this process started, ``Leases.before_start``,
+        that it has no work for; never one it took itself, e.g. for a
+        create it accepted since): each is claimed with a new
         operation number and the lease in one conditional UPDATE (of
         several replicas exactly one gets it; the old holder, should it
         still run, writes nothing more).
@@ -277,14 +280,18 @@ class Lifecycle(object):
         """
         resumed = []
         local = set(self.scheduler.held())
+        before = self.leases.before_start if mine else None
         for row in self.store.unleased(
                 self.leases.lease().now,
-                mine=self.leases.owner if mine else None):
+                mine=self.leases.owner if mine else None,
+                mine_before=before):
             if row.id in local:
                 continue   # this replica has work for it already
+            # Left behind still? begin checks the row its compare-and-set
+            # writes (a create accepted since is this process's).
             number = self.store.begin(row.id, row.state, {row.state},
                                       reason=row.reason,
-                                      lease=self.leases.lease(),
+                                      lease=self.leases.lease(before),
                                       lease_required=True)
             if number is None:
                 continue   # taken over or changed meanwhile

@@ -476,11 +476,14 @@ class InstanceStore(registry.EntityStore):
             another SM is left alone (its holder stops at its next step,
             as the operation number changed).
         :param lease_required: accept the operation only if the lease is
-            taken (the takeover of work left behind).
+            taken, and only if the work is left behind
+            (``lease.left_behind``: no owner, expired, or ``lease.owner``'s
+            from an earlier process): the takeover of work left behind,
+            never of work this process holds.
         :param fields: column values to store with it (e.g. ``pending``).
         :returns: the new operation number (int), or None if the instance
             does not exist, is not in one of ``expect`` or (with
-            ``lease_required``) its lease is another SM's (of several
+            ``lease_required``) its work is not left behind (of several
             concurrent calls, exactly one gets a number).
         """
         for _attempt in range(_CAS_ATTEMPTS):
@@ -490,11 +493,12 @@ class InstanceStore(registry.EntityStore):
             number = row.operation + 1
             values = dict(fields, state=state, reason=reason,
                           operation=number)
+            if lease_required and (lease is None or
+                                   not lease.left_behind(row)):
+                return None
             if lease is not None and lease.free(row):
                 values.update(owner=lease.owner,
                               lease_expires=lease.expires)
-            elif lease_required:
-                return None
             if self._compare_and_set(row, values) is not None:
                 return number
         return None
@@ -619,15 +623,19 @@ class InstanceStore(registry.EntityStore):
                 .values(updated_at=table.updated_at, **values)
                 .execution_options(synchronize_session=False)).rowcount
 
-    def unleased(self, now, mine=None):
+    def unleased(self, now, mine=None, mine_before=None):
         """Rows of every project in progress (``states.BUSY``) that
         nobody holds: no owner, or a lease expired at ``now`` (or, if
-        given, held by ``mine``)."""
+        given, held by ``mine``, with a lease expiring before
+        ``mine_before`` if that is given: an earlier process's, see
+        ``hurtle.sm.leases.Leases.before_start``)."""
         table = models.ServiceInstance
         free = [table.owner.is_(None), table.lease_expires.is_(None),
                 table.lease_expires <= now]
         if mine is not None:
-            free.append(table.owner == mine)
+            free.append(table.owner == mine if mine_before is None else
+                        sa.and_(table.owner == mine,
+                                table.lease_expires < mine_before))
         with self._sessions() as session:
             return session.scalars(sa.select(table).where(
                 table.state.in_(list(states.BUSY)), sa.or_(*free))

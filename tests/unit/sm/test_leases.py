@@ -233,6 +233,34 @@ class ClaimTest(_Base):
             lease=self.b.lease(), lease_required=True))
         self.assertEqual('sm-b', self.store.load('i1').owner)
 
+    def test_a_takeover_leaves_a_lease_its_own_process_took(self):
+        # sm-a restarted (same replica_id): the lease of its earlier
+        # process (a) is left behind, the one of a create the new process
+        # accepted since is not, in the listing and in the claiming
+        # UPDATE alike.
+        self.add(self.store, 'old')
+        restarted = leases_mod.Leases(self.conf('sm-a'), self.make_store())
+        self.add(restarted.store, 'new')
+        self.assertEqual(['new', 'old'], sorted(
+            r.id for r in self.store.unleased(models._now(), mine='sm-a')))
+        self.assertEqual(['old'], [r.id for r in self.store.unleased(
+            models._now(), mine='sm-a',
+            mine_before=restarted.before_start)])
+        takeover = restarted.lease(restarted.before_start)
+        self.assertIsNone(self.store.begin(
+            'new', states.INITIALISE, {states.INITIALISE}, lease=takeover,
+            lease_required=True))
+        self.assertEqual(states.FIRST_OPERATION + 1, self.store.begin(
+            'old', states.INITIALISE, {states.INITIALISE}, lease=takeover,
+            lease_required=True))
+        # A periodic scan (no earlier process's leases) takes no live
+        # lease of its own replica either.
+        self.assertIsNone(self.store.begin(
+            'new', states.INITIALISE, {states.INITIALISE},
+            lease=restarted.lease(), lease_required=True))
+        self.assertEqual(states.FIRST_OPERATION,
+                         self.store.load('new').operation)
+
     def test_begin_takes_a_free_lease(self):
         self.add(self.store)
         self.store.transition('i1', states.ACTIVE)
@@ -379,6 +407,28 @@ class TakeoverTest(_Base):
         self.assertEqual([('create:deploy', 'i1',
                            states.FIRST_OPERATION + 1, 'sm-a')],
                          restarted.phases.calls)
+
+    def test_the_start_up_take_over_leaves_a_create_accepted_since(self):
+        # a (sm-a) died holding i1; its next process accepted the create
+        # of i2 before its start-up take-over ran, and had not queued it
+        # yet (test_several_sms saw it): i1 is resumed, i2 left to the
+        # create's own operation, which would stop at its next step if
+        # superseded.
+        self.add(self.a.store)
+        self.store_deploy()
+        restarted = lifecycle_mod.Lifecycle(
+            self.conf('sm-a', sm__watch_interval=0), self.make_store(), {})
+        restarted.phases = _Phases()
+        self.addCleanup(restarted.shutdown)
+        self.add(restarted.store, 'i2')
+        self.assertEqual(['i1'], restarted.take_over(mine=True))
+        self.assertTrue(restarted.phases.done.wait(WAIT))
+        self.assertEqual([('create:deploy', 'i1',
+                           states.FIRST_OPERATION + 1, 'sm-a')],
+                         restarted.phases.calls)
+        self.assertEqual((states.FIRST_OPERATION, 'sm-a'), (
+            restarted.store.load('i2').operation,
+            restarted.store.load('i2').owner))
 
     def test_the_start_up_take_over_waits_until_the_cc_answers(self):
         # hurtle-sm starts beside its CC (hurtle-all): the work it
