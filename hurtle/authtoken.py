@@ -19,6 +19,13 @@ keystone``).
   devstack configures OpenStack services: a catalog with the identity
   service on the public interface only works as it is. Set ``internal``
   (or ``admin``) when the catalog has that endpoint and it should be used.
+* ``[keystone_authtoken] http_connect_timeout``, the seconds one request
+  of auth_token to Keystone may take, defaults to
+  ``hurtle.conf.service_credentials.DEFAULT_TIMEOUT`` here
+  (keystonemiddleware's own default is none: a Keystone that accepts the
+  connection and never answers held every request for good). A Keystone
+  that does not answer in time is unreachable: auth_token's ``503``,
+  after its ``http_request_max_retries`` (3).
 * A keystoneauth1 failure escaping auth_token answers ``503`` with a
   sentence naming what to configure, never ``500``: typically
   ``EndpointNotFound``, the catalog has no identity endpoint on that
@@ -29,6 +36,8 @@ import logging
 
 from keystoneauth1 import exceptions as ks_exc
 from keystonemiddleware import auth_token
+
+from hurtle.conf import service_credentials
 
 LOG = logging.getLogger(__name__)
 
@@ -42,11 +51,14 @@ SERVER = 'hurtle OCCI/1.1'
 
 def set_defaults(conf):
     """Register auth_token's options on ``conf`` (the same option objects
-    auth_token registers later) and default ``interface`` to
-    :data:`DEFAULT_INTERFACE`."""
+    auth_token registers later), default ``interface`` to
+    :data:`DEFAULT_INTERFACE` and ``http_connect_timeout`` to
+    ``service_credentials.DEFAULT_TIMEOUT`` seconds."""
     for group, opts in auth_token.AUTH_TOKEN_OPTS:
         conf.register_opts(opts, group=group)
     conf.set_default('interface', DEFAULT_INTERFACE, group=GROUP)
+    conf.set_default('http_connect_timeout',
+                     int(service_credentials.DEFAULT_TIMEOUT), group=GROUP)
 
 
 def _unavailable(start_response, message):

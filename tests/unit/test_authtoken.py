@@ -12,6 +12,10 @@
 """``hurtle.authtoken``: the defaults and error answers of the authtoken
 filter (against a real Keystone: tests/functional/test_keystone_mode.py).
 """
+import socket
+import threading
+
+import fixtures
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 import testtools
@@ -53,3 +57,36 @@ class AuthTokenTest(testtools.TestCase):
         resp = webob.Request.blank('/').get_response(guard)
         self.assertEqual(503, resp.status_int)
         self.assertIn('try again later', resp.text)
+
+    def test_a_keystone_that_never_answers_is_a_503_in_bounded_time(self):
+        # Listens, never accepts nor answers: a stopped Keystone. Without
+        # a timeout auth_token waited for it for good.
+        hung = socket.socket()
+        self.addCleanup(hung.close)
+        hung.bind(('127.0.0.1', 0))
+        hung.listen(8)
+        url = 'http://127.0.0.1:%d' % hung.getsockname()[1]
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.conf.service_credentials.DEFAULT_TIMEOUT', 1))
+        conf = cfg.ConfigOpts()
+        conf([], project='hurtle', default_config_files=[])
+        self.addCleanup(conf.reset)
+        make = authtoken.filter_factory(
+            {'oslo_config_config': conf}, auth_type='password',
+            auth_url=url + '/v3', www_authenticate_uri=url + '/v3',
+            username='hurtle', password='a-password',
+            user_domain_name='Default', project_name='service',
+            project_domain_name='Default', http_request_max_retries='0')
+        guarded = make(lambda environ, start_response: [b'not reached'])
+        answers = []
+
+        def ask():
+            answers.append(webob.Request.blank('/', headers={
+                'X-Auth-Token': 'a-token'}).get_response(guarded))
+        thread = threading.Thread(target=ask, daemon=True)
+        thread.start()
+        thread.join(15)
+        self.assertFalse(thread.is_alive(), 'still validating after 15 s')
+        [resp] = answers
+        self.assertEqual(503, resp.status_int)
+        self.assertEqual(1, conf.keystone_authtoken.http_connect_timeout)
