@@ -31,6 +31,8 @@ has none: a service that accepts the connection and never answers (a
 stopped Heat, a hung Keystone) held the caller for good, the CC's create
 of a stack and every read of that stack with it.
 """
+import copy
+
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
@@ -58,10 +60,23 @@ def register_opts(conf):
     ks_loading.register_session_conf_options(conf, GROUP)
     ks_loading.register_auth_conf_options(conf, GROUP)
     conf.register_opt(interface_opt, group=GROUP)
+    conf.set_default('timeout', DEFAULT_TIMEOUT, group=GROUP)
+
+
+def _session_opts():
+    """keystoneauth1's session options, ``timeout`` with Hurtle's
+    default (:data:`DEFAULT_TIMEOUT`)."""
+    opts = []
+    for opt in ks_loading.get_session_conf_options():
+        if opt.dest == 'timeout':
+            opt = copy.deepcopy(opt)
+            opt.default = DEFAULT_TIMEOUT
+        opts.append(opt)
+    return opts
 
 
 def list_opts():
-    opts = (ks_loading.get_session_conf_options() +
+    opts = (_session_opts() +
             ks_loading.get_auth_common_conf_options() +
             ks_loading.get_auth_plugin_conf_options('password') +
             [interface_opt])
