@@ -66,6 +66,9 @@ def serve_cc(test, server_options=None, **overrides):
     test.addCleanup(srv.server_close)
     test.addCleanup(srv.shutdown)
     test.url = 'http://127.0.0.1:%d/' % srv.server_port
+    # The SOs reach this CC, not whatever listens on [cc] port's default
+    # (a hurtle-all of the machine's user answered them with 401).
+    test.conf.set_override('url', test.url, group='cc')
     test.client = occi_client.OCCIClient(
         test.url, headers={'X-Project-Id': 'service'}, retries=0)
 
