@@ -603,3 +603,7 @@ class StackBackend(backend.KindBackend):
             self.store.discard(row.id)
             LOG.info('stack %s of deleted app %s deleted', row.title,
                      app_id)
+        if caller.trust_id:
+            # The SM deletes the instance's trust next: its deployers (and
+            # the token each holds) serve nobody any more.
+            self._deployers.forget(lambda key: key[1] == caller.trust_id)

@@ -49,5 +49,14 @@ class Memo(object):
                 self._answers.popitem(last=False)
         return answer
 
+    def forget(self, match):
+        """Drop every answer whose key ``match(key)`` is true; returns how
+        many were dropped (int)."""
+        with self._lock:
+            keys = [key for key in self._answers if match(key)]
+            for key in keys:
+                del self._answers[key]
+        return len(keys)
+
     def __len__(self):
         return len(self._answers)

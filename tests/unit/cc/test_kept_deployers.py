@@ -54,3 +54,12 @@ class KeptDeployersTest(testtools.TestCase):
         for number in range(1, stacks.KEPT_DEPLOYERS + 1):
             self.deployer(trust_id='t%d' % number)
         self.assertIsNot(first, self.deployer(trust_id='t0'))
+
+    def test_a_deleted_apps_trust_is_forgotten(self):
+        kept = self.deployer(trust_id='t1')
+        other = self.deployer(trust_id='t2')
+        # The app had no stack left: nothing to ask Heat.
+        self.backend.dispose_app('a', {'HURTLE_PROJECT': 'p1',
+                                       'HURTLE_TRUST_ID': 't1'})
+        self.assertIsNot(kept, self.deployer(trust_id='t1'))
+        self.assertIs(other, self.deployer(trust_id='t2'))

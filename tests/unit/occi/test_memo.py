@@ -53,3 +53,14 @@ class MemoTest(testtools.TestCase):
         self.assertRaises(ValueError, cache.get, 'a', fail)
         self.assertEqual(0, len(cache))
         self.assertEqual('answer a', cache.get('a', self._make('a')))
+
+    def test_forget_drops_the_matching_answers_only(self):
+        cache = memo.Memo(size=4)
+        for key in (('p', 't1'), ('p', 't2'), ('q', 't1')):
+            cache.get(key, self._make(key))
+        self.assertEqual(2, cache.forget(lambda key: key[1] == 't1'))
+        self.assertEqual(0, cache.forget(lambda key: key[1] == 't1'))
+        for key in (('p', 't1'), ('p', 't2')):
+            cache.get(key, self._make(key))
+        self.assertEqual([('p', 't1'), ('p', 't2'), ('q', 't1'),
+                          ('p', 't1')], self.made)
