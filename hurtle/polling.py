@@ -46,7 +46,8 @@ def _stop_cuts_once(stop, sleep):
 def poll_until(check, timeout, interval, what, first=None, stop=None,
                sleep=time.sleep, again_now=None):
     """Call ``check()`` every ``interval`` seconds until it returns a value
-    other than None, and return that value.
+    other than None, and return that value. No wait runs past the
+    deadline: the last attempt comes at ``timeout`` seconds.
 
     With ``first`` (seconds, below ``interval``) the first wait is
     ``first`` and each next one :data:`GROWTH` times longer, up to
@@ -81,12 +82,20 @@ def poll_until(check, timeout, interval, what, first=None, stop=None,
 
     # tenacity retries on the result only (None); an exception of check
     # is not retried and propagates (Retrying re-raises the outcome).
+    pace = tenacity.wait_fixed(interval) if first is None or \
+        first >= interval else tenacity.wait_exponential(
+            multiplier=first, exp_base=GROWTH, max=interval)
+
+    def wait(retry_state):
+        # Never past the deadline: the last attempt comes at it (a 0.1 s
+        # timeout with a 1 s interval gave up after 1 s, not 0.1).
+        return max(0.0, min(pace(retry_state),
+                            timeout - retry_state.seconds_since_start))
+
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_result(lambda result: result is None),
         stop=tenacity.stop_after_delay(timeout),
-        wait=tenacity.wait_fixed(interval) if first is None or
-        first >= interval else tenacity.wait_exponential(
-            multiplier=first, exp_base=GROWTH, max=interval),
+        wait=wait,
         retry_error_callback=give_up,
         sleep=_paced(sleep if stop is None else _stop_cuts_once(stop, sleep),
                      again_now))

@@ -11,6 +11,7 @@
 # under the License.
 """hurtle.polling.poll_until: the one polling loop."""
 import threading
+import time
 
 import testtools
 
@@ -64,6 +65,22 @@ class TestPollUntil(testtools.TestCase):
         polling.poll_until(lambda: next(answers), 60, 0.7, 'x',
                            sleep=waits.append)
         self.assertEqual([0.7, 0.7], waits)
+
+    def test_no_wait_runs_past_the_deadline(self):
+        # A 0.1 s timeout polled every 1 s gave up after 1 s (the
+        # command-line tools' --wait --timeout 0.1 saw a create end).
+        calls = []
+
+        def check():
+            calls.append(time.monotonic())
+        started = time.monotonic()
+        self.assertRaises(polling.Timeout, polling.poll_until, check, 0.1,
+                          1.0, 'x')
+        took = time.monotonic() - started
+        self.assertGreaterEqual(took, 0.1)
+        self.assertLess(took, 0.6)
+        # Checked at the start and once more at the deadline.
+        self.assertEqual(2, len(calls))
 
     def test_a_stop_ends_the_wait_once(self):
         stop = threading.Event()
