@@ -18,11 +18,14 @@ import testtools
 import yaml
 
 from hurtle import manifest
+from hurtle.occi import errors
+from hurtle.sm import attributes as sm_attributes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 COMPAT = os.path.join(os.path.dirname(ROOT), 'shared', 'compat', '2016')
 SAMPLE = os.path.join(ROOT, 'samples', 'sample', 'manifest.json')
+COMPOSED = os.path.join(ROOT, 'samples', 'composed', 'manifest.json')
 
 MCN = 'http://schemas.mobile-cloud-networking.eu/occi/sm#'
 
@@ -275,6 +278,24 @@ class CompatManifestTest(testtools.TestCase):
         self.assertEqual('http://schemas.hurtle.it/occi/sm#', m.scheme)
         self.assertTrue(os.path.isfile(os.path.join(m.so_bundle, 'so.py')))
         self.assertTrue(os.path.isfile(m.templates('RegionOne')['deployment']))
+
+    def test_composed_label_is_one_dns_label_as_in_its_template(self):
+        m = manifest.load(COMPOSED)
+        with open(m.templates('RegionOne')['deployment']) as handle:
+            label = yaml.safe_load(handle)['parameters']['label']
+        pattern = label['constraints'][0]['allowed_pattern']
+        # Heat matches the whole value; the schema anchors the same rule.
+        self.assertEqual('^%s$' % pattern,
+                         m.schemas['composed.label']['pattern'])
+        checker = sm_attributes.AttributeChecker(m)
+        for good in ('edge', 'x', 'a-1', 'A' * 63):
+            self.assertEqual({'composed.label': good},
+                             checker.check({'composed.label': good}))
+        for bad in ('user:pw@evil.example/x?', 'a.b', '-a', 'a-', '',
+                    'A' * 64, 'line\nbreak', 'edge\n', '\u0663'):
+            err = self.assertRaises(errors.BadRequest, checker.check,
+                                    {'composed.label': bad})
+            self.assertIn('composed.label', str(err))
 
     def test_hurtle_sample_types_match_its_template(self):
         m = manifest.load(SAMPLE)
