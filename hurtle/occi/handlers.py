@@ -39,6 +39,9 @@ from hurtle.occi import request as occi_request
 LOG = logging.getLogger(__name__)
 
 
+#: First path segments served beside the OCCI API by the services'
+#: paste pipeline (``hurtle/wsgi/api-paste.ini``): no mixin lives there.
+RESERVED_SEGMENTS = ('healthcheck',)
 #: One segment of a user mixin's location.
 _SEGMENT = re.compile(r'^[A-Za-z0-9._~-]{1,64}$')
 _TERM = re.compile(r'^[a-z][a-z0-9_-]{0,63}$')
@@ -49,9 +52,11 @@ def normalise_location(path):
     dropped, ``..`` resolved.
 
     :raises BadRequest: no trailing ``/`` (a collection's location), it
-        escapes the root, is the root or the query
-        interface, has a segment of other than 1 to 64 letters, digits,
-        ``.``, ``_``, ``~``, ``-``, or is longer than 255 characters.
+        escapes the root, is the root or the query interface, begins with
+        a :data:`RESERVED_SEGMENTS` segment (the health check's
+        ``/healthcheck``), has a segment of other than 1 to 64 letters,
+        digits, ``.``, ``_``, ``~``, ``-``, or is longer than 255
+        characters.
     """
     if not path.endswith('/'):
         raise errors.BadRequest('Mixin location must be a path ending '
@@ -72,6 +77,10 @@ def normalise_location(path):
                 '".", "_", "~" or "-": %s' % path[:80])
         parts.append(segment)
     loc = '/' + '/'.join(parts) + '/'
+    if parts and parts[0] in RESERVED_SEGMENTS:
+        raise errors.BadRequest('Mixin location %s is served by the health '
+                                'check, not the OCCI API: choose another '
+                                'path.' % loc[:80])
     if not parts or loc in occi_request.QUERY_PATHS or len(loc) > 255:
         raise errors.BadRequest('Mixin location must be a path below "/" '
                                 '(at most 255 characters), not the query '

@@ -103,6 +103,18 @@ class TestUserMixins(base.ServedAppTestCase):
                 'Category': MINE + '; location="%s"' % loc})
             self.assertEqual(400, resp.status_code, loc)
 
+    def test_location_not_below_the_health_check(self):
+        for loc in ('/healthcheck/', '/healthcheck/x/', '/a/../healthcheck/'):
+            resp = self.req('POST', '/-/', {
+                'Content-Type': 'text/occi',
+                'Category': MINE + '; location="%s"' % loc})
+            self.assertEqual(400, resp.status_code, loc)
+            self.assertIn('is served by the health check', resp.text)
+        resp = self.req('POST', '/-/', {
+            'Content-Type': 'text/occi',
+            'Category': MINE + '; location="/healthchecks/"'})
+        self.assertEqual(200, resp.status_code, resp.text)
+
     def test_kinds_cannot_be_defined(self):
         resp = self.req('POST', '/-/', {
             'Content-Type': 'text/occi',
