@@ -33,6 +33,9 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
     ``HURTLE_TRUST_ID`` (the instance's Keystone trust), plus the names in
     ``[cc] extra_env_keys``. The environment is stored encrypted and never
     rendered.
+* ``POST`` or ``PUT /app/<id>`` may change ``occi.app.env`` only (for
+  the SO's next start); a different ``occi.app.name`` or
+  ``occi.app.image`` is a 400.
 * ``POST /app/<id>?action=stop`` / ``?action=start`` stop and restart it
   (409 when not applicable in the current state).
 * ``DELETE /app/<id>`` deletes the alarms the SO defined through the
@@ -344,6 +347,14 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
 
     def update(self, old, new, extras):
         self._authorize(extras)
+        for name in ('occi.app.name', 'occi.app.image'):
+            given = new.attributes.get(name)
+            if given is not None and given != old.attributes.get(name):
+                raise errors.BadRequest(
+                    '%s of app %s cannot be changed (it is %s); delete '
+                    'the app and create it again' % (
+                        name, old.attributes.get('occi.core.id'),
+                        old.attributes.get(name)))
         if 'occi.app.env' in new.attributes:
             old.app_env = parse_env(new.attributes['occi.app.env'],
                                     self.env_keys)

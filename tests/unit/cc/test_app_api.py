@@ -347,6 +347,21 @@ class RegisteredImagesTest(testtools.TestCase):
                                 {'occi.app.env': '{"LD_PRELOAD": "x"}'})
         self.assertIn('LD_PRELOAD', err.message)
 
+    def test_name_and_image_cannot_be_changed(self):
+        location = self.create(BUNDLE)
+        before = self.client.get(location).attributes
+        for name, value in (('occi.app.image', '/tmp/other-bundle'),
+                            ('occi.app.name', 'renamed')):
+            err = self.assertRaises(errors.BadRequest, self.client.update,
+                                    location, APP, {name: value})
+            self.assertIn('%s of app' % name, err.message)
+            self.assertIn('cannot be changed', err.message)
+        self.assertEqual(before, self.client.get(location).attributes)
+        # The same values again are no change.
+        self.client.update(location, APP, {
+            'occi.app.image': before['occi.app.image'],
+            'occi.app.name': before['occi.app.name']})
+
 
 class WatcherTest(testtools.TestCase):
     """The CC notices dead SOs and restarts them a bounded number of
