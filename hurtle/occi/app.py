@@ -34,6 +34,10 @@ exists (a background lifecycle) starts there. It cannot refuse any more:
 an exception in it is logged, the entity stays stored and the answer is
 still 201, so the hook records its own failure on the entity (or leaves
 it in a state from which the service resumes).
+A backend may define ``check_update(entity, extras, full)``: called
+before the attributes of an update of ``entity`` are checked (``POST``:
+``full`` False; ``PUT`` on an existing entity: True); it raises to refuse
+(a 409 by state then comes before a 400 for stale immutable values).
 A kind backend may define ``wait_change(entity, extras, timeout)``:
 block up to ``timeout`` seconds (float) and return (None) early when
 ``entity`` may have changed (a spurious return is fine, the layer reads

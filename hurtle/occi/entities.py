@@ -128,7 +128,7 @@ class EntityEngine(object):
                 if old is not None and name in current and \
                         self._same(current[name], value):
                     continue
-                if old is None:
+                if old is None or name != 'occi.core.id':
                     raise errors.BadRequest(
                         'Attribute %s is set by the service; a client '
                         'cannot give it.' % name)
@@ -141,6 +141,23 @@ class EntityEngine(object):
                 raise errors.BadRequest('Required attribute(s) missing: %s'
                                         % ', '.join(missing))
         return result
+
+    def check_update(self, entity, full):
+        """Ask ``entity``'s backends whether it may be updated now, before
+        the request's attributes are checked: a backend may define
+        ``check_update(entity, extras, full)`` and raise an
+        :class:`~hurtle.occi.errors.OCCIError` to refuse (e.g. 409 while
+        the entity is busy), so that refusal comes before a 400 for
+        immutable attributes sent back with values of an earlier state.
+
+        :param full: a full update (``PUT``), else a partial one
+            (``POST``).
+        """
+        extras = self.req.extras
+        for back in self.app.registry.get_all_backends(entity, extras):
+            check = getattr(back, 'check_update', None)
+            if check is not None:
+                check(entity, extras, full=full)
 
     # entity construction ----------------------------------------------------
     def build_entity(self, data, key_hint=None, default_kind=None,

@@ -979,6 +979,7 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
         if self.req.action is not None:
             self.run_action(entity, data)
             return self.respond(200, 'entity', entity)
+        self.check_update(entity, full=False)
         new = self.build_entity(data, default_kind=entity.kind, old=entity)
         registry = self.app.registry
         extras = self.req.extras
@@ -1028,6 +1029,7 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
                                         'location.')
             self.create(key, entity)
             return self.created(entity)
+        self.check_update(old, full=True)
         new = self.build_entity(data, old=old, full=True)
         if new.kind is not old.kind:
             raise errors.BadRequest('The kind of an entity cannot change.')

@@ -33,14 +33,22 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
 * ``POST /<term>/<id>`` (partial update) changes mutable attributes of an
   ``active`` or ``degraded`` instance (immutable → 400; busy, failed or an
   update already in progress → 409: of concurrent updates exactly one is
-  accepted).
+  accepted). One that changes only the title, summary or mixins is
+  accepted in ``failed`` too; while the instance is busy (being created,
+  updated or deleted) every ``POST`` is 409 naming the state, whatever it
+  changes, decided on a fresh read of the record before its attributes
+  are checked (a rendering read in an earlier state and sent back is
+  409, not 400), and its title, summary and mixins are written only if
+  no operation (a delete) began since (``store.pin``).
 * ``PUT /<term>/<id>`` on an existing instance is a full update (GFD.185
   3.4.4) with the same checks and states as ``POST``; every mutable
   attribute the instance has must be given (400 names the missing ones),
   immutable and SM-managed ones may be repeated unchanged. A ``PUT`` that
   changes nothing is an update too: 200 while ``active`` or
   ``degraded``, else 409 naming the state (checked on a fresh read of
-  the record). ``PUT`` on a free id creates the instance there.
+  the record, before the attributes are: as for ``POST``, a rendering
+  sent back after the state moved on is 409). ``PUT`` on a free id
+  creates the instance there.
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
   202 Accepted: disposal runs in the background and the record disappears
   (404) once the SO and its resources are gone. Deleting an instance that
@@ -289,16 +297,52 @@ class ServiceBackend(backend.KindBackend):
                                      lease=self.lifecycle.leases.lease())
         if operation is None:
             raise _not_updatable(self.store.load(instance_id))
+        store_mod.pin(old, operation)
         old.attributes.update(changed)
         old.attributes['mcn.service.state'] = states.UPDATE
         self.lifecycle.update(instance_id, changed, operation)
 
-    def update(self, old, new, extras):
-        """Partial update (POST): the given attributes change."""
+    def check_update(self, entity, extras, full=False):
+        """Refuse (raise) an update of ``entity`` by its state, before the
+        OCCI layer checks the request's attributes: a rendering read in an
+        earlier state and sent back (``mcn.service.state`` and all) is
+        then a 409 naming the state, not a 400 for the managed attributes
+        whose values moved on. :meth:`update` and :meth:`replace` decide
+        again (this is a fresh read, not the decision).
+
+        :param full: a ``PUT`` (only ``active``/``degraded``), else a
+            ``POST`` (``failed`` too: its title, summary and mixins).
+        :raises Forbidden: policy (403).
+        :raises Conflict: the instance is in no such state, or gone (409).
+        """
         self._authorize('update', extras)
-        changed = self._changes(old, _user_attributes(new), extras)
+        row = self.store.read(entity.attributes['occi.core.id'])
+        allowed = states.UPDATABLE if full else states.EDITABLE
+        if row is None or row.state not in allowed:
+            raise _not_updatable(row, allowed)
+
+    def update(self, old, new, extras):
+        """Partial update (POST): the given attributes change.
+
+        Service attributes change only while ``active``/``degraded``
+        (:meth:`_start_update`); one that changes none of them (the
+        title, summary or mixins at most, which the OCCI layer writes
+        next) is accepted in ``failed`` too, decided on a fresh read
+        (:meth:`_recheck_unchanged`), and the entity is pinned to the
+        operation read so that write fails (409) once a delete began.
+
+        :raises BadRequest: see :meth:`_changes` (400).
+        :raises Conflict: busy, failed with service attributes changed,
+            part of a composed instance, or gone (409).
+        """
+        self._authorize('update', extras)
+        given = _user_attributes(new)
+        changed = self._changes(old, given, extras)
         if not changed:
-            return
+            changed = self._recheck_unchanged(old, given, extras,
+                                              states.EDITABLE)
+            if not changed:
+                return
         self._start_update(old, changed)
 
     def replace(self, old, new, extras):
@@ -328,10 +372,14 @@ class ServiceBackend(backend.KindBackend):
                 return
         self._start_update(old, changed)
 
-    def _recheck_unchanged(self, old, given, extras):
-        """The changes of a full update that changes nothing of ``old``,
-        made again on one fresh read of the record: a ``PUT`` is an update
-        whatever it changes, accepted only in :data:`states.UPDATABLE`.
+    def _recheck_unchanged(self, old, given, extras,
+                           allowed=states.UPDATABLE):
+        """The changes of an update that changes nothing of ``old``, made
+        again on one fresh read of the record: a ``PUT`` is an update
+        whatever it changes, accepted only in ``allowed`` (a ``POST``:
+        :data:`states.EDITABLE`). ``old`` is pinned to the operation read
+        (``store.pin``): its title, summary and mixins are written only
+        if no operation began since.
 
         The state and the comparison come from the same read, so an
         operation that began (or an update that ended) since ``old`` was
@@ -345,8 +393,9 @@ class ServiceBackend(backend.KindBackend):
             naming it) or gone.
         """
         row = self.store.read(old.attributes['occi.core.id'])
-        if row is None or row.state not in states.UPDATABLE:
-            raise _not_updatable(row)
+        if row is None or row.state not in allowed:
+            raise _not_updatable(row, allowed)
+        store_mod.pin(old, row.operation)
         return self._changes(self.store.to_entity(row), given, extras)
 
     def check_delete(self, entity, extras, batch=()):
@@ -395,13 +444,18 @@ class ServiceBackend(backend.KindBackend):
         return 202
 
 
-def _not_updatable(row):
+def _not_updatable(row, allowed=states.UPDATABLE):
     """The 409 of an update refused in ``row``'s state (None: gone, its
-    destroy finished)."""
-    return errors.Conflict(
-        'instance is in state %s; only an instance in state %s can be '
-        'updated' % (row.state if row else states.DESTROY,
-                     ' or '.join(sorted(states.UPDATABLE))))
+    destroy finished); ``allowed``: :data:`states.UPDATABLE` (any update)
+    or :data:`states.EDITABLE` (a ``POST`` changing no service
+    attribute)."""
+    message = 'instance is in state %s; only an instance in state %s can ' \
+        'be updated' % (row.state if row else states.DESTROY,
+                        ' or '.join(sorted(states.UPDATABLE)))
+    if states.FAILED in allowed:
+        message += ' (one in state failed only in its title, summary and ' \
+            'mixins)'
+    return errors.Conflict(message)
 
 
 def host_guard(conf):

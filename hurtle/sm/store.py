@@ -68,7 +68,8 @@ class InstanceStore(registry.EntityStore):
         self._sessions = db_engine.sessionmaker(url)
         self._engine = db_engine.get_engine(url)
         self._by_id = prepared.PreparedSelect(
-            self._engine, sa.select(*_ENTITY_COLUMNS).where(
+            self._engine, sa.select(
+                *_ENTITY_COLUMNS, models.ServiceInstance.operation).where(
                 models.ServiceInstance.id == sa.bindparam('instance_id')))
         self._ownership = prepared.PreparedSelect(
             self._engine, sa.select(
@@ -105,7 +106,7 @@ class InstanceStore(registry.EntityStore):
         their order (a listing's rows as they come: reading a Core row's
         columns by name cost more than building the entity)."""
         (instance_id, service, project, state, reason, so_url, attributes,
-         title, summary, names) = values
+         title, summary, names) = values[:len(_ENTITY_NAMES)]
         if names and mixins is None:
             mixins = self.mixins_of(project)
         shown = _shown(instance_id, state, reason, so_url,
@@ -240,9 +241,14 @@ class InstanceStore(registry.EntityStore):
         writes only the ``title``, ``summary`` and ``mixins`` columns of
         the project's row, in one ``UPDATE`` (no read-modify-write that
         could undo a concurrent transition). No row: nothing happens.
+        An entity pinned to an operation (:func:`pin`) is written only while
+        the row still has that operation number, in the same ``UPDATE``.
 
         :raises hurtle.occi.errors.BadRequest: a title or summary longer
             than :data:`MAX_TEXT`.
+        :raises hurtle.occi.errors.Conflict: ``entity`` is pinned and
+            another operation (a delete, say) began since (409 naming the
+            state); nothing is written.
         """
         service, instance_id = self._split(key)
         if instance_id is None:
@@ -253,15 +259,23 @@ class InstanceStore(registry.EntityStore):
             if value and len(str(value)) > MAX_TEXT:
                 raise errors.BadRequest('%s is limited to %d characters'
                                         % (name, MAX_TEXT))
+        table = models.ServiceInstance
+        conditions = [table.id == instance_id, table.service == service,
+                      table.project == registry.project_of(extras)]
+        operation = getattr(entity, PINNED, None)
+        if operation is not None:
+            conditions.append(table.operation == operation)
         with self._sessions.begin() as session:
-            session.execute(
-                sa.update(models.ServiceInstance)
-                .where(models.ServiceInstance.id == instance_id,
-                       models.ServiceInstance.service == service,
-                       models.ServiceInstance.project ==
-                       registry.project_of(extras))
+            result = session.execute(
+                sa.update(table).where(*conditions)
                 .values(title=entity.title or '', summary=summary or '',
                         mixins=[str(m) for m in entity.mixins]))
+        if operation is not None and result.rowcount != 1:
+            row = self.read(instance_id)
+            raise errors.Conflict(
+                'instance is in state %s; another operation began while '
+                'the request was handled, its title, summary and mixins '
+                'are unchanged' % (row.state if row else states.DESTROY))
 
     def delete(self, key, extras):
         """Delete is a state: the lifecycle removes the row (``purge``)."""
@@ -423,7 +437,8 @@ class InstanceStore(registry.EntityStore):
         """What :meth:`to_entity` needs of ``instance_id`` (any project)
         as a read-only named tuple (the attribute names of
         :class:`hurtle.db.models.ServiceInstance`; no secret, so nothing
-        to decrypt), or None. A prepared select on the pool's connection
+        to decrypt) with its ``operation`` number too, or None. A
+        prepared select on the pool's connection
         (:mod:`hurtle.db.prepared`) instead of the ORM, a fifth of the
         time, for the API's reads (``GET`` of one instance)."""
         return self._by_id.one_or_none(instance_id=instance_id)
@@ -646,6 +661,18 @@ class InstanceStore(registry.EntityStore):
         with self._sessions() as session:
             return session.scalars(sa.select(models.ServiceInstance).where(
                 models.ServiceInstance.state.in_(list(names)))).all()
+
+
+#: The attribute of an entity :func:`pin` sets.
+PINNED = 'pinned_operation'
+
+
+def pin(entity, operation):
+    """Make :meth:`InstanceStore.update` of ``entity`` (an instance's
+    resource) conditional: it writes only while the record still has the
+    operation number ``operation`` (int), the one its update was decided
+    on; else 409."""
+    setattr(entity, PINNED, operation)
 
 
 #: What ``InstanceStore.to_entity`` reads of a row, in this order.

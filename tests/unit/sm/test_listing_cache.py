@@ -195,6 +195,8 @@ class ListingCacheTest(testscenarios.WithScenarios, testtools.TestCase):
 
     def test_updates_through_this_sm_show_at_once(self):
         self.assert_current()
+        # (a POST is refused while the instance is busy: initialise)
+        self.store.transition('a1', states.ACTIVE)
         resp = self.request('POST', 'svc/a1', Accept=JSON, **{
             'Content-Type': 'text/occi',
             'Category': KIND_FILTER,
@@ -221,6 +223,7 @@ class ListingCacheTest(testscenarios.WithScenarios, testtools.TestCase):
         self.sm.start()     # another SM on the same database
         other = self.sm.url
         self.assertNotEqual(mine, other)
+        self.store.transition('a5', states.ACTIVE)
         resp = self.request('POST', 'svc/a5', url=other, Accept=JSON, **{
             'Content-Type': 'text/occi', 'Category': KIND_FILTER,
             'X-OCCI-Attribute': 'occi.core.summary="from the other SM"'})

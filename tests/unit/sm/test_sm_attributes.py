@@ -289,7 +289,8 @@ class AttributeApiTest(testtools.TestCase):
         self.assertEqual(200, resp.status_code, resp.text)
         self.assertEqual(6, resp.json()['attributes']['svc.count'])
         self.assertEqual('a', resp.json()['attributes']['svc.name'])
-        # Checked as any update is.
+        # Checked as any update is (once the first is done).
+        self.store.transition(location.rsplit('/', 1)[-1], states.ACTIVE)
         self.refused(self._raw_json('{"attributes": {"svc.count": 1}}',
                                     path), 'svc.count', 'minimum')
 
@@ -439,6 +440,116 @@ class AttributeApiTest(testtools.TestCase):
                          (old.attributes['mcn.service.state'],
                           old.attributes['svc.count']))
         self.assertEqual(operation + 1, self.row(location).operation)
+
+    # POST to an instance: the states --------------------------------------
+    def test_post_while_busy_is_409_whatever_it_changes(self):
+        location = self.active('svc.count=5')
+        instance_id = location.rsplit('/', 1)[-1]
+        path = location[len(self.url):]
+        for state in sorted(states.BUSY - {states.DESTROY}):
+            self.store.transition(instance_id, state)
+            self.assert_post_refused(location, state)
+        # Being deleted (the tester's case): refused too, the delete goes
+        # on.
+        self.store.transition(instance_id, states.ACTIVE)
+        self.assertIsNotNone(self.store.begin(instance_id, states.DESTROY,
+                                              states.DELETABLE))
+        self.assert_post_refused(location, states.DESTROY)
+        self.assertEqual(states.DESTROY, self.row(location).state)
+        # Active, degraded and failed: the title and summary change.
+        for state in (states.ACTIVE, states.DEGRADED, states.FAILED):
+            self.store.transition(instance_id, state)
+            resp = self.text('POST', path,
+                             'occi.core.summary="in %s"' % state)
+            self.assertEqual(200, resp.status_code, resp.text)
+            row = self.row(location)
+            self.assertEqual((state, 'in %s' % state),
+                             (row.state, row.summary))
+
+    def assert_post_refused(self, location, state):
+        path = location[len(self.url):]
+        before = self.row(location)
+        for resp in (self.text('POST', path,
+                               'occi.core.summary="still here?"'),
+                     self.text('POST', path),
+                     self.text('POST', path, 'svc.count=5'),
+                     self.text('POST', path, 'svc.count=6')):
+            self.assertEqual(409, resp.status_code, resp.text)
+            self.assertIn('instance is in state %s; only an instance in '
+                          'state active or degraded can be updated'
+                          % state, resp.text)
+        after = self.row(location)
+        self.assertEqual(
+            (state, before.attributes, before.summary, before.updated_at),
+            (after.state, after.attributes, after.summary,
+             after.updated_at))
+
+    def test_post_sees_an_operation_begun_meanwhile(self):
+        # Decided on the record as it is when the request is handled, and
+        # the title/summary write lands only if no operation began since.
+        location = self.active('svc.count=5')
+        instance_id = location.rsplit('/', 1)[-1]
+        key = '/svc/' + instance_id
+        extras = {'project': 'p1', 'user': 'u1', 'roles': ['member']}
+        back = api.ServiceBackend(self.sm.manifest, self.store,
+                                  self.lifecycle)
+        old, new = (self.store.get(key, extras) for _ in range(2))
+        self.assertIsNotNone(self.store.begin(instance_id, states.DESTROY,
+                                              states.DELETABLE))
+        err = self.assertRaises(errors.Conflict, back.update, old, new,
+                                extras)
+        self.assertIn('instance is in state destroy', err.message)
+        # Accepted, then a delete begins before the summary is written.
+        self.store.transition(instance_id, states.ACTIVE)
+        old, new = (self.store.get(key, extras) for _ in range(2))
+        back.update(old, new, extras)
+        self.assertIsNotNone(self.store.begin(instance_id, states.DESTROY,
+                                              states.DELETABLE))
+        old.summary = 'still here?'
+        err = self.assertRaises(errors.Conflict, self.store.update, key,
+                                old, extras)
+        self.assertIn('instance is in state destroy', err.message)
+        self.assertEqual((states.DESTROY, ''),
+                         (self.row(location).state,
+                          self.row(location).summary or ''))
+        # An update accepted by the same request still writes its title.
+        self.store.transition(instance_id, states.ACTIVE)
+        old, new = (self.store.get(key, extras) for _ in range(2))
+        new.attributes['svc.count'] = 6
+        back.update(old, new, extras)
+        old.summary = 'with the update'
+        self.store.update(key, old, extras)
+        self.assertEqual('with the update', self.row(location).summary)
+
+    # A rendering read before the state moved on, sent back ---------------
+    def test_rendering_sent_back_after_the_state_moved_on_is_409(self):
+        location = self.active('svc.count=5')
+        instance_id = location.rsplit('/', 1)[-1]
+        path = location[len(self.url):]
+        rendered = self.read(location)
+        self.assertEqual(states.ACTIVE, rendered['mcn.service.state'])
+        for state in (states.UPDATE, states.DESTROY):
+            if state == states.DESTROY:
+                self.store.transition(instance_id, states.ACTIVE)
+                self.assertIsNotNone(self.store.begin(
+                    instance_id, states.DESTROY, states.DELETABLE))
+            else:
+                self.store.transition(instance_id, state)
+            for method in ('PUT', 'POST'):
+                resp = self.json(method, path, rendered, ident=instance_id)
+                self.assertEqual(409, resp.status_code, resp.text)
+                self.assertIn('instance is in state %s' % state,
+                              resp.json()['message'])
+        # On an updatable instance, giving the state another value is
+        # still refused, in the words used on create.
+        self.store.transition(instance_id, states.ACTIVE)
+        for method in ('PUT', 'POST'):
+            resp = self.json(method, path, dict(
+                rendered, **{'mcn.service.state': states.FAILED}),
+                ident=instance_id)
+            self.refused(resp, 'Attribute mcn.service.state is set by the '
+                         'service; a client cannot give it.')
+        self.assertEqual(states.ACTIVE, self.row(location).state)
 
     # DELETE on a collection: all or nothing ----------------------------------
     def test_collection_delete_changes_nothing_if_one_is_refused(self):

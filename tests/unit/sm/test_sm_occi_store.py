@@ -18,6 +18,7 @@ No CC runs (instances fail in ``initialise``): these are the SM API's
 own records.
 """
 import http.client
+import time
 import urllib.parse
 
 import requests
@@ -108,7 +109,9 @@ class TestOCCIChangesPersist(testtools.TestCase):
         self.restart()
         self.assertIn(SCHEME + 'tagged', [c.id for c in self.client.query()])
         self.assertEqual([one], self.members())
-        # a member by update (mixin in the Category of a POST)
+        # a member by update (mixin in the Category of a POST; accepted
+        # once the instance is no longer busy: failed, without a CC)
+        self.wait_state(two, {states.FAILED})
         self.client.update(two, KIND, {}, mixins=[MINE])
         self.assertEqual(sorted([one, two]), self.members())
         # a member from its creation
@@ -159,6 +162,13 @@ class TestOCCIChangesPersist(testtools.TestCase):
         theirs = _path(other.create('/svc/', KIND, {'svc.size': 1}))
         self.assertNotIn(SCHEME + 'tagged', [c.id for c in other.query()])
         self.assertEqual(404, self.add(theirs, client=other).status_code)
+        # (no longer busy, or the update is a 409 before its categories
+        # are looked at)
+        deadline = time.monotonic() + 30
+        while self.store.load(theirs.rsplit('/', 1)[-1]).state != \
+                states.FAILED:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
         self.assertRaises(errors.BadRequest, other.update, theirs, KIND, {},
                           mixins=[MINE])
         # nor can the owner add another project's instance

@@ -594,7 +594,7 @@ class ServiceInstanceTest(common.HeatTestCase):
         new = self.updated(rsrc, attributes={'mcn.endpoint.api': 'x'})
         ex = self.assertRaises(exception.ResourceFailure,
                                scheduler.TaskRunner(rsrc.update, new))
-        self.assertIn('mcn.endpoint.api is immutable', str(ex))
+        self.assertIn('mcn.endpoint.api is set by the service', str(ex))
         self.assertEqual((rsrc.UPDATE, rsrc.FAILED), rsrc.state)
 
     def test_update_to_failed_carries_reason(self):
