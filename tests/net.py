@@ -71,6 +71,18 @@ class Ports(object):
             sock.close()
 
 
+def silent_url(case, host='127.0.0.1'):
+    """The URL (``http://host:port/``) of a server that takes connections
+    but never answers, as a SIGSTOPped process does (the kernel completes
+    the handshakes and buffers the requests); it stops at the end of
+    ``case``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    case.addCleanup(sock.close)
+    sock.bind((host, 0))
+    sock.listen(64)
+    return 'http://%s:%d/' % (host, sock.getsockname()[1])
+
+
 def exchange(port, data, host='127.0.0.1', timeout=10):
     """Send the raw bytes ``data`` on a new connection to ``host:port`` and
     return everything the server sends until it closes the connection

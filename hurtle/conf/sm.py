@@ -84,6 +84,21 @@ sm_opts = [
                     '"Quota exceeded". It bounds what callers choosing '
                     'their project id (auth_strategy = noauth) can '
                     'create. -1: no limit.'),
+    cfg.FloatOpt('call_timeout', default=60.0, min=0.1,
+                 help='Seconds the SM waits for an SO to answer one '
+                      'request (at most phase_timeout) before it tries '
+                      'again (call_retries, within the phase\'s '
+                      'deadline) and then counts the SO as not '
+                      'answering. Requests that wait for the SO\'s work '
+                      'wait longer: a GET the SO holds until its stack '
+                      'changes, this plus the hold; the DELETE that '
+                      'disposes of its stack, the time left in the '
+                      'phase. An SO that is stopped or hung (it takes '
+                      'connections but answers nothing) thus fails an '
+                      'update within phase_timeout ("service '
+                      'orchestrator (SO) does not answer"), and its '
+                      'instance\'s delete disposes of the stack '
+                      'directly.'),
     cfg.IntOpt('call_retries', default=3, min=0,
                help='Retries of a call to the CC or an SO that fails with '
                     'a connection error or 503.'),

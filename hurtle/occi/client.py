@@ -36,12 +36,16 @@ errors and 503 are retried with exponential backoff (tenacity), waiting at
 least a 503's ``Retry-After`` seconds (at most :data:`MAX_BACKOFF`); after
 the last attempt a network error raises
 :class:`~hurtle.occi.errors.ConnectionFailed` (code 503).  A read timeout
-is retried only for idempotent methods (GET, HEAD, PUT, DELETE).
+raises :class:`~hurtle.occi.errors.NoAnswer` (a ``ConnectionFailed``); it
+is retried only for idempotent methods (GET, HEAD, PUT, DELETE).  A
+client given a ``deadline`` bounds every attempt's timeout, and the
+attempts and waits together, by the time left until it.
 """
 
 import http
 import json
 import logging
+import time
 import urllib.parse
 
 import requests
@@ -57,6 +61,10 @@ TEXT_PLAIN = 'text/plain'
 OCCI_JSON = 'application/occi+json'
 _IDEMPOTENT = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
 _SECRET_HEADERS = ('x-auth-token', 'authorization', 'x-subject-token')
+#: Seconds an attempt made at (or just before) a client's ``deadline``
+#: still waits for its answer: a last look at the deadline gets the
+#: peer's own answer (a 503, a refused connection) rather than none.
+LAST_ATTEMPT = 1.0
 #: Longest wait in seconds between two attempts of one request (the
 #: backoff's cap, and the bound of a 503's ``Retry-After``).
 MAX_BACKOFF = 10
@@ -329,11 +337,16 @@ class OCCIClient(object):
         retried (a backoff under way ends at once), so that a process
         shutting down does not wait for the retries of a peer stopping
         beside it.
+    :param deadline: a ``time.monotonic()`` value, or None (also settable
+        as the ``deadline`` attribute): each attempt of a request waits
+        at most the seconds left until then (at least
+        :data:`LAST_ATTEMPT`), and no retry or backoff starts past it.
     """
 
     def __init__(self, endpoint, session=None, headers=None, verify=True,
                  timeout=30.0, retries=3, backoff=0.5,
-                 content_type=TEXT_OCCI, accept=TEXT_OCCI, stop=None):
+                 content_type=TEXT_OCCI, accept=TEXT_OCCI, stop=None,
+                 deadline=None):
         if not endpoint or '://' not in endpoint:
             raise ValueError('endpoint must be an absolute URL: %r'
                              % endpoint)
@@ -348,6 +361,7 @@ class OCCIClient(object):
         self.content_type = content_type
         self.accept = accept
         self.stop = stop
+        self.deadline = deadline
 
     # plumbing ----------------------------------------------------------------
     def url(self, path):
@@ -357,19 +371,30 @@ class OCCIClient(object):
             return path
         return self.endpoint + '/' + path.lstrip('/')
 
+    def time_left(self):
+        """Seconds left until :attr:`deadline` (None: no deadline; 0 once
+        it passed)."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
     def _send(self, method, url, headers, body, timeout=None):
+        timeout = timeout or self.timeout
+        left = self.time_left()
+        if left is not None:
+            timeout = min(timeout, max(left, LAST_ATTEMPT))
         try:
             resp = self.session.request(method, url, headers=headers,
                                         data=body,
-                                        timeout=timeout or self.timeout,
+                                        timeout=timeout,
                                         verify=self.verify,
                                         allow_redirects=False)
         except requests.exceptions.ConnectionError as exc:
             raise _Retry(errors.ConnectionFailed(
                 'Cannot reach %s: %s' % (url, type(exc).__name__)))
         except requests.exceptions.Timeout as exc:
-            err = errors.ConnectionFailed('Timeout talking to %s (%s)'
-                                          % (url, type(exc).__name__))
+            err = errors.NoAnswer('Timeout talking to %s (%s after %.3g s)'
+                                  % (url, type(exc).__name__, timeout))
             if method in _IDEMPOTENT:
                 raise _Retry(err)
             raise err
@@ -405,7 +430,8 @@ class OCCIClient(object):
         if isinstance(body, str):
             body = body.encode('utf-8')
 
-        stop = tenacity.stop_after_attempt(self.retries + 1)
+        stop = tenacity.stop_after_attempt(self.retries + 1) | \
+            self._past_deadline
         extra = {}
         if self.stop is not None:
             stop = stop | tenacity.stop_when_event_set(self.stop)
@@ -415,7 +441,9 @@ class OCCIClient(object):
 
         def wait(retry_state):
             error = getattr(retry_state.outcome.exception(), 'error', None)
-            return max(backoff(retry_state), retry_after(error))
+            pause = max(backoff(retry_state), retry_after(error))
+            left = self.time_left()
+            return pause if left is None else min(pause, left)
         retrying = tenacity.Retrying(
             stop=stop, wait=wait,
             retry=tenacity.retry_if_exception_type(_Retry),
@@ -428,6 +456,14 @@ class OCCIClient(object):
         LOG.debug('%s %s -> %s', method.upper(), url.split('?')[0],
                   resp.status_code)
         return resp
+
+    def _past_deadline(self, retry_state):
+        """tenacity stop: no time left for the backoff and one more
+        attempt (the last attempt's error is raised)."""
+        left = self.time_left()
+        if left is None:
+            return False
+        return left <= (getattr(retry_state, 'upcoming_sleep', 0) or 0)
 
     @staticmethod
     def _message(resp):
@@ -773,9 +809,14 @@ class OCCIClient(object):
             return None
         return info if info.kind is not None else None
 
-    def delete(self, location):
-        """Delete an entity (or every entity of a collection)."""
-        self.request('DELETE', location)
+    def delete(self, location, timeout=None):
+        """Delete an entity (or every entity of a collection).
+
+        :param timeout: seconds to wait for the answer (default: the
+            client's), for a server that answers once the deletion is
+            done.
+        """
+        self.request('DELETE', location, timeout=timeout)
 
     def action(self, location, action, attributes=None):
         """Trigger ``action`` on an entity (``POST ?action=<term>``).

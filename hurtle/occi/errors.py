@@ -132,6 +132,12 @@ class ConnectionFailed(ServiceUnavailable):
     """Network failure reaching an OCCI endpoint (code 503)."""
 
 
+class NoAnswer(ConnectionFailed):
+    """The endpoint took the request but sent no answer within the read
+    timeout, or the caller's deadline passed (code 503): a process
+    that is stopped or hung, as opposed to one that cannot be reached."""
+
+
 _BY_CODE = {cls.code: cls for cls in (
     BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed,
     NotAcceptable, RequestTimeout, Conflict, LengthRequired,

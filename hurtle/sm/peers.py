@@ -24,11 +24,17 @@
   by id when its SO is gone.
 
 Every OCCI client retries connection errors and 503 (``[sm]
-call_retries``) and times out after ``[sm] phase_timeout`` seconds; a
-``probe`` client (the SO watcher's) tries once and waits at most
-``PROBE_TIMEOUT`` seconds. Once the SM stops (:attr:`Peers.stopping`
-set) no call is retried any more. A peer that cannot be reached raises
-``ConnectionFailed("<component> unreachable")``: that sentence is what
+call_retries``). A client of the CC or another SM times out after ``[sm]
+phase_timeout`` seconds; an SO's client after ``[sm] call_timeout``
+seconds (a request that waits for the SO's work gives its own timeout:
+a held GET adds its hold, the SO's DELETE waits for the time left in the
+phase), and within a phase its ``deadline`` bounds every attempt and
+retry (``hurtle.sm.so_client``); a ``probe`` client (the SO watcher's)
+tries once and waits at most ``PROBE_TIMEOUT`` seconds. Once the SM
+stops (:attr:`Peers.stopping` set) no call is retried any more. A peer
+that cannot be reached raises ``ConnectionFailed("<component>
+unreachable")``, one that takes a request but answers nothing in time
+``NoAnswer("<component> does not answer")``: that sentence is what
 users see as a reason, the URL and exception go to the log only.
 
 In the noauth mode the CC client also sends the local secret
@@ -69,7 +75,9 @@ TRUST_SESSIONS = 64
 class ComponentClient(occi_client.OCCIClient):
     """OCCI client of one component (the CC, an SO, an SM): when it cannot
     be reached its error says which component, ``"<component>
-    unreachable"``; the URL and exception go to the log only."""
+    unreachable"`` (``ConnectionFailed``), or ``"<component> does not
+    answer"`` (``NoAnswer``: it took the request but sent nothing back in
+    time); the URL and exception go to the log only."""
 
     def __init__(self, component, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,6 +86,10 @@ class ComponentClient(occi_client.OCCIClient):
     def request(self, *args, **kwargs):
         try:
             return super().request(*args, **kwargs)
+        except errors.NoAnswer as exc:
+            LOG.warning('%s does not answer: %s', self.component,
+                        exc.message)
+            raise errors.NoAnswer('%s does not answer' % self.component)
         except errors.ConnectionFailed as exc:
             LOG.warning('%s unreachable: %s', self.component, exc.message)
             raise errors.ConnectionFailed('%s unreachable' % self.component)
@@ -163,12 +175,14 @@ class Peers(object):
             close_pools(session, parts.hostname, port)
 
     def _client(self, component, url, headers, probe=False,
-                service_token=False, keystone=None, accept=None):
+                service_token=False, keystone=None, accept=None,
+                timeout=None):
         if probe:
             timeout = min(PROBE_TIMEOUT, self.conf.sm.phase_timeout)
             retries = 0
         else:
-            timeout = self.conf.sm.phase_timeout
+            timeout = min(timeout or self.conf.sm.phase_timeout,
+                          self.conf.sm.phase_timeout)
             retries = self.conf.sm.call_retries
         kwargs = dict(headers=headers, verify=not self.conf.sm.insecure,
                       timeout=timeout, retries=retries, stop=self.stopping,
@@ -245,11 +259,15 @@ class Peers(object):
 
     def so(self, row, probe=False, url=None):
         """An OCCI client of the SO of ``row``, at ``url`` or else at
-        ``row.so_url`` (one must be set)."""
+        ``row.so_url`` (one must be set); its requests wait at most
+        ``[sm] call_timeout`` seconds for an answer (a probe:
+        ``PROBE_TIMEOUT``), a request passing its own ``timeout`` longer
+        (a held GET, the SO's DELETE)."""
         return self._client('service orchestrator (SO)', url or row.so_url,
                             {'X-Auth-Token': row.so_secret,
                              'X-Tenant-Name': row.project}, probe,
-                            accept=PEER_ACCEPT)
+                            accept=PEER_ACCEPT,
+                            timeout=self.conf.sm.call_timeout)
 
     def sm(self, row, url):
         """An OCCI client of the SM at ``url``, as ``row``'s project.

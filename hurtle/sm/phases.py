@@ -20,6 +20,7 @@ phases call is described in ``hurtle.sm.lifecycle``.
 import json
 import logging
 import secrets
+import time
 
 from hurtle.conf import deployer as deployer_conf
 from hurtle.occi import categories
@@ -315,16 +316,23 @@ class Phases(object):
         :class:`so_client.FollowedSO`, or None once the instance was moved
         (refused: ``active``; not applied: ``degraded``).
 
+        An SO that takes the requests but answers nothing (stopped,
+        hung) is asked no longer than the deadline either (each request
+        waits at most ``[sm] call_timeout`` seconds, none past the
+        deadline): ``degraded`` ("update not applied: service
+        orchestrator (SO) does not answer").
+
         :raises Superseded: another operation took over, or the SM stops
             (the operation is then resumed with its pending attributes).
         """
         seen = {}
+        deadline = time.monotonic() + self.conf.sm.phase_timeout
 
         def attempt():
             row = op.row()
             try:
                 row = self.so_calls.current(op, row)
-                so = self.so_calls.follow(op, row)
+                so = self.so_calls.follow(op, row, deadline=deadline)
                 if so_client.stack_state(so.get(SO_PATH)).endswith(
                         '_IN_PROGRESS'):
                     # A resumed update may find the stack still busy.
@@ -332,6 +340,7 @@ class Phases(object):
                 attributes = dict(changed)
                 attributes.update(self._params(row, 'update'))
                 so.update(SO_PATH, so_client.ORCHESTRATOR, attributes)
+                so.deadline = None   # the wait for the stack has its own
                 return (so,)
             except errors.ServiceUnavailable as exc:
                 # The CC or the SO cannot be reached (or answers 503):
@@ -372,10 +381,7 @@ class Phases(object):
             try:
                 row = self.so_calls.current(op, row)
                 if row.so_url:
-                    try:
-                        self.so_calls.so(row).delete(SO_PATH)
-                    except errors.NotFound:
-                        pass  # never created, or disposed already
+                    self._delete_so(row)
             except (so_client.SOUnavailable, errors.ConnectionFailed) as exc:
                 LOG.warning('instance %s: %s; disposing its stack directly',
                             row.id, so_client.message(exc))
@@ -405,6 +411,24 @@ class Phases(object):
                 'dispose failed: %s (DELETE again to retry)' % exc)
         if self.store.purge(row.id, operation=op.number):
             LOG.info('instance %s disposed', row.id)
+
+    def _delete_so(self, row):
+        """``DELETE`` the SO of ``row``: it answers once its stack is
+        gone, so the answer is waited for up to ``[sm] phase_timeout``
+        seconds (retries included), after the SO answered a short
+        request (``SOCalls.require_answer``).
+
+        :raises so_client.SOUnavailable: the SO does not answer that.
+        :raises hurtle.occi.errors.ConnectionFailed: it cannot be reached,
+            or did not answer the DELETE in time (``NoAnswer``).
+        """
+        self.so_calls.require_answer(row)
+        so = self.so_calls.so(row)
+        so.deadline = time.monotonic() + self.conf.sm.phase_timeout
+        try:
+            so.delete(SO_PATH, timeout=self.conf.sm.phase_timeout)
+        except errors.NotFound:
+            pass  # never created, or disposed already
 
     def _dispose_stack(self, row):
         """Delete the recorded stack (each region's, see

@@ -15,6 +15,13 @@
   it on another port, or it may be stopped (then started again);
 * :class:`FollowedSO`: a client that follows the SO there after a
   connection failure;
+* every request to an SO waits at most ``[sm] call_timeout`` seconds for
+  its answer (a held GET: plus its hold), and within a phase never past
+  the phase's deadline (the client's ``deadline``): an SO that takes
+  connections but answers nothing (stopped, hung) raises
+  ``hurtle.occi.errors.NoAnswer`` ("service orchestrator (SO) does not
+  answer"), an unavailable SO like any other, and the phase ends at its
+  deadline with that reason;
 * :meth:`SOCalls.transient`: a call retried while the SO answers 503 (its
   deployer cannot reach Heat) or cannot be reached, until the phase
   deadline;
@@ -34,6 +41,7 @@ Every wait asks the operation for its record before each attempt, so a
 superseded operation or an SM shutting down stops there
 (``hurtle.sm.scheduling``).
 """
+import contextlib
 import logging
 import time
 
@@ -130,12 +138,26 @@ class FollowedSO(object):
     """The SO client of one operation's instance that follows the SO when
     the CC restarts it elsewhere (a new ``occi.app.url``): after a
     connection failure :meth:`refresh` asks the CC where it serves now.
-    Other attributes are the current ``OCCIClient``'s."""
+    Other attributes are the current ``OCCIClient``'s.
 
-    def __init__(self, calls, op, row):
+    :param deadline: ``time.monotonic()`` value no request goes past
+        (the client's ``deadline``, kept across :meth:`refresh`), or None.
+    """
+
+    def __init__(self, calls, op, row, deadline=None):
         self._calls = calls
         self._op = op
         self.client = calls.so(row)
+        self.client.deadline = deadline
+
+    @property
+    def deadline(self):
+        """The client's ``deadline`` (settable)."""
+        return self.client.deadline
+
+    @deadline.setter
+    def deadline(self, value):
+        self.client.deadline = value
 
     def refresh(self):
         """Point at the SO's current URL (recorded on the instance).
@@ -144,10 +166,29 @@ class FollowedSO(object):
         :raises hurtle.occi.errors.OCCIError: the CC failed.
         """
         row = self._calls.current(self._op, self._op.row())
+        deadline = self.client.deadline
         self.client = self._calls.so(row)
+        self.client.deadline = deadline
 
     def __getattr__(self, name):
         return getattr(self.client, name)
+
+
+@contextlib.contextmanager
+def within(so, deadline):
+    """Let no request of ``so`` (a :class:`FollowedSO` or an SO's
+    ``OCCIClient``; None: nothing) go past ``deadline``
+    (``time.monotonic()`` value) while the block runs; an earlier
+    deadline it had stays, and is set back afterwards."""
+    if so is None:
+        yield
+        return
+    before = so.deadline
+    so.deadline = deadline if before is None else min(before, deadline)
+    try:
+        yield
+    finally:
+        so.deadline = before
 
 
 class SOCalls(object):
@@ -171,9 +212,26 @@ class SOCalls(object):
             raise SOUnavailable('the instance has no SO (it never started)')
         return self.peers.so(row)
 
-    def follow(self, op, row):
-        """A :class:`FollowedSO` of ``row``'s SO."""
-        return FollowedSO(self, op, row)
+    def follow(self, op, row, deadline=None):
+        """A :class:`FollowedSO` of ``row``'s SO (``deadline``: see
+        there)."""
+        return FollowedSO(self, op, row, deadline=deadline)
+
+    def require_answer(self, row):
+        """Ask the SO of ``row`` for its state once, waiting at most
+        ``hurtle.sm.peers.PROBE_TIMEOUT`` seconds, as the SO watcher
+        does: an SO that takes the request but answers nothing (stopped,
+        hung) is not waited for any longer. Any other failure is left to
+        the request that follows.
+
+        :raises SOUnavailable: the SO does not answer.
+        """
+        try:
+            self.peers.so(row, probe=True).get(SO_PATH)
+        except errors.NoAnswer as exc:
+            raise SOUnavailable(message(exc))
+        except errors.OCCIError:
+            pass
 
     def current(self, op, row):
         """The row, with ``so_url`` where the SO serves now.
@@ -265,10 +323,13 @@ class SOCalls(object):
             except errors.ServiceUnavailable as exc:
                 self._unavailable(op, so, exc, phase, seen)
                 return None
+        deadline = time.monotonic() + self.conf.sm.phase_timeout
         try:
-            return polling.poll_until(
-                attempt, self.conf.sm.phase_timeout,
-                self.conf.sm.poll_interval, phase, stop=op.stopping)[0]
+            with within(so, deadline):
+                return polling.poll_until(
+                    attempt, self.conf.sm.phase_timeout,
+                    self.conf.sm.poll_interval, phase,
+                    stop=op.stopping)[0]
         except polling.Timeout:
             raise scheduling.PhaseError(
                 '%s did not complete within %d s: %s'
@@ -348,11 +409,12 @@ class SOCalls(object):
                                         look.held)
             return None
         try:
-            return polling.poll_until(
-                at_rest, self.conf.sm.phase_timeout,
-                self.conf.sm.poll_interval, phase, first=FIRST_POLL,
-                stop=op.stopping,
-                again_now=lambda: last['held'] or last['again'])
+            with within(so, deadline):
+                return polling.poll_until(
+                    at_rest, self.conf.sm.phase_timeout,
+                    self.conf.sm.poll_interval, phase, first=FIRST_POLL,
+                    stop=op.stopping,
+                    again_now=lambda: last['held'] or last['again'])
         except polling.Timeout:
             if seen.get('unavailable'):
                 raise scheduling.PhaseError(

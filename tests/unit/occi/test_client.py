@@ -19,6 +19,7 @@ from hurtle.occi import categories
 from hurtle.occi import client
 from hurtle.occi import errors
 from hurtle.occi import server
+from tests import net
 from tests.unit.occi import base
 
 
@@ -317,6 +318,26 @@ class TestClientConnection(base.ServedAppTestCase):
                               backoff=0.01, timeout=2)
         err = self.assertRaises(errors.ConnectionFailed, c.get, '/app/x')
         self.assertEqual(503, err.code)
+
+    def test_no_answer_in_time(self):
+        c = client.OCCIClient(net.silent_url(self), retries=0, timeout=0.3)
+        err = self.assertRaises(errors.NoAnswer, c.get, '/app/x')
+        self.assertEqual(503, err.code)
+        self.assertIsInstance(err, errors.ConnectionFailed)
+
+    def test_deadline_bounds_every_attempt_and_the_retries(self):
+        # A 30 s timeout and 3 retries: 2 minutes without the deadline.
+        c = client.OCCIClient(net.silent_url(self), retries=3, timeout=30,
+                              deadline=time.monotonic() + 1)
+        start = time.monotonic()
+        self.assertRaises(errors.NoAnswer, c.get, '/app/x')
+        self.assertLess(time.monotonic() - start,
+                        1 + client.LAST_ATTEMPT + 1)
+        # Past the deadline a request still has LAST_ATTEMPT seconds (a
+        # last look gets the server's own answer), and is not retried.
+        start = time.monotonic()
+        self.assertRaises(errors.NoAnswer, c.delete, '/app/x', timeout=30)
+        self.assertLess(time.monotonic() - start, client.LAST_ATTEMPT + 1)
 
     def test_server_restarts_between_retries(self):
         sock = socket.socket()
