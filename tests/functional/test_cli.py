@@ -242,7 +242,8 @@ class InstanceCommandsTest(CLITestCase):
         line = self.fails('hurtle', 'instance', 'set', record['id'],
                           '--attribute', 'mcn.service.state=failed')
         self.assertEqual('400 Bad Request: Attribute mcn.service.state is '
-                         'immutable.', line)
+                         'set by the service; a client cannot give it.',
+                         line)
         line = self.fails('hurtle', 'instance', 'set', record['id'],
                           '--attribute', 'sample.name_length=100')
         self.assertIn('sample.name_length', line)
