@@ -412,10 +412,10 @@ class AttributeApiTest(testtools.TestCase):
         self.assertIn('instance is in state destroy', resp.json()['message'])
         self.assertEqual(states.DESTROY, self.row(location).state)
 
-    def test_put_changing_nothing_sees_an_operation_begun_meanwhile(self):
-        # The instance as the request read it (active), then a delete
-        # begins before the update is decided: the decision is the fresh
-        # record's, not the request's earlier read.
+    def read_then_deleted(self):
+        """An active instance read by a request (the OCCI layer's ``old``
+        and ``new`` entities), then a delete begun before the request is
+        decided: ``(location, backend, key, extras, old, new)``."""
         location = self.active('svc.count=5')
         instance_id = location.rsplit('/', 1)[-1]
         key = '/svc/' + instance_id
@@ -425,6 +425,14 @@ class AttributeApiTest(testtools.TestCase):
         old, new = (self.store.get(key, extras) for _ in range(2))
         self.assertIsNotNone(self.store.begin(instance_id, states.DESTROY,
                                               states.DELETABLE))
+        return location, back, key, extras, old, new
+
+    def test_put_changing_nothing_sees_an_operation_begun_meanwhile(self):
+        # The instance as the request read it (active), then a delete
+        # begins before the update is decided: the decision is the fresh
+        # record's, not the request's earlier read.
+        location, back, key, extras, old, new = self.read_then_deleted()
+        instance_id = location.rsplit('/', 1)[-1]
         err = self.assertRaises(errors.Conflict, back.replace, old, new,
                                 extras)
         self.assertIn('instance is in state destroy', err.message)
@@ -487,15 +495,8 @@ class AttributeApiTest(testtools.TestCase):
     def test_post_sees_an_operation_begun_meanwhile(self):
         # Decided on the record as it is when the request is handled, and
         # the title/summary write lands only if no operation began since.
-        location = self.active('svc.count=5')
+        location, back, key, extras, old, new = self.read_then_deleted()
         instance_id = location.rsplit('/', 1)[-1]
-        key = '/svc/' + instance_id
-        extras = {'project': 'p1', 'user': 'u1', 'roles': ['member']}
-        back = api.ServiceBackend(self.sm.manifest, self.store,
-                                  self.lifecycle)
-        old, new = (self.store.get(key, extras) for _ in range(2))
-        self.assertIsNotNone(self.store.begin(instance_id, states.DESTROY,
-                                              states.DELETABLE))
         err = self.assertRaises(errors.Conflict, back.update, old, new,
                                 extras)
         self.assertIn('instance is in state destroy', err.message)
