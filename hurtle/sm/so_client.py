@@ -290,8 +290,20 @@ class SOCalls(object):
     def _unavailable(op, so, exc, phase, seen):
         """Note a 503 or connection failure of ``so`` (a
         :class:`FollowedSO`) in ``seen``; after a connection failure, ask
-        the CC where the SO serves now (it may have restarted it)."""
-        seen['unavailable'] = exc.message
+        the CC where the SO serves now (it may have restarted it).
+
+        A ``NoAnswer`` after a 503 the SO did answer keeps that answer in
+        the reason: at the phase's deadline the last attempt may be cut
+        while the SO still retries what it depends on (Heat down), and
+        that answer says what is wrong."""
+        if not isinstance(exc, errors.ConnectionFailed):
+            seen['answered'] = exc.message
+            seen['unavailable'] = exc.message
+        elif isinstance(exc, errors.NoAnswer) and seen.get('answered'):
+            seen['unavailable'] = '%s (its last answer: %s)' % (
+                exc.message, seen['answered'])
+        else:
+            seen['unavailable'] = exc.message
         LOG.info('instance %s, %s: %s; trying again', op.instance_id, phase,
                  exc.message)
         if so is not None and isinstance(exc, errors.ConnectionFailed):

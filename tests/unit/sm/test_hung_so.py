@@ -25,6 +25,7 @@ import types
 import testtools
 
 from hurtle.occi import client as occi_client
+from hurtle.occi import errors
 from hurtle.sm import lifecycle
 from hurtle.sm import scheduling
 from hurtle.sm import so_client
@@ -102,3 +103,21 @@ class HungSOTest(testtools.TestCase):
         self.assert_bounded(start, PHASE + MARGIN)
         self.assertEqual('service orchestrator (SO) does not answer',
                          str(err))
+
+    def test_the_sos_last_answer_stays_in_the_reason(self):
+        # Heat down: the SO answered 503 (its deployer cannot reach Heat),
+        # then, retrying Heat itself, answered nothing before the
+        # phase's deadline cut the last attempt.
+        answers = iter([errors.ServiceUnavailable(
+            'orchestration service unreachable (create stack web)')])
+
+        def deploy():
+            for answer in answers:
+                raise answer
+            return self.so.action(so_client.SO_PATH, so_client.DEPLOY)
+        err = self.assertRaises(scheduling.PhaseError, self.calls.transient,
+                                self.op, self.so, deploy, 'deploy')
+        self.assertEqual('deploy did not complete within %d s: service '
+                         'orchestrator (SO) does not answer (its last '
+                         'answer: orchestration service unreachable '
+                         '(create stack web))' % PHASE, str(err))
