@@ -84,7 +84,7 @@ sm_opts = [
                     '"Quota exceeded". It bounds what callers choosing '
                     'their project id (auth_strategy = noauth) can '
                     'create. -1: no limit.'),
-    cfg.FloatOpt('call_timeout', default=60.0, min=0.1,
+    cfg.FloatOpt('call_timeout', default=120.0, min=0.1,
                  help='Seconds the SM waits for an SO to answer one '
                       'request (at most phase_timeout) before it tries '
                       'again (call_retries, within the phase\'s '
@@ -98,7 +98,9 @@ sm_opts = [
                       'update within phase_timeout ("service '
                       'orchestrator (SO) does not answer"), and its '
                       'instance\'s delete disposes of the stack '
-                      'directly.'),
+                      'directly. The default is longer than an SO\'s own '
+                      'wait for the CC (90 s), so that an SO waiting for '
+                      'Heat through the CC answers first.'),
     cfg.IntOpt('call_retries', default=3, min=0,
                help='Retries of a call to the CC or an SO that fails with '
                     'a connection error or 503.'),
