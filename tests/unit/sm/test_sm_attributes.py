@@ -427,18 +427,27 @@ class AttributeApiTest(testtools.TestCase):
                                               states.DELETABLE))
         return location, back, key, extras, old, new
 
+    def refused_then_active(self, method):
+        """:meth:`read_then_deleted`, the backend's ``method`` ('update':
+        POST, 'replace': PUT) refused with the delete's state, then the
+        instance active again: ``(location, instance id, backend, key,
+        extras)``."""
+        location, back, key, extras, old, new = self.read_then_deleted()
+        instance_id = location.rsplit('/', 1)[-1]
+        err = self.assertRaises(errors.Conflict, getattr(back, method), old,
+                                new, extras)
+        self.assertIn('instance is in state destroy', err.message)
+        self.store.transition(instance_id, states.ACTIVE)
+        return location, instance_id, back, key, extras
+
     def test_put_changing_nothing_sees_an_operation_begun_meanwhile(self):
         # The instance as the request read it (active), then a delete
         # begins before the update is decided: the decision is the fresh
         # record's, not the request's earlier read.
-        location, back, key, extras, old, new = self.read_then_deleted()
-        instance_id = location.rsplit('/', 1)[-1]
-        err = self.assertRaises(errors.Conflict, back.replace, old, new,
-                                extras)
-        self.assertIn('instance is in state destroy', err.message)
+        location, instance_id, back, key, extras = \
+            self.refused_then_active('replace')
         # An update that ended meanwhile: the same values are a change
         # again, and start an update of their own.
-        self.store.transition(instance_id, states.ACTIVE)
         old, new = (self.store.get(key, extras) for _ in range(2))
         self.store.transition(instance_id, states.ACTIVE,
                               attributes={'svc.count': 9})
@@ -495,13 +504,9 @@ class AttributeApiTest(testtools.TestCase):
     def test_post_sees_an_operation_begun_meanwhile(self):
         # Decided on the record as it is when the request is handled, and
         # the title/summary write lands only if no operation began since.
-        location, back, key, extras, old, new = self.read_then_deleted()
-        instance_id = location.rsplit('/', 1)[-1]
-        err = self.assertRaises(errors.Conflict, back.update, old, new,
-                                extras)
-        self.assertIn('instance is in state destroy', err.message)
+        location, instance_id, back, key, extras = \
+            self.refused_then_active('update')
         # Accepted, then a delete begins before the summary is written.
-        self.store.transition(instance_id, states.ACTIVE)
         old, new = (self.store.get(key, extras) for _ in range(2))
         back.update(old, new, extras)
         self.assertIsNotNone(self.store.begin(instance_id, states.DESTROY,
