@@ -68,6 +68,7 @@ are checked with ``hurtle.policy`` (403 when denied); a listing (``GET
 /<term>/``, ``GET /``) needs ``hurtle:instance:get`` like one instance,
 even when the project has none.
 """
+import copy
 import logging
 import re
 
@@ -337,7 +338,7 @@ class ServiceBackend(backend.KindBackend):
         """
         self._authorize('update', extras)
         given = _user_attributes(new)
-        changed = self._changes(old, given, extras)
+        changed = self._changes(self._as_asked(old), given, extras)
         if not changed:
             changed = self._recheck_unchanged(old, given, extras,
                                               states.EDITABLE)
@@ -365,7 +366,7 @@ class ServiceBackend(backend.KindBackend):
                 'a full update (PUT) gives every attribute; missing: %s '
                 '(POST updates only the attributes it gives)'
                 % ', '.join(missing))
-        changed = self._changes(old, given, extras)
+        changed = self._changes(self._as_asked(old), given, extras)
         if not changed:
             changed = self._recheck_unchanged(old, given, extras)
             if not changed:
@@ -396,7 +397,13 @@ class ServiceBackend(backend.KindBackend):
         if row is None or row.state not in allowed:
             raise _not_updatable(row, allowed)
         store_mod.pin(old, row.operation)
-        return self._changes(self.store.to_entity(row), given, extras)
+        return self._changes(_as_asked(self.store.to_entity(row), row),
+                             given, extras)
+
+    def _as_asked(self, old):
+        """``old`` as its last update asked (:func:`_as_asked`, on a
+        fresh read of the record)."""
+        return _as_asked(old, self.store.read(old.attributes['occi.core.id']))
 
     def check_delete(self, entity, extras, batch=()):
         """Refuse (raise) a delete of ``entity`` before anything changes.
@@ -442,6 +449,19 @@ class ServiceBackend(backend.KindBackend):
                                   'deleted now' % row.state)
         self.lifecycle.destroy(instance_id, operation)
         return 202
+
+
+def _as_asked(entity, row):
+    """``entity`` (rendered from ``row``) with the values of an update
+    still pending (``row.pending``: its SO did not answer; they are sent
+    again once it does) over the recorded ones: an update is compared
+    with what was last asked, so that asking for the recorded value
+    again is a change (the stack may hold the pending one)."""
+    if row is None or not row.pending:
+        return entity
+    asked = copy.copy(entity)
+    asked.attributes = dict(entity.attributes, **row.pending)
+    return asked
 
 
 def _not_updatable(row, allowed=states.UPDATABLE):

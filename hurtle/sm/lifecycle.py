@@ -74,7 +74,10 @@ Phases and the calls they make (all through ``hurtle.occi.client``, see
   SO or its deployer refuses them (400, 409: the stack did not change) or
   the stack update is rolled back, the instance goes back to ``active``
   with ``mcn.service.state.reason`` saying why, and the refused values are
-  not recorded.
+  not recorded. If the CC or the SO is unavailable until the deadline
+  (also while the stack is waited for), the update is pending:
+  ``degraded``, its values kept, sent again by the SO watcher once the
+  SO answers (:meth:`Lifecycle.resend`).
 * an SO answering 503 (its deployer cannot reach Heat) or an SO that
   cannot be reached is retried until the phase deadline (the deploy and
   provision actions and the polling), as is a CC answering 503 to the
@@ -128,7 +131,8 @@ class Lifecycle(object):
             conf, store, held=lambda: self.scheduler.held())
         self.scheduler = scheduling.Scheduler(conf, store, self._composed,
                                               self.leases)
-        self.watcher = watcher_mod.SOWatcher(conf, store, self.peers)
+        self.watcher = watcher_mod.SOWatcher(conf, store, self.peers,
+                                             resend=self.resend)
         self.notifier = notifications.Notifier(conf, self.leases.owner)
         self._scan_stop = threading.Event()
         self._scan_thread = None
@@ -150,8 +154,28 @@ class Lifecycle(object):
         """Start applying ``changed`` attributes (operation ``operation``,
         accepted by ``InstanceStore.begin(..., UPDATE, ...)``)."""
         return self._dispatch(
-            'update', lambda op: self.phases.update(op, changed),
+            'update', lambda op: self.phases.update(
+                op, changed, resumed=not accepted),
             instance_id, operation, accepted)
+
+    def resend(self, row):
+        """Send the pending update of ``row`` again (a ``degraded``
+        instance whose SO did not answer while its update was sent or
+        applied, and answers now): a new update operation, accepted only
+        while the record is still in that state at that operation (of
+        several SM replicas' watchers, one begins it).
+
+        :returns: whether the update began.
+        """
+        number = self.store.begin(row.id, states.UPDATE, {states.DEGRADED},
+                                  operation=row.operation,
+                                  lease=self.leases.lease())
+        if number is None:
+            return False
+        LOG.info('instance %s: its SO answers again; sending its pending '
+                 'update again', row.id)
+        self.update(row.id, row.pending, number, accepted=False)
+        return True
 
     def destroy(self, instance_id, operation, accepted=True):
         """Start disposing of an instance (operation ``operation``, accepted

@@ -38,6 +38,18 @@ LOG = logging.getLogger(__name__)
 
 SO_PATH = so_client.SO_PATH
 APP = occi_client.CategoryRef(categories.APP_SCHEME, 'app', 'kind')
+#: How the reason of an update still pending begins (:func:`pending_reason`).
+PENDING_PREFIX = 'update pending'
+
+
+def pending_reason(why, seconds):
+    """``mcn.service.state.reason`` of an update given up on after
+    ``seconds`` because the CC or the SO was unavailable (``why``)
+    and sent again once the SO answers: ``update pending after 30 s:
+    service orchestrator (SO) does not answer; sent again once the SO
+    answers``."""
+    return '%s after %d s: %s; sent again once the SO answers' % (
+        PENDING_PREFIX, round(seconds), why)
 
 
 def templates_env(manifest, sm_region):
@@ -57,6 +69,20 @@ def templates_env(manifest, sm_region):
     if manifest.multi_region:
         env['HURTLE_SO_REGIONS'] = json.dumps(manifest.regional_templates())
     return env
+
+
+def _busy(so):
+    """Whether the stack of ``so`` (a :class:`so_client.FollowedSO` or
+    None) is ``*_IN_PROGRESS``, or the SO cannot tell now (unavailable)."""
+    if so is None:
+        return False
+    try:
+        return so_client.stack_state(so.get(SO_PATH)).endswith(
+            '_IN_PROGRESS')
+    except errors.ServiceUnavailable:
+        return True
+    except errors.OCCIError:
+        return False
 
 
 class Phases(object):
@@ -275,29 +301,57 @@ class Phases(object):
                 reason=so_client.dns_reason(info))
 
     # update
-    def update(self, op, changed):
-        """Send ``changed`` attributes to the SO and wait for its stack;
-        back to ``active`` with a reason when they were refused or rolled
-        back; ``degraded`` ("update not applied: ...") when the SO is gone
-        for good, or the CC or the SO could not be reached until ``[sm]
-        phase_timeout``. Until then an unreachable CC or SO is tried again
-        every ``[sm] poll_interval`` seconds, so an update that a crash
-        interrupts (the SM stopping meanwhile) keeps its pending
-        attributes and is resumed at the next start. A stack whose update
-        failed only because Heat's engine went down is updated again, at
-        most ``so_client.INTERRUPTED_RETRIES`` times."""
-        for attempt in range(so_client.INTERRUPTED_RETRIES + 1):
-            so = self._send_update(op, changed)
-            if so is None:
-                return
-            info = self.so_calls.wait_stack(op, so, states.UPDATE)
-            if not so_client.interrupted(info) or \
-                    attempt == so_client.INTERRUPTED_RETRIES:
-                break
-            LOG.warning('instance %s, update: stack %s: %s; sending the '
-                        'update again', op.instance_id,
-                        so_client.stack_state(info),
-                        so_client.stack_reason(info))
+    def update(self, op, changed, resumed=False):
+        """Send the instance's pending attributes to the SO and wait for
+        its stack; back to ``active`` with them recorded, or with a
+        reason when they were refused or rolled back.
+
+        What is sent is the record's ``pending`` (what ``begin``
+        recorded with the operation: ``changed``, merged with the values
+        of an update still pending), else ``changed``.
+
+        Until ``[sm] phase_timeout`` an unreachable CC or SO (or one
+        answering 503) is tried again every ``[sm] poll_interval``
+        seconds, so a CC or SO being restarted only delays the update,
+        and an SM stopping meanwhile leaves it, with its pending
+        attributes, for the next start. Should the deadline pass, or the
+        SO stop answering while its stack is waited for, the update is
+        *pending* (:func:`pending_reason`): ``degraded``, its values kept,
+        and the SO watcher sends them again once the SO answers
+        (``hurtle.sm.watcher``), since an SO that did not answer may
+        still apply them (the stack's values are not known). Only when
+        the SO is gone for good before anything reached it is the update
+        dropped: ``degraded`` with "update not applied: ...".
+
+        A stack whose update failed only because Heat's engine went down
+        is updated again, at most ``so_client.INTERRUPTED_RETRIES``
+        times.
+
+        :param resumed: the update was begun before (resumed after a
+            restart, or sent again by the watcher): the SO may have its
+            values already.
+        """
+        asked = op.row().pending
+        # Values an earlier operation may have sent: never "not applied".
+        seen = {'start': time.monotonic(),
+                'sent': resumed or asked not in (None, changed)}
+        changed = asked or changed
+        try:
+            for attempt in range(so_client.INTERRUPTED_RETRIES + 1):
+                so = self._send_update(op, changed, seen)
+                if so is None:
+                    return
+                info = self.so_calls.wait_stack(op, so, states.UPDATE)
+                if not so_client.interrupted(info) or \
+                        attempt == so_client.INTERRUPTED_RETRIES:
+                    break
+                LOG.warning('instance %s, update: stack %s: %s; sending '
+                            'the update again', op.instance_id,
+                            so_client.stack_state(info),
+                            so_client.stack_reason(info))
+        except so_client.Unanswered as exc:
+            self._pending(op, exc.why, seen)
+            return
         state = so_client.stack_state(info)
         if state.startswith('ROLLBACK_') and state.endswith('_COMPLETE'):
             op.move(states.ACTIVE, reason='update rolled back: %s'
@@ -310,26 +364,37 @@ class Phases(object):
         op.move(states.ACTIVE, attributes=outputs, pending=None,
                 reason=so_client.dns_reason(info))
 
-    def _send_update(self, op, changed):
+    @staticmethod
+    def _pending(op, why, seen):
+        """End the update ``degraded``, its values kept as pending."""
+        reason = pending_reason(why, time.monotonic() - seen['start'])
+        LOG.warning('instance %s: %s', op.instance_id, reason)
+        op.move(states.DEGRADED, reason=reason)
+
+    def _send_update(self, op, changed, seen):
         """Send ``changed`` to the instance's SO (after a stack still busy
         from an earlier attempt is at rest); return the
         :class:`so_client.FollowedSO`, or None once the instance was moved
-        (refused: ``active``; not applied: ``degraded``).
+        (refused: ``active``; pending or not applied: ``degraded``, see
+        :meth:`update`).
 
         An SO that takes the requests but answers nothing (stopped,
         hung) is asked no longer than the deadline either (each request
         waits at most ``[sm] call_timeout`` seconds, none past the
-        deadline): ``degraded`` ("update not applied: service
-        orchestrator (SO) does not answer").
+        deadline).
 
+        :param seen: the update's notes (``start``: its
+            ``time.monotonic()``): ``sent`` is set once a request
+            carrying the values went out without a clear answer (the SO
+            may have passed them on).
         :raises Superseded: another operation took over, or the SM stops
             (the operation is then resumed with its pending attributes).
         """
-        seen = {}
         deadline = time.monotonic() + self.conf.sm.phase_timeout
 
         def attempt():
             row = op.row()
+            so = None
             try:
                 row = self.so_calls.current(op, row)
                 so = self.so_calls.follow(op, row, deadline=deadline)
@@ -339,9 +404,24 @@ class Phases(object):
                     self.so_calls.wait_stack(op, so, states.UPDATE)
                 attributes = dict(changed)
                 attributes.update(self._params(row, 'update'))
-                so.update(SO_PATH, so_client.ORCHESTRATOR, attributes)
+                try:
+                    so.update(SO_PATH, so_client.ORCHESTRATOR, attributes)
+                except errors.ConnectionFailed:
+                    # Sent, or cut while sending: it may have arrived.
+                    seen['sent'] = True
+                    raise
                 so.deadline = None   # the wait for the stack has its own
                 return (so,)
+            except errors.Conflict as exc:
+                if not (seen.get('sent') and _busy(so)):
+                    raise
+                # The stack is busy, perhaps with the values sent before
+                # (an SO that did not answer took them): once it is at
+                # rest, they are sent again.
+                seen['why'] = so_client.message(exc)
+                LOG.info('instance %s, update: %s; trying again',
+                         op.instance_id, seen['why'])
+                return None
             except errors.ServiceUnavailable as exc:
                 # The CC or the SO cannot be reached (or answers 503):
                 # most likely restarting; the deadline decides.
@@ -356,16 +436,20 @@ class Phases(object):
                 stop=op.stopping)[0]
         except (errors.BadRequest, errors.Conflict) as exc:
             # The SO or its deployer refused the values before the stack
-            # changed: still active, the refused values not recorded.
+            # changed: still active, the refused values not recorded. (A
+            # 409 after values may have been sent is the stack busy with
+            # them: tried again, above.)
             op.move(states.ACTIVE, reason='update rejected: %s'
                     % exc.message, pending=None)
         except so_client.SOUnavailable as exc:
-            op.move(states.DEGRADED, reason='update not applied: %s'
-                    % so_client.message(exc), pending=None)
+            if seen.get('sent'):
+                self._pending(op, so_client.message(exc), seen)
+            else:
+                op.move(states.DEGRADED, reason='update not applied: %s'
+                        % so_client.message(exc), pending=None)
         except polling.Timeout:
-            op.move(states.DEGRADED, reason='update not applied: %s'
-                    % seen.get('why', 'the SO did not answer'),
-                    pending=None)
+            self._pending(op, seen.get('why', 'the SO did not answer'),
+                          seen)
         return None
 
     # destroy

@@ -89,6 +89,18 @@ class SOUnavailable(scheduling.PhaseError):
     """The instance's SO is gone or cannot be (re)started."""
 
 
+class Unanswered(scheduling.PhaseError):
+    """A wait for the SO's stack reached the phase's deadline while the
+    SO could not be reached, did not answer or answered 503: what became
+    of the stack is not known (the SO may still be working on it, or
+    have done it). ``why``: that last failure, in words (``service
+    orchestrator (SO) does not answer``)."""
+
+    def __init__(self, message, why):
+        super().__init__(message)
+        self.why = why
+
+
 def stack_state(info):
     """``occi.mcn.stack.state`` of the SO's ``EntityInfo`` ('' if none)."""
     return str(info.attributes.get('occi.mcn.stack.state', '') or '')
@@ -380,8 +392,8 @@ class SOCalls(object):
         :returns: ``hurtle.occi.client.Look``: ``info`` the SO's
             ``EntityInfo`` at rest, ``etag`` its ``ETag`` (or None).
         :raises PhaseError: not at rest within ``[sm] phase_timeout``; the
-            reason names the stack state, or the component that was
-            unavailable at the end.
+            reason names the stack state, or (:class:`Unanswered`) the
+            component that was unavailable at the end.
         :raises Superseded: another operation took over meanwhile.
         """
         seen = {}
@@ -429,10 +441,10 @@ class SOCalls(object):
                     again_now=lambda: last['held'] or last['again'])
         except polling.Timeout:
             if seen.get('unavailable'):
-                raise scheduling.PhaseError(
+                raise Unanswered(
                     '%s did not complete within %d s: %s'
                     % (phase, self.conf.sm.phase_timeout,
-                       seen['unavailable']))
+                       seen['unavailable']), seen['unavailable'])
             raise scheduling.PhaseError(
                 '%s did not complete within %d s (stack state %s)'
                 % (phase, self.conf.sm.phase_timeout,

@@ -69,7 +69,8 @@ class InstanceStore(registry.EntityStore):
         self._engine = db_engine.get_engine(url)
         self._by_id = prepared.PreparedSelect(
             self._engine, sa.select(
-                *_ENTITY_COLUMNS, models.ServiceInstance.operation).where(
+                *_ENTITY_COLUMNS, models.ServiceInstance.operation,
+                models.ServiceInstance.pending).where(
                 models.ServiceInstance.id == sa.bindparam('instance_id')))
         self._ownership = prepared.PreparedSelect(
             self._engine, sa.select(
@@ -437,7 +438,8 @@ class InstanceStore(registry.EntityStore):
         """What :meth:`to_entity` needs of ``instance_id`` (any project)
         as a read-only named tuple (the attribute names of
         :class:`hurtle.db.models.ServiceInstance`; no secret, so nothing
-        to decrypt) with its ``operation`` number too, or None. A
+        to decrypt) with its ``operation`` number and ``pending``
+        attributes too, or None. A
         prepared select on the pool's connection
         (:mod:`hurtle.db.prepared`) instead of the ORM, a fifth of the
         time, for the API's reads (``GET`` of one instance)."""
@@ -481,7 +483,7 @@ class InstanceStore(registry.EntityStore):
             return values if result.rowcount == 1 else None
 
     def begin(self, instance_id, state, expect, reason=None, lease=None,
-              lease_required=False, **fields):
+              lease_required=False, operation=None, **fields):
         """Accept a new operation: move to ``state`` if in ``expect``.
 
         :param expect: the states in which the operation is accepted.
@@ -495,7 +497,13 @@ class InstanceStore(registry.EntityStore):
             (``lease.left_behind``: no owner, expired, or ``lease.owner``'s
             from an earlier process): the takeover of work left behind,
             never of work this process holds.
-        :param fields: column values to store with it (e.g. ``pending``).
+        :param operation: accept only while the record is still at this
+            operation number (None: any).
+        :param fields: column values to store with it. ``pending`` (the
+            attributes of an update, a dict) is merged onto the values of
+            an update still pending (``degraded``: its SO did not answer;
+            see ``hurtle.sm.phases.Phases.update``), the newer value of
+            an attribute winning: what is sent is both.
         :returns: the new operation number (int), or None if the instance
             does not exist, is not in one of ``expect`` or (with
             ``lease_required``) its work is not left behind (of several
@@ -503,11 +511,14 @@ class InstanceStore(registry.EntityStore):
         """
         for _attempt in range(_CAS_ATTEMPTS):
             row = self.load(instance_id)
-            if row is None or row.state not in expect:
+            if row is None or row.state not in expect or (
+                    operation is not None and row.operation != operation):
                 return None
             number = row.operation + 1
             values = dict(fields, state=state, reason=reason,
                           operation=number)
+            if fields.get('pending') and row.pending:
+                values['pending'] = dict(row.pending, **fields['pending'])
             if lease_required and (lease is None or
                                    not lease.left_behind(row)):
                 return None

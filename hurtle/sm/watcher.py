@@ -20,14 +20,20 @@ saying which, in the words of the SO (or the CC) when it answered with an
 error (``the SO answers 409: the SO's saved state is unusable (it is not
 JSON)``; its message made safe to show by ``hurtle.sm.reasons``). While
 the problem lasts the reason follows it: a reason the watcher wrote is
-replaced when the problem changes; another one (``update not applied:
-...``, written by the lifecycle) is kept. Once its SO answers again the
+replaced when the problem changes; another one (``update pending after
+...``, ``update not applied: ...``, written by the lifecycle) is kept. Once its SO answers again the
 instance is ``active`` (the CC may restart SOs on another port: the new
 URL is recorded), with no reason but the SO's DNS reason. The probe
 also lets the SO retry the DNS names it could not register: an
 ``active`` instance's reason follows the SO's ``occi.mcn.dns.reason``
 (set while a name is not registered, cleared once it is; another
 reason, e.g. "update rejected: ...", is kept).
+A ``degraded`` instance with an update still pending ("update pending:
+...": its SO did not answer while it was sent or applied, see
+``hurtle.sm.phases.Phases.update``) is not made ``active`` when its SO
+answers again: the update is sent again instead (``resend``, a new update
+operation taking the instance from ``degraded`` to ``update``), since the
+stack may hold the pending values or the old ones.
 Every write is conditional on the state and operation number the watcher
 read, so it never interferes with an update or delete that began
 meanwhile.
@@ -55,12 +61,17 @@ class SOWatcher(object):
     """:param conf: oslo.config object (``[sm] watch_interval``).
     :param store: the ``InstanceStore``.
     :param peers: ``hurtle.sm.peers.Peers``.
+    :param resend: ``f(row)`` that begins the update of an instance whose
+        update is pending (``row.pending``) once its SO answers, and
+        returns whether it began (``Lifecycle.resend``; None: such an
+        instance is left ``degraded``).
     """
 
-    def __init__(self, conf, store, peers):
+    def __init__(self, conf, store, peers, resend=None):
         self.conf = conf
         self.store = store
         self.peers = peers
+        self.resend = resend
         self._stopping = threading.Event()
         self._thread = None
 
@@ -95,6 +106,10 @@ class SOWatcher(object):
         an error, ``active`` again once it answers. Changes nothing if an
         operation began meanwhile."""
         problem, so_url, info = self.problem(row)
+        if not problem and row.state == states.DEGRADED and row.pending:
+            if self.resend is not None:
+                self.resend(row)
+            return
         dns_reason = info and so_client.dns_reason(info)
         fields = {}
         if so_url and so_url != row.so_url:
@@ -116,7 +131,7 @@ class SOWatcher(object):
                 so_client.DNS_REASON_PREFIX)):
             reason = dns_reason
         # (A degraded instance keeps a reason that is not the watcher's,
-        # e.g. "update not applied: ...", while the problem lasts.)
+        # e.g. "update pending after ...", while the problem lasts.)
         if (state, reason) != (row.state, row.reason) or fields:
             changed = self.store.transition(row.id, state, reason=reason,
                                             expect={row.state},

@@ -11,7 +11,8 @@
 # under the License.
 """An SO that is alive but answers nothing (SIGSTOPped: the kernel still
 takes its connections) holds no update or delete past ``[sm]
-phase_timeout`` (doc/source/admin/recovery.rst).
+phase_timeout`` (doc/source/admin/recovery.rst), and an update given up
+on it is pending, sent again once it answers: never lost.
 
 Real ``hurtle-all`` on 127.0.0.1 with a short phase deadline; the SO
 process of an instance is stopped with SIGSTOP. Its CC still calls the
@@ -100,6 +101,7 @@ class HungSOTest(hurtle_fixture.HurtleTestCase):
 
     def test_update_ends_at_the_phase_deadline_naming_the_so(self):
         location, instance_id = self.create()
+        greeting = self.client.get(location).attributes['sample.greeting']
         pid = self.stop_so(instance_id, location)
         start = time.monotonic()
         resp = requests.post(location, headers=dict(self.headers(), **{
@@ -110,15 +112,67 @@ class HungSOTest(hurtle_fixture.HurtleTestCase):
                                 PHASE + MARGIN)
         self.assertLess(time.monotonic() - start, PHASE + MARGIN)
         self.assertEqual('degraded', attrs['mcn.service.state'])
-        self.assertEqual('update not applied: service orchestrator (SO) '
-                         'does not answer',
-                         attrs['mcn.service.state.reason'])
-        # Answering again: active (the watcher), and deleted as usual.
+        # The request may have reached the SO (the kernel took it): the
+        # update is pending, not "not applied".
+        self.assertRegex(attrs['mcn.service.state.reason'],
+                         r'^update pending after \d+ s: service orchestrator '
+                         r'\(SO\) does not answer; sent again once the SO '
+                         r'answers$')
+        self.assertEqual(greeting, attrs['sample.greeting'])
+        # Answering again: the update is applied (the watcher sends it
+        # again), and deleted as usual.
         self.cont(pid)
-        self.wait_state(location, lambda s: s == 'active', 60)
+        self.assert_applied(location, instance_id, 'unheard')
         self.assertEqual(202, requests.delete(
             location, headers=self.headers(), timeout=30).status_code)
         self.wait_gone(location, 120)
+
+    def test_update_the_so_passed_on_before_it_hung_is_not_lost(self):
+        # The SO passes the update on to Heat, then stops answering: the
+        # stack changes while the SM hears nothing. Before, the SM said
+        # "update not applied" with the old values, and after the SO
+        # answered again called it active with them: record and stack
+        # out of step for good.
+        location, instance_id = self.create()
+        stack = self.stacks_of(instance_id)[0]
+        before = self.heat.stacks.get(stack.id).updated_time
+        resp = requests.post(location, headers=dict(self.headers(), **{
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-OCCI-Attribute': 'sample.greeting="passed-on"'}), timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        deadline = time.monotonic() + 60
+        while self.heat.stacks.get(stack.id).updated_time == before:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        pids = self.hurtle.so_pids(instance_id)
+        os.kill(pids[0], signal.SIGSTOP)
+        self.addCleanup(self.cont, pids[0])
+        attrs = self.wait_state(location, lambda s: s != 'update',
+                                PHASE + MARGIN)
+        self.assertEqual('degraded', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        self.assertTrue(attrs['mcn.service.state.reason'].startswith(
+            'update pending after '), attrs['mcn.service.state.reason'])
+        self.cont(pids[0])
+        self.assert_applied(location, instance_id, 'passed-on')
+        # Asking for the old value again is a change, applied as well.
+        resp = requests.post(location, headers=dict(self.headers(), **{
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-OCCI-Attribute': 'sample.greeting="hello"'}), timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assert_applied(location, instance_id, 'hello')
+
+    def assert_applied(self, location, instance_id, greeting):
+        """The instance ends ``active`` with ``greeting``, as its stack."""
+        attrs = self.wait_state(location, lambda s: s in ('active',
+                                                          'failed'), 120)
+        self.assertEqual(('active', greeting),
+                         (attrs['mcn.service.state'],
+                          attrs['sample.greeting']),
+                         attrs.get('mcn.service.state.reason'))
+        stack = self.stacks_of(instance_id)[0]
+        self.assertEqual(greeting, self.heat.stacks.get(
+            stack.id).parameters['greeting'])
 
     def test_delete_disposes_of_the_stack_directly(self):
         location, instance_id = self.create()

@@ -234,6 +234,53 @@ class SMTest(testtools.TestCase):
         self.assertEqual((states.ACTIVE, None),
                          after_check(states.DEGRADED, then, None))
 
+    def test_a_pending_update_is_compared_with_and_sent_again(self):
+        # An update given up on an SO that did not answer is pending
+        # (degraded, its values kept): the stack may hold them.
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        self.wait_state(location, {states.FAILED})
+        instance_id = location.rsplit('/', 1)[-1]
+        self.conf.set_override('phase_timeout', 1, 'sm')
+        self.conf.set_override('poll_interval', 0.2, 'sm')
+        pending = 'update pending after 1 s: the SO did not answer; ...'
+        self.store.transition(instance_id, states.DEGRADED, reason=pending,
+                              app_url=self.conf.sm.cc_url + 'app/x',
+                              attributes={'svc.colour': 'blue'},
+                              pending={'svc.colour': 'red'})
+        # Asking for the recorded value again is a change: it is sent.
+        self.client.update(location, KIND, {'svc.colour': 'blue'})
+        row = self.store.load(instance_id)
+        self.assertEqual((states.UPDATE, {'svc.colour': 'blue'}),
+                         (row.state, row.pending))
+        attrs = self.wait_state(location, {states.DEGRADED})
+        self.assertTrue(attrs['mcn.service.state.reason'].startswith(
+            'update pending after '), attrs['mcn.service.state.reason'])
+        # Asking for the pending value is none: nothing begins.
+        before = self.store.load(instance_id)
+        self.client.update(location, KIND, {'svc.colour': 'blue'})
+        self.assertEqual((states.DEGRADED, before.operation),
+                         (self.store.load(instance_id).state,
+                          self.store.load(instance_id).operation))
+        # Its SO answers again: the watcher sends the update again,
+        # rather than calling the instance active.
+        self.lifecycle.watcher.problem = lambda row: (
+            None, None, occi_client.EntityInfo(location, attributes={}))
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='hurtle.sm.lifecycle'))
+        self.lifecycle.watcher.check(self.store.load(instance_id))
+        row = self.store.load(instance_id)
+        self.assertEqual((states.UPDATE, before.operation + 1,
+                          {'svc.colour': 'blue'}),
+                         (row.state, row.operation, row.pending))
+        self.assertIn('sending its pending update again', logger.output)
+        # (No CC here: pending again after the deadline.)
+        self.wait_state(location, {states.DEGRADED})
+        # Without a pending update, an answer makes it active.
+        self.store.transition(instance_id, states.DEGRADED,
+                              reason='the SO does not answer', pending=None)
+        self.lifecycle.watcher.check(self.store.load(instance_id))
+        self.assertEqual(states.ACTIVE, self.store.load(instance_id).state)
+
     def test_watcher_leaves_and_does_not_report_an_instance_taken_meanwhile(
             self):
         location = self.client.create('/svc/', KIND, {'svc.size': 1})
@@ -265,9 +312,10 @@ class SMTest(testtools.TestCase):
         self.assertIn('does not answer', attrs['mcn.service.state.reason'])
         # Degraded instances can be updated and deleted. Here the update
         # cannot be sent (no CC): tried again until the phase deadline
-        # (the CC may be restarting), then not applied, saying why.
+        # (the CC may be restarting), then pending, saying why.
         self.conf.set_override('phase_timeout', 2, 'sm')
         self.conf.set_override('poll_interval', 0.2, 'sm')
+        colour = attrs.get('svc.colour')
         sent = time.monotonic()
         self.client.update(location, KIND, {'svc.colour': 'red'})
         self.assertEqual(states.UPDATE, self.client.get(
@@ -276,5 +324,10 @@ class SMTest(testtools.TestCase):
                                            states.ACTIVE})
         self.assertGreaterEqual(time.monotonic() - sent, 2)
         self.assertEqual(states.DEGRADED, attrs['mcn.service.state'])
-        self.assertIn('update not applied',
-                      attrs['mcn.service.state.reason'])
+        self.assertEqual('update pending after 2 s: cloud controller (CC) '
+                         'unreachable; sent again once the SO answers',
+                         attrs['mcn.service.state.reason'])
+        # Its values are kept, not shown as the instance's.
+        self.assertEqual({'svc.colour': 'red'},
+                         self.store.load(instance_id).pending)
+        self.assertEqual(colour, attrs.get('svc.colour'))

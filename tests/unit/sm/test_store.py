@@ -114,6 +114,33 @@ class StoreTest(testscenarios.WithScenarios, testtools.TestCase):
         self.assertEqual(states.FIRST_OPERATION + 1, self.store.begin(
             'i1', states.DESTROY, states.DELETABLE))
 
+    def test_begin_merges_onto_an_update_still_pending(self):
+        # An update given up on a silent SO keeps its values (degraded):
+        # the next update sends both, its own values winning.
+        number = self.store.begin('i1', states.UPDATE, {states.INITIALISE},
+                                  pending={'svc.a': 'y', 'svc.b': 'u'})
+        self.assertTrue(self.store.transition(
+            'i1', states.DEGRADED, reason='update pending: ...',
+            operation=number))
+        again = self.store.begin('i1', states.UPDATE, states.UPDATABLE,
+                                 pending={'svc.a': 'z'})
+        self.assertEqual({'svc.a': 'z', 'svc.b': 'u'},
+                         self.store.load('i1').pending)
+        # Once an update ends, nothing is pending: nothing is merged.
+        self.assertTrue(self.store.transition(
+            'i1', states.ACTIVE, operation=again, pending=None))
+        self.store.begin('i1', states.UPDATE, states.UPDATABLE,
+                         pending={'svc.a': 'w'})
+        self.assertEqual({'svc.a': 'w'}, self.store.load('i1').pending)
+
+    def test_begin_at_an_operation_number_only(self):
+        self.assertIsNone(self.store.begin(
+            'i1', states.DESTROY, states.DELETABLE,
+            operation=states.FIRST_OPERATION + 1))
+        self.assertEqual(states.FIRST_OPERATION + 1, self.store.begin(
+            'i1', states.DESTROY, states.DELETABLE,
+            operation=states.FIRST_OPERATION))
+
     def test_superseded_operation_changes_nothing(self):
         delete = self.store.begin('i1', states.DESTROY, states.DELETABLE)
         # The create (operation 1) finishes late: it must not overwrite.
