@@ -14,7 +14,8 @@
 :func:`wait` polls an instance (with :func:`hurtle.polling.poll_until`)
 until its ``mcn.service.state`` is one of the wanted states (or, for a
 delete, until it is gone), writing each new state as one line to a stream
-as it changes.
+as it changes; :func:`wait_update` follows an update until it ends, and
+fails unless its values were applied.
 """
 from osc_lib import exceptions as osc_exc
 
@@ -26,6 +27,11 @@ REASON = 'mcn.service.state.reason'
 FAILED = 'failed'
 #: Seconds between two polls.
 INTERVAL = 1.0
+#: How the SM's reason begins when an update ended without its values
+#: applied (``hurtle.sm.phases``): refused or rolled back (``active``),
+#: pending until the SO answers, or dropped (``degraded``).
+UNDONE = ('update rejected', 'update rolled back', 'update pending',
+          'update not applied')
 #: What :func:`wait` returns once a deleted instance is gone.
 GONE = object()
 
@@ -79,3 +85,25 @@ def wait(get, label, wanted, timeout, progress, gone_ok=False,
             '%s: still %s after %g seconds (--timeout)'
             % (label, seen[-1] if seen else 'unknown', timeout))
     return None if result is GONE else result
+
+
+def wait_update(get, label, timeout, progress, interval=INTERVAL):
+    """:func:`wait` for an update just accepted: until the instance is
+    ``active`` or ``degraded`` again.
+
+    :returns: the last :class:`EntityInfo` (``active``, its values
+        applied).
+    :raises CommandError: as :func:`wait`; or the update ended without
+        its values applied (its reason begins with one of
+        :data:`UNDONE`: ``sample/x: update rejected: ...``), or the
+        instance is ``degraded`` (``sample/x degraded: <reason>``).
+    """
+    info = wait(get, label, ('active', 'degraded'), timeout, progress,
+                interval=interval)
+    reason = ' '.join(str(info.attributes.get(REASON) or '').split())
+    if reason.startswith(UNDONE):
+        raise osc_exc.CommandError('%s: %s' % (label, reason))
+    if info.attributes.get(STATE) != 'active':
+        raise osc_exc.CommandError('%s %s: %s' % (
+            label, info.attributes.get(STATE), reason or 'no reason given'))
+    return info

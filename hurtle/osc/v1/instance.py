@@ -125,7 +125,11 @@ class SetInstance(base.HurtleCommand, command.Command):
         hurtle = self.hurtle()
         location = hurtle.locate(parsed_args.instance)
         hurtle.update(location, attributes)
-        _follow(hurtle, location, parsed_args, self.progress)
+        if parsed_args.wait:
+            with hurtle_client.command_errors('SM'):
+                waiting.wait_update(lambda: hurtle.sm.get(location),
+                                    _label(location), parsed_args.timeout,
+                                    self.progress)
 
 
 class DeleteInstance(base.HurtleCommand, command.Command):

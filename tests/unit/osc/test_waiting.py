@@ -117,3 +117,45 @@ class WaitTest(testtools.TestCase):
             raise errors.ServiceUnavailable('SM overloaded')
         self.assertRaises(errors.ServiceUnavailable, waiting.wait, get,
                           'x', ('active',), 5, io.StringIO())
+
+
+class WaitUpdateTest(testtools.TestCase):
+
+    def wait_update(self, script):
+        out = io.StringIO()
+        try:
+            return waiting.wait_update(script.get, 'sample/x', 100, out,
+                                       interval=0.01)
+        finally:
+            self.out = out.getvalue()
+
+    def test_applied_ends_active(self):
+        info = self.wait_update(Script('update', 'active'))
+        self.assertEqual('active', info.attributes['mcn.service.state'])
+        self.assertEqual('sample/x: update\nsample/x: active\n', self.out)
+
+    def test_an_update_that_did_not_apply_fails_with_its_reason(self):
+        for state, reason in (
+                ('active', 'update rejected: deploy: bad\n value'),
+                ('active', 'update rolled back: Resource UPDATE failed'),
+                ('degraded', 'update pending after 30 s: service '
+                 'orchestrator (SO) does not answer; sent again once the '
+                 'SO answers'),
+                ('degraded', 'update not applied: the SO is gone')):
+            error = self.assertRaises(
+                osc_exc.CommandError, self.wait_update,
+                Script('update', (state, reason)))
+            self.assertEqual('sample/x: %s' % ' '.join(reason.split()),
+                             str(error))
+
+    def test_degraded_for_another_reason_fails_saying_so(self):
+        error = self.assertRaises(
+            osc_exc.CommandError, self.wait_update,
+            Script(('degraded', 'the SO does not answer')))
+        self.assertEqual('sample/x degraded: the SO does not answer',
+                         str(error))
+
+    def test_active_with_a_dns_reason_is_applied(self):
+        info = self.wait_update(Script(
+            'update', ('active', 'DNS name web not registered: down')))
+        self.assertEqual('active', info.attributes['mcn.service.state'])
