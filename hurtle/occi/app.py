@@ -38,6 +38,11 @@ A backend may define ``check_update(entity, extras, full)``: called
 before the attributes of an update of ``entity`` are checked (``POST``:
 ``full`` False; ``PUT`` on an existing entity: True); it raises to refuse
 (a 409 by state then comes before a 400 for stale immutable values).
+A backend may define ``check_mixins(entity, extras)``: called before
+``entity``'s mixins change through a mixin collection (``POST``, ``PUT``
+or ``DELETE`` with locations on a mixin's location), for every entity
+the request names (or a ``PUT`` removes) before any changes; it raises
+to refuse (409s are gathered into one 409 naming each entity).
 A kind backend may define ``wait_change(entity, extras, timeout)``:
 block up to ``timeout`` seconds (float) and return (None) early when
 ``entity`` may have changed (a spurious return is fine, the layer reads

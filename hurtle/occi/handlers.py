@@ -738,7 +738,9 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if repr(cat) != 'mixin':
                 raise errors.BadRequest('Entities can be added only to a '
                                         'mixin collection.')
-            self._add_to_mixin(cat, data.locations)
+            entities = self.located(data.locations)
+            self.check_mixin_change(entities)
+            self._add_to_mixin(cat, entities)
             return self.ok()
         if cat is None or repr(cat) != 'kind':
             if cat is None and not any(
@@ -757,15 +759,25 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         self.create(new_key, entity)
         return self.created(entity)
 
-    def _add_to_mixin(self, mixin, locations):
-        registry = self.app.registry
-        extras = self.req.extras
-        entities = []
+    def located(self, locations):
+        """The entities at ``locations`` (a mixin collection request's),
+        each once, in order.
+
+        :raises BadRequest: nothing at one of them (GFD.185 3.4.3: the
+            request's content is wrong, not its path).
+        """
+        found = {}
         for loc in locations:
             try:
-                entities.append(self.entity_or_404(self.key_of(loc)))
+                entity = self.entity_or_404(self.key_of(loc))
             except errors.NotFound as exc:
                 raise errors.BadRequest(exc.message)
+            found.setdefault(entity.identifier, entity)
+        return list(found.values())
+
+    def _add_to_mixin(self, mixin, entities):
+        registry = self.app.registry
+        extras = self.req.extras
         back = registry.get_backend(mixin, extras)
         for entity in entities:
             if mixin not in entity.mixins:
@@ -786,20 +798,25 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                 registry.update_resource(entity.identifier, entity, extras)
 
     def do_put(self, key):
+        """Make the members of a mixin collection those the request
+        locates (GFD.185 3.4.3); every entity it names or removes is
+        checked first (:meth:`check_mixin_change`), then changed.
+
+        :raises BadRequest: not a mixin collection; a location with no
+            entity.
+        :raises Conflict: a backend refused an entity (nothing changed).
+        """
         data = self.data()
         cat = self.category(key)
         if cat is None or repr(cat) != 'mixin':
             raise errors.BadRequest('PUT on a collection is defined only '
                                     'for mixin collections.')
-        wanted = []
-        for loc in data.locations:
-            try:
-                wanted.append(self.entity_or_404(self.key_of(loc)))
-            except errors.NotFound as exc:
-                raise errors.BadRequest(exc.message)
-        self._remove_from_mixin(cat, [e for e in self.members(key)
-                                      if e not in wanted])
-        self._add_to_mixin(cat, data.locations)
+        wanted = self.located(data.locations)
+        kept = {entity.identifier for entity in wanted}
+        removed = [e for e in self.members(key) if e.identifier not in kept]
+        self.check_mixin_change(wanted + removed)
+        self._remove_from_mixin(cat, removed)
+        self._add_to_mixin(cat, wanted)
         return self.ok()
 
     def do_delete(self, key):
@@ -809,12 +826,8 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if cat is None or repr(cat) != 'mixin':
                 raise errors.BadRequest('Entities can be removed only from '
                                         'a mixin collection.')
-            entities = []
-            for loc in data.locations:
-                try:
-                    entities.append(self.entity_or_404(self.key_of(loc)))
-                except errors.NotFound as exc:
-                    raise errors.BadRequest(exc.message)
+            entities = self.located(data.locations)
+            self.check_mixin_change(entities)
             self._remove_from_mixin(cat, entities)
             return self.ok()
         members = self.members(key)
@@ -863,9 +876,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if delete:
                 keep.append(entity)
         if refused:
-            raise errors.Conflict('nothing was deleted; %d of %d refused: %s'
-                                  % (len(refused), len(members),
-                                     '; '.join(refused)))
+            raise entities.refusals('deleted', refused, len(members))
         return keep
 
 

@@ -49,6 +49,10 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
   the record, before the attributes are: as for ``POST``, a rendering
   sent back after the state moved on is 409). ``PUT`` on a free id
   creates the instance there.
+* Adding an instance to a user mixin's collection or removing it
+  (``POST``, ``PUT``, ``DELETE`` with locations on the mixin's location)
+  follows the rule of a ``POST`` that changes only the mixins
+  (:meth:`ServiceBackend.check_mixins`).
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
   202 Accepted: disposal runs in the background and the record disappears
   (404) once the SO and its resources are gone. Deleting an instance that
@@ -320,6 +324,25 @@ class ServiceBackend(backend.KindBackend):
         allowed = states.UPDATABLE if full else states.EDITABLE
         if row is None or row.state not in allowed:
             raise _not_updatable(row, allowed)
+
+    def check_mixins(self, entity, extras):
+        """Refuse (raise) a change of ``entity``'s mixins through a mixin
+        collection (``POST``, ``PUT`` or ``DELETE`` on a user mixin's
+        location with the instance's location), by the rule of a ``POST``
+        that changes only its mixins: ``hurtle:instance:update``, then
+        accepted in :data:`states.EDITABLE` (decided on a fresh read of
+        the record); the entity is pinned to the operation read
+        (``store.pin``), so its write fails (409) once a delete began.
+
+        :raises Forbidden: policy (403).
+        :raises Conflict: busy (being created, updated or deleted) or gone
+            (409, naming the state).
+        """
+        self._authorize('update', extras)
+        row = self.store.read(entity.attributes['occi.core.id'])
+        if row is None or row.state not in states.EDITABLE:
+            raise _not_updatable(row, states.EDITABLE)
+        store_mod.pin(entity, row.operation)
 
     def update(self, old, new, extras):
         """Partial update (POST): the given attributes change.
