@@ -32,6 +32,7 @@ from hurtle.occi import entities
 from hurtle.occi import errors
 from hurtle.occi import forms
 from hurtle.occi import members as occi_members
+from hurtle.occi import parsing
 from hurtle.occi import registry as occi_registry
 from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
@@ -464,8 +465,9 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         if 'page' not in query and 'number' not in query:
             return entities
         try:
-            page = int(self._single('page', '1'))
-            number = int(self._single('number', str(self.app.max_page)))
+            page = parsing.ascii_int(self._single('page', '1'))
+            number = parsing.ascii_int(
+                self._single('number', str(self.app.max_page)))
         except ValueError:
             raise errors.BadRequest('page and number must be integers.')
         if page < 1 or number < 1:
@@ -514,7 +516,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         limit = marker = None
         if 'limit' in query:
             try:
-                limit = int(self._single('limit'))
+                limit = parsing.ascii_int(self._single('limit'))
             except ValueError:
                 limit = 0
             if limit < 1:

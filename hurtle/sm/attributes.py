@@ -44,8 +44,11 @@ import jsonschema
 from hurtle.occi import errors
 from hurtle.occi import parsing
 
-_INTEGER = re.compile(r'^\s*-?\d+\s*$')
-_NUMBER = re.compile(r'^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$')
+# ASCII digits and white space only: Python's int() and float() also
+# read other scripts' digits ("\uff15", "\u0663"), which are no number
+# of the OCCI renderings (GFD.229) nor of JSON.
+_INTEGER = re.compile(r'^\s*-?\d+\s*$', re.ASCII)
+_NUMBER = re.compile(r'^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$', re.ASCII)
 _JSON_TYPES = {'object': dict, 'array': list}
 
 #: ``Content-Type``s whose attribute values are typed by the client.

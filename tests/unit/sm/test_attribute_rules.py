@@ -89,3 +89,17 @@ class AttributeRulesTest(testtools.TestCase):
                          self.refused(checker, {'a.int': 4}))
         self.assertEqual('attribute a.list[1]: "x" must not be "x"',
                          self.refused(checker, {'a.list': ['y', 'x']}))
+
+    def test_only_ascii_digits_are_coerced(self):
+        checker = attributes.AttributeChecker(_Manifest({
+            'a.int': {'type': 'integer'}, 'a.num': {'type': 'number'}}))
+        self.assertEqual({'a.int': 5, 'a.num': 2.5},
+                         checker.check({'a.int': ' 5', 'a.num': '2.5'},
+                                       typed=False))
+        for name, value in (('a.int', '\uff15'), ('a.int', '\u0663'),
+                            ('a.int', '-\uff11\uff12'), ('a.int', '1\u0663'),
+                            ('a.num', '\uff12.5'), ('a.num', '2.\u0665'),
+                            ('a.num', '1e\uff13')):
+            message = self.refused(checker, {name: value}, typed=False)
+            self.assertIn('attribute %s: ' % name, message)
+            self.assertIn('breaks the rule type', message)
