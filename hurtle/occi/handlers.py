@@ -43,6 +43,9 @@ LOG = logging.getLogger(__name__)
 #: First path segments served beside the OCCI API by the services'
 #: paste pipeline (``hurtle/wsgi/api-paste.ini``): no mixin lives there.
 RESERVED_SEGMENTS = ('healthcheck',)
+#: Key of the WSGI environ under which :meth:`_Context.handle` leaves a
+#: callable giving the methods of the request's path (for ``Allow``).
+METHODS_AT = 'hurtle.occi.methods_at'
 #: One segment of a user mixin's location.
 _SEGMENT = re.compile(r'^[A-Za-z0-9._~-]{1,64}$')
 _TERM = re.compile(r'^[a-z][a-z0-9_-]{0,63}$')
@@ -198,13 +201,20 @@ class _Context(entities.EntityEngine):
         return sorted(name[3:].upper() for name in dir(cls)
                       if name.startswith('do_'))
 
+    def methods_at(self, key):
+        """The methods ``key`` answers (sorted upper-case names), for the
+        ``Allow`` of a 405; here all of :meth:`methods`."""
+        return self.methods()
+
     def handle(self, method, key):
+        environ = self.req.environ
+        # For the Allow of a 405 a backend raises (hurtle.occi.app).
+        environ[METHODS_AT] = lambda: self.methods_at(key)
         func = getattr(self, 'do_' + method.lower(), None)
         if func is None:
             raise errors.MethodNotAllowed(
                 'Method %s not allowed on %s.' % (method, key),
-                headers=[('Allow', ', '.join(self.methods()))])
-        environ = self.req.environ
+                headers=[('Allow', ', '.join(self.methods_at(key)))])
         if method == 'OPTIONS':
             # RFC 9110 13.2.1: preconditions do not apply to OPTIONS.
             return func(key)
@@ -567,6 +577,14 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if cat is None and not members and key != '/':
                 raise errors.NotFound('No collection at %s.' % key)
             self.authorize_listing(key, members)
+        return self._methods_of(cat)
+
+    def methods_at(self, key):
+        """The methods of the collection at ``key``: ``PUT`` only on a
+        mixin collection (GFD.185 3.4.3 defines no other)."""
+        return self._methods_of(self.category(key))
+
+    def _methods_of(self, cat):
         if cat is not None and repr(cat) == 'mixin':
             return self.methods()
         return [method for method in self.methods() if method != 'PUT']
@@ -804,15 +822,18 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         locates (GFD.185 3.4.3); every entity it names or removes is
         checked first (:meth:`check_mixin_change`), then changed.
 
-        :raises BadRequest: not a mixin collection; a location with no
-            entity.
+        :raises MethodNotAllowed: not a mixin collection (405, ``Allow``
+            without ``PUT``).
+        :raises BadRequest: a location with no entity.
         :raises Conflict: a backend refused an entity (nothing changed).
         """
-        data = self.data()
         cat = self.category(key)
         if cat is None or repr(cat) != 'mixin':
-            raise errors.BadRequest('PUT on a collection is defined only '
-                                    'for mixin collections.')
+            raise errors.MethodNotAllowed(
+                'PUT on a collection is defined only for mixin '
+                'collections.',
+                headers=[('Allow', ', '.join(self._methods_of(cat)))])
+        data = self.data()
         wanted = self.located(data.locations)
         kept = {entity.identifier for entity in wanted}
         removed = [e for e in self.members(key) if e.identifier not in kept]

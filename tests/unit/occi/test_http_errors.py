@@ -190,7 +190,7 @@ class TestErrorPaths(base.ServedAppTestCase):
     def test_method_not_allowed_is_405(self):
         resp = self.req('PATCH', '/app/')
         self.assertError(resp, 405)
-        self.assertEqual('DELETE, GET, HEAD, OPTIONS, POST, PUT',
+        self.assertEqual('DELETE, GET, HEAD, OPTIONS, POST',
                          resp.headers['Allow'])
 
     def test_error_message_is_json_when_asked(self):
