@@ -256,6 +256,17 @@ class AttributeApiTest(testtools.TestCase):
         self.assertIn('"category"', message)
         self.assertNothingCreated()
 
+    def test_an_unknown_json_member_is_named(self):
+        # Trial finding: a misspelt member was dropped, the rest created.
+        resp = self._raw_json(json.dumps({
+            'kind': SCHEME + 'svc', 'attributes': {'svc.fixed': 'x'},
+            'atributes': {'svc.count': 9}}))
+        self.refused(resp)
+        self.assertIn('Unknown member(s) of an entity in the JSON '
+                      'rendering (GFD.226): "atributes"',
+                      resp.json()['message'])
+        self.assertNothingCreated()
+
     def _raw_json(self, body, path='/svc/'):
         return requests.post(self.url + path, data=body,
                              headers={'Content-Type': JSON, 'Accept': JSON},
