@@ -49,8 +49,13 @@ RULES = [
          {'path': _INSTANCE, 'method': 'PUT'}]),
     policy.DocumentedRuleDefault(
         'hurtle:instance:update', MEMBER,
-        'Change attributes of a service instance.',
-        [{'path': _INSTANCE, 'method': 'POST'}]),
+        'Change attributes of a service instance, or its membership of '
+        'a user mixin\'s collection.',
+        [{'path': _INSTANCE, 'method': 'POST'},
+         {'path': _INSTANCE, 'method': 'PUT'},
+         {'path': '/{user_mixin}/', 'method': 'POST'},
+         {'path': '/{user_mixin}/', 'method': 'PUT'},
+         {'path': '/{user_mixin}/', 'method': 'DELETE'}]),
     policy.DocumentedRuleDefault(
         'hurtle:instance:delete', MEMBER, 'Dispose of a service instance.',
         [{'path': _INSTANCE, 'method': 'DELETE'}]),

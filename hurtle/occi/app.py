@@ -38,6 +38,11 @@ A backend may define ``check_update(entity, extras, full)``: called
 before the attributes of an update of ``entity`` are checked (``POST``:
 ``full`` False; ``PUT`` on an existing entity: True); it raises to refuse
 (a 409 by state then comes before a 400 for stale immutable values).
+A backend may define ``check_mixins(entity, extras)``: called before
+``entity``'s mixins change through a mixin collection (``POST``, ``PUT``
+or ``DELETE`` with locations on a mixin's location), for every entity
+the request names (or a ``PUT`` removes) before any changes; it raises
+to refuse (409s are gathered into one 409 naming each entity).
 A kind backend may define ``wait_change(entity, extras, timeout)``:
 block up to ``timeout`` seconds (float) and return (None) early when
 ``entity`` may have changed (a spurious return is fine, the layer reads
@@ -52,7 +57,9 @@ Answers: 201 + ``Location`` on create, 200 otherwise, 4xx with a short
 message in the negotiated rendering (``text/plain`` and ``text/occi``:
 the message as body; JSON: ``{"message": ...}``; ``text/uri-list`` and
 unacceptable ``Accept``: plain text), never a traceback.  Every 405
-carries ``Allow`` (``OPTIONS`` included).  ``OPTIONS`` on a path (RFC
+carries ``Allow`` (``OPTIONS`` included), naming what ``OPTIONS`` on the
+path names but the refused method (``PUT`` on a collection other than a
+mixin's is 405).  ``OPTIONS`` on a path (RFC
 9110 9.3.7) answers ``200`` without a body and ``Allow`` naming the
 methods of that path (``PUT`` only on mixin collections among
 collections; ``GET, HEAD, OPTIONS`` under :attr:`Application.read_only`),
@@ -428,18 +435,28 @@ class Application(object):
         return [data]
 
     def _allowed(self, environ):
-        """``Allow`` for a 405 a backend raised: the methods of the
-        path's handler but the refused one."""
+        """``Allow`` for a 405 a backend raised: the methods of the path
+        (as its handler counts them, ``PUT`` on mixin collections only
+        among collections) but the refused one."""
         method = (environ.get('REQUEST_METHOD') or '').upper()
         path = environ.get('PATH_INFO') or '/'
-        if path in occi_request.QUERY_PATHS:
-            handler = handlers.QueryHandler
-        elif path.endswith('/'):
-            handler = handlers.CollectionHandler
-        else:
-            handler = handlers.ResourceHandler
-        return ', '.join(name for name in handler.methods()
-                         if name != method)
+        methods = None
+        methods_at = environ.get(handlers.METHODS_AT)
+        if methods_at is not None:
+            try:
+                methods = methods_at()
+            except Exception:   # the answer is a 405 already
+                LOG.debug('methods of %s unknown', _printable(path),
+                          exc_info=True)
+        if methods is None:
+            if path in occi_request.QUERY_PATHS:
+                handler = handlers.QueryHandler
+            elif path.endswith('/'):
+                handler = handlers.CollectionHandler
+            else:
+                handler = handlers.ResourceHandler
+            methods = handler.methods()
+        return ', '.join(name for name in methods if name != method)
 
     @staticmethod
     def _header_value(value):

@@ -34,6 +34,16 @@ from hurtle.occi import request as occi_request
 LOG = logging.getLogger(__name__)
 
 
+def refusals(done, refused, total):
+    """The 409 of an all-or-nothing request on ``total`` entities of
+    which those in ``refused`` (``'<location>: <reason>'`` each) were
+    refused: nothing was ``done`` (a past participle, e.g.
+    ``'deleted'``)."""
+    return errors.Conflict('nothing was %s; %d of %d refused: %s'
+                           % (done, len(refused), total,
+                              '; '.join(refused)))
+
+
 class EntityEngine(object):
     """Builds, validates, creates, deletes entities and runs actions
     through the registry's backends and store."""
@@ -158,6 +168,37 @@ class EntityEngine(object):
             check = getattr(back, 'check_update', None)
             if check is not None:
                 check(entity, extras, full=full)
+
+    def check_mixin_change(self, entities):
+        """All or nothing: ask the backends of each of ``entities``,
+        before any of them changes, whether its mixins may change now
+        through a mixin collection (``POST``, ``PUT`` or ``DELETE`` with
+        locations on a mixin's location, GFD.185 3.4.3). A backend may
+        define ``check_mixins(entity, extras)`` and raise an
+        :class:`~hurtle.occi.errors.OCCIError` to refuse (e.g. 409 while
+        the entity is busy); it may also make the store's write of the
+        entity conditional (the SM pins it to the operation it decided
+        on).
+
+        :raises Conflict: one or more refused with 409; the message names
+            each (``<location>: <reason>``). Any other refusal (e.g. 403)
+            is raised as is. Nothing has changed then.
+        """
+        extras = self.req.extras
+        refused = []
+        for entity in entities:
+            for back in self.app.registry.get_all_backends(entity, extras):
+                check = getattr(back, 'check_mixins', None)
+                if check is None:
+                    continue
+                try:
+                    check(entity, extras)
+                except errors.Conflict as exc:
+                    refused.append('%s: %s' % (entity.identifier,
+                                               exc.message))
+                    break
+        if refused:
+            raise refusals('changed', refused, len(entities))
 
     # entity construction ----------------------------------------------------
     def build_entity(self, data, key_hint=None, default_kind=None,

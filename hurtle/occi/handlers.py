@@ -32,6 +32,7 @@ from hurtle.occi import entities
 from hurtle.occi import errors
 from hurtle.occi import forms
 from hurtle.occi import members as occi_members
+from hurtle.occi import parsing
 from hurtle.occi import registry as occi_registry
 from hurtle.occi import renderings
 from hurtle.occi import request as occi_request
@@ -42,6 +43,9 @@ LOG = logging.getLogger(__name__)
 #: First path segments served beside the OCCI API by the services'
 #: paste pipeline (``hurtle/wsgi/api-paste.ini``): no mixin lives there.
 RESERVED_SEGMENTS = ('healthcheck',)
+#: Key of the WSGI environ under which :meth:`_Context.handle` leaves a
+#: callable giving the methods of the request's path (for ``Allow``).
+METHODS_AT = 'hurtle.occi.methods_at'
 #: One segment of a user mixin's location.
 _SEGMENT = re.compile(r'^[A-Za-z0-9._~-]{1,64}$')
 _TERM = re.compile(r'^[a-z][a-z0-9_-]{0,63}$')
@@ -197,13 +201,20 @@ class _Context(entities.EntityEngine):
         return sorted(name[3:].upper() for name in dir(cls)
                       if name.startswith('do_'))
 
+    def methods_at(self, key):
+        """The methods ``key`` answers (sorted upper-case names), for the
+        ``Allow`` of a 405; here all of :meth:`methods`."""
+        return self.methods()
+
     def handle(self, method, key):
+        environ = self.req.environ
+        # For the Allow of a 405 a backend raises (hurtle.occi.app).
+        environ[METHODS_AT] = lambda: self.methods_at(key)
         func = getattr(self, 'do_' + method.lower(), None)
         if func is None:
             raise errors.MethodNotAllowed(
                 'Method %s not allowed on %s.' % (method, key),
-                headers=[('Allow', ', '.join(self.methods()))])
-        environ = self.req.environ
+                headers=[('Allow', ', '.join(self.methods_at(key)))])
         if method == 'OPTIONS':
             # RFC 9110 13.2.1: preconditions do not apply to OPTIONS.
             return func(key)
@@ -464,8 +475,9 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         if 'page' not in query and 'number' not in query:
             return entities
         try:
-            page = int(self._single('page', '1'))
-            number = int(self._single('number', str(self.app.max_page)))
+            page = parsing.ascii_int(self._single('page', '1'))
+            number = parsing.ascii_int(
+                self._single('number', str(self.app.max_page)))
         except ValueError:
             raise errors.BadRequest('page and number must be integers.')
         if page < 1 or number < 1:
@@ -514,7 +526,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         limit = marker = None
         if 'limit' in query:
             try:
-                limit = int(self._single('limit'))
+                limit = parsing.ascii_int(self._single('limit'))
             except ValueError:
                 limit = 0
             if limit < 1:
@@ -565,6 +577,14 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if cat is None and not members and key != '/':
                 raise errors.NotFound('No collection at %s.' % key)
             self.authorize_listing(key, members)
+        return self._methods_of(cat)
+
+    def methods_at(self, key):
+        """The methods of the collection at ``key``: ``PUT`` only on a
+        mixin collection (GFD.185 3.4.3 defines no other)."""
+        return self._methods_of(self.category(key))
+
+    def _methods_of(self, cat):
         if cat is not None and repr(cat) == 'mixin':
             return self.methods()
         return [method for method in self.methods() if method != 'PUT']
@@ -738,7 +758,9 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if repr(cat) != 'mixin':
                 raise errors.BadRequest('Entities can be added only to a '
                                         'mixin collection.')
-            self._add_to_mixin(cat, data.locations)
+            entities = self.located(data.locations)
+            self.check_mixin_change(entities)
+            self._add_to_mixin(cat, entities)
             return self.ok()
         if cat is None or repr(cat) != 'kind':
             if cat is None and not any(
@@ -757,15 +779,25 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
         self.create(new_key, entity)
         return self.created(entity)
 
-    def _add_to_mixin(self, mixin, locations):
-        registry = self.app.registry
-        extras = self.req.extras
-        entities = []
+    def located(self, locations):
+        """The entities at ``locations`` (a mixin collection request's),
+        each once, in order.
+
+        :raises BadRequest: nothing at one of them (GFD.185 3.4.3: the
+            request's content is wrong, not its path).
+        """
+        found = {}
         for loc in locations:
             try:
-                entities.append(self.entity_or_404(self.key_of(loc)))
+                entity = self.entity_or_404(self.key_of(loc))
             except errors.NotFound as exc:
                 raise errors.BadRequest(exc.message)
+            found.setdefault(entity.identifier, entity)
+        return list(found.values())
+
+    def _add_to_mixin(self, mixin, entities):
+        registry = self.app.registry
+        extras = self.req.extras
         back = registry.get_backend(mixin, extras)
         for entity in entities:
             if mixin not in entity.mixins:
@@ -786,20 +818,28 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
                 registry.update_resource(entity.identifier, entity, extras)
 
     def do_put(self, key):
-        data = self.data()
+        """Make the members of a mixin collection those the request
+        locates (GFD.185 3.4.3); every entity it names or removes is
+        checked first (:meth:`check_mixin_change`), then changed.
+
+        :raises MethodNotAllowed: not a mixin collection (405, ``Allow``
+            without ``PUT``).
+        :raises BadRequest: a location with no entity.
+        :raises Conflict: a backend refused an entity (nothing changed).
+        """
         cat = self.category(key)
         if cat is None or repr(cat) != 'mixin':
-            raise errors.BadRequest('PUT on a collection is defined only '
-                                    'for mixin collections.')
-        wanted = []
-        for loc in data.locations:
-            try:
-                wanted.append(self.entity_or_404(self.key_of(loc)))
-            except errors.NotFound as exc:
-                raise errors.BadRequest(exc.message)
-        self._remove_from_mixin(cat, [e for e in self.members(key)
-                                      if e not in wanted])
-        self._add_to_mixin(cat, data.locations)
+            raise errors.MethodNotAllowed(
+                'PUT on a collection is defined only for mixin '
+                'collections.',
+                headers=[('Allow', ', '.join(self._methods_of(cat)))])
+        data = self.data()
+        wanted = self.located(data.locations)
+        kept = {entity.identifier for entity in wanted}
+        removed = [e for e in self.members(key) if e.identifier not in kept]
+        self.check_mixin_change(wanted + removed)
+        self._remove_from_mixin(cat, removed)
+        self._add_to_mixin(cat, wanted)
         return self.ok()
 
     def do_delete(self, key):
@@ -809,12 +849,8 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if cat is None or repr(cat) != 'mixin':
                 raise errors.BadRequest('Entities can be removed only from '
                                         'a mixin collection.')
-            entities = []
-            for loc in data.locations:
-                try:
-                    entities.append(self.entity_or_404(self.key_of(loc)))
-                except errors.NotFound as exc:
-                    raise errors.BadRequest(exc.message)
+            entities = self.located(data.locations)
+            self.check_mixin_change(entities)
             self._remove_from_mixin(cat, entities)
             return self.ok()
         members = self.members(key)
@@ -863,9 +899,7 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             if delete:
                 keep.append(entity)
         if refused:
-            raise errors.Conflict('nothing was deleted; %d of %d refused: %s'
-                                  % (len(refused), len(members),
-                                     '; '.join(refused)))
+            raise entities.refusals('deleted', refused, len(members))
         return keep
 
 

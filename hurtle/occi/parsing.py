@@ -30,7 +30,9 @@ from hurtle.occi import errors
 
 OCCI_HEADERS = ('Category', 'Link', 'X-OCCI-Attribute', 'X-OCCI-Location')
 
-_NUMBER = re.compile(r'^-?(?:\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?$')
+#: A bare number (GFD.229 3.4): ASCII digits only (``\d`` alone would
+#: take other scripts' digits, which ``int`` reads too).
+_NUMBER = re.compile(r'^-?(?:\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?$', re.ASCII)
 _TOKEN = re.compile(r'^[A-Za-z0-9._\-~:/#]+$')
 _ATTR_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._\-]*$')
 _ATTR_DEF = re.compile(r'([^\s{}]+)(?:\{([^}]*)\})?')
@@ -135,7 +137,7 @@ def parse_typed(raw):
     if raw == 'false':
         return False
     if _NUMBER.match(raw):
-        if re.match(r'^-?\d+$', raw):
+        if re.match(r'^-?[0-9]+$', raw):
             return parse_int(raw)
         return parse_float(raw)
     if raw == '':
@@ -156,6 +158,18 @@ def parse_int(text):
         raise errors.BadRequest('Number out of range: an integer of %d '
                                 'digits (at most %d are accepted)'
                                 % (digits, MAX_INT_DIGITS))
+    return int(text)
+
+
+def ascii_int(text):
+    """``int`` of ``text`` made of ASCII digits (an optional ``-`` first),
+    as a query parameter gives one (``int`` alone also reads other
+    scripts' digits, ``"\\uff15"``, and white space around them).
+
+    :raises ValueError: anything else.
+    """
+    if not re.fullmatch(r'-?[0-9]+', text or ''):
+        raise ValueError('not an integer: %r' % (text or '')[:20])
     return int(text)
 
 

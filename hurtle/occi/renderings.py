@@ -434,6 +434,38 @@ def _not_json(name):
                             'section 6)' % name)
 
 
+#: The members GFD.226 defines for each JSON object the parser reads:
+#: any other member is a 400 naming it (a misspelt "attributes" must not
+#: be dropped silently). ``location`` of a collection member is an
+#: extension this parser reads (:meth:`JsonRendering._item_location`).
+_LINK_MEMBERS = frozenset(['kind', 'mixins', 'attributes', 'actions', 'id',
+                           'title', 'source', 'target'])
+_ENTITY_MEMBERS = _LINK_MEMBERS | {'summary', 'links'}
+_REF_MEMBERS = frozenset(['location', 'kind'])
+_ACTION_MEMBERS = frozenset(['action', 'attributes'])
+_COLLECTION_MEMBERS = frozenset(['resources', 'links'])
+_MODEL_MEMBERS = frozenset(['kinds', 'mixins', 'actions'])
+_PARTIAL_MEMBERS = frozenset(['attributes', 'id', 'title', 'summary'])
+_CATEGORY_MEMBERS = {
+    'kind': frozenset(['term', 'scheme', 'title', 'attributes', 'actions',
+                       'parent', 'location']),
+    'mixin': frozenset(['term', 'scheme', 'title', 'attributes', 'actions',
+                        'depends', 'applies', 'location']),
+    'action': frozenset(['term', 'scheme', 'title', 'attributes'])}
+
+
+def _only(doc, members, what):
+    """:raises BadRequest: ``doc`` (a JSON object) has members other than
+    ``members``, naming them and ``what`` it is."""
+    unknown = sorted(key for key in doc if key not in members)
+    if unknown:
+        raise errors.BadRequest(
+            'Unknown member(s) of %s in the JSON rendering (GFD.226): %s; '
+            'known: %s.' % (what, ', '.join('"%s"' % key[:40]
+                                            for key in unknown[:5]),
+                            ', '.join(sorted(members))))
+
+
 class JsonRendering(BaseRendering):
     """``application/occi+json``: OCCI 1.2 JSON rendering (GFD.226)."""
 
@@ -602,12 +634,15 @@ class JsonRendering(BaseRendering):
             raise errors.BadRequest('JSON rendering must be an object or '
                                     'a list of locations.')
         if 'action' in doc:
+            _only(doc, _ACTION_MEMBERS, 'an action invocation')
             self._parse_action(doc, data)
         elif 'kind' in doc:
             self._parse_entity(doc, data)
         elif 'kinds' in doc or 'mixins' in doc or 'actions' in doc:
+            _only(doc, _MODEL_MEMBERS, 'categories')
             self._parse_categories(doc, data)
         elif 'resources' in doc or 'links' in doc:
+            _only(doc, _COLLECTION_MEMBERS, 'a collection')
             for item in self._member(doc, 'resources', list) + \
                     self._member(doc, 'links', list):
                 data.locations.append(self._item_location(item))
@@ -615,6 +650,7 @@ class JsonRendering(BaseRendering):
             # Attributes alone: a partial update (GFD.223 3.4.2) names
             # no category, as its text rendering sends X-OCCI-Attribute
             # headers alone.
+            _only(doc, _PARTIAL_MEMBERS, 'attributes alone')
             self._attrs(doc, data)
             self._core_members(doc, data)
         elif not doc:
@@ -635,6 +671,7 @@ class JsonRendering(BaseRendering):
         """
         if not isinstance(item, dict):
             raise errors.BadRequest('Collection members must be objects.')
+        _only(item, _ENTITY_MEMBERS | {'location'}, 'a collection member')
         if item.get('location'):
             return self._str(item['location'], 'location')
         if not item.get('kind') or not item.get('id'):
@@ -710,6 +747,7 @@ class JsonRendering(BaseRendering):
             data.attributes[attr] = value
 
     def _parse_entity(self, doc, data):
+        _only(doc, _ENTITY_MEMBERS, 'an entity')
         kind = split_category_id(self._str(doc['kind'], 'kind'))
         kind['class'] = 'kind'
         data.categories.append(kind)
@@ -729,6 +767,7 @@ class JsonRendering(BaseRendering):
                     'target' not in link:
                 raise errors.BadRequest('Each link needs "kind" and '
                                         '"target".')
+            _only(link, _LINK_MEMBERS, 'a link')
             sub = OCCIData()
             self._attrs(link, sub)
             cats = [self._str(link['kind'], 'kind')]
@@ -742,6 +781,7 @@ class JsonRendering(BaseRendering):
 
     def _ref(self, value):
         if isinstance(value, dict):
+            _only(value, _REF_MEMBERS, 'a link end')
             value = value.get('location')
         return self._str(value, 'location')
 
@@ -753,6 +793,7 @@ class JsonRendering(BaseRendering):
                         'scheme' not in item:
                     raise errors.BadRequest('Categories need "term" and '
                                             '"scheme".')
+                _only(item, _CATEGORY_MEMBERS[cls], 'a %s' % cls)
                 cat = {'term': self._str(item['term'], 'term'),
                        'scheme': self._str(item['scheme'], 'scheme'),
                        'class': cls}

@@ -43,12 +43,18 @@ Each manifest becomes a kind at ``/<term>/``. On that location:
 * ``PUT /<term>/<id>`` on an existing instance is a full update (GFD.185
   3.4.4) with the same checks and states as ``POST``; every mutable
   attribute the instance has must be given (400 names the missing ones),
-  immutable and SM-managed ones may be repeated unchanged. A ``PUT`` that
-  changes nothing is an update too: 200 while ``active`` or
-  ``degraded``, else 409 naming the state (checked on a fresh read of
-  the record, before the attributes are: as for ``POST``, a rendering
-  sent back after the state moved on is 409). ``PUT`` on a free id
-  creates the instance there.
+  immutable and SM-managed ones may be repeated unchanged. As for
+  ``POST``, one that changes no service attribute (the title, summary or
+  mixins at most) is accepted in ``failed`` too, and one that changes
+  nothing is an update too: 200 while ``active``, ``degraded`` or
+  ``failed``, else 409 naming the state (checked on a fresh read of the
+  record, before the attributes are: a rendering sent back after the
+  state moved on is 409). ``PUT`` on a free id creates the instance
+  there.
+* Adding an instance to a user mixin's collection or removing it
+  (``POST``, ``PUT``, ``DELETE`` with locations on the mixin's location)
+  follows the rule of a ``POST`` that changes only the mixins
+  (:meth:`ServiceBackend.check_mixins`).
 * ``DELETE /<term>/<id>`` moves the instance to ``destroy`` and answers
   202 Accepted: disposal runs in the background and the record disappears
   (404) once the SO and its resources are gone. Deleting an instance that
@@ -311,16 +317,36 @@ class ServiceBackend(backend.KindBackend):
         whose values moved on. :meth:`update` and :meth:`replace` decide
         again (this is a fresh read, not the decision).
 
-        :param full: a ``PUT`` (only ``active``/``degraded``), else a
-            ``POST`` (``failed`` too: its title, summary and mixins).
+        Both a ``POST`` and a ``PUT`` (``full``) pass in
+        :data:`states.EDITABLE`: one that changes service attributes is
+        then refused in ``failed`` by :meth:`_start_update`.
+
         :raises Forbidden: policy (403).
-        :raises Conflict: the instance is in no such state, or gone (409).
+        :raises Conflict: the instance is busy, or gone (409).
         """
         self._authorize('update', extras)
         row = self.store.read(entity.attributes['occi.core.id'])
-        allowed = states.UPDATABLE if full else states.EDITABLE
-        if row is None or row.state not in allowed:
-            raise _not_updatable(row, allowed)
+        if row is None or row.state not in states.EDITABLE:
+            raise _not_updatable(row)
+
+    def check_mixins(self, entity, extras):
+        """Refuse (raise) a change of ``entity``'s mixins through a mixin
+        collection (``POST``, ``PUT`` or ``DELETE`` on a user mixin's
+        location with the instance's location), by the rule of a ``POST``
+        that changes only its mixins: ``hurtle:instance:update``, then
+        accepted in :data:`states.EDITABLE` (decided on a fresh read of
+        the record); the entity is pinned to the operation read
+        (``store.pin``), so its write fails (409) once a delete began.
+
+        :raises Forbidden: policy (403).
+        :raises Conflict: busy (being created, updated or deleted) or gone
+            (409, naming the state).
+        """
+        self._authorize('update', extras)
+        row = self.store.read(entity.attributes['occi.core.id'])
+        if row is None or row.state not in states.EDITABLE:
+            raise _not_updatable(row)
+        store_mod.pin(entity, row.operation)
 
     def update(self, old, new, extras):
         """Partial update (POST): the given attributes change.
@@ -340,8 +366,7 @@ class ServiceBackend(backend.KindBackend):
         given = _user_attributes(new)
         changed = self._changes(self._as_asked(old), given, extras)
         if not changed:
-            changed = self._recheck_unchanged(old, given, extras,
-                                              states.EDITABLE)
+            changed = self._recheck_unchanged(old, given, extras)
             if not changed:
                 return
         self._start_update(old, changed)
@@ -352,9 +377,11 @@ class ServiceBackend(backend.KindBackend):
         Same checks and states as :meth:`update` (400, 403, 409). Every
         mutable attribute the instance has must be given (the SO cannot
         unset a value: 400 names the missing ones); immutable and
-        SM-managed attributes may be repeated unchanged or left out. One
-        that changes nothing is still held to the states: 409 outside
-        ``active``/``degraded`` (:meth:`_recheck_unchanged`).
+        SM-managed attributes may be repeated unchanged or left out. As
+        for :meth:`update`, one that changes no service attribute is
+        accepted in ``failed`` too, and one that changes nothing is still
+        held to the states: 409 outside :data:`states.EDITABLE`
+        (:meth:`_recheck_unchanged`).
         """
         self._authorize('update', extras)
         given = _user_attributes(new)
@@ -373,12 +400,11 @@ class ServiceBackend(backend.KindBackend):
                 return
         self._start_update(old, changed)
 
-    def _recheck_unchanged(self, old, given, extras,
-                           allowed=states.UPDATABLE):
+    def _recheck_unchanged(self, old, given, extras):
         """The changes of an update that changes nothing of ``old``, made
-        again on one fresh read of the record: a ``PUT`` is an update
-        whatever it changes, accepted only in ``allowed`` (a ``POST``:
-        :data:`states.EDITABLE`). ``old`` is pinned to the operation read
+        again on one fresh read of the record: an update is one whatever
+        it changes, accepted only in :data:`states.EDITABLE`. ``old`` is
+        pinned to the operation read
         (``store.pin``): its title, summary and mixins are written only
         if no operation began since.
 
@@ -394,8 +420,8 @@ class ServiceBackend(backend.KindBackend):
             naming it) or gone.
         """
         row = self.store.read(old.attributes['occi.core.id'])
-        if row is None or row.state not in allowed:
-            raise _not_updatable(row, allowed)
+        if row is None or row.state not in states.EDITABLE:
+            raise _not_updatable(row)
         store_mod.pin(old, row.operation)
         return self._changes(_as_asked(self.store.to_entity(row), row),
                              given, extras)
@@ -464,18 +490,15 @@ def _as_asked(entity, row):
     return asked
 
 
-def _not_updatable(row, allowed=states.UPDATABLE):
+def _not_updatable(row):
     """The 409 of an update refused in ``row``'s state (None: gone, its
-    destroy finished); ``allowed``: :data:`states.UPDATABLE` (any update)
-    or :data:`states.EDITABLE` (a ``POST`` changing no service
-    attribute)."""
-    message = 'instance is in state %s; only an instance in state %s can ' \
-        'be updated' % (row.state if row else states.DESTROY,
-                        ' or '.join(sorted(states.UPDATABLE)))
-    if states.FAILED in allowed:
-        message += ' (one in state failed only in its title, summary and ' \
-            'mixins)'
-    return errors.Conflict(message)
+    destroy finished): what :data:`states.UPDATABLE` accepts, and what a
+    ``failed`` instance accepts (:data:`states.EDITABLE`)."""
+    return errors.Conflict(
+        'instance is in state %s; only an instance in state %s can be '
+        'updated (one in state failed only in its title, summary and '
+        'mixins)' % (row.state if row else states.DESTROY,
+                     ' or '.join(sorted(states.UPDATABLE))))
 
 
 def host_guard(conf):

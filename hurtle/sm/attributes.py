@@ -28,7 +28,10 @@ The SM checks every value it receives (create, update, replace) with
   never coerced;
 * the (coerced) value must satisfy the schema, else
   :class:`hurtle.occi.errors.BadRequest` names the attribute and the rule
-  (``sample.greeting: rule maxLength 64: ...``).
+  (``attribute sample.greeting: "..." breaks the rule maxLength 64``); a
+  ``not`` rule in words (``... must not contain a line feed
+  (newline)``), and after a ``pattern`` or ``not`` rule the attribute's
+  description in the manifest, if it has one.
 
 Attributes without a schema (every 2016 manifest) are accepted as they
 arrive, typed by the rendering.
@@ -41,8 +44,11 @@ import jsonschema
 from hurtle.occi import errors
 from hurtle.occi import parsing
 
-_INTEGER = re.compile(r'^\s*-?\d+\s*$')
-_NUMBER = re.compile(r'^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$')
+# ASCII digits and white space only: Python's int() and float() also
+# read other scripts' digits ("\uff15", "\u0663"), which are no number
+# of the OCCI renderings (GFD.229) nor of JSON.
+_INTEGER = re.compile(r'^\s*-?\d+\s*$', re.ASCII)
+_NUMBER = re.compile(r'^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$', re.ASCII)
 _JSON_TYPES = {'object': dict, 'array': list}
 
 #: ``Content-Type``s whose attribute values are typed by the client.
@@ -109,6 +115,38 @@ def _coerce(value, schema):
     return value
 
 
+#: Characters with a meaning in a pattern (ECMA-262): a pattern without
+#: them is a literal text.
+_REGEX_SYNTAX = re.compile(r'[.^$*+?{}()\[\]\\|]')
+#: Names of characters a ``not`` rule's pattern may forbid on its own.
+_CHARACTER_NAMES = {'\n': 'a line feed (newline)',
+                    '\r': 'a carriage return', '\t': 'a tab',
+                    ' ': 'a space'}
+
+
+def _must_not(schema):
+    """What a value breaking ``{"not": schema}`` must not do, in words:
+    ``contain a line feed (newline)`` for ``{"pattern": "\\n"}`` (a
+    pattern that is a literal text), ``match the pattern "..."``, ``be
+    one of [...]`` (``enum``), ``be ...`` (``const``), else ``satisfy
+    the rule {...}``."""
+    if isinstance(schema, dict) and len(schema) == 1:
+        (rule, value), = schema.items()
+        if rule == 'pattern' and isinstance(value, str):
+            literal = value.replace('\\n', '\n').replace(
+                '\\r', '\r').replace('\\t', '\t')
+            if literal in _CHARACTER_NAMES:
+                return 'contain %s' % _CHARACTER_NAMES[literal]
+            if literal and not _REGEX_SYNTAX.search(literal):
+                return 'contain %s' % _short(literal)
+            return 'match the pattern %s' % _short(value)
+        if rule == 'enum':
+            return 'be one of %s' % _short(value)
+        if rule == 'const':
+            return 'be %s' % _short(value)
+    return 'satisfy the rule %s' % _short(schema)
+
+
 class AttributeChecker(object):
     """The attribute rules of one manifest.
 
@@ -117,6 +155,7 @@ class AttributeChecker(object):
 
     def __init__(self, manifest):
         self.schemas = dict(manifest.schemas)
+        self.descriptions = dict(getattr(manifest, 'descriptions', {}))
         self._validators = {
             name: jsonschema.Draft202012Validator(schema)
             for name, schema in self.schemas.items()}
@@ -156,12 +195,27 @@ class AttributeChecker(object):
             error = jsonschema.exceptions.best_match(
                 validator.iter_errors(value))
             if error is not None:
-                rule = error.validator
-                where = ''.join('[%s]' % json.dumps(p)
-                                for p in error.absolute_path)
-                raise errors.BadRequest(
-                    'attribute %s%s: %s breaks the rule %s %s'
-                    % (name, where, _short(error.instance), rule,
-                       _short(error.validator_value)))
+                raise errors.BadRequest(self._broken(name, error))
             result[name] = _whole(value, self.schemas[name])
         return result
+
+    def _broken(self, name, error):
+        """The message of attribute ``name``'s value breaking a rule
+        (``error``, a ``jsonschema.ValidationError``): ``attribute
+        <name>[<path>]: <value> breaks the rule <rule> <rule's value>``,
+        or for a ``not`` rule what the value must not be
+        (:func:`_must_not`). A ``pattern`` or ``not`` rule reads as code,
+        not as words: the attribute's description in the manifest, when
+        it has one, follows to say what is expected."""
+        where = ''.join('[%s]' % json.dumps(p) for p in error.absolute_path)
+        if error.validator == 'not':
+            broken = 'must not %s' % _must_not(error.validator_value)
+        else:
+            broken = 'breaks the rule %s %s' % (
+                error.validator, _short(error.validator_value))
+        message = 'attribute %s%s: %s %s' % (name, where,
+                                             _short(error.instance), broken)
+        description = self.descriptions.get(name)
+        if description and error.validator in ('not', 'pattern'):
+            message += '; %s: %s' % (name, description)
+        return message

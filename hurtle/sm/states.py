@@ -44,9 +44,9 @@ BUSY = frozenset([INITIALISE, ACTIVATE, DEPLOY, PROVISION, UPDATE, DESTROY])
 CREATING = frozenset(CREATE_ORDER)
 #: States in which an update is accepted.
 UPDATABLE = frozenset([ACTIVE, DEGRADED])
-#: States in which a partial update (``POST``) that changes only the
-#: title, summary or mixins is accepted: a failed instance may be
-#: annotated, a busy one never.
+#: States in which an update (``POST``, ``PUT``, a mixin collection's
+#: change) that changes only the title, summary or mixins is accepted: a
+#: failed instance may be annotated, a busy one never.
 EDITABLE = UPDATABLE | {FAILED}
 #: States in which a delete is accepted: every state but ``destroy`` (a
 #: create or update in progress is cancelled: it stops at its next step).

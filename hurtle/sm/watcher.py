@@ -21,15 +21,16 @@ error (``the SO answers 409: the SO's saved state is unusable (it is not
 JSON)``; its message made safe to show by ``hurtle.sm.reasons``). While
 the problem lasts the reason follows it: a reason the watcher wrote is
 replaced when the problem changes; another one (``update pending after
-...``, ``update not applied: ...``, written by the lifecycle) is kept. Once its SO answers again the
-instance is ``active`` (the CC may restart SOs on another port: the new
-URL is recorded), with no reason but the SO's DNS reason. The probe
+...``, ``update not applied: ...``, written by the lifecycle) is kept.
+Once its SO answers again the instance is ``active`` (the CC may restart
+SOs on another port: the new URL is recorded), with no reason but the
+SO's DNS reason. The probe
 also lets the SO retry the DNS names it could not register: an
 ``active`` instance's reason follows the SO's ``occi.mcn.dns.reason``
 (set while a name is not registered, cleared once it is; another
 reason, e.g. "update rejected: ...", is kept).
-A ``degraded`` instance with an update still pending ("update pending:
-...": its SO did not answer while it was sent or applied, see
+A ``degraded`` instance with an update still pending ("update pending
+after ...": its SO did not answer while it was sent or applied, see
 ``hurtle.sm.phases.Phases.update``) is not made ``active`` when its SO
 answers again: the update is sent again instead (``resend``, a new update
 operation taking the instance from ``degraded`` to ``update``), since the

@@ -84,6 +84,22 @@ class PolicyTest(testtools.TestCase):
         self.assertEqual(403, resp.status_int)
         self.assertIn('hurtle:instance:delete', resp.text)
 
+    def test_mixin_collections_follow_the_update_rule(self):
+        # Adding an instance to a user mixin's collection, or removing
+        # it, changes the instance: hurtle:instance:update.
+        resp = self.call(self.sm, 'POST', '/-/', 'reader', {
+            'Content-Type': 'text/occi',
+            'Category': 'mine; scheme="http://example.com/user#"; '
+                        'class="mixin"; location="/mine/"'})
+        self.assertEqual(200, resp.status_int, resp.text)
+        resp = self.create('member')
+        path = urllib.parse.urlsplit(resp.headers['Location']).path
+        for method in ('POST', 'PUT', 'DELETE'):
+            resp = self.call(self.sm, method, '/mine/', 'reader', {
+                'Content-Type': 'text/occi', 'X-OCCI-Location': path})
+            self.assertEqual(403, resp.status_int, (method, resp.text))
+            self.assertIn('hurtle:instance:update', resp.text)
+
     def test_no_role_may_not_even_look(self):
         resp = self.create('member')
         path = urllib.parse.urlsplit(resp.headers['Location']).path

@@ -94,3 +94,91 @@ class CheckUpdateTest(base.ServedAppTestCase):
             self.assertEqual(200, resp.status_code, resp.text)
         self.assertEqual([('update', '/thing/t1'), ('replace', '/thing/t1')],
                          self.things.updated)
+
+
+class _MixinCheckingBackend(_StatefulBackend):
+    """Refuses mixin changes of the keys in ``busy`` (409) and of the
+    keys in ``forbidden`` (403)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forbidden = set()
+
+    def check_mixins(self, entity, extras):
+        self.checked.append(entity.identifier)
+        if entity.identifier in self.forbidden:
+            raise errors.Forbidden('not yours to tag')
+        if entity.identifier in self.busy:
+            raise errors.Conflict('%s is busy' % entity.identifier)
+
+
+class CheckMixinsTest(base.ServedAppTestCase):
+    """The backend hook ``check_mixins``: asked for every entity a mixin
+    collection's POST, PUT or DELETE names (or a PUT removes) before any
+    changes; refusals leave every entity as it was."""
+
+    def setUp(self):
+        self.store = occi_registry.MemoryStore()
+        self.things = _MixinCheckingBackend()
+        super().setUp()
+        for key in ('/thing/t1', '/thing/t2', '/thing/t3'):
+            resp = self.req('PUT', key, CheckUpdateTest.headers('name="a"'))
+            self.assertEqual(201, resp.status_code, resp.text)
+        resp = self.req('POST', '/-/', {
+            'Content-Type': 'text/occi',
+            'Category': 'mine; scheme="http://example.com/user#"; '
+                        'class="mixin"; location="/mine/"'})
+        self.assertEqual(200, resp.status_code, resp.text)
+
+    wrap = CheckUpdateTest.wrap
+
+    def change(self, method, *keys):
+        return self.req(method, '/mine/', {
+            'Content-Type': 'text/occi',
+            'X-OCCI-Location': ', '.join(keys)})
+
+    def members(self):
+        return sorted(key for key in ('/thing/t1', '/thing/t2', '/thing/t3')
+                      if self.store.get(key, {'project': 'p1'}).mixins)
+
+    def test_every_entity_is_checked_before_any_changes(self):
+        self.assertEqual(200, self.change('POST', '/thing/t1').status_code)
+        self.things.busy.update(['/thing/t2', '/thing/t3'])
+        del self.things.checked[:]
+        for method, keys in (('POST', ('/thing/t1', '/thing/t2',
+                                       '/thing/t3')),
+                             ('DELETE', ('/thing/t1', '/thing/t2')),
+                             ('PUT', ('/thing/t2',))):
+            resp = self.change(method, *keys)
+            self.assertError(resp, 409)
+            self.assertIn('nothing was changed; ', resp.text)
+            self.assertEqual(['/thing/t1'], self.members())
+        self.assertIn('2 of 3 refused: /thing/t2: /thing/t2 is busy; '
+                      '/thing/t3: /thing/t3 is busy', self.change(
+                          'POST', '/thing/t1', '/thing/t2',
+                          '/thing/t3').text)
+        # The PUT checks the entity it names and the member it removes.
+        self.assertEqual(['/thing/t1', '/thing/t2', '/thing/t3'] +
+                         ['/thing/t1', '/thing/t2'] +
+                         ['/thing/t2', '/thing/t1'] +
+                         ['/thing/t1', '/thing/t2', '/thing/t3'],
+                         self.things.checked)
+
+    def test_other_refusals_pass_through(self):
+        self.things.forbidden.add('/thing/t2')
+        resp = self.change('POST', '/thing/t1', '/thing/t2')
+        self.assertError(resp, 403)
+        self.assertIn('not yours to tag', resp.text)
+        self.assertEqual([], self.members())
+
+    def test_accepted_changes(self):
+        self.assertEqual(200, self.change('POST', '/thing/t1',
+                                          '/thing/t1').status_code)
+        self.assertEqual(['/thing/t1'], self.members())
+        self.assertEqual(200, self.change('PUT', '/thing/t2',
+                                          '/thing/t3').status_code)
+        self.assertEqual(['/thing/t2', '/thing/t3'], self.members())
+        self.assertEqual(200, self.change('DELETE', '/thing/t3').status_code)
+        self.assertEqual(['/thing/t2'], self.members())
+        self.assertEqual(['/thing/t1', '/thing/t2', '/thing/t3', '/thing/t1',
+                          '/thing/t3'], self.things.checked)

@@ -190,7 +190,7 @@ class TestErrorPaths(base.ServedAppTestCase):
     def test_method_not_allowed_is_405(self):
         resp = self.req('PATCH', '/app/')
         self.assertError(resp, 405)
-        self.assertEqual('DELETE, GET, HEAD, OPTIONS, POST, PUT',
+        self.assertEqual('DELETE, GET, HEAD, OPTIONS, POST',
                          resp.headers['Allow'])
 
     def test_error_message_is_json_when_asked(self):
@@ -276,6 +276,59 @@ class TestErrorPaths(base.ServedAppTestCase):
         self.assertEqual('stopped', self.req(
             'GET', loc, {'Accept': 'application/occi+json'}).json()[
                 'attributes']['occi.app.state'])
+
+    def test_unknown_json_members_are_400_naming_them(self):
+        # Trial finding: a misspelt member was dropped silently (the
+        # create went on without the attributes meant).
+        loc = self.create_app()
+        kind = 'http://schemas.ogf.org/occi/platform#app'
+        attrs = {'occi.app.name': 'x', 'occi.app.image': 'y'}
+        link = {'kind': 'http://schemas.ogf.org/occi/core#link',
+                'target': loc}
+        cases = (
+            ({'kind': kind, 'attributes': attrs, 'atributes': {}},
+             'an entity', '"atributes"', ('/app/', loc)),
+            ({'kind': kind, 'attributes': attrs, 'links': [
+                dict(link, colour='red')]}, 'a link', '"colour"',
+             ('/app/',)),
+            ({'kind': kind, 'attributes': attrs, 'links': [dict(
+                link, target={'location': loc, 'href': loc})]},
+             'a link end', '"href"', ('/app/',)),
+            ({'action': 'http://schemas.ogf.org/occi/platform/app/'
+                        'action#start', 'attrs': {}},
+             'an action invocation', '"attrs"', (loc + '?action=start',)),
+            ({'attributes': {}, 'state': 'x'}, 'attributes alone',
+             '"state"', (loc,)),
+            ({'resources': [{'location': loc, 'self': loc}]},
+             'a collection member', '"self"', ('/app/',)),
+            ({'resources': [{'location': loc}], 'next': 'x'},
+             'a collection', '"next"', ('/app/',)),
+            ({'mixins': [{'term': 't', 'scheme': 'http://x.org/m#',
+                          'location': '/t/', 'parent': 'x'}]},
+             'a mixin', '"parent"', ('/-/',)),
+            ({'mixins': [{'term': 't', 'scheme': 'http://x.org/m#',
+                          'location': '/t/'}], 'extra': 1}, 'categories',
+             '"extra"', ('/-/',)),
+        )
+        before = self.req('GET', '/app/', {'Accept': 'text/uri-list'}).text
+        for doc, what, member, paths in cases:
+            for path in paths:
+                resp = self.req('POST', path, {
+                    'Content-Type': 'application/occi+json'},
+                    json.dumps(doc))
+                self.assertError(resp, 400)
+                self.assertIn('Unknown member(s) of %s in the JSON '
+                              'rendering (GFD.226): %s' % (what, member),
+                              resp.text, (doc, path))
+        self.assertEqual(before, self.req('GET', '/app/', {
+            'Accept': 'text/uri-list'}).text)
+        self.assertEqual(404, self.req('GET', '/t/').status_code)
+        # What the JSON rendering renders is read back as it is.
+        rendered = self.req('GET', loc, {
+            'Accept': 'application/occi+json'}).json()
+        resp = self.req('PUT', loc, {
+            'Content-Type': 'application/occi+json'}, json.dumps(rendered))
+        self.assertEqual(200, resp.status_code, resp.text)
 
     def test_json_array_of_non_locations_says_what_it_expected(self):
         before = self.req('GET', '/app/', {'Accept': 'text/uri-list'}).text

@@ -42,7 +42,7 @@ class TestOptions(base.ServedAppTestCase):
 
     def test_collections(self):
         self.create_app()
-        # PUT is for mixin collections only (400 on the others).
+        # PUT is for mixin collections only (405 on the others).
         self.assertOptions('/app/', NO_PUT)
         self.assertOptions('/large/', ALL)
         self.assertOptions('/', NO_PUT)
@@ -92,6 +92,22 @@ class TestOptions(base.ServedAppTestCase):
         self.assertEqual('GET, HEAD, OPTIONS', resp.headers['Allow'])
         self.assertError(self.req('OPTIONS', '/app/none'), 404)
 
+    def test_a_405_on_a_collection_allows_what_options_says(self):
+        # Trial finding: the 405 of a kind's collection named PUT, which
+        # it answered 400.
+        loc = self.create_app()
+        for path, allow in (('/app/', NO_PUT), ('/', NO_PUT),
+                            ('/large/', ALL), (loc, ALL)):
+            resp = self.req('PATCH', path)
+            self.assertError(resp, 405)
+            self.assertEqual(allow, resp.headers['Allow'], path)
+        for path in ('/app/', '/'):
+            resp = self.req('PUT', path, {'Content-Type': 'text/occi',
+                                          'X-OCCI-Location': loc})
+            self.assertError(resp, 405)
+            self.assertEqual(NO_PUT, resp.headers['Allow'], path)
+            self.assertIn('only for mixin collections', resp.text)
+
     def test_every_405_names_options(self):
         loc = self.create_app()
         for method, path in (('PATCH', '/app/'), ('PATCH', loc),
@@ -137,7 +153,7 @@ class TestBackend405(base.ServedAppTestCase):
         resp = self.req('POST', '/broken/', {
             'Content-Type': 'text/occi', 'Category': base.BROKEN_CAT})
         self.assertError(resp, 405)
-        self.assertEqual('DELETE, GET, HEAD, OPTIONS, PUT',
+        self.assertEqual('DELETE, GET, HEAD, OPTIONS',
                          resp.headers['Allow'])
 
 

@@ -84,6 +84,18 @@ class TestGrammar(testtools.TestCase):
             self.assertRaises(errors.BadRequest, parsing.parse_attribute,
                               raw)
 
+    def test_only_ascii_digits_are_numbers(self):
+        # Python's int() and float() read other scripts' digits; OCCI's
+        # bare numbers are ASCII (kept as bare text, like other tokens).
+        for raw in ('\uff15', '\u0663', '-\uff11\uff12', '1\u0663',
+                    '\uff11.5'):
+            self.assertEqual(('n', raw), parsing.parse_attribute(
+                'n=%s' % raw), raw)
+        self.assertEqual(('n', 15), parsing.parse_attribute('n=15'))
+        self.assertEqual(-3, parsing.ascii_int('-3'))
+        for text in ('\uff15', '\u0663', ' 5', '5\n', '+5', '', None):
+            self.assertRaises(ValueError, parsing.ascii_int, text)
+
     def test_typed_render_round_trip(self):
         for value in ('x', 'a "q" \\ b', '', 0, -7, 2.5, 1e-7, True,
                       False, 'true', '12'):

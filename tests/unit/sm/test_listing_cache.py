@@ -195,8 +195,10 @@ class ListingCacheTest(testscenarios.WithScenarios, testtools.TestCase):
 
     def test_updates_through_this_sm_show_at_once(self):
         self.assert_current()
-        # (a POST is refused while the instance is busy: initialise)
+        # (a POST, or adding to a mixin, is refused while the instance
+        # is busy: initialise)
         self.store.transition('a1', states.ACTIVE)
+        self.store.transition('a3', states.ACTIVE)
         resp = self.request('POST', 'svc/a1', Accept=JSON, **{
             'Content-Type': 'text/occi',
             'Category': KIND_FILTER,

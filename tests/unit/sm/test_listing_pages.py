@@ -125,7 +125,10 @@ class TestListingPages(testtools.TestCase):
                          self.walk('?limit=3', URI_LIST))
 
     def test_bad_limit_is_400(self):
-        for value in ('x', '0', '-1', '', '1.5'):
+        # Other scripts' digits (fullwidth 5, Arabic-Indic 3), which
+        # Python's int() reads, and white space are no integer either.
+        for value in ('x', '0', '-1', '', '1.5', '%EF%BC%95', '%D9%A3',
+                      '%202', '2%0A'):
             for path in ('svc/?limit=', '?limit='):
                 resp = self.get(path + value)
                 self.assertEqual(400, resp.status_code, path + value)

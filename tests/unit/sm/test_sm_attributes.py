@@ -256,6 +256,17 @@ class AttributeApiTest(testtools.TestCase):
         self.assertIn('"category"', message)
         self.assertNothingCreated()
 
+    def test_an_unknown_json_member_is_named(self):
+        # Trial finding: a misspelt member was dropped, the rest created.
+        resp = self._raw_json(json.dumps({
+            'kind': SCHEME + 'svc', 'attributes': {'svc.fixed': 'x'},
+            'atributes': {'svc.count': 9}}))
+        self.refused(resp)
+        self.assertIn('Unknown member(s) of an entity in the JSON '
+                      'rendering (GFD.226): "atributes"',
+                      resp.json()['message'])
+        self.assertNothingCreated()
+
     def _raw_json(self, body, path='/svc/'):
         return requests.post(self.url + path, data=body,
                              headers={'Content-Type': JSON, 'Accept': JSON},
@@ -384,12 +395,12 @@ class AttributeApiTest(testtools.TestCase):
         path = location[len(self.url):]
         rendered = self.read(location)
         rendered.pop('mcn.service.state')
-        for state in (states.ACTIVE, states.DEGRADED):
+        for state in (states.ACTIVE, states.DEGRADED, states.FAILED):
             self.store.transition(instance_id, state)
             resp = self.json('PUT', path, rendered, ident=instance_id)
             self.assertEqual(200, resp.status_code, resp.text)
             self.assertEqual(state, self.row(location).state)
-        for state in (states.UPDATE, states.FAILED, states.PROVISION):
+        for state in (states.UPDATE, states.PROVISION):
             self.store.transition(instance_id, state)
             before = self.row(location)
             for resp in (self.json('PUT', path, rendered, ident=instance_id),
@@ -397,8 +408,9 @@ class AttributeApiTest(testtools.TestCase):
                                    'svc.fixed="x"')):
                 self.assertEqual(409, resp.status_code, resp.text)
                 self.assertIn('instance is in state %s; only an instance in '
-                              'state active or degraded can be updated'
-                              % state, resp.text)
+                              'state active or degraded can be updated (one '
+                              'in state failed only in its title, summary '
+                              'and mixins)' % state, resp.text)
             after = self.row(location)
             self.assertEqual((state, before.attributes, before.updated_at),
                              (after.state, after.attributes,
@@ -411,6 +423,36 @@ class AttributeApiTest(testtools.TestCase):
         self.assertEqual(409, resp.status_code, resp.text)
         self.assertIn('instance is in state destroy', resp.json()['message'])
         self.assertEqual(states.DESTROY, self.row(location).state)
+
+    def test_put_on_a_failed_instance_as_post(self):
+        # Accepted when it changes no service attribute (title, summary,
+        # mixins), as a POST is; refused with the same words otherwise.
+        location = self.active('svc.count=5')
+        instance_id = location.rsplit('/', 1)[-1]
+        path = location[len(self.url):]
+        self.store.transition(instance_id, states.FAILED)
+        rendered = self.read(location)
+        rendered.pop('mcn.service.state')
+        resp = self.json('PUT', path, dict(rendered, **{
+            'occi.core.title': 'broken', 'occi.core.summary': 'see why'}),
+            ident=instance_id)
+        self.assertEqual(200, resp.status_code, resp.text)
+        row = self.row(location)
+        self.assertEqual((states.FAILED, 'broken', 'see why', 5),
+                         (row.state, row.title, row.summary,
+                          row.attributes['svc.count']))
+        for method in ('PUT', 'POST'):
+            resp = self.json(method, path, dict(rendered, **{
+                'svc.count': 6}), ident=instance_id)
+            self.assertEqual(409, resp.status_code, resp.text)
+            self.assertEqual(
+                'instance is in state failed; only an instance in state '
+                'active or degraded can be updated (one in state failed '
+                'only in its title, summary and mixins)',
+                resp.json()['message'])
+        row = self.row(location)
+        self.assertEqual((states.FAILED, 'broken', 5),
+                         (row.state, row.title, row.attributes['svc.count']))
 
     def read_then_deleted(self):
         """An active instance read by a request (the OCCI layer's ``old``

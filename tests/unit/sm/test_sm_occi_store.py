@@ -18,6 +18,7 @@ No CC runs (instances fail in ``initialise``): these are the SM API's
 own records.
 """
 import http.client
+import json
 import time
 import urllib.parse
 
@@ -28,6 +29,7 @@ from hurtle.db import engine as db_engine
 from hurtle.db import models
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
+from hurtle.sm import api
 from hurtle.sm import states
 from tests.unit.sm import sm_server
 from tests.unit.sm import test_sm_api
@@ -102,6 +104,9 @@ class TestOCCIChangesPersist(testtools.TestCase):
         one = _path(self.client.create('/svc/', KIND, {'svc.size': 1}))
         two = _path(self.client.create('/svc/', KIND, {'svc.size': 2}))
         self.assertEqual([], self.members())
+        # (accepted once the instance is no longer busy: failed, without
+        # a CC)
+        self.wait_state(one, {states.FAILED})
         self.assertEqual(200, self.add(one).status_code)
         self.assertEqual([one], self.members())
         self.assertEqual([SCHEME + 'tagged'],
@@ -109,8 +114,7 @@ class TestOCCIChangesPersist(testtools.TestCase):
         self.restart()
         self.assertIn(SCHEME + 'tagged', [c.id for c in self.client.query()])
         self.assertEqual([one], self.members())
-        # a member by update (mixin in the Category of a POST; accepted
-        # once the instance is no longer busy: failed, without a CC)
+        # a member by update (mixin in the Category of a POST)
         self.wait_state(two, {states.FAILED})
         self.client.update(two, KIND, {}, mixins=[MINE])
         self.assertEqual(sorted([one, two]), self.members())
@@ -119,6 +123,7 @@ class TestOCCIChangesPersist(testtools.TestCase):
                                          mixins=[MINE]))
         self.assertEqual(sorted([one, two, three]), self.members())
         # removing (DELETE on the collection with X-OCCI-Location)
+        self.wait_state(three, {states.FAILED})
         self.assertEqual(200, self.add(one, method='DELETE').status_code)
         self.restart()
         self.assertEqual(sorted([two, three]), self.members())
@@ -127,6 +132,7 @@ class TestOCCIChangesPersist(testtools.TestCase):
     def test_deleted_mixin_leaves_its_members(self):
         self.assertEqual(200, self.define().status_code)
         one = _path(self.client.create('/svc/', KIND, {'svc.size': 1}))
+        self.wait_state(one, {states.FAILED})
         self.assertEqual(200, self.add(one).status_code)
         resp = requests.delete(self.url + '-/', headers=dict(
             self.client.headers, **{
@@ -214,6 +220,150 @@ class TestOCCIChangesPersist(testtools.TestCase):
         query = requests.get(self.url + '-/', headers={
             'X-Project-Id': 'p1', 'Accept': 'text/plain'}, timeout=10)
         self.assertIn('location="/base/svc/"', query.text)
+
+
+class MixinCollectionStatesTest(testtools.TestCase):
+    """Adding instances to a user mixin's collection and removing them
+    (``POST``, ``PUT``, ``DELETE`` on its location with locations)
+    follows the rule of a ``POST`` that changes only the mixins: accepted
+    while active, degraded or failed, 409 naming the state while busy,
+    all or nothing for several locations (trial finding: the mixins of
+    instances being deleted changed)."""
+
+    def setUp(self):
+        super().setUp()
+        self.sm = self.useFixture(sm_server.SMServer(
+            {'svc.size': 'required'}))
+        self.store, self.client = self.sm.store, self.sm.client
+        resp = TestOCCIChangesPersist.define(self)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.one, self.two = (
+            _path(self.client.create('/svc/', KIND, {'svc.size': size}))
+            for size in (1, 2))
+        for location in (self.one, self.two):
+            self.wait_failed(location)
+
+    @property
+    def url(self):
+        return self.sm.url
+
+    def wait_failed(self, location):
+        deadline = time.monotonic() + 30
+        while self.row(location).state != states.FAILED:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+
+    def row(self, location):
+        return self.store.load(location.rsplit('/', 1)[-1])
+
+    def move(self, location, state):
+        """``location``'s instance to ``state`` (``destroy``: a delete
+        begun, as ``DELETE`` does)."""
+        instance_id = location.rsplit('/', 1)[-1]
+        if state == states.DESTROY:
+            self.store.transition(instance_id, states.ACTIVE)
+            self.assertIsNotNone(self.store.begin(
+                instance_id, states.DESTROY, states.DELETABLE))
+        else:
+            self.store.transition(instance_id, state)
+
+    def change(self, method, *locations, form='text/occi'):
+        """``method`` on ``/tagged/`` with ``locations`` in ``form``."""
+        if form == 'text/occi':
+            body = ''
+            headers = {'X-OCCI-Location': ', '.join(locations)}
+        elif form == 'text/uri-list':
+            body = '\r\n'.join(self.url.rstrip('/') + loc
+                               for loc in locations)
+            headers = {}
+        else:
+            body = json.dumps(list(locations))
+            headers = {}
+        headers['Content-Type'] = form
+        return requests.request(method, self.url + 'tagged/', data=body,
+                                headers=dict(self.client.headers,
+                                             **headers), timeout=10)
+
+    def mixins(self):
+        return [self.row(loc).mixins or [] for loc in (self.one, self.two)]
+
+    def test_busy_instances_keep_their_mixins(self):
+        tagged = [SCHEME + 'tagged']
+        self.assertEqual(200, self.change('POST', self.one,
+                                          self.two).status_code)
+        # Whatever the request would change of the busy instance (even
+        # nothing: it is a member already), named or removed by a PUT.
+        for state in sorted(states.BUSY):
+            self.move(self.one, state)
+            for method, locations in (('POST', (self.one,)),
+                                      ('POST', (self.two, self.one)),
+                                      ('DELETE', (self.one,)),
+                                      ('DELETE', (self.two, self.one)),
+                                      ('PUT', (self.one, self.two)),
+                                      ('PUT', (self.two,)),
+                                      ('PUT', ())):
+                for form in ('text/occi', 'text/uri-list',
+                             'application/occi+json'):
+                    resp = self.change(method, *locations, form=form)
+                    self.assertEqual(409, resp.status_code,
+                                     (state, method, form, resp.text))
+                    self.assertIn(
+                        '%s: instance is in state %s; only an instance in '
+                        'state active or degraded can be updated (one in '
+                        'state failed only in its title, summary and '
+                        'mixins)' % (self.one, state), resp.text)
+                    self.assertIn('nothing was changed', resp.text)
+            self.assertEqual([tagged, tagged], self.mixins(), state)
+            self.assertEqual(state, self.row(self.one).state)
+        # Two refused: both named.
+        self.move(self.one, states.DESTROY)
+        self.move(self.two, states.PROVISION)
+        resp = self.change('POST', self.one, self.two)
+        self.assertEqual(409, resp.status_code, resp.text)
+        self.assertIn('2 of 2 refused: %s: instance is in state destroy'
+                      % self.one, resp.text)
+        self.assertIn('%s: instance is in state provision' % self.two,
+                      resp.text)
+        self.assertEqual([tagged, tagged], self.mixins())
+
+    def test_editable_instances_change(self):
+        tagged = [SCHEME + 'tagged']
+        for state in sorted(states.EDITABLE):
+            self.move(self.one, state)
+            self.move(self.two, state)
+            for method, locations, expected in (
+                    ('POST', (self.one, self.two), [tagged, tagged]),
+                    ('DELETE', (self.one,), [[], tagged]),
+                    ('PUT', (self.one,), [tagged, []]),
+                    ('DELETE', (self.one, self.two), [[], []])):
+                resp = self.change(method, *locations)
+                self.assertEqual(200, resp.status_code, resp.text)
+                self.assertEqual(expected, self.mixins(), (state, method))
+            self.assertEqual(state, self.row(self.one).state)
+
+    def test_a_delete_begun_after_the_check_wins(self):
+        # The check pins the instance to the operation it read: a delete
+        # that begins before the write leaves the mixins as they were.
+        extras = {'project': 'p1', 'user': 'u1', 'roles': ['member']}
+        back = api.ServiceBackend(self.sm.manifest, self.store,
+                                  self.sm.lifecycle)
+        key = self.one
+        entity = self.store.get(key, extras)
+        back.check_mixins(entity, extras)
+        self.move(self.one, states.DESTROY)
+        entity.mixins.append(self.sm.application.registry.get_category(
+            '/tagged/', extras))
+        err = self.assertRaises(errors.Conflict, self.store.update, key,
+                                entity, extras)
+        self.assertIn('instance is in state destroy', err.message)
+        self.assertEqual([], self.row(self.one).mixins or [])
+        # Being deleted, then gone: refused.
+        for _ in range(2):
+            err = self.assertRaises(errors.Conflict, back.check_mixins,
+                                    entity, extras)
+            self.assertIn('instance is in state destroy', err.message)
+            self.assertTrue(self.store.purge(self.one.rsplit('/', 1)[-1]) or
+                            self.row(self.one) is None)
 
 
 class DNSRebindingTest(testtools.TestCase):
