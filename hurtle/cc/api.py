@@ -35,7 +35,8 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
     rendered.
 * ``POST`` or ``PUT /app/<id>`` may change ``occi.app.env`` only (for
   the SO's next start); a different ``occi.app.name`` or
-  ``occi.app.image`` is a 400.
+  ``occi.app.image`` is a 400 (another spelling of the image's real
+  path, such as ``/a/./so`` or a symbolic link to it, is no change).
 * ``POST /app/<id>?action=stop`` / ``?action=start`` stop and restart it
   (409 when not applicable in the current state).
 * ``DELETE /app/<id>`` deletes the alarms the SO defined through the
@@ -349,7 +350,11 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         self._authorize(extras)
         for name in ('occi.app.name', 'occi.app.image'):
             given = new.attributes.get(name)
-            if given is not None and given != old.attributes.get(name):
+            if given is None or given == old.attributes.get(name):
+                continue
+            # Another spelling of the same real path is the same image.
+            if name != 'occi.app.image' or not app_images.same(
+                    given, old.attributes.get(name) or ''):
                 raise errors.BadRequest(
                     '%s of app %s cannot be changed (it is %s); delete '
                     'the app and create it again' % (

@@ -63,8 +63,22 @@ def registered(conf):
     return images
 
 
+def canonical(image):
+    """The form of ``occi.app.image`` value ``image`` (str) the CC compares:
+    the real path of an absolute path (symbolic links, ``.`` and ``..``
+    resolved), anything else (an image name) as it is."""
+    return _canonical(image) if os.path.isabs(image) else image
+
+
 def resolve(image, allowed):
     """Return the registered form of ``image`` (its real path, or the
     name), or None if ``image`` is not in ``allowed``."""
-    candidate = _canonical(image) if os.path.isabs(image) else image
+    candidate = canonical(image)
     return candidate if candidate in allowed else None
+
+
+def same(first, second):
+    """True when the ``occi.app.image`` values ``first`` and ``second``
+    (str) name the same image: equal :func:`canonical` forms (two
+    spellings of one real path are the same image)."""
+    return canonical(str(first)) == canonical(str(second))

@@ -362,6 +362,26 @@ class RegisteredImagesTest(testtools.TestCase):
             'occi.app.image': before['occi.app.image'],
             'occi.app.name': before['occi.app.name']})
 
+    def test_another_spelling_of_the_same_image_is_no_change(self):
+        location = self.create(BUNDLE)
+        before = self.client.get(location).attributes
+        parent, name = os.path.split(BUNDLE)
+        for spelling in (os.path.join(parent, '.', name), BUNDLE + '/',
+                         os.path.join(parent, '..', os.path.basename(parent),
+                                      name), self.link):
+            self.client.update(location, APP, {'occi.app.image': spelling})
+        # The image stays as created.
+        self.assertEqual(before, self.client.get(location).attributes)
+        # Another real bundle is still a change, also through a link.
+        other = os.path.join(self.tmp, 'other-link')
+        os.symlink(self.evil, other)
+        for image in (self.evil, other, os.path.join(self.evil, '.')):
+            err = self.assertRaises(errors.BadRequest, self.client.update,
+                                    location, APP, {'occi.app.image': image})
+            self.assertIn('occi.app.image of app', err.message)
+            self.assertIn('cannot be changed', err.message)
+        self.assertEqual(before, self.client.get(location).attributes)
+
 
 class WatcherTest(testtools.TestCase):
     """The CC notices dead SOs and restarts them a bounded number of
