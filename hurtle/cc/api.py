@@ -52,7 +52,8 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
 
 * ``active``: the SO serves at ``occi.app.url``;
 * ``inactive``: stopped by the ``stop`` action (``start`` brings it back);
-* ``error``: the SO died or could not be started. The CC's watcher
+* ``error``: the SO died, did not answer (killed by the watcher, ``[cc]
+  so_liveness_failures``) or could not be started. The CC's watcher
   (``hurtle.cc.recovery.Watcher``) notices a dead SO within ``[cc]
   watch_interval`` seconds and restarts it, at most ``[cc]
   restart_attempts`` times with a doubling delay from ``[cc]
@@ -460,11 +461,7 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                     return None
                 LOG.warning('app %s: its SO (%s) died', app_id,
                             attrs.get('occi.app.name'))
-                attrs['occi.app.state'] = 'error'
-                attrs['occi.app.url'] = ''
-                entity.actions = [categories.APP_START]
-                self.store.update(entity.identifier, entity, extras)
-                schedule.noticed(app_id, attrs[RESTARTS])
+                self._record_down(entity, extras, schedule)
                 return 'died'
             if attrs[RESTARTS] >= self.conf.cc.restart_attempts:
                 if schedule.give_up(app_id):
@@ -475,7 +472,9 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             if not schedule.due(app_id, attrs[RESTARTS]):
                 return None
             attrs[RESTARTS] += 1
-            self.runtime.stop(entity.runtime_ref)
+            # Dead, or killed for not answering: no grace to give (a
+            # shared SO host that does not answer goes with it).
+            self.runtime.kill(entity.runtime_ref)
             entity.runtime_ref = None
             try:
                 self._start(entity)
@@ -491,6 +490,47 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             self.store.update(entity.identifier, entity, extras)
             schedule.forget(app_id)
             return 'restarted'
+
+    def _record_down(self, entity, extras, schedule):
+        """Record the app of ``entity`` (an active app whose SO is gone)
+        in state ``error``, its restart scheduled (``schedule``)."""
+        attrs = entity.attributes
+        attrs['occi.app.state'] = 'error'
+        attrs['occi.app.url'] = ''
+        entity.actions = [categories.APP_START]
+        self.store.update(entity.identifier, entity, extras)
+        schedule.noticed(attrs['occi.core.id'], attrs[RESTARTS])
+
+    def kill_unanswering(self, app_id, ref, reason, schedule):
+        """The SO of app ``app_id`` runs but does not answer (the
+        watcher's liveness probe, :mod:`hurtle.cc.liveness`): kill it
+        (``Runtime.kill``) and record its app in state ``error``, to be
+        restarted as a dead SO is (:meth:`check`, ``[cc] restart_*``).
+        Logged at WARNING with the app id and ``reason``.
+
+        :param ref: the runtime reference of the SO probed: nothing is
+            done if the app records another one now (restarted, stopped
+            or deleted meanwhile) or is no longer ``active``.
+        :param reason: why (a sentence, no secret).
+        :param schedule: ``hurtle.cc.recovery.Schedule`` of restarts.
+        :returns: ``'hung'`` (killed), or None (nothing done).
+        """
+        with self.lock(app_id):
+            row = self.store.row(app_id)
+            if row is None or row.state != 'active' or \
+                    app_store.runtime_ref(row) != ref:
+                return None
+            entity = app_store.to_entity(row)
+            LOG.warning('app %s: its SO (%s) runs but %s: killing it to '
+                        'restart it', app_id,
+                        entity.attributes.get('occi.app.name'), reason)
+            try:
+                self.runtime.kill(entity.runtime_ref)
+            except runtime_base.RuntimeError_ as exc:
+                LOG.error('app %s: cannot kill its SO: %s', app_id, exc)
+                return None
+            self._record_down(entity, {'project': row.project}, schedule)
+            return 'hung'
 
     def recover(self, stop=None):
         """CC start-up: let the runtime adopt the SOs of the recorded apps

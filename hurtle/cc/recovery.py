@@ -23,6 +23,11 @@ recovery.rst).
   (at most ``restart_backoff_max``), at most ``[cc] restart_attempts``
   times (``hurtle.app.restarts`` counts them); then the app stays
   ``error``. The restarted SO resumes from its state file.
+* An SO that runs but does not answer (stopped with SIGSTOP, hung) is
+  found by a liveness probe (:mod:`hurtle.cc.liveness`, ``[cc]
+  so_liveness_*``): after ``so_liveness_failures`` unanswered probes in
+  a row it is killed (SIGKILL) and its app restarted as for a dead SO
+  (one WARNING line naming the app and why).
 * The same thread, about once an hour, lets the runtime drop what it
   keeps of deleted apps (``Runtime.prune``: SO logs older than ``[cc]
   so_log_keep_days``, :mod:`hurtle.cc.runtime.so_logs`).
@@ -36,7 +41,9 @@ import os
 import threading
 import time
 
+from hurtle.cc import liveness
 from hurtle.cc.runtime import so_logs
+from hurtle.cc import store as app_store
 from hurtle import process_lock
 
 LOG = logging.getLogger(__name__)
@@ -121,6 +128,14 @@ class Watcher(object):
         self.backend = backend
         self.schedule = Schedule(conf.cc.restart_backoff,
                                  conf.cc.restart_backoff_max)
+        #: Probes the SOs of active apps ([cc] so_liveness_failures;
+        #: None: off, or a runtime that restarts its SOs itself).
+        self.prober = None
+        if conf.cc.so_liveness_failures and \
+                not backend.runtime.self_healing:
+            self.prober = liveness.Prober(conf.cc.so_liveness_failures,
+                                          conf.cc.so_liveness_timeout,
+                                          conf.cc.so_liveness_interval)
         self._stop = threading.Event()
         self._thread = None
         #: ``time.monotonic()`` of the last prune (None: not yet).
@@ -135,6 +150,8 @@ class Watcher(object):
     def stop(self, timeout=None):
         """Stop checking; wait up to ``timeout`` s for a running check."""
         self._stop.set()
+        if self.prober is not None:
+            self.prober.close()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -148,13 +165,39 @@ class Watcher(object):
                 break
             try:
                 outcome = self.backend.check(row.id, self.schedule, row)
+                if outcome is None:
+                    outcome = self.probe(row)
             except Exception:
                 LOG.exception('checking app %s failed', row.id)
                 continue
             if outcome:
                 outcomes[row.id] = outcome
+        if self.prober is not None:
+            self.prober.retain([row.id for row in rows])
         self.prune(rows)
         return outcomes
+
+    def probe(self, row):
+        """Probe the SO of app ``row`` (a row of ``AppStore.states``,
+        whose SO :meth:`check_all` just found running, if active):
+        :mod:`hurtle.cc.liveness`. Returns ``'hung'`` when its SO failed
+        its last ``[cc] so_liveness_failures`` probes and was killed
+        (its app is then ``error``, restarted as for a dead SO), else
+        None."""
+        if self.prober is None:
+            return None
+        ref = app_store.runtime_ref(row)
+        url = self.backend.runtime.liveness_url(ref) \
+            if row.state == 'active' else None
+        if url is None:
+            self.prober.forget(row.id)
+            return None
+        reason = self.prober.observe(row.id, url)
+        if reason is None:
+            return None
+        self.prober.forget(row.id)
+        return self.backend.kill_unanswering(row.id, ref, reason,
+                                             self.schedule)
 
     def prune(self, rows):
         """Let the runtime drop what it keeps of deleted apps (``Runtime.

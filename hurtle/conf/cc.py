@@ -122,6 +122,41 @@ cc_opts = [
     cfg.FloatOpt('restart_backoff_max', default=30.0, min=0,
                  help='Longest wait, in seconds, between two restarts of '
                       'a dead SO.'),
+    cfg.IntOpt('so_liveness_failures', default=3, min=0,
+               help='Probes in a row an SO that runs may leave '
+                    'unanswered before the CC kills it (SIGKILL) and '
+                    'restarts it as a dead SO (restart_* options): every '
+                    'so_liveness_interval seconds the CC sends each SO of '
+                    'an active app a GET /-/ (answered at once, with 401, '
+                    'without the SO\'s secret; any HTTP answer counts) '
+                    'that must be answered within so_liveness_timeout '
+                    'seconds. With the shared runtime each hosted SO is '
+                    'probed; an SO whose host process does not answer '
+                    'has its host killed, and every SO of that host is '
+                    'restarted. 0: no probe (an SO that runs but does '
+                    'not answer, e.g. stopped with SIGSTOP, is left '
+                    'alone). The kubernetes runtime\'s SOs are not probed '
+                    '(Kubernetes restarts its pods itself; the SO pods '
+                    'have a TCP readiness probe, no liveness probe).'),
+    cfg.FloatOpt('so_liveness_timeout', default=10.0, min=0.1,
+                 help='Seconds an SO may take to answer a liveness probe '
+                      '(so_liveness_failures); a slower answer is a '
+                      'failed probe.'),
+    cfg.FloatOpt('so_liveness_interval', default=5.0, min=0.1,
+                 help='Seconds between the starts of two liveness probes '
+                      'of one SO (so_liveness_failures); a probe still '
+                      'waiting for its answer is never doubled. An SO '
+                      'that stopped answering is killed after about '
+                      'so_liveness_failures times the longer of this and '
+                      'so_liveness_timeout.'),
+    cfg.FloatOpt('so_stop_grace', default=10.0, min=0,
+                 help='Seconds an SO process (or a shared SO host) has to '
+                      'exit after SIGTERM before it is killed (SIGKILL), '
+                      'when its app is stopped or deleted and when the CC '
+                      'stops. At CC shutdown every SO gets SIGTERM at '
+                      'once and this one grace covers them all, so the CC '
+                      'stops within about this many seconds whatever the '
+                      'number of SOs that do not exit.'),
 ]
 
 

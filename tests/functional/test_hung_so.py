@@ -15,11 +15,15 @@ phase_timeout`` (doc/source/admin/recovery.rst), and an update given up
 on it is pending, sent again once it answers: never lost.
 
 Real ``hurtle-all`` on 127.0.0.1 with a short phase deadline; the SO
-process of an instance is stopped with SIGSTOP. Its CC still calls the
-app active (the process runs), so nothing restarts it: the SM alone
-must give up. Before the fix each SO request waited ``phase_timeout``
-for an answer and was retried ``[sm] call_retries`` times, so both
-operations stayed in progress for four phase deadlines.
+process of an instance is stopped with SIGSTOP. With the CC's liveness
+probe off (``[cc] so_liveness_failures = 0``) its CC still calls the app
+active (the process runs), so nothing restarts it: the SM alone must
+give up. Before the fix each SO request waited ``phase_timeout`` for an
+answer and was retried ``[sm] call_retries`` times, so both operations
+stayed in progress for four phase deadlines.
+
+``RestartedSOTest``: with the probe on, the CC kills and restarts the
+stopped SO, and the SM follows it to its new URL.
 """
 import os
 import signal
@@ -46,7 +50,9 @@ class HungSOTest(hurtle_fixture.HurtleTestCase):
     def make_hurtle(cls):
         return hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            phase_timeout=PHASE)
+            phase_timeout=PHASE,
+            # The SO stays stopped: the SM alone must give up.
+            extra_conf='[cc]\nso_liveness_failures = 0\n')
 
     def setUp(self):
         super().setUp()
@@ -200,3 +206,47 @@ class HungSOTest(hurtle_fixture.HurtleTestCase):
         self.fail('%s still %s after %d s (%s)\n%s' % (
             location, attrs.get('mcn.service.state'), timeout,
             attrs.get('mcn.service.state.reason'), self.hurtle.output()))
+
+
+class RestartedSOTest(HungSOTest):
+    """The CC's liveness probe on: a stopped SO is killed and restarted
+    by the CC, and the instance is served by the new SO."""
+
+    @classmethod
+    def make_hurtle(cls):
+        return hurtle_fixture.HurtleAll(
+            manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
+            phase_timeout=PHASE,
+            extra_conf='[cc]\nso_liveness_failures = 2\n'
+                       'so_liveness_timeout = 2\nso_liveness_interval = 1\n'
+                       'restart_backoff = 0\n')
+
+    # The hung-SO cases of HungSOTest need the probe off.
+    test_update_ends_at_the_phase_deadline_naming_the_so = None
+    test_delete_disposes_of_the_stack_directly = None
+
+    def test_stopped_so_is_restarted_and_the_sm_follows_it(self):
+        location, instance_id = self.create()
+        [pid] = self.hurtle.so_pids(instance_id)
+        os.kill(pid, signal.SIGSTOP)
+        self.addCleanup(self.cont, pid)
+        start = time.monotonic()
+
+        def restarted():
+            pids = self.hurtle.so_pids(instance_id)
+            return pids if pids and pid not in pids else None
+        [new_pid] = hurtle_fixture.wait_for(self, restarted,
+                                            'the SO restarted', 60)
+        took = time.monotonic() - start
+        # The instance is served by the new SO: an update goes through.
+        resp = requests.post(location, headers=dict(self.headers(), **{
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-OCCI-Attribute': 'sample.greeting="heard"'}), timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        attrs = self.wait_state(location, lambda s: s in ('active',
+                                                          'failed'), 120)
+        self.assertEqual('active', attrs['mcn.service.state'],
+                         attrs.get('mcn.service.state.reason'))
+        self.assertEqual('heard', attrs['sample.greeting'])
+        self.assertEqual([new_pid], self.hurtle.so_pids(instance_id))
+        print('stopped SO replaced after %.1f s' % took)

@@ -66,6 +66,13 @@ def host_pids(state):
             any(arg.startswith(socket_dir) for arg in args)]
 
 
+def _cont(pid):
+    try:
+        os.kill(pid, signal.SIGCONT)
+    except ProcessLookupError:
+        pass
+
+
 def so_process_pids(app_id):
     """Pids of ``local`` SO processes (any command) of app ``app_id``."""
     found = []
@@ -204,6 +211,25 @@ class SharedHostTest(testtools.TestCase):
         self.assertEqual({'alpha', 'beta'},
                          set(self.host_call({'op': 'list'})['sos']))
         self.assertIn('its SO (alpha) died', self.cc_log())
+
+    def test_stopped_host_is_killed_and_its_sos_restarted(self):
+        # A host that does not answer (SIGSTOP) is restarted as a dead
+        # one: before, its SOs went to state error and stayed there (the
+        # restart's stop of each SO waited for the host, then failed).
+        urls = {app: self.create(app) for app in ('alpha', 'beta')}
+        for app, url in urls.items():
+            self.so(url, app).put(SO_PATH, SO_KIND, {'echo.value': app})
+        [host] = host_pids(self.state)
+        os.kill(host, signal.SIGSTOP)
+        self.addCleanup(_cont, host)
+        for app, url in urls.items():
+            new_url = self.active_again(app, url)
+            attrs = self.so(new_url, app).get(SO_PATH).attributes
+            self.assertEqual(app, attrs['echo.value'])
+        [new_host] = host_pids(self.state)
+        self.assertNotEqual(host, new_host)
+        self.assertIn('shared SO host %s (pid %d) does not answer'
+                      % (protocol.key(BUNDLE), host), self.cc_log())
 
     def test_bad_commands_are_refused_without_crashing_the_host(self):
         url = self.create('alpha')

@@ -85,6 +85,28 @@ class Runtime(abc.ABC):
             CC answers 409 with it).
         """
 
+    def kill(self, ref):
+        """End the SO identified by ``ref`` at once, without the grace
+        :meth:`stop` gives: it runs but does not answer (the watcher's
+        liveness probe, ``[cc] so_liveness_failures``), or it is dead and
+        about to be started again. An SO already gone is fine.
+
+        The default is :meth:`stop`.
+
+        :raises RuntimeError_: as :meth:`stop`.
+        """
+        self.stop(ref)
+
+    def liveness_url(self, ref):
+        """The base URL of the SO API of ``ref`` that the watcher probes
+        (``GET <url>-/``), or None: not probed.
+
+        The default is the ``url`` of a dict ``ref`` (the ``local`` and
+        ``shared`` references hold the URL :meth:`start` returned).
+        """
+        url = ref.get('url') if isinstance(ref, dict) else None
+        return url if isinstance(url, str) and url else None
+
     @abc.abstractmethod
     def is_running(self, ref):
         """Return True if the SO identified by ``ref`` still runs.

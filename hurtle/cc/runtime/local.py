@@ -34,7 +34,10 @@ passed on without its ``OS_*`` variables (cloud credentials), plus the
 app's environment and ``HURTLE_APP_ID``/``HURTLE_CC_URL``. Its output
 goes to ``<state_path>/so/<app id>.log``. Each SO gets a session of its
 own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
-10 s.
+``[cc] so_stop_grace`` seconds (10); at CC shutdown every SO gets its
+SIGTERM at once and that one grace covers them all
+(:meth:`LocalRuntime.stop_all`). ``kill`` (an SO that does not answer,
+``[cc] so_liveness_failures``) sends SIGKILL at once.
 
 SOs outlive a CC that is killed (SIGKILL), and stop when it stops cleanly
 (:meth:`LocalRuntime.stop_all`). Each SO process is recorded in
@@ -101,7 +104,6 @@ from hurtle import so_ready
 from hurtle import state_dir
 
 LOG = logging.getLogger(__name__)
-STOP_GRACE_SECONDS = 10.0
 #: Seconds between two looks at the port file of an SO that sends no
 #: readiness notice (and at its process).
 POLL_STEP = 0.1
@@ -331,23 +333,85 @@ class LocalRuntime(base.Runtime):
                     pass
 
     def stop(self, ref):
-        """Stop the SO of ``ref`` (SIGTERM, SIGKILL after
-        ``STOP_GRACE_SECONDS``) and remove its port file and its pid file
+        """Stop the SO of ``ref`` (SIGTERM, SIGKILL after ``[cc]
+        so_stop_grace`` seconds) and remove its port file and its pid file
         (if it still names this process); its log stays."""
-        pid = (ref or {}).get('pid')
-        if not pid:
-            return
+        self._end([ref], self.conf.cc.so_stop_grace)
+
+    def kill(self, ref):
+        """End the SO of ``ref`` at once (SIGKILL: it does not answer)
+        and remove its port and pid files as :meth:`stop` does."""
+        self._end([ref], None)
+
+    def _end(self, refs, grace):
+        """End the SOs of ``refs`` together: SIGTERM to each at once, up
+        to ``grace`` seconds for all of them to exit, then SIGKILL to
+        those still running (``grace`` None: SIGKILL at once); then
+        remove their port and pid files. A pid that is another app's SO
+        now (pids are reused) is never signalled."""
+        ending = []   # (pid, ref, Popen or ForkedProcess or None)
+        for ref in refs:
+            pid = (ref or {}).get('pid')
+            if not pid:
+                continue
+            proc = self._child(pid, ref)
+            if proc is not None:
+                self._children.pop(pid, None)
+                ending.append((pid, ref, proc))
+            elif pid in self._children:
+                continue    # another app's SO has this pid now: not ours
+            else:
+                # Started by an earlier CC process: not our child, but
+                # recorded as ours; signalled only while it still runs.
+                ending.append((pid, ref, None))
         try:
-            self._stop(pid, ref)
+            self._signal_all(ending, grace)
         finally:
-            if self._same_so(pid, ref):
-                self._refs.pop(pid, None)
-            log_path = (ref or {}).get('log')
-            if log_path:
-                stem = os.path.splitext(log_path)[0]
-                _unlink(stem + '.port')
-                pid_files.remove(os.path.dirname(stem),
-                                 os.path.basename(stem), pid)
+            for pid, ref, _proc in ending:
+                self._forget_files(pid, ref)
+
+    def _signal_all(self, ending, grace):
+        def runs(item):
+            pid, ref, proc = item
+            if proc is not None:
+                return proc.poll() is None
+            return self.is_running(ref)
+
+        def signal_each(signum, items):
+            for item in items:
+                if not runs(item):
+                    continue
+                if item[2] is not None:
+                    (item[2].terminate if signum == signal.SIGTERM
+                     else item[2].kill)()
+                else:
+                    _signal(item[0], signum)
+        left = [item for item in ending if runs(item)]
+        if grace is not None and left:
+            signal_each(signal.SIGTERM, left)
+            try:
+                polling.poll_until(
+                    lambda: not any(runs(item) for item in left) or None,
+                    grace, 0.05, 'exit of %d SO(s)' % len(left))
+            except polling.Timeout:
+                pass
+        left = [item for item in left if runs(item)]
+        signal_each(signal.SIGKILL, left)
+        for pid, _ref, proc in ending:
+            if proc is not None:
+                proc.wait()     # reaped (a SIGKILL ends it at once)
+
+    def _forget_files(self, pid, ref):
+        """Drop this process's record of ``ref``'s SO; remove its port
+        file and its pid file (if it still names ``pid``)."""
+        if self._same_so(pid, ref):
+            self._refs.pop(pid, None)
+        log_path = (ref or {}).get('log')
+        if log_path:
+            stem = os.path.splitext(log_path)[0]
+            _unlink(stem + '.port')
+            pid_files.remove(os.path.dirname(stem), os.path.basename(stem),
+                             pid)
 
     def _same_so(self, pid, ref):
         """True unless this process's own record of ``pid`` is another
@@ -370,34 +434,6 @@ class LocalRuntime(base.Runtime):
         if proc is None or not self._same_so(pid, ref):
             return None
         return proc
-
-    def _stop(self, pid, ref):
-        proc = self._child(pid, ref)
-        if proc is not None:
-            self._children.pop(pid, None)
-        elif pid in self._children:
-            return      # another app's SO has this pid now: not ours
-        if proc is None:
-            # Started by an earlier CC process: not our child, but recorded
-            # as ours in the database; signal it only while it still runs.
-            if not self.is_running(ref):
-                return
-            _signal(pid, signal.SIGTERM)
-            try:
-                polling.poll_until(
-                    lambda: None if self.is_running(ref) else True,
-                    STOP_GRACE_SECONDS, 0.1, 'exit of SO %s' % pid)
-            except polling.Timeout:
-                if self.is_running(ref):
-                    _signal(pid, signal.SIGKILL)
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
     def is_running(self, ref):
         pid = (ref or {}).get('pid')
@@ -434,12 +470,14 @@ class LocalRuntime(base.Runtime):
 
     def stop_all(self):
         """Stop every SO this process started or adopted (CC shutdown),
-        removing their port and pid files."""
+        removing their port and pid files: SIGTERM to all at once, then
+        SIGKILL to those still running ``[cc] so_stop_grace`` seconds
+        later."""
         refs = dict(self._refs)
         for pid in list(self._children):
             refs.setdefault(pid, {'pid': pid})
-        for ref in refs.values():
-            self.stop(ref)
+        # All at once: one grace for every SO, not one after the other.
+        self._end(list(refs.values()), self.conf.cc.so_stop_grace)
         if self.fork_server is not None:
             self.fork_server.close()
 
@@ -449,8 +487,8 @@ class LocalRuntime(base.Runtime):
 
         An SO whose pid file (:mod:`hurtle.cc.runtime.pid_files`) names an
         app without a record, or a process other than its record's, is an
-        orphan: it is stopped (SIGTERM, SIGKILL after
-        ``STOP_GRACE_SECONDS``), one INFO line logged for each. A process
+        orphan: it is stopped (SIGTERM, SIGKILL after ``[cc]
+        so_stop_grace`` seconds), one INFO line logged for each. A process
         that is not that app's SO (its environment lacks
         ``HURTLE_APP_ID=<app id>``: a reused pid) is never signalled. The
         pid files of orphans, of dead processes and unreadable ones are
@@ -484,8 +522,8 @@ class LocalRuntime(base.Runtime):
                     _is_so(pid, app_id)):
                 LOG.info('stopping orphan SO of app %s (pid %d): no app '
                          'record names it', app_id, pid)
-                self._stop(pid, {'pid': pid, 'app': app_id,
-                                 'start': start})
+                self._end([{'pid': pid, 'app': app_id, 'start': start}],
+                          self.conf.cc.so_stop_grace)
                 if ref is None:
                     _unlink(os.path.join(self.workdir, '%s.port' % app_id))
             pid_files.remove(self.workdir, app_id)

@@ -42,6 +42,7 @@ stops the hosts it started or adopted, and their SOs.
 import collections
 import logging
 import threading
+import time
 
 from hurtle.cc.runtime import base
 from hurtle.cc.runtime import local
@@ -164,6 +165,38 @@ class SharedRuntime(base.Runtime):
         so = sos.get(ref.get('app')) or {}
         return bool(so.get('serving')) and so.get('port') == ref.get('port')
 
+    def kill(self, ref):
+        """End the SO of ``ref`` at once (it does not answer): an SO run
+        as a process of its own as the ``local`` runtime kills it; a
+        hosted SO is stopped in its host, and a host that does not
+        answer that within ``[cc] so_liveness_timeout`` seconds is killed
+        (SIGKILL) with every SO in it: the watcher then restarts each as
+        a dead SO, the first in a new host."""
+        if not ref:
+            return
+        if 'host' not in ref:
+            self.local.kill(ref)
+            return
+        host = self._host_of(ref)
+        if host is None:
+            return
+        try:
+            host.call({'op': 'stop', 'app': ref.get('app')},
+                      timeout=self.conf.cc.so_liveness_timeout)
+            return
+        except protocol.HostRefused as exc:
+            raise base.RuntimeError_(str(exc))
+        except protocol.HostError as exc:
+            if not host.alive():
+                return
+            LOG.warning('shared SO host %s (pid %d) does not answer (%s): '
+                        'killing it, with every SO in it', host.key,
+                        host.pid, exc)
+        host.kill()
+        with self._lock:
+            if self._hosts.get(host.key) is host:
+                del self._hosts[host.key]
+
     def forget(self, app_id):
         self.local.forget(app_id)
 
@@ -174,13 +207,21 @@ class SharedRuntime(base.Runtime):
 
     def stop_all(self):
         """Stop the SO processes this CC started or adopted and the hosts
-        it started or adopted (with every SO in them)."""
-        self.local.stop_all()
+        it started or adopted (with every SO in them): SIGTERM to all at
+        once, SIGKILL to what still runs ``[cc] so_stop_grace`` seconds
+        later."""
         with self._lock:
             hosts = list(self._hosts.values())
             self._hosts.clear()
+        # One grace for all: every host has its SIGTERM before the SO
+        # processes' grace starts, and what is left of that grace after
+        # them is what the hosts still get.
+        deadline = time.monotonic() + self.conf.cc.so_stop_grace
         for host in hosts:
-            host.stop()
+            host.terminate()
+        self.local.stop_all()
+        for host in hosts:
+            host.stop(max(0.0, deadline - time.monotonic()))
 
     def reconcile(self, refs):
         """Adopt what an earlier CC left (CC start-up): SO processes as

@@ -35,8 +35,9 @@ from hurtle import so_host_protocol as protocol
 
 #: Seconds a command other than ``start`` may take to be answered.
 CALL_TIMEOUT = 10.0
-#: Seconds a host has to stop on SIGTERM before SIGKILL.
-STOP_GRACE_SECONDS = 10.0
+#: Seconds a killed host that is not this process's child may take to
+#: be gone.
+KILL_WAIT = 5.0
 
 
 class HostProcess(object):
@@ -67,22 +68,47 @@ class HostProcess(object):
         """Send ``message``; see :func:`hurtle.so_host_protocol.call`."""
         return protocol.call(self.socket, message, timeout)
 
-    def stop(self):
+    def terminate(self):
+        """Send SIGTERM if it runs (it then stops its SOs)."""
+        if self.alive():
+            _signal(self.pid, signal.SIGTERM)
+
+    def stop(self, grace=None):
         """SIGTERM the host (it stops its SOs; their state files stay),
-        SIGKILL after :data:`STOP_GRACE_SECONDS`; remove its pid file."""
+        SIGKILL after ``grace`` seconds (default ``[cc]
+        so_stop_grace``); remove its pid file."""
+        if grace is None:
+            grace = self.conf.cc.so_stop_grace
         try:
             if self.alive():
                 _signal(self.pid, signal.SIGTERM)
                 try:
                     polling.poll_until(
                         lambda: None if self.alive() else True,
-                        STOP_GRACE_SECONDS, 0.1, 'exit of SO host %s'
-                        % self.pid)
+                        grace, 0.05, 'exit of SO host %s' % self.pid)
                 except polling.Timeout:
                     if self.alive():
                         _signal(self.pid, signal.SIGKILL)
             if self.proc is not None:
                 self.proc.wait()
+        finally:
+            pid_files.remove(self.workdir, self.key, self.pid)
+
+    def kill(self):
+        """SIGKILL the host at once (it does not answer: its SOs end with
+        it, their state files stay); remove its pid file."""
+        try:
+            if self.alive():
+                _signal(self.pid, signal.SIGKILL)
+            if self.proc is not None:
+                self.proc.wait()
+            else:   # not our child: wait until it is gone
+                try:
+                    polling.poll_until(
+                        lambda: None if self.alive() else True,
+                        KILL_WAIT, 0.05, 'end of SO host %s' % self.pid)
+                except polling.Timeout:
+                    pass
         finally:
             pid_files.remove(self.workdir, self.key, self.pid)
 
