@@ -142,7 +142,7 @@ cc_opts = [
                  help='Seconds an SO may take to answer a liveness probe '
                       '(so_liveness_failures); a slower answer is a '
                       'failed probe.'),
-    cfg.FloatOpt('so_liveness_interval', default=5.0, min=0.1,
+    cfg.FloatOpt('so_liveness_interval', default=10.0, min=0.1,
                  help='Seconds between the starts of two liveness probes '
                       'of one SO (so_liveness_failures); a probe still '
                       'waiting for its answer is never doubled. An SO '
