@@ -56,6 +56,12 @@ of the SO's instance and with the instance's trust when it has one.
 * ``DELETE /stack/<ref>`` answers 202 and deletes the Heat stack; GET
   shows ``DELETE_IN_PROGRESS`` until Heat has deleted it and freed its
   name (Heat reports ``DELETE_COMPLETE`` a moment before), then 404.
+  From Heat's ``DELETE_COMPLETE`` until the name is free it also shows
+  ``hurtle.stack.deleted`` (true): enough for a caller that makes no
+  stack of that name again (an instance's final dispose:
+  ``Deployer.deletion_by_id``); the row then records
+  ``DELETE_COMPLETE``, and the app's delete (:meth:`dispose_app`) asks
+  Heat nothing more about it.
 
 An SO sees only its own app's stacks (404 for others').
 
@@ -191,7 +197,7 @@ def _refused(exc):
 #: The attributes of a stack entity that its row records
 #: (``StackStore.update``), written when a read of Heat changes one.
 _RECORDED = ('hurtle.stack.id', 'hurtle.stack.state', 'hurtle.stack.reason',
-             'hurtle.stack.outputs')
+             'hurtle.stack.outputs', stack_store.DELETED)
 
 
 class StackBackend(backend.KindBackend):
@@ -384,13 +390,16 @@ class StackBackend(backend.KindBackend):
                                    unknown=None)
         details = None if held is False else \
             self._read(deployer, caller, heat_id)
+        deleted = False
         if details is not None and details.status == 'DELETE_COMPLETE' \
                 and (held if held is not None else
                      self._name_held(deployer, entity.title, heat_id)):
             # Heat frees the name just after: until then the stack is not
-            # gone (a new stack of that name would be refused).
+            # gone (a new stack of that name would be refused), but a
+            # caller that makes none may go on (DELETED).
             details = dataclasses.replace(details,
                                           status='DELETE_IN_PROGRESS')
+            deleted = True
         if details is None or details.status == 'DELETE_COMPLETE':
             self.store.delete(entity.identifier, extras)
             LOG.info('stack %s (%s) of app %s: gone from Heat, forgotten',
@@ -400,6 +409,10 @@ class StackBackend(backend.KindBackend):
                       'hurtle.stack.reason': details.reason or '',
                       'hurtle.stack.outputs': json.dumps(
                           details.outputs or {}, sort_keys=True)})
+        if deleted:
+            attrs[stack_store.DELETED] = True
+        else:
+            attrs.pop(stack_store.DELETED, None)
         if any(attrs.get(name) != value for name, value in recorded.items()):
             # Most reads (an SO's polls and held waits) find what the row
             # has already: writing it again was a tenth of the CC's CPU.
@@ -572,7 +585,10 @@ class StackBackend(backend.KindBackend):
 
     def dispose_app(self, app_id, env):
         """Delete every stack of app ``app_id`` (its app is being
-        deleted) and wait until Heat has deleted each.
+        deleted) and wait until Heat has deleted each (not for Heat to
+        free its name: no stack of the app is made again). A stack a
+        read found deleted already (recorded ``DELETE_COMPLETE``) is
+        forgotten without asking Heat.
 
         :param env: the app's environment (``HURTLE_PROJECT``,
             ``HURTLE_TRUST_ID``: where and how its stacks were made).
@@ -586,14 +602,24 @@ class StackBackend(backend.KindBackend):
                                   trust_id=env.get('HURTLE_TRUST_ID'))
         self.reads.written()
         for row in self.store.rows_of(app_id):
+            if row.state == stack_store.DELETED_STATE:
+                # Heat deleted it (the SO's dispose saw it): nothing to
+                # ask Heat, and the app makes no stack of its name again.
+                self.store.discard(row.id)
+                LOG.info('stack %s of deleted app %s was deleted',
+                         row.title, app_id)
+                continue
             deployer = self.deployer_factory(caller, row.region)
             # A row still waiting for Heat's answer may have a stack.
             heat_id = row.heat_id or self._made_for(deployer, row.title,
                                                     caller)
             if heat_id:
                 try:
+                    # The app makes no stack of that name again: deleted
+                    # is enough, its name may be freed a moment later.
                     deployer.dispose_and_wait(heat_id, DISPOSE_TIMEOUT,
-                                              DISPOSE_INTERVAL)
+                                              DISPOSE_INTERVAL,
+                                              reuse_name=False)
                 except deployers.DeployerUnavailable as exc:
                     raise _refused(exc)
                 except (deployers.DeployerError, polling.Timeout) as exc:

@@ -34,7 +34,8 @@ passed on without its ``OS_*`` variables (cloud credentials), plus the
 app's environment and ``HURTLE_APP_ID``/``HURTLE_CC_URL``. Its output
 goes to ``<state_path>/so/<app id>.log``. Each SO gets a session of its
 own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
-10 s.
+10 s; ``begin_stop`` (an app's DELETE) sends the SIGTERM only, and the
+``stop`` that follows (on a thread of the CC) waits for the exit.
 
 SOs outlive a CC that is killed (SIGKILL), and stop when it stops cleanly
 (:meth:`LocalRuntime.stop_all`). Each SO process is recorded in
@@ -149,6 +150,9 @@ class LocalRuntime(base.Runtime):
         #: pid -> ref of the SOs to stop at CC shutdown: started by this
         #: process, or adopted from an earlier one (:meth:`reconcile`).
         self._refs = {}
+        #: pid -> monotonic seconds of the SIGTERM :meth:`begin_stop`
+        #: sent it, until its :meth:`stop` ended.
+        self._stopping = {}
         #: Held from an SO's start until it answers (``[cc]
         #: parallel_starts``).
         self._starting = threading.BoundedSemaphore(
@@ -330,16 +334,37 @@ class LocalRuntime(base.Runtime):
                 except requests.RequestException:
                     pass
 
+    def begin_stop(self, ref):
+        """Send the SO of ``ref`` SIGTERM and return True while it may
+        still run: :meth:`stop` then waits for its exit (SIGKILL
+        ``STOP_GRACE_SECONDS`` after this signal) and removes its files,
+        sending no second SIGTERM. An SO gone already is stopped at once
+        (its files removed): False."""
+        pid = (ref or {}).get('pid')
+        if pid and self.is_running(ref):
+            self._stopping[pid] = time.monotonic()
+            proc = self._child(pid, ref)
+            if proc is not None:
+                proc.terminate()
+            else:
+                _signal(pid, signal.SIGTERM)
+            return True
+        self.stop(ref)
+        return False
+
     def stop(self, ref):
         """Stop the SO of ``ref`` (SIGTERM, SIGKILL after
-        ``STOP_GRACE_SECONDS``) and remove its port file and its pid file
-        (if it still names this process); its log stays."""
+        ``STOP_GRACE_SECONDS``; after :meth:`begin_stop`, no second
+        SIGTERM and the grace counted from its signal) and remove its
+        port file and its pid file (if it still names this process); its
+        log stays."""
         pid = (ref or {}).get('pid')
         if not pid:
             return
         try:
             self._stop(pid, ref)
         finally:
+            self._stopping.pop(pid, None)
             if self._same_so(pid, ref):
                 self._refs.pop(pid, None)
             log_path = (ref or {}).get('log')
@@ -371,8 +396,18 @@ class LocalRuntime(base.Runtime):
             return None
         return proc
 
+    def _grace(self, pid):
+        """Seconds left of ``pid``'s grace, and whether it was signalled
+        already (:meth:`begin_stop`)."""
+        began = self._stopping.get(pid)
+        if began is None:
+            return STOP_GRACE_SECONDS, False
+        return max(0.0, STOP_GRACE_SECONDS -
+                   (time.monotonic() - began)), True
+
     def _stop(self, pid, ref):
         proc = self._child(pid, ref)
+        grace, signalled = self._grace(pid)
         if proc is not None:
             self._children.pop(pid, None)
         elif pid in self._children:
@@ -382,19 +417,21 @@ class LocalRuntime(base.Runtime):
             # as ours in the database; signal it only while it still runs.
             if not self.is_running(ref):
                 return
-            _signal(pid, signal.SIGTERM)
+            if not signalled:
+                _signal(pid, signal.SIGTERM)
             try:
                 polling.poll_until(
                     lambda: None if self.is_running(ref) else True,
-                    STOP_GRACE_SECONDS, 0.1, 'exit of SO %s' % pid)
+                    max(grace, 0.01), 0.1, 'exit of SO %s' % pid)
             except polling.Timeout:
                 if self.is_running(ref):
                     _signal(pid, signal.SIGKILL)
             return
         if proc.poll() is None:
-            proc.terminate()
+            if not signalled:
+                proc.terminate()
             try:
-                proc.wait(STOP_GRACE_SECONDS)
+                proc.wait(max(grace, 0.01))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
