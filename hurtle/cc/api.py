@@ -377,6 +377,10 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             # and the watcher may have restarted the SO meanwhile (a new
             # pid), which must be the one stopped.
             row = self.store.row(app_id)
+            if row is not None and row.state == app_store.DELETING:
+                # A DELETE that came while another one was answered: the
+                # SO is told to stop already.
+                return
             if row is not None:
                 entity.runtime_ref = app_store.to_entity(row).runtime_ref
             # Alarms first: a failure leaves the app (and its SO, which

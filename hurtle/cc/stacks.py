@@ -34,9 +34,10 @@ of the SO's instance and with the instance's trust when it has one.
   that stack (see :meth:`StackBackend._create`).
 * ``GET /stack/<ref>`` (``ref``: the CC's id, Heat's id or the name)
   reads the stack from Heat (one request with its outputs when an event
-  just announced it complete, ``Deployer.details_at_rest``; when one
-  announced it ``DELETE_COMPLETE``, a look-up of its name first, and no
-  read once the name is free):
+  just announced it complete, ``Deployer.details_at_rest``; one read and
+  no look-up of its name when one announced it ``DELETE_COMPLETE``, and
+  once it is recorded deleted, a look-up of its name and no read:
+  :meth:`StackBackend._deletion_read`):
   ``hurtle.stack.state`` (Heat's status),
   ``hurtle.stack.reason``, ``hurtle.stack.outputs`` (a JSON object, once
   complete) and ``hurtle.stack.id`` (Heat's id). A stack deleted in
@@ -382,24 +383,8 @@ class StackBackend(backend.KindBackend):
             LOG.info('stack %s of app %s: found in Heat (%s) before its '
                      'create answered', entity.title, caller.app_id,
                      heat_id)
-        held = None
-        if self.events.hint(heat_id) == 'DELETE_COMPLETE':
-            # Heat announced the end of the delete: whether the name is
-            # free is one look-up, and the stack is gone if it is.
-            held = self._name_held(deployer, entity.title, heat_id,
-                                   unknown=None)
-        details = None if held is False else \
-            self._read(deployer, caller, heat_id)
-        deleted = False
-        if details is not None and details.status == 'DELETE_COMPLETE' \
-                and (held if held is not None else
-                     self._name_held(deployer, entity.title, heat_id)):
-            # Heat frees the name just after: until then the stack is not
-            # gone (a new stack of that name would be refused), but a
-            # caller that makes none may go on (DELETED).
-            details = dataclasses.replace(details,
-                                          status='DELETE_IN_PROGRESS')
-            deleted = True
+        details, deleted = self._deletion_read(deployer, caller, entity,
+                                               heat_id)
         if details is None or details.status == 'DELETE_COMPLETE':
             self.store.delete(entity.identifier, extras)
             LOG.info('stack %s (%s) of app %s: gone from Heat, forgotten',
@@ -417,6 +402,43 @@ class StackBackend(backend.KindBackend):
             # Most reads (an SO's polls and held waits) find what the row
             # has already: writing it again was a tenth of the CC's CPU.
             self.store.update(entity.identifier, entity, extras)
+
+    def _deletion_read(self, deployer, caller, entity, heat_id):
+        """``(details, deleted)`` of the stack ``entity`` (Heat's
+        ``heat_id``): the ``StackDetails`` to show (None: gone, its name
+        free), and whether Heat deleted it though its name is not free
+        yet (shown ``DELETE_IN_PROGRESS``, :data:`stack_store.DELETED`).
+
+        * A stack recorded deleted (Heat never undoes it) is one look-up
+          of its name, no read.
+        * One Heat just announced ``DELETE_COMPLETE`` is one read by id:
+          read deleted, it is shown so without asking for the name now
+          (Heat, finishing the delete, answers slowly then; the
+          announcement that the name is free, or the next look, asks).
+        * Any other is read; read ``DELETE_COMPLETE`` (no announcement
+          came), its name is looked up.
+
+        :raises hurtle.occi.errors.OCCIError: as :meth:`_read`.
+        """
+        if entity.attributes.get(stack_store.DELETED) is True:
+            if not self._name_held(deployer, entity.title, heat_id):
+                return None, False
+            return deployers.StackDetails(
+                id=heat_id, status='DELETE_IN_PROGRESS',
+                reason=entity.attributes.get('hurtle.stack.reason') or
+                ''), True
+        announced = self.events.hint(heat_id) == 'DELETE_COMPLETE'
+        details = self._read(deployer, caller, heat_id)
+        if details is None or details.status != 'DELETE_COMPLETE':
+            return details, False
+        if not announced and not self._name_held(deployer, entity.title,
+                                                 heat_id):
+            return None, False
+        # Heat frees the name just after: until then the stack is not
+        # gone (a new stack of that name would be refused), but a caller
+        # that makes none may go on (DELETED).
+        return dataclasses.replace(details,
+                                   status='DELETE_IN_PROGRESS'), True
 
     def _pending(self, deployer, entity, caller, extras):
         """Heat's id of the claimed stack ``entity`` (no Heat id

@@ -15,14 +15,12 @@ its SO was sent SIGTERM; the CC waits for the SO's exit on a thread of
 its own, and a CC killed (SIGKILL) meanwhile finishes the stop at its
 next start.
 
-The slow SO is a ``bundle.json`` program that keeps serving for
-:data:`SLOW_EXIT` seconds after a SIGTERM (an SO saving its state, say),
-so that the CC can be killed while it waits.
+The slow SO (:mod:`tests.slow_so`) keeps serving for :data:`SLOW_EXIT`
+seconds after a SIGTERM, so that the CC can be killed while it waits.
 """
 import json
 import os
 import signal
-import sys
 import time
 
 import fixtures
@@ -35,6 +33,7 @@ from hurtle.occi import errors
 from tests.functional import cc_process
 from tests.functional import test_cc_orphans
 from tests import net
+from tests import slow_so
 
 BUNDLE = test_cc_orphans.BUNDLE
 APP = test_cc_orphans.APP
@@ -47,36 +46,6 @@ CC_OPTIONS = """allowed_images = {bundle},{slow}
 watch_interval = 0.5
 """
 
-#: The slow SO: the port contract of a bundle.json SO, every GET 200, and
-#: a SIGTERM that ends it only SLOW_EXIT seconds later.
-SLOW_SO = r'''
-import http.server, os, signal, sys, threading, time
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Length', '2')
-        self.end_headers()
-        self.wfile.write(b'ok')
-
-    def log_message(self, *args):
-        pass
-
-def later(signum, frame):
-    threading.Thread(target=lambda: (time.sleep(%(slow)s), os._exit(0)),
-                     daemon=True).start()
-
-signal.signal(signal.SIGTERM, later)
-srv = http.server.ThreadingHTTPServer(
-    (os.environ['HURTLE_SO_HOST'], int(os.environ['HURTLE_SO_PORT'])),
-    Handler)
-port_file = os.environ['HURTLE_SO_PORT_FILE']
-with open(port_file + '.tmp', 'w') as handle:
-    handle.write(str(srv.server_port))
-os.replace(port_file + '.tmp', port_file)
-srv.serve_forever()
-''' % {'slow': SLOW_EXIT}
-
 
 class AppDeleteTest(testtools.TestCase):
 
@@ -84,10 +53,7 @@ class AppDeleteTest(testtools.TestCase):
         super().setUp()
         self.state = self.useFixture(fixtures.TempDir()).path
         self.slow = self.useFixture(fixtures.TempDir()).path
-        with open(os.path.join(self.slow, 'server.py'), 'w') as handle:
-            handle.write(SLOW_SO)
-        with open(os.path.join(self.slow, 'bundle.json'), 'w') as handle:
-            json.dump({'command': [sys.executable, 'server.py']}, handle)
+        slow_so.write_bundle(self.slow, SLOW_EXIT)
         cc = self.useFixture(cc_process.CCProcess(
             self.state, CC_OPTIONS, bundle=BUNDLE, slow=self.slow))
         self.client, self.cc_log, self.url = cc.client, cc.log, cc.url
