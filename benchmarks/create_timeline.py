@@ -53,12 +53,16 @@ milliseconds) and Heat's from its database:
 * ``heat_d``: Heat's delete (DELETE IN_PROGRESS to COMPLETE);
 * ``free``: from Heat's DELETE COMPLETE until Heat freed the stack's
   name (the ``deleted_at`` of its ``stack`` row: Heat's own work after
-  the event, which its baseline in ``lifecycle.py`` does not wait for);
-* ``so_end``: from there (or from COMPLETE, if later) until the SO
-  answered the dispose (its log's ``DELETE /orchestrator/default``
-  line): the notice back through the CC and the SO;
-* ``stop``: until the CC logged the app ``stopped and removed`` (the
-  SM's call, the SO process stopping);
+  the event, which its baseline in ``lifecycle.py`` does not wait for),
+  when the SO answered after that; 0 when it answered before (it no
+  longer waits for the name since issue 12's second delete pass);
+* ``so_end``: from there (or from COMPLETE) until the SO answered the
+  dispose (its log's ``DELETE /orchestrator/default`` line): the notice
+  back through the CC and the SO;
+* ``stop``: until the CC logged the app removed (``app <id> stopped
+  and removed``, or ``app <id> removed; its SO is stopping`` when the
+  CC answers before the SO's exit): the SM's call, the SO told to stop
+  (and, before, its exit);
 * ``purge``: until the SM logged the instance ``disposed``;
 * ``seen``: until the client's ``GET`` first had 404 (looking every
   ``--step`` seconds);
@@ -174,12 +178,14 @@ def split_delete(state, instance_id, times, events):
     so_end = logged(os.path.join(state, 'so', instance_id + '.log'),
                     'DELETE /orchestrator/default') or freed
     stopped = logged(os.path.join(logs, 'hurtle-cc.log'), 'app ' +
-                     instance_id + ' stopped and removed') or so_end
+                     instance_id + ' ', 'removed') or so_end
     purged = logged(os.path.join(logs, 'hurtle-sm.log'), 'instance ' +
                     instance_id + ' disposed') or stopped
     marks = [('accept', accepted), ('call', delete_start),
-             ('heat_d', delete_end), ('free', freed),
-             ('so_end', max(so_end, freed)), ('stop', stopped),
+             ('heat_d', delete_end),
+             # The name's freeing counts only when the SO waited for it.
+             ('free', freed if so_end >= freed else delete_end),
+             ('so_end', so_end), ('stop', stopped),
              ('purge', purged), ('seen', gone)]
     row, last = {}, started
     for name, at in marks:

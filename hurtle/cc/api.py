@@ -46,7 +46,13 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
   them: 409 with the reason, and the app kept, if one cannot be), stops
   the SO (if it still runs) and removes the app. A runtime that cannot
   stop the SO (e.g. the Kubernetes API refuses the deletion) answers 409
-  with the reason, and the app is kept.
+  with the reason, and the app is kept. The DELETE answers once the app
+  is recorded as being deleted and its SO was told to stop (SIGTERM on
+  the ``local`` runtime): from then on a GET of it is 404, it is not
+  listed, its SO's secret is refused, and its id stays taken (a create
+  of it is 409) until the CC has waited for the SO's exit (SIGKILL
+  after 10 s) and removed the app, on a thread of its own. A CC
+  stopped or killed meanwhile finishes that at its next start.
 
 ``occi.app.state`` is one of:
 
@@ -294,6 +300,7 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         attrs[RESTARTS] = 0
         with self.lock(app_id):
             if app_id in self._creating or self.store.exists(app_id):
+                # One being deleted too: its SO may still run.
                 raise errors.Conflict('the app id %s is already in use'
                                       % app_id)
             self._start(entity)
@@ -376,6 +383,10 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             # and the watcher may have restarted the SO meanwhile (a new
             # pid), which must be the one stopped.
             row = self.store.row(app_id)
+            if row is not None and row.state == app_store.DELETING:
+                # A DELETE that came while another one was answered: the
+                # SO is told to stop already.
+                return
             if row is not None:
                 entity.runtime_ref = app_store.to_entity(row).runtime_ref
             # Alarms first: a failure leaves the app (and its SO, which
@@ -383,13 +394,76 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             self._delete_alarms(app_id)
             if self.stacks is not None:
                 self.stacks.dispose_app(app_id, entity.app_env)
-            self._stop(entity)
-            # An SO killed in mid-delete never removed its state file.
-            self.runtime.forget(app_id)
-            # Removed under the lock: the watcher never restarts it.
-            self.store.delete(entity.identifier, extras)
-        LOG.info('app %s stopped and removed',
-                 entity.attributes.get('occi.core.id'))
+            ref = getattr(entity, 'runtime_ref', None)
+            # Recorded before the SO is signalled: a CC that dies from
+            # here on finishes the stop at its next start.
+            self.store.mark_deleting(app_id)
+            try:
+                stopping = self.runtime.begin_stop(ref)
+            except runtime_base.RuntimeError_ as exc:
+                if row is not None:   # kept as it was
+                    self.store.update(entity.identifier,
+                                      app_store.to_entity(row), extras)
+                raise errors.Conflict('cannot stop app %s: %s'
+                                      % (entity.attributes.get(
+                                          'occi.app.name'), exc))
+            if stopping:
+                threading.Thread(target=self._finish_delete,
+                                 args=(app_id, ref), daemon=True,
+                                 name='app-delete-%s' % app_id).start()
+                LOG.info('app %s removed; its SO is stopping', app_id)
+                return
+            self._removed(app_id)
+        LOG.info('app %s stopped and removed', app_id)
+
+    def _removed(self, app_id):
+        """Forget app ``app_id`` whose SO is gone: what the runtime keeps
+        of it (an SO killed in mid-delete never removed its state file)
+        and its row (under the app's lock: the watcher never restarts
+        it)."""
+        self.runtime.forget(app_id)
+        self.store.purge(app_id)
+
+    def _finish_delete(self, app_id, ref):
+        """The rest of a DELETE answered while the SO of app ``app_id``
+        (``ref``) still stopped: wait for its exit (the runtime's
+        ``stop``), then remove the app. A failure leaves the app
+        ``deleting`` (logged): the CC's next start finishes it
+        (:meth:`recover`)."""
+        try:
+            self.runtime.stop(ref)
+            with self.lock(app_id):
+                self._removed(app_id)
+        except Exception:   # a thread of its own: nobody else to tell
+            LOG.exception('app %s: its SO could not be stopped; the CC '
+                          'finishes the delete at its next start', app_id)
+            return
+        LOG.info('app %s: its SO stopped', app_id)
+
+    def finish_deletes(self):
+        """Finish the deletes a CC that stopped left (apps recorded
+        ``deleting``: CC start-up, after the runtime's ``reconcile``):
+        stop each SO (if it still runs) and remove the app.
+
+        :returns: the number of apps removed.
+        """
+        removed = 0
+        for row in self.store.all_rows():
+            if row.state != app_store.DELETING:
+                continue
+            with self.lock(row.id):
+                try:
+                    self.runtime.stop(app_store.runtime_ref(row))
+                except runtime_base.RuntimeError_ as exc:
+                    LOG.error('app %s: its SO could not be stopped (%s); '
+                              'the app stays deleting until the next '
+                              'start', row.id, exc)
+                    continue
+                self._removed(row.id)
+            LOG.info('app %s: delete finished (it was interrupted by a '
+                     'stop of the CC)', row.id)
+            removed += 1
+        return removed
 
     def _delete_alarms(self, app_id):
         """Delete the alarms app ``app_id``'s SO defined.
@@ -536,7 +610,8 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         """CC start-up: let the runtime adopt the SOs of the recorded apps
         that still run and stop those no app records
         (``Runtime.reconcile``: a CC killed while starting an SO leaves
-        one), then restart every ``active`` app whose SO no longer runs.
+        one), finish the deletes a stopped CC left (:meth:`finish_deletes`),
+        then restart every ``active`` app whose SO no longer runs.
 
         An app that cannot be restarted is recorded in state ``error``
         (the watcher, ``hurtle.cc.recovery.Watcher``, retries it).
@@ -548,6 +623,7 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         rows = self.store.all_rows()
         self.runtime.reconcile({row.id: app_store.runtime_ref(row)
                                 for row in rows})
+        self.finish_deletes()
         restarted = 0
         for done, row in enumerate(rows):
             if stop is not None and stop.is_set():

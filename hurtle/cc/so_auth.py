@@ -33,6 +33,8 @@ import dataclasses
 import hmac
 import logging
 
+from hurtle.cc import store as app_store
+
 LOG = logging.getLogger(__name__)
 
 APP_HEADER = 'X-Hurtle-App-Id'
@@ -146,7 +148,8 @@ def app_lookup(store):
         if len(app_id) > 36:
             return None
         row = store.row(app_id)
-        if row is None:
+        if row is None or row.state == app_store.DELETING:
+            # An app being deleted: its SO is stopping, not served.
             return None
         env = row.env or {}
         return (env.get('HURTLE_SO_SECRET'), env.get('HURTLE_PROJECT'),

@@ -34,6 +34,11 @@ from hurtle.occi import registry
 PREFIX = '/stack/'
 #: State of a row whose create Heat has not answered yet.
 PENDING = 'CREATE_PENDING'
+#: Attribute (True) of a stack Heat deleted but whose name it has not
+#: freed yet; shown with state ``DELETE_IN_PROGRESS``, recorded as the
+#: row state :data:`DELETED_STATE` (``hurtle.cc.stacks``).
+DELETED = 'hurtle.stack.deleted'
+DELETED_STATE = 'DELETE_COMPLETE'
 
 
 def to_entity(row):
@@ -50,6 +55,9 @@ def to_entity(row):
     })
     if row.region:
         entity.attributes['hurtle.stack.region'] = row.region
+    if row.state == DELETED_STATE:
+        entity.attributes['hurtle.stack.state'] = 'DELETE_IN_PROGRESS'
+        entity.attributes[DELETED] = True
     entity.actions = []
     return entity
 
@@ -154,6 +162,8 @@ class StackStore(registry.EntityStore):
             attrs = entity.attributes
             row.heat_id = attrs.get('hurtle.stack.id') or row.heat_id
             row.state = attrs.get('hurtle.stack.state') or row.state
+            if attrs.get(DELETED):
+                row.state = DELETED_STATE
             row.reason = attrs.get('hurtle.stack.reason') or None
             outputs = attrs.get('hurtle.stack.outputs')
             if isinstance(outputs, str):

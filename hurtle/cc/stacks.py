@@ -34,9 +34,10 @@ of the SO's instance and with the instance's trust when it has one.
   that stack (see :meth:`StackBackend._create`).
 * ``GET /stack/<ref>`` (``ref``: the CC's id, Heat's id or the name)
   reads the stack from Heat (one request with its outputs when an event
-  just announced it complete, ``Deployer.details_at_rest``; when one
-  announced it ``DELETE_COMPLETE``, a look-up of its name first, and no
-  read once the name is free):
+  just announced it complete, ``Deployer.details_at_rest``; one read and
+  no look-up of its name when one announced it ``DELETE_COMPLETE``, and
+  once it is recorded deleted, a look-up of its name and no read:
+  :meth:`StackBackend._deletion_read`):
   ``hurtle.stack.state`` (Heat's status),
   ``hurtle.stack.reason``, ``hurtle.stack.outputs`` (a JSON object, once
   complete) and ``hurtle.stack.id`` (Heat's id). A stack deleted in
@@ -56,6 +57,12 @@ of the SO's instance and with the instance's trust when it has one.
 * ``DELETE /stack/<ref>`` answers 202 and deletes the Heat stack; GET
   shows ``DELETE_IN_PROGRESS`` until Heat has deleted it and freed its
   name (Heat reports ``DELETE_COMPLETE`` a moment before), then 404.
+  From Heat's ``DELETE_COMPLETE`` until the name is free it also shows
+  ``hurtle.stack.deleted`` (true): enough for a caller that makes no
+  stack of that name again (an instance's final dispose:
+  ``Deployer.deletion_by_id``); the row then records
+  ``DELETE_COMPLETE``, and the app's delete (:meth:`dispose_app`) asks
+  Heat nothing more about it.
 
 An SO sees only its own app's stacks (404 for others').
 
@@ -191,7 +198,7 @@ def _refused(exc):
 #: The attributes of a stack entity that its row records
 #: (``StackStore.update``), written when a read of Heat changes one.
 _RECORDED = ('hurtle.stack.id', 'hurtle.stack.state', 'hurtle.stack.reason',
-             'hurtle.stack.outputs')
+             'hurtle.stack.outputs', stack_store.DELETED)
 
 
 class StackBackend(backend.KindBackend):
@@ -376,21 +383,8 @@ class StackBackend(backend.KindBackend):
             LOG.info('stack %s of app %s: found in Heat (%s) before its '
                      'create answered', entity.title, caller.app_id,
                      heat_id)
-        held = None
-        if self.events.hint(heat_id) == 'DELETE_COMPLETE':
-            # Heat announced the end of the delete: whether the name is
-            # free is one look-up, and the stack is gone if it is.
-            held = self._name_held(deployer, entity.title, heat_id,
-                                   unknown=None)
-        details = None if held is False else \
-            self._read(deployer, caller, heat_id)
-        if details is not None and details.status == 'DELETE_COMPLETE' \
-                and (held if held is not None else
-                     self._name_held(deployer, entity.title, heat_id)):
-            # Heat frees the name just after: until then the stack is not
-            # gone (a new stack of that name would be refused).
-            details = dataclasses.replace(details,
-                                          status='DELETE_IN_PROGRESS')
+        details, deleted = self._deletion_read(deployer, caller, entity,
+                                               heat_id)
         if details is None or details.status == 'DELETE_COMPLETE':
             self.store.delete(entity.identifier, extras)
             LOG.info('stack %s (%s) of app %s: gone from Heat, forgotten',
@@ -400,10 +394,51 @@ class StackBackend(backend.KindBackend):
                       'hurtle.stack.reason': details.reason or '',
                       'hurtle.stack.outputs': json.dumps(
                           details.outputs or {}, sort_keys=True)})
+        if deleted:
+            attrs[stack_store.DELETED] = True
+        else:
+            attrs.pop(stack_store.DELETED, None)
         if any(attrs.get(name) != value for name, value in recorded.items()):
             # Most reads (an SO's polls and held waits) find what the row
             # has already: writing it again was a tenth of the CC's CPU.
             self.store.update(entity.identifier, entity, extras)
+
+    def _deletion_read(self, deployer, caller, entity, heat_id):
+        """``(details, deleted)`` of the stack ``entity`` (Heat's
+        ``heat_id``): the ``StackDetails`` to show (None: gone, its name
+        free), and whether Heat deleted it though its name is not free
+        yet (shown ``DELETE_IN_PROGRESS``, :data:`stack_store.DELETED`).
+
+        * A stack recorded deleted (Heat never undoes it) is one look-up
+          of its name, no read.
+        * One Heat just announced ``DELETE_COMPLETE`` is one read by id:
+          read deleted, it is shown so without asking for the name now
+          (Heat, finishing the delete, answers slowly then; the
+          announcement that the name is free, or the next look, asks).
+        * Any other is read; read ``DELETE_COMPLETE`` (no announcement
+          came), its name is looked up.
+
+        :raises hurtle.occi.errors.OCCIError: as :meth:`_read`.
+        """
+        if entity.attributes.get(stack_store.DELETED) is True:
+            if not self._name_held(deployer, entity.title, heat_id):
+                return None, False
+            return deployers.StackDetails(
+                id=heat_id, status='DELETE_IN_PROGRESS',
+                reason=entity.attributes.get('hurtle.stack.reason') or
+                ''), True
+        announced = self.events.hint(heat_id) == 'DELETE_COMPLETE'
+        details = self._read(deployer, caller, heat_id)
+        if details is None or details.status != 'DELETE_COMPLETE':
+            return details, False
+        if not announced and not self._name_held(deployer, entity.title,
+                                                 heat_id):
+            return None, False
+        # Heat frees the name just after: until then the stack is not
+        # gone (a new stack of that name would be refused), but a caller
+        # that makes none may go on (DELETED).
+        return dataclasses.replace(details,
+                                   status='DELETE_IN_PROGRESS'), True
 
     def _pending(self, deployer, entity, caller, extras):
         """Heat's id of the claimed stack ``entity`` (no Heat id
@@ -572,7 +607,10 @@ class StackBackend(backend.KindBackend):
 
     def dispose_app(self, app_id, env):
         """Delete every stack of app ``app_id`` (its app is being
-        deleted) and wait until Heat has deleted each.
+        deleted) and wait until Heat has deleted each (not for Heat to
+        free its name: no stack of the app is made again). A stack a
+        read found deleted already (recorded ``DELETE_COMPLETE``) is
+        forgotten without asking Heat.
 
         :param env: the app's environment (``HURTLE_PROJECT``,
             ``HURTLE_TRUST_ID``: where and how its stacks were made).
@@ -586,14 +624,24 @@ class StackBackend(backend.KindBackend):
                                   trust_id=env.get('HURTLE_TRUST_ID'))
         self.reads.written()
         for row in self.store.rows_of(app_id):
+            if row.state == stack_store.DELETED_STATE:
+                # Heat deleted it (the SO's dispose saw it): nothing to
+                # ask Heat, and the app makes no stack of its name again.
+                self.store.discard(row.id)
+                LOG.info('stack %s of deleted app %s was deleted',
+                         row.title, app_id)
+                continue
             deployer = self.deployer_factory(caller, row.region)
             # A row still waiting for Heat's answer may have a stack.
             heat_id = row.heat_id or self._made_for(deployer, row.title,
                                                     caller)
             if heat_id:
                 try:
+                    # The app makes no stack of that name again: deleted
+                    # is enough, its name may be freed a moment later.
                     deployer.dispose_and_wait(heat_id, DISPOSE_TIMEOUT,
-                                              DISPOSE_INTERVAL)
+                                              DISPOSE_INTERVAL,
+                                              reuse_name=False)
                 except deployers.DeployerUnavailable as exc:
                     raise _refused(exc)
                 except (deployers.DeployerError, polling.Timeout) as exc:

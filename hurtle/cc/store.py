@@ -27,6 +27,12 @@ from hurtle.occi import errors
 from hurtle.occi import registry
 
 PREFIX = '/app/'
+#: ``cc_apps.state`` of an app whose DELETE was answered while its SO is
+#: still stopping (``hurtle.cc.api.AppBackend.delete``): not found
+#: through the API (404, not listed), its SO's secret no longer accepted,
+#: its id still taken; :meth:`AppStore.purge` removes the row once the SO
+#: is gone (at the latest at the CC's next start).
+DELETING = 'deleting'
 
 
 def _key(app_id):
@@ -102,7 +108,8 @@ class AppStore(registry.EntityStore):
         if not app_id:
             return None
         row = self.row(app_id)
-        if row is None or row.project != registry.project_of(extras):
+        if row is None or row.project != registry.project_of(extras) \
+                or row.state == DELETING:
             return None
         return to_entity(row)
 
@@ -112,7 +119,8 @@ class AppStore(registry.EntityStore):
         return self._by_id.one_or_none(app_id=app_id)
 
     def exists(self, app_id):
-        """True if any project has an app ``app_id``."""
+        """True if any project has an app ``app_id`` (one being deleted
+        too: its id is not free before its SO is gone)."""
         return self.row(app_id) is not None
 
     def add(self, key, entity, extras):
@@ -150,16 +158,36 @@ class AppStore(registry.EntityStore):
                                 attrs.get('hurtle.app.restarts'))
 
     def delete(self, key, extras):
+        """Remove an app of this project; a row being deleted
+        (:data:`DELETING`: its SO still stopping) is left for
+        :meth:`purge`."""
         with self._sessions.begin() as session:
             session.execute(sa.delete(models.App).where(
                 models.App.id == self._id(key),
-                models.App.project == registry.project_of(extras)))
+                models.App.project == registry.project_of(extras),
+                models.App.state != DELETING))
+
+    def mark_deleting(self, app_id):
+        """Record app ``app_id`` (any project) as :data:`DELETING`, its
+        ``runtime_ref`` kept (what a restarted CC stops); committed when
+        this returns."""
+        with self._sessions.begin() as session:
+            session.execute(sa.update(models.App).where(
+                models.App.id == app_id).values(state=DELETING, url=None))
+
+    def purge(self, app_id):
+        """Remove the row of app ``app_id`` whatever its state or project
+        (its SO is gone)."""
+        with self._sessions.begin() as session:
+            session.execute(sa.delete(models.App).where(
+                models.App.id == app_id))
 
     def _rows(self, extras):
         with self._sessions() as session:
             return session.scalars(
                 sa.select(models.App)
-                .where(models.App.project == registry.project_of(extras))
+                .where(models.App.project == registry.project_of(extras),
+                       models.App.state != DELETING)
                 .order_by(models.App.created_at)).all()
 
     def keys(self, extras):

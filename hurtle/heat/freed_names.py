@@ -9,8 +9,9 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""The embedded Heat announces a deleted stack again once its name is
-free (doc/source/contributor/embedded-heat.rst).
+"""The embedded Heat announces a deleted stack again once its
+``DELETE_COMPLETE`` is written and once its name is free
+(doc/source/contributor/embedded-heat.rst).
 
 Heat announces ``DELETE_COMPLETE`` (``orchestration.stack.delete.end``)
 just before it writes that state, and frees the stack's name tens of
@@ -27,6 +28,14 @@ stack's ``DELETE_COMPLETE`` is announced again through the ``hurtle_cc``
 notifier drivers of this process (:func:`hurtle.heat.notifier.offer_all`,
 which never blocks): the waiter's next look finds the name free. A Heat
 without that method is left alone (the CC then looks as before).
+
+It also wraps the two class methods through which Heat's engine writes
+a stack's state (``heat.objects.stack.Stack.update_by_id``, and
+``select_and_update`` with convergence), so that a write of
+``DELETE`` ``COMPLETE`` is announced once it is done: a reader woken by
+Heat's own announcement, made just before that write, may have read
+``DELETE_IN_PROGRESS`` still, and an SO's final dispose needs only the
+stack deleted (``hurtle.stack.deleted``), not its name free.
 """
 import functools
 import logging
@@ -78,4 +87,35 @@ def install():
         return result
     setattr(delete, _MARK, True)
     stack_object.Stack.delete = classmethod(delete)
+    for name in WRITES:
+        _wrap_write(stack_object.Stack, name)
     return True
+
+
+#: The class methods of ``heat.objects.stack.Stack`` through which the
+#: engine writes a stack's state: ``(context, stack_id, values, ...)``,
+#: true when a row was updated.
+WRITES = ('update_by_id', 'select_and_update')
+
+
+def _wrap_write(stack_class, name):
+    """Announce ``DELETE_COMPLETE`` after a successful ``name`` call that
+    wrote that state; a Heat without the method is left alone."""
+    try:
+        func = vars(stack_class)[name].__func__
+    except (KeyError, AttributeError):
+        LOG.info('this Heat has no heat.objects.stack.Stack.%s: a written '
+                 'DELETE_COMPLETE is not announced again', name)
+        return
+    if getattr(func, _MARK, False):
+        return
+
+    @functools.wraps(func)
+    def write(cls, context, stack_id, values, *args, **kwargs):
+        result = func(cls, context, stack_id, values, *args, **kwargs)
+        if result and (values or {}).get('action') == 'DELETE' and \
+                (values or {}).get('status') == 'COMPLETE':
+            announce(stack_id)
+        return result
+    setattr(write, _MARK, True)
+    setattr(stack_class, name, classmethod(write))

@@ -90,6 +90,7 @@ STACK = core_model.Kind(
         'hurtle.stack.outputs': 'immutable',
         'hurtle.stack.reason': 'immutable',
         'hurtle.stack.id': 'immutable',
+        'hurtle.stack.deleted': 'immutable',
     }),
     location='/stack/')
 

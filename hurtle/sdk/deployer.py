@@ -215,6 +215,21 @@ class Deployer(abc.ABC):
                 return None
             raise
 
+    def deletion_by_id(self, stack_id):
+        """One look at a stack being deleted, for a caller that makes no
+        stack of its name afterwards (an instance's final dispose): None
+        once the stack itself is deleted (``DELETE_COMPLETE``, or
+        unknown), even while the deployer does not take its name for a
+        new stack yet (Heat frees the name a moment after it reports
+        ``DELETE_COMPLETE``); else its ``StackDetails``.
+
+        The default is :meth:`deletion` (which also waits for the name):
+        a driver that can tell sooner overrides it.
+
+        :raises DeployerError: as :meth:`deletion`.
+        """
+        return self.deletion(stack_id)
+
     def wait_change(self, stack_id, timeout):
         """Block up to ``timeout`` seconds (float) until the stack may
         have changed (its status, outputs, or it is gone); a return before
@@ -228,10 +243,14 @@ class Deployer(abc.ABC):
         """
         time.sleep(max(0.0, min(timeout, WAIT_STEP)))
 
-    def dispose_and_wait(self, stack_id, timeout, interval):
+    def dispose_and_wait(self, stack_id, timeout, interval,
+                         reuse_name=True):
         """Delete a stack and wait until it is gone.
 
-        Each look is one :meth:`deletion`. A deployer that can be told
+        Each look is one :meth:`deletion` (gone: deleted, and its name
+        free for a new stack), or with ``reuse_name=False`` one
+        :meth:`deletion_by_id` (gone: deleted; the name may be held a
+        moment longer). A deployer that can be told
         of changes (one overriding :meth:`wait_change`) looks again as
         soon as it is; any other
         looks every ``interval`` seconds (the first looks sooner:
@@ -240,6 +259,9 @@ class Deployer(abc.ABC):
         :param timeout: seconds to wait for the deletion.
         :param interval: most seconds between two looks at the stack for
             a deployer that cannot be told of changes.
+        :param reuse_name: False when the caller makes no stack of the
+            same name afterwards (an instance's final dispose), so the
+            wait ends as soon as the stack itself is deleted.
         :raises DeployerError: the deletion was refused, or the stack
             reached ``DELETE_FAILED`` (the message quotes its reason).
         :raises hurtle.polling.Timeout: the stack still exists after
@@ -249,8 +271,10 @@ class Deployer(abc.ABC):
         told = type(self).wait_change is not Deployer.wait_change
         deadline = time.monotonic() + timeout
 
+        look = self.deletion if reuse_name else self.deletion_by_id
+
         def gone():
-            details = self.deletion(stack_id)
+            details = look(stack_id)
             if details is None:
                 return True
             if details.status == 'DELETE_FAILED':

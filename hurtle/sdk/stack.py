@@ -13,7 +13,9 @@
 
 ``deploy`` creates the stack from the ``deployment`` template, ``provision``
 and ``update`` update it with the ``provision`` template, ``dispose``
-deletes it and waits until it is gone, ``state`` reports its status and
+deletes it and waits until it is deleted (not until the deployer frees
+its name: no stack of it is made again; ``deploy`` deleting a stack to
+make it again waits for that too), ``state`` reports its status and
 outputs. Subclasses choose the template parameters by overriding
 ``parameters``.
 
@@ -243,13 +245,19 @@ class StackOrchestrator(orchestrator.ServiceOrchestrator):
         for region in list(self.stack_ids):
             stack_id = self.stack_ids[region]
             if stack_id is not None:
-                self._dispose(region, stack_id)
+                # The instance's last dispose: no stack of its name is
+                # made again, so the stack deleted is enough.
+                self._dispose(region, stack_id, reuse_name=False)
             del self.stack_ids[region]
 
-    def _dispose(self, region, stack_id):
+    def _dispose(self, region, stack_id, reuse_name=True):
+        """Delete ``region``'s stack ``stack_id`` and wait until it is
+        gone: its name free too unless ``reuse_name`` is False
+        (``Deployer.dispose_and_wait``)."""
         try:
             self._in(region, self.context.deployer_in(region).dispose_and_wait,
-                     stack_id, self.dispose_timeout, self.poll_interval)
+                     stack_id, self.dispose_timeout, self.poll_interval,
+                     reuse_name)
         except polling.Timeout:
             raise self._in_error(region, deployer_api.DeployerError(
                 'stack %s still exists after %.0f s'

@@ -535,9 +535,11 @@ class Phases(object):
         failures = []
         for region, stack_id in stack_ids.items():
             try:
+                # The instance goes: deleted is enough (no stack of
+                # its name is made again).
                 self.peers.deployer(row, region=region).dispose_and_wait(
                     stack_id, self.conf.sm.phase_timeout,
-                    self.conf.sm.poll_interval)
+                    self.conf.sm.poll_interval, reuse_name=False)
             except (deployer_api.DeployerError, RuntimeError,
                     polling.Timeout) as exc:
                 # The other regions' stacks are deleted all the same.

@@ -166,6 +166,17 @@ class HurtleAll(fixtures.Fixture):
                     conf in args or so_conf in args) and (
                     app_id is None or port_file in args)]
 
+    def wait_sos_gone(self, app_id, timeout=15):
+        """Wait until no SO process of app ``app_id`` runs: the CC
+        answers an app's DELETE once it sent the SO SIGTERM, and waits
+        for the exit after (SIGKILL 10 s after the SIGTERM).
+
+        :raises hurtle.polling.Timeout: one still runs after ``timeout``
+            seconds.
+        """
+        polling.poll_until(lambda: not self.so_pids(app_id) or None,
+                           timeout, 0.05, 'the SO of %s gone' % app_id)
+
     def sm_pid(self):
         """Pid of this Hurtle's ``hurtle-sm`` process."""
         return self.part_pid('hurtle.cmd.sm')

@@ -164,8 +164,16 @@ class EndToEndTest(hurtle_fixture.HurtleTestCase):
         self.assertIn(resp.status_code, (200, 202, 204), resp.text)
         self.wait_gone(location)
         self.wait_stacks_gone([stack_id])
-        self.assertRaises(requests.ConnectionError, requests.get,
-                          so_url + '-/', timeout=5)
+        # (The CC answered the SM once it sent the SO SIGTERM, which
+        # closes the SO's listening socket; it waits for the exit after.)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                requests.get(so_url + '-/', timeout=5)
+            except requests.ConnectionError:
+                break
+            self.assertLess(time.monotonic(), deadline, 'the SO listens')
+            time.sleep(0.05)
         # and the SM keeps no connection to it (each of its threads that
         # called the SO held one, closed by the SO: CLOSE_WAIT)
         so_port = urllib.parse.urlsplit(so_url).port

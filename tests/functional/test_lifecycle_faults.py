@@ -270,7 +270,7 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
             self.assertEqual(202, self.delete(location).status_code)
             self.wait_gone(location)
             self.assert_nothing_left(instance_id)
-            self.assertEqual([], self.hurtle.so_pids(instance_id))
+            self.hurtle.wait_sos_gone(instance_id)
 
     # 6. interrupted creates and updates are resumed
     def test_sm_killed_in_each_phase_resumes(self):

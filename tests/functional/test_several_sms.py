@@ -227,7 +227,7 @@ class SeveralSMsTest(testscenarios.WithScenarios, testtools.TestCase):
                               if s.stack_name == 'hurtle-' + instance_id])
         self.assertNotIn(instance_id, [
             loc.rstrip('/').rsplit('/', 1)[-1] for loc in cc.list('/app/')])
-        self.assertEqual([], self.hurtle.so_pids(instance_id))
+        self.hurtle.wait_sos_gone(instance_id)
         self.assertEqual(sorted(ids), sorted(r.id for r in self.rows()))
 
         figures = ('%s: %d creates on 2 SMs, SM killed with %d of its '

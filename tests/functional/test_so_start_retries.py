@@ -125,7 +125,7 @@ class SOStartRetriesTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(1, len(pids), pids)
         self.assertNotIn(pids[0], killed)
         self.delete(location)
-        self.assertEqual([], self.hurtle.so_pids(instance_id))
+        self.hurtle.wait_sos_gone(instance_id)
 
     def test_an_so_that_dies_at_every_attempt_fails_the_instance(self):
         with open(self.die, 'w'):

@@ -107,6 +107,22 @@ class Runtime(abc.ABC):
         url = ref.get('url') if isinstance(ref, dict) else None
         return url if isinstance(url, str) and url else None
 
+    def begin_stop(self, ref):
+        """Begin stopping the SO identified by ``ref`` (the CC's DELETE of
+        an app answers after this): True when the SO may still be
+        exiting and a :meth:`stop` of ``ref`` must follow to finish
+        (wait for it, force it, remove what is kept of it), False when
+        the SO is stopped already.
+
+        The default stops it at once (:meth:`stop`) and returns False: a
+        runtime whose stop is one request (``kubernetes``) has nothing
+        to leave for later.
+
+        :raises RuntimeError_: as :meth:`stop` (nothing was signalled).
+        """
+        self.stop(ref)
+        return False
+
     @abc.abstractmethod
     def is_running(self, ref):
         """Return True if the SO identified by ``ref`` still runs.

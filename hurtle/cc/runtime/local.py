@@ -34,10 +34,12 @@ passed on without its ``OS_*`` variables (cloud credentials), plus the
 app's environment and ``HURTLE_APP_ID``/``HURTLE_CC_URL``. Its output
 goes to ``<state_path>/so/<app id>.log``. Each SO gets a session of its
 own; ``stop`` sends SIGTERM to that process (by pid), then SIGKILL after
-``[cc] so_stop_grace`` seconds (10); at CC shutdown every SO gets its
-SIGTERM at once and that one grace covers them all
-(:meth:`LocalRuntime.stop_all`). ``kill`` (an SO that does not answer,
-``[cc] so_liveness_failures``) sends SIGKILL at once.
+``[cc] so_stop_grace`` seconds (10); ``begin_stop`` (an app's DELETE)
+sends the SIGTERM only, and the ``stop`` that follows (on a thread of
+the CC) waits for the exit, the grace counted from that signal; at CC
+shutdown every SO gets its SIGTERM at once and that one grace covers
+them all (:meth:`LocalRuntime.stop_all`). ``kill`` (an SO that does not
+answer, ``[cc] so_liveness_failures``) sends SIGKILL at once.
 
 SOs outlive a CC that is killed (SIGKILL), and stop when it stops cleanly
 (:meth:`LocalRuntime.stop_all`). Each SO process is recorded in
@@ -151,6 +153,9 @@ class LocalRuntime(base.Runtime):
         #: pid -> ref of the SOs to stop at CC shutdown: started by this
         #: process, or adopted from an earlier one (:meth:`reconcile`).
         self._refs = {}
+        #: pid -> monotonic seconds of the SIGTERM :meth:`begin_stop`
+        #: sent it, until its :meth:`stop` ended.
+        self._stopping = {}
         #: Held from an SO's start until it answers (``[cc]
         #: parallel_starts``).
         self._starting = threading.BoundedSemaphore(
@@ -332,10 +337,30 @@ class LocalRuntime(base.Runtime):
                 except requests.RequestException:
                     pass
 
+    def begin_stop(self, ref):
+        """Send the SO of ``ref`` SIGTERM and return True while it may
+        still run: :meth:`stop` then waits for its exit (SIGKILL ``[cc]
+        so_stop_grace`` seconds after this signal) and removes its files,
+        sending no second SIGTERM. An SO gone already is stopped at once
+        (its files removed): False."""
+        pid = (ref or {}).get('pid')
+        if pid and self.is_running(ref):
+            self._stopping[pid] = time.monotonic()
+            proc = self._child(pid, ref)
+            if proc is not None:
+                proc.terminate()
+            else:
+                _signal(pid, signal.SIGTERM)
+            return True
+        self.stop(ref)
+        return False
+
     def stop(self, ref):
         """Stop the SO of ``ref`` (SIGTERM, SIGKILL after ``[cc]
-        so_stop_grace`` seconds) and remove its port file and its pid file
-        (if it still names this process); its log stays."""
+        so_stop_grace`` seconds; after :meth:`begin_stop`, no second
+        SIGTERM and the grace counted from its signal) and remove its
+        port file and its pid file (if it still names this process); its
+        log stays."""
         self._end([ref], self.conf.cc.so_stop_grace)
 
     def kill(self, ref):
@@ -388,11 +413,18 @@ class LocalRuntime(base.Runtime):
                     _signal(item[0], signum)
         left = [item for item in ending if runs(item)]
         if grace is not None and left:
-            signal_each(signal.SIGTERM, left)
+            # An SO begin_stop signalled already gets no second SIGTERM;
+            # its grace counts from that signal.
+            now = time.monotonic()
+            began = [self._stopping.get(item[0]) for item in left]
+            signal_each(signal.SIGTERM, [
+                item for item, when in zip(left, began) if when is None])
+            wait = max(grace - (now - when) if when is not None else grace
+                       for when in began)
             try:
                 polling.poll_until(
                     lambda: not any(runs(item) for item in left) or None,
-                    grace, 0.05, 'exit of %d SO(s)' % len(left))
+                    max(wait, 0.01), 0.05, 'exit of %d SO(s)' % len(left))
             except polling.Timeout:
                 pass
         left = [item for item in left if runs(item)]
@@ -404,6 +436,7 @@ class LocalRuntime(base.Runtime):
     def _forget_files(self, pid, ref):
         """Drop this process's record of ``ref``'s SO; remove its port
         file and its pid file (if it still names ``pid``)."""
+        self._stopping.pop(pid, None)
         if self._same_so(pid, ref):
             self._refs.pop(pid, None)
         log_path = (ref or {}).get('log')

@@ -77,6 +77,9 @@ REMEMBERED = 64
 #: stands for the stack in the next :meth:`CCDeployer.details`, when no
 #: write of the deployer began since.
 FRESH = 1.0
+#: The CC's attribute saying Heat deleted a stack whose name it has not
+#: freed yet (``hurtle.cc.stacks``).
+DELETED = 'hurtle.stack.deleted'
 #: Environment variables naming the CC, the SO's app and its secret.
 ENV = ('HURTLE_CC_URL', 'HURTLE_APP_ID', 'HURTLE_SO_SECRET')
 
@@ -269,6 +272,15 @@ class CCDeployer(deployer_api.Deployer):
     def details(self, stack_id):
         """The stack's ``StackDetails``: a conditional GET of the CC, or
         the answer a held wait just brought (:data:`FRESH`)."""
+        return self._details(stack_id, self._info(stack_id))
+
+    def _info(self, stack_id):
+        """The CC's ``EntityInfo`` of the stack, as :meth:`details`
+        reads it.
+
+        :raises DeployerError: 404 (the CC has no such stack), or the CC
+            refused or cannot be reached.
+        """
         with self._lock:
             gone = stack_id in self._gone
             self._gone.discard(stack_id)
@@ -281,6 +293,10 @@ class CCDeployer(deployer_api.Deployer):
         if info is None:
             info, _look = self._call('get stack %s' % stack_id, self._look,
                                      stack_id)
+        return info
+
+    @staticmethod
+    def _details(stack_id, info):
         attrs = info.attributes
         heat_id = _heat_id(stack_id, info)
         try:
@@ -352,10 +368,24 @@ class CCDeployer(deployer_api.Deployer):
         """One :meth:`details`: the CC answers 404 once the stack is
         deleted and its name free (``DELETE_COMPLETE`` from an older CC:
         gone too)."""
+        return self._deletion(stack_id, name_free=True)
+
+    def deletion_by_id(self, stack_id):
+        """One :meth:`details`, gone also while the CC still shows
+        ``DELETE_IN_PROGRESS`` but says Heat deleted the stack
+        (``hurtle.stack.deleted``: Heat has not freed its name yet). A CC
+        that does not say so (an older one) is waited for until 404, as
+        :meth:`deletion`."""
+        return self._deletion(stack_id, name_free=False)
+
+    def _deletion(self, stack_id, name_free):
         try:
-            details = self.details(stack_id)
+            info = self._info(stack_id)
         except deployer_api.DeployerError as exc:
             if exc.status == 404:
                 return None
             raise
+        if not name_free and info.attributes.get(DELETED) in (True, 'true'):
+            return None
+        details = self._details(stack_id, info)
         return None if details.status == 'DELETE_COMPLETE' else details

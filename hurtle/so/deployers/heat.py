@@ -329,19 +329,27 @@ class HeatDeployer(deployer_api.Deployer):
     def is_gone(self, stack_id):
         return self.deletion(stack_id) is None
 
-    def deletion(self, stack_id):
+    def deletion(self, stack_id, name_free=True):
         """One read of the stack (without outputs), and a look-up of its
         name once it is ``DELETE_COMPLETE``: None when Heat has no such
-        stack, or it is deleted and its name free."""
+        stack, or it is deleted and its name free (with ``name_free``
+        False: or it is deleted, no look-up)."""
         def look():
             try:
                 stack = self._get(stack_id)
             except heat_exc.HTTPNotFound:
                 return None
-            if (stack.stack_status == 'DELETE_COMPLETE' and
+            if stack.stack_status == 'DELETE_COMPLETE' and (
+                    not name_free or
                     not self.holds_name(stack.stack_name, stack.id)):
                 return None
             return deployer_api.StackDetails(
                 id=stack.id, status=stack.stack_status,
                 reason=stack.stack_status_reason or '')
         return self._call('get stack %s' % stack_id, look)
+
+    def deletion_by_id(self, stack_id):
+        """One read of the stack (without outputs): None when Heat has no
+        such stack or reads it ``DELETE_COMPLETE``, whether or not Heat
+        has freed its name yet."""
+        return self.deletion(stack_id, name_free=False)

@@ -33,6 +33,7 @@ from hurtle.occi import client as occi_client
 from hurtle.occi import errors
 from hurtle.occi import middleware
 from hurtle.occi import server
+from hurtle import polling
 from tests import conf_fixture
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -73,6 +74,15 @@ def serve_cc(test, server_options=None, **overrides):
         test.url, headers={'X-Project-Id': 'service'}, retries=0)
 
 
+def wait_removed(test, app_id, timeout=30):
+    """Wait until the CC of ``test`` (``serve_cc``) removed app
+    ``app_id`` whose DELETE was answered: its SO stopped (on a thread of
+    the CC) and its row gone."""
+    polling.poll_until(
+        lambda: None if test.backend.store.exists(app_id) else True,
+        timeout, 0.02, 'removal of app %s' % app_id)
+
+
 class AppAPITest(testtools.TestCase):
 
     def setUp(self):
@@ -108,6 +118,7 @@ class AppAPITest(testtools.TestCase):
             os.path.join(workdir, app_id + '.port')))
         self.client.delete(location)
         self.assertRaises(errors.NotFound, self.client.get, location)
+        wait_removed(self, app_id)
         self.assertRaises(requests.ConnectionError, requests.get,
                           so_url + '-/', timeout=5)
         # The port file goes with the SO (its log stays, for the operator).
@@ -242,8 +253,9 @@ class AppAPITest(testtools.TestCase):
         self.assertEqual(200, requests.get(
             app.attributes['occi.app.url'] + '-/', timeout=5,
             headers={'X-Auth-Token': 'x'}).status_code)
-        # Deleted, the id can be used again.
+        # Deleted (its SO gone), the id can be used again.
         self.client.delete('/app/twice')
+        wait_removed(self, 'twice')
         self.assertEqual(201, put())
 
     def test_app_ids_with_path_characters_are_400(self):

@@ -117,6 +117,7 @@ class CommandBundleTest(testtools.TestCase):
             self.assertEqual(200, requests.get(
                 app.attributes['occi.app.url'], timeout=5).status_code)
         self.client.delete(location)
+        test_app_api.wait_removed(self, 'cmd-1')
         self.assertRaises(requests.ConnectionError, requests.get,
                           app.attributes['occi.app.url'], timeout=5)
         self.assertFalse(runtime.is_running(ref))

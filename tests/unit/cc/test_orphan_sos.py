@@ -29,6 +29,7 @@ import testtools
 
 from hurtle.cc import api
 from hurtle.cc.runtime import pid_files
+from hurtle import polling
 from tests import net
 from tests.unit.cc import test_app_api
 
@@ -85,7 +86,10 @@ class OrphanSOTest(testtools.TestCase):
         self.assertEqual(0o600, os.stat(path).st_mode & 0o777)
         self.assertTrue(self.serves(attrs['occi.app.url']))
         self.client.delete('/app/recorded-1')
-        self.assertFalse(os.path.exists(path))
+        # Removed once the SO exited (the CC waits for it on a thread).
+        polling.poll_until(lambda: not os.path.exists(path) or None, WAIT,
+                           0.02, 'pid file removed')
+        self.assertIsNone(self.first._children.get(pid))
 
     def test_orphan_so_is_stopped_at_the_next_cc_start(self):
         orphan = self.start_unrecorded('orphan-1')

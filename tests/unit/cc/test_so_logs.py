@@ -106,6 +106,7 @@ class ServedCCTest(testtools.TestCase):
         path = so_logs.log_path(self.workdir, app_id)
         self.assertTrue(os.path.exists(path))
         self.client.delete('/app/%s' % app_id)
+        test_app_api.wait_removed(self, app_id)
         return path
 
     def test_kept_after_delete_by_default_then_pruned_when_old(self):

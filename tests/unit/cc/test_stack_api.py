@@ -92,8 +92,9 @@ class _CCTestCase(_HeatTestCase):
         self.conf = self.useFixture(conf_fixture.HurtleConf(
             state_path=self.heat.state_path,
             deployer__heat_url=self.heat.api_url + '/v1/%(project)s')).conf
-        self.url = self.useFixture(cc_fixture.CCServer(
-            self.conf, dict(self.APPS))).url
+        self.cc = self.useFixture(cc_fixture.CCServer(
+            self.conf, dict(self.APPS)))
+        self.url = self.cc.url
         self.heat_client = self.heat.client()
 
 

@@ -171,61 +171,80 @@ class ReadAtRestTest(_StackReadCase):
                        'ROLLBACK_COMPLETE'):
             self.assertTrue(deployers.outputs_due(status), status)
             self.assertTrue(deployers.StackDetails('s', status).outputs_due)
-        # A hint of a deleted stack whose name is still held: the stack
-        # is read as usual, without outputs.
+        # A hint of a deleted stack (Heat announces before it writes):
+        # the stack is read as usual, without outputs.
         self.heat.status = 'DELETE_IN_PROGRESS'
         self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
         attrs, sent = self.read()
         self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
-        self.assertEqual(['/v1/p/stacks/web', True],
-                         [p if i == 0 else 'resolve_outputs=False' in p
-                          for i, p in enumerate(sent)])
+        self.assertNotIn(stack_store.DELETED, attrs)
+        self.assertEqual([True], ['resolve_outputs=False' in p
+                                  for p in sent])
 
 
 class DeletedTest(_StackReadCase):
-    """A stack Heat announced ``DELETE_COMPLETE``: one look-up of its
-    name says whether it is gone, before any read."""
+    """A stack Heat announced ``DELETE_COMPLETE``: one read by id shows it
+    deleted (``hurtle.stack.deleted``, still ``DELETE_IN_PROGRESS``),
+    without asking for its name (Heat, finishing the delete, answers
+    slowly then); once recorded so, each read is one look-up of its name,
+    no read, and 404 once the name is free."""
 
-    def test_announced_deleted_and_name_free_is_gone_without_a_read(self):
+    def test_announced_deleted_is_shown_deleted_then_gone_by_name(self):
         self.heat.status = 'DELETE_COMPLETE'
         self.heat.name_free = True
         self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
+        attrs, sent = self.read()
+        self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
+        self.assertIs(True, attrs[stack_store.DELETED])
+        self.assertEqual(1, len(sent), sent)
+        self.assertIn('resolve_outputs=False', sent[0])
+        # Recorded: the row says Heat deleted it.
+        self.assertEqual(stack_store.DELETED_STATE,
+                         self.store.rows_of('a1')[0].state)
         del self.heat.requests[:]
-        entity = self.store.get('/stack/web', self.extras)
-        self.assertRaises(errors.NotFound, self.backend.retrieve, entity,
-                          self.extras)
+        self.assertRaises(errors.NotFound, self.read)
         self.assertEqual(['/v1/p/stacks/web'], self.heat.requests)
         self.assertIsNone(self.store.get('/stack/web', self.extras))
 
     def test_deleted_with_its_name_held_is_still_being_deleted(self):
         # Heat announces DELETE_COMPLETE, then frees the name: until then
-        # the CC answers DELETE_IN_PROGRESS (one look-up, one read).
+        # the CC answers DELETE_IN_PROGRESS, deleted (a look-up each).
         self.heat.status = 'DELETE_COMPLETE'
         self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
-        attrs, sent = self.read()
-        self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
-        self.assertEqual(2, len(sent), sent)
+        self.read()
+        for _ in range(2):
+            attrs, sent = self.read()
+            self.assertEqual('DELETE_IN_PROGRESS',
+                             attrs['hurtle.stack.state'])
+            self.assertIs(True, attrs[stack_store.DELETED])
+            self.assertEqual(['/v1/p/stacks/web'], sent)
         self.heat.name_free = True
         self.assertRaises(errors.NotFound, self.read)
 
-    def test_name_free_without_an_event_reads_first(self):
+    def test_read_deleted_without_an_event_looks_its_name_up(self):
         # No hint: the read comes first; DELETE_COMPLETE is then checked
-        # with the look-up.
+        # with the look-up (free: gone; held: deleted).
+        self.heat.status = 'DELETE_COMPLETE'
+        attrs, sent = self.read()
+        self.assertIs(True, attrs[stack_store.DELETED])
+        self.assertEqual(2, len(sent), sent)
+        self.assertIn('resolve_outputs=False', sent[0])
+
+    def test_name_free_without_an_event_reads_first(self):
         self.heat.status = 'DELETE_COMPLETE'
         self.heat.name_free = True
         self.assertRaises(errors.NotFound, self.read)
         self.assertEqual(2, len(self.heat.requests))
         self.assertIn('resolve_outputs=False', self.heat.requests[0])
 
-    def test_a_look_up_that_fails_reads_the_stack(self):
-        # Heat cannot tell (an error of the look-up): not taken as gone.
-        self.heat.status = 'DELETE_IN_PROGRESS'
+    def test_a_look_up_that_fails_for_a_deleted_stack_is_gone(self):
+        # Read DELETE_COMPLETE (by id: Heat never undoes it), its name
+        # unknown: gone, as a stack read deleted always was.
+        self.heat.status = 'DELETE_COMPLETE'
         self.hub.notify(HEAT_ID, 'DELETE_COMPLETE')
+        self.read()
         self.heat.lookup_status = 500
-        attrs, sent = self.read()
-        self.assertEqual('DELETE_IN_PROGRESS', attrs['hurtle.stack.state'])
-        self.assertEqual(2, len(sent), sent)
-        self.assertIn('resolve_outputs=False', sent[1])
+        self.assertRaises(errors.NotFound, self.read)
 
 
 class ReuseTest(_StackReadCase):

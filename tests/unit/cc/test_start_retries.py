@@ -109,6 +109,7 @@ class StartRetriesTest(testtools.TestCase):
         self.assertIn('attempt 2 of 3', logger.output)
         self.assertIn('killed by SIGKILL', logger.output)
         self.client.delete(location)
+        test_app_api.wait_removed(self, 'kill-1')
         self.assertEqual([], self.so_files())
 
     def test_an_so_killed_at_every_attempt_fails_the_start_clearly(self):

@@ -40,8 +40,9 @@ class FreedNamesTest(testtools.TestCase):
         super().setUp()
         from heat.objects import stack as stack_object
         self.stack_class = stack_object.Stack
-        original = vars(self.stack_class)['delete']
-        self.addCleanup(setattr, self.stack_class, 'delete', original)
+        for name in ('delete',) + freed_names.WRITES:
+            self.addCleanup(setattr, self.stack_class, name,
+                            vars(self.stack_class)[name])
         self.deleted = []
         self.fail_delete = None
 
@@ -97,3 +98,57 @@ class FreedNamesTest(testtools.TestCase):
             self.stack_class, 'delete', None))
         delattr(self.stack_class, 'delete')
         self.assertFalse(freed_names.install())
+
+
+class WrittenDeleteTest(testtools.TestCase):
+    """A write of ``DELETE`` ``COMPLETE`` through Heat's own
+    ``update_by_id`` (and ``select_and_update``), wrapped, announces the
+    stack once it is done; other writes, and writes that updated no
+    row, announce nothing."""
+
+    def setUp(self):
+        super().setUp()
+        from heat.objects import stack as stack_object
+        self.stack_class = stack_object.Stack
+        for name in ('delete',) + freed_names.WRITES:
+            self.addCleanup(setattr, self.stack_class, name,
+                            vars(self.stack_class)[name])
+        self.written = []
+        self.updated = True
+
+        def stack_update(context, stack_id, values, exp_trvsl=None):
+            self.written.append((stack_id, dict(values), exp_trvsl))
+            return self.updated
+        self.useFixture(fixtures.MockPatch('heat.db.api.stack_update',
+                                           stack_update))
+        self.sender = RecordingSender()
+        notifier._SENDERS.add(self.sender)
+        self.addCleanup(notifier._SENDERS.discard, self.sender)
+        self.assertTrue(freed_names.install())
+
+    def test_a_written_delete_complete_is_announced(self):
+        done = {'action': 'DELETE', 'status': 'COMPLETE',
+                'status_reason': 'Stack DELETE completed successfully'}
+        self.assertTrue(self.stack_class.update_by_id(None, HEAT_ID, done))
+        self.assertTrue(self.stack_class.select_and_update(
+            None, HEAT_ID, done, exp_trvsl='t1'))
+        self.assertEqual([(HEAT_ID, done, None), (HEAT_ID, done, 't1')],
+                         self.written)
+        self.assertEqual([('orchestration.stack.delete.end', HEAT_ID,
+                           'DELETE_COMPLETE')] * 2,
+                         [(m['event_type'], m['payload']['stack_identity'],
+                           m['payload']['state'])
+                          for m in self.sender.offered])
+
+    def test_other_writes_announce_nothing(self):
+        for action, status in (('DELETE', 'IN_PROGRESS'),
+                               ('CREATE', 'COMPLETE'),
+                               ('DELETE', 'FAILED')):
+            self.stack_class.update_by_id(
+                None, HEAT_ID, {'action': action, 'status': status})
+        self.updated = False   # another traversal won (convergence)
+        self.stack_class.select_and_update(
+            None, HEAT_ID, {'action': 'DELETE', 'status': 'COMPLETE'},
+            exp_trvsl='old')
+        self.assertEqual(4, len(self.written))
+        self.assertEqual([], self.sender.offered)

@@ -324,3 +324,89 @@ class DisposeAlarmsTest(_SOCase):
         self.assertEqual({}, self.deployer.stacks)
         self.assertIn('alarms not deleted: monitoring service unreachable',
                       logger.output)
+
+
+class NameHeldDeployer(MemoryDeployer):
+    """A deleted stack reads ``DELETE_COMPLETE`` at once but holds its
+    name for ``held`` looks of :meth:`deletion` (as Heat frees a name a
+    moment after it announced the delete): a stack of that name is
+    refused until then."""
+
+    def __init__(self, held):
+        super().__init__()
+        self.held = held
+        self.looks = []   # ('name' | 'id', stack id)
+
+    def _name_held(self, stack):
+        return stack['status'] == 'DELETE_COMPLETE' and stack['held'] > 0
+
+    def deploy(self, name, template, parameters=None):
+        if any(s['name'] == name and self._name_held(s)
+               for s in self.stacks.values()):
+            raise deployer_api.DeployerError('stack name %s in use' % name,
+                                             status=409)
+        stack_id = super().deploy(name, template, parameters)
+        self.stacks[stack_id]['held'] = self.held
+        return stack_id
+
+    def dispose(self, stack_id):
+        self.stacks[stack_id]['status'] = 'DELETE_COMPLETE'
+
+    def is_gone(self, stack_id):
+        return self.deletion(stack_id) is None
+
+    def deletion(self, stack_id):
+        self.looks.append(('name', stack_id))
+        stack = self.stacks[stack_id]
+        if self._name_held(stack):
+            stack['held'] -= 1
+            return deployer_api.StackDetails(id=stack_id,
+                                             status='DELETE_IN_PROGRESS')
+        return None
+
+    def deletion_by_id(self, stack_id):
+        self.looks.append(('id', stack_id))
+        if self.stacks[stack_id]['status'] == 'DELETE_COMPLETE':
+            return None
+        return deployer_api.StackDetails(id=stack_id,
+                                         status=self.stacks[stack_id][
+                                             'status'])
+
+
+class DisposeNameTest(_SOCase):
+    """The instance's ``dispose`` waits until its stack is deleted, not
+    until the deployer frees its name (no stack of it is made again);
+    ``deploy`` deleting an interrupted stack to make it again waits for
+    the name too."""
+
+    def test_dispose_ends_once_the_stack_is_deleted(self):
+        self.deployer = NameHeldDeployer(held=3)
+        so = self.so()
+        so.poll_interval = 0.01
+        so.deploy({})
+        stack_id = so.stack_id
+        so.dispose()
+        self.assertIsNone(so.stack_id)
+        self.assertEqual([('id', stack_id)], self.deployer.looks)
+        # The name is still held: a stack of it would be refused now.
+        self.assertEqual(3, self.deployer.stacks[stack_id]['held'])
+
+    def test_a_stack_made_again_waits_for_its_name(self):
+        self.deployer = NameHeldDeployer(held=3)
+        first = self.so()
+        first.deploy({'size': 2})
+        old = first.stack_id
+        self.deployer.stacks[old].update(
+            status='CREATE_FAILED',
+            reason='Engine went down during stack CREATE')
+        again = self.so()
+        again.poll_interval = 0.01
+        again.restore(first.snapshot())
+        again.deploy({})
+        # Four looks by name (three while held), none by id; then the
+        # stack of the same name was made (the deployer refuses it while
+        # the name is held).
+        self.assertEqual([('name', old)] * 4, self.deployer.looks)
+        self.assertNotEqual(old, again.stack_id)
+        self.assertEqual('CREATE_COMPLETE',
+                         self.deployer.stacks[again.stack_id]['status'])

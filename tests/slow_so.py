@@ -1,0 +1,56 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""An SO bundle whose process exits only some seconds after a SIGTERM
+(an SO saving its state, say), for tests of the CC stopping SOs: a
+``bundle.json`` program following the port contract
+(``HURTLE_SO_HOST``, ``HURTLE_SO_PORT``, ``HURTLE_SO_PORT_FILE``) that
+answers every GET with 200 and serves on until it exits."""
+import json
+import os
+import sys
+
+PROGRAM = r'''
+import http.server, os, signal, threading, time
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Length', '2')
+        self.end_headers()
+        self.wfile.write(b'ok')
+
+    def log_message(self, *args):
+        pass
+
+def later(signum, frame):
+    threading.Thread(target=lambda: (time.sleep(%(seconds)s), os._exit(0)),
+                     daemon=True).start()
+
+signal.signal(signal.SIGTERM, later)
+srv = http.server.ThreadingHTTPServer(
+    (os.environ['HURTLE_SO_HOST'], int(os.environ['HURTLE_SO_PORT'])),
+    Handler)
+port_file = os.environ['HURTLE_SO_PORT_FILE']
+with open(port_file + '.tmp', 'w') as handle:
+    handle.write(str(srv.server_port))
+os.replace(port_file + '.tmp', port_file)
+srv.serve_forever()
+'''
+
+
+def write_bundle(directory, seconds):
+    """Make ``directory`` the bundle of an SO that exits ``seconds``
+    (float) after its first SIGTERM."""
+    with open(os.path.join(directory, 'server.py'), 'w') as handle:
+        handle.write(PROGRAM % {'seconds': float(seconds)})
+    with open(os.path.join(directory, 'bundle.json'), 'w') as handle:
+        json.dump({'command': [sys.executable, 'server.py']}, handle)
