@@ -31,7 +31,6 @@ import time
 
 import requests
 
-from hurtle.cc.runtime import local
 from hurtle.occi import errors
 from tests.functional import hurtle_fixture
 
@@ -196,10 +195,9 @@ class HungSOTest(StoppedSOCase):
         self.assertLess(time.monotonic() - start, PHASE + MARGIN)
         self.assertEqual([], self.stacks_of(instance_id))
         # The hung SO ignores SIGTERM until SIGKILL, which the CC sends
-        # STOP_GRACE_SECONDS after the SIGTERM, on a thread of its own
-        # (its answer to the app's DELETE came before).
-        self.hurtle.wait_sos_gone(instance_id,
-                                  local.STOP_GRACE_SECONDS + MARGIN)
+        # [cc] so_stop_grace (10 s) after the SIGTERM, on a thread of its
+        # own (its answer to the app's DELETE came before).
+        self.hurtle.wait_sos_gone(instance_id, 10 + MARGIN)
 
     def wait_gone(self, location, timeout):
         deadline = time.monotonic() + timeout
