@@ -9,11 +9,13 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""An SO bundle whose process exits only some seconds after a SIGTERM
-(an SO saving its state, say), for tests of the CC stopping SOs: a
-``bundle.json`` program following the port contract
-(``HURTLE_SO_HOST``, ``HURTLE_SO_PORT``, ``HURTLE_SO_PORT_FILE``) that
-answers every GET with 200 and serves on until it exits."""
+"""An SO bundle that is slow on purpose, for tests of the CC: a
+``bundle.json`` program following the port contract (``HURTLE_SO_HOST``,
+``HURTLE_SO_PORT``, ``HURTLE_SO_PORT_FILE``) that answers every GET
+some seconds late, with a given status and no body, appending the path
+to ``requests.log`` in the bundle first, and that exits some seconds
+after its first SIGTERM (an SO saving its state, say), serving on until
+then."""
 import json
 import os
 import sys
@@ -23,16 +25,18 @@ import http.server, os, signal, threading, time
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Length', '2')
+        with open('requests.log', 'a') as log:
+            log.write(self.path + '\n')
+        time.sleep(%(answer_delay)s)
+        self.send_response(%(status)d)
+        self.send_header('Content-Length', '0')
         self.end_headers()
-        self.wfile.write(b'ok')
 
     def log_message(self, *args):
         pass
 
 def later(signum, frame):
-    threading.Thread(target=lambda: (time.sleep(%(seconds)s), os._exit(0)),
+    threading.Thread(target=lambda: (time.sleep(%(exit_delay)s), os._exit(0)),
                      daemon=True).start()
 
 signal.signal(signal.SIGTERM, later)
@@ -47,10 +51,13 @@ srv.serve_forever()
 '''
 
 
-def write_bundle(directory, seconds):
-    """Make ``directory`` the bundle of an SO that exits ``seconds``
-    (float) after its first SIGTERM."""
+def write_bundle(directory, exit_delay=0.0, answer_delay=0.0, status=200):
+    """Make ``directory`` the bundle of an SO that exits ``exit_delay``
+    seconds (float) after its first SIGTERM and answers each GET
+    ``answer_delay`` seconds late with ``status`` (int)."""
     with open(os.path.join(directory, 'server.py'), 'w') as handle:
-        handle.write(PROGRAM % {'seconds': float(seconds)})
+        handle.write(PROGRAM % {'exit_delay': float(exit_delay),
+                                'answer_delay': float(answer_delay),
+                                'status': int(status)})
     with open(os.path.join(directory, 'bundle.json'), 'w') as handle:
         json.dump({'command': [sys.executable, 'server.py']}, handle)

@@ -21,7 +21,6 @@ process on a new port. An SO that answers slowly, but within
 import json
 import os
 import signal
-import sys
 import time
 
 import fixtures
@@ -34,6 +33,7 @@ from tests.functional import cc_process
 from tests.functional import hurtle_fixture
 from tests.functional import test_cc_orphans
 from tests import net
+from tests import slow_so
 
 BUNDLE = os.path.join(hurtle_fixture.ROOT, 'samples', 'sample', 'so')
 APP = occi_client.CategoryRef('http://schemas.ogf.org/occi/platform#',
@@ -58,33 +58,6 @@ so_liveness_timeout = %s
 so_liveness_interval = %s
 """ % (FAILURES, PROBE_TIMEOUT, INTERVAL)
 
-#: An SO (a ``bundle.json`` command) that answers every request $SLOW
-#: seconds late, appending its path to requests.log first.
-SLOW_SO = r'''
-import http.server, os, time
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open('requests.log', 'a') as log:
-            log.write(self.path + '\n')
-        time.sleep(float(os.environ['SLOW']))
-        self.send_response(401)
-        self.send_header('Content-Length', '0')
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-srv = http.server.ThreadingHTTPServer(
-    (os.environ['HURTLE_SO_HOST'], int(os.environ['HURTLE_SO_PORT'])),
-    Handler)
-port_file = os.environ['HURTLE_SO_PORT_FILE']
-with open(port_file + '.tmp', 'w') as handle:
-    handle.write(str(srv.server_port))
-os.replace(port_file + '.tmp', port_file)
-srv.serve_forever()
-'''
-
 
 class LivenessTest(testtools.TestCase):
 
@@ -93,11 +66,8 @@ class LivenessTest(testtools.TestCase):
         self.state = self.useFixture(fixtures.TempDir()).path
         self.slow = os.path.join(self.state, 'slow-bundle')
         os.makedirs(self.slow)
-        with open(os.path.join(self.slow, 'so.py'), 'w') as handle:
-            handle.write(SLOW_SO)
-        with open(os.path.join(self.slow, 'bundle.json'), 'w') as handle:
-            json.dump({'command': [sys.executable, 'so.py']}, handle)
-        self.useFixture(fixtures.EnvironmentVariable('SLOW', str(SLOW)))
+        # It answers every request SLOW seconds late (401: no secret).
+        slow_so.write_bundle(self.slow, answer_delay=SLOW, status=401)
         cc = self.useFixture(cc_process.CCProcess(
             self.state, CC_OPTIONS, bundle=BUNDLE, slow=self.slow))
         self.client, self.cc_log = cc.client, cc.log

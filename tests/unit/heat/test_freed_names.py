@@ -34,7 +34,9 @@ class RecordingSender(object):
         self.offered.append(message)
 
 
-class FreedNamesTest(testtools.TestCase):
+class _Wrapped(testtools.TestCase):
+    """Heat's ``Stack`` methods the wrapping replaces are put back after
+    each test; ``sender`` records what is announced."""
 
     def setUp(self):
         super().setUp()
@@ -43,6 +45,15 @@ class FreedNamesTest(testtools.TestCase):
         for name in ('delete',) + freed_names.WRITES:
             self.addCleanup(setattr, self.stack_class, name,
                             vars(self.stack_class)[name])
+        self.sender = RecordingSender()
+        notifier._SENDERS.add(self.sender)
+        self.addCleanup(notifier._SENDERS.discard, self.sender)
+
+
+class FreedNamesTest(_Wrapped):
+
+    def setUp(self):
+        super().setUp()
         self.deleted = []
         self.fail_delete = None
 
@@ -52,9 +63,6 @@ class FreedNamesTest(testtools.TestCase):
             self.deleted.append(stack_id)
         self.useFixture(fixtures.MockPatch('heat.db.api.stack_delete',
                                            stack_delete))
-        self.sender = RecordingSender()
-        notifier._SENDERS.add(self.sender)
-        self.addCleanup(notifier._SENDERS.discard, self.sender)
 
     def states(self):
         return [(m['event_type'], m['payload']['stack_identity'],
@@ -100,7 +108,7 @@ class FreedNamesTest(testtools.TestCase):
         self.assertFalse(freed_names.install())
 
 
-class WrittenDeleteTest(testtools.TestCase):
+class WrittenDeleteTest(_Wrapped):
     """A write of ``DELETE`` ``COMPLETE`` through Heat's own
     ``update_by_id`` (and ``select_and_update``), wrapped, announces the
     stack once it is done; other writes, and writes that updated no
@@ -108,11 +116,6 @@ class WrittenDeleteTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        from heat.objects import stack as stack_object
-        self.stack_class = stack_object.Stack
-        for name in ('delete',) + freed_names.WRITES:
-            self.addCleanup(setattr, self.stack_class, name,
-                            vars(self.stack_class)[name])
         self.written = []
         self.updated = True
 
@@ -121,9 +124,6 @@ class WrittenDeleteTest(testtools.TestCase):
             return self.updated
         self.useFixture(fixtures.MockPatch('heat.db.api.stack_update',
                                            stack_update))
-        self.sender = RecordingSender()
-        notifier._SENDERS.add(self.sender)
-        self.addCleanup(notifier._SENDERS.discard, self.sender)
         self.assertTrue(freed_names.install())
 
     def test_a_written_delete_complete_is_announced(self):
