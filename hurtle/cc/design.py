@@ -88,7 +88,7 @@ def _sm_manifests(conf):
     for path in conf.sm.manifests or []:
         try:
             loaded.append(manifest_mod.load(
-                hurtle_conf.resolve_path(conf, path)))
+                hurtle_conf.resolve_path(conf, path, 'manifests', 'sm')))
         except manifest_mod.ManifestError as exc:
             LOG.warning('design service: manifest %s not listed: %s',
                         path, exc)

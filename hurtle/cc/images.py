@@ -46,7 +46,8 @@ def registered(conf):
     images = set()
     for path in conf.sm.manifests or []:
         try:
-            loaded = manifest_mod.load(hurtle_conf.resolve_path(conf, path))
+            loaded = manifest_mod.load(hurtle_conf.resolve_path(
+                conf, path, 'manifests', 'sm'))
         except manifest_mod.ManifestError as exc:
             LOG.warning('its SO is not registered with the CC: %s', exc)
             continue
@@ -56,9 +57,10 @@ def registered(conf):
         entry = entry.strip()
         if not entry:
             continue
-        if entry.startswith(('.', '/')) or os.path.exists(
-                hurtle_conf.resolve_path(conf, entry)):
-            entry = hurtle_conf.resolve_path(conf, entry)
+        resolved = hurtle_conf.resolve_path(conf, entry, 'allowed_images',
+                                            'cc')
+        if entry.startswith(('.', '/')) or os.path.exists(resolved):
+            entry = resolved
         images.add(_canonical(entry))
     return images
 

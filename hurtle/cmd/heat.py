@@ -54,7 +54,7 @@ def load_conf(argv):
     """Parse Hurtle's config into a private ``ConfigOpts``.
 
     Relative ``state_path``, ``heat_config`` and ``plugin_dirs`` are made
-    absolute against the first config file's directory.
+    absolute against the directory of the config file that sets it.
 
     :param argv: command-line arguments (without the program name).
     :returns: ConfigOpts with ``[DEFAULT] state_path``, ``[embedded_heat]``,
@@ -72,18 +72,20 @@ def load_conf(argv):
     logging.register_options(conf)
     conf(argv, project='hurtle', prog='hurtle-heat',
          version=_hurtle_version())
-    # Relative paths are relative to the first config file's directory,
-    # as in every Hurtle process.
+    # Relative paths are relative to the directory of the config file
+    # that set them, as in every Hurtle process.
     hurtle_conf.resolve_state_path(conf)
     if conf.embedded_heat.state_path:
         conf.set_override('state_path', hurtle_conf.resolve_path(
-            conf, conf.embedded_heat.state_path), group='embedded_heat')
+            conf, conf.embedded_heat.state_path, 'state_path',
+            'embedded_heat'), group='embedded_heat')
     if conf.embedded_heat.heat_config:
         conf.set_override('heat_config', hurtle_conf.resolve_path(
-            conf, conf.embedded_heat.heat_config), group='embedded_heat')
+            conf, conf.embedded_heat.heat_config, 'heat_config',
+            'embedded_heat'), group='embedded_heat')
     if conf.embedded_heat.plugin_dirs:
         conf.set_override('plugin_dirs', [
-            hurtle_conf.resolve_path(conf, p)
+            hurtle_conf.resolve_path(conf, p, 'plugin_dirs', 'embedded_heat')
             for p in conf.embedded_heat.plugin_dirs], group='embedded_heat')
     return conf
 
@@ -107,7 +109,8 @@ def local_services(argv):
     entries = []
     for path in conf.sm.manifests:
         try:
-            loaded = manifest.load(hurtle_conf.resolve_path(conf, path))
+            loaded = manifest.load(hurtle_conf.resolve_path(
+                conf, path, 'manifests', 'sm'))
         except manifest.ManifestError as exc:
             LOG.warning('not in the Heat service catalogue: %s', exc)
             continue
@@ -116,7 +119,8 @@ def local_services(argv):
     return entries
 
 
-#: Options holding a path: relative to the first config file's directory.
+#: Options holding a path: relative to the directory of the config file
+#: that sets each.
 _PATH_OPTIONS = {('sdc', 'key_file'), ('sdc', 'ca_file'),
                  ('hurtle_heat', 'ca_file')}
 
@@ -127,7 +131,7 @@ def plugin_groups(argv):
     (heat-engine reads these groups for Hurtle's plugins; Heat's own
     ``cfg.CONF`` never sees Hurtle's files). Options left at their
     default are not copied; relative paths are made absolute against the
-    first config file's directory.
+    directory of the config file that sets them.
 
     :raises cfg.Error: a value is invalid for its option (the message
         names it).
@@ -152,7 +156,8 @@ def plugin_groups(argv):
             if value is None or value == opt.default:
                 continue
             if (group, opt.dest) in _PATH_OPTIONS:
-                value = hurtle_conf.resolve_path(conf, value)
+                value = hurtle_conf.resolve_path(conf, value, opt.dest,
+                                                 group)
             values[opt.dest] = value
         if values:
             groups[group] = values

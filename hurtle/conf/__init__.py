@@ -64,19 +64,34 @@ def register_all(conf, skip=()):
         module.register_opts(conf)
 
 
-def config_dir(conf):
-    """Directory of the first ``--config-file`` (or the working dir)."""
+def config_dir(conf, option=None, group=None):
+    """Directory of the ``--config-file`` that set ``[group] option``
+    (``oslo_config.cfg.ConfigOpts.get_location``: with several files,
+    the one whose value counts), else of the first ``--config-file``,
+    else the working directory."""
+    if option is not None:
+        try:
+            location = conf.get_location(option, group)
+        except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+            location = None
+        if location is not None and \
+                location.location == cfg.Locations.user and \
+                location.detail and os.path.isfile(location.detail):
+            return os.path.dirname(os.path.abspath(location.detail))
     files = conf.config_file or []
     if files:
         return os.path.dirname(os.path.abspath(files[0]))
     return os.getcwd()
 
 
-def resolve_path(conf, path):
-    """Make ``path`` absolute, relative to the first config file's dir."""
+def resolve_path(conf, path, option=None, group=None):
+    """Make ``path`` absolute: relative to the directory of the config
+    file that set ``[group] option`` (the option ``path`` comes from;
+    None: the first config file's), see :func:`config_dir`."""
     if os.path.isabs(path):
         return path
-    return os.path.normpath(os.path.join(config_dir(conf), path))
+    return os.path.normpath(os.path.join(config_dir(conf, option, group),
+                                         path))
 
 
 def resolve_state_path(conf):
@@ -84,4 +99,5 @@ def resolve_state_path(conf):
     ``resolve_path``) so that ``$state_path`` means one place for every
     process, whatever its working directory."""
     if not os.path.isabs(conf.state_path):
-        conf.set_override('state_path', resolve_path(conf, conf.state_path))
+        conf.set_override('state_path', resolve_path(
+            conf, conf.state_path, 'state_path'))

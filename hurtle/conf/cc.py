@@ -70,8 +70,9 @@ cc_opts = [
     cfg.HostAddressOpt('so_host', default='127.0.0.1',
                        help='Address local SO processes bind to.'),
     cfg.ListOpt('allowed_images', default=[],
-                help='SO bundles (directories, relative to the first '
-                     'config file\'s directory) or images the CC may start, '
+                help='SO bundles (directories, relative to the directory '
+                     'of the config file that sets it) or images the CC may '
+                     'start, '
                      'besides the so_bundle of every manifest in [sm] '
                      'manifests. Any other occi.app.image is refused with '
                      '403.'),

@@ -21,8 +21,9 @@ kubernetes_group = cfg.OptGroup(
 kubernetes_opts = [
     cfg.StrOpt('kubeconfig', default='',
                help='kubeconfig file the CC authenticates with (relative '
-                    'to the first config file\'s directory). Empty: the '
-                    'in-cluster service account of the CC\'s own pod.'),
+                    'to the directory of the config file that sets it). '
+                    'Empty: the in-cluster service account of the CC\'s '
+                    'own pod.'),
     cfg.StrOpt('context', default='',
                help='kubeconfig context to use (empty: its current '
                     'context).'),

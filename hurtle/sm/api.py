@@ -307,6 +307,8 @@ class ServiceBackend(backend.KindBackend):
         store_mod.pin(old, operation)
         old.attributes.update(changed)
         old.attributes['mcn.service.state'] = states.UPDATE
+        # begin cleared the reason (e.g. "update pending after ...").
+        old.attributes.pop('mcn.service.state.reason', None)
         self.lifecycle.update(instance_id, changed, operation)
 
     def check_update(self, entity, extras, full=False):

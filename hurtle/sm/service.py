@@ -32,8 +32,10 @@ def load_manifests(conf):
     """
     if not conf.sm.manifests:
         raise manifest_mod.ManifestError('[sm] manifests lists no manifest')
-    manifests = [manifest_mod.load(hurtle_conf.resolve_path(conf, path))
-                 for path in conf.sm.manifests]
+    manifests = [
+        manifest_mod.load(hurtle_conf.resolve_path(conf, path, 'manifests',
+                                                   'sm'))
+        for path in conf.sm.manifests]
     for manifest in manifests:
         check_bundle(manifest)
     return manifests

@@ -57,7 +57,8 @@ def api_client(conf):
     try:
         if opts.kubeconfig:
             kube_config.load_kube_config(
-                config_file=hurtle_conf.resolve_path(conf, opts.kubeconfig),
+                config_file=hurtle_conf.resolve_path(
+                    conf, opts.kubeconfig, 'kubeconfig', 'kubernetes'),
                 context=opts.context or None,
                 client_configuration=configuration)
         else:

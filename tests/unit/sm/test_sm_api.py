@@ -248,7 +248,10 @@ class SMTest(testtools.TestCase):
                               attributes={'svc.colour': 'blue'},
                               pending={'svc.colour': 'red'})
         # Asking for the recorded value again is a change: it is sent.
-        self.client.update(location, KIND, {'svc.colour': 'blue'})
+        # The answer renders the update begun, without the old reason.
+        answer = self.client.update(location, KIND, {'svc.colour': 'blue'})
+        self.assertEqual(states.UPDATE, answer.attributes['mcn.service.state'])
+        self.assertNotIn('mcn.service.state.reason', answer.attributes)
         row = self.store.load(instance_id)
         self.assertEqual((states.UPDATE, {'svc.colour': 'blue'}),
                          (row.state, row.pending))
