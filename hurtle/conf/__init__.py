@@ -65,23 +65,31 @@ def register_all(conf, skip=()):
 
 
 def config_dir(conf, option=None, group=None):
-    """Directory of the ``--config-file`` that set ``[group] option``
-    (``oslo_config.cfg.ConfigOpts.get_location``: with several files,
-    the one whose value counts), else of the first ``--config-file``,
-    else the working directory."""
+    """Directory of the last ``--config-file`` that sets ``[group]
+    option`` (the one whose value counts), else of the first
+    ``--config-file``, else the working directory.
+
+    (Not ``ConfigOpts.get_location``: it names the last file with the
+    option's *section*, whether or not that file sets the option.)"""
+    files = [os.path.abspath(path) for path in conf.config_file or []]
     if option is not None:
-        try:
-            location = conf.get_location(option, group)
-        except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
-            location = None
-        if location is not None and \
-                location.location == cfg.Locations.user and \
-                location.detail and os.path.isfile(location.detail):
-            return os.path.dirname(os.path.abspath(location.detail))
-    files = conf.config_file or []
+        for path in reversed(files):
+            if _sets(path, option, group):
+                return os.path.dirname(path)
     if files:
-        return os.path.dirname(os.path.abspath(files[0]))
+        return os.path.dirname(files[0])
     return os.getcwd()
+
+
+def _sets(path, option, group):
+    """Whether the config file at ``path`` sets ``[group] option``
+    (``group`` None: ``[DEFAULT]``)."""
+    sections = {}
+    try:
+        cfg.ConfigParser(path, sections).parse()
+    except (OSError, cfg.ParseError):
+        return False
+    return option in sections.get(group or 'DEFAULT', {})
 
 
 def resolve_path(conf, path, option=None, group=None):

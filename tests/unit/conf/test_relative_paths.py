@@ -50,7 +50,10 @@ class RelativePathTest(testtools.TestCase):
         return conf
 
     def test_a_value_of_the_second_file_is_relative_to_it(self):
-        mine = self.write('my.conf', '[DEFAULT]\nstate_path = mystate\n')
+        # (Its [sm] section sets another option: the first file's
+        # manifests stay the first file's.)
+        mine = self.write('my.conf', '[DEFAULT]\nstate_path = mystate\n'
+                          '[sm]\nport = 18888\n')
         conf = self.load(self.first, mine)
         self.assertEqual(os.path.join(self.root, 'mystate'), conf.state_path)
         # What the first file alone sets stays relative to the first.
