@@ -127,8 +127,17 @@ class _ServedFlow(object):
         wait_for(self, 'deleted instances', gone, output=self.hurtle.output)
         self.assertEqual([], [stack.stack_name for stack in
                               self.hurtle.heat_client().stacks.list()])
-        self.assertRaises(requests.ConnectionError, requests.get,
-                          so_url + '-/', timeout=5)
+
+        # The CC answers an app's DELETE once its SO was signalled, and
+        # waits for the exit after: soon nothing serves there.
+        def so_gone():
+            try:
+                requests.get(so_url + '-/', timeout=5)
+            except requests.ConnectionError:
+                return True
+            return False
+        wait_for(self, 'the SO gone', so_gone, timeout=15,
+                 output=self.hurtle.output)
 
     def test_each_sm_worker_is_a_replica(self):
         replicas = wait_for(
