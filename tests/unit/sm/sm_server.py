@@ -30,6 +30,7 @@ from hurtle.occi import client as occi_client
 from hurtle.occi import middleware
 from hurtle.occi import server
 from hurtle.sm import api
+from hurtle.sm import states
 from tests import conf_fixture
 from tests import net
 
@@ -97,3 +98,14 @@ class SMServer(fixtures.Fixture):
         self.client = occi_client.OCCIClient(
             self.url, headers={'X-Project-Id': 'p1'}, retries=0)
         self.store = self.lifecycle.store
+
+
+def move(store, instance_id, state):
+    """Put the instance in ``state`` as its lifecycle would (``destroy``:
+    from ``active``, a delete begun as ``DELETE`` begins it); return
+    whether it is there."""
+    if state == states.DESTROY:
+        store.transition(instance_id, states.ACTIVE)
+        return store.begin(instance_id, states.DESTROY,
+                           states.DELETABLE) is not None
+    return store.transition(instance_id, state)

@@ -577,12 +577,7 @@ class AttributeApiTest(testtools.TestCase):
         rendered = self.read(location)
         self.assertEqual(states.ACTIVE, rendered['mcn.service.state'])
         for state in (states.UPDATE, states.DESTROY):
-            if state == states.DESTROY:
-                self.store.transition(instance_id, states.ACTIVE)
-                self.assertIsNotNone(self.store.begin(
-                    instance_id, states.DESTROY, states.DELETABLE))
-            else:
-                self.store.transition(instance_id, state)
+            self.assertTrue(sm_server.move(self.store, instance_id, state))
             for method in ('PUT', 'POST'):
                 resp = self.json(method, path, rendered, ident=instance_id)
                 self.assertEqual(409, resp.status_code, resp.text)

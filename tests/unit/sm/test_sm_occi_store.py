@@ -259,13 +259,8 @@ class MixinCollectionStatesTest(testtools.TestCase):
     def move(self, location, state):
         """``location``'s instance to ``state`` (``destroy``: a delete
         begun, as ``DELETE`` does)."""
-        instance_id = location.rsplit('/', 1)[-1]
-        if state == states.DESTROY:
-            self.store.transition(instance_id, states.ACTIVE)
-            self.assertIsNotNone(self.store.begin(
-                instance_id, states.DESTROY, states.DELETABLE))
-        else:
-            self.store.transition(instance_id, state)
+        self.assertTrue(sm_server.move(
+            self.store, location.rsplit('/', 1)[-1], state))
 
     def change(self, method, *locations, form='text/occi'):
         """``method`` on ``/tagged/`` with ``locations`` in ``form``."""
