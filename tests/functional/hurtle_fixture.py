@@ -582,14 +582,25 @@ class HurtleTestCase(testtools.TestCase):
         :raises AssertionError: some are still listed after ``timeout``
             seconds.
         """
-        heat = self.stack_client(project)
-        deadline = time.monotonic() + timeout
-        while True:
-            left = set(stacks) & {key for s in heat.stacks.list()
-                                  for key in (s.id, s.stack_name)}
-            if not left:
-                return
-            if time.monotonic() > deadline:
-                self.fail('stacks %s still listed after %d s'
-                          % (sorted(left), timeout))
-            time.sleep(0.5)
+        wait_unlisted(self, self.stack_client(project), stacks, timeout)
+
+
+def wait_unlisted(test, heat, stacks, timeout=30):
+    """Wait until none of ``stacks`` (ids or names) is in ``heat``'s
+    stack listing (a heatclient ``Client``): an instance is gone once its
+    stack is DELETE_COMPLETE, and Heat lists such a stack until it freed
+    its name, a moment later.
+
+    :raises AssertionError: (``test.fail``) some are still listed after
+        ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        left = set(stacks) & {key for s in heat.stacks.list()
+                              for key in (s.id, s.stack_name)}
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            test.fail('stacks %s still listed after %d s'
+                      % (sorted(left), timeout))
+        time.sleep(0.2)

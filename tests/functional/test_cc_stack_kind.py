@@ -127,7 +127,7 @@ class CCStackKindTest(_DeployerTest):
         self.assertEqual(401, resp.status_code)
         self.sm.delete(location)
         self.wait_gone(location)
-        self.assertNotIn(stack_id, {s.id for s in self.heat.stacks.list()})
+        hurtle_fixture.wait_unlisted(self, self.heat, [stack_id])
 
     def test_the_cc_keeps_its_connection_to_heat(self):
         # Each stack call used to build a new Heat client, hence open a

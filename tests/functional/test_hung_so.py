@@ -193,7 +193,8 @@ class HungSOTest(StoppedSOCase):
             location, headers=self.headers(), timeout=30).status_code)
         self.wait_gone(location, PHASE + MARGIN)
         self.assertLess(time.monotonic() - start, PHASE + MARGIN)
-        self.assertEqual([], self.stacks_of(instance_id))
+        hurtle_fixture.wait_unlisted(self, self.heat,
+                                     ['hurtle-%s' % instance_id])
         # The hung SO ignores SIGTERM until SIGKILL, which the CC sends
         # [cc] so_stop_grace (10 s) after the SIGTERM, on a thread of its
         # own (its answer to the app's DELETE came before).

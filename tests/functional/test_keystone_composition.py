@@ -102,9 +102,8 @@ class KeystoneCompositionTest(test_keystone_heat.KeystoneHeatCase):
         demo.delete(location)
         self.wait_gone(demo, location)
         self.wait_gone(demo, dependency_location)
-        stacks = {s.id for s in heat.stacks.list()}
-        self.assertNotIn(attrs['occi.mcn.stack.id'], stacks)
-        self.assertNotIn(dependency['occi.mcn.stack.id'], stacks)
+        hurtle_fixture.wait_unlisted(self, heat, [
+            attrs['occi.mcn.stack.id'], dependency['occi.mcn.stack.id']])
         self.assertEqual(trusts_before, set(self.trusts_of('demo')))
 
     # -- [service_credentials] interface -------------------------------------

@@ -180,7 +180,7 @@ class KeystoneHeatTest(KeystoneHeatCase):
         self.assertIn('greeting=bonjour', attrs['mcn.endpoint.sample'])
         demo.delete(location)
         self.wait_gone(demo, location)
-        self.assertNotIn(stack_id, [s.id for s in heat.stacks.list()])
+        hurtle_fixture.wait_unlisted(self, heat, [stack_id])
         # The trust is gone with the instance (and Heat's, made from it).
         self.assertEqual(before, set(self.trusts_of('demo')))
 

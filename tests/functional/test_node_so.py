@@ -298,8 +298,7 @@ class NodeSOTest(hurtle_fixture.HurtleTestCase):
         self.assertIsNone(self.saved_state(instance_id)['pending'])
 
         # The restarted SO disposes of it.
-        self.delete_and_wait(location, [stack_id])
-        self.assertEqual([], self.stack_names(instance_id))
+        self.delete_and_wait(location, [stack_id, 'hurtle-%s' % instance_id])
         self.assertIsNone(self.saved_state(instance_id))
 
     def test_killed_in_mid_deploy_resumes_with_one_stack(self):

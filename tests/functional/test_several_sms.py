@@ -222,9 +222,8 @@ class SeveralSMsTest(testscenarios.WithScenarios, testtools.TestCase):
         os.kill(pid, signal.SIGCONT)
         self.wait('the instance gone', lambda: instance_id not in [
             r.id for r in self.rows()])
-        heat = self.hurtle.heat_client()
-        self.assertEqual([], [s for s in heat.stacks.list()
-                              if s.stack_name == 'hurtle-' + instance_id])
+        hurtle_fixture.wait_unlisted(self, self.hurtle.heat_client(),
+                                     ['hurtle-' + instance_id])
         self.assertNotIn(instance_id, [
             loc.rstrip('/').rsplit('/', 1)[-1] for loc in cc.list('/app/')])
         self.hurtle.wait_sos_gone(instance_id)

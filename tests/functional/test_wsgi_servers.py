@@ -125,8 +125,9 @@ class _ServedFlow(object):
                     pass
             return True
         wait_for(self, 'deleted instances', gone, output=self.hurtle.output)
-        self.assertEqual([], [stack.stack_name for stack in
-                              self.hurtle.heat_client().stacks.list()])
+        wait_for(self, 'no stack listed', lambda: not list(
+            self.hurtle.heat_client().stacks.list()), timeout=30,
+            output=self.hurtle.output)
 
         # The CC answers an app's DELETE once its SO was signalled, and
         # waits for the exit after: soon nothing serves there.
