@@ -129,6 +129,18 @@ class SharedRuntime(base.Runtime):
         return url, {'host': host.key, 'host_pid': host.pid,
                      'app': str(app_id), 'port': port, 'url': url}
 
+    def _host_for(self, ref, local):
+        """The host of ``ref``'s hosted SO, or None once there is nothing
+        more to do: no ``ref``, an SO run as a process of its own
+        (``local(ref)`` was called: the ``local`` runtime's stop or
+        kill), or its host gone."""
+        if not ref:
+            return None
+        if 'host' not in ref:
+            local(ref)
+            return None
+        return self._host_of(ref)
+
     def stop(self, ref):
         """Stop the SO of ``ref`` (in its host, or its process); an SO
         whose host is gone is stopped already.
@@ -136,12 +148,7 @@ class SharedRuntime(base.Runtime):
         :raises RuntimeError_: the host runs but refused or did not
             answer.
         """
-        if not ref:
-            return
-        if 'host' not in ref:
-            self.local.stop(ref)
-            return
-        host = self._host_of(ref)
+        host = self._host_for(ref, self.local.stop)
         if host is None:
             return
         try:
@@ -172,12 +179,7 @@ class SharedRuntime(base.Runtime):
         answer that within ``[cc] so_liveness_timeout`` seconds is killed
         (SIGKILL) with every SO in it: the watcher then restarts each as
         a dead SO, the first in a new host."""
-        if not ref:
-            return
-        if 'host' not in ref:
-            self.local.kill(ref)
-            return
-        host = self._host_of(ref)
+        host = self._host_for(ref, self.local.kill)
         if host is None:
             return
         try:
