@@ -1013,6 +1013,7 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
         if self.req.action is not None:
             self.run_action(entity, data)
             return self.respond(200, 'entity', entity)
+        self._not_listed(data)
         self.check_update(entity, full=False)
         new = self.build_entity(data, default_kind=entity.kind, old=entity)
         registry = self.app.registry
@@ -1046,6 +1047,7 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
         data = self.data()
         if self.req.action is not None:
             raise errors.BadRequest('Actions are triggered with POST.')
+        self._not_listed(data)
         try:
             old = registry.get_resource(key, extras)
         except KeyError:
@@ -1091,6 +1093,22 @@ class ResourceHandler(_Context, occi_handlers.ResourceHandler):
                            a in old.kind.actions]
         registry.update_resource(old.identifier, old, extras)
         return self.respond(200, 'entity', old)
+
+    @staticmethod
+    def _not_listed(data):
+        """Refuse a list of locations sent to an entity: it changes
+        nothing there (GFD.185 3.4.3 gives locations to a mixin's
+        collection), so answering 200 would hide the client's mistake.
+
+        :raises BadRequest: ``data`` came from a ``text/uri-list`` or a
+            JSON array, or holds ``X-OCCI-Location`` values.
+        """
+        if data.listed or data.locations:
+            raise errors.BadRequest(
+                'A list of locations is for a mixin\'s collection (to add '
+                'or remove its members); an entity is created or updated '
+                'with its rendering (categories and attributes, a JSON '
+                'object).')
 
     def do_delete(self, key):
         entity = self.entity_or_404(key)

@@ -45,7 +45,9 @@ class OCCIData(object):
     ``categories``: list of dicts from :func:`parsing.parse_category`
     (``class`` may be absent); ``attributes``: ordered dict name -> typed
     value; ``links``: list of dicts from :func:`parsing.parse_link`;
-    ``locations``: list of URIs (str).
+    ``locations``: list of URIs (str); ``listed``: True when the body
+    was a list of locations (a ``text/uri-list`` or a JSON array), even
+    an empty one.
     """
 
     def __init__(self):
@@ -53,6 +55,7 @@ class OCCIData(object):
         self.attributes = collections.OrderedDict()
         self.links = []
         self.locations = []
+        self.listed = False
 
     def is_empty(self):
         return not (self.categories or self.attributes or self.links or
@@ -397,6 +400,7 @@ class UriListRendering(BaseRendering):
 
     def parse(self, headers, body):
         data = OCCIData()
+        data.listed = bool(body and body.strip())
         for line in (body or '').split('\n'):
             line = line.strip()
             if line and not line.startswith('#'):
@@ -629,6 +633,7 @@ class JsonRendering(BaseRendering):
                         'item %d is %s. An entity is a JSON object.'
                         % (number, type(item).__name__))
             data.locations.extend(doc)
+            data.listed = True
             return data
         if not isinstance(doc, dict):
             raise errors.BadRequest('JSON rendering must be an object or '

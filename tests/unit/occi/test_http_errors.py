@@ -340,6 +340,31 @@ class TestErrorPaths(base.ServedAppTestCase):
         self.assertEqual(before, self.req('GET', '/app/', {
             'Accept': 'text/uri-list'}).text)
 
+    def test_a_list_of_locations_sent_to_an_entity_is_400(self):
+        # It changes nothing there: a 200 would hide the mistake.
+        loc = self.create_app()
+        before = self.req('GET', loc, {'Accept': 'text/plain'}).text
+        calls = len(self.backend.calls)
+        bodies = (('application/occi+json', '[]'),
+                  ('application/occi+json', json.dumps([loc])),
+                  ('text/uri-list', loc + '\n'),
+                  ('text/plain', 'X-OCCI-Location: %s\n' % loc))
+        for method in ('POST', 'PUT'):
+            for mime, body in bodies:
+                resp = self.req(method, loc, {'Content-Type': mime}, body)
+                self.assertError(resp, 400)
+                self.assertIn("A list of locations is for a mixin's "
+                              "collection", resp.text, (method, mime, body))
+        self.assertEqual(before, self.req('GET', loc, {
+            'Accept': 'text/plain'}).text)
+        self.assertEqual(calls, len(self.backend.calls))
+        # An empty body is still no change, and an action still runs.
+        self.assertEqual(200, self.req('POST', loc, {
+            'Content-Type': 'application/occi+json'}, '').status_code)
+        self.assertEqual(200, self.req('POST', loc + '?action=start', {
+            'Content-Type': 'text/occi',
+            'Category': base.START_CAT}).status_code)
+
     def test_deeply_nested_json_is_400(self):
         body = '[' * 100000 + ']' * 100000
         resp = self.req('POST', '/app/',
