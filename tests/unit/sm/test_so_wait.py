@@ -23,6 +23,7 @@ import datetime
 import re
 import threading
 import time
+import types
 
 import fixtures
 import testtools
@@ -30,6 +31,7 @@ import testtools
 from hurtle.db import migration
 from hurtle.occi import errors
 from hurtle.occi import server
+from hurtle.sm import api
 from hurtle.sm import lifecycle
 from hurtle.sm import scheduling
 from hurtle.sm import so_client
@@ -276,3 +278,28 @@ class QuietReasonTest(testtools.TestCase):
         reason = so_wait.quiet_reason(time.monotonic() - 12)
         self.assertRegex(reason, r'^service orchestrator \(SO\) not '
                                  r'answering for 12 s \(since \S+Z\)$')
+
+
+class RefusedUpdateTest(testtools.TestCase):
+    """The 409 of a change refused while an operation is in progress
+    gives the operation's reason: what it waits for."""
+
+    def row(self, state, reason):
+        return types.SimpleNamespace(state=state, reason=reason)
+
+    def test_the_reason_of_an_operation_in_progress_is_given(self):
+        reason = so_wait.quiet_reason(time.monotonic() - 6)
+        err = api._not_updatable(self.row(states.UPDATE, reason))
+        self.assertTrue(err.message.startswith(
+            'instance is in state update (%s); only an instance in state '
+            'active or degraded can be updated' % reason), err.message)
+
+    def test_no_reason_no_parenthesis(self):
+        err = api._not_updatable(self.row(states.DEPLOY, None))
+        self.assertTrue(err.message.startswith(
+            'instance is in state deploy; only'), err.message)
+
+    def test_a_failed_instance_is_refused_as_before(self):
+        err = api._not_updatable(self.row(states.FAILED, 'deploy failed'))
+        self.assertTrue(err.message.startswith(
+            'instance is in state failed; only'), err.message)
