@@ -39,7 +39,11 @@
 
 Every wait asks the operation for its record before each attempt, so a
 superseded operation or an SM shutting down stops there
-(``hurtle.sm.scheduling``).
+(``hurtle.sm.scheduling``); and a :class:`FollowedSO`'s request goes out
+on a thread of its own while the operation asks for its record every
+second (``hurtle.sm.so_wait``), so it stops within a second even while
+an SO keeps one request unanswered (and the instance's reason says
+that the SO is not answering meanwhile).
 """
 import contextlib
 import copy
