@@ -495,12 +495,17 @@ def _as_asked(entity, row):
 def _not_updatable(row):
     """The 409 of an update refused in ``row``'s state (None: gone, its
     destroy finished): what :data:`states.UPDATABLE` accepts, and what a
-    ``failed`` instance accepts (:data:`states.EDITABLE`)."""
+    ``failed`` instance accepts (:data:`states.EDITABLE`). The reason of
+    an operation in progress comes with its state (``instance is in
+    state update (service orchestrator (SO) not answering for 6 s ...);
+    ...``): it says what the operation waits for."""
+    state = row.state if row else states.DESTROY
+    if row is not None and row.state in states.BUSY and row.reason:
+        state = '%s (%s)' % (state, row.reason)
     return errors.Conflict(
         'instance is in state %s; only an instance in state %s can be '
         'updated (one in state failed only in its title, summary and '
-        'mixins)' % (row.state if row else states.DESTROY,
-                     ' or '.join(sorted(states.UPDATABLE))))
+        'mixins)' % (state, ' or '.join(sorted(states.UPDATABLE))))
 
 
 def host_guard(conf):

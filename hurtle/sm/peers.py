@@ -156,6 +156,13 @@ class Peers(object):
                 self._sessions.add(session)
         return session
 
+    def retire_session(self):
+        """Leave the calling thread's :meth:`http_session` to whoever uses
+        it now: its next call gets a new one. A lifecycle thread that
+        stopped waiting for a request still under way on another thread
+        (``hurtle.sm.so_wait``) must not share the session with it."""
+        self._local.session = None
+
     def forget_endpoint(self, url):
         """``url``'s server is gone for good (an SO that was deleted):
         close every thread's kept-alive connections to its host and port.

@@ -39,11 +39,17 @@
 
 Every wait asks the operation for its record before each attempt, so a
 superseded operation or an SM shutting down stops there
-(``hurtle.sm.scheduling``).
+(``hurtle.sm.scheduling``); and a :class:`FollowedSO`'s request goes out
+on a thread of its own while the operation asks for its record every
+second (``hurtle.sm.so_wait``), so it stops within a second even while
+an SO keeps one request unanswered (and the instance's reason says
+that the SO is not answering meanwhile).
 """
 import contextlib
+import copy
 import logging
 import time
+import weakref
 
 from hurtle.occi import categories
 from hurtle.occi import client as occi_client
@@ -51,6 +57,7 @@ from hurtle.occi import errors
 from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
 from hurtle.sm import scheduling
+from hurtle.sm import so_wait
 
 LOG = logging.getLogger(__name__)
 
@@ -146,11 +153,28 @@ def message(exc):
     return getattr(exc, 'message', None) or str(exc)
 
 
+#: The requests of an ``OCCIClient`` a :class:`FollowedSO` sends on a
+#: thread of their own (``hurtle.sm.so_wait.answer``).
+_WAITED = frozenset(['get', 'look', 'update', 'action', 'put', 'delete'])
+
+
 class FollowedSO(object):
     """The SO client of one operation's instance that follows the SO when
     the CC restarts it elsewhere (a new ``occi.app.url``): after a
     connection failure :meth:`refresh` asks the CC where it serves now.
     Other attributes are the current ``OCCIClient``'s.
+
+    Its requests (``get``, ``look``, ``update``, ``action``, ``put``,
+    ``delete``) are sent on a thread of their own while the operation's
+    thread waits for the answer (``hurtle.sm.so_wait``): a superseded
+    operation (a DELETE accepted meanwhile) or an SM stopping stops
+    waiting for a silent SO within ``so_wait.CHECK_INTERVAL`` seconds,
+    the request abandoned (``Superseded``, ``Stopping``); and a request
+    unanswered for ``so_wait.QUIET`` seconds (beyond a held GET's hold)
+    puts ``service orchestrator (SO) not answering for N s (since ...);
+    waiting until <deadline>`` in the instance's reason, in the state
+    of ``row``, until the SO answers (one write each way per operation,
+    whatever the number of requests meanwhile).
 
     :param deadline: ``time.monotonic()`` value no request goes past
         (the client's ``deadline``, kept across :meth:`refresh`), or None.
@@ -159,6 +183,8 @@ class FollowedSO(object):
     def __init__(self, calls, op, row, deadline=None):
         self._calls = calls
         self._op = op
+        self._state = getattr(row, 'state', None)
+        self._reason = getattr(row, 'reason', None)
         self.client = calls.so(row)
         self.client.deadline = deadline
 
@@ -183,7 +209,66 @@ class FollowedSO(object):
         self.client.deadline = deadline
 
     def __getattr__(self, name):
-        return getattr(self.client, name)
+        value = getattr(self.client, name)
+        if name not in _WAITED:
+            return value
+
+        def waited(*args, **kwargs):
+            return self._answered(lambda: value(*args, **kwargs),
+                                  kwargs.get('wait') or 0)
+        return waited
+
+    def _answered(self, request, hold):
+        """``request()`` (of the current client), waited for by
+        ``so_wait.answer``; ``hold``: the seconds the SO may hold it."""
+        client = self.client
+        try:
+            result = so_wait.answer(
+                self._op, request, quiet=so_wait.QUIET + hold,
+                on_quiet=self._quiet if self._state else None,
+                on_abandon=lambda: self._abandon(client))
+        except errors.ConnectionFailed:
+            raise   # unreachable or no answer: the reason stays
+        except errors.OCCIError:
+            self._answering()
+            raise
+        self._answering()
+        return result
+
+    def _quiet(self, started):
+        """Show that the SO does not answer (once per operation)."""
+        silent = self._calls.silent
+        if self._op in silent:
+            return
+        reason = so_wait.quiet_reason(started, self.client.deadline)
+        LOG.warning('instance %s: %s', self._op.instance_id, reason)
+        self._op.move(self._state, reason=reason)
+        # What the reason was before, shown again once the SO answers.
+        silent[self._op] = (
+            None if (self._reason or '').startswith(so_wait.QUIET_PREFIX)
+            else self._reason)
+
+    def _answering(self):
+        """The SO answered: the reason :meth:`_quiet` showed goes."""
+        silent = self._calls.silent
+        if self._op not in silent:
+            return
+        before = silent.pop(self._op)
+        LOG.info('instance %s: the SO answers again', self._op.instance_id)
+        self._op.move(self._state, reason=before)
+
+    def _abandon(self, client):
+        """The operation stopped waiting for a request of ``client``: no
+        retry of it starts, and this thread's next requests go on an
+        HTTP session of their own (the abandoned request keeps using
+        the one it has: sessions are not shared between threads)."""
+        deadline = client.deadline
+        client.deadline = time.monotonic()
+        self._calls.peers.retire_session()
+        if self.client is client:
+            self.client = copy.copy(client)
+            self.client.deadline = deadline
+            self.client.session = self._calls.peers.http_session()
 
 
 @contextlib.contextmanager
@@ -214,6 +299,10 @@ class SOCalls(object):
     def __init__(self, conf, peers):
         self.conf = conf
         self.peers = peers
+        #: ``{Operation: reason before}`` of the operations whose
+        #: instance shows that its SO does not answer
+        #: (:meth:`FollowedSO._quiet`).
+        self.silent = weakref.WeakKeyDictionary()
 
     def so(self, row):
         """An OCCI client of the SO at ``row.so_url``.

@@ -42,6 +42,12 @@ PHASE = 20
 #: Seconds beyond a deadline the test allows (a poll interval, the
 #: probe of the SO, Heat deleting the stack, the CC stopping the app).
 MARGIN = 25
+#: Most seconds from the DELETE of an instance whose update waits for a
+#: stopped SO to its 404: the update stops waiting within a second or two,
+#: then the delete probes the SO (``hurtle.sm.peers.PROBE_TIMEOUT``, 10 s)
+#: and deletes the stack directly. Before, the DELETE waited for the
+#: update's request to give up first (``PHASE`` here).
+DELETE_BEHIND_UPDATE = 20
 
 
 class StoppedSOCase(hurtle_fixture.HurtleTestCase):
@@ -204,6 +210,67 @@ class HungSOTest(StoppedSOCase):
         # [cc] so_stop_grace (10 s) after the SIGTERM, on a thread of its
         # own (its answer to the app's DELETE came before).
         self.hurtle.wait_sos_gone(instance_id, 10 + MARGIN)
+
+    def post_greeting(self, location, greeting):
+        resp = requests.post(location, headers=dict(self.headers(), **{
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-OCCI-Attribute': 'sample.greeting="%s"' % greeting}),
+            timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+
+    def test_delete_does_not_wait_for_an_update_the_so_holds(self):
+        # The user's trial: the update's request to the stopped SO went
+        # unanswered; the DELETE was accepted at once but the instance
+        # was disposed of only once that request gave up (the phase's
+        # deadline here, the CC's liveness probe by default). Now the
+        # update stops waiting once the DELETE superseded it.
+        location, instance_id = self.create()
+        self.stop_so(instance_id, location)
+        self.post_greeting(location, 'held')
+        self.wait_state(location, lambda s: s == 'update', 10)
+        time.sleep(3)   # the update's request is under way
+        start = time.monotonic()
+        self.assertEqual(202, requests.delete(
+            location, headers=self.headers(), timeout=30).status_code)
+        self.wait_gone(location, PHASE + MARGIN)
+        took = time.monotonic() - start
+        print('DELETE to 404 behind an update held by the SO: %.1f s'
+              % took)
+        # Waiting for the update was PHASE s; now the delete itself: the
+        # SO's probe (10 s) and Heat deleting the stack.
+        self.assertLess(took, DELETE_BEHIND_UPDATE)
+        hurtle_fixture.wait_unlisted(self, self.heat,
+                                     ['hurtle-%s' % instance_id])
+
+    def test_an_update_waiting_for_the_so_says_so(self):
+        location, instance_id = self.create()
+        pid = self.stop_so(instance_id, location)
+        self.post_greeting(location, 'waited')
+        start = time.monotonic()
+
+        def said(state):
+            return state != 'update' or 'not answering' in (
+                self.client.get(location).attributes.get(
+                    'mcn.service.state.reason') or '')
+        attrs = self.wait_state(location, said, PHASE)
+        self.assertLess(time.monotonic() - start, PHASE / 2)
+        self.assertEqual('update', attrs['mcn.service.state'])
+        self.assertRegex(
+            attrs['mcn.service.state.reason'],
+            r'^service orchestrator \(SO\) not answering for \d+ s '
+            r'\(since \S+Z\); waiting until \S+Z$')
+        # Another change is refused, saying why.
+        resp = requests.post(location, headers=dict(self.headers(), **{
+            'Category': KIND, 'Content-Type': 'text/occi',
+            'X-OCCI-Attribute': 'sample.greeting="other"'}), timeout=30)
+        self.assertEqual(409, resp.status_code, resp.text)
+        self.assertIn('instance is in state update (service orchestrator '
+                      '(SO) not answering for ', resp.text)
+        # Answering again: the update goes on, the reason goes.
+        self.cont(pid)
+        self.assert_applied(location, instance_id, 'waited')
+        self.assertNotIn('mcn.service.state.reason',
+                         self.client.get(location).attributes)
 
     def wait_gone(self, location, timeout):
         deadline = time.monotonic() + timeout

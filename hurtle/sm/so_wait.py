@@ -1,0 +1,138 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Waiting for the answer of one request to an SO, without being held
+by it.
+
+An SO that takes a request but answers nothing (stopped with SIGSTOP,
+hung: the kernel still accepts its connections) keeps the thread that
+sent it in a socket read until the request's timeout (``[sm]
+call_timeout``, within the phase's deadline) or until the CC's liveness
+probe kills the SO. An operation's request is therefore sent on a
+thread of its own (:func:`answer`) while the operation's thread waits
+for its answer, asking the operation for its record every
+:data:`CHECK_INTERVAL` seconds (``Operation.check``):
+
+* once the operation is superseded (a DELETE accepted meanwhile),
+  another SM replica took its lease, or the SM stops, the wait ends
+  within that interval (``Superseded``, ``LeaseLost``, ``Stopping``)
+  and the operation stops there: the request is abandoned, never sent
+  again by this operation, and its answer is dropped whenever it comes.
+  Nothing the request carried is lost by that: the values of an update
+  stay ``pending`` in the record until an update ends, and whatever
+  superseded the operation (the delete, a replica resuming the update
+  with its pending values) goes on from the record;
+* a request unanswered for :data:`QUIET` seconds (beyond the time the
+  SO may hold it on purpose) is shown in the instance's reason
+  (:func:`quiet_reason`), written once, and cleared once the SO
+  answers (``hurtle.sm.so_client.FollowedSO``).
+
+The request's thread is a daemon: an abandoned one ends at its own
+timeout (no retry is started after it was abandoned), and never keeps
+the SM from exiting.
+"""
+import datetime
+import logging
+import threading
+import time
+
+LOG = logging.getLogger(__name__)
+
+#: Seconds between two looks at the operation's record while a request
+#: is unanswered: how late a superseded operation stops waiting.
+CHECK_INTERVAL = 1.0
+#: Seconds without an answer (beyond a held GET's hold) after which the
+#: instance's reason says that the SO does not answer: an SO answers in
+#: milliseconds, and a held GET within its hold.
+QUIET = 5.0
+#: How the reason of an operation waiting for a silent SO begins.
+QUIET_PREFIX = 'service orchestrator (SO) not answering'
+
+
+def _utc(wall):
+    """``time.time()`` value ``wall`` as ``2026-12-05T04:10:00Z``."""
+    return datetime.datetime.fromtimestamp(
+        round(wall), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def quiet_reason(started, deadline=None, now=None):
+    """``mcn.service.state.reason`` of an operation whose request to the
+    SO went unanswered since ``started``: ``service orchestrator (SO)
+    not answering for 5 s (since 2026-12-05T04:10:00Z); waiting until
+    2026-12-05T04:20:00Z``.
+
+    :param started: ``time.monotonic()`` value when the request went out.
+    :param deadline: ``time.monotonic()`` value the SM waits until (the
+        phase's deadline), or None (then the reason names no end).
+    :param now: the current ``time.monotonic()`` value (default: now).
+    """
+    now = time.monotonic() if now is None else now
+    wall = time.time()
+    reason = '%s for %d s (since %s)' % (
+        QUIET_PREFIX, round(now - started), _utc(wall - (now - started)))
+    if deadline is not None:
+        reason += '; waiting until %s' % _utc(wall + max(0.0,
+                                                         deadline - now))
+    return reason
+
+
+def answer(op, request, quiet=QUIET, on_quiet=None, on_abandon=None):
+    """``request()`` on a thread of its own; its result, or its
+    exception, once it ends, while the operation goes on.
+
+    :param op: the ``hurtle.sm.scheduling.Operation`` (``check()`` is
+        called every :data:`CHECK_INTERVAL` seconds while no answer
+        came).
+    :param quiet: seconds without an answer after which ``on_quiet`` is
+        called.
+    :param on_quiet: ``f(started)`` (``started``: the request's
+        ``time.monotonic()``), called once, on the calling thread, when
+        the request has gone ``quiet`` seconds unanswered; an exception
+        of it ends the wait as one of ``op.check()`` does.
+    :param on_abandon: ``f()``, called on the calling thread when the
+        wait ends before the request did, before the exception that
+        ended it propagates.
+    :returns: what ``request()`` returned.
+    :raises: what ``request()`` raised; ``Superseded``, ``LeaseLost``
+        or ``Stopping`` as ``op.check()`` raises them (the request is
+        then abandoned).
+    """
+    ended = threading.Event()
+    outcome = {}
+
+    def run():
+        try:
+            outcome['result'] = request()
+        except BaseException as exc:   # handed to the waiting thread
+            outcome['error'] = exc
+        finally:
+            ended.set()
+    started = time.monotonic()
+    threading.Thread(target=run, name='so-request-%s' % op.instance_id,
+                     daemon=True).start()
+    told = on_quiet is None
+    try:
+        while not ended.wait(CHECK_INTERVAL):
+            op.check()
+            if not told and time.monotonic() - started >= quiet:
+                told = True
+                on_quiet(started)
+    except BaseException:
+        if not ended.is_set():
+            LOG.info('instance %s: operation %s stops waiting for the '
+                     'SO\'s answer (%.1f s without one)', op.instance_id,
+                     getattr(op, 'number', '?'), time.monotonic() - started)
+            if on_abandon is not None:
+                on_abandon()
+        raise
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome['result']

@@ -1,0 +1,305 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""An operation waiting for an SO that does not answer (``hurtle.sm.
+so_wait``): it stops waiting once a newer operation superseded it (the
+user's trial: a DELETE waited behind an update held by a SIGSTOPped SO
+until the update's request gave up, ~46 s), and the instance says that
+the SO does not answer while it waits, until the SO answers.
+
+Real instance records (SQLite), the SM's real SO clients and lifecycle;
+the SO is a listening socket that answers nothing (``tests.net.
+silent_url``, as a stopped process) or a WSGI app answering once told.
+"""
+import datetime
+import re
+import threading
+import time
+import types
+
+import fixtures
+import testtools
+
+from hurtle.db import migration
+from hurtle.occi import errors
+from hurtle.occi import server
+from hurtle.sm import api
+from hurtle.sm import lifecycle
+from hurtle.sm import scheduling
+from hurtle.sm import so_client
+from hurtle.sm import so_wait
+from hurtle.sm import states
+from tests import net
+from tests.unit.sm import test_leases
+
+#: Most seconds from the newer operation's begin to the superseded one's
+#: end: a look at the record (``so_wait.CHECK_INTERVAL``) and the test's
+#: pace on a busy machine.
+PROMPT = so_wait.CHECK_INTERVAL + 1.5
+QUIET_RE = re.compile(
+    r'^service orchestrator \(SO\) not answering for (\d+) s \(since '
+    r'(\S+)Z\)(?:; waiting until (\S+)Z)?$')
+
+
+def _stamp(text):
+    return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%S')
+
+
+class _AnswersWhenTold(object):
+    """An SO answering ``GET /orchestrator/default`` (stack complete) once
+    ``told`` is set."""
+
+    def __init__(self):
+        self.told = threading.Event()
+
+    def __call__(self, environ, start_response):
+        self.told.wait(30)
+        body = ('Category: orchestrator; scheme="http://schemas.mobile-'
+                'cloud-networking.eu/occi/service#"; class="kind"\n'
+                'X-OCCI-Attribute: occi.mcn.stack.state="UPDATE_COMPLETE"\n'
+                ).encode()
+        start_response('200 OK', [('Content-Type', 'text/plain'),
+                                  ('Content-Length', str(len(body)))])
+        return [body]
+
+
+class _Case(test_leases._Base):
+
+    scenarios = [('sqlite', {'backend': 'sqlite'})]
+
+    def setUp(self):
+        super().setUp()
+        migration.upgrade(self.url)
+        self.store = self.make_store()
+        self.sm_conf = self.conf('sm-a', sm__phase_timeout=60,
+                                 sm__call_timeout=30, sm__call_retries=0)
+        self.lifecycle = lifecycle.Lifecycle(self.sm_conf, self.store, {})
+        self.addCleanup(self.lifecycle.shutdown, wait=False)
+        self.calls = self.lifecycle.phases.so_calls
+
+    def updating(self, so_url, reason=None):
+        """Record instance i1 with its SO at ``so_url``, and begin an
+        update of it; return its operation number."""
+        self.add(self.store)
+        self.assertTrue(self.store.transition(
+            'i1', states.ACTIVE, reason=reason, so_url=so_url,
+            so_secret='secret'))
+        number = self.store.begin('i1', states.UPDATE, {states.ACTIVE},
+                                  reason=reason, pending={'svc.a': 'y'})
+        self.assertIsNotNone(number)
+        return number
+
+    def operation(self, number):
+        return scheduling.Operation(self.store, 'i1', number,
+                                    self.lifecycle.scheduler.stopping)
+
+    def later(self, seconds, action):
+        timer = threading.Timer(seconds, action)
+        timer.start()
+        self.addCleanup(timer.cancel)
+
+    def serve(self, app):
+        srv, _thread = server.serve_in_thread(app)
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        return 'http://127.0.0.1:%d/' % srv.server_port
+
+
+class SupersededTest(_Case):
+
+    def test_a_superseded_request_is_abandoned_promptly(self):
+        op = self.operation(self.updating(net.silent_url(self)))
+        so = self.calls.follow(op, op.row(),
+                               deadline=time.monotonic() + 60)
+        session = self.lifecycle.peers.http_session()
+        began = []
+        self.later(1, lambda: began.append((
+            time.monotonic(), self.store.begin('i1', states.DESTROY,
+                                               states.DELETABLE))))
+        self.assertRaises(scheduling.Superseded, so.get, so_client.SO_PATH)
+        [(at, number)] = began
+        self.assertIsNotNone(number)
+        self.assertLess(time.monotonic() - at, PROMPT)
+        # The abandoned request keeps the thread's session to itself.
+        self.assertIsNot(session, self.lifecycle.peers.http_session())
+        self.assertIs(self.lifecycle.peers.http_session(), so.session)
+
+    def test_a_request_is_abandoned_when_the_sm_stops(self):
+        op = self.operation(self.updating(net.silent_url(self)))
+        so = self.calls.follow(op, op.row())
+        self.later(1, self.lifecycle.scheduler.stopping.set)
+        start = time.monotonic()
+        self.assertRaises(scheduling.Stopping, so.action, so_client.SO_PATH,
+                          so_client.PROVISION)
+        self.assertLess(time.monotonic() - start, 1 + PROMPT)
+
+    def test_the_update_ends_and_the_delete_runs_at_once(self):
+        # The user's trial, below the API: the update's job waits for a
+        # silent SO; a DELETE's begin supersedes it; the next job of the
+        # instance (the delete's) starts within a look at the record,
+        # not when the update's request gives up (call_timeout, 30 s).
+        number = self.updating(net.silent_url(self))
+        self.lifecycle.update('i1', {'svc.a': 'y'}, number)
+        time.sleep(1.5)   # the update's request is under way
+        self.assertEqual(states.UPDATE, self.store.load('i1').state)
+        destroy = self.store.begin('i1', states.DESTROY, states.DELETABLE)
+        begun = time.monotonic()
+        started = []
+        self.lifecycle.scheduler.dispatch(
+            lambda op: started.append(time.monotonic()), 'i1',
+            destroy).result(30)
+        self.assertLess(started[0] - begun, PROMPT)
+        row = self.store.load('i1')
+        # The update wrote nothing after it was superseded.
+        self.assertEqual((states.DESTROY, destroy),
+                         (row.state, row.operation))
+
+
+class QuietTest(_Case):
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.sm.so_wait.QUIET', 0.5))
+
+    def reasons(self, until):
+        """The record's reasons until ``until`` is set (each change)."""
+        seen = []
+
+        def watch():
+            while not until.is_set():
+                reason = self.store.load('i1').reason
+                if not seen or seen[-1] != reason:
+                    seen.append(reason)
+                time.sleep(0.05)
+        thread = threading.Thread(target=watch, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 5)
+        return seen
+
+    def test_the_instance_says_the_so_does_not_answer_until_it_does(self):
+        app = _AnswersWhenTold()
+        op = self.operation(self.updating(self.serve(app)))
+        so = self.calls.follow(op, op.row())
+        deadline = time.monotonic() + 40
+        told = []
+
+        def tell_when_shown():
+            while self.store.load('i1').reason is None:
+                time.sleep(0.05)
+            told.append(self.store.load('i1'))
+            app.told.set()
+        threading.Thread(target=tell_when_shown, daemon=True).start()
+        start = time.monotonic()
+        with so_client.within(so, deadline):
+            info = so.get(so_client.SO_PATH)
+        self.assertEqual('UPDATE_COMPLETE', so_client.stack_state(info))
+        self.assertLess(time.monotonic() - start, 0.5 + PROMPT)
+        [shown] = told
+        self.assertEqual(states.UPDATE, shown.state)
+        match = QUIET_RE.match(shown.reason)
+        self.assertIsNotNone(match, shown.reason)
+        self.assertIn(int(match.group(1)), (0, 1, 2))
+        # The deadline given, 40 s after the request went out.
+        waited = _stamp(match.group(3)) - _stamp(match.group(2))
+        self.assertLessEqual(abs(waited.total_seconds() - 40), 2)
+        # Answered: the reason goes, in the same state and operation.
+        row = self.store.load('i1')
+        self.assertEqual((states.UPDATE, op.number, None),
+                         (row.state, row.operation, row.reason))
+
+    def test_written_once_however_many_requests_go_unanswered(self):
+        self.sm_conf.set_override('call_timeout', 1.5, group='sm')
+        op = self.operation(self.updating(net.silent_url(self)))
+        done = threading.Event()
+        seen = self.reasons(done)
+        try:
+            for _attempt in range(3):
+                so = self.calls.follow(op, op.row())
+                self.assertRaises(errors.NoAnswer, so.get,
+                                  so_client.SO_PATH)
+        finally:
+            done.set()
+        # The reason was shown once (no deadline: none given) and stays
+        # while the SO answers nothing.
+        self.assertEqual(2, len(seen), seen)
+        self.assertIsNone(seen[0])
+        self.assertRegex(seen[1], QUIET_RE)
+        self.assertNotIn('waiting until', seen[1])
+        self.assertEqual(seen[1], self.store.load('i1').reason)
+
+    def test_the_reason_before_comes_back(self):
+        app = _AnswersWhenTold()
+        op = self.operation(self.updating(self.serve(app),
+                                          reason='DNS name web not '
+                                                 'registered: timeout'))
+        so = self.calls.follow(op, op.row())
+
+        def tell_when_shown():
+            while not self.store.load('i1').reason.startswith(
+                    so_wait.QUIET_PREFIX):
+                time.sleep(0.05)
+            app.told.set()
+        threading.Thread(target=tell_when_shown, daemon=True).start()
+        so.get(so_client.SO_PATH)
+        self.assertEqual('DNS name web not registered: timeout',
+                         self.store.load('i1').reason)
+
+    def test_an_answer_at_once_writes_nothing(self):
+        app = _AnswersWhenTold()
+        app.told.set()
+        op = self.operation(self.updating(self.serve(app)))
+        before = self.store.load('i1').updated_at
+        self.calls.follow(op, op.row()).get(so_client.SO_PATH)
+        self.assertEqual(before, self.store.load('i1').updated_at)
+
+
+class QuietReasonTest(testtools.TestCase):
+
+    def test_the_reason_names_the_silence_and_the_deadline(self):
+        now = time.monotonic()
+        reason = so_wait.quiet_reason(now - 7.2, deadline=now + 593,
+                                      now=now)
+        match = QUIET_RE.match(reason)
+        self.assertIsNotNone(match, reason)
+        self.assertEqual('7', match.group(1))
+        waited = _stamp(match.group(3)) - _stamp(match.group(2))
+        self.assertLessEqual(abs(waited.total_seconds() - 600.2), 1)
+
+    def test_without_a_deadline_no_end_is_named(self):
+        reason = so_wait.quiet_reason(time.monotonic() - 12)
+        self.assertRegex(reason, r'^service orchestrator \(SO\) not '
+                                 r'answering for 12 s \(since \S+Z\)$')
+
+
+class RefusedUpdateTest(testtools.TestCase):
+    """The 409 of a change refused while an operation is in progress
+    gives the operation's reason: what it waits for."""
+
+    def row(self, state, reason):
+        return types.SimpleNamespace(state=state, reason=reason)
+
+    def test_the_reason_of_an_operation_in_progress_is_given(self):
+        reason = so_wait.quiet_reason(time.monotonic() - 6)
+        err = api._not_updatable(self.row(states.UPDATE, reason))
+        self.assertTrue(err.message.startswith(
+            'instance is in state update (%s); only an instance in state '
+            'active or degraded can be updated' % reason), err.message)
+
+    def test_no_reason_no_parenthesis(self):
+        err = api._not_updatable(self.row(states.DEPLOY, None))
+        self.assertTrue(err.message.startswith(
+            'instance is in state deploy; only'), err.message)
+
+    def test_a_failed_instance_is_refused_as_before(self):
+        err = api._not_updatable(self.row(states.FAILED, 'deploy failed'))
+        self.assertTrue(err.message.startswith(
+            'instance is in state failed; only'), err.message)
