@@ -125,7 +125,7 @@ class KubernetesRuntime(base.Runtime):
                                                     self.opts)))
         made.append(('deployment', objects.deployment(
             name, app_id, ns, container_image, bundle, env, self.opts,
-            command)))
+            command, objects.Liveness.from_conf(self.conf))))
         return name, made
 
     def _create(self, kind, body):
