@@ -62,9 +62,10 @@ def so_environment(conf, app_id, env):
 class Runtime(abc.ABC):
     """Starts and stops SOs."""
 
-    #: True when the runtime restarts a dead SO by itself (Kubernetes
-    #: restarts crashed pods): the CC's own recovery must then leave the
-    #: SO alone, or a second SO would run for one app.
+    #: True when the runtime restarts a dead or hung SO by itself
+    #: (Kubernetes restarts crashed containers, and those failing their
+    #: liveness probe): the CC's own recovery and liveness probe must
+    #: then leave the SO alone, or a second SO would run for one app.
     self_healing = False
 
     @abc.abstractmethod

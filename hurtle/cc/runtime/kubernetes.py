@@ -18,8 +18,11 @@ optional Ingress and Deployment of ``hurtle.cc.runtime.kubernetes_objects``
 up to ``[cc] so_start_timeout`` seconds for the Deployment to report an
 available replica (its readiness probe answered). ``stop`` deletes every
 object of the app by its label. Kubernetes restarts a crashed SO pod by
-itself (:attr:`self_healing`): ``status`` reports the pod's restart count
-and the CC does not restart the SO on its own.
+itself, and a hung one that fails the liveness probe built from ``[cc]
+so_liveness_*`` (:func:`hurtle.cc.runtime.kubernetes_objects.
+liveness_probe`) (:attr:`self_healing`): ``status`` reports the pod's
+restart count and the CC neither probes nor restarts the SO on its
+own.
 
 Auth: ``[kubernetes] kubeconfig`` (and ``context``), or the in-cluster
 service account when that option is empty.
