@@ -124,6 +124,17 @@ class Runtime(abc.ABC):
         self.stop(ref)
         return False
 
+    def await_restart(self, ref):
+        """Wait for the runtime's own restart of the SO of ``ref`` (a
+        :attr:`self_healing` runtime; the CC's ``start`` of an app whose
+        SO is down but deployed): True once it serves again, False if it
+        does not within ``[cc] so_start_timeout`` seconds or is gone.
+
+        The default returns False at once: a runtime that is not
+        self-healing restarts nothing by itself.
+        """
+        return False
+
     @abc.abstractmethod
     def is_running(self, ref):
         """Return True if the SO identified by ``ref`` still runs.

@@ -328,6 +328,24 @@ class KubernetesRuntime(base.Runtime):
             return base.Status('active', restarts)
         return base.Status('error' if restarts else 'starting', restarts)
 
+    def await_restart(self, ref):
+        """Wait up to ``[cc] so_start_timeout`` seconds until the SO's
+        Deployment has an available replica again (Kubernetes restarted
+        its container after a crash or a failed liveness probe).
+
+        :returns: True when it has, False when not in time or the
+            Deployment is gone (logged with the pod's problem).
+        """
+        name = (ref or {}).get('name')
+        if not name:
+            return False
+        try:
+            self._wait_available(name)
+        except base.RuntimeError_ as exc:
+            LOG.warning('SO %s not back: %s', name, exc)
+            return False
+        return True
+
     def is_running(self, ref):
         """True while the SO's Deployment exists (Kubernetes keeps its
         pod running)."""

@@ -34,6 +34,7 @@ from hurtle.cc.runtime import base
 from hurtle.cc.runtime import kubernetes as k8s_runtime
 from hurtle.cc.runtime import kubernetes_objects as objects
 from hurtle.cmd import so_probe
+from hurtle.occi import errors
 from tests import conf_fixture
 from tests import k8s_kubelet
 from tests import k8s_simulator
@@ -313,16 +314,25 @@ class HungSOAppAPITest(testtools.TestCase):
         test_app_api.serve_cc(self, cc__allowed_images=[BUNDLE],
                               **overrides)
 
-    def test_a_stopped_so_comes_back_with_a_restart_counted(self):
+    def create(self):
+        """``(location, Deployment name, SO URL)`` of a new app."""
         location = self.client.create('/app/', test_app_api.APP, {
             'occi.app.name': 'so-1', 'occi.app.image': BUNDLE,
             'occi.app.env': json.dumps(ENV)})
         app_id = location.rstrip('/').rsplit('/', 1)[-1]
-        url = self.client.get(location).attributes['occi.app.url']
+        return (location, objects.object_name(app_id),
+                self.client.get(location).attributes['occi.app.url'])
+
+    def shown_in_error(self, location):
+        """Wait until the app shows ``error``: its pod is restarting."""
+        wait_for(lambda: self.client.get(location).attributes[
+            'occi.app.state'] == 'error', 'the app shown in error')
+
+    def test_a_stopped_so_comes_back_with_a_restart_counted(self):
+        location, name, url = self.create()
         watcher = recovery.Watcher(self.conf, self.backend)
         self.assertIsNone(watcher.prober)
-        self.cluster.kubelet.signal(objects.object_name(app_id),
-                                    signal.SIGSTOP)
+        self.cluster.kubelet.signal(name, signal.SIGSTOP)
         app = wait_for(lambda: (lambda a: a.attributes[api.RESTARTS] == 1
                                 and a.attributes['occi.app.state'] ==
                                 'active' and a)(self.client.get(location)),
@@ -333,3 +343,52 @@ class HungSOAppAPITest(testtools.TestCase):
         self.assertEqual(1, len(self.cluster.sim.list('pods')))
         self.assertEqual({}, watcher.check_all())
         wait_for(lambda: net.so_serves(url, SECRET), 'the SO answers')
+
+    def test_a_start_while_kubernetes_restarts_the_so_waits_for_it(self):
+        # The SM starts an app it finds not active (hurtle.sm.so_client):
+        # the kubelet's restart under way is waited for, not replaced.
+        location, name, url = self.create()
+        uid = self.cluster.sim.get('deployments', 'hurtle', name)[
+            'metadata']['uid']
+        self.cluster.kubelet.signal(name, signal.SIGSTOP)
+        self.shown_in_error(location)
+        self.client.action(location, test_app_api.START)
+        app = self.client.get(location)
+        self.assertEqual(('active', 1, url), (
+            app.attributes['occi.app.state'], app.attributes[api.RESTARTS],
+            app.attributes['occi.app.url']))
+        self.assertEqual(uid, self.cluster.sim.get(
+            'deployments', 'hurtle', name)['metadata']['uid'])
+        self.assertEqual(1, len(self.cluster.kubelet.probe_kills))
+        self.assertTrue(net.so_serves(url, SECRET))
+        # Serving: a start is refused as before.
+        err = self.assertRaises(errors.Conflict, self.client.action,
+                                location, test_app_api.START)
+        self.assertIn('app is active already', err.message)
+
+    def test_a_start_replaces_an_so_not_back_in_time(self):
+        location, name, url = self.create()
+        uid = self.cluster.sim.get('deployments', 'hurtle', name)[
+            'metadata']['uid']
+        # The node can no longer run the image: the restarted container
+        # waits (ErrImagePull) and never serves.
+        self.cluster.kubelet.image = 'elsewhere:1'
+        self.cluster.kubelet.signal(name, signal.SIGSTOP)
+        self.shown_in_error(location)
+        self.conf.set_override('so_start_timeout', 2, 'cc')
+        err = self.assertRaises(errors.Conflict, self.client.action,
+                                location, test_app_api.START)
+        # Waited for, then replaced: the new Deployment's pod cannot run
+        # either, and that start's failure is the answer.
+        self.assertIn('cannot start app so-1', err.message)
+        self.assertIn('ErrImagePull', err.message)
+        self.assertNotIn(uid, [d['metadata']['uid'] for d in
+                               self.cluster.sim.list('deployments')])
+        self.cluster.kubelet.image = self.cluster.image
+        self.conf.set_override('so_start_timeout', 60, 'cc')
+        self.client.action(location, test_app_api.START)
+        app = self.client.get(location)
+        self.assertEqual(('active', 0), (app.attributes['occi.app.state'],
+                                         app.attributes[api.RESTARTS]))
+        self.assertTrue(net.so_serves(app.attributes['occi.app.url'],
+                                      SECRET))
