@@ -151,8 +151,14 @@ class KubernetesRuntimeTest(hurtle_fixture.HurtleTestCase):
                   and self.sim.get('services', 'hurtle', n)['spec']['ports']
                   [0]['nodePort'] == int(so_url.rstrip('/').rsplit(':')[-1])]
         kills = len(self.cluster.kubelet.probe_kills)
+        uid = self.sim.get('deployments', 'hurtle', name)['metadata']['uid']
         stopped = self.cluster.kubelet.signal(name, signal.SIGSTOP)
         began = time.monotonic()
+        # An update meets the hung SO: the SM's request fails when the
+        # kubelet kills the SO and is sent again to the restarted one (or,
+        # if the SM finds the app not active meanwhile, the start it sends
+        # waits for the kubelet's restart: test_kubernetes_liveness).
+        self.client.update(location, KIND, {'sample.greeting': 'hallo'})
 
         def answers():
             try:
@@ -167,15 +173,19 @@ class KubernetesRuntimeTest(hurtle_fixture.HurtleTestCase):
         [(_, killed, kind, _why)] = self.cluster.kubelet.probe_kills[kills:]
         self.assertEqual((name, 'Liveness'), (killed, kind))
 
-        # The SO's URL did not change; the SM goes on with it.
-        self.client.update(location, KIND, {'sample.greeting': 'hallo'})
-        entity = self.state_becomes(location, {'active', 'failed'})
+        # The SO's URL did not change; the SM went on with it.
+        entity = polling.poll_until(
+            lambda: (lambda e: 'greeting=hallo' in e.attributes.get(
+                'mcn.endpoint.sample', '') and e)(self.client.get(location))
+            or None, TIMEOUT, 0.2, 'the update applied')
         self.assertEqual('active', entity.attributes['mcn.service.state'],
                          entity.attributes.get('mcn.service.state.reason'))
         self.assertIn('greeting=hallo',
                       entity.attributes['mcn.endpoint.sample'])
         self.assertEqual(so_url, entity.attributes['occi.so.url'])
         # The kubelet's restart, not a new Deployment of the CC's.
+        self.assertEqual(uid, self.sim.get('deployments', 'hurtle', name)[
+            'metadata']['uid'])
         self.assertEqual(1, self.sim.get('pods', 'hurtle', self.sim.list(
             'pods', 'hurtle', objects.selector(name))[0]['metadata'][
                 'name'])['status']['containerStatuses'][0]['restartCount'])
