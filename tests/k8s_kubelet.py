@@ -110,6 +110,10 @@ class _Container(object):
         self.worker = None
 
 
+#: A probe's failure while the container listens on no port yet.
+_REFUSED = 'dial tcp 127.0.0.1:%s: connect: connection refused'
+
+
 def _exit_code(returncode):
     """A container's exit code: 128 + the signal for one killed."""
     return 128 - returncode if returncode < 0 else returncode
@@ -507,7 +511,9 @@ class Kubelet(fixtures.Fixture):
         if 'exec' in probe:
             return self._check_exec(probe['exec'], container, port, timeout)
         if not port:
-            return 'the container does not listen yet'
+            # Nothing bound yet: what a connection to the pod gets.
+            return _REFUSED % (probe.get('httpGet') or probe.get(
+                'tcpSocket') or {}).get('port')
         if 'httpGet' in probe:
             action = probe['httpGet']
             headers = {h['name']: h['value']
@@ -530,7 +536,8 @@ class Kubelet(fixtures.Fixture):
                                           timeout=timeout):
                 return None
         except OSError as exc:
-            return 'dial tcp 127.0.0.1:%d: %s' % (port, exc)
+            return 'dial tcp 127.0.0.1:%d: connect: %s' % (
+                port, exc.strerror or exc)
 
     def _check_exec(self, action, container, port, timeout):
         command = list(action.get('command') or [])
@@ -543,7 +550,8 @@ class Kubelet(fixtures.Fixture):
         for index, arg in enumerate(command[:-1]):
             if arg == '--port' and command[index + 1] in declared:
                 if not port:
-                    return 'the container does not listen yet'
+                    return 'command exited 1: %s' % (
+                        _REFUSED % command[index + 1])
                 command[index + 1] = str(port)
         env = dict(os.environ)
         env.update(container.env)

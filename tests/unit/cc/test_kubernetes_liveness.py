@@ -16,6 +16,7 @@ by the simulated kubelet (tests/k8s_kubelet.py) with short settings."""
 import http.server
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -291,6 +292,45 @@ class HungSOTest(testtools.TestCase):
         # The same URL (the Service's): nothing for the CC to follow.
         self.assertEqual(url, runtime._url(
             name, runtime.core.read_namespaced_service(name, 'hurtle')))
+
+    def test_an_so_that_never_listens_fails_its_startup_probe(self):
+        # Its bundle never gets to listen: the startup probe (every 1 s,
+        # [cc] so_start_timeout = 2 tries) kills it again and again; the
+        # liveness probe never runs before a start.
+        bundle = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(bundle, 'so.py'), 'w') as handle:
+            handle.write('import time\ntime.sleep(3600)\n')
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            **test_kubernetes.k8s_overrides(
+                self.cluster, cc__so_start_timeout=2, **SHORT))).conf
+        runtime = base.load('kubernetes', conf)
+        err = self.assertRaises(base.RuntimeError_, runtime.start, 'app-1',
+                                bundle, ENV)
+        self.assertIn('not available within 2 s', str(err))
+        self.assertEqual([], self.cluster.sim.list('deployments'))
+        # The same pod, kept this time (the CC removes a failed start).
+        body = objects.deployment(
+            'so-app-1', 'app-1', 'hurtle', self.cluster.image, bundle, ENV,
+            conf.kubernetes, liveness=objects.Liveness.from_conf(conf))
+        runtime._create('secret', objects.secret(
+            'so-app-1', 'app-1', 'hurtle', ENV))
+        before = len(self.kubelet.probe_kills)
+        runtime._create('deployment', body)
+
+        def restarted():
+            pods = self.cluster.sim.list('pods', 'hurtle')
+            statuses = pods and pods[0]['status']['containerStatuses']
+            return statuses and statuses[0]['restartCount'] >= 2 and \
+                statuses[0]
+        status = wait_for(restarted, 'two restarts')
+        self.assertFalse(status['ready'])
+        self.assertFalse(status['started'])
+        kills = self.kubelet.probe_kills[before:]
+        self.assertEqual({('so-app-1', 'Startup')},
+                         {(k[1], k[2]) for k in kills})
+        self.assertEqual('dial tcp 127.0.0.1:8080: connect: connection '
+                         'refused', kills[0][3])
+        self.assertEqual('error', runtime.status({'name': 'so-app-1'}).state)
 
     def test_off_a_stopped_so_stays(self):
         runtime = self.runtime(cc__so_liveness_failures=0)
