@@ -29,14 +29,35 @@ Every ``interval`` seconds it looks at the simulator's Deployments:
   node port closes with the Service;
 - the readiness probe (TCP or HTTP GET on that port) passing makes the
   pod ``Running``/``Ready`` and the Deployment available;
-- a container that exits is started again with ``restartCount`` + 1, the
-  Deployment unavailable until the probe passes again;
+- a ``startupProbe`` and a ``livenessProbe`` are run as a kubelet's probe
+  workers do, on a thread per container start (:class:`_ProbeWorker`):
+  the startup probe first (readiness and liveness wait for it; its
+  ``failureThreshold`` failures kill the container), then the liveness
+  probe every ``periodSeconds`` after ``initialDelaySeconds``, each try
+  given ``timeoutSeconds``; ``failureThreshold`` failures in a row kill
+  the container (SIGTERM, SIGKILL after the probe's
+  ``terminationGracePeriodSeconds``, else the pod's, else 30 s), which
+  is then restarted as one that exited. Unset fields take the API's
+  defaults (period 10, timeout 1, failure threshold 3). ``exec`` runs
+  the command on this node with the container's environment, the
+  node's programs standing in for the image's (:data:`PROGRAMS`) and a
+  ``--port <containerPort>`` argument pointed at the port the SO bound
+  (the pod's network namespace); it passes when it exits 0 within the
+  timeout. ``httpGet`` passes on 200-399, ``tcpSocket`` on a
+  connection;
+- a container that exits is started again with ``restartCount`` + 1
+  (``lastState.terminated`` with its exit code, 128 + the signal for one
+  killed), the Deployment unavailable until the probe passes again (no
+  crash-loop back-off);
 - a Deployment that is gone has its process stopped (SIGTERM, SIGKILL
   after 10 s).
 
-:meth:`Kubelet.kill` SIGKILLs the SO of a Deployment (a crash);
+:meth:`Kubelet.kill` SIGKILLs the SO of a Deployment (a crash),
+:meth:`Kubelet.signal` sends it another signal (SIGSTOP: a hung SO);
 ``Kubelet.ready_at[name]`` is when (``time.monotonic()``) the pod of
-Deployment ``name`` first passed its readiness probe.
+Deployment ``name`` first passed its readiness probe;
+``Kubelet.probe_kills`` lists ``(time.monotonic(), deployment, probe
+kind, why)`` of each container a probe killed.
 """
 import base64
 import os
@@ -54,6 +75,16 @@ from tests import k8s_simulator
 from tests import processes
 
 STOP_GRACE_SECONDS = 10
+#: The pod's ``terminationGracePeriodSeconds`` when it sets none.
+DEFAULT_POD_GRACE = 30
+#: What a probe field is when unset (the API server's defaults).
+PROBE_DEFAULTS = {'initialDelaySeconds': 0, 'periodSeconds': 10,
+                  'timeoutSeconds': 1, 'successThreshold': 1,
+                  'failureThreshold': 3}
+#: The node's stand-ins for the programs of the SO image an ``exec``
+#: probe may run.
+PROGRAMS = {'hurtle-so-probe': [sys.executable, '-P', '-m',
+                                'hurtle.cmd.so_probe']}
 
 
 class _Container(object):
@@ -71,6 +102,102 @@ class _Container(object):
         self.ready = False
         self.waiting = ('ContainerCreating', '')
         self.last_exit = None
+        #: The container's environment (for exec probes).
+        self.env = {}
+        #: True once the startup probe passed (or there is none).
+        self.started = False
+        #: The probe worker of the current process (None: none).
+        self.worker = None
+
+
+#: A probe's failure while the container listens on no port yet.
+_REFUSED = 'dial tcp 127.0.0.1:%s: connect: connection refused'
+
+
+def _exit_code(returncode):
+    """A container's exit code: 128 + the signal for one killed."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+class _ProbeWorker(object):
+    """Runs the startup and liveness probes of one start of a container
+    (see the module docstring), on a daemon thread of its own.
+
+    :param kubelet: the :class:`Kubelet` (its probe checks and its
+        record of kills).
+    :param container: the :class:`_Container`.
+    :param proc: the process of this start (the worker ends with it).
+    :param pod_spec: the pod template's spec.
+    """
+
+    def __init__(self, kubelet, container, proc, pod_spec):
+        self.kubelet = kubelet
+        self.container = container
+        self.proc = proc
+        self.spec = pod_spec['containers'][0]
+        self.pod_grace = pod_spec.get('terminationGracePeriodSeconds')
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True,
+                                       name='probe-%s' % container.pod_name)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+
+    def _alive(self):
+        return not self._stop.is_set() and self.proc.poll() is None
+
+    def _run(self):
+        startup = self.spec.get('startupProbe')
+        if startup and not self._until_failed(startup, 'Startup',
+                                              until_success=True):
+            return
+        self.container.started = True
+        liveness = self.spec.get('livenessProbe')
+        if liveness:
+            self._until_failed(liveness, 'Liveness')
+
+    def _until_failed(self, probe, kind, until_success=False):
+        """Probe until ``failureThreshold`` failures in a row (then kill
+        the container and return False), the process ends (False) or,
+        with ``until_success``, a probe passes (True)."""
+        field = dict(PROBE_DEFAULTS)
+        field.update({k: v for k, v in probe.items() if v is not None})
+        if self._stop.wait(field['initialDelaySeconds']):
+            return False
+        failures = 0
+        while self._alive():
+            began = time.monotonic()
+            why = self.kubelet.check(probe, self.container,
+                                     field['timeoutSeconds'])
+            if not self._alive():
+                return False
+            if why is None:
+                failures = 0
+                if until_success:
+                    return True
+            else:
+                failures += 1
+                if failures >= field['failureThreshold']:
+                    self._kill(probe, kind, why)
+                    return False
+            self._stop.wait(max(0.0, began + field['periodSeconds'] -
+                                time.monotonic()))
+        return False
+
+    def _kill(self, probe, kind, why):
+        grace = probe.get('terminationGracePeriodSeconds')
+        if grace is None:
+            grace = self.pod_grace
+        if grace is None:
+            grace = DEFAULT_POD_GRACE
+        self.kubelet.probe_kills.append((time.monotonic(),
+                                         self.container.deployment, kind,
+                                         why))
+        processes.terminate(self.proc, grace)
 
 
 class _NodePortProxy(object):
@@ -169,6 +296,7 @@ class Kubelet(fixtures.Fixture):
         self.containers = {}  # deployment uid -> _Container
         self.proxies = {}  # service uid -> [_NodePortProxy]
         self.ready_at = {}
+        self.probe_kills = []
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -198,6 +326,17 @@ class Kubelet(fixtures.Fixture):
                 if (container.deployment, container.namespace) == (
                         deployment, namespace) and container.proc:
                     container.proc.kill()
+                    return container.proc.pid
+        raise LookupError('no running SO for deployment %s' % deployment)
+
+    def signal(self, deployment, signum, namespace='hurtle'):
+        """Send ``signum`` to the SO process of ``deployment`` (SIGSTOP:
+        it runs and answers nothing); returns its pid."""
+        with self._lock:
+            for container in self.containers.values():
+                if (container.deployment, container.namespace) == (
+                        deployment, namespace) and container.proc:
+                    container.proc.send_signal(signum)
                     return container.proc.pid
         raise LookupError('no running SO for deployment %s' % deployment)
 
@@ -276,9 +415,10 @@ class Kubelet(fixtures.Fixture):
     def _step(self, dep, container):
         spec = dep['spec']['template']['spec']['containers'][0]
         if container.proc is not None and container.proc.poll() is not None:
-            container.last_exit = container.proc.returncode
+            container.last_exit = _exit_code(container.proc.returncode)
             container.proc = None
             container.ready = False
+            container.started = False
             container.restarts += 1
         if container.proc is None:
             if spec['image'] != self.image:
@@ -290,10 +430,10 @@ class Kubelet(fixtures.Fixture):
             except LookupError as exc:
                 container.waiting = ('CreateContainerConfigError', str(exc))
                 return
-            self._start(container, spec, env)
+            self._start(container, dep['spec']['template']['spec'], env)
         if container.port is None:
             container.port = _read_port(container.port_file)
-        if not container.ready and container.port:
+        if not container.ready and container.port and container.started:
             container.ready = self._probe(spec, container.port)
             if container.ready:
                 self.ready_at.setdefault(container.deployment,
@@ -316,7 +456,8 @@ class Kubelet(fixtures.Fixture):
                 secret['data'][ref['key']]).decode('utf-8')
         return env
 
-    def _start(self, container, spec, env):
+    def _start(self, container, pod_spec, env):
+        spec = pod_spec['containers'][0]
         container.port = None
         if os.path.exists(container.port_file):
             os.unlink(container.port_file)
@@ -339,6 +480,10 @@ class Kubelet(fixtures.Fixture):
                 env=child_env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         container.waiting = None
+        container.env = env
+        container.started = False
+        container.worker = _ProbeWorker(self, container, container.proc,
+                                        pod_spec).start()
 
     def _probe(self, spec, port):
         probe = spec.get('readinessProbe') or {}
@@ -355,7 +500,86 @@ class Kubelet(fixtures.Fixture):
         except OSError:
             return False
 
+    def check(self, probe, container, timeout):
+        """Run ``probe`` (a probe of the pod spec) once against
+        ``container``, waiting at most ``timeout`` seconds.
+
+        :returns: None if it passed, else why not (a sentence, as the
+            kubelet's event says it).
+        """
+        port = container.port or _read_port(container.port_file)
+        if 'exec' in probe:
+            return self._check_exec(probe['exec'], container, port, timeout)
+        if not port:
+            # Nothing bound yet: what a connection to the pod gets.
+            return _REFUSED % (probe.get('httpGet') or probe.get(
+                'tcpSocket') or {}).get('port')
+        if 'httpGet' in probe:
+            action = probe['httpGet']
+            headers = {h['name']: h['value']
+                       for h in action.get('httpHeaders') or []}
+            try:
+                answer = requests.get(
+                    'http://127.0.0.1:%d%s' % (port, action.get('path', '/')),
+                    headers=headers, timeout=timeout, allow_redirects=False)
+            except requests.Timeout:
+                return 'context deadline exceeded (Client.Timeout ' \
+                    'exceeded while awaiting headers)'
+            except requests.RequestException as exc:
+                return 'Get: %s' % type(exc).__name__
+            if 200 <= answer.status_code < 400:
+                return None
+            return 'HTTP probe failed with statuscode: %d' % \
+                answer.status_code
+        try:
+            with socket.create_connection(('127.0.0.1', port),
+                                          timeout=timeout):
+                return None
+        except OSError as exc:
+            return 'dial tcp 127.0.0.1:%d: connect: %s' % (
+                port, exc.strerror or exc)
+
+    def _check_exec(self, action, container, port, timeout):
+        command = list(action.get('command') or [])
+        if not command:
+            return 'no command'
+        if command[0] in PROGRAMS:
+            command = PROGRAMS[command[0]] + command[1:]
+        declared = [str(p['containerPort']) for p in
+                    self._spec_ports(container)]
+        for index, arg in enumerate(command[:-1]):
+            if arg == '--port' and command[index + 1] in declared:
+                if not port:
+                    return 'command exited 1: %s' % (
+                        _REFUSED % command[index + 1])
+                command[index + 1] = str(port)
+        env = dict(os.environ)
+        env.update(container.env)
+        try:
+            done = subprocess.run(command, env=env, timeout=timeout,
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+        except subprocess.TimeoutExpired:
+            return 'command timed out after %gs' % timeout
+        except OSError as exc:
+            return 'exec failed: %s' % exc
+        if done.returncode == 0:
+            return None
+        return 'command exited %d: %s' % (
+            done.returncode, done.stdout.decode('utf-8', 'replace').strip())
+
+    def _spec_ports(self, container):
+        dep = self.sim.get('deployments', container.namespace,
+                           container.deployment)
+        if dep is None:
+            return []
+        return dep['spec']['template']['spec']['containers'][0].get(
+            'ports') or []
+
     def _terminate(self, container):
+        if container.worker is not None:
+            container.worker.stop()
         processes.terminate(container.proc, STOP_GRACE_SECONDS)
 
     # -- what the API shows --------------------------------------------
@@ -373,10 +597,13 @@ class Kubelet(fixtures.Fixture):
                 state = {'waiting': {'reason': reason, 'message': message}}
         status = {'name': spec['name'], 'image': spec['image'],
                   'imageID': '', 'ready': container.ready,
+                  'started': container.started,
                   'restartCount': container.restarts, 'state': state}
         if container.last_exit is not None:
             status['lastState'] = {'terminated': {
-                'exitCode': container.last_exit, 'reason': 'Error'}}
+                'exitCode': container.last_exit,
+                'reason': 'Completed' if container.last_exit == 0
+                else 'Error'}}
         pod = {
             'apiVersion': 'v1', 'kind': 'Pod',
             'metadata': {

@@ -26,7 +26,9 @@ and JSON of the real one for what Hurtle's ``kubernetes`` runtime uses:
   missing required field or a bad enum value answers 422 ``Invalid``;
   names follow the API server's rules (DNS-1123 subdomain; DNS-1035
   label for Services), label keys and values and Ingress hosts too (422);
-  the Deployment's selector must match its template's labels (422).
+  the Deployment's selector must match its template's labels (422); the
+  probes of a pod (template) follow the API server's rules
+  (:func:`check_probes`).
 - 409 ``AlreadyExists``, 404 ``NotFound`` (object or namespace), 401
   ``Unauthorized`` without the bearer token: every error is a ``Status``
   object, as the API server sends.
@@ -193,6 +195,75 @@ def _check_labels(labels, field, causes):
                            'label must be an empty string or consist of '
                            'alphanumeric characters, \'-\', \'_\' or \'.\''
                            % value))
+
+
+#: A named port (IANA_SVC_NAME): at most 15 of a-z0-9-, a letter in it,
+#: no leading, trailing or double hyphen.
+PORT_NAME = re.compile(r'^(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$')
+PROBE_HANDLERS = ('exec', 'httpGet', 'tcpSocket', 'grpc')
+PROBE_NUMBERS = ('initialDelaySeconds', 'timeoutSeconds', 'periodSeconds',
+                 'successThreshold', 'failureThreshold')
+
+
+def _check_port(port, field, causes):
+    if isinstance(port, int):
+        if not 1 <= port <= 65535:
+            causes.append((field, 'Invalid value: %d: must be between 1 '
+                           'and 65535, inclusive' % port))
+    elif not isinstance(port, str) or len(port) > 15 or \
+            not PORT_NAME.match(port):
+        causes.append((field, 'Invalid value: %s: must be a port number '
+                       'or an IANA_SVC_NAME' % json.dumps(port)))
+
+
+def check_probes(pod_spec, field, causes):
+    """Append to ``causes`` what the API server refuses in the probes of
+    ``pod_spec``'s containers (``field``: the pod spec's path): exactly
+    one handler; ``exec.command`` not empty; ports in range or named;
+    ``initialDelaySeconds``, ``timeoutSeconds``, ``periodSeconds``,
+    ``successThreshold``, ``failureThreshold`` not negative;
+    ``successThreshold`` 1 for ``livenessProbe`` and ``startupProbe``;
+    ``terminationGracePeriodSeconds`` more than 0, and not set on a
+    ``readinessProbe``."""
+    for index, container in enumerate(pod_spec.get('containers') or []):
+        for kind in ('livenessProbe', 'readinessProbe', 'startupProbe'):
+            probe = container.get(kind)
+            if not probe:
+                continue
+            at = '%s.containers[%d].%s' % (field, index, kind)
+            handlers = [h for h in PROBE_HANDLERS if probe.get(h)]
+            if not handlers:
+                causes.append((at, 'Required value: must specify a '
+                               'handler type'))
+            elif len(handlers) > 1:
+                causes.append(('%s.%s' % (at, handlers[1]), 'Forbidden: '
+                               'may not specify more than 1 handler '
+                               'type'))
+            if 'exec' in handlers and not probe['exec'].get('command'):
+                causes.append((at + '.exec.command', 'Required value'))
+            for handler in ('httpGet', 'tcpSocket'):
+                if handler in handlers:
+                    _check_port(probe[handler].get('port'),
+                                '%s.%s.port' % (at, handler), causes)
+            for name in PROBE_NUMBERS:
+                if (probe.get(name) or 0) < 0:
+                    causes.append(('%s.%s' % (at, name), 'Invalid value: '
+                                   '%d: must be greater than or equal '
+                                   'to 0' % probe[name]))
+            if kind != 'readinessProbe' and \
+                    probe.get('successThreshold') not in (None, 1):
+                causes.append((at + '.successThreshold', 'Invalid value: '
+                               '%d: must be 1' % probe['successThreshold']))
+            grace = probe.get('terminationGracePeriodSeconds')
+            if grace is not None:
+                if kind == 'readinessProbe':
+                    causes.append((at + '.terminationGracePeriodSeconds',
+                                   'Invalid value: %d: must not be set '
+                                   'for readinessProbes' % grace))
+                elif grace <= 0:
+                    causes.append((at + '.terminationGracePeriodSeconds',
+                                   'Invalid value: %d: must be greater '
+                                   'than 0' % grace))
 
 
 def parse_selector(text):
@@ -412,6 +483,10 @@ class KubernetesSimulator(fixtures.Fixture):
                 causes.append(('spec.template.metadata.labels',
                                'Invalid value: `selector` does not match '
                                'template `labels`'))
+            check_probes(spec['template'].get('spec') or {},
+                         'spec.template.spec', causes)
+        if plural == 'pods':
+            check_probes(body.get('spec') or {}, 'spec', causes)
         if plural == 'ingresses':
             for index, rule in enumerate(body['spec'].get('rules') or []):
                 host = rule.get('host') or ''

@@ -69,9 +69,12 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
 ``hurtle.app.restarts`` (an integer) counts the restarts (attempts) the CC
 made since the app was created or last started by a ``start`` action.
 With a self-healing runtime (``kubernetes``: Kubernetes restarts a crashed
-SO pod itself) the CC never restarts an SO: ``occi.app.state`` and
-``hurtle.app.restarts`` are read from the runtime on every GET (``error``
-while the pod is not ready, the pod's restart count).
+SO pod itself, and a hung one by its liveness probe) the CC never restarts
+an SO: ``occi.app.state`` and ``hurtle.app.restarts`` are read from the
+runtime on every GET (``error`` while the pod is not ready, the pod's
+restart count), and a ``start`` of an app shown ``error`` whose SO is
+still deployed waits for the runtime's restart before it replaces
+anything.
 
 Callers in the embedded default (``auth_strategy = noauth``) must send the
 local secret as ``X-Auth-Token`` (``hurtle.local_secret``; 401 otherwise),
@@ -228,7 +231,8 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         entity.runtime_ref = ref
         attrs['occi.app.state'] = 'active'
         attrs['occi.app.url'] = url
-        entity.actions = [categories.APP_STOP]
+        entity.actions = app_store.actions('active',
+                                           self.runtime.self_healing)
 
     def _start_so(self, app_id, image, env):
         """``runtime.start``, again after ``[cc] start_retry_backoff``
@@ -342,10 +346,15 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
         attrs = entity.attributes
         if attrs.get('occi.app.state') not in ('active', 'error'):
             return
+        recorded = attrs['occi.app.state']
         status = self.runtime.status(entity.runtime_ref)
         attrs['occi.app.state'] = ('active' if status.state == 'active'
                                    else 'error')
         attrs[RESTARTS] = status.restarts
+        if recorded == 'active':
+            # start: to wait for the runtime's restart (_back_by_itself).
+            entity.actions = [categories.APP_STOP] + (
+                [] if status.state == 'active' else [categories.APP_START])
 
     def authorize_list(self, extras):
         """A listing of apps follows ``hurtle:app:manage`` too.
@@ -492,15 +501,44 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                     raise errors.Conflict('app is %s, not active' % state)
                 self._stop(entity)
             elif action == categories.APP_START:
-                if state == 'active' and self.runtime.is_running(
-                        entity.runtime_ref):
+                running = state == 'active' and self.runtime.is_running(
+                    entity.runtime_ref)
+                if running and not self.runtime.self_healing:
                     raise errors.Conflict('app is active already')
-                self._stop_so(entity)
-                self._start(entity)
-                entity.attributes[RESTARTS] = 0
+                if not (running and self._back_by_itself(entity)):
+                    self._stop_so(entity)
+                    self._start(entity)
+                    entity.attributes[RESTARTS] = 0
             else:
                 raise errors.BadRequest('unknown action %s' % action)
             self.store.update(entity.identifier, entity, extras)
+
+    def _back_by_itself(self, entity):
+        """A ``start`` of an app recorded active whose SO a self-healing
+        runtime keeps deployed: True once the runtime's own restart of
+        the SO (Kubernetes: a crashed container, or one that failed its
+        liveness probe) made it serve again, waited for up to ``[cc]
+        so_start_timeout`` seconds (``Runtime.await_restart``); False
+        when it did not (the start then replaces the SO).
+
+        Replacing it instead would throw away the restart under way and
+        what the pod keeps (the ``emptyDir`` state of a ``bundle.json``
+        SO): the SM sends ``start`` when it finds the app not active.
+
+        :raises Conflict: the SO serves already (``app is active
+            already``).
+        """
+        app_id = entity.attributes.get('occi.core.id')
+        if self.runtime.status(entity.runtime_ref).state == 'active':
+            raise errors.Conflict('app is active already')
+        LOG.info('app %s: start asked while the runtime restarts its SO: '
+                 'waiting for that restart', app_id)
+        if self.runtime.await_restart(entity.runtime_ref):
+            return True
+        LOG.warning('app %s: its SO did not come back within %d s: '
+                    'starting it anew', app_id,
+                    self.conf.cc.so_start_timeout)
+        return False
 
     # -- the watcher's side (hurtle.cc.recovery) ------------------------
     def check(self, app_id, schedule, seen=None):
@@ -678,9 +716,10 @@ def make_application(conf, deployer_factory=None, stack_events=None):
         ``[monitoring] driver`` names no installed driver.
     :raises ValueError: a bad ``[design] services`` entry.
     """
-    store = app_store.AppStore(conf.database.connection)
-    stacks = stack_store.StackStore(conf.database.connection)
     runtime = runtime_base.load(conf.cc.runtime, conf)
+    store = app_store.AppStore(conf.database.connection,
+                               self_healing=runtime.self_healing)
+    stacks = stack_store.StackStore(conf.database.connection)
     services = design.ServiceStore(conf, design.DesignCatalogue(conf))
     application = occi_app.Application(occi_registry.Registry(
         occi_registry.PrefixStore({app_store.PREFIX: store,

@@ -39,8 +39,22 @@ def _key(app_id):
     return PREFIX + app_id
 
 
-def to_entity(row):
-    """Build the PySSF resource of an app row."""
+def actions(state, self_healing=False):
+    """The actions applicable to an app in ``state``: ``stop`` when it is
+    active, else ``start``; with a self-healing runtime (``Runtime.
+    self_healing``) an active app takes ``start`` too, which waits for the
+    runtime's own restart of its SO (``AppBackend.action``; a GET shows
+    it only while the SO is down)."""
+    if state != 'active':
+        return [categories.APP_START]
+    if self_healing:
+        return [categories.APP_STOP, categories.APP_START]
+    return [categories.APP_STOP]
+
+
+def to_entity(row, self_healing=False):
+    """Build the PySSF resource of an app row (``self_healing``: see
+    :func:`actions`)."""
     entity = core_model.Resource(_key(row.id), categories.APP, [])
     entity.attributes.update({
         'occi.core.id': row.id,
@@ -55,8 +69,7 @@ def to_entity(row):
     entity.runtime_ref = ref
     entity.attributes['hurtle.app.restarts'] = restarts
     entity.extras = row.project
-    entity.actions = ([categories.APP_STOP] if row.state == 'active'
-                      else [categories.APP_START])
+    entity.actions = actions(row.state, self_healing)
     return entity
 
 
@@ -79,7 +92,9 @@ def _wrap(ref, restarts):
 class AppStore(registry.EntityStore):
     """EntityStore over SQLAlchemy; rows scoped by project."""
 
-    def __init__(self, url):
+    def __init__(self, url, self_healing=False):
+        #: The runtime restarts its SOs itself (:func:`actions`).
+        self.self_healing = self_healing
         self._sessions = db_engine.sessionmaker(url)
         # Every SO request to the CC reads its app's row (its secret):
         # through the ORM, that read was a sixth of the CC's CPU.
@@ -111,7 +126,7 @@ class AppStore(registry.EntityStore):
         if row is None or row.project != registry.project_of(extras) \
                 or row.state == DELETING:
             return None
-        return to_entity(row)
+        return to_entity(row, self.self_healing)
 
     def row(self, app_id):
         """The row of app ``app_id`` (any project), or None: a read-only

@@ -136,9 +136,11 @@ cc_opts = [
                     'has its host killed, and every SO of that host is '
                     'restarted. 0: no probe (an SO that runs but does '
                     'not answer, e.g. stopped with SIGSTOP, is left '
-                    'alone). The kubernetes runtime\'s SOs are not probed '
-                    '(Kubernetes restarts its pods itself; the SO pods '
-                    'have a TCP readiness probe, no liveness probe).'),
+                    'alone). With the kubernetes runtime the CC does not '
+                    'probe: the SO container of a bundle gets a liveness '
+                    'probe from these three options (exec '
+                    'hurtle-so-probe, the same GET /-/), and the kubelet '
+                    'restarts it.'),
     cfg.FloatOpt('so_liveness_timeout', default=10.0, min=0.1,
                  help='Seconds an SO may take to answer a liveness probe '
                       '(so_liveness_failures); a slower answer is a '

@@ -17,9 +17,13 @@ kubeconfig; the simulated kubelet (tests/k8s_kubelet.py) runs each SO
 Deployment as a local hurtle-so process, bound to its Service's node port.
 The sample service goes create → active → update → delete as on the
 ``local`` runtime, and the cluster holds exactly the SO's objects while
-the instance lives.
+the instance lives. An SO stopped with SIGSTOP (hung) is killed by its
+pod's liveness probe and restarted by the kubelet, and the instance is
+updated through it afterwards.
 """
 import json
+import signal
+import time
 
 import requests
 
@@ -33,6 +37,13 @@ from tests import k8s_kubelet
 KIND = occi_client.CategoryRef('http://schemas.hurtle.it/occi/sm#',
                                'sample', 'kind')
 TIMEOUT = 120
+#: Short liveness settings (``[cc] so_liveness_*``): a hung SO is killed
+#: after 3 probes of 2 s, one a second.
+LIVENESS = ('so_liveness_failures = 3\nso_liveness_interval = 1\n'
+            'so_liveness_timeout = 2\n')
+#: Seconds from SIGSTOP until the restarted SO answers (3 failed probes
+#: of about 3 s, 1 s of grace, the SO's start).
+HUNG_BOUND = 40
 
 
 class KubernetesRuntimeTest(hurtle_fixture.HurtleTestCase):
@@ -44,9 +55,9 @@ class KubernetesRuntimeTest(hurtle_fixture.HurtleTestCase):
         cls.addClassCleanup(cls.cluster.cleanUp)
         return hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,),
-            extra_conf='[cc]\nruntime = kubernetes\n\n[kubernetes]\n'
+            extra_conf='[cc]\nruntime = kubernetes\n%s\n[kubernetes]\n'
                        'kubeconfig = %s\nservice_type = NodePort\n'
-                       % cls.cluster.kubeconfig)
+                       % (LIVENESS, cls.cluster.kubeconfig))
 
     @classmethod
     def setUpClass(cls):
@@ -127,3 +138,72 @@ class KubernetesRuntimeTest(hurtle_fixture.HurtleTestCase):
             30, 0.1, 'SO process stopped')
         self.assertRaises(requests.ConnectionError, requests.get,
                           so_url + '-/', timeout=5)
+
+    def test_a_hung_so_is_replaced_and_the_instance_goes_on(self):
+        location = self.client.create('/sample/', KIND, {})
+        self.addCleanup(self._delete_quietly, location)
+        entity = self.state_becomes(location, {'active', 'failed'})
+        self.assertEqual('active', entity.attributes['mcn.service.state'],
+                         entity.attributes.get('mcn.service.state.reason'))
+        so_url = entity.attributes['occi.so.url']
+        [name] = [n for n in self.app_names()
+                  if self.cluster.kubelet.pid(n) is not None
+                  and self.sim.get('services', 'hurtle', n)['spec']['ports']
+                  [0]['nodePort'] == int(so_url.rstrip('/').rsplit(':')[-1])]
+        kills = len(self.cluster.kubelet.probe_kills)
+        uid = self.sim.get('deployments', 'hurtle', name)['metadata']['uid']
+        stopped = self.cluster.kubelet.signal(name, signal.SIGSTOP)
+        began = time.monotonic()
+        # An update meets the hung SO: the SM's request fails when the
+        # kubelet kills the SO and is sent again to the restarted one (or,
+        # if the SM finds the app not active meanwhile, the start it sends
+        # waits for the kubelet's restart: test_kubernetes_liveness).
+        self.client.update(location, KIND, {'sample.greeting': 'hallo'})
+
+        def answers():
+            try:
+                return requests.get(so_url + '-/', timeout=2).status_code
+            except requests.RequestException:
+                return None
+        self.assertEqual(401, polling.poll_until(
+            answers, HUNG_BOUND, 0.2, 'the SO answers again'))
+        took = time.monotonic() - began
+        self.assertLess(took, HUNG_BOUND)
+        self.assertNotEqual(stopped, self.cluster.kubelet.pid(name))
+        [(_, killed, kind, _why)] = self.cluster.kubelet.probe_kills[kills:]
+        self.assertEqual((name, 'Liveness'), (killed, kind))
+
+        # The SO's URL did not change; the SM went on with it.
+        entity = polling.poll_until(
+            lambda: (lambda e: 'greeting=hallo' in e.attributes.get(
+                'mcn.endpoint.sample', '') and e)(self.client.get(location))
+            or None, TIMEOUT, 0.2, 'the update applied')
+        self.assertEqual('active', entity.attributes['mcn.service.state'],
+                         entity.attributes.get('mcn.service.state.reason'))
+        self.assertIn('greeting=hallo',
+                      entity.attributes['mcn.endpoint.sample'])
+        self.assertEqual(so_url, entity.attributes['occi.so.url'])
+        # The kubelet's restart, not a new Deployment of the CC's.
+        self.assertEqual(uid, self.sim.get('deployments', 'hurtle', name)[
+            'metadata']['uid'])
+        self.assertEqual(1, self.sim.get('pods', 'hurtle', self.sim.list(
+            'pods', 'hurtle', objects.selector(name))[0]['metadata'][
+                'name'])['status']['containerStatuses'][0]['restartCount'])
+
+    def _delete_quietly(self, location):
+        """Delete the instance and wait until it and its SO's objects are
+        gone (the other test counts the cluster's objects)."""
+        try:
+            self.client.delete(location)
+        except errors.NotFound:
+            return
+        except errors.OCCIError:
+            pass
+
+        def gone():
+            try:
+                self.client.get(location)
+            except errors.NotFound:
+                return not self.app_names() or None
+            return None
+        polling.poll_until(gone, TIMEOUT, 0.2, 'instance and SO gone')

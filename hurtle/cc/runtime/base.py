@@ -62,9 +62,10 @@ def so_environment(conf, app_id, env):
 class Runtime(abc.ABC):
     """Starts and stops SOs."""
 
-    #: True when the runtime restarts a dead SO by itself (Kubernetes
-    #: restarts crashed pods): the CC's own recovery must then leave the
-    #: SO alone, or a second SO would run for one app.
+    #: True when the runtime restarts a dead or hung SO by itself
+    #: (Kubernetes restarts crashed containers, and those failing their
+    #: liveness probe): the CC's own recovery and liveness probe must
+    #: then leave the SO alone, or a second SO would run for one app.
     self_healing = False
 
     @abc.abstractmethod
@@ -121,6 +122,17 @@ class Runtime(abc.ABC):
         :raises RuntimeError_: as :meth:`stop` (nothing was signalled).
         """
         self.stop(ref)
+        return False
+
+    def await_restart(self, ref):
+        """Wait for the runtime's own restart of the SO of ``ref`` (a
+        :attr:`self_healing` runtime; the CC's ``start`` of an app whose
+        SO is down but deployed): True once it serves again, False if it
+        does not within ``[cc] so_start_timeout`` seconds or is gone.
+
+        The default returns False at once: a runtime that is not
+        self-healing restarts nothing by itself.
+        """
         return False
 
     @abc.abstractmethod

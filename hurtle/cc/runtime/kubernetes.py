@@ -18,8 +18,11 @@ optional Ingress and Deployment of ``hurtle.cc.runtime.kubernetes_objects``
 up to ``[cc] so_start_timeout`` seconds for the Deployment to report an
 available replica (its readiness probe answered). ``stop`` deletes every
 object of the app by its label. Kubernetes restarts a crashed SO pod by
-itself (:attr:`self_healing`): ``status`` reports the pod's restart count
-and the CC does not restart the SO on its own.
+itself, and a hung one that fails the liveness probe built from ``[cc]
+so_liveness_*`` (:func:`hurtle.cc.runtime.kubernetes_objects.
+liveness_probe`) (:attr:`self_healing`): ``status`` reports the pod's
+restart count and the CC neither probes nor restarts the SO on its
+own.
 
 Auth: ``[kubernetes] kubeconfig`` (and ``context``), or the in-cluster
 service account when that option is empty.
@@ -125,7 +128,7 @@ class KubernetesRuntime(base.Runtime):
                                                     self.opts)))
         made.append(('deployment', objects.deployment(
             name, app_id, ns, container_image, bundle, env, self.opts,
-            command)))
+            command, objects.Liveness.from_conf(self.conf))))
         return name, made
 
     def _create(self, kind, body):
@@ -324,6 +327,24 @@ class KubernetesRuntime(base.Runtime):
         if dep.status and dep.status.available_replicas:
             return base.Status('active', restarts)
         return base.Status('error' if restarts else 'starting', restarts)
+
+    def await_restart(self, ref):
+        """Wait up to ``[cc] so_start_timeout`` seconds until the SO's
+        Deployment has an available replica again (Kubernetes restarted
+        its container after a crash or a failed liveness probe).
+
+        :returns: True when it has, False when not in time or the
+            Deployment is gone (logged with the pod's problem).
+        """
+        name = (ref or {}).get('name')
+        if not name:
+            return False
+        try:
+            self._wait_available(name)
+        except base.RuntimeError_ as exc:
+            LOG.warning('SO %s not back: %s', name, exc)
+            return False
+        return True
 
     def is_running(self, ref):
         """True while the SO's Deployment exists (Kubernetes keeps its

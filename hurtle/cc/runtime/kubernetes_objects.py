@@ -16,8 +16,9 @@ One SO (one CC app) is:
 * a ``Secret`` holding the app's environment (``HURTLE_SO_SECRET``...);
 * a ``Deployment`` of one pod running the SO image, every environment
   variable a ``secretKeyRef`` into that Secret (no value is written in the
-  pod spec), a TCP readiness probe on the SO API port, resource
-  requests and limits from ``[kubernetes]``;
+  pod spec), a TCP readiness probe on the SO API port, for an SO of a
+  bundle an ``exec`` liveness probe (:func:`liveness_probe`) behind a
+  TCP startup probe, resource requests and limits from ``[kubernetes]``;
 * a ``Service`` selecting that pod;
 * an ``Ingress`` for ``<name>.<[kubernetes] ingress_host>`` when that
   option is set.
@@ -25,7 +26,9 @@ One SO (one CC app) is:
 All carry the labels of :func:`labels`; ``SELECTOR_LABEL`` alone selects
 every object of one app (the runtime deletes them by it).
 """
+import collections
 import hashlib
+import math
 import re
 
 from kubernetes import client
@@ -48,6 +51,18 @@ STATE_DIR = '/var/lib/hurtle-so'
 STATE_FILE = STATE_DIR + '/state.json'
 STATE_VOLUME = 'so-state'
 PREFIX = 'so-'
+#: The liveness probe's command, in ``[kubernetes] image``
+#: (:mod:`hurtle.cmd.so_probe`).
+PROBE_COMMAND = 'hurtle-so-probe'
+#: Seconds the kubelet gives the probe command beyond ``[cc]
+#: so_liveness_timeout`` (its interpreter's start).
+PROBE_START_SECONDS = 1
+#: Seconds a container that failed its liveness probe has between SIGTERM
+#: and SIGKILL (the least Kubernetes takes; the CC's own probe kills
+#: at once).
+PROBE_KILL_GRACE = 1
+#: Seconds between two startup probes.
+STARTUP_PERIOD = 1
 #: DNS-1035 label (Service names; also a valid DNS-1123 subdomain).
 DNS_LABEL = re.compile(r'^[a-z]([-a-z0-9]*[a-z0-9])?$')
 MAX_NAME = 63
@@ -81,6 +96,57 @@ def selector(name):
     return '%s=%s' % (SELECTOR_LABEL, name)
 
 
+class Liveness(collections.namedtuple(
+        'Liveness', 'failures timeout interval start_timeout')):
+    """The ``[cc]`` options the liveness probe of an SO pod follows:
+    ``failures`` (``so_liveness_failures``; 0: no probe), ``timeout`` and
+    ``interval`` (``so_liveness_timeout``/``_interval``, seconds, float),
+    ``start_timeout`` (``so_start_timeout``, seconds)."""
+
+    @classmethod
+    def from_conf(cls, conf):
+        opts = conf.cc
+        return cls(opts.so_liveness_failures, opts.so_liveness_timeout,
+                   opts.so_liveness_interval, opts.so_start_timeout)
+
+
+def liveness_probe(port, liveness):
+    """The ``livenessProbe`` of an SO container serving on ``port``, or
+    None when ``liveness.failures`` is 0.
+
+    ``exec`` of ``hurtle-so-probe --port <port> --timeout <timeout>``
+    (any HTTP answer to ``GET /-/`` is alive, as for the CC's own probe);
+    ``periodSeconds`` is the interval and ``timeoutSeconds`` the timeout
+    plus :data:`PROBE_START_SECONDS`, both rounded up to whole seconds
+    (at least 1, the API's least); ``failureThreshold`` the failures;
+    ``terminationGracePeriodSeconds`` :data:`PROBE_KILL_GRACE`.
+    """
+    if not liveness or not liveness.failures:
+        return None
+    return client.V1Probe(
+        _exec=client.V1ExecAction(command=[
+            PROBE_COMMAND, '--port', str(port),
+            '--timeout', '%g' % liveness.timeout]),
+        period_seconds=max(1, int(math.ceil(liveness.interval))),
+        timeout_seconds=int(math.ceil(liveness.timeout)) +
+        PROBE_START_SECONDS,
+        failure_threshold=liveness.failures, success_threshold=1,
+        termination_grace_period_seconds=PROBE_KILL_GRACE)
+
+
+def startup_probe(port, liveness):
+    """The ``startupProbe`` holding the liveness probe back until the SO
+    listens on ``port`` (TCP, every :data:`STARTUP_PERIOD` s, for up to
+    ``liveness.start_timeout`` s), or None without a liveness probe."""
+    if not liveness or not liveness.failures:
+        return None
+    return client.V1Probe(
+        tcp_socket=client.V1TCPSocketAction(port=port),
+        period_seconds=STARTUP_PERIOD,
+        failure_threshold=max(1, int(math.ceil(
+            liveness.start_timeout / STARTUP_PERIOD))))
+
+
 def _metadata(name, app_id, namespace):
     return client.V1ObjectMeta(name=name, namespace=namespace,
                                labels=labels(name),
@@ -103,7 +169,8 @@ def _resources(opts):
                                          limits=limits or None)
 
 
-def _container(name, image, bundle, env_keys, opts, command=None):
+def _container(name, image, bundle, env_keys, opts, command=None,
+               liveness=None):
     args = ['--host', '0.0.0.0', '--port', str(opts.so_port)]
     if bundle:
         args = ['--bundle', bundle] + args
@@ -139,11 +206,17 @@ def _container(name, image, bundle, env_keys, opts, command=None):
         readiness_probe=client.V1Probe(
             tcp_socket=client.V1TCPSocketAction(port=opts.so_port),
             period_seconds=2, failure_threshold=3),
+        # hurtle-so-probe is in [kubernetes] image, which runs bundles
+        # only: an SO image of its own gets none.
+        liveness_probe=liveness_probe(opts.so_port, liveness)
+        if bundle else None,
+        startup_probe=startup_probe(opts.so_port, liveness)
+        if bundle else None,
         resources=_resources(opts), volume_mounts=mounts or None)
 
 
 def deployment(name, app_id, namespace, image, bundle, env_keys, opts,
-               command=None):
+               command=None, liveness=None):
     """The ``V1Deployment`` of the SO.
 
     :param image: the container image.
@@ -158,6 +231,8 @@ def deployment(name, app_id, namespace, image, bundle, env_keys, opts,
     :param env_keys: names of the environment variables, each read from
         the Secret ``name`` (:func:`secret`).
     :param opts: the ``[kubernetes]`` option group.
+    :param liveness: a :class:`Liveness`: the container of a bundle gets
+        :func:`liveness_probe` and :func:`startup_probe`; None: neither.
     """
     volumes = []
     if opts.config_map:
@@ -172,7 +247,7 @@ def deployment(name, app_id, namespace, image, bundle, env_keys, opts,
                                      annotations={APP_ID_ANNOTATION: app_id}),
         spec=client.V1PodSpec(
             containers=[_container(name, image, bundle, env_keys, opts,
-                                   command)],
+                                   command, liveness)],
             volumes=volumes or None,
             automount_service_account_token=False,
             restart_policy='Always'))
