@@ -11,6 +11,7 @@
 # under the License.
 """Answers of the small recording HTTP servers tests stand up for a
 service that cannot run in-process (``http.server`` handlers)."""
+import http.server
 import json
 
 
@@ -23,3 +24,16 @@ def send_json(handler, status, doc):
     handler.send_header('Content-Length', str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+class Unauthorized(http.server.BaseHTTPRequestHandler):
+    """Answers every GET 401 with no body, as an SO asked without its
+    secret does: alive to a liveness probe."""
+
+    def do_GET(self):
+        self.send_response(401)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass

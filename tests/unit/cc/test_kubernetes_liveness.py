@@ -37,6 +37,7 @@ from hurtle.cc.runtime import kubernetes_objects as objects
 from hurtle.cmd import so_probe
 from hurtle.occi import errors
 from tests import conf_fixture
+from tests import http_answers
 from tests import k8s_kubelet
 from tests import k8s_simulator
 from tests import net
@@ -56,16 +57,6 @@ SHORT = dict(cc__so_liveness_failures=2, cc__so_liveness_interval=1.0,
 HUNG_BOUND = 30
 
 
-class _Answering(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(401)
-        self.send_header('Content-Length', '0')
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 class ProbeCommandTest(testtools.TestCase):
     """``hurtle-so-probe`` against real sockets on 127.0.0.1."""
 
@@ -77,7 +68,7 @@ class ProbeCommandTest(testtools.TestCase):
 
     def test_any_http_answer_is_alive(self):
         server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                 _Answering)
+                                                 http_answers.Unauthorized)
         self.addCleanup(server.server_close)
         self.addCleanup(net.serve_in_thread(server))
         self.assertEqual((0, ''), self.run_probe(server.server_port))

@@ -21,18 +21,9 @@ import testtools
 
 from hurtle.cc import liveness
 from hurtle import polling
+from tests import http_answers
 
 TIMEOUT = 0.3
-
-
-class _Answering(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(401)
-        self.send_header('Content-Length', '0')
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 class ProbeTest(testtools.TestCase):
@@ -40,7 +31,7 @@ class ProbeTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                                 _Answering)
+                                                 http_answers.Unauthorized)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
