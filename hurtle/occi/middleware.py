@@ -150,8 +150,11 @@ class NoAuthMiddleware(object):
         :raises InvalidId: with ``(reason, header name)``.
         """
         for name in sources:
+            value = environ.get(name)
+            if value is None:
+                continue
             try:
-                value = _clean(environ.get(name))
+                value = _clean(value)
             except InvalidId as exc:
                 header = '-'.join(p.capitalize() for p in
                                   name[5:].split('_'))
