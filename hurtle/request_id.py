@@ -81,7 +81,10 @@ class RequestIdMiddleware(object):
         environ[ENV_REQUEST_ID] = request_id
 
         def _start_response(status, headers, exc_info=None):
-            if not any(name.lower() == HEADER for name, _value in headers):
+            for name, _value in headers:
+                if name.lower() == HEADER:
+                    break
+            else:
                 headers = list(headers)
                 headers.append((HEADER, request_id))
             return start_response(status, headers, exc_info)

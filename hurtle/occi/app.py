@@ -140,11 +140,12 @@ def _printable(text):
 READ_ONLY_METHODS = ('GET', 'HEAD', 'OPTIONS')
 
 
+#: Reason phrases by status code (``http.HTTPStatus``'s, looked up once).
+_PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
+
+
 def _phrase(code):
-    try:
-        return http.HTTPStatus(code).phrase
-    except ValueError:
-        return 'Error'
+    return _PHRASES.get(code, 'Error')
 
 
 class Application(object):

@@ -124,6 +124,11 @@ def _origin(parts):
     return scheme, (parts.hostname or '').rstrip('.'), port
 
 
+#: The renderings whose :meth:`parse` of no body and no OCCI header
+#: (``Request.headers`` empty) is an empty ``OCCIData``.
+_HEADER_RENDERINGS = ('text/plain', 'text/occi')
+
+
 class _Context(entities.EntityEngine):
     """Shared helpers of the three handlers (mixed into PySSF's): request
     parsing and responses; the entity engine is
@@ -152,6 +157,11 @@ class _Context(entities.EntityEngine):
                 % req.content_type)
         else:
             rendering = self.app.renderings['text/occi']
+        if not req.body and not req.headers and \
+                rendering.mime_type in _HEADER_RENDERINGS:
+            # Nothing to parse (most GETs): what the text renderings
+            # make of no body and no OCCI header, without making it.
+            return renderings.OCCIData()
         try:
             data = rendering.parse(req.headers, req.body)
         except errors.BadRequest as exc:

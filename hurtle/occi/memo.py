@@ -20,6 +20,8 @@ closes over, and each owner (an application, a guard) has its own.
 import collections
 import threading
 
+_MISSING = object()
+
 
 class Memo(object):
     """``get(key, make)``: the answer remembered for ``key``, else
@@ -37,10 +39,17 @@ class Memo(object):
         """The answer for ``key`` (hashable); ``make`` runs outside the
         lock (two threads may make the same answer once each); what it
         raises propagates and nothing is remembered."""
-        with self._lock:
-            if key in self._answers:
-                self._answers.move_to_end(key)
-                return self._answers[key]
+        answers = self._answers
+        # A hit takes no lock: each OrderedDict operation is atomic under
+        # the GIL, and an answer another thread evicts between the two
+        # is still the right answer for its key.
+        answer = answers.get(key, _MISSING)
+        if answer is not _MISSING:
+            try:
+                answers.move_to_end(key)
+            except KeyError:
+                pass
+            return answer
         answer = make()
         with self._lock:
             self._answers[key] = answer

@@ -57,6 +57,10 @@ _IDENTITY_HEADERS = (
 _PROJECT_SOURCES = ('HTTP_X_PROJECT_ID', 'HTTP_X_TENANT_ID',
                     'HTTP_X_TENANT_NAME', 'HTTP_X_AUTH_PROJECT')
 _USER_SOURCES = ('HTTP_X_USER_ID', 'HTTP_X_AUTH_USER')
+#: What is removed from every request before the middleware sets its own
+#: (a set: most requests carry none of them, and one intersection with
+#: the environ's keys finds those that do).
+_STRIPPED = frozenset(_IDENTITY_HEADERS + _PROJECT_SOURCES + _USER_SOURCES)
 
 
 #: The rule a project or user id must follow (said in the 400).
@@ -123,8 +127,8 @@ class NoAuthMiddleware(object):
                             % (exc.args[1], exc.args[0], ID_RULE))
         if project is None:
             project = self.default_project
-        for name in _IDENTITY_HEADERS + _PROJECT_SOURCES + _USER_SOURCES:
-            environ.pop(name, None)
+        for name in _STRIPPED.intersection(environ):
+            del environ[name]
         if project is None:
             return _respond(
                 start_response, '401 Unauthorized',
@@ -146,8 +150,11 @@ class NoAuthMiddleware(object):
         :raises InvalidId: with ``(reason, header name)``.
         """
         for name in sources:
+            value = environ.get(name)
+            if value is None:
+                continue
             try:
-                value = _clean(environ.get(name))
+                value = _clean(value)
             except InvalidId as exc:
                 header = '-'.join(p.capitalize() for p in
                                   name[5:].split('_'))

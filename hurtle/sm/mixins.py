@@ -15,10 +15,18 @@
 A :class:`hurtle.occi.registry.MixinStore`: definitions are per project;
 adding checks clashes and the per-project limit in one transaction (the
 table's unique constraints catch what a parallel writer slipped in).
+
+On a SQLite file, what :meth:`SQLMixinStore.list` read is kept while the
+database's change counter (:mod:`hurtle.db.changes`) says no store of
+any process added or deleted a mixin since: the query interface then
+answers without a database read. Elsewhere every listing reads.
 """
+import contextlib
+
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from hurtle.db import changes
 from hurtle.db import engine as db_engine
 from hurtle.db import models
 from hurtle.db import prepared
@@ -29,6 +37,18 @@ from hurtle.occi import registry
 def _definition(row):
     return {'scheme': row.scheme, 'term': row.term, 'title': row.title,
             'location': row.location, 'related': list(row.related or [])}
+
+
+def _copied(definitions):
+    """New dicts (and ``related`` lists) of ``definitions``: what is
+    kept is never handed out."""
+    return [dict(item, related=list(item['related'])) for item in
+            definitions]
+
+
+#: Most projects whose listing :class:`SQLMixinStore` keeps at one
+#: change count (all are dropped when the count moves or past it).
+MAX_KEPT = 1024
 
 
 class SQLMixinStore(registry.MixinStore):
@@ -47,6 +67,9 @@ class SQLMixinStore(registry.MixinStore):
             table.scheme, table.term, table.title, table.location,
             table.related).where(
                 table.project == sa.bindparam('project')).order_by(table.id))
+        self._changes = changes.for_engine(self._engine)
+        # (change count, {project: definitions read at that count})
+        self._kept = (None, {})
 
     def _query(self, project):
         return sa.select(models.UserMixin).where(
@@ -54,12 +77,35 @@ class SQLMixinStore(registry.MixinStore):
                 models.UserMixin.id)
 
     def list(self, project):
-        return [_definition(row) for row in self._listing.all(
+        counter = self._changes
+        version = counter.stable() if counter is not None else None
+        if version is not None:
+            kept_version, kept = self._kept
+            found = kept.get(project) if kept_version == version else None
+            if found is not None:
+                return _copied(found)
+        definitions = [_definition(row) for row in self._listing.all(
             project=project)]
+        if version is not None and counter.stable() == version:
+            # Nothing was written since before the read: it is current
+            # until the count moves.
+            kept_version, kept = self._kept
+            if kept_version != version or len(kept) >= MAX_KEPT:
+                kept = {}
+                self._kept = (version, kept)
+            kept[project] = _copied(definitions)
+        return definitions
+
+    def _writing(self):
+        """Around a write: the change counter's
+        :meth:`~hurtle.db.changes.Counter.writing`, if there is one."""
+        if self._changes is None:
+            return contextlib.nullcontext()
+        return self._changes.writing()
 
     def add(self, project, definitions, limit):
         try:
-            with self._sessions.begin() as session:
+            with self._writing(), self._sessions.begin() as session:
                 existing = [_definition(row) for row in
                             session.scalars(self._query(project))]
                 registry.check_new_mixins(existing, definitions, limit)
@@ -74,7 +120,7 @@ class SQLMixinStore(registry.MixinStore):
                                   'was defined meanwhile.')
 
     def delete(self, project, scheme, term):
-        with self._sessions.begin() as session:
+        with self._writing(), self._sessions.begin() as session:
             session.execute(sa.delete(models.UserMixin).where(
                 models.UserMixin.project == project,
                 models.UserMixin.scheme == scheme,
