@@ -29,7 +29,7 @@ SO as before. None, with the reason at DEBUG level, when:
 
 The server is started on the first start (``python -P -m
 hurtle.cmd.so_fork_server``, in a session of its own, output to
-``<state_path>/so/fork-server.log``) with the CC's environment less its
+``<state_path>/so/_fork-server.log``) with the CC's environment less its
 ``OS_*`` variables, and ends when the CC closes its end of their
 socketpair (:meth:`ForkServer.close`, or the CC's exit).
 """
@@ -57,8 +57,11 @@ TIMEOUT = 10.0
 START_TIMEOUT = 60.0
 #: Shortest interval between two starts of the server, in seconds.
 RESTART_INTERVAL = 60.0
-#: Name of the server's log in ``<state_path>/so``.
-LOG_NAME = 'fork-server.log'
+#: Name of the server's log in ``<state_path>/so``, beside the SOs' logs
+#: ``<app id>.log``: an app id begins with a letter or digit
+#: (``hurtle.cc.api.APP_ID``), so no app's log can be this file (an
+#: instance named ``fork-server`` once wrote over ``fork-server.log``).
+LOG_NAME = '_fork-server.log'
 #: Variables that act when an interpreter starts.
 START_PREFIXES = ('PYTHON', 'LD_')
 

@@ -20,6 +20,7 @@ import time
 import fixtures
 import testtools
 
+from hurtle.cc import api
 from hurtle.cc import recovery
 from hurtle.cc.runtime import fork_server
 from hurtle.cc.runtime import so_logs
@@ -46,6 +47,16 @@ class PruneTest(testtools.TestCase):
     def left(self):
         return sorted(os.listdir(self.dir))
 
+    def test_no_app_id_names_the_fork_server_log(self):
+        # An instance named fork-server once wrote over the fork
+        # server's log (and its delete would have removed it).
+        stem = fork_server.LOG_NAME[:-len(so_logs.SUFFIX)]
+        self.assertIsNone(api.APP_ID.match(stem))
+        for app_id in ('fork-server', 'fork-server.log'):
+            self.assertNotEqual(
+                os.path.join(self.dir, fork_server.LOG_NAME),
+                so_logs.log_path(self.dir, app_id))
+
     def test_old_logs_of_unrecorded_apps_go_the_others_stay(self):
         self.write('gone-1.log', 8 * DAY)
         self.write('kept-1.log', 30 * DAY)         # still recorded
@@ -55,7 +66,7 @@ class PruneTest(testtools.TestCase):
         os.mkdir(os.path.join(self.dir, 'hosts.log'))
         removed = so_logs.prune(self.dir, ['kept-1'], 7, now=NOW)
         self.assertEqual(['gone-1'], removed)
-        self.assertEqual(['fork-server.log', 'gone-1.json', 'hosts.log',
+        self.assertEqual(['_fork-server.log', 'gone-1.json', 'hosts.log',
                           'kept-1.log', 'young-1.log'], self.left())
 
     def test_zero_days_still_spares_a_log_written_within_the_grace(self):
