@@ -246,6 +246,41 @@ class _BodyReader(object):
         return iter(self.readline, b'')
 
 
+class _ContinueFirst(object):
+    """The request's input stream for a client that sent ``Expect:
+    100-continue``: the interim ``100 Continue`` goes out just before
+    the first read of the content (RFC 9110 10.1.1), so that a request
+    the application refuses without reading its content (413 for a
+    ``Content-Length`` past ``max_body``, 401, 404, ...) gets its final
+    status at once and the client never sends the content.
+
+    :param rfile: the connection's buffered input.
+    :param send: ``f(bytes)`` writing to the client; raising
+        :class:`_ClientGone` when it cannot (then nothing is sent and
+        the reads that follow see what the connection gives).
+    """
+
+    def __init__(self, rfile, send):
+        self._rfile = rfile
+        self._send = send
+
+    def _go(self):
+        send, self._send = self._send, None
+        if send is not None:
+            try:
+                send(b'HTTP/1.1 100 Continue\r\n\r\n')
+            except _ClientGone:
+                pass
+
+    def read(self, size=-1):
+        self._go()
+        return self._rfile.read(size)
+
+    def readline(self, size=-1):
+        self._go()
+        return self._rfile.readline(size)
+
+
 class ChunkedError(ValueError):
     """The chunked body is malformed (answered 400 by the application)."""
 
@@ -500,23 +535,20 @@ class _Handler(socketserver.BaseRequestHandler):
             self._answer(200, None, keep=keep and bodiless, modern=modern)
             return
         self.raw_in.deadline = time.monotonic() + server.body_timeout
+        rfile = self.rfile
+        if modern and 'HTTP_EXPECT' in environ and \
+                environ['HTTP_EXPECT'].lower() == '100-continue':
+            rfile = _ContinueFirst(rfile, self._send)
         if 'HTTP_TRANSFER_ENCODING' in environ:
             del environ['CONTENT_LENGTH']
             environ['wsgi.input_terminated'] = True
-            body = _ChunkedReader(self.rfile, server.max_body)
+            body = _ChunkedReader(rfile, server.max_body)
         else:
-            body = _BodyReader(self.rfile,
-                               int(environ['CONTENT_LENGTH'] or 0))
+            body = _BodyReader(rfile, int(environ['CONTENT_LENGTH'] or 0))
         self._body = environ['wsgi.input'] = body
         environ['REMOTE_ADDR'] = self.client_address[0]
         environ[conditional.ENVIRON_KEY] = server.holds.ticket(
             self.connection)
-        if modern and 'HTTP_EXPECT' in environ and \
-                environ['HTTP_EXPECT'].lower() == '100-continue':
-            try:
-                self._send(b'HTTP/1.1 100 Continue\r\n\r\n')
-            except _ClientGone:
-                return
         self._run(server.get_app(), environ, keep, modern)
 
     def _keep(self, connection, modern):

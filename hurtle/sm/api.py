@@ -497,7 +497,7 @@ def _not_updatable(row):
     destroy finished): what :data:`states.UPDATABLE` accepts, and what a
     ``failed`` instance accepts (:data:`states.EDITABLE`). The reason of
     an operation in progress comes with its state (``instance is in
-    state update (service orchestrator (SO) not answering for 6 s ...);
+    state update (service orchestrator (SO) not answering since ...);
     ...``): it says what the operation waits for."""
     state = row.state if row else states.DESTROY
     if row is not None and row.state in states.BUSY and row.reason:

@@ -171,7 +171,7 @@ class FollowedSO(object):
     waiting for a silent SO within ``so_wait.CHECK_INTERVAL`` seconds,
     the request abandoned (``Superseded``, ``Stopping``); and a request
     unanswered for ``so_wait.QUIET`` seconds (beyond a held GET's hold)
-    puts ``service orchestrator (SO) not answering for N s (since ...);
+    puts ``service orchestrator (SO) not answering since <UTC time>;
     waiting until <deadline>`` in the instance's reason, in the state
     of ``row``, until the SO answers (one write each way per operation,
     whatever the number of requests meanwhile).

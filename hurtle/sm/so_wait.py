@@ -66,8 +66,9 @@ def _utc(wall):
 def quiet_reason(started, deadline=None, now=None):
     """``mcn.service.state.reason`` of an operation whose request to the
     SO went unanswered since ``started``: ``service orchestrator (SO)
-    not answering for 5 s (since 2026-12-05T04:10:00Z); waiting until
-    2026-12-05T04:20:00Z``.
+    not answering since 2026-12-05T04:10:00Z; waiting until
+    2026-12-05T04:20:00Z``. It is written once and names times, not a
+    duration, so that it stays true while it is shown.
 
     :param started: ``time.monotonic()`` value when the request went out.
     :param deadline: ``time.monotonic()`` value the SM waits until (the
@@ -76,8 +77,7 @@ def quiet_reason(started, deadline=None, now=None):
     """
     now = time.monotonic() if now is None else now
     wall = time.time()
-    reason = '%s for %d s (since %s)' % (
-        QUIET_PREFIX, round(now - started), _utc(wall - (now - started)))
+    reason = '%s since %s' % (QUIET_PREFIX, _utc(wall - (now - started)))
     if deadline is not None:
         reason += '; waiting until %s' % _utc(wall + max(0.0,
                                                          deadline - now))

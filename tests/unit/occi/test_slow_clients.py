@@ -252,6 +252,19 @@ class TestKeepAlive(ServerTest):
         self.assertEqual(b'HTTP/1.1 100 Continue\r\n\r\n',
                          sock.recv(65536))
 
+    def test_expect_100_continue_refused_at_once_without_a_100(self):
+        # A body past max_body is refused before the client sends it:
+        # no interim 100 (the client would then send 2 MB for nothing).
+        self.serve()
+        sock = self.raw(b'POST /app/ HTTP/1.1\r\nHost: x\r\n'
+                        b'X-Project-Id: p\r\nContent-Type: text/plain\r\n'
+                        b'Expect: 100-continue\r\nContent-Length: 2000000\r\n'
+                        b'\r\n')
+        answer = _read_all(sock)
+        self.assertTrue(answer.startswith(b'HTTP/1.1 413 '), answer[:200])
+        self.assertNotIn(b'100 Continue', answer)
+        self.assertEqual(1, answer.count(b'HTTP/1.1 '))
+
     def test_idle_connection_closed_quietly_and_worker_freed(self):
         self.serve(pool_size=1, idle_timeout=0.5, header_timeout=10)
         sock = self.raw(b'GET /-/ HTTP/1.1\r\nHost: x\r\nX-Project-Id: p\r\n'

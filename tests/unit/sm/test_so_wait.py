@@ -45,8 +45,8 @@ from tests.unit.sm import test_leases
 #: pace on a busy machine.
 PROMPT = so_wait.CHECK_INTERVAL + 1.5
 QUIET_RE = re.compile(
-    r'^service orchestrator \(SO\) not answering for (\d+) s \(since '
-    r'(\S+)Z\)(?:; waiting until (\S+)Z)?$')
+    r'^service orchestrator \(SO\) not answering since (\S+)Z'
+    r'(?:; waiting until (\S+)Z)?$')
 
 
 def _stamp(text):
@@ -207,9 +207,8 @@ class QuietTest(_Case):
         self.assertEqual(states.UPDATE, shown.state)
         match = QUIET_RE.match(shown.reason)
         self.assertIsNotNone(match, shown.reason)
-        self.assertIn(int(match.group(1)), (0, 1, 2))
         # The deadline given, 40 s after the request went out.
-        waited = _stamp(match.group(3)) - _stamp(match.group(2))
+        waited = _stamp(match.group(2)) - _stamp(match.group(1))
         self.assertLessEqual(abs(waited.total_seconds() - 40), 2)
         # Answered: the reason goes, in the same state and operation.
         row = self.store.load('i1')
@@ -270,14 +269,16 @@ class QuietReasonTest(testtools.TestCase):
                                       now=now)
         match = QUIET_RE.match(reason)
         self.assertIsNotNone(match, reason)
-        self.assertEqual('7', match.group(1))
-        waited = _stamp(match.group(3)) - _stamp(match.group(2))
+        since = _stamp(match.group(1)).replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        self.assertLessEqual(abs(time.time() - 7.2 - since), 1)
+        waited = _stamp(match.group(2)) - _stamp(match.group(1))
         self.assertLessEqual(abs(waited.total_seconds() - 600.2), 1)
 
     def test_without_a_deadline_no_end_is_named(self):
         reason = so_wait.quiet_reason(time.monotonic() - 12)
         self.assertRegex(reason, r'^service orchestrator \(SO\) not '
-                                 r'answering for 12 s \(since \S+Z\)$')
+                                 r'answering since \S+Z$')
 
 
 class RefusedUpdateTest(testtools.TestCase):
