@@ -31,6 +31,7 @@ from hurtle.sdk import deployer as deployer_api
 from hurtle.sdk import regions as sdk_regions
 from hurtle.sm import scheduling
 from hurtle.sm import so_client
+from hurtle.sm import so_wait
 from hurtle.sm import states
 from hurtle.sm import trusts
 
@@ -166,7 +167,10 @@ class Phases(object):
 
         def start():
             try:
-                app = self._start_app(cc, row, manifest, env)
+                app = so_wait.shown(
+                    op, states.INITIALISE, so_wait.CC_START,
+                    lambda: self._start_app(cc, row, manifest, env),
+                    on_abandon=self.peers.retire_session)
             except errors.ConnectionFailed as exc:
                 # The CC is down or restarting (it starts after the SM in
                 # hurtle-all): asked again until the phase deadline, as an
@@ -465,14 +469,17 @@ class Phases(object):
             try:
                 row = self.so_calls.current(op, row)
                 if row.so_url:
-                    self._delete_so(row)
+                    self._delete_so(op, row)
             except (so_client.SOUnavailable, errors.ConnectionFailed) as exc:
                 LOG.warning('instance %s: %s; disposing its stack directly',
                             row.id, so_client.message(exc))
                 self._dispose_stack(row)
             if row.app_url:
+                cc = self.peers.cc()
                 try:
-                    self.peers.cc().delete(row.app_url)
+                    so_wait.shown(op, states.DESTROY, so_wait.CC_DELETE,
+                                  lambda: cc.delete(row.app_url),
+                                  on_abandon=self.peers.retire_session)
                 except errors.NotFound:
                     pass
             if row.so_url:
@@ -496,7 +503,7 @@ class Phases(object):
         if self.store.purge(row.id, operation=op.number):
             LOG.info('instance %s disposed', row.id)
 
-    def _delete_so(self, row):
+    def _delete_so(self, op, row):
         """``DELETE`` the SO of ``row``: it answers once its stack is
         gone, so the answer is waited for up to ``[sm] phase_timeout``
         seconds (retries included), after the SO answered a short
@@ -510,7 +517,13 @@ class Phases(object):
         so = self.so_calls.so(row)
         so.deadline = time.monotonic() + self.conf.sm.phase_timeout
         try:
-            so.delete(SO_PATH, timeout=self.conf.sm.phase_timeout)
+            # A Heat (or CC) that does not answer the SO keeps it from
+            # answering: the instance's reason says so meanwhile.
+            timeout = self.conf.sm.phase_timeout
+            so_wait.shown(op, states.DESTROY, so_wait.SO_DISPOSE,
+                          lambda: so.delete(SO_PATH, timeout=timeout),
+                          deadline=so.deadline,
+                          on_abandon=self.peers.retire_session)
         except errors.NotFound:
             pass  # never created, or disposed already
 

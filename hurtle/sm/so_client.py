@@ -346,11 +346,17 @@ class SOCalls(object):
         if not row.app_url:
             return row
         cc = self.peers.cc()
-        try:
+
+        def look():
             app = cc.get(row.app_url)
             if app.attributes.get('occi.app.state') != 'active':
                 self._restart_app(cc, row.app_url)
                 app = cc.get(row.app_url)
+            return app
+        try:
+            # A CC that does not answer: the instance's reason says so.
+            app = so_wait.shown(op, row.state, so_wait.CC_LOOK, look,
+                                on_abandon=self.peers.retire_session)
         except errors.NotFound:
             raise SOUnavailable('the SO is gone: its app no longer exists '
                                 'at the CC')

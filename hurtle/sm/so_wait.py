@@ -44,6 +44,8 @@ import logging
 import threading
 import time
 
+from hurtle.sm import scheduling
+
 LOG = logging.getLogger(__name__)
 
 #: Seconds between two looks at the operation's record while a request
@@ -55,6 +57,11 @@ CHECK_INTERVAL = 1.0
 QUIET = 5.0
 #: How the reason of an operation waiting for a silent SO begins.
 QUIET_PREFIX = 'service orchestrator (SO) not answering'
+#: How the reasons of :func:`shown` begin, by what the SM waits for.
+CC_START = 'no answer from the cloud controller (CC) to the SO\'s start'
+CC_DELETE = 'no answer from the cloud controller (CC) to the app\'s delete'
+CC_LOOK = 'no answer from the cloud controller (CC) about the SO\'s app'
+SO_DISPOSE = 'no answer from the service orchestrator (SO) to its dispose'
 
 
 def _utc(wall):
@@ -63,7 +70,7 @@ def _utc(wall):
         round(wall), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-def quiet_reason(started, deadline=None, now=None):
+def quiet_reason(started, deadline=None, now=None, what=QUIET_PREFIX):
     """``mcn.service.state.reason`` of an operation whose request to the
     SO went unanswered since ``started``: ``service orchestrator (SO)
     not answering since 2026-12-05T04:10:00Z; waiting until
@@ -74,10 +81,11 @@ def quiet_reason(started, deadline=None, now=None):
     :param deadline: ``time.monotonic()`` value the SM waits until (the
         phase's deadline), or None (then the reason names no end).
     :param now: the current ``time.monotonic()`` value (default: now).
+    :param what: how the reason begins (what is not answering).
     """
     now = time.monotonic() if now is None else now
     wall = time.time()
-    reason = '%s since %s' % (QUIET_PREFIX, _utc(wall - (now - started)))
+    reason = '%s since %s' % (what, _utc(wall - (now - started)))
     if deadline is not None:
         reason += '; waiting until %s' % _utc(wall + max(0.0,
                                                          deadline - now))
@@ -136,3 +144,47 @@ def answer(op, request, quiet=QUIET, on_quiet=None, on_abandon=None):
     if 'error' in outcome:
         raise outcome['error']
     return outcome['result']
+
+
+def shown(op, state, what, request, deadline=None, on_abandon=None):
+    """``request()`` waited for as :func:`answer` waits, the instance's
+    reason (``mcn.service.state.reason``) saying ``<what> since <UTC>[;
+    waiting until <UTC>]`` once it has gone :data:`QUIET` seconds
+    unanswered, and set back to what it was when it ends (answered or
+    failed). For the requests of an operation other than its SO's
+    (:class:`hurtle.sm.so_client.FollowedSO` shows those): the CC's
+    start, look-up and delete of the app, the SO's dispose, which may
+    each wait on a CC, an SO or a Heat that does not answer.
+
+    :param op: the ``hurtle.sm.scheduling.Operation``.
+    :param state: the instance's state meanwhile (``initialise``,
+        ``destroy``).
+    :param what: how the reason begins (:data:`CC_START`,
+        :data:`CC_DELETE`, :data:`CC_LOOK`, :data:`SO_DISPOSE`).
+    :param deadline: ``time.monotonic()`` value the SM waits until, or
+        None (then the reason names no end).
+    :param on_abandon: as for :func:`answer`.
+    :returns: what ``request()`` returned.
+    :raises: what ``request()`` raised; ``Superseded``, ``LeaseLost``
+        or ``Stopping`` as :func:`answer` raises them.
+    """
+    before = []
+
+    def on_quiet(started):
+        before.append(op.row().reason)
+        reason = quiet_reason(started, deadline, what=what)
+        LOG.warning('instance %s: %s', op.instance_id, reason)
+        op.move(state, reason=reason)
+    try:
+        return answer(op, request, quiet=QUIET, on_quiet=on_quiet,
+                      on_abandon=on_abandon)
+    finally:
+        if before:
+            try:
+                op.move(state, reason=before[0])
+            except (scheduling.Superseded, scheduling.LeaseLost,
+                    scheduling.Stopping):
+                # The record is the next operation's (or the next SM's)
+                # to write.
+                LOG.debug('instance %s: reason left to the operation '
+                          'after it', op.instance_id)

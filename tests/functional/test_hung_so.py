@@ -324,5 +324,9 @@ class RestartedSOTest(StoppedSOCase):
         self.assertEqual('active', attrs['mcn.service.state'],
                          attrs.get('mcn.service.state.reason'))
         self.assertEqual('heard', attrs['sample.greeting'])
-        self.assertEqual([new_pid], self.hurtle.so_pids(instance_id))
-        print('stopped SO replaced after %.1f s' % took)
+        # One SO, not the stopped one (on a loaded machine its successor
+        # may itself miss the test's short probes and be replaced too).
+        pids = self.hurtle.so_pids(instance_id)
+        self.assertEqual(1, len(pids), pids)
+        self.assertNotIn(pid, pids)
+        print('stopped SO replaced after %.1f s (by %d)' % (took, new_pid))

@@ -99,7 +99,8 @@ class HungSOTest(testtools.TestCase):
         # destroy disposes of the stack directly on SOUnavailable.
         start = time.monotonic()
         err = self.assertRaises(so_client.SOUnavailable,
-                                self.lifecycle.phases._delete_so, self.row)
+                                self.lifecycle.phases._delete_so, self.op,
+                                self.row)
         self.assert_bounded(start, PHASE + MARGIN)
         self.assertEqual('service orchestrator (SO) does not answer',
                          str(err))

@@ -261,6 +261,72 @@ class QuietTest(_Case):
         self.assertEqual(before, self.store.load('i1').updated_at)
 
 
+class ShownTest(QuietTest):
+    """The CC's start and delete of an app, the SO's dispose: what the
+    SM waits for is said in the reason, then the reason goes back."""
+
+    def test_the_reason_names_what_is_waited_for_then_goes_back(self):
+        op = self.operation(self.updating(None, reason='earlier'))
+        answered = threading.Event()
+        self.later(1.5, answered.set)
+        seen = self.reasons(answered)
+        deadline = time.monotonic() + 60
+        result = so_wait.shown(op, states.UPDATE, so_wait.CC_START,
+                               lambda: answered.wait(30) and 'app',
+                               deadline=deadline)
+        self.assertEqual('app', result)
+        self.assertEqual('earlier', self.store.load('i1').reason)
+        shown = [r for r in seen if r and r.startswith(so_wait.CC_START)]
+        self.assertEqual(1, len(shown), seen)
+        self.assertRegex(shown[0], r'^no answer from the cloud controller '
+                                   r'\(CC\) to the SO\'s start since \S+Z; '
+                                   r'waiting until \S+Z$')
+
+    def test_a_request_that_fails_sets_the_reason_back_too(self):
+        op = self.operation(self.updating(None, reason='earlier'))
+
+        def refused():
+            time.sleep(1.5)
+            raise errors.ServiceUnavailable('busy')
+        self.assertRaises(errors.ServiceUnavailable, so_wait.shown, op,
+                          states.UPDATE, so_wait.CC_DELETE, refused)
+        self.assertEqual('earlier', self.store.load('i1').reason)
+
+    def test_a_destroy_says_the_cc_does_not_answer(self):
+        # A stopped CC kept an instance in destroy with no reason for
+        # minutes (the user's trial): its first call to the CC, the look
+        # at the SO's app, shows it.
+        self.add(self.store)
+        self.assertTrue(self.store.transition(
+            'i1', states.ACTIVE, app_url=net.silent_url(self) + 'app/i1'))
+        number = self.store.begin('i1', states.DESTROY, states.DELETABLE)
+        op = self.operation(number)
+        ended = []
+
+        def destroy():
+            try:
+                self.lifecycle.phases.destroy(op)
+            except BaseException as exc:
+                ended.append(exc)
+        thread = threading.Thread(target=destroy, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not (self.store.load('i1').reason or '').startswith(
+                so_wait.CC_LOOK) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        row = self.store.load('i1')
+        self.assertEqual(states.DESTROY, row.state)
+        self.assertTrue((row.reason or '').startswith(so_wait.CC_LOOK),
+                        row.reason)
+        # An SM stopping stops the wait; the destroy resumes at its start.
+        stopped = time.monotonic()
+        self.lifecycle.scheduler.stopping.set()
+        thread.join(10)
+        self.assertLess(time.monotonic() - stopped, PROMPT)
+        self.assertIsInstance(ended[0], scheduling.Stopping)
+        self.assertEqual(states.DESTROY, self.store.load('i1').state)
+
+
 class QuietReasonTest(testtools.TestCase):
 
     def test_the_reason_names_the_silence_and_the_deadline(self):
