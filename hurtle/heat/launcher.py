@@ -300,6 +300,8 @@ class EmbeddedHeat(object):
             reader = db_api.context_manager.reader.get_engine()
             if reader is not engine:
                 db.tune_sqlite(reader, immediate=False)
+                LOG.info('Heat database on SQLite: read transactions '
+                         'begin deferred on a reader engine')
             if self.settings.fix_sqlite_id_reuse:
                 db.fix_sqlite_id_reuse(engine)
             else:
