@@ -19,7 +19,11 @@ again, and a stack update after its outputs were read can then wait forever in
 ``UPDATE_IN_PROGRESS``. A table declared ``INTEGER PRIMARY KEY AUTOINCREMENT``
 never reuses ids. MySQL and PostgreSQL never reuse ids, so only SQLite is
 touched.
+
+``use_deferred_readers`` lets Heat's read-only transactions on SQLite begin
+without the write lock (see its docstring).
 """
+from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
 import sqlalchemy as sa
 
@@ -53,7 +57,9 @@ def tune_sqlite(engine, immediate=True):
     journaling (readers never block the writer), sets a busy timeout on
     every new connection and, with ``immediate``, begins every
     transaction with ``BEGIN IMMEDIATE`` so writers queue for the lock
-    instead of deadlocking. No-op for other databases.
+    instead of deadlocking. No-op for other databases. Without
+    ``immediate`` the engine keeps oslo.db's deferred ``BEGIN``: only for
+    an engine that never writes (``use_deferred_readers``' reader engine).
 
     :returns: True if the engine is SQLite and was tuned.
     """
@@ -85,6 +91,70 @@ def tune_sqlite(engine, immediate=True):
         raw.close()
     LOG.debug('SQLite journal mode %s, busy timeout %d ms, BEGIN %s',
               mode, BUSY_TIMEOUT_MS, 'IMMEDIATE' if immediate else 'DEFERRED')
+    return True
+
+
+def _is_sqlite_file(url):
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() != 'sqlite':
+        return False
+    database = url.database or ''
+    return (database not in ('', ':memory:')
+            and 'memory' not in str(url.query.get('mode', '')))
+
+
+def use_deferred_readers(context_manager, url):
+    """Send Heat's read-only transactions to a second engine on ``url``.
+
+    ``tune_sqlite`` begins every transaction of the writer engine with
+    ``BEGIN IMMEDIATE``, so reads queue for SQLite's single write lock
+    behind every writer. This configures ``context_manager`` (oslo.db's
+    enginefacade, ``heat.db.api.context_manager``) with a reader engine
+    on the same file (``slave_connection`` = ``url``) and
+    ``synchronous_reader=False``, so that enginefacade hands the
+    outermost ``reader`` transactions to it; tune that engine with
+    ``tune_sqlite(reader, immediate=False)`` and they begin with a
+    deferred ``BEGIN``, which in WAL mode never waits for a writer.
+
+    Why this is safe (the deadlock IMMEDIATE prevents needs a transaction
+    that reads and then writes):
+
+    * enginefacade picks the engine once, when the outermost block of a
+      thread's transaction starts, from that block's kind: a ``reader``
+      nested in a ``writer`` reuses the writer's session (IMMEDIATE), and
+      a ``writer`` nested in a ``reader`` raises ``TypeError`` ("Can't
+      upgrade a READER transaction"), so no reader block can turn into a
+      writer;
+    * no ``context_manager.reader`` function of ``heat.db.api`` (nor a
+      helper it calls) adds, updates, deletes or flushes, and a reader
+      session is closed without commit, so a write in one would be lost
+      anyway; Heat opens no transactions outside ``heat.db.api``;
+    * both engines are on one file, so a reader sees every commit made
+      before it began, as before (``synchronous_reader`` only names which
+      engine readers use);
+    * ``.independent`` readers (``stack_lock_get_engine_id``) get their
+      own connection from the reader engine, like any outermost reader.
+
+    Only for SQLite files (an in-memory database would be a second,
+    empty database); call before the first transaction (enginefacade
+    refuses configuration once started).
+
+    :param context_manager: an enginefacade ``_TransactionContextManager``
+        not started yet.
+    :param url: the database URL Heat uses (``[database] connection``).
+    :returns: True if configured; False for other databases, in-memory
+        SQLite, or a started ``context_manager`` (then readers stay on
+        the writer engine: slower, still safe).
+    """
+    if not _is_sqlite_file(url):
+        return False
+    try:
+        context_manager.configure(slave_connection=str(url),
+                                  synchronous_reader=False)
+    except enginefacade.AlreadyStartedError:
+        LOG.warning('Heat database already in use: read transactions '
+                    'keep BEGIN IMMEDIATE')
+        return False
     return True
 
 

@@ -287,13 +287,21 @@ class EmbeddedHeat(object):
 
     def _sync_db(self):
         from heat.db import api as db_api
+        from oslo_config import cfg
 
         from hurtle.heat import db
 
         try:
+            db.use_deferred_readers(db_api.context_manager,
+                                    cfg.CONF.database.connection)
             engine = db_api.get_engine()
             db.sync(engine)
             db.tune_sqlite(engine)
+            reader = db_api.context_manager.reader.get_engine()
+            if reader is not engine:
+                db.tune_sqlite(reader, immediate=False)
+                LOG.info('Heat database on SQLite: read transactions '
+                         'begin deferred on a reader engine')
             if self.settings.fix_sqlite_id_reuse:
                 db.fix_sqlite_id_reuse(engine)
             else:

@@ -236,6 +236,11 @@ class TestStacks(testtools.TestCase):
         self.assertIn('stacks', resp.json())
         self.assertEqual('application/json', resp.headers['Content-Type'])
 
+    def test_read_transactions_begin_deferred(self):
+        # hurtle.heat.db.use_deferred_readers took effect in the process.
+        self.assertIn('read transactions begin deferred on a reader engine',
+                      self.heat.log_text())
+
     def test_concurrent_stacks(self):
         # Several stacks at once on SQLite: no "database is locked".
         names = ['conc-%d' % i for i in range(4)]
@@ -253,6 +258,7 @@ class TestStacks(testtools.TestCase):
             wait_for_status(self.client, stack_id, 'UPDATE_COMPLETE')
             self.assertTrue(outputs_of(self.client, stack_id)['joined']
                             .endswith('-c'))
+        self.assertNotIn('database is locked', self.heat.log_text())
 
 
 class TestAPIServer(testtools.TestCase):
