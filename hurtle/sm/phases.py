@@ -170,7 +170,7 @@ class Phases(object):
                 app = so_wait.shown(
                     op, states.INITIALISE, so_wait.CC_START,
                     lambda: self._start_app(cc, row, manifest, env),
-                    on_abandon=self.peers.retire_session)
+                    on_abandon=self.peers.retire_session, creates=True)
             except errors.ConnectionFailed as exc:
                 # The CC is down or restarting (it starts after the SM in
                 # hurtle-all): asked again until the phase deadline, as an
@@ -473,7 +473,9 @@ class Phases(object):
             except (so_client.SOUnavailable, errors.ConnectionFailed) as exc:
                 LOG.warning('instance %s: %s; disposing its stack directly',
                             row.id, so_client.message(exc))
-                self._dispose_stack(row)
+                so_wait.shown(op, states.DESTROY, so_wait.STACK_DISPOSE,
+                              lambda: self._dispose_stack(row),
+                              on_abandon=self.peers.retire_session)
             if row.app_url:
                 cc = self.peers.cc()
                 try:

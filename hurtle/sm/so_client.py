@@ -169,7 +169,10 @@ class FollowedSO(object):
     thread waits for the answer (``hurtle.sm.so_wait``): a superseded
     operation (a DELETE accepted meanwhile) or an SM stopping stops
     waiting for a silent SO within ``so_wait.CHECK_INTERVAL`` seconds,
-    the request abandoned (``Superseded``, ``Stopping``); and a request
+    the request abandoned (``Superseded``, ``Stopping``), except the
+    ``deploy`` action, which makes the stack and is waited for to its
+    end unless the SM stops (the delete after it then finds the stack);
+    and a request
     unanswered for ``so_wait.QUIET`` seconds (beyond a held GET's hold)
     puts ``service orchestrator (SO) not answering since <UTC time>;
     waiting until <deadline>`` in the instance's reason, in the state
@@ -214,19 +217,23 @@ class FollowedSO(object):
             return value
 
         def waited(*args, **kwargs):
+            # The deploy makes the stack: waited for to its end.
+            creates = name == 'action' and len(args) > 1 and \
+                args[1] is DEPLOY
             return self._answered(lambda: value(*args, **kwargs),
-                                  kwargs.get('wait') or 0)
+                                  kwargs.get('wait') or 0, creates)
         return waited
 
-    def _answered(self, request, hold):
+    def _answered(self, request, hold, creates=False):
         """``request()`` (of the current client), waited for by
-        ``so_wait.answer``; ``hold``: the seconds the SO may hold it."""
+        ``so_wait.answer``; ``hold``: the seconds the SO may hold it;
+        ``creates``: it may create a stack (``so_wait.answer``)."""
         client = self.client
         try:
             result = so_wait.answer(
                 self._op, request, quiet=so_wait.QUIET + hold,
                 on_quiet=self._quiet if self._state else None,
-                on_abandon=lambda: self._abandon(client))
+                on_abandon=lambda: self._abandon(client), creates=creates)
         except errors.ConnectionFailed:
             raise   # unreachable or no answer: the reason stays
         except errors.OCCIError:

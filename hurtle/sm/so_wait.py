@@ -62,6 +62,8 @@ CC_START = 'no answer from the cloud controller (CC) to the SO\'s start'
 CC_DELETE = 'no answer from the cloud controller (CC) to the app\'s delete'
 CC_LOOK = 'no answer from the cloud controller (CC) about the SO\'s app'
 SO_DISPOSE = 'no answer from the service orchestrator (SO) to its dispose'
+STACK_DISPOSE = ('the SO does not answer: the SM deletes the stack itself, '
+                 'with no answer from the orchestration service yet')
 
 
 def _utc(wall):
@@ -92,7 +94,8 @@ def quiet_reason(started, deadline=None, now=None, what=QUIET_PREFIX):
     return reason
 
 
-def answer(op, request, quiet=QUIET, on_quiet=None, on_abandon=None):
+def answer(op, request, quiet=QUIET, on_quiet=None, on_abandon=None,
+           creates=False):
     """``request()`` on a thread of its own; its result, or its
     exception, once it ends, while the operation goes on.
 
@@ -108,10 +111,17 @@ def answer(op, request, quiet=QUIET, on_quiet=None, on_abandon=None):
     :param on_abandon: ``f()``, called on the calling thread when the
         wait ends before the request did, before the exception that
         ended it propagates.
+    :param creates: the request may create something (the CC's start of
+        an app, the SO's deploy of a stack): it is waited for to its end
+        even once the operation is superseded (only an SM stopping ends
+        the wait), so that the operation after it (a delete) finds what
+        it made. Abandoned, a request held in a stopped CC's or Heat's
+        queue made its app or stack after the delete had looked for it,
+        and nothing deleted it.
     :returns: what ``request()`` returned.
     :raises: what ``request()`` raised; ``Superseded``, ``LeaseLost``
         or ``Stopping`` as ``op.check()`` raises them (the request is
-        then abandoned).
+        then abandoned; with ``creates``, ``Stopping`` only).
     """
     ended = threading.Event()
     outcome = {}
@@ -129,10 +139,20 @@ def answer(op, request, quiet=QUIET, on_quiet=None, on_abandon=None):
     told = on_quiet is None
     try:
         while not ended.wait(CHECK_INTERVAL):
-            op.check()
+            if not creates:
+                op.check()
+            elif op.stopping is not None and op.stopping.is_set():
+                raise scheduling.Stopping()
             if not told and time.monotonic() - started >= quiet:
                 told = True
-                on_quiet(started)
+                try:
+                    on_quiet(started)
+                except (scheduling.Superseded, scheduling.LeaseLost):
+                    if not creates:
+                        raise
+                    # Superseded meanwhile: the record is no longer the
+                    # operation's to write; the request is still waited
+                    # for.
     except BaseException:
         if not ended.is_set():
             LOG.info('instance %s: operation %s stops waiting for the '
@@ -146,7 +166,8 @@ def answer(op, request, quiet=QUIET, on_quiet=None, on_abandon=None):
     return outcome['result']
 
 
-def shown(op, state, what, request, deadline=None, on_abandon=None):
+def shown(op, state, what, request, deadline=None, on_abandon=None,
+          creates=False):
     """``request()`` waited for as :func:`answer` waits, the instance's
     reason (``mcn.service.state.reason``) saying ``<what> since <UTC>[;
     waiting until <UTC>]`` once it has gone :data:`QUIET` seconds
@@ -160,10 +181,12 @@ def shown(op, state, what, request, deadline=None, on_abandon=None):
     :param state: the instance's state meanwhile (``initialise``,
         ``destroy``).
     :param what: how the reason begins (:data:`CC_START`,
-        :data:`CC_DELETE`, :data:`CC_LOOK`, :data:`SO_DISPOSE`).
+        :data:`CC_DELETE`, :data:`CC_LOOK`, :data:`SO_DISPOSE`,
+        :data:`STACK_DISPOSE`).
     :param deadline: ``time.monotonic()`` value the SM waits until, or
         None (then the reason names no end).
     :param on_abandon: as for :func:`answer`.
+    :param creates: as for :func:`answer`.
     :returns: what ``request()`` returned.
     :raises: what ``request()`` raised; ``Superseded``, ``LeaseLost``
         or ``Stopping`` as :func:`answer` raises them.
@@ -177,7 +200,7 @@ def shown(op, state, what, request, deadline=None, on_abandon=None):
         op.move(state, reason=reason)
     try:
         return answer(op, request, quiet=QUIET, on_quiet=on_quiet,
-                      on_abandon=on_abandon)
+                      on_abandon=on_abandon, creates=creates)
     finally:
         if before:
             try:

@@ -163,6 +163,61 @@ class SupersededTest(_Case):
                          (row.state, row.operation))
 
 
+class CreatingRequestTest(_Case):
+    """A request that may create something (the CC's start of an app, the
+    SO's deploy) is waited for to its end even once superseded: abandoned
+    in a stopped CC's or Heat's queue, it made its app or stack after
+    the delete had looked for it (the user's trial: an app, its SO and
+    a stack left with no instance)."""
+
+    def test_a_superseded_operation_still_waits_for_a_deploy(self):
+        app = _AnswersWhenTold()
+        op = self.operation(self.updating(self.serve(app)))
+        so = self.calls.follow(op, op.row())
+        self.later(1, lambda: self.store.begin('i1', states.DESTROY,
+                                               states.DELETABLE))
+        self.later(3, app.told.set)
+        start = time.monotonic()
+        so.action(so_client.SO_PATH, so_client.DEPLOY)
+        self.assertGreaterEqual(time.monotonic() - start, 2.5)
+        self.assertEqual(states.DESTROY, self.store.load('i1').state)
+
+    def test_other_requests_of_a_superseded_operation_are_abandoned(self):
+        app = _AnswersWhenTold()
+        self.addCleanup(app.told.set)
+        op = self.operation(self.updating(self.serve(app)))
+        so = self.calls.follow(op, op.row())
+        self.later(1, lambda: self.store.begin('i1', states.DESTROY,
+                                               states.DELETABLE))
+        self.assertRaises(scheduling.Superseded, so.action,
+                          so_client.SO_PATH, so_client.PROVISION)
+
+    def test_a_creating_request_ends_its_wait_when_the_sm_stops(self):
+        told = threading.Event()
+        self.addCleanup(told.set)
+        op = self.operation(self.updating(None))
+        self.later(1, self.lifecycle.scheduler.stopping.set)
+        start = time.monotonic()
+        self.assertRaises(scheduling.Stopping, so_wait.answer, op,
+                          lambda: told.wait(30), creates=True)
+        self.assertLess(time.monotonic() - start, 1 + PROMPT)
+
+    def test_shown_while_superseded_the_start_is_waited_for(self):
+        self.useFixture(fixtures.MonkeyPatch('hurtle.sm.so_wait.QUIET',
+                                             0.5))
+        op = self.operation(self.updating(None))
+        told = threading.Event()
+        self.later(0.2, lambda: self.store.begin('i1', states.DESTROY,
+                                                 states.DELETABLE))
+        self.later(2.5, told.set)
+        self.assertEqual('app', so_wait.shown(
+            op, states.INITIALISE, so_wait.CC_START,
+            lambda: told.wait(30) and 'app', creates=True))
+        row = self.store.load('i1')
+        # The superseding operation's record, untouched.
+        self.assertEqual((states.DESTROY, None), (row.state, row.reason))
+
+
 class QuietTest(_Case):
 
     def setUp(self):
