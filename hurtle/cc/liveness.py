@@ -33,31 +33,12 @@ import queue
 import threading
 import time
 
-import requests
+from hurtle import so_liveness
 
 LOG = logging.getLogger(__name__)
 
 #: Threads sending probes (each waits for one SO at a time).
 PROBE_THREADS = 8
-
-
-def probe(url, timeout):
-    """Probe the SO API at ``url`` (its base URL, ending in ``/``).
-
-    :param timeout: seconds to connect, and to wait for the answer.
-    :returns: None if it answered HTTP (any status), else why not (a
-        short sentence, e.g. ``no answer within 10 s``).
-    """
-    try:
-        with requests.Session() as session:
-            session.trust_env = False   # the SO is reached directly
-            session.get(url + '-/', timeout=timeout, allow_redirects=False,
-                        headers={'Accept': 'text/plain'})
-    except requests.Timeout:
-        return 'no answer within %g s' % timeout
-    except requests.RequestException as exc:
-        return 'unreachable (%s)' % type(exc).__name__
-    return None
 
 
 class _Record(object):
@@ -83,11 +64,11 @@ class Prober(object):
     :param interval: seconds between the starts of two probes of one SO
         (``[cc] so_liveness_interval``).
     :param clock: ``time.monotonic`` (tests may pass another).
-    :param send: ``probe`` (tests may pass another).
+    :param send: :func:`hurtle.so_liveness.probe` (tests may pass another).
     """
 
     def __init__(self, failures, timeout, interval, clock=time.monotonic,
-                 send=probe):
+                 send=so_liveness.probe):
         self.failures = failures
         self.timeout = timeout
         self.interval = interval

@@ -18,43 +18,22 @@ The ``kubernetes`` runtime gives the SO container an ``exec``
     hurtle-so-probe --port <so_port> --timeout <[cc] so_liveness_timeout>
 
 It sends ``GET http://127.0.0.1:<port>/-/`` without the SO's secret and
-exits 0 on any HTTP answer (401 included: the answer is what shows the SO
-alive, as for the CC's own probe on the other runtimes,
-:mod:`hurtle.cc.liveness`), 1 when none comes within ``--timeout``
-seconds or the port refuses the connection, with one line on standard
-error saying which (the kubelet shows it in the pod's events). An
+exits 0 on any HTTP answer (401 included: the rule of
+:mod:`hurtle.so_liveness`, which the CC's own probe on the other runtimes
+follows too), 1 when none comes within ``--timeout`` seconds or the
+port refuses the connection, with one line on standard error saying
+which (the kubelet shows it in the pod's events). An
 ``httpGet`` probe cannot do this: the kubelet counts only 2xx and 3xx as
 alive, and every path of the SO API answers 401 without the secret,
 which must not be written in the pod spec.
 
-It imports the standard library only: it runs every ``periodSeconds``.
+It imports the standard library and :mod:`hurtle.so_liveness` only: it
+runs every ``periodSeconds``.
 """
 import argparse
-import http.client
-import socket
 import sys
 
-
-def probe(host, port, timeout):
-    """Ask the SO at ``host``:``port`` for ``/-/``.
-
-    :param timeout: seconds to connect, and again to get the answer.
-    :returns: None when it answered HTTP (any status), else why not (a
-        short sentence).
-    """
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        conn.request('GET', '/-/', headers={'Accept': 'text/plain'})
-        answer = conn.getresponse()
-        answer.read(1024)
-    except (socket.timeout, TimeoutError):
-        return 'no answer within %g s' % timeout
-    except (OSError, http.client.HTTPException) as exc:
-        return 'unreachable (%s)' % (exc.strerror if isinstance(
-            exc, OSError) and exc.strerror else type(exc).__name__)
-    finally:
-        conn.close()
-    return None
+from hurtle import so_liveness
 
 
 def main(argv=None):
@@ -71,7 +50,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         parser.error('--timeout must be more than 0')
-    reason = probe(args.host, args.port, args.timeout)
+    host = '[%s]' % args.host if ':' in args.host else args.host
+    reason = so_liveness.probe('http://%s:%d/' % (host, args.port),
+                               args.timeout)
     if reason is None:
         return 0
     sys.stderr.write('the SO on port %d does not answer GET /-/: %s\n'

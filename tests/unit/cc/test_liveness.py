@@ -21,6 +21,7 @@ import testtools
 
 from hurtle.cc import liveness
 from hurtle import polling
+from hurtle import so_liveness
 from tests import http_answers
 
 TIMEOUT = 0.3
@@ -49,15 +50,25 @@ class ProbeTest(testtools.TestCase):
         closed.close()
 
     def test_any_http_answer_is_alive(self):
-        self.assertIsNone(liveness.probe(self.answering, TIMEOUT))
+        self.assertIsNone(so_liveness.probe(self.answering, TIMEOUT))
 
     def test_no_answer_and_no_listener_are_failures(self):
         start = time.monotonic()
         self.assertEqual('no answer within 0.3 s',
-                         liveness.probe(self.silent, TIMEOUT))
+                         so_liveness.probe(self.silent, TIMEOUT))
         self.assertLess(time.monotonic() - start, 5)
-        self.assertEqual('unreachable (ConnectionError)',
-                         liveness.probe(self.closed, TIMEOUT))
+        self.assertEqual('unreachable (Connection refused)',
+                         so_liveness.probe(self.closed, TIMEOUT))
+
+    def test_the_url_is_followed_as_given(self):
+        # https is spoken as TLS (the plain HTTP server cannot answer it:
+        # no HTTP answer), and anything but an http(s) URL is refused.
+        reason = so_liveness.probe(
+            self.answering.replace('http:', 'https:'), TIMEOUT)
+        self.assertTrue(reason.startswith('unreachable ('), reason)
+        self.assertIsNone(so_liveness.probe(self.answering + 'so/', TIMEOUT))
+        for url in ('ftp://127.0.0.1:1/', '127.0.0.1:1', 'http:///'):
+            self.assertRaises(ValueError, so_liveness.probe, url, TIMEOUT)
 
     def prober(self, failures=2):
         prober = liveness.Prober(failures, TIMEOUT, 0.05)
