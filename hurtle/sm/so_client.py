@@ -175,7 +175,9 @@ class FollowedSO(object):
     and a request
     unanswered for ``so_wait.QUIET`` seconds (beyond a held GET's hold)
     puts ``service orchestrator (SO) not answering since <UTC time>;
-    waiting until <deadline>`` in the instance's reason, in the state
+    waiting until <deadline>`` (``... (SO) alive but busy with the
+    request ...`` if the SO answers a liveness probe meanwhile:
+    ``so_wait.silence``) in the instance's reason, in the state
     of ``row``, until the SO answers (one write each way per operation,
     whatever the number of requests meanwhile).
 
@@ -247,12 +249,15 @@ class FollowedSO(object):
         silent = self._calls.silent
         if self._op in silent:
             return
-        reason = so_wait.quiet_reason(started, self.client.deadline)
+        reason = so_wait.quiet_reason(
+            started, self.client.deadline,
+            what=so_wait.silence(self.client.endpoint + '/'))
         LOG.warning('instance %s: %s', self._op.instance_id, reason)
         self._op.move(self._state, reason=reason)
         # What the reason was before, shown again once the SO answers.
         silent[self._op] = (
-            None if (self._reason or '').startswith(so_wait.QUIET_PREFIX)
+            None if (self._reason or '').startswith(
+                (so_wait.QUIET_PREFIX, so_wait.BUSY_PREFIX))
             else self._reason)
 
     def _answering(self):

@@ -33,7 +33,8 @@ for its answer, asking the operation for its record every
 * a request unanswered for :data:`QUIET` seconds (beyond the time the
   SO may hold it on purpose) is shown in the instance's reason
   (:func:`quiet_reason`), written once, and cleared once the SO
-  answers (``hurtle.sm.so_client.FollowedSO``).
+  answers (``hurtle.sm.so_client.FollowedSO``). The reason says whether
+  the SO is silent or alive but busy with the request (:func:`silence`).
 
 The request's thread is a daemon: an abandoned one ends at its own
 timeout (no retry is started after it was abandoned), and never keeps
@@ -45,6 +46,7 @@ import threading
 import time
 
 from hurtle.sm import scheduling
+from hurtle import so_liveness
 
 LOG = logging.getLogger(__name__)
 
@@ -57,6 +59,14 @@ CHECK_INTERVAL = 1.0
 QUIET = 5.0
 #: How the reason of an operation waiting for a silent SO begins.
 QUIET_PREFIX = 'service orchestrator (SO) not answering'
+#: How it begins when the SO answers a liveness probe meanwhile
+#: (:mod:`hurtle.so_liveness`): the process is alive and its request
+#: waits on something else, most often the orchestration service (a
+#: stopped Heat keeps the SO's deploy, and the SM's request, waiting).
+BUSY_PREFIX = ('service orchestrator (SO) alive but busy with the request '
+               '(it may be waiting for the orchestration service)')
+#: Seconds that liveness probe may take: an alive SO answers it at once.
+BUSY_PROBE = 0.5
 #: How the reasons of :func:`shown` begin, by what the SM waits for.
 CC_START = 'no answer from the cloud controller (CC) to the SO\'s start'
 CC_DELETE = 'no answer from the cloud controller (CC) to the app\'s delete'
@@ -64,6 +74,18 @@ CC_LOOK = 'no answer from the cloud controller (CC) about the SO\'s app'
 SO_DISPOSE = 'no answer from the service orchestrator (SO) to its dispose'
 STACK_DISPOSE = ('the SO does not answer: the SM deletes the stack itself, '
                  'with no answer from the orchestration service yet')
+
+
+def silence(so_url):
+    """How the reason of a request unanswered by the SO at ``so_url``
+    (its base URL) begins: :data:`BUSY_PREFIX` if the SO answers a
+    liveness probe within :data:`BUSY_PROBE` seconds, else
+    :data:`QUIET_PREFIX`."""
+    try:
+        alive = so_liveness.probe(so_url, BUSY_PROBE) is None
+    except ValueError:   # not an http(s) URL: nothing to probe
+        alive = False
+    return BUSY_PREFIX if alive else QUIET_PREFIX
 
 
 def _utc(wall):

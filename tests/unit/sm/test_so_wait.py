@@ -71,6 +71,18 @@ class _AnswersWhenTold(object):
         return [body]
 
 
+class _BusyUntilTold(_AnswersWhenTold):
+    """As :class:`_AnswersWhenTold`, but ``/-/`` answers at once (401, as
+    an SO without its secret): an SO alive whose request waits on the
+    cloud."""
+
+    def __call__(self, environ, start_response):
+        if environ['PATH_INFO'] == '/-/':
+            start_response('401 Unauthorized', [('Content-Length', '0')])
+            return [b'']
+        return super().__call__(environ, start_response)
+
+
 class _Case(test_leases._Base):
 
     scenarios = [('sqlite', {'backend': 'sqlite'})]
@@ -269,6 +281,27 @@ class QuietTest(_Case):
         row = self.store.load('i1')
         self.assertEqual((states.UPDATE, op.number, None),
                          (row.state, row.operation, row.reason))
+
+    def test_an_so_alive_but_busy_is_said_to_be_so(self):
+        # The SO answers its liveness probe while the request waits (on a
+        # stopped Heat, say): the reason does not call it silent.
+        app = _BusyUntilTold()
+        op = self.operation(self.updating(self.serve(app)))
+        so = self.calls.follow(op, op.row())
+        shown = []
+
+        def tell_when_shown():
+            while self.store.load('i1').reason is None:
+                time.sleep(0.05)
+            shown.append(self.store.load('i1').reason)
+            app.told.set()
+        threading.Thread(target=tell_when_shown, daemon=True).start()
+        with so_client.within(so, time.monotonic() + 40):
+            so.get(so_client.SO_PATH)
+        self.assertEqual(1, len(shown))
+        self.assertRegex(shown[0], r'^%s since \S+Z; waiting until \S+Z$'
+                         % re.escape(so_wait.BUSY_PREFIX))
+        self.assertIsNone(self.store.load('i1').reason)
 
     def test_written_once_however_many_requests_go_unanswered(self):
         self.sm_conf.set_override('call_timeout', 1.5, group='sm')
