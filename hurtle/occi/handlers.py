@@ -762,12 +762,16 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
             for entity, action in zip(members, actions):
                 self.execute_action(entity, action, data)
             return self.ok()
-        if data.locations and not data.categories:
+        if (data.locations or data.listed) and not data.categories:
+            # A list of locations, even an empty one (``[]``).
             if cat is None:
                 raise errors.NotFound('No mixin collection at %s.' % key)
             if repr(cat) != 'mixin':
-                raise errors.BadRequest('Entities can be added only to a '
-                                        'mixin collection.')
+                raise errors.BadRequest(
+                    'A list of locations adds entities to a mixin '
+                    'collection only; an entity is created with its '
+                    'rendering (categories and attributes, a JSON '
+                    'object).')
             entities = self.located(data.locations)
             self.check_mixin_change(entities)
             self._add_to_mixin(cat, entities)

@@ -12,18 +12,21 @@
 """Watching the SOs of active instances (``degraded`` while one is down).
 
 Every ``[sm] watch_interval`` seconds the watcher asks the CC for the app
-of each ``active`` or ``degraded`` instance and probes its SO
-(``GET <so>/orchestrator/default``, one try, short timeout). An instance
-whose app is gone, not active, or whose SO does not answer or answers
-with an error becomes ``degraded`` with ``mcn.service.state.reason``
-saying which, in the words of the SO (or the CC) when it answered with an
-error (``the SO answers 409: the SO's saved state is unusable (it is not
-JSON)``; its message made safe to show by ``hurtle.sm.reasons``). While
-the problem lasts the reason follows it: a reason the watcher wrote is
-replaced when the problem changes; another one (``update pending after
-...``, ``update not applied: ...``, written by the lifecycle) is kept.
-Once its SO answers again the instance is ``active`` (the CC may restart
-SOs on another port: the new URL is recorded), with no reason but the
+of each ``active`` or ``degraded`` instance and probes its SO (``GET
+<so>/orchestrator/default``, one try, short timeout). An instance whose
+app is gone, not active, or whose SO does not answer or answers with an
+error becomes ``degraded`` with ``mcn.service.state.reason`` saying which
+(an SO that takes the probe and answers nothing in time is ``the SO does
+not answer``, or :data:`BUSY` when it answers a liveness probe,
+``hurtle.sm.so_wait.silence``, at that moment), in the words of the SO
+(or the CC) when it answered with an error (``the SO answers 409: the
+SO's saved state is unusable (it is not JSON)``; its message made safe to
+show by ``hurtle.sm.reasons``). While the problem lasts the reason
+follows it: a reason the watcher wrote is replaced when the problem
+changes; another one (``update pending after ...``, ``update not applied:
+...``, written by the lifecycle) is kept. Once its SO answers again the
+instance is ``active`` (the CC may restart SOs on another port: the new
+URL is recorded), with no reason but the
 SO's DNS reason. The probe
 also lets the SO retry the DNS names it could not register: an
 ``active`` instance's reason follows the SO's ``occi.mcn.dns.reason``
@@ -45,12 +48,17 @@ import threading
 from hurtle.occi import errors
 from hurtle.sm import reasons
 from hurtle.sm import so_client
+from hurtle.sm import so_wait
 from hurtle.sm import states
 
 LOG = logging.getLogger(__name__)
 
 #: How every reason the watcher writes begins (:meth:`SOWatcher.problem`).
 PREFIXES = ('the SO ', 'the CC ')
+#: The reason of an SO that answers its liveness probe but not, within
+#: the watcher's probe time, with its state.
+BUSY = ('the SO is alive but does not answer with its state (it may be '
+        'waiting for the orchestration service)')
 
 
 def is_watchers(reason):
@@ -172,6 +180,12 @@ class SOWatcher(object):
         try:
             info = self.peers.so(row, probe=True, url=url).get(
                 so_client.SO_PATH)
+        except errors.NoAnswer:
+            # Took the request, answered nothing in time: silent, or
+            # alive with its state read held (by a stopped Heat, say).
+            if so_wait.silence(url) == so_wait.BUSY_PREFIX:
+                return (BUSY, url, None)
+            return 'the SO does not answer', url, None
         except errors.ConnectionFailed:
             return 'the SO does not answer', url, None
         except errors.OCCIError as exc:

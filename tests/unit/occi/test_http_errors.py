@@ -365,6 +365,20 @@ class TestErrorPaths(base.ServedAppTestCase):
             'Content-Type': 'text/occi',
             'Category': base.START_CAT}).status_code)
 
+    def test_a_list_of_locations_posted_to_a_kind_collection_is_400(self):
+        # Even an empty one: it was "No kind given", which misled.
+        loc = self.create_app()
+        before = self.req('GET', '/app/', {'Accept': 'text/uri-list'}).text
+        for mime, body in (('application/occi+json', '[]'),
+                           ('application/occi+json', json.dumps([loc])),
+                           ('text/uri-list', loc + '\n')):
+            resp = self.req('POST', '/app/', {'Content-Type': mime}, body)
+            self.assertError(resp, 400)
+            self.assertIn('A list of locations adds entities to a mixin '
+                          'collection only', resp.text, (mime, body))
+        self.assertEqual(before, self.req('GET', '/app/', {
+            'Accept': 'text/uri-list'}).text)
+
     def test_deeply_nested_json_is_400(self):
         body = '[' * 100000 + ']' * 100000
         resp = self.req('POST', '/app/',

@@ -37,6 +37,7 @@ from hurtle.sm import scheduling
 from hurtle.sm import so_client
 from hurtle.sm import so_wait
 from hurtle.sm import states
+from hurtle.sm import watcher
 from tests import net
 from tests.unit.sm import test_leases
 
@@ -413,6 +414,52 @@ class ShownTest(QuietTest):
         self.assertLess(time.monotonic() - stopped, PROMPT)
         self.assertIsInstance(ended[0], scheduling.Stopping)
         self.assertEqual(states.DESTROY, self.store.load('i1').state)
+
+
+class _CCWithApp(object):
+    """A CC answering ``GET /app/i1``: active, its SO at ``so_url``."""
+
+    def __init__(self, so_url):
+        self.body = ('Category: app; scheme="http://schemas.hurtle.it/occi/'
+                     'cc#"; class="kind"\n'
+                     'X-OCCI-Attribute: occi.app.state="active"\n'
+                     'X-OCCI-Attribute: occi.app.url="%s"\n'
+                     % so_url).encode()
+
+    def __call__(self, environ, start_response):
+        start_response('200 OK', [('Content-Type', 'text/plain'),
+                                  ('Content-Length', str(len(self.body)))])
+        return [self.body]
+
+
+class WatcherTest(_Case):
+    """The SO watcher's probe of an SO that takes it and answers nothing
+    within the probe's time (``[sm] phase_timeout`` here)."""
+
+    def problem(self, so_app):
+        so_url = self.serve(so_app)
+        cc_url = self.serve(_CCWithApp(so_url))
+        self.sm_conf.set_override('phase_timeout', 1, group='sm')
+        self.sm_conf.set_override('cc_url', cc_url, group='sm')
+        self.add(self.store)
+        self.assertTrue(self.store.transition(
+            'i1', states.ACTIVE, so_url=so_url, so_secret='secret',
+            app_url=cc_url + 'app/i1'))
+        return self.lifecycle.watcher.problem(self.store.load('i1'))
+
+    def test_an_so_alive_whose_state_read_is_held_is_said_to_be_so(self):
+        app = _BusyUntilTold()
+        self.addCleanup(app.told.set)
+        reason, url, info = self.problem(app)
+        self.assertEqual(watcher.BUSY, reason)
+        self.assertTrue(watcher.is_watchers(reason))
+        self.assertIsNone(info)
+
+    def test_a_silent_so_does_not_answer(self):
+        app = _AnswersWhenTold()
+        self.addCleanup(app.told.set)
+        reason, _url, _info = self.problem(app)
+        self.assertEqual('the SO does not answer', reason)
 
 
 class QuietReasonTest(testtools.TestCase):
