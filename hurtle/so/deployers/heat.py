@@ -166,6 +166,7 @@ class HeatDeployer(deployer_api.Deployer):
             self.client = noauth_client.heat_client(
                 endpoint, project=project, user=conf.deployer.heat_user,
                 verify=not conf.deployer.insecure,
+                timeout=conf.deployer.heat_timeout,
                 token=local_secret.load_or_create(conf.state_path),
                 http_session=_http_session(http_pool))
 
