@@ -654,4 +654,8 @@ class StackBackend(backend.KindBackend):
         if caller.trust_id:
             # The SM deletes the instance's trust next: its deployers (and
             # the token each holds) serve nobody any more.
-            self._deployers.forget(lambda key: key[1] == caller.trust_id)
+            self.forget_trust(caller.trust_id)
+
+    def forget_trust(self, trust_id):
+        """Drop the kept deployers (and their tokens) of ``trust_id``."""
+        self._deployers.forget(lambda key: key[1] == trust_id)

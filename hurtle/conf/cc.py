@@ -108,6 +108,20 @@ cc_opts = [
                       'as soon as an event names it, and after this '
                       'many seconds at the latest, should an event be '
                       'lost.'),
+    cfg.FloatOpt('orphan_stack_interval', default=60.0, min=0,
+                 help='Seconds between two looks, for each app deleted '
+                      'within orphan_stack_window, for a Heat stack '
+                      'tagged for it (hurtle-app-<id>) that Heat made '
+                      'after the delete (a create that waited in Heat\'s '
+                      'queue longer than the callers did): such a stack '
+                      'is deleted with the credentials of its app. A '
+                      'stack event announcing a create looks at once (at '
+                      'most once a second). 0 turns it off. See '
+                      'doc/source/admin/recovery.rst.'),
+    cfg.IntOpt('orphan_stack_window', default=3600, min=0,
+               help='Seconds the CC keeps a deleted app\'s tombstone (its '
+                    'id, project and credentials): a stack Heat makes '
+                    'for it later than that is left alone.'),
     cfg.IntOpt('start_retries', default=2, min=0,
                help='Times the CC starts an SO again when its process '
                     'ended (exited, or was killed) after it was started '

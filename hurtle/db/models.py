@@ -142,3 +142,21 @@ class Stack(Base):
     created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
                            onupdate=_now)
+
+
+class AppTombstone(Base):
+    """An app of the CC deleted at ``deleted_at``: a Heat stack tagged
+    for it (``hurtle.cc.stacks.APP_TAG``) that Heat makes later (a create
+    that waited in Heat's queue) is deleted with these credentials
+    (``hurtle.cc.orphan_stacks``); kept ``[cc] orphan_stack_window``
+    seconds."""
+
+    __tablename__ = 'cc_app_tombstones'
+
+    app_id = sa.Column(sa.String(36), primary_key=True)
+    #: Where the app's stacks were made (its ``HURTLE_PROJECT``).
+    project = sa.Column(sa.String(255), nullable=True)
+    #: ``{"trust_id": str|None, "regions": [str, ...]}``, encrypted.
+    access = sa.Column(types.EncryptedJSON, nullable=False, default=dict)
+    deleted_at = sa.Column(sa.DateTime, nullable=False, default=_now,
+                           index=True)

@@ -13,8 +13,9 @@
 caller waits is made after its instance was deleted: the CC deletes that
 stack (doc/source/admin/recovery.rst, "Stacks of deleted apps").
 
-Real processes on 127.0.0.1 (``HurtleParts``: the embedded Heat, the CC
-and the SM apart). The Heat process is stopped (SIGSTOP) before an
+Real ``hurtle-all`` on 127.0.0.1 (the embedded Heat posts its stack
+events to the CC; ``[cc] orphan_stack_interval`` is long, so the
+event is what makes the CC look). The Heat process is stopped (SIGSTOP) before an
 instance is created: the CC's create of the SO's stack is taken by the
 kernel and waits; the CC gives up on it after ``[deployer] heat_timeout``,
 the instance is deleted (its app and SO removed, the stack looked for and
@@ -50,11 +51,11 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
 
     @classmethod
     def make_hurtle(cls):
-        return hurtle_fixture.HurtleParts(
+        return hurtle_fixture.HurtleAll(
             manifests=(hurtle_fixture.SAMPLE_MANIFEST,), phase_timeout=20,
             extra_conf='[deployer]\nheat_timeout = %d\n'
                        '[sm]\ncall_timeout = %d\n'
-                       '[cc]\norphan_stack_interval = 5\n'
+                       '[cc]\norphan_stack_interval = 300\n'
                        % (HEAT_TIMEOUT, HEAT_TIMEOUT))
 
     def setUp(self):
@@ -62,21 +63,25 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
         self.client = self.sm_client('demo')
         self.heat = self.stack_client('demo')
 
-    def cont(self, proc):
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGCONT)
+    @staticmethod
+    def cont(pid):
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
 
     def stacks_named(self, name):
         return [s for s in self.heat.stacks.list() if s.stack_name == name]
 
     def cc_log(self):
-        with open(self.hurtle.children[1].log_path) as log:
+        with open(os.path.join(self.hurtle.state, 'log',
+                               'hurtle-cc.log')) as log:
             return log.read()
 
     def test_stack_made_after_the_delete_of_its_app_is_deleted(self):
-        heat = self.hurtle.children[0]
-        self.addCleanup(self.cont, heat.proc)
-        os.kill(heat.proc.pid, signal.SIGSTOP)
+        heat = self.hurtle.part_pid('hurtle.cmd.heat')
+        self.addCleanup(self.cont, heat)
+        os.kill(heat, signal.SIGSTOP)
         stopped_at = time.monotonic()
         resp = requests.post(self.hurtle.sm_url + 'sample/', headers=dict(
             self.headers(), **{'Category': KIND,
@@ -104,7 +109,7 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
         cc = self.hurtle.cc_client()
         self.assertNotIn(instance_id, [
             loc.rstrip('/').rsplit('/', 1)[-1] for loc in cc.list('/app/')])
-        self.cont(heat.proc)
+        self.cont(heat)
         resumed_at = time.monotonic()
         # Heat makes the stack it was sent for the deleted app: the CC
         # deletes it (one line of its log says so) and Heat unlists it.

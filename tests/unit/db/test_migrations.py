@@ -292,9 +292,29 @@ class _ListingIndex(_Stacks):
         testcase.assertEqual(['c', 'a', 'b', self.LEASED['id']], listed)
 
 
+class _Tombstones(_ListingIndex):
+    """0008: the CC's ``cc_app_tombstones``, empty; rows of 0007 kept."""
+
+    TOMBSTONE = dict(app_id=APP_0001['id'], project='p1', access='{}',
+                     deleted_at='2026-01-02 03:04:05')
+
+    def check(self, testcase, connection):
+        super().check(testcase, connection)
+        testcase.assertEqual([], _rows(connection, 'cc_app_tombstones'))
+        _insert(connection, 'cc_app_tombstones', self.TOMBSTONE)
+        testcase.assertEqual(
+            'p1', _rows(connection, 'cc_app_tombstones')[0]['project'])
+        savepoint = connection.begin_nested()
+        testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
+                              connection, 'cc_app_tombstones',
+                              self.TOMBSTONE)
+        savepoint.rollback()
+
+
 CASES = {'0001': _Initial(), '0002': _Dependencies(),
          '0003': _Operations(), '0004': _UserMixins(), '0005': _Leases(),
-         '0006': _Stacks(), '0007': _ListingIndex()}
+         '0006': _Stacks(), '0007': _ListingIndex(),
+         '0008': _Tombstones()}
 
 
 def _database(testcase, backend):

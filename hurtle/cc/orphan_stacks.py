@@ -1,0 +1,298 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Stacks Heat made for apps already deleted (doc/source/admin/recovery.rst,
+"Stacks of deleted apps").
+
+A stack create may wait in Heat's queue (a stopped or overloaded Heat)
+longer than every caller waits for it: the CC gives up on it, the
+instance is deleted, the app's delete looks for its stacks and finds
+none (``hurtle.cc.stacks.StackBackend.dispose_app``), and Heat makes the
+stack later, tagged ``hurtle-app-<app id>`` (``hurtle.cc.stacks.APP_TAG``)
+for an app nobody has any more: the user's resources would leak.
+
+So an app's delete leaves a *tombstone* (``cc_app_tombstones``, written
+with the app's ``deleting`` state, ``hurtle.cc.store.AppStore.
+mark_deleting``): its id, the project its stacks were made in and the
+credentials they were made with (the instance's trust, its regions),
+kept ``[cc] orphan_stack_window`` seconds. A :class:`Sweeper` thread
+(started by the CC's watcher, ``hurtle.cc.recovery.Watcher``) lists,
+every ``[cc] orphan_stack_interval`` seconds and at once (at most every
+:data:`EVENT_GAP` seconds) when a stack event announces a create
+(``hurtle.cc.stack_events.Hub.listen``: the embedded Heat's events, a
+cloud Heat's notifications), the stacks tagged for each tombstone's app
+with that app's credentials, and deletes those :func:`decide` condemns.
+
+What is never deleted (:func:`decide`): a stack without the app's tag,
+a nested one, one whose app exists (in any state, or being created: a
+new app of that id removes its tombstone), one of an app the CC has no
+tombstone of (never known, or deleted longer ago than the window), one
+in another project than the credentials'. Each decision and delete is
+made under the app's lock (``hurtle.cc.api.AppBackend.lock``), as the
+app's create and delete are; a stack being deleted already is left to
+Heat, so sweeps are idempotent. Credentials that no longer work (the
+trust deleted with the instance, in Keystone mode) leave the stacks
+alone, with one WARNING naming the app, the project and the region.
+"""
+import dataclasses
+import datetime
+import json
+import logging
+import threading
+import time
+
+from hurtle.cc import so_auth
+from hurtle.cc import stacks as stack_api
+from hurtle.occi import errors
+from hurtle.sdk import deployer as deployers
+
+LOG = logging.getLogger(__name__)
+
+#: Fewest seconds between two sweeps that stack events asked for.
+EVENT_GAP = 1.0
+#: Stack states whose event may announce a stack made for a deleted app.
+CREATE_PREFIX = 'CREATE_'
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """:func:`decide`'s answer: ``delete`` (bool) and ``why`` (a clause
+    for the log)."""
+
+    delete: bool
+    why: str
+
+
+def _keep(why):
+    return Decision(False, why)
+
+
+def decide(stack, app_id, app_exists, tombstone, project, now, window):
+    """Whether the CC deletes ``stack``, looked for as a stack of app
+    ``app_id``.
+
+    :param stack: a ``hurtle.so.deployers.heat.TaggedStack`` (``tags``,
+        ``status``, ``project``, ``parent``).
+    :param app_exists: the CC has app ``app_id`` (any state) or is
+        creating it.
+    :param tombstone: the app's ``cc_app_tombstones`` row (``deleted_at``,
+        a naive UTC datetime), or None.
+    :param project: the project the credentials used act in; a stack
+        elsewhere is never deleted.
+    :param now: a naive UTC datetime.
+    :param window: ``[cc] orphan_stack_window`` seconds.
+    :returns: :class:`Decision`; ``delete`` only when the stack carries
+        ``hurtle-app-<app_id>``, is not nested, not being deleted already
+        (``DELETE_FAILED`` is tried again), its app does not exist, has a
+        tombstone younger than ``window``, and the stack is in
+        ``project``.
+    """
+    tag = stack_api.APP_TAG % app_id
+    if tag not in (stack.tags or ()):
+        return _keep('not tagged %s' % tag)
+    if stack.parent:
+        return _keep('nested in stack %s' % stack.parent)
+    if stack.status.startswith('DELETE_') and \
+            stack.status != 'DELETE_FAILED':
+        return _keep('being deleted already (%s)' % stack.status)
+    if app_exists:
+        return _keep('its app exists')
+    if tombstone is None:
+        return _keep('the CC knows no deleted app %s' % app_id)
+    age = (now - tombstone.deleted_at).total_seconds()
+    if age > window:
+        return _keep('its app was deleted %d s ago, more than [cc] '
+                     'orphan_stack_window' % age)
+    if not project or stack.project != project:
+        return _keep('in project %s, not %s' % (stack.project, project))
+    return Decision(True, 'made after its app was deleted (%d s ago)'
+                    % max(age, 0))
+
+
+def _utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(
+        tzinfo=None)
+
+
+def tombstone_of(env):
+    """``{'project', 'access'}`` of the tombstone of an app whose
+    environment is ``env`` (``HURTLE_PROJECT``, ``HURTLE_TRUST_ID`` and
+    the regions of ``HURTLE_SO_REGIONS``): what ``AppStore.
+    mark_deleting`` records."""
+    regions = []
+    try:
+        regions = sorted(str(r) for r in
+                         json.loads(env.get('HURTLE_SO_REGIONS') or '{}'))
+    except (TypeError, ValueError):
+        pass
+    return {'project': env.get('HURTLE_PROJECT') or None,
+            'access': {'trust_id': env.get('HURTLE_TRUST_ID') or None,
+                       'regions': regions}}
+
+
+class Sweeper(object):
+    """Deletes the stacks Heat made for deleted apps (see module doc).
+
+    :param conf: the CC's configuration (``[cc] orphan_stack_*``,
+        ``[deployer] heat_region_urls``).
+    :param backend: the CC's ``hurtle.cc.api.AppBackend`` (its store,
+        its per-app lock, its ``StackBackend``).
+    :param clock: ``f()`` → a naive UTC datetime (tests pass another).
+
+    Counters (ints, for tests): ``sweeps``, ``deleted``.
+    """
+
+    def __init__(self, conf, backend, clock=_utcnow):
+        self.conf = conf
+        self.backend = backend
+        self.clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = None
+        self._swept_at = None
+        #: (app id, region) whose stacks could not be listed (warned).
+        self._warned = set()
+        self.sweeps = self.deleted = 0
+        backend.stacks.events.listen(self.heard)
+
+    def heard(self, stack_id, state):
+        """A stack event (``Hub.listen``): one announcing a create may be
+        of a stack made for a deleted app; sweep soon."""
+        if state and state.startswith(CREATE_PREFIX):
+            self._wake.set()
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name='orphan-stacks')
+        self._thread.start()
+        return self
+
+    def stop(self, timeout=None):
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self):
+        interval = self.conf.cc.orphan_stack_interval
+        while not self._stop.is_set():
+            self._wake.wait(interval)
+            if self._stop.is_set():
+                return
+            self._wake.clear()
+            if self._swept_at is not None:
+                gap = EVENT_GAP - (time.monotonic() - self._swept_at)
+                if gap > 0 and self._stop.wait(gap):
+                    return
+            self._swept_at = time.monotonic()
+            try:
+                self.sweep()
+            except Exception:
+                LOG.exception('looking for stacks of deleted apps failed')
+
+    def sweep(self):
+        """One look for the stacks of every app deleted within ``[cc]
+        orphan_stack_window`` (older tombstones are dropped first).
+
+        :returns: the number of stacks whose delete Heat accepted.
+        """
+        self.sweeps += 1
+        window = self.conf.cc.orphan_stack_window
+        store = self.backend.store
+        store.drop_tombstones(self.clock() -
+                              datetime.timedelta(seconds=window))
+        deleted = 0
+        for tombstone in store.tombstones():
+            if self._stop.is_set():
+                break
+            deleted += self.sweep_app(tombstone)
+        self.deleted += deleted
+        return deleted
+
+    def _regions(self, tombstone):
+        regions = set((tombstone.access or {}).get('regions') or ())
+        regions.update(self.conf.deployer.heat_region_urls or {})
+        return [None] + sorted(regions)
+
+    def sweep_app(self, tombstone):
+        """Look for the stacks of the deleted app of ``tombstone`` in
+        each region, with its credentials; delete those :func:`decide`
+        condemns. Returns how many were deleted."""
+        app_id = tombstone.app_id
+        access = tombstone.access or {}
+        caller = so_auth.SOCaller(app_id=app_id, project=tombstone.project,
+                                  trust_id=access.get('trust_id'))
+        tag = stack_api.APP_TAG % app_id
+        done = set()
+        deleted = 0
+        try:
+            for region in self._regions(tombstone):
+                try:
+                    deployer = self.backend.stacks.deployer_factory(caller,
+                                                                    region)
+                    lister = getattr(deployer, 'stacks_tagged', None)
+                    if lister is None:
+                        continue
+                    found = lister(tag)
+                    project = deployer.scope() if found else None
+                except (deployers.DeployerError, errors.OCCIError) as exc:
+                    self._cannot(app_id, tombstone.project, region, exc)
+                    continue
+                self._warned.discard((app_id, region))
+                for stack in found:
+                    if stack.id in done:
+                        continue   # two regions naming one Heat
+                    done.add(stack.id)
+                    deleted += self.settle(app_id, stack, deployer, project)
+        finally:
+            if caller.trust_id:
+                self.backend.stacks.forget_trust(caller.trust_id)
+        return deleted
+
+    def _cannot(self, app_id, project, region, exc):
+        if (app_id, region) in self._warned:
+            return
+        self._warned.add((app_id, region))
+        LOG.warning('cannot look for stacks Heat made for deleted app %s '
+                    '(project %s, region %s) with its credentials: %s; any '
+                    'such stack is left (tried again every [cc] '
+                    'orphan_stack_interval)', app_id, project,
+                    region or 'default', getattr(exc, 'message', exc))
+
+    def settle(self, app_id, stack, deployer, project):
+        """Decide on ``stack`` (tagged for app ``app_id``) under the app's
+        lock, the app and its tombstone read again there, and start its
+        delete if :func:`decide` says so. Returns 1 if Heat accepted the
+        delete, else 0."""
+        with self.backend.lock(app_id):
+            store = self.backend.store
+            exists = store.exists(app_id) or \
+                app_id in self.backend._creating
+            decision = decide(stack, app_id, exists,
+                              store.tombstone(app_id), project,
+                              self.clock(),
+                              self.conf.cc.orphan_stack_window)
+            if not decision.delete:
+                LOG.debug('stack %s (%s) tagged for app %s: kept, %s',
+                          stack.name, stack.id, app_id, decision.why)
+                return 0
+            LOG.warning('stack %s (%s) of deleted app %s in project %s: %s; '
+                        'deleting it', stack.name, stack.id, app_id,
+                        stack.project, decision.why)
+            try:
+                deployer.dispose(stack.id)
+            except deployers.DeployerError as exc:
+                LOG.warning('stack %s (%s) of deleted app %s in project %s: '
+                            'Heat refused its delete: %s; tried again at the '
+                            'next look', stack.name, stack.id, app_id,
+                            stack.project, getattr(exc, 'message', exc))
+                return 0
+        return 1
