@@ -207,6 +207,12 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                 if not entry[1]:
                     del self._locks[app_id]
 
+    def known(self, app_id):
+        """Whether app ``app_id`` exists (any project and state, one being
+        deleted too) or is being created (its SO started, its record not
+        written yet). Callers that act on it hold :meth:`lock`."""
+        return app_id in self._creating or self.store.exists(app_id)
+
     def _authorize(self, extras):
         policy.authorize(self.conf, 'hurtle:app:manage', extras)
 

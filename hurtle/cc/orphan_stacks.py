@@ -269,17 +269,23 @@ class Sweeper(object):
 
     def settle(self, app_id, stack, deployer, project):
         """Decide on ``stack`` (tagged for app ``app_id``) under the app's
-        lock, the app and its tombstone read again there, and start its
-        delete if :func:`decide` says so. Returns 1 if Heat accepted the
-        delete, else 0."""
+        lock, the app and its tombstone read again there and a stack
+        :func:`decide` condemns read again from Heat (another look may
+        have deleted it since the listing), and start its delete if it
+        still says so. Returns 1 if Heat accepted the delete, else 0."""
         with self.backend.lock(app_id):
-            store = self.backend.store
-            exists = store.exists(app_id) or \
-                app_id in self.backend._creating
-            decision = decide(stack, app_id, exists,
-                              store.tombstone(app_id), project,
-                              self.clock(),
-                              self.conf.cc.orphan_stack_window)
+            decision = self._decide(app_id, stack, project)
+            if decision.delete:
+                try:
+                    now = deployer.deletion_by_id(stack.id)
+                except deployers.DeployerError as exc:
+                    now = None
+                    decision = _keep('cannot be read now (%s)' % (
+                        getattr(exc, 'message', exc),))
+                else:
+                    decision = _keep('gone already') if now is None else \
+                        self._decide(app_id, dataclasses.replace(
+                            stack, status=now.status), project)
             if not decision.delete:
                 LOG.debug('stack %s (%s) tagged for app %s: kept, %s',
                           stack.name, stack.id, app_id, decision.why)
@@ -296,3 +302,11 @@ class Sweeper(object):
                             stack.project, getattr(exc, 'message', exc))
                 return 0
         return 1
+
+    def _decide(self, app_id, stack, project):
+        """:func:`decide` with the app and its tombstone as recorded now
+        (the app's lock held)."""
+        return decide(stack, app_id, self.backend.known(app_id),
+                      self.backend.store.tombstone(app_id),
+                      project, self.clock(),
+                      self.conf.cc.orphan_stack_window)
