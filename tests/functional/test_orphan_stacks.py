@@ -14,15 +14,16 @@ caller waits is made after its instance was deleted: the CC deletes that
 stack (doc/source/admin/recovery.rst, "Stacks of deleted apps").
 
 Real ``hurtle-all`` on 127.0.0.1 (the embedded Heat posts its stack
-events to the CC; ``[cc] orphan_stack_interval`` is long, so the
-event is what makes the CC look). The Heat process is stopped (SIGSTOP) before an
-instance is created: the CC's create of the SO's stack is taken by the
-kernel and waits; the CC gives up on it after ``[deployer] heat_timeout``,
-the instance is deleted (its app and SO removed, the stack looked for and
-not found: Heat does not answer) and answers 404. Heat then continues
-(SIGCONT) and makes the stack, tagged ``hurtle-app-<app id>``, for an app
-that no longer exists. Before the fix that stack stayed
-``CREATE_COMPLETE`` for good (the user's resources leaked).
+events to the CC; ``[cc] orphan_stack_interval`` is long, so the event
+is what makes the CC look). The Heat process is stopped (SIGSTOP)
+before an instance is created: the CC's create of the SO's stack is
+taken by the kernel and waits; the CC gives up on it after ``[deployer]
+heat_timeout``, the instance is deleted (its app and SO removed, the
+stack looked for and not found: Heat does not answer) and answers 404.
+Heat then continues (SIGCONT) and makes the stack, tagged
+``hurtle-app-<app id>``, for an app that no longer exists. Before the
+fix that stack stayed ``CREATE_COMPLETE`` for good (the user's resources
+leaked).
 """
 import os
 import signal
@@ -127,10 +128,12 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
             polling.poll_until(orphan_gone, GONE_WITHIN, 0.2,
                                'the CC deleted the stack of the app')
         except polling.Timeout:
-            self.fail('stack %s left %.1f s after Heat resumed (seen: %s): '
-                      '%s' % (name, time.monotonic() - resumed_at, seen,
-                              [(s.id, s.stack_status)
-                               for s in self.stacks_named(name)]))
+            self.fail('stack %s left %.1f s after Heat resumed (SIGSTOP '
+                      'to 404: %.1f s; seen: %s): %s' % (
+                          name, time.monotonic() - resumed_at,
+                          deleted_at - stopped_at, seen,
+                          [(s.id, s.stack_status)
+                           for s in self.stacks_named(name)]))
         # Figures for the record (stestr keeps them with the test).
         print('SIGSTOP to 404: %.1f s; SIGCONT to stack gone: %.1f s; '
               'states seen (s after SIGCONT): %s' % (

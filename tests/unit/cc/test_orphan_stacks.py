@@ -20,12 +20,14 @@ import types
 
 import fixtures
 from occi import core_model
+import requests
 import testtools
 
 from hurtle.cc import api
 from hurtle.cc import orphan_stacks
 from hurtle.cc import store as app_store
 from hurtle.db import migration
+from hurtle import local_secret
 from hurtle.occi import categories
 from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
@@ -195,6 +197,20 @@ class SweeperTest(test_stack_api._CCTestCase):
         # Again: nothing more to do.
         self.assertEqual(0, self.sweeper.sweep())
         self.assertEqual([orphan], self.disposed)
+
+    def test_the_api_delete_of_an_app_leaves_its_tombstone(self):
+        headers = dict(local_secret.headers(self.conf.state_path),
+                       **{'X-Project-Id': 'service'})
+        resp = requests.delete(self.url + 'app/a1', headers=headers)
+        self.assertEqual(200, resp.status_code, resp.text)
+        tombstone = self.store.tombstone('a1')
+        self.assertEqual('p1', tombstone.project)
+        self.assertEqual({'trust_id': None, 'regions': []},
+                         tombstone.access)
+        late = self.make('late', 'hurtle-app-a1')
+        self.assertEqual(1, self.sweeper.sweep())
+        self.assertEqual([late], self.disposed)
+        self.assert_gone_from_heat('late')
 
     def test_parallel_looks_delete_once(self):
         self.make('orphan', 'hurtle-app-gone')
