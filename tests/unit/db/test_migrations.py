@@ -300,10 +300,11 @@ class _Tombstones(_ListingIndex):
 
     def check(self, testcase, connection):
         super().check(testcase, connection)
-        testcase.assertEqual([], _rows(connection, 'cc_app_tombstones'))
+        def tombstones():
+            return _rows(connection, 'cc_app_tombstones', 'app_id')
+        testcase.assertEqual([], tombstones())
         _insert(connection, 'cc_app_tombstones', self.TOMBSTONE)
-        testcase.assertEqual(
-            'p1', _rows(connection, 'cc_app_tombstones')[0]['project'])
+        testcase.assertEqual('p1', tombstones()[0]['project'])
         savepoint = connection.begin_nested()
         testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
                               connection, 'cc_app_tombstones',
