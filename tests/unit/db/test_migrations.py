@@ -300,6 +300,7 @@ class _Tombstones(_ListingIndex):
 
     def check(self, testcase, connection):
         super().check(testcase, connection)
+
         def tombstones():
             return _rows(connection, 'cc_app_tombstones', 'app_id')
         testcase.assertEqual([], tombstones())
