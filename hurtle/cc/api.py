@@ -96,7 +96,6 @@ from hurtle.cc import design
 from hurtle.cc import images as app_images
 from hurtle.cc import monitoring
 from hurtle.cc.monitoring import base as monitoring_base
-from hurtle.cc import orphan_stacks
 from hurtle.cc.runtime import base as runtime_base
 from hurtle.cc import stack_store
 from hurtle.cc import stacks as stack_api
@@ -413,11 +412,7 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             ref = getattr(entity, 'runtime_ref', None)
             # Recorded before the SO is signalled: a CC that dies from
             # here on finishes the stop at its next start.
-            # With the app's tombstone: a stack Heat makes for it later
-            # (a create that waited in Heat's queue) is deleted then.
-            self.store.mark_deleting(app_id, tombstone=(
-                orphan_stacks.tombstone_of(entity.app_env)
-                if self.stacks is not None else None))
+            self.store.mark_deleting(app_id)
             try:
                 stopping = self.runtime.begin_stop(ref)
             except runtime_base.RuntimeError_ as exc:

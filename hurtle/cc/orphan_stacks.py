@@ -19,32 +19,41 @@ none (``hurtle.cc.stacks.StackBackend.dispose_app``), and Heat makes the
 stack later, tagged ``hurtle-app-<app id>`` (``hurtle.cc.stacks.APP_TAG``)
 for an app nobody has any more: the user's resources would leak.
 
-So an app's delete leaves a *tombstone* (``cc_app_tombstones``, written
-with the app's ``deleting`` state, ``hurtle.cc.store.AppStore.
-mark_deleting``): its id, the project its stacks were made in and the
-credentials they were made with (the instance's trust, its regions),
-kept ``[cc] orphan_stack_window`` seconds. A :class:`Sweeper` thread
-(started by the CC's watcher, ``hurtle.cc.recovery.Watcher``) lists,
-every ``[cc] orphan_stack_interval`` seconds and at once (at most every
+Only a create whose answer the CC lost can do that, so only those are
+recorded (*lost creates*, ``cc_lost_creates``, ``hurtle.cc.stack_store.
+StackStore.record_lost``): a create Heat did not answer (or answered
+409) when Heat then had no stack of that name and tag
+(``StackBackend._create``), and one still unanswered when its app was
+deleted (``dispose_app``). Each holds the app's id, the stack's title
+and region, the project and trust it was sent with, and when it was
+lost; it is kept ``[cc] orphan_stack_window`` seconds. An app's
+ordinary delete records nothing.
+
+A :class:`Sweeper` thread (started by the CC's watcher,
+``hurtle.cc.recovery.Watcher``) reads, every ``[cc]
+orphan_stack_interval`` seconds and at once (at most every
 :data:`EVENT_GAP` seconds) when a stack event announces a create
 (``hurtle.cc.stack_events.Hub.listen``: the embedded Heat's events, a
-cloud Heat's notifications), the stacks tagged for each tombstone's app
-with that app's credentials, and deletes those :func:`decide` condemns.
+cloud Heat's notifications; they carry a stack id, no name), the lost
+creates younger than the window whose app no longer exists (one
+database query: none, no Heat call), lists in each one's region and
+with its credentials the stacks tagged for its app (one listing per
+app, region and trust), and deletes those :func:`decide` condemns.
 
 What is never deleted (:func:`decide`): a stack without the app's tag,
 a nested one, one whose app exists (in any state, or being created: a
-new app of that id removes its tombstone), one of an app the CC has no
-tombstone of (never known, or deleted longer ago than the window), one
-in another project than the credentials'. Each decision and delete is
-made under the app's lock (``hurtle.cc.api.AppBackend.lock``), as the
-app's create and delete are; a stack being deleted already is left to
-Heat, so sweeps are idempotent. Credentials that no longer work (the
-trust deleted with the instance, in Keystone mode) leave the stacks
-alone, with one WARNING naming the app, the project and the region.
+new app of that id removes its lost creates, and adopts a stack of that
+title and tag), one whose title the CC lost no create of for that app
+within the window, one in another project than the credentials'. Each
+decision and delete is made under the app's lock (``hurtle.cc.api.
+AppBackend.lock``), as the app's create and delete are; a stack being
+deleted already is left to Heat, so sweeps are idempotent. Credentials
+that no longer work (the trust deleted with the instance, in Keystone
+mode) leave the stacks alone, with one WARNING naming the app, the
+project and the region.
 """
 import dataclasses
 import datetime
-import json
 import logging
 import threading
 import time
@@ -75,25 +84,26 @@ def _keep(why):
     return Decision(False, why)
 
 
-def decide(stack, app_id, app_exists, tombstone, project, now, window):
+def decide(stack, app_id, app_exists, lost, project, now, window):
     """Whether the CC deletes ``stack``, looked for as a stack of app
     ``app_id``.
 
-    :param stack: a ``hurtle.so.deployers.heat.TaggedStack`` (``tags``,
-        ``status``, ``project``, ``parent``).
+    :param stack: a ``hurtle.so.deployers.heat.TaggedStack`` (``name``,
+        ``tags``, ``status``, ``project``, ``parent``).
     :param app_exists: the CC has app ``app_id`` (any state) or is
         creating it.
-    :param tombstone: the app's ``cc_app_tombstones`` row (``deleted_at``,
-        a naive UTC datetime), or None.
+    :param lost: the app's lost creates (``hurtle.db.models.LostCreate``
+        rows: ``title``, ``lost_at``, a naive UTC datetime); may be
+        empty.
     :param project: the project the credentials used act in; a stack
         elsewhere is never deleted.
     :param now: a naive UTC datetime.
     :param window: ``[cc] orphan_stack_window`` seconds.
     :returns: :class:`Decision`; ``delete`` only when the stack carries
         ``hurtle-app-<app_id>``, is not nested, not being deleted already
-        (``DELETE_FAILED`` is tried again), its app does not exist, has a
-        tombstone younger than ``window``, and the stack is in
-        ``project``.
+        (``DELETE_FAILED`` is tried again), its app does not exist, a
+        create of its name was lost less than ``window`` seconds ago,
+        and the stack is in ``project``.
     """
     tag = stack_api.APP_TAG % app_id
     if tag not in (stack.tags or ()):
@@ -105,16 +115,19 @@ def decide(stack, app_id, app_exists, tombstone, project, now, window):
         return _keep('being deleted already (%s)' % stack.status)
     if app_exists:
         return _keep('its app exists')
-    if tombstone is None:
-        return _keep('the CC knows no deleted app %s' % app_id)
-    age = (now - tombstone.deleted_at).total_seconds()
+    ages = [(now - row.lost_at).total_seconds() for row in lost or ()
+            if row.title == stack.name]
+    if not ages:
+        return _keep('the CC lost no create of stack %s of app %s'
+                     % (stack.name, app_id))
+    age = min(ages)
     if age > window:
-        return _keep('its app was deleted %d s ago, more than [cc] '
+        return _keep('its create was lost %d s ago, more than [cc] '
                      'orphan_stack_window' % age)
     if not project or stack.project != project:
         return _keep('in project %s, not %s' % (stack.project, project))
-    return Decision(True, 'made after its app was deleted (%d s ago)'
-                    % max(age, 0))
+    return Decision(True, 'made after its app was deleted (its create '
+                    'lost %d s ago)' % max(age, 0))
 
 
 def _utcnow():
@@ -122,32 +135,16 @@ def _utcnow():
         tzinfo=None)
 
 
-def tombstone_of(env):
-    """``{'project', 'access'}`` of the tombstone of an app whose
-    environment is ``env`` (``HURTLE_PROJECT``, ``HURTLE_TRUST_ID`` and
-    the regions of ``HURTLE_SO_REGIONS``): what ``AppStore.
-    mark_deleting`` records."""
-    regions = []
-    try:
-        regions = sorted(str(r) for r in
-                         json.loads(env.get('HURTLE_SO_REGIONS') or '{}'))
-    except (TypeError, ValueError):
-        pass
-    return {'project': env.get('HURTLE_PROJECT') or None,
-            'access': {'trust_id': env.get('HURTLE_TRUST_ID') or None,
-                       'regions': regions}}
-
-
 class Sweeper(object):
     """Deletes the stacks Heat made for deleted apps (see module doc).
 
-    :param conf: the CC's configuration (``[cc] orphan_stack_*``,
-        ``[deployer] heat_region_urls``).
-    :param backend: the CC's ``hurtle.cc.api.AppBackend`` (its store,
-        its per-app lock, its ``StackBackend``).
+    :param conf: the CC's configuration (``[cc] orphan_stack_*``).
+    :param backend: the CC's ``hurtle.cc.api.AppBackend`` (its per-app
+        lock, ``known``, its ``StackBackend`` and the latter's store).
     :param clock: ``f()`` → a naive UTC datetime (tests pass another).
 
-    Counters (ints, for tests): ``sweeps``, ``deleted``.
+    Counters (ints, for figures and tests): ``sweeps``, ``listings``
+    (Heat listings of tagged stacks), ``deleted``.
     """
 
     def __init__(self, conf, backend, clock=_utcnow):
@@ -160,7 +157,7 @@ class Sweeper(object):
         self._swept_at = None
         #: (app id, region) whose stacks could not be listed (warned).
         self._warned = set()
-        self.sweeps = self.deleted = 0
+        self.sweeps = self.listings = self.deleted = 0
         backend.stacks.events.listen(self.heard)
 
     def heard(self, stack_id, state):
@@ -199,62 +196,63 @@ class Sweeper(object):
                 LOG.exception('looking for stacks of deleted apps failed')
 
     def sweep(self):
-        """One look for the stacks of every app deleted within ``[cc]
-        orphan_stack_window`` (older tombstones are dropped first).
+        """One look for the stacks made by the creates lost within ``[cc]
+        orphan_stack_window`` of apps that no longer exist (older lost
+        creates are dropped first). Without such a lost create it makes
+        no Heat call.
 
         :returns: the number of stacks whose delete Heat accepted.
         """
         self.sweeps += 1
-        window = self.conf.cc.orphan_stack_window
-        store = self.backend.store
-        store.drop_tombstones(self.clock() -
-                              datetime.timedelta(seconds=window))
+        since = self.clock() - datetime.timedelta(
+            seconds=self.conf.cc.orphan_stack_window)
+        store = self.backend.stacks.store
+        store.drop_lost(since)
+        looks = {}   # oldest first, one per app, project, trust, region
+        for row in store.lost_of_gone_apps(since):
+            if self.backend.known(row.app_id):
+                continue   # being created again
+            key = (row.app_id, row.project,
+                   (row.access or {}).get('trust_id'), row.region)
+            looks.setdefault(key, row)
         deleted = 0
-        for tombstone in store.tombstones():
+        for app_id, project, trust_id, region in looks:
             if self._stop.is_set():
                 break
-            deleted += self.sweep_app(tombstone)
+            deleted += self.sweep_app(app_id, project, trust_id, region)
+        else:
+            # Warned once per look still made.
+            self._warned &= {(key[0], key[3]) for key in looks}
         self.deleted += deleted
         return deleted
 
-    def _regions(self, tombstone):
-        regions = set((tombstone.access or {}).get('regions') or ())
-        regions.update(self.conf.deployer.heat_region_urls or {})
-        return [None] + sorted(regions)
-
-    def sweep_app(self, tombstone):
-        """Look for the stacks of the deleted app of ``tombstone`` in
-        each region, with its credentials; delete those :func:`decide`
-        condemns. Returns how many were deleted."""
-        app_id = tombstone.app_id
-        access = tombstone.access or {}
-        caller = so_auth.SOCaller(app_id=app_id, project=tombstone.project,
-                                  trust_id=access.get('trust_id'))
-        tag = stack_api.APP_TAG % app_id
-        done = set()
+    def sweep_app(self, app_id, project, trust_id, region):
+        """Look for the stacks tagged for the deleted app ``app_id`` in
+        ``region`` (None: the default one) with the credentials of its
+        lost creates (``project``, ``trust_id``); delete those
+        :func:`decide` condemns. Returns how many were deleted."""
+        caller = so_auth.SOCaller(app_id=app_id, project=project,
+                                  trust_id=trust_id)
         deleted = 0
         try:
-            for region in self._regions(tombstone):
-                try:
-                    deployer = self.backend.stacks.deployer_factory(caller,
-                                                                    region)
-                    lister = getattr(deployer, 'stacks_tagged', None)
-                    if lister is None:
-                        continue
-                    found = lister(tag)
-                    project = deployer.scope() if found else None
-                except (deployers.DeployerError, errors.OCCIError) as exc:
-                    self._cannot(app_id, tombstone.project, region, exc)
-                    continue
-                self._warned.discard((app_id, region))
-                for stack in found:
-                    if stack.id in done:
-                        continue   # two regions naming one Heat
-                    done.add(stack.id)
-                    deleted += self.settle(app_id, stack, deployer, project)
+            try:
+                deployer = self.backend.stacks.deployer_factory(caller,
+                                                                region)
+                lister = getattr(deployer, 'stacks_tagged', None)
+                if lister is None:
+                    return 0
+                self.listings += 1
+                found = lister(stack_api.APP_TAG % app_id)
+                scope = deployer.scope() if found else None
+            except (deployers.DeployerError, errors.OCCIError) as exc:
+                self._cannot(app_id, project, region, exc)
+                return 0
+            self._warned.discard((app_id, region))
+            for stack in found:
+                deleted += self.settle(app_id, stack, deployer, scope)
         finally:
-            if caller.trust_id:
-                self.backend.stacks.forget_trust(caller.trust_id)
+            if trust_id:
+                self.backend.stacks.forget_trust(trust_id)
         return deleted
 
     def _cannot(self, app_id, project, region, exc):
@@ -269,7 +267,7 @@ class Sweeper(object):
 
     def settle(self, app_id, stack, deployer, project):
         """Decide on ``stack`` (tagged for app ``app_id``) under the app's
-        lock, the app and its tombstone read again there and a stack
+        lock, the app and its lost creates read again there and a stack
         :func:`decide` condemns read again from Heat (another look may
         have deleted it since the listing), and start its delete if it
         still says so. Returns 1 if Heat accepted the delete, else 0."""
@@ -304,9 +302,9 @@ class Sweeper(object):
         return 1
 
     def _decide(self, app_id, stack, project):
-        """:func:`decide` with the app and its tombstone as recorded now
-        (the app's lock held)."""
+        """:func:`decide` with the app and its lost creates as recorded
+        now (the app's lock held)."""
         return decide(stack, app_id, self.backend.known(app_id),
-                      self.backend.store.tombstone(app_id),
+                      self.backend.stacks.store.lost_of(app_id),
                       project, self.clock(),
                       self.conf.cc.orphan_stack_window)

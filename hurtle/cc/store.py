@@ -149,9 +149,11 @@ class AppStore(registry.EntityStore):
                                  project=registry.project_of(extras))
                 self._fill(row, entity)
                 session.add(row)
-                # An app of that id again: not a deleted one any more.
-                session.execute(sa.delete(models.AppTombstone).where(
-                    models.AppTombstone.app_id == row.id))
+                # An app of that id again: a stack a lost create makes
+                # for the old one is tagged and named as the new app's
+                # would be, which adopts it (``StackBackend._made_for``).
+                session.execute(sa.delete(models.LostCreate).where(
+                    models.LostCreate.app_id == row.id))
         except sa_exc.IntegrityError:
             raise errors.Conflict('the app id %s is already in use'
                                   % self._id(key))
@@ -185,44 +187,13 @@ class AppStore(registry.EntityStore):
                 models.App.project == registry.project_of(extras),
                 models.App.state != DELETING))
 
-    def mark_deleting(self, app_id, tombstone=None):
+    def mark_deleting(self, app_id):
         """Record app ``app_id`` (any project) as :data:`DELETING`, its
         ``runtime_ref`` kept (what a restarted CC stops); committed when
-        this returns.
-
-        :param tombstone: ``{'project': str|None, 'access': dict}``: also
-            record (or renew) the app's tombstone, deleted now, in the
-            same transaction (:mod:`hurtle.cc.orphan_stacks`).
-        """
+        this returns."""
         with self._sessions.begin() as session:
             session.execute(sa.update(models.App).where(
                 models.App.id == app_id).values(state=DELETING, url=None))
-            if tombstone is not None:
-                session.execute(sa.delete(models.AppTombstone).where(
-                    models.AppTombstone.app_id == app_id))
-                session.add(models.AppTombstone(
-                    app_id=app_id, project=tombstone.get('project'),
-                    access=tombstone.get('access') or {}))
-
-    def tombstones(self):
-        """Every tombstone of a deleted app (``hurtle.db.models.
-        AppTombstone`` rows, detached), oldest first."""
-        with self._sessions() as session:
-            return session.scalars(
-                sa.select(models.AppTombstone)
-                .order_by(models.AppTombstone.deleted_at)).all()
-
-    def tombstone(self, app_id):
-        """The tombstone of app ``app_id``, or None."""
-        with self._sessions() as session:
-            return session.get(models.AppTombstone, app_id)
-
-    def drop_tombstones(self, before):
-        """Remove the tombstones of apps deleted before ``before`` (a
-        naive UTC ``datetime``); returns how many."""
-        with self._sessions.begin() as session:
-            return session.execute(sa.delete(models.AppTombstone).where(
-                models.AppTombstone.deleted_at < before)).rowcount
 
     def purge(self, app_id):
         """Remove the row of app ``app_id`` whatever its state or project

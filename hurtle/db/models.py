@@ -144,19 +144,25 @@ class Stack(Base):
                            onupdate=_now)
 
 
-class AppTombstone(Base):
-    """An app of the CC deleted at ``deleted_at``: a Heat stack tagged
-    for it (``hurtle.cc.stacks.APP_TAG``) that Heat makes later (a create
-    that waited in Heat's queue) is deleted with these credentials
-    (``hurtle.cc.orphan_stacks``); kept ``[cc] orphan_stack_window``
-    seconds."""
+class LostCreate(Base):
+    """A stack create of the CC whose answer was lost (Heat unreachable or
+    slow, or the create still in flight when its app was deleted): Heat
+    may still make the stack, tagged for app ``app_id``
+    (``hurtle.cc.stacks.APP_TAG``), after the app is gone; the CC then
+    deletes it with these credentials (``hurtle.cc.orphan_stacks``).
+    Kept ``[cc] orphan_stack_window`` seconds."""
 
-    __tablename__ = 'cc_app_tombstones'
+    __tablename__ = 'cc_lost_creates'
 
-    app_id = sa.Column(sa.String(36), primary_key=True)
-    #: Where the app's stacks were made (its ``HURTLE_PROJECT``).
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    app_id = sa.Column(sa.String(36), nullable=False, index=True)
+    #: The Heat stack name the create was sent with.
+    title = sa.Column(sa.String(255), nullable=False)
+    #: The region it was sent to (None: the default one).
+    region = sa.Column(sa.String(255), nullable=True)
+    #: The project it was made in (the app's ``HURTLE_PROJECT``).
     project = sa.Column(sa.String(255), nullable=True)
-    #: ``{"trust_id": str|None, "regions": [str, ...]}``, encrypted.
+    #: ``{"trust_id": str|None}``, encrypted.
     access = sa.Column(types.EncryptedJSON, nullable=False, default=dict)
-    deleted_at = sa.Column(sa.DateTime, nullable=False, default=_now,
-                           index=True)
+    lost_at = sa.Column(sa.DateTime, nullable=False, default=_now,
+                        index=True)

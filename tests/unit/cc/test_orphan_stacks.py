@@ -10,11 +10,11 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 """The CC deletes the stacks Heat made for deleted apps
-(:mod:`hurtle.cc.orphan_stacks`): the decision rule, the tombstones, and
-the sweeper on a real embedded Heat and the CC's real store."""
+(:mod:`hurtle.cc.orphan_stacks`): the decision rule, the lost creates
+(recorded only where a create's answer was lost) and the sweeper on a
+real embedded Heat and the CC's real store."""
 import concurrent.futures
 import datetime
-import json
 import threading
 import types
 
@@ -29,6 +29,7 @@ from hurtle.cc import store as app_store
 from hurtle.db import migration
 from hurtle import local_secret
 from hurtle.occi import categories
+from hurtle.occi import errors
 from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
 from hurtle.so.deployers import heat as heat_deployer
@@ -41,29 +42,30 @@ TEMPLATE = test_stack_api.TEMPLATE
 
 
 def _stack(tags=('hurtle-app-a1',), status='CREATE_COMPLETE',
-           project='admin', parent=None):
-    return heat_deployer.TaggedStack(id='s-1', name='hurtle-i1',
+           project='admin', parent=None, name='hurtle-i1'):
+    return heat_deployer.TaggedStack(id='s-1', name=name,
                                      status=status, tags=tuple(tags),
                                      project=project, parent=parent)
 
 
-def _tombstone(seconds_ago=10):
+def _lost(seconds_ago=10, title='hurtle-i1'):
     return types.SimpleNamespace(
-        deleted_at=NOW - datetime.timedelta(seconds=seconds_ago))
+        title=title, lost_at=NOW - datetime.timedelta(seconds=seconds_ago))
 
 
 class DecideTest(testtools.TestCase):
-    """The rule: only a stack tagged for an app the CC deleted lately,
-    in the credentials' project, is deleted."""
+    """The rule: only a stack tagged for an app that no longer exists,
+    whose create the CC lost lately, in the credentials' project, is
+    deleted."""
 
-    def decide(self, stack=None, app_exists=False, tombstone='fresh',
+    def decide(self, stack=None, app_exists=False, lost='fresh',
                project='admin'):
-        if tombstone == 'fresh':
-            tombstone = _tombstone()
+        if lost == 'fresh':
+            lost = [_lost()]
         return orphan_stacks.decide(stack or _stack(), 'a1', app_exists,
-                                    tombstone, project, NOW, WINDOW)
+                                    lost, project, NOW, WINDOW)
 
-    def test_app_deleted_lately_deletes(self):
+    def test_a_lost_create_of_a_deleted_app_deletes(self):
         decision = self.decide()
         self.assertTrue(decision.delete)
         self.assertIn('made after its app was deleted', decision.why)
@@ -74,15 +76,20 @@ class DecideTest(testtools.TestCase):
         self.assertFalse(decision.delete)
         self.assertEqual('its app exists', decision.why)
 
-    def test_app_never_known_keeps(self):
-        decision = self.decide(tombstone=None)
-        self.assertFalse(decision.delete)
-        self.assertIn('knows no deleted app a1', decision.why)
+    def test_no_lost_create_of_that_name_keeps(self):
+        for lost in ([], None, [_lost(title='hurtle-i2')]):
+            decision = self.decide(lost=lost)
+            self.assertFalse(decision.delete, lost)
+            self.assertIn('lost no create of stack hurtle-i1 of app a1',
+                          decision.why)
 
-    def test_app_deleted_before_the_window_keeps(self):
-        decision = self.decide(tombstone=_tombstone(WINDOW + 1))
+    def test_a_create_lost_before_the_window_keeps(self):
+        decision = self.decide(lost=[_lost(WINDOW + 1)])
         self.assertFalse(decision.delete)
         self.assertIn('orphan_stack_window', decision.why)
+        # The latest loss of that name counts.
+        self.assertTrue(self.decide(lost=[_lost(WINDOW + 1),
+                                          _lost(5)]).delete)
 
     def test_other_project_keeps(self):
         self.assertFalse(self.decide(_stack(project='demo')).delete)
@@ -108,26 +115,10 @@ class DecideTest(testtools.TestCase):
                             status)
 
 
-class TombstoneOfTest(testtools.TestCase):
-
-    def test_credentials_and_regions_of_the_environment(self):
-        self.assertEqual(
-            {'project': 'p1', 'access': {'trust_id': 't1',
-                                         'regions': ['R1', 'R2']}},
-            orphan_stacks.tombstone_of({
-                'HURTLE_PROJECT': 'p1', 'HURTLE_TRUST_ID': 't1',
-                'HURTLE_SO_SECRET': 'not kept',
-                'HURTLE_SO_REGIONS': json.dumps({'R2': {}, 'R1': {}})}))
-
-    def test_nothing_and_bad_regions(self):
-        self.assertEqual(
-            {'project': None, 'access': {'trust_id': None, 'regions': []}},
-            orphan_stacks.tombstone_of({'HURTLE_SO_REGIONS': '{bad'}))
-
-
 class SweeperTest(test_stack_api._CCTestCase):
-    """On the class's embedded Heat, with the CC's store: app ``a1``
-    exists, ``gone`` was deleted (its tombstone), ``never`` was never
+    """On the class's embedded Heat, with the CC's store: apps ``a1`` and
+    ``a2`` exist (instance project ``p1``), ``gone`` was deleted after a
+    create of its stack ``orphan`` was lost, ``never`` was never
     known."""
 
     def setUp(self):
@@ -135,32 +126,45 @@ class SweeperTest(test_stack_api._CCTestCase):
         self.conf.set_override('orphan_stack_window', WINDOW, group='cc')
         self.backend = self.cc.backend
         self.store = self.backend.store
+        self.stacks = self.backend.stacks.store
         self.addCleanup(self.empty_heat)
-        # ``gone``: an app deleted as the API deletes one.
-        self.store.add('/app/gone', self.app_entity('gone'),
-                       {'project': 'service'})
-        self.store.mark_deleting('gone', tombstone=orphan_stacks.
-                                 tombstone_of({'HURTLE_PROJECT': 'p1'}))
-        self.store.purge('gone')
+        self.stacks.record_lost('gone', 'orphan', None, 'p1', None)
         self.sweeper = orphan_stacks.Sweeper(self.conf, self.backend)
-        self.disposed = []
+        #: (call, argument) of every Heat call the CC's deployers made
+        #: by the sweeper's and the stack kind's listings and deletes.
+        self.calls = []
+        #: Creates answered "unavailable" without reaching Heat.
+        self.lose_creates = False
         factory = self.backend.stacks.deployer_factory
 
         def counting(caller, region):
             deployer = factory(caller, region)
-            real = deployer.dispose
-            if getattr(real, 'counted', False):
+            if getattr(deployer, 'counted', False):
                 return deployer
             lock = threading.Lock()
 
-            def dispose(stack_id):
-                with lock:
-                    self.disposed.append(stack_id)
-                return real(stack_id)
-            dispose.counted = True
-            deployer.dispose = dispose
+            def counted(name, real):
+                def call(*args, **kwargs):
+                    with lock:
+                        self.calls.append((name, args[0] if args else None))
+                    if name == 'deploy' and self.lose_creates:
+                        raise deployer_api.DeployerUnavailable(
+                            detail='the test lost the create')
+                    return real(*args, **kwargs)
+                return call
+            for name in ('deploy', 'stacks_tagged', 'scope', 'dispose',
+                         'tagged'):
+                setattr(deployer, name, counted(name, getattr(deployer,
+                                                              name)))
+            deployer.counted = True
             return deployer
         self.backend.stacks.deployer_factory = counting
+
+    def calls_of(self, *names):
+        return [call for call in self.calls if call[0] in names]
+
+    def sweeper_calls(self):
+        return self.calls_of('stacks_tagged', 'scope', 'dispose')
 
     @staticmethod
     def app_entity(app_id):
@@ -173,6 +177,7 @@ class SweeperTest(test_stack_api._CCTestCase):
         return entity
 
     def make(self, name, *tags):
+        """Heat makes stack ``name`` (as a create it had queued would)."""
         fields = dict(stack_name=name, template=TEMPLATE)
         if tags:
             fields['tags'] = ','.join(tags)
@@ -181,71 +186,144 @@ class SweeperTest(test_stack_api._CCTestCase):
     def status(self, stack_id):
         return self.heat_client.stacks.get(stack_id).stack_status
 
-    def test_only_the_stack_of_the_deleted_app_is_deleted(self):
+    def delete_app(self, app_id):
+        """The API's delete of app ``app_id`` (its stacks with it)."""
+        headers = dict(local_secret.headers(self.conf.state_path),
+                       **{'X-Project-Id': 'service'})
+        resp = requests.delete(self.url + 'app/' + app_id, headers=headers)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertFalse(self.store.exists(app_id))
+
+    def lost_titles(self, app_id):
+        return sorted(row.title for row in self.stacks.lost_of(app_id))
+
+    def drop_all_lost(self):
+        self.stacks.drop_lost(orphan_stacks._utcnow() +
+                              datetime.timedelta(seconds=1))
+
+    def test_an_app_delete_records_nothing_and_costs_heat_nothing(self):
+        self.drop_all_lost()
+        self.create('web')
+        self.delete_app('a1')
+        self.assertEqual([], self.lost_titles('a1'))
+        self.assert_gone_from_heat('web')
+        self.calls = []
+        # Even a stack tagged for it (not made by a lost create) is not
+        # looked for: no Heat call at all.
+        self.make('late', 'hurtle-app-a1')
+        self.assertEqual(0, self.sweeper.sweep())
+        self.assertEqual([], self.sweeper_calls())
+        self.assertEqual(0, self.sweeper.listings)
+        self.assertEqual(['late'], self.heat_names())
+        # Create events wake the thread: one query, no Heat call either.
+        self.sweeper.start()
+        self.addCleanup(self.sweeper.stop, 5)
+        sweeps = self.sweeper.sweeps
+        self.backend.stacks.events.notify('x', 'CREATE_COMPLETE')
+        polling.poll_until(lambda: self.sweeper.sweeps > sweeps or None,
+                           10, 0.05, 'a sweep')
+        self.assertEqual([], self.sweeper_calls())
+
+    def test_a_lost_create_is_recorded_and_its_late_stack_deleted(self):
+        self.drop_all_lost()
+        self.lose_creates = True
+        self.assertRaises(errors.OCCIError, self.create, 'lost')
+        self.lose_creates = False
+        # Heat had no such stack (one look by name and tag).
+        self.assertEqual([('deploy', 'lost'), ('tagged', 'lost')],
+                         self.calls_of('deploy', 'tagged'))
+        row, = self.stacks.lost_of('a1')
+        self.assertEqual(('lost', None, 'p1', {'trust_id': None}),
+                         (row.title, row.region, row.project, row.access))
+        # Lost again: renewed, one record.
+        self.lose_creates = True
+        self.assertRaises(errors.OCCIError, self.create, 'lost')
+        self.lose_creates = False
+        self.assertEqual(['lost'], self.lost_titles('a1'))
+        # Its app exists: not looked for.
+        self.calls = []
+        self.make('lost', 'hurtle-app-a1')
+        self.assertEqual(0, self.sweeper.sweep())
+        self.assertEqual([], self.sweeper_calls())
+        # Deleted, the app's stack kind has no row of it: Heat's stack
+        # stays, until the sweeper deletes it.
+        self.delete_app('a1')
+        self.assertEqual(['lost'], self.heat_names())
+        self.assertEqual(1, self.sweeper.sweep())
+        self.assert_gone_from_heat('lost')
+        self.assertEqual(1, len(self.calls_of('dispose')))
+
+    def test_a_create_in_flight_when_its_app_is_deleted_is_recorded(self):
+        # Claimed, Heat's answer not come (the create runs, or died with
+        # an earlier CC process).
+        self.stacks.claim('s-1', 'a1', 'flying', None)
+        self.delete_app('a1')
+        self.assertEqual(['flying'], self.lost_titles('a1'))
+        self.assertEqual([], self.stacks.rows_of('a1'))
+        self.make('flying', 'hurtle-app-a1')
+        self.assertEqual(1, self.sweeper.sweep())
+        self.assert_gone_from_heat('flying')
+
+    def test_only_the_stack_of_the_lost_create_is_deleted(self):
         orphan = self.make('orphan', 'hurtle-app-gone')
         kept = [self.make('of-a1', 'hurtle-app-a1'),
                 self.make('never', 'hurtle-app-never'),
                 self.make('untagged'),
-                self.make('other-tag', 'gone', 'hurtle-app-gonex')]
+                self.make('other-tag', 'gone', 'hurtle-app-gonex'),
+                self.make('not-lost', 'hurtle-app-gone')]
         self.assertEqual(1, self.sweeper.sweep())
-        self.assertEqual([orphan], self.disposed)
+        self.assertEqual([('dispose', orphan)], self.calls_of('dispose'))
+        self.assertEqual(1, self.sweeper.listings)
         self.assert_gone_from_heat('orphan')
         self.assertEqual(sorted(['of-a1', 'never', 'untagged',
-                                 'other-tag']), self.heat_names())
+                                 'other-tag', 'not-lost']),
+                         self.heat_names())
         for stack_id in kept:
             self.assertFalse(self.status(stack_id).startswith('DELETE'))
-        # Again: nothing more to do.
+        # Again: nothing more to do (looked for until the window ends:
+        # Heat may hold another create of it).
         self.assertEqual(0, self.sweeper.sweep())
-        self.assertEqual([orphan], self.disposed)
-
-    def test_the_api_delete_of_an_app_leaves_its_tombstone(self):
-        headers = dict(local_secret.headers(self.conf.state_path),
-                       **{'X-Project-Id': 'service'})
-        resp = requests.delete(self.url + 'app/a1', headers=headers)
-        self.assertEqual(200, resp.status_code, resp.text)
-        tombstone = self.store.tombstone('a1')
-        self.assertEqual('p1', tombstone.project)
-        self.assertEqual({'trust_id': None, 'regions': []},
-                         tombstone.access)
-        late = self.make('late', 'hurtle-app-a1')
-        self.assertEqual(1, self.sweeper.sweep())
-        self.assertEqual([late], self.disposed)
-        self.assert_gone_from_heat('late')
+        self.assertEqual(1, len(self.calls_of('dispose')))
+        self.assertEqual(['orphan'], self.lost_titles('gone'))
 
     def test_parallel_looks_delete_once(self):
         self.make('orphan', 'hurtle-app-gone')
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             done = list(pool.map(lambda _: self.sweeper.sweep(), range(4)))
         self.assertEqual(1, sum(done))
-        self.assertEqual(1, len(self.disposed))
+        self.assertEqual(1, len(self.calls_of('dispose')))
         self.assert_gone_from_heat('orphan')
 
     def test_an_app_created_again_with_that_id_keeps_its_stacks(self):
+        # Its stack of that name is the new app's to adopt (a create of
+        # it answered 409 takes it: StackBackend._create).
         self.store.add('/app/gone', self.app_entity('gone'),
                        {'project': 'service'})
-        self.assertIsNone(self.store.tombstone('gone'))
-        self.make('again', 'hurtle-app-gone')
+        self.assertEqual([], self.lost_titles('gone'))
+        self.make('orphan', 'hurtle-app-gone')
         self.assertEqual(0, self.sweeper.sweep())
-        self.assertEqual(['again'], self.heat_names())
+        self.assertEqual(['orphan'], self.heat_names())
 
     def test_an_app_being_deleted_keeps_its_stacks_until_removed(self):
         self.store.add('/app/going', self.app_entity('going'),
                        {'project': 'service'})
-        self.store.mark_deleting('going', tombstone=orphan_stacks.
-                                 tombstone_of({'HURTLE_PROJECT': 'p1'}))
+        self.stacks.record_lost('going', 'late', None, 'p1', None)
+        self.store.mark_deleting('going')
         self.make('late', 'hurtle-app-going')
         self.assertEqual(0, self.sweeper.sweep())
+        self.assertEqual(1, self.sweeper.listings)   # gone's only
         self.store.purge('going')
         self.assertEqual(1, self.sweeper.sweep())
         self.assert_gone_from_heat('late')
 
-    def test_an_old_tombstone_is_dropped_and_its_stacks_kept(self):
-        self.make('late', 'hurtle-app-gone')
+    def test_an_old_lost_create_is_dropped_and_its_stacks_kept(self):
+        self.make('orphan', 'hurtle-app-gone')
         self.sweeper.clock = lambda: (orphan_stacks._utcnow() +
                                       datetime.timedelta(seconds=WINDOW + 5))
         self.assertEqual(0, self.sweeper.sweep())
-        self.assertIsNone(self.store.tombstone('gone'))
-        self.assertEqual(['late'], self.heat_names())
+        self.assertEqual([], self.lost_titles('gone'))
+        self.assertEqual([], self.sweeper_calls())
+        self.assertEqual(['orphan'], self.heat_names())
 
     def test_a_create_event_looks_at_once(self):
         self.conf.set_override('orphan_stack_interval', 600, group='cc')
@@ -255,8 +333,8 @@ class SweeperTest(test_stack_api._CCTestCase):
         # The embedded Heat of this class posts no events: as its driver
         # would, once Heat made the stack.
         self.backend.stacks.events.notify(orphan, 'CREATE_COMPLETE')
-        polling.poll_until(lambda: self.disposed or None, 10, 0.05,
-                           'the stack deleted')
+        polling.poll_until(lambda: self.calls_of('dispose') or None, 10,
+                           0.05, 'the stack deleted')
         self.assert_gone_from_heat('orphan')
         # Other events wake nothing.
         sweeps = self.sweeper.sweeps
@@ -296,12 +374,8 @@ class GoneCredentialsTest(testtools.TestCase):
             return refusing
         _app, backend = api.make_application(conf, deployer_factory=factory)
         self.addCleanup(backend.runtime.stop_all)
-        backend.store.add('/app/gone', SweeperTest.app_entity('gone'),
-                          {'project': 'service'})
-        backend.store.mark_deleting('gone', tombstone={
-            'project': 'p9', 'access': {'trust_id': 'trust-9',
-                                        'regions': []}})
-        backend.store.purge('gone')
+        backend.stacks.store.record_lost('gone', 'orphan', None, 'p9',
+                                         'trust-9')
         log = self.useFixture(fixtures.FakeLogger())
         sweeper = orphan_stacks.Sweeper(conf, backend)
         self.assertEqual(0, sweeper.sweep())

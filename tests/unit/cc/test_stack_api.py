@@ -107,9 +107,6 @@ class _CCTestCase(_HeatTestCase):
         self.url = self.cc.url
         self.heat_client = self.heat.client()
 
-
-class StackAPITest(_CCTestCase):
-
     def so(self, app_id='a1', secret='secret-one'):
         """An OCCI client acting as the SO of ``app_id``."""
         return occi_client.OCCIClient(
@@ -117,15 +114,19 @@ class StackAPITest(_CCTestCase):
                                'X-Hurtle-App-Id': app_id},
             retries=0, content_type=occi_client.OCCI_JSON)
 
+    def create(self, title='web', template=TEMPLATE, client=None, **more):
+        """Create stack ``title`` as an SO (``client``: :meth:`so`'s)."""
+        attrs = {'occi.core.title': title, 'hurtle.stack.template': template}
+        attrs.update(more)
+        return (client or self.so()).create('/stack/', STACK, attrs)
+
+
+class StackAPITest(_CCTestCase):
+
     def deployer(self, app_id='a1', secret='secret-one'):
         return cc_deployer.CCDeployer(
             self.conf, so_identity=deployer_api.SOIdentity(
                 self.url, app_id, secret), retries=0)
-
-    def create(self, title='web', template=TEMPLATE, client=None, **more):
-        attrs = {'occi.core.title': title, 'hurtle.stack.template': template}
-        attrs.update(more)
-        return (client or self.so()).create('/stack/', STACK, attrs)
 
     def wait_state(self, location, state, client=None):
         def reached():

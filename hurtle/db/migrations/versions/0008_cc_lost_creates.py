@@ -9,12 +9,13 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""The CC's tombstones of deleted apps (``hurtle.cc.orphan_stacks``).
+"""The CC's lost stack creates (``hurtle.cc.orphan_stacks``).
 
-``cc_app_tombstones`` holds one row per app deleted within ``[cc]
-orphan_stack_window``: its id, the project its stacks were made in, the
-credentials to reach them (trust id, regions; encrypted) and when it was
-deleted. Databases of 0007 get the empty table; no other table changes.
+``cc_lost_creates`` holds one row per stack create of the CC whose
+answer was lost within ``[cc] orphan_stack_window`` (Heat may still do
+it): the app, the stack's title and region, the project and credentials
+it was sent with (the trust id; encrypted) and when it was lost.
+Databases of 0007 get the empty table; no other table changes.
 
 Revision ID: 0008
 Revises: 0007
@@ -28,8 +29,11 @@ down_revision = '0007'
 
 def upgrade():
     op.create_table(
-        'cc_app_tombstones',
-        sa.Column('app_id', sa.String(36), primary_key=True),
+        'cc_lost_creates',
+        sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column('app_id', sa.String(36), nullable=False, index=True),
+        sa.Column('title', sa.String(255), nullable=False),
+        sa.Column('region', sa.String(255), nullable=True),
         sa.Column('project', sa.String(255), nullable=True),
         sa.Column('access', sa.JSON, nullable=False),
-        sa.Column('deleted_at', sa.DateTime, nullable=False, index=True))
+        sa.Column('lost_at', sa.DateTime, nullable=False, index=True))
