@@ -413,6 +413,9 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             # Recorded before the SO is signalled: a CC that dies from
             # here on finishes the stop at its next start.
             self.store.mark_deleting(app_id)
+            if self.stacks is not None:
+                # Stacks its SO created while dispose_app ran.
+                self.stacks.leftovers(app_id, entity.app_env)
             try:
                 stopping = self.runtime.begin_stop(ref)
             except runtime_base.RuntimeError_ as exc:

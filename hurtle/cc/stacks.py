@@ -684,6 +684,28 @@ class StackBackend(backend.KindBackend):
             # the token each holds) serve nobody any more.
             self.forget_trust(caller.trust_id)
 
+    def leftovers(self, app_id, env):
+        """Record as lost creates, and forget, the stack rows of app
+        ``app_id`` claimed after :meth:`dispose_app` read them (its SO
+        created a stack while its app's delete ran; the app is now
+        recorded ``deleting``, so its SO is no longer served): Heat has
+        made, or may make, those stacks, which the CC deletes once the
+        app is removed (:mod:`hurtle.cc.orphan_stacks`). One database
+        query, no Heat call.
+
+        :param env: the app's environment, as for :meth:`dispose_app`.
+        :returns: how many rows were left over.
+        """
+        caller = so_auth.SOCaller(app_id=app_id,
+                                  project=env.get('HURTLE_PROJECT'),
+                                  trust_id=env.get('HURTLE_TRUST_ID'))
+        rows = self.store.rows_of(app_id)
+        for row in rows:
+            self._lost(caller, row.title, row.region,
+                       'created while its app was being deleted')
+            self.store.discard(row.id)
+        return len(rows)
+
     def forget_trust(self, trust_id):
         """Drop the kept deployers (and their tokens) of ``trust_id``."""
         self._deployers.forget(lambda key: key[1] == trust_id)

@@ -253,6 +253,15 @@ class SweeperTest(test_stack_api._CCTestCase):
         self.assert_gone_from_heat('lost')
         self.assertEqual(1, len(self.calls_of('dispose')))
 
+    def test_a_create_heat_refused_records_nothing(self):
+        self.drop_all_lost()
+        self.assertRaises(errors.OCCIError, self.create, 'bad',
+                          template='heat_template_version: 2018-08-31\n'
+                                   'resources: {x: {type: No::Such}}\n')
+        self.assertEqual([('deploy', 'bad')],
+                         self.calls_of('deploy', 'tagged'))
+        self.assertEqual([], self.lost_titles('a1'))
+
     def test_a_create_in_flight_when_its_app_is_deleted_is_recorded(self):
         # Claimed, Heat's answer not come (the create runs, or died with
         # an earlier CC process).
@@ -263,6 +272,24 @@ class SweeperTest(test_stack_api._CCTestCase):
         self.make('flying', 'hurtle-app-a1')
         self.assertEqual(1, self.sweeper.sweep())
         self.assert_gone_from_heat('flying')
+
+    def test_a_stack_created_while_its_app_is_deleted_is_recorded(self):
+        # The SO, still served while the app's stacks are deleted,
+        # creates one more: claimed after dispose_app read the rows.
+        stacks = self.backend.stacks
+        dispose_app = stacks.dispose_app
+
+        def then_a_create(app_id, env):
+            dispose_app(app_id, env)
+            self.create('during')
+        stacks.dispose_app = then_a_create
+        self.addCleanup(setattr, stacks, 'dispose_app', dispose_app)
+        self.delete_app('a1')
+        self.assertEqual(['during'], self.lost_titles('a1'))
+        self.assertEqual([], self.stacks.rows_of('a1'))
+        self.assertEqual(['during'], self.heat_names())
+        self.assertEqual(1, self.sweeper.sweep())
+        self.assert_gone_from_heat('during')
 
     def test_only_the_stack_of_the_lost_create_is_deleted(self):
         orphan = self.make('orphan', 'hurtle-app-gone')
