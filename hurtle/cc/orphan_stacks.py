@@ -67,6 +67,8 @@ LOG = logging.getLogger(__name__)
 
 #: Fewest seconds between two sweeps that stack events asked for.
 EVENT_GAP = 1.0
+#: Fewest seconds between two drops of the lost creates past the window.
+DROP_EVERY = 60.0
 #: Stack states whose event may announce a stack made for a deleted app.
 CREATE_PREFIX = 'CREATE_'
 
@@ -155,6 +157,7 @@ class Sweeper(object):
         self._stop = threading.Event()
         self._thread = None
         self._swept_at = None
+        self._dropped_at = None
         #: (app id, region) whose stacks could not be listed (warned).
         self._warned = set()
         self.sweeps = self.listings = self.deleted = 0
@@ -198,8 +201,9 @@ class Sweeper(object):
     def sweep(self):
         """One look for the stacks made by the creates lost within ``[cc]
         orphan_stack_window`` of apps that no longer exist (older lost
-        creates are dropped first). Without such a lost create it makes
-        no Heat call.
+        creates are dropped first, at most every :data:`DROP_EVERY`
+        seconds). Without such a lost create it makes no Heat call: one
+        database query.
 
         :returns: the number of stacks whose delete Heat accepted.
         """
@@ -207,7 +211,13 @@ class Sweeper(object):
         since = self.clock() - datetime.timedelta(
             seconds=self.conf.cc.orphan_stack_window)
         store = self.backend.stacks.store
-        store.drop_lost(since)
+        moment = time.monotonic()
+        if self._dropped_at is None or \
+                moment - self._dropped_at >= DROP_EVERY:
+            # A write: not at each event's look (the query below skips
+            # what it would drop).
+            self._dropped_at = moment
+            store.drop_lost(since)
         looks = {}   # oldest first, one per app, project, trust, region
         for row in store.lost_of_gone_apps(since):
             if self.backend.known(row.app_id):
