@@ -206,6 +206,12 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                 if not entry[1]:
                     del self._locks[app_id]
 
+    def known(self, app_id):
+        """Whether app ``app_id`` exists (any project and state, one being
+        deleted too) or is being created (its SO started, its record not
+        written yet). Callers that act on it hold :meth:`lock`."""
+        return app_id in self._creating or self.store.exists(app_id)
+
     def _authorize(self, extras):
         policy.authorize(self.conf, 'hurtle:app:manage', extras)
 
@@ -407,6 +413,9 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             # Recorded before the SO is signalled: a CC that dies from
             # here on finishes the stop at its next start.
             self.store.mark_deleting(app_id)
+            if self.stacks is not None:
+                # Stacks its SO created while dispose_app ran.
+                self.stacks.leftovers(app_id, entity.app_env)
             try:
                 stopping = self.runtime.begin_stop(ref)
             except runtime_base.RuntimeError_ as exc:

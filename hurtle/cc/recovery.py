@@ -28,6 +28,9 @@ recovery.rst).
   so_liveness_*``): after ``so_liveness_failures`` unanswered probes in
   a row it is killed (SIGKILL) and its app restarted as for a dead SO
   (one WARNING line naming the app and why).
+* Beside it, a :class:`hurtle.cc.orphan_stacks.Sweeper` thread deletes
+  the stacks Heat made for apps already deleted (``[cc]
+  orphan_stack_interval``, ``orphan_stack_window``).
 * The same thread, about once an hour, lets the runtime drop what it
   keeps of deleted apps (``Runtime.prune``: SO logs older than ``[cc]
   so_log_keep_days``, :mod:`hurtle.cc.runtime.so_logs`).
@@ -42,6 +45,7 @@ import threading
 import time
 
 from hurtle.cc import liveness
+from hurtle.cc import orphan_stacks
 from hurtle.cc.runtime import so_logs
 from hurtle.cc import store as app_store
 from hurtle import process_lock
@@ -53,6 +57,9 @@ LOG = logging.getLogger(__name__)
 #: stops the SOs there; a second CC would do each twice (two SOs for one
 #: app, or another CC's SOs stopped when it exits).
 LOCK_FILE = 'hurtle-cc.lock'
+#: Most seconds :meth:`Watcher.stop` waits for a look for stacks of
+#: deleted apps (a Heat call) to end.
+SWEEPER_JOIN = 5.0
 
 
 def hold_cc_lock(conf):
@@ -136,6 +143,11 @@ class Watcher(object):
             self.prober = liveness.Prober(conf.cc.so_liveness_failures,
                                           conf.cc.so_liveness_timeout,
                                           conf.cc.so_liveness_interval)
+        #: Deletes the stacks Heat made for deleted apps (None: the CC
+        #: has no stack kind, or [cc] orphan_stack_interval is 0).
+        self.sweeper = None
+        if backend.stacks is not None and conf.cc.orphan_stack_interval:
+            self.sweeper = orphan_stacks.Sweeper(conf, backend)
         self._stop = threading.Event()
         self._thread = None
         #: ``time.monotonic()`` of the last prune (None: not yet).
@@ -145,6 +157,8 @@ class Watcher(object):
         self._thread = threading.Thread(target=self._run, name='so-watcher',
                                         daemon=True)
         self._thread.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
         return self
 
     def stop(self, timeout=None):
@@ -152,6 +166,11 @@ class Watcher(object):
         self._stop.set()
         if self.prober is not None:
             self.prober.close()
+        if self.sweeper is not None:
+            # A daemon thread whose work is idempotent: a look cut short
+            # is made again at the next start.
+            self.sweeper.stop(SWEEPER_JOIN if timeout is None
+                              else min(timeout, SWEEPER_JOIN))
         if self._thread is not None:
             self._thread.join(timeout)
 

@@ -31,6 +31,9 @@ stack is reused on their strength (:mod:`hurtle.cc.stack_reads`).
 * :meth:`Hub.notify` wakes every thread waiting for that stack;
 * :meth:`Hub.live` tells whether an event source spoke recently
   (:meth:`Hub.source_seen`): without one, waiters poll;
+* :meth:`Hub.listen` adds a function called with every event
+  (:mod:`hurtle.cc.orphan_stacks` hears of stacks made for deleted
+  apps so);
 * :meth:`Hub.changed_since` tells whether a stack may have changed since
   a moment (an event named it, or the hub cannot tell);
   :meth:`Hub.named_since` whether an event named it since.
@@ -40,8 +43,11 @@ and the latest hints and event times are kept for :data:`HINT_SECONDS`
 and for :data:`MAX_HINTS` stacks at most.
 """
 import collections
+import logging
 import threading
 import time
+
+LOG = logging.getLogger(__name__)
 
 #: Seconds the latest announced state of a stack is remembered.
 HINT_SECONDS = 2.0
@@ -81,6 +87,13 @@ class Hub(object):
         self._source_at = None
         #: Events received (for figures and tests).
         self.received = 0
+        self._listeners = []
+
+    def listen(self, func):
+        """Call ``func(stack_id, state)`` with each event :meth:`notify`
+        gets, on the notifying thread (it must not block; what it raises
+        is logged and ignored)."""
+        self._listeners.append(func)
 
     def wait(self, stack_id, timeout):
         """Block until :meth:`notify` of ``stack_id`` or ``timeout``
@@ -129,6 +142,11 @@ class Hub(object):
             waiters = self._waiting.pop(stack_id, None)
         if waiters is not None:
             waiters.event.set()
+        for func in self._listeners:
+            try:
+                func(stack_id, state)
+            except Exception:
+                LOG.exception('stack events: a listener failed')
 
     def _forget_hints(self, now):
         # Oldest first: drop past the age or the count (lock held).

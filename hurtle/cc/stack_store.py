@@ -150,6 +150,49 @@ class StackStore(registry.EntityStore):
             session.execute(sa.delete(models.Stack).where(
                 models.Stack.id == stack_id))
 
+    def record_lost(self, app_id, title, region, project, trust_id):
+        """Record a create of stack ``title`` (in ``region``, None: the
+        default one) of app ``app_id`` whose answer was lost: Heat may
+        still make it (``hurtle.db.models.LostCreate``; one of that app,
+        title and region is renewed). ``project`` and ``trust_id``: what
+        it was sent with."""
+        with self._sessions.begin() as session:
+            session.execute(sa.delete(models.LostCreate).where(
+                models.LostCreate.app_id == app_id,
+                models.LostCreate.title == title,
+                models.LostCreate.region.is_(None) if region is None
+                else models.LostCreate.region == region))
+            session.add(models.LostCreate(
+                app_id=app_id, title=title, region=region, project=project,
+                access={'trust_id': trust_id}))
+
+    def lost_of_gone_apps(self, since):
+        """The lost creates made ``since`` (a naive UTC ``datetime``) or
+        later whose app has no row any more (one query; detached
+        ``LostCreate`` rows, oldest first). Lost creates of apps that
+        exist are not read."""
+        with self._sessions() as session:
+            return session.scalars(
+                sa.select(models.LostCreate)
+                .where(models.LostCreate.lost_at >= since,
+                       ~sa.exists().where(
+                           models.App.id == models.LostCreate.app_id))
+                .order_by(models.LostCreate.lost_at)).all()
+
+    def lost_of(self, app_id):
+        """The lost creates of app ``app_id`` (detached rows)."""
+        with self._sessions() as session:
+            return session.scalars(
+                sa.select(models.LostCreate)
+                .where(models.LostCreate.app_id == app_id)).all()
+
+    def drop_lost(self, before):
+        """Remove the lost creates made before ``before`` (a naive UTC
+        ``datetime``); returns how many."""
+        with self._sessions.begin() as session:
+            return session.execute(sa.delete(models.LostCreate).where(
+                models.LostCreate.lost_at < before)).rowcount
+
     def add(self, key, entity, extras):
         """Store a created stack (its row was claimed by the backend)."""
         self.update(key, entity, extras)

@@ -295,7 +295,8 @@ class StackBackend(backend.KindBackend):
             self.store.claim(stack_id, caller.app_id, title, region)
             try:
                 with self.reads.writing():
-                    heat_id = self._create(deployer, caller, title, given)
+                    heat_id = self._create(deployer, caller, title, given,
+                                           region)
             except BaseException:
                 self.store.discard(stack_id)
                 raise
@@ -312,7 +313,7 @@ class StackBackend(backend.KindBackend):
         LOG.info('stack %s (%s) of app %s: create accepted by Heat (%s)',
                  stack_id, title, caller.app_id, heat_id)
 
-    def _create(self, deployer, caller, title, given):
+    def _create(self, deployer, caller, title, given, region):
         """Create the Heat stack ``title`` tagged with the app; Heat's id.
 
         A create whose answer was lost (Heat slow or unreachable:
@@ -320,7 +321,8 @@ class StackBackend(backend.KindBackend):
         stack of that name may be one the CC created for this app but no
         longer records (a create answered too late): Heat's 409 then.
         Either way the stack the CC created for this app is taken, found
-        by name and :data:`APP_TAG`, never another app's.
+        by name and :data:`APP_TAG`, never another app's. Found none, the
+        create is recorded lost (:meth:`_lost`): Heat may still do it.
 
         :raises hurtle.occi.errors.OCCIError: Heat refused the create
             (:func:`_refused`).
@@ -336,11 +338,30 @@ class StackBackend(backend.KindBackend):
             heat_id = self._made_for(deployer, title, caller) if lost \
                 else None
             if heat_id is None:
+                if lost:
+                    self._lost(caller, title, region, exc)
                 raise _refused(exc)
             LOG.warning('stack %s of app %s: the create answered "%s", '
                         'but Heat has the stack the CC made for the app '
                         '(%s): kept', title, caller.app_id, exc, heat_id)
             return heat_id
+
+    def _lost(self, caller, title, region, why):
+        """Record the create of stack ``title`` of ``caller``'s app (in
+        ``region``) lost (``StackStore.record_lost``): a stack Heat makes
+        for it once its app is deleted is deleted then
+        (:mod:`hurtle.cc.orphan_stacks`). A record that cannot be
+        written is logged (the caller's own failure goes on)."""
+        try:
+            self.store.record_lost(caller.app_id, title, region,
+                                   caller.project, caller.trust_id)
+        except Exception:
+            LOG.exception('stack %s of app %s: its lost create could not '
+                          'be recorded', title, caller.app_id)
+            return
+        LOG.info('stack %s of app %s: its create may still be done by '
+                 'Heat (%s): recorded as a lost create', title,
+                 caller.app_id, why)
 
     @staticmethod
     def _name_held(deployer, title, heat_id, unknown=False):
@@ -610,7 +631,9 @@ class StackBackend(backend.KindBackend):
         deleted) and wait until Heat has deleted each (not for Heat to
         free its name: no stack of the app is made again). A stack a
         read found deleted already (recorded ``DELETE_COMPLETE``) is
-        forgotten without asking Heat.
+        forgotten without asking Heat. One still waiting for Heat's
+        answer that Heat does not have (yet) is recorded as a lost create
+        (:meth:`_lost`).
 
         :param env: the app's environment (``HURTLE_PROJECT``,
             ``HURTLE_TRUST_ID``: where and how its stacks were made).
@@ -635,6 +658,11 @@ class StackBackend(backend.KindBackend):
             # A row still waiting for Heat's answer may have a stack.
             heat_id = row.heat_id or self._made_for(deployer, row.title,
                                                     caller)
+            if not heat_id:
+                # Its create runs, or died with an earlier CC process,
+                # and Heat has no such stack now: it may make it later.
+                self._lost(caller, row.title, row.region,
+                           'its app is deleted before Heat answered')
             if heat_id:
                 try:
                     # The app makes no stack of that name again: deleted
@@ -654,4 +682,30 @@ class StackBackend(backend.KindBackend):
         if caller.trust_id:
             # The SM deletes the instance's trust next: its deployers (and
             # the token each holds) serve nobody any more.
-            self._deployers.forget(lambda key: key[1] == caller.trust_id)
+            self.forget_trust(caller.trust_id)
+
+    def leftovers(self, app_id, env):
+        """Record as lost creates, and forget, the stack rows of app
+        ``app_id`` claimed after :meth:`dispose_app` read them (its SO
+        created a stack while its app's delete ran; the app is now
+        recorded ``deleting``, so its SO is no longer served): Heat has
+        made, or may make, those stacks, which the CC deletes once the
+        app is removed (:mod:`hurtle.cc.orphan_stacks`). One database
+        query, no Heat call.
+
+        :param env: the app's environment, as for :meth:`dispose_app`.
+        :returns: how many rows were left over.
+        """
+        caller = so_auth.SOCaller(app_id=app_id,
+                                  project=env.get('HURTLE_PROJECT'),
+                                  trust_id=env.get('HURTLE_TRUST_ID'))
+        rows = self.store.rows_of(app_id)
+        for row in rows:
+            self._lost(caller, row.title, row.region,
+                       'created while its app was being deleted')
+            self.store.discard(row.id)
+        return len(rows)
+
+    def forget_trust(self, trust_id):
+        """Drop the kept deployers (and their tokens) of ``trust_id``."""
+        self._deployers.forget(lambda key: key[1] == trust_id)

@@ -149,6 +149,11 @@ class AppStore(registry.EntityStore):
                                  project=registry.project_of(extras))
                 self._fill(row, entity)
                 session.add(row)
+                # An app of that id again: a stack a lost create makes
+                # for the old one is tagged and named as the new app's
+                # would be, which adopts it (``StackBackend._made_for``).
+                session.execute(sa.delete(models.LostCreate).where(
+                    models.LostCreate.app_id == row.id))
         except sa_exc.IntegrityError:
             raise errors.Conflict('the app id %s is already in use'
                                   % self._id(key))

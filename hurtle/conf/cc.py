@@ -108,6 +108,24 @@ cc_opts = [
                       'as soon as an event names it, and after this '
                       'many seconds at the latest, should an event be '
                       'lost.'),
+    cfg.FloatOpt('orphan_stack_interval', default=60.0, min=0,
+                 help='Seconds between two looks for the Heat stacks '
+                      'made by lost creates (a create Heat did not '
+                      'answer, or still unanswered when its app was '
+                      'deleted) of apps that no longer exist: such a '
+                      'stack, tagged hurtle-app-<id> and of that name, '
+                      'is deleted with the credentials of its create. '
+                      'Only lost creates younger than orphan_stack_window '
+                      'of deleted apps cost Heat calls (one listing per '
+                      'app and region); without any a look is one '
+                      'database query. A stack event announcing a create '
+                      'looks at once (at most once a second). 0 turns it '
+                      'off. See doc/source/admin/recovery.rst.'),
+    cfg.IntOpt('orphan_stack_window', default=3600, min=0,
+               help='Seconds the CC keeps a lost stack create (its app, '
+                    'stack name, region, project and credentials): a '
+                    'stack Heat makes for it later than that is left '
+                    'alone.'),
     cfg.IntOpt('start_retries', default=2, min=0,
                help='Times the CC starts an SO again when its process '
                     'ended (exited, or was killed) after it was started '

@@ -73,6 +73,13 @@ deployer_opts = [
     cfg.StrOpt('heat_project', default='admin',
                deprecated_opts=[cfg.DeprecatedOpt('heat_project', group='cc')],
                help='Project SO stacks go into on a noauth Heat.'),
+    cfg.FloatOpt('heat_timeout', default=30.0, min=0.1,
+                 help='Seconds one request to a noauth Heat (the '
+                      'embedded one) may take before it is given up '
+                      '(the CC\'s stack calls; an SO of the "heat" '
+                      'driver). A create given up on may still be done '
+                      'by Heat later: the CC deletes a stack of an app '
+                      'deleted meanwhile ([cc] orphan_stack_window).'),
     cfg.BoolOpt('insecure', default=False,
                 deprecated_opts=[cfg.DeprecatedOpt('insecure', group='cc')],
                 help='Skip TLS verification towards Heat.'),

@@ -142,3 +142,27 @@ class Stack(Base):
     created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=_now,
                            onupdate=_now)
+
+
+class LostCreate(Base):
+    """A stack create of the CC whose answer was lost (Heat unreachable or
+    slow, or the create still in flight when its app was deleted): Heat
+    may still make the stack, tagged for app ``app_id``
+    (``hurtle.cc.stacks.APP_TAG``), after the app is gone; the CC then
+    deletes it with these credentials (``hurtle.cc.orphan_stacks``).
+    Kept ``[cc] orphan_stack_window`` seconds."""
+
+    __tablename__ = 'cc_lost_creates'
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    app_id = sa.Column(sa.String(36), nullable=False, index=True)
+    #: The Heat stack name the create was sent with.
+    title = sa.Column(sa.String(255), nullable=False)
+    #: The region it was sent to (None: the default one).
+    region = sa.Column(sa.String(255), nullable=True)
+    #: The project it was made in (the app's ``HURTLE_PROJECT``).
+    project = sa.Column(sa.String(255), nullable=True)
+    #: ``{"trust_id": str|None}``, encrypted.
+    access = sa.Column(types.EncryptedJSON, nullable=False, default=dict)
+    lost_at = sa.Column(sa.DateTime, nullable=False, default=_now,
+                        index=True)

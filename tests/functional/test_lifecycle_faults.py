@@ -46,6 +46,33 @@ ROUNDS = 10
 PARALLEL = 10
 
 
+def so_deployer(hurtle, instance_id):
+    """The ``cc`` deployer of the instance's SO (its identity), or None
+    while it has no SO process."""
+    for environ in test_cc_hardening._so_processes(
+            hurtle.conf_path).values():
+        if environ.get('HURTLE_INSTANCE_ID') == instance_id:
+            conf = types.SimpleNamespace(
+                deployer=types.SimpleNamespace(insecure=False))
+            return cc_deployer.CCDeployer(
+                conf, so_identity=cc_deployer.identity_from_env(environ),
+                retries=0)
+    return None
+
+
+def create_pending(hurtle, instance_id):
+    """A probe (``hurtle.polling``): True once the CC claimed the stack
+    of the instance's SO and waits for Heat's answer to its create."""
+    deployer = so_deployer(hurtle, instance_id)
+    try:
+        deployer.details('hurtle-%s' % instance_id)
+    except deployer_api.DeployerUnavailable as exc:
+        return 'still being created' in str(exc) or None
+    except (deployer_api.DeployerError, AttributeError):
+        return None
+    return None
+
+
 class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
 
     @classmethod
@@ -333,18 +360,6 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
         self.wait_gone(location)
         self.assert_nothing_left(instance_id)
 
-    def so_deployer(self, instance_id):
-        """The ``cc`` deployer of the instance's SO (its identity)."""
-        for environ in test_cc_hardening._so_processes(
-                self.hurtle.conf_path).values():
-            if environ.get('HURTLE_INSTANCE_ID') == instance_id:
-                conf = types.SimpleNamespace(
-                    deployer=types.SimpleNamespace(insecure=False))
-                return cc_deployer.CCDeployer(
-                    conf, so_identity=cc_deployer.identity_from_env(environ),
-                    retries=0)
-        return None
-
     def running_again(self, child, stopped=None):
         """A cleanup: ``child`` (a ``hurtle.cmd.all.Child``) runs, however
         the test left it: its process ``stopped`` (SIGSTOPped) continued,
@@ -371,18 +386,9 @@ class LifecycleFaultsTest(hurtle_fixture.HurtleTestCase):
         try:
             location = self.create()
             instance_id = location.rsplit('/', 1)[-1]
-            name = 'hurtle-%s' % instance_id
-
-            def pending():
-                deployer = self.so_deployer(instance_id)
-                try:
-                    deployer.details(name)
-                except deployer_api.DeployerUnavailable as exc:
-                    return 'still being created' in str(exc) or None
-                except (deployer_api.DeployerError, AttributeError):
-                    return None
-            polling.poll_until(pending, TIMEOUT, 0.5, 'the CC claimed '
-                               'the stack while Heat is stopped')
+            polling.poll_until(
+                lambda: create_pending(self.hurtle, instance_id), TIMEOUT,
+                0.5, 'the CC claimed the stack while Heat is stopped')
             self.hurtle.kill_cc()
         finally:
             heat.proc.kill()

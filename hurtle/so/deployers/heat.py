@@ -26,6 +26,7 @@ embedded Heat wants the local secret (``hurtle.local_secret``, under
 so they read the same file.
 """
 import collections
+import dataclasses
 import logging
 import threading
 import urllib.parse
@@ -123,6 +124,31 @@ def _http_session(pool):
     return session
 
 
+@dataclasses.dataclass(frozen=True)
+class TaggedStack:
+    """A stack of :meth:`HeatDeployer.stacks_tagged`: Heat's ``id``,
+    ``name``, ``status`` (e.g. ``CREATE_COMPLETE``), ``tags`` (tuple),
+    ``project`` (from the stack's link; None if it has none) and
+    ``parent`` (the id of the stack it is nested in, or None)."""
+
+    id: str
+    name: str
+    status: str
+    tags: tuple = ()
+    project: str = None
+    parent: str = None
+
+
+def _project_of(stack):
+    """The project in the path of a listed stack's self link
+    (``.../v1/<project>/stacks/<name>/<id>``), or None."""
+    for link in getattr(stack, 'links', None) or []:
+        parts = urllib.parse.urlsplit(link.get('href') or '').path.split('/')
+        if 'stacks' in parts and parts.index('stacks') > 0:
+            return urllib.parse.unquote(parts[parts.index('stacks') - 1])
+    return None
+
+
 class HeatDeployer(deployer_api.Deployer):
     """``hurtle.sdk.Deployer`` over the Heat orchestration API v1."""
 
@@ -151,6 +177,7 @@ class HeatDeployer(deployer_api.Deployer):
                     conf, trust_id, **sent_with)
             else:
                 session = service_credentials.load_session(conf, **sent_with)
+            self._keystone = session
             endpoint = None
             heat_url = conf.deployer.heat_url
             if heat_url and '%(project)s' not in heat_url:
@@ -161,11 +188,14 @@ class HeatDeployer(deployer_api.Deployer):
                 interface=service_credentials.interface(conf),
                 region_name=region)
         else:
+            self._keystone = None
             project = conf.deployer.heat_project
+            self._noauth_project = project
             endpoint = deployer_conf.noauth_heat_url(conf, region, project)
             self.client = noauth_client.heat_client(
                 endpoint, project=project, user=conf.deployer.heat_user,
                 verify=not conf.deployer.insecure,
+                timeout=conf.deployer.heat_timeout,
                 token=local_secret.load_or_create(conf.state_path),
                 http_session=_http_session(http_pool))
 
@@ -263,6 +293,38 @@ class HeatDeployer(deployer_api.Deployer):
                 tag not in (getattr(stack, 'tags', None) or [])):
             return None
         return stack.id
+
+    def scope(self):
+        """The project this deployer's stacks are made in: ``[deployer]
+        heat_project`` (noauth), else the project id of its Keystone
+        session (the trust's project, with a trust).
+
+        :raises DeployerUnavailable: Keystone could not be reached.
+        :raises DeployerError: Keystone refused the credentials (e.g.
+            the trust was deleted).
+        """
+        if self._keystone is None:
+            return self._noauth_project
+        return self._call('authenticate', self._keystone.get_project_id)
+
+    def stacks_tagged(self, tag):
+        """Heat's top-level stacks carrying ``tag`` that this deployer's
+        credentials see (one listing, filtered by Heat), deleted ones
+        excepted: a list of :class:`TaggedStack`.
+
+        :raises DeployerUnavailable: Heat could not be reached.
+        :raises DeployerError: Heat (or Keystone: credentials gone)
+            refused the listing.
+        """
+        def listing():
+            return [TaggedStack(
+                id=stack.id, name=stack.stack_name,
+                status=stack.stack_status,
+                tags=tuple(getattr(stack, 'tags', None) or ()),
+                project=_project_of(stack),
+                parent=getattr(stack, 'parent', None))
+                for stack in self.client.stacks.list(filters={'tags': tag})]
+        return self._call('list stacks tagged %s' % tag, listing)
 
     def update(self, stack_id, template=None, parameters=None, files=None,
                environment=None, tags=None):

@@ -20,6 +20,7 @@ import os
 import time
 
 import fixtures
+from heatclient import exc as heat_exc
 import requests
 import sqlalchemy
 import testtools
@@ -73,10 +74,19 @@ class _HeatTestCase(testtools.TestCase):
     def heat_names(self):
         return sorted(s.stack_name for s in self.heat_client.stacks.list())
 
+    def assert_gone_from_heat(self, name):
+        """Heat stops listing stack ``name`` (it reports DELETE_COMPLETE
+        a moment before it marks the stack deleted in its database)."""
+        polling.poll_until(lambda: name not in self.heat_names() or None,
+                           10, 0.1, '%s gone from Heat\'s list' % name)
+
     def empty_heat(self):
         """Leave the shared Heat empty for the next test."""
         for stack in self.heat_client.stacks.list():
-            self.heat_client.stacks.delete(stack.id)
+            try:
+                self.heat_client.stacks.delete(stack.id)
+            except heat_exc.HTTPNotFound:
+                pass   # deleted meanwhile
         polling.poll_until(lambda: not self.heat_names() or None, 60, 0.2,
                            'stacks deleted')
 
@@ -97,9 +107,6 @@ class _CCTestCase(_HeatTestCase):
         self.url = self.cc.url
         self.heat_client = self.heat.client()
 
-
-class StackAPITest(_CCTestCase):
-
     def so(self, app_id='a1', secret='secret-one'):
         """An OCCI client acting as the SO of ``app_id``."""
         return occi_client.OCCIClient(
@@ -107,15 +114,19 @@ class StackAPITest(_CCTestCase):
                                'X-Hurtle-App-Id': app_id},
             retries=0, content_type=occi_client.OCCI_JSON)
 
+    def create(self, title='web', template=TEMPLATE, client=None, **more):
+        """Create stack ``title`` as an SO (``client``: :meth:`so`'s)."""
+        attrs = {'occi.core.title': title, 'hurtle.stack.template': template}
+        attrs.update(more)
+        return (client or self.so()).create('/stack/', STACK, attrs)
+
+
+class StackAPITest(_CCTestCase):
+
     def deployer(self, app_id='a1', secret='secret-one'):
         return cc_deployer.CCDeployer(
             self.conf, so_identity=deployer_api.SOIdentity(
                 self.url, app_id, secret), retries=0)
-
-    def create(self, title='web', template=TEMPLATE, client=None, **more):
-        attrs = {'occi.core.title': title, 'hurtle.stack.template': template}
-        attrs.update(more)
-        return (client or self.so()).create('/stack/', STACK, attrs)
 
     def wait_state(self, location, state, client=None):
         def reached():
@@ -126,12 +137,6 @@ class StackAPITest(_CCTestCase):
                           info.attributes['hurtle.stack.reason'])
             return info if got == state else None
         return polling.poll_until(reached, 60, 0.2, 'stack ' + state)
-
-    def assert_gone_from_heat(self, name):
-        """Heat stops listing stack ``name`` (it reports DELETE_COMPLETE
-        a moment before it marks the stack deleted in its database)."""
-        polling.poll_until(lambda: name not in self.heat_names() or None,
-                           10, 0.1, '%s gone from Heat\'s list' % name)
 
     def test_create_get_update_delete(self):
         location = self.create(

@@ -292,9 +292,39 @@ class _ListingIndex(_Stacks):
         testcase.assertEqual(['c', 'a', 'b', self.LEASED['id']], listed)
 
 
+class _LostCreates(_ListingIndex):
+    """0008: the CC's ``cc_lost_creates``, empty; rows of 0007 kept."""
+
+    LOST = dict(app_id=APP_0001['id'], title='hurtle-i1', region=None,
+                project='p1', access='{}', lost_at='2026-01-02 03:04:05')
+
+    def check(self, testcase, connection):
+        super().check(testcase, connection)
+
+        def lost():
+            return _rows(connection, 'cc_lost_creates', 'id')
+        testcase.assertEqual([], lost())
+        # Several of one app (ids given by the database).
+        _insert(connection, 'cc_lost_creates', self.LOST)
+        _insert(connection, 'cc_lost_creates', dict(self.LOST,
+                                                    title='hurtle-i2'))
+        rows = lost()
+        testcase.assertEqual(['hurtle-i1', 'hurtle-i2'],
+                             [row['title'] for row in rows])
+        testcase.assertEqual(['p1', 'p1'],
+                             [row['project'] for row in rows])
+        testcase.assertNotEqual(rows[0]['id'], rows[1]['id'])
+        savepoint = connection.begin_nested()
+        testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
+                              connection, 'cc_lost_creates',
+                              dict(self.LOST, lost_at=None))
+        savepoint.rollback()
+
+
 CASES = {'0001': _Initial(), '0002': _Dependencies(),
          '0003': _Operations(), '0004': _UserMixins(), '0005': _Leases(),
-         '0006': _Stacks(), '0007': _ListingIndex()}
+         '0006': _Stacks(), '0007': _ListingIndex(),
+         '0008': _LostCreates()}
 
 
 def _database(testcase, backend):

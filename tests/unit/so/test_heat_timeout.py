@@ -137,3 +137,22 @@ class KeystoneHeatTimeoutTest(testtools.TestCase):
                                               trust_id='a-trust',
                                               http_pool=4)
         self.assertEqual(SHORT, deployer.client.http_client.session.timeout)
+
+
+class NoauthHeatTimeoutTest(testtools.TestCase):
+    """The noauth (embedded) Heat: ``[deployer] heat_timeout``."""
+
+    assert_unavailable_soon = KeystoneHeatTimeoutTest.assert_unavailable_soon
+
+    def test_a_stopped_heat_is_unavailable_after_heat_timeout(self):
+        conf = self.useFixture(conf_fixture.HurtleConf(
+            deployer__auth_strategy='noauth',
+            deployer__heat_url=hung_url(self) + '/v1/%(project)s',
+            deployer__heat_timeout=SHORT)).conf
+        deployer = heat_deployer.HeatDeployer(conf, 'p', http_pool=4)
+        for call, args in ((deployer.deploy, ('s', 'heat_template_version: '
+                                                   '2018-08-31')),
+                           (deployer.stacks_tagged, ('hurtle-app-a',))):
+            took, _exc = self.assert_unavailable_soon(call, *args)
+            self.assertGreaterEqual(took, SHORT)
+            self.assertLess(took, HUNG / 2)
