@@ -111,7 +111,8 @@ class Counter(object):
     def _forked(self):
         """No write of this process in progress (also in a forked child,
         whose parent's write is the parent's)."""
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()     # held from begin to end
+        self._guard = threading.Lock()    # around the next three
         self._owner = None      # thread ident of the writer
         self._depth = 0
         fd, self._fd = getattr(self, '_fd', None), None
@@ -145,9 +146,10 @@ class Counter(object):
         :raises OSError: the file cannot be opened or locked.
         """
         ident = threading.get_ident()
-        if self._owner == ident:
-            self._depth += 1
-            return
+        with self._guard:
+            if self._owner == ident:
+                self._depth += 1
+                return
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self._lock.acquire(timeout=-1 if timeout is None else
                                   max(0.0, timeout)):
@@ -162,20 +164,22 @@ class Counter(object):
         except BaseException:
             self._lock.release()
             raise
-        self._fd, self._owner, self._depth = fd, ident, 1
         value = self.value()
         self._set(value + 2 if value & 1 else value + 1)
+        with self._guard:
+            self._fd, self._owner, self._depth = fd, ident, 1
 
     def end(self):
         """End a write :meth:`begin` began (from any thread): at the
         outermost, the counter is larger and even and the lock free."""
-        if self._depth <= 0:
-            return
-        self._depth -= 1
-        if self._depth > 0:
-            return
-        self._set(self.value() + 1)
-        fd, self._fd, self._owner = self._fd, None, None
+        with self._guard:
+            if self._depth <= 0:
+                return
+            self._depth -= 1
+            if self._depth > 0:
+                return
+            self._set(self.value() + 1)
+            fd, self._fd, self._owner = self._fd, None, None
         try:
             os.close(fd)    # and the flock with it
         finally:

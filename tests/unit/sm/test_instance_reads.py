@@ -17,6 +17,7 @@ moved; a write of any kind, in this process or another, shows at the next
 import os
 import subprocess
 import sys
+import threading
 
 import sqlalchemy as sa
 import testscenarios
@@ -150,6 +151,31 @@ class InstanceReadsTest(testscenarios.WithScenarios, testtools.TestCase):
         self.assertEqual(states.ACTIVE, self._state())
         self.assertEqual(states.ACTIVE, self._state())
         self.assertEqual(before + 3, len(self.reads))
+
+    def test_no_get_after_a_write_shows_what_was_before(self):
+        # Readers keep filling what is kept while a writer writes: each
+        # value written is what a get after its write returned shows,
+        # or a later one.
+        stop = threading.Event()
+        seen = []
+
+        def hammer():
+            while not stop.is_set():
+                self.store.get('/svc/i1', EXTRAS)
+        readers = [threading.Thread(target=hammer) for _ in range(3)]
+        for thread in readers:
+            thread.start()
+        try:
+            for number in range(1, 41):
+                self.store.transition('i1', states.ACTIVE,
+                                      attributes={'svc.a': str(number)})
+                seen.append(int(self.store.get(
+                    '/svc/i1', EXTRAS).attributes['svc.a']))
+        finally:
+            stop.set()
+            for thread in readers:
+                thread.join(30)
+        self.assertEqual(list(range(1, 41)), seen)
 
     def test_rows_kept_are_bounded(self):
         if self.backend != 'sqlite':
