@@ -18,6 +18,7 @@
   (``same``) and on a stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1
   with keep-alive (``stdlib``). Client and servers are in separate
   processes, so the client's threads do not share the servers' GIL.
+* :func:`sm_with_rows`: the same SM in this process, not served.
 * :func:`summary`: ``min/median/max`` of a list.
 * :func:`rss_mib`: a process's resident memory; :func:`memory_mib`: its
   RSS, PSS and USS.
@@ -162,27 +163,34 @@ def _paste_pipeline(sm):
                      wsgi_app.BUILT_KEY: lambda built: None}).create()
 
 
-def _child(conn, rows, paste):
+def sm_with_rows(rows):
+    """``(sm, ids)``: an SM (``tests.unit.sm.sm_server.SMServer`` of the
+    ``sample`` service, set up; the caller cleans it up) and the ids of
+    the ``rows`` instances of project ``p1`` written through its store."""
     from hurtle.db import models
-    from hurtle.occi import server
     from hurtle.sm import states
     from tests.unit.sm import sm_server
     sm = sm_server.SMServer(
         {}, service_type='http://schemas.hurtle.it/occi/sm#sample')
     sm.setUp()
-    store = sm.store
-    if paste:
-        srv, _t = server.serve_in_thread(_paste_pipeline(sm))
-        sm.url = 'http://127.0.0.1:%d/' % srv.server_port
     ids = ['i%06d' % i for i in range(rows)]
     # One transaction through the store's sessions (a commit per row
     # would take minutes); the columns ``InstanceStore.add`` writes.
-    with store._sessions.begin() as session:
+    with sm.store._sessions.begin() as session:
         session.add_all(models.ServiceInstance(
             id=ident, project='p1', service='sample',
             state=states.INITIALISE, attributes={'bench.n': str(i)},
             operation=states.FIRST_OPERATION)
             for i, ident in enumerate(ids))
+    return sm, ids
+
+
+def _child(conn, rows, paste):
+    from hurtle.occi import server
+    sm, ids = sm_with_rows(rows)
+    if paste:
+        srv, _t = server.serve_in_thread(_paste_pipeline(sm))
+        sm.url = 'http://127.0.0.1:%d/' % srv.server_port
     canned = {}
     # As hurtle.cmd.common.serve does before serving.
     gc.freeze()

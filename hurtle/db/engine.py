@@ -15,7 +15,10 @@ SM and CC run as separate processes and may share one SQLite file, so
 SQLite connections use WAL journaling and a busy timeout instead of failing
 at once with "database is locked". A SQLite file and its ``-wal``/``-shm``
 companions are made 0600 (they hold SO secrets, if encrypted): SQLite
-gives the companions the database file's mode.
+gives the companions the database file's mode. Every write to a SQLite
+file is counted in its change counter (:mod:`hurtle.db.changes`), which
+lets readers of this and other processes keep what they read until a
+write.
 """
 import os
 import threading
@@ -23,6 +26,8 @@ import threading
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy import orm
+
+from hurtle.db import changes
 
 _LOCK = threading.Lock()
 _ENGINES = {}
@@ -64,9 +69,15 @@ def get_engine(url):
                 database = os.path.abspath(parsed.database)
                 os.makedirs(os.path.dirname(database), mode=0o700,
                             exist_ok=True)
-            engine = sqlalchemy.create_engine(
-                url, connect_args={'check_same_thread': False,
-                                   'timeout': SQLITE_BUSY_TIMEOUT_MS / 1000})
+            connect_args = {'check_same_thread': False,
+                            'timeout': SQLITE_BUSY_TIMEOUT_MS / 1000}
+            counter = changes.for_path(database) if database and \
+                not parsed.database.startswith('file:') else None
+            if counter is not None:
+                connect_args['factory'] = changes.connection_class(
+                    counter, SQLITE_BUSY_TIMEOUT_MS / 1000)
+            engine = sqlalchemy.create_engine(url, connect_args=connect_args)
+            setattr(engine, changes.COUNTED, counter)
             event.listen(engine, 'connect', _sqlite_pragmas)
             if database:
                 _restrict(database)

@@ -20,6 +20,11 @@ OCCI layer itself changes on an instance: its title and summary
 (``occi.core.title``/``occi.core.summary``) and the mixins it belongs to
 (GFD.185 3.4.3; ids in ``sm_instances.mixins``, resolved against the project's
 visible mixins by ``mixins_of``; ids of deleted mixins are dropped).
+
+On a SQLite file, ``InstanceStore.get`` (each ``GET`` of an instance) keeps
+the rows it read while the database's change counter
+(:mod:`hurtle.db.changes`, moved by every write of any Hurtle process on
+the file) says nothing was written since; elsewhere it reads every time.
 """
 import json
 import urllib.parse
@@ -28,6 +33,7 @@ from occi import core_model
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from hurtle.db import changes
 from hurtle.db import engine as db_engine
 from hurtle.db import locks
 from hurtle.db import models
@@ -45,6 +51,12 @@ MAX_TEXT = 8192
 #: How often ``begin``/``transition`` retry a compare-and-set that lost
 #: against a concurrent writer whose change still meets the conditions.
 _CAS_ATTEMPTS = 10
+
+#: Most rows :meth:`InstanceStore.get` keeps at one change count (all
+#: are dropped when the count moves or past it).
+MAX_KEPT = 1024
+
+_ABSENT = object()
 
 #: Key of the PostgreSQL advisory lock that serialises the creates counted
 #: against a quota (``hurtle.db.locks``; "hurtleq").
@@ -72,6 +84,9 @@ class InstanceStore(registry.EntityStore):
                 *_ENTITY_COLUMNS, models.ServiceInstance.operation,
                 models.ServiceInstance.pending).where(
                 models.ServiceInstance.id == sa.bindparam('instance_id')))
+        self._changes = changes.for_engine(self._engine)
+        # (change count, {instance id: read() at that count})
+        self._kept = (None, {})
         self._ownership = prepared.PreparedSelect(
             self._engine, sa.select(
                 models.ServiceInstance.operation,
@@ -152,11 +167,37 @@ class InstanceStore(registry.EntityStore):
         service, instance_id = self._split(key)
         if instance_id is None:
             return None
-        row = self.read(instance_id)
+        row = self._current(instance_id)
         if (row is None or row.service != service or
                 row.project != registry.project_of(extras)):
             return None
         return self._entity(row)
+
+    def _current(self, instance_id):
+        """:meth:`read` of ``instance_id``, or what an earlier call read
+        while no write (of any process) has begun since: the change
+        counter (:mod:`hurtle.db.changes`) still has the even value seen
+        before that read. Without a counter (PostgreSQL), or while a
+        write is in progress, it reads. The row is shared between calls:
+        not to be changed (:meth:`_entity` copies its attributes)."""
+        counter = self._changes
+        version = counter.stable() if counter is not None else None
+        if version is not None:
+            kept_version, kept = self._kept
+            if kept_version == version:
+                row = kept.get(instance_id, _ABSENT)
+                if row is not _ABSENT:
+                    return row
+        row = self.read(instance_id)
+        if version is not None and counter.stable() == version:
+            # Nothing was written since before the read: it is current
+            # until the count moves.
+            kept_version, kept = self._kept
+            if kept_version != version or len(kept) >= MAX_KEPT:
+                kept = {}
+                self._kept = (version, kept)
+            kept[instance_id] = row
+        return row
 
     def check_quota(self, project, session=None):
         """Refuse one more instance for ``project`` if it would exceed
