@@ -319,6 +319,57 @@ class ReuseTest(_StackReadCase):
         # Another app's read of the same stack is its own.
         self.assertIsNone(reads.get('a2', HEAT_ID))
 
+    def test_another_stack_s_write_does_not_read_again(self):
+        # A write changes the stack it names only: with many SOs at
+        # once, any write made every other stack be read again.
+        reads = self.backend.reads
+        with reads.writing(heat_id='other'):
+            pass
+        self.assertEqual([], self.read()[1])
+        with reads.writing(app_id='a2'):
+            pass
+        self.assertEqual([], self.read()[1])
+
+    def test_a_write_of_the_stack_or_its_app_reads_again(self):
+        reads = self.backend.reads
+        for scope in ({'heat_id': HEAT_ID}, {'app_id': 'a1'}, {}):
+            with reads.writing(**scope):
+                pass
+            self.assertNotEqual([], self.read()[1], scope)
+            self.assertEqual([], self.read()[1], scope)
+
+    def test_a_read_overlapping_a_write_of_its_stack_is_not_kept(self):
+        reads = self.backend.reads
+        details = deployers.StackDetails(HEAT_ID, 'CREATE_COMPLETE')
+        for scope in ({'heat_id': HEAT_ID}, {'app_id': 'a1'}):
+            began = reads.begin()
+            with reads.writing(**scope):
+                pass
+            reads.put('a1', HEAT_ID, details, began)
+            self.assertIsNone(reads.get('a1', HEAT_ID), scope)
+        began = reads.begin()
+        with reads.writing(heat_id='other'):
+            pass
+        reads.put('a1', HEAT_ID, details, began)
+        self.assertIs(details, reads.get('a1', HEAT_ID))
+
+    def test_writes_forgotten_still_hold(self):
+        # Past SIZE writes remembered, the oldest ones' moment holds for
+        # every stack: a read that overlapped one is never kept.
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.cc.stack_reads.SIZE', 2))
+        reads = self.backend.reads
+        details = deployers.StackDetails(HEAT_ID, 'CREATE_COMPLETE')
+        began = reads.begin()
+        with reads.writing(heat_id=HEAT_ID):
+            pass
+        for other in ('x', 'y', 'z'):
+            reads.written(heat_id=other)
+        reads.put('a1', HEAT_ID, details, began)
+        self.assertIsNone(reads.get('a1', HEAT_ID))
+        reads.put('a1', HEAT_ID, details, reads.begin())
+        self.assertIs(details, reads.get('a1', HEAT_ID))
+
     def test_deleting_stacks_are_not_kept(self):
         reads = self.backend.reads
         reads.put('a1', 'x', deployers.StackDetails('x', 'DELETE_COMPLETE'),
