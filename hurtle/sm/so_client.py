@@ -81,9 +81,13 @@ _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
 #: few seconds is seen done within a fraction of a second.
 FIRST_POLL = 0.1
 #: Most seconds the SO is asked to hold one GET for a change of its
-#: state: an SM stopping (or an operation superseded) is noticed within
-#: that when the SO itself does not stop meanwhile.
-HOLD = 2.0
+#: state. An operation superseded or an SM stopping is noticed within a
+#: second whatever the hold (``hurtle.sm.so_wait``). Each hold that ends
+#: without a change costs a look of the SO and, through the CC, a read
+#: of the stack from Heat: with 2 s holds (the SO holding the CC's GET 1
+#: s of them) Heat read every stack in progress about once a second, as
+#: often as a client polling it; a change ends a hold at once.
+HOLD = 5.0
 #: How the reason of a DNS name the SO could not register begins.
 DNS_REASON_PREFIX = 'DNS name '
 #: How many times a deploy or provision whose stack failed only because
