@@ -84,6 +84,7 @@ def preload():
     from hurtle import drivers
     from hurtle.sdk import deployer
     from hurtle.sdk.dns import base as dns_base
+    from hurtle import version
     # The option modules hurtle-so registers (imported, not registered:
     # the child registers them on its own configuration).
     list(hurtle_conf.option_modules(hurtle_conf.SERVER_ONLY))
@@ -92,6 +93,10 @@ def preload():
     # ones imported.
     drivers.warm(deployer.NAMESPACE, deployer_conf.CC_DRIVER)
     drivers.warm(dns_base.NAMESPACE, 'none')
+    # Hurtle's version (prepare_service's --version): pbr reads it from
+    # the installed distribution's metadata once per process and keeps
+    # it (a twentieth of a forked SO's CPU when each child read it).
+    version.version_string()
     return so_cmd
 
 
