@@ -26,9 +26,12 @@ same app and Heat stack when all of these hold:
   of every other one be asked of Heat again (a write every few tenths
   of a second with 20 instances at once);
 * the hub's event source is live and no event named the stack since it
-  began (``Hub.changed_since``), and the state Heat last announced for
-  it, if any, is the one read (else Heat announced a state it had not
-  written yet: read again);
+  began, other than announcements of the state it read in a run that
+  began before it (Heat announces a state before and after writing it:
+  a read in between that found it written stands;
+  ``Hub.changed_since``), and the state Heat last announced for it, if
+  any, is the one read (else Heat announced a state it had not written
+  yet: read again);
 * the stack was not being deleted.
 
 Bounded: :data:`SIZE` reads at most, the oldest dropped.
@@ -138,7 +141,7 @@ class RecentReads(object):
         details, began = found
         hub = self.hub
         if (hub.now() - began > REUSE_SECONDS or not hub.live() or
-                hub.changed_since(heat_id, began) or
+                hub.changed_since(heat_id, began, unless=details.status) or
                 hub.hint(heat_id) not in (None, details.status)):
             return None
         with self._lock:

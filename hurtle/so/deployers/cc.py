@@ -312,10 +312,11 @@ class CCDeployer(deployer_api.Deployer):
     def wait_change(self, stack_id, timeout):
         """Hold a GET of the stack at the CC up to ``timeout`` seconds
         (rounded to whole seconds, at least 1: the CC is asked for whole
-        seconds), until it differs from the last answer (``details``) or is gone;
-        a CC that answers at once is given a pause before the next look
-        (:data:`FIRST_STEP` after a change, growing to :data:`STEP`).
-        Errors end the wait (the next ``details`` reports them).
+        seconds), until it differs from the last answer (``details``) or
+        is gone; a CC that answers at once is given a pause before the
+        next look (:data:`FIRST_STEP` after a change, growing to
+        :data:`STEP`). Errors end the wait (the next ``details`` reports
+        them).
         """
         start = time.monotonic()
         look = None

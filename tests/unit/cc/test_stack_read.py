@@ -370,6 +370,22 @@ class ReuseTest(_StackReadCase):
         reads.put('a1', HEAT_ID, details, reads.begin())
         self.assertIs(details, reads.get('a1', HEAT_ID))
 
+    def test_the_second_announcement_of_a_state_read_is_no_change(self):
+        # Heat announces CREATE_COMPLETE before it writes it and again
+        # once written: a read between that found it written stands.
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        self.assertEqual(1, len(self.read()[1]))
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        self.assertEqual([], self.read()[1])
+
+    def test_another_state_in_between_reads_again(self):
+        for between in ('UPDATE_IN_PROGRESS', None):
+            self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+            self.read()
+            self.hub.notify(HEAT_ID, between)
+            self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+            self.assertNotEqual([], self.read()[1], between)
+
     def test_deleting_stacks_are_not_kept(self):
         reads = self.backend.reads
         reads.put('a1', 'x', deployers.StackDetails('x', 'DELETE_COMPLETE'),
@@ -390,3 +406,28 @@ class HubChangedSinceTest(testtools.TestCase):
         self.assertFalse(hub.changed_since('t', 100.0))
         now[0] = 100.0 + stack_events.HINT_SECONDS + 1
         self.assertTrue(hub.changed_since('t', 100.0))
+
+    def test_a_run_of_one_state_announced_before_a_read(self):
+        now = [100.0]
+        hub = stack_events.Hub(clock=lambda: now[0])
+        hub.notify('s', 'CREATE_COMPLETE')        # before the write
+        now[0] = 100.1                            # the read begins
+        now[0] = 100.2
+        hub.notify('s', 'CREATE_COMPLETE')        # once written
+        self.assertTrue(hub.changed_since('s', 100.1))
+        self.assertFalse(hub.changed_since('s', 100.1,
+                                           unless='CREATE_COMPLETE'))
+        self.assertTrue(hub.changed_since('s', 100.1,
+                                          unless='CREATE_IN_PROGRESS'))
+        # A run that began after the read vouches for nothing.
+        self.assertTrue(hub.changed_since('s', 99.9,
+                                          unless='CREATE_COMPLETE'))
+        # Another state, or none, breaks the run.
+        for between in ('UPDATE_IN_PROGRESS', None):
+            now[0] += 0.1
+            hub.notify('s', between)
+            now[0] += 0.1
+            hub.notify('s', 'CREATE_COMPLETE')
+            self.assertTrue(hub.changed_since('s', 100.1,
+                                              unless='CREATE_COMPLETE'),
+                            between)
