@@ -133,9 +133,18 @@ class Hub(object):
             self.received += 1
             if live:
                 self._source_at = now
+            old = self._hints.get(stack_id)
             if state:
-                self._hints[stack_id] = (state, now)
+                # Since when every event of the stack announced this
+                # state (Heat announces a state before and after it
+                # writes it): for changed_since's ``unless``.
+                since = old[2] if old is not None and old[0] == state \
+                    else now
+                self._hints[stack_id] = (state, now, since)
                 self._hints.move_to_end(stack_id)
+            elif old is not None:
+                # An event without a state breaks the run.
+                self._hints[stack_id] = (old[0], old[1], now)
             self._events_at[stack_id] = now
             self._events_at.move_to_end(stack_id)
             self._forget_hints(now)
@@ -151,7 +160,8 @@ class Hub(object):
     def _forget_hints(self, now):
         # Oldest first: drop past the age or the count (lock held).
         while self._hints:
-            stack_id, (_state, at) = next(iter(self._hints.items()))
+            stack_id, (_state, at, _since) = next(iter(
+                self._hints.items()))
             if len(self._hints) <= MAX_HINTS and now - at <= HINT_SECONDS:
                 break
             del self._hints[stack_id]
@@ -163,20 +173,33 @@ class Hub(object):
                 self._forgot_at = at
             del self._events_at[stack_id]
 
-    def changed_since(self, stack_id, at):
+    def changed_since(self, stack_id, at, unless=None):
         """Whether Heat's stack ``stack_id`` may have changed since
         ``at`` (seconds of this hub's clock): an event named it since,
         or the hub cannot tell (``at`` is more than :data:`HINT_SECONDS`
         ago, or events of that time were forgotten for
         :data:`MAX_HINTS`). Says nothing of a source that is not live
-        (see :meth:`live`)."""
+        (see :meth:`live`).
+
+        :param unless: a state (``CREATE_COMPLETE``) read at ``at`` or
+            after: events since that all announced it, in a run that
+            began before ``at``, are no change (Heat announces a state
+            just before it writes it and again once written: a read
+            between that found it written needs no second read). An
+            event of another state, or without one, in between is a
+            change.
+        """
         now = self._clock()
         with self._lock:
             if now - at > HINT_SECONDS or (self._forgot_at is not None and
                                            self._forgot_at >= at):
                 return True
             last = self._events_at.get(stack_id)
-        return last is not None and last >= at
+            hint = self._hints.get(stack_id)
+        if last is None or last < at:
+            return False
+        return not (unless is not None and hint is not None and
+                    hint[0] == unless and hint[2] < at and hint[1] >= last)
 
     def named_since(self, stack_id, at):
         """Whether an event named Heat's stack ``stack_id`` at or after

@@ -294,7 +294,9 @@ class StackBackend(backend.KindBackend):
         try:
             self.store.claim(stack_id, caller.app_id, title, region)
             try:
-                with self.reads.writing():
+                # Its stack may be one Heat had (made for the app):
+                # the app's reads are outdated.
+                with self.reads.writing(app_id=caller.app_id):
                     heat_id = self._create(deployer, caller, title, given,
                                            region)
             except BaseException:
@@ -590,7 +592,8 @@ class StackBackend(backend.KindBackend):
                 '.parameters, .files or .environment')
         deployer = self._deployer(caller, old)
         try:
-            with self.reads.writing():
+            with self.reads.writing(
+                    heat_id=old.attributes['hurtle.stack.id']):
                 # The tag again: Heat drops the tags a PUT leaves out,
                 # and the tag finds the stack of a lost create answer.
                 deployer.update(old.attributes['hurtle.stack.id'],
@@ -616,7 +619,7 @@ class StackBackend(backend.KindBackend):
             self.store.delete(entity.identifier, extras)
             return None
         try:
-            with self.reads.writing():
+            with self.reads.writing(heat_id=heat_id):
                 self._deployer(caller, entity).dispose(heat_id)
         except deployers.DeployerError as exc:
             raise _refused(exc)
@@ -645,7 +648,7 @@ class StackBackend(backend.KindBackend):
         caller = so_auth.SOCaller(app_id=app_id,
                                   project=env.get('HURTLE_PROJECT'),
                                   trust_id=env.get('HURTLE_TRUST_ID'))
-        self.reads.written()
+        self.reads.written(app_id=app_id)
         for row in self.store.rows_of(app_id):
             if row.state == stack_store.DELETED_STATE:
                 # Heat deleted it (the SO's dispose saw it): nothing to

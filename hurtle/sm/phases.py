@@ -198,7 +198,8 @@ class Phases(object):
                 # instance, and the instance's delete has none to stop.
                 op.move(states.INITIALISE, app_url=None, so_secret=None)
             raise
-        row = self.so_calls.current(op, row)
+        # The start's answer is the app as it is now: not asked again.
+        row = self.so_calls.current(op, row, app=app)
         if not row.so_url:
             raise scheduling.PhaseError(
                 'the CC started no SO (app state %s)'

@@ -81,9 +81,13 @@ _NOT_OUTPUTS = frozenset(['occi.core.id', 'occi.core.title',
 #: few seconds is seen done within a fraction of a second.
 FIRST_POLL = 0.1
 #: Most seconds the SO is asked to hold one GET for a change of its
-#: state: an SM stopping (or an operation superseded) is noticed within
-#: that when the SO itself does not stop meanwhile.
-HOLD = 2.0
+#: state. An operation superseded or an SM stopping is noticed within a
+#: second whatever the hold (``hurtle.sm.so_wait``). Each hold that ends
+#: without a change costs a look of the SO and, through the CC, a read
+#: of the stack from Heat: with 2 s holds (the SO holding the CC's GET 1
+#: s of them) Heat read every stack in progress about once a second, as
+#: often as a client polling it; a change ends a hold at once.
+HOLD = 5.0
 #: How the reason of a DNS name the SO could not register begins.
 DNS_REASON_PREFIX = 'DNS name '
 #: How many times a deploy or provision whose stack failed only because
@@ -346,13 +350,15 @@ class SOCalls(object):
         except errors.OCCIError:
             pass
 
-    def current(self, op, row):
+    def current(self, op, row, app=None):
         """The row, with ``so_url`` where the SO serves now.
 
         The CC may have restarted the SO (after a CC restart, or a
         stop/start of its app) on another port: ask the CC, start the app
         again if it is not active, and record a changed URL.
 
+        :param app: the CC's ``EntityInfo`` of the app, just read (the
+            start's answer): not asked again while it is ``active``.
         :raises SOUnavailable: the app is gone or cannot be started.
         """
         if not row.app_url:
@@ -360,18 +366,20 @@ class SOCalls(object):
         cc = self.peers.cc()
 
         def look():
-            app = cc.get(row.app_url)
-            if app.attributes.get('occi.app.state') != 'active':
+            found = cc.get(row.app_url)
+            if found.attributes.get('occi.app.state') != 'active':
                 self._restart_app(cc, row.app_url)
-                app = cc.get(row.app_url)
-            return app
-        try:
-            # A CC that does not answer: the instance's reason says so.
-            app = so_wait.shown(op, row.state, so_wait.CC_LOOK, look,
-                                on_abandon=self.peers.retire_session)
-        except errors.NotFound:
-            raise SOUnavailable('the SO is gone: its app no longer exists '
-                                'at the CC')
+                found = cc.get(row.app_url)
+            return found
+        if app is None or app.attributes.get('occi.app.state') != 'active':
+            try:
+                # A CC that does not answer: the instance's reason says
+                # so.
+                app = so_wait.shown(op, row.state, so_wait.CC_LOOK, look,
+                                    on_abandon=self.peers.retire_session)
+            except errors.NotFound:
+                raise SOUnavailable('the SO is gone: its app no longer '
+                                    'exists at the CC')
         url = app.attributes.get('occi.app.url')
         if not url:
             raise SOUnavailable('the SO is down (app state %s)'

@@ -310,11 +310,13 @@ class CCDeployer(deployer_api.Deployer):
             outputs=outputs if isinstance(outputs, dict) else {})
 
     def wait_change(self, stack_id, timeout):
-        """Hold a GET of the stack at the CC up to ``timeout`` seconds,
-        until it differs from the last answer (``details``) or is gone;
-        a CC that answers at once is given a pause before the next look
-        (:data:`FIRST_STEP` after a change, growing to :data:`STEP`).
-        Errors end the wait (the next ``details`` reports them).
+        """Hold a GET of the stack at the CC up to ``timeout`` seconds
+        (rounded to whole seconds, at least 1: the CC is asked for whole
+        seconds), until it differs from the last answer (``details``) or
+        is gone; a CC that answers at once is given a pause before the
+        next look (:data:`FIRST_STEP` after a change, growing to
+        :data:`STEP`). Errors end the wait (the next ``details`` reports
+        them).
         """
         start = time.monotonic()
         look = None
@@ -325,7 +327,11 @@ class CCDeployer(deployer_api.Deployer):
             if self._known(stack_id):
                 with self._lock:
                     writes = None if self._writing else self._writes
-                _info, look = self._look(stack_id, wait=timeout)
+                # Rounded, not truncated (the client sends whole
+                # seconds): a hold of 4.99 s asked for 4, then 1 more,
+                # each ending in a read of Heat by the CC.
+                _info, look = self._look(stack_id,
+                                         wait=max(1, int(timeout + 0.5)))
                 if writes is not None and (look.changed or look.held):
                     with self._lock:
                         self._fresh[stack_id] = (time.monotonic(), writes)

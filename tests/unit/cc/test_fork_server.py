@@ -204,6 +204,33 @@ class ForkedSOTest(testtools.TestCase):
         self.assertIsInstance(error, base.SOExited)
         self.assertEqual({}, self.runtime._children)
 
+    def test_a_forked_so_ends_as_an_exit_would(self):
+        # Without the interpreter's teardown (leave), but with what the
+        # SO relies on: atexit handlers, output not flushed yet, and its
+        # exit status.
+        bundle = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(bundle, 'so.py'), 'w') as handle:
+            handle.write(
+                'import atexit, sys, threading, time\n'
+                'atexit.register(sys.stderr.write, "atexit handler ran\\n")\n'
+                'def late():\n'
+                '    time.sleep(0.3)\n'
+                '    sys.stderr.write("thread ended\\n")\n'
+                'threading.Thread(target=late).start()\n'
+                'sys.stdout.write("not flushed yet\\n")\n'
+                'raise SystemExit(3)\n')
+        error = self.assertRaises(base.SOExited, self.runtime.start,
+                                  'exit-1', bundle,
+                                  {'HURTLE_SO_SECRET': SECRET})
+        self.assertIn('exited with code 3 before it answered', str(error))
+        with open(os.path.join(self.runtime.workdir, 'exit-1.log')) as log:
+            output = log.read()
+        for line in ('not flushed yet', 'thread ended',
+                     'atexit handler ran'):
+            self.assertIn(line, output)
+        self.assertLess(output.index('thread ended'),
+                        output.index('atexit handler ran'))
+
     def assertNotified(self, app_id, ref):
         """The SO told the CC it listens (the CC never polled it), and
         holds no pipe afterwards."""

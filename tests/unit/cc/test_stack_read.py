@@ -319,6 +319,73 @@ class ReuseTest(_StackReadCase):
         # Another app's read of the same stack is its own.
         self.assertIsNone(reads.get('a2', HEAT_ID))
 
+    def test_another_stack_s_write_does_not_read_again(self):
+        # A write changes the stack it names only: with many SOs at
+        # once, any write made every other stack be read again.
+        reads = self.backend.reads
+        with reads.writing(heat_id='other'):
+            pass
+        self.assertEqual([], self.read()[1])
+        with reads.writing(app_id='a2'):
+            pass
+        self.assertEqual([], self.read()[1])
+
+    def test_a_write_of_the_stack_or_its_app_reads_again(self):
+        reads = self.backend.reads
+        for scope in ({'heat_id': HEAT_ID}, {'app_id': 'a1'}, {}):
+            with reads.writing(**scope):
+                pass
+            self.assertNotEqual([], self.read()[1], scope)
+            self.assertEqual([], self.read()[1], scope)
+
+    def test_a_read_overlapping_a_write_of_its_stack_is_not_kept(self):
+        reads = self.backend.reads
+        details = deployers.StackDetails(HEAT_ID, 'CREATE_COMPLETE')
+        for scope in ({'heat_id': HEAT_ID}, {'app_id': 'a1'}):
+            began = reads.begin()
+            with reads.writing(**scope):
+                pass
+            reads.put('a1', HEAT_ID, details, began)
+            self.assertIsNone(reads.get('a1', HEAT_ID), scope)
+        began = reads.begin()
+        with reads.writing(heat_id='other'):
+            pass
+        reads.put('a1', HEAT_ID, details, began)
+        self.assertIs(details, reads.get('a1', HEAT_ID))
+
+    def test_writes_forgotten_still_hold(self):
+        # Past SIZE writes remembered, the oldest ones' moment holds for
+        # every stack: a read that overlapped one is never kept.
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.cc.stack_reads.SIZE', 2))
+        reads = self.backend.reads
+        details = deployers.StackDetails(HEAT_ID, 'CREATE_COMPLETE')
+        began = reads.begin()
+        with reads.writing(heat_id=HEAT_ID):
+            pass
+        for other in ('x', 'y', 'z'):
+            reads.written(heat_id=other)
+        reads.put('a1', HEAT_ID, details, began)
+        self.assertIsNone(reads.get('a1', HEAT_ID))
+        reads.put('a1', HEAT_ID, details, reads.begin())
+        self.assertIs(details, reads.get('a1', HEAT_ID))
+
+    def test_the_second_announcement_of_a_state_read_is_no_change(self):
+        # Heat announces CREATE_COMPLETE before it writes it and again
+        # once written: a read between that found it written stands.
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        self.assertEqual(1, len(self.read()[1]))
+        self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+        self.assertEqual([], self.read()[1])
+
+    def test_another_state_in_between_reads_again(self):
+        for between in ('UPDATE_IN_PROGRESS', None):
+            self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+            self.read()
+            self.hub.notify(HEAT_ID, between)
+            self.hub.notify(HEAT_ID, 'CREATE_COMPLETE')
+            self.assertNotEqual([], self.read()[1], between)
+
     def test_deleting_stacks_are_not_kept(self):
         reads = self.backend.reads
         reads.put('a1', 'x', deployers.StackDetails('x', 'DELETE_COMPLETE'),
@@ -339,3 +406,28 @@ class HubChangedSinceTest(testtools.TestCase):
         self.assertFalse(hub.changed_since('t', 100.0))
         now[0] = 100.0 + stack_events.HINT_SECONDS + 1
         self.assertTrue(hub.changed_since('t', 100.0))
+
+    def test_a_run_of_one_state_announced_before_a_read(self):
+        now = [100.0]
+        hub = stack_events.Hub(clock=lambda: now[0])
+        hub.notify('s', 'CREATE_COMPLETE')        # before the write
+        now[0] = 100.1                            # the read begins
+        now[0] = 100.2
+        hub.notify('s', 'CREATE_COMPLETE')        # once written
+        self.assertTrue(hub.changed_since('s', 100.1))
+        self.assertFalse(hub.changed_since('s', 100.1,
+                                           unless='CREATE_COMPLETE'))
+        self.assertTrue(hub.changed_since('s', 100.1,
+                                          unless='CREATE_IN_PROGRESS'))
+        # A run that began after the read vouches for nothing.
+        self.assertTrue(hub.changed_since('s', 99.9,
+                                          unless='CREATE_COMPLETE'))
+        # Another state, or none, breaks the run.
+        for between in ('UPDATE_IN_PROGRESS', None):
+            now[0] += 0.1
+            hub.notify('s', between)
+            now[0] += 0.1
+            hub.notify('s', 'CREATE_COMPLETE')
+            self.assertTrue(hub.changed_since('s', 100.1,
+                                              unless='CREATE_COMPLETE'),
+                            between)

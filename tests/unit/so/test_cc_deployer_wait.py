@@ -52,6 +52,12 @@ class CCDeployerWaitTest(stack_api._CCTestCase):
         start = time.monotonic()
         deployer.wait_change(stack_id, 1.0)
         self.assertGreater(time.monotonic() - start, 0.9)
+        # The CC is asked for whole seconds, rounded: 1.6 s is a hold of
+        # 2 (one read of Heat at its end, not one after 1 s and another
+        # after 0.6 more).
+        start = time.monotonic()
+        deployer.wait_change(stack_id, 1.6)
+        self.assertGreater(time.monotonic() - start, 1.9)
         # A second CC on the same database and Heat that holds no GET
         # ([wsgi] max_wait 0) answers each at once: every wait takes its
         # step at least, never returns at once; the steps grow to STEP
