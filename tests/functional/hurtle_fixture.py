@@ -467,6 +467,15 @@ def settled(client, location):
     return probe
 
 
+def resume(pid):
+    """SIGCONT to process ``pid`` (a cleanup of a test that stopped
+    it); gone already is fine."""
+    try:
+        os.kill(pid, signal.SIGCONT)
+    except ProcessLookupError:
+        pass
+
+
 def _wait_gone(client, location, timeout):
     """Wait until ``client`` gets 404 for ``location``.
 

@@ -89,16 +89,9 @@ class StoppedSOCase(hurtle_fixture.HurtleTestCase):
         pids = self.hurtle.so_pids(instance_id)
         self.assertEqual(1, len(pids), pids)
         os.kill(pids[0], signal.SIGSTOP)
-        self.addCleanup(self.cont, pids[0])
+        self.addCleanup(hurtle_fixture.resume, pids[0])
         self.wait_state(location, lambda s: s == 'degraded', 60)
         return pids[0]
-
-    @staticmethod
-    def cont(pid):
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
 
     def stacks_of(self, instance_id):
         return [s for s in self.heat.stacks.list()
@@ -137,7 +130,7 @@ class HungSOTest(StoppedSOCase):
         self.assertEqual(greeting, attrs['sample.greeting'])
         # Answering again: the update is applied (the watcher sends it
         # again), and deleted as usual.
-        self.cont(pid)
+        hurtle_fixture.resume(pid)
         self.assert_applied(location, instance_id, 'unheard')
         self.assertEqual(202, requests.delete(
             location, headers=self.headers(), timeout=30).status_code)
@@ -167,14 +160,14 @@ class HungSOTest(StoppedSOCase):
             time.sleep(0.05)
         pids = self.hurtle.so_pids(instance_id)
         os.kill(pids[0], signal.SIGSTOP)
-        self.addCleanup(self.cont, pids[0])
+        self.addCleanup(hurtle_fixture.resume, pids[0])
         attrs = self.wait_state(location, lambda s: s != 'update',
                                 PHASE + MARGIN)
         self.assertEqual('degraded', attrs['mcn.service.state'],
                          attrs.get('mcn.service.state.reason'))
         self.assertTrue(attrs['mcn.service.state.reason'].startswith(
             'update pending after '), attrs['mcn.service.state.reason'])
-        self.cont(pids[0])
+        hurtle_fixture.resume(pids[0])
         self.assert_applied(location, instance_id, 'passed-on')
         # Asking for the old value again is a change, applied as well.
         resp = requests.post(location, headers=dict(self.headers(), **{
@@ -267,7 +260,7 @@ class HungSOTest(StoppedSOCase):
         self.assertIn('instance is in state update (service orchestrator '
                       '(SO) not answering since ', resp.text)
         # Answering again: the update goes on, the reason goes.
-        self.cont(pid)
+        hurtle_fixture.resume(pid)
         self.assert_applied(location, instance_id, 'waited')
         self.assertNotIn('mcn.service.state.reason',
                          self.client.get(location).attributes)
@@ -305,7 +298,7 @@ class RestartedSOTest(StoppedSOCase):
         location, instance_id = self.create()
         [pid] = self.hurtle.so_pids(instance_id)
         os.kill(pid, signal.SIGSTOP)
-        self.addCleanup(self.cont, pid)
+        self.addCleanup(hurtle_fixture.resume, pid)
         start = time.monotonic()
 
         def restarted():

@@ -122,14 +122,7 @@ class KubernetesRuntimeTest(hurtle_fixture.HurtleTestCase):
                       entity.attributes['mcn.endpoint.sample'])
 
         self.client.delete(location)
-
-        def gone():
-            try:
-                self.client.get(location)
-            except errors.NotFound:
-                return True
-            return None
-        polling.poll_until(gone, TIMEOUT, 0.2, 'instance gone')
+        self.wait_instance_gone(location, timeout=TIMEOUT)
         for plural in ('deployments', 'services', 'secrets', 'pods'):
             self.assertEqual([], self.sim.list(plural, 'hurtle', selector),
                              plural)

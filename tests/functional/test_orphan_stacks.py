@@ -31,7 +31,6 @@ import time
 
 import requests
 
-from hurtle.occi import errors
 from hurtle import polling
 from tests.functional import hurtle_fixture
 from tests.functional import test_lifecycle_faults
@@ -64,13 +63,6 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
         self.client = self.sm_client('demo')
         self.heat = self.stack_client('demo')
 
-    @staticmethod
-    def cont(pid):
-        try:
-            os.kill(pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
-
     def stacks_named(self, name):
         return [s for s in self.heat.stacks.list() if s.stack_name == name]
 
@@ -81,7 +73,7 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
 
     def test_stack_made_after_the_delete_of_its_app_is_deleted(self):
         heat = self.hurtle.part_pid('hurtle.cmd.heat')
-        self.addCleanup(self.cont, heat)
+        self.addCleanup(hurtle_fixture.resume, heat)
         os.kill(heat, signal.SIGSTOP)
         stopped_at = time.monotonic()
         resp = requests.post(self.hurtle.sm_url + 'sample/', headers=dict(
@@ -98,19 +90,12 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
         resp = requests.delete(location, headers=self.headers(),
                                timeout=30)
         self.assertIn(resp.status_code, (200, 202), resp.text)
-
-        def gone():
-            try:
-                self.client.get(location)
-            except errors.NotFound:
-                return True
-            return None
-        polling.poll_until(gone, 60, 0.2, 'the instance deleted')
+        self.wait_instance_gone(location, timeout=60)
         deleted_at = time.monotonic()
         cc = self.hurtle.cc_client()
         self.assertNotIn(instance_id, [
             loc.rstrip('/').rsplit('/', 1)[-1] for loc in cc.list('/app/')])
-        self.cont(heat)
+        hurtle_fixture.resume(heat)
         resumed_at = time.monotonic()
         # Heat makes the stack it was sent for the deleted app: the CC
         # deletes it (one line of its log says so) and Heat unlists it.
