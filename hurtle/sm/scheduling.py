@@ -37,6 +37,7 @@ logged and recorded as "internal error in the SM".
 import concurrent.futures
 import logging
 import threading
+import time
 
 from keystoneauth1 import exceptions as ks_exc
 
@@ -46,6 +47,19 @@ from hurtle.sm import leases as leases_mod
 from hurtle.sm import states
 
 LOG = logging.getLogger(__name__)
+
+
+#: Seconds a job waits for the instance's previous job before the
+#: record's reason says so (:meth:`Scheduler.dispatch`).
+AWAIT_QUIET = 5.0
+#: How that reason begins. A superseded job ends within a second, except
+#: while a request of it that may create something is out (the CC's
+#: start of an app, the SO's deploy: ``hurtle.sm.so_wait.answer(...,
+#: creates=True)``), which is waited for to its end so that the
+#: operation after it (a delete) finds what it made.
+AWAITING = ('waiting for the request of the operation before to end (it '
+            'may create the SO or the stack, which this operation then '
+            'deletes)')
 
 
 class PhaseError(Exception):
@@ -169,7 +183,7 @@ class Scheduler(object):
             last = False
             try:
                 if previous is not None:
-                    previous.wait(self.conf.sm.phase_timeout)
+                    self._await(previous, instance_id, number)
                 with self._jobs_lock:
                     self._running.add(instance_id)
                 op = Operation(self.store, instance_id, number,
@@ -195,6 +209,38 @@ class Scheduler(object):
                                   name='lifecycle-composed-%s' % instance_id)
         thread.start()
         return thread
+
+    def _await(self, previous, instance_id, number):
+        """Wait (at most ``[sm] phase_timeout`` seconds) until
+        ``previous`` (the instance's previous job's end event) is set; a
+        wait past :data:`AWAIT_QUIET` seconds is said in the record's
+        reason (:data:`AWAITING` since <UTC>; waiting until <UTC>) and
+        the reason set back once it ends. The record is operation
+        ``number``'s: if another operation took it meanwhile, nothing is
+        written."""
+        # so_wait builds on this module: imported here, not at the top.
+        from hurtle.sm import so_wait
+        started = time.monotonic()
+        deadline = started + self.conf.sm.phase_timeout
+        if previous.wait(AWAIT_QUIET):
+            return
+        op = Operation(self.store, instance_id, number, self.stopping)
+        before = None
+        try:
+            row = op.row()
+            reason = so_wait.quiet_reason(started, deadline, what=AWAITING)
+            op.move(row.state, reason=reason)
+            before = (row.state, row.reason)
+            LOG.info('instance %s: operation %d %s', instance_id, number,
+                     reason)
+        except (Superseded, LeaseLost, Stopping):
+            pass    # not this operation's record (any more) to write
+        previous.wait(max(0.0, deadline - time.monotonic()))
+        if before is not None:
+            try:
+                op.move(before[0], reason=before[1])
+            except (Superseded, LeaseLost, Stopping):
+                pass
 
     def _leased(self, work):
         if self.leases is None:

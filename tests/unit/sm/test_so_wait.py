@@ -114,6 +114,21 @@ class _Case(test_leases._Base):
         return scheduling.Operation(self.store, 'i1', number,
                                     self.lifecycle.scheduler.stopping)
 
+    def reasons(self, until):
+        """The record's reasons until ``until`` is set (each change)."""
+        seen = []
+
+        def watch():
+            while not until.is_set():
+                reason = self.store.load('i1').reason
+                if not seen or seen[-1] != reason:
+                    seen.append(reason)
+                time.sleep(0.05)
+        thread = threading.Thread(target=watch, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 5)
+        return seen
+
     def later(self, seconds, action):
         timer = threading.Timer(seconds, action)
         timer.start()
@@ -195,6 +210,45 @@ class CreatingRequestTest(_Case):
         self.assertGreaterEqual(time.monotonic() - start, 2.5)
         self.assertEqual(states.DESTROY, self.store.load('i1').state)
 
+    def test_the_delete_says_what_it_waits_for(self):
+        # The delete's job waits for the create's deploy (a stopped Heat
+        # holding it): its record says so, then goes on (the trial: a
+        # DELETE in ``destroy`` for 2 minutes with no reason).
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.sm.scheduling.AWAIT_QUIET', 0.5))
+        app = _AnswersWhenTold()
+        self.addCleanup(app.told.set)
+        scheduler = self.lifecycle.scheduler
+        number = self.updating(self.serve(app))
+
+        def deploy(op):
+            self.calls.follow(op, op.row()).action(so_client.SO_PATH,
+                                                   so_client.DEPLOY)
+        scheduler.dispatch(deploy, 'i1', number)
+        time.sleep(0.5)
+        destroy = self.store.begin('i1', states.DESTROY, states.DELETABLE)
+        done = threading.Event()
+        seen = self.reasons(done)
+        ran = []
+        job = scheduler.dispatch(
+            lambda op: ran.append(op.row().reason), 'i1', destroy)
+
+        def tell_when_shown():
+            while not (self.store.load('i1').reason or '').startswith(
+                    scheduling.AWAITING):
+                time.sleep(0.05)
+            app.told.set()
+        threading.Thread(target=tell_when_shown, daemon=True).start()
+        job.result(30)
+        done.set()
+        self.assertRegex(seen[1], r'^%s since \S+Z; waiting until \S+Z$'
+                         % re.escape(scheduling.AWAITING))
+        # Set back before the delete's work began.
+        self.assertEqual([None], ran)
+        self.assertEqual((states.DESTROY, destroy, None), (
+            lambda r: (r.state, r.operation, r.reason))(
+                self.store.load('i1')))
+
     def test_other_requests_of_a_superseded_operation_are_abandoned(self):
         app = _AnswersWhenTold()
         self.addCleanup(app.told.set)
@@ -237,21 +291,6 @@ class QuietTest(_Case):
         super().setUp()
         self.useFixture(fixtures.MonkeyPatch(
             'hurtle.sm.so_wait.QUIET', 0.5))
-
-    def reasons(self, until):
-        """The record's reasons until ``until`` is set (each change)."""
-        seen = []
-
-        def watch():
-            while not until.is_set():
-                reason = self.store.load('i1').reason
-                if not seen or seen[-1] != reason:
-                    seen.append(reason)
-                time.sleep(0.05)
-        thread = threading.Thread(target=watch, daemon=True)
-        thread.start()
-        self.addCleanup(thread.join, 5)
-        return seen
 
     def test_the_instance_says_the_so_does_not_answer_until_it_does(self):
         app = _AnswersWhenTold()
