@@ -523,7 +523,12 @@ class Phases(object):
             # A Heat (or CC) that does not answer the SO keeps it from
             # answering: the instance's reason says so meanwhile.
             timeout = self.conf.sm.phase_timeout
-            so_wait.shown(op, states.DESTROY, so_wait.SO_DISPOSE,
+
+            def what():
+                alive = so_wait.silence(row.so_url) == so_wait.BUSY_PREFIX
+                return so_wait.SO_DISPOSE_BUSY if alive else \
+                    so_wait.SO_DISPOSE
+            so_wait.shown(op, states.DESTROY, what,
                           lambda: so.delete(SO_PATH, timeout=timeout),
                           deadline=so.deadline,
                           on_abandon=self.peers.retire_session)

@@ -72,8 +72,14 @@ CC_START = 'no answer from the cloud controller (CC) to the SO\'s start'
 CC_DELETE = 'no answer from the cloud controller (CC) to the app\'s delete'
 CC_LOOK = 'no answer from the cloud controller (CC) about the SO\'s app'
 SO_DISPOSE = 'no answer from the service orchestrator (SO) to its dispose'
-STACK_DISPOSE = ('the SO does not answer: the SM deletes the stack itself, '
-                 'with no answer from the orchestration service yet')
+#: :data:`SO_DISPOSE` when the SO answers a liveness probe meanwhile (it
+#: answers once Heat deleted its stack: a stopped Heat holds it).
+SO_DISPOSE_BUSY = ('the service orchestrator (SO) is alive but has not '
+                   'finished its dispose (it may be waiting for the '
+                   'orchestration service)')
+STACK_DISPOSE = ('the SO does not answer with its state: the SM deletes '
+                 'the stack itself, with no answer from the orchestration '
+                 'service yet')
 
 
 def silence(so_url):
@@ -204,7 +210,8 @@ def shown(op, state, what, request, deadline=None, on_abandon=None,
         ``destroy``).
     :param what: how the reason begins (:data:`CC_START`,
         :data:`CC_DELETE`, :data:`CC_LOOK`, :data:`SO_DISPOSE`,
-        :data:`STACK_DISPOSE`).
+        :data:`STACK_DISPOSE`), or a function giving it when the reason
+        is written (``what()``: e.g. after a liveness probe).
     :param deadline: ``time.monotonic()`` value the SM waits until, or
         None (then the reason names no end).
     :param on_abandon: as for :func:`answer`.
@@ -217,7 +224,8 @@ def shown(op, state, what, request, deadline=None, on_abandon=None,
 
     def on_quiet(started):
         before.append(op.row().reason)
-        reason = quiet_reason(started, deadline, what=what)
+        reason = quiet_reason(started, deadline,
+                              what=what() if callable(what) else what)
         LOG.warning('instance %s: %s', op.instance_id, reason)
         op.move(state, reason=reason)
     try:

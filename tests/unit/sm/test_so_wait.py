@@ -454,6 +454,45 @@ class ShownTest(QuietTest):
         self.assertIsInstance(ended[0], scheduling.Stopping)
         self.assertEqual(states.DESTROY, self.store.load('i1').state)
 
+    def test_a_dispose_held_by_an_so_alive_says_so(self):
+        # The SO answers its state and its liveness probe, not yet its
+        # DELETE (a stopped Heat holds the stack's delete).
+        class HeldDispose(_AnswersWhenTold):
+            def __call__(self, environ, start_response):
+                if environ['REQUEST_METHOD'] == 'DELETE':
+                    self.told.wait(30)
+                    start_response('200 OK', [('Content-Length', '0')])
+                    return [b'']
+                if environ['PATH_INFO'] == '/-/':
+                    start_response('401 Unauthorized',
+                                   [('Content-Length', '0')])
+                    return [b'']
+                self.told.set()   # the first look answers at once
+                try:
+                    return super().__call__(environ, start_response)
+                finally:
+                    self.told.clear()
+        app = HeldDispose()
+        self.addCleanup(app.told.set)
+        self.add(self.store)
+        self.assertTrue(self.store.transition(
+            'i1', states.ACTIVE, so_url=self.serve(app), so_secret='s'))
+        op = self.operation(self.store.begin('i1', states.DESTROY,
+                                             states.DELETABLE))
+        shown = []
+
+        def tell_when_shown():
+            while not (self.store.load('i1') is None or
+                       self.store.load('i1').reason):
+                time.sleep(0.05)
+            shown.append(getattr(self.store.load('i1'), 'reason', None))
+            app.told.set()
+        threading.Thread(target=tell_when_shown, daemon=True).start()
+        self.lifecycle.phases.destroy(op)
+        self.assertRegex(shown[0], r'^%s since \S+Z; waiting until \S+Z$'
+                         % re.escape(so_wait.SO_DISPOSE_BUSY))
+        self.assertIsNone(self.store.load('i1'))   # disposed
+
 
 class _CCWithApp(object):
     """A CC answering ``GET /app/i1``: active, its SO at ``so_url``."""
