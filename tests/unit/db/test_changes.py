@@ -43,6 +43,24 @@ def _python(code, *args, wait=True):
     return proc
 
 
+def _hold_in_another_process(case, path):
+    """A new interpreter that begins a write on the counter at ``path``
+    and holds it (killed at ``case``'s cleanup); returned once it
+    holds."""
+    code = ('import sys, time; from hurtle.db import changes; '
+            'changes.Counter(sys.argv[1]).begin(); '
+            'open(sys.argv[2], "w").close(); time.sleep(60)')
+    marker = path + '.held'
+    proc = _python(code, path, marker, wait=False)
+    case.addCleanup(proc.wait, 60)
+    case.addCleanup(proc.kill)
+    for _ in range(600):
+        if os.path.exists(marker):
+            break
+        time.sleep(0.05)
+    return proc
+
+
 class CounterTest(testtools.TestCase):
 
     def setUp(self):
@@ -132,17 +150,7 @@ class CounterTest(testtools.TestCase):
         self.assertEqual(4, self.counter.stable())
 
     def test_busy_past_the_timeout(self):
-        code = ('import sys, time; from hurtle.db import changes; '
-                'changes.Counter(sys.argv[1]).begin(); '
-                'open(sys.argv[2], "w").close(); time.sleep(60)')
-        marker = self.path + '.held'
-        proc = _python(code, self.path, marker, wait=False)
-        self.addCleanup(proc.wait, 60)
-        self.addCleanup(proc.kill)
-        for _ in range(600):
-            if os.path.exists(marker):
-                break
-            time.sleep(0.05)
+        proc = _hold_in_another_process(self, self.path)
         started = time.monotonic()
         self.assertRaises(changes.Busy, self.counter.begin, timeout=0.3)
         self.assertGreaterEqual(time.monotonic() - started, 0.3)
@@ -233,17 +241,7 @@ class CountedEngineTest(testtools.TestCase):
         self.assertEqual(before + 2, self.counter.stable())
 
     def test_a_write_waits_for_another_process_then_fails(self):
-        code = ('import sys, time; from hurtle.db import changes; '
-                'changes.Counter(sys.argv[1]).begin(); '
-                'open(sys.argv[2], "w").close(); time.sleep(60)')
-        marker = self.counter.path + '.held'
-        proc = _python(code, self.counter.path, marker, wait=False)
-        self.addCleanup(proc.wait, 60)
-        self.addCleanup(proc.kill)
-        for _ in range(600):
-            if os.path.exists(marker):
-                break
-            time.sleep(0.05)
+        _hold_in_another_process(self, self.counter.path)
         engine = sa.create_engine(self.url, connect_args={
             'factory': changes.connection_class(self.counter, 0.3)})
         self.addCleanup(engine.dispose)
