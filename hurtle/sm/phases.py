@@ -516,7 +516,9 @@ class Phases(object):
         :raises hurtle.occi.errors.ConnectionFailed: it cannot be reached,
             or did not answer the DELETE in time (``NoAnswer``).
         """
-        self.so_calls.require_answer(row)
+        so_wait.shown(op, states.DESTROY, so_wait.SO_LOOK,
+                      lambda: self.so_calls.require_answer(row),
+                      on_abandon=self.peers.retire_session)
         so = self.so_calls.so(row)
         so.deadline = time.monotonic() + self.conf.sm.phase_timeout
         try:

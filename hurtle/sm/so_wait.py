@@ -72,6 +72,10 @@ CC_START = 'no answer from the cloud controller (CC) to the SO\'s start'
 CC_DELETE = 'no answer from the cloud controller (CC) to the app\'s delete'
 CC_LOOK = 'no answer from the cloud controller (CC) about the SO\'s app'
 SO_DISPOSE = 'no answer from the service orchestrator (SO) to its dispose'
+#: The delete's first look at the SO (its state, at most
+#: ``hurtle.sm.peers.PROBE_TIMEOUT`` seconds) before its dispose.
+SO_LOOK = ('no answer from the service orchestrator (SO) to the delete\'s '
+           'look at its state')
 #: :data:`SO_DISPOSE` when the SO answers a liveness probe meanwhile (it
 #: answers once Heat deleted its stack: a stopped Heat holds it).
 SO_DISPOSE_BUSY = ('the service orchestrator (SO) is alive but has not '
@@ -95,9 +99,11 @@ def silence(so_url):
 
 
 def _utc(wall):
-    """``time.time()`` value ``wall`` as ``2026-12-05T04:10:00Z``."""
+    """``time.time()`` value ``wall`` as ``2026-12-05T04:10:00Z`` (the
+    second it falls in: a wait "since" then never reads later than what
+    began it)."""
     return datetime.datetime.fromtimestamp(
-        round(wall), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        int(wall), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def quiet_reason(started, deadline=None, now=None, what=QUIET_PREFIX):
@@ -209,9 +215,10 @@ def shown(op, state, what, request, deadline=None, on_abandon=None,
     :param state: the instance's state meanwhile (``initialise``,
         ``destroy``).
     :param what: how the reason begins (:data:`CC_START`,
-        :data:`CC_DELETE`, :data:`CC_LOOK`, :data:`SO_DISPOSE`,
-        :data:`STACK_DISPOSE`), or a function giving it when the reason
-        is written (``what()``: e.g. after a liveness probe).
+        :data:`CC_DELETE`, :data:`CC_LOOK`, :data:`SO_LOOK`,
+        :data:`SO_DISPOSE`, :data:`STACK_DISPOSE`), or a function giving
+        it when the reason is written (``what()``: e.g. after a liveness
+        probe).
     :param deadline: ``time.monotonic()`` value the SM waits until, or
         None (then the reason names no end).
     :param on_abandon: as for :func:`answer`.

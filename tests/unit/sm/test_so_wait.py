@@ -120,7 +120,8 @@ class _Case(test_leases._Base):
 
         def watch():
             while not until.is_set():
-                reason = self.store.load('i1').reason
+                row = self.store.load('i1')
+                reason = row.reason if row is not None else None
                 if not seen or seen[-1] != reason:
                     seen.append(reason)
                 time.sleep(0.05)
@@ -453,6 +454,29 @@ class ShownTest(QuietTest):
         self.assertLess(time.monotonic() - stopped, PROMPT)
         self.assertIsInstance(ended[0], scheduling.Stopping)
         self.assertEqual(states.DESTROY, self.store.load('i1').state)
+
+    def test_the_deletes_look_at_a_silent_so_is_said(self):
+        # The delete first asks the SO for its state (up to the probe
+        # time, 10 s): that wait showed no reason (the trial: 15 s of an
+        # empty reason before the stack's own delete said anything).
+        self.useFixture(fixtures.MonkeyPatch(
+            'hurtle.sm.peers.PROBE_TIMEOUT', 2))
+        self.add(self.store)
+        self.assertTrue(self.store.transition(
+            'i1', states.ACTIVE, so_url=net.silent_url(self),
+            so_secret='s'))
+        op = self.operation(self.store.begin('i1', states.DESTROY,
+                                             states.DELETABLE))
+        done = threading.Event()
+        seen = self.reasons(done)
+        try:
+            self.lifecycle.phases.destroy(op)
+        finally:
+            done.set()
+        looks = [r for r in seen if r and r.startswith(so_wait.SO_LOOK)]
+        self.assertEqual(1, len(looks), seen)
+        self.assertRegex(looks[0], r' since \S+Z$')
+        self.assertIsNone(self.store.load('i1'))   # disposed
 
     def test_a_dispose_held_by_an_so_alive_says_so(self):
         # The SO answers its state and its liveness probe, not yet its
