@@ -308,7 +308,9 @@ class TestAPIServer(testtools.TestCase):
 
 
 class TestSqliteIdReuseFault(testtools.TestCase):
-    """Without the fix, Heat hangs: proves the fix is needed (about 10 s)."""
+    """Without the fix, Heat breaks: proves the fix is needed (about 10
+    s). The freed id reused shows as an update that hangs, or as a read
+    of the stack whose properties data row is gone."""
 
     def test_update_hangs_without_fix(self):
         heat = self.useFixture(heat_fixture.EmbeddedHeat(
@@ -322,7 +324,13 @@ class TestSqliteIdReuseFault(testtools.TestCase):
         # threads write in: an update that completes (seen once on a
         # heavily loaded machine) is followed by another, up to three.
         for suffix in ('y', 'z', 'w'):
-            outputs_of(client, stack_id)
+            try:
+                outputs_of(client, stack_id)
+            except heat_exc.HTTPNotFound as error:
+                # The other face of the fault: the row a resource points
+                # to was another's, deleted with it.
+                self.assertIn('ResourcePropertiesData', str(error))
+                break
             client.stacks.update(stack_id, template=TEMPLATE,
                                  parameters={'suffix': suffix})
             try:
