@@ -45,6 +45,7 @@ from hurtle.occi import errors
 from hurtle import polling
 from hurtle.sm import leases as leases_mod
 from hurtle.sm import states
+from hurtle.sm import wait_reason
 
 LOG = logging.getLogger(__name__)
 
@@ -218,8 +219,6 @@ class Scheduler(object):
         the reason set back once it ends. The record is operation
         ``number``'s: if another operation took it meanwhile, nothing is
         written."""
-        # so_wait builds on this module: imported here, not at the top.
-        from hurtle.sm import so_wait
         started = time.monotonic()
         deadline = started + self.conf.sm.phase_timeout
         if previous.wait(AWAIT_QUIET):
@@ -228,7 +227,7 @@ class Scheduler(object):
         before = None
         try:
             row = op.row()
-            reason = so_wait.quiet_reason(started, deadline, what=AWAITING)
+            reason = wait_reason.since(AWAITING, started, deadline)
             op.move(row.state, reason=reason)
             before = (row.state, row.reason)
             LOG.info('instance %s: operation %d %s', instance_id, number,

@@ -58,6 +58,7 @@ from hurtle import polling
 from hurtle.sdk import deployer as deployer_api
 from hurtle.sm import scheduling
 from hurtle.sm import so_wait
+from hurtle.sm import wait_reason
 
 LOG = logging.getLogger(__name__)
 
@@ -253,9 +254,9 @@ class FollowedSO(object):
         silent = self._calls.silent
         if self._op in silent:
             return
-        reason = so_wait.quiet_reason(
-            started, self.client.deadline,
-            what=so_wait.silence(self.client.endpoint + '/'))
+        reason = wait_reason.since(
+            so_wait.silence(self.client.endpoint + '/'), started,
+            self.client.deadline)
         LOG.warning('instance %s: %s', self._op.instance_id, reason)
         self._op.move(self._state, reason=reason)
         # What the reason was before, shown again once the SO answers.

@@ -32,7 +32,7 @@ for its answer, asking the operation for its record every
   with its pending values) goes on from the record;
 * a request unanswered for :data:`QUIET` seconds (beyond the time the
   SO may hold it on purpose) is shown in the instance's reason
-  (:func:`quiet_reason`), written once, and cleared once the SO
+  (``hurtle.sm.wait_reason.since``), written once, and cleared once the SO
   answers (``hurtle.sm.so_client.FollowedSO``). The reason says whether
   the SO is silent or alive but busy with the request (:func:`silence`).
 
@@ -40,12 +40,12 @@ The request's thread is a daemon: an abandoned one ends at its own
 timeout (no retry is started after it was abandoned), and never keeps
 the SM from exiting.
 """
-import datetime
 import logging
 import threading
 import time
 
 from hurtle.sm import scheduling
+from hurtle.sm import wait_reason
 from hurtle import so_liveness
 
 LOG = logging.getLogger(__name__)
@@ -96,36 +96,6 @@ def silence(so_url):
     except ValueError:   # not an http(s) URL: nothing to probe
         alive = False
     return BUSY_PREFIX if alive else QUIET_PREFIX
-
-
-def _utc(wall):
-    """``time.time()`` value ``wall`` as ``2026-12-05T04:10:00Z`` (the
-    second it falls in: a wait "since" then never reads later than what
-    began it)."""
-    return datetime.datetime.fromtimestamp(
-        int(wall), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
-def quiet_reason(started, deadline=None, now=None, what=QUIET_PREFIX):
-    """``mcn.service.state.reason`` of an operation whose request to the
-    SO went unanswered since ``started``: ``service orchestrator (SO)
-    not answering since 2026-12-05T04:10:00Z; waiting until
-    2026-12-05T04:20:00Z``. It is written once and names times, not a
-    duration, so that it stays true while it is shown.
-
-    :param started: ``time.monotonic()`` value when the request went out.
-    :param deadline: ``time.monotonic()`` value the SM waits until (the
-        phase's deadline), or None (then the reason names no end).
-    :param now: the current ``time.monotonic()`` value (default: now).
-    :param what: how the reason begins (what is not answering).
-    """
-    now = time.monotonic() if now is None else now
-    wall = time.time()
-    reason = '%s since %s' % (what, _utc(wall - (now - started)))
-    if deadline is not None:
-        reason += '; waiting until %s' % _utc(wall + max(0.0,
-                                                         deadline - now))
-    return reason
 
 
 def answer(op, request, quiet=QUIET, on_quiet=None, on_abandon=None,
@@ -231,8 +201,8 @@ def shown(op, state, what, request, deadline=None, on_abandon=None,
 
     def on_quiet(started):
         before.append(op.row().reason)
-        reason = quiet_reason(started, deadline,
-                              what=what() if callable(what) else what)
+        reason = wait_reason.since(what() if callable(what) else what,
+                                   started, deadline)
         LOG.warning('instance %s: %s', op.instance_id, reason)
         op.move(state, reason=reason)
     try:

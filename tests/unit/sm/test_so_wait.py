@@ -37,6 +37,7 @@ from hurtle.sm import scheduling
 from hurtle.sm import so_client
 from hurtle.sm import so_wait
 from hurtle.sm import states
+from hurtle.sm import wait_reason
 from hurtle.sm import watcher
 from tests import net
 from tests.unit.sm import test_leases
@@ -568,8 +569,8 @@ class QuietReasonTest(testtools.TestCase):
 
     def test_the_reason_names_the_silence_and_the_deadline(self):
         now = time.monotonic()
-        reason = so_wait.quiet_reason(now - 7.2, deadline=now + 593,
-                                      now=now)
+        reason = wait_reason.since(so_wait.QUIET_PREFIX, now - 7.2,
+                                   deadline=now + 593, now=now)
         match = QUIET_RE.match(reason)
         self.assertIsNotNone(match, reason)
         since = _stamp(match.group(1)).replace(
@@ -579,7 +580,8 @@ class QuietReasonTest(testtools.TestCase):
         self.assertLessEqual(abs(waited.total_seconds() - 600.2), 1)
 
     def test_without_a_deadline_no_end_is_named(self):
-        reason = so_wait.quiet_reason(time.monotonic() - 12)
+        reason = wait_reason.since(so_wait.QUIET_PREFIX,
+                                   time.monotonic() - 12)
         self.assertRegex(reason, r'^service orchestrator \(SO\) not '
                                  r'answering since \S+Z$')
 
@@ -592,7 +594,8 @@ class RefusedUpdateTest(testtools.TestCase):
         return types.SimpleNamespace(state=state, reason=reason)
 
     def test_the_reason_of_an_operation_in_progress_is_given(self):
-        reason = so_wait.quiet_reason(time.monotonic() - 6)
+        reason = wait_reason.since(so_wait.QUIET_PREFIX,
+                                   time.monotonic() - 6)
         err = api._not_updatable(self.row(states.UPDATE, reason))
         self.assertTrue(err.message.startswith(
             'instance is in state update (%s); only an instance in state '
