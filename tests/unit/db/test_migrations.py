@@ -340,6 +340,18 @@ def _database(testcase, backend):
     return url
 
 
+class MigratedCase(testscenarios.WithScenarios, testtools.TestCase):
+    """A test run on each of :data:`BACKENDS`, with ``self.url`` a new
+    database upgraded to the head revision."""
+
+    scenarios = BACKENDS
+
+    def setUp(self):
+        super().setUp()
+        self.url = _database(self, self.backend)
+        migration.upgrade(self.url)
+
+
 class RevisionTest(testscenarios.WithScenarios, testtools.TestCase):
     """One test per backend and revision."""
 

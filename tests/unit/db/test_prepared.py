@@ -20,7 +20,6 @@ import time
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-import testscenarios
 import testtools
 
 from hurtle.db import engine as db_engine
@@ -34,15 +33,11 @@ COLUMNS = (TABLE.id, TABLE.project, TABLE.state, TABLE.attributes,
            TABLE.mixins, TABLE.created_at, TABLE.operation)
 
 
-class PreparedSelectTest(testscenarios.WithScenarios, testtools.TestCase):
-
-    scenarios = [('sqlite', {'backend': 'sqlite'}),
-                 ('postgresql', {'backend': 'postgresql'})]
+class PreparedSelectTest(test_migrations.MigratedCase):
 
     def setUp(self):
         super().setUp()
-        url = test_migrations._database(self, self.backend)
-        migration.upgrade(url)
+        url = self.url
         self.engine = db_engine.get_engine(url)
         with db_engine.sessionmaker(url).begin() as session:
             for i, (project, attributes) in enumerate((

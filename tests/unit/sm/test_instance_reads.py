@@ -20,7 +20,6 @@ import sys
 import threading
 
 import sqlalchemy as sa
-import testscenarios
 import testtools
 
 from hurtle.db import changes
@@ -46,15 +45,10 @@ def _in_another_process(code, url):
                           timeout=60)
 
 
-class InstanceReadsTest(testscenarios.WithScenarios, testtools.TestCase):
-
-    scenarios = [('sqlite', {'backend': 'sqlite'}),
-                 ('postgresql', {'backend': 'postgresql'})]
+class InstanceReadsTest(test_migrations.MigratedCase):
 
     def setUp(self):
         super().setUp()
-        self.url = test_migrations._database(self, self.backend)
-        migration.upgrade(self.url)
         self.store = store_mod.InstanceStore(self.url, {'svc': KIND})
         self.store.add('/svc/i1', test_store.Entity({'svc.a': 'x'}),
                        EXTRAS)

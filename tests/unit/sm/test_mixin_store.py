@@ -19,12 +19,9 @@ import sqlite3
 import subprocess
 import sys
 
-import testscenarios
-import testtools
 
 from hurtle.db import changes
 from hurtle.db import engine as db_engine
-from hurtle.db import migration
 from hurtle.db import models
 from hurtle.occi import errors
 from hurtle.sm import mixins
@@ -42,15 +39,10 @@ def _terms(definitions):
     return [item['term'] for item in definitions]
 
 
-class MixinStoreTest(testscenarios.WithScenarios, testtools.TestCase):
-
-    scenarios = [('sqlite', {'backend': 'sqlite'}),
-                 ('postgresql', {'backend': 'postgresql'})]
+class MixinStoreTest(test_migrations.MigratedCase):
 
     def setUp(self):
         super().setUp()
-        self.url = test_migrations._database(self, self.backend)
-        migration.upgrade(self.url)
         self.store = mixins.SQLMixinStore(self.url)
 
     def _insert_behind(self, project, term):
