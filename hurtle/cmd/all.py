@@ -60,6 +60,7 @@ import requests
 from hurtle import parent_death
 from hurtle import polling
 from hurtle import service
+from hurtle import signal_relay
 
 LOG = logging.getLogger(__name__)
 
@@ -310,8 +311,11 @@ def main(argv=None):
         sys.argv[1:] if argv is None else argv,
         'Hurtle: embedded Heat, CC and SM on one machine', database=False)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda s, f: stop.set())
-    signal.signal(signal.SIGINT, lambda s, f: stop.set())
+    # Not stop.set() in the signal handler: it would wait forever for
+    # the lock of ``stop`` when the main thread holds it in stop.wait()
+    # (hurtle.signal_relay).
+    signal_relay.handle((signal.SIGTERM, signal.SIGINT),
+                        lambda signum: stop.set())
     started = []
     held = {}
     status = 0

@@ -20,6 +20,7 @@ import threading
 
 from hurtle.conf import wsgi as wsgi_conf
 from hurtle.occi import server as occi_server
+from hurtle import signal_relay
 
 LOG = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ LOG = logging.getLogger(__name__)
 #: (socketserver's default is 0.5). A signal's stop does not wait for
 #: it: :func:`hurtle.occi.server.wake_accept_loop`.
 POLL_INTERVAL = 0.2
+#: The signals that stop a service: SIGTERM, and SIGINT (Ctrl-C).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def release_free_memory():
@@ -59,13 +62,12 @@ def catch_stop():
     """
     requested = threading.Event()
 
-    def _remember(signum, frame):
+    def _remember(signum):
         if not requested.is_set():
             LOG.info('signal %d during start-up: stopping once started',
                      signum)
         requested.set()
-    signal.signal(signal.SIGTERM, _remember)
-    signal.signal(signal.SIGINT, _remember)
+    signal_relay.handle(STOP_SIGNALS, _remember)
     return requested
 
 
@@ -76,10 +78,11 @@ def serve(conf, application, host, port, name, on_bound=None,
     with the ``[wsgi]`` options of ``conf``.
 
     :param on_bound: called with the bound port before serving.
-    :param on_signal: called as soon as the signal arrives, in the signal
-        handler (so it must only set flags, e.g. ``Event.set``):
-        work in progress learns at once that this process stops, before
-        the services beside it, stopped at the same moment, go away.
+    :param on_signal: called as soon as the signal arrives, in the
+        signal relay's thread (:mod:`hurtle.signal_relay`; it may take
+        locks, and should be quick): work in progress learns at once
+        that this process stops, before the services beside it, stopped
+        at the same moment, go away.
     :param on_stop: called after the server stopped.
     :param stop_requested: the Event of :func:`catch_stop`: if a signal
         set it during start-up, the server stops as soon as it started
@@ -98,7 +101,7 @@ def serve(conf, application, host, port, name, on_bound=None,
                  % (name, host, port, exc.strerror or exc))
     stopping = threading.Event()
 
-    def _stop(signum, frame):
+    def _stop(signum):
         if not stopping.is_set():
             stopping.set()
             if on_signal is not None:
@@ -107,10 +110,9 @@ def serve(conf, application, host, port, name, on_bound=None,
             threading.Thread(target=server.shutdown, daemon=True).start()
             occi_server.wake_accept_loop(server)
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    signal_relay.handle(STOP_SIGNALS, _stop)
     if stop_requested is not None and stop_requested.is_set():
-        _stop(signal.SIGTERM, None)
+        _stop(signal.SIGTERM)
     bound = server.server_port
     LOG.info('%s listening on http://%s:%d/', name, host, bound)
     if on_bound is not None:

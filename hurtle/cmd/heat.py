@@ -265,15 +265,18 @@ def run(argv=None):
 
     from hurtle.heat import launcher
     from hurtle import local_secret
+    from hurtle import signal_relay
 
     stop_requested = threading.Event()
 
-    def _on_signal(signo, frame):
+    # In the signal relay's thread: the main thread waits on
+    # stop_requested, whose lock a signal handler must not take
+    # (hurtle.signal_relay).
+    def _on_signal(signo):
         LOG.info('Received %s, stopping', signal.Signals(signo).name)
         stop_requested.set()
 
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
+    signal_relay.handle((signal.SIGTERM, signal.SIGINT), _on_signal)
 
     from hurtle.heat import heatconf
 

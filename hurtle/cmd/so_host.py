@@ -31,6 +31,7 @@ from oslo_config import cfg
 
 from hurtle.cmd import so as so_cmd
 from hurtle import service
+from hurtle import signal_relay
 from hurtle.so import bundle as so_bundle
 from hurtle.so import host as so_host
 
@@ -62,14 +63,13 @@ def main(argv=None):
                  % (conf.socket, exc.strerror or exc))
     stopping = threading.Event()
 
-    def _stop(signum, frame):
+    def _stop(signum):
         if not stopping.is_set():
             stopping.set()
             LOG.info('hurtle-so-host: signal %d, stopping', signum)
             threading.Thread(target=server.shutdown, daemon=True).start()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    signal_relay.handle((signal.SIGTERM, signal.SIGINT), _stop)
     LOG.info('hurtle-so-host of %s takes commands on %s', bundle_dir,
              conf.socket)
     try:
