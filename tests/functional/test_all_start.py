@@ -89,11 +89,14 @@ class StopDuringStartTest(testtools.TestCase):
         out_path = os.path.join(setup.state, 'start-%d.out' % os.getpid())
         out = open(out_path, 'wb')
         self.addCleanup(out.close)
+        # PYTHONFAULTHANDLER: a hung hurtle-all shows its threads'
+        # stacks on the SIGABRT of :meth:`stop`.
         proc = subprocess.Popen(
             [sys.executable, '-P', '-m', 'hurtle.cmd.all',
              '--config-file', setup.conf_path],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=hurtle_fixture.ROOT, start_new_session=True)
+            cwd=hurtle_fixture.ROOT, start_new_session=True,
+            env=dict(os.environ, PYTHONFAULTHANDLER='1'))
         self.addCleanup(self._kill_all, setup, proc)
         return proc, out_path
 
@@ -120,7 +123,14 @@ class StopDuringStartTest(testtools.TestCase):
             os.killpg(proc.pid, signum)
         else:
             proc.send_signal(signum)
-        status = proc.wait(TIMEOUT)
+        try:
+            status = proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGABRT)
+            proc.wait()
+            self.fail('hurtle-all did not exit within %d s of signal %d; '
+                      'its output and stacks:\n%s'
+                      % (TIMEOUT, signum, self.output(out_path)))
         output = self.output(out_path)
         self.assertEqual(0, status, output)
         self.assertIn('hurtle-all: stop requested during start-up', output)
