@@ -136,6 +136,23 @@ class StackStore(registry.EntityStore):
             raise errors.Conflict('a stack named %s (or with id %s) exists '
                                   'already' % (title, stack_id))
 
+    def discard_stale_claim(self, app_id, title, running):
+        """Forget the claim of stack ``title`` of app ``app_id`` if it is
+        one whose create Heat never answered (``CREATE_PENDING``, no Heat
+        id) and whose id is not in ``running`` (the creates under way in
+        this CC process): a claim left by an earlier CC process. One
+        statement, so two callers cannot both take it.
+
+        :returns: True if such a claim was forgotten.
+        """
+        stack = models.Stack
+        with self._sessions.begin() as session:
+            done = session.execute(sa.delete(stack).where(
+                stack.app_id == app_id, stack.title == title,
+                stack.state == PENDING, stack.heat_id.is_(None),
+                stack.id.not_in(list(running))))
+        return done.rowcount > 0
+
     def rows_of(self, app_id):
         """Every stack row of app ``app_id``, oldest first."""
         with self._sessions() as session:

@@ -48,7 +48,8 @@ of the SO's instance and with the instance's trust when it has one.
   process that stopped before Heat answered (only one CC runs on a
   state): when Heat answers it has no such stack, the create was lost,
   and the GET answers 404 and forgets the stack (create it again); when
-  Heat cannot be asked now it stays ``CREATE_PENDING``.
+  Heat cannot be asked now it stays ``CREATE_PENDING``. A create of that
+  name sent again takes such a claim over (:meth:`StackBackend._claim`).
 * ``POST /stack/<ref>`` (partial) or ``PUT`` with any of template,
   parameters, files, environment: updates the Heat stack (without a
   template Heat keeps the current one). The title and region cannot
@@ -292,7 +293,7 @@ class StackBackend(backend.KindBackend):
         with self._creating_lock:
             self._creating.add(stack_id)
         try:
-            self.store.claim(stack_id, caller.app_id, title, region)
+            self._claim(stack_id, caller.app_id, title, region)
             try:
                 # Its stack may be one Heat had (made for the app):
                 # the app's reads are outdated.
@@ -314,6 +315,31 @@ class StackBackend(backend.KindBackend):
         entity.actions = []
         LOG.info('stack %s (%s) of app %s: create accepted by Heat (%s)',
                  stack_id, title, caller.app_id, heat_id)
+
+    def _claim(self, stack_id, app_id, title, region):
+        """Claim the stack ``title`` for a create (``StackStore.claim``).
+        A claim of that title left by an earlier CC process, whose create
+        Heat never answered, is taken over: that create is the one this
+        request tries again (an SO whose request was cut by the CC's stop
+        sends it again to the CC started after; it was refused 409 and
+        its instance failed). Whether Heat made that stack after all is
+        :meth:`_create`'s to find (by name and :data:`APP_TAG`).
+
+        :raises hurtle.occi.errors.Conflict: the app has a stack of that
+            title (or a create of it runs in this process).
+        """
+        try:
+            self.store.claim(stack_id, app_id, title, region)
+            return
+        except errors.Conflict:
+            with self._creating_lock:
+                running = set(self._creating)
+            if not self.store.discard_stale_claim(app_id, title, running):
+                raise
+        LOG.warning('stack %s of app %s: its create was lost when the CC '
+                    'stopped before Heat answered; a new create takes it '
+                    'over', title, app_id)
+        self.store.claim(stack_id, app_id, title, region)
 
     def _create(self, deployer, caller, title, given, region):
         """Create the Heat stack ``title`` tagged with the app; Heat's id.

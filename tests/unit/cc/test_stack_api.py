@@ -626,6 +626,42 @@ class LostCreateAnswerTest(_HeatTestCase):
         self.assertEqual([('hurtle-i1', stack.id)],
                          [(t, h) for t, h, _s in self.rows()])
 
+    def test_a_create_sent_again_after_an_earlier_cc_died_is_made(self):
+        # The SO's create was cut by the CC's stop before Heat made the
+        # stack; sent again to the new CC (no read first), it was 409
+        # (the earlier claim) and the instance failed (a CI run).
+        self.claim_as_an_earlier_cc('web')
+        heat_id = self.deployer().deploy('web', TEMPLATE)
+        [stack] = list(self.heat_client.stacks.list())
+        self.assertEqual(stack.id, heat_id)
+        self.assertEqual([('web', heat_id)],
+                         [(t, h) for t, h, _s in self.rows()])
+
+    def test_a_create_sent_again_takes_the_stack_heat_made_after_all(self):
+        # The earlier CC's create reached Heat before that CC died: Heat
+        # has the stack, by name and the app's tag.
+        made = self.heat_client.stacks.create(
+            stack_name='web', template=TEMPLATE,
+            tags=stacks.APP_TAG % 'a1')['stack']
+        self.claim_as_an_earlier_cc('web')
+        heat_id = self.deployer().deploy('web', TEMPLATE)
+        self.assertEqual(made['id'], heat_id)
+        self.assertEqual([made['id']],
+                         [s.id for s in self.heat_client.stacks.list()])
+        self.assertEqual([('web', heat_id)],
+                         [(t, h) for t, h, _s in self.rows()])
+
+    def test_a_second_create_of_a_title_under_way_here_is_409(self):
+        with self.held_create('after', lambda: self.rows() or None,
+                              'the claim') as creating:
+            err = self.assertRaises(deployer_api.DeployerError,
+                                    self.deployer().deploy, 'web', TEMPLATE)
+            self.assertEqual(409, err.status)
+            self.gate.release()
+            heat_id = creating.result(60)
+        self.assertEqual([('web', heat_id)],
+                         [(t, h) for t, h, _s in self.rows()])
+
     def test_a_create_under_way_here_stays_pending(self):
         # Heat has not got the create yet (held): the claim is this CC's
         # own create, not a lost one.
