@@ -44,6 +44,17 @@ def refusals(done, refused, total):
                               '; '.join(refused)))
 
 
+def _origin(parts):
+    """``(scheme, host, port)`` of a split URL, lower-cased, the port
+    the scheme's default when absent.
+
+    :raises ValueError: an invalid port.
+    """
+    scheme = parts.scheme.lower()
+    port = parts.port or {'http': 80, 'https': 443}.get(scheme)
+    return scheme, (parts.hostname or '').rstrip('.'), port
+
+
 class EntityEngine(object):
     """Builds, validates, creates, deletes entities and runs actions
     through the registry's backends and store."""
@@ -75,18 +86,45 @@ class EntityEngine(object):
                                     % (found, repr(found), expect))
         return found
 
-    def key_of(self, location):
-        """The registry key (path) of a location, absolute or relative."""
+    def key_of(self, location, what='Location'):
+        """The registry key (path) of a location: a path, or an absolute
+        URL on this service.
+
+        :param what: how the error names the location (e.g. ``'Mixin
+            location'``).
+        :raises BadRequest: not a path; or an absolute URL that is not on
+            this service: its scheme, host or port differ from those of
+            the request's base URL (``public_url`` when set), or its path
+            is outside the base URL's path; or one with user
+            information, a query or a fragment.
+        """
         location = location.strip()
         parsed = urllib.parse.urlsplit(location)
-        path = urllib.parse.unquote(parsed.path) if parsed.scheme else \
-            location
+        if parsed.scheme:
+            path = urllib.parse.unquote(parsed.path)
+            self._check_own(location, parsed, path, what)
+        else:
+            path = location
         prefix = self.req.prefix
         if prefix and path.startswith(prefix + '/'):
             path = path[len(prefix):]
         if not path.startswith('/'):
             raise errors.BadRequest('Not a location: %s' % location[:80])
         return path
+
+    def _check_own(self, location, parsed, path, what):
+        own = urllib.parse.urlsplit(self.req.hostname)
+        prefix = self.req.prefix
+        try:
+            same = _origin(parsed) == _origin(own) and \
+                parsed.username is None and not parsed.query and \
+                not parsed.fragment
+        except ValueError:
+            same = False
+        if not same or (prefix and not path.startswith(prefix + '/')):
+            raise errors.BadRequest(
+                '%s %s is not on this service: give a path, or a URL '
+                'under %s.' % (what, location[:80], self.req.hostname))
 
     def entity_or_404(self, key):
         try:

@@ -113,17 +113,6 @@ def check_mixin_id(cat):
                                 'characters.')
 
 
-def _origin(parts):
-    """``(scheme, host, port)`` of a split URL, lower-cased, the port
-    the scheme's default when absent.
-
-    :raises ValueError: an invalid port.
-    """
-    scheme = parts.scheme.lower()
-    port = parts.port or {'http': 80, 'https': 443}.get(scheme)
-    return scheme, (parts.hostname or '').rstrip('.'), port
-
-
 #: The renderings whose :meth:`parse` of no body and no OCCI header
 #: (``Request.headers`` empty) is an empty ``OCCIData``.
 _HEADER_RENDERINGS = ('text/plain', 'text/occi')
@@ -375,30 +364,9 @@ class QueryHandler(_Context, occi_handlers.QueryHandler):
     def _own_location(self, location):
         """The path of a user mixin's ``location`` (:meth:`key_of`).
 
-        :raises BadRequest: an absolute URL that is not on this service:
-            its scheme, host or port differ from those of the request's
-            base URL (``public_url`` when set), or its path is outside
-            the base URL's path; or one with user information, a query
-            or a fragment.
+        :raises BadRequest: not a path, nor a URL on this service.
         """
-        location = location.strip()
-        given = urllib.parse.urlsplit(location)
-        if given.scheme:
-            own = urllib.parse.urlsplit(self.req.hostname)
-            prefix = self.req.prefix
-            try:
-                same = _origin(given) == _origin(own) and \
-                    given.username is None and not given.query and \
-                    not given.fragment
-            except ValueError:
-                same = False
-            path = urllib.parse.unquote(given.path)
-            if not same or (prefix and not path.startswith(prefix + '/')):
-                raise errors.BadRequest(
-                    'Mixin location %s is not on this service: give a '
-                    'path, or a URL under %s.'
-                    % (location[:80], self.req.hostname))
-        return self.key_of(location)
+        return self.key_of(location, 'Mixin location')
 
     def do_delete(self, key):
         data = self.data()

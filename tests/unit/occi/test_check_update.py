@@ -141,6 +141,23 @@ class CheckMixinsTest(base.ServedAppTestCase):
         return sorted(key for key in ('/thing/t1', '/thing/t2', '/thing/t3')
                       if self.store.get(key, {'project': 'p1'}).mixins)
 
+    def test_a_member_on_another_service_is_refused(self):
+        # The trial: a URL of another host was cut to its path, and the
+        # entity at that path here joined the mixin.
+        port = self.server.server_port
+        for method in ('POST', 'PUT', 'DELETE'):
+            for loc in ('http://evil.example/thing/t1',
+                        'http://evil.example:%d/thing/t1' % port,
+                        'http://127.0.0.1:1/thing/t1'):
+                resp = self.change(method, loc)
+                self.assertError(resp, 400)
+                self.assertIn('Location %s is not on this service' % loc,
+                              resp.text)
+        self.assertEqual([], self.members())
+        own = 'http://127.0.0.1:%d/thing/t1' % port
+        self.assertEqual(200, self.change('POST', own).status_code)
+        self.assertEqual(['/thing/t1'], self.members())
+
     def test_every_entity_is_checked_before_any_changes(self):
         self.assertEqual(200, self.change('POST', '/thing/t1').status_code)
         self.things.busy.update(['/thing/t2', '/thing/t3'])
