@@ -65,3 +65,39 @@ class PrepareServiceTest(testtools.TestCase):
         self.prepare('database', 'service')
         mode = stat.S_IMODE(os.stat(self.key_path()).st_mode)
         self.assertEqual(0o600, mode)
+
+
+class BadValueTest(testtools.TestCase):
+    """A value its option refuses fails the start at once, with one line
+    naming the option and the file (trial: ``[sm] port = abc`` ended
+    hurtle-all with two tracebacks, at the first use of the port)."""
+
+    def start(self, text, module):
+        state = self.useFixture(fixtures.TempDir()).path
+        conf = os.path.join(state, 'bad.conf')
+        with open(conf, 'w') as handle:
+            handle.write('[DEFAULT]\nstate_path = %s\n%s' % (state, text))
+        return subprocess.run(
+            [sys.executable, '-P', '-m', module, '--config-file', conf],
+            capture_output=True, text=True, timeout=60,
+            stdin=subprocess.DEVNULL), conf
+
+    def test_each_service_names_the_bad_value_in_one_line(self):
+        for module in ('hurtle.cmd.all', 'hurtle.cmd.sm', 'hurtle.cmd.cc'):
+            for text, why in (
+                    ('[sm]\nport = abc\n',
+                     "invalid literal for int() with base 10: 'abc'"),
+                    ('[sm]\nport = 70000\n',
+                     'Should be less than or equal to 65535'),
+                    ('[cc]\norphan_stack_interval = soon\n',
+                     "could not convert string to float: 'soon'")):
+                done, conf = self.start(text, module)
+                self.assertEqual(1, done.returncode, done.stderr)
+                group, name = text[1:].split('\n')[0].rstrip(']'), \
+                    text.split('\n')[1].split(' =')[0]
+                self.assertEqual(
+                    'hurtle: configuration error: [%s] %s: Value for option '
+                    '%s from %s is not valid: %s\n' % (group, name, name,
+                                                       conf, why),
+                    done.stderr)
+                self.assertEqual('', done.stdout)
