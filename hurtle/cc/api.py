@@ -54,6 +54,16 @@ Kind ``app`` (``http://schemas.ogf.org/occi/platform#``) at ``/app/``:
   after 10 s) and removed the app, on a thread of its own. A CC
   stopped or killed meanwhile finishes that at its next start.
 
+  - Keystone mode: when the app has stack creates whose answer the CC
+    lost (Heat may make those stacks later) made with its trust
+    (``HURTLE_TRUST_ID``) within ``[cc] orphan_stack_window``, the CC
+    keeps that trust to delete those stacks, and deletes it itself
+    afterwards (:mod:`hurtle.cc.kept_trusts`). Its answer to this
+    DELETE, and to any DELETE of that app id while it keeps the trust
+    (a 404 once the app is gone), carries ``X-Hurtle-Trust-Kept:
+    <trust id>`` (to a caller allowed ``hurtle:app:manage``, of the
+    app's project): the SM then does not delete the trust.
+
 ``occi.app.state`` is one of:
 
 * ``active``: the SO serves at ``occi.app.url``;
@@ -84,6 +94,7 @@ role may use the API (``hurtle:app:manage`` in ``hurtle.policy``, else
 403), listings (``GET /app/``, ``GET /``) included.
 """
 import contextlib
+import datetime
 import json
 import logging
 import re
@@ -94,6 +105,7 @@ import tenacity
 
 from hurtle.cc import design
 from hurtle.cc import images as app_images
+from hurtle.cc import kept_trusts as trust_records
 from hurtle.cc import monitoring
 from hurtle.cc.monitoring import base as monitoring_base
 from hurtle.cc.runtime import base as runtime_base
@@ -165,13 +177,17 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
     """
 
     def __init__(self, runtime, conf, store, images=None, stacks=None,
-                 monitoring_driver=None):
+                 monitoring_driver=None, kept_trusts=None):
         """:param stacks: the ``StackBackend`` whose ``dispose_app``
             deletes an app's stacks with the app (None: none).
         :param monitoring_driver: the ``[monitoring] driver``
             (:class:`hurtle.cc.monitoring.base.MonitoringDriver`) whose
-            alarms of an app are deleted with the app (None: none)."""
+            alarms of an app are deleted with the app (None: none).
+        :param kept_trusts: ``hurtle.cc.kept_trusts.KeptTrusts``, where a
+            delete records the trust it keeps for the app's lost creates
+            (None: none is kept)."""
         self.stacks = stacks
+        self.kept_trusts = kept_trusts
         self.monitoring = monitoring_driver
         self.runtime = runtime
         self.conf = conf
@@ -416,12 +432,17 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
             if self.stacks is not None:
                 # Stacks its SO created while dispose_app ran.
                 self.stacks.leftovers(app_id, entity.app_env)
+            kept = self._keep_trust(app_id, entity.app_env,
+                                    row.project if row is not None
+                                    else extras.get('project'))
             try:
                 stopping = self.runtime.begin_stop(ref)
             except runtime_base.RuntimeError_ as exc:
                 if row is not None:   # kept as it was
                     self.store.update(entity.identifier,
                                       app_store.to_entity(row), extras)
+                if kept is not None:
+                    self.kept_trusts.forget(kept)
                 raise errors.Conflict('cannot stop app %s: %s'
                                       % (entity.attributes.get(
                                           'occi.app.name'), exc))
@@ -433,6 +454,38 @@ class AppBackend(backend.KindBackend, backend.ActionBackend):
                 return
             self._removed(app_id)
         LOG.info('app %s stopped and removed', app_id)
+
+    def _keep_trust(self, app_id, env, project):
+        """Record that the CC deletes the trust of app ``app_id`` (``env``'s
+        ``HURTLE_TRUST_ID``, ``project``: the app's) when the app has
+        lost creates made with it within ``[cc] orphan_stack_window``
+        and ``[cc] orphan_stack_interval`` is not 0 (the sweeper runs)
+        (``hurtle.cc.kept_trusts``). A record that cannot be written is
+        logged (the SM then deletes the trust, as before).
+
+        :returns: the record's id, or None (not kept).
+        """
+        trust_id = (env or {}).get('HURTLE_TRUST_ID')
+        if not trust_id or self.stacks is None or \
+                self.kept_trusts is None or \
+                not self.conf.cc.orphan_stack_interval:
+            # No sweeper (interval 0) would ever delete it.
+            return None
+        since = trust_records.utcnow() - datetime.timedelta(
+            seconds=self.conf.cc.orphan_stack_window)
+        try:
+            lost = self.stacks.store.lost_of(app_id)
+            if not trust_records.keeps(lost, trust_id, since):
+                return None
+            kept = self.kept_trusts.keep(app_id, project, trust_id)
+        except Exception:
+            LOG.exception('app %s: the trust its lost creates need could '
+                          'not be kept; its stacks Heat makes later may '
+                          'stay', app_id)
+            return None
+        LOG.info('app %s: its trust is kept for its lost stack creates; '
+                 'the CC deletes it once they are done with', app_id)
+        return kept
 
     def _removed(self, app_id):
         """Forget app ``app_id`` whose SO is gone: what the runtime keeps
@@ -737,8 +790,11 @@ def make_application(conf, deployer_factory=None, stack_events=None):
     application.read_only = (design.PREFIX,)
     stack_backend = stack_api.StackBackend(conf, stacks, deployer_factory,
                                            events=stack_events)
+    kept = trust_records.KeptTrusts(conf.database.connection)
     app_backend = AppBackend(runtime, conf, store, stacks=stack_backend,
-                             monitoring_driver=monitoring.load(conf))
+                             monitoring_driver=monitoring.load(conf),
+                             kept_trusts=kept)
+    application.answer_hooks.append(trust_records.answer_hook(conf, kept))
     for category in (categories.APP, categories.APP_START,
                      categories.APP_STOP):
         application.register_backend(category, app_backend)

@@ -48,9 +48,19 @@ within the window, one in another project than the credentials'. Each
 decision and delete is made under the app's lock (``hurtle.cc.api.
 AppBackend.lock``), as the app's create and delete are; a stack being
 deleted already is left to Heat, so sweeps are idempotent. Credentials
-that no longer work (the trust deleted with the instance, in Keystone
-mode) leave the stacks alone, with one WARNING naming the app, the
-project and the region.
+that no longer work (a trust deleted by someone else) leave the stacks
+alone, with one WARNING naming the app, the project and the region.
+
+In Keystone mode the credentials are the instance's trust, which the SM
+deletes with the instance: so the app's delete keeps it when the app has
+lost creates made with it (``hurtle.cc.kept_trusts``), and the sweeper
+deletes it (:class:`hurtle.cc.kept_trusts.Releaser`) once each of those
+is done with or older than the window. A lost create is *done with*
+when the stack of its name the sweeper deleted, or found being deleted
+(noted on it: ``StackStore.deleting_lost``), is no longer listed by
+Heat (``StackStore.gone_lost``); a ``DELETE_*`` event of such a stack
+(made with a trust) wakes the sweeper too. The trust deleted, the lost
+creates made with it are forgotten.
 """
 import dataclasses
 import datetime
@@ -58,6 +68,7 @@ import logging
 import threading
 import time
 
+from hurtle.cc import kept_trusts as trust_records
 from hurtle.cc import so_auth
 from hurtle.cc import stacks as stack_api
 from hurtle.occi import errors
@@ -71,6 +82,9 @@ EVENT_GAP = 1.0
 DROP_EVERY = 60.0
 #: Stack states whose event may announce a stack made for a deleted app.
 CREATE_PREFIX = 'CREATE_'
+#: Stack states whose event, for a stack the sweeper deleted, may mean
+#: its lost create is done with (a kept trust may then be deleted).
+DELETE_PREFIX = 'DELETE_'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,9 +146,7 @@ def decide(stack, app_id, app_exists, lost, project, now, window):
                     'lost %d s ago)' % max(age, 0))
 
 
-def _utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(
-        tzinfo=None)
+_utcnow = trust_records.utcnow
 
 
 class Sweeper(object):
@@ -144,15 +156,28 @@ class Sweeper(object):
     :param backend: the CC's ``hurtle.cc.api.AppBackend`` (its per-app
         lock, ``known``, its ``StackBackend`` and the latter's store).
     :param clock: ``f()`` → a naive UTC datetime (tests pass another).
+    :param delete_trust: ``f(conf, trust_id)`` deleting a kept trust
+        (``hurtle.cc.kept_trusts.Releaser``; default
+        ``hurtle.keystone_trusts.delete``).
 
     Counters (ints, for figures and tests): ``sweeps``, ``listings``
-    (Heat listings of tagged stacks), ``deleted``.
+    (Heat listings of tagged stacks), ``deleted``, ``done`` (lost creates
+    found done with: their stack deleted and no longer listed);
+    ``releaser.deleted`` (kept trusts deleted).
     """
 
-    def __init__(self, conf, backend, clock=_utcnow):
+    def __init__(self, conf, backend, clock=_utcnow, delete_trust=None):
         self.conf = conf
         self.backend = backend
         self.clock = clock
+        kwargs = {} if delete_trust is None else {'delete': delete_trust}
+        self.releaser = trust_records.Releaser(
+            conf, backend.kept_trusts, backend.stacks, **kwargs) \
+            if backend.kept_trusts is not None else None
+        #: Heat ids of the stacks of lost creates (made with a trust)
+        #: being deleted: their DELETE_ events wake the thread (their
+        #: creates may be done with, their trust then deleted).
+        self._awaited = set()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -160,13 +185,15 @@ class Sweeper(object):
         self._dropped_at = None
         #: (app id, region) whose stacks could not be listed (warned).
         self._warned = set()
-        self.sweeps = self.listings = self.deleted = 0
+        self.sweeps = self.listings = self.deleted = self.done = 0
         backend.stacks.events.listen(self.heard)
 
     def heard(self, stack_id, state):
         """A stack event (``Hub.listen``): one announcing a create may be
         of a stack made for a deleted app; sweep soon."""
-        if state and state.startswith(CREATE_PREFIX):
+        if state and (state.startswith(CREATE_PREFIX) or (
+                state.startswith(DELETE_PREFIX) and
+                stack_id in self._awaited)):
             self._wake.set()
 
     def start(self):
@@ -203,7 +230,10 @@ class Sweeper(object):
         orphan_stack_window`` of apps that no longer exist (older lost
         creates are dropped first, at most every :data:`DROP_EVERY`
         seconds). Without such a lost create it makes no Heat call: one
-        database query.
+        database query. Then, when a lost create was found done with, old
+        ones were dropped or a kept trust's delete failed last time,
+        deletes the kept trusts no lost create needs any more
+        (``hurtle.cc.kept_trusts.Releaser``).
 
         :returns: the number of stacks whose delete Heat accepted.
         """
@@ -212,12 +242,14 @@ class Sweeper(object):
             seconds=self.conf.cc.orphan_stack_window)
         store = self.backend.stacks.store
         moment = time.monotonic()
+        release = False
         if self._dropped_at is None or \
                 moment - self._dropped_at >= DROP_EVERY:
             # A write: not at each event's look (the query below skips
             # what it would drop).
             self._dropped_at = moment
             store.drop_lost(since)
+            release = True
         looks = {}   # oldest first, one per app, project, trust, region
         for row in store.lost_of_gone_apps(since):
             if self.backend.known(row.app_id):
@@ -226,6 +258,7 @@ class Sweeper(object):
                    (row.access or {}).get('trust_id'), row.region)
             looks.setdefault(key, row)
         deleted = 0
+        done = self.done
         for app_id, project, trust_id, region in looks:
             if self._stop.is_set():
                 break
@@ -234,6 +267,10 @@ class Sweeper(object):
             # Warned once per look still made.
             self._warned &= {(key[0], key[3]) for key in looks}
         self.deleted += deleted
+        releaser = self.releaser
+        if releaser is not None and not self._stop.is_set() and (
+                release or self.done != done or releaser.owed):
+            releaser.release(since)
         return deleted
 
     def sweep_app(self, app_id, project, trust_id, region):
@@ -258,8 +295,16 @@ class Sweeper(object):
                 self._cannot(app_id, project, region, exc)
                 return 0
             self._warned.discard((app_id, region))
+            # The stacks of lost creates deleted earlier that Heat no
+            # longer lists: those creates are done with.
+            listed = {stack.id for stack in found
+                      if stack.status != 'DELETE_COMPLETE'}
+            self.done += self.backend.stacks.store.gone_lost(
+                app_id, region, trust_id, listed, self.clock())
+            self._awaited -= {stack.id for stack in found} - listed
             for stack in found:
-                deleted += self.settle(app_id, stack, deployer, scope)
+                deleted += self.settle(app_id, stack, deployer, scope,
+                                       region, trust_id)
         finally:
             if trust_id:
                 self.backend.stacks.forget_trust(trust_id)
@@ -275,14 +320,23 @@ class Sweeper(object):
                     'orphan_stack_interval)', app_id, project,
                     region or 'default', getattr(exc, 'message', exc))
 
-    def settle(self, app_id, stack, deployer, project):
+    def settle(self, app_id, stack, deployer, project, region=None,
+               trust_id=None):
         """Decide on ``stack`` (tagged for app ``app_id``) under the app's
         lock, the app and its lost creates read again there and a stack
         :func:`decide` condemns read again from Heat (another look may
         have deleted it since the listing), and start its delete if it
-        still says so. Returns 1 if Heat accepted the delete, else 0."""
+        still says so. A stack of a lost create's name (made in
+        ``region`` with ``trust_id``) whose delete Heat accepted, or
+        that is being deleted already, is noted on that lost create
+        (``StackStore.deleting_lost``). Returns 1 if Heat accepted the
+        delete, else 0."""
         with self.backend.lock(app_id):
             decision = self._decide(app_id, stack, project)
+            if not decision.delete and stack.status.startswith(
+                    DELETE_PREFIX) and stack.status not in (
+                        'DELETE_FAILED', 'DELETE_COMPLETE'):
+                self._deleting(app_id, stack, region, trust_id)
             if decision.delete:
                 try:
                     now = deployer.deletion_by_id(stack.id)
@@ -309,7 +363,17 @@ class Sweeper(object):
                             'next look', stack.name, stack.id, app_id,
                             stack.project, getattr(exc, 'message', exc))
                 return 0
+            self._deleting(app_id, stack, region, trust_id)
         return 1
+
+    def _deleting(self, app_id, stack, region, trust_id):
+        """Note that ``stack`` is being deleted on the app's lost create
+        of its name (if any): done with once Heat no longer lists it."""
+        if self.backend.stacks.store.deleting_lost(
+                app_id, stack.name, region, trust_id, stack.id) and \
+                trust_id:
+            # Its trust may be kept until then (hurtle.cc.kept_trusts).
+            self._awaited.add(stack.id)
 
     def _decide(self, app_id, stack, project):
         """:func:`decide` with the app and its lost creates as recorded

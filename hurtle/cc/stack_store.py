@@ -203,6 +203,59 @@ class StackStore(registry.EntityStore):
                 sa.select(models.LostCreate)
                 .where(models.LostCreate.app_id == app_id)).all()
 
+    def _lost_with(self, session, app_id, trust_id, region=False):
+        """The lost creates of app ``app_id`` made with ``trust_id`` (and
+        in ``region``, None: the default one, unless False: any), as rows
+        of ``session``. The trust is encrypted: compared here."""
+        query = sa.select(models.LostCreate).where(
+            models.LostCreate.app_id == app_id)
+        if region is not False:
+            query = query.where(
+                models.LostCreate.region.is_(None) if region is None
+                else models.LostCreate.region == region)
+        return [row for row in session.scalars(query)
+                if (row.access or {}).get('trust_id') == trust_id]
+
+    def deleting_lost(self, app_id, title, region, trust_id, stack_id):
+        """Note that the stack ``stack_id`` (Heat's id) made for the lost
+        create of ``title`` (app ``app_id``, ``region``, ``trust_id``) is
+        being deleted (the sweeper's delete, or another's): the create is
+        done with once Heat no longer lists it (:meth:`gone_lost`).
+        Returns how many lost creates it noted that on (0 or 1)."""
+        noted = 0
+        with self._sessions.begin() as session:
+            for row in self._lost_with(session, app_id, trust_id, region):
+                if row.title == title:
+                    row.stack_id = stack_id
+                    row.gone_at = None
+                    noted += 1
+        return noted
+
+    def gone_lost(self, app_id, region, trust_id, listed, now):
+        """Record at ``now`` (naive UTC) as done with the lost creates of
+        app ``app_id`` (``region``, ``trust_id``) whose stack being
+        deleted (:meth:`deleting_lost`) is not among ``listed`` (the ids
+        Heat lists now, ``DELETE_COMPLETE`` ones left out). Returns how
+        many."""
+        done = 0
+        with self._sessions.begin() as session:
+            for row in self._lost_with(session, app_id, trust_id, region):
+                if row.stack_id and row.gone_at is None and \
+                        row.stack_id not in listed:
+                    row.gone_at = now
+                    done += 1
+        return done
+
+    def forget_lost(self, app_id, trust_id):
+        """Remove the lost creates of app ``app_id`` made with
+        ``trust_id`` (the trust is deleted: they can no longer be acted
+        on); returns how many."""
+        with self._sessions.begin() as session:
+            rows = self._lost_with(session, app_id, trust_id)
+            for row in rows:
+                session.delete(row)
+            return len(rows)
+
     def drop_lost(self, before):
         """Remove the lost creates made before ``before`` (a naive UTC
         ``datetime``); returns how many."""

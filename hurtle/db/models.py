@@ -166,3 +166,26 @@ class LostCreate(Base):
     access = sa.Column(types.EncryptedJSON, nullable=False, default=dict)
     lost_at = sa.Column(sa.DateTime, nullable=False, default=_now,
                         index=True)
+    #: Heat's id of the stack of this create that the sweeper deleted
+    #: (or found being deleted); None before.
+    stack_id = sa.Column(sa.String(64), nullable=True)
+    #: When Heat no longer listed that stack (the create is done with);
+    #: None before.
+    gone_at = sa.Column(sa.DateTime, nullable=True)
+
+
+class KeptTrust(Base):
+    """A Keystone trust whose deletion the CC took over from the SM when
+    it deleted app ``app_id`` with lost creates made with that trust
+    (``hurtle.cc.kept_trusts``): the CC deletes it once those are done
+    with or past ``[cc] orphan_stack_window``."""
+
+    __tablename__ = 'cc_kept_trusts'
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    app_id = sa.Column(sa.String(36), nullable=False, index=True)
+    #: The project the app belonged to (the SM's, which deleted it).
+    project = sa.Column(sa.String(255), nullable=True)
+    #: ``{"trust_id": str}``, encrypted.
+    access = sa.Column(types.EncryptedJSON, nullable=False, default=dict)
+    kept_at = sa.Column(sa.DateTime, nullable=False, default=_now)

@@ -34,6 +34,8 @@ exists (a background lifecycle) starts there. It cannot refuse any more:
 an exception in it is logged, the entity stays stored and the answer is
 still 201, so the hook records its own failure on the entity (or leaves
 it in a state from which the service resumes).
+The application's :attr:`Application.answer_hooks` may add headers to
+any answer.
 A backend may define ``check_update(entity, extras, full)``: called
 before the attributes of an update of ``entity`` are checked (``POST``:
 ``full`` False; ``PUT`` on an existing entity: True); it raises to refuse
@@ -189,6 +191,13 @@ class Application(object):
         #: Callables ``check(environ)`` run before each request is routed;
         #: an ``OCCIError`` one raises is the answer (rendered as usual).
         self.checks = []
+        #: Callables ``hook(environ, status, headers)`` run on each answer
+        #: (an error's too) before it is sent: ``status`` an int,
+        #: ``headers`` the list of ``(name, value)`` it may append to
+        #: (e.g. ``hurtle.cc.kept_trusts.answer_hook``). An exception in
+        #: one is logged and answered 500 instead (the request may have
+        #: been done: the caller sends it again).
+        self.answer_hooks = []
         #: Rendered answers reused while what they depend on is
         #: unchanged (the key says it all, e.g. the query interface's:
         #: :class:`hurtle.occi.handlers.QueryHandler`).
@@ -410,6 +419,16 @@ class Application(object):
         if status == 405 and not any(name.lower() == 'allow'
                                      for name, _value in headers):
             headers.append(('Allow', self._allowed(environ)))
+        for hook in self.answer_hooks:
+            try:
+                hook(environ, status, headers)
+            except Exception:
+                LOG.exception('Unexpected error answering %s %s',
+                              _printable(environ.get('REQUEST_METHOD')),
+                              _printable(environ.get('PATH_INFO')))
+                status, headers, body = self._error(
+                    environ, 500, 'Internal server error.')
+                break
         if status >= 400:
             LOG.info('%s %s -> %d %s',
                      _printable(environ.get('REQUEST_METHOD')),

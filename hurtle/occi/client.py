@@ -407,8 +407,10 @@ class OCCIClient(object):
                 self._message(resp),
                 headers=[('Retry-After', after)] if after else None))
         if resp.status_code >= 400:
-            raise errors.error_for_status(resp.status_code,
-                                          self._message(resp))
+            error = errors.error_for_status(resp.status_code,
+                                            self._message(resp))
+            error.response_headers = resp.headers
+            raise error
         return resp
 
     def request(self, method, path, headers=None, body=None,
@@ -815,8 +817,11 @@ class OCCIClient(object):
         :param timeout: seconds to wait for the answer (default: the
             client's), for a server that answers once the deletion is
             done.
+        :returns: the answer's headers (a case-insensitive mapping; e.g.
+            the CC's ``X-Hurtle-Trust-Kept``). An error's are its
+            ``response_headers``.
         """
-        self.request('DELETE', location, timeout=timeout)
+        return self.request('DELETE', location, timeout=timeout).headers
 
     def action(self, location, action, attributes=None):
         """Trigger ``action`` on an entity (``POST ?action=<term>``).

@@ -32,6 +32,10 @@ class OCCIError(Exception):
     def __init__(self, message=None, code=None, headers=None):
         #: extra response headers, list of ``(name, value)`` (e.g. Allow)
         self.headers = list(headers or [])
+        #: the headers of the answer a client got this error from (a
+        #: case-insensitive mapping, ``hurtle.occi.client``; empty
+        #: otherwise); never sent on by a server
+        self.response_headers = {}
         if code is not None:
             self.code = int(code)
         if message is None:

@@ -144,6 +144,26 @@ def parse_accept(value):
     return [media for _q, _s, _i, media in items]
 
 
+def extras_of(environ):
+    """The backends' ``extras`` of a request (``hurtle.occi.app``): its
+    ``project``, ``user`` (str or None) and ``roles`` (list of str), from
+    ``X-Project-Id``, ``X-User-Id`` and ``X-Roles``, and its ``environ``.
+
+    :raises BadRequest: ``X-Project-Id`` or ``X-User-Id`` is not UTF-8.
+    """
+    return {
+        # PEP 3333 native strings: UTF-8 ids arrive latin-1 decoded.
+        'project': Request._text(environ.get('HTTP_X_PROJECT_ID') or '',
+                                 'X-Project-Id') or None,
+        'user': Request._text(environ.get('HTTP_X_USER_ID') or '',
+                              'X-User-Id') or None,
+        'roles': [r.strip() for r in
+                  environ.get('HTTP_X_ROLES', '').split(',')
+                  if r.strip()],
+        'environ': environ,
+    }
+
+
 class Request(object):
     """What the handlers need from one WSGI request.
 
@@ -177,17 +197,7 @@ class Request(object):
         self.accept = environ.get('HTTP_ACCEPT', '')
         self.content_type = media_type(environ.get('CONTENT_TYPE', ''))
         self.body = self._read_body(environ, max_body)
-        self.extras = {
-            # PEP 3333 native strings: UTF-8 ids arrive latin-1 decoded.
-            'project': self._text(environ.get('HTTP_X_PROJECT_ID') or '',
-                                  'X-Project-Id') or None,
-            'user': self._text(environ.get('HTTP_X_USER_ID') or '',
-                               'X-User-Id') or None,
-            'roles': [r.strip() for r in
-                      environ.get('HTTP_X_ROLES', '').split(',')
-                      if r.strip()],
-            'environ': environ,
-        }
+        self.extras = extras_of(environ)
         self.hostname = public_url or self._hostname(environ)
         #: the OCCIData of an HTML form post (``hurtle.occi.forms``)
         self.form = None

@@ -23,6 +23,7 @@ import secrets
 import time
 
 from hurtle.conf import deployer as deployer_conf
+from hurtle import keystone_trusts
 from hurtle.occi import categories
 from hurtle.occi import client as occi_client
 from hurtle.occi import errors
@@ -460,7 +461,9 @@ class Phases(object):
     # destroy
     def destroy(self, op):
         """Dispose of the SO (or its stack), the CC app and the dependency
-        instances, then remove the record.
+        instances, delete the instance's trust (unless the CC's answer to
+        the app's DELETE, a 404 too, says it keeps it:
+        ``hurtle.keystone_trusts.KEPT_HEADER``), then remove the record.
 
         :raises PhaseError: ``dispose failed: <why> (DELETE again to
             retry)``.
@@ -477,14 +480,19 @@ class Phases(object):
                 so_wait.shown(op, states.DESTROY, so_wait.STACK_DISPOSE,
                               lambda: self._dispose_stack(row),
                               on_abandon=self.peers.retire_session)
+            kept = set()
             if row.app_url:
                 cc = self.peers.cc()
                 try:
-                    so_wait.shown(op, states.DESTROY, so_wait.CC_DELETE,
-                                  lambda: cc.delete(row.app_url),
-                                  on_abandon=self.peers.retire_session)
-                except errors.NotFound:
-                    pass
+                    answer = so_wait.shown(
+                        op, states.DESTROY, so_wait.CC_DELETE,
+                        lambda: cc.delete(row.app_url),
+                        on_abandon=self.peers.retire_session)
+                except errors.NotFound as exc:
+                    # Gone already (a DELETE sent again): the CC still
+                    # says which trust it keeps for the app.
+                    answer = exc.response_headers
+                kept = keystone_trusts.kept_in(answer)
             if row.so_url:
                 # Once the CC stopped it: a watcher's probe of the SO
                 # meanwhile would leave a connection of its own.
@@ -492,7 +500,12 @@ class Phases(object):
             self.composition.dispose_dependencies(row)
             trust_id = (row.attributes or {}).get(trusts.ATTRIBUTE)
             if trust_id:
-                trusts.delete(self.conf, trust_id)
+                if trust_id in kept:
+                    LOG.info('instance %s: the CC keeps its trust for '
+                             'stacks Heat may still make, and deletes it '
+                             'then', row.id)
+                else:
+                    trusts.delete(self.conf, trust_id)
                 self.peers.forget_trust(trust_id)
         except trusts.TrustError as exc:
             raise scheduling.PhaseError(

@@ -38,14 +38,18 @@ Only the trust id is kept (in the instance's record, never rendered);
 the SO deploys with it (``HURTLE_TRUST_ID``), so stacks land in the
 user's project, and the SM deletes it once the instance is disposed,
 with a token of the trust itself (it acts as the trustor, which Keystone's
-``identity:delete_trust`` allows). No user token is kept: later updates
+``identity:delete_trust`` allows: ``hurtle.keystone_trusts.delete``),
+unless the CC's answer to the delete of the instance's app says the CC
+keeps it (``hurtle.keystone_trusts.KEPT_HEADER``: stacks Heat may still
+make for the app, which the CC deletes with it; the CC deletes the trust
+then). No user token is kept: later updates
 and the delete do not need one.
 """
 import logging
 
 from keystoneauth1 import exceptions as ks_exc
 
-from hurtle.conf import service_credentials
+from hurtle import keystone_trusts
 
 LOG = logging.getLogger(__name__)
 
@@ -53,24 +57,11 @@ LOG = logging.getLogger(__name__)
 #: never rendered nor sent to the SO as an attribute.
 ATTRIBUTE = 'hurtle.trust.id'
 
-
-def _identity(conf):
-    """The endpoint filter of Keystone's v3 API on ``[service_credentials]
-    interface``."""
-    return {'service_type': 'identity',
-            'interface': service_credentials.interface(conf),
-            'version': (3, 0)}
-
-
-class TrustError(Exception):
-    """Keystone refused or could not create the trust.
-
-    :ivar status: Keystone's HTTP status (None: not reached).
-    """
-
-    def __init__(self, message, status=None):
-        super().__init__(message)
-        self.status = status
+#: Keystone refused or could not create or delete a trust (``status``:
+#: Keystone's HTTP status, None when not reached).
+TrustError = keystone_trusts.TrustError
+#: Delete a trust (``keystone_trusts.delete``).
+delete = keystone_trusts.delete
 
 
 def _header(environ, name):
@@ -99,7 +90,8 @@ def create(conf, service_session, environ):
     try:
         trustee = service_session.get_user_id()
         resp = service_session.post(
-            '/OS-TRUST/trusts', endpoint_filter=_identity(conf),
+            '/OS-TRUST/trusts',
+            endpoint_filter=keystone_trusts.identity(conf),
             authenticated=False, raise_exc=False,
             headers={'X-Auth-Token': token},
             json={'trust': {'trustor_user_id': user_id,
@@ -109,57 +101,15 @@ def create(conf, service_session, environ):
                             'allow_redelegation': True,
                             'roles': [{'name': r} for r in roles]}})
     except ks_exc.EndpointNotFound:
-        raise _no_endpoint(conf)
+        raise keystone_trusts.no_endpoint(conf)
     except ks_exc.ClientException as exc:
         LOG.warning('Cannot create a trust: %s: %s', type(exc).__name__, exc)
         raise TrustError('Keystone cannot be reached to create the '
                          'trust (%s)' % type(exc).__name__)
     if resp.status_code != 201:
         raise TrustError('Keystone refused the trust: %s'
-                         % _message(resp), resp.status_code)
+                         % keystone_trusts.message(resp), resp.status_code)
     trust_id = resp.json()['trust']['id']
     LOG.info('Trust %s created from user %s in project %s (roles %s)',
              trust_id, user_id, project_id, ','.join(roles))
     return trust_id
-
-
-def _no_endpoint(conf):
-    message = service_credentials.missing_endpoint(conf, 'identity')
-    LOG.warning('Cannot reach Keystone for trusts: %s', message)
-    return TrustError(message, 503)
-
-
-def _message(resp):
-    try:
-        return resp.json()['error']['message']
-    except (ValueError, KeyError, TypeError):
-        return '%d %s' % (resp.status_code, resp.reason)
-
-
-def delete(conf, trust_id):
-    """Delete the trust ``trust_id`` (with a token of that trust, which
-    acts as the trustor). A trust that is gone already is no error.
-
-    :raises TrustError: Keystone refused, is unreachable or has no
-        identity endpoint on ``[service_credentials] interface`` (the
-        instance keeps its record; a later DELETE retries).
-    """
-    session = service_credentials.load_trust_session(conf, trust_id)
-    try:
-        resp = session.delete('/OS-TRUST/trusts/%s' % trust_id,
-                              endpoint_filter=_identity(conf),
-                              raise_exc=False)
-    except ks_exc.EndpointNotFound:
-        raise _no_endpoint(conf)
-    except ks_exc.Unauthorized:
-        # The trust (or its trustor) is gone: no token can be had.
-        LOG.info('Trust %s is gone already', trust_id)
-        return
-    except ks_exc.ClientException as exc:
-        raise TrustError('cannot delete the trust: %s: %s'
-                         % (type(exc).__name__, exc))
-    if resp.status_code in (204, 404):
-        LOG.info('Trust %s deleted', trust_id)
-        return
-    raise TrustError('Keystone refused to delete the trust: %s'
-                     % _message(resp), resp.status_code)

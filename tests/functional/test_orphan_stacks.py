@@ -47,7 +47,9 @@ GONE_WITHIN = 30
 LOG_LINE = 'made after its app was deleted'
 
 
-class OrphanStackTest(hurtle_fixture.HurtleTestCase):
+class OrphanCase(hurtle_fixture.HurtleTestCase):
+    """hurtle-all (either mode, ``auth``) and the steps of the scenario
+    of the module docstring; helpers, no tests."""
 
     @classmethod
     def make_hurtle(cls):
@@ -71,7 +73,15 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
                                'hurtle-cc.log')) as log:
             return log.read()
 
-    def test_stack_made_after_the_delete_of_its_app_is_deleted(self):
+    def create_and_delete_while_heat_stopped(self, before_delete=None):
+        """Stop Heat, create an instance, wait until the CC sent its
+        stack's create, call ``before_delete`` (if given), delete the
+        instance and wait for its 404.
+
+        :returns: ``(instance id, stack name, Heat's pid, seconds from
+            the SIGSTOP to the 404)``; Heat is still stopped (resumed at
+            cleanup at the latest).
+        """
         heat = self.hurtle.part_pid('hurtle.cmd.heat')
         self.addCleanup(hurtle_fixture.resume, heat)
         os.kill(heat, signal.SIGSTOP)
@@ -82,23 +92,29 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
         self.assertEqual(201, resp.status_code, resp.text)
         location = resp.headers['Location']
         instance_id = location.rsplit('/', 1)[-1]
-        name = 'hurtle-%s' % instance_id
         polling.poll_until(
             lambda: test_lifecycle_faults.create_pending(self.hurtle,
                                                          instance_id),
             60, 0.2, 'the CC sent the create of the stack to Heat')
+        if before_delete is not None:
+            before_delete()
         resp = requests.delete(location, headers=self.headers(),
                                timeout=30)
         self.assertIn(resp.status_code, (200, 202), resp.text)
         self.wait_instance_gone(location, timeout=60)
-        deleted_at = time.monotonic()
         cc = self.hurtle.cc_client()
         self.assertNotIn(instance_id, [
             loc.rstrip('/').rsplit('/', 1)[-1] for loc in cc.list('/app/')])
-        hurtle_fixture.resume(heat)
-        resumed_at = time.monotonic()
-        # Heat makes the stack it was sent for the deleted app: the CC
-        # deletes it (one line of its log says so) and Heat unlists it.
+        return (instance_id, 'hurtle-%s' % instance_id, heat,
+                time.monotonic() - stopped_at)
+
+    def wait_orphan_deleted(self, name, resumed_at, took):
+        """Wait until Heat made stack ``name`` (resumed at ``resumed_at``,
+        monotonic) and the CC deleted it: one line of its log says so
+        and Heat unlists it. ``took``: seconds from SIGSTOP to 404.
+
+        :returns: ``{state seen: seconds after the SIGCONT}``.
+        """
         seen = {}
 
         def orphan_gone():
@@ -115,12 +131,23 @@ class OrphanStackTest(hurtle_fixture.HurtleTestCase):
         except polling.Timeout:
             self.fail('stack %s left %.1f s after Heat resumed (SIGSTOP '
                       'to 404: %.1f s; seen: %s): %s' % (
-                          name, time.monotonic() - resumed_at,
-                          deleted_at - stopped_at, seen,
+                          name, time.monotonic() - resumed_at, took, seen,
                           [(s.id, s.stack_status)
                            for s in self.stacks_named(name)]))
+        return seen
+
+
+class OrphanStackTest(OrphanCase):
+
+    def test_stack_made_after_the_delete_of_its_app_is_deleted(self):
+        _instance, name, heat, took = \
+            self.create_and_delete_while_heat_stopped()
+        hurtle_fixture.resume(heat)
+        resumed_at = time.monotonic()
+        # Heat makes the stack it was sent for the deleted app: the CC
+        # deletes it (one line of its log says so) and Heat unlists it.
+        seen = self.wait_orphan_deleted(name, resumed_at, took)
         # Figures for the record (stestr keeps them with the test).
         print('SIGSTOP to 404: %.1f s; SIGCONT to stack gone: %.1f s; '
               'states seen (s after SIGCONT): %s' % (
-                  deleted_at - stopped_at, time.monotonic() - resumed_at,
-                  seen))
+                  took, time.monotonic() - resumed_at, seen))

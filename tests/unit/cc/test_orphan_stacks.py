@@ -115,11 +115,11 @@ class DecideTest(testtools.TestCase):
                             status)
 
 
-class SweeperTest(test_stack_api._CCTestCase):
+class SweeperCase(test_stack_api._CCTestCase):
     """On the class's embedded Heat, with the CC's store: apps ``a1`` and
     ``a2`` exist (instance project ``p1``), ``gone`` was deleted after a
     create of its stack ``orphan`` was lost, ``never`` was never
-    known."""
+    known. Helpers, no tests."""
 
     def setUp(self):
         super().setUp()
@@ -200,6 +200,9 @@ class SweeperTest(test_stack_api._CCTestCase):
     def drop_all_lost(self):
         self.stacks.drop_lost(orphan_stacks._utcnow() +
                               datetime.timedelta(seconds=1))
+
+
+class SweeperTest(SweeperCase):
 
     def test_an_app_delete_records_nothing_and_costs_heat_nothing(self):
         self.drop_all_lost()

@@ -84,7 +84,7 @@ def _same(testcase, expected, row):
     for column, value in expected.items():
         got = row[column]
         if column in ('attributes', 'pending', 'runtime_ref', 'env',
-                      'dependencies'):
+                      'dependencies', 'access'):
             # SQLite gives the JSON text, psycopg2 the value.
             if testcase.backend == 'sqlite' and got is not None:
                 got = json.loads(got)
@@ -321,10 +321,46 @@ class _LostCreates(_ListingIndex):
         savepoint.rollback()
 
 
+class _KeptTrusts(_LostCreates):
+    """0009: the CC's ``cc_kept_trusts``, empty; ``cc_lost_creates``
+    gets ``stack_id`` and ``gone_at``, NULL on its rows of 0008; rows of
+    0008 kept."""
+
+    KEPT = dict(app_id=APP_0001['id'], project='service', access='{}',
+                kept_at='2026-01-02 03:04:05')
+
+    def insert(self, connection):
+        super().insert(connection)
+        _insert(connection, 'cc_lost_creates', self.LOST)
+
+    def check(self, testcase, connection):
+        _ListingIndex.check(self, testcase, connection)
+        row, = _rows(connection, 'cc_lost_creates', 'id')
+        _same(testcase, self.LOST, row)
+        testcase.assertEqual((None, None), (row['stack_id'], row['gone_at']))
+        connection.execute(sqlalchemy.text(
+            "UPDATE cc_lost_creates SET stack_id = 'h-1', gone_at = "
+            "'2026-01-02 03:04:06'"))
+        row, = _rows(connection, 'cc_lost_creates', 'id')
+        testcase.assertEqual('h-1', row['stack_id'])
+        testcase.assertEqual([], _rows(connection, 'cc_kept_trusts'))
+        _insert(connection, 'cc_kept_trusts', self.KEPT)
+        _insert(connection, 'cc_kept_trusts', self.KEPT)
+        rows = _rows(connection, 'cc_kept_trusts')
+        testcase.assertEqual(['service', 'service'],
+                             [kept['project'] for kept in rows])
+        testcase.assertNotEqual(rows[0]['id'], rows[1]['id'])
+        savepoint = connection.begin_nested()
+        testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
+                              connection, 'cc_kept_trusts',
+                              dict(self.KEPT, kept_at=None))
+        savepoint.rollback()
+
+
 CASES = {'0001': _Initial(), '0002': _Dependencies(),
          '0003': _Operations(), '0004': _UserMixins(), '0005': _Leases(),
          '0006': _Stacks(), '0007': _ListingIndex(),
-         '0008': _LostCreates()}
+         '0008': _LostCreates(), '0009': _KeptTrusts()}
 
 
 def _database(testcase, backend):
