@@ -73,6 +73,15 @@ def _insert(connection, table, row):
            ', '.join(':' + c for c in columns))), row)
 
 
+def _refused(testcase, connection, table, row):
+    """Insert ``row`` into ``table``: the database refuses it
+    (``IntegrityError``: a constraint), and the transaction goes on."""
+    savepoint = connection.begin_nested()
+    testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
+                          connection, table, row)
+    savepoint.rollback()
+
+
 def _rows(connection, table, order='id'):
     result = connection.execute(sqlalchemy.text(
         'SELECT * FROM %s ORDER BY %s' % (table, order)))
@@ -195,10 +204,7 @@ class _UserMixins(_Case):
         _insert(connection, 'user_mixins', dict(mixin, project='p2'))
         for duplicate in (dict(mixin, location='/other/'),
                           dict(mixin, term='other')):
-            savepoint = connection.begin_nested()
-            testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
-                                  connection, 'user_mixins', duplicate)
-            savepoint.rollback()
+            _refused(testcase, connection, 'user_mixins', duplicate)
 
     def check_down(self, testcase, connection):
         _same(testcase, INSTANCE_0003, _rows(connection, 'sm_instances')[0])
@@ -258,11 +264,7 @@ class _Stacks(_Case):
         # Another app may use the same title; the same app may not.
         _insert(connection, 'cc_stacks', dict(self.STACK, id='s2',
                                               app_id='other'))
-        savepoint = connection.begin_nested()
-        testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
-                              connection, 'cc_stacks',
-                              dict(self.STACK, id='s3'))
-        savepoint.rollback()
+        _refused(testcase, connection, 'cc_stacks', dict(self.STACK, id='s3'))
 
 
 class _ListingIndex(_Stacks):
@@ -314,11 +316,8 @@ class _LostCreates(_ListingIndex):
         testcase.assertEqual(['p1', 'p1'],
                              [row['project'] for row in rows])
         testcase.assertNotEqual(rows[0]['id'], rows[1]['id'])
-        savepoint = connection.begin_nested()
-        testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
-                              connection, 'cc_lost_creates',
-                              dict(self.LOST, lost_at=None))
-        savepoint.rollback()
+        _refused(testcase, connection, 'cc_lost_creates',
+                 dict(self.LOST, lost_at=None))
 
 
 class _KeptTrusts(_LostCreates):
@@ -350,11 +349,8 @@ class _KeptTrusts(_LostCreates):
         testcase.assertEqual(['service', 'service'],
                              [kept['project'] for kept in rows])
         testcase.assertNotEqual(rows[0]['id'], rows[1]['id'])
-        savepoint = connection.begin_nested()
-        testcase.assertRaises(sqlalchemy.exc.IntegrityError, _insert,
-                              connection, 'cc_kept_trusts',
-                              dict(self.KEPT, kept_at=None))
-        savepoint.rollback()
+        _refused(testcase, connection, 'cc_kept_trusts',
+                 dict(self.KEPT, kept_at=None))
 
 
 CASES = {'0001': _Initial(), '0002': _Dependencies(),
