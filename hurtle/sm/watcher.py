@@ -11,7 +11,8 @@
 # under the License.
 """Watching the SOs of active instances (``degraded`` while one is down).
 
-Every ``[sm] watch_interval`` seconds the watcher asks the CC for the app
+Every ``[sm] watch_interval`` seconds (the first time as soon as it
+starts) the watcher asks the CC for the app
 of each ``active`` or ``degraded`` instance and probes its SO (``GET
 <so>/orchestrator/default``, one try, short timeout). An instance whose
 app is gone, not active, or whose SO does not answer or answers with an
@@ -97,8 +98,16 @@ class SOWatcher(object):
         self._stopping.set()
 
     def _loop(self):
-        while not self._stopping.wait(self.conf.sm.watch_interval):
-            for row in self.store.in_states(states.WATCHED):
+        # The first look at once: the SM starts it once the CC answers
+        # (``Lifecycle.recover``), and an instance a stopped CC or SO left
+        # ``degraded`` is ``active`` again then, not an interval later.
+        while True:
+            try:
+                rows = self.store.in_states(states.WATCHED)
+            except Exception:   # e.g. the database is unreachable
+                LOG.exception('reading the watched instances failed')
+                rows = []
+            for row in rows:
                 if self._stopping.is_set():
                     # The SM stops (and its peers with it, under
                     # hurtle-all): their silence now is no news.
@@ -108,6 +117,8 @@ class SOWatcher(object):
                 except Exception:
                     LOG.exception('checking the SO of instance %s failed',
                                   row.id)
+            if self._stopping.wait(self.conf.sm.watch_interval):
+                return
 
     def check(self, row):
         """Mark ``row`` ``degraded`` (with the reason, refreshed when the

@@ -200,6 +200,26 @@ class SMTest(testtools.TestCase):
         self.assertEqual('update rejected: no',
                          reason_after_check('update rejected: no', lost))
 
+    def test_watcher_looks_at_once_when_it_starts(self):
+        # The trial: instances a stopped CC left degraded stayed so for
+        # up to an interval (10 s) after hurtle-all was started again.
+        location = self.client.create('/svc/', KIND, {'svc.size': 1})
+        self.wait_state(location, {states.FAILED})
+        instance_id = location.rsplit('/', 1)[-1]
+        self.store.transition(instance_id, states.DEGRADED,
+                              reason='the CC does not answer: the SO '
+                                     'cannot be checked')
+        self.conf.set_override('watch_interval', 60, group='sm')
+        # The CC and the SO answer now.
+        self.lifecycle.watcher.problem = lambda row: (
+            None, None, occi_client.EntityInfo(location, attributes={}))
+        started = time.monotonic()
+        self.lifecycle.watcher.start()
+        self.addCleanup(self.lifecycle.watcher.stop)
+        attrs = self.wait_state(location, {states.ACTIVE})
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertNotIn('mcn.service.state.reason', attrs)
+
     def test_watcher_reason_follows_the_problem(self):
         location = self.client.create('/svc/', KIND, {'svc.size': 1})
         self.wait_state(location, {states.FAILED})
