@@ -184,7 +184,12 @@ class Request(object):
         qs = environ.get('QUERY_STRING', '') or ''
         try:
             self.query = urllib.parse.parse_qs(
-                qs, keep_blank_values=True) if qs else {}
+                qs, keep_blank_values=True, errors='strict') if qs else {}
+        except UnicodeDecodeError:
+            # Not decoded with replacement characters: a marker or a
+            # filter would name something else than was sent.
+            raise errors.BadRequest('Query string is not UTF-8 once '
+                                    'percent-decoded.')
         except ValueError:
             raise errors.BadRequest('Malformed query string.')
         self.headers = {}

@@ -429,6 +429,22 @@ class TestErrorPaths(base.ServedAppTestCase):
             self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer)
             self.assertIn(name + b' is not UTF-8', answer)
 
+    def test_non_utf8_query_is_400(self):
+        # The trial: a marker %ff%fe was answered with U+FFFD in its
+        # place ("no such marker"), not as the bytes it was.
+        for query in (b'marker=%ff%fe', b'limit=1&marker=%e9t%e9',
+                      b'x%ff=1'):
+            answer = self._raw(
+                b'GET /app/?' + query + b' HTTP/1.1\r\nHost: 127.0.0.1'
+                b'\r\nX-Project-Id: p1\r\nConnection: close\r\n\r\n')
+            self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), answer)
+            self.assertIn(b'Query string is not UTF-8 once percent-decoded',
+                          answer)
+        answer = self._raw(
+            b'GET /app/?marker=%C3%A9t%C3%A9 HTTP/1.1\r\nHost: 127.0.0.1'
+            b'\r\nX-Project-Id: p1\r\nConnection: close\r\n\r\n')
+        self.assertIn('marker \xe9t\xe9'.encode('utf-8'), answer)
+
     def test_utf8_header_is_stored_as_text(self):
         answer = self._create_raw('occi.app.name="h\xe9llo", '
                                   'occi.app.image="i"'.encode('utf-8'))
