@@ -179,7 +179,7 @@ class SMTest(testtools.TestCase):
         instance_id = location.rsplit('/', 1)[-1]
         answer = {}
         # The SO's answer to the probe (what the CC and the SO would say).
-        self.lifecycle.watcher.problem = lambda row: (
+        self.lifecycle.watcher.problem = lambda row, *_: (
             None, None, occi_client.EntityInfo(
                 location, attributes=dict(answer)))
 
@@ -211,7 +211,7 @@ class SMTest(testtools.TestCase):
                                      'cannot be checked')
         self.conf.set_override('watch_interval', 60, group='sm')
         # The CC and the SO answer now.
-        self.lifecycle.watcher.problem = lambda row: (
+        self.lifecycle.watcher.problem = lambda row, *_: (
             None, None, occi_client.EntityInfo(location, attributes={}))
         started = time.monotonic()
         self.lifecycle.watcher.start()
@@ -226,7 +226,7 @@ class SMTest(testtools.TestCase):
         instance_id = location.rsplit('/', 1)[-1]
         problem = {}
         # What the CC and the SO would say to the probe.
-        self.lifecycle.watcher.problem = lambda row: (
+        self.lifecycle.watcher.problem = lambda row, *_: (
             problem.get('now'), None, None if problem.get('now') else
             occi_client.EntityInfo(location, attributes={}))
 
@@ -286,7 +286,7 @@ class SMTest(testtools.TestCase):
                           self.store.load(instance_id).operation))
         # Its SO answers again: the watcher sends the update again,
         # rather than calling the instance active.
-        self.lifecycle.watcher.problem = lambda row: (
+        self.lifecycle.watcher.problem = lambda row, *_: (
             None, None, occi_client.EntityInfo(location, attributes={}))
         logger = self.useFixture(fixtures.FakeLogger(
             name='hurtle.sm.lifecycle'))
