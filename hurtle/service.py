@@ -19,7 +19,6 @@ newest schema. ``hurtle-heat`` keeps Hurtle's options off Heat's global
 CONF and has its own start-up (``hurtle.cmd.heat``).
 """
 import os
-import re
 import sys
 
 from oslo_config import cfg
@@ -69,7 +68,7 @@ def prepare_service(argv, description, conf=CONF, state=True,
     try:
         conf(argv, project='hurtle', description=description,
              version=version.version_string())
-        check_values(conf)
+        hurtle_conf.check_values(conf)
     except cfg.Error as exc:
         sys.exit('hurtle: configuration error: %s' % exc)
     hurtle_conf.resolve_state_path(conf)
@@ -88,39 +87,6 @@ def prepare_service(argv, description, conf=CONF, state=True,
     oslo_log.setup(conf, 'hurtle')
     deployer_conf.report_deprecated(conf)
     return conf
-
-
-#: oslo.config's ``LocationInfo(location=<...>, detail='FILE')`` in its
-#: messages of bad values.
-_LOCATION_REPR = re.compile(
-    r"LocationInfo\(location=<[^>]*>, detail='([^']*)'\)")
-
-
-def check_values(conf):
-    """Read every option registered in ``conf`` once. oslo.config
-    converts a value from the files only when it is read, so a bad one
-    (``[sm] port = abc``) would otherwise fail the process later, with a
-    traceback, at its first use.
-
-    :raises oslo_config.cfg.ConfigFileValueError: a value is not valid
-        for its option; the message names the option, its group and the
-        file, e.g. ``[sm] port: Value for option port from
-        /etc/hurtle/hurtle.conf is not valid: Should be less than or equal
-        to 65535``.
-    """
-    for name in conf:
-        group = None
-        try:
-            value = conf[name]
-            if isinstance(value, cfg.ConfigOpts.GroupAttr):
-                group = name
-                for name in value:
-                    value[name]
-        except cfg.ConfigFileValueError as exc:
-            # oslo.config names the file inside a LocationInfo repr.
-            raise cfg.ConfigFileValueError('[%s] %s: %s' % (
-                group or 'DEFAULT', name, _LOCATION_REPR.sub(r'\1',
-                                                             str(exc))))
 
 
 def upgrade_database(conf=CONF):

@@ -72,6 +72,7 @@ def load_conf(argv):
     logging.register_options(conf)
     conf(argv, project='hurtle', prog='hurtle-heat',
          version=_hurtle_version())
+    hurtle_conf.check_values(conf)
     # Relative paths are relative to the directory of the config file
     # that set them, as in every Hurtle process.
     hurtle_conf.resolve_state_path(conf)
@@ -106,6 +107,7 @@ def local_services(argv):
     sm_conf.register_opts(conf)
     conf(argv, project='hurtle', prog='hurtle-heat',
          default_config_files=[])
+    hurtle_conf.check_values(conf)
     entries = []
     for path in conf.sm.manifests:
         try:
@@ -254,7 +256,13 @@ def run(argv=None):
     # State, database, logs and the local secret: for this user only.
     from hurtle import state_dir
     os.umask(state_dir.PRIVATE_MASK)
-    conf = load_conf(argv)
+    try:
+        conf = load_conf(argv)
+    except cfg.Error as exc:
+        # Logging is not set up yet: one line on stderr, no traceback.
+        sys.stderr.write('hurtle-heat: error: invalid configuration: %s\n'
+                         % exc)
+        return 2
     try:
         state_dir.secure(conf.state_path)
     except OSError as exc:
@@ -283,10 +291,11 @@ def run(argv=None):
     try:
         groups = plugin_groups(argv)
         keystone = keystone_settings(conf, argv)
+        services = local_services(argv)
     except (cfg.Error, heatconf.ConfigError) as exc:
         return _fail('invalid configuration: %s' % exc, 2)
     settings = launcher.Settings.from_conf(
-        conf, service_catalogue=local_services(argv), groups=groups)
+        conf, service_catalogue=services, groups=groups)
     settings.keystone = tuple((name, tuple(options.items()))
                               for name, options in keystone.items())
     if not keystone:

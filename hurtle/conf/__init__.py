@@ -27,6 +27,7 @@ An SO process (``hurtle-so``, ``hurtle-so-host``) registers all groups but
 import importlib
 import os
 import pkgutil
+import re
 
 from oslo_config import cfg
 
@@ -109,3 +110,36 @@ def resolve_state_path(conf):
     if not os.path.isabs(conf.state_path):
         conf.set_override('state_path', resolve_path(
             conf, conf.state_path, 'state_path'))
+
+
+#: oslo.config's ``LocationInfo(location=<...>, detail='FILE')`` in its
+#: messages of bad values.
+_LOCATION_REPR = re.compile(
+    r"LocationInfo\(location=<[^>]*>, detail='([^']*)'\)")
+
+
+def check_values(conf):
+    """Read every option registered in ``conf`` once. oslo.config
+    converts a value from the files only when it is read, so a bad one
+    (``[sm] port = abc``) would otherwise fail the process later, with a
+    traceback, at its first use.
+
+    :raises oslo_config.cfg.ConfigFileValueError: a value is not valid
+        for its option; the message names the option, its group and the
+        file, e.g. ``[sm] port: Value for option port from
+        /etc/hurtle/hurtle.conf is not valid: Should be less than or equal
+        to 65535``.
+    """
+    for name in conf:
+        group = None
+        try:
+            value = conf[name]
+            if isinstance(value, cfg.ConfigOpts.GroupAttr):
+                group = name
+                for name in value:
+                    value[name]
+        except cfg.ConfigFileValueError as exc:
+            # oslo.config names the file inside a LocationInfo repr.
+            raise cfg.ConfigFileValueError('[%s] %s: %s' % (
+                group or 'DEFAULT', name, _LOCATION_REPR.sub(r'\1',
+                                                             str(exc))))

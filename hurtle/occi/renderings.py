@@ -400,7 +400,9 @@ class UriListRendering(BaseRendering):
 
     def parse(self, headers, body):
         data = OCCIData()
-        data.listed = bool(body and body.strip())
+        # A text/uri-list is a list, even empty (as a JSON ``[]``): an
+        # empty one adds nothing to a mixin collection.
+        data.listed = True
         for line in (body or '').split('\n'):
             line = line.strip()
             if line and not line.startswith('#'):

@@ -101,3 +101,15 @@ class BadValueTest(testtools.TestCase):
                                                        conf, why),
                     done.stderr)
                 self.assertEqual('', done.stdout)
+
+    def test_the_embedded_heat_names_the_bad_value_without_traceback(self):
+        # hurtle-heat parses its own options (re-check trial: tracebacks).
+        for text, option in (('[embedded_heat]\nport = x\n',
+                              '[embedded_heat] port'),
+                             ('[sm]\nport = abc\n', '[sm] port')):
+            done, conf = self.start(text, 'hurtle.cmd.heat')
+            self.assertEqual(2, done.returncode, done.stderr)
+            self.assertIn('hurtle-heat: error: invalid configuration: %s: '
+                          'Value for option %s from %s is not valid: '
+                          % (option, option.split()[1], conf), done.stderr)
+            self.assertNotIn('Traceback', done.stderr)

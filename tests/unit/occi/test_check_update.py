@@ -158,6 +158,22 @@ class CheckMixinsTest(base.ServedAppTestCase):
         self.assertEqual(200, self.change('POST', own).status_code)
         self.assertEqual(['/thing/t1'], self.members())
 
+    def test_an_empty_uri_list_is_an_empty_list(self):
+        # The re-check trial: an empty text/uri-list POSTed to a mixin
+        # collection was answered "Entities are created at the location
+        # of their kind."
+        self.assertEqual(200, self.change('POST', '/thing/t1').status_code)
+        for body in ('', '\n', '# a comment only\n'):
+            resp = self.req('POST', '/mine/', {
+                'Content-Type': 'text/uri-list'}, body=body)
+            self.assertEqual(200, resp.status_code, resp.text)
+            self.assertEqual(['/thing/t1'], self.members())
+            resp = self.req('POST', '/thing/', {
+                'Content-Type': 'text/uri-list'}, body=body)
+            self.assertError(resp, 400)
+            self.assertIn('adds entities to a mixin collection only',
+                          resp.text)
+
     def test_every_entity_is_checked_before_any_changes(self):
         self.assertEqual(200, self.change('POST', '/thing/t1').status_code)
         self.things.busy.update(['/thing/t2', '/thing/t3'])
