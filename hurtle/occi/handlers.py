@@ -827,7 +827,10 @@ class CollectionHandler(_Context, occi_handlers.CollectionHandler):
     def do_delete(self, key):
         data = self.data()
         cat = self.category(key)
-        if data.locations:
+        if data.locations or data.listed:
+            # A list of locations, even an empty one: remove those (none
+            # for ``[]``), never the whole collection, which is what a
+            # DELETE without a body asks for.
             if cat is None or repr(cat) != 'mixin':
                 raise errors.BadRequest('Entities can be removed only from '
                                         'a mixin collection.')

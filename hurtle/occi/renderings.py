@@ -58,8 +58,10 @@ class OCCIData(object):
         self.listed = False
 
     def is_empty(self):
+        """Whether nothing was given: no category, attribute, link or
+        location, and no list of locations (an empty list is given)."""
         return not (self.categories or self.attributes or self.links or
-                    self.locations)
+                    self.locations or self.listed)
 
 
 def split_category_id(text):

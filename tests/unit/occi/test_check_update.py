@@ -174,6 +174,26 @@ class CheckMixinsTest(base.ServedAppTestCase):
             self.assertIn('adds entities to a mixin collection only',
                           resp.text)
 
+    def test_a_delete_of_an_empty_list_deletes_nothing(self):
+        # The re-check trial: DELETE with an empty text/uri-list or a JSON
+        # [] was taken for a DELETE without a body, and deleted every
+        # member of the collection.
+        self.assertEqual(200, self.change('POST', '/thing/t1').status_code)
+        keys = ['/thing/t1', '/thing/t2', '/thing/t3']
+        for content_type, body in (('text/uri-list', ''),
+                                   ('text/uri-list', '\n'),
+                                   ('application/occi+json', '[]')):
+            resp = self.req('DELETE', '/mine/', {
+                'Content-Type': content_type}, body=body)
+            self.assertEqual(200, resp.status_code, resp.text)
+            self.assertEqual(['/thing/t1'], self.members())
+            resp = self.req('DELETE', '/thing/', {
+                'Content-Type': content_type}, body=body)
+            self.assertError(resp, 400)
+            self.assertIn('only from a mixin collection', resp.text)
+            self.assertEqual(keys, sorted(
+                k for k in keys if self.store.get(k, {'project': 'p1'})))
+
     def test_every_entity_is_checked_before_any_changes(self):
         self.assertEqual(200, self.change('POST', '/thing/t1').status_code)
         self.things.busy.update(['/thing/t2', '/thing/t3'])
