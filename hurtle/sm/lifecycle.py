@@ -239,7 +239,9 @@ class Lifecycle(object):
         """
         self.leases.start()
         if peers_ready is None:
-            self._resume()
+            # Loaded by a WSGI server that may fork now: the watcher's
+            # first pass an interval later (``SOWatcher.start``).
+            self._resume(watch_at_once=False)
             return
         threading.Thread(target=self._resume_when, args=(peers_ready,),
                          name='start-up-recovery', daemon=True).start()
@@ -266,7 +268,7 @@ class Lifecycle(object):
         except Exception:   # e.g. the database is unreachable
             LOG.exception('resuming the work in progress failed')
 
-    def _resume(self):
+    def _resume(self, watch_at_once=True):
         if self.scheduler.stopping.is_set():
             return
         # At start, leases in this replica's name taken before this
@@ -277,7 +279,7 @@ class Lifecycle(object):
             self._scan_thread = threading.Thread(
                 target=self._scan, name='lease-takeover', daemon=True)
             self._scan_thread.start()
-        self.watcher.start()
+        self.watcher.start(at_once=watch_at_once)
 
     def _scan(self):
         while not self._scan_stop.wait(self.conf.sm.lease_scan_interval):

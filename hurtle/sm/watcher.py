@@ -11,10 +11,10 @@
 # under the License.
 """Watching the SOs of active instances (``degraded`` while one is down).
 
-Every ``[sm] watch_interval`` seconds (the first time as soon as it
-starts), :data:`WORKERS` instances at once and the ``degraded`` ones
-first, the watcher asks the CC for the app
-of each ``active`` or ``degraded`` instance and probes its SO (``GET
+Every ``[sm] watch_interval`` seconds (under ``hurtle-sm`` the first time
+as soon as the CC answers), :data:`WORKERS` instances at once and the
+``degraded`` ones first, the watcher asks the CC for the app of each
+``active`` or ``degraded`` instance and probes its SO (``GET
 <so>/orchestrator/default``, one try, short timeout). An instance whose
 app is gone, not active, or whose SO does not answer or answers with an
 error becomes ``degraded`` with ``mcn.service.state.reason`` saying which
@@ -44,8 +44,8 @@ Every write is conditional on the state and operation number the watcher
 read, so it never interferes with an update or delete that began
 meanwhile.
 """
+import collections
 import logging
-import queue
 import threading
 
 from hurtle.occi import errors
@@ -92,61 +92,75 @@ class SOWatcher(object):
         self.resend = resend
         self._stopping = threading.Event()
         self._thread = None
-        #: (row, Event set once the CC did not answer in this pass)
-        self._rows = queue.Queue()
 
-    def start(self):
-        """Start the watching thread and its :data:`WORKERS` checking
-        threads (once; not at all if ``[sm] watch_interval`` is 0). They
-        are daemon threads: a stopping SM does not wait for a probe."""
+    def start(self, at_once=True):
+        """Start the watching thread (once; not at all if ``[sm]
+        watch_interval`` is 0).
+
+        :param at_once: the first pass now (False: after an interval,
+            for a process a WSGI server may fork at once: a thread that
+            holds the interpreter's lock at the fork leaves the forked
+            worker waiting for it for good, uwsgi's at least).
+        """
         if self._thread is not None or not self.conf.sm.watch_interval:
             return
-        for number in range(WORKERS):
-            threading.Thread(target=self._work, daemon=True,
-                             name='so-watcher-%d' % number).start()
-        self._thread = threading.Thread(target=self._loop,
+        self._thread = threading.Thread(target=self._loop, args=(at_once,),
                                         name='so-watcher', daemon=True)
         self._thread.start()
 
     def stop(self):
         self._stopping.set()
 
-    def _loop(self):
-        # The first pass at once: the SM starts it once the CC answers
-        # (``Lifecycle.recover``), and an instance a stopped CC or SO left
-        # ``degraded`` is ``active`` again then, not an interval later.
+    def _loop(self, at_once):
+        # The first pass at once: ``hurtle-sm`` starts it once the CC
+        # answers (``Lifecycle.recover``), and an instance a stopped CC or
+        # SO left ``degraded`` is ``active`` again then, not an interval
+        # later.
+        if not at_once and self._stopping.wait(self.conf.sm.watch_interval):
+            return
         while True:
             self._pass()
             if self._stopping.wait(self.conf.sm.watch_interval):
                 return
 
     def _pass(self):
-        """Check every watched instance, :data:`WORKERS` at once, the
-        ``degraded`` ones first (after a restart, what is to be made
-        ``active`` again); returns once each was checked."""
+        """Check every watched instance, the ``degraded`` ones first (after
+        a restart, what is to be made ``active`` again), in up to
+        :data:`WORKERS` threads made for the pass (daemon threads: a
+        stopping SM does not wait for a probe; none while no instance is
+        watched, as in a process a WSGI server forks after loading the
+        SM, ``hurtle.wsgi._common.fork_guard``); returns once each was
+        checked."""
         try:
             rows = self.store.in_states(states.WATCHED)
         except Exception:   # e.g. the database is unreachable
             LOG.exception('reading the watched instances failed')
             return
+        waiting = collections.deque(
+            sorted(rows, key=lambda r: r.state != states.DEGRADED))
         cc_silent = threading.Event()
-        for row in sorted(rows, key=lambda r: r.state != states.DEGRADED):
-            self._rows.put((row, cc_silent))
-        self._rows.join()
+        workers = [threading.Thread(target=self._work, daemon=True,
+                                    args=(waiting, cc_silent),
+                                    name='so-watcher-%d' % number)
+                   for number in range(min(WORKERS, len(rows)))]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
 
-    def _work(self):
-        while True:
-            row, cc_silent = self._rows.get()
+    def _work(self, waiting, cc_silent):
+        # Once the SM stops (and its peers with it, under hurtle-all),
+        # their silence is no news: no more checks.
+        while not self._stopping.is_set():
             try:
-                if not self._stopping.is_set():
-                    # Once the SM stops (and its peers with it, under
-                    # hurtle-all), their silence is no news.
-                    self.check(row, cc_silent)
+                row = waiting.popleft()   # atomic: no lock needed
+            except IndexError:
+                return
+            try:
+                self.check(row, cc_silent)
             except Exception:
                 LOG.exception('checking the SO of instance %s failed',
                               row.id)
-            finally:
-                self._rows.task_done()
 
     def check(self, row, cc_silent=None):
         """Mark ``row`` ``degraded`` (with the reason, refreshed when the
