@@ -40,6 +40,9 @@ import threading
 
 LOG = logging.getLogger(__name__)
 
+#: The signals that stop a Hurtle process: SIGTERM, and SIGINT (Ctrl-C).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
 _lock = threading.Lock()
 #: {signal number: callback(signum)}
 _callbacks = {}

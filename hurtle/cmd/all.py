@@ -314,7 +314,7 @@ def main(argv=None):
     # Not stop.set() in the signal handler: it would wait forever for
     # the lock of ``stop`` when the main thread holds it in stop.wait()
     # (hurtle.signal_relay).
-    signal_relay.handle((signal.SIGTERM, signal.SIGINT),
+    signal_relay.handle(signal_relay.STOP_SIGNALS,
                         lambda signum: stop.set())
     started = []
     held = {}

@@ -29,8 +29,6 @@ LOG = logging.getLogger(__name__)
 #: (socketserver's default is 0.5). A signal's stop does not wait for
 #: it: :func:`hurtle.occi.server.wake_accept_loop`.
 POLL_INTERVAL = 0.2
-#: The signals that stop a service: SIGTERM, and SIGINT (Ctrl-C).
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def release_free_memory():
@@ -67,7 +65,7 @@ def catch_stop():
             LOG.info('signal %d during start-up: stopping once started',
                      signum)
         requested.set()
-    signal_relay.handle(STOP_SIGNALS, _remember)
+    signal_relay.handle(signal_relay.STOP_SIGNALS, _remember)
     return requested
 
 
@@ -110,7 +108,7 @@ def serve(conf, application, host, port, name, on_bound=None,
             threading.Thread(target=server.shutdown, daemon=True).start()
             occi_server.wake_accept_loop(server)
 
-    signal_relay.handle(STOP_SIGNALS, _stop)
+    signal_relay.handle(signal_relay.STOP_SIGNALS, _stop)
     if stop_requested is not None and stop_requested.is_set():
         _stop(signal.SIGTERM)
     bound = server.server_port

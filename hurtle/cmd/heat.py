@@ -284,7 +284,7 @@ def run(argv=None):
         LOG.info('Received %s, stopping', signal.Signals(signo).name)
         stop_requested.set()
 
-    signal_relay.handle((signal.SIGTERM, signal.SIGINT), _on_signal)
+    signal_relay.handle(signal_relay.STOP_SIGNALS, _on_signal)
 
     from hurtle.heat import heatconf
 

@@ -23,7 +23,6 @@ SIGINT stops every SO (their state files stay) and the host.
 """
 import logging
 import os
-import signal
 import sys
 import threading
 
@@ -69,7 +68,7 @@ def main(argv=None):
             LOG.info('hurtle-so-host: signal %d, stopping', signum)
             threading.Thread(target=server.shutdown, daemon=True).start()
 
-    signal_relay.handle((signal.SIGTERM, signal.SIGINT), _stop)
+    signal_relay.handle(signal_relay.STOP_SIGNALS, _stop)
     LOG.info('hurtle-so-host of %s takes commands on %s', bundle_dir,
              conf.socket)
     try:
